@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+import { validate as isValidCron } from 'node-cron';
+
+const snowflake = z.string().regex(/^\d{17,20}$/, 'a Discord snowflake (17 to 20 digits)');
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+function integerIn(min: number, max: number, fallback: number) {
+  return z.coerce
+    .number({ error: `a whole number from ${min} to ${max}` })
+    .int(`a whole number from ${min} to ${max}`)
+    .min(min, `a whole number from ${min} to ${max}`)
+    .max(max, `a whole number from ${min} to ${max}`)
+    .default(fallback);
+}
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const base64Key = z
+  .string()
+  .refine((value) => Buffer.from(value, 'base64').length === 32, '32 random bytes, base64-encoded (openssl rand -base64 32)');
+
+/**
+ * Every setting the bot reads, in one schema. The names are a public contract: operators and scripts rely on them.
+ * Values that are empty strings count as unset, so an `.env` line like `DISCORD_TOKEN=` does not fail validation.
+ */
+export const configSchema = z.object({
+  DISCORD_TOKEN: optionalString,
+  DISCORD_APPLICATION_ID: optionalString.pipe(snowflake.optional()),
+  DISCORD_GUILD_ID: optionalString.pipe(snowflake.optional()),
+  DISCORD_API_URL: optionalString.pipe(z.url('an http(s) URL such as http://127.0.0.1:8080/api').optional()),
+  DATABASE_PATH: z.string().trim().min(1).default('./data/chatops.db'),
+  DEPLOYMENTS_DIR: z.string().trim().min(1).default('./deployments'),
+  VAULT_TTL_MINUTES: integerIn(1, 24 * 60, 30),
+  VAULT_MAX_SESSIONS_PER_GUILD: integerIn(1, 10_000, 50),
+  JANITOR_SCHEDULE: z
+    .string()
+    .trim()
+    .default('* * * * *')
+    .refine((value) => isValidCron(value), 'a node-cron expression such as "* * * * *" (a seconds field is allowed)'),
+  MAX_CONCURRENT_RUNS: integerIn(1, 64, 2),
+  RUN_TIMEOUT_MINUTES: integerIn(1, 24 * 60, 30),
+  IAC_BIN_DIR: optionalString,
+  TF_PLUGIN_CACHE_DIR: optionalString,
+  PRICING_OVERRIDES_FILE: optionalString,
+  CREDENTIALS_MASTER_KEY: optionalString.pipe(base64Key.optional()),
+  CREDENTIALS_MASTER_KEY_ID: z.string().trim().min(1).max(32).default('k1'),
+  CREDENTIALS_PREVIOUS_MASTER_KEYS: optionalString,
+  SERVICE_CREDENTIALS_GUILDS: optionalString,
+  RATE_LIMIT_MEMBER_PER_MINUTE: integerIn(1, 10_000, 20),
+  RATE_LIMIT_GUILD_PER_MINUTE: integerIn(1, 100_000, 120),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: booleanFlag.optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates an environment; throws ConfigError listing every bad variable and what it expects. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    // Never echo the received value: it may be a token or a key.
+    return `${name}: expected ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** Loads `.env` (if present; the real environment wins over it) and validates. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Config {
+  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
+  return parseConfig({ ...fromFile, ...env });
+}

@@ -1,0 +1,236 @@
+/**
+ * The whole database schema, in one place. Columns are snake_case; every time is epoch milliseconds (integer),
+ * so comparisons against an injected clock are plain number comparisons.
+ *
+ * What is never here: a secret. Vault contents live in memory only; stored credentials are ciphertext.
+ */
+import { sql } from 'drizzle-orm';
+import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+export const PROVIDERS = ['gcp', 'aws', 'azure'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+export const RESOURCE_TYPES = ['vm', 'bucket'] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+export const ENGINES = ['terraform', 'tofu'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+export const STATE_BACKENDS = ['local', 's3', 'gcs', 'azurerm'] as const;
+export type StateBackendKind = (typeof STATE_BACKENDS)[number];
+
+export const RESOURCE_STATUSES = [
+  'planned',
+  'applying',
+  'active',
+  'failed',
+  'destroying',
+  'destroyed',
+  'interrupted',
+] as const;
+export type ResourceStatus = (typeof RESOURCE_STATUSES)[number];
+
+export const RUN_KINDS = ['plan', 'apply', 'destroy'] as const;
+export type RunKind = (typeof RUN_KINDS)[number];
+
+export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const PERMISSION_LEVELS = ['viewer', 'deployer', 'admin'] as const;
+export type PermissionLevel = (typeof PERMISSION_LEVELS)[number];
+
+export const JIT_PROVIDERS = ['gcp', 'aws', 'azure', 'all'] as const;
+export type JitProvider = (typeof JIT_PROVIDERS)[number];
+
+/** Expiry notice lifecycle: null = nothing to send; pending survives a crash and is picked up by the next tick. */
+export const NOTICE_STATUSES = ['pending', 'sent', 'fallback', 'failed'] as const;
+export type NoticeStatus = (typeof NOTICE_STATUSES)[number];
+
+export const AUDIT_OUTCOMES = ['success', 'denied', 'failed', 'error'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+export const CREDENTIAL_PROVIDERS = ['aws', 's3', 'gcp', 'azure'] as const;
+export type CredentialProvider = (typeof CREDENTIAL_PROVIDERS)[number];
+
+export const CREDENTIAL_SOURCES = ['ephemeral', 'stored', 'service'] as const;
+export type CredentialSource = (typeof CREDENTIAL_SOURCES)[number];
+
+export const guildPolicies = sqliteTable('guild_policies', {
+  guild_id: text('guild_id').primaryKey(),
+  max_budget_monthly: real('max_budget_monthly').notNull().default(1000),
+  max_instances: integer('max_instances').notNull().default(10),
+  max_disk_size_gb: integer('max_disk_size_gb').notNull().default(500),
+  /** JSON array of strings; empty means all allowed. */
+  allowed_instance_types: text('allowed_instance_types').notNull().default('[]'),
+  /** JSON array of strings; empty means all allowed. */
+  allowed_resource_types: text('allowed_resource_types').notNull().default('[]'),
+  require_approval: integer('require_approval', { mode: 'boolean' }).notNull().default(false),
+  iac_engine_preference: text('iac_engine_preference', { enum: ENGINES }).notNull().default('terraform'),
+  max_jit_minutes: integer('max_jit_minutes').notNull().default(480),
+  notification_channel_id: text('notification_channel_id'),
+  updated_by: text('updated_by'),
+  created_at: integer('created_at').notNull(),
+  updated_at: integer('updated_at').notNull(),
+});
+
+export const cloudCredentials = sqliteTable(
+  'cloud_credentials',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    guild_id: text('guild_id').notNull(),
+    name: text('name').notNull(),
+    provider: text('provider', { enum: CREDENTIAL_PROVIDERS }).notNull(),
+    region: text('region'),
+    /** S3-compatible endpoint (e.g. a Spaces or MinIO URL); not a secret. */
+    endpoint: text('endpoint'),
+    /** Last four characters of the access key id, for recognising it; never more. */
+    key_id_hint: text('key_id_hint'),
+    ciphertext: blob('ciphertext', { mode: 'buffer' }).notNull(),
+    iv: blob('iv', { mode: 'buffer' }).notNull(),
+    auth_tag: blob('auth_tag', { mode: 'buffer' }).notNull(),
+    /** Which master key encrypted this row, so keys can be rotated without downtime. */
+    master_key_id: text('master_key_id').notNull(),
+    is_default: integer('is_default', { mode: 'boolean' }).notNull().default(false),
+    created_by: text('created_by').notNull(),
+    created_at: integer('created_at').notNull(),
+    last_used_at: integer('last_used_at'),
+    deleted_at: integer('deleted_at'),
+  },
+  (t) => [
+    uniqueIndex('cloud_credentials_guild_name_live').on(t.guild_id, t.name).where(sql`deleted_at IS NULL`),
+    index('cloud_credentials_guild').on(t.guild_id, t.deleted_at),
+  ],
+);
+
+export const cloudProjects = sqliteTable(
+  'cloud_projects',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    guild_id: text('guild_id').notNull(),
+    name: text('name').notNull(),
+    slug: text('slug').notNull(),
+    provider: text('provider', { enum: PROVIDERS }).notNull(),
+    region: text('region').notNull(),
+    /** The vault session holding this project's secrets. Never the secret itself. */
+    vault_session_id: text('vault_session_id'),
+    credential_source: text('credential_source', { enum: CREDENTIAL_SOURCES }).notNull().default('ephemeral'),
+    credential_id: integer('credential_id').references(() => cloudCredentials.id),
+    state_backend: text('state_backend', { enum: STATE_BACKENDS }).notNull().default('local'),
+    /** JSON of non-secret backend settings (bucket, endpoint, region, container...). */
+    backend_settings: text('backend_settings').notNull().default('{}'),
+    status: text('status', { enum: ['active', 'archived'] }).notNull().default('active'),
+    created_by: text('created_by').notNull(),
+    created_at: integer('created_at').notNull(),
+    updated_at: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('cloud_projects_guild_slug').on(t.guild_id, t.slug),
+    uniqueIndex('cloud_projects_guild_name').on(t.guild_id, t.name),
+  ],
+);
+
+export const cloudResources = sqliteTable(
+  'cloud_resources',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    project_id: integer('project_id')
+      .notNull()
+      .references(() => cloudProjects.id),
+    guild_id: text('guild_id').notNull(),
+    name: text('name').notNull(),
+    resource_type: text('resource_type', { enum: RESOURCE_TYPES }).notNull(),
+    instance_type: text('instance_type'),
+    disk_size_gb: integer('disk_size_gb'),
+    estimated_monthly_cost: real('estimated_monthly_cost').notNull().default(0),
+    status: text('status', { enum: RESOURCE_STATUSES }).notNull().default('planned'),
+    /** Terraform resource addresses this row stands for (JSON array), filled from the plan. */
+    addresses: text('addresses').notNull().default('[]'),
+    last_error: text('last_error'),
+    created_by: text('created_by').notNull(),
+    created_at: integer('created_at').notNull(),
+    updated_at: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('cloud_resources_guild_status').on(t.guild_id, t.status),
+    index('cloud_resources_project').on(t.project_id),
+  ],
+);
+
+export const iacRuns = sqliteTable(
+  'iac_runs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    guild_id: text('guild_id').notNull(),
+    project_id: integer('project_id')
+      .notNull()
+      .references(() => cloudProjects.id),
+    resource_id: integer('resource_id').references(() => cloudResources.id),
+    kind: text('kind', { enum: RUN_KINDS }).notNull(),
+    status: text('status', { enum: RUN_STATUSES }).notNull().default('queued'),
+    engine: text('engine', { enum: ENGINES }),
+    engine_version: text('engine_version'),
+    started_by: text('started_by').notNull(),
+    /** JSON summary of the plan or apply (counts, addresses); no secrets. */
+    summary: text('summary'),
+    error: text('error'),
+    created_at: integer('created_at').notNull(),
+    started_at: integer('started_at'),
+    finished_at: integer('finished_at'),
+  },
+  (t) => [index('iac_runs_status').on(t.status), index('iac_runs_project').on(t.project_id, t.created_at)],
+);
+
+export const jitPermissions = sqliteTable(
+  'jit_permissions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    user_id: text('user_id').notNull(),
+    guild_id: text('guild_id').notNull(),
+    provider: text('provider', { enum: JIT_PROVIDERS }).notNull(),
+    permission_level: text('permission_level', { enum: PERMISSION_LEVELS }).notNull(),
+    reason: text('reason'),
+    granted_at: integer('granted_at').notNull(),
+    expires_at: integer('expires_at').notNull(),
+    granted_by: text('granted_by').notNull(),
+    revoked: integer('revoked', { mode: 'boolean' }).notNull().default(false),
+    revoked_at: integer('revoked_at'),
+    revoked_by: text('revoked_by'),
+    revoke_reason: text('revoke_reason', { enum: ['manual', 'expired'] }),
+    /** Expiry DM outbox: set to 'pending' in the same transaction that revokes, so a crash cannot lose it. */
+    notice_status: text('notice_status', { enum: NOTICE_STATUSES }),
+    notice_attempts: integer('notice_attempts').notNull().default(0),
+    notice_error: text('notice_error'),
+    notified_at: integer('notified_at'),
+  },
+  (t) => [
+    index('jit_expiry_due').on(t.revoked, t.expires_at),
+    index('jit_member_active').on(t.guild_id, t.user_id, t.revoked, t.expires_at),
+    index('jit_notice_pending').on(t.notice_status).where(sql`notice_status = 'pending'`),
+  ],
+);
+
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    guild_id: text('guild_id').notNull(),
+    user_id: text('user_id').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    outcome: text('outcome', { enum: AUDIT_OUTCOMES }).notNull(),
+    /** JSON details; callers must never put a secret here. */
+    details: text('details'),
+    created_at: integer('created_at').notNull(),
+  },
+  (t) => [index('audit_log_guild_time').on(t.guild_id, t.created_at)],
+);
+
+export const schema = {
+  guildPolicies,
+  cloudCredentials,
+  cloudProjects,
+  cloudResources,
+  iacRuns,
+  jitPermissions,
+  auditLog,
+};

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../src/config/index.js';
+
+describe('configuration', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    const config = parseConfig({});
+    expect(config.DATABASE_PATH).toBe('./data/chatops.db');
+    expect(config.DEPLOYMENTS_DIR).toBe('./deployments');
+    expect(config.VAULT_TTL_MINUTES).toBe(30);
+    expect(config.JANITOR_SCHEDULE).toBe('* * * * *');
+    expect(config.MAX_CONCURRENT_RUNS).toBe(2);
+    expect(config.DISCORD_TOKEN).toBeUndefined();
+  });
+
+  it('coerces numbers and accepts a cron expression with a seconds field', () => {
+    const config = parseConfig({ VAULT_TTL_MINUTES: '5', JANITOR_SCHEDULE: '*/10 * * * * *', MAX_CONCURRENT_RUNS: '4' });
+    expect(config.VAULT_TTL_MINUTES).toBe(5);
+    expect(config.JANITOR_SCHEDULE).toBe('*/10 * * * * *');
+    expect(config.MAX_CONCURRENT_RUNS).toBe(4);
+  });
+
+  it('lists every bad variable at once, without echoing the values', () => {
+    const secretish = 'not-base64-but-secret-looking-value';
+    let caught: unknown;
+    try {
+      parseConfig({
+        VAULT_TTL_MINUTES: '-3',
+        JANITOR_SCHEDULE: 'every minute',
+        LOG_LEVEL: 'loud',
+        DISCORD_APPLICATION_ID: 'abc',
+        CREDENTIALS_MASTER_KEY: secretish,
+      });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const problems = (caught as ConfigError).problems.join('\n');
+    for (const name of ['VAULT_TTL_MINUTES', 'JANITOR_SCHEDULE', 'LOG_LEVEL', 'DISCORD_APPLICATION_ID', 'CREDENTIALS_MASTER_KEY']) {
+      expect(problems).toContain(name);
+    }
+    expect(problems).not.toContain(secretish);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(parseConfig({ DISCORD_TOKEN: '', DISCORD_APPLICATION_ID: '' }).DISCORD_APPLICATION_ID).toBeUndefined();
+  });
+});
