@@ -1,0 +1,31 @@
+/**
+ * How the domain tells a member something outside of a command reply (JIT grant and expiry notices).
+ * The Discord layer implements it with DMs and channel messages, the console with printed lines, tests with a recorder.
+ */
+export interface Notice {
+  title: string;
+  description: string;
+  fields?: Array<{ name: string; value: string }>;
+  /** Green for good news, amber for warnings, red for failures; front ends may ignore it. */
+  tone?: 'info' | 'success' | 'warning' | 'danger';
+}
+
+export interface Notifier {
+  /** Sends a direct message. Throws DirectMessageRefused when the member cannot be reached (DMs closed, left, unknown). */
+  sendDirect(userId: string, notice: Notice): Promise<void>;
+  /** Posts in a guild channel (the guild's notification channel). */
+  sendToChannel(channelId: string, notice: Notice): Promise<void>;
+  /** The guild's display name, for notices; undefined when the front end does not know it. */
+  guildName(guildId: string): Promise<string | undefined>;
+}
+
+/** The member cannot receive a DM (Discord error 50007, or the user is gone). Not retryable. */
+export class DirectMessageRefused extends Error {
+  constructor(
+    readonly userId: string,
+    readonly reason: string,
+  ) {
+    super(`cannot send a direct message to ${userId}: ${reason}`);
+    this.name = 'DirectMessageRefused';
+  }
+}
