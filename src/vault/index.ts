@@ -1,0 +1,2 @@
+export { EphemeralVault, type EphemeralVaultOptions, type VaultSessionInfo } from './ephemeral-vault.js';
+export * from './errors.js';
