@@ -8,7 +8,7 @@ import {
   VaultSessionExpired,
   VaultSessionNotFound,
 } from '../src/vault/errors.js';
-import { UserError } from '../src/shared/errors.js';
+import type { UserError } from '../src/shared/errors.js';
 import { FakeClock } from './support/clock.js';
 
 const GUILD_A = '111111111111111111';
