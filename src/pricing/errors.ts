@@ -1,0 +1,27 @@
+import { UserError } from '../shared/errors.js';
+
+export class UnknownInstanceType extends UserError {
+  constructor(provider: string, instanceType: string, known: readonly string[]) {
+    super(
+      'pricing.unknown_instance_type',
+      `"${instanceType}" is not an instance type this bot knows for ${provider.toUpperCase()}. Choose one of: ${known.join(', ')}.`,
+    );
+  }
+}
+
+export class InvalidEstimateRequest extends UserError {
+  constructor(problem: string) {
+    super('pricing.invalid_request', `Cannot estimate that: ${problem}.`);
+  }
+}
+
+/** The operator's overrides file is unreadable or wrong. Raised at start-up; names the file and the field. */
+export class PricingOverridesError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`Pricing overrides file ${file} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'PricingOverridesError';
+  }
+}

@@ -1,0 +1,3 @@
+export * from './catalogue.js';
+export * from './errors.js';
+export { BUILT_IN_PRICES, type PriceTable, type ProviderPrices } from './prices.js';
