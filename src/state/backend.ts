@@ -1,0 +1,129 @@
+/**
+ * Terraform state backend configuration, written as Terraform JSON syntax (`backend.tf.json`) with JSON.stringify,
+ * so no bucket name or endpoint can inject HCL. Keys and prefixes always carry the guild id, so two guilds with
+ * a project of the same name never share state. Credentials never go here: the engine passes them in the
+ * environment of the child process.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { StateBackendKind } from '../db/schema.js';
+import { UserError } from '../shared/errors.js';
+import { StateLayout } from './layout.js';
+import { assertSnowflake } from './snowflake.js';
+
+export const BACKEND_FILE_NAME = 'backend.tf.json';
+
+// Provider naming rules, loosely: enough to keep out anything that is not a plain name.
+const s3Bucket = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3–63 lower-case letters, digits, "." or "-")');
+const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'a region such as us-east-1 (for other S3-compatible services, their region name)')
+  .or(z.string().regex(/^[a-z0-9-]{2,32}$/, 'a region name'));
+const gcsBucket = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$/, 'a GCS bucket name (3–63 lower-case letters, digits, ".", "_" or "-")');
+
+export const backendSettingsSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('local') }),
+  z.strictObject({
+    kind: z.literal('s3'),
+    bucket: s3Bucket,
+    region: awsRegion,
+    /** An S3-compatible service (MinIO, Spaces, R2...). */
+    endpoint: z
+      .url({ protocol: /^https?$/, error: 'an http(s) URL such as https://nyc3.digitaloceanspaces.com' })
+      .max(300)
+      .optional(),
+  }),
+  z.strictObject({ kind: z.literal('gcs'), bucket: gcsBucket }),
+  z.strictObject({
+    kind: z.literal('azurerm'),
+    resourceGroupName: z.string().regex(/^[A-Za-z0-9._()-]{1,90}$/, 'a resource group name (letters, digits, ".", "_", "-", "(", ")")'),
+    storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, 'a storage account name (3–24 lower-case letters and digits)'),
+    containerName: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])$/, 'a container name (3–63 lower-case letters, digits, "-")'),
+  }),
+]);
+
+export type BackendSettings = z.infer<typeof backendSettingsSchema>;
+
+/** The value of `terraform.backend`: one key, the backend type, mapping to its settings. */
+export type BackendBlock = Record<string, Record<string, unknown>>;
+
+export class InvalidBackendSettings extends UserError {
+  constructor(problems: string[]) {
+    super('state.invalid_backend', `The state backend settings are not usable: ${problems.join('; ')}.`);
+  }
+}
+
+/** Validates settings from user input or read back from the database. */
+export function parseBackendSettings(value: unknown): BackendSettings {
+  const parsed = backendSettingsSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new InvalidBackendSettings(
+    parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'}: expected ${issue.message}`),
+  );
+}
+
+/**
+ * The `terraform.backend` object for one guild's project.
+ * @throws InvalidBackendSettings when `settings` does not match `kind` or is malformed.
+ */
+export function backendBlock(kind: StateBackendKind, guildId: string, slug: string, settings: BackendSettings): BackendBlock {
+  assertSnowflake(guildId, 'guildId');
+  if (!StateLayout.isSlug(slug)) throw new TypeError('slug must come from StateLayout.slugify');
+  const valid = parseBackendSettings(settings);
+  if (valid.kind !== kind) throw new InvalidBackendSettings([`settings are for "${valid.kind}", not "${kind}"`]);
+  switch (valid.kind) {
+    case 'local':
+      return { local: { path: 'terraform.tfstate' } };
+    case 's3': {
+      const s3: Record<string, unknown> = {
+        bucket: valid.bucket,
+        key: `terraform-state/${guildId}/${slug}/terraform.tfstate`,
+        region: valid.region,
+        encrypt: true,
+        // S3-native locking (Terraform ≥ 1.10, OpenTofu ≥ 1.10): no DynamoDB table needed.
+        use_lockfile: true,
+      };
+      if (valid.endpoint) {
+        Object.assign(s3, {
+          endpoints: { s3: valid.endpoint },
+          use_path_style: true,
+          // S3-compatible services have no STS, IMDS or AWS region list to check against.
+          skip_credentials_validation: true,
+          skip_region_validation: true,
+          skip_requesting_account_id: true,
+          skip_metadata_api_check: true,
+          skip_s3_checksum: true,
+        });
+      }
+      return { s3 };
+    }
+    case 'gcs':
+      return { gcs: { bucket: valid.bucket, prefix: `tenants/${guildId}/terraform/state/${slug}` } };
+    case 'azurerm':
+      return {
+        azurerm: {
+          resource_group_name: valid.resourceGroupName,
+          storage_account_name: valid.storageAccountName,
+          container_name: valid.containerName,
+          key: `${guildId}-${slug}-tfstate`,
+        },
+      };
+  }
+}
+
+/** Writes `backend.tf.json` (owner read/write only) into a workspace folder, atomically. Returns its path. */
+export function writeBackendFile(workspaceDir: string, block: BackendBlock): string {
+  const path = join(workspaceDir, BACKEND_FILE_NAME);
+  // 'wx' refuses to write through anything already at the temporary name (such as a planted link).
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify({ terraform: { backend: block } }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, path);
+  return path;
+}
