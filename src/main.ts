@@ -1,11 +1,16 @@
-import { ConfigError, loadConfig } from './config/index.js';
-import { openDatabase } from './db/index.js';
-import { createLogger } from './logging/logger.js';
+/**
+ * `npm start`: the Discord bot. `npm run console` (or `npm start -- --console`): the same bot in a terminal.
+ */
+import { ConfigError, loadConfig, type Config } from './config/index.js';
+import { buildCore, type Core } from './app/bootstrap.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { systemClock } from './shared/clock.js';
+import { allCommands } from '../commands/index.js';
+import { CommandDispatcher } from './interaction/dispatcher.js';
 
-function main(): void {
-  let config;
+function readConfig(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\nSee README.md, "Configuration", for every variable.\n`);
@@ -13,10 +18,71 @@ function main(): void {
     }
     throw error;
   }
-  const logger = createLogger(config.LOG_LEVEL);
-  const database = openDatabase(config.DATABASE_PATH);
-  logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
-  database.close();
 }
 
-main();
+/** SIGINT/SIGTERM: stop taking work, let runs end gracefully, then exit. A second signal exits at once. */
+function onShutdownSignal(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    stop()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+}
+
+async function runDiscord(config: Config, logger: Logger): Promise<void> {
+  if (!config.DISCORD_TOKEN) {
+    process.stderr.write(
+      'DISCORD_TOKEN is not set, so the bot cannot connect to Discord.\n' +
+        'Put your bot token in .env (see README.md, "Running the Discord bot"), or try every command locally first with: npm run console\n',
+    );
+    process.exit(1);
+  }
+  const { createDiscordClient, DiscordBot } = await import('./discord/discord-bot.js');
+  const { DiscordNotifier } = await import('./discord/discord-notifier.js');
+  const client = createDiscordClient(config);
+  const core: Core = await buildCore({ config, clock: systemClock, logger, notifier: new DiscordNotifier(client) });
+  const dispatcher = new CommandDispatcher(allCommands, core.app);
+  const bot = new DiscordBot(client, dispatcher, systemClock, logger);
+  onShutdownSignal(logger, async () => {
+    await bot.stop();
+    await core.shutdown();
+  });
+  await bot.start(config.DISCORD_TOKEN);
+  core.janitor.start();
+}
+
+async function runConsole(config: Config, logger: Logger): Promise<void> {
+  const { runConsoleFrontEnd } = await import('./console/console-front-end.js');
+  await runConsoleFrontEnd({ config, logger, argv: process.argv.slice(2) });
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const consoleMode = process.argv.includes('--console');
+  // In the console, logs would interleave with the conversation: they go to stderr, warnings and up only.
+  const logger = consoleMode
+    ? createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, process.stderr)
+    : createLogger(config.LOG_LEVEL);
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  if (consoleMode) await runConsole(config, logger);
+  else await runDiscord(config, logger);
+}
+
+main().catch((error: unknown) => {
+  // Start-up failed (unreadable database, unusable pricing file...): one clear line, no stack trace.
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`Cloud ChatOps could not start: ${message}\n`);
+  process.exit(1);
+});

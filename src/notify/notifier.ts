@@ -4,7 +4,7 @@
  */
 export interface Notice {
   title: string;
-  description: string;
+  description?: string;
   fields?: Array<{ name: string; value: string }>;
   /** Green for good news, amber for warnings, red for failures; front ends may ignore it. */
   tone?: 'info' | 'success' | 'warning' | 'danger';

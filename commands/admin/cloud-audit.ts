@@ -1,0 +1,40 @@
+import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import { z } from 'zod';
+import { defineCommand } from '../../src/interaction/command.js';
+import { mention, timestamp } from '../views/format.js';
+import { userOption } from '../views/options.js';
+
+const OUTCOME_ICONS = { success: '✅', denied: '⛔', failed: '⚠️', error: '💥' } as const;
+
+export default defineCommand({
+  data: new SlashCommandBuilder()
+    .setName('cloud-audit')
+    .setDescription('Recent actions in this server: who did what, with what outcome (admin)')
+    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+    .setContexts(InteractionContextType.Guild)
+    .addUserOption((o) => o.setName('user').setDescription('Only this member’s actions'))
+    .addStringOption((o) => o.setName('action').setDescription('Only this action, e.g. deploy.apply').setMaxLength(64))
+    .addIntegerOption((o) => o.setName('limit').setDescription('How many entries (default 20)').setMinValue(1).setMaxValue(50)),
+  options: z.object({
+    user: userOption.optional(),
+    action: z.string().max(64).optional(),
+    limit: z.number().int().min(1).max(50).default(20),
+  }),
+  adminOnly: true,
+
+  async execute({ conversation, options, app }) {
+    const entries = app.audit.recent(conversation.guildId, {
+      limit: options.limit,
+      userId: options.user?.id,
+      action: options.action,
+    });
+    const lines = entries.map(
+      (e) =>
+        `${OUTCOME_ICONS[e.outcome]} ${timestamp(e.createdAt, 't')} ${mention(e.userId)} \`${e.action}\`${e.target ? ` → ${e.target}` : ''}`,
+    );
+    await conversation.reply({
+      ephemeral: true,
+      notices: [{ title: '🧾 Audit log', description: lines.length ? lines.join('\n').slice(0, 4000) : 'No entries match.' }],
+    });
+  },
+});

@@ -1,0 +1,80 @@
+import { ChannelType, InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import { z } from 'zod';
+import { ENGINES } from '../../src/db/schema.js';
+import { defineCommand } from '../../src/interaction/command.js';
+import { UserError } from '../../src/shared/errors.js';
+import { policyChangeView, policyView } from '../views/policy.js';
+
+/** "a, b ,c" → ['a','b','c']; "none" or "all" → [] (everything allowed). */
+const commaList = z
+  .string()
+  .transform((text) => (/^\s*(all|none|\*)\s*$/i.test(text) ? [] : text.split(',').map((s) => s.trim()).filter(Boolean)));
+
+export default defineCommand({
+  data: new SlashCommandBuilder()
+    .setName('cloud-guild-policy')
+    .setDescription('View or update this server’s deployment guardrails')
+    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+    .setContexts(InteractionContextType.Guild)
+    .addStringOption((o) =>
+      o.setName('action').setDescription('View or update').setRequired(true).addChoices({ name: 'view', value: 'view' }, { name: 'update', value: 'update' }),
+    )
+    .addNumberOption((o) => o.setName('max_budget').setDescription('Monthly budget in USD').setMinValue(0))
+    .addIntegerOption((o) => o.setName('max_instances').setDescription('Max running instances').setMinValue(0))
+    .addIntegerOption((o) => o.setName('max_disk').setDescription('Max disk per instance, GB').setMinValue(1))
+    .addStringOption((o) =>
+      o.setName('engine').setDescription('Preferred IaC engine').addChoices(...ENGINES.map((e) => ({ name: e, value: e }))),
+    )
+    .addBooleanOption((o) => o.setName('require_approval').setDescription('Deployments need an admin’s approval'))
+    .addStringOption((o) =>
+      o.setName('allowed_instance_types').setDescription('Comma-separated, or "all"').setMaxLength(1000),
+    )
+    .addStringOption((o) =>
+      o.setName('allowed_resource_types').setDescription('Comma-separated (vm, bucket), or "all"').setMaxLength(200),
+    )
+    .addIntegerOption((o) => o.setName('max_jit_minutes').setDescription('Longest JIT grant, minutes').setMinValue(1))
+    .addChannelOption((o) =>
+      o.setName('notification_channel').setDescription('Where notices go when a DM cannot be delivered').addChannelTypes(ChannelType.GuildText),
+    )
+    .addBooleanOption((o) => o.setName('clear_notification_channel').setDescription('Stop using a notification channel')),
+  options: z.object({
+    action: z.enum(['view', 'update']),
+    max_budget: z.number().optional(),
+    max_instances: z.number().int().optional(),
+    max_disk: z.number().int().optional(),
+    engine: z.enum(ENGINES).optional(),
+    require_approval: z.boolean().optional(),
+    allowed_instance_types: commaList.optional(),
+    allowed_resource_types: commaList.optional(),
+    max_jit_minutes: z.number().int().optional(),
+    notification_channel: z.string().optional(),
+    clear_notification_channel: z.boolean().optional(),
+  }),
+  adminOnly: true,
+
+  async execute({ conversation, options, app }) {
+    const { guildId, actor } = conversation;
+    if (options.action === 'view') {
+      await conversation.reply(policyView(app.policies.get(guildId)));
+      return;
+    }
+    const patch = {
+      maxBudgetMonthly: options.max_budget,
+      maxInstances: options.max_instances,
+      maxDiskSizeGb: options.max_disk,
+      enginePreference: options.engine,
+      requireApproval: options.require_approval,
+      allowedInstanceTypes: options.allowed_instance_types,
+      allowedResourceTypes: options.allowed_resource_types,
+      maxJitMinutes: options.max_jit_minutes,
+      notificationChannelId: options.clear_notification_channel ? null : options.notification_channel,
+    };
+    const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+    if (Object.keys(given).length === 0) {
+      throw new UserError('policy.nothing_to_update', 'Give at least one value to change, e.g. `max_budget:2000` or `engine:tofu`.');
+    }
+    const { before, after } = app.policies.update(guildId, given, actor.id);
+    app.audit.record({ guildId, userId: actor.id, action: 'policy.update', outcome: 'success', details: { changed: Object.keys(given) } });
+    await conversation.reply(policyChangeView(before, after));
+  },
+});

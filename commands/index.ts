@@ -1,0 +1,22 @@
+/**
+ * The one registry of slash commands: the running bot, the console and `npm run register` all read this list,
+ * so what is published and what runs cannot drift.
+ */
+import type { Command } from '../src/interaction/command.js';
+import cloudAudit from './admin/cloud-audit.js';
+import cloudGuildPolicy from './admin/cloud-guild-policy.js';
+import cloudJitGrant from './jit/cloud-jit-grant.js';
+import cloudJitList from './jit/cloud-jit-list.js';
+import cloudJitRevoke from './jit/cloud-jit-revoke.js';
+import cloudInit from './projects/cloud-init.js';
+import cloudVault from './vault/cloud-vault.js';
+
+export const allCommands: readonly Command[] = [
+  cloudInit,
+  cloudVault,
+  cloudGuildPolicy,
+  cloudJitGrant,
+  cloudJitRevoke,
+  cloudJitList,
+  cloudAudit,
+];

@@ -1,0 +1,40 @@
+import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import { z } from 'zod';
+import { defineCommand } from '../../src/interaction/command.js';
+import { levelLabel, providerLabel } from '../../src/jit/levels.js';
+import { UserError } from '../../src/shared/errors.js';
+import { mention, timestamp } from '../views/format.js';
+import { userOption } from '../views/options.js';
+
+export default defineCommand({
+  data: new SlashCommandBuilder()
+    .setName('cloud-jit-list')
+    .setDescription('Active temporary permissions: everyone’s (admins) or your own')
+    .setContexts(InteractionContextType.Guild)
+    .addUserOption((o) => o.setName('user').setDescription('Only this member (admins)')),
+  options: z.object({ user: userOption.optional() }),
+
+  async execute({ conversation, options, app }) {
+    const { guildId, actor } = conversation;
+    // Members see their own grants; only admins see everyone's.
+    if (!actor.isGuildAdmin && options.user && options.user.id !== actor.id) {
+      throw new UserError('permission.admin_only', "Only server admins can see other members' grants. Run it without `user` to see yours.");
+    }
+    const userId = actor.isGuildAdmin ? options.user?.id : actor.id;
+    const grants = app.jit.listActive(guildId, userId);
+    const lines = grants.map(
+      (g) =>
+        `**#${g.id}** ${mention(g.userId)} — ${levelLabel(g.level)} on ${providerLabel(g.provider)}, expires ${timestamp(g.expiresAt)}` +
+        (g.reason ? ` — ${g.reason}` : ''),
+    );
+    await conversation.reply({
+      ephemeral: true,
+      notices: [
+        {
+          title: userId === actor.id ? 'Your active permissions' : 'Active JIT permissions',
+          description: lines.length ? lines.join('\n').slice(0, 4000) : 'No active grants.',
+        },
+      ],
+    });
+  },
+});

@@ -1,0 +1,111 @@
+import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import { z } from 'zod';
+import { parseProviderSecrets, toSecretRecord } from '../../src/credentials/secrets.js';
+import { defineCommand } from '../../src/interaction/command.js';
+import { UserError } from '../../src/shared/errors.js';
+import { StateLayout } from '../../src/state/layout.js';
+import { backendSettingsFrom, findProject, projectNameOption, regionOption, stateBackendOption, STATE_BACKEND_CHOICES } from '../views/projects.js';
+import { FORM_TIMEOUT_MS, secretForm } from '../views/secret-form.js';
+import { initialisedView } from '../views/init.js';
+import { PROVIDER_CHOICES, providerOption } from '../views/options.js';
+
+export default defineCommand({
+  data: new SlashCommandBuilder()
+    .setName('cloud-init')
+    .setDescription('Start a cloud project (or renew its vault session); secrets are typed into a private form')
+    .setContexts(InteractionContextType.Guild)
+    .addStringOption((o) => o.setName('provider').setDescription('Cloud provider').setRequired(true).addChoices(...PROVIDER_CHOICES))
+    .addStringOption((o) => o.setName('project_name').setDescription('A name for this project in this server').setRequired(true).setMaxLength(64))
+    .addStringOption((o) => o.setName('region').setDescription('e.g. us-central1, eu-west-1, westeurope').setRequired(true).setMaxLength(32))
+    .addStringOption((o) =>
+      o.setName('credential').setDescription('Use a stored credential instead of typing secrets').setAutocomplete(true).setMaxLength(64),
+    )
+    .addStringOption((o) => o.setName('state_backend').setDescription('Where Terraform state lives (default: local)').addChoices(...STATE_BACKEND_CHOICES))
+    .addStringOption((o) => o.setName('state_bucket').setDescription('Bucket (s3, gcs) or storage account (azurerm) for state').setMaxLength(63)),
+  options: z.object({
+    provider: providerOption,
+    project_name: projectNameOption,
+    region: regionOption,
+    credential: z.string().max(64).optional(),
+    state_backend: stateBackendOption.default('local'),
+    state_bucket: z.string().max(63).optional(),
+  }),
+
+  async execute({ conversation, options, app }) {
+    const { guildId, actor } = conversation;
+    app.jit.require({ guildId, userId: actor.id, provider: options.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'deployer' });
+    StateLayout.slugify(options.project_name);
+    const existing = findProject(app, guildId, options.project_name);
+    if (existing && existing.provider !== options.provider) {
+      throw new UserError(
+        'project.provider_mismatch',
+        `Project **${existing.name}** already exists here for ${existing.provider}. Pick another name for a ${options.provider} project.`,
+      );
+    }
+    const backendSettings = backendSettingsFrom(options.state_backend, options.state_bucket, options.region);
+
+    if (options.credential) {
+      const stored = app.credentials.getMetadata(guildId, options.credential, options.provider);
+      const project =
+        existing ??
+        app.projects.create({
+          guildId,
+          name: options.project_name,
+          provider: options.provider,
+          region: options.region,
+          credentialSource: 'stored',
+          credentialId: stored.id,
+          stateBackend: options.state_backend,
+          backendSettings,
+          createdBy: actor.id,
+        });
+      app.audit.record({ guildId, userId: actor.id, action: 'project.init', target: project.name, outcome: 'success', details: { credential: stored.name } });
+      await conversation.reply(initialisedView({ project, policy: app.policies.get(guildId), credentialName: stored.name }));
+      return;
+    }
+
+    const answer = await conversation.askModal(secretForm(options.provider, `Secrets for ${options.project_name}`), FORM_TIMEOUT_MS);
+    if (!answer) return;
+    const secrets = toSecretRecord(parseProviderSecrets(options.provider, answer.values));
+    const session = app.vault.open(guildId, actor.id, secrets);
+    try {
+      const project = existing
+        ? app.projects.setVaultSession(guildId, existing.id, session.sessionId)
+        : app.projects.create({
+            guildId,
+            name: options.project_name,
+            provider: options.provider,
+            region: options.region,
+            vaultSessionId: session.sessionId,
+            credentialSource: 'ephemeral',
+            stateBackend: options.state_backend,
+            backendSettings,
+            createdBy: actor.id,
+          });
+      app.layout.workspaceDir(guildId, project.slug);
+      app.audit.record({
+        guildId,
+        userId: actor.id,
+        action: existing ? 'vault.renew' : 'project.init',
+        target: project.name,
+        outcome: 'success',
+        details: { vaultSession: session.sessionId },
+      });
+      await conversation.reply(
+        initialisedView({ project, policy: app.policies.get(guildId), session, ttlMinutes: app.config.VAULT_TTL_MINUTES }),
+      );
+    } catch (error) {
+      // Nothing half-done: a project that could not be saved leaves no secret behind.
+      app.vault.close(guildId, session.sessionId);
+      throw error;
+    }
+  },
+
+  async autocomplete(request, app) {
+    const typed = request.focused.value.toLowerCase();
+    return app.credentials
+      .list(request.guildId)
+      .filter((c) => c.name.toLowerCase().includes(typed))
+      .map((c) => ({ name: `${c.name} (${c.provider}${c.isDefault ? ', default' : ''})`, value: c.name }));
+  },
+});

@@ -1,0 +1,111 @@
+/**
+ * The composition root: builds the one AppContext every handler receives, in the order the bot needs it
+ * (config → database and migrations → vault → engine runner → front end → janitor), and tears it down in reverse.
+ */
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/index.js';
+import { openDatabase, type DatabaseHandle } from '../db/index.js';
+import { AuditLog } from '../audit/audit-log.js';
+import { CredentialStore } from '../credentials/credential-store.js';
+import { MasterKeyring } from '../credentials/master-keys.js';
+import { IacRunner } from '../engine/runner.js';
+import { createJanitor, type Janitor } from '../janitor/index.js';
+import { JitService } from '../jit/jit-service.js';
+import type { Logger } from '../logging/logger.js';
+import type { Notifier } from '../notify/notifier.js';
+import { PolicyService } from '../policy/policy-service.js';
+import { PriceCatalogue } from '../pricing/catalogue.js';
+import { ProjectRepository } from '../projects/project-repository.js';
+import { ResourceRepository } from '../projects/resource-repository.js';
+import type { Clock } from '../shared/clock.js';
+import { StateLayout } from '../state/layout.js';
+import { EphemeralVault } from '../vault/ephemeral-vault.js';
+import type { AppContext } from './context.js';
+
+export interface CoreOptions {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  notifier: Notifier;
+}
+
+export interface Core {
+  app: AppContext;
+  database: DatabaseHandle;
+  janitor: Janitor;
+  /** Cancels runs gracefully (SIGINT first), stops the janitor, wipes the vault and closes the database. */
+  shutdown(): Promise<void>;
+}
+
+export async function buildCore({ config, clock, logger, notifier }: CoreOptions): Promise<Core> {
+  const database = openDatabase(config.DATABASE_PATH);
+  logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
+
+  const deploymentsRoot = resolve(config.DEPLOYMENTS_DIR);
+  const pricing = PriceCatalogue.load(config.PRICING_OVERRIDES_FILE);
+  const audit = new AuditLog(database.db, clock);
+  const policies = new PolicyService(database.db, pricing, clock);
+  const vault = new EphemeralVault({
+    ttlMs: config.VAULT_TTL_MINUTES * 60_000,
+    maxSessionsPerGuild: config.VAULT_MAX_SESSIONS_PER_GUILD,
+    clock,
+  });
+  const layout = new StateLayout(deploymentsRoot);
+  const projects = new ProjectRepository(database.db, clock);
+  const resources = new ResourceRepository(database.db, clock);
+  const credentials = new CredentialStore(database.db, MasterKeyring.fromConfig(config), clock);
+  const jit = new JitService({ db: database.db, policies, audit, notifier, clock, logger });
+  const runner = new IacRunner({
+    db: database.db,
+    layout,
+    clock,
+    logger,
+    maxConcurrentRuns: config.MAX_CONCURRENT_RUNS,
+    runTimeoutMs: config.RUN_TIMEOUT_MINUTES * 60_000,
+    binDir: config.IAC_BIN_DIR,
+    pluginCacheDir: config.TF_PLUGIN_CACHE_DIR ?? join(deploymentsRoot, '.plugin-cache'),
+  });
+  const interrupted = runner.recoverInterrupted();
+  logger.info(interrupted, 'runs left unfinished by the last stop marked interrupted');
+
+  const janitor = createJanitor({
+    schedule: config.JANITOR_SCHEDULE,
+    sqlite: database.sqlite,
+    clock,
+    audit,
+    policies,
+    notifier,
+    vault,
+    logger,
+  });
+
+  const app: AppContext = {
+    config,
+    clock,
+    logger,
+    db: database.db,
+    vault,
+    pricing,
+    policies,
+    projects,
+    resources,
+    layout,
+    runner,
+    audit,
+    jit,
+    credentials,
+    notifier,
+  };
+
+  return {
+    app,
+    database,
+    janitor,
+    async shutdown() {
+      await runner.shutdown();
+      await janitor.stop();
+      vault.purgeAll();
+      database.close();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Everything a command handler may use, built once by the composition root (src/app/bootstrap.ts).
+ * Tests build the same context with fakes only at the edges (clock, notifier).
+ */
+import type { Config } from '../config/index.js';
+import type { Db } from '../db/index.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { CredentialStore } from '../credentials/credential-store.js';
+import type { IacRunner } from '../engine/runner.js';
+import type { JitService } from '../jit/jit-service.js';
+import type { Logger } from '../logging/logger.js';
+import type { Notifier } from '../notify/notifier.js';
+import type { PolicyService } from '../policy/policy-service.js';
+import type { PriceCatalogue } from '../pricing/catalogue.js';
+import type { ProjectRepository } from '../projects/project-repository.js';
+import type { ResourceRepository } from '../projects/resource-repository.js';
+import type { Clock } from '../shared/clock.js';
+import type { StateLayout } from '../state/layout.js';
+import type { EphemeralVault } from '../vault/ephemeral-vault.js';
+
+export interface AppContext {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  db: Db;
+  vault: EphemeralVault;
+  pricing: PriceCatalogue;
+  policies: PolicyService;
+  projects: ProjectRepository;
+  resources: ResourceRepository;
+  layout: StateLayout;
+  runner: IacRunner;
+  audit: AuditLog;
+  jit: JitService;
+  credentials: CredentialStore;
+  notifier: Notifier;
+}

@@ -1,0 +1,209 @@
+import {
+  ActionRowBuilder,
+  MessageFlags,
+  ModalBuilder,
+  PermissionFlagsBits,
+  Routes,
+  TextInputBuilder,
+  TextInputStyle,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type GuildMember,
+  type APIInteractionGuildMember,
+  type ModalSubmitInteraction,
+  type User,
+  type PermissionsBitField,
+} from 'discord.js';
+import type {
+  Actor,
+  ButtonChoice,
+  Conversation,
+  Message,
+  ModalAnswer,
+  ModalSpec,
+  OfferButtonsOptions,
+} from '../interaction/conversation.js';
+import type { Clock } from '../shared/clock.js';
+import type { ComponentWaiters } from './component-waiters.js';
+import { ephemeralFlags, renderMessage } from './render.js';
+
+/** Interaction tokens last 15 minutes; stop using ours a little before, so a slow edit does not fail. */
+const TOKEN_LIFETIME_MS = 14 * 60_000;
+
+type RepliableInteraction = ChatInputCommandInteraction | ModalSubmitInteraction;
+
+export function actorOf(
+  user: User,
+  member: GuildMember | APIInteractionGuildMember | null,
+  permissions: Readonly<PermissionsBitField> | null,
+): Actor {
+  const isGuildAdmin = Boolean(permissions?.has(PermissionFlagsBits.ManageGuild, true));
+  const nick = member && 'nick' in member && typeof member.nick === 'string' ? member.nick : null;
+  return { id: user.id, displayName: nick ?? user.globalName ?? user.username, isBot: user.bot, isGuildAdmin };
+}
+
+export class DiscordConversation implements Conversation {
+  readonly guildId: string;
+  readonly channelId: string;
+  readonly actor: Actor;
+  private state: 'none' | 'deferred' | 'answered' = 'none';
+  /** After a modal is submitted, the submission is what must be answered; everything is forwarded to it. */
+  private continuation: DiscordConversation | undefined;
+
+  constructor(
+    private readonly interaction: RepliableInteraction,
+    readonly commandName: string,
+    private readonly waiters: ComponentWaiters,
+    private readonly clock: Clock,
+  ) {
+    this.guildId = interaction.guildId ?? '';
+    this.channelId = interaction.channelId ?? '';
+    this.actor = actorOf(interaction.user, interaction.member, interaction.memberPermissions);
+  }
+
+  responseState(): 'none' | 'deferred' | 'answered' {
+    if (this.continuation) return this.continuation.responseState();
+    return this.state;
+  }
+
+  async reply(message: Message): Promise<void> {
+    if (this.continuation) return this.continuation.reply(message);
+    await this.interaction.reply({ ...renderMessage(message), flags: ephemeralFlags(message) });
+    this.state = 'answered';
+  }
+
+  async defer(options: { ephemeral?: boolean } = {}): Promise<void> {
+    if (this.continuation) return this.continuation.defer(options);
+    await this.interaction.deferReply({ flags: options.ephemeral ? MessageFlags.Ephemeral : undefined });
+    this.state = 'deferred';
+  }
+
+  async edit(message: Message): Promise<void> {
+    if (this.continuation) return this.continuation.edit(message);
+    await this.interaction.editReply(renderMessage(message));
+    this.state = 'answered';
+  }
+
+  async followUp(message: Message): Promise<void> {
+    if (this.continuation) return this.continuation.followUp(message);
+    await this.interaction.followUp({ ...renderMessage(message), flags: ephemeralFlags(message) });
+  }
+
+  canStillRespond(): boolean {
+    if (this.continuation) return this.continuation.canStillRespond();
+    return this.clock.now() - this.interaction.createdTimestamp < TOKEN_LIFETIME_MS;
+  }
+
+  async postToChannel(message: Message): Promise<void> {
+    await this.interaction.client.rest.post(Routes.channelMessages(this.channelId), {
+      body: toRestBody(renderMessage(message)),
+    });
+  }
+
+  async askModal(spec: ModalSpec, timeoutMs: number): Promise<ModalAnswer | null> {
+    if (this.interaction.isModalSubmit() || this.state !== 'none') throw new Error('a modal must be the first response');
+    const prefix = this.waiters.newPrefix();
+    const modal = new ModalBuilder().setCustomId(`${prefix}:modal`).setTitle(spec.title.slice(0, 45));
+    for (const field of spec.fields.slice(0, 5)) {
+      const input = new TextInputBuilder()
+        .setCustomId(field.id)
+        .setLabel(field.label.slice(0, 45))
+        .setStyle(field.multiline ? TextInputStyle.Paragraph : TextInputStyle.Short)
+        .setRequired(field.required ?? true);
+      if (field.placeholder) input.setPlaceholder(field.placeholder.slice(0, 100));
+      if (field.maxLength) input.setMaxLength(field.maxLength);
+      modal.addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(input));
+    }
+    const submitted = new Promise<ModalSubmitInteraction | null>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.remove(prefix);
+        resolve(null);
+      }, timeoutMs);
+      timer.unref();
+      this.waiters.add(prefix, {
+        kind: 'modal',
+        onSubmit: async (submission) => {
+          clearTimeout(timer);
+          resolve(submission);
+        },
+      });
+    });
+    await this.interaction.showModal(modal);
+    this.state = 'answered';
+    const submission = await submitted;
+    if (!submission) return null;
+    const values: Record<string, string> = {};
+    for (const field of spec.fields) {
+      const value = submission.fields.fields.get(field.id);
+      if (value && 'value' in value && typeof value.value === 'string') values[field.id] = value.value;
+    }
+    this.continuation = new DiscordConversation(submission, this.commandName, this.waiters, this.clock);
+    return { values };
+  }
+
+  async offerButtons(message: Message, options: OfferButtonsOptions): Promise<ButtonChoice | null> {
+    if (this.continuation) return this.continuation.offerButtons(message, options);
+    const prefix = this.waiters.newPrefix();
+    const rest = this.interaction.client.rest;
+    let channelMessageId: string | undefined;
+    if (options.where === 'response') {
+      if (this.state === 'none') {
+        await this.interaction.reply({ ...renderMessage(message, prefix), flags: ephemeralFlags(message) });
+      } else {
+        await this.interaction.editReply(renderMessage(message, prefix));
+      }
+      this.state = 'answered';
+    } else {
+      const posted = (await rest.post(Routes.channelMessages(this.channelId), {
+        body: toRestBody(renderMessage(message, prefix)),
+      })) as { id: string };
+      channelMessageId = posted.id;
+    }
+
+    const settledBody = (choice: ButtonChoice | null) =>
+      renderMessage(options.settled?.(choice) ?? { ...message, buttons: [] });
+
+    return new Promise<ButtonChoice | null>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.remove(prefix);
+        const body = settledBody(null);
+        const edit =
+          channelMessageId === undefined
+            ? this.canStillRespond()
+              ? this.interaction.editReply(body)
+              : Promise.resolve()
+            : rest.patch(Routes.channelMessage(this.channelId, channelMessageId), { body: toRestBody(body) });
+        // Removing stale buttons is best effort: the offer is over either way.
+        edit.catch(() => undefined).finally(() => resolve(null));
+      }, options.timeoutMs);
+      timer.unref();
+      this.waiters.add(prefix, {
+        kind: 'button',
+        onPress: async (press: ButtonInteraction, buttonId: string) => {
+          const by = actorOf(press.user, press.member, press.memberPermissions);
+          const refusal = options.authorize(by);
+          if (refusal) {
+            await press.reply({ content: `⛔ ${refusal}`, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+            return true;
+          }
+          clearTimeout(timer);
+          this.waiters.remove(prefix);
+          const choice = { buttonId, by };
+          await press.update(settledBody(choice));
+          resolve(choice);
+          return true;
+        },
+      });
+    });
+  }
+}
+
+/** REST bodies use Discord's snake_case field names. */
+function toRestBody(body: ReturnType<typeof renderMessage>) {
+  return {
+    content: body.content,
+    embeds: body.embeds,
+    components: body.components,
+    allowed_mentions: { parse: [] },
+  };
+}

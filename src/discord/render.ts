@@ -1,0 +1,79 @@
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  EmbedBuilder,
+  MessageFlags,
+  type APIEmbed,
+  type MessageActionRowComponentBuilder,
+} from 'discord.js';
+import type { ButtonSpec, ButtonStyle as OurButtonStyle, Message } from '../interaction/conversation.js';
+import type { Notice } from '../notify/notifier.js';
+
+const TONE_COLOURS: Record<NonNullable<Notice['tone']>, number> = {
+  info: 0x5865f2,
+  success: 0x57f287,
+  warning: 0xfee75c,
+  danger: 0xed4245,
+};
+
+const BUTTON_STYLES: Record<OurButtonStyle, ButtonStyle> = {
+  primary: ButtonStyle.Primary,
+  secondary: ButtonStyle.Secondary,
+  success: ButtonStyle.Success,
+  danger: ButtonStyle.Danger,
+};
+
+/** Discord's limits: content 2000, embed title 256, description 4096, field name 256, value 1024, 25 fields. */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+export function renderNotice(notice: Notice): APIEmbed {
+  const embed = new EmbedBuilder()
+    .setTitle(clip(notice.title, 256))
+    .setColor(TONE_COLOURS[notice.tone ?? 'info']);
+  if (notice.description) embed.setDescription(clip(notice.description, 4096));
+  if (notice.fields?.length) {
+    embed.addFields(
+      notice.fields.slice(0, 25).map((field) => ({
+        name: clip(field.name || '\u200b', 256),
+        value: clip(field.value || '\u200b', 1024),
+        inline: field.value.length <= 40,
+      })),
+    );
+  }
+  return embed.toJSON();
+}
+
+/** Buttons get `${prefix}:${id}` custom ids so the bot can route a press back to the handler waiting for it. */
+export function renderButtons(buttons: readonly ButtonSpec[], prefix: string) {
+  const rows: ActionRowBuilder<MessageActionRowComponentBuilder>[] = [];
+  for (let i = 0; i < buttons.length; i += 5) {
+    rows.push(
+      new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(
+        buttons.slice(i, i + 5).map((button) =>
+          new ButtonBuilder()
+            .setCustomId(`${prefix}:${button.id}`)
+            .setLabel(clip(button.label, 80))
+            .setStyle(BUTTON_STYLES[button.style ?? 'secondary']),
+        ),
+      ),
+    );
+  }
+  return rows.slice(0, 5).map((row) => row.toJSON());
+}
+
+/** The body of a message, reply or edit. Mentions never ping anyone: the bot only shows them. */
+export function renderMessage(message: Message, buttonPrefix?: string) {
+  return {
+    content: message.content ? clip(message.content, 2000) : '',
+    embeds: (message.notices ?? []).slice(0, 10).map(renderNotice),
+    components: message.buttons?.length && buttonPrefix ? renderButtons(message.buttons, buttonPrefix) : [],
+    allowedMentions: { parse: [] as [] },
+  };
+}
+
+export function ephemeralFlags(message: Message): MessageFlags.Ephemeral | undefined {
+  return message.ephemeral ? MessageFlags.Ephemeral : undefined;
+}

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import type { AppContext } from '../app/context.js';
+import { isUserError } from '../shared/errors.js';
+import type { Command } from './command.js';
+import type { AutocompleteRequest, Choice, Conversation, Message, RawOptions } from './conversation.js';
+import { AdminOnly, RateLimited } from './errors.js';
+import { RateLimiter } from './rate-limiter.js';
+
+const MINUTE = 60_000;
+
+/**
+ * The rules every command follows, applied once: rate limits, admin-only checks, option validation, one error path
+ * and one log line per interaction. Front ends build a Conversation and call `handle`; handlers see parsed options.
+ */
+export class CommandDispatcher {
+  private readonly byName: Map<string, Command>;
+  private readonly memberLimiter: RateLimiter;
+  private readonly guildLimiter: RateLimiter;
+
+  constructor(
+    readonly commands: readonly Command[],
+    private readonly app: AppContext,
+  ) {
+    this.byName = new Map(commands.map((command) => [command.name, command]));
+    this.memberLimiter = new RateLimiter(app.config.RATE_LIMIT_MEMBER_PER_MINUTE, MINUTE, app.clock);
+    this.guildLimiter = new RateLimiter(app.config.RATE_LIMIT_GUILD_PER_MINUTE, MINUTE, app.clock);
+  }
+
+  get(name: string): Command | undefined {
+    return this.byName.get(name);
+  }
+
+  async handle(conversation: Conversation, raw: RawOptions): Promise<void> {
+    const startedAt = this.app.clock.now();
+    const { guildId, actor, commandName } = conversation;
+    const log = this.app.logger.child({ guildId, userId: actor.id, command: commandName });
+    let outcome: 'success' | 'denied' | 'failed' | 'error' = 'success';
+    let errorId: string | undefined;
+    try {
+      const command = this.byName.get(commandName);
+      if (!command) throw new Error(`no handler registered for /${commandName}`);
+      const memberWait = this.memberLimiter.take(`${guildId}:${actor.id}`);
+      if (memberWait > 0) throw new RateLimited('member', memberWait);
+      const guildWait = this.guildLimiter.take(guildId);
+      if (guildWait > 0) throw new RateLimited('guild', guildWait);
+      if (command.adminOnly && !actor.isGuildAdmin) {
+        this.app.audit.record({ guildId, userId: actor.id, action: `command.${commandName}`, outcome: 'denied' });
+        throw new AdminOnly(commandName);
+      }
+      await command.run(conversation, raw, this.app);
+    } catch (error) {
+      if (isUserError(error)) {
+        outcome = error.code.startsWith('permission.') ? 'denied' : 'failed';
+        log.info({ code: error.code }, 'command refused');
+        await this.answer(conversation, { content: `⛔ ${error.message}`, ephemeral: true });
+      } else {
+        outcome = 'error';
+        errorId = randomBytes(4).toString('hex');
+        // The error object may carry anything (stderr, a request body): log its class and stack, never show it.
+        log.error({ errorId, err: error }, 'command failed unexpectedly');
+        await this.answer(conversation, {
+          content: `Something went wrong on our side (error id \`${errorId}\`). Try again; if it keeps happening, give a server admin this id.`,
+          ephemeral: true,
+        });
+      }
+    } finally {
+      log.info({ outcome, errorId, durationMs: this.app.clock.now() - startedAt }, 'interaction handled');
+    }
+  }
+
+  async complete(request: AutocompleteRequest): Promise<Choice[]> {
+    const command = this.byName.get(request.commandName);
+    if (!command?.complete) return [];
+    try {
+      // Discord accepts at most 25 choices, each name and value at most 100 characters.
+      const choices = await command.complete(request, this.app);
+      return choices.slice(0, 25).map((choice) => ({ name: choice.name.slice(0, 100), value: choice.value.slice(0, 100) }));
+    } catch (error) {
+      this.app.logger.warn({ err: error, command: request.commandName }, 'autocomplete failed');
+      return [];
+    }
+  }
+
+  /** Replies, or edits the deferred response; a failure to answer is logged, never thrown at the front end. */
+  private async answer(conversation: Conversation, message: Message): Promise<void> {
+    try {
+      const state = conversation.responseState();
+      if (state === 'none') await conversation.reply(message);
+      else if (!conversation.canStillRespond()) await conversation.postToChannel({ ...message, ephemeral: false });
+      else if (state === 'deferred') await conversation.edit(message);
+      else await conversation.followUp(message);
+    } catch (error) {
+      this.app.logger.warn({ err: error }, 'could not deliver an error message');
+    }
+  }
+}
