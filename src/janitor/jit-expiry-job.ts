@@ -1,0 +1,244 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type Database from 'better-sqlite3';
+import { z } from 'zod';
+import type { Logger } from '../logging/logger.js';
+import type { Notifier } from '../notify/notifier.js';
+import type { Clock } from '../shared/clock.js';
+import { deliverToMember, describeError } from '../jit/delivery.js';
+import { jitProviderSchema, permissionLevelSchema } from '../jit/levels.js';
+import { expiryNotice, type GrantFacts } from '../jit/notices.js';
+import type { JitAuditSink, JitPolicy, JitPolicySource } from '../jit/ports.js';
+import type { JanitorJob, JobCounts } from './job.js';
+
+export interface JitExpiryJobOptions {
+  /** The raw connection (DatabaseHandle.sqlite): batches are single prepared statements drizzle cannot express. */
+  sqlite: Database.Database;
+  clock: Clock;
+  audit: JitAuditSink;
+  notifier: Notifier;
+  policies: JitPolicySource;
+  logger?: Logger;
+  /** Grants revoked per transaction. Small enough that one batch holds the event loop for a few ms. */
+  revokeBatchSize?: number;
+  /** Notices read per query; the loop yields between batches. */
+  noticeBatchSize?: number;
+  /**
+   * Notices sent per tick at most. Sending is paced by Discord's rate limits; capping it keeps a backlog from
+   * holding the tick (and so the next revocations) for long. The rest go out on the next ticks.
+   */
+  maxNoticesPerTick?: number;
+  /** Transient failures (network, rate limit) after which a notice is given up as failed. */
+  maxNoticeAttempts?: number;
+}
+
+export interface NoticeCounts extends JobCounts {
+  noticesSent: number;
+  noticesFallback: number;
+  noticesFailed: number;
+  noticesRetrying: number;
+}
+
+export interface ExpiryCounts extends NoticeCounts {
+  expired: number;
+}
+
+const revokedRowSchema = z.object({
+  id: z.number().int(),
+  guild_id: z.string(),
+  user_id: z.string(),
+  provider: jitProviderSchema,
+  permission_level: permissionLevelSchema,
+  granted_at: z.number(),
+  expires_at: z.number(),
+  granted_by: z.string(),
+  reason: z.string().nullable(),
+});
+const pendingRowSchema = revokedRowSchema.extend({ notice_attempts: z.number().int() });
+type RevokedRow = z.infer<typeof revokedRowSchema>;
+type PendingRow = z.infer<typeof pendingRowSchema>;
+
+const ROW_COLUMNS = 'id, guild_id, user_id, provider, permission_level, granted_at, expires_at, granted_by, reason';
+
+function facts(row: RevokedRow): GrantFacts {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    provider: row.provider,
+    level: row.permission_level,
+    grantedAt: row.granted_at,
+    expiresAt: row.expires_at,
+    grantedBy: row.granted_by,
+    reason: row.reason,
+  };
+}
+
+/**
+ * Revokes grants past their expiry and tells each member, exactly once.
+ *
+ * The revocation and the outbox entry (notice_status = 'pending') are one UPDATE, so a crash can never revoke
+ * without queuing the notice. A notice is marked sent right after the notifier accepts it and only 'pending' rows
+ * are ever sent, so a later tick — of this process or of a new one after a crash — sends what is left and never
+ * repeats what went out. (The one unavoidable window: the process dying between Discord accepting a DM and the
+ * row update, a few microseconds, would send that one notice again.)
+ */
+export class JitExpiryJob implements JanitorJob {
+  readonly name = 'jit-expiry';
+
+  private readonly revokeBatch: Database.Statement;
+  private readonly selectPending: Database.Statement;
+  private readonly markDelivered: Database.Statement;
+  private readonly markAttemptFailed: Database.Statement;
+  private readonly revokeBatchSize: number;
+  private readonly noticeBatchSize: number;
+  private readonly maxNoticesPerTick: number;
+  private readonly maxNoticeAttempts: number;
+
+  constructor(private readonly options: JitExpiryJobOptions) {
+    this.revokeBatchSize = options.revokeBatchSize ?? 500;
+    this.noticeBatchSize = options.noticeBatchSize ?? 100;
+    this.maxNoticesPerTick = options.maxNoticesPerTick ?? 1000;
+    this.maxNoticeAttempts = options.maxNoticeAttempts ?? 5;
+    const { sqlite } = options;
+    // The inner SELECT walks the jit_expiry_due (revoked, expires_at) index; LIMIT keeps each transaction short.
+    this.revokeBatch = sqlite.prepare(
+      `UPDATE jit_permissions
+          SET revoked = 1, revoked_at = @now, revoke_reason = 'expired', notice_status = 'pending'
+        WHERE id IN (SELECT id FROM jit_permissions WHERE revoked = 0 AND expires_at <= @now LIMIT @limit)
+        RETURNING ${ROW_COLUMNS}`,
+    );
+    // Walks the partial index jit_notice_pending; the id cursor lets a notice that failed this tick wait for the next.
+    this.selectPending = sqlite.prepare(
+      `SELECT ${ROW_COLUMNS}, notice_attempts FROM jit_permissions
+        WHERE notice_status = 'pending' AND id > @after ORDER BY id LIMIT @limit`,
+    );
+    this.markDelivered = sqlite.prepare(
+      `UPDATE jit_permissions
+          SET notice_status = @status, notified_at = @now, notice_attempts = notice_attempts + 1, notice_error = @error
+        WHERE id = @id AND notice_status = 'pending'`,
+    );
+    this.markAttemptFailed = sqlite.prepare(
+      `UPDATE jit_permissions
+          SET notice_attempts = notice_attempts + 1, notice_error = @error,
+              notice_status = CASE WHEN notice_attempts + 1 >= @maxAttempts THEN 'failed' ELSE 'pending' END
+        WHERE id = @id AND notice_status = 'pending'`,
+    );
+  }
+
+  async run(): Promise<ExpiryCounts> {
+    const expired = await this.revokeDue();
+    const notices = await this.deliverPendingNotices();
+    return { expired, ...notices };
+  }
+
+  /**
+   * Revokes every grant due at this instant, in batches, each batch one transaction together with its audit
+   * entries. Yields to the event loop between batches so command handling is never held up for long.
+   */
+  async revokeDue(): Promise<number> {
+    const now = this.options.clock.now();
+    const revokeAndAudit = this.options.sqlite.transaction((): number => {
+      const rows = this.revokeBatch.all({ now, limit: this.revokeBatchSize }).map((row) => revokedRowSchema.parse(row));
+      for (const row of rows) {
+        this.options.audit.record({
+          guildId: row.guild_id,
+          userId: row.user_id,
+          action: 'jit.expire',
+          target: row.user_id,
+          outcome: 'success',
+          details: {
+            grantId: row.id,
+            provider: row.provider,
+            level: row.permission_level,
+            grantedBy: row.granted_by,
+            lastedMinutes: Math.round((row.expires_at - row.granted_at) / 60_000),
+          },
+        });
+      }
+      return rows.length;
+    });
+    let total = 0;
+    for (;;) {
+      const revoked = revokeAndAudit();
+      total += revoked;
+      if (revoked < this.revokeBatchSize) return total;
+      await yieldToEventLoop();
+    }
+  }
+
+  /** Sends pending expiry notices (oldest first, up to maxNoticesPerTick) and records how each went. */
+  async deliverPendingNotices(): Promise<NoticeCounts> {
+    const counts: NoticeCounts = { noticesSent: 0, noticesFallback: 0, noticesFailed: 0, noticesRetrying: 0 };
+    const policies = new Map<string, Promise<JitPolicy>>();
+    const guildNames = new Map<string, Promise<string | undefined>>();
+    let after = 0;
+    let handled = 0;
+    while (handled < this.maxNoticesPerTick) {
+      const limit = Math.min(this.noticeBatchSize, this.maxNoticesPerTick - handled);
+      const rows = this.selectPending.all({ after, limit }).map((row) => pendingRowSchema.parse(row));
+      for (const row of rows) {
+        after = row.id;
+        handled += 1;
+        const outcome = await this.deliverOne(row, policies, guildNames);
+        counts[outcome] += 1;
+      }
+      if (rows.length < limit) break;
+      await yieldToEventLoop();
+    }
+    return counts;
+  }
+
+  private async deliverOne(
+    row: PendingRow,
+    policies: Map<string, Promise<JitPolicy>>,
+    guildNames: Map<string, Promise<string | undefined>>,
+  ): Promise<'noticesSent' | 'noticesFallback' | 'noticesFailed' | 'noticesRetrying'> {
+    const { notifier, clock, logger } = this.options;
+    try {
+      const policy = await memo(policies, row.guild_id, async () => this.options.policies.get(row.guild_id));
+      const guildName = await memo(guildNames, row.guild_id, () => notifier.guildName(row.guild_id).catch(() => undefined));
+      const grant = facts(row);
+      const delivery = await deliverToMember(
+        notifier,
+        row.user_id,
+        { direct: expiryNotice(grant, guildName), channel: expiryNotice(grant, guildName, true) },
+        policy.notificationChannelId,
+      );
+      const now = clock.now();
+      if (delivery.via === 'dm') {
+        this.markDelivered.run({ id: row.id, status: 'sent', now, error: null });
+        return 'noticesSent';
+      }
+      if (delivery.via === 'channel') {
+        this.markDelivered.run({ id: row.id, status: 'fallback', now, error: `direct message refused: ${delivery.refused}` });
+        return 'noticesFallback';
+      }
+      this.markDelivered.run({
+        id: row.id,
+        status: 'failed',
+        now,
+        error: `direct message refused: ${delivery.refused}; the guild has no notification channel`,
+      });
+      return 'noticesFailed';
+    } catch (error) {
+      // Anything else may pass (network, rate limit, a channel post that failed): keep it pending for a later tick.
+      const description = describeError(error);
+      this.markAttemptFailed.run({ id: row.id, error: description, maxAttempts: this.maxNoticeAttempts });
+      const gaveUp = row.notice_attempts + 1 >= this.maxNoticeAttempts;
+      logger?.[gaveUp ? 'warn' : 'debug'](
+        { guildId: row.guild_id, grantId: row.id, attempts: row.notice_attempts + 1, error: description },
+        gaveUp ? 'JIT expiry notice given up after repeated failures' : 'JIT expiry notice failed; will retry',
+      );
+      return gaveUp ? 'noticesFailed' : 'noticesRetrying';
+    }
+  }
+}
+
+/** One lookup per key per tick, shared by every notice of the same guild. */
+function memo<T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  let value = cache.get(key);
+  if (!value) {
+    value = load();
+    cache.set(key, value);
+  }
+  return value;
+}

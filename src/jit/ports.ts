@@ -1,0 +1,38 @@
+/**
+ * The few things JIT needs from other parts of the bot, as the narrowest interfaces that do the job.
+ * PolicyService and AuditLog satisfy them structurally; keeping them narrow lets JIT and the janitor be wired
+ * (and tested) with nothing else of those services.
+ */
+import type { AuditOutcome } from '../db/schema.js';
+
+/** The part of a guild's policy that JIT reads. */
+export interface JitPolicy {
+  /** Longest grant allowed, in minutes. */
+  maxJitMinutes: number;
+  /** Where notices go when a member cannot be reached by DM; null/undefined when the guild has none. */
+  notificationChannelId?: string | null;
+}
+
+export interface JitPolicySource {
+  /** The guild's current policy (defaults when the guild never set one). */
+  get(guildId: string): JitPolicy | Promise<JitPolicy>;
+}
+
+export interface JitAuditEntry {
+  guildId: string;
+  /** Who acted (for expiry: the member whose grant ended, since the janitor is not a person). */
+  userId: string;
+  action: string;
+  target?: string;
+  outcome: AuditOutcome;
+  /** Never a secret. */
+  details?: Record<string, unknown>;
+}
+
+export interface JitAuditSink {
+  /**
+   * Synchronous on purpose: the janitor records expiries inside the transaction that revokes them, so the
+   * revocation and its audit entry commit together (or not at all).
+   */
+  record(entry: JitAuditEntry): unknown;
+}

@@ -1,0 +1,70 @@
+import { DirectMessageRefused, type Notice, type Notifier } from '../../src/notify/notifier.js';
+
+export interface SentNotice {
+  to: { user: string } | { channel: string };
+  notice: Notice;
+}
+
+/**
+ * A notifier that records what it was asked to send. Members can have their DMs closed (DirectMessageRefused, as
+ * Discord's 50007), and the next N sends can fail with a transient error, to exercise retries and crashes.
+ */
+export class RecordingNotifier implements Notifier {
+  readonly sent: SentNotice[] = [];
+  private readonly dmsClosed = new Set<string>();
+  private transientFailures = 0;
+  private channelBroken = false;
+
+  constructor(private readonly guildNames: Record<string, string> = {}) {}
+
+  /** The member's DMs are closed from now on. */
+  closeDms(userId: string): this {
+    this.dmsClosed.add(userId);
+    return this;
+  }
+
+  /** The next `count` sends (DM or channel) throw a plain Error, like a network failure or a dying process. */
+  failNext(count: number): this {
+    this.transientFailures = count;
+    return this;
+  }
+
+  /** Every post to a channel fails (missing permission, deleted channel...). */
+  breakChannels(): this {
+    this.channelBroken = true;
+    return this;
+  }
+
+  async sendDirect(userId: string, notice: Notice): Promise<void> {
+    this.maybeFail();
+    if (this.dmsClosed.has(userId)) throw new DirectMessageRefused(userId, 'Cannot send messages to this user (50007)');
+    this.sent.push({ to: { user: userId }, notice });
+  }
+
+  async sendToChannel(channelId: string, notice: Notice): Promise<void> {
+    this.maybeFail();
+    if (this.channelBroken) throw new Error('Missing Access');
+    this.sent.push({ to: { channel: channelId }, notice });
+  }
+
+  async guildName(guildId: string): Promise<string | undefined> {
+    return this.guildNames[guildId];
+  }
+
+  /** Direct messages sent to one member. */
+  dmsTo(userId: string): Notice[] {
+    return this.sent.filter((s) => 'user' in s.to && s.to.user === userId).map((s) => s.notice);
+  }
+
+  /** Posts made in one channel. */
+  postsIn(channelId: string): Notice[] {
+    return this.sent.filter((s) => 'channel' in s.to && s.to.channel === channelId).map((s) => s.notice);
+  }
+
+  private maybeFail(): void {
+    if (this.transientFailures > 0) {
+      this.transientFailures -= 1;
+      throw new Error('connect ECONNRESET');
+    }
+  }
+}
