@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { AuditLog, sanitiseDetails } from '../src/audit/audit-log.js';
+import { FakeClock } from './support/clock.js';
+import { makeTestDatabase } from './support/tmp.js';
+
+const GUILD_A = '111111111111111111';
+const GUILD_B = '222222222222222222';
+const ALICE = '333333333333333333';
+const BOB = '444444444444444444';
+
+describe('audit log', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
+  function makeLog() {
+    const database = makeTestDatabase();
+    cleanups.push(database.cleanup);
+    const clock = new FakeClock();
+    return { log: new AuditLog(database.db, clock), clock, database };
+  }
+
+  it('returns a guild\'s entries newest first with who, what, target, outcome and time', () => {
+    const { log, clock } = makeLog();
+    log.record({ guildId: GUILD_A, userId: ALICE, action: 'project.create', target: 'web', outcome: 'success' });
+    clock.advance(1000);
+    log.record({ guildId: GUILD_A, userId: BOB, action: 'deploy.apply', target: 'web', outcome: 'denied', details: { rule: 'budget' } });
+    const entries = log.recent(GUILD_A);
+    expect(entries.map((e) => e.action)).toEqual(['deploy.apply', 'project.create']);
+    expect(entries[0]).toMatchObject({
+      guildId: GUILD_A,
+      userId: BOB,
+      target: 'web',
+      outcome: 'denied',
+      details: { rule: 'budget' },
+      createdAt: clock.now(),
+    });
+    expect(entries[1]!.details).toBeNull();
+  });
+
+  it('orders entries recorded in the same millisecond by insertion', () => {
+    const { log } = makeLog();
+    for (let i = 0; i < 3; i += 1) log.record({ guildId: GUILD_A, userId: ALICE, action: `step.${i}`, outcome: 'success' });
+    expect(log.recent(GUILD_A).map((e) => e.action)).toEqual(['step.2', 'step.1', 'step.0']);
+  });
+
+  it('never shows one guild another guild\'s entries, whatever the filters', () => {
+    const { log } = makeLog();
+    log.record({ guildId: GUILD_A, userId: ALICE, action: 'project.create', outcome: 'success' });
+    log.record({ guildId: GUILD_B, userId: ALICE, action: 'project.create', outcome: 'success' });
+    expect(log.recent(GUILD_B)).toHaveLength(1);
+    expect(log.recent(GUILD_B, { userId: ALICE, action: 'project.create' }).every((e) => e.guildId === GUILD_B)).toBe(true);
+    expect(log.recent('222222222222222223')).toEqual([]);
+  });
+
+  it('filters by user and action and bounds the limit', () => {
+    const { log } = makeLog();
+    for (let i = 0; i < 30; i += 1) {
+      log.record({ guildId: GUILD_A, userId: i % 2 ? ALICE : BOB, action: i % 3 ? 'a.x' : 'a.y', outcome: 'success' });
+    }
+    expect(log.recent(GUILD_A)).toHaveLength(20);
+    expect(log.recent(GUILD_A, { limit: 5 })).toHaveLength(5);
+    expect(log.recent(GUILD_A, { limit: 0 })).toHaveLength(1);
+    expect(log.recent(GUILD_A, { limit: 10_000 })).toHaveLength(30);
+    expect(log.recent(GUILD_A, { userId: ALICE, limit: 100 })).toHaveLength(15);
+    expect(log.recent(GUILD_A, { userId: ALICE, action: 'a.y', limit: 100 })).toHaveLength(5);
+  });
+
+  it('drops secret-looking details at any depth before they reach the database', () => {
+    const { log, database } = makeLog();
+    log.record({
+      guildId: GUILD_A,
+      userId: ALICE,
+      action: 'credentials.add',
+      outcome: 'success',
+      details: {
+        name: 'prod',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG',
+        accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+        nested: { password: 'hunter2', apiToken: 'tok', author: ALICE, list: [{ privateKey: 'pk' }] },
+        credentials_json: '{"type":"service_account"}',
+      },
+    });
+    const raw = database.sqlite.prepare('SELECT details FROM audit_log').get() as { details: string };
+    for (const secret of ['wJalrXUtnFEMI', 'AKIAIOSFODNN7EXAMPLE', 'hunter2', 'tok"', 'service_account', '"pk"']) {
+      expect(raw.details).not.toContain(secret);
+    }
+    expect(log.recent(GUILD_A)[0]!.details).toEqual({ name: 'prod', nested: { author: ALICE, list: [{}] } });
+  });
+
+  it('bounds long strings and oversized details', () => {
+    expect(sanitiseDetails({ s: 'x'.repeat(600) }).s).toHaveLength(501);
+    const { log } = makeLog();
+    log.record({
+      guildId: GUILD_A,
+      userId: ALICE,
+      action: 'big',
+      outcome: 'success',
+      details: { items: Array.from({ length: 50 }, () => 'y'.repeat(400)) },
+    });
+    expect(log.recent(GUILD_A)[0]!.details).toMatchObject({ truncated: true });
+  });
+
+  it('refuses malformed guild ids, user ids, actions and outcomes', () => {
+    const { log } = makeLog();
+    expect(() => log.record({ guildId: 'x', userId: ALICE, action: 'a', outcome: 'success' })).toThrow();
+    expect(() => log.record({ guildId: GUILD_A, userId: 'eve', action: 'a', outcome: 'success' })).toThrow();
+    expect(() => log.record({ guildId: GUILD_A, userId: ALICE, action: 'drop table;', outcome: 'success' })).toThrow();
+    expect(() => log.record({ guildId: GUILD_A, userId: ALICE, action: 'a', outcome: 'maybe' as 'success' })).toThrow();
+    expect(() => log.recent('../x')).toThrow();
+    log.record({ guildId: GUILD_A, userId: 'system', action: 'jit.expire', outcome: 'success' });
+    expect(log.recent(GUILD_A)).toHaveLength(1);
+  });
+});
