@@ -1,0 +1,190 @@
+/**
+ * One engine process: spawned through execa with an explicit environment, its stdout read line by line while it
+ * runs, and stopped — when asked — the way the engines document: SIGINT first (the engine finishes the current
+ * step, saves state and releases its lock), then SIGTERM, then SIGKILL, each after a grace period.
+ */
+import { createInterface } from 'node:readline';
+import { execa, type ResultPromise } from 'execa';
+import type { Logger } from '../logging/logger.js';
+
+export type StopReason = 'cancelled' | 'timed_out' | 'shutdown';
+
+const STDERR_TAIL_CHARS = 8_000;
+const COLLECT_LIMIT_CHARS = 20_000_000;
+
+/**
+ * Stops the processes of one run. A run runs several commands in a row (init, plan, show); once stopped, the
+ * current command is stopped and no further command starts.
+ */
+export class RunStopper {
+  #reason: StopReason | undefined;
+  #current: EngineChild | undefined;
+
+  constructor(private readonly killGraceMs: number) {}
+
+  get reason(): StopReason | undefined {
+    return this.#reason;
+  }
+
+  /** Asks the run to stop; the first reason wins. Resolves when the current process (if any) has ended. */
+  async stop(reason: StopReason): Promise<void> {
+    this.#reason ??= reason;
+    await this.#current?.terminate(this.killGraceMs);
+  }
+
+  /** @internal used by runEngineCommand */
+  attach(child: EngineChild | undefined): void {
+    this.#current = child;
+  }
+}
+
+export interface EngineCommand {
+  binary: string;
+  args: string[];
+  cwd: string;
+  /** The complete environment: nothing of the bot's own is added (execa `extendEnv: false`). */
+  env: Record<string, string>;
+  stopper: RunStopper;
+  /** Each stdout line as it arrives (for `-json` streams). */
+  onStdoutLine?: (line: string) => void;
+  /** Keep stdout in full (for `show -json` and `output -json`). */
+  collectStdout?: boolean;
+  onSpawn?: (pid: number) => void;
+  logger?: Logger;
+}
+
+export interface EngineCommandResult {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  /** Full stdout when `collectStdout`, else empty. */
+  stdout: string;
+  /** The last few KB of stderr, for errors the engine does not report as diagnostics. */
+  stderrTail: string;
+  /** Set when the run was stopped (before or during this command). */
+  stoppedBy: StopReason | undefined;
+  pid: number | undefined;
+}
+
+/** Runs one engine command to its end (or until stopped). Never rejects for a non-zero exit. */
+export async function runEngineCommand(command: EngineCommand): Promise<EngineCommandResult> {
+  const { stopper } = command;
+  if (stopper.reason) return { exitCode: undefined, signal: undefined, stdout: '', stderrTail: '', stoppedBy: stopper.reason, pid: undefined };
+
+  const subprocess = execa(command.binary, command.args, {
+    cwd: command.cwd,
+    env: command.env,
+    extendEnv: false,
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    // Our own process group: a Ctrl-C at the bot's terminal must not reach the engine as well, or our graceful
+    // SIGINT would be its second one, which makes it abort hard and leave the state locked. It also lets the
+    // last resort (SIGKILL) reach the provider plugins the engine started.
+    detached: true,
+    cleanup: false,
+    forceKillAfterDelay: false,
+  });
+  const child = new EngineChild(subprocess, command.logger);
+  stopper.attach(child);
+  if (subprocess.pid !== undefined) command.onSpawn?.(subprocess.pid);
+
+  let stdout = '';
+  let stderrTail = '';
+  const stdoutDone = new Promise<void>((resolve) => {
+    if (!subprocess.stdout) return resolve();
+    const lines = createInterface({ input: subprocess.stdout, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      if (command.collectStdout && stdout.length < COLLECT_LIMIT_CHARS) stdout += `${line}\n`;
+      try {
+        command.onStdoutLine?.(line);
+      } catch (error) {
+        command.logger?.error({ err: error }, 'engine output handler threw; line skipped');
+      }
+    });
+    lines.on('close', () => resolve());
+  });
+  subprocess.stderr?.setEncoding('utf8');
+  subprocess.stderr?.on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+  });
+
+  // A stop that arrived while we were spawning.
+  if (stopper.reason) void child.terminate(0);
+
+  const result = await subprocess;
+  await stdoutDone;
+  child.markExited();
+  stopper.attach(undefined);
+  return {
+    exitCode: result.exitCode,
+    signal: result.signal,
+    stdout,
+    stderrTail,
+    stoppedBy: stopper.reason,
+    pid: subprocess.pid,
+  };
+}
+
+/** A running engine process and its escalation from SIGINT to SIGKILL. */
+class EngineChild {
+  #exited = false;
+  #exitWaiters: Array<() => void> = [];
+  #terminating: Promise<void> | undefined;
+
+  constructor(
+    private readonly subprocess: ResultPromise,
+    private readonly logger?: Logger,
+  ) {
+    subprocess.once('exit', () => this.markExited());
+  }
+
+  markExited(): void {
+    if (this.#exited) return;
+    this.#exited = true;
+    for (const wake of this.#exitWaiters.splice(0)) wake();
+  }
+
+  /** SIGINT, then SIGTERM after `graceMs`, then SIGKILL after another `graceMs`; resolves once the process is gone. */
+  terminate(graceMs: number): Promise<void> {
+    this.#terminating ??= this.#escalate(graceMs);
+    return this.#terminating;
+  }
+
+  async #escalate(graceMs: number): Promise<void> {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      if (this.#exited) return;
+      this.#signal(signal);
+      if (await this.#exitWithin(graceMs)) return;
+      this.logger?.warn({ pid: this.subprocess.pid, signal }, 'engine did not stop in time; escalating');
+    }
+    if (this.#exited) return;
+    this.#signal('SIGKILL');
+    await this.#exitWithin(Number.POSITIVE_INFINITY);
+  }
+
+  #signal(signal: NodeJS.Signals): void {
+    const pid = this.subprocess.pid;
+    if (pid === undefined) return;
+    try {
+      // The whole group (see `detached` above); SIGINT to the group is what a terminal's Ctrl-C would do.
+      process.kill(-pid, signal);
+    } catch {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
+  #exitWithin(ms: number): Promise<boolean> {
+    if (this.#exited) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(ms) ? setTimeout(() => resolve(this.#exited), ms) : undefined;
+      this.#exitWaiters.push(() => {
+        if (timer) clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+}

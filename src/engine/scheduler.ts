@@ -1,0 +1,187 @@
+/**
+ * Who may run now: one run per workspace (a second request is refused at once), and at most `maxConcurrent`
+ * engine runs overall. Runs waiting for a slot queue FIFO per guild, and guilds are served round-robin, so one
+ * guild with many queued runs cannot hold back another guild's single run.
+ */
+import type { WorkspaceHolder } from './errors.js';
+
+export class QueueWaitAborted extends Error {
+  constructor() {
+    super('the run was cancelled while it waited for a slot');
+    this.name = 'QueueWaitAborted';
+  }
+}
+
+export class SchedulerClosed extends Error {
+  constructor() {
+    super('the scheduler is closed');
+    this.name = 'SchedulerClosed';
+  }
+}
+
+interface Waiter {
+  guildId: string;
+  grant: (release: () => void) => void;
+  fail: (error: Error) => void;
+  onPosition?: (position: number) => void;
+  lastPosition?: number;
+}
+
+export class RunScheduler {
+  readonly #holders = new Map<string, WorkspaceHolder>();
+  readonly #queues = new Map<string, Waiter[]>();
+  /** Guilds with waiting runs, in the order they will next be served. */
+  readonly #ring: string[] = [];
+  #running = 0;
+  #closed = false;
+
+  constructor(readonly maxConcurrent: number) {
+    if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new RangeError('maxConcurrent must be a positive integer');
+  }
+
+  /** The current holder of a workspace, if any. */
+  holderOf(workspaceKey: string): WorkspaceHolder | undefined {
+    return this.#holders.get(workspaceKey);
+  }
+
+  /**
+   * Takes the workspace for `holder`, or returns the run that already holds it. Synchronous, so check-and-take
+   * cannot interleave with another request.
+   */
+  tryClaimWorkspace(workspaceKey: string, holder: WorkspaceHolder): { claimed: true; release: () => void } | { claimed: false; holder: WorkspaceHolder } {
+    const current = this.#holders.get(workspaceKey);
+    if (current) return { claimed: false, holder: current };
+    this.#holders.set(workspaceKey, holder);
+    let released = false;
+    return {
+      claimed: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        if (this.#holders.get(workspaceKey) === holder) this.#holders.delete(workspaceKey);
+      },
+    };
+  }
+
+  get running(): number {
+    return this.#running;
+  }
+
+  get queued(): number {
+    let n = 0;
+    for (const queue of this.#queues.values()) n += queue.length;
+    return n;
+  }
+
+  /**
+   * Waits for an engine slot. `onPosition` hears the 1-based queue position when the run has to wait and again
+   * whenever it changes. Resolves with the slot's release function (call it exactly when the run ends).
+   */
+  acquireSlot(guildId: string, options: { onPosition?: (position: number) => void; signal?: AbortSignal } = {}): Promise<() => void> {
+    if (this.#closed) return Promise.reject(new SchedulerClosed());
+    if (options.signal?.aborted) return Promise.reject(new QueueWaitAborted());
+    if (this.#running < this.maxConcurrent && this.queued === 0) return Promise.resolve(this.#take());
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        guildId,
+        grant: (release) => {
+          options.signal?.removeEventListener('abort', onAbort);
+          resolve(release);
+        },
+        fail: (error) => {
+          options.signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+        ...(options.onPosition ? { onPosition: options.onPosition } : {}),
+      };
+      const onAbort = (): void => {
+        if (this.#remove(waiter)) {
+          waiter.fail(new QueueWaitAborted());
+          this.#reportPositions();
+        }
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      let queue = this.#queues.get(guildId);
+      if (!queue) {
+        queue = [];
+        this.#queues.set(guildId, queue);
+        this.#ring.push(guildId);
+      }
+      queue.push(waiter);
+      this.#reportPositions();
+    });
+  }
+
+  /** Refuses new work and fails every waiting run with SchedulerClosed. Running slots are released as usual. */
+  close(): void {
+    this.#closed = true;
+    const waiting = [...this.#queues.values()].flat();
+    this.#queues.clear();
+    this.#ring.length = 0;
+    for (const waiter of waiting) waiter.fail(new SchedulerClosed());
+  }
+
+  #take(): () => void {
+    this.#running++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#running--;
+      this.#serveNext();
+    };
+  }
+
+  #serveNext(): void {
+    while (this.#running < this.maxConcurrent && this.#ring.length > 0) {
+      const guildId = this.#ring.shift() as string;
+      const queue = this.#queues.get(guildId) ?? [];
+      const waiter = queue.shift();
+      if (queue.length > 0) this.#ring.push(guildId);
+      else this.#queues.delete(guildId);
+      if (waiter) waiter.grant(this.#take());
+    }
+    this.#reportPositions();
+  }
+
+  #remove(waiter: Waiter): boolean {
+    const queue = this.#queues.get(waiter.guildId);
+    const index = queue?.indexOf(waiter) ?? -1;
+    if (!queue || index === -1) return false;
+    queue.splice(index, 1);
+    if (queue.length === 0) {
+      this.#queues.delete(waiter.guildId);
+      this.#ring.splice(this.#ring.indexOf(waiter.guildId), 1);
+    }
+    return true;
+  }
+
+  /** The order waiting runs will be served in if nothing else arrives: round by round through the ring. */
+  #serviceOrder(): Waiter[] {
+    const order: Waiter[] = [];
+    for (let depth = 0; ; depth++) {
+      let any = false;
+      for (const guildId of this.#ring) {
+        const waiter = this.#queues.get(guildId)?.[depth];
+        if (waiter) {
+          order.push(waiter);
+          any = true;
+        }
+      }
+      if (!any) return order;
+    }
+  }
+
+  #reportPositions(): void {
+    this.#serviceOrder().forEach((waiter, index) => {
+      const position = index + 1;
+      if (waiter.lastPosition === position) return;
+      waiter.lastPosition = position;
+      try {
+        waiter.onPosition?.(position);
+      } catch {
+        // A listener's failure must not stall the queue.
+      }
+    });
+  }
+}

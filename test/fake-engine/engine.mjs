@@ -1,0 +1,543 @@
+/**
+ * A stand-in for `terraform` and `tofu`, for tests. `bin/terraform` and `bin/tofu` call `runFakeEngine(name)`.
+ * It follows the documented machine-readable formats (../../../shared/docs/terraform-machine-readable.md): the
+ * streaming `-json` UI, `show -json` plan JSON, `version -json` and the version 4 local state file.
+ *
+ * Commands: `version -json`, `init`, `plan -json -out=FILE [-target=ADDR]... [-destroy]`, `show -json FILE`,
+ * `apply -json FILE`, `apply -json -auto-approve`, `destroy -json -auto-approve [-target=ADDR]...`, `output -json`.
+ * Unknown flags fail like the real engine ("flag provided but not defined"), so tests catch wrong arguments.
+ *
+ * What it plans: every `resource` block of every `*.tf.json` in the working directory, compared with
+ * `terraform.tfstate`. Variables without a default must come from `TF_VAR_<name>` (as the real engine with
+ * TF_INPUT=0: "No value for required variable"). Unlike the real engine, the plan file does NOT store variable
+ * values (the real one does; see docs/readme/engine.md), so tests can grep a workspace for secrets.
+ *
+ * BEHAVIOUR KNOBS. The product gives the engine a minimal environment, so tests cannot steer this script through
+ * environment variables. Instead a test writes `fake-engine.json` into the working directory (all optional):
+ *   {
+ *     "sleepMs": 0,                    // pause between streamed events (plan, apply, destroy)
+ *     "failInit": "summary",           // init fails with this error text
+ *     "failPlan": { "summary": "...", "detail": "..." },            // plan ends with an error diagnostic
+ *     "failApply": { "summary": "...", "detail": "...", "address": "aws_instance.vm_1" }
+ *                                      // applying that address (or the first one) errors: apply_errored + diagnostic
+ *     "warnings": [{ "summary": "...", "detail": "..." }],          // warning diagnostics in plan/apply/destroy
+ *     "emitGarbage": true,             // also print malformed lines and unknown message types
+ *     "ignoreSigint": true,            // SIGINT is logged but ignored (forces the runner to escalate)
+ *     "ignoreSigterm": true,           // SIGTERM is logged but ignored (only SIGKILL ends it)
+ *     "crashMidApply": true,           // exits abruptly (code 2, no state written) after the first apply_start
+ *     "invocationLog": "/abs/path.jsonl" // where to record invocations (default: .fake-engine-invocations.jsonl in cwd)
+ *   }
+ *
+ * INVOCATION LOG. Every run appends one JSON line: { pid, engine, argv, cwd, env (every variable it received, names
+ * and values), at }, and one line { pid, signal } per signal received. Tests read it to check arguments, the child's
+ * environment and which signals arrived. It holds secrets by design: it is a test artefact, not product output.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+
+const VERSIONS = { terraform: '1.9.8', tofu: '1.8.5' };
+const STATE_FILE = 'terraform.tfstate';
+const LOCK_FILE = '.terraform.tfstate.lock.info';
+
+export async function runFakeEngine(engine) {
+  const cwd = process.cwd();
+  const control = readControl(cwd);
+  const logPath = control.invocationLog ?? join(cwd, '.fake-engine-invocations.jsonl');
+  const log = (entry) => {
+    try {
+      appendFileSync(logPath, `${JSON.stringify({ pid: process.pid, ...entry })}\n`);
+    } catch {
+      // A read-only cwd (e.g. `version` run from anywhere) must not break the engine.
+    }
+  };
+  const argv = process.argv.slice(2);
+  log({ engine, argv, cwd, env: { ...process.env }, at: new Date().toISOString() });
+
+  const state = { interrupted: false, wake: null };
+  process.on('SIGINT', () => {
+    log({ signal: 'SIGINT' });
+    if (control.ignoreSigint) return;
+    state.interrupted = true;
+    state.wake?.();
+  });
+  process.on('SIGTERM', () => {
+    log({ signal: 'SIGTERM' });
+    if (control.ignoreSigterm) return;
+    process.exit(143);
+  });
+
+  const ui = new Ui(engine);
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'version':
+        return cmdVersion(engine, parseFlags(rest, ['json']));
+      case 'init':
+        return cmdInit(engine, control, parseFlags(rest, ['input', 'no-color', 'upgrade', 'reconfigure']));
+      case 'plan':
+        return await cmdPlan(ui, control, state, parseFlags(rest, ['json', 'out', 'input', 'no-color', 'target', 'destroy', 'lock-timeout']));
+      case 'show':
+        return cmdShow(engine, parseFlags(rest, ['json', 'no-color'], 1));
+      case 'apply':
+        return await cmdApply(ui, control, state, parseFlags(rest, ['json', 'input', 'no-color', 'auto-approve', 'target', 'lock-timeout'], 1));
+      case 'destroy':
+        return await cmdDestroy(ui, control, state, parseFlags(rest, ['json', 'input', 'no-color', 'auto-approve', 'target', 'lock-timeout']));
+      case 'output':
+        return cmdOutput(parseFlags(rest, ['json', 'no-color'], 1));
+      default:
+        return usageError(`unknown command ${JSON.stringify(command ?? '')}`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) return usageError(error.message);
+    throw error;
+  }
+}
+
+class UsageError extends Error {}
+
+function usageError(message) {
+  process.stderr.write(`Error: ${message}\n`);
+  process.exitCode = 1;
+}
+
+/** Parses `-name`, `-name=value` (repeatable) and at most `maxPositional` positional arguments. */
+function parseFlags(args, allowed, maxPositional = 0) {
+  const flags = new Map();
+  const positional = [];
+  for (const arg of args) {
+    if (arg.startsWith('-')) {
+      const body = arg.replace(/^--?/, '');
+      const eq = body.indexOf('=');
+      const name = eq === -1 ? body : body.slice(0, eq);
+      const value = eq === -1 ? true : body.slice(eq + 1);
+      if (!allowed.includes(name)) throw new UsageError(`flag provided but not defined: -${name}`);
+      flags.set(name, [...(flags.get(name) ?? []), value]);
+    } else {
+      positional.push(arg);
+    }
+  }
+  if (positional.length > maxPositional) throw new UsageError(`too many command line arguments: ${positional.join(' ')}`);
+  return { has: (n) => flags.has(n), one: (n) => flags.get(n)?.at(-1), all: (n) => flags.get(n) ?? [], positional };
+}
+
+function readControl(cwd) {
+  const path = join(cwd, 'fake-engine.json');
+  if (!existsSync(path)) return {};
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Streaming UI
+
+class Ui {
+  constructor(engine) {
+    this.engine = engine;
+    this.module = engine === 'tofu' ? 'tofu.ui' : 'terraform.ui';
+  }
+  emit(level, message, type, extra = {}) {
+    const line = { '@level': level, '@message': message, '@module': this.module, '@timestamp': new Date().toISOString(), type, ...extra };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  }
+  version() {
+    const name = this.engine === 'tofu' ? 'OpenTofu' : 'Terraform';
+    this.emit('info', `${name} ${VERSIONS[this.engine]}`, 'version', { [this.engine === 'tofu' ? 'tofu' : 'terraform']: VERSIONS[this.engine], ui: '1.2' });
+  }
+  diagnostic(severity, summary, detail = '', address) {
+    const diagnostic = { severity, summary, detail, ...(address ? { address } : {}) };
+    this.emit(severity === 'error' ? 'error' : 'warn', `${severity === 'error' ? 'Error' : 'Warning'}: ${summary}`, 'diagnostic', { diagnostic });
+  }
+  garbage() {
+    process.stdout.write('this is not json\n');
+    process.stdout.write('{"type":"planned_change","change":"not an object"}\n');
+    process.stdout.write('[1,2,3]\n');
+    this.emit('info', 'something new', 'some_future_type', { future: { x: 1 } });
+    process.stdout.write('{"@level":"info","type":\n');
+  }
+}
+
+function resourceObject(address) {
+  const [type, name] = address.split('.');
+  return { addr: address, module: '', resource: address, implied_provider: type.split('_')[0], resource_type: type, resource_name: name, resource_key: null };
+}
+
+const UI_ACTION = { 'no-op': 'noop', create: 'create', update: 'update', delete: 'delete', replace: 'replace' };
+const VERB = { create: ['Creating...', 'Creation complete'], update: ['Modifying...', 'Modifications complete'], delete: ['Destroying...', 'Destruction complete'], replace: ['Replacing...', 'Replacement complete'] };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Configuration and state
+
+function readConfiguration(cwd) {
+  const config = { resources: new Map(), variables: new Map(), outputs: new Map() };
+  for (const file of readdirSync(cwd).filter((f) => f.endsWith('.tf.json')).sort()) {
+    const doc = JSON.parse(readFileSync(join(cwd, file), 'utf8'));
+    for (const [type, byName] of Object.entries(doc.resource ?? {})) {
+      for (const [name, body] of Object.entries(byName)) config.resources.set(`${type}.${name}`, body);
+    }
+    for (const [name, body] of Object.entries(doc.variable ?? {})) config.variables.set(name, body);
+    for (const [name, body] of Object.entries(doc.output ?? {})) config.outputs.set(name, body);
+  }
+  return config;
+}
+
+function readState(cwd) {
+  const path = join(cwd, STATE_FILE);
+  if (!existsSync(path)) return null;
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+function stateResources(state) {
+  const map = new Map();
+  for (const r of state?.resources ?? []) {
+    if (r.mode === 'managed') map.set(`${r.type}.${r.name}`, r.instances[0]?.attributes ?? {});
+  }
+  return map;
+}
+
+function writeState(cwd, engine, prior, resources, outputs) {
+  const state = {
+    version: 4,
+    terraform_version: VERSIONS[engine],
+    serial: (prior?.serial ?? 0) + 1,
+    lineage: prior?.lineage ?? randomUUID(),
+    outputs,
+    resources: [...resources].map(([address, attributes]) => {
+      const [type, name] = address.split('.');
+      return { mode: 'managed', type, name, provider: `provider["registry.terraform.io/hashicorp/${type.split('_')[0]}"]`, instances: [{ schema_version: 0, attributes }] };
+    }),
+    check_results: null,
+  };
+  // Write then rename, as the engine does, so a crash never leaves half a state file.
+  writeFileSync(join(cwd, `${STATE_FILE}.tmp`), JSON.stringify(state, null, 2));
+  renameSync(join(cwd, `${STATE_FILE}.tmp`), join(cwd, STATE_FILE));
+  return state;
+}
+
+function missingVariables(config) {
+  return [...config.variables].filter(([name, body]) => body.default === undefined && process.env[`TF_VAR_${name}`] === undefined).map(([n]) => n);
+}
+
+/** Attributes the engine would store: the configuration plus what the provider computes. */
+function appliedAttributes(address, body, index) {
+  const id = `fake-${address.replace(/[^a-z0-9]+/gi, '-')}-${index}`;
+  return { ...stripInterpolations(body), id, fake_ip: `198.51.100.${(index % 250) + 1}` };
+}
+
+function stripInterpolations(value) {
+  if (Array.isArray(value)) return value.map(stripInterpolations);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stripInterpolations(v)]));
+  if (typeof value === 'string' && value.includes('${')) return '(interpolated)';
+  return value;
+}
+
+function computeChanges(config, prior, { destroy, targets }) {
+  const current = stateResources(prior);
+  const changes = [];
+  const addresses = new Set([...config.resources.keys(), ...current.keys()]);
+  for (const address of [...addresses].sort()) {
+    if (targets.length > 0 && !targets.includes(address)) continue;
+    const desired = config.resources.get(address);
+    const existing = current.get(address);
+    let actions;
+    if (destroy) actions = existing ? ['delete'] : null;
+    else if (!existing) actions = ['create'];
+    else if (!desired) actions = ['delete'];
+    else actions = existing.config_digest === JSON.stringify(desired) ? ['no-op'] : ['update'];
+    if (actions) changes.push({ address, actions, before: existing ?? null, after: destroy || !desired ? null : stripInterpolations(desired) });
+  }
+  return changes;
+}
+
+function uiAction(actions) {
+  if (actions.length === 2) return 'replace';
+  return UI_ACTION[actions[0]];
+}
+
+function counts(changes) {
+  const c = { add: 0, change: 0, remove: 0 };
+  for (const ch of changes) {
+    const a = uiAction(ch.actions);
+    if (a === 'create') c.add++;
+    else if (a === 'update') c.change++;
+    else if (a === 'delete') c.remove++;
+    else if (a === 'replace') {
+      c.add++;
+      c.remove++;
+    }
+  }
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Commands
+
+function cmdVersion(engine, flags) {
+  if (flags.has('json')) {
+    process.stdout.write(`${JSON.stringify({ terraform_version: VERSIONS[engine], platform: 'linux_amd64', provider_selections: {}, terraform_outdated: false }, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${engine === 'tofu' ? 'OpenTofu' : 'Terraform'} v${VERSIONS[engine]}\non linux_amd64\n`);
+  }
+}
+
+function cmdInit(engine, control) {
+  if (control.failInit) {
+    process.stderr.write(`\nError: ${control.failInit}\n\n`);
+    process.exitCode = 1;
+    return;
+  }
+  mkdirSync(join(process.cwd(), '.terraform'), { recursive: true });
+  writeFileSync(join(process.cwd(), '.terraform.lock.hcl'), '# This file is maintained automatically by "init".\n');
+  process.stdout.write(`\nInitializing the backend...\n\n${engine === 'tofu' ? 'OpenTofu' : 'Terraform'} has been successfully initialized!\n`);
+}
+
+function requireInit(ui) {
+  if (existsSync(join(process.cwd(), '.terraform'))) return true;
+  ui.diagnostic('error', 'Inconsistent dependency lock file', 'The working directory has not been initialized. Run init.');
+  process.exitCode = 1;
+  return false;
+}
+
+function sleep(ms, state) {
+  if (!ms || state.interrupted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    state.wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+}
+
+function withLock(cwd, fn) {
+  writeFileSync(join(cwd, LOCK_FILE), JSON.stringify({ ID: randomUUID(), Operation: 'OperationTypeApply', Who: 'fake', Created: new Date().toISOString() }));
+  return fn().finally(() => rmSync(join(cwd, LOCK_FILE), { force: true }));
+}
+
+function interruptedExit(ui) {
+  ui.diagnostic('error', 'Operation cancelled', 'The operation was interrupted; the state has been saved and the lock released.');
+  process.exitCode = 1;
+}
+
+async function streamPlan(ui, control, state, changes) {
+  for (const ch of changes) {
+    if (ch.actions[0] === 'no-op') continue;
+    await sleep(control.sleepMs, state);
+    if (state.interrupted) return false;
+    const action = uiAction(ch.actions);
+    ui.emit('info', `${ch.address}: Plan to ${action}`, 'planned_change', { change: { resource: resourceObject(ch.address), action } });
+  }
+  for (const w of control.warnings ?? []) ui.diagnostic('warning', w.summary, w.detail);
+  if (control.emitGarbage) ui.garbage();
+  return true;
+}
+
+async function cmdPlan(ui, control, state, flags) {
+  const cwd = process.cwd();
+  if (!flags.has('json')) throw new UsageError('this stand-in only speaks -json');
+  ui.version();
+  if (!requireInit(ui)) return;
+  const config = readConfiguration(cwd);
+  const missing = missingVariables(config);
+  if (missing.length > 0) {
+    ui.diagnostic('error', `No value for required variable`, `The root module input variable "${missing[0]}" is not set, and has no default value.`);
+    process.exitCode = 1;
+    return;
+  }
+  const prior = readState(cwd);
+  await withLock(cwd, async () => {
+    const changes = computeChanges(config, prior, { destroy: flags.has('destroy'), targets: flags.all('target') });
+    if (!(await streamPlan(ui, control, state, changes))) return interruptedExit(ui);
+    if (control.failPlan) {
+      ui.diagnostic('error', control.failPlan.summary, control.failPlan.detail ?? '');
+      process.exitCode = 1;
+      return;
+    }
+    const c = counts(changes);
+    ui.emit('info', `Plan: ${c.add} to add, ${c.change} to change, ${c.remove} to destroy.`, 'change_summary', { changes: { ...c, import: 0, operation: 'plan' } });
+    const out = flags.one('out');
+    if (typeof out === 'string') {
+      const plan = {
+        fake_plan_file: 1,
+        engine: ui.engine,
+        prior_lineage: prior?.lineage ?? null,
+        prior_serial: prior?.serial ?? null,
+        changes,
+        configuration: { resources: Object.fromEntries(config.resources), outputs: Object.fromEntries(config.outputs) },
+        // Names only; see the header comment.
+        variables: [...config.variables.keys()],
+      };
+      writeFileSync(join(cwd, out), JSON.stringify(plan));
+    }
+  });
+}
+
+function readPlanFile(path) {
+  const plan = JSON.parse(readFileSync(join(process.cwd(), path), 'utf8'));
+  if (plan.fake_plan_file !== 1) throw new UsageError('Failed to load the plan file: not a plan file');
+  return plan;
+}
+
+function cmdShow(engine, flags) {
+  const [file] = flags.positional;
+  if (!flags.has('json') || !file) throw new UsageError('show needs -json and a plan file');
+  const plan = readPlanFile(file);
+  const json = {
+    format_version: '1.2',
+    terraform_version: VERSIONS[engine],
+    variables: Object.fromEntries(plan.variables.map((n) => [n, { value: '(sensitive value)' }])),
+    planned_values: { root_module: {} },
+    resource_changes: plan.changes.map((ch) => {
+      const [type, name] = ch.address.split('.');
+      return {
+        address: ch.address,
+        mode: 'managed',
+        type,
+        name,
+        provider_name: `registry.terraform.io/hashicorp/${type.split('_')[0]}`,
+        change: { actions: ch.actions, before: ch.before, after: ch.after, after_unknown: ch.actions.includes('create') ? { id: true } : {}, before_sensitive: {}, after_sensitive: {} },
+      };
+    }),
+    output_changes: {},
+    prior_state: {},
+    configuration: { root_module: {} },
+    relevant_attributes: [],
+    timestamp: new Date().toISOString(),
+    applyable: plan.changes.some((c) => c.actions[0] !== 'no-op'),
+    complete: true,
+    errored: false,
+  };
+  process.stdout.write(`${JSON.stringify(json)}\n`);
+}
+
+function resolveOutputs(configOutputs, resources) {
+  const outputs = {};
+  for (const [name, body] of Object.entries(configOutputs)) {
+    outputs[name] = { value: resolveExpression(body.value, resources), type: 'string', sensitive: body.sensitive === true };
+  }
+  return outputs;
+}
+
+function resolveExpression(value, resources) {
+  if (typeof value !== 'string') return value;
+  const match = /^\$\{([a-z0-9_]+)\.([a-z0-9_]+)\.([^}]+)\}$/i.exec(value);
+  if (!match) return value;
+  const attrs = resources.get(`${match[1]}.${match[2]}`);
+  if (!attrs) return null;
+  let current = attrs;
+  for (const part of match[3].split(/[.[\]]+/).filter(Boolean)) current = current?.[/^\d+$/.test(part) ? Number(part) : part];
+  if (current === undefined) return /ip|address/.test(match[3]) ? attrs.fake_ip : attrs.id;
+  return current;
+}
+
+/** Applies `changes` one by one, writing state after each, as the real engine does. */
+async function applyChanges(ui, control, state, changes, prior, configOutputs, operation) {
+  const cwd = process.cwd();
+  const resources = stateResources(prior);
+  let current = prior;
+  const c = { add: 0, change: 0, remove: 0 };
+  let index = (prior?.serial ?? 0) * 100;
+  for (const ch of changes) {
+    if (ch.actions[0] === 'no-op') continue;
+    if (state.interrupted) break;
+    const action = uiAction(ch.actions);
+    const resource = resourceObject(ch.address);
+    ui.emit('info', `${ch.address}: ${VERB[action][0]}`, 'apply_start', { hook: { resource, action } });
+    if (control.crashMidApply) {
+      process.stderr.write('panic: runtime error: invalid memory address or nil pointer dereference\n');
+      process.exit(2);
+    }
+    await sleep(control.sleepMs, state);
+    ui.emit('info', `${ch.address}: Still ${VERB[action][0].toLowerCase()} [1s elapsed]`, 'apply_progress', { hook: { resource, action, elapsed_seconds: 1 } });
+    await sleep(control.sleepMs, state);
+    const failing = control.failApply && (!control.failApply.address || control.failApply.address === ch.address);
+    if (failing) {
+      ui.emit('error', `${ch.address}: ${action} errored after 1s`, 'apply_errored', { hook: { resource, action, elapsed_seconds: 1 } });
+      ui.diagnostic('error', control.failApply.summary, control.failApply.detail ?? '', ch.address);
+      current = writeState(cwd, ui.engine, current, resources, resolveOutputs(configOutputs, resources));
+      process.exitCode = 1;
+      return;
+    }
+    if (action === 'delete') {
+      resources.delete(ch.address);
+      c.remove++;
+    } else {
+      const body = ch.after ?? {};
+      const attrs = { ...appliedAttributes(ch.address, body, ++index), config_digest: JSON.stringify(ch.configBody ?? body) };
+      resources.set(ch.address, action === 'update' ? { ...ch.before, ...attrs, id: ch.before?.id ?? attrs.id } : attrs);
+      if (action === 'create') c.add++;
+      else c.change++;
+    }
+    const done = resources.get(ch.address);
+    ui.emit('info', `${ch.address}: ${VERB[action][1]} after 1s`, 'apply_complete', {
+      hook: { resource, action, ...(done ? { id_key: 'id', id_value: done.id } : {}), elapsed_seconds: 1 },
+    });
+    current = writeState(cwd, ui.engine, current, resources, {});
+  }
+  const outputs = operation === 'destroy' ? {} : resolveOutputs(configOutputs, resources);
+  current = writeState(cwd, ui.engine, current, resources, outputs);
+  if (state.interrupted) return interruptedExit(ui);
+  for (const w of control.warnings ?? []) ui.diagnostic('warning', w.summary, w.detail);
+  const verb = operation === 'destroy' ? 'Destroy complete!' : 'Apply complete!';
+  ui.emit('info', `${verb} Resources: ${c.add} added, ${c.change} changed, ${c.remove} destroyed.`, 'change_summary', { changes: { ...c, import: 0, operation } });
+  ui.emit('info', 'Outputs: ' + Object.keys(outputs).length, 'outputs', {
+    outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, { sensitive: v.sensitive, type: v.type, value: v.sensitive ? undefined : v.value, action: 'create' }])),
+  });
+}
+
+async function cmdApply(ui, control, state, flags) {
+  const cwd = process.cwd();
+  if (!flags.has('json')) throw new UsageError('this stand-in only speaks -json');
+  ui.version();
+  if (!requireInit(ui)) return;
+  const [file] = flags.positional;
+  if (!file) {
+    if (!flags.has('auto-approve')) throw new UsageError('apply without a plan file needs -auto-approve when input is disabled');
+    return runWithoutPlanFile(ui, control, state, flags, 'apply');
+  }
+  if (flags.has('auto-approve') || flags.has('target')) throw new UsageError('-target and -auto-approve make no sense with a saved plan');
+  const plan = readPlanFile(file);
+  const prior = readState(cwd);
+  if ((prior?.lineage ?? null) !== plan.prior_lineage || (prior?.serial ?? null) !== plan.prior_serial) {
+    ui.diagnostic('error', 'Saved plan is stale', 'The given plan file can no longer be applied because the state was changed by another operation after the plan was created.');
+    process.exitCode = 1;
+    return;
+  }
+  const changes = plan.changes.map((ch) => ({ ...ch, configBody: plan.configuration.resources[ch.address] }));
+  await withLock(cwd, () => applyChanges(ui, control, state, changes, prior, plan.configuration.outputs, 'apply'));
+}
+
+async function runWithoutPlanFile(ui, control, state, flags, operation) {
+  const cwd = process.cwd();
+  const config = readConfiguration(cwd);
+  const missing = missingVariables(config);
+  if (missing.length > 0) {
+    ui.diagnostic('error', `No value for required variable`, `The root module input variable "${missing[0]}" is not set, and has no default value.`);
+    process.exitCode = 1;
+    return;
+  }
+  const prior = readState(cwd);
+  await withLock(cwd, async () => {
+    const changes = computeChanges(config, prior, { destroy: operation === 'destroy', targets: flags.all('target') }).map((ch) => ({
+      ...ch,
+      configBody: config.resources.get(ch.address),
+    }));
+    if (!(await streamPlan(ui, control, state, changes))) return interruptedExit(ui);
+    const c = counts(changes);
+    ui.emit('info', `Plan: ${c.add} to add, ${c.change} to change, ${c.remove} to destroy.`, 'change_summary', { changes: { ...c, import: 0, operation: 'plan' } });
+    await applyChanges(ui, control, state, changes, prior, Object.fromEntries(config.outputs), operation);
+  });
+}
+
+async function cmdDestroy(ui, control, state, flags) {
+  if (!flags.has('json')) throw new UsageError('this stand-in only speaks -json');
+  if (!flags.has('auto-approve')) throw new UsageError('destroy needs -auto-approve when input is disabled');
+  ui.version();
+  if (!requireInit(ui)) return;
+  await runWithoutPlanFile(ui, control, state, flags, 'destroy');
+}
+
+function cmdOutput(flags) {
+  if (!flags.has('json')) throw new UsageError('this stand-in only speaks -json');
+  const state = readState(process.cwd());
+  process.stdout.write(`${JSON.stringify(state?.outputs ?? {}, null, 2)}\n`);
+}
