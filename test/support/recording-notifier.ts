@@ -14,6 +14,7 @@ export class RecordingNotifier implements Notifier {
   private readonly dmsClosed = new Set<string>();
   private transientFailures = 0;
   private channelBroken = false;
+  private successesLeft = Number.POSITIVE_INFINITY;
 
   constructor(private readonly guildNames: Record<string, string> = {}) {}
 
@@ -26,6 +27,12 @@ export class RecordingNotifier implements Notifier {
   /** The next `count` sends (DM or channel) throw a plain Error, like a network failure or a dying process. */
   failNext(count: number): this {
     this.transientFailures = count;
+    return this;
+  }
+
+  /** After `successes` more deliveries, every send throws: the connection (or the process) is gone. */
+  dieAfter(successes: number): this {
+    this.successesLeft = successes;
     return this;
   }
 
@@ -66,5 +73,7 @@ export class RecordingNotifier implements Notifier {
       this.transientFailures -= 1;
       throw new Error('connect ECONNRESET');
     }
+    if (this.successesLeft <= 0) throw new Error('process is going down');
+    this.successesLeft -= 1;
   }
 }
