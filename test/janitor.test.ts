@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { AuditLog } from '../src/audit/audit-log.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../src/db/index.js';
 import { Janitor } from '../src/janitor/janitor.js';
@@ -6,10 +7,9 @@ import { JitExpiryJob, type JitExpiryJobOptions } from '../src/janitor/jit-expir
 import type { JanitorJob } from '../src/janitor/job.js';
 import { VaultPurgeJob } from '../src/janitor/vault-purge-job.js';
 import { JitService } from '../src/jit/jit-service.js';
-import type { JitAuditEntry, JitPolicy } from '../src/jit/ports.js';
+import type { JitPolicy } from '../src/jit/ports.js';
 import { createLogger } from '../src/logging/logger.js';
 import type { Notice, Notifier } from '../src/notify/notifier.js';
-import type { Clock } from '../src/shared/clock.js';
 import { EphemeralVault } from '../src/vault/ephemeral-vault.js';
 import { FakeClock } from './support/clock.js';
 import { RecordingNotifier } from './support/recording-notifier.js';
@@ -42,18 +42,6 @@ class TablePolicies {
   }
 }
 
-/** Audit entries into audit_log (stand-in for AuditLog until src/audit lands). */
-class TableAudit {
-  constructor(
-    private readonly sqlite: Database.Database,
-    private readonly clock: Clock,
-  ) {}
-  record(entry: JitAuditEntry): void {
-    this.sqlite
-      .prepare('INSERT INTO audit_log (guild_id, user_id, action, target, outcome, details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(entry.guildId, entry.userId, entry.action, entry.target ?? null, entry.outcome, JSON.stringify(entry.details ?? {}), this.clock.now());
-  }
-}
 
 interface NoticeRow {
   id: number;
@@ -83,7 +71,7 @@ function bootProcess(path: string, clock: FakeClock, notifier: Notifier, jobOpti
   const handle: DatabaseHandle = openDatabase(path);
   cleanups.unshift(handle.close);
   const policies = new TablePolicies(handle.sqlite);
-  const audit = new TableAudit(handle.sqlite, clock);
+  const audit = new AuditLog(handle.db, clock);
   const { lines, logger } = captureLogs();
   const jit = new JitService({ db: handle.db, policies, audit, notifier, clock });
   const expiry = new JitExpiryJob({ sqlite: handle.sqlite, clock, audit, notifier, policies, logger, ...jobOptions });
@@ -144,9 +132,10 @@ describe('expiry job', () => {
     const [dm] = notifier.dmsTo(BOB);
     expect(dm?.description).toContain('Deployer permission for AWS in server "ACME Corp" has expired');
     expect(JSON.stringify(dm?.fields)).toContain('2 hours');
-    const audited = handle.sqlite.prepare("SELECT user_id, details FROM audit_log WHERE action = 'jit.expire'").all() as Array<{ user_id: string; details: string }>;
-    expect(audited).toHaveLength(1);
-    expect(audited[0]?.user_id).toBe(BOB);
+    const audited = new AuditLog(handle.db).recent(GUILD, { action: 'jit.expire' });
+    expect(audited).toEqual([
+      expect.objectContaining({ userId: 'system', target: BOB, outcome: 'success', details: expect.objectContaining({ lastedMinutes: 120 }) }),
+    ]);
   });
 
   it('finds due grants through the jit_expiry_due index and pending notices through jit_notice_pending', () => {

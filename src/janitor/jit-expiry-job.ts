@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
+import { SYSTEM_USER } from '../audit/audit-log.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Clock } from '../shared/clock.js';
@@ -141,7 +142,7 @@ export class JitExpiryJob implements JanitorJob {
       for (const row of rows) {
         this.options.audit.record({
           guildId: row.guild_id,
-          userId: row.user_id,
+          userId: SYSTEM_USER,
           action: 'jit.expire',
           target: row.user_id,
           outcome: 'success',

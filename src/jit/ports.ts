@@ -20,7 +20,7 @@ export interface JitPolicySource {
 
 export interface JitAuditEntry {
   guildId: string;
-  /** Who acted (for expiry: the member whose grant ended, since the janitor is not a person). */
+  /** Who acted: a Discord user id, or "system" for the janitor. */
   userId: string;
   action: string;
   target?: string;
