@@ -1,0 +1,307 @@
+/**
+ * Named cloud credentials a guild stores, encrypted at rest with AES-256-GCM under the configured master key.
+ * Every query is scoped by guild id; the ciphertext is also bound to its guild, name, provider and endpoint, so a
+ * row moved by hand into another guild cannot be decrypted there.
+ */
+import { and, eq, isNull, ne } from 'drizzle-orm';
+import type { Db } from '../db/index.js';
+import { cloudCredentials, type CredentialProvider } from '../db/schema.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { isUserError } from '../shared/errors.js';
+import { credentialNameSchema, credentialProviderSchema, parseCredentialLocation, parseField, snowflakeSchema } from './details.js';
+import { CredentialNameTaken, CredentialNotFound, CredentialUnreadable } from './errors.js';
+import type { MasterKeyring } from './master-keys.js';
+import { keyIdHint, parseProviderSecrets, toSecretRecord } from './secrets.js';
+import { seal, unseal, type SealBinding } from './sealing.js';
+
+type CredentialRow = typeof cloudCredentials.$inferSelect;
+
+/** Everything about a stored credential that may be shown: never a secret, only the key id's last 4 characters. */
+export interface CredentialMetadata {
+  id: number;
+  guildId: string;
+  name: string;
+  provider: CredentialProvider;
+  region: string | null;
+  endpoint: string | null;
+  isDefault: boolean;
+  /** Last four characters of the access key id (aws/s3 only), for recognising which key it is. */
+  keyIdHint: string | null;
+  createdBy: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface CreateCredentialInput {
+  guildId: string;
+  name: string;
+  provider: CredentialProvider;
+  region?: string | null;
+  endpoint?: string | null;
+  /** Raw fields as entered; validated against the provider's secret fields. */
+  secrets: Record<string, string>;
+  createdBy: string;
+  makeDefault?: boolean;
+}
+
+export interface RevealedCredential {
+  metadata: CredentialMetadata;
+  secrets: Record<string, string>;
+}
+
+export interface RotationReport {
+  reencrypted: number;
+  /** Rows that could not be decrypted with any configured key; left as they were. No secrets, only identities. */
+  unreadable: Array<{ id: number; guildId: string; name: string; masterKeyId: string }>;
+}
+
+function toMetadata(row: CredentialRow): CredentialMetadata {
+  return {
+    id: row.id,
+    guildId: row.guild_id,
+    name: row.name,
+    provider: row.provider,
+    region: row.region,
+    endpoint: row.endpoint,
+    isDefault: row.is_default,
+    keyIdHint: row.key_id_hint,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+  };
+}
+
+function bindingOf(row: Pick<CredentialRow, 'guild_id' | 'name' | 'provider' | 'endpoint'>): SealBinding {
+  return { guildId: row.guild_id, name: row.name, provider: row.provider, endpoint: row.endpoint };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && 'code' in error && error.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+const live = (guildId: string) => and(eq(cloudCredentials.guild_id, guildId), isNull(cloudCredentials.deleted_at));
+
+export class CredentialStore {
+  constructor(
+    private readonly db: Db,
+    private readonly keyring: MasterKeyring,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Validates, encrypts and stores a credential. Throws if the name is taken among the guild's live credentials. */
+  create(input: CreateCredentialInput): CredentialMetadata {
+    const guildId = parseField(snowflakeSchema, 'server id', input.guildId);
+    const createdBy = parseField(snowflakeSchema, 'member id', input.createdBy);
+    const name = parseField(credentialNameSchema, 'name', input.name);
+    const provider = parseField(credentialProviderSchema, 'provider', input.provider);
+    const { region, endpoint } = parseCredentialLocation(provider, input.region, input.endpoint);
+    const secrets = toSecretRecord(parseProviderSecrets(provider, input.secrets));
+    const masterKey = this.keyring.current();
+    const sealed = seal(masterKey.key, Buffer.from(JSON.stringify(secrets), 'utf8'), { guildId, name, provider, endpoint });
+    const now = this.clock.now();
+    try {
+      return this.db.transaction((tx) => {
+        const existing = tx
+          .select({ id: cloudCredentials.id })
+          .from(cloudCredentials)
+          .where(and(live(guildId), eq(cloudCredentials.name, name)))
+          .get();
+        if (existing !== undefined) throw new CredentialNameTaken(name);
+        if (input.makeDefault === true) {
+          tx.update(cloudCredentials)
+            .set({ is_default: false })
+            .where(and(live(guildId), eq(cloudCredentials.provider, provider)))
+            .run();
+        }
+        const row = tx
+          .insert(cloudCredentials)
+          .values({
+            guild_id: guildId,
+            name,
+            provider,
+            region,
+            endpoint,
+            key_id_hint: keyIdHint(provider, secrets),
+            ciphertext: sealed.ciphertext,
+            iv: sealed.iv,
+            auth_tag: sealed.authTag,
+            master_key_id: masterKey.id,
+            is_default: input.makeDefault === true,
+            created_by: createdBy,
+            created_at: now,
+          })
+          .returning()
+          .get();
+        return toMetadata(row);
+      });
+    } catch (error) {
+      // Another process may have inserted the same name between our check and insert.
+      if (isUniqueViolation(error)) throw new CredentialNameTaken(name);
+      throw error;
+    }
+  }
+
+  /** The guild's live credentials, metadata only, by name. */
+  list(guildId: string): CredentialMetadata[] {
+    return this.db
+      .select()
+      .from(cloudCredentials)
+      .where(live(guildId))
+      .orderBy(cloudCredentials.name)
+      .all()
+      .map(toMetadata);
+  }
+
+  /** Metadata of one live credential, or undefined. */
+  find(guildId: string, name: string): CredentialMetadata | undefined {
+    const row = this.liveRow(guildId, name);
+    return row === undefined ? undefined : toMetadata(row);
+  }
+
+  /** The guild's default credential for a provider, if one is set. */
+  getDefault(guildId: string, provider: CredentialProvider): CredentialMetadata | undefined {
+    const row = this.db
+      .select()
+      .from(cloudCredentials)
+      .where(and(live(guildId), eq(cloudCredentials.provider, provider), eq(cloudCredentials.is_default, true)))
+      .get();
+    return row === undefined ? undefined : toMetadata(row);
+  }
+
+  /**
+   * Soft-deletes: the row stays for the audit trail, but it is unusable at once and its ciphertext is erased,
+   * so nothing decryptable is kept for a credential nobody may use.
+   */
+  remove(guildId: string, name: string): CredentialMetadata {
+    const row = this.requireLiveRow(guildId, name);
+    const empty = Buffer.alloc(0);
+    this.db
+      .update(cloudCredentials)
+      .set({ deleted_at: this.clock.now(), is_default: false, ciphertext: empty, iv: empty, auth_tag: empty })
+      .where(and(eq(cloudCredentials.id, row.id), isNull(cloudCredentials.deleted_at)))
+      .run();
+    return { ...toMetadata(row), isDefault: false };
+  }
+
+  /** Makes this credential the guild's only default for its provider. */
+  setDefault(guildId: string, name: string): CredentialMetadata {
+    return this.db.transaction((tx) => {
+      const row = this.requireLiveRow(guildId, name, tx);
+      tx.update(cloudCredentials)
+        .set({ is_default: false })
+        .where(and(live(row.guild_id), eq(cloudCredentials.provider, row.provider), ne(cloudCredentials.id, row.id)))
+        .run();
+      tx.update(cloudCredentials).set({ is_default: true }).where(eq(cloudCredentials.id, row.id)).run();
+      return { ...toMetadata(row), isDefault: true };
+    });
+  }
+
+  /**
+   * Decrypts a credential for a run (never for display) and records that it was used.
+   * Throws CredentialUnreadable rather than ever returning garbage.
+   */
+  reveal(guildId: string, name: string): RevealedCredential {
+    const row = this.requireLiveRow(guildId, name);
+    const secrets = this.decrypt(row);
+    const now = this.clock.now();
+    this.db.update(cloudCredentials).set({ last_used_at: now }).where(eq(cloudCredentials.id, row.id)).run();
+    return { metadata: { ...toMetadata(row), lastUsedAt: now }, secrets };
+  }
+
+  /** As reveal, by row id (projects reference their credential by id); still scoped to the guild. */
+  revealById(guildId: string, id: number): RevealedCredential {
+    const row = this.db
+      .select()
+      .from(cloudCredentials)
+      .where(and(live(guildId), eq(cloudCredentials.id, id)))
+      .get();
+    if (row === undefined) throw new CredentialNotFound(`#${id}`);
+    return this.reveal(guildId, row.name);
+  }
+
+  /**
+   * Re-encrypts every live row not under the current master key. Each row is its own short transaction that only
+   * writes if the row is unchanged, so runs keep reading credentials (old rows with the previous key, new rows with
+   * the current one) while this proceeds, and two rotations at once do no harm.
+   */
+  rotate(): RotationReport {
+    const current = this.keyring.current();
+    const pending = this.db
+      .select({ id: cloudCredentials.id })
+      .from(cloudCredentials)
+      .where(and(isNull(cloudCredentials.deleted_at), ne(cloudCredentials.master_key_id, current.id)))
+      .all();
+    const report: RotationReport = { reencrypted: 0, unreadable: [] };
+    for (const { id } of pending) {
+      this.db.transaction((tx) => {
+        const row = tx
+          .select()
+          .from(cloudCredentials)
+          .where(and(eq(cloudCredentials.id, id), isNull(cloudCredentials.deleted_at)))
+          .get();
+        if (row === undefined || row.master_key_id === current.id) return;
+        let plaintext: Buffer;
+        try {
+          plaintext = this.decryptRaw(row);
+        } catch (error) {
+          if (!isUserError(error)) throw error;
+          report.unreadable.push({ id: row.id, guildId: row.guild_id, name: row.name, masterKeyId: row.master_key_id });
+          return;
+        }
+        const sealed = seal(current.key, plaintext, bindingOf(row));
+        const result = tx
+          .update(cloudCredentials)
+          .set({ ciphertext: sealed.ciphertext, iv: sealed.iv, auth_tag: sealed.authTag, master_key_id: current.id })
+          .where(and(eq(cloudCredentials.id, row.id), eq(cloudCredentials.master_key_id, row.master_key_id)))
+          .run();
+        report.reencrypted += result.changes;
+      });
+    }
+    return report;
+  }
+
+  private liveRow(guildId: string, name: string, db: Pick<Db, 'select'> = this.db): CredentialRow | undefined {
+    const normalised = credentialNameSchema.safeParse(name);
+    if (!normalised.success) return undefined;
+    return db
+      .select()
+      .from(cloudCredentials)
+      .where(and(live(guildId), eq(cloudCredentials.name, normalised.data)))
+      .get();
+  }
+
+  private requireLiveRow(guildId: string, name: string, db: Pick<Db, 'select'> = this.db): CredentialRow {
+    const row = this.liveRow(guildId, name, db);
+    if (row === undefined) throw new CredentialNotFound(name);
+    return row;
+  }
+
+  private decryptRaw(row: CredentialRow): Buffer {
+    const key = this.keyring.find(row.master_key_id);
+    if (key === undefined) {
+      throw new CredentialUnreadable(
+        row.name,
+        `it was encrypted with master key '${row.master_key_id}', which is no longer configured (add it to CREDENTIALS_PREVIOUS_MASTER_KEYS)`,
+      );
+    }
+    const plaintext = unseal(key, { ciphertext: row.ciphertext, iv: row.iv, authTag: row.auth_tag }, bindingOf(row));
+    if (plaintext === undefined) {
+      throw new CredentialUnreadable(
+        row.name,
+        `master key '${row.master_key_id}' does not open it (the key is wrong, or the stored data was altered or moved)`,
+      );
+    }
+    return plaintext;
+  }
+
+  private decrypt(row: CredentialRow): Record<string, string> {
+    const plaintext = this.decryptRaw(row);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(plaintext.toString('utf8'));
+      return toSecretRecord(parseProviderSecrets(row.provider, parsed));
+    } catch {
+      throw new CredentialUnreadable(row.name, `its decrypted content is not a valid ${row.provider} credential`);
+    }
+  }
+}
