@@ -1,0 +1,312 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { deflateSync } from 'node:zlib';
+import { WebSocket, WebSocketServer } from 'ws';
+import { apiGuildCreate, apiMember, apiUser } from './api-objects.js';
+import { gatewayFrameSchema, identifySchema, requestGuildMembersSchema } from './schemas.js';
+import { shardOfGuild } from './snowflake.js';
+import type { GuildRecord, MemberRecord, World } from './world.js';
+
+const Op = {
+  Dispatch: 0,
+  Heartbeat: 1,
+  Identify: 2,
+  PresenceUpdate: 3,
+  VoiceStateUpdate: 4,
+  Resume: 6,
+  RequestGuildMembers: 8,
+  InvalidSession: 9,
+  Hello: 10,
+  HeartbeatAck: 11,
+  RequestSoundboardSounds: 31,
+} as const;
+
+const Close = {
+  UnknownOpcode: 4001,
+  DecodeError: 4002,
+  NotAuthenticated: 4003,
+  AuthenticationFailed: 4004,
+  AlreadyAuthenticated: 4005,
+  InvalidShard: 4010,
+  InvalidApiVersion: 4012,
+} as const;
+
+const Intent = { GuildMembers: 1 << 1, GuildPresences: 1 << 8 } as const;
+
+export interface GatewayOptions {
+  world: World;
+  /** The token Identify must carry; undefined accepts any. */
+  botToken: string | undefined;
+  heartbeatIntervalMs: number;
+  gatewayUrl: () => string;
+}
+
+/** One bot connection (one shard). */
+class GatewaySession {
+  private sequence = 0;
+  identified = false;
+  /** READY and every GUILD_CREATE of the shard were sent. */
+  ready = false;
+  shardId = 0;
+  shardCount = 1;
+  intents = 0;
+  compress = false;
+  readonly sessionId = randomUUID().replaceAll('-', '');
+
+  constructor(readonly socket: WebSocket) {}
+
+  send(payload: Record<string, unknown>): Promise<void> {
+    if (this.socket.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new Error('the bot is not connected to the gateway'));
+    }
+    const text = JSON.stringify(payload);
+    return new Promise((resolve, reject) => {
+      this.socket.send(this.compress ? deflateSync(text) : text, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  dispatch(event: string, data: unknown): Promise<void> {
+    this.sequence += 1;
+    return this.send({ op: Op.Dispatch, t: event, s: this.sequence, d: data });
+  }
+
+  hasIntent(intent: number): boolean {
+    return (this.intents & intent) !== 0;
+  }
+
+  servesGuild(guildId: string): boolean {
+    return shardOfGuild(guildId, this.shardCount) === this.shardId;
+  }
+}
+
+/**
+ * The gateway half of the fake Discord: Hello, Identify, READY, GUILD_CREATE per guild, heartbeats, and dispatch of
+ * events to the shard that owns a guild.
+ */
+export class Gateway {
+  private readonly server: WebSocketServer;
+  private readonly sessions = new Set<GatewaySession>();
+  private readyWaiters: { resolve: () => void; reject: (error: Error) => void; timer: NodeJS.Timeout }[] = [];
+  /** Identify payloads received, for tests that look at intents or shards. */
+  readonly identifies: { shard: [number, number]; intents: number }[] = [];
+
+  constructor(
+    httpServer: Server,
+    private readonly options: GatewayOptions,
+  ) {
+    this.server = new WebSocketServer({ server: httpServer });
+    this.server.on('connection', (socket, request) => {
+      const params = new URL(request.url ?? '/', 'ws://gateway.invalid').searchParams;
+      if (params.get('v') !== null && params.get('v') !== '10') {
+        socket.close(Close.InvalidApiVersion, 'Invalid API version');
+        return;
+      }
+      if (params.get('encoding') !== null && params.get('encoding') !== 'json') {
+        socket.close(Close.DecodeError, 'Only JSON encoding is supported');
+        return;
+      }
+      this.accept(socket);
+    });
+  }
+
+  private accept(socket: WebSocket): void {
+    const session = new GatewaySession(socket);
+    this.sessions.add(session);
+    socket.on('message', (raw) => void this.onFrame(session, raw.toString()));
+    socket.on('close', () => this.sessions.delete(session));
+    socket.on('error', () => this.sessions.delete(session));
+    void session.send({ op: Op.Hello, d: { heartbeat_interval: this.options.heartbeatIntervalMs } }).catch(() => {});
+  }
+
+  private async onFrame(session: GatewaySession, text: string): Promise<void> {
+    let frame;
+    try {
+      frame = gatewayFrameSchema.parse(JSON.parse(text));
+    } catch {
+      session.socket.close(Close.DecodeError, 'Decode error');
+      return;
+    }
+    try {
+      switch (frame.op) {
+        case Op.Heartbeat:
+          await session.send({ op: Op.HeartbeatAck });
+          return;
+        case Op.Identify:
+          await this.identify(session, frame.d);
+          return;
+        case Op.Resume:
+          // Sessions are not kept across connections: tell the client to identify afresh, as Discord does.
+          await session.send({ op: Op.InvalidSession, d: false });
+          return;
+        case Op.RequestGuildMembers:
+          if (!session.identified) break;
+          await this.sendMemberChunk(session, frame.d);
+          return;
+        case Op.PresenceUpdate:
+        case Op.VoiceStateUpdate:
+        case Op.RequestSoundboardSounds:
+          if (!session.identified) break;
+          return;
+        default:
+          session.socket.close(Close.UnknownOpcode, 'Unknown opcode');
+          return;
+      }
+      session.socket.close(Close.NotAuthenticated, 'Not authenticated');
+    } catch {
+      // The socket closed while we were answering; the client reconnects on its own.
+    }
+  }
+
+  private async identify(session: GatewaySession, data: unknown): Promise<void> {
+    const parsed = identifySchema.safeParse(data);
+    if (!parsed.success) {
+      session.socket.close(Close.DecodeError, 'Decode error');
+      return;
+    }
+    const identify = parsed.data;
+    if (session.identified) {
+      session.socket.close(Close.AlreadyAuthenticated, 'Already authenticated');
+      return;
+    }
+    const expected = this.options.botToken;
+    if (expected !== undefined && identify.token.replace(/^Bot /, '') !== expected) {
+      session.socket.close(Close.AuthenticationFailed, 'Authentication failed.');
+      return;
+    }
+    const [shardId, shardCount] = identify.shard ?? [0, 1];
+    if (shardCount < 1 || shardId < 0 || shardId >= shardCount) {
+      session.socket.close(Close.InvalidShard, 'Invalid shard');
+      return;
+    }
+    session.identified = true;
+    session.shardId = shardId;
+    session.shardCount = shardCount;
+    session.intents = identify.intents;
+    session.compress = identify.compress ?? false;
+    this.identifies.push({ shard: [shardId, shardCount], intents: identify.intents });
+
+    const { world } = this.options;
+    const guilds = [...world.guilds.values()].filter((guild) => session.servesGuild(guild.id));
+    await session.dispatch('READY', {
+      v: 10,
+      user_settings: {},
+      user: { ...apiUser(world.botUser), bot: true, verified: true, mfa_enabled: false },
+      guilds: guilds.map((guild) => ({ id: guild.id, unavailable: true })),
+      session_id: session.sessionId,
+      session_type: 'normal',
+      resume_gateway_url: this.options.gatewayUrl(),
+      shard: [shardId, shardCount],
+      application: { id: world.applicationId, flags: 0 },
+      private_channels: [],
+      relationships: [],
+      presences: [],
+      guild_join_requests: [],
+      geo_ordered_rtc_regions: [],
+      _trace: ['fake-discord'],
+    });
+    for (const guild of guilds) await this.sendGuildCreate(session, guild);
+    session.ready = true;
+    this.settleReadyWaiters();
+  }
+
+  private sendGuildCreate(session: GatewaySession, guild: GuildRecord): Promise<void> {
+    return session.dispatch(
+      'GUILD_CREATE',
+      apiGuildCreate(this.options.world, guild, session.hasIntent(Intent.GuildPresences)),
+    );
+  }
+
+  private async sendMemberChunk(session: GatewaySession, data: unknown): Promise<void> {
+    const request = requestGuildMembersSchema.parse(data);
+    const guild = this.options.world.guilds.get(request.guild_id);
+    if (!guild) return;
+    const wanted = request.user_ids === undefined ? undefined : new Set([request.user_ids].flat());
+    const query = request.query?.toLowerCase() ?? '';
+    const members = [...guild.members.values()].filter((member) => {
+      if (wanted) return wanted.has(member.userId);
+      return this.options.world.requireUser(member.userId).username.toLowerCase().startsWith(query);
+    });
+    const limited = request.limit ? members.slice(0, request.limit) : members;
+    await session.dispatch('GUILD_MEMBERS_CHUNK', {
+      guild_id: guild.id,
+      members: limited.map((member) => apiMember(this.options.world, member)),
+      chunk_index: 0,
+      chunk_count: 1,
+      not_found: wanted ? [...wanted].filter((id) => !guild.members.has(id)) : [],
+      ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
+    });
+  }
+
+  /** The connected, ready session that receives a guild's events. */
+  sessionForGuild(guildId: string): GatewaySession | undefined {
+    return [...this.sessions].find((session) => session.ready && session.servesGuild(guildId));
+  }
+
+  async dispatchToGuild(guildId: string, event: string, data: unknown): Promise<void> {
+    const session = this.sessionForGuild(guildId);
+    if (!session) throw new Error(`the bot has no ready gateway connection serving guild ${guildId}`);
+    await session.dispatch(event, data);
+  }
+
+  /** A guild added while the bot is connected arrives as GUILD_CREATE, as when the bot is invited. */
+  async guildAdded(guild: GuildRecord): Promise<void> {
+    const session = [...this.sessions].find((candidate) => candidate.identified && candidate.servesGuild(guild.id));
+    if (session) await this.sendGuildCreate(session, guild);
+  }
+
+  async memberAdded(guildId: string, member: MemberRecord): Promise<void> {
+    const session = this.sessionForGuild(guildId);
+    if (session?.hasIntent(Intent.GuildMembers)) {
+      await session.dispatch('GUILD_MEMBER_ADD', { ...apiMember(this.options.world, member), guild_id: guildId });
+    }
+  }
+
+  /** Every shard of the bot identified and received all its guilds. */
+  isReady(): boolean {
+    const ready = [...this.sessions].filter((session) => session.ready);
+    const first = ready[0];
+    if (!first) return false;
+    const shards = new Set(ready.filter((s) => s.shardCount === first.shardCount).map((s) => s.shardId));
+    return shards.size === first.shardCount;
+  }
+
+  waitForReady(timeoutMs: number): Promise<void> {
+    if (this.isReady()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.readyWaiters = this.readyWaiters.filter((other) => other !== waiter);
+          reject(new Error(`the bot did not connect and identify within ${timeoutMs} ms`));
+        }, timeoutMs),
+      };
+      this.readyWaiters.push(waiter);
+    });
+  }
+
+  private settleReadyWaiters(): void {
+    if (!this.isReady()) return;
+    for (const waiter of this.readyWaiters) {
+      clearTimeout(waiter.timer);
+      waiter.resolve();
+    }
+    this.readyWaiters = [];
+  }
+
+  /** Drops every connection abruptly, as a network failure would (the client will reconnect). */
+  disconnectAll(code = 4000): void {
+    for (const session of this.sessions) session.socket.close(code, 'Disconnected by the test');
+  }
+
+  async close(): Promise<void> {
+    for (const waiter of this.readyWaiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new Error('the fake Discord server was closed'));
+    }
+    this.readyWaiters = [];
+    for (const session of this.sessions) session.socket.terminate();
+    this.sessions.clear();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
