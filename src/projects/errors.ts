@@ -1,0 +1,53 @@
+import { UserError } from '../shared/errors.js';
+
+export class ProjectExists extends UserError {
+  constructor(name: string) {
+    super(
+      'projects.exists',
+      `This server already has a project called "${name}" (or one whose name gives the same folder name). Choose another name, or use the existing project.`,
+    );
+  }
+}
+
+/** Also what another guild's project looks like from here: the two cases are indistinguishable on purpose. */
+export class ProjectNotFound extends UserError {
+  constructor(reference: string) {
+    super('projects.not_found', `This server has no project "${reference}". Run /cloud-projects to see the projects it has.`);
+  }
+}
+
+export class InvalidProject extends UserError {
+  constructor(problems: string[]) {
+    super('projects.invalid', `That project cannot be created: ${problems.join('; ')}.`);
+  }
+}
+
+export class InvalidRegion extends UserError {
+  constructor(provider: string, region: string, examples: string) {
+    super(
+      'projects.invalid_region',
+      `"${region}" is not a ${provider.toUpperCase()} region name. Use a region such as ${examples}.`,
+    );
+  }
+}
+
+export class ResourceNotFound extends UserError {
+  constructor(id: number) {
+    super('resources.not_found', `This server has no resource #${id}. Run /cloud-resources to see its resources.`);
+  }
+}
+
+export class InvalidResource extends UserError {
+  constructor(problems: string[]) {
+    super('resources.invalid', `That resource cannot be recorded: ${problems.join('; ')}.`);
+  }
+}
+
+export class IllegalStatusTransition extends UserError {
+  constructor(id: number, from: string, to: string) {
+    super(
+      'resources.illegal_transition',
+      `Resource #${id} is ${from}; it cannot become ${to} from there. Check /cloud-resources for its current state.`,
+    );
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * A guild's cloud projects. Every read and write is scoped by guild id, so another guild's project behaves exactly
+ * like one that does not exist. The database holds the vault session id, never the secrets behind it.
+ */
+import { and, asc, eq, isNull, or } from 'drizzle-orm';
+import { z } from 'zod';
+import {
+  CREDENTIAL_SOURCES,
+  PROVIDERS,
+  STATE_BACKENDS,
+  cloudCredentials,
+  cloudProjects,
+  type CredentialSource,
+  type Provider,
+  type StateBackendKind,
+} from '../db/schema.js';
+import type { Db } from '../db/index.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { parseBackendSettings, type BackendSettings } from '../state/backend.js';
+import { InvalidProjectName } from '../state/errors.js';
+import { StateLayout } from '../state/layout.js';
+import { assertSnowflake } from '../state/snowflake.js';
+import { InvalidProject, ProjectExists, ProjectNotFound } from './errors.js';
+import { normaliseRegion } from './regions.js';
+
+export type ProjectStatus = 'active' | 'archived';
+
+export interface Project {
+  id: number;
+  guildId: string;
+  name: string;
+  /** Folder name under the guild's state folder; see StateLayout.slugify. */
+  slug: string;
+  provider: Provider;
+  region: string;
+  vaultSessionId: string | null;
+  credentialSource: CredentialSource;
+  credentialId: number | null;
+  stateBackend: StateBackendKind;
+  backendSettings: BackendSettings;
+  status: ProjectStatus;
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewProject {
+  guildId: string;
+  name: string;
+  provider: Provider;
+  region: string;
+  vaultSessionId?: string;
+  credentialSource?: CredentialSource;
+  credentialId?: number;
+  stateBackend?: StateBackendKind;
+  backendSettings?: BackendSettings;
+  createdBy: string;
+}
+
+export interface ProjectQuery {
+  /** Archived projects are left out unless asked for. */
+  includeArchived?: boolean;
+}
+
+const VAULT_SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+const newProjectSchema = z.object({
+  provider: z.enum(PROVIDERS, { error: `a provider: ${PROVIDERS.join(', ')}` }),
+  region: z.string({ error: 'a region' }),
+  vaultSessionId: z.string().regex(VAULT_SESSION_ID, 'a vault session id').optional(),
+  credentialSource: z.enum(CREDENTIAL_SOURCES, { error: `a credential source: ${CREDENTIAL_SOURCES.join(', ')}` }).optional(),
+  credentialId: z.number().int().positive('a stored credential id').optional(),
+  stateBackend: z.enum(STATE_BACKENDS, { error: `a state backend: ${STATE_BACKENDS.join(', ')}` }).optional(),
+  createdBy: z.string().regex(/^\d{17,20}$/, 'the creator\'s Discord id'),
+});
+
+type ProjectRow = typeof cloudProjects.$inferSelect;
+
+export class ProjectRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /**
+   * Records a new project.
+   * @throws InvalidProjectName, InvalidRegion or InvalidProject for bad input (every problem listed where possible).
+   * @throws ProjectExists when the guild already has a project with that name or the same slug.
+   */
+  create(input: NewProject): Project {
+    assertSnowflake(input.guildId, 'guildId');
+    const name = typeof input.name === 'string' ? input.name.trim() : '';
+    const slug = StateLayout.slugify(name);
+    const parsed = newProjectSchema.safeParse(input);
+    if (!parsed.success) throw new InvalidProject(parsed.error.issues.map((issue) => `expected ${issue.message}`));
+    const valid = parsed.data;
+    const region = normaliseRegion(valid.provider, valid.region);
+    const { stateBackend, backendSettings } = resolveBackend(valid.stateBackend, input.backendSettings);
+    const credentialSource = valid.credentialSource ?? (valid.credentialId === undefined ? 'ephemeral' : 'stored');
+    if ((credentialSource === 'stored') !== (valid.credentialId !== undefined)) {
+      throw new InvalidProject(['a stored credential is used exactly when the credential source is "stored"']);
+    }
+
+    return this.db.transaction((tx) => {
+      if (valid.credentialId !== undefined) {
+        const credential = tx
+          .select({ id: cloudCredentials.id, provider: cloudCredentials.provider })
+          .from(cloudCredentials)
+          .where(
+            and(
+              eq(cloudCredentials.id, valid.credentialId),
+              eq(cloudCredentials.guild_id, input.guildId),
+              isNull(cloudCredentials.deleted_at),
+            ),
+          )
+          .get();
+        if (!credential) throw new InvalidProject(['this server has no such stored credential']);
+      }
+      const clash = tx
+        .select({ id: cloudProjects.id })
+        .from(cloudProjects)
+        .where(and(eq(cloudProjects.guild_id, input.guildId), or(eq(cloudProjects.name, name), eq(cloudProjects.slug, slug))))
+        .get();
+      if (clash) throw new ProjectExists(name);
+      const now = this.clock.now();
+      const row = tx
+        .insert(cloudProjects)
+        .values({
+          guild_id: input.guildId,
+          name,
+          slug,
+          provider: valid.provider,
+          region,
+          vault_session_id: valid.vaultSessionId ?? null,
+          credential_source: credentialSource,
+          credential_id: valid.credentialId ?? null,
+          state_backend: stateBackend,
+          backend_settings: JSON.stringify(backendSettings),
+          status: 'active',
+          created_by: valid.createdBy,
+          created_at: now,
+          updated_at: now,
+        })
+        .returning()
+        .get();
+      return toProject(row);
+    });
+  }
+
+  /**
+   * A project of this guild by its exact name, its slug, or a name that slugifies to its slug.
+   * @throws ProjectNotFound — also for another guild's project and (unless included) an archived one.
+   */
+  get(guildId: string, slugOrName: string, options: ProjectQuery = {}): Project {
+    assertSnowflake(guildId, 'guildId');
+    const reference = typeof slugOrName === 'string' ? slugOrName.trim() : '';
+    const candidates = new Set([reference]);
+    try {
+      candidates.add(StateLayout.slugify(reference));
+    } catch (error) {
+      if (!(error instanceof InvalidProjectName)) throw error;
+    }
+    const matches = [...candidates].flatMap((candidate) =>
+      this.db
+        .select()
+        .from(cloudProjects)
+        .where(and(eq(cloudProjects.guild_id, guildId), or(eq(cloudProjects.name, candidate), eq(cloudProjects.slug, candidate))))
+        .all(),
+    );
+    // An exact name wins over a slug match.
+    const row = matches.find((m) => m.name === reference) ?? matches[0];
+    if (!row || (row.status === 'archived' && !options.includeArchived)) throw new ProjectNotFound(printable(reference));
+    return toProject(row);
+  }
+
+  /** A project of this guild by id; throws ProjectNotFound as `get` does. */
+  getById(guildId: string, projectId: number, options: ProjectQuery = {}): Project {
+    const row = this.#row(guildId, projectId);
+    if (!row || (row.status === 'archived' && !options.includeArchived)) throw new ProjectNotFound(`#${projectId}`);
+    return toProject(row);
+  }
+
+  /** The guild's projects, by name. */
+  list(guildId: string, options: ProjectQuery = {}): Project[] {
+    assertSnowflake(guildId, 'guildId');
+    const where = options.includeArchived
+      ? eq(cloudProjects.guild_id, guildId)
+      : and(eq(cloudProjects.guild_id, guildId), eq(cloudProjects.status, 'active'));
+    return this.db.select().from(cloudProjects).where(where).orderBy(asc(cloudProjects.name)).all().map(toProject);
+  }
+
+  /** Points the project at a (new) vault session, or at none. */
+  setVaultSession(guildId: string, projectId: number, sessionId: string | null): Project {
+    if (sessionId !== null && !VAULT_SESSION_ID.test(sessionId)) throw new InvalidProject(['expected a vault session id']);
+    return this.#update(guildId, projectId, { vault_session_id: sessionId });
+  }
+
+  /** Marks the project archived: hidden from lists and lookups; its name stays taken. */
+  archive(guildId: string, projectId: number): Project {
+    return this.#update(guildId, projectId, { status: 'archived' });
+  }
+
+  #row(guildId: string, projectId: number): ProjectRow | undefined {
+    assertSnowflake(guildId, 'guildId');
+    if (!Number.isSafeInteger(projectId)) return undefined;
+    return this.db
+      .select()
+      .from(cloudProjects)
+      .where(and(eq(cloudProjects.id, projectId), eq(cloudProjects.guild_id, guildId)))
+      .get();
+  }
+
+  #update(guildId: string, projectId: number, values: Partial<Pick<ProjectRow, 'vault_session_id' | 'status'>>): Project {
+    assertSnowflake(guildId, 'guildId');
+    const row = this.db
+      .update(cloudProjects)
+      .set({ ...values, updated_at: this.clock.now() })
+      .where(and(eq(cloudProjects.id, projectId), eq(cloudProjects.guild_id, guildId)))
+      .returning()
+      .get();
+    if (!row) throw new ProjectNotFound(`#${projectId}`);
+    return toProject(row);
+  }
+}
+
+function resolveBackend(
+  kind: StateBackendKind | undefined,
+  settings: BackendSettings | undefined,
+): { stateBackend: StateBackendKind; backendSettings: BackendSettings } {
+  if (settings === undefined) {
+    if (kind !== undefined && kind !== 'local') throw new InvalidProject([`the "${kind}" state backend needs its settings`]);
+    return { stateBackend: 'local', backendSettings: { kind: 'local' } };
+  }
+  const backendSettings = parseBackendSettings(settings);
+  if (kind !== undefined && kind !== backendSettings.kind) {
+    throw new InvalidProject([`the state backend is "${kind}" but its settings are for "${backendSettings.kind}"`]);
+  }
+  return { stateBackend: backendSettings.kind, backendSettings };
+}
+
+function toProject(row: ProjectRow): Project {
+  let settings: unknown;
+  try {
+    settings = JSON.parse(row.backend_settings);
+  } catch {
+    settings = null;
+  }
+  return {
+    id: row.id,
+    guildId: row.guild_id,
+    name: row.name,
+    slug: row.slug,
+    provider: row.provider,
+    region: row.region,
+    vaultSessionId: row.vault_session_id,
+    credentialSource: row.credential_source,
+    credentialId: row.credential_id,
+    stateBackend: row.state_backend,
+    backendSettings: parseBackendSettings(settings),
+    status: row.status,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function printable(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 64);
+}

@@ -1,0 +1,217 @@
+/**
+ * The cloud resources a guild's projects stand for, and their lifecycle. Status changes follow a fixed graph and
+ * are compare-and-set, so two runs racing on one resource cannot both move it.
+ */
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { z } from 'zod';
+import { RESOURCE_TYPES, cloudProjects, cloudResources, type ResourceStatus, type ResourceType } from '../db/schema.js';
+import type { Db } from '../db/index.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { assertSnowflake } from '../state/snowflake.js';
+import { IllegalStatusTransition, InvalidResource, ProjectNotFound, ResourceNotFound } from './errors.js';
+
+export interface Resource {
+  id: number;
+  projectId: number;
+  guildId: string;
+  name: string;
+  resourceType: ResourceType;
+  instanceType: string | null;
+  diskSizeGb: number | null;
+  estimatedMonthlyCost: number;
+  status: ResourceStatus;
+  /** Terraform resource addresses this row stands for. */
+  addresses: string[];
+  lastError: string | null;
+  createdBy: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewResource {
+  projectId: number;
+  guildId: string;
+  name: string;
+  resourceType: ResourceType;
+  instanceType?: string;
+  diskSizeGb?: number;
+  estimatedMonthlyCost: number;
+  createdBy: string;
+}
+
+/**
+ * Allowed moves. planned → applying → active | failed; active | failed → destroying → destroyed | failed;
+ * a run cut short (applying, destroying) → interrupted; an interrupted resource may be applied or destroyed again.
+ */
+export const STATUS_TRANSITIONS: Readonly<Record<ResourceStatus, readonly ResourceStatus[]>> = {
+  planned: ['applying'],
+  applying: ['active', 'failed', 'interrupted'],
+  active: ['destroying'],
+  failed: ['destroying'],
+  destroying: ['destroyed', 'failed', 'interrupted'],
+  destroyed: [],
+  interrupted: ['applying', 'destroying'],
+};
+
+/** Statuses that cost money and count against the guild's limits. */
+export const LIVE_STATUSES: readonly ResourceStatus[] = ['applying', 'active'];
+
+const MAX_ERROR_CHARS = 2000;
+
+const newResourceSchema = z.object({
+  projectId: z.number().int().positive('a project id'),
+  name: z.string().trim().min(1, 'a name').max(64, 'a name of at most 64 characters'),
+  resourceType: z.enum(RESOURCE_TYPES, { error: `a resource type: ${RESOURCE_TYPES.join(', ')}` }),
+  instanceType: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'an instance type name').optional(),
+  diskSizeGb: z.number().int('a disk size in whole GB').min(0, 'a disk size of at least 0 GB').max(1_000_000).optional(),
+  estimatedMonthlyCost: z.number().finite('a monthly cost').min(0, 'a monthly cost of at least $0'),
+  createdBy: z.string().regex(/^\d{17,20}$/, "the creator's Discord id"),
+});
+const addressesSchema = z.array(z.string().max(500)).max(1000);
+
+type ResourceRow = typeof cloudResources.$inferSelect;
+
+export class ResourceRepository {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /**
+   * Records a planned resource in one of the guild's projects.
+   * @throws ProjectNotFound when the project is not this guild's (or is archived).
+   * @throws InvalidResource listing every problem with the input.
+   */
+  create(input: NewResource): Resource {
+    assertSnowflake(input.guildId, 'guildId');
+    const parsed = newResourceSchema.safeParse(input);
+    if (!parsed.success) throw new InvalidResource(parsed.error.issues.map((issue) => `expected ${issue.message}`));
+    const valid = parsed.data;
+    if (valid.resourceType === 'vm' && !valid.instanceType) throw new InvalidResource(['a virtual machine needs an instance type']);
+    return this.db.transaction((tx) => {
+      const project = tx
+        .select({ id: cloudProjects.id })
+        .from(cloudProjects)
+        .where(
+          and(eq(cloudProjects.id, valid.projectId), eq(cloudProjects.guild_id, input.guildId), eq(cloudProjects.status, 'active')),
+        )
+        .get();
+      if (!project) throw new ProjectNotFound(`#${valid.projectId}`);
+      const now = this.clock.now();
+      const row = tx
+        .insert(cloudResources)
+        .values({
+          project_id: valid.projectId,
+          guild_id: input.guildId,
+          name: valid.name,
+          resource_type: valid.resourceType,
+          instance_type: valid.instanceType ?? null,
+          disk_size_gb: valid.diskSizeGb ?? null,
+          estimated_monthly_cost: valid.estimatedMonthlyCost,
+          status: 'planned',
+          created_by: valid.createdBy,
+          created_at: now,
+          updated_at: now,
+        })
+        .returning()
+        .get();
+      return toResource(row);
+    });
+  }
+
+  /** @throws ResourceNotFound — also for another guild's resource. */
+  get(guildId: string, id: number): Resource {
+    const row = this.#row(guildId, id);
+    if (!row) throw new ResourceNotFound(id);
+    return toResource(row);
+  }
+
+  listByProject(guildId: string, projectId: number): Resource[] {
+    assertSnowflake(guildId, 'guildId');
+    return this.db
+      .select()
+      .from(cloudResources)
+      .where(and(eq(cloudResources.guild_id, guildId), eq(cloudResources.project_id, projectId)))
+      .orderBy(asc(cloudResources.id))
+      .all()
+      .map(toResource);
+  }
+
+  /** The guild's resources, optionally only those in the given statuses. */
+  listByGuild(guildId: string, statuses?: readonly ResourceStatus[]): Resource[] {
+    assertSnowflake(guildId, 'guildId');
+    if (statuses && statuses.length === 0) return [];
+    const where = statuses
+      ? and(eq(cloudResources.guild_id, guildId), inArray(cloudResources.status, [...statuses]))
+      : eq(cloudResources.guild_id, guildId);
+    return this.db.select().from(cloudResources).where(where).orderBy(asc(cloudResources.id)).all().map(toResource);
+  }
+
+  /**
+   * Moves a resource along its lifecycle (see STATUS_TRANSITIONS), optionally recording its Terraform addresses or
+   * last error. Compare-and-set: if another writer moved it first, the move is judged against the new status.
+   * @throws ResourceNotFound, IllegalStatusTransition.
+   */
+  setStatus(
+    guildId: string,
+    id: number,
+    status: ResourceStatus,
+    extra: { addresses?: string[]; lastError?: string } = {},
+  ): Resource {
+    const current = this.get(guildId, id);
+    if (!STATUS_TRANSITIONS[current.status].includes(status)) throw new IllegalStatusTransition(id, current.status, status);
+    const addresses = extra.addresses === undefined ? undefined : addressesSchema.parse(extra.addresses);
+    const row = this.db
+      .update(cloudResources)
+      .set({
+        status,
+        updated_at: this.clock.now(),
+        ...(addresses === undefined ? {} : { addresses: JSON.stringify(addresses) }),
+        ...(extra.lastError === undefined ? {} : { last_error: extra.lastError.slice(0, MAX_ERROR_CHARS) }),
+      })
+      .where(and(eq(cloudResources.id, id), eq(cloudResources.guild_id, guildId), eq(cloudResources.status, current.status)))
+      .returning()
+      .get();
+    if (!row) {
+      const now = this.get(guildId, id);
+      throw new IllegalStatusTransition(id, now.status, status);
+    }
+    return toResource(row);
+  }
+
+  #row(guildId: string, id: number): ResourceRow | undefined {
+    assertSnowflake(guildId, 'guildId');
+    if (!Number.isSafeInteger(id)) return undefined;
+    return this.db
+      .select()
+      .from(cloudResources)
+      .where(and(eq(cloudResources.id, id), eq(cloudResources.guild_id, guildId)))
+      .get();
+  }
+}
+
+function toResource(row: ResourceRow): Resource {
+  let addresses: string[] = [];
+  try {
+    const parsed = addressesSchema.safeParse(JSON.parse(row.addresses));
+    if (parsed.success) addresses = parsed.data;
+  } catch {
+    // a malformed column reads as no addresses rather than breaking every listing
+  }
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    guildId: row.guild_id,
+    name: row.name,
+    resourceType: row.resource_type,
+    instanceType: row.instance_type,
+    diskSizeGb: row.disk_size_gb,
+    estimatedMonthlyCost: row.estimated_monthly_cost,
+    status: row.status,
+    addresses,
+    lastError: row.last_error,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,300 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cloudCredentials } from '../src/db/schema.js';
+import {
+  IllegalStatusTransition,
+  InvalidProject,
+  InvalidRegion,
+  InvalidResource,
+  ProjectExists,
+  ProjectNotFound,
+  ResourceNotFound,
+} from '../src/projects/errors.js';
+import { ProjectRepository } from '../src/projects/project-repository.js';
+import { ResourceRepository, STATUS_TRANSITIONS } from '../src/projects/resource-repository.js';
+import { RESOURCE_STATUSES, type ResourceStatus } from '../src/db/schema.js';
+import { InvalidBackendSettings } from '../src/state/backend.js';
+import { InvalidProjectName } from '../src/state/errors.js';
+import { FakeClock } from './support/clock.js';
+import { makeTestDatabase } from './support/tmp.js';
+
+const GUILD_A = '111111111111111111';
+const GUILD_B = '222222222222222222';
+const ALICE = '333333333333333333';
+const SESSION = 'AbCdEfGhIjKlMnOpQrStUvWx';
+
+describe('projects and resources', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
+  function setup() {
+    const database = makeTestDatabase();
+    cleanups.push(database.cleanup);
+    const clock = new FakeClock();
+    return {
+      database,
+      clock,
+      projects: new ProjectRepository(database.db, clock),
+      resources: new ResourceRepository(database.db, clock),
+    };
+  }
+
+  const base = { guildId: GUILD_A, name: 'Production API', provider: 'gcp', region: 'us-central1', createdBy: ALICE } as const;
+
+  describe('projects', () => {
+    it('creates a project with a slug, local state and the vault session id (never a secret)', () => {
+      const { projects, clock, database } = setup();
+      const project = projects.create({ ...base, vaultSessionId: SESSION });
+      expect(project).toMatchObject({
+        guildId: GUILD_A,
+        name: 'Production API',
+        slug: 'production-api',
+        provider: 'gcp',
+        region: 'us-central1',
+        vaultSessionId: SESSION,
+        credentialSource: 'ephemeral',
+        credentialId: null,
+        stateBackend: 'local',
+        backendSettings: { kind: 'local' },
+        status: 'active',
+        createdAt: clock.now(),
+      });
+      const columns = Object.keys(database.sqlite.prepare('SELECT * FROM cloud_projects').get() as object);
+      expect(columns).not.toContain('project_id');
+    });
+
+    it('finds a project by name, slug or a name that slugifies to it', () => {
+      const { projects } = setup();
+      const created = projects.create(base);
+      for (const reference of ['Production API', 'production-api', 'production api', '  PRODUCTION   API ']) {
+        expect(projects.get(GUILD_A, reference).id).toBe(created.id);
+      }
+      expect(projects.getById(GUILD_A, created.id).name).toBe('Production API');
+    });
+
+    it('refuses a second project with the same name or the same folder in one guild', () => {
+      const { projects } = setup();
+      projects.create(base);
+      expect(() => projects.create(base)).toThrow(ProjectExists);
+      expect(() => projects.create({ ...base, name: 'production-api' })).toThrow(ProjectExists);
+      expect(() => projects.create({ ...base, name: 'Production  API!' })).toThrow(ProjectExists);
+    });
+
+    it('lets another guild use the same name, and hides each guild\'s projects from the other', () => {
+      const { projects } = setup();
+      const a = projects.create(base);
+      const b = projects.create({ ...base, guildId: GUILD_B });
+      expect(b.slug).toBe(a.slug);
+      expect(projects.list(GUILD_A).map((p) => p.id)).toEqual([a.id]);
+      expect(projects.list(GUILD_B).map((p) => p.id)).toEqual([b.id]);
+      projects.create({ ...base, name: 'Secret Plans' });
+      const failure = (reference: string) => {
+        try {
+          projects.get(GUILD_B, reference);
+        } catch (error) {
+          return error as ProjectNotFound;
+        }
+        throw new Error('expected ProjectNotFound');
+      };
+      // another guild's project is reported exactly like a missing one
+      const crossGuild = failure('Secret Plans');
+      const missing = failure('Never Made');
+      expect(crossGuild).toBeInstanceOf(ProjectNotFound);
+      expect(crossGuild.code).toBe(missing.code);
+      expect(crossGuild.message.replace('Secret Plans', '?')).toBe(missing.message.replace('Never Made', '?'));
+      expect(() => projects.getById(GUILD_B, a.id)).toThrow(ProjectNotFound);
+      expect(() => projects.setVaultSession(GUILD_B, a.id, SESSION)).toThrow(ProjectNotFound);
+      expect(() => projects.archive(GUILD_B, a.id)).toThrow(ProjectNotFound);
+      expect(projects.get(GUILD_A, 'Production API').status).toBe('active');
+    });
+
+    it('archives a project: hidden unless asked for, name still taken', () => {
+      const { projects } = setup();
+      const project = projects.create(base);
+      projects.archive(GUILD_A, project.id);
+      expect(projects.list(GUILD_A)).toEqual([]);
+      expect(projects.list(GUILD_A, { includeArchived: true })).toHaveLength(1);
+      expect(() => projects.get(GUILD_A, 'Production API')).toThrow(ProjectNotFound);
+      expect(projects.get(GUILD_A, 'Production API', { includeArchived: true }).status).toBe('archived');
+      expect(() => projects.create(base)).toThrow(ProjectExists);
+    });
+
+    it('renews the vault session on a project', () => {
+      const { projects, clock } = setup();
+      const project = projects.create(base);
+      clock.advanceMinutes(5);
+      const renewed = projects.setVaultSession(GUILD_A, project.id, SESSION);
+      expect(renewed.vaultSessionId).toBe(SESSION);
+      expect(renewed.updatedAt).toBe(clock.now());
+      expect(projects.setVaultSession(GUILD_A, project.id, null).vaultSessionId).toBeNull();
+      expect(() => projects.setVaultSession(GUILD_A, project.id, 'not a session id!')).toThrow(InvalidProject);
+    });
+
+    it('validates regions per provider and normalises Azure display names', () => {
+      const { projects } = setup();
+      expect(projects.create({ ...base, name: 'g', region: 'europe-west4' }).region).toBe('europe-west4');
+      expect(projects.create({ ...base, name: 'a', provider: 'aws', region: 'ap-southeast-2' }).region).toBe('ap-southeast-2');
+      expect(projects.create({ ...base, name: 'z', provider: 'azure', region: 'East US 2' }).region).toBe('eastus2');
+      const bad: Array<[typeof base.provider | 'aws' | 'azure', string]> = [
+        ['gcp', 'us-east-1'],
+        ['aws', 'us-central1'],
+        ['aws', '../../etc'],
+        ['azure', 'east-us'],
+        ['gcp', ''],
+      ];
+      for (const [provider, region] of bad) {
+        expect(() => projects.create({ ...base, name: `x-${provider}-${region}`, provider, region })).toThrow(InvalidRegion);
+      }
+      let message = '';
+      try {
+        projects.create({ ...base, name: 'y', provider: 'aws', region: 'us-central1' });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toMatch(/"us-central1" is not a AWS region.*us-east-1/);
+    });
+
+    it('rejects bad names, providers, creators, session ids and backend settings', () => {
+      const { projects } = setup();
+      expect(() => projects.create({ ...base, name: '../..' })).toThrow(InvalidProjectName);
+      expect(() => projects.create({ ...base, name: '' })).toThrow(InvalidProjectName);
+      expect(() => projects.create({ ...base, provider: 'oracle' as 'gcp' })).toThrow(InvalidProject);
+      expect(() => projects.create({ ...base, createdBy: 'bob' })).toThrow(InvalidProject);
+      expect(() => projects.create({ ...base, vaultSessionId: 'x' })).toThrow(InvalidProject);
+      expect(() => projects.create({ ...base, stateBackend: 's3' })).toThrow(InvalidProject);
+      expect(() =>
+        projects.create({ ...base, stateBackend: 'gcs', backendSettings: { kind: 's3', bucket: 'abc', region: 'us-east-1' } }),
+      ).toThrow(InvalidProject);
+      expect(() => projects.create({ ...base, backendSettings: { kind: 'gcs', bucket: '../x' } })).toThrow(InvalidBackendSettings);
+      expect(() => projects.create({ ...base, guildId: 'x' })).toThrow(TypeError);
+      expect(projects.list(GUILD_A)).toEqual([]);
+    });
+
+    it('stores non-secret backend settings and reads them back validated', () => {
+      const { projects } = setup();
+      const project = projects.create({ ...base, backendSettings: { kind: 'gcs', bucket: 'acme-state' } });
+      expect(project.stateBackend).toBe('gcs');
+      expect(projects.get(GUILD_A, project.slug).backendSettings).toEqual({ kind: 'gcs', bucket: 'acme-state' });
+    });
+
+    it('accepts a stored credential only from the same guild', () => {
+      const { projects, database, clock } = setup();
+      const insert = (guildId: string) =>
+        database.db
+          .insert(cloudCredentials)
+          .values({
+            guild_id: guildId,
+            name: 'prod',
+            provider: 'gcp',
+            ciphertext: Buffer.alloc(1),
+            iv: Buffer.alloc(12),
+            auth_tag: Buffer.alloc(16),
+            master_key_id: 'k1',
+            created_by: ALICE,
+            created_at: clock.now(),
+          })
+          .returning()
+          .get().id;
+      const mine = insert(GUILD_A);
+      const theirs = insert(GUILD_B);
+      expect(projects.create({ ...base, credentialId: mine }).credentialSource).toBe('stored');
+      expect(() => projects.create({ ...base, name: 'other', credentialId: theirs })).toThrow(InvalidProject);
+      expect(() => projects.create({ ...base, name: 'third', credentialSource: 'stored' })).toThrow(InvalidProject);
+    });
+  });
+
+  describe('resources', () => {
+    function withProject() {
+      const context = setup();
+      const project = context.projects.create(base);
+      const vm = () =>
+        context.resources.create({
+          projectId: project.id,
+          guildId: GUILD_A,
+          name: 'web-1',
+          resourceType: 'vm',
+          instanceType: 'e2-medium',
+          diskSizeGb: 20,
+          estimatedMonthlyCost: 26.46,
+          createdBy: ALICE,
+        });
+      return { ...context, project, vm };
+    }
+
+    it('records a planned resource and lists it by project and guild', () => {
+      const { resources, project, vm } = withProject();
+      const resource = vm();
+      expect(resource).toMatchObject({ status: 'planned', instanceType: 'e2-medium', diskSizeGb: 20, addresses: [], lastError: null });
+      expect(resources.get(GUILD_A, resource.id)).toEqual(resource);
+      expect(resources.listByProject(GUILD_A, project.id)).toEqual([resource]);
+      expect(resources.listByGuild(GUILD_A, ['planned'])).toEqual([resource]);
+      expect(resources.listByGuild(GUILD_A, ['active'])).toEqual([]);
+      expect(resources.listByGuild(GUILD_A, [])).toEqual([]);
+    });
+
+    it('never lets another guild see, create in or move a guild\'s resources', () => {
+      const { resources, project, vm } = withProject();
+      const resource = vm();
+      expect(() => resources.get(GUILD_B, resource.id)).toThrow(ResourceNotFound);
+      expect(() => resources.setStatus(GUILD_B, resource.id, 'applying')).toThrow(ResourceNotFound);
+      expect(resources.listByProject(GUILD_B, project.id)).toEqual([]);
+      expect(resources.listByGuild(GUILD_B)).toEqual([]);
+      expect(() =>
+        resources.create({ projectId: project.id, guildId: GUILD_B, name: 'x', resourceType: 'bucket', estimatedMonthlyCost: 1, createdBy: ALICE }),
+      ).toThrow(ProjectNotFound);
+      expect(resources.get(GUILD_A, resource.id).status).toBe('planned');
+    });
+
+    it('follows the lifecycle planned → applying → active → destroying → destroyed, recording addresses and errors', () => {
+      const { resources, vm, clock } = withProject();
+      const { id } = vm();
+      resources.setStatus(GUILD_A, id, 'applying');
+      clock.advanceMinutes(1);
+      const active = resources.setStatus(GUILD_A, id, 'active', { addresses: ['google_compute_instance.web_1'] });
+      expect(active.addresses).toEqual(['google_compute_instance.web_1']);
+      expect(active.updatedAt).toBe(clock.now());
+      resources.setStatus(GUILD_A, id, 'destroying');
+      const failed = resources.setStatus(GUILD_A, id, 'failed', { lastError: 'x'.repeat(5000) });
+      expect(failed.lastError).toHaveLength(2000);
+      resources.setStatus(GUILD_A, id, 'destroying');
+      expect(resources.setStatus(GUILD_A, id, 'destroyed').status).toBe('destroyed');
+    });
+
+    it('refuses every transition outside the lifecycle', () => {
+      const { resources, vm, database } = withProject();
+      for (const from of RESOURCE_STATUSES) {
+        for (const to of RESOURCE_STATUSES) {
+          const allowed = (STATUS_TRANSITIONS[from] as readonly ResourceStatus[]).includes(to);
+          const { id } = vm();
+          database.sqlite.prepare('UPDATE cloud_resources SET status = ? WHERE id = ?').run(from, id);
+          if (allowed) expect(resources.setStatus(GUILD_A, id, to).status).toBe(to);
+          else expect(() => resources.setStatus(GUILD_A, id, to)).toThrow(IllegalStatusTransition);
+        }
+      }
+      // spot-check the rules the engine relies on
+      expect(STATUS_TRANSITIONS.planned).toEqual(['applying']);
+      expect(STATUS_TRANSITIONS.applying).toContain('interrupted');
+      expect(STATUS_TRANSITIONS.destroying).toContain('interrupted');
+      expect(STATUS_TRANSITIONS.destroyed).toEqual([]);
+    });
+
+    it('lets only one of two racing writers move a resource', () => {
+      const { resources, vm, database, clock } = withProject();
+      const { id } = vm();
+      const other = new ResourceRepository(database.db, clock);
+      resources.setStatus(GUILD_A, id, 'applying');
+      expect(other.setStatus(GUILD_A, id, 'active').status).toBe('active');
+      expect(() => resources.setStatus(GUILD_A, id, 'failed')).toThrow(IllegalStatusTransition);
+    });
+
+    it('rejects bad resource input with every problem named', () => {
+      const { resources, project } = withProject();
+      const good = { projectId: project.id, guildId: GUILD_A, name: 'r', resourceType: 'vm', instanceType: 'e2-micro', estimatedMonthlyCost: 1, createdBy: ALICE } as const;
+      expect(() => resources.create({ ...good, instanceType: undefined })).toThrow(InvalidResource);
+      expect(() => resources.create({ ...good, estimatedMonthlyCost: -1 })).toThrow(/at least \$0/);
+      expect(() => resources.create({ ...good, diskSizeGb: -5, name: '' })).toThrow(/disk size.*; expected a name|a name.*disk size/);
+      expect(() => resources.create({ ...good, resourceType: 'database' as 'vm' })).toThrow(InvalidResource);
+      expect(() => resources.create({ ...good, projectId: 9999 })).toThrow(ProjectNotFound);
+      expect(() => resources.setStatus(GUILD_A, 9999, 'applying')).toThrow(ResourceNotFound);
+    });
+  });
+});
