@@ -7,7 +7,7 @@
  * contain `$`, `%` or `{`; names that appear in the cloud are derived from ids and a hash, not from input.
  */
 import { createHash } from 'node:crypto';
-import type { CloudProject, CloudResource } from './types.js';
+import type { Project, Resource } from '../projects/index.js';
 import { UnsupportedResource } from './errors.js';
 
 export const MAIN_CONFIG_FILE = 'main.tf.json';
@@ -22,8 +22,8 @@ export interface GeneratedConfig {
   addressesByResource: Map<number, string[]>;
 }
 
-export type ProjectForConfig = Pick<CloudProject, 'id' | 'guild_id' | 'slug' | 'provider' | 'region'>;
-export type ResourceForConfig = Pick<CloudResource, 'id' | 'name' | 'resource_type' | 'instance_type' | 'disk_size_gb'>;
+export type ProjectForConfig = Pick<Project, 'id' | 'guildId' | 'slug' | 'provider' | 'region'>;
+export type ResourceForConfig = Pick<Resource, 'id' | 'name' | 'resourceType' | 'instanceType' | 'diskSizeGb'>;
 
 const REGION = /^[a-z]{2,}[a-z0-9-]{0,38}[a-z0-9]$/;
 const INSTANCE_TYPE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -47,11 +47,11 @@ export function generateConfig(project: ProjectForConfig, resources: readonly Re
 
 function validated(resource: ResourceForConfig): ResourceForConfig {
   if (!Number.isSafeInteger(resource.id) || resource.id <= 0) throw new TypeError('resource id must be a positive integer');
-  if (resource.resource_type === 'vm') {
-    if (!resource.instance_type || !INSTANCE_TYPE.test(resource.instance_type)) {
-      throw new UnsupportedResource(`"${tagSafe(resource.instance_type ?? '')}" is not a valid instance type`);
+  if (resource.resourceType === 'vm') {
+    if (!resource.instanceType || !INSTANCE_TYPE.test(resource.instanceType)) {
+      throw new UnsupportedResource(`"${tagSafe(resource.instanceType ?? '')}" is not a valid instance type`);
     }
-    const disk = resource.disk_size_gb ?? DEFAULT_DISK_GB;
+    const disk = resource.diskSizeGb ?? DEFAULT_DISK_GB;
     if (!Number.isSafeInteger(disk) || disk < 10 || disk > 65_536) {
       throw new UnsupportedResource(`a boot disk of ${disk} GB is outside 10 to 65536 GB`);
     }
@@ -94,15 +94,15 @@ class Builder {
 
   add(resource: ResourceForConfig): void {
     this.hasAny = true;
-    if (resource.resource_type === 'vm') this.hasVm = true;
-    const label = `${resource.resource_type}_${resource.id}`;
+    if (resource.resourceType === 'vm') this.hasVm = true;
+    const label = `${resource.resourceType}_${resource.id}`;
     switch (this.project.provider) {
       case 'gcp':
-        return resource.resource_type === 'vm' ? this.gcpVm(label, resource) : this.gcpBucket(label, resource);
+        return resource.resourceType === 'vm' ? this.gcpVm(label, resource) : this.gcpBucket(label, resource);
       case 'aws':
-        return resource.resource_type === 'vm' ? this.awsVm(label, resource) : this.awsBucket(label, resource);
+        return resource.resourceType === 'vm' ? this.awsVm(label, resource) : this.awsBucket(label, resource);
       case 'azure':
-        return resource.resource_type === 'vm' ? this.azureVm(label, resource) : this.azureStorage(label, resource);
+        return resource.resourceType === 'vm' ? this.azureVm(label, resource) : this.azureStorage(label, resource);
     }
   }
 
@@ -145,11 +145,11 @@ class Builder {
   }
 
   private tags(): TfJson {
-    return { managed_by: 'cloud-chatops', guild: this.project.guild_id, project: tagSafe(this.project.slug) };
+    return { managed_by: 'cloud-chatops', guild: this.project.guildId, project: tagSafe(this.project.slug) };
   }
 
   private gcpLabels(): TfJson {
-    return { managed_by: 'cloud-chatops', guild: this.project.guild_id, project: nameSafe(this.project.slug, 63) || 'project' };
+    return { managed_by: 'cloud-chatops', guild: this.project.guildId, project: nameSafe(this.project.slug, 63) || 'project' };
   }
 
   private put(type: string, label: string, body: TfJson, resourceId?: number): string {
@@ -172,7 +172,7 @@ class Builder {
 
   /** Globally unique-ish bucket name: 3–63 chars of [a-z0-9-], no dots (valid for both S3 and GCS). */
   private bucketName(id: number): string {
-    const hash = shortHash(this.project.guild_id, this.project.id, id);
+    const hash = shortHash(this.project.guildId, this.project.id, id);
     const tail = `-${id}-${hash}`;
     const slug = nameSafe(this.project.slug, 63 - 2 - tail.length - 1);
     return `cc${slug ? `-${slug}` : ''}${tail}`;
@@ -184,10 +184,10 @@ class Builder {
       label,
       {
         name: this.cloudName('vm', r.id, 63),
-        machine_type: r.instance_type ?? '',
+        machine_type: r.instanceType ?? '',
         // Simplification: the region's "-a" zone; every GCP region has one.
         zone: `${this.region}-a`,
-        boot_disk: [{ initialize_params: [{ image: 'debian-cloud/debian-12', size: r.disk_size_gb ?? DEFAULT_DISK_GB }] }],
+        boot_disk: [{ initialize_params: [{ image: 'debian-cloud/debian-12', size: r.diskSizeGb ?? DEFAULT_DISK_GB }] }],
         network_interface: [{ network: 'default', access_config: [{}] }],
         labels: { resource: label.replace('_', '-'), name: nameSafe(r.name, 63) || 'vm' },
       },
@@ -222,8 +222,8 @@ class Builder {
       label,
       {
         ami: '${data.aws_ami.debian.id}',
-        instance_type: r.instance_type ?? '',
-        root_block_device: [{ volume_size: r.disk_size_gb ?? DEFAULT_DISK_GB, volume_type: 'gp3', encrypted: true }],
+        instance_type: r.instanceType ?? '',
+        root_block_device: [{ volume_size: r.diskSizeGb ?? DEFAULT_DISK_GB, volume_type: 'gp3', encrypted: true }],
         metadata_options: [{ http_tokens: 'required' }],
         tags: { Name: tagSafe(r.name) || label, resource: label },
       },
@@ -247,7 +247,7 @@ class Builder {
   /** One resource group per project, and one network when it has VMs; shared by the project's resources. */
   private azureShared(): void {
     this.put('azurerm_resource_group', 'project', {
-      name: `cc-${this.project.guild_id}-${nameSafe(this.project.slug, 40) || 'project'}`,
+      name: `cc-${this.project.guildId}-${nameSafe(this.project.slug, 40) || 'project'}`,
       location: this.region,
       tags: this.tags(),
     });
@@ -290,12 +290,12 @@ class Builder {
       {
         name: this.cloudName('vm', r.id, 64),
         ...rg,
-        size: r.instance_type ?? '',
+        size: r.instanceType ?? '',
         admin_username: 'chatops',
         disable_password_authentication: true,
         network_interface_ids: [`\${${nic}.id}`],
         admin_ssh_key: [{ username: 'chatops', public_key: `\${${key}.public_key_openssh}` }],
-        os_disk: [{ caching: 'ReadWrite', storage_account_type: 'Standard_LRS', disk_size_gb: r.disk_size_gb ?? DEFAULT_DISK_GB }],
+        os_disk: [{ caching: 'ReadWrite', storage_account_type: 'Standard_LRS', disk_size_gb: r.diskSizeGb ?? DEFAULT_DISK_GB }],
         source_image_reference: [{ publisher: 'Debian', offer: 'debian-12', sku: '12-gen2', version: 'latest' }],
         tags: { ...this.tags(), name: tagSafe(r.name) || label },
       },
@@ -307,7 +307,7 @@ class Builder {
 
   private azureStorage(label: string, r: ResourceForConfig): void {
     // Storage account names: 3–24 lowercase letters and digits, unique across Azure.
-    const accountName = `cc${shortHash(this.project.guild_id, this.project.id, r.id)}${r.id}`.slice(0, 24);
+    const accountName = `cc${shortHash(this.project.guildId, this.project.id, r.id)}${r.id}`.slice(0, 24);
     const account = this.put(
       'azurerm_storage_account',
       label,

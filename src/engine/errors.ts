@@ -89,12 +89,6 @@ export class PlanNotApplicable extends UserError {
   }
 }
 
-export class ResourceNotFound extends UserError {
-  constructor(resourceId: number) {
-    super('engine.resource_not_found', `Resource #${resourceId} does not exist in this project. Check the id with the resource list.`);
-  }
-}
-
 export class RunnerShuttingDown extends UserError {
   constructor() {
     super('engine.shutting_down', 'The bot is shutting down and is not starting new runs. Try again in a minute.');

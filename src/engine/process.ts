@@ -20,7 +20,11 @@ export class RunStopper {
   #reason: StopReason | undefined;
   #current: EngineChild | undefined;
 
-  constructor(private readonly killGraceMs: number) {}
+  constructor(
+    private readonly killGraceMs: number,
+    /** Called once, on the first stop (e.g. to leave a queue). */
+    private readonly onStop?: () => void,
+  ) {}
 
   get reason(): StopReason | undefined {
     return this.#reason;
@@ -28,7 +32,10 @@ export class RunStopper {
 
   /** Asks the run to stop; the first reason wins. Resolves when the current process (if any) has ended. */
   async stop(reason: StopReason): Promise<void> {
-    this.#reason ??= reason;
+    if (this.#reason === undefined) {
+      this.#reason = reason;
+      this.onStop?.();
+    }
     await this.#current?.terminate(this.killGraceMs);
   }
 

@@ -1,0 +1,817 @@
+/**
+ * Seed 003's IACEngineManager and the deploy pipeline behind it: plan a new resource, apply exactly the plan the
+ * user saw (by its run id), destroy a resource or a whole project, read outputs. Every run is recorded in
+ * `iac_runs`, holds its workspace alone, waits its turn for an engine slot, streams typed progress events, and
+ * can be cancelled or timed out (SIGINT → SIGTERM → SIGKILL).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inArray } from 'drizzle-orm';
+import { cloudResources, type EngineName, type RunKind, type RunStatus } from '../db/schema.js';
+import type { Db } from '../db/index.js';
+import type { Logger } from '../logging/logger.js';
+import type { AuditLog } from '../audit/index.js';
+import { ProjectRepository, ResourceNotFound, ResourceRepository, type Project, type Resource } from '../projects/index.js';
+import type { Clock } from '../shared/clock.js';
+import { isUserError } from '../shared/errors.js';
+import type { StateLayout} from '../state/index.js';
+import { backendBlock, parseBackendSettings, writeBackendFile } from '../state/index.js';
+import { buildChildEnv } from './child-env.js';
+import { MAIN_CONFIG_FILE, generateConfig, type GeneratedConfig } from './config-generator.js';
+import { discoverEngines, selectEngine, type DiscoveredEngine, type EngineSelection } from './discovery.js';
+import {
+  PlanEngineMissing,
+  PlanNotApplicable,
+  RunCancelled,
+  RunFailed,
+  RunTimedOut,
+  RunnerShuttingDown,
+  UnsupportedResource,
+  WorkspaceBusy,
+  engineLabel,
+} from './errors.js';
+import { cleanText, describeFailure, makeRedactor } from './failure.js';
+import { EngineEventParser, outputCommandSchema, toOutputValues, type EngineEvent, type OutputValue } from './json-stream.js';
+import { summarisePlan, type PlanSummary } from './plan-summary.js';
+import { RunStopper, runEngineCommand, type StopReason } from './process.js';
+import { QueueWaitAborted, RunScheduler, SchedulerClosed } from './scheduler.js';
+import { RunStore, readPlanRunSummary, type IacRunRow } from './run-store.js';
+
+/** What the Discord layer hears while a run goes on, in order. */
+export type RunEvent =
+  | EngineEvent
+  | { type: 'run_started'; runId: number; kind: RunKind | 'outputs'; engine: EngineName; engineVersion: string; fallbackNotice?: string }
+  | { type: 'phase'; phase: 'init' | 'plan' | 'show' | 'apply' | 'destroy' | 'output' };
+
+export interface RunRequest {
+  guildId: string;
+  /** The project's slug (or name: resolved as ProjectRepository.get does). */
+  projectSlug: string;
+  /** Discord id of the member who asked. */
+  userId: string;
+  /** The provider credentials for this run, from `toEngineEnv` (plus any backend credentials). Never stored. */
+  credentialEnv: Record<string, string>;
+  enginePreference: EngineName;
+  onEvent?: (event: RunEvent) => void;
+  /** 1-based position while the run waits for an engine slot; called again whenever it changes. */
+  onQueued?: (position: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface EngineUsed {
+  name: EngineName;
+  version: string;
+  /** Set when the guild's preferred engine was missing and the other one ran: show it to the user. */
+  fallbackNotice?: string;
+}
+
+type Warning = { summary: string; detail: string; address?: string };
+
+export interface PlanResult {
+  /** Pass this to `apply` to apply exactly this plan. */
+  runId: number;
+  engine: EngineUsed;
+  summary: PlanSummary;
+  /** The addresses the planned resource will own. */
+  resourceAddresses: string[];
+  /** The planned resource's estimate (from its row), per month. */
+  estimatedMonthlyCost: number;
+  warnings: Warning[];
+}
+
+export interface ApplyResult {
+  runId: number;
+  planRunId: number;
+  engine: EngineUsed;
+  changes: { add: number; change: number; remove: number };
+  /** Addresses whose apply completed, in order. */
+  applied: string[];
+  outputs: Record<string, OutputValue>;
+  warnings: Warning[];
+}
+
+export interface DestroyResult {
+  runId: number;
+  engine: EngineUsed;
+  /** The resource rows now destroyed. */
+  resourceIds: number[];
+  changes: { add: number; change: number; remove: number };
+  destroyed: string[];
+  warnings: Warning[];
+}
+
+export interface OutputsResult {
+  engine: EngineUsed;
+  outputs: Record<string, OutputValue>;
+}
+
+/** A run as the Discord layer may show it. */
+export interface RunRecord {
+  id: number;
+  guildId: string;
+  projectId: number;
+  resourceId: number | null;
+  kind: RunKind;
+  status: RunStatus;
+  engine: EngineName | null;
+  engineVersion: string | null;
+  startedBy: string;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  error: string | null;
+  /** Whether `apply` would still accept this run id (a succeeded plan whose plan file is still there). */
+  applicable: boolean;
+}
+
+export interface IacRunnerOptions {
+  db: Db;
+  layout: StateLayout;
+  clock: Clock;
+  logger: Logger;
+  /** Engine processes allowed at once across all guilds (config MAX_CONCURRENT_RUNS). */
+  maxConcurrentRuns: number;
+  /** Longest a run may take once started (config RUN_TIMEOUT_MINUTES). */
+  runTimeoutMs: number;
+  /** Folder searched for the binaries before PATH (config IAC_BIN_DIR). */
+  binDir?: string;
+  /** Shared provider cache (config TF_PLUGIN_CACHE_DIR). */
+  pluginCacheDir: string;
+  /** Wait between SIGINT, SIGTERM and SIGKILL; default 10 s. */
+  killGraceMs?: number;
+  /** PATH for discovery and for the child; default the bot's own. */
+  pathEnv?: string;
+  /** How long discovered engines are trusted before looking again; default 60 s. */
+  engineCacheMs?: number;
+  audit?: AuditLog;
+}
+
+/** Resource statuses whose cloud objects may exist, so they stay in the configuration (never silently deleted). */
+const IN_CONFIG: readonly Resource['status'][] = ['applying', 'active', 'failed', 'destroying', 'interrupted'];
+const PLANNABLE: readonly Resource['status'][] = ['planned', 'interrupted'];
+const DESTROYABLE: readonly Resource['status'][] = ['active', 'failed', 'interrupted'];
+const PLANS_DIR = '.plans';
+
+interface ActiveRun {
+  runId: number;
+  guildId: string;
+  stopper: RunStopper;
+  done: Promise<unknown>;
+}
+
+/** Everything one executing run needs. */
+interface RunContext {
+  runId: number;
+  kind: RunKind | 'outputs';
+  project: Project;
+  workspace: string;
+  env: Record<string, string>;
+  engine: DiscoveredEngine;
+  selection: EngineSelection;
+  stopper: RunStopper;
+  emit: (event: RunEvent) => void;
+  redact: (text: string) => string;
+  warnings: Warning[];
+}
+
+interface StreamOutcome {
+  events: EngineEvent[];
+}
+
+export class IacRunner {
+  readonly #db: Db;
+  readonly #layout: StateLayout;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #runTimeoutMs: number;
+  readonly #binDir: string | undefined;
+  readonly #pluginCacheDir: string;
+  readonly #killGraceMs: number;
+  readonly #pathEnv: string;
+  readonly #engineCacheMs: number;
+  readonly #audit: AuditLog | undefined;
+  readonly #scheduler: RunScheduler;
+  readonly #runs: RunStore;
+  readonly #projects: ProjectRepository;
+  readonly #resources: ResourceRepository;
+  readonly #active = new Set<ActiveRun>();
+  #engines: { at: number; list: DiscoveredEngine[] } | undefined;
+  #shuttingDown = false;
+
+  constructor(options: IacRunnerOptions) {
+    this.#db = options.db;
+    this.#layout = options.layout;
+    this.#clock = options.clock;
+    this.#logger = options.logger.child({ module: 'iac-runner' });
+    this.#runTimeoutMs = options.runTimeoutMs;
+    this.#binDir = options.binDir;
+    this.#pluginCacheDir = options.pluginCacheDir;
+    this.#killGraceMs = options.killGraceMs ?? 10_000;
+    this.#pathEnv = options.pathEnv ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+    this.#engineCacheMs = options.engineCacheMs ?? 60_000;
+    this.#audit = options.audit;
+    this.#scheduler = new RunScheduler(options.maxConcurrentRuns);
+    this.#runs = new RunStore(options.db, options.clock);
+    this.#projects = new ProjectRepository(options.db, options.clock);
+    this.#resources = new ResourceRepository(options.db, options.clock);
+  }
+
+  /** The engines installed on this host (cached briefly). */
+  async availableEngines(refresh = false): Promise<DiscoveredEngine[]> {
+    const now = this.#clock.now();
+    if (!refresh && this.#engines && now - this.#engines.at < this.#engineCacheMs) return this.#engines.list;
+    const list = await discoverEngines({ binDir: this.#binDir, pathEnv: this.#pathEnv }, this.#logger);
+    this.#engines = { at: now, list };
+    return list;
+  }
+
+  /**
+   * Plans the project with `resourceId` (a planned or interrupted resource) added: init, `plan -json -out`, then
+   * `show -json` summarised. The plan file is kept for `apply(planRunId = result.runId)`.
+   * @throws WorkspaceBusy, ProjectNotFound, ResourceNotFound, NoEngineInstalled, RunFailed, RunCancelled, RunTimedOut.
+   */
+  async plan(request: RunRequest & { resourceId: number }): Promise<PlanResult> {
+    const project = this.#projects.get(request.guildId, request.projectSlug);
+    const resource = this.#resourceOf(project, request.resourceId);
+    if (!PLANNABLE.includes(resource.status)) {
+      throw new UnsupportedResource(`resource #${resource.id} is ${resource.status}; only a planned or interrupted resource can be planned`);
+    }
+    return this.#execute('plan', request, project, resource.id, async (ctx) => {
+      const config = this.#writeConfiguration(ctx, project, [resource]);
+      await this.#init(ctx);
+      mkdirSync(join(ctx.workspace, PLANS_DIR), { recursive: true, mode: 0o700 });
+      const planFile = `${PLANS_DIR}/run-${ctx.runId}.tfplan`;
+      ctx.emit({ type: 'phase', phase: 'plan' });
+      await this.#stream(ctx, ['plan', '-input=false', '-no-color', '-json', `-out=${planFile}`], 'plan');
+      ctx.emit({ type: 'phase', phase: 'show' });
+      const shown = await this.#collect(ctx, ['show', '-json', '-no-color', planFile], 'show');
+      let summary: PlanSummary;
+      try {
+        summary = summarisePlan(JSON.parse(shown));
+      } catch (error) {
+        this.#logger.error({ err: error, runId: ctx.runId }, 'engine printed an unreadable plan');
+        throw new RunFailed(ctx.runId, 'plan', 'the engine printed a plan this bot cannot read', 'Check that a supported engine version is installed.');
+      }
+      const planSha256 = sha256(join(ctx.workspace, planFile));
+      const resourceAddresses = config.addressesByResource.get(resource.id) ?? [];
+      const result: PlanResult = {
+        runId: ctx.runId,
+        engine: engineUsed(ctx),
+        summary,
+        resourceAddresses,
+        estimatedMonthlyCost: resource.estimatedMonthlyCost,
+        warnings: ctx.warnings,
+      };
+      return { result, summary: { planFile, planSha256, resourceAddresses, plan: summary } };
+    });
+  }
+
+  /**
+   * Applies exactly the plan of run `planRunId` (same engine, same plan file, checked by digest). The resource moves
+   * planned → applying → active (or failed). The plan file is consumed: a plan applies once.
+   * @throws PlanNotApplicable, PlanEngineMissing, WorkspaceBusy, RunFailed, RunCancelled, RunTimedOut.
+   */
+  async apply(request: RunRequest & { planRunId: number }): Promise<ApplyResult> {
+    const project = this.#projects.get(request.guildId, request.projectSlug);
+    const planRun = this.#runs.get(request.guildId, request.planRunId);
+    if (!planRun || planRun.project_id !== project.id || planRun.kind !== 'plan') {
+      throw new PlanNotApplicable(request.planRunId, `there is no plan #${request.planRunId} for project "${project.name}"`);
+    }
+    const stored = readPlanRunSummary(planRun);
+    if (planRun.status !== 'succeeded' || !stored || !planRun.engine) {
+      throw new PlanNotApplicable(request.planRunId, `that plan ${planRun.status === 'succeeded' ? 'has no saved plan' : `ended as ${planRun.status}`}`);
+    }
+    const workspace = this.#layout.workspacePath(request.guildId, project.slug);
+    const planPath = join(workspace, stored.planFile);
+    if (!existsSync(planPath)) throw new PlanNotApplicable(request.planRunId, 'it was already applied or discarded');
+    const resourceId = planRun.resource_id;
+    const planEngine = planRun.engine;
+    return this.#execute(
+      'apply',
+      { ...request, enginePreference: planEngine },
+      project,
+      resourceId,
+      async (ctx) => {
+        if (ctx.engine.name !== planEngine) throw new PlanEngineMissing(planEngine);
+        if (!existsSync(planPath) || sha256(planPath) !== stored.planSha256) {
+          throw new PlanNotApplicable(request.planRunId, 'its plan file changed or disappeared since it was shown');
+        }
+        // Consumed now: whatever happens next, this plan is not applied a second time.
+        const consumed = `${planPath}.applying`;
+        renameSync(planPath, consumed);
+        try {
+          if (resourceId !== null) this.#resources.setStatus(request.guildId, resourceId, 'applying', { addresses: stored.resourceAddresses });
+          ctx.emit({ type: 'phase', phase: 'apply' });
+          const { events } = await this.#stream(ctx, ['apply', '-input=false', '-no-color', '-json', `${stored.planFile}.applying`], 'apply');
+          const result: ApplyResult = {
+            runId: ctx.runId,
+            planRunId: request.planRunId,
+            engine: engineUsed(ctx),
+            changes: lastChangeSummary(events, 'apply'),
+            applied: completed(events),
+            outputs: lastOutputs(events),
+            warnings: ctx.warnings,
+          };
+          if (resourceId !== null) this.#resources.setStatus(request.guildId, resourceId, 'active');
+          return { result, summary: { planRunId: request.planRunId, changes: result.changes, applied: result.applied } };
+        } finally {
+          rmSync(consumed, { force: true });
+        }
+      },
+      (error) => {
+        if (resourceId !== null) this.#settleResource(request.guildId, resourceId, 'applying', error);
+      },
+    );
+  }
+
+  /**
+   * Destroys one resource (its addresses, targeted) or, without `resourceId`, everything in the project's state.
+   * Resources move to destroying → destroyed (or failed).
+   */
+  async destroy(request: RunRequest & { resourceId?: number }): Promise<DestroyResult> {
+    const project = this.#projects.get(request.guildId, request.projectSlug);
+    const all = this.#resources.listByProject(request.guildId, project.id);
+    let targets: Resource[];
+    if (request.resourceId !== undefined) {
+      const resource = this.#resourceOf(project, request.resourceId);
+      if (!DESTROYABLE.includes(resource.status)) {
+        throw new UnsupportedResource(`resource #${resource.id} is ${resource.status}; only an active, failed or interrupted resource can be destroyed`);
+      }
+      targets = [resource];
+    } else {
+      targets = all.filter((r) => DESTROYABLE.includes(r.status));
+    }
+    const targetIds = targets.map((r) => r.id);
+    return this.#execute(
+      'destroy',
+      request,
+      project,
+      request.resourceId ?? null,
+      async (ctx) => {
+        const config = this.#writeConfiguration(ctx, project, []);
+        for (const r of targets) this.#resources.setStatus(request.guildId, r.id, 'destroying');
+        await this.#init(ctx);
+        const args = ['destroy', '-input=false', '-no-color', '-json', '-auto-approve'];
+        if (request.resourceId !== undefined) {
+          const resource = targets[0] as Resource;
+          const addresses = new Set([...(config.addressesByResource.get(resource.id) ?? []), ...resource.addresses]);
+          for (const address of [...addresses].sort()) args.push(`-target=${address}`);
+        }
+        ctx.emit({ type: 'phase', phase: 'destroy' });
+        const { events } = await this.#stream(ctx, args, 'destroy');
+        for (const id of targetIds) this.#resources.setStatus(request.guildId, id, 'destroyed');
+        const result: DestroyResult = {
+          runId: ctx.runId,
+          engine: engineUsed(ctx),
+          resourceIds: targetIds,
+          changes: lastChangeSummary(events, 'destroy'),
+          destroyed: completed(events),
+          warnings: ctx.warnings,
+        };
+        return { result, summary: { resourceIds: targetIds, changes: result.changes, destroyed: result.destroyed } };
+      },
+      (error) => {
+        for (const id of targetIds) this.#settleResource(request.guildId, id, 'destroying', error);
+      },
+    );
+  }
+
+  /** The project's outputs (`output -json`); sensitive values are left out. Not recorded as a run. */
+  async outputs(request: RunRequest): Promise<OutputsResult> {
+    const project = this.#projects.get(request.guildId, request.projectSlug);
+    return this.#execute('outputs', request, project, null, async (ctx) => {
+      if (!existsSync(join(ctx.workspace, '.terraform'))) {
+        this.#writeConfiguration(ctx, project, []);
+        await this.#init(ctx);
+      }
+      ctx.emit({ type: 'phase', phase: 'output' });
+      const text = await this.#collect(ctx, ['output', '-json', '-no-color'], 'output');
+      let outputs: Record<string, OutputValue> = {};
+      try {
+        const parsed = outputCommandSchema.safeParse(JSON.parse(text));
+        if (parsed.success) outputs = toOutputValues(parsed.data);
+        else throw new Error('unexpected shape');
+      } catch {
+        throw new RunFailed(0, 'outputs', 'the engine printed outputs this bot cannot read', '');
+      }
+      return { result: { engine: engineUsed(ctx), outputs } };
+    });
+  }
+
+  /** Throws away a plan nobody will apply (the Cancel button). Returns false when there was nothing to discard. */
+  discardPlan(guildId: string, planRunId: number): boolean {
+    const run = this.#runs.get(guildId, planRunId);
+    const stored = run ? readPlanRunSummary(run) : undefined;
+    if (!run || !stored) return false;
+    const project = this.#projects.getById(guildId, run.project_id, { includeArchived: true });
+    const path = join(this.#layout.workspacePath(guildId, project.slug), stored.planFile);
+    if (!existsSync(path)) return false;
+    rmSync(path, { force: true });
+    return true;
+  }
+
+  /** Cancels a queued or running run of this guild (SIGINT first). Returns false when it is not running. */
+  cancel(guildId: string, runId: number): boolean {
+    if (runId <= 0) return false;
+    const active = [...this.#active].find((run) => run.runId === runId && run.guildId === guildId);
+    if (!active) return false;
+    void active.stopper.stop('cancelled');
+    return true;
+  }
+
+  /** A run of this guild, or undefined (also for another guild's run). */
+  getRun(guildId: string, runId: number): RunRecord | undefined {
+    const row = this.#runs.get(guildId, runId);
+    return row ? this.#toRecord(row) : undefined;
+  }
+
+  /**
+   * At start-up, before any run: runs left queued or running by a crash, and resources left applying or
+   * destroying, are marked interrupted. Returns how many of each.
+   */
+  recoverInterrupted(): { runs: number; resources: number } {
+    const runs = this.#runs.interruptUnfinished();
+    const stuck = this.#db
+      .select({ id: cloudResources.id, guild_id: cloudResources.guild_id })
+      .from(cloudResources)
+      .where(inArray(cloudResources.status, ['applying', 'destroying']))
+      .all();
+    let resources = 0;
+    for (const row of stuck) {
+      try {
+        this.#resources.setStatus(row.guild_id, row.id, 'interrupted', { lastError: 'The bot stopped while this resource was being changed.' });
+        resources++;
+      } catch (error) {
+        this.#logger.error({ err: error, resourceId: row.id }, 'could not mark resource interrupted');
+      }
+    }
+    if (runs + resources > 0) this.#logger.warn({ runs, resources }, 'marked runs and resources left by a crash as interrupted');
+    return { runs, resources };
+  }
+
+  /** Refuses new runs, cancels queued ones and stops every running engine (SIGINT → SIGTERM → SIGKILL). */
+  async shutdown(): Promise<void> {
+    this.#shuttingDown = true;
+    this.#scheduler.close();
+    const active = [...this.#active.values()];
+    await Promise.allSettled(active.map((run) => run.stopper.stop('shutdown')));
+    await Promise.allSettled(active.map((run) => run.done));
+  }
+
+  /** Runs currently holding an engine slot, and waiting for one. */
+  get load(): { running: number; queued: number } {
+    return { running: this.#scheduler.running, queued: this.#scheduler.queued };
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+
+  #resourceOf(project: Project, resourceId: number): Resource {
+    const resource = this.#resources.get(project.guildId, resourceId);
+    if (resource.projectId !== project.id) throw new ResourceNotFound(resourceId);
+    return resource;
+  }
+
+  /**
+   * The common life of a run. Everything up to taking the workspace is synchronous, so two requests for one
+   * workspace cannot both get it.
+   */
+  #execute<T>(
+    kind: RunKind | 'outputs',
+    request: RunRequest,
+    project: Project,
+    resourceId: number | null,
+    body: (ctx: RunContext) => Promise<{ result: T; summary?: unknown }>,
+    onFailure?: (error: StopReason | 'failed') => void,
+  ): Promise<T> {
+    if (this.#shuttingDown) throw new RunnerShuttingDown();
+    const workspaceKey = `${project.guildId}/${project.slug}`;
+    const now = this.#clock.now();
+    if (kind !== 'outputs') {
+      const holder = this.#scheduler.holderOf(workspaceKey);
+      if (holder) throw new WorkspaceBusy(project.slug, holder);
+    }
+    const row = kind === 'outputs' ? undefined : this.#runs.create({ guildId: project.guildId, projectId: project.id, resourceId, kind, startedBy: request.userId });
+    const runId = row?.id ?? 0;
+    let releaseWorkspace = (): void => {};
+    if (kind !== 'outputs') {
+      const claim = this.#scheduler.tryClaimWorkspace(workspaceKey, { runId, kind, since: now, startedBy: request.userId });
+      if (!claim.claimed) throw new WorkspaceBusy(project.slug, claim.holder);
+      releaseWorkspace = claim.release;
+    }
+    // A stop while queued takes the run out of the queue; a stop while running stops the engine.
+    const slotAbort = new AbortController();
+    const stopper = new RunStopper(this.#killGraceMs, () => slotAbort.abort());
+    const onAbort = (): void => void stopper.stop('cancelled');
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+    if (request.signal?.aborted) void stopper.stop('cancelled');
+    const active: ActiveRun = { runId, guildId: project.guildId, stopper, done: Promise.resolve() };
+    this.#active.add(active);
+    const done = this.#lifecycle(kind, request, project, runId, stopper, slotAbort, body, onFailure).finally(() => {
+      request.signal?.removeEventListener('abort', onAbort);
+      releaseWorkspace();
+      this.#active.delete(active);
+    });
+    active.done = done;
+    return done;
+  }
+
+  async #lifecycle<T>(
+    kind: RunKind | 'outputs',
+    request: RunRequest,
+    project: Project,
+    runId: number,
+    stopper: RunStopper,
+    slotAbort: AbortController,
+    body: (ctx: RunContext) => Promise<{ result: T; summary?: unknown }>,
+    onFailure?: (error: StopReason | 'failed') => void,
+  ): Promise<T> {
+    const redact = makeRedactor(Object.values(request.credentialEnv));
+    const emit = (event: RunEvent): void => {
+      try {
+        request.onEvent?.(event);
+      } catch (error) {
+        this.#logger.warn({ err: error, runId }, 'run event listener threw');
+      }
+    };
+    let releaseSlot: (() => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let started = false;
+    try {
+      try {
+        releaseSlot = await this.#scheduler.acquireSlot(project.guildId, {
+          signal: slotAbort.signal,
+          ...(request.onQueued ? { onPosition: request.onQueued } : {}),
+        });
+      } catch (error) {
+        if (error instanceof QueueWaitAborted || error instanceof SchedulerClosed) throw new StoppedBeforeStart(stopper.reason ?? 'shutdown');
+        throw error;
+      }
+      if (stopper.reason) throw new StoppedBeforeStart(stopper.reason);
+      const selection = await this.#select(request.enginePreference);
+      const engine = selection.engine;
+      if (kind !== 'outputs') this.#runs.markRunning(runId, engine.name, engine.version);
+      started = true;
+      timer = setTimeout(() => void stopper.stop('timed_out'), this.#runTimeoutMs);
+      const workspace = this.#layout.workspaceDir(project.guildId, project.slug);
+      const env = buildChildEnv({
+        pathEnv: this.#pathEnv,
+        home: join(workspace, '.home'),
+        pluginCacheDir: this.#pluginCacheDir,
+        credentialEnv: request.credentialEnv,
+      });
+      const ctx: RunContext = { runId, kind, project, workspace, env, engine, selection, stopper, emit, redact, warnings: [] };
+      emit({
+        type: 'run_started',
+        runId,
+        kind,
+        engine: engine.name,
+        engineVersion: engine.version,
+        ...(selection.notice ? { fallbackNotice: selection.notice } : {}),
+      });
+      const { result, summary } = await body(ctx);
+      if (kind !== 'outputs') this.#runs.finish(runId, 'succeeded', { summary });
+      this.#record(kind, request, project, runId, 'success', { engine: engine.name });
+      return result;
+    } catch (caught) {
+      const error = this.#asRunError(caught, kind, runId, stopper);
+      const status = stopStatus(stopper.reason, caught);
+      if (kind !== 'outputs') {
+        this.#runs.finish(runId, status, { error: redact(error instanceof Error ? error.message : 'failed') });
+      }
+      if (started) onFailure?.(status === 'timed_out' ? 'timed_out' : status === 'cancelled' ? 'cancelled' : status === 'interrupted' ? 'shutdown' : 'failed');
+      this.#record(kind, request, project, runId, 'failed', { status });
+      throw error;
+    } finally {
+      if (timer) clearTimeout(timer);
+      releaseSlot?.();
+    }
+  }
+
+  /** Maps whatever ended a run to the error the user sees. */
+  #asRunError(caught: unknown, kind: RunKind | 'outputs', runId: number, stopper: RunStopper): Error {
+    const reason = stopper.reason ?? (caught instanceof StoppedBeforeStart ? caught.reason : undefined);
+    if (reason === 'timed_out') return new RunTimedOut(runId, kind, this.#runTimeoutMs);
+    if (reason === 'cancelled') return new RunCancelled(runId, kind);
+    if (reason === 'shutdown') return new RunnerShuttingDown();
+    if (isUserError(caught)) return caught;
+    this.#logger.error({ err: caught, runId, kind }, 'IaC run failed unexpectedly');
+    return new RunFailed(runId, kind, 'something went wrong inside the bot while running the engine', 'The operators can find the details in the bot log.');
+  }
+
+  async #select(preference: EngineName): Promise<EngineSelection> {
+    let available = await this.availableEngines();
+    if (available.length === 0 || !available.some((e) => existsSync(e.path))) available = await this.availableEngines(true);
+    return selectEngine(preference, available, this.#logger);
+  }
+
+  /** Writes main.tf.json (owner-only) and backend.tf.json. `extra` are rows planned in this run. */
+  #writeConfiguration(ctx: RunContext, project: Project, extra: Resource[]): GeneratedConfig {
+    const rows = this.#resources.listByProject(project.guildId, project.id).filter((r) => IN_CONFIG.includes(r.status));
+    const included = [...rows, ...extra.filter((e) => !rows.some((r) => r.id === e.id))];
+    const config = generateConfig(project, included);
+    const path = join(ctx.workspace, MAIN_CONFIG_FILE);
+    const temporary = `${path}.tmp`;
+    rmSync(temporary, { force: true });
+    writeFileSync(temporary, `${JSON.stringify(config.document, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    renameSync(temporary, path);
+    const settings = parseBackendSettings({ ...project.backendSettings, kind: project.stateBackend });
+    writeBackendFile(ctx.workspace, backendBlock(project.stateBackend, project.guildId, project.slug, settings));
+    return config;
+  }
+
+  async #init(ctx: RunContext): Promise<void> {
+    ctx.emit({ type: 'phase', phase: 'init' });
+    const result = await runEngineCommand({
+      binary: ctx.engine.path,
+      args: ['init', '-input=false', '-no-color'],
+      cwd: ctx.workspace,
+      env: ctx.env,
+      stopper: ctx.stopper,
+      logger: this.#logger,
+    });
+    if (result.stoppedBy) throw new StoppedBeforeStart(result.stoppedBy);
+    if (result.exitCode !== 0) {
+      const { summary, detail } = describeFailure([], result.stderrTail, `${engineLabel(ctx.engine.name)} init failed`, ctx.redact);
+      throw new RunFailed(ctx.runId, ctx.kind, summary, detail);
+    }
+  }
+
+  /** Runs a `-json` streaming command, passing events on as they come; throws RunFailed on error diagnostics. */
+  async #stream(ctx: RunContext, args: string[], label: string): Promise<StreamOutcome> {
+    const parser = new EngineEventParser();
+    const events: EngineEvent[] = [];
+    const result = await runEngineCommand({
+      binary: ctx.engine.path,
+      args,
+      cwd: ctx.workspace,
+      env: ctx.env,
+      stopper: ctx.stopper,
+      logger: this.#logger,
+      onStdoutLine: (line) => {
+        const event = parser.parseLine(line);
+        if (!event) return;
+        const safe = redactEvent(event, ctx.redact);
+        events.push(safe);
+        if (safe.type === 'diagnostic' && safe.severity === 'warning') {
+          ctx.warnings.push({ summary: cleanText(safe.summary, 300), detail: cleanText(safe.detail, 1500), ...(safe.address ? { address: safe.address } : {}) });
+        }
+        ctx.emit(safe);
+      },
+    });
+    if (parser.stats.malformed + parser.stats.ignored > 0) {
+      this.#logger.debug({ runId: ctx.runId, command: label, ...parser.stats }, 'engine output lines skipped');
+    }
+    if (result.stoppedBy) throw new StoppedBeforeStart(result.stoppedBy);
+    const diagnostics = events.filter((e): e is Extract<EngineEvent, { type: 'diagnostic' }> => e.type === 'diagnostic');
+    if (result.exitCode !== 0 || diagnostics.some((d) => d.severity === 'error')) {
+      const { summary, detail } = describeFailure(
+        diagnostics,
+        result.stderrTail,
+        `${engineLabel(ctx.engine.name)} ${label} stopped unexpectedly (exit ${result.exitCode ?? result.signal ?? 'unknown'})`,
+        ctx.redact,
+      );
+      throw new RunFailed(ctx.runId, ctx.kind, summary, detail);
+    }
+    return { events };
+  }
+
+  /** Runs a command whose whole stdout is one JSON document (`show -json`, `output -json`). */
+  async #collect(ctx: RunContext, args: string[], label: string): Promise<string> {
+    const result = await runEngineCommand({
+      binary: ctx.engine.path,
+      args,
+      cwd: ctx.workspace,
+      env: ctx.env,
+      stopper: ctx.stopper,
+      collectStdout: true,
+      logger: this.#logger,
+    });
+    if (result.stoppedBy) throw new StoppedBeforeStart(result.stoppedBy);
+    if (result.exitCode !== 0) {
+      const { summary, detail } = describeFailure([], result.stderrTail, `${engineLabel(ctx.engine.name)} ${label} failed`, ctx.redact);
+      throw new RunFailed(ctx.runId, ctx.kind, summary, detail);
+    }
+    return result.stdout;
+  }
+
+  /** After a failed, cancelled or timed-out apply/destroy: the resource is failed (or interrupted at shutdown). */
+  #settleResource(guildId: string, resourceId: number, middle: 'applying' | 'destroying', outcome: StopReason | 'failed'): void {
+    try {
+      const resource = this.#resources.get(guildId, resourceId);
+      if (resource.status !== middle) return;
+      const lastError =
+        outcome === 'timed_out'
+          ? 'The run took too long and was stopped.'
+          : outcome === 'cancelled'
+            ? 'The run was cancelled.'
+            : outcome === 'shutdown'
+              ? 'The bot shut down during the run.'
+              : 'The engine reported an error; see the run for details.';
+      this.#resources.setStatus(guildId, resourceId, outcome === 'shutdown' ? 'interrupted' : 'failed', { lastError });
+    } catch (error) {
+      this.#logger.error({ err: error, resourceId }, 'could not record the resource outcome');
+    }
+  }
+
+  #record(kind: RunKind | 'outputs', request: RunRequest, project: Project, runId: number, outcome: 'success' | 'failed', details: Record<string, unknown>): void {
+    if (!this.#audit || kind === 'outputs') return;
+    try {
+      this.#audit.record({
+        guildId: project.guildId,
+        userId: request.userId,
+        action: `iac.${kind}`,
+        target: `${project.slug}#${runId}`,
+        outcome,
+        details: { runId, ...details },
+      });
+    } catch (error) {
+      this.#logger.error({ err: error, runId }, 'could not write the audit entry for a run');
+    }
+  }
+
+  #toRecord(row: IacRunRow): RunRecord {
+    let applicable = false;
+    const stored = row.kind === 'plan' && row.status === 'succeeded' ? readPlanRunSummary(row) : undefined;
+    if (stored) {
+      try {
+        const project = this.#projects.getById(row.guild_id, row.project_id, { includeArchived: true });
+        applicable = existsSync(join(this.#layout.workspacePath(row.guild_id, project.slug), stored.planFile));
+      } catch {
+        applicable = false;
+      }
+    }
+    return {
+      id: row.id,
+      guildId: row.guild_id,
+      projectId: row.project_id,
+      resourceId: row.resource_id,
+      kind: row.kind,
+      status: row.status,
+      engine: row.engine,
+      engineVersion: row.engine_version,
+      startedBy: row.started_by,
+      createdAt: row.created_at,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+      error: row.error,
+      applicable,
+    };
+  }
+}
+
+/** A run stopped (cancel, timeout, shutdown) — before its engine started or while it ran. */
+class StoppedBeforeStart extends Error {
+  constructor(readonly reason: StopReason) {
+    super(`run stopped: ${reason}`);
+  }
+}
+
+function stopStatus(reason: StopReason | undefined, caught: unknown): Exclude<RunStatus, 'queued' | 'running' | 'succeeded'> {
+  const r = reason ?? (caught instanceof StoppedBeforeStart ? caught.reason : undefined);
+  if (r === 'timed_out') return 'timed_out';
+  if (r === 'cancelled') return 'cancelled';
+  if (r === 'shutdown') return 'interrupted';
+  return 'failed';
+}
+
+function engineUsed(ctx: RunContext): EngineUsed {
+  const notice = ctx.selection.notice;
+  return { name: ctx.engine.name, version: ctx.engine.version, ...(notice ? { fallbackNotice: notice } : {}) };
+}
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function lastChangeSummary(events: EngineEvent[], operation: string): { add: number; change: number; remove: number } {
+  const summaries = events.filter((e): e is Extract<EngineEvent, { type: 'change_summary' }> => e.type === 'change_summary');
+  const chosen = summaries.filter((s) => s.operation === operation).at(-1) ?? summaries.at(-1);
+  return { add: chosen?.add ?? 0, change: chosen?.change ?? 0, remove: chosen?.remove ?? 0 };
+}
+
+function completed(events: EngineEvent[]): string[] {
+  return events.filter((e) => e.type === 'apply_complete').map((e) => (e as { address: string }).address);
+}
+
+function lastOutputs(events: EngineEvent[]): Record<string, OutputValue> {
+  const last = events.filter((e): e is Extract<EngineEvent, { type: 'outputs' }> => e.type === 'outputs').at(-1);
+  return last?.outputs ?? {};
+}
+
+/** Engine text can quote what it was given; secret values are blanked before anything leaves the runner. */
+function redactEvent(event: EngineEvent, redact: (text: string) => string): EngineEvent {
+  switch (event.type) {
+    case 'diagnostic':
+      return { ...event, summary: redact(event.summary), detail: redact(event.detail) };
+    case 'outputs':
+      return {
+        ...event,
+        outputs: Object.fromEntries(
+          Object.entries(event.outputs).map(([k, v]) => [k, typeof v.value === 'string' ? { ...v, value: redact(v.value) } : v]),
+        ),
+      };
+    default:
+      return 'message' in event && typeof event.message === 'string' ? { ...event, message: redact(event.message) } : event;
+  }
+}
