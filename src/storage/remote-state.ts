@@ -4,7 +4,7 @@
  * and project slug, and every key used is checked to lie under the calling guild's own prefix.
  */
 import { randomBytes } from 'node:crypto';
-import { DeleteObjectCommand, HeadBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { UserError } from '../shared/errors.js';
 import { parseBucketName } from './s3-client.js';
@@ -102,8 +102,8 @@ export type StateBucketCheck =
   | ({ ok: false; step: 'bucket' | 'write' | 'delete' } & S3Failure);
 
 /**
- * Checks, before a project is initialised, that the bucket exists and that the credential can write and delete
- * under the guild's project prefix (Terraform needs both for state and lock files). The probe object is removed.
+ * Checks, before a project is initialised, that the bucket exists and that the credential can list, write and
+ * delete under the guild's project prefix (Terraform needs both for state and lock files). The probe object is removed.
  * Returns what failed and why rather than throwing, so the reply can say exactly what to fix.
  */
 export async function checkStateBucket(input: {
@@ -121,9 +121,11 @@ export async function checkStateBucket(input: {
   const context = { bucket, endpoint: input.endpoint };
 
   try {
-    await input.client.send(new HeadBucketCommand({ Bucket: bucket }));
+    // A listing rather than HeadBucket: HEAD answers carry no error body, so a bad key id or a missing bucket would
+    // both look like a bare 403/404. Terraform's S3 backend needs s3:ListBucket on the bucket anyway.
+    await input.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, MaxKeys: 1 }));
   } catch (error) {
-    return { ok: false, step: 'bucket', ...explainS3Error(error, { ...context, action: 'read the bucket' }) };
+    return { ok: false, step: 'bucket', ...explainS3Error(error, { ...context, action: `list objects under ${prefix}` }) };
   }
   try {
     await input.client.send(
