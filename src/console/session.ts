@@ -1,0 +1,332 @@
+/**
+ * The console's read-eval-print loop. Lines are taken one at a time, and the next line is read only once every
+ * running command has finished or is waiting for the keyboard (a hidden form field or a button): so a script piped
+ * in behaves exactly like a person typing, and a secret line always reaches the form that asked for it.
+ */
+import type { Command } from '../interaction/command.js';
+import type { AutocompleteRequest, Choice, Conversation, RawOptions } from '../interaction/conversation.js';
+import type { Logger } from '../logging/logger.js';
+import { isUserError } from '../shared/errors.js';
+import { parseCommandLine, usageLines } from './command-line.js';
+import { ConsoleConversation, type CommandTask, type ConversationHost, type PendingOffer } from './console-conversation.js';
+import { actorOf, type ConsoleDirectory, type ConsoleMember } from './directory.js';
+import type { ConsoleRenderer } from './render.js';
+import type { ConsoleTerminal } from './terminal.js';
+import type { Timers } from './timers.js';
+
+/** The dispatcher as the console uses it (CommandDispatcher fits). */
+export interface CommandHandling {
+  readonly commands: readonly Command[];
+  handle(conversation: Conversation, raw: RawOptions): Promise<void>;
+  complete(request: AutocompleteRequest): Promise<Choice[]>;
+}
+
+export const BUILTIN_COMMANDS = ['/help', '/as', '/members', '/quit'] as const;
+
+interface SecretPrompt {
+  label: string;
+  owner: CommandTask;
+  resolve(answer: string | null): void;
+}
+
+interface RunningTask extends CommandTask {
+  done: Promise<void>;
+}
+
+export interface ConsoleSessionOptions {
+  terminal: ConsoleTerminal;
+  directory: ConsoleDirectory;
+  renderer: ConsoleRenderer;
+  dispatcher: CommandHandling;
+  timers: Timers;
+  logger: Logger;
+  acting: ConsoleMember;
+}
+
+export class ConsoleSession implements ConversationHost {
+  readonly renderer: ConsoleRenderer;
+  readonly timers: Timers;
+  private readonly terminal: ConsoleTerminal;
+  private readonly directory: ConsoleDirectory;
+  private readonly dispatcher: CommandHandling;
+  private readonly logger: Logger;
+  private acting: ConsoleMember;
+  private readonly tasks = new Set<RunningTask>();
+  private readonly secrets: SecretPrompt[] = [];
+  private readonly offers: Array<{ offer: PendingOffer; owner: CommandTask }> = [];
+  private quietWaiters: Array<() => void> = [];
+  private quitting = false;
+
+  constructor(options: ConsoleSessionOptions) {
+    this.terminal = options.terminal;
+    this.directory = options.directory;
+    this.renderer = options.renderer;
+    this.dispatcher = options.dispatcher;
+    this.timers = options.timers;
+    this.logger = options.logger;
+    this.acting = options.acting;
+    this.updatePrompt();
+  }
+
+  actingMember(): ConsoleMember {
+    return this.acting;
+  }
+
+  print(text: string): void {
+    this.terminal.print(text);
+  }
+
+  /** Reads lines until /quit, Ctrl-D or the end of the input; then lets running commands wind down. */
+  async run(): Promise<void> {
+    this.terminal.prompt();
+    for await (const line of this.terminal.lines()) {
+      this.takeLine(line);
+      if (this.quitting) break;
+      await this.quiet();
+      if (this.quitting) break;
+      this.terminal.prompt();
+    }
+    this.quitting = true;
+  }
+
+  /** Stops reading: open forms and button offers end as if dismissed, then running commands get `graceMs` to finish. */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.quitting = true;
+    for (const resolve of this.quietWaiters.splice(0)) resolve();
+    for (const prompt of this.secrets.splice(0)) {
+      this.terminal.endSecret();
+      prompt.resolve(null);
+    }
+    for (const { offer } of [...this.offers]) offer.cancel();
+    this.terminal.close();
+    await this.drain(graceMs);
+  }
+
+  /** Waits for the commands still running, at most `graceMs`. */
+  async drain(graceMs: number): Promise<void> {
+    if (this.tasks.size === 0) return;
+    let timer: { cancel(): void } | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.tasks].map((t) => t.done)),
+      new Promise<void>((resolve) => {
+        timer = this.timers.schedule(graceMs, resolve);
+      }),
+    ]);
+    timer?.cancel();
+  }
+
+  // ConversationHost
+
+  readSecret(label: string, owner: CommandTask): Promise<string | null> {
+    if (this.quitting) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      owner.waits += 1;
+      const prompt: SecretPrompt = {
+        label,
+        owner,
+        resolve: (answer) => {
+          owner.waits -= 1;
+          resolve(answer);
+          this.checkQuiet();
+        },
+      };
+      this.secrets.push(prompt);
+      if (this.secrets.length === 1) this.terminal.beginSecret(label);
+      this.checkQuiet();
+    });
+  }
+
+  cancelSecrets(owner: CommandTask): void {
+    const mine = this.secrets.filter((p) => p.owner === owner);
+    for (const prompt of mine) {
+      const wasActive = this.secrets[0] === prompt;
+      this.secrets.splice(this.secrets.indexOf(prompt), 1);
+      if (wasActive) this.terminal.endSecret();
+      prompt.resolve(null);
+    }
+    this.showNextSecret();
+  }
+
+  addOffer(offer: PendingOffer, owner: CommandTask): void {
+    owner.waits += 1;
+    this.offers.push({ offer, owner });
+    this.checkQuiet();
+  }
+
+  removeOffer(offer: PendingOffer): void {
+    const at = this.offers.findIndex((entry) => entry.offer === offer);
+    if (at < 0) return;
+    const [entry] = this.offers.splice(at, 1);
+    if (entry) entry.owner.waits -= 1;
+    this.checkQuiet();
+  }
+
+  // Lines
+
+  private takeLine(line: string): void {
+    const secret = this.secrets.shift();
+    if (secret) {
+      this.terminal.endSecret();
+      secret.resolve(line);
+      this.showNextSecret();
+      return;
+    }
+    const text = line.trim();
+    if (text === '') return;
+    if (!this.terminal.interactive) this.print(`@${this.acting.name} › ${text}`);
+    try {
+      this.interpret(text);
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      this.print(`⛔ ${error.message}`);
+    }
+  }
+
+  private interpret(text: string): void {
+    const press = /^(\d+)(?:\s+as\s+(\S+)((?:\s+--[a-z-]+)*))?$/i.exec(text);
+    if (press) return this.press(Number(press[1]), press[2], press[3]);
+    const [word = ''] = text.split(/\s+/, 1);
+    switch (word.toLowerCase()) {
+      case '/quit':
+      case '/exit':
+        this.quitting = true;
+        return;
+      case '/help':
+        return this.help(text.split(/\s+/)[1]);
+      case '/members':
+        return this.listMembers();
+      case '/as': {
+        const [, name, ...flags] = text.split(/\s+/);
+        if (!name) {
+          this.print('Usage: /as NAME [--admin | --member] [--dms-closed | --dms-open]');
+          return;
+        }
+        this.acting = this.applyFlags(name, flags);
+        this.updatePrompt();
+        this.print(`🎭 You are now ${describe(this.acting)}.`);
+        return;
+      }
+      default:
+        return this.runCommand(text);
+    }
+  }
+
+  private runCommand(text: string): void {
+    const parsed = parseCommandLine(text, this.dispatcher.commands, this.directory);
+    if (!parsed.ok) {
+      this.print(this.renderer.message('⛔ Not sent:', { content: parsed.message }));
+      return;
+    }
+    const task: RunningTask = { waits: 0, done: Promise.resolve() };
+    const conversation = new ConsoleConversation(
+      this,
+      task,
+      this.directory.guildId,
+      this.directory.defaultChannel,
+      actorOf(this.acting),
+      parsed.command.name,
+    );
+    task.done = this.dispatcher
+      .handle(conversation, parsed.raw)
+      .catch((error: unknown) => {
+        // The dispatcher answers every error itself; anything reaching here is a bug in the console.
+        this.logger.error({ err: error }, 'console command failed outside the dispatcher');
+        this.print('⛔ Something went wrong in the console itself; see the log.');
+      })
+      .finally(() => {
+        this.tasks.delete(task);
+        this.checkQuiet();
+      });
+    this.tasks.add(task);
+  }
+
+  private press(number: number, name: string | undefined, flags: string | undefined): void {
+    const latest = this.offers.at(-1);
+    if (!latest) {
+      this.print('Nothing is waiting for a button press. Commands start with `/`; type `/help` for the list.');
+      return;
+    }
+    const member = name ? this.applyFlags(name, flags?.trim() ? flags.trim().split(/\s+/) : []) : this.acting;
+    const refusal = latest.offer.press(number - 1, member);
+    if (refusal) this.print(`⛔ ${this.renderer.text(refusal)} (only @${member.name} sees this; the buttons are still waiting)`);
+  }
+
+  private applyFlags(name: string, flags: readonly string[]): ConsoleMember {
+    const member = this.directory.member(name);
+    for (const flag of flags) {
+      if (flag === '--admin') member.isGuildAdmin = true;
+      else if (flag === '--member') member.isGuildAdmin = false;
+      else if (flag === '--dms-closed') member.dmsOpen = false;
+      else if (flag === '--dms-open') member.dmsOpen = true;
+      else this.print(`(ignored unknown flag ${flag}; known: --admin, --member, --dms-closed, --dms-open)`);
+    }
+    return member;
+  }
+
+  private help(topic: string | undefined): void {
+    const commands = this.dispatcher.commands;
+    if (topic) {
+      const command = commands.find((c) => c.name === topic.replace(/^\//, '').toLowerCase());
+      if (!command) {
+        this.print(`There is no command \`/${topic.replace(/^\//, '')}\`. Type /help for the list.`);
+        return;
+      }
+      const lines = [`/${command.name} — ${command.definition.description}${command.adminOnly ? ' (admins)' : ''}`];
+      for (const form of usageLines(command.definition)) lines.push(`  ${form.line}`, `      ${form.description}`);
+      this.print(lines.join('\n'));
+      return;
+    }
+    const lines = ['Commands (type them as in Discord; Tab completes names, options and values):'];
+    for (const command of commands) {
+      lines.push(`  /${command.name} — ${command.definition.description}${command.adminOnly ? ' (admins)' : ''}`);
+      for (const form of usageLines(command.definition)) lines.push(`      ${form.line}`);
+    }
+    lines.push(
+      'Console:',
+      '  /help [command]         this list, or one command in detail',
+      '  /as NAME [--admin|--member] [--dms-closed|--dms-open]   act as another member of the console server',
+      '  /members                who is in the console server',
+      '  1, 2, …  or  "1 as NAME" press a button of the latest message that offers some',
+      '  /quit                   leave (Ctrl-D works too)',
+    );
+    this.print(lines.join('\n'));
+  }
+
+  private listMembers(): void {
+    const lines = [`Members of "${this.directory.guildName}" (you are @${this.acting.name}):`];
+    for (const member of this.directory.members()) lines.push(`  ${describe(member)}  id ${member.id}`);
+    this.print(lines.join('\n'));
+  }
+
+  private updatePrompt(): void {
+    this.terminal.setPrompt(`${this.acting.name}${this.acting.isGuildAdmin ? ' (admin)' : ''}> `);
+  }
+
+  private showNextSecret(): void {
+    const next = this.secrets[0];
+    if (next) this.terminal.beginSecret(next.label);
+  }
+
+  /** Resolves once no command is running without waiting for the keyboard. */
+  private quiet(): Promise<void> {
+    if (this.isQuiet()) return Promise.resolve();
+    return new Promise((resolve) => this.quietWaiters.push(resolve));
+  }
+
+  private isQuiet(): boolean {
+    for (const task of this.tasks) if (task.waits <= 0) return false;
+    return true;
+  }
+
+  private checkQuiet(): void {
+    if (!this.isQuiet()) return;
+    const waiters = this.quietWaiters;
+    this.quietWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function describe(member: ConsoleMember): string {
+  const role = member.isGuildAdmin ? 'server admin' : 'member';
+  return `@${member.name} (${role}${member.dmsOpen ? '' : ', DMs closed'})`;
+}
