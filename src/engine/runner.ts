@@ -15,7 +15,7 @@ import type { AuditLog } from '../audit/index.js';
 import { ProjectRepository, ResourceNotFound, ResourceRepository, type Project, type Resource } from '../projects/index.js';
 import type { Clock } from '../shared/clock.js';
 import { isUserError } from '../shared/errors.js';
-import type { StateLayout} from '../state/index.js';
+import type { StateLayout } from '../state/index.js';
 import { backendBlock, parseBackendSettings, writeBackendFile } from '../state/index.js';
 import { buildChildEnv } from './child-env.js';
 import { MAIN_CONFIG_FILE, generateConfig, type GeneratedConfig } from './config-generator.js';
