@@ -167,7 +167,8 @@ describe('ephemeral vault', () => {
 
   it('refuses unusable input with a message that never repeats the values', () => {
     const { vault } = makeVault();
-    for (const bad of [{}, { toJSON: SECRET }, { '../x': SECRET }, { ok: 'x'.repeat(70_000) }]) {
+    const bads: Array<Record<string, string>> = [{}, { toJSON: SECRET }, { '../x': SECRET }, { ok: 'x'.repeat(70_000) }];
+    for (const bad of bads) {
       const error = caught(() => vault.open(GUILD_A, ALICE, bad));
       expect(error).toBeInstanceOf(InvalidVaultSecrets);
       expect((error as Error).message).not.toContain(SECRET);

@@ -1,0 +1,2 @@
+export * from './policy-service.js';
+export * from './errors.js';
