@@ -59,7 +59,11 @@ export function handleCallback(
   const delay = performance.now() - interaction.dispatchedAt;
   const late = delay > core.settings.ackDeadlineMs;
   if (late) recordLateAck(core, interaction, delay);
-  if (late && core.settings.rejectLateAcknowledgements) throw discordErrors.unknownInteraction();
+  if (late && core.settings.rejectLateAcknowledgements) {
+    // Discord invalidates the token once the deadline passes: no response, no edits, no follow-ups.
+    interaction.tokenRevoked = true;
+    throw discordErrors.unknownInteraction();
+  }
 
   const envelope = callbackEnvelopeSchema.safeParse(body.json);
   if (!envelope.success) throw discordErrors.invalidFormBody(zodProblems(envelope.error));
@@ -165,7 +169,13 @@ export function handleCallback(
             }
           : {}),
       },
-      resource: { type, ...(message ? { message: apiMessage(world, message) } : {}) },
+      // Discord includes the message only for a new message (4) or an updated one (7).
+      resource: {
+        type,
+        ...(message && (type === Callback.Message || type === Callback.UpdateMessage)
+          ? { message: apiMessage(world, message) }
+          : {}),
+      },
     },
   };
 }
@@ -208,7 +218,10 @@ function webhookMessage(core: ServerCore, interaction: InteractionRecord, messag
   return message;
 }
 
-/** `POST /webhooks/{app}/{token}`: a follow-up. After a deferral, the first one fills the "thinking" message. */
+/**
+ * `POST /webhooks/{app}/{token}`: a follow-up. Right after a deferral (type 5) Discord treats it as an edit of the
+ * "thinking" message, keeping that message's ephemeral state (documented, deprecated, still live).
+ */
 export function handleFollowUp(core: ServerCore, applicationId: string, token: string, body: RequestBody): RouteResult {
   const interaction = interactionForWebhook(core, applicationId, token);
   const responseType = interaction.response?.type;

@@ -152,7 +152,13 @@ export class RestApi {
         ok({
           url: this.core.gatewayUrl(),
           shards: this.core.settings.shardCount,
-          session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+          // One identify bucket per shard, so discord.js does not space shard logins 5 s apart in tests.
+          session_start_limit: {
+            total: 1000,
+            remaining: 999,
+            reset_after: 14_400_000,
+            max_concurrency: this.core.settings.shardCount,
+          },
         }),
       ),
       route('GET', '/users/@me', true, () => ok(apiUser(this.core.world.botUser))),

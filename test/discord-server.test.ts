@@ -1,0 +1,567 @@
+import { once } from 'node:events';
+import type { Interaction } from 'discord.js';
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  Client,
+  DiscordAPIError,
+  EmbedBuilder,
+  GatewayIntentBits,
+  LabelBuilder,
+  MessageFlags,
+  ModalBuilder,
+  PermissionFlagsBits,
+  Routes,
+  SlashCommandBuilder,
+  TextInputBuilder,
+  TextInputStyle,
+} from 'discord.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { buttonsOf, FakeDiscordServer, ImpossibleUserAction } from './discord-server/index.js';
+import { FakeClock } from './support/clock.js';
+
+const APP_ID = '100000000000000001';
+const TOKEN = 'fake-bot-token.for-tests';
+const GUILD = '111111111111111111';
+const OTHER_GUILD = '111111111111111112';
+const CHANNEL = '222222222222222221';
+const OTHER_CHANNEL = '222222222222222222';
+const OWNER = '333333333333333330';
+const ADMIN = '333333333333333331';
+const MEMBER = '333333333333333332';
+const DMS_CLOSED = '333333333333333333';
+const ACK_DEADLINE_MS = 400;
+
+const deployCommand = new SlashCommandBuilder()
+  .setName('cloud-deploy')
+  .setDescription('Deploy a resource')
+  .addStringOption((option) => option.setName('project').setDescription('Project').setRequired(true).setAutocomplete(true))
+  .addIntegerOption((option) => option.setName('disk_size').setDescription('Disk in GB').setRequired(true))
+  .addUserOption((option) => option.setName('owner').setDescription('Who owns it'));
+const policyCommand = new SlashCommandBuilder()
+  .setName('cloud-guild-policy')
+  .setDescription('Guild policy (admin)')
+  .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild);
+
+type Handler = (interaction: Interaction) => Promise<void>;
+
+describe('the fake Discord server, driven by an unmodified discord.js client', () => {
+  const clock = new FakeClock();
+  let server: FakeDiscordServer;
+  let client: Client;
+  let handler: Handler = async () => {};
+  const handlerErrors: unknown[] = [];
+  const clientErrors: unknown[] = [];
+
+  beforeAll(async () => {
+    server = await FakeDiscordServer.start({
+      applicationId: APP_ID,
+      botToken: TOKEN,
+      ackDeadlineMs: ACK_DEADLINE_MS,
+      clock,
+      // Short heartbeats so the suite also proves they are acknowledged (a missed ACK makes discord.js reconnect).
+      heartbeatIntervalMs: 100,
+    });
+    await server.addGuild({ id: GUILD, name: 'Acme', ownerId: OWNER, channels: [{ id: CHANNEL, name: 'ops' }] });
+    await server.addMember(GUILD, { id: OWNER, username: 'owner', permissions: 0n });
+    await server.addMember(GUILD, { id: ADMIN, username: 'alice', permissions: PermissionFlagsBits.ManageGuild });
+    await server.addMember(GUILD, { id: MEMBER, username: 'bob', permissions: 0n });
+    await server.addMember(GUILD, { id: DMS_CLOSED, username: 'carol', permissions: '0', dmsClosed: true });
+
+    client = new Client({
+      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMembers, GatewayIntentBits.DirectMessages],
+      rest: { api: server.apiUrl },
+    });
+    client.on('error', (error) => clientErrors.push(error));
+    client.on('shardError', (error) => clientErrors.push(error));
+    client.on('interactionCreate', (interaction) => {
+      handler(interaction).catch((error: unknown) => handlerErrors.push(error));
+    });
+    const ready = once(client, 'clientReady');
+    await client.login(TOKEN);
+    await ready;
+    await server.waitForReady(5000);
+  });
+
+  afterAll(async () => {
+    await client?.destroy();
+    await server?.close();
+  });
+
+  beforeEach(() => {
+    handler = async () => {};
+    handlerErrors.length = 0;
+  });
+
+  it('lets the client identify and receive its guild, channel and own member', () => {
+    expect(client.user?.id).toBe(APP_ID);
+    expect(client.user?.bot).toBe(true);
+    const guild = client.guilds.cache.get(GUILD);
+    expect(guild?.name).toBe('Acme');
+    expect(guild?.ownerId).toBe(OWNER);
+    expect(guild?.channels.cache.get(CHANNEL)?.name).toBe('ops');
+    expect(guild?.members.me?.permissions.has(PermissionFlagsBits.Administrator)).toBe(true);
+    expect(server.identifies()).toEqual([{ shard: [0, 1], intents: expect.any(Number) }]);
+  });
+
+  it('sends GUILD_CREATE for a guild added while the bot is connected', async () => {
+    const joined = once(client, 'guildCreate');
+    await server.addGuild({ id: OTHER_GUILD, name: 'Globex', ownerId: OWNER, channels: [{ id: OTHER_CHANNEL, name: 'general' }] });
+    await joined;
+    expect(client.guilds.cache.get(OTHER_GUILD)?.channels.cache.get(OTHER_CHANNEL)?.name).toBe('general');
+  });
+
+  it('keeps the commands the bot registers per guild, with stable ids, and rejects invalid definitions', async () => {
+    const body = [deployCommand.toJSON(), policyCommand.toJSON()];
+    const first = (await client.rest.put(Routes.applicationGuildCommands(APP_ID, GUILD), { body })) as { id: string }[];
+    const again = (await client.rest.put(Routes.applicationGuildCommands(APP_ID, GUILD), { body })) as { id: string }[];
+    expect(again.map((command) => command.id)).toEqual(first.map((command) => command.id));
+    expect(server.registeredCommands(GUILD).map((command) => command.name)).toEqual(['cloud-deploy', 'cloud-guild-policy']);
+    expect(server.registeredCommands(GUILD)[1]?.default_member_permissions).toBe(String(PermissionFlagsBits.ManageGuild));
+    expect(server.registeredCommands()).toEqual([]);
+
+    const optionalFirst = {
+      name: 'broken',
+      description: 'Required option after an optional one',
+      options: [
+        { type: 3, name: 'a', description: 'optional' },
+        { type: 3, name: 'b', description: 'required', required: true },
+      ],
+    };
+    const refused = client.rest.put(Routes.applicationGuildCommands(APP_ID, GUILD), { body: [optionalFirst] });
+    await expect(refused).rejects.toMatchObject({ code: 50035, status: 400 });
+    expect(server.registeredCommands(GUILD)).toHaveLength(2);
+  });
+
+  it('delivers a slash command with typed, resolved options and records the ephemeral reply', async () => {
+    let seen: { project: string; disk: number; owner: string | undefined; canManage: boolean | undefined } | undefined;
+    let replyMessageContent: string | undefined;
+    handler = async (interaction) => {
+      if (!interaction.isChatInputCommand()) return;
+      seen = {
+        project: interaction.options.getString('project', true),
+        disk: interaction.options.getInteger('disk_size', true),
+        owner: interaction.options.getUser('owner')?.username,
+        canManage: interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild),
+      };
+      const reply = await interaction.reply({
+        content: `Deploying ${seen.project}`,
+        flags: MessageFlags.Ephemeral,
+        withResponse: true,
+      });
+      replyMessageContent = reply.resource?.message?.content;
+    };
+    const h = await server.sendChatInput({
+      guildId: GUILD,
+      channelId: CHANNEL,
+      userId: ADMIN,
+      name: 'cloud-deploy',
+      options: [
+        { name: 'project', value: 'web' },
+        { name: 'disk_size', value: 20 },
+        { name: 'owner', value: MEMBER },
+      ],
+    });
+    const response = await h.waitForResponse();
+    expect(response.type).toBe(4);
+    expect(response.data.flags).toBe(MessageFlags.Ephemeral);
+    expect(seen).toEqual({ project: 'web', disk: 20, owner: 'bob', canManage: true });
+    expect(h.original()).toMatchObject({ content: 'Deploying web', flags: MessageFlags.Ephemeral });
+    expect(h.ackDelayMs).toBeGreaterThanOrEqual(0);
+    await vi.waitFor(() => expect(replyMessageContent).toBe('Deploying web'));
+    expect(server.requestLog().find((request) => request.path.endsWith('/callback'))?.query).toMatchObject({
+      with_response: 'true',
+    });
+    expect(handlerErrors).toEqual([]);
+  });
+
+  it('refuses an admin-only command to a member unless an admin override is simulated', async () => {
+    const attempt = { guildId: GUILD, channelId: CHANNEL, userId: MEMBER, name: 'cloud-guild-policy' };
+    await expect(server.sendChatInput(attempt)).rejects.toThrow(ImpossibleUserAction);
+    let memberCouldManage: boolean | undefined;
+    handler = async (interaction) => {
+      if (!interaction.isChatInputCommand()) return;
+      memberCouldManage = interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild);
+      await interaction.reply({ content: 'Admins only', flags: MessageFlags.Ephemeral });
+    };
+    const h = await server.sendChatInput({ ...attempt, ignoreDefaultMemberPermissions: true });
+    await h.waitForResponse();
+    expect(memberCouldManage).toBe(false);
+  });
+
+  it('follows deferReply, editReply and followUp, with the loading state cleared by the edit', async () => {
+    let releaseEdit = (): void => {};
+    const editAllowed = new Promise<void>((resolve) => (releaseEdit = resolve));
+    handler = async (interaction) => {
+      if (!interaction.isChatInputCommand()) return;
+      await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+      await editAllowed;
+      await interaction.editReply({
+        content: 'Plan ready',
+        embeds: [new EmbedBuilder().setTitle('Plan').setDescription('+1 to add')],
+        files: [{ attachment: Buffer.from('resource "aws_instance" "web" {}'), name: 'plan.txt' }],
+      });
+      const followUp = await interaction.followUp({ content: 'Applying', flags: MessageFlags.Ephemeral });
+      await interaction.editReply({ message: followUp, content: 'Applied' });
+    };
+    const h = await server.sendChatInput({
+      guildId: GUILD,
+      channelId: CHANNEL,
+      userId: ADMIN,
+      name: 'cloud-deploy',
+      options: [{ name: 'project', value: 'web' }, { name: 'disk_size', value: 10 }],
+    });
+    expect(await h.waitForResponse()).toEqual({ type: 5, data: { flags: MessageFlags.Ephemeral } });
+    expect(h.original()?.flags).toBe(MessageFlags.Ephemeral | MessageFlags.Loading);
+    releaseEdit();
+    await h.waitFor((event) => event.kind === 'edit' && !event.original);
+    expect(h.original()).toMatchObject({
+      content: 'Plan ready',
+      flags: MessageFlags.Ephemeral,
+      embeds: [{ title: 'Plan' }],
+      attachments: [{ filename: 'plan.txt', text: 'resource "aws_instance" "web" {}' }],
+    });
+    expect(h.followUps().map((message) => [message.content, message.flags])).toEqual([['Applied', MessageFlags.Ephemeral]]);
+    expect(handlerErrors).toEqual([]);
+  });
+
+  it('turns the first follow-up right after a deferral into the deferred message, keeping its visibility', async () => {
+    handler = async (interaction) => {
+      if (!interaction.isChatInputCommand()) return;
+      await interaction.deferReply();
+      await interaction.followUp({ content: 'Done', flags: MessageFlags.Ephemeral });
+      await interaction.followUp({ content: 'Details', flags: MessageFlags.Ephemeral });
+    };
+    const h = await server.sendChatInput({ guildId: GUILD, channelId: CHANNEL, userId: MEMBER, name: 'cloud-projects' });
+    await h.waitFor((event) => event.kind === 'follow-up' && event.message.content === 'Details');
+    expect(h.original()).toMatchObject({ content: 'Done', flags: 0 });
+    expect(h.followUps().map((message) => [message.content, message.flags])).toEqual([['Details', MessageFlags.Ephemeral]]);
+  });
+
+  it('serves the users, members, guilds and channels discord.js fetches, over REST and the gateway', async () => {
+    const guild = await client.guilds.fetch({ guild: GUILD, force: true });
+    expect(guild.name).toBe('Acme');
+    expect((await client.users.fetch(MEMBER, { force: true })).username).toBe('bob');
+    expect((await guild.members.fetch({ user: ADMIN, force: true })).permissions.has(PermissionFlagsBits.ManageGuild)).toBe(true);
+    expect((await guild.members.fetch()).map((member) => member.user.username).sort()).toEqual(
+      ['alice', 'bob', 'carol', 'cloud-chatops', 'owner'],
+    );
+    expect((await client.channels.fetch(CHANNEL, { force: true }))?.id).toBe(CHANNEL);
+    await expect(client.users.fetch('999999999999999999')).rejects.toMatchObject({ code: 10013 });
+    await expect(guild.members.fetch({ user: '999999999999999999', force: true })).rejects.toMatchObject({ code: 10007 });
+  });
+
+  it('refuses webhook edits before the first response (10015) and a second acknowledgement (40060)', async () => {
+    const errors: unknown[] = [];
+    handler = async (interaction) => {
+      if (!interaction.isChatInputCommand()) return;
+      await client.rest
+        .patch(Routes.webhookMessage(APP_ID, interaction.token, '@original'), { body: { content: 'too early' }, auth: false })
+        .catch((error: unknown) => errors.push(error));
+      await interaction.reply('first');
+      await client.rest
+        .post(Routes.interactionCallback(interaction.id, interaction.token), {
+          body: { type: 4, data: { content: 'second' } },
+          auth: false,
+        })
+        .catch((error: unknown) => errors.push(error));
+    };
+    const h = await server.sendChatInput({ guildId: GUILD, channelId: CHANNEL, userId: MEMBER, name: 'cloud-deploy' });
+    await h.waitForResponse();
+    await vi.waitFor(() => expect(errors).toHaveLength(2));
+    expect(errors[0]).toBeInstanceOf(DiscordAPIError);
+    expect(errors).toMatchObject([
+      { code: 10015, status: 404 },
+      { code: 40060, status: 400 },
+    ]);
+    expect(h.original()?.content).toBe('first');
+  });
+
+  it('answers an autocomplete with the choices the bot responds', async () => {
+    let typed: string | undefined;
+    handler = async (interaction) => {
+      if (!interaction.isAutocomplete()) return;
+      typed = interaction.options.getFocused();
+      const projects = ['web', 'worker', 'db'].filter((name) => name.startsWith(typed ?? ''));
+      await interaction.respond(projects.map((name) => ({ name, value: name })));
+    };
+    const a = await server.sendAutocomplete({
+      guildId: GUILD,
+      channelId: CHANNEL,
+      userId: MEMBER,
+      name: 'cloud-deploy',
+      options: [{ name: 'project', value: 'w', focused: true }],
+    });
+    expect(await a.choices()).toEqual([
+      { name: 'web', value: 'web' },
+      { name: 'worker', value: 'worker' },
+    ]);
+    expect(typed).toBe('w');
+    await expect(
+      server.sendAutocomplete({ guildId: GUILD, channelId: CHANNEL, userId: MEMBER, name: 'cloud-deploy', options: [] }),
+    ).rejects.toThrow(ImpossibleUserAction);
+  });
+
+  it.each([
+    [
+      'label components',
+      new ModalBuilder()
+        .setCustomId('init:abc')
+        .setTitle('Project credentials')
+        .addLabelComponents(
+          new LabelBuilder()
+            .setLabel('Project id')
+            .setTextInputComponent(new TextInputBuilder().setCustomId('project_id').setStyle(TextInputStyle.Short)),
+          new LabelBuilder()
+            .setLabel('Region')
+            .setTextInputComponent(
+              new TextInputBuilder().setCustomId('region').setStyle(TextInputStyle.Short).setValue('eu-west-1'),
+            ),
+        ),
+    ],
+    [
+      'action rows',
+      new ModalBuilder()
+        .setCustomId('init:abc')
+        .setTitle('Project credentials')
+        .addComponents(
+          new ActionRowBuilder<TextInputBuilder>().addComponents(
+            new TextInputBuilder().setCustomId('project_id').setLabel('Project id').setStyle(TextInputStyle.Short),
+          ),
+          new ActionRowBuilder<TextInputBuilder>().addComponents(
+            new TextInputBuilder().setCustomId('region').setLabel('Region').setStyle(TextInputStyle.Short).setValue('eu-west-1'),
+          ),
+        ),
+    ],
+  ])('shows a modal built from %s and delivers its submit to ModalSubmitFields', async (_shape, modal) => {
+    let submitted: { projectId: string; region: string } | undefined;
+    handler = async (interaction) => {
+      if (interaction.isChatInputCommand()) {
+        await interaction.showModal(modal);
+      } else if (interaction.isModalSubmit()) {
+        submitted = {
+          projectId: interaction.fields.getTextInputValue('project_id'),
+          region: interaction.fields.getTextInputValue('region'),
+        };
+        await interaction.reply({ content: 'Stored in the vault', flags: MessageFlags.Ephemeral });
+      }
+    };
+    const h = await server.sendChatInput({ guildId: GUILD, channelId: CHANNEL, userId: ADMIN, name: 'cloud-init' });
+    expect((await h.modal()).title).toBe('Project credentials');
+    expect(h.original()).toBeUndefined();
+
+    await expect(
+      server.submitModal({ guildId: GUILD, channelId: CHANNEL, userId: ADMIN, fields: { project_id: 'p', nope: 'x' } }),
+    ).rejects.toThrow(/no text input named nope/);
+    const m = await server.submitModal({
+      guildId: GUILD,
+      channelId: CHANNEL,
+      userId: ADMIN,
+      customId: /^init:/,
+      fields: { project_id: 'proj-secret-42' },
+    });
+    await m.waitForResponse();
+    expect(submitted).toEqual({ projectId: 'proj-secret-42', region: 'eu-west-1' });
+    expect(m.original()?.content).toBe('Stored in the vault');
+    expect(handlerErrors).toEqual([]);
+  });
+
+  it('delivers a button click on the message the bot sent and applies interaction.update to it', async () => {
+    handler = async (interaction) => {
+      if (interaction.isChatInputCommand()) {
+        const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+          new ButtonBuilder().setCustomId('deploy:apply:run-7').setLabel('Apply').setStyle(ButtonStyle.Success),
+          new ButtonBuilder().setCustomId('deploy:cancel:run-7').setLabel('Cancel').setStyle(ButtonStyle.Secondary),
+        );
+        await interaction.reply({ content: 'Plan: +1 to add', components: [row] });
+      } else if (interaction.isButton()) {
+        expect(interaction.message.content).toBe('Plan: +1 to add');
+        await interaction.update({ content: `Applying (${interaction.customId})`, components: [] });
+      }
+    };
+    const h = await server.sendChatInput({ guildId: GUILD, channelId: CHANNEL, userId: ADMIN, name: 'cloud-deploy' });
+    await h.waitForResponse();
+    const original = h.original();
+    expect(original && buttonsOf(original).map((button) => button.label)).toEqual(['Apply', 'Cancel']);
+
+    const b = await server.clickButton({ guildId: GUILD, channelId: CHANNEL, userId: ADMIN, customId: /^deploy:apply:/ });
+    expect((await b.waitForResponse()).type).toBe(7);
+    expect(b.original()?.content).toBe('Applying (deploy:apply:run-7)');
+    expect(h.original()).toMatchObject({ content: 'Applying (deploy:apply:run-7)', components: [] });
+    await expect(
+      server.clickButton({ guildId: GUILD, channelId: CHANNEL, userId: ADMIN, customId: 'deploy:cancel:run-7' }),
+    ).rejects.toThrow(ImpossibleUserAction);
+    expect(handlerErrors).toEqual([]);
+  });
+
+  it('hides an ephemeral message’s buttons from everyone but the user it answered', async () => {
+    handler = async (interaction) => {
+      if (!interaction.isChatInputCommand()) return;
+      const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+        new ButtonBuilder().setCustomId('vault:close').setLabel('Close').setStyle(ButtonStyle.Danger),
+      );
+      await interaction.reply({ content: 'Your sessions', components: [row], flags: MessageFlags.Ephemeral });
+    };
+    const h = await server.sendChatInput({ guildId: GUILD, channelId: CHANNEL, userId: ADMIN, name: 'cloud-vault' });
+    await h.waitForResponse();
+    await expect(
+      server.clickButton({ guildId: GUILD, channelId: CHANNEL, userId: MEMBER, customId: 'vault:close' }),
+    ).rejects.toThrow(ImpossibleUserAction);
+  });
+
+  it('delivers DMs to a member who accepts them and refuses them with 50007 for one who does not', async () => {
+    await client.users.send(MEMBER, 'Your grant expires in 5 minutes');
+    expect(server.dmsTo(MEMBER).map((message) => message.content)).toEqual(['Your grant expires in 5 minutes']);
+
+    const refused = client.users.send(DMS_CLOSED, 'Your grant expired');
+    await expect(refused).rejects.toBeInstanceOf(DiscordAPIError);
+    await expect(refused).rejects.toMatchObject({ code: 50007, status: 403 });
+    expect(server.dmsTo(DMS_CLOSED)).toEqual([]);
+    expect(server.refusedDmsTo(DMS_CLOSED)).toHaveLength(1);
+  });
+
+  it('records channel messages, refuses unknown channels (10003) and empty or oversized messages', async () => {
+    const channel = await client.channels.fetch(CHANNEL);
+    if (!channel?.isSendable()) throw new Error('the ops channel should be sendable');
+    await channel.send({ content: 'Run finished', files: [{ attachment: Buffer.from('apply log line'), name: 'apply.log' }] });
+    expect(server.channelMessages(CHANNEL)).toMatchObject([
+      { content: 'Run finished', source: 'channel', attachments: [{ filename: 'apply.log' }] },
+    ]);
+    expect(server.allMessagesText()).toContain('apply log line');
+
+    const unknown = client.rest.post(Routes.channelMessages('999999999999999999'), { body: { content: 'x' } });
+    await expect(unknown).rejects.toMatchObject({ code: 10003, status: 404 });
+    await expect(channel.send({ content: 'x'.repeat(2001) })).rejects.toMatchObject({ code: 50035 });
+    await expect(client.rest.post(Routes.channelMessages(CHANNEL), { body: {} })).rejects.toMatchObject({ code: 50006 });
+  });
+
+  it('records a late acknowledgement and a missing one as deadline violations', async () => {
+    handler = async (interaction) => {
+      if (!interaction.isChatInputCommand() || interaction.commandName !== 'slow') return;
+      await new Promise((resolve) => setTimeout(resolve, ACK_DEADLINE_MS + 150));
+      await interaction.reply('finally');
+    };
+    const late = await server.sendChatInput({ guildId: GUILD, channelId: CHANNEL, userId: MEMBER, name: 'slow' });
+    const never = await server.sendChatInput({ guildId: GUILD, channelId: CHANNEL, userId: MEMBER, name: 'silent' });
+    await late.waitForResponse();
+    await vi.waitFor(() => expect(server.deadlineViolations().some((v) => v.interactionId === never.id)).toBe(true));
+    const violations = server.deadlineViolations();
+    expect(violations.find((v) => v.interactionId === late.id)).toMatchObject({ label: 'slow' });
+    expect(violations.find((v) => v.interactionId === late.id)?.ackDelayMs).toBeGreaterThan(ACK_DEADLINE_MS);
+    expect(violations.find((v) => v.interactionId === never.id)).toMatchObject({ label: 'silent', ackDelayMs: null });
+  });
+
+  it('refuses edits once the interaction token has expired (401 50027)', async () => {
+    handler = async (interaction) => {
+      if (interaction.isChatInputCommand()) await interaction.deferReply();
+    };
+    const h = await server.sendChatInput({ guildId: GUILD, channelId: CHANNEL, userId: ADMIN, name: 'cloud-deploy' });
+    await h.waitForResponse();
+    clock.advanceMinutes(16);
+    const edit = client.rest.patch(Routes.webhookMessage(APP_ID, h.token, '@original'), {
+      body: { content: 'too late' },
+      auth: false,
+    });
+    await expect(edit).rejects.toMatchObject({ code: 50027, status: 401 });
+  });
+
+  it('answers unknown routes with a 404 Discord error and lists them', async () => {
+    await expect(client.rest.get('/guilds/111111111111111111/audit-logs')).rejects.toMatchObject({ status: 404 });
+    expect(server.unhandledRequests().map((request) => `${request.method} ${request.path}`)).toContain(
+      'GET /guilds/111111111111111111/audit-logs',
+    );
+  });
+
+  it('keeps every string the bot sent, including modal text and button labels, for leak checks', () => {
+    const text = server.allMessagesText();
+    expect(text).toContain('Project credentials');
+    expect(text).toContain('Apply');
+    expect(text).toContain('Your grant expired');
+    expect(server.requestLog().some((request) => request.path.endsWith('/callback'))).toBe(true);
+  });
+
+  it('kept one healthy gateway session through the whole suite: heartbeats acknowledged, no errors, no unknown routes', () => {
+    expect(server.identifies()).toHaveLength(1);
+    expect(clientErrors).toEqual([]);
+    expect(server.unhandledRequests().map((request) => request.path)).toEqual(['/guilds/111111111111111111/audit-logs']);
+    expect(server.requestLog().filter((request) => request.status >= 500)).toEqual([]);
+  });
+
+  it('rejects a client with the wrong token', async () => {
+    const intruder = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: server.apiUrl } });
+    await expect(intruder.login('not-the-token')).rejects.toThrow(/token/i);
+    await intruder.destroy();
+  });
+});
+
+describe('the fake Discord server with two shards', () => {
+  const SHARD0_GUILD = '444444444444444444';
+  const SHARD1_GUILD = '555555555555555555';
+
+  it('sends each guild to the shard that owns it, and its interactions too', async () => {
+    const server = await FakeDiscordServer.start({ applicationId: APP_ID, botToken: TOKEN, shardCount: 2 });
+    const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: server.apiUrl }, shards: 'auto' });
+    try {
+      await server.addGuild({ id: SHARD0_GUILD, name: 'Zero', ownerId: OWNER, channels: [{ id: CHANNEL, name: 'ops' }] });
+      await server.addGuild({ id: SHARD1_GUILD, name: 'One', ownerId: OWNER, channels: [{ id: OTHER_CHANNEL, name: 'ops' }] });
+      await server.addMember(SHARD1_GUILD, { id: MEMBER, username: 'bob', permissions: 0n });
+      const shardOfInteraction: number[] = [];
+      client.on('interactionCreate', (interaction) => {
+        shardOfInteraction.push(interaction.guild?.shardId ?? -1);
+        if (interaction.isChatInputCommand()) void interaction.reply('ok');
+      });
+      const ready = once(client, 'clientReady');
+      await client.login(TOKEN);
+      await ready;
+      await server.waitForReady(5000);
+
+      expect(server.identifies().map((identify) => identify.shard).sort()).toEqual([[0, 2], [1, 2]]);
+      expect(client.guilds.cache.get(SHARD0_GUILD)?.shardId).toBe(0);
+      expect(client.guilds.cache.get(SHARD1_GUILD)?.shardId).toBe(1);
+      const h = await server.sendChatInput({ guildId: SHARD1_GUILD, channelId: OTHER_CHANNEL, userId: MEMBER, name: 'ping' });
+      await h.waitForResponse();
+      expect(shardOfInteraction).toEqual([1]);
+    } finally {
+      await client.destroy();
+      await server.close();
+    }
+  });
+});
+
+describe('the fake Discord server enforcing the deadline as Discord does', () => {
+  it('answers an acknowledgement after the deadline with 10062 Unknown interaction and invalidates the token', async () => {
+    const server = await FakeDiscordServer.start({
+      applicationId: APP_ID,
+      botToken: TOKEN,
+      ackDeadlineMs: 100,
+      rejectLateAcknowledgements: true,
+    });
+    const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: server.apiUrl } });
+    try {
+      await server.addGuild({ id: GUILD, name: 'Acme', ownerId: OWNER, channels: [{ id: CHANNEL, name: 'ops' }] });
+      await server.addMember(GUILD, { id: MEMBER, username: 'bob', permissions: 0n });
+      const outcomes: unknown[] = [];
+      client.on('interactionCreate', (interaction) => {
+        if (!interaction.isChatInputCommand()) return;
+        void (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          await interaction.reply('too late').catch((error: unknown) => outcomes.push(error));
+          await client.rest
+            .post(Routes.webhook(APP_ID, interaction.token), { body: { content: 'still too late' }, auth: false })
+            .catch((error: unknown) => outcomes.push(error));
+        })();
+      });
+      await client.login(TOKEN);
+      await server.waitForReady(5000);
+      const h = await server.sendChatInput({ guildId: GUILD, channelId: CHANNEL, userId: MEMBER, name: 'slow' });
+      await vi.waitFor(() => expect(outcomes).toHaveLength(2));
+      expect(outcomes).toMatchObject([{ code: 10062, status: 404 }, { code: 50027, status: 401 }]);
+      expect(h.response).toBeUndefined();
+      expect(server.deadlineViolations()).toMatchObject([{ interactionId: h.id, label: 'slow' }]);
+    } finally {
+      await client.destroy();
+      await server.close();
+    }
+  });
+});
