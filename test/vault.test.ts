@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { generateKey, IV_BYTES, openSealed, sealSecrets, SealedDataRejected } from '../src/vault/aead.js';
+import { generateKey, IV_BYTES, openSealed, sealSecrets, SealedDataRejected, wipe } from '../src/vault/aead.js';
 import { EphemeralVault } from '../src/vault/ephemeral-vault.js';
 import {
   InvalidVaultSecrets,
@@ -229,5 +229,15 @@ describe('vault sealing (AES-256-GCM)', () => {
     const error = caught(() => openSealed(generateKey(), sealed, AAD)) as Error;
     expect(error.message).not.toContain(SECRET);
     expect(inspect(error)).not.toContain(SECRET);
+  });
+});
+
+describe('vault wiping', () => {
+  it('overwrites buffers with zeros', () => {
+    const key = generateKey();
+    const other = Buffer.from('ciphertext');
+    wipe(key, other);
+    expect(key.every((byte) => byte === 0)).toBe(true);
+    expect(other.every((byte) => byte === 0)).toBe(true);
   });
 });
