@@ -1,0 +1,396 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { iacRuns } from '../src/db/schema.js';
+import { toEngineEnv } from '../src/engine/credential-env.js';
+import { PlanNotApplicable, RunCancelled, RunFailed, RunTimedOut, WorkspaceBusy } from '../src/engine/errors.js';
+import type { RunEvent, RunRequest } from '../src/engine/runner.js';
+import type { Project } from '../src/projects/index.js';
+import { makeRunnerFixture, processExists, type RunnerFixture } from './support/engine-env.js';
+
+const GUILD = '111111111111111111';
+const OTHER_GUILD = '333333333333333333';
+const USER = '222222222222222222';
+const SECRET_PROJECT_ID = 'super-secret-gcp-project-4242';
+const BOT_TOKEN = 'discord-bot-token-should-never-leak-0001';
+const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+
+function request(project: Project, extra: Partial<RunRequest> = {}): RunRequest {
+  return {
+    guildId: project.guildId,
+    projectSlug: project.slug,
+    userId: USER,
+    credentialEnv: toEngineEnv('gcp', { project_id: SECRET_PROJECT_ID }),
+    enginePreference: 'terraform',
+    ...extra,
+  };
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+let fixture: RunnerFixture;
+const savedEnv = { DISCORD_TOKEN: process.env.DISCORD_TOKEN, CREDENTIALS_MASTER_KEY: process.env.CREDENTIALS_MASTER_KEY };
+
+beforeEach(() => {
+  // The bot's own secrets are in its environment, as in production.
+  process.env.DISCORD_TOKEN = BOT_TOKEN;
+  process.env.CREDENTIALS_MASTER_KEY = MASTER_KEY;
+  fixture = makeRunnerFixture({ maxConcurrentRuns: 2 });
+});
+
+afterEach(async () => {
+  await fixture.cleanup();
+  for (const [name, value] of Object.entries(savedEnv)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+});
+
+describe('plan, apply and destroy', () => {
+  it('plans a new resource into a summary, applies exactly that plan with live progress in order, then destroys it', async () => {
+    const project = fixture.project(GUILD, 'Web Shop');
+    const resource = fixture.resource(project, 'vm');
+    const planEvents: RunEvent[] = [];
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id, onEvent: (e) => planEvents.push(e) });
+
+    expect(plan.summary.create).toEqual([`google_compute_instance.vm_${resource.id}`]);
+    expect(plan.summary.counts).toEqual({ create: 1, update: 0, replace: 0, delete: 0 });
+    expect(plan.resourceAddresses).toEqual([`google_compute_instance.vm_${resource.id}`]);
+    expect(plan.engine).toEqual({ name: 'terraform', version: '1.9.8' });
+    expect(planEvents.map((e) => e.type)).toEqual(['run_started', 'phase', 'phase', 'version', 'planned_change', 'change_summary', 'phase']);
+    expect(fixture.runner.getRun(GUILD, plan.runId)).toMatchObject({ kind: 'plan', status: 'succeeded', applicable: true, startedBy: USER });
+    expect(fixture.resources.get(GUILD, resource.id).status).toBe('planned');
+
+    const applyEvents: RunEvent[] = [];
+    const applied = await fixture.runner.apply({ ...request(project), planRunId: plan.runId, onEvent: (e) => applyEvents.push(e) });
+    const address = `google_compute_instance.vm_${resource.id}`;
+    expect(applyEvents.map((e) => e.type)).toEqual([
+      'run_started',
+      'phase',
+      'version',
+      'apply_start',
+      'apply_progress',
+      'apply_complete',
+      'change_summary',
+      'outputs',
+    ]);
+    expect(applyEvents.filter((e) => 'address' in e).every((e) => (e as { address: string }).address === address)).toBe(true);
+    expect(applied.changes).toEqual({ add: 1, change: 0, remove: 0 });
+    expect(applied.applied).toEqual([address]);
+    expect(applied.outputs[`vm_${resource.id}_ip`]).toEqual({ sensitive: false, value: expect.stringMatching(/^198\.51\.100\./) });
+    expect(fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'active', addresses: [address] });
+
+    // The apply used the saved plan file, and a plan applies only once.
+    const applyCall = fixture.invocations(project).find((i) => i.argv?.[0] === 'apply');
+    expect(applyCall?.argv).toEqual(['apply', '-input=false', '-no-color', '-json', `.plans/run-${plan.runId}.tfplan.applying`]);
+    expect(fixture.runner.getRun(GUILD, plan.runId)?.applicable).toBe(false);
+    await expect(fixture.runner.apply({ ...request(project), planRunId: plan.runId })).rejects.toThrow(PlanNotApplicable);
+
+    const outputs = await fixture.runner.outputs(request(project));
+    expect(outputs.outputs[`vm_${resource.id}_id`]?.value).toMatch(/^fake-/);
+
+    const destroyed = await fixture.runner.destroy({ ...request(project), resourceId: resource.id });
+    expect(destroyed.destroyed).toEqual([address]);
+    expect(destroyed.resourceIds).toEqual([resource.id]);
+    expect(fixture.resources.get(GUILD, resource.id).status).toBe('destroyed');
+    const destroyCall = fixture.invocations(project).find((i) => i.argv?.[0] === 'destroy');
+    expect(destroyCall?.argv).toEqual(['destroy', '-input=false', '-no-color', '-json', '-auto-approve', `-target=${address}`]);
+    const state = JSON.parse(readFileSync(join(fixture.workspace(project), 'terraform.tfstate'), 'utf8')) as { version: number; resources: unknown[] };
+    expect(state.version).toBe(4);
+    expect(state.resources).toEqual([]);
+  });
+
+  it('refuses to apply a plan of another guild or another project', async () => {
+    const project = fixture.project(GUILD, 'Mine');
+    const other = fixture.project(OTHER_GUILD, 'Mine');
+    const sibling = fixture.project(GUILD, 'Sibling');
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    await expect(fixture.runner.apply({ ...request(other), planRunId: plan.runId })).rejects.toThrow(PlanNotApplicable);
+    await expect(fixture.runner.apply({ ...request(sibling), planRunId: plan.runId })).rejects.toThrow(PlanNotApplicable);
+    expect(fixture.runner.getRun(OTHER_GUILD, plan.runId)).toBeUndefined();
+    expect(fixture.runner.discardPlan(GUILD, plan.runId)).toBe(true);
+    await expect(fixture.runner.apply({ ...request(project), planRunId: plan.runId })).rejects.toThrow(/already applied or discarded/);
+  });
+
+  it('destroys a whole project and marks every live resource destroyed', async () => {
+    const project = fixture.project(GUILD, 'Everything');
+    const vm = fixture.resource(project, 'vm');
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: vm.id });
+    await fixture.runner.apply({ ...request(project), planRunId: plan.runId });
+    const bucket = fixture.resource(project, 'bucket');
+    const plan2 = await fixture.runner.plan({ ...request(project), resourceId: bucket.id });
+    // The existing VM is unchanged; only the bucket is new.
+    expect(plan2.summary.create).toEqual([`google_storage_bucket.bucket_${bucket.id}`]);
+    expect(plan2.summary.unchanged).toBe(1);
+    await fixture.runner.apply({ ...request(project), planRunId: plan2.runId });
+    const result = await fixture.runner.destroy(request(project));
+    expect(result.resourceIds.sort()).toEqual([vm.id, bucket.id].sort());
+    expect(result.changes.remove).toBe(2);
+    expect(fixture.resources.listByProject(GUILD, project.id).map((r) => r.status)).toEqual(['destroyed', 'destroyed']);
+  });
+
+  it('surfaces a failing apply as a readable error from its diagnostic and marks the resource failed', async () => {
+    const project = fixture.project(GUILD, 'Broken');
+    const resource = fixture.resource(project);
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
+    fixture.control(project, {
+      failApply: { summary: 'Error creating instance: quota exceeded', detail: `Quota 'CPUS' exceeded in project ${SECRET_PROJECT_ID}.` },
+    });
+    const events: RunEvent[] = [];
+    const error = await fixture.runner.apply({ ...request(project), planRunId: plan.runId, onEvent: (e) => events.push(e) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunFailed);
+    const failure = error as RunFailed;
+    expect(failure.summary).toBe(`google_compute_instance.vm_${resource.id}: Error creating instance: quota exceeded`);
+    // The engine quoted the secret project id; the user never sees it.
+    expect(failure.detail).toBe("Quota 'CPUS' exceeded in project [redacted].");
+    expect(failure.message).not.toContain(SECRET_PROJECT_ID);
+    expect(events.map((e) => e.type)).toContain('apply_errored');
+    const row = fixture.resources.get(GUILD, resource.id);
+    expect(row.status).toBe('failed');
+    expect(row.lastError).toMatch(/engine reported an error/);
+    const run = fixture.runner.getRun(GUILD, failure.runId);
+    expect(run).toMatchObject({ kind: 'apply', status: 'failed' });
+    expect(run?.error).toContain('quota exceeded');
+    expect(run?.error).not.toContain(SECRET_PROJECT_ID);
+    expect(fixture.audit.recent(GUILD, { action: 'iac.apply' })[0]).toMatchObject({ outcome: 'failed' });
+  });
+
+  it('reports an engine that crashes mid-apply without diagnostics as a failure, not raw output', async () => {
+    const project = fixture.project(GUILD, 'Crashy');
+    const resource = fixture.resource(project);
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
+    fixture.control(project, { crashMidApply: true });
+    const error = (await fixture.runner.apply({ ...request(project), planRunId: plan.runId }).catch((e: unknown) => e)) as RunFailed;
+    expect(error).toBeInstanceOf(RunFailed);
+    expect(error.summary).toBe('Terraform apply stopped unexpectedly (exit 2)');
+    expect(error.message).not.toContain('panic');
+    expect(fixture.resources.get(GUILD, resource.id).status).toBe('failed');
+  });
+
+  it('ignores malformed lines and unknown message types in a real run', async () => {
+    const project = fixture.project(GUILD, 'Noisy');
+    fixture.control(project, { emitGarbage: true, warnings: [{ summary: 'Deprecated attribute', detail: 'use something else' }] });
+    const events: RunEvent[] = [];
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id, onEvent: (e) => events.push(e) });
+    expect(plan.summary.counts.create).toBe(1);
+    expect(plan.warnings).toEqual([{ summary: 'Deprecated attribute', detail: 'use something else' }]);
+    const known = new Set(['run_started', 'phase', 'version', 'planned_change', 'change_summary', 'diagnostic']);
+    expect(events.every((e) => known.has(e.type))).toBe(true);
+    expect(fixture.logEntries.some((e) => e.malformed === 4 && e.ignored === 1)).toBe(true);
+  });
+
+  it('refuses to plan a resource of another project or guild', async () => {
+    const project = fixture.project(GUILD, 'Here');
+    const elsewhere = fixture.project(OTHER_GUILD, 'There');
+    const foreign = fixture.resource(elsewhere);
+    await expect(fixture.runner.plan({ ...request(project), resourceId: foreign.id })).rejects.toThrow(/no resource/);
+  });
+});
+
+describe('what the engine process receives', () => {
+  it('gets a minimal environment with the run credentials and never the bot secrets', async () => {
+    const project = fixture.project(GUILD, 'Env Check');
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    await fixture.runner.apply({ ...request(project), planRunId: plan.runId });
+    const calls = fixture.invocations(project).filter((i) => i.argv);
+    expect(calls.map((c) => c.argv?.[0])).toEqual(['init', 'plan', 'show', 'apply']);
+    for (const call of calls) {
+      const env = call.env ?? {};
+      expect(Object.keys(env).sort()).toEqual(
+        ['CHECKPOINT_DISABLE', 'HOME', 'PATH', 'TF_INPUT', 'TF_IN_AUTOMATION', 'TF_PLUGIN_CACHE_DIR', 'TF_VAR_project_id'].sort(),
+      );
+      expect(env).toMatchObject({ TF_IN_AUTOMATION: '1', TF_INPUT: '0', TF_VAR_project_id: SECRET_PROJECT_ID, PATH: fixture.pathEnv });
+      expect(env.HOME?.startsWith(fixture.workspace(project))).toBe(true);
+      expect(JSON.stringify(env)).not.toContain(BOT_TOKEN);
+      expect(JSON.stringify(env)).not.toContain(MASTER_KEY);
+    }
+    expect(calls[0]?.argv).toEqual(['init', '-input=false', '-no-color']);
+    expect(calls[1]?.argv).toEqual(['plan', '-input=false', '-no-color', '-json', `-out=.plans/run-${plan.runId}.tfplan`]);
+    expect(calls[2]?.argv).toEqual(['show', '-json', '-no-color', `.plans/run-${plan.runId}.tfplan`]);
+  });
+
+  it('writes no secret into any file: configuration, plan, state, database', async () => {
+    const project = fixture.project(GUILD, 'No Leaks');
+    // Keep the stand-in's own invocation log (which records env values by design) out of the workspace.
+    fixture.control(project, { invocationLog: join(fixture.root, 'invocations.jsonl') });
+    const vm = fixture.resource(project, 'vm');
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: vm.id });
+    await fixture.runner.apply({ ...request(project), planRunId: plan.runId });
+    await fixture.runner.outputs(request(project));
+    await fixture.runner.destroy({ ...request(project), resourceId: vm.id });
+
+    const files = filesUnder(fixture.layout.rootDir);
+    expect(files.map((f) => f.slice(fixture.workspace(project).length + 1))).toEqual(
+      expect.arrayContaining(['main.tf.json', 'backend.tf.json', 'terraform.tfstate', '.terraform.lock.hcl']),
+    );
+    for (const file of [...files, ...filesUnder(fixture.db.dir)]) {
+      expect(readFileSync(file).includes(SECRET_PROJECT_ID), file).toBe(false);
+      expect(readFileSync(file).includes(BOT_TOKEN), file).toBe(false);
+    }
+    const main = readFileSync(join(fixture.workspace(project), 'main.tf.json'), 'utf8');
+    expect(main).toContain('${var.project_id}');
+    expect(statSync(join(fixture.workspace(project), 'main.tf.json')).mode & 0o077).toBe(0);
+    // The run did see the secret: through its environment only.
+    expect(readFileSync(join(fixture.root, 'invocations.jsonl'), 'utf8')).toContain(SECRET_PROJECT_ID);
+  });
+});
+
+describe('one run at a time per workspace, and a global limit', () => {
+  it('refuses a second run on a busy workspace at once, naming the run that holds it', async () => {
+    const project = fixture.project(GUILD, 'Busy');
+    fixture.control(project, { sleepMs: 150 });
+    const first = fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const second = fixture.runner.destroy({ ...request(project), userId: '444444444444444444' });
+    const error = (await second.catch((e: unknown) => e)) as WorkspaceBusy;
+    expect(error).toBeInstanceOf(WorkspaceBusy);
+    expect(error.holder).toMatchObject({ kind: 'plan', startedBy: USER, since: fixture.clock.now() });
+    expect(error.message).toContain(`run #${error.holder.runId} (plan)`);
+    expect(error.message).toContain(`<@${USER}>`);
+    expect(error.message).toContain(new Date(fixture.clock.now()).toISOString());
+    const plan = await first;
+    expect(plan.runId).toBe(error.holder.runId);
+    // Free again once the first has ended.
+    await expect(fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id })).resolves.toBeDefined();
+  });
+
+  it('queues runs past the limit and serves guilds round-robin, reporting positions', async () => {
+    fixture = (await fixture.cleanup(), makeRunnerFixture({ maxConcurrentRuns: 1 }));
+    const started: string[] = [];
+    const positions: Record<string, number[]> = {};
+    const run = (guild: string, name: string, slow = false) => {
+      const project = fixture.project(guild, name);
+      if (slow) fixture.control(project, { sleepMs: 200 });
+      return fixture.runner.plan({
+        ...request(project),
+        resourceId: fixture.resource(project).id,
+        onEvent: (e) => {
+          if (e.type === 'run_started') started.push(name);
+        },
+        onQueued: (p) => (positions[name] ??= []).push(p),
+      });
+    };
+    const a1 = run(GUILD, 'a1', true);
+    const a2 = run(GUILD, 'a2');
+    const a3 = run(GUILD, 'a3');
+    const b1 = run(OTHER_GUILD, 'b1');
+    expect(fixture.runner.load).toEqual({ running: 1, queued: 3 });
+    expect(positions).toEqual({ a2: [1], a3: [2, 3], b1: [2] });
+    await Promise.all([a1, a2, a3, b1]);
+    expect(started).toEqual(['a1', 'a2', 'b1', 'a3']);
+    expect(positions.a3).toEqual([2, 3, 2, 1]);
+  });
+});
+
+describe('cancellation, timeouts and shutdown', () => {
+  function lastPid(project: Project, command: string): number | undefined {
+    return fixture.invocations(project).find((i) => i.argv?.[0] === command)?.pid;
+  }
+
+  it('cancels a stubborn apply with SIGINT, then SIGTERM, then SIGKILL, and the child is gone', async () => {
+    const project = fixture.project(GUILD, 'Stubborn');
+    const resource = fixture.resource(project);
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
+    fixture.control(project, { sleepMs: 30_000, ignoreSigint: true, ignoreSigterm: true });
+    const controller = new AbortController();
+    const applying = fixture.runner.apply({ ...request(project), planRunId: plan.runId, signal: controller.signal });
+    const pid = await waitFor(() => lastPid(project, 'apply'), 'apply to start');
+    await waitFor(() => (fixture.resources.get(GUILD, resource.id).status === 'applying' ? true : undefined), 'applying');
+    controller.abort();
+    const error = await applying.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunCancelled);
+    expect(processExists(pid)).toBe(false);
+    const signals = fixture.invocations(project).filter((i) => i.pid === pid && i.signal).map((i) => i.signal);
+    expect(signals).toEqual(['SIGINT', 'SIGTERM']);
+    expect(fixture.runner.getRun(GUILD, (error as RunCancelled).runId)?.status).toBe('cancelled');
+    expect(fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'failed', lastError: 'The run was cancelled.' });
+  });
+
+  it('stops a run that exceeds the timeout with SIGINT, which the engine honours, and records it timed out', async () => {
+    fixture = (await fixture.cleanup(), makeRunnerFixture({ runTimeoutMs: 1_500 }));
+    const project = fixture.project(GUILD, 'Slow');
+    fixture.control(project, { sleepMs: 30_000 });
+    const error = (await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id }).catch((e: unknown) => e)) as RunTimedOut;
+    expect(error).toBeInstanceOf(RunTimedOut);
+    const calls = fixture.invocations(project).filter((i) => i.argv);
+    for (const call of calls) expect(processExists(call.pid)).toBe(false);
+    expect(fixture.invocations(project).filter((i) => i.signal).map((i) => i.signal)).toEqual(['SIGINT']);
+    expect(fixture.runner.getRun(GUILD, error.runId)?.status).toBe('timed_out');
+    // The engine released its state lock on the graceful stop.
+    expect(readdirSync(fixture.workspace(project))).not.toContain('.terraform.tfstate.lock.info');
+  });
+
+  it('cancels a run still waiting in the queue without starting an engine', async () => {
+    fixture = (await fixture.cleanup(), makeRunnerFixture({ maxConcurrentRuns: 1 }));
+    const busy = fixture.project(GUILD, 'Holder');
+    fixture.control(busy, { sleepMs: 200 });
+    const waiting = fixture.project(OTHER_GUILD, 'Waiter');
+    const holder = fixture.runner.plan({ ...request(busy), resourceId: fixture.resource(busy).id });
+    const controller = new AbortController();
+    const queued = fixture.runner.plan({ ...request(waiting), resourceId: fixture.resource(waiting).id, signal: controller.signal });
+    controller.abort();
+    const error = (await queued.catch((e: unknown) => e)) as RunCancelled;
+    expect(error).toBeInstanceOf(RunCancelled);
+    expect(fixture.runner.getRun(OTHER_GUILD, error.runId)?.status).toBe('cancelled');
+    expect(fixture.invocations(waiting)).toEqual([]);
+    await holder;
+  });
+
+  it('on shutdown stops every running engine and resolves once they have ended', async () => {
+    const project = fixture.project(GUILD, 'Shutdown');
+    const resource = fixture.resource(project);
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
+    fixture.control(project, { sleepMs: 30_000, ignoreSigint: true });
+    const applying = fixture.runner.apply({ ...request(project), planRunId: plan.runId }).catch((e: unknown) => e);
+    const pid = await waitFor(() => lastPid(project, 'apply'), 'apply to start');
+    await fixture.runner.shutdown();
+    expect(processExists(pid)).toBe(false);
+    expect(await applying).toBeInstanceOf(Error);
+    expect(fixture.resources.get(GUILD, resource.id).status).toBe('interrupted');
+    await expect(fixture.runner.plan({ ...request(project), resourceId: resource.id })).rejects.toThrow(/shutting down/);
+  });
+});
+
+describe('start-up recovery', () => {
+  it('marks runs and resources left in the middle by a crash as interrupted', () => {
+    const project = fixture.project(GUILD, 'Crashed');
+    const applying = fixture.resource(project);
+    fixture.resources.setStatus(GUILD, applying.id, 'applying');
+    const destroying = fixture.resource(project);
+    fixture.resources.setStatus(GUILD, destroying.id, 'applying');
+    fixture.resources.setStatus(GUILD, destroying.id, 'active');
+    fixture.resources.setStatus(GUILD, destroying.id, 'destroying');
+    const untouched = fixture.resource(project);
+    const now = fixture.clock.now();
+    const base = { guild_id: GUILD, project_id: project.id, started_by: USER, created_at: now };
+    fixture.db.db
+      .insert(iacRuns)
+      .values([
+        { ...base, kind: 'apply', status: 'running' },
+        { ...base, kind: 'plan', status: 'queued' },
+        { ...base, kind: 'plan', status: 'succeeded' },
+      ])
+      .run();
+
+    expect(fixture.runner.recoverInterrupted()).toEqual({ runs: 2, resources: 2 });
+    const statuses = fixture.db.db.select().from(iacRuns).all().map((r) => r.status);
+    expect(statuses).toEqual(['interrupted', 'interrupted', 'succeeded']);
+    expect(fixture.resources.get(GUILD, applying.id).status).toBe('interrupted');
+    expect(fixture.resources.get(GUILD, destroying.id).status).toBe('interrupted');
+    expect(fixture.resources.get(GUILD, untouched.id).status).toBe('planned');
+    expect(fixture.runner.recoverInterrupted()).toEqual({ runs: 0, resources: 0 });
+  });
+});
