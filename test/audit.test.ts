@@ -78,13 +78,14 @@ describe('audit log', () => {
         accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
         nested: { password: 'hunter2', apiToken: 'tok', author: ALICE, list: [{ privateKey: 'pk' }] },
         credentials_json: '{"type":"service_account"}',
+        credentialName: 'prod-gcp',
       },
     });
     const raw = database.sqlite.prepare('SELECT details FROM audit_log').get() as { details: string };
     for (const secret of ['wJalrXUtnFEMI', 'AKIAIOSFODNN7EXAMPLE', 'hunter2', 'tok"', 'service_account', '"pk"']) {
       expect(raw.details).not.toContain(secret);
     }
-    expect(log.recent(GUILD_A)[0]!.details).toEqual({ name: 'prod', nested: { author: ALICE, list: [{}] } });
+    expect(log.recent(GUILD_A)[0]!.details).toEqual({ name: 'prod', nested: { author: ALICE, list: [{}] }, credentialName: 'prod-gcp' });
   });
 
   it('bounds long strings and oversized details', () => {

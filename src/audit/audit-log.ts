@@ -3,7 +3,8 @@
  * across guilds through this class.
  *
  * Secrets: callers must not put secrets in `details`. As a net under that rule, `record` drops any detail whose
- * key looks like it names a secret (see SECRET_KEY_PATTERN), at any depth, and bounds the size of what is stored.
+ * key looks like it names a secret (see SECRET_KEY_PATTERN; keys ending in "name" are labels and kept), at any
+ * depth, and bounds the size of what is stored.
  */
 import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
@@ -43,6 +44,8 @@ export interface AuditQuery {
 
 /** Key names that suggest a secret; matching details are dropped before storage. */
 export const SECRET_KEY_PATTERN = /secret|token|passw|pwd|key|credential|private|auth(?!or)|cookie|signature|cert/i;
+/** ...unless the key names a label, not a value: "credentialName", "key_name" are kept. */
+const LABEL_KEY_PATTERN = /name$/i;
 export const SYSTEM_USER = 'system';
 
 const MAX_DETAILS_CHARS = 4000;
@@ -119,7 +122,7 @@ export function sanitiseDetails(details: Record<string, unknown>): Record<string
 function sanitiseObject(value: Record<string, unknown>, depth: number): Record<string, unknown> {
   const clean: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    if (SECRET_KEY_PATTERN.test(key)) continue;
+    if (SECRET_KEY_PATTERN.test(key) && !LABEL_KEY_PATTERN.test(key)) continue;
     const sanitised = sanitiseValue(inner, depth + 1);
     if (sanitised !== undefined) clean[key] = sanitised;
   }
