@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import { jitProviderSchema, permissionLevelSchema } from '../jit/levels.js';
 import { expiryNotice, type GrantFacts } from '../jit/notices.js';
 import type { JitAuditSink, JitPolicy, JitPolicySource } from '../jit/ports.js';
 import type { JanitorJob, JobCounts } from './job.js';
+import { AdaptiveBatchSize, TimeSlicer } from './time-slicer.js';
 
 export interface JitExpiryJobOptions {
   /** The raw connection (DatabaseHandle.sqlite): batches are single prepared statements drizzle cannot express. */
@@ -19,9 +21,14 @@ export interface JitExpiryJobOptions {
   notifier: Notifier;
   policies: JitPolicySource;
   logger?: Logger;
-  /** Grants revoked per transaction. Small enough that one batch holds the event loop for a few ms. */
+  /**
+   * How long the job may hold the event loop at a stretch, in ms (default 5). Revoke batches are sized to fit it
+   * on this machine; notice delivery yields whenever it is used up.
+   */
+  sliceBudgetMs?: number;
+  /** Most grants revoked per transaction (default 1000); the actual size adapts to sliceBudgetMs. */
   revokeBatchSize?: number;
-  /** Notices read per query; the loop yields between batches. */
+  /** Pending notices read per query (default 100). */
   noticeBatchSize?: number;
   /**
    * Notices sent per tick at most. Sending is paced by Discord's rate limits; capping it keeps a backlog from
@@ -90,12 +97,14 @@ export class JitExpiryJob implements JanitorJob {
   private readonly markDelivered: Database.Statement;
   private readonly markAttemptFailed: Database.Statement;
   private readonly revokeBatchSize: number;
+  private readonly sliceBudgetMs: number;
   private readonly noticeBatchSize: number;
   private readonly maxNoticesPerTick: number;
   private readonly maxNoticeAttempts: number;
 
   constructor(private readonly options: JitExpiryJobOptions) {
-    this.revokeBatchSize = options.revokeBatchSize ?? 500;
+    this.revokeBatchSize = options.revokeBatchSize ?? 1000;
+    this.sliceBudgetMs = options.sliceBudgetMs ?? 5;
     this.noticeBatchSize = options.noticeBatchSize ?? 100;
     this.maxNoticesPerTick = options.maxNoticesPerTick ?? 1000;
     this.maxNoticeAttempts = options.maxNoticeAttempts ?? 5;
@@ -133,35 +142,40 @@ export class JitExpiryJob implements JanitorJob {
 
   /**
    * Revokes every grant due at this instant, in batches, each batch one transaction together with its audit
-   * entries. Yields to the event loop between batches so command handling is never held up for long.
+   * entries. Yields to the event loop between batches, and sizes them so one holds it for about sliceBudgetMs.
    */
   async revokeDue(): Promise<number> {
     const now = this.options.clock.now();
-    const revokeAndAudit = this.options.sqlite.transaction((): number => {
-      const rows = this.revokeBatch.all({ now, limit: this.revokeBatchSize }).map((row) => revokedRowSchema.parse(row));
-      for (const row of rows) {
-        this.options.audit.record({
-          guildId: row.guild_id,
-          userId: SYSTEM_USER,
-          action: 'jit.expire',
-          target: row.user_id,
-          outcome: 'success',
-          details: {
-            grantId: row.id,
-            provider: row.provider,
-            level: row.permission_level,
-            grantedBy: row.granted_by,
-            lastedMinutes: Math.round((row.expires_at - row.granted_at) / 60_000),
-          },
-        });
-      }
+    const { audit } = this.options;
+    const revokeAndAudit = this.options.sqlite.transaction((limit: number): number => {
+      const rows = this.revokeBatch.all({ now, limit }).map((row) => revokedRowSchema.parse(row));
+      const entries = rows.map((row) => ({
+        guildId: row.guild_id,
+        userId: SYSTEM_USER,
+        action: 'jit.expire',
+        target: row.user_id,
+        outcome: 'success' as const,
+        details: {
+          grantId: row.id,
+          provider: row.provider,
+          level: row.permission_level,
+          grantedBy: row.granted_by,
+          lastedMinutes: Math.round((row.expires_at - row.granted_at) / 60_000),
+        },
+      }));
+      if (audit.recordMany) audit.recordMany(entries);
+      else for (const entry of entries) audit.record(entry);
       return rows.length;
     });
+    const batch = new AdaptiveBatchSize(this.sliceBudgetMs, Math.min(5, this.revokeBatchSize), this.revokeBatchSize);
     let total = 0;
     for (;;) {
-      const revoked = revokeAndAudit();
+      const limit = batch.current;
+      const started = performance.now();
+      const revoked = revokeAndAudit(limit);
+      batch.observe(revoked, performance.now() - started);
       total += revoked;
-      if (revoked < this.revokeBatchSize) return total;
+      if (revoked < limit) return total;
       await yieldToEventLoop();
     }
   }
@@ -171,6 +185,7 @@ export class JitExpiryJob implements JanitorJob {
     const counts: NoticeCounts = { noticesSent: 0, noticesFallback: 0, noticesFailed: 0, noticesRetrying: 0 };
     const policies = new Map<string, Promise<JitPolicy>>();
     const guildNames = new Map<string, Promise<string | undefined>>();
+    const slicer = new TimeSlicer(this.sliceBudgetMs);
     let after = 0;
     let handled = 0;
     while (handled < this.maxNoticesPerTick) {
@@ -181,9 +196,10 @@ export class JitExpiryJob implements JanitorJob {
         handled += 1;
         const outcome = await this.deliverOne(row, policies, guildNames);
         counts[outcome] += 1;
+        // A real notifier yields on every network round trip; an instant one (or a run of refusals) would not.
+        await slicer.maybeYield();
       }
       if (rows.length < limit) break;
-      await yieldToEventLoop();
     }
     return counts;
   }

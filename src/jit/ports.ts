@@ -35,4 +35,6 @@ export interface JitAuditSink {
    * revocation and its audit entry commit together (or not at all).
    */
   record(entry: JitAuditEntry): unknown;
+  /** Optional bulk form, used for expiries when present (one prepared statement for a whole batch). */
+  recordMany?(entries: JitAuditEntry[]): unknown;
 }

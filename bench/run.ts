@@ -1,0 +1,54 @@
+/**
+ * `npm run bench [id ...] [--no-write]`: runs the registered benchmarks (all, or those named), prints their results,
+ * and rewrites each one's section of docs/performance.md. Text outside the sections is kept.
+ * To add a benchmark: write bench/<name>.bench.ts exporting a Benchmark and list it in BENCHMARKS.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Benchmark } from './harness.js';
+import { jitExpiryBenchmark } from './jit-expiry.bench.js';
+
+const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark];
+
+const DOC = resolve(dirname(fileURLToPath(import.meta.url)), '../docs/performance.md');
+const DOC_HEADER = `# Performance
+
+Figures measured by \`npm run bench\` (code in \`bench/\`). Each section below is rewritten by the benchmark that owns
+it, with the machine it ran on; run \`npm run bench -- <id>\` to refresh one. Text outside the marked sections is kept.
+`;
+
+function replaceSection(doc: string, benchmark: Benchmark, body: string): string {
+  const start = `<!-- bench:${benchmark.id}:start -->`;
+  const end = `<!-- bench:${benchmark.id}:end -->`;
+  const section = `${start}\n## ${benchmark.title}\n\n${body}\n${end}`;
+  const from = doc.indexOf(start);
+  const to = doc.indexOf(end);
+  if (from >= 0 && to > from) return doc.slice(0, from) + section + doc.slice(to + end.length);
+  return `${doc.trimEnd()}\n\n${section}\n`;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const write = !args.includes('--no-write');
+  const wanted = args.filter((arg) => !arg.startsWith('--'));
+  const unknown = wanted.filter((id) => !BENCHMARKS.some((b) => b.id === id));
+  if (unknown.length > 0) {
+    process.stderr.write(`Unknown benchmark(s): ${unknown.join(', ')}. Known: ${BENCHMARKS.map((b) => b.id).join(', ')}\n`);
+    process.exit(2);
+  }
+  const selected = wanted.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => wanted.includes(b.id));
+  let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : DOC_HEADER;
+  for (const benchmark of selected) {
+    process.stdout.write(`${benchmark.title}\n`);
+    const result = await benchmark.run();
+    process.stdout.write(`${result.lines.join('\n')}\n\n`);
+    doc = replaceSection(doc, benchmark, result.markdown);
+  }
+  if (write) {
+    writeFileSync(DOC, doc);
+    process.stdout.write(`Results written to ${DOC}\n`);
+  }
+}
+
+await main();
