@@ -5,6 +5,7 @@ import { openDatabase, type DatabaseHandle } from '../src/db/index.js';
 import { Janitor } from '../src/janitor/janitor.js';
 import { JitExpiryJob, type JitExpiryJobOptions } from '../src/janitor/jit-expiry-job.js';
 import type { JanitorJob } from '../src/janitor/job.js';
+import { AdaptiveBatchSize } from '../src/janitor/time-slicer.js';
 import { VaultPurgeJob } from '../src/janitor/vault-purge-job.js';
 import { JitService } from '../src/jit/jit-service.js';
 import type { JitPolicy } from '../src/jit/ports.js';
@@ -396,3 +397,16 @@ class GatedNotifier implements Notifier {
     return this.inner.guildName(guildId);
   }
 }
+
+describe('revoke batch sizing', () => {
+  it('shrinks batches whose rows are expensive and grows cheap ones, within the bounds', () => {
+    const batch = new AdaptiveBatchSize(5, 5, 1000, 64);
+    for (let i = 0; i < 6; i++) batch.observe(batch.current, batch.current); // 1 ms a row: about 5 rows fit
+    expect(batch.current).toBeLessThanOrEqual(7);
+    expect(batch.current).toBeGreaterThanOrEqual(5);
+    for (let i = 0; i < 20; i++) batch.observe(batch.current, batch.current * 0.001); // 1 µs a row
+    expect(batch.current).toBe(1000);
+    batch.observe(0, 0); // an empty batch teaches nothing
+    expect(batch.current).toBe(1000);
+  });
+});
