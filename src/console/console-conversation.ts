@@ -116,7 +116,8 @@ export class ConsoleConversation implements Conversation {
       const values: Record<string, string> = {};
       for (const field of spec.fields) {
         const required = field.required ?? true;
-        const label = `  ${field.label}${required ? '' : ' (optional)'} [hidden]: `;
+        const optional = !required && !/optional/i.test(field.label) ? ' (optional)' : '';
+        const label = `  ${field.label}${optional} [hidden]: `;
         for (;;) {
           const answer = await this.host.readSecret(label, this.task);
           if (answer === null) {

@@ -271,14 +271,14 @@ export class ConsoleSession implements ConversationHost {
         this.print(`There is no command \`/${topic.replace(/^\//, '')}\`. Type /help for the list.`);
         return;
       }
-      const lines = [`/${command.name} — ${command.definition.description}${command.adminOnly ? ' (admins)' : ''}`];
+      const lines = [`/${command.name} — ${command.definition.description}${adminMark(command)}`];
       for (const form of usageLines(command.definition)) lines.push(`  ${form.line}`, `      ${form.description}`);
       this.print(lines.join('\n'));
       return;
     }
     const lines = ['Commands (type them as in Discord; Tab completes names, options and values):'];
     for (const command of commands) {
-      lines.push(`  /${command.name} — ${command.definition.description}${command.adminOnly ? ' (admins)' : ''}`);
+      lines.push(`  /${command.name} — ${command.definition.description}${adminMark(command)}`);
       for (const form of usageLines(command.definition)) lines.push(`      ${form.line}`);
     }
     lines.push(
@@ -324,6 +324,11 @@ export class ConsoleSession implements ConversationHost {
     this.quietWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** Descriptions of admin commands often say so already. */
+function adminMark(command: Command): string {
+  return command.adminOnly && !/\badmin/i.test(command.definition.description) ? ' (admins)' : '';
 }
 
 function describe(member: ConsoleMember): string {
