@@ -63,13 +63,20 @@ export async function startS3Server(options: { buckets?: string[] } = {}): Promi
   });
   const exited = once(child, 'exit');
   const lines = createInterface({ input: child.stdout });
-  const firstLine = await Promise.race([
-    once(lines, 'line').then(([line]) => String(line)),
-    exited.then(([code]) => {
-      throw new Error(`s3rver exited before listening (code ${String(code)})`);
-    }),
-  ]);
-  const { port } = readySchema.parse(JSON.parse(firstLine));
+  let port: number;
+  try {
+    const firstLine = await Promise.race([
+      once(lines, 'line').then(([line]) => String(line)),
+      exited.then(([code]) => {
+        throw new Error(`s3rver exited before listening (code ${String(code)})`);
+      }),
+    ]);
+    port = readySchema.parse(JSON.parse(firstLine)).port;
+  } catch (error) {
+    child.kill();
+    cleanup();
+    throw error;
+  }
   return {
     endpoint: `http://127.0.0.1:${port}`,
     accessKeyId: 'S3RVER',
