@@ -71,7 +71,7 @@ describe('plan, apply and destroy', () => {
     expect(plan.summary.counts).toEqual({ create: 1, update: 0, replace: 0, delete: 0 });
     expect(plan.resourceAddresses).toEqual([`google_compute_instance.vm_${resource.id}`]);
     expect(plan.engine).toEqual({ name: 'terraform', version: '1.9.8' });
-    expect(planEvents.map((e) => e.type)).toEqual(['run_started', 'phase', 'phase', 'version', 'planned_change', 'change_summary', 'phase']);
+    expect(planEvents.map((e) => e.type)).toEqual(['run_created', 'run_started', 'phase', 'phase', 'version', 'planned_change', 'change_summary', 'phase']);
     expect(fixture.runner.getRun(GUILD, plan.runId)).toMatchObject({ kind: 'plan', status: 'succeeded', applicable: true, startedBy: USER });
     expect(fixture.resources.get(GUILD, resource.id).status).toBe('planned');
 
@@ -79,6 +79,7 @@ describe('plan, apply and destroy', () => {
     const applied = await fixture.runner.apply({ ...request(project), planRunId: plan.runId, onEvent: (e) => applyEvents.push(e) });
     const address = `google_compute_instance.vm_${resource.id}`;
     expect(applyEvents.map((e) => e.type)).toEqual([
+      'run_created',
       'run_started',
       'phase',
       'version',
@@ -124,6 +125,16 @@ describe('plan, apply and destroy', () => {
     expect(fixture.runner.getRun(OTHER_GUILD, plan.runId)).toBeUndefined();
     expect(fixture.runner.discardPlan(GUILD, plan.runId)).toBe(true);
     await expect(fixture.runner.apply({ ...request(project), planRunId: plan.runId })).rejects.toThrow(/already applied or discarded/);
+  });
+
+  it('refuses a plan older than a day and removes its file at the next plan', async () => {
+    const project = fixture.project(GUILD, 'Old Plans');
+    const first = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    fixture.clock.advanceMinutes(24 * 60 + 1);
+    await expect(fixture.runner.apply({ ...request(project), planRunId: first.runId })).rejects.toThrow(/older than 24 hours/);
+    const second = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    expect(readdirSync(join(fixture.workspace(project), '.plans'))).toEqual([`run-${second.runId}.tfplan`]);
+    expect(fixture.runner.getRun(GUILD, first.runId)?.applicable).toBe(false);
   });
 
   it('destroys a whole project and marks every live resource destroyed', async () => {
@@ -188,9 +199,28 @@ describe('plan, apply and destroy', () => {
     const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id, onEvent: (e) => events.push(e) });
     expect(plan.summary.counts.create).toBe(1);
     expect(plan.warnings).toEqual([{ summary: 'Deprecated attribute', detail: 'use something else' }]);
-    const known = new Set(['run_started', 'phase', 'version', 'planned_change', 'change_summary', 'diagnostic']);
+    const known = new Set(['run_created', 'run_started', 'phase', 'version', 'planned_change', 'change_summary', 'diagnostic']);
     expect(events.every((e) => known.has(e.type))).toBe(true);
     expect(fixture.logEntries.some((e) => e.malformed === 4 && e.ignored === 1)).toBe(true);
+  });
+
+  it('plans AWS and Azure projects with their own credentials variables', async () => {
+    const aws = fixture.project(GUILD, 'On AWS', 'aws');
+    const awsVm = fixture.resource(aws, 'vm');
+    const awsEnv = toEngineEnv('aws', { access_key_id: 'AKIAEXAMPLE0001', secret_access_key: 'aws-secret-value-0001' });
+    const awsPlan = await fixture.runner.plan({ ...request(aws), credentialEnv: awsEnv, resourceId: awsVm.id });
+    expect(awsPlan.summary.create).toEqual([`aws_instance.vm_${awsVm.id}`]);
+    expect(fixture.invocations(aws).find((i) => i.argv?.[0] === 'plan')?.env).toMatchObject(awsEnv);
+
+    const azure = fixture.project(GUILD, 'On Azure', 'azure');
+    const storage = fixture.resource(azure, 'bucket');
+    const azureEnv = toEngineEnv('azure', { subscription_id: 'sub-1', tenant_id: 'ten-1', client_id: 'cli-1', client_secret: 'azure-secret-0001' });
+    const azurePlan = await fixture.runner.plan({ ...request(azure), credentialEnv: azureEnv, enginePreference: 'tofu', resourceId: storage.id });
+    expect(azurePlan.engine.name).toBe('tofu');
+    expect(azurePlan.summary.create.sort()).toEqual(
+      ['azurerm_resource_group.project', `azurerm_storage_account.bucket_${storage.id}`, `azurerm_storage_container.bucket_${storage.id}`].sort(),
+    );
+    expect(azurePlan.resourceAddresses).toEqual([`azurerm_storage_account.bucket_${storage.id}`, `azurerm_storage_container.bucket_${storage.id}`]);
   });
 
   it('refuses to plan a resource of another project or guild', async () => {

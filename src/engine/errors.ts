@@ -52,7 +52,7 @@ export class RunFailed extends UserError {
     readonly summary: string,
     readonly detail: string,
   ) {
-    super('engine.run_failed', `The ${kind} (run #${runId}) failed: ${summary}${detail ? `\n${detail}` : ''}`);
+    super('engine.run_failed', `The ${kind}${runId > 0 ? ` (run #${runId})` : ''} failed: ${summary}${detail ? `\n${detail}` : ''}`);
   }
 }
 

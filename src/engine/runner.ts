@@ -5,7 +5,7 @@
  * can be cancelled or timed out (SIGINT → SIGTERM → SIGKILL).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inArray } from 'drizzle-orm';
 import { cloudResources, type EngineName, type RunKind, type RunStatus } from '../db/schema.js';
@@ -41,6 +41,7 @@ import { RunStore, readPlanRunSummary, type IacRunRow } from './run-store.js';
 /** What the Discord layer hears while a run goes on, in order. */
 export type RunEvent =
   | EngineEvent
+  | { type: 'run_created'; runId: number; kind: RunKind }
   | { type: 'run_started'; runId: number; kind: RunKind | 'outputs'; engine: EngineName; engineVersion: string; fallbackNotice?: string }
   | { type: 'phase'; phase: 'init' | 'plan' | 'show' | 'apply' | 'destroy' | 'output' };
 
@@ -144,6 +145,8 @@ export interface IacRunnerOptions {
   pathEnv?: string;
   /** How long discovered engines are trusted before looking again; default 60 s. */
   engineCacheMs?: number;
+  /** How long a plan stays applicable; default 24 hours. Older plan files are removed at the next plan. */
+  planTtlMs?: number;
   audit?: AuditLog;
 }
 
@@ -190,6 +193,7 @@ export class IacRunner {
   readonly #killGraceMs: number;
   readonly #pathEnv: string;
   readonly #engineCacheMs: number;
+  readonly #planTtlMs: number;
   readonly #audit: AuditLog | undefined;
   readonly #scheduler: RunScheduler;
   readonly #runs: RunStore;
@@ -210,6 +214,7 @@ export class IacRunner {
     this.#killGraceMs = options.killGraceMs ?? 10_000;
     this.#pathEnv = options.pathEnv ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
     this.#engineCacheMs = options.engineCacheMs ?? 60_000;
+    this.#planTtlMs = options.planTtlMs ?? 24 * 60 * 60_000;
     this.#audit = options.audit;
     this.#scheduler = new RunScheduler(options.maxConcurrentRuns);
     this.#runs = new RunStore(options.db, options.clock);
@@ -238,6 +243,7 @@ export class IacRunner {
       throw new UnsupportedResource(`resource #${resource.id} is ${resource.status}; only a planned or interrupted resource can be planned`);
     }
     return this.#execute('plan', request, project, resource.id, async (ctx) => {
+      this.#pruneExpiredPlans(ctx.workspace, project);
       const config = this.#writeConfiguration(ctx, project, [resource]);
       await this.#init(ctx);
       mkdirSync(join(ctx.workspace, PLANS_DIR), { recursive: true, mode: 0o700 });
@@ -281,6 +287,9 @@ export class IacRunner {
     const stored = readPlanRunSummary(planRun);
     if (planRun.status !== 'succeeded' || !stored || !planRun.engine) {
       throw new PlanNotApplicable(request.planRunId, `that plan ${planRun.status === 'succeeded' ? 'has no saved plan' : `ended as ${planRun.status}`}`);
+    }
+    if (this.#clock.now() - planRun.created_at > this.#planTtlMs) {
+      throw new PlanNotApplicable(request.planRunId, `it is older than ${Math.round(this.#planTtlMs / 3_600_000)} hours`);
     }
     const workspace = this.#layout.workspacePath(request.guildId, project.slug);
     const planPath = join(workspace, stored.planFile);
@@ -493,6 +502,14 @@ export class IacRunner {
     }
     const row = kind === 'outputs' ? undefined : this.#runs.create({ guildId: project.guildId, projectId: project.id, resourceId, kind, startedBy: request.userId });
     const runId = row?.id ?? 0;
+    // Synchronously, so the caller knows the id (for a Cancel button) even while the run waits in the queue.
+    if (row) {
+      try {
+        request.onEvent?.({ type: 'run_created', runId, kind: row.kind });
+      } catch (error) {
+        this.#logger.warn({ err: error, runId }, 'run event listener threw');
+      }
+    }
     let releaseWorkspace = (): void => {};
     if (kind !== 'outputs') {
       const claim = this.#scheduler.tryClaimWorkspace(workspaceKey, { runId, kind, since: now, startedBy: request.userId });
@@ -603,6 +620,18 @@ export class IacRunner {
     let available = await this.availableEngines();
     if (available.length === 0 || !available.some((e) => existsSync(e.path))) available = await this.availableEngines(true);
     return selectEngine(preference, available, this.#logger);
+  }
+
+  /** Removes plan files of this project's plans that can no longer be applied because they are too old. */
+  #pruneExpiredPlans(workspace: string, project: Project): void {
+    const dir = join(workspace, PLANS_DIR);
+    if (!existsSync(dir)) return;
+    const cutoff = this.#clock.now() - this.#planTtlMs;
+    for (const name of readdirSync(dir)) {
+      const match = /^run-(\d+)\.tfplan$/.exec(name);
+      const run = match ? this.#runs.get(project.guildId, Number(match[1])) : undefined;
+      if (!run || run.project_id !== project.id || run.created_at < cutoff) rmSync(join(dir, name), { force: true });
+    }
   }
 
   /** Writes main.tf.json (owner-only) and backend.tf.json. `extra` are rows planned in this run. */
