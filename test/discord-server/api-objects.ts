@@ -201,7 +201,7 @@ export function apiMessage(world: World, message: RecordedMessage): ApiObject {
             ? {
                 interaction_metadata: {
                   id: message.interactionId,
-                  type: 2,
+                  type: message.interactionType ?? 2,
                   user: apiUser(interactionUser),
                   authorizing_integration_owners: message.guildId ? { '0': message.guildId } : { '1': interactionUser.id },
                 },

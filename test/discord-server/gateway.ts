@@ -248,16 +248,21 @@ export class Gateway {
     await session.dispatch(event, data);
   }
 
-  /** A guild added while the bot is connected arrives as GUILD_CREATE, as when the bot is invited. */
+  /**
+   * A guild added while the bot is connected arrives as GUILD_CREATE, as when the bot is invited. A connection that
+   * drops meanwhile is no error: the bot receives the guild when it identifies again.
+   */
   async guildAdded(guild: GuildRecord): Promise<void> {
     const session = [...this.sessions].find((candidate) => candidate.identified && candidate.servesGuild(guild.id));
-    if (session) await this.sendGuildCreate(session, guild);
+    if (session) await this.sendGuildCreate(session, guild).catch(() => {});
   }
 
   async memberAdded(guildId: string, member: MemberRecord): Promise<void> {
     const session = this.sessionForGuild(guildId);
     if (session?.hasIntent(Intent.GuildMembers)) {
-      await session.dispatch('GUILD_MEMBER_ADD', { ...apiMember(this.options.world, member), guild_id: guildId });
+      await session
+        .dispatch('GUILD_MEMBER_ADD', { ...apiMember(this.options.world, member), guild_id: guildId })
+        .catch(() => {});
     }
   }
 

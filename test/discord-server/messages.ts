@@ -23,6 +23,7 @@ export interface NewMessage {
   source: MessageSource;
   interactionId?: string | null;
   interactionUserId?: string | null;
+  interactionType?: number | null;
   type?: number;
   /** Extra flags the server sets (Loading for a deferred reply). */
   extraFlags?: number;
@@ -44,6 +45,7 @@ export function createMessage(world: World, spec: NewMessage): RecordedMessage {
     source: spec.source,
     interactionId: spec.interactionId ?? null,
     interactionUserId: spec.interactionUserId ?? null,
+    interactionType: spec.interactionType ?? null,
     type: spec.type ?? 0,
     createdAt: new Date().toISOString(),
     editedAt: null,

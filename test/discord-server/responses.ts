@@ -89,6 +89,7 @@ export function handleCallback(
         source: 'interaction-response',
         interactionId: interaction.id,
         interactionUserId: interaction.userId,
+        interactionType: interaction.type,
         type: interaction.kind === 'chat-input' ? CHAT_INPUT_COMMAND_MESSAGE : 0,
       });
       interaction.originalMessageId = message.id;
@@ -108,6 +109,7 @@ export function handleCallback(
         source: 'interaction-response',
         interactionId: interaction.id,
         interactionUserId: interaction.userId,
+        interactionType: interaction.type,
         type: interaction.kind === 'chat-input' ? CHAT_INPUT_COMMAND_MESSAGE : 0,
         extraFlags: MessageFlag.Loading,
         allowEmpty: true,
@@ -240,6 +242,7 @@ export function handleFollowUp(core: ServerCore, applicationId: string, token: s
       source: 'follow-up',
       interactionId: interaction.id,
       interactionUserId: interaction.userId,
+      interactionType: interaction.type,
     });
   }
   interaction.record({ kind: 'follow-up', message: snapshot(message), at: Date.now() });

@@ -111,6 +111,8 @@ export interface RecordedMessage {
   interactionId: string | null;
   /** The user who triggered that interaction: only they can see an ephemeral message. */
   interactionUserId: string | null;
+  /** That interaction's type (2 command, 3 component, 5 modal submit). */
+  interactionType: number | null;
   /** The API type: 20 for a slash command response, 0 otherwise. */
   type: number;
   createdAt: string;
