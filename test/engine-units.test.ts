@@ -3,6 +3,7 @@ import { buildChildEnv } from '../src/engine/child-env.js';
 import { generateConfig, type ProjectForConfig, type ResourceForConfig } from '../src/engine/config-generator.js';
 import { MissingCredentialFields, toEngineEnv } from '../src/engine/credential-env.js';
 import { UnsupportedResource } from '../src/engine/errors.js';
+import { describeFailure, makeRedactor } from '../src/engine/failure.js';
 import { EngineEventParser } from '../src/engine/json-stream.js';
 import { PlanJsonInvalid, summarisePlan } from '../src/engine/plan-summary.js';
 import { RunScheduler } from '../src/engine/scheduler.js';
@@ -303,5 +304,35 @@ describe('the run scheduler', () => {
     await expect(waiting).rejects.toThrow(/cancelled/);
     expect(scheduler.queued).toBe(0);
     release();
+  });
+});
+
+describe('readable failures', () => {
+  const redact = makeRedactor(['top-secret-id', '{"private_key":"-----BEGIN KEY-----abc","client_email":"bot@example.iam"}']);
+
+  it('uses the first error diagnostic, counts the others, and blanks secrets', () => {
+    const failure = describeFailure(
+      [
+        { type: 'diagnostic', severity: 'warning', summary: 'just a warning', detail: '' },
+        { type: 'diagnostic', severity: 'error', summary: 'Invalid project', detail: 'project top-secret-id not found', address: 'google_compute_instance.vm_1' },
+        { type: 'diagnostic', severity: 'error', summary: 'Second problem', detail: '' },
+      ],
+      '',
+      'fallback',
+      redact,
+    );
+    expect(failure).toEqual({
+      summary: 'google_compute_instance.vm_1: Invalid project',
+      detail: 'project [redacted] not found\n(and 1 more error: Second problem)',
+    });
+  });
+
+  it('falls back to the Error: lines of text output (as init prints), without colour codes or box drawing', () => {
+    const stderr = '\u001b[31m╷\n│ Error: Failed to query available provider packages\n│\n│ Could not retrieve providers for bot@example.iam\n╵\n';
+    expect(describeFailure([], stderr, 'init failed', redact)).toEqual({
+      summary: 'Failed to query available provider packages',
+      detail: 'Could not retrieve providers for [redacted]',
+    });
+    expect(describeFailure([], 'panic: something internal', 'init failed', redact)).toEqual({ summary: 'init failed', detail: '' });
   });
 });
