@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import cron, { type ScheduledTask } from 'node-cron';
+import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import type { Logger } from '../logging/logger.js';
 import { describeError } from '../jit/delivery.js';
 import type { JanitorJob, JobCounts } from './job.js';
@@ -37,7 +37,11 @@ export class Janitor {
   start(): void {
     if (this.task) return;
     // Our own guard (tick()) already prevents overlap; noOverlap also spares node-cron from queuing executions.
-    this.task = cron.schedule(this.options.schedule, () => this.tick(), { name: 'janitor', noOverlap: true });
+    this.task = cron.schedule(this.options.schedule, () => this.tick(), {
+      name: 'janitor',
+      noOverlap: true,
+      logger: cronLogger(this.options.logger),
+    });
     if (this.options.tickOnStart ?? true) void this.tick();
   }
 
@@ -76,6 +80,21 @@ export class Janitor {
     this.options.logger.info(summarize(report), 'janitor tick');
     return report;
   }
+}
+
+/** node-cron's own messages (a tick still running when the next is due, missed executions) into our log. */
+function cronLogger(logger: Logger): CronLogger {
+  const log = logger.child({ component: 'node-cron' });
+  const describe = (message: string | Error, error?: Error): string => {
+    if (message instanceof Error) return describeError(message);
+    return error ? `${message}: ${describeError(error)}` : message;
+  };
+  return {
+    info: (message) => log.info(message),
+    warn: (message) => log.warn(message),
+    error: (message, error) => log.error(describe(message, error)),
+    debug: (message, error) => log.debug(describe(message, error)),
+  };
 }
 
 /** One flat object per tick: `{ tick, ms, "jit-expiry.expired": 3, ..., failed: ["vault-purge"] }`. */
