@@ -28,10 +28,11 @@
  *     "invocationLog": "/abs/path.jsonl" // where to record invocations (default: .fake-engine-invocations.jsonl in cwd)
  *   }
  *
- * INVOCATION LOG. Every run appends one JSON line: { pid, engine, argv, cwd, env (every variable it received, names
+ * INVOCATION LOG. Every run (but `version`, unless the control file exists) appends one JSON line: { pid, engine, argv, cwd, env (every variable it received, names
  * and values), at }, and one line { pid, signal } per signal received. Tests read it to check arguments, the child's
  * environment and which signals arrived. It holds secrets by design: it is a test artefact, not product output.
  */
+/* global process, setTimeout, clearTimeout */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -52,7 +53,11 @@ export async function runFakeEngine(engine) {
     }
   };
   const argv = process.argv.slice(2);
-  log({ engine, argv, cwd, env: { ...process.env }, at: new Date().toISOString() });
+  // `version` is probed from wherever the runner happens to be (often the repository root): log it only where a
+  // test asked for it, so probes leave no files behind.
+  if (argv[0] !== 'version' || existsSync(join(cwd, 'fake-engine.json'))) {
+    log({ engine, argv, cwd, env: { ...process.env }, at: new Date().toISOString() });
+  }
 
   const state = { interrupted: false, wake: null };
   process.on('SIGINT', () => {
