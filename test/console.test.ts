@@ -36,108 +36,108 @@ function filesUnder(dir: string): string {
 
 describe('the console runs the bot’s commands in a terminal', () => {
   it('initialises a project through the hidden form; the secret is in no output, log, database or file', async () => {
-    const console = start({ argv: ['--console', '--user', 'alice', '--admin'] });
-    await console.waitFor('You are @alice (server admin)');
-    await console.run(INIT, 'GCP project id [hidden]: ');
-    await console.run(SECRET_PROJECT_ID, 'Service account key JSON (optional) [hidden]: ');
-    const reply = await console.run('', '└─');
+    const shell = start({ argv: ['--console', '--user', 'alice', '--admin'] });
+    await shell.waitFor('You are @alice (server admin)');
+    await shell.run(INIT, 'GCP project id [hidden]: ');
+    await shell.run(SECRET_PROJECT_ID, 'Service account key JSON (optional) [hidden]: ');
+    const reply = await shell.run('', '└─');
     expect(reply).toContain('🤖 /cloud-init → @alice (only you)');
     expect(reply).toContain('✅ Secure cloud project initialised');
     expect(reply).toMatch(/⏳ Expires: \d{2}:\d{2} \(in 30 min\)/);
-    const sessions = await console.run('/cloud-vault list', '└─');
+    const sessions = await shell.run('/cloud-vault list', '└─');
     expect(sessions).toMatch(/`[\w-]+` — my demo — expires \d{2}:\d{2} \(in 30 min\)/);
-    await console.quit();
+    await shell.quit();
 
-    expect(console.transcript).toContain('Bye.');
-    expect(console.transcript).not.toContain(SECRET_PROJECT_ID);
-    expect(console.logs).toContain('interaction handled');
-    expect(console.logs).not.toContain(SECRET_PROJECT_ID);
-    expect(console.databaseBytes()).not.toContain(SECRET_PROJECT_ID);
-    expect(filesUnder(console.root)).not.toContain(SECRET_PROJECT_ID);
+    expect(shell.transcript).toContain('Bye.');
+    expect(shell.transcript).not.toContain(SECRET_PROJECT_ID);
+    expect(shell.logs).toContain('interaction handled');
+    expect(shell.logs).not.toContain(SECRET_PROJECT_ID);
+    expect(shell.databaseBytes()).not.toContain(SECRET_PROJECT_ID);
+    expect(filesUnder(shell.root)).not.toContain(SECRET_PROJECT_ID);
   });
 
   it('refuses bad option values before anything runs, saying what is wrong with each', async () => {
-    const console = start({ argv: ['--user', 'root', '--admin'] });
-    await console.waitFor('You are @root');
-    const refused = await console.run('/cloud-jit-grant user:@bob provider:oracle level:boss duration:0', 'Usage:');
+    const shell = start({ argv: ['--user', 'root', '--admin'] });
+    await shell.waitFor('You are @root');
+    const refused = await shell.run('/cloud-jit-grant user:@bob provider:oracle level:boss duration:0', 'Usage:');
     expect(refused).toContain('⛔ Not sent:');
     expect(refused).toContain('`provider`: `oracle` is not one of the choices: gcp, aws, azure, all');
     expect(refused).toContain('`level`: `boss` is not one of the choices: viewer, deployer, admin');
     expect(refused).toContain('`duration`: must be at least 1');
-    const missing = await console.run('/cloud-init provider:gcp', 'Usage:');
+    const missing = await shell.run('/cloud-init provider:gcp', 'Usage:');
     expect(missing).toContain('`project_name` is required');
     expect(missing).toContain('`region` is required');
-    const unknown = await console.run('/cloud-deploy-v2 project_id:x', 'Type `/help`');
+    const unknown = await shell.run('/cloud-deploy-v2 project_id:x', 'Type `/help`');
     expect(unknown).toContain('There is no command `/cloud-deploy-v2`');
     // Nothing ran: no grant, no DM, and the handlers' own checks still apply to values that pass the parser.
-    expect(await console.run('/cloud-jit-list', '└─')).not.toContain('@bob');
-    expect(console.transcript).not.toContain('📨');
-    const zodRefused = await console.run('/cloud-init provider:gcp project_name:"!!!" region:us-central1', '⛔');
+    expect(await shell.run('/cloud-jit-list', '└─')).not.toContain('@bob');
+    expect(shell.transcript).not.toContain('📨');
+    const zodRefused = await shell.run('/cloud-init provider:gcp project_name:"!!!" region:us-central1', '⛔');
     expect(zodRefused).toContain('letters or digits');
     expect(zodRefused).not.toContain('[hidden]');
   });
 
   it('a member without a grant is denied, works once granted (with a DM), and is denied again when it expires', async () => {
-    const console = start({ argv: ['--user', 'bob'] });
-    await console.waitFor('You are @bob (member)');
-    const denied = await console.run(INIT, '⛔');
+    const shell = start({ argv: ['--user', 'bob'] });
+    await shell.waitFor('You are @bob (member)');
+    const denied = await shell.run(INIT, '⛔');
     expect(denied).toMatch(/This needs deployer access to GCP/i);
     expect(denied).toContain('/cloud-jit-grant (provider: gcp, level: deployer)');
     expect(denied).not.toContain('[hidden]');
-    expect(await console.run('/cloud-guild-policy action:view', '⛔')).toContain('is for server admins');
+    expect(await shell.run('/cloud-guild-policy action:view', '⛔')).toContain('is for server admins');
 
-    await console.run('/as admin --admin', 'You are now @admin (server admin)');
-    const granted = await console.run('/cloud-jit-grant user:@bob provider:gcp level:deployer duration:30 reason:"try the console"', 'JIT permission granted');
+    await shell.run('/as admin --admin', 'You are now @admin (server admin)');
+    const granted = await shell.run('/cloud-jit-grant user:@bob provider:gcp level:deployer duration:30 reason:"try the console"', 'JIT permission granted');
     expect(granted).toContain('📨 DM to @bob:');
-    await console.waitFor('Member notified: yes, by DM');
+    await shell.waitFor('Member notified: yes, by DM');
 
-    await console.run('/as bob', 'You are now @bob (member)');
-    await console.run(INIT, 'GCP project id [hidden]: ');
-    expect(await console.run('', 'Form cancelled')).toContain('nothing you typed was kept');
+    await shell.run('/as bob', 'You are now @bob (member)');
+    await shell.run(INIT, 'GCP project id [hidden]: ');
+    expect(await shell.run('', 'Form cancelled')).toContain('nothing you typed was kept');
 
-    console.clock.advanceMinutes(31);
-    expect(await console.run(INIT, '⛔')).toMatch(/This needs deployer access to GCP/i);
-    await console.quit();
+    shell.clock.advanceMinutes(31);
+    expect(await shell.run(INIT, '⛔')).toMatch(/This needs deployer access to GCP/i);
+    await shell.quit();
   });
 
   it('lists every policy rule a request breaks: a JIT grant longer than the server allows is refused', async () => {
-    const console = start({ argv: ['--user', 'root', '--admin'] });
-    await console.waitFor('You are @root');
-    const updated = await console.run('/cloud-guild-policy action:update max_jit_minutes:60', '└─');
+    const shell = start({ argv: ['--user', 'root', '--admin'] });
+    await shell.waitFor('You are @root');
+    const updated = await shell.run('/cloud-guild-policy action:update max_jit_minutes:60', '└─');
     expect(updated).toMatch(/60 min/);
-    const refused = await console.run('/cloud-jit-grant user:@bob provider:gcp level:viewer duration:120', '⛔');
+    const refused = await shell.run('/cloud-jit-grant user:@bob provider:gcp level:viewer duration:120', '⛔');
     expect(refused).toContain('from 1 to 60');
-    expect(console.transcript).not.toContain('📨 DM to @bob');
-    await console.quit();
+    expect(shell.transcript).not.toContain('📨 DM to @bob');
+    await shell.quit();
   });
 
   it('a form left unanswered times out, and the next line is a command again, not a secret', async () => {
-    const console = start({ argv: ['--user', 'alice', '--admin'] });
-    await console.waitFor('You are @alice');
-    await console.run(INIT, 'GCP project id [hidden]: ');
-    console.timers.fire();
-    await console.waitFor('⌛ The form timed out');
-    const sessions = await console.run('/cloud-vault list', '└─');
+    const shell = start({ argv: ['--user', 'alice', '--admin'] });
+    await shell.waitFor('You are @alice');
+    await shell.run(INIT, 'GCP project id [hidden]: ');
+    shell.timers.fire();
+    await shell.waitFor('⌛ The form timed out');
+    const sessions = await shell.run('/cloud-vault list', '└─');
     expect(sessions).toContain('You have no open sessions.');
-    await console.quit();
+    await shell.quit();
   });
 
   it('prints the help with every command and its options', async () => {
-    const console = start({ argv: ['--user', 'alice'] });
-    await console.waitFor('You are @alice');
-    const help = await console.run('/help', '/quit');
+    const shell = start({ argv: ['--user', 'alice'] });
+    await shell.waitFor('You are @alice');
+    const help = await shell.run('/help', '/quit');
     for (const command of allCommands) expect(help).toContain(`/${command.name} — `);
     expect(help).toContain('/cloud-init provider:<gcp|aws|azure> project_name:<text> region:<text>');
-    expect(await console.run('/help cloud-vault', 'close')).toContain('/cloud-vault close session:<text>');
-    await console.quit();
+    expect(await shell.run('/help cloud-vault', 'close')).toContain('/cloud-vault close session:<text>');
+    await shell.quit();
   });
 
   it('ends gracefully when the input ends (Ctrl-D)', async () => {
-    const console = start({ argv: ['--user', 'alice'] });
-    await console.waitFor('You are @alice');
-    console.input.end();
-    await console.finished;
-    expect(console.transcript).toContain('Bye.');
+    const shell = start({ argv: ['--user', 'alice'] });
+    await shell.waitFor('You are @alice');
+    shell.input.end();
+    await shell.finished;
+    expect(shell.transcript).toContain('Bye.');
   });
 });
 
@@ -185,63 +185,63 @@ const tryButtons: Command = defineCommand({
 
 describe('buttons in the console', () => {
   it('are numbered; a member who may not press is told why and the buttons keep waiting; another member can press', async () => {
-    const console = start({ argv: ['--user', 'carol', '--admin'], commands: [tryButtons] });
-    await console.waitFor('You are @carol');
-    const offered = await console.run('/try-buttons', '↳ type a number');
+    const shell = start({ argv: ['--user', 'carol', '--admin'], commands: [tryButtons] });
+    await shell.waitFor('You are @carol');
+    const offered = await shell.run('/try-buttons', '↳ type a number');
     expect(offered).toContain('Plan ready for @carol');
     expect(offered).toContain('[1] Apply  [2] Cancel');
 
-    const refused = await console.run('1 as dave', 'the buttons are still waiting');
+    const refused = await shell.run('1 as dave', 'the buttons are still waiting');
     expect(refused).toContain('⛔ Only the requester or an admin can apply this plan. (only @dave sees this');
-    expect(await console.run('3', 'still waiting')).toContain('Choose a number from 1 to 2.');
+    expect(await shell.run('3', 'still waiting')).toContain('Choose a number from 1 to 2.');
 
-    const approval = await console.run('1', '[1] Approve  [2] Reject');
+    const approval = await shell.run('1', '[1] Approve  [2] Reject');
     expect(approval).toContain('👆 @carol pressed [1] Apply');
     expect(approval).toContain('Plan accepted by @carol');
     expect(approval).toContain('📢 #general');
     expect(approval).toContain('@carol wants to deploy.');
 
-    expect(await console.run('1', 'still waiting')).toContain('You cannot approve your own request.');
-    expect(await console.run('/as dave', 'You are now @dave (member)')).not.toContain('⛔');
-    expect(await console.run('1', 'still waiting')).toContain('Only a server admin can approve.');
-    const done = await console.run('1 as erin --admin', 'Result: approve');
+    expect(await shell.run('1', 'still waiting')).toContain('You cannot approve your own request.');
+    expect(await shell.run('/as dave', 'You are now @dave (member)')).not.toContain('⛔');
+    expect(await shell.run('1', 'still waiting')).toContain('Only a server admin can approve.');
+    const done = await shell.run('1 as erin --admin', 'Result: approve');
     expect(done).toContain('👆 @erin pressed [1] Approve');
     expect(done).toContain('approve by @erin');
-    expect(await console.run('1', 'Nothing is waiting')).toContain('Nothing is waiting for a button press');
-    await console.quit();
+    expect(await shell.run('1', 'Nothing is waiting')).toContain('Nothing is waiting for a button press');
+    await shell.quit();
   });
 
   it('expire when their time is up, and say so', async () => {
-    const console = start({ argv: ['--user', 'carol'], commands: [tryButtons] });
-    await console.waitFor('You are @carol');
-    await console.run('/try-buttons', '[1] Apply');
-    console.timers.fire();
-    const expired = await console.waitFor('Plan expired');
+    const shell = start({ argv: ['--user', 'carol'], commands: [tryButtons] });
+    await shell.waitFor('You are @carol');
+    await shell.run('/try-buttons', '[1] Apply');
+    shell.timers.fire();
+    const expired = await shell.waitFor('Plan expired');
     expect(expired).toContain('⌛ Nobody pressed a button in time');
-    expect(await console.run('2', 'Nothing is waiting')).toBeTruthy();
-    await console.quit();
+    expect(await shell.run('2', 'Nothing is waiting')).toBeTruthy();
+    await shell.quit();
   });
 
   it('are dropped when the console is left while they wait', async () => {
-    const console = start({ argv: ['--user', 'carol'], commands: [tryButtons] });
-    await console.waitFor('You are @carol');
-    await console.run('/try-buttons', '[1] Apply');
-    await console.quit();
-    expect(console.transcript).toContain('Bye.');
+    const shell = start({ argv: ['--user', 'carol'], commands: [tryButtons] });
+    await shell.waitFor('You are @carol');
+    await shell.run('/try-buttons', '[1] Apply');
+    await shell.quit();
+    expect(shell.transcript).toContain('Bye.');
   });
 });
 
 describe('at a real terminal', () => {
   it('the secret typed into a form is not echoed and not kept in the history; commands are', async () => {
-    const console = start({ argv: ['--user', 'alice', '--admin'], tty: true });
-    await console.waitFor('You are @alice');
-    await console.run(INIT, 'GCP project id [hidden]: ');
-    await console.run(SECRET_PROJECT_ID, '[hidden]: ');
-    await console.run('', 'Secure cloud project initialised');
-    await console.quit();
-    expect(console.transcript).toContain('/cloud-init provider:gcp'); // echoed as typed
-    expect(console.transcript).not.toContain(SECRET_PROJECT_ID);
-    expect(console.transcript).not.toContain('secret-proj');
+    const shell = start({ argv: ['--user', 'alice', '--admin'], tty: true });
+    await shell.waitFor('You are @alice');
+    await shell.run(INIT, 'GCP project id [hidden]: ');
+    await shell.run(SECRET_PROJECT_ID, '[hidden]: ');
+    await shell.run('', 'Secure cloud project initialised');
+    await shell.quit();
+    expect(shell.transcript).toContain('/cloud-init provider:gcp'); // echoed as typed
+    expect(shell.transcript).not.toContain(SECRET_PROJECT_ID);
+    expect(shell.transcript).not.toContain('secret-proj');
   });
 
   it('readline’s history holds commands but never a secret answer', async () => {
@@ -271,28 +271,28 @@ const hasDeployCommands = ['cloud-deploy', 'cloud-destroy'].every((name) => allC
 
 describe('a full scenario with the stand-in engine', () => {
   it.skipIf(!hasDeployCommands)('init → deploy (plan, Apply) → projects → destroy (confirm)', async () => {
-    const console = start({ argv: ['--user', 'alice', '--admin'] });
-    await console.waitFor('You are @alice');
-    await console.run('/cloud-init provider:gcp project_name:demo region:us-central1', 'GCP project id [hidden]: ');
-    await console.run(SECRET_PROJECT_ID, '[hidden]: ');
-    await console.run('', 'Secure cloud project initialised');
+    const shell = start({ argv: ['--user', 'alice', '--admin'] });
+    await shell.waitFor('You are @alice');
+    await shell.run('/cloud-init provider:gcp project_name:demo region:us-central1', 'GCP project id [hidden]: ');
+    await shell.run(SECRET_PROJECT_ID, '[hidden]: ');
+    await shell.run('', 'Secure cloud project initialised');
 
-    const plan = await console.run('/cloud-deploy project:demo resource_type:vm instance_type:e2-micro disk_size:10', '[1] Apply  [2] Cancel');
+    const plan = await shell.run('/cloud-deploy project:demo resource_type:vm instance_type:e2-micro disk_size:10', '[1] Apply  [2] Cancel');
     expect(plan).toMatch(/e2-micro/);
-    const applied = await console.run('1', /✅|applied|deployed|created/i);
+    const applied = await shell.run('1', /✅|applied|deployed|created/i);
     expect(applied).toContain('👆 @alice pressed [1] Apply');
-    await console.waitFor(/└─/);
+    await shell.waitFor(/└─/);
 
-    const projects = await console.run('/cloud-projects', '└─');
+    const projects = await shell.run('/cloud-projects', '└─');
     expect(projects).toContain('demo');
 
-    const confirm = await console.run('/cloud-destroy project:demo', /\[1\] /);
+    const confirm = await shell.run('/cloud-destroy project:demo', /\[1\] /);
     expect(confirm).toMatch(/destroy/i);
-    const destroyed = await console.run('1', /destroyed|removed|🗑️/i);
+    const destroyed = await shell.run('1', /destroyed|removed|🗑️/i);
     expect(destroyed).toContain('👆 @alice pressed [1]');
-    await console.quit();
-    expect(console.transcript).not.toContain(SECRET_PROJECT_ID);
-    expect(console.logs).not.toContain(SECRET_PROJECT_ID);
-    expect(console.databaseBytes()).not.toContain(SECRET_PROJECT_ID);
+    await shell.quit();
+    expect(shell.transcript).not.toContain(SECRET_PROJECT_ID);
+    expect(shell.logs).not.toContain(SECRET_PROJECT_ID);
+    expect(shell.databaseBytes()).not.toContain(SECRET_PROJECT_ID);
   });
 });

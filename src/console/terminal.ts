@@ -50,6 +50,7 @@ export class ConsoleTerminal {
   private readonly readline: Interface;
   private readonly output: NodeJS.WritableStream & TtyLike;
   private secretActive = false;
+  private secretLabel = '';
   private closed = false;
   private promptText = '> ';
 
@@ -102,7 +103,9 @@ export class ConsoleTerminal {
     clearLine(this.output, 0);
     cursorTo(this.output, 0);
     this.output.write(text.endsWith('\n') ? text : `${text}\n`);
-    if (!this.closed) this.readline.prompt(true);
+    // While a secret is typed the echo is muted, so readline's redraw would not show the label: write it here.
+    if (this.secretActive) this.output.write(this.secretLabel);
+    else if (!this.closed) this.readline.prompt(true);
   }
 
   setPrompt(text: string): void {
@@ -118,6 +121,7 @@ export class ConsoleTerminal {
   /** The next line the user types is a secret: show the label, then stop echoing and stop recording history. */
   beginSecret(label: string): void {
     this.secretActive = true;
+    this.secretLabel = label;
     if (this.interactive) {
       this.readline.setPrompt(label);
       this.readline.prompt();
