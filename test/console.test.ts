@@ -208,6 +208,10 @@ describe('buttons in the console', () => {
     expect(done).toContain('👆 @erin pressed [1] Approve');
     expect(done).toContain('approve by @erin');
     expect(await shell.run('1', 'Nothing is waiting')).toContain('Nothing is waiting for a button press');
+    const members = await shell.settle();
+    expect(members).toContain('@carol (server admin)');
+    expect(members).toContain('@dave (member)');
+    expect(members).toContain('@erin (server admin)');
     await shell.quit();
   });
 
@@ -270,7 +274,7 @@ describe('at a real terminal', () => {
 const hasDeployCommands = ['cloud-deploy', 'cloud-destroy'].every((name) => allCommands.some((c) => c.name === name));
 
 describe('a full scenario with the stand-in engine', () => {
-  it.skipIf(!hasDeployCommands)('init → deploy (plan, Apply) → projects → destroy (confirm)', async () => {
+  it.skipIf(!hasDeployCommands)('init → deploy (plan, Apply, progress) → projects → destroy (confirm)', async () => {
     const shell = start({ argv: ['--user', 'alice', '--admin'] });
     await shell.waitFor('You are @alice');
     await shell.run('/cloud-init provider:gcp project_name:demo region:us-central1', 'GCP project id [hidden]: ');
@@ -279,20 +283,40 @@ describe('a full scenario with the stand-in engine', () => {
 
     const plan = await shell.run('/cloud-deploy project:demo resource_type:vm instance_type:e2-micro disk_size:10', '[1] Apply  [2] Cancel');
     expect(plan).toMatch(/e2-micro/);
-    const applied = await shell.run('1', /✅|applied|deployed|created/i);
+    shell.send('1');
+    const applied = await shell.settle();
     expect(applied).toContain('👆 @alice pressed [1] Apply');
-    await shell.waitFor(/└─/);
+    expect(applied).not.toMatch(/⛔|Something went wrong/);
 
     const projects = await shell.run('/cloud-projects', '└─');
     expect(projects).toContain('demo');
+    expect(projects).toMatch(/e2-micro|vm/);
 
-    const confirm = await shell.run('/cloud-destroy project:demo', /\[1\] /);
+    const confirm = await shell.run('/cloud-destroy project:demo', '↳ type a number');
     expect(confirm).toMatch(/destroy/i);
-    const destroyed = await shell.run('1', /destroyed|removed|🗑️/i);
-    expect(destroyed).toContain('👆 @alice pressed [1]');
+    shell.send('1');
+    const destroyed = await shell.settle();
+    expect(destroyed).toMatch(/👆 @alice pressed \[1\]/);
+    expect(destroyed).not.toMatch(/⛔|Something went wrong/);
     await shell.quit();
     expect(shell.transcript).not.toContain(SECRET_PROJECT_ID);
     expect(shell.logs).not.toContain(SECRET_PROJECT_ID);
     expect(shell.databaseBytes()).not.toContain(SECRET_PROJECT_ID);
+  });
+
+  it.skipIf(!hasDeployCommands)('a deployment that breaks several policy rules lists each and offers no Apply', async () => {
+    const shell = start({ argv: ['--user', 'alice', '--admin'] });
+    await shell.waitFor('You are @alice');
+    await shell.run('/cloud-guild-policy action:update max_disk:20 allowed_instance_types:e2-micro', '└─');
+    await shell.run('/cloud-init provider:gcp project_name:demo region:us-central1', 'GCP project id [hidden]: ');
+    await shell.run(SECRET_PROJECT_ID, '[hidden]: ');
+    await shell.run('', 'Secure cloud project initialised');
+    shell.send('/cloud-deploy project:demo resource_type:vm instance_type:n2-standard-8 disk_size:100');
+    const refused = await shell.settle();
+    expect(refused).toContain('⛔');
+    expect(refused).toMatch(/n2-standard-8/);
+    expect(refused).toMatch(/100/);
+    expect(refused).not.toContain('[1] Apply');
+    await shell.quit();
   });
 });

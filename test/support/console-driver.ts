@@ -143,6 +143,18 @@ export class ConsoleDriver {
     return text;
   }
 
+  /**
+   * Waits until every running command has finished or waits for an answer, and returns what was printed since the
+   * last step. The console reads the next line only then, so the answer to a harmless `/members` marks the moment.
+   * Not while a form field waits: the line would be taken as the answer.
+   */
+  async settle(): Promise<string> {
+    const from = this.cursor;
+    this.send('/members');
+    await this.waitFor('Members of "Console"');
+    return this.transcript.slice(from);
+  }
+
   /** The raw bytes of the database file, to look for what must never be stored. */
   databaseBytes(): string {
     return readFileSync(this.config.DATABASE_PATH).toString('latin1');
