@@ -8,11 +8,17 @@ import cloudGuildPolicy from './admin/cloud-guild-policy.js';
 import cloudJitGrant from './jit/cloud-jit-grant.js';
 import cloudJitList from './jit/cloud-jit-list.js';
 import cloudJitRevoke from './jit/cloud-jit-revoke.js';
+import cloudDeploy from './deploy/cloud-deploy.js';
+import cloudDestroy from './deploy/cloud-destroy.js';
 import cloudInit from './projects/cloud-init.js';
+import cloudProjects from './projects/cloud-projects.js';
 import cloudVault from './vault/cloud-vault.js';
 
 export const allCommands: readonly Command[] = [
   cloudInit,
+  cloudProjects,
+  cloudDeploy,
+  cloudDestroy,
   cloudVault,
   cloudGuildPolicy,
   cloudJitGrant,

@@ -4,7 +4,7 @@ import { parseProviderSecrets, toSecretRecord } from '../../src/credentials/secr
 import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
 import { StateLayout } from '../../src/state/layout.js';
-import { backendSettingsFrom, findProject, projectNameOption, regionOption, stateBackendOption, STATE_BACKEND_CHOICES } from '../views/projects.js';
+import { backendSettingsFrom, findProject, storedCredentialFor, projectNameOption, regionOption, stateBackendOption, STATE_BACKEND_CHOICES } from '../views/projects.js';
 import { FORM_TIMEOUT_MS, secretForm } from '../views/secret-form.js';
 import { initialisedView } from '../views/init.js';
 import { PROVIDER_CHOICES, providerOption } from '../views/options.js';
@@ -45,7 +45,7 @@ export default defineCommand({
     const backendSettings = backendSettingsFrom(options.state_backend, options.state_bucket, options.region);
 
     if (options.credential) {
-      const stored = app.credentials.getMetadata(guildId, options.credential, options.provider);
+      const stored = storedCredentialFor(app, guildId, options.credential, options.provider);
       const project =
         existing ??
         app.projects.create({
@@ -59,7 +59,7 @@ export default defineCommand({
           backendSettings,
           createdBy: actor.id,
         });
-      app.audit.record({ guildId, userId: actor.id, action: 'project.init', target: project.name, outcome: 'success', details: { credential: stored.name } });
+      app.audit.record({ guildId, userId: actor.id, action: 'project.init', target: project.name, outcome: 'success', details: { credentialName: stored.name } });
       await conversation.reply(initialisedView({ project, policy: app.policies.get(guildId), credentialName: stored.name }));
       return;
     }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { AppContext } from '../../src/app/context.js';
-import { STATE_BACKENDS, type StateBackendKind } from '../../src/db/schema.js';
+import type { CredentialMetadata } from '../../src/credentials/credential-store.js';
+import { CredentialNotFound, CredentialProviderMismatch } from '../../src/credentials/errors.js';
+import { STATE_BACKENDS, type Provider, type StateBackendKind } from '../../src/db/schema.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import { ProjectNotFound } from '../../src/projects/errors.js';
 import { parseBackendSettings, type BackendSettings } from '../../src/state/backend.js';
@@ -56,4 +58,13 @@ export function backendSettingsFrom(
     storageAccountName: bucket,
     containerName: AZURE_STATE_CONTAINER,
   });
+}
+
+/** A stored credential usable by a project of `provider` (an `s3` key pair also serves `aws`). */
+export function storedCredentialFor(app: AppContext, guildId: string, name: string, provider: Provider): CredentialMetadata {
+  const credential = app.credentials.find(guildId, name);
+  if (!credential) throw new CredentialNotFound(name);
+  const compatible = credential.provider === provider || (provider === 'aws' && credential.provider === 's3');
+  if (!compatible) throw new CredentialProviderMismatch(name, credential.provider, provider);
+  return credential;
 }

@@ -8,6 +8,7 @@ import { openDatabase, type DatabaseHandle } from '../db/index.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { CredentialStore } from '../credentials/credential-store.js';
 import { MasterKeyring } from '../credentials/master-keys.js';
+import { parseServiceGuildAllowList, serviceDefaultsFromEnv } from '../credentials/service-defaults.js';
 import { IacRunner } from '../engine/runner.js';
 import { createJanitor, type Janitor } from '../janitor/index.js';
 import { JitService } from '../jit/jit-service.js';
@@ -94,6 +95,10 @@ export async function buildCore({ config, clock, logger, notifier }: CoreOptions
     audit,
     jit,
     credentials,
+    serviceCredentials: {
+      defaults: serviceDefaultsFromEnv(config),
+      allowedGuilds: parseServiceGuildAllowList(config.SERVICE_CREDENTIALS_GUILDS),
+    },
     notifier,
   };
 

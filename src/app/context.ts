@@ -6,6 +6,7 @@ import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { CredentialStore } from '../credentials/credential-store.js';
+import type { ServiceDefaults } from '../credentials/service-defaults.js';
 import type { IacRunner } from '../engine/runner.js';
 import type { JitService } from '../jit/jit-service.js';
 import type { Logger } from '../logging/logger.js';
@@ -33,5 +34,7 @@ export interface AppContext {
   audit: AuditLog;
   jit: JitService;
   credentials: CredentialStore;
+  /** The bot's own cloud credentials, usable only by allow-listed guilds (SERVICE_CREDENTIALS_GUILDS). */
+  serviceCredentials: { defaults: ServiceDefaults; allowedGuilds: ReadonlySet<string> };
   notifier: Notifier;
 }

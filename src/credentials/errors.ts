@@ -62,7 +62,7 @@ export class CredentialNotFound extends UserError {
   constructor(readonly credentialName: string) {
     super(
       'credentials.not_found',
-      `There is no stored credential named '${credentialName}' in this server. List them with /credentials list.`,
+      `There is no stored credential named '${credentialName}' in this server. List them with /cloud-credentials list.`,
     );
   }
 }
@@ -91,13 +91,13 @@ export class NoCredentialAvailable extends UserError {
     const stored =
       storedNames.length > 0
         ? ` This server has stored ${provider} credentials (${storedNames.join(', ')}) but none is the default: ` +
-          'name one for this run or make one the default with /credentials default.'
+          'name one for this run or make one the default with /cloud-credentials default.'
         : '';
     super(
       'credentials.none_available',
       `No ${provider} credential is available for this run.${stored} The options are: ` +
-        '(1) enter credentials for this session through the credentials form (kept in memory only, until the session expires); ' +
-        '(2) store a credential with /credentials add (encrypted at rest) and make it the default; ' +
+        '(1) enter credentials for this session with /cloud-init (a private form; kept in memory only, until the session expires); ' +
+        '(2) store a credential with /cloud-credentials add (encrypted at rest) and make it the default; ' +
         "(3) use the service's own credentials, if the operator has allowed this server.",
     );
   }

@@ -44,7 +44,8 @@ export interface NewResource {
  * a run cut short (applying, destroying) → interrupted; an interrupted resource may be applied or destroyed again.
  */
 export const STATUS_TRANSITIONS: Readonly<Record<ResourceStatus, readonly ResourceStatus[]>> = {
-  planned: ['applying'],
+  // A plan nobody applies (Cancel, timeout, rejection) is discarded straight to destroyed: nothing was created.
+  planned: ['applying', 'destroyed'],
   applying: ['active', 'failed', 'interrupted'],
   active: ['destroying'],
   failed: ['destroying'],

@@ -1,0 +1,185 @@
+import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import { z } from 'zod';
+import type { AppContext } from '../../src/app/context.js';
+import { credentialsForRun, parseCredentialChoice } from '../../src/deploy/run-credentials.js';
+import { defineCommand } from '../../src/interaction/command.js';
+import { isUserError } from '../../src/shared/errors.js';
+import type { Actor, Conversation } from '../../src/interaction/conversation.js';
+import type { Resource } from '../../src/projects/resource-repository.js';
+import { appliedView, failureView, planView, violationView } from '../views/deploy.js';
+import { mention, usd } from '../views/format.js';
+import { resourceTypeOption } from '../views/options.js';
+import { completeCredentials, completeInstanceTypes, completeProjects } from '../views/autocomplete.js';
+import { deliverResult, withLiveProgress } from '../views/run-progress.js';
+
+const APPLY_WINDOW_MS = 5 * 60_000;
+const APPROVAL_WINDOW_MS = 30 * 60_000;
+
+export default defineCommand({
+  data: new SlashCommandBuilder()
+    .setName('cloud-deploy')
+    .setDescription('Deploy a resource: policy check, estimate, plan, then apply when you confirm')
+    .setContexts(InteractionContextType.Guild)
+    .addStringOption((o) => o.setName('project').setDescription('Project').setRequired(true).setAutocomplete(true).setMaxLength(64))
+    .addStringOption((o) =>
+      o
+        .setName('resource_type')
+        .setDescription('What to create')
+        .setRequired(true)
+        .addChoices({ name: 'virtual machine', value: 'vm' }, { name: 'storage bucket', value: 'bucket' }),
+    )
+    .addStringOption((o) => o.setName('instance_type').setDescription('Machine type (vm)').setAutocomplete(true).setMaxLength(64))
+    .addIntegerOption((o) => o.setName('disk_size').setDescription('Disk GB (vm) or expected storage GB (bucket)').setMinValue(1).setMaxValue(65_536))
+    .addStringOption((o) =>
+      o.setName('credential').setDescription('session, service, or a stored credential (default: the project’s)').setAutocomplete(true).setMaxLength(64),
+    ),
+  options: z.object({
+    project: z.string().trim().min(1).max(64),
+    resource_type: resourceTypeOption,
+    instance_type: z.string().trim().max(64).optional(),
+    disk_size: z.number().int().min(1).max(65_536).optional(),
+    credential: z.string().trim().max(64).optional(),
+  }),
+
+  async execute({ conversation, options, app }) {
+    const { guildId, actor } = conversation;
+    await conversation.defer();
+    const project = app.projects.get(guildId, options.project);
+    app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'deployer' });
+
+    const decision = app.policies.validate(guildId, {
+      provider: project.provider,
+      resourceType: options.resource_type,
+      instanceType: options.instance_type,
+      diskSizeGb: options.disk_size,
+    });
+    if (!decision.allowed) {
+      app.audit.record({ guildId, userId: actor.id, action: 'deploy.plan', target: project.name, outcome: 'denied', details: { rules: decision.violations.map((v) => v.rule) } });
+      await conversation.edit(violationView(decision));
+      return;
+    }
+    const credentials = credentialsForRun(app, project, parseCredentialChoice(options.credential, project));
+    const resource = app.resources.create({
+      projectId: project.id,
+      guildId,
+      name: `${options.resource_type}-${app.clock.now().toString(36)}`,
+      resourceType: options.resource_type,
+      instanceType: options.instance_type,
+      diskSizeGb: options.disk_size,
+      estimatedMonthlyCost: decision.estimate.monthlyUsd,
+      createdBy: actor.id,
+    });
+    const discard = (planRunId?: number) => {
+      if (planRunId !== undefined) app.runner.discardPlan(guildId, planRunId);
+      app.resources.setStatus(guildId, resource.id, 'destroyed');
+    };
+    const runRequest = {
+      guildId,
+      projectSlug: project.slug,
+      userId: actor.id,
+      credentialEnv: credentials.env,
+      enginePreference: app.policies.get(guildId).enginePreference,
+    };
+
+    let plan;
+    try {
+      plan = await withLiveProgress(conversation, `📝 Planning ${options.resource_type} in ${project.name}…`, (hooks) =>
+        app.runner.plan({ ...runRequest, ...hooks, resourceId: resource.id }),
+      );
+    } catch (error) {
+      discard();
+      throw error;
+    }
+    const view = (footer?: string) => planView({ project, resource, plan, decision, credentialLabel: credentials.label, footer });
+    const choice = await conversation.offerButtons(
+      { ...view(), buttons: [{ id: 'apply', label: 'Apply', style: 'success' }, { id: 'cancel', label: 'Cancel', style: 'secondary' }] },
+      {
+        where: 'response',
+        timeoutMs: APPLY_WINDOW_MS,
+        authorize: (by) => (by.id === actor.id || by.isGuildAdmin ? null : 'Only the member who asked for this deployment, or a server admin, can apply or cancel it.'),
+        settled: (pressed) =>
+          view(!pressed ? '⌛ Not applied: the buttons expired. Run `/cloud-deploy` again.' : pressed.buttonId === 'apply' ? `▶️ Applying (confirmed by ${mention(pressed.by.id)})…` : `✖️ Cancelled by ${mention(pressed.by.id)}.`),
+      },
+    );
+    if (choice?.buttonId !== 'apply') {
+      discard(plan.runId);
+      app.audit.record({ guildId, userId: choice?.by.id ?? actor.id, action: 'deploy.cancel', target: project.name, outcome: 'success', details: { planRunId: plan.runId } });
+      return;
+    }
+
+    if (decision.requiresApproval && !(await approved(conversation, app, actor, project.name, resource, decision.estimate.monthlyUsd))) {
+      discard(plan.runId);
+      return;
+    }
+
+    try {
+      const result = await withLiveProgress(conversation, `🚀 Applying ${options.resource_type} in ${project.name}…`, (hooks) =>
+        app.runner.apply({ ...runRequest, ...hooks, planRunId: plan.runId }),
+      );
+      app.audit.record({ guildId, userId: actor.id, action: 'deploy.apply', target: project.name, outcome: 'success', details: { resourceId: resource.id, runId: result.runId } });
+      await deliverResult(conversation, appliedView(project, app.resources.get(guildId, resource.id), result, actor.id));
+    } catch (error) {
+      app.audit.record({ guildId, userId: actor.id, action: 'deploy.apply', target: project.name, outcome: 'failed', details: { resourceId: resource.id } });
+      if (isUserError(error)) {
+        await deliverResult(conversation, failureView(`❌ Deployment of ${options.resource_type} #${resource.id} failed`, error.message));
+        return;
+      }
+      throw error;
+    }
+  },
+
+  async autocomplete(request, app) {
+    if (request.focused.name === 'project') return completeProjects(app, request);
+    if (request.focused.name === 'instance_type') return completeInstanceTypes(app, request);
+    return completeCredentials(app, request);
+  },
+});
+
+/** Asks the server's admins (not the requester) to approve; true when one does. */
+async function approved(
+  conversation: Conversation,
+  app: AppContext,
+  requester: Actor,
+  projectName: string,
+  resource: Resource,
+  monthlyUsd: number,
+): Promise<boolean> {
+  const request = {
+    notices: [
+      {
+        title: '🛂 Approval needed',
+        tone: 'warning' as const,
+        description: `${mention(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? ` (${resource.instanceType})` : ''} in **${projectName}**, about ${usd(monthlyUsd)}/month. This server’s policy requires an admin’s approval.`,
+      },
+    ],
+  };
+  const decision = await conversation.offerButtons(
+    { ...request, buttons: [{ id: 'approve', label: 'Approve', style: 'success' }, { id: 'reject', label: 'Reject', style: 'danger' }] },
+    {
+      where: 'channel',
+      timeoutMs: APPROVAL_WINDOW_MS,
+      authorize: (by) =>
+        !by.isGuildAdmin
+          ? 'Only server admins can approve deployments.'
+          : by.id === requester.id
+            ? 'You cannot approve your own deployment: another admin must.'
+            : null,
+      settled: (pressed) => ({
+        notices: [
+          {
+            ...request.notices[0]!,
+            title: !pressed ? '⌛ Approval request expired' : pressed.buttonId === 'approve' ? '✅ Approved' : '⛔ Rejected',
+            description: `${request.notices[0]!.description}\n\n${pressed ? `${pressed.buttonId === 'approve' ? 'Approved' : 'Rejected'} by ${mention(pressed.by.id)}.` : 'Nobody answered in time.'}`,
+          },
+        ],
+      }),
+    },
+  );
+  const outcome = decision?.buttonId === 'approve' ? 'success' : 'denied';
+  app.audit.record({ guildId: conversation.guildId, userId: decision?.by.id ?? requester.id, action: 'deploy.approval', target: projectName, outcome, details: { resourceId: resource.id, answer: decision?.buttonId ?? 'expired' } });
+  if (decision?.buttonId !== 'approve') {
+    await deliverResult(conversation, failureView('⛔ Not deployed', decision ? `An admin (${mention(decision.by.id)}) rejected the deployment.` : 'No admin approved it within 30 minutes. Run `/cloud-deploy` again.'));
+    return false;
+  }
+  return true;
+}

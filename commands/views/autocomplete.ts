@@ -1,0 +1,43 @@
+import type { AppContext } from '../../src/app/context.js';
+import type { AutocompleteRequest, Choice } from '../../src/interaction/conversation.js';
+import { findProject } from './projects.js';
+
+function matches(text: string, typed: string): boolean {
+  return text.toLowerCase().includes(typed.toLowerCase());
+}
+
+export async function completeProjects(app: AppContext, request: AutocompleteRequest): Promise<Choice[]> {
+  return app.projects
+    .list(request.guildId)
+    .filter((p) => matches(p.name, request.focused.value))
+    .map((p) => ({ name: `${p.name} (${p.provider}, ${p.region})`, value: p.name }));
+}
+
+/** The policy's allowed list when it has one, else the price catalogue for the chosen project's provider. */
+export async function completeInstanceTypes(app: AppContext, request: AutocompleteRequest): Promise<Choice[]> {
+  const projectName = typeof request.options.project === 'string' ? request.options.project : '';
+  const project = projectName ? findProject(app, request.guildId, projectName) : undefined;
+  const providers = project ? [project.provider] : (['gcp', 'aws', 'azure'] as const);
+  const allowed = app.policies.get(request.guildId).allowedInstanceTypes;
+  const types = providers.flatMap((provider) =>
+    app.pricing
+      .instanceTypes(provider)
+      .filter((type) => allowed.length === 0 || allowed.includes(type))
+      .map((type) => ({ type, provider })),
+  );
+  return types
+    .filter(({ type }) => matches(type, request.focused.value))
+    .map(({ type, provider }) => {
+      const monthly = app.pricing.estimate({ provider, resourceType: 'vm', instanceType: type }).monthlyUsd;
+      return { name: `${type} (${provider}, about $${monthly.toFixed(2)}/month)`, value: type };
+    });
+}
+
+export async function completeCredentials(app: AppContext, request: AutocompleteRequest): Promise<Choice[]> {
+  const fixed = [
+    { name: 'session (the project’s vault session)', value: 'session' },
+    { name: 'service (the bot’s own, if allowed)', value: 'service' },
+  ];
+  const stored = app.credentials.list(request.guildId).map((c) => ({ name: `${c.name} (stored ${c.provider})`, value: c.name }));
+  return [...fixed, ...stored].filter((c) => matches(c.name, request.focused.value));
+}

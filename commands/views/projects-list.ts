@@ -1,0 +1,61 @@
+import type { Message } from '../../src/interaction/conversation.js';
+import type { GuildPolicy } from '../../src/policy/policy-service.js';
+import type { Project } from '../../src/projects/project-repository.js';
+import type { Resource } from '../../src/projects/resource-repository.js';
+import { timestamp, usd } from './format.js';
+
+const STATUS_ICONS: Record<Resource['status'], string> = {
+  planned: '📝',
+  applying: '⏳',
+  active: '🟢',
+  failed: '🔴',
+  destroying: '🧨',
+  destroyed: '⚫',
+  interrupted: '⚠️',
+};
+
+export interface ProjectOverview {
+  project: Project;
+  resources: Resource[];
+  vaultExpiresAt: number | null;
+}
+
+export function resourceLine(resource: Resource): string {
+  const size = resource.resourceType === 'vm' ? ` ${resource.instanceType ?? ''}, ${resource.diskSizeGb ?? 0} GB` : '';
+  return `${STATUS_ICONS[resource.status]} #${resource.id} ${resource.resourceType}${size} — ${resource.status}, ${usd(resource.estimatedMonthlyCost)}/mo`;
+}
+
+export function projectsView(overviews: ProjectOverview[], policy: GuildPolicy): Message {
+  if (overviews.length === 0) {
+    return { ephemeral: true, content: 'No projects yet. Start one with `/cloud-init`.' };
+  }
+  let guildTotal = 0;
+  const fields = overviews.slice(0, 25).map(({ project, resources, vaultExpiresAt }) => {
+    const monthly = resources
+      .filter((r) => r.status === 'active' || r.status === 'applying')
+      .reduce((sum, r) => sum + r.estimatedMonthlyCost, 0);
+    guildTotal += monthly;
+    const credential =
+      project.credentialSource === 'stored'
+        ? '🔑 stored credential'
+        : vaultExpiresAt
+          ? `🔐 vault expires ${timestamp(vaultExpiresAt)}`
+          : '🔐 vault expired: run `/cloud-init` again to renew';
+    const lines = [
+      `${project.provider} · ${project.region} · ${usd(monthly)}/mo · ${credential}`,
+      ...resources.slice(0, 10).map(resourceLine),
+      ...(resources.length > 10 ? [`…and ${resources.length - 10} more`] : []),
+    ];
+    return { name: `📋 ${project.name}`, value: lines.join('\n') };
+  });
+  return {
+    ephemeral: true,
+    notices: [
+      {
+        title: '☁️ Cloud projects',
+        description: `Running estimate ${usd(guildTotal)}/month of a ${usd(policy.maxBudgetMonthly)} budget.`,
+        fields,
+      },
+    ],
+  };
+}
