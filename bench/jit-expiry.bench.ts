@@ -10,6 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { AuditLog } from '../src/audit/audit-log.js';
 import { openDatabase } from '../src/db/index.js';
 import { JitExpiryJob } from '../src/janitor/jit-expiry-job.js';
+import { PolicyService } from '../src/policy/policy-service.js';
+import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import type { Notice, Notifier } from '../src/notify/notifier.js';
 import type { Clock } from '../src/shared/clock.js';
 import { describeMachine, fmtCount, fmtMs, machineInfo, measureSlices, type Benchmark, type BenchmarkResult } from './harness.js';
@@ -92,7 +94,7 @@ async function run(): Promise<BenchmarkResult> {
       clock,
       audit,
       notifier,
-      policies: { get: () => ({ maxJitMinutes: 480, notificationChannelId: null }) },
+      policies: new PolicyService(handle.db, PriceCatalogue.load(), clock),
       sliceBudgetMs: SLICE_BUDGET_MS,
       noticeBatchSize: NOTICE_BATCH,
       maxNoticesPerTick: Number.POSITIVE_INFINITY,

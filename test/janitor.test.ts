@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
 import { AuditLog } from '../src/audit/audit-log.js';
+import { PolicyService } from '../src/policy/policy-service.js';
+import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../src/db/index.js';
 import { Janitor } from '../src/janitor/janitor.js';
@@ -8,7 +10,6 @@ import type { JanitorJob } from '../src/janitor/job.js';
 import { AdaptiveBatchSize } from '../src/janitor/time-slicer.js';
 import { VaultPurgeJob } from '../src/janitor/vault-purge-job.js';
 import { JitService } from '../src/jit/jit-service.js';
-import type { JitPolicy } from '../src/jit/ports.js';
 import { createLogger } from '../src/logging/logger.js';
 import type { Notice, Notifier } from '../src/notify/notifier.js';
 import { EphemeralVault } from '../src/vault/ephemeral-vault.js';
@@ -24,24 +25,6 @@ const CAROL = '444444444444444444';
 const DAVE = '666666666666666666';
 const CHANNEL = '555555555555555555';
 
-/** Policies from the guild_policies table (stand-in for PolicyService until src/policy lands). */
-class TablePolicies {
-  constructor(private readonly sqlite: Database.Database) {}
-  get(guildId: string): JitPolicy {
-    const row = this.sqlite
-      .prepare('SELECT max_jit_minutes, notification_channel_id FROM guild_policies WHERE guild_id = ?')
-      .get(guildId) as { max_jit_minutes: number; notification_channel_id: string | null } | undefined;
-    return { maxJitMinutes: row?.max_jit_minutes ?? 480, notificationChannelId: row?.notification_channel_id ?? null };
-  }
-  setChannel(guildId: string, channelId: string): void {
-    this.sqlite
-      .prepare(
-        `INSERT INTO guild_policies (guild_id, notification_channel_id, created_at, updated_at) VALUES (?, ?, 0, 0)
-         ON CONFLICT (guild_id) DO UPDATE SET notification_channel_id = excluded.notification_channel_id`,
-      )
-      .run(guildId, channelId);
-  }
-}
 
 
 interface NoticeRow {
@@ -71,7 +54,7 @@ function captureLogs() {
 function bootProcess(path: string, clock: FakeClock, notifier: Notifier, jobOptions: Partial<JitExpiryJobOptions> = {}) {
   const handle: DatabaseHandle = openDatabase(path);
   cleanups.unshift(handle.close);
-  const policies = new TablePolicies(handle.sqlite);
+  const policies = new PolicyService(handle.db, PriceCatalogue.load(), clock);
   const audit = new AuditLog(handle.db, clock);
   const { lines, logger } = captureLogs();
   const jit = new JitService({ db: handle.db, policies, audit, notifier, clock });
@@ -253,7 +236,7 @@ describe('exactly-once expiry notices', () => {
 describe('members who cannot be reached', () => {
   it('with DMs closed and a notification channel, the notice goes to the channel and the others still get DMs', async () => {
     const { grant, clock, janitor, notifier, policies, rows } = setup();
-    policies.setChannel(GUILD, CHANNEL);
+    policies.update(GUILD, { notificationChannelId: CHANNEL }, ADMIN);
     await grant(BOB, 5);
     await grant(CAROL, 5);
     notifier.sent.length = 0;
@@ -286,7 +269,7 @@ describe('members who cannot be reached', () => {
 
   it("a guild's fallback channel is used only for that guild's members", async () => {
     const { grant, clock, janitor, notifier, policies } = setup();
-    policies.setChannel(OTHER_GUILD, CHANNEL);
+    policies.update(OTHER_GUILD, { notificationChannelId: CHANNEL }, ADMIN);
     await grant(BOB, 5);
     notifier.closeDms(BOB);
     clock.advanceMinutes(5);

@@ -1,11 +1,10 @@
-import type Database from 'better-sqlite3';
 import { AuditLog } from '../src/audit/audit-log.js';
+import { PolicyService } from '../src/policy/policy-service.js';
+import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrantNotActive, GrantNotFound, InvalidGrant, PermissionDenied } from '../src/jit/errors.js';
 import { JitService, type GrantRequest } from '../src/jit/jit-service.js';
 import { highestLevel, providerCovers, satisfies } from '../src/jit/levels.js';
-import type { JitPolicy } from '../src/jit/ports.js';
-import type { Clock } from '../src/shared/clock.js';
 import { UserError } from '../src/shared/errors.js';
 import { FakeClock } from './support/clock.js';
 import { RecordingNotifier } from './support/recording-notifier.js';
@@ -18,37 +17,6 @@ const BOB = '333333333333333333';
 const CAROL = '444444444444444444';
 const CHANNEL = '555555555555555555';
 
-/**
- * Guild policies straight from the guild_policies table, as PolicyService stores them. Stand-in until
- * src/policy lands; it only reads what JIT reads.
- */
-class TablePolicies {
-  constructor(
-    private readonly sqlite: Database.Database,
-    private readonly clock: Clock,
-  ) {}
-  get(guildId: string): JitPolicy {
-    const row = this.sqlite
-      .prepare('SELECT max_jit_minutes, notification_channel_id FROM guild_policies WHERE guild_id = ?')
-      .get(guildId) as { max_jit_minutes: number; notification_channel_id: string | null } | undefined;
-    return { maxJitMinutes: row?.max_jit_minutes ?? 480, notificationChannelId: row?.notification_channel_id ?? null };
-  }
-  set(guildId: string, policy: { maxJitMinutes?: number; notificationChannelId?: string | null }): void {
-    const current = this.get(guildId);
-    this.sqlite
-      .prepare(
-        `INSERT INTO guild_policies (guild_id, max_jit_minutes, notification_channel_id, created_at, updated_at)
-         VALUES (@guildId, @max, @channel, @now, @now)
-         ON CONFLICT (guild_id) DO UPDATE SET max_jit_minutes = @max, notification_channel_id = @channel, updated_at = @now`,
-      )
-      .run({
-        guildId,
-        max: policy.maxJitMinutes ?? current.maxJitMinutes,
-        channel: policy.notificationChannelId === undefined ? current.notificationChannelId : policy.notificationChannelId,
-        now: this.clock.now(),
-      });
-  }
-}
 
 
 const cleanups: Array<() => void> = [];
@@ -59,7 +27,7 @@ function setup() {
   cleanups.push(database.cleanup);
   const clock = new FakeClock();
   const notifier = new RecordingNotifier({ [GUILD]: 'ACME Corp', [OTHER_GUILD]: 'Other Corp' });
-  const policies = new TablePolicies(database.sqlite, clock);
+  const policies = new PolicyService(database.db, PriceCatalogue.load(), clock);
   const audit = new AuditLog(database.db, clock);
   const jit = new JitService({ db: database.db, policies, audit, notifier, clock });
   const request = (overrides: Partial<GrantRequest> = {}): GrantRequest => ({
@@ -142,11 +110,11 @@ describe('granting', () => {
 
   it('follows a change of the guild policy maximum at once', async () => {
     const { jit, request, policies } = setup();
-    policies.set(GUILD, { maxJitMinutes: 30 });
+    policies.update(GUILD, { maxJitMinutes: 30 }, ADMIN);
     const error = await rejection(jit.grant(request({ durationMinutes: 60 })));
     expect(error.message).toContain('from 1 to 30');
 
-    policies.set(GUILD, { maxJitMinutes: 1440 });
+    policies.update(GUILD, { maxJitMinutes: 1440 }, ADMIN);
     const { grant } = await jit.grant(request({ durationMinutes: 1000 }));
     expect(grant.expiresAt - grant.grantedAt).toBe(1000 * 60_000);
     // Another guild keeps its own (default) maximum.
@@ -187,7 +155,7 @@ describe('granting', () => {
     expect(silent.notice.via).toBe('none');
     expect(level('aws')).toBe('deployer');
 
-    policies.set(GUILD, { notificationChannelId: CHANNEL });
+    policies.update(GUILD, { notificationChannelId: CHANNEL }, ADMIN);
     const viaChannel = await jit.grant(request({ provider: 'gcp' }));
     expect(viaChannel.dmDelivered).toBe(false);
     expect(viaChannel.notice.via).toBe('channel');
