@@ -304,6 +304,26 @@ describe('a full scenario with the stand-in engine', () => {
     expect(shell.databaseBytes()).not.toContain(SECRET_PROJECT_ID);
   });
 
+  it.skipIf(!hasDeployCommands)('a deployment that needs approval: the requester cannot approve, another admin can', async () => {
+    const shell = start({ argv: ['--user', 'alice', '--admin'] });
+    await shell.waitFor('You are @alice');
+    await shell.run('/cloud-guild-policy action:update require_approval:true', '└─');
+    await shell.run('/cloud-jit-grant user:@bob provider:gcp level:deployer duration:60', 'JIT permission granted');
+    await shell.run('/as bob', 'You are now @bob');
+    await shell.run('/cloud-init provider:gcp project_name:demo region:us-central1', 'GCP project id [hidden]: ');
+    await shell.run(SECRET_PROJECT_ID, '[hidden]: ');
+    await shell.run('', 'Secure cloud project initialised');
+    await shell.run('/cloud-deploy project:demo resource_type:vm instance_type:e2-micro disk_size:10', '[1] Apply  [2] Cancel');
+    const approval = await shell.run('1', '[1] Approve  [2] Reject');
+    expect(approval).toContain('📢 #general');
+    expect(await shell.run('1', 'still waiting')).toContain('(only @bob sees this');
+    shell.send('1 as alice');
+    const done = await shell.settle();
+    expect(done).toContain('👆 @alice pressed [1] Approve');
+    expect(done).not.toMatch(/⛔|Something went wrong/);
+    await shell.quit();
+  });
+
   it.skipIf(!hasDeployCommands)('a deployment that breaks several policy rules lists each and offers no Apply', async () => {
     const shell = start({ argv: ['--user', 'alice', '--admin'] });
     await shell.waitFor('You are @alice');
