@@ -157,6 +157,22 @@ describe('expiry job', () => {
       [0, null],
     ]);
   });
+
+  it('a hand-edited row with an unknown provider is still revoked, and does not block the others', async () => {
+    const { grant, clock, janitor, notifier, rows, handle } = setup();
+    await grant(BOB, 5);
+    await grant(CAROL, 5);
+    notifier.sent.length = 0;
+    handle.sqlite.prepare("UPDATE jit_permissions SET provider = 'oracle' WHERE user_id = ?").run(BOB);
+    clock.advanceMinutes(5);
+    const report = await janitor.tick();
+    expect(report.jobs[0]).toMatchObject({ ok: true, counts: { expired: 2, noticesSent: 1, noticesFailed: 1 } });
+    expect(rows().map((r) => [r.revoked, r.notice_status])).toEqual([
+      [1, 'failed'],
+      [1, 'sent'],
+    ]);
+    expect(notifier.sent.map((s) => s.to)).toEqual([{ user: CAROL }]);
+  });
 });
 
 describe('exactly-once expiry notices', () => {

@@ -50,24 +50,33 @@ export interface ExpiryCounts extends NoticeCounts {
   expired: number;
 }
 
+/**
+ * What the revoke returns, read loosely on purpose: a row with an odd value (hand-edited, from a future version)
+ * must still be revoked and audited, never block every later revocation by failing the batch.
+ */
 const revokedRowSchema = z.object({
   id: z.number().int(),
   guild_id: z.string(),
   user_id: z.string(),
-  provider: jitProviderSchema,
-  permission_level: permissionLevelSchema,
+  provider: z.string(),
+  permission_level: z.string(),
   granted_at: z.number(),
   expires_at: z.number(),
   granted_by: z.string(),
-  reason: z.string().nullable(),
 });
-const pendingRowSchema = revokedRowSchema.extend({ notice_attempts: z.number().int() });
-type RevokedRow = z.infer<typeof revokedRowSchema>;
+/** What a notice is built from: strict, since its words come from these values. */
+const pendingRowSchema = revokedRowSchema.extend({
+  provider: jitProviderSchema,
+  permission_level: permissionLevelSchema,
+  reason: z.string().nullable(),
+  notice_attempts: z.number().int(),
+});
+const pendingIdSchema = z.object({ id: z.number().int() });
 type PendingRow = z.infer<typeof pendingRowSchema>;
 
 const ROW_COLUMNS = 'id, guild_id, user_id, provider, permission_level, granted_at, expires_at, granted_by, reason';
 
-function facts(row: RevokedRow): GrantFacts {
+function facts(row: PendingRow): GrantFacts {
   return {
     id: row.id,
     userId: row.user_id,
@@ -190,11 +199,18 @@ export class JitExpiryJob implements JanitorJob {
     let handled = 0;
     while (handled < this.maxNoticesPerTick) {
       const limit = Math.min(this.noticeBatchSize, this.maxNoticesPerTick - handled);
-      const rows = this.selectPending.all({ after, limit }).map((row) => pendingRowSchema.parse(row));
-      for (const row of rows) {
-        after = row.id;
+      const rows = this.selectPending.all({ after, limit });
+      for (const raw of rows) {
+        after = pendingIdSchema.parse(raw).id;
         handled += 1;
-        const outcome = await this.deliverOne(row, policies, guildNames);
+        const row = pendingRowSchema.safeParse(raw);
+        if (!row.success) {
+          this.markDelivered.run({ id: after, status: 'failed', now: this.options.clock.now(), error: 'unreadable grant row' });
+          this.options.logger?.error({ grantId: after, error: describeIssues(row.error) }, 'JIT expiry notice skipped: unreadable row');
+          counts.noticesFailed += 1;
+          continue;
+        }
+        const outcome = await this.deliverOne(row.data, policies, guildNames);
         counts[outcome] += 1;
         // A real notifier yields on every network round trip; an instant one (or a run of refusals) would not.
         await slicer.maybeYield();
@@ -248,6 +264,10 @@ export class JitExpiryJob implements JanitorJob {
       return gaveUp ? 'noticesFailed' : 'noticesRetrying';
     }
   }
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
 }
 
 /** One lookup per key per tick, shared by every notice of the same guild. */
