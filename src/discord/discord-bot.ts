@@ -89,7 +89,9 @@ export class DiscordBot {
       return;
     }
     if (interaction.isButton()) {
-      if (!(await this.waiters.dispatchButton(interaction))) {
+      const handled = await this.waiters.dispatchButton(interaction);
+      this.logger.debug({ guildId: interaction.guildId, userId: interaction.user.id, customId: interaction.customId, handled }, 'button pressed');
+      if (!handled) {
         await interaction.reply({
           content: 'These buttons have expired. Run the command again to get fresh ones.',
           flags: MessageFlags.Ephemeral,

@@ -146,24 +146,11 @@ export class DiscordConversation implements Conversation {
     const prefix = this.waiters.newPrefix();
     const rest = this.interaction.client.rest;
     let channelMessageId: string | undefined;
-    if (options.where === 'response') {
-      if (this.state === 'none') {
-        await this.interaction.reply({ ...renderMessage(message, prefix), flags: ephemeralFlags(message) });
-      } else {
-        await this.interaction.editReply(renderMessage(message, prefix));
-      }
-      this.state = 'answered';
-    } else {
-      const posted = (await rest.post(Routes.channelMessages(this.channelId), {
-        body: toRestBody(renderMessage(message, prefix)),
-      })) as { id: string };
-      channelMessageId = posted.id;
-    }
-
     const settledBody = (choice: ButtonChoice | null) =>
       renderMessage(options.settled?.(choice) ?? { ...message, buttons: [] });
 
-    return new Promise<ButtonChoice | null>((resolve) => {
+    // The waiter is registered before the buttons are shown: a press can arrive before our send call returns.
+    const choice = new Promise<ButtonChoice | null>((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.remove(prefix);
         const body = settledBody(null);
@@ -188,13 +175,33 @@ export class DiscordConversation implements Conversation {
           }
           clearTimeout(timer);
           this.waiters.remove(prefix);
-          const choice = { buttonId, by };
-          await press.update(settledBody(choice));
-          resolve(choice);
+          const pressed = { buttonId, by };
+          await press.update(settledBody(pressed));
+          resolve(pressed);
           return true;
         },
       });
     });
+
+    try {
+      if (options.where === 'response') {
+        if (this.state === 'none') {
+          await this.interaction.reply({ ...renderMessage(message, prefix), flags: ephemeralFlags(message) });
+        } else {
+          await this.interaction.editReply(renderMessage(message, prefix));
+        }
+        this.state = 'answered';
+      } else {
+        const posted = (await rest.post(Routes.channelMessages(this.channelId), {
+          body: toRestBody(renderMessage(message, prefix)),
+        })) as { id: string };
+        channelMessageId = posted.id;
+      }
+    } catch (error) {
+      this.waiters.remove(prefix);
+      throw error;
+    }
+    return choice;
   }
 }
 

@@ -77,7 +77,10 @@ export class Janitor {
       }
     }
     const report: TickReport = { tick, jobs, ms: Math.round(performance.now() - started) };
-    this.options.logger.info(summarize(report), 'janitor tick');
+    // A tick that did nothing is only worth a debug line: at one tick a minute (or a second) info would drown the log.
+    const didSomething = jobs.some((job) => !job.ok || Object.values(job.counts).some((count) => count > 0));
+    if (didSomething) this.options.logger.info(summarize(report), 'janitor tick');
+    else this.options.logger.debug(summarize(report), 'janitor tick');
     return report;
   }
 }

@@ -41,7 +41,7 @@ export class AdaptiveBatchSize {
     private readonly budgetMs: number,
     private readonly min: number,
     private readonly max: number,
-    initial = Math.min(64, max),
+    initial = Math.min(32, max),
   ) {
     this.size = clamp(initial, min, max);
   }

@@ -9,6 +9,7 @@ export interface BotProcess {
   /** Everything the bot wrote to stdout and stderr so far (pino JSON lines). */
   output(): string;
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  stoppedAfterMs(): number;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | undefined>;
 }
@@ -19,6 +20,7 @@ export interface BotProcess {
  */
 export function startBot(env: Record<string, string>, args: string[] = []): BotProcess {
   let output = '';
+  let stoppedAfterMs = 0;
   const child: ResultPromise = execa('node', ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
@@ -26,6 +28,8 @@ export function startBot(env: Record<string, string>, args: string[] = []): BotP
     reject: false,
     all: true,
     buffer: false,
+    // Shutdown is graceful (runs get SIGINT and time to stop); don't SIGKILL it after execa's default 5 s.
+    forceKillAfterDelay: 30_000,
   });
   const waiters = new Set<() => void>();
   child.all?.on('data', (chunk: Buffer) => {
@@ -35,6 +39,7 @@ export function startBot(env: Record<string, string>, args: string[] = []): BotP
 
   return {
     output: () => output,
+    stoppedAfterMs: () => stoppedAfterMs,
     waitForOutput(pattern, timeoutMs = 20_000) {
       return new Promise<void>((resolvePromise, rejectPromise) => {
         const check = () => {
@@ -54,7 +59,9 @@ export function startBot(env: Record<string, string>, args: string[] = []): BotP
     },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
+      const started = Date.now();
       const result = await child;
+      stoppedAfterMs = Date.now() - started;
       return result.exitCode;
     },
   };
