@@ -1,7 +1,7 @@
 /** What every benchmark module provides, and the machine facts each result is printed with. */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { performance, monitorEventLoopDelay } from 'node:perf_hooks';
+import { performance, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 export interface BenchmarkResult {
   /** Printed to the console as they are. */
@@ -59,6 +59,13 @@ export interface SliceReport {
   samples: number;
   /** monitorEventLoopDelay's maximum (1 ms resolution timer), in ms: an independent check of maxMs. */
   loopDelayMaxMs: number;
+  /**
+   * The same longest stretch counted in this process's CPU time: what the code itself costs, without the time the
+   * OS gave the CPU to other processes (on a shared machine, wall-clock slices include that).
+   */
+  maxCpuMs: number;
+  /** Longest garbage-collection pause meanwhile, in ms: GC holds the loop too, whatever the code does. */
+  gcMaxMs: number;
 }
 
 /**
@@ -67,14 +74,24 @@ export interface SliceReport {
  */
 export async function measureSlices<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; slices: SliceReport }> {
   const gaps: number[] = [];
+  let maxCpuMs = 0;
   let running = true;
   let last = performance.now();
+  let lastCpu = process.cpuUsage();
   const probe = () => {
     const now = performance.now();
+    const cpu = process.cpuUsage();
     gaps.push(now - last);
+    maxCpuMs = Math.max(maxCpuMs, (cpu.user - lastCpu.user + cpu.system - lastCpu.system) / 1000);
     last = now;
+    lastCpu = cpu;
     if (running) setImmediate(probe);
   };
+  let gcMaxMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, entry.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   histogram.enable();
   setImmediate(probe);
@@ -83,6 +100,9 @@ export async function measureSlices<T>(work: () => Promise<T>): Promise<{ result
   const ms = performance.now() - started;
   running = false;
   histogram.disable();
+  // GC entries are delivered asynchronously: let the last ones arrive.
+  await new Promise((resolve) => setImmediate(resolve));
+  gc.disconnect();
   gaps.sort((a, b) => a - b);
   const at = (q: number) => gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))] ?? 0;
   return {
@@ -94,6 +114,8 @@ export async function measureSlices<T>(work: () => Promise<T>): Promise<{ result
       p50Ms: at(0.5),
       samples: gaps.length,
       loopDelayMaxMs: histogram.max / 1e6,
+      maxCpuMs,
+      gcMaxMs,
     },
   };
 }
