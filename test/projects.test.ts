@@ -271,7 +271,8 @@ describe('projects and resources', () => {
         }
       }
       // spot-check the rules the engine relies on
-      expect(STATUS_TRANSITIONS.planned).toEqual(['applying']);
+      // A plan nobody applies is discarded straight to destroyed.
+      expect(STATUS_TRANSITIONS.planned).toEqual(['applying', 'destroyed']);
       expect(STATUS_TRANSITIONS.applying).toContain('interrupted');
       expect(STATUS_TRANSITIONS.destroying).toContain('interrupted');
       expect(STATUS_TRANSITIONS.destroyed).toEqual([]);
