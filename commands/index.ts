@@ -13,6 +13,8 @@ import cloudDestroy from './deploy/cloud-destroy.js';
 import cloudInit from './projects/cloud-init.js';
 import cloudProjects from './projects/cloud-projects.js';
 import cloudVault from './vault/cloud-vault.js';
+import cloudCredentials from './credentials/cloud-credentials.js';
+import cloudStorage from './storage/cloud-storage.js';
 
 export const allCommands: readonly Command[] = [
   cloudInit,
@@ -25,4 +27,6 @@ export const allCommands: readonly Command[] = [
   cloudJitRevoke,
   cloudJitList,
   cloudAudit,
+  cloudCredentials,
+  cloudStorage,
 ];

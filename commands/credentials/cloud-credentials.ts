@@ -1,0 +1,160 @@
+import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import { z } from 'zod';
+import { credentialNameSchema, parseCredentialLocation, parseField } from '../../src/credentials/details.js';
+import { CredentialNameTaken, MasterKeyMissing } from '../../src/credentials/errors.js';
+import { validateCredential } from '../../src/credentials/validate.js';
+import { CREDENTIAL_PROVIDERS } from '../../src/db/schema.js';
+import { defineCommand } from '../../src/interaction/command.js';
+import {
+  CREDENTIAL_PROVIDER_CHOICES,
+  completeStoredCredentials,
+  credentialListView,
+  credentialStoredView,
+  credentialValidationView,
+  rotationView,
+} from '../views/credentials.js';
+import { FORM_TIMEOUT_MS, secretForm } from '../views/secret-form.js';
+
+/** Discord refuses a modal whose title is longer. */
+const MODAL_TITLE_MAX = 45;
+const nameOption = z.string().trim().min(1).max(64);
+const provider = z.enum(CREDENTIAL_PROVIDERS, { error: `choose one of ${CREDENTIAL_PROVIDERS.join(', ')}` });
+
+export default defineCommand({
+  data: new SlashCommandBuilder()
+    .setName('cloud-credentials')
+    .setDescription('Stored cloud credentials of this server, encrypted at rest (admin)')
+    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+    .setContexts(InteractionContextType.Guild)
+    .addSubcommand((s) =>
+      s
+        .setName('add')
+        .setDescription('Store a credential; the secret is typed into a private form')
+        .addStringOption((o) => o.setName('name').setDescription('A name for it in this server, e.g. prod-aws').setRequired(true).setMaxLength(64))
+        .addStringOption((o) =>
+          o.setName('provider').setDescription('Cloud provider').setRequired(true).addChoices(...CREDENTIAL_PROVIDER_CHOICES),
+        )
+        .addStringOption((o) => o.setName('region').setDescription('e.g. us-east-1, nyc3, auto').setMaxLength(32))
+        .addStringOption((o) =>
+          o.setName('endpoint').setDescription('S3-compatible endpoint, e.g. https://nyc3.digitaloceanspaces.com').setMaxLength(200),
+        )
+        .addBooleanOption((o) => o.setName('make_default').setDescription('Make it this server’s default for the provider')),
+    )
+    .addSubcommand((s) => s.setName('list').setDescription('Stored credentials: names, providers, defaults, last use (never secrets)'))
+    .addSubcommand((s) =>
+      s
+        .setName('remove')
+        .setDescription('Remove a credential; it is unusable at once and its secret is erased')
+        .addStringOption((o) => o.setName('name').setDescription('Credential').setRequired(true).setAutocomplete(true).setMaxLength(64)),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName('default')
+        .setDescription('Make a credential the default for its provider')
+        .addStringOption((o) => o.setName('name').setDescription('Credential').setRequired(true).setAutocomplete(true).setMaxLength(64)),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName('validate')
+        .setDescription('Check a credential with a real signed request to the provider')
+        .addStringOption((o) => o.setName('name').setDescription('Credential').setRequired(true).setAutocomplete(true).setMaxLength(64))
+        .addStringOption((o) => o.setName('bucket').setDescription('Check this bucket instead (for keys limited to one bucket)').setMaxLength(63)),
+    )
+    .addSubcommand((s) =>
+      s.setName('rotate').setDescription('Re-encrypt stored credentials under the current master key (after a key change)'),
+    ),
+  options: z.discriminatedUnion('subcommand', [
+    z.object({
+      subcommand: z.literal('add'),
+      name: nameOption,
+      provider,
+      region: z.string().max(32).optional(),
+      endpoint: z.string().max(200).optional(),
+      make_default: z.boolean().default(false),
+    }),
+    z.object({ subcommand: z.literal('list') }),
+    z.object({ subcommand: z.literal('remove'), name: nameOption }),
+    z.object({ subcommand: z.literal('default'), name: nameOption }),
+    z.object({ subcommand: z.literal('validate'), name: nameOption, bucket: z.string().trim().min(1).max(63).optional() }),
+    z.object({ subcommand: z.literal('rotate') }),
+  ]),
+  adminOnly: true,
+
+  async execute({ conversation, options, app }) {
+    const { guildId, actor } = conversation;
+    const audit = (action: string, target: string | undefined, outcome: 'success' | 'failed', details?: Record<string, unknown>) =>
+      app.audit.record({ guildId, userId: actor.id, action, target, outcome, details });
+
+    switch (options.subcommand) {
+      case 'add': {
+        // Refuse before the form: nobody should type a secret that cannot be stored.
+        if (app.config.CREDENTIALS_MASTER_KEY === undefined) throw new MasterKeyMissing();
+        // Everything but the secret is checked now, and again inside create(): this only spares a form typed in vain.
+        const name = parseField(credentialNameSchema, 'name', options.name);
+        parseCredentialLocation(options.provider, options.region, options.endpoint);
+        if (app.credentials.find(guildId, name) !== undefined) throw new CredentialNameTaken(name);
+        const answer = await conversation.askModal(secretForm(options.provider, `Secrets for ${name}`.slice(0, MODAL_TITLE_MAX)), FORM_TIMEOUT_MS);
+        if (!answer) return;
+        const stored = app.credentials.create({
+          guildId,
+          name,
+          provider: options.provider,
+          region: options.region ?? null,
+          endpoint: options.endpoint ?? null,
+          secrets: answer.values,
+          createdBy: actor.id,
+          makeDefault: options.make_default,
+        });
+        audit('credentials.add', stored.name, 'success', { provider: stored.provider, isDefault: stored.isDefault });
+        await conversation.reply(credentialStoredView(stored));
+        return;
+      }
+      case 'list':
+        await conversation.reply(credentialListView(app.credentials.list(guildId)));
+        return;
+      case 'remove': {
+        const removed = app.credentials.remove(guildId, options.name);
+        audit('credentials.remove', removed.name, 'success', { provider: removed.provider });
+        await conversation.reply({
+          ephemeral: true,
+          content: `🗑️ Credential **${removed.name}** removed: it can no longer be used and its encrypted secret is erased.`,
+        });
+        return;
+      }
+      case 'default': {
+        const chosen = app.credentials.setDefault(guildId, options.name);
+        audit('credentials.default', chosen.name, 'success', { provider: chosen.provider });
+        await conversation.reply({
+          ephemeral: true,
+          content: `⭐ **${chosen.name}** is now this server’s default ${chosen.provider} credential.`,
+        });
+        return;
+      }
+      case 'validate': {
+        // A network call: acknowledge first so Discord's three seconds cannot run out.
+        await conversation.defer({ ephemeral: true });
+        const { metadata, secrets } = app.credentials.reveal(guildId, options.name);
+        const result = await validateCredential(metadata, secrets, { bucket: options.bucket });
+        audit('credentials.validate', metadata.name, result.ok ? 'success' : 'failed', result.ok ? undefined : { code: result.code });
+        await conversation.edit(credentialValidationView(metadata, result, options.bucket));
+        return;
+      }
+      case 'rotate': {
+        const report = app.credentials.rotate();
+        for (const row of report.unreadable) {
+          app.logger.warn({ guildId: row.guildId, credentialName: row.name, masterKeyId: row.masterKeyId }, 'stored credential unreadable during rotation');
+        }
+        audit('credentials.rotate', undefined, report.unreadable.length === 0 ? 'success' : 'failed', {
+          reencrypted: report.reencrypted,
+          unreadable: report.unreadable.length,
+        });
+        await conversation.reply(rotationView(report, guildId));
+        return;
+      }
+    }
+  },
+
+  async autocomplete(request, app) {
+    return completeStoredCredentials(app, request);
+  },
+});

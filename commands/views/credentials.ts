@@ -1,0 +1,208 @@
+/**
+ * What /cloud-credentials and /cloud-storage show. Only metadata ever reaches these functions: a credential's secret
+ * is never an argument here, so no view can print one.
+ */
+import type { AppContext } from '../../src/app/context.js';
+import type { CredentialMetadata, RotationReport } from '../../src/credentials/credential-store.js';
+import type { CredentialValidation } from '../../src/credentials/validate.js';
+import { CredentialNotFound, CredentialProviderMismatch } from '../../src/credentials/errors.js';
+import type { CredentialProvider } from '../../src/db/schema.js';
+import type { AutocompleteRequest, Choice, Message } from '../../src/interaction/conversation.js';
+import type { Notice } from '../../src/notify/notifier.js';
+import { formatBytes, type BucketInfo, type ObjectInfo, type StorageSummary } from '../../src/storage/insights.js';
+import { mention, timestamp } from './format.js';
+
+export const CREDENTIAL_PROVIDER_CHOICES = [
+  { name: 'Amazon Web Services (aws)', value: 'aws' },
+  { name: 'S3-compatible store: Spaces, MinIO, R2… (s3)', value: 's3' },
+  { name: 'Google Cloud (gcp)', value: 'gcp' },
+  { name: 'Microsoft Azure (azure)', value: 'azure' },
+] as const;
+
+/** Discord caps an embed description at 4096 characters. */
+const DESCRIPTION_LIMIT = 4000;
+
+function clip(text: string): string {
+  return text.length <= DESCRIPTION_LIMIT ? text : `${text.slice(0, DESCRIPTION_LIMIT - 1)}…`;
+}
+
+/** Inline code that cannot be broken out of by a backtick in the text (object keys may contain anything). */
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+function keyHint(credential: CredentialMetadata): string {
+  return credential.keyIdHint === null ? '' : ` · key …${credential.keyIdHint}`;
+}
+
+function location(credential: CredentialMetadata): string {
+  const parts = [credential.region ? `region ${credential.region}` : null, credential.endpoint ? `endpoint ${credential.endpoint}` : null];
+  return parts.filter((part) => part !== null).join(' · ');
+}
+
+/** One line per credential: name, provider, location, default flag, key hint, who stored it and when, last use. */
+export function credentialLine(credential: CredentialMetadata): string {
+  const where = location(credential);
+  const used = credential.lastUsedAt === null ? 'never used' : `last used ${timestamp(credential.lastUsedAt)}`;
+  return (
+    `**${credential.name}** — ${credential.provider}${credential.isDefault ? ' ⭐ default' : ''}${keyHint(credential)}` +
+    `${where ? ` · ${where}` : ''}\n` +
+    `  stored by ${mention(credential.createdBy)} ${timestamp(credential.createdAt)} · ${used}`
+  );
+}
+
+export function credentialListView(credentials: readonly CredentialMetadata[]): Message {
+  const description = credentials.length
+    ? credentials.map(credentialLine).join('\n')
+    : 'No stored credentials. Add one with `/cloud-credentials add`; secrets are typed into a private form.';
+  return { ephemeral: true, notices: [{ title: '🔑 Stored credentials', description: clip(description) }] };
+}
+
+export function credentialStoredView(credential: CredentialMetadata): Message {
+  return {
+    ephemeral: true,
+    notices: [
+      {
+        title: `✅ Credential ${credential.name} stored (encrypted)`,
+        tone: 'success',
+        description: clip(
+          `${credentialLine(credential)}\n\nThe secret is encrypted at rest and will never be shown again. ` +
+            `Check it with \`/cloud-credentials validate name:${credential.name}\`.`,
+        ),
+      },
+    ],
+  };
+}
+
+export function credentialValidationView(credential: CredentialMetadata, result: CredentialValidation, bucket: string | undefined): Message {
+  const target = bucket === undefined ? '' : ` on bucket ${code(bucket)}`;
+  const notice: Notice = result.ok
+    ? {
+        title: `✅ ${credential.name} works`,
+        tone: 'success',
+        description: `The provider accepted a signed request${target}${keyHint(credential)}.`,
+      }
+    : {
+        title: `❌ ${credential.name} was refused`,
+        tone: 'danger',
+        description: clip(`${result.message}`),
+        fields: [{ name: 'Provider error', value: code(result.code) }],
+      };
+  return { ephemeral: true, notices: [notice] };
+}
+
+/**
+ * Rotation covers every guild's rows, but a guild admin only sees names from their own guild; other guilds'
+ * unreadable rows are counted, not named (the operator's log names them).
+ */
+export function rotationView(report: RotationReport, guildId: string): Message {
+  const mine = report.unreadable.filter((row) => row.guildId === guildId);
+  const others = report.unreadable.length - mine.length;
+  const lines = [`Re-encrypted under the current master key: **${report.reencrypted}**.`];
+  if (mine.length > 0) {
+    lines.push(
+      `Could not be read (left as they were; they need a master key that is no longer configured, or must be stored again):`,
+      ...mine.map((row) => `• **${row.name}** (encrypted with key ${code(row.masterKeyId)})`),
+    );
+  }
+  if (others > 0) lines.push(`${others} credential(s) of other servers could not be read either; the operator's log names them.`);
+  if (report.unreadable.length === 0) lines.push('Every stored credential is now under the current master key.');
+  return {
+    ephemeral: true,
+    notices: [
+      {
+        title: '🔁 Master key rotation',
+        tone: report.unreadable.length === 0 ? 'success' : 'warning',
+        description: clip(lines.join('\n')),
+      },
+    ],
+  };
+}
+
+/** Autocomplete over the guild's stored credentials, optionally only some providers. */
+export function completeStoredCredentials(
+  app: AppContext,
+  request: AutocompleteRequest,
+  providers?: readonly CredentialProvider[],
+): Choice[] {
+  const typed = request.focused.value.toLowerCase();
+  return app.credentials
+    .list(request.guildId)
+    .filter((c) => providers === undefined || providers.includes(c.provider))
+    .filter((c) => c.name.includes(typed))
+    .slice(0, 25)
+    .map((c) => ({ name: `${c.name} (${c.provider}${c.isDefault ? ', default' : ''}${c.keyIdHint ? `, key …${c.keyIdHint}` : ''})`, value: c.name }));
+}
+
+/** The providers whose credentials sign S3 requests. */
+export const STORAGE_PROVIDERS = ['aws', 's3'] as const satisfies readonly CredentialProvider[];
+
+/** A stored credential of this guild that can talk S3; anything else is refused by name. */
+export function storageCredentialFor(app: AppContext, guildId: string, name: string): CredentialMetadata {
+  const credential = app.credentials.find(guildId, name);
+  if (credential === undefined) throw new CredentialNotFound(name);
+  if (credential.provider !== 'aws' && credential.provider !== 's3') {
+    throw new CredentialProviderMismatch(credential.name, credential.provider, 'aws or s3 (S3-compatible)');
+  }
+  return credential;
+}
+
+function storageTitle(icon: string, what: string, credential: CredentialMetadata): string {
+  return `${icon} ${what} — via ${credential.name}`;
+}
+
+export function bucketsView(credential: CredentialMetadata, buckets: readonly BucketInfo[]): Message {
+  const lines = buckets.map((b) => `• ${code(b.name)}${b.createdAt === null ? '' : ` — created ${timestamp(b.createdAt, 'f')}`}`);
+  return {
+    ephemeral: true,
+    notices: [
+      {
+        title: storageTitle('🪣', 'Buckets', credential),
+        description: clip(lines.length ? lines.join('\n') : 'This credential sees no buckets.'),
+      },
+    ],
+  };
+}
+
+function scope(bucket: string, prefix: string | undefined): string {
+  return prefix ? `${code(bucket)} under ${code(prefix)}` : code(bucket);
+}
+
+export function summaryView(credential: CredentialMetadata, bucket: string, prefix: string | undefined, summary: StorageSummary): Message {
+  return {
+    ephemeral: true,
+    notices: [
+      {
+        title: storageTitle('📦', 'Storage summary', credential),
+        description: `Bucket ${scope(bucket, prefix)}`,
+        fields: [
+          { name: 'Total size', value: `${formatBytes(summary.totalBytes)} (${summary.totalBytes.toLocaleString('en-US')} bytes)` },
+          { name: 'Objects', value: summary.objectCount.toLocaleString('en-US') },
+        ],
+      },
+    ],
+  };
+}
+
+export function objectsView(
+  kind: 'largest' | 'recent',
+  credential: CredentialMetadata,
+  bucket: string,
+  prefix: string | undefined,
+  objects: readonly ObjectInfo[],
+): Message {
+  const lines = objects.map((o, i) => {
+    const modified = o.lastModified === null ? '' : ` — modified ${timestamp(o.lastModified, 'f')}`;
+    return `${i + 1}. ${code(o.key)} — ${formatBytes(o.size)}${modified}`;
+  });
+  const what = kind === 'largest' ? `Largest objects in ${scope(bucket, prefix)}` : `Most recently modified in ${scope(bucket, prefix)}`;
+  return {
+    ephemeral: true,
+    notices: [
+      {
+        title: storageTitle(kind === 'largest' ? '🐘' : '🕒', kind === 'largest' ? 'Largest objects' : 'Recent objects', credential),
+        description: clip(`${what}\n${lines.length ? lines.join('\n') : 'No objects there.'}`),
+      },
+    ],
+  };
+}
