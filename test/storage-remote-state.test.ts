@@ -1,10 +1,10 @@
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backendBlock } from '../src/state/backend.js';
 import {
   StatePrefixRefused,
   assertGuildOwnsKey,
   checkStateBucket,
-  s3BackendSettings,
   stateKey,
   statePrefix,
 } from '../src/storage/remote-state.js';
@@ -40,23 +40,10 @@ describe('state keys', () => {
     expect(() => assertGuildOwnsKey(GUILD, `terraform-state/${GUILD}1/x`)).toThrow(StatePrefixRefused);
   });
 
-  it('backend settings keep encryption and locking on, with S3-compatible options only for an endpoint', () => {
-    expect(s3BackendSettings({ bucket: 'tf-state', guildId: GUILD, projectSlug: 'web-app', region: 'eu-west-1' })).toEqual({
-      bucket: 'tf-state',
-      key: `terraform-state/${GUILD}/web-app/terraform.tfstate`,
-      region: 'eu-west-1',
-      encrypt: true,
-      use_lockfile: true,
-    });
-    const spaces = s3BackendSettings({
-      bucket: 'tf-state',
-      guildId: GUILD,
-      projectSlug: 'web-app',
-      region: 'nyc3',
-      endpoint: 'https://nyc3.digitaloceanspaces.com',
-    });
-    expect(spaces).toMatchObject({ endpoints: { s3: 'https://nyc3.digitaloceanspaces.com' }, use_path_style: true, encrypt: true, use_lockfile: true });
-    expect(() => s3BackendSettings({ bucket: 'Bad Bucket', guildId: GUILD, projectSlug: 'web-app' })).toThrow(InvalidBucketName);
+  it('names the same state key as the backend file the runner writes, so the check probes where state will live', () => {
+    const block = backendBlock('s3', GUILD, 'web-app', { kind: 's3', bucket: 'tf-state', region: 'eu-west-1' });
+    expect(block.s3?.key).toBe(stateKey(GUILD, 'web-app'));
+    expect(block.s3).toMatchObject({ encrypt: true, use_lockfile: true });
   });
 });
 

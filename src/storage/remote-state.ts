@@ -66,36 +66,6 @@ export interface S3BackendSettings {
   skip_s3_checksum?: true;
 }
 
-/**
- * The `backend "s3"` settings for a project: the guild's key, encryption and locking on. Credentials are not part
- * of it; the runner passes them as environment variables. For an S3-compatible endpoint the AWS-only checks are off.
- */
-export function s3BackendSettings(input: {
-  bucket: string;
-  guildId: string;
-  projectSlug: string;
-  region?: string | null;
-  endpoint?: string | null;
-}): S3BackendSettings {
-  const base = {
-    bucket: parseBucketName(input.bucket),
-    key: stateKey(input.guildId, input.projectSlug),
-    region: input.region ?? 'us-east-1',
-    encrypt: true as const,
-    use_lockfile: true as const,
-  };
-  if (input.endpoint === undefined || input.endpoint === null) return base;
-  return {
-    ...base,
-    endpoints: { s3: input.endpoint },
-    use_path_style: true,
-    skip_credentials_validation: true,
-    skip_region_validation: true,
-    skip_requesting_account_id: true,
-    skip_metadata_api_check: true,
-    skip_s3_checksum: true,
-  };
-}
 
 export type StateBucketCheck =
   | { ok: true; key: string }
