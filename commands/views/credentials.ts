@@ -142,7 +142,7 @@ export function storageCredentialFor(app: AppContext, guildId: string, name: str
   const credential = app.credentials.find(guildId, name);
   if (credential === undefined) throw new CredentialNotFound(name);
   if (credential.provider !== 'aws' && credential.provider !== 's3') {
-    throw new CredentialProviderMismatch(credential.name, credential.provider, 'aws or s3 (S3-compatible)');
+    throw new CredentialProviderMismatch(credential.name, credential.provider, 'storage (aws or s3)');
   }
   return credential;
 }
