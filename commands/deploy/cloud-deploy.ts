@@ -1,19 +1,16 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
-import type { AppContext } from '../../src/app/context.js';
 import { credentialsForRun, parseCredentialChoice } from '../../src/deploy/run-credentials.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { isUserError } from '../../src/shared/errors.js';
-import type { Actor, Conversation } from '../../src/interaction/conversation.js';
-import type { Resource } from '../../src/projects/resource-repository.js';
 import { appliedView, failureView, planView, violationView } from '../views/deploy.js';
-import { mention, usd } from '../views/format.js';
+import { askAdminApproval } from '../views/approval.js';
+import { mention } from '../views/format.js';
 import { resourceTypeOption } from '../views/options.js';
 import { completeCredentials, completeInstanceTypes, completeProjects } from '../views/autocomplete.js';
 import { deliverResult, withLiveProgress } from '../views/run-progress.js';
 
 const APPLY_WINDOW_MS = 5 * 60_000;
-const APPROVAL_WINDOW_MS = 30 * 60_000;
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -47,12 +44,13 @@ export default defineCommand({
     const project = app.projects.get(guildId, options.project);
     app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'deployer' });
 
-    const decision = app.policies.validate(guildId, {
+    const request = {
       provider: project.provider,
       resourceType: options.resource_type,
       instanceType: options.instance_type,
       diskSizeGb: options.disk_size,
-    });
+    };
+    const decision = app.policies.validate(guildId, request);
     if (!decision.allowed) {
       app.audit.record({ guildId, userId: actor.id, action: 'deploy.plan', target: project.name, outcome: 'denied', details: { rules: decision.violations.map((v) => v.rule) } });
       await conversation.edit(violationView(decision));
@@ -107,8 +105,16 @@ export default defineCommand({
       return;
     }
 
-    if (decision.requiresApproval && !(await approved(conversation, app, actor, project.name, resource, decision.estimate.monthlyUsd))) {
+    if (decision.requiresApproval && !(await askAdminApproval({ conversation, app, requester: actor, projectName: project.name, resource, monthlyUsd: decision.estimate.monthlyUsd }))) {
       discard(plan.runId);
+      return;
+    }
+
+    // Minutes may have passed since the first check: other deployments, or a tighter policy. Check again.
+    const recheck = app.policies.validate(guildId, request);
+    if (!recheck.allowed) {
+      discard(plan.runId);
+      await deliverResult(conversation, violationView(recheck));
       return;
     }
 
@@ -134,52 +140,3 @@ export default defineCommand({
     return completeCredentials(app, request);
   },
 });
-
-/** Asks the server's admins (not the requester) to approve; true when one does. */
-async function approved(
-  conversation: Conversation,
-  app: AppContext,
-  requester: Actor,
-  projectName: string,
-  resource: Resource,
-  monthlyUsd: number,
-): Promise<boolean> {
-  const request = {
-    notices: [
-      {
-        title: '🛂 Approval needed',
-        tone: 'warning' as const,
-        description: `${mention(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? ` (${resource.instanceType})` : ''} in **${projectName}**, about ${usd(monthlyUsd)}/month. This server’s policy requires an admin’s approval.`,
-      },
-    ],
-  };
-  const decision = await conversation.offerButtons(
-    { ...request, buttons: [{ id: 'approve', label: 'Approve', style: 'success' }, { id: 'reject', label: 'Reject', style: 'danger' }] },
-    {
-      where: 'channel',
-      timeoutMs: APPROVAL_WINDOW_MS,
-      authorize: (by) =>
-        !by.isGuildAdmin
-          ? 'Only server admins can approve deployments.'
-          : by.id === requester.id
-            ? 'You cannot approve your own deployment: another admin must.'
-            : null,
-      settled: (pressed) => ({
-        notices: [
-          {
-            ...request.notices[0]!,
-            title: !pressed ? '⌛ Approval request expired' : pressed.buttonId === 'approve' ? '✅ Approved' : '⛔ Rejected',
-            description: `${request.notices[0]!.description}\n\n${pressed ? `${pressed.buttonId === 'approve' ? 'Approved' : 'Rejected'} by ${mention(pressed.by.id)}.` : 'Nobody answered in time.'}`,
-          },
-        ],
-      }),
-    },
-  );
-  const outcome = decision?.buttonId === 'approve' ? 'success' : 'denied';
-  app.audit.record({ guildId: conversation.guildId, userId: decision?.by.id ?? requester.id, action: 'deploy.approval', target: projectName, outcome, details: { resourceId: resource.id, answer: decision?.buttonId ?? 'expired' } });
-  if (decision?.buttonId !== 'approve') {
-    await deliverResult(conversation, failureView('⛔ Not deployed', decision ? `An admin (${mention(decision.by.id)}) rejected the deployment.` : 'No admin approved it within 30 minutes. Run `/cloud-deploy` again.'));
-    return false;
-  }
-  return true;
-}

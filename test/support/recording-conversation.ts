@@ -1,0 +1,81 @@
+import type {
+  Actor,
+  ButtonChoice,
+  Conversation,
+  Message,
+  ModalAnswer,
+  ModalSpec,
+  OfferButtonsOptions,
+} from '../../src/interaction/conversation.js';
+
+export type RecordedStep =
+  | { kind: 'reply' | 'edit' | 'followUp' | 'channel'; message: Message }
+  | { kind: 'defer'; ephemeral: boolean }
+  | { kind: 'modal'; spec: ModalSpec }
+  | { kind: 'buttons'; message: Message };
+
+/**
+ * A Conversation that records what the handler said and answers modals and buttons from a script. For unit tests of
+ * the dispatcher and of small views; end-to-end tests use the real Discord and console front ends instead.
+ */
+export class RecordingConversation implements Conversation {
+  readonly steps: RecordedStep[] = [];
+  private state: 'none' | 'deferred' | 'answered' = 'none';
+  tokenAlive = true;
+
+  constructor(
+    readonly actor: Actor,
+    readonly commandName: string,
+    readonly guildId = '111111111111111111',
+    readonly channelId = '111111111111111112',
+    private readonly answers: { modal?: Record<string, string> | null; buttons?: ButtonChoice[] } = {},
+  ) {}
+
+  responseState() {
+    return this.state;
+  }
+  async reply(message: Message) {
+    if (this.state !== 'none') throw new Error('already responded');
+    this.steps.push({ kind: 'reply', message });
+    this.state = 'answered';
+  }
+  async defer(options: { ephemeral?: boolean } = {}) {
+    if (this.state !== 'none') throw new Error('already responded');
+    this.steps.push({ kind: 'defer', ephemeral: options.ephemeral ?? false });
+    this.state = 'deferred';
+  }
+  async edit(message: Message) {
+    if (this.state === 'none') throw new Error('edit before any response');
+    this.steps.push({ kind: 'edit', message });
+    this.state = 'answered';
+  }
+  async followUp(message: Message) {
+    if (this.state === 'none') throw new Error('follow-up before any response');
+    this.steps.push({ kind: 'followUp', message });
+  }
+  canStillRespond() {
+    return this.tokenAlive;
+  }
+  async postToChannel(message: Message) {
+    this.steps.push({ kind: 'channel', message });
+  }
+  async askModal(spec: ModalSpec): Promise<ModalAnswer | null> {
+    this.steps.push({ kind: 'modal', spec });
+    this.state = 'answered';
+    const values = this.answers.modal;
+    if (values) this.state = 'none';
+    return values ? { values } : null;
+  }
+  async offerButtons(message: Message, options: OfferButtonsOptions): Promise<ButtonChoice | null> {
+    this.steps.push({ kind: 'buttons', message });
+    this.state = 'answered';
+    const choice = this.answers.buttons?.shift();
+    if (!choice) return null;
+    return options.authorize(choice.by) === null ? choice : null;
+  }
+
+  /** Everything said, as one string, for "contains" assertions. */
+  text(): string {
+    return JSON.stringify(this.steps);
+  }
+}
