@@ -233,6 +233,18 @@ describe('stored credentials', () => {
       expect(() => store.reveal(GUILD, 'prod')).toThrow(/no longer configured/);
     });
 
+    it('a guild admin’s rotation re-encrypts only that guild’s rows', () => {
+      createProd();
+      createProd({ guildId: OTHER_GUILD, name: 'theirs' });
+      const rotating = new CredentialStore(database.db, keyring(newKey(), 'k2', `k1:${key1}`), clock);
+      expect(rotating.rotate(GUILD)).toEqual({ reencrypted: 1, unreadable: [] });
+      const byGuild = database.sqlite.prepare('SELECT guild_id AS guild, master_key_id AS id FROM cloud_credentials ORDER BY guild_id').all();
+      expect(byGuild).toEqual([
+        { guild: GUILD, id: 'k2' },
+        { guild: OTHER_GUILD, id: 'k1' },
+      ]);
+    });
+
     it('rows no configured key can open are reported and left alone, the rest still rotate', () => {
       createProd();
       const lostKey = newKey();

@@ -61,7 +61,7 @@ export default defineCommand({
         .addStringOption((o) => o.setName('bucket').setDescription('Check this bucket instead (for keys limited to one bucket)').setMaxLength(63)),
     )
     .addSubcommand((s) =>
-      s.setName('rotate').setDescription('Re-encrypt stored credentials under the current master key (after a key change)'),
+      s.setName('rotate').setDescription('Re-encrypt this server’s stored credentials under the current master key'),
     ),
   options: z.discriminatedUnion('subcommand', [
     z.object({
@@ -140,7 +140,8 @@ export default defineCommand({
         return;
       }
       case 'rotate': {
-        const report = app.credentials.rotate();
+        // Only this guild's rows: one tenant's admin never touches another tenant's data (operators: npm run credentials:rotate).
+        const report = app.credentials.rotate(guildId);
         for (const row of report.unreadable) {
           app.logger.warn({ guildId: row.guildId, credentialName: row.name, masterKeyId: row.masterKeyId }, 'stored credential unreadable during rotation');
         }

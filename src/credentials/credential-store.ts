@@ -223,13 +223,20 @@ export class CredentialStore {
    * Re-encrypts every live row not under the current master key. Each row is its own short transaction that only
    * writes if the row is unchanged, so runs keep reading credentials (old rows with the previous key, new rows with
    * the current one) while this proceeds, and two rotations at once do no harm.
+   * With `guildId`, only that guild's rows (what a guild admin may do); without, every guild's (the operator's job).
    */
-  rotate(): RotationReport {
+  rotate(guildId?: string): RotationReport {
     const current = this.keyring.current();
     const pending = this.db
       .select({ id: cloudCredentials.id })
       .from(cloudCredentials)
-      .where(and(isNull(cloudCredentials.deleted_at), ne(cloudCredentials.master_key_id, current.id)))
+      .where(
+        and(
+          isNull(cloudCredentials.deleted_at),
+          ne(cloudCredentials.master_key_id, current.id),
+          guildId === undefined ? undefined : eq(cloudCredentials.guild_id, guildId),
+        ),
+      )
       .all();
     const report: RotationReport = { reencrypted: 0, unreadable: [] };
     for (const { id } of pending) {
