@@ -1,19 +1,9 @@
-import { Writable } from 'node:stream';
-import { join } from 'node:path';
 import { SlashCommandBuilder } from 'discord.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { allCommands } from '../commands/index.js';
-import { buildCore, type Core } from '../src/app/bootstrap.js';
-import { parseConfig } from '../src/config/index.js';
 import { defineCommand } from '../src/interaction/command.js';
+import { startAppHarness } from './support/app-harness.js';
 import type { Actor } from '../src/interaction/conversation.js';
-import { CommandDispatcher } from '../src/interaction/dispatcher.js';
-import { createLogger } from '../src/logging/logger.js';
-import { FakeClock } from './support/clock.js';
-import { RecordingConversation } from './support/recording-conversation.js';
-import { RecordingNotifier } from './support/recording-notifier.js';
-import { makeTempDir } from './support/tmp.js';
 
 const GUILD_A = '111111111111111111';
 const GUILD_B = '222222222222222222';
@@ -36,31 +26,9 @@ describe('the command dispatcher', () => {
   });
 
   async function setup(env: Record<string, string> = {}) {
-    const { dir, cleanup } = makeTempDir('chatops-dispatch-');
-    const clock = new FakeClock();
-    let logs = '';
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs += chunk.toString();
-        done();
-      },
-    });
-    const config = parseConfig({ DATABASE_PATH: join(dir, 'db.sqlite'), DEPLOYMENTS_DIR: join(dir, 'deployments'), ...env });
-    const core: Core = await buildCore({ config, clock, logger: createLogger('info', sink), notifier: new RecordingNotifier() });
-    cleanups.push(cleanup, () => core.shutdown());
-    const dispatcher = new CommandDispatcher([...allCommands, explode], core.app);
-    const say = async (
-      actor: Actor,
-      name: string,
-      options: Record<string, string | number | boolean> = {},
-      guildId = GUILD_A,
-      answers: ConstructorParameters<typeof RecordingConversation>[4] = {},
-    ) => {
-      const conversation = new RecordingConversation(actor, name, guildId, '400000000000000001', answers);
-      await dispatcher.handle(conversation, options);
-      return conversation;
-    };
-    return { core, clock, dispatcher, say, logs: () => logs };
+    const harness = await startAppHarness(env, [explode]);
+    cleanups.push(() => harness.stop());
+    return harness;
   }
 
   it('refuses an admin-only command to a member even though Discord would hide it, and audits the denial', async () => {

@@ -1,6 +1,7 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { parseProviderSecrets, toSecretRecord } from '../../src/credentials/secrets.js';
+import { verifyStateBackend } from '../../src/deploy/state-check.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
 import { StateLayout } from '../../src/state/layout.js';
@@ -21,7 +22,8 @@ export default defineCommand({
       o.setName('credential').setDescription('Use a stored credential instead of typing secrets').setAutocomplete(true).setMaxLength(64),
     )
     .addStringOption((o) => o.setName('state_backend').setDescription('Where Terraform state lives (default: local)').addChoices(...STATE_BACKEND_CHOICES))
-    .addStringOption((o) => o.setName('state_bucket').setDescription('Bucket (s3, gcs) or storage account (azurerm) for state').setMaxLength(63)),
+    .addStringOption((o) => o.setName('state_bucket').setDescription('Bucket (s3, gcs) or storage account (azurerm) for state').setMaxLength(63))
+    .addStringOption((o) => o.setName('state_endpoint').setDescription('S3-compatible endpoint URL for s3 state (MinIO, Spaces...)').setMaxLength(300)),
   options: z.object({
     provider: providerOption,
     project_name: projectNameOption,
@@ -29,6 +31,7 @@ export default defineCommand({
     credential: z.string().max(64).optional(),
     state_backend: stateBackendOption.default('local'),
     state_bucket: z.string().max(63).optional(),
+    state_endpoint: z.url({ protocol: /^https?$/, error: 'an http(s) URL such as https://nyc3.digitaloceanspaces.com' }).max(300).optional(),
   }),
 
   async execute({ conversation, options, app }) {
@@ -42,10 +45,18 @@ export default defineCommand({
         `Project **${existing.name}** already exists here for ${existing.provider}. Pick another name for a ${options.provider} project.`,
       );
     }
-    const backendSettings = backendSettingsFrom(options.state_backend, options.state_bucket, options.region);
+    const backendSettings = backendSettingsFrom(options.state_backend, options.state_bucket, options.region, options.state_endpoint);
 
     if (options.credential) {
       const stored = storedCredentialFor(app, guildId, options.credential, options.provider);
+      await conversation.defer({ ephemeral: true });
+      await verifyStateBackend({
+        guildId,
+        projectSlug: StateLayout.slugify(options.project_name),
+        provider: options.provider,
+        settings: backendSettings,
+        secrets: app.credentials.reveal(guildId, stored.name).secrets,
+      });
       const project =
         existing ??
         app.projects.create({
@@ -60,13 +71,16 @@ export default defineCommand({
           createdBy: actor.id,
         });
       app.audit.record({ guildId, userId: actor.id, action: 'project.init', target: project.name, outcome: 'success', details: { credentialName: stored.name } });
-      await conversation.reply(initialisedView({ project, policy: app.policies.get(guildId), credentialName: stored.name }));
+      await conversation.edit(initialisedView({ project, policy: app.policies.get(guildId), credentialName: stored.name }));
       return;
     }
 
     const answer = await conversation.askModal(secretForm(options.provider, `Secrets for ${options.project_name}`), FORM_TIMEOUT_MS);
     if (!answer) return;
     const secrets = toSecretRecord(parseProviderSecrets(options.provider, answer.values));
+    // The state bucket check is a network call: acknowledge the form first.
+    await conversation.defer({ ephemeral: true });
+    await verifyStateBackend({ guildId, projectSlug: StateLayout.slugify(options.project_name), provider: options.provider, settings: backendSettings, secrets });
     const session = app.vault.open(guildId, actor.id, secrets);
     try {
       const project = existing
@@ -91,7 +105,7 @@ export default defineCommand({
         outcome: 'success',
         details: { vaultSession: session.sessionId },
       });
-      await conversation.reply(
+      await conversation.edit(
         initialisedView({ project, policy: app.policies.get(guildId), session, ttlMinutes: app.config.VAULT_TTL_MINUTES }),
       );
     } catch (error) {

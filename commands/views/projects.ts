@@ -60,11 +60,10 @@ export function backendSettingsFrom(
   });
 }
 
-/** A stored credential usable by a project of `provider` (an `s3` key pair also serves `aws`). */
+/** A stored credential for a project of `provider` (an S3-compatible key pair is for storage, not for runs). */
 export function storedCredentialFor(app: AppContext, guildId: string, name: string, provider: Provider): CredentialMetadata {
   const credential = app.credentials.find(guildId, name);
   if (!credential) throw new CredentialNotFound(name);
-  const compatible = credential.provider === provider || (provider === 'aws' && credential.provider === 's3');
-  if (!compatible) throw new CredentialProviderMismatch(name, credential.provider, provider);
+  if (credential.provider !== provider) throw new CredentialProviderMismatch(name, credential.provider, provider);
   return credential;
 }

@@ -1,0 +1,61 @@
+import { Writable } from 'node:stream';
+import { join } from 'node:path';
+import { allCommands } from '../../commands/index.js';
+import { buildCore, type Core } from '../../src/app/bootstrap.js';
+import { parseConfig } from '../../src/config/index.js';
+import type { Command } from '../../src/interaction/command.js';
+import type { Actor } from '../../src/interaction/conversation.js';
+import { CommandDispatcher } from '../../src/interaction/dispatcher.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { FakeClock } from './clock.js';
+import { RecordingConversation } from './recording-conversation.js';
+import { RecordingNotifier } from './recording-notifier.js';
+import { makeTempDir } from './tmp.js';
+
+export const HARNESS_GUILD = '111111111111111111';
+
+export type Answers = ConstructorParameters<typeof RecordingConversation>[4];
+
+/**
+ * The real core (database, vault, policies, runner...) on temporary folders, a dispatcher over every command, and
+ * `say()` to run a command as a member through a RecordingConversation. Only the clock and notifier are fakes.
+ */
+export async function startAppHarness(env: Record<string, string> = {}, extraCommands: Command[] = []) {
+  const { dir, cleanup } = makeTempDir('chatops-app-');
+  const clock = new FakeClock();
+  let logs = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs += chunk.toString();
+      done();
+    },
+  });
+  const config = parseConfig({ DATABASE_PATH: join(dir, 'db.sqlite'), DEPLOYMENTS_DIR: join(dir, 'deployments'), ...env });
+  const notifier = new RecordingNotifier();
+  const core: Core = await buildCore({ config, clock, logger: createLogger('info', sink), notifier });
+  const dispatcher = new CommandDispatcher([...allCommands, ...extraCommands], core.app);
+  const say = async (
+    actor: Actor,
+    name: string,
+    options: Record<string, string | number | boolean> = {},
+    guildId = HARNESS_GUILD,
+    answers: Answers = {},
+  ) => {
+    const conversation = new RecordingConversation(actor, name, guildId, '400000000000000001', answers);
+    await dispatcher.handle(conversation, options);
+    return conversation;
+  };
+  return {
+    core,
+    clock,
+    notifier,
+    dispatcher,
+    say,
+    dir,
+    logs: () => logs,
+    async stop() {
+      await core.shutdown();
+      cleanup();
+    },
+  };
+}
