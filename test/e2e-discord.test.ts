@@ -120,9 +120,12 @@ describe('the Discord bot, end to end', () => {
   }, 90_000);
 
   afterAll(async () => {
+    // Every interaction of every scenario was acknowledged within Discord's three seconds.
+    const late = server?.deadlineViolations() ?? [];
     const code = await bot?.stop();
     await server?.close();
     tmp?.cleanup();
+    expect(late).toEqual([]);
     expect(code, `exit after ${bot?.stoppedAfterMs()} ms; output tail:\n${bot?.output().slice(-3000)}`).toBe(0);
   });
 
@@ -306,6 +309,35 @@ describe('the Discord bot, end to end', () => {
     expect(await finalText(deploy, /⛔/)).toMatch(/no project/i);
     expect(existsSync(join(deploymentsDir, `guild_${GUILD_B}`, 'production-api'))).toBe(true);
     expect(existsSync(join(deploymentsDir, `guild_${GUILD_A}`, 'production-api'))).toBe(true);
+  });
+
+  it('autocompletes only this guild’s projects, and instance types from the price catalogue', async () => {
+    const projects = await server.sendAutocomplete({
+      guildId: GUILD_B,
+      channelId: CHANNEL_B,
+      userId: ADMIN_B,
+      name: 'cloud-deploy',
+      options: [{ name: 'project', value: '', focused: true }, { name: 'resource_type', value: 'vm' }],
+      ignoreDefaultMemberPermissions: true,
+    });
+    const names = (await projects.choices()).map((c) => c.value);
+    expect(names).toEqual(['Production API']);
+    const types = await server.sendAutocomplete({
+      guildId: GUILD_A,
+      channelId: CHANNEL_A,
+      userId: ADMIN,
+      name: 'cloud-deploy',
+      options: [{ name: 'project', value: 'Budget Test' }, { name: 'resource_type', value: 'vm' }, { name: 'instance_type', value: 'e2-', focused: true }],
+      ignoreDefaultMemberPermissions: true,
+    });
+    const typeChoices = await types.choices();
+    expect(typeChoices.length).toBeGreaterThan(0);
+    expect(typeChoices.every((c) => String(c.value).startsWith('e2-'))).toBe(true);
+  });
+
+  it('refuses an admin command to a member who got hold of it, naming the permission', async () => {
+    const attempt = await run(MEMBER, 'cloud-guild-policy', [{ name: 'action', value: 'update' }, { name: 'max_budget', value: 1 }]);
+    expect(JSON.stringify((await attempt.waitForResponse()).data)).toMatch(/Manage Server/);
   });
 
   it('rejects bad option values with a message naming what is wrong', async () => {
