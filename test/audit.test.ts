@@ -37,6 +37,24 @@ describe('audit log', () => {
     expect(entries[1]!.details).toBeNull();
   });
 
+  it('records a batch in one go with the same checks, and nothing at all if one entry is bad', () => {
+    const { log } = makeLog();
+    const batch = Array.from({ length: 1200 }, (_, i) => ({
+      guildId: i % 2 ? GUILD_A : GUILD_B,
+      userId: 'system',
+      action: 'jit.expire',
+      target: String(i),
+      outcome: 'success' as const,
+      details: { level: 'viewer', token: 'must-not-be-stored' },
+    }));
+    log.recordMany(batch);
+    const entries = log.recent(GUILD_A, { limit: 200 });
+    expect(entries).toHaveLength(200);
+    expect(entries.every((e) => e.guildId === GUILD_A && e.details?.level === 'viewer' && !('token' in (e.details ?? {})))).toBe(true);
+    expect(() => log.recordMany([{ guildId: GUILD_A, userId: ALICE, action: 'ok.one', outcome: 'success' }, { guildId: 'nope', userId: ALICE, action: 'bad', outcome: 'success' }])).toThrow();
+    expect(log.recent(GUILD_A, { action: 'ok.one' })).toEqual([]);
+  });
+
   it('orders entries recorded in the same millisecond by insertion', () => {
     const { log } = makeLog();
     for (let i = 0; i < 3; i += 1) log.record({ guildId: GUILD_A, userId: ALICE, action: `step.${i}`, outcome: 'success' });
