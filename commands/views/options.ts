@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JIT_PROVIDERS, PERMISSION_LEVELS, PROVIDERS, RESOURCE_TYPES } from '../../src/db/schema.js';
+import { snowflakeSchema } from '../../src/shared/snowflake.js';
 
 /** zod pieces for the option shapes several commands share; Discord already typed them, we still check. */
 export const providerOption = z.enum(PROVIDERS, { error: `choose one of ${PROVIDERS.join(', ')}` });
@@ -8,7 +9,7 @@ export const levelOption = z.enum(PERMISSION_LEVELS, { error: `choose one of ${P
 export const resourceTypeOption = z.enum(RESOURCE_TYPES, { error: `choose one of ${RESOURCE_TYPES.join(', ')}` });
 
 export const userOption = z.object(
-  { id: z.string().regex(/^\d{17,20}$/), displayName: z.string(), isBot: z.boolean() },
+  { id: snowflakeSchema, displayName: z.string(), isBot: z.boolean() },
   { error: 'mention a member of this server' },
 );
 

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { AUDIT_OUTCOMES, auditLog, type AuditOutcome } from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { assertSnowflake } from '../state/snowflake.js';
+import { assertSnowflake } from '../shared/snowflake.js';
 
 export interface AuditRecord {
   guildId: string;

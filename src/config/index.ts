@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { validate as isValidCron } from 'node-cron';
+import { snowflakeSchema } from '../shared/snowflake.js';
 
-const snowflake = z.string().regex(/^\d{17,20}$/, 'a Discord snowflake (17 to 20 digits)');
 
 const optionalString = z
   .string()
@@ -34,8 +34,8 @@ const base64Key = z
  */
 export const configSchema = z.object({
   DISCORD_TOKEN: optionalString,
-  DISCORD_APPLICATION_ID: optionalString.pipe(snowflake.optional()),
-  DISCORD_GUILD_ID: optionalString.pipe(snowflake.optional()),
+  DISCORD_APPLICATION_ID: optionalString.pipe(snowflakeSchema.optional()),
+  DISCORD_GUILD_ID: optionalString.pipe(snowflakeSchema.optional()),
   DISCORD_API_URL: optionalString.pipe(z.url('an http(s) URL such as http://127.0.0.1:8080/api').optional()),
   DATABASE_PATH: z.string().trim().min(1).default('./data/chatops.db'),
   DEPLOYMENTS_DIR: z.string().trim().min(1).default('./deployments'),

@@ -12,7 +12,7 @@ import {
 } from '../interaction/command.js';
 import type { OptionValue, RawOptions } from '../interaction/conversation.js';
 import { isUserError } from '../shared/errors.js';
-import { SNOWFLAKE_PATTERN } from '../state/snowflake.js';
+import { SNOWFLAKE_PATTERN } from '../shared/snowflake.js';
 import { userOptionOf, type ConsoleDirectory } from './directory.js';
 import { tokenize, type Word } from './tokenize.js';
 

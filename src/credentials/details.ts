@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { CREDENTIAL_PROVIDERS, type CredentialProvider } from '../db/schema.js';
 import { InvalidCredentialInput } from './errors.js';
 
-export const snowflakeSchema = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17 to 20 digits)');
+export { snowflakeSchema } from '../shared/snowflake.js';
 
 /** Names are case-insensitive for people, so they are stored lower-case: 'Prod' and 'prod' are one credential. */
 export const credentialNameSchema = z

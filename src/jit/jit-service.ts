@@ -4,7 +4,7 @@ import { jitPermissions, type Db } from '../db/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Clock } from '../shared/clock.js';
-import { snowflakeSchema } from '../state/snowflake.js';
+import { snowflakeSchema } from '../shared/snowflake.js';
 import { deliverToMember, describeError, type Delivery } from './delivery.js';
 import { GrantNotActive, GrantNotFound, InvalidGrant, PermissionDenied } from './errors.js';
 import {

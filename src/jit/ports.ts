@@ -3,7 +3,7 @@
  * PolicyService and AuditLog satisfy them structurally; keeping them narrow lets JIT and the janitor be wired
  * (and tested) with nothing else of those services.
  */
-import type { AuditOutcome } from '../db/schema.js';
+import type { AuditRecord } from '../audit/audit-log.js';
 
 /** The part of a guild's policy that JIT reads. */
 export interface JitPolicy {
@@ -18,16 +18,8 @@ export interface JitPolicySource {
   get(guildId: string): JitPolicy | Promise<JitPolicy>;
 }
 
-export interface JitAuditEntry {
-  guildId: string;
-  /** Who acted: a Discord user id, or "system" for the janitor. */
-  userId: string;
-  action: string;
-  target?: string;
-  outcome: AuditOutcome;
-  /** Never a secret. */
-  details?: Record<string, unknown>;
-}
+/** The audit log's own entry shape: the janitor and the JIT service write ordinary audit entries. */
+export type JitAuditEntry = AuditRecord;
 
 export interface JitAuditSink {
   /**

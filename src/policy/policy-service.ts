@@ -19,7 +19,7 @@ import type { Db } from '../db/index.js';
 import type { CostEstimate, PriceCatalogue } from '../pricing/catalogue.js';
 import { LIVE_STATUSES } from '../projects/resource-repository.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { assertSnowflake, SNOWFLAKE_PATTERN } from '../state/snowflake.js';
+import { assertSnowflake, SNOWFLAKE_PATTERN } from '../shared/snowflake.js';
 import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';
 
 export interface GuildPolicy {

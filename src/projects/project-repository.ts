@@ -19,9 +19,10 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { parseBackendSettings, type BackendSettings } from '../state/backend.js';
 import { InvalidProjectName } from '../state/errors.js';
 import { StateLayout } from '../state/layout.js';
-import { assertSnowflake } from '../state/snowflake.js';
+import { assertSnowflake } from '../shared/snowflake.js';
 import { InvalidProject, ProjectExists, ProjectNotFound } from './errors.js';
 import { normaliseRegion } from './regions.js';
+import { snowflakeSchema } from '../shared/snowflake.js';
 
 export type ProjectStatus = 'active' | 'archived';
 
@@ -71,7 +72,7 @@ const newProjectSchema = z.object({
   credentialSource: z.enum(CREDENTIAL_SOURCES, { error: `a credential source: ${CREDENTIAL_SOURCES.join(', ')}` }).optional(),
   credentialId: z.number().int().positive('a stored credential id').optional(),
   stateBackend: z.enum(STATE_BACKENDS, { error: `a state backend: ${STATE_BACKENDS.join(', ')}` }).optional(),
-  createdBy: z.string().regex(/^\d{17,20}$/, 'the creator\'s Discord id'),
+  createdBy: snowflakeSchema,
 });
 
 type ProjectRow = typeof cloudProjects.$inferSelect;

@@ -7,8 +7,9 @@ import { z } from 'zod';
 import { RESOURCE_TYPES, cloudProjects, cloudResources, type ResourceStatus, type ResourceType } from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { assertSnowflake } from '../state/snowflake.js';
+import { assertSnowflake } from '../shared/snowflake.js';
 import { IllegalStatusTransition, InvalidResource, ProjectNotFound, ResourceNotFound } from './errors.js';
+import { snowflakeSchema } from '../shared/snowflake.js';
 
 export interface Resource {
   id: number;
@@ -66,7 +67,7 @@ const newResourceSchema = z.object({
   instanceType: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'an instance type name').optional(),
   diskSizeGb: z.number().int('a disk size in whole GB').min(0, 'a disk size of at least 0 GB').max(1_000_000).optional(),
   estimatedMonthlyCost: z.number().finite('a monthly cost').min(0, 'a monthly cost of at least $0'),
-  createdBy: z.string().regex(/^\d{17,20}$/, "the creator's Discord id"),
+  createdBy: snowflakeSchema,
 });
 const addressesSchema = z.array(z.string().max(500)).max(1000);
 

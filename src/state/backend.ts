@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { StateBackendKind } from '../db/schema.js';
 import { UserError } from '../shared/errors.js';
 import { StateLayout } from './layout.js';
-import { assertSnowflake } from './snowflake.js';
+import { assertSnowflake } from '../shared/snowflake.js';
 
 export const BACKEND_FILE_NAME = 'backend.tf.json';
 

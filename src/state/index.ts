@@ -1,4 +1,4 @@
 export * from './layout.js';
 export * from './backend.js';
 export * from './errors.js';
-export * from './snowflake.js';
+export * from '../shared/snowflake.js';

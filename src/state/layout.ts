@@ -8,7 +8,7 @@
  */
 import { chmodSync, lstatSync, mkdirSync, realpathSync, rmSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { assertSnowflake } from './snowflake.js';
+import { assertSnowflake } from '../shared/snowflake.js';
 import { InvalidProjectName, PathEscape } from './errors.js';
 
 export const MAX_SLUG_LENGTH = 48;

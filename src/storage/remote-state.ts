@@ -9,10 +9,11 @@ import { z } from 'zod';
 import { UserError } from '../shared/errors.js';
 import { parseBucketName } from './s3-client.js';
 import { explainS3Error, type S3Failure } from './s3-errors.js';
+import { snowflakeSchema } from '../shared/snowflake.js';
 
 export const STATE_ROOT = 'terraform-state';
 
-const guildIdSchema = z.string().regex(/^\d{17,20}$/);
+const guildIdSchema = snowflakeSchema;
 /** No dots or slashes: a slug can never climb out of, or into another, prefix. */
 const projectSlugSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/);
 

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { assertSnowflake } from '../state/snowflake.js';
+import { assertSnowflake } from '../shared/snowflake.js';
 import { generateKey, openSealed, sealSecrets, SealedDataRejected, wipe, type Sealed } from './aead.js';
 import {
   InvalidVaultSecrets,
