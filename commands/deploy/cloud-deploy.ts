@@ -86,7 +86,11 @@ export default defineCommand({
       );
     } catch (error) {
       discard();
-      throw error;
+      app.audit.record({ guildId, userId: actor.id, action: 'deploy.plan', target: project.name, outcome: 'failed', details: { resourceId: resource.id } });
+      // Replace the progress message, so nobody is left looking at "Planning…".
+      if (!isUserError(error)) throw error;
+      await deliverResult(conversation, failureView(`❌ Plan for ${project.name} failed`, error.message));
+      return;
     }
     const view = (footer?: string) => planView({ project, resource, plan, decision, credentialLabel: credentials.label, footer });
     const choice = await conversation.offerButtons(
