@@ -1,0 +1,64 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Actor } from '../src/interaction/conversation.js';
+import { FAKE_ENGINE_BIN } from './support/bot-process.js';
+import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
+
+const alice: Actor = { id: '300000000000000001', displayName: 'alice', isBot: false, isGuildAdmin: true };
+const bob: Actor = { id: '300000000000000002', displayName: 'bob', isBot: false, isGuildAdmin: false };
+
+describe('/cloud-deploy, through the dispatcher with the stand-in engine', () => {
+  let harness: Awaited<ReturnType<typeof startAppHarness>>;
+  const workspace = (slug: string) => join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, slug);
+
+  beforeAll(async () => {
+    harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN });
+    const init = await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1' }, HARNESS_GUILD, {
+      modal: { project_id: 'web-project-123' },
+    });
+    expect(init.text()).toMatch(/initialised/);
+  });
+  afterAll(() => harness?.stop());
+
+  it('shows a failed plan in place of the progress message and keeps no planned resource', async () => {
+    writeFileSync(join(workspace('web'), 'fake-engine.json'), JSON.stringify({ failPlan: { summary: 'Invalid machine type', detail: 'e2-micro is not offered in this zone.' } }));
+    const reply = await harness.say(alice, 'cloud-deploy', { project: 'web', resource_type: 'vm', instance_type: 'e2-micro', disk_size: 10 });
+    writeFileSync(join(workspace('web'), 'fake-engine.json'), '{}');
+    const last = reply.steps.at(-1);
+    expect(last?.kind).toBe('edit');
+    expect(JSON.stringify(last)).toMatch(/Plan for web failed/);
+    expect(JSON.stringify(last)).toMatch(/Invalid machine type/);
+    const resources = harness.core.app.resources.listByGuild(HARNESS_GUILD);
+    expect(resources.map((r) => r.status)).toEqual(['destroyed']);
+    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'deploy.plan' })[0]?.outcome).toBe('failed');
+  });
+
+  it('discards the plan when the requester cancels, and nothing is applied', async () => {
+    const reply = await harness.say(alice, 'cloud-deploy', { project: 'web', resource_type: 'bucket', disk_size: 5 }, HARNESS_GUILD, {
+      buttons: [{ buttonId: 'cancel', by: alice }],
+    });
+    expect(reply.text()).toMatch(/Plan for web/);
+    expect(harness.core.app.resources.listByGuild(HARNESS_GUILD).filter((r) => r.status === 'active')).toEqual([]);
+  });
+
+  it('does not let another member apply the requester’s plan', async () => {
+    const reply = await harness.say(alice, 'cloud-deploy', { project: 'web', resource_type: 'bucket', disk_size: 5 }, HARNESS_GUILD, {
+      buttons: [{ buttonId: 'apply', by: bob }],
+    });
+    expect(reply.text()).not.toMatch(/Deployed/);
+    expect(harness.core.app.resources.listByGuild(HARNESS_GUILD).filter((r) => r.status === 'active')).toEqual([]);
+  });
+
+  it('applies when the requester confirms, then counts the resource against the budget', async () => {
+    const reply = await harness.say(alice, 'cloud-deploy', { project: 'web', resource_type: 'vm', instance_type: 'e2-micro', disk_size: 10 }, HARNESS_GUILD, {
+      buttons: [{ buttonId: 'apply', by: alice }],
+    });
+    expect(reply.text()).toMatch(/Deployed vm/);
+    const active = harness.core.app.resources.listByGuild(HARNESS_GUILD).filter((r) => r.status === 'active');
+    expect(active).toHaveLength(1);
+    await harness.say(alice, 'cloud-guild-policy', { action: 'update', max_budget: active[0]!.estimatedMonthlyCost + 1 });
+    const over = await harness.say(alice, 'cloud-deploy', { project: 'web', resource_type: 'vm', instance_type: 'e2-micro', disk_size: 10 });
+    expect(over.text()).toMatch(/over its budget limit/);
+  });
+});
