@@ -12,6 +12,7 @@ import cloudDeploy from './deploy/cloud-deploy.js';
 import cloudDestroy from './deploy/cloud-destroy.js';
 import cloudInit from './projects/cloud-init.js';
 import cloudProjects from './projects/cloud-projects.js';
+import cloudRuns from './runs/cloud-runs.js';
 import cloudVault from './vault/cloud-vault.js';
 import cloudCredentials from './credentials/cloud-credentials.js';
 import cloudStorage from './storage/cloud-storage.js';
@@ -21,6 +22,7 @@ export const allCommands: readonly Command[] = [
   cloudProjects,
   cloudDeploy,
   cloudDestroy,
+  cloudRuns,
   cloudVault,
   cloudGuildPolicy,
   cloudJitGrant,

@@ -2,7 +2,7 @@
  * The `iac_runs` table: one row per plan, apply or destroy, from queued to its end. The summary column holds
  * JSON without secrets (counts, addresses, the plan file's name and digest).
  */
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import { iacRuns, type EngineName, type RunKind, type RunStatus } from '../db/schema.js';
 import type { Db } from '../db/index.js';
@@ -82,6 +82,17 @@ export class RunStore {
       .from(iacRuns)
       .where(and(eq(iacRuns.id, id), eq(iacRuns.guild_id, guildId)))
       .get();
+  }
+
+  /** A guild's most recent runs, newest first. */
+  recent(guildId: string, limit: number): IacRunRow[] {
+    return this.db
+      .select()
+      .from(iacRuns)
+      .where(eq(iacRuns.guild_id, guildId))
+      .orderBy(desc(iacRuns.id))
+      .limit(Math.min(Math.max(Math.trunc(limit), 1), 50))
+      .all();
   }
 
   /** Marks every run left queued or running (by a crash) as interrupted; returns how many. */

@@ -429,6 +429,11 @@ export class IacRunner {
     return true;
   }
 
+  /** This guild's most recent runs (at most 50), newest first. */
+  recentRuns(guildId: string, limit = 10): RunRecord[] {
+    return this.#runs.recent(guildId, limit).map((row) => this.#toRecord(row));
+  }
+
   /** A run of this guild, or undefined (also for another guild's run). */
   getRun(guildId: string, runId: number): RunRecord | undefined {
     const row = this.#runs.get(guildId, runId);

@@ -4,7 +4,7 @@ import { allCommands } from '../../commands/index.js';
 import { buildCore, type Core } from '../../src/app/bootstrap.js';
 import { parseConfig } from '../../src/config/index.js';
 import type { Command } from '../../src/interaction/command.js';
-import type { Actor } from '../../src/interaction/conversation.js';
+import type { Actor, RawOptions } from '../../src/interaction/conversation.js';
 import { CommandDispatcher } from '../../src/interaction/dispatcher.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { FakeClock } from './clock.js';
@@ -37,7 +37,7 @@ export async function startAppHarness(env: Record<string, string> = {}, extraCom
   const say = async (
     actor: Actor,
     name: string,
-    options: Record<string, string | number | boolean> = {},
+    options: RawOptions = {},
     guildId = HARNESS_GUILD,
     answers: Answers = {},
   ) => {

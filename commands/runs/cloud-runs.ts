@@ -1,0 +1,69 @@
+import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
+import { z } from 'zod';
+import { defineCommand } from '../../src/interaction/command.js';
+import { UserError } from '../../src/shared/errors.js';
+import { mention, timestamp } from '../views/format.js';
+
+const STATUS_ICONS = {
+  queued: '⏸️',
+  running: '⏳',
+  succeeded: '✅',
+  failed: '❌',
+  cancelled: '✖️',
+  timed_out: '⌛',
+  interrupted: '⚠️',
+} as const;
+
+export default defineCommand({
+  data: new SlashCommandBuilder()
+    .setName('cloud-runs')
+    .setDescription('Recent engine runs in this server, or cancel one that is queued or running')
+    .setContexts(InteractionContextType.Guild)
+    .addSubcommand((s) => s.setName('list').setDescription('The most recent runs: what, who, status'))
+    .addSubcommand((s) =>
+      s
+        .setName('cancel')
+        .setDescription('Stop a queued or running run (the engine is asked to stop cleanly first)')
+        .addIntegerOption((o) => o.setName('run').setDescription('Run id (see /cloud-runs list)').setRequired(true).setMinValue(1)),
+    ),
+  options: z.discriminatedUnion('subcommand', [
+    z.object({ subcommand: z.literal('list') }),
+    z.object({ subcommand: z.literal('cancel'), run: z.number().int().positive() }),
+  ]),
+
+  async execute({ conversation, options, app }) {
+    const { guildId, actor } = conversation;
+    if (options.subcommand === 'list') {
+      const lines = app.runner.recentRuns(guildId, 15).map((run) => {
+        const project = app.projects.getById(guildId, run.projectId, { includeArchived: true });
+        return `${STATUS_ICONS[run.status]} **#${run.id}** ${run.kind} in ${project.name} by ${mention(run.startedBy)} ${timestamp(run.createdAt)} — ${run.status.replace('_', ' ')}`;
+      });
+      const { running, queued } = app.runner.load;
+      await conversation.reply({
+        ephemeral: true,
+        notices: [
+          {
+            title: '⚙️ Engine runs',
+            description: `${lines.join('\n') || 'No runs yet.'}\n\nAcross all servers now: ${running} running, ${queued} queued.`,
+          },
+        ],
+      });
+      return;
+    }
+    // Another guild's run is reported exactly like a missing one.
+    const run = app.runner.getRun(guildId, options.run);
+    if (!run) throw new UserError('runs.not_found', `There is no run #${options.run} in this server. \`/cloud-runs list\` shows recent ones.`);
+    if (run.startedBy !== actor.id) {
+      const project = app.projects.getById(guildId, run.projectId, { includeArchived: true });
+      app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'admin' });
+    }
+    if (!app.runner.cancel(guildId, run.id)) {
+      throw new UserError('runs.not_active', `Run #${run.id} is not queued or running (it is ${run.status.replace('_', ' ')}); there is nothing to cancel.`);
+    }
+    app.audit.record({ guildId, userId: actor.id, action: 'run.cancel', target: `#${run.id}`, outcome: 'success', details: { kind: run.kind } });
+    await conversation.reply({
+      ephemeral: true,
+      content: `✖️ Cancelling run #${run.id} (${run.kind}): the engine was asked to stop cleanly and will be stopped harder if it does not.`,
+    });
+  },
+});

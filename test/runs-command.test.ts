@@ -1,0 +1,60 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Actor } from '../src/interaction/conversation.js';
+import { FAKE_ENGINE_BIN } from './support/bot-process.js';
+import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
+
+const OTHER_GUILD = '222222222222222222';
+const alice: Actor = { id: '300000000000000001', displayName: 'alice', isBot: false, isGuildAdmin: false };
+const bob: Actor = { id: '300000000000000002', displayName: 'bob', isBot: false, isGuildAdmin: false };
+const admin: Actor = { id: '300000000000000003', displayName: 'carol', isBot: false, isGuildAdmin: true };
+
+describe('/cloud-runs', () => {
+  let harness: Awaited<ReturnType<typeof startAppHarness>>;
+
+  beforeAll(async () => {
+    harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN });
+    await harness.say(admin, 'cloud-jit-grant', { user: { id: alice.id, displayName: 'alice', isBot: false }, provider: 'gcp', level: 'deployer', duration: 60 });
+    await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'slow', region: 'us-central1' }, HARNESS_GUILD, {
+      modal: { project_id: 'slow-project-123' },
+    });
+    writeFileSync(join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'slow', 'fake-engine.json'), JSON.stringify({ sleepMs: 400 }));
+  });
+  afterAll(() => harness?.stop());
+
+  it('lets the member who started an apply cancel it, after refusing someone without admin on the provider', async () => {
+    const deploy = harness.say(alice, 'cloud-deploy', { project: 'slow', resource_type: 'vm', instance_type: 'e2-micro', disk_size: 10 }, HARNESS_GUILD, {
+      buttons: [{ buttonId: 'apply', by: alice }],
+    });
+    const running = await vi.waitFor(
+      () => {
+        const run = harness.core.app.runner.recentRuns(HARNESS_GUILD).find((r) => r.kind === 'apply' && r.status === 'running');
+        if (!run) throw new Error('no running apply yet');
+        return run;
+      },
+      { timeout: 20_000, interval: 50 },
+    );
+
+    const list = await harness.say(bob, 'cloud-runs', { subcommand: 'list' });
+    expect(list.text()).toContain(`#${running.id}`);
+    expect((await harness.say(bob, 'cloud-runs', { subcommand: 'list' }, OTHER_GUILD)).text()).not.toContain(`#${running.id}`);
+
+    const refused = await harness.say(bob, 'cloud-runs', { subcommand: 'cancel', run: running.id });
+    expect(refused.text()).toMatch(/admin/);
+    const fromOtherGuild = await harness.say(admin, 'cloud-runs', { subcommand: 'cancel', run: running.id }, OTHER_GUILD);
+    expect(fromOtherGuild.text()).toMatch(/no run #/);
+
+    const cancel = await harness.say(alice, 'cloud-runs', { subcommand: 'cancel', run: running.id });
+    expect(cancel.text()).toMatch(/Cancelling run/);
+    const result = await deploy;
+    expect(result.text()).toMatch(/cancelled/);
+    expect(harness.core.app.runner.getRun(HARNESS_GUILD, running.id)?.status).toBe('cancelled');
+  });
+
+  it('says there is nothing to cancel for a finished run', async () => {
+    const [finished] = harness.core.app.runner.recentRuns(HARNESS_GUILD);
+    const reply = await harness.say(alice, 'cloud-runs', { subcommand: 'cancel', run: finished!.id });
+    expect(reply.text()).toMatch(/nothing to cancel/);
+  });
+});
