@@ -1,8 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
+import { FAKE_ENGINE_BIN } from './support/bot-process.js';
 import { startS3Server, type TestS3Server } from './support/s3-server.js';
 
 const admin: Actor = { id: '300000000000000001', displayName: 'alice', isBot: false, isGuildAdmin: true };
@@ -13,7 +15,7 @@ describe('/cloud-init with S3 state', () => {
 
   beforeAll(async () => {
     s3 = await startS3Server({ buckets: ['tf-state'] });
-    harness = await startAppHarness();
+    harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN, CREDENTIALS_MASTER_KEY: randomBytes(32).toString('base64') });
   });
   afterAll(async () => {
     await harness?.stop();
@@ -67,7 +69,7 @@ describe('/cloud-init with S3 state', () => {
     expect(reply.text()).toMatch(/state_bucket/);
   });
 
-  it('refuses S3 state for a GCP project and points to GCS', async () => {
+  it('refuses S3 state for a GCP project without a stored credential for the store, before the form', async () => {
     const reply = await harness.say(
       admin,
       'cloud-init',
@@ -75,8 +77,62 @@ describe('/cloud-init with S3 state', () => {
       HARNESS_GUILD,
       { modal: { project_id: 'my-gcp-project-1' } },
     );
+    expect(reply.steps.map((s) => s.kind)).not.toContain('modal');
+    expect(reply.text()).toMatch(/state_credential/);
     expect(reply.text()).toMatch(/gcs/);
-    const workspace = join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'gcp-s3');
-    expect(existsSync(workspace) ? readFileSync(join(workspace, 'backend.tf.json'), 'utf8') : '').toBe('');
+  });
+
+  it('refuses a separate state credential for an AWS project, whose own keys would collide with it', async () => {
+    const reply = await harness.say(admin, 'cloud-init', {
+      provider: 'aws',
+      project_name: 'Collide',
+      region: 'us-east-1',
+      state_backend: 's3',
+      state_bucket: 'tf-state',
+      state_credential: 'anything',
+    });
+    expect(reply.steps.map((s) => s.kind)).not.toContain('modal');
+    expect(reply.text()).toMatch(/own keys/);
+  });
+
+  it('keeps a GCP project’s state in an S3-compatible store with a stored credential, and gives the engine both keys', async () => {
+    harness.core.app.credentials.create({
+      guildId: HARNESS_GUILD,
+      name: 'spaces',
+      provider: 's3',
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      secrets: { access_key_id: s3.accessKeyId, secret_access_key: s3.secretAccessKey },
+      createdBy: admin.id,
+    });
+    const init = await harness.say(
+      admin,
+      'cloud-init',
+      { provider: 'gcp', project_name: 'Spaces State', region: 'us-central1', state_backend: 's3', state_bucket: 'tf-state', state_credential: 'spaces' },
+      HARNESS_GUILD,
+      { modal: { project_id: 'spaces-state-proj' } },
+    );
+    expect(init.text()).toMatch(/initialised/);
+
+    const deploy = await harness.say(admin, 'cloud-deploy', { project: 'Spaces State', resource_type: 'bucket', disk_size: 1 }, HARNESS_GUILD, {
+      buttons: [{ buttonId: 'apply', by: admin }],
+    });
+    expect(deploy.text()).toMatch(/Deployed bucket/);
+    const workspace = join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'spaces-state');
+    const backend = JSON.parse(readFileSync(join(workspace, 'backend.tf.json'), 'utf8')) as { terraform: { backend: { s3: Record<string, unknown> } } };
+    expect(backend.terraform.backend.s3).toMatchObject({
+      bucket: 'tf-state',
+      key: `terraform-state/${HARNESS_GUILD}/spaces-state/terraform.tfstate`,
+      endpoints: { s3: s3.endpoint },
+      encrypt: true,
+      use_lockfile: true,
+    });
+    expect(JSON.stringify(backend)).not.toContain(s3.secretAccessKey);
+    const invocations = readFileSync(join(workspace, '.fake-engine-invocations.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { argv?: string[]; env?: Record<string, string> })
+      .filter((entry) => entry.argv?.[0] === 'apply');
+    expect(invocations[0]?.env).toMatchObject({ AWS_ACCESS_KEY_ID: s3.accessKeyId, TF_VAR_project_id: 'spaces-state-proj' });
   });
 });

@@ -1,14 +1,15 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { parseProviderSecrets, toSecretRecord } from '../../src/credentials/secrets.js';
-import { verifyStateBackend } from '../../src/deploy/state-check.js';
+import { stateBackendSettings, stateSecrets, verifyStateBackend } from '../../src/deploy/state-backend.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
 import { StateLayout } from '../../src/state/layout.js';
-import { backendSettingsFrom, findProject, storedCredentialFor, projectNameOption, regionOption, stateBackendOption, STATE_BACKEND_CHOICES } from '../views/projects.js';
-import { FORM_TIMEOUT_MS, secretForm } from '../views/secret-form.js';
+import { completeStoredCredentials } from '../views/credentials.js';
 import { initialisedView } from '../views/init.js';
 import { PROVIDER_CHOICES, providerOption } from '../views/options.js';
+import { findProject, projectNameOption, regionOption, stateBackendOption, STATE_BACKEND_CHOICES, storedCredentialFor } from '../views/projects.js';
+import { FORM_TIMEOUT_MS, secretForm } from '../views/secret-form.js';
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -23,7 +24,10 @@ export default defineCommand({
     )
     .addStringOption((o) => o.setName('state_backend').setDescription('Where Terraform state lives (default: local)').addChoices(...STATE_BACKEND_CHOICES))
     .addStringOption((o) => o.setName('state_bucket').setDescription('Bucket (s3, gcs) or storage account (azurerm) for state').setMaxLength(63))
-    .addStringOption((o) => o.setName('state_endpoint').setDescription('S3-compatible endpoint URL for s3 state (MinIO, Spaces...)').setMaxLength(300)),
+    .addStringOption((o) => o.setName('state_endpoint').setDescription('S3-compatible endpoint for an AWS project’s s3 state').setMaxLength(300))
+    .addStringOption((o) =>
+      o.setName('state_credential').setDescription('Stored s3/aws credential for s3 state of a GCP or Azure project').setAutocomplete(true).setMaxLength(64),
+    ),
   options: z.object({
     provider: providerOption,
     project_name: projectNameOption,
@@ -32,12 +36,13 @@ export default defineCommand({
     state_backend: stateBackendOption.default('local'),
     state_bucket: z.string().max(63).optional(),
     state_endpoint: z.url({ protocol: /^https?$/, error: 'an http(s) URL such as https://nyc3.digitaloceanspaces.com' }).max(300).optional(),
+    state_credential: z.string().max(64).optional(),
   }),
 
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;
     app.jit.require({ guildId, userId: actor.id, provider: options.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'deployer' });
-    StateLayout.slugify(options.project_name);
+    const slug = StateLayout.slugify(options.project_name);
     const existing = findProject(app, guildId, options.project_name);
     if (existing && existing.provider !== options.provider) {
       throw new UserError(
@@ -45,31 +50,25 @@ export default defineCommand({
         `Project **${existing.name}** already exists here for ${existing.provider}. Pick another name for a ${options.provider} project.`,
       );
     }
-    const backendSettings = backendSettingsFrom(options.state_backend, options.state_bucket, options.region, options.state_endpoint);
+    // Everything that can be refused is refused before the form, so nobody types a secret for nothing.
+    const backendSettings = stateBackendSettings(app, {
+      guildId,
+      provider: options.provider,
+      kind: options.state_backend,
+      bucket: options.state_bucket,
+      region: options.region,
+      endpoint: options.state_endpoint,
+      stateCredential: options.state_credential,
+    });
+    const stored = options.credential ? storedCredentialFor(app, guildId, options.credential, options.provider) : undefined;
+    const newProject = { guildId, name: options.project_name, provider: options.provider, region: options.region, stateBackend: options.state_backend, backendSettings, createdBy: actor.id };
 
-    if (options.credential) {
-      const stored = storedCredentialFor(app, guildId, options.credential, options.provider);
+    if (stored) {
       await conversation.defer({ ephemeral: true });
-      await verifyStateBackend({
-        guildId,
-        projectSlug: StateLayout.slugify(options.project_name),
-        provider: options.provider,
-        settings: backendSettings,
-        secrets: app.credentials.reveal(guildId, stored.name).secrets,
-      });
-      const project =
-        existing ??
-        app.projects.create({
-          guildId,
-          name: options.project_name,
-          provider: options.provider,
-          region: options.region,
-          credentialSource: 'stored',
-          credentialId: stored.id,
-          stateBackend: options.state_backend,
-          backendSettings,
-          createdBy: actor.id,
-        });
+      const secrets = app.credentials.reveal(guildId, stored.name).secrets;
+      await verifyStateBackend({ guildId, projectSlug: slug, settings: backendSettings, secrets: stateSecrets(app, guildId, backendSettings, secrets) });
+      const project = existing ?? app.projects.create({ ...newProject, credentialSource: 'stored', credentialId: stored.id });
+      app.layout.workspaceDir(guildId, project.slug);
       app.audit.record({ guildId, userId: actor.id, action: 'project.init', target: project.name, outcome: 'success', details: { credentialName: stored.name } });
       await conversation.edit(initialisedView({ project, policy: app.policies.get(guildId), credentialName: stored.name }));
       return;
@@ -80,22 +79,12 @@ export default defineCommand({
     const secrets = toSecretRecord(parseProviderSecrets(options.provider, answer.values));
     // The state bucket check is a network call: acknowledge the form first.
     await conversation.defer({ ephemeral: true });
-    await verifyStateBackend({ guildId, projectSlug: StateLayout.slugify(options.project_name), provider: options.provider, settings: backendSettings, secrets });
+    await verifyStateBackend({ guildId, projectSlug: slug, settings: backendSettings, secrets: stateSecrets(app, guildId, backendSettings, secrets) });
     const session = app.vault.open(guildId, actor.id, secrets);
     try {
       const project = existing
         ? app.projects.setVaultSession(guildId, existing.id, session.sessionId)
-        : app.projects.create({
-            guildId,
-            name: options.project_name,
-            provider: options.provider,
-            region: options.region,
-            vaultSessionId: session.sessionId,
-            credentialSource: 'ephemeral',
-            stateBackend: options.state_backend,
-            backendSettings,
-            createdBy: actor.id,
-          });
+        : app.projects.create({ ...newProject, vaultSessionId: session.sessionId, credentialSource: 'ephemeral' });
       app.layout.workspaceDir(guildId, project.slug);
       app.audit.record({
         guildId,
@@ -105,9 +94,7 @@ export default defineCommand({
         outcome: 'success',
         details: { vaultSession: session.sessionId },
       });
-      await conversation.edit(
-        initialisedView({ project, policy: app.policies.get(guildId), session, ttlMinutes: app.config.VAULT_TTL_MINUTES }),
-      );
+      await conversation.edit(initialisedView({ project, policy: app.policies.get(guildId), session, ttlMinutes: app.config.VAULT_TTL_MINUTES }));
     } catch (error) {
       // Nothing half-done: a project that could not be saved leaves no secret behind.
       app.vault.close(guildId, session.sessionId);
@@ -116,10 +103,8 @@ export default defineCommand({
   },
 
   async autocomplete(request, app) {
-    const typed = request.focused.value.toLowerCase();
-    return app.credentials
-      .list(request.guildId)
-      .filter((c) => c.name.toLowerCase().includes(typed))
-      .map((c) => ({ name: `${c.name} (${c.provider}${c.isDefault ? ', default' : ''})`, value: c.name }));
+    if (request.focused.name === 'state_credential') return completeStoredCredentials(app, request, ['s3', 'aws']);
+    const provider = providerOption.safeParse(request.options.provider);
+    return completeStoredCredentials(app, request, provider.success ? [provider.data] : undefined);
   },
 });

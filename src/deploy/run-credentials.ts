@@ -1,6 +1,7 @@
 import type { AppContext } from '../app/context.js';
 import { resolveRunCredentials, type CredentialChoice } from '../credentials/resolve.js';
 import { toEngineEnv } from '../engine/credential-env.js';
+import { backendEngineEnv } from './state-backend.js';
 import type { Project } from '../projects/project-repository.js';
 import { UserError } from '../shared/errors.js';
 
@@ -38,7 +39,9 @@ export function credentialsForRun(app: AppContext, project: Project, choice?: Cr
     serviceDefaults: app.serviceCredentials.defaults,
     serviceAllowedGuilds: app.serviceCredentials.allowedGuilds,
   });
-  return { env: toEngineEnv(project.provider, resolved.secrets), label: resolved.label };
+  // A backend with keys of its own (S3 state of a GCP or Azure project) gets them too, as AWS_* variables.
+  const env = { ...backendEngineEnv(app, project.guildId, project.backendSettings), ...toEngineEnv(project.provider, resolved.secrets) };
+  return { env, label: resolved.label };
 }
 
 /** Parses the `credential` option of run commands: `session`, `service`, or a stored credential's name. */

@@ -38,6 +38,14 @@ export const backendSettingsSchema = z.discriminatedUnion('kind', [
       .url({ protocol: /^https?$/, error: 'an http(s) URL such as https://nyc3.digitaloceanspaces.com' })
       .max(300)
       .optional(),
+    /**
+     * The guild's stored credential whose keys reach the state, when they are not the project's own (a GCP or Azure
+     * project keeping state in Spaces, say). Only its name: the keys go to the engine's environment at run time.
+     */
+    credentialName: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'a stored credential name')
+      .optional(),
   }),
   z.strictObject({ kind: z.literal('gcs'), bucket: gcsBucket }),
   z.strictObject({
