@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts'],
     // Engine and Discord end-to-end tests spawn real child processes; two cores, so keep the pool small.
     pool: 'forks',
     maxWorkers: 2,
