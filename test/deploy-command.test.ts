@@ -62,3 +62,50 @@ describe('/cloud-deploy, through the dispatcher with the stand-in engine', () =>
     expect(over.text()).toMatch(/over its budget limit/);
   });
 });
+
+describe('/cloud-init again on an existing project', () => {
+  it('renews its vault session after expiry and wipes the one it replaces', async () => {
+    const harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN, VAULT_TTL_MINUTES: '30' });
+    try {
+      const first = { project_id: 'renew-project-111' };
+      await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'renew', region: 'us-central1' }, HARNESS_GUILD, { modal: first });
+      const before = harness.core.app.projects.get(HARNESS_GUILD, 'renew').vaultSessionId;
+      harness.clock.advanceMinutes(31);
+      const expired = await harness.say(alice, 'cloud-deploy', { project: 'renew', resource_type: 'bucket', disk_size: 1 });
+      expect(expired.text()).toMatch(/No gcp credential is available/);
+      await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'renew', region: 'us-central1' }, HARNESS_GUILD, {
+        modal: { project_id: 'renew-project-222' },
+      });
+      const after = harness.core.app.projects.get(HARNESS_GUILD, 'renew').vaultSessionId;
+      expect(after).not.toBe(before);
+      expect(harness.core.app.vault.list(HARNESS_GUILD).map((s) => s.sessionId)).toEqual([after]);
+      const deploy = await harness.say(alice, 'cloud-deploy', { project: 'renew', resource_type: 'bucket', disk_size: 1 }, HARNESS_GUILD, {
+        buttons: [{ buttonId: 'apply', by: alice }],
+      });
+      expect(deploy.text()).toMatch(/Deployed bucket/);
+
+      // Renewing while the session still lives replaces it: one project, one live session.
+      await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'renew', region: 'us-central1' }, HARNESS_GUILD, {
+        modal: { project_id: 'renew-project-333' },
+      });
+      const latest = harness.core.app.projects.get(HARNESS_GUILD, 'renew').vaultSessionId;
+      expect(harness.core.app.vault.list(HARNESS_GUILD).map((s) => s.sessionId)).toEqual([latest]);
+    } finally {
+      await harness.stop();
+    }
+  });
+
+  it('refuses the same name for another provider', async () => {
+    const harness = await startAppHarness();
+    try {
+      await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'shared', region: 'us-central1' }, HARNESS_GUILD, {
+        modal: { project_id: 'shared-project-1' },
+      });
+      const reply = await harness.say(alice, 'cloud-init', { provider: 'aws', project_name: 'shared', region: 'us-east-1' });
+      expect(reply.text()).toMatch(/already exists here for gcp/);
+      expect(reply.steps.map((s) => s.kind)).not.toContain('modal');
+    } finally {
+      await harness.stop();
+    }
+  });
+});

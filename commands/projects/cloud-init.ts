@@ -85,6 +85,8 @@ export default defineCommand({
       const project = existing
         ? app.projects.setVaultSession(guildId, existing.id, session.sessionId)
         : app.projects.create({ ...newProject, vaultSessionId: session.sessionId, credentialSource: 'ephemeral' });
+      // A renewed project keeps one live session: the one it replaced is wiped now, not at its expiry.
+      if (existing?.vaultSessionId) app.vault.close(guildId, existing.vaultSessionId);
       app.layout.workspaceDir(guildId, project.slug);
       app.audit.record({
         guildId,
