@@ -56,7 +56,11 @@ async function runDiscord(config: Config, logger: Logger): Promise<void> {
   const dispatcher = new CommandDispatcher(allCommands, core.app);
   const bot = new DiscordBot(client, dispatcher, systemClock, logger);
   onShutdownSignal(logger, async () => {
-    await bot.stop();
+    bot.stopAccepting();
+    // Engines get SIGINT at once (they save state and release their locks); the handlers waiting on them then
+    // finish by telling their members the run was stopped, before the gateway connection closes.
+    await Promise.all([core.app.runner.shutdown(), bot.drain()]);
+    await bot.disconnect();
     await core.shutdown();
   });
   await bot.start(config.DISCORD_TOKEN);

@@ -101,6 +101,9 @@ describe('the Discord bot, end to end', () => {
       IAC_BIN_DIR: FAKE_ENGINE_BIN,
       JANITOR_SCHEDULE: '* * * * * *',
       LOG_LEVEL: 'debug',
+      // The scenarios send many commands as one admin within a minute; rate limits have their own tests.
+      RATE_LIMIT_MEMBER_PER_MINUTE: '1000',
+      RATE_LIMIT_GUILD_PER_MINUTE: '1000',
     };
     // Publish the command set the way an operator does, then start the bot as `npm start` does.
     const registered = await execa('node', ['--import', 'tsx', 'src/discord/register.ts'], {
@@ -366,4 +369,27 @@ describe('the Discord bot, end to end', () => {
     const projects = await run(ADMIN, 'cloud-projects');
     expect(JSON.stringify((await projects.waitForResponse()).data)).toMatch(/failed/);
   });
+  // Last: it stops the bot.
+  it('on SIGTERM stops a running apply cleanly, tells the member, and exits 0', async () => {
+    await initProject(ADMIN, 'Shutdown Test');
+    writeFileSync(join(deploymentsDir, `guild_${GUILD_A}`, 'shutdown-test', 'fake-engine.json'), JSON.stringify({ sleepMs: 1500 }));
+    const deploy = await run(ADMIN, 'cloud-deploy', [
+      { name: 'project', value: 'Shutdown Test' },
+      { name: 'resource_type', value: 'bucket' },
+      { name: 'disk_size', value: 1 },
+    ]);
+    await deploy.waitForOriginal((m) => JSON.stringify(m.components).includes(':apply'), 30_000);
+    await (await server.clickButton({ guildId: GUILD_A, channelId: CHANNEL_A, userId: ADMIN, customId: /:apply$/ })).waitForResponse();
+    await finalText(deploy, /Applying bucket/, 15_000);
+
+    expect(await bot.stop()).toBe(0);
+    expect(textOf(deploy.original())).toMatch(/restarting.*stopped cleanly/s);
+    const db = new Database(dbPath, { readonly: true });
+    const apply = db.prepare("SELECT status FROM iac_runs WHERE kind = 'apply' ORDER BY id DESC LIMIT 1").get() as { status: string };
+    const resource = db.prepare("SELECT r.status FROM cloud_resources r JOIN cloud_projects p ON p.id = r.project_id WHERE p.slug = 'shutdown-test'").get() as { status: string };
+    db.close();
+    expect(apply.status).toBe('interrupted');
+    expect(resource.status).toBe('interrupted');
+  }, 60_000);
+
 });

@@ -58,12 +58,26 @@ export class DiscordBot {
     );
   }
 
-  /** Stops taking interactions, lets those in progress finish (up to `graceMs`), then disconnects. */
-  async stop(graceMs = 10_000): Promise<void> {
+  /** New interactions get "restarting, try again in a minute" from now on. */
+  stopAccepting(): void {
     this.accepting = false;
+  }
+
+  /** Waits for interactions in progress to finish, up to `graceMs`. */
+  async drain(graceMs = 15_000): Promise<void> {
     const drained = Promise.allSettled([...this.inFlight]);
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+  }
+
+  async disconnect(): Promise<void> {
     await this.client.destroy();
+  }
+
+  /** Stops taking interactions, lets those in progress finish (up to `graceMs`), then disconnects. */
+  async stop(graceMs = 15_000): Promise<void> {
+    this.stopAccepting();
+    await this.drain(graceMs);
+    await this.disconnect();
   }
 
   private async route(interaction: Interaction): Promise<void> {

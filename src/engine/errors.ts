@@ -90,8 +90,14 @@ export class PlanNotApplicable extends UserError {
 }
 
 export class RunnerShuttingDown extends UserError {
-  constructor() {
-    super('engine.shutting_down', 'The bot is shutting down and is not starting new runs. Try again in a minute.');
+  constructor(runId?: number, kind?: RunKind | 'outputs') {
+    super(
+      'engine.shutting_down',
+      runId === undefined
+        ? 'The bot is shutting down and is not starting new runs. Try again in a minute.'
+        : `The bot is restarting, so the ${kind ?? 'run'} (run #${runId}) was stopped cleanly: the engine saved its state and released its lock. ` +
+            'Once the bot is back, `/cloud-projects` shows where things stand; plan again to finish.',
+    );
   }
 }
 

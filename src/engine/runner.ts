@@ -615,7 +615,7 @@ export class IacRunner {
     const reason = stopper.reason ?? (caught instanceof StoppedBeforeStart ? caught.reason : undefined);
     if (reason === 'timed_out') return new RunTimedOut(runId, kind, this.#runTimeoutMs);
     if (reason === 'cancelled') return new RunCancelled(runId, kind);
-    if (reason === 'shutdown') return new RunnerShuttingDown();
+    if (reason === 'shutdown') return new RunnerShuttingDown(stopper.reason === 'shutdown' ? runId : undefined, kind);
     if (isUserError(caught)) return caught;
     this.#logger.error({ err: caught, runId, kind }, 'IaC run failed unexpectedly');
     return new RunFailed(runId, kind, 'something went wrong inside the bot while running the engine', 'The operators can find the details in the bot log.');
