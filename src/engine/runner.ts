@@ -37,118 +37,31 @@ import { summarisePlan, type PlanSummary } from './plan-summary.js';
 import { RunStopper, runEngineCommand, type StopReason } from './process.js';
 import { QueueWaitAborted, RunScheduler, SchedulerClosed } from './scheduler.js';
 import { RunStore, readPlanRunSummary, type IacRunRow } from './run-store.js';
+import { completed, lastChangeSummary, lastOutputs, redactEvent } from './run-events.js';
+import type {
+  ApplyResult,
+  DestroyResult,
+  EngineUsed,
+  IacRunnerOptions,
+  OutputsResult,
+  PlanResult,
+  RunEvent,
+  RunRecord,
+  RunRequest,
+  Warning,
+} from './run-types.js';
 
-/** What the Discord layer hears while a run goes on, in order. */
-export type RunEvent =
-  | EngineEvent
-  | { type: 'run_created'; runId: number; kind: RunKind }
-  | { type: 'run_started'; runId: number; kind: RunKind | 'outputs'; engine: EngineName; engineVersion: string; fallbackNotice?: string }
-  | { type: 'phase'; phase: 'init' | 'plan' | 'show' | 'apply' | 'destroy' | 'output' };
-
-export interface RunRequest {
-  guildId: string;
-  /** The project's slug (or name: resolved as ProjectRepository.get does). */
-  projectSlug: string;
-  /** Discord id of the member who asked. */
-  userId: string;
-  /** The provider credentials for this run, from `toEngineEnv` (plus any backend credentials). Never stored. */
-  credentialEnv: Record<string, string>;
-  enginePreference: EngineName;
-  onEvent?: (event: RunEvent) => void;
-  /** 1-based position while the run waits for an engine slot; called again whenever it changes. */
-  onQueued?: (position: number) => void;
-  signal?: AbortSignal;
-}
-
-export interface EngineUsed {
-  name: EngineName;
-  version: string;
-  /** Set when the guild's preferred engine was missing and the other one ran: show it to the user. */
-  fallbackNotice?: string;
-}
-
-type Warning = { summary: string; detail: string; address?: string };
-
-export interface PlanResult {
-  /** Pass this to `apply` to apply exactly this plan. */
-  runId: number;
-  engine: EngineUsed;
-  summary: PlanSummary;
-  /** The addresses the planned resource will own. */
-  resourceAddresses: string[];
-  /** The planned resource's estimate (from its row), per month. */
-  estimatedMonthlyCost: number;
-  warnings: Warning[];
-}
-
-export interface ApplyResult {
-  runId: number;
-  planRunId: number;
-  engine: EngineUsed;
-  changes: { add: number; change: number; remove: number };
-  /** Addresses whose apply completed, in order. */
-  applied: string[];
-  outputs: Record<string, OutputValue>;
-  warnings: Warning[];
-}
-
-export interface DestroyResult {
-  runId: number;
-  engine: EngineUsed;
-  /** The resource rows now destroyed. */
-  resourceIds: number[];
-  changes: { add: number; change: number; remove: number };
-  destroyed: string[];
-  warnings: Warning[];
-}
-
-export interface OutputsResult {
-  engine: EngineUsed;
-  outputs: Record<string, OutputValue>;
-}
-
-/** A run as the Discord layer may show it. */
-export interface RunRecord {
-  id: number;
-  guildId: string;
-  projectId: number;
-  resourceId: number | null;
-  kind: RunKind;
-  status: RunStatus;
-  engine: EngineName | null;
-  engineVersion: string | null;
-  startedBy: string;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  error: string | null;
-  /** Whether `apply` would still accept this run id (a succeeded plan whose plan file is still there). */
-  applicable: boolean;
-}
-
-export interface IacRunnerOptions {
-  db: Db;
-  layout: StateLayout;
-  clock: Clock;
-  logger: Logger;
-  /** Engine processes allowed at once across all guilds (config MAX_CONCURRENT_RUNS). */
-  maxConcurrentRuns: number;
-  /** Longest a run may take once started (config RUN_TIMEOUT_MINUTES). */
-  runTimeoutMs: number;
-  /** Folder searched for the binaries before PATH (config IAC_BIN_DIR). */
-  binDir?: string;
-  /** Shared provider cache (config TF_PLUGIN_CACHE_DIR). */
-  pluginCacheDir: string;
-  /** Wait between SIGINT, SIGTERM and SIGKILL; default 10 s. */
-  killGraceMs?: number;
-  /** PATH for discovery and for the child; default the bot's own. */
-  pathEnv?: string;
-  /** How long discovered engines are trusted before looking again; default 60 s. */
-  engineCacheMs?: number;
-  /** How long a plan stays applicable; default 24 hours. Older plan files are removed at the next plan. */
-  planTtlMs?: number;
-  audit?: AuditLog;
-}
+export type {
+  RunEvent,
+  RunRequest,
+  EngineUsed,
+  PlanResult,
+  ApplyResult,
+  DestroyResult,
+  OutputsResult,
+  RunRecord,
+  IacRunnerOptions,
+} from './run-types.js';
 
 /** Resource statuses whose cloud objects may exist, so they stay in the configuration (never silently deleted). */
 const IN_CONFIG: readonly Resource['status'][] = ['applying', 'active', 'failed', 'destroying', 'interrupted'];
@@ -816,36 +729,4 @@ function engineUsed(ctx: RunContext): EngineUsed {
 
 function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
-function lastChangeSummary(events: EngineEvent[], operation: string): { add: number; change: number; remove: number } {
-  const summaries = events.filter((e): e is Extract<EngineEvent, { type: 'change_summary' }> => e.type === 'change_summary');
-  const chosen = summaries.filter((s) => s.operation === operation).at(-1) ?? summaries.at(-1);
-  return { add: chosen?.add ?? 0, change: chosen?.change ?? 0, remove: chosen?.remove ?? 0 };
-}
-
-function completed(events: EngineEvent[]): string[] {
-  return events.filter((e) => e.type === 'apply_complete').map((e) => (e as { address: string }).address);
-}
-
-function lastOutputs(events: EngineEvent[]): Record<string, OutputValue> {
-  const last = events.filter((e): e is Extract<EngineEvent, { type: 'outputs' }> => e.type === 'outputs').at(-1);
-  return last?.outputs ?? {};
-}
-
-/** Engine text can quote what it was given; secret values are blanked before anything leaves the runner. */
-function redactEvent(event: EngineEvent, redact: (text: string) => string): EngineEvent {
-  switch (event.type) {
-    case 'diagnostic':
-      return { ...event, summary: redact(event.summary), detail: redact(event.detail) };
-    case 'outputs':
-      return {
-        ...event,
-        outputs: Object.fromEntries(
-          Object.entries(event.outputs).map(([k, v]) => [k, typeof v.value === 'string' ? { ...v, value: redact(v.value) } : v]),
-        ),
-      };
-    default:
-      return 'message' in event && typeof event.message === 'string' ? { ...event, message: redact(event.message) } : event;
-  }
 }

@@ -1,0 +1,122 @@
+/** The runner's public shapes: what callers pass in and what they get back. */
+import type { AuditLog } from '../audit/index.js';
+import type { Db } from '../db/index.js';
+import type { EngineName, RunKind, RunStatus } from '../db/schema.js';
+import type { Logger } from '../logging/logger.js';
+import type { Clock } from '../shared/clock.js';
+import type { StateLayout } from '../state/index.js';
+import type { EngineEvent, OutputValue } from './json-stream.js';
+import type { PlanSummary } from './plan-summary.js';
+
+/** What the Discord layer hears while a run goes on, in order. */
+export type RunEvent =
+  | EngineEvent
+  | { type: 'run_created'; runId: number; kind: RunKind }
+  | { type: 'run_started'; runId: number; kind: RunKind | 'outputs'; engine: EngineName; engineVersion: string; fallbackNotice?: string }
+  | { type: 'phase'; phase: 'init' | 'plan' | 'show' | 'apply' | 'destroy' | 'output' };
+
+export interface RunRequest {
+  guildId: string;
+  /** The project's slug (or name: resolved as ProjectRepository.get does). */
+  projectSlug: string;
+  /** Discord id of the member who asked. */
+  userId: string;
+  /** The provider credentials for this run, from `toEngineEnv` (plus any backend credentials). Never stored. */
+  credentialEnv: Record<string, string>;
+  enginePreference: EngineName;
+  onEvent?: (event: RunEvent) => void;
+  /** 1-based position while the run waits for an engine slot; called again whenever it changes. */
+  onQueued?: (position: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface EngineUsed {
+  name: EngineName;
+  version: string;
+  /** Set when the guild's preferred engine was missing and the other one ran: show it to the user. */
+  fallbackNotice?: string;
+}
+
+export type Warning = { summary: string; detail: string; address?: string };
+
+export interface PlanResult {
+  /** Pass this to `apply` to apply exactly this plan. */
+  runId: number;
+  engine: EngineUsed;
+  summary: PlanSummary;
+  /** The addresses the planned resource will own. */
+  resourceAddresses: string[];
+  /** The planned resource's estimate (from its row), per month. */
+  estimatedMonthlyCost: number;
+  warnings: Warning[];
+}
+
+export interface ApplyResult {
+  runId: number;
+  planRunId: number;
+  engine: EngineUsed;
+  changes: { add: number; change: number; remove: number };
+  /** Addresses whose apply completed, in order. */
+  applied: string[];
+  outputs: Record<string, OutputValue>;
+  warnings: Warning[];
+}
+
+export interface DestroyResult {
+  runId: number;
+  engine: EngineUsed;
+  /** The resource rows now destroyed. */
+  resourceIds: number[];
+  changes: { add: number; change: number; remove: number };
+  destroyed: string[];
+  warnings: Warning[];
+}
+
+export interface OutputsResult {
+  engine: EngineUsed;
+  outputs: Record<string, OutputValue>;
+}
+
+/** A run as the Discord layer may show it. */
+export interface RunRecord {
+  id: number;
+  guildId: string;
+  projectId: number;
+  resourceId: number | null;
+  kind: RunKind;
+  status: RunStatus;
+  engine: EngineName | null;
+  engineVersion: string | null;
+  startedBy: string;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  error: string | null;
+  /** Whether `apply` would still accept this run id (a succeeded plan whose plan file is still there). */
+  applicable: boolean;
+}
+
+export interface IacRunnerOptions {
+  db: Db;
+  layout: StateLayout;
+  clock: Clock;
+  logger: Logger;
+  /** Engine processes allowed at once across all guilds (config MAX_CONCURRENT_RUNS). */
+  maxConcurrentRuns: number;
+  /** Longest a run may take once started (config RUN_TIMEOUT_MINUTES). */
+  runTimeoutMs: number;
+  /** Folder searched for the binaries before PATH (config IAC_BIN_DIR). */
+  binDir?: string;
+  /** Shared provider cache (config TF_PLUGIN_CACHE_DIR). */
+  pluginCacheDir: string;
+  /** Wait between SIGINT, SIGTERM and SIGKILL; default 10 s. */
+  killGraceMs?: number;
+  /** PATH for discovery and for the child; default the bot's own. */
+  pathEnv?: string;
+  /** How long discovered engines are trusted before looking again; default 60 s. */
+  engineCacheMs?: number;
+  /** How long a plan stays applicable; default 24 hours. Older plan files are removed at the next plan. */
+  planTtlMs?: number;
+  audit?: AuditLog;
+}
+
