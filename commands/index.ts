@@ -11,6 +11,7 @@ import cloudJitRevoke from './jit/cloud-jit-revoke.js';
 import cloudDeploy from './deploy/cloud-deploy.js';
 import cloudDestroy from './deploy/cloud-destroy.js';
 import cloudInit from './projects/cloud-init.js';
+import cloudOutputs from './projects/cloud-outputs.js';
 import cloudProjects from './projects/cloud-projects.js';
 import cloudRuns from './runs/cloud-runs.js';
 import cloudVault from './vault/cloud-vault.js';
@@ -20,6 +21,7 @@ import cloudStorage from './storage/cloud-storage.js';
 export const allCommands: readonly Command[] = [
   cloudInit,
   cloudProjects,
+  cloudOutputs,
   cloudDeploy,
   cloudDestroy,
   cloudRuns,

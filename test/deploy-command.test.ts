@@ -57,6 +57,11 @@ describe('/cloud-deploy, through the dispatcher with the stand-in engine', () =>
     expect(reply.text()).toMatch(/Deployed vm/);
     const active = harness.core.app.resources.listByGuild(HARNESS_GUILD).filter((r) => r.status === 'active');
     expect(active).toHaveLength(1);
+    const outputs = await harness.say(bob, 'cloud-outputs', { project: 'web' });
+    expect(outputs.text()).toMatch(/deployer|viewer/);
+    const seen = await harness.say(alice, 'cloud-outputs', { project: 'web' });
+    expect(seen.text()).toMatch(/Outputs of web/);
+    expect(seen.text()).toMatch(/vm_\d+_ip/);
     await harness.say(alice, 'cloud-guild-policy', { action: 'update', max_budget: active[0]!.estimatedMonthlyCost + 1 });
     const over = await harness.say(alice, 'cloud-deploy', { project: 'web', resource_type: 'vm', instance_type: 'e2-micro', disk_size: 10 });
     expect(over.text()).toMatch(/over its budget limit/);

@@ -135,6 +135,14 @@ export function appliedView(project: Project, resource: Resource, result: ApplyR
   };
 }
 
+export function outputsView(project: Project, outputs: ApplyResult['outputs']): Message {
+  const lines = outputLines(outputs);
+  return {
+    ephemeral: true,
+    notices: [{ title: `📤 Outputs of ${project.name}`, description: lines.length ? lines.join('\n').slice(0, 4000) : 'No outputs yet: nothing has been deployed.' }],
+  };
+}
+
 export function destroyedView(project: Project, result: DestroyResult, requesterId: string): Message {
   return {
     content: mention(requesterId),
