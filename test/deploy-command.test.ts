@@ -114,3 +114,30 @@ describe('/cloud-init again on an existing project', () => {
     }
   });
 });
+
+describe('two deployments racing for the last of the budget', () => {
+  it('lets exactly one through: the second is checked against the first one’s reserved share', async () => {
+    const harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN });
+    try {
+      for (const name of ['left', 'right']) {
+        await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: name, region: 'us-central1' }, HARNESS_GUILD, {
+          modal: { project_id: `${name}-project-123` },
+        });
+        writeFileSync(join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, name, 'fake-engine.json'), JSON.stringify({ sleepMs: 150 }));
+      }
+      const oneVm = harness.core.app.pricing.estimate({ provider: 'gcp', resourceType: 'vm', instanceType: 'e2-micro', diskSizeGb: 10 }).monthlyUsd;
+      await harness.say(alice, 'cloud-guild-policy', { action: 'update', max_budget: Math.ceil(oneVm * 1.5) });
+      const deploy = (project: string) =>
+        harness.say(alice, 'cloud-deploy', { project, resource_type: 'vm', instance_type: 'e2-micro', disk_size: 10 }, HARNESS_GUILD, {
+          buttons: [{ buttonId: 'apply', by: alice }],
+        });
+      const replies = await Promise.all([deploy('left'), deploy('right')]);
+      const outcomes = replies.map((r) => (/Deployed vm/.test(r.text()) ? 'deployed' : /over its budget limit/.test(r.text()) ? 'refused' : 'other')).sort();
+      expect(outcomes).toEqual(['deployed', 'refused']);
+      expect(harness.core.app.resources.listByGuild(HARNESS_GUILD).filter((r) => r.status === 'active')).toHaveLength(1);
+      expect(harness.core.app.reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
+    } finally {
+      await harness.stop();
+    }
+  });
+});

@@ -114,13 +114,16 @@ export default defineCommand({
       return;
     }
 
-    // Minutes may have passed since the first check: other deployments, or a tighter policy. Check again.
-    const recheck = app.policies.validate(guildId, request);
+    // Minutes may have passed since the first check: other deployments, or a tighter policy. Check again, counting
+    // deployments that passed this check but are not applying yet (their apply may wait for an engine slot), and
+    // hold this one's share until its run has ended.
+    const recheck = app.policies.validate(guildId, request, app.reservations.reservedFor(guildId));
     if (!recheck.allowed) {
       discard(plan.runId);
       await deliverResult(conversation, violationView(recheck));
       return;
     }
+    const release = app.reservations.hold(guildId, resource.id, { monthlyUsd: decision.estimate.monthlyUsd, vm: resource.resourceType === 'vm' });
 
     try {
       const result = await withLiveProgress(conversation, `🚀 Applying ${options.resource_type} in ${project.name}…`, (hooks) =>
@@ -135,6 +138,8 @@ export default defineCommand({
         return;
       }
       throw error;
+    } finally {
+      release();
     }
   },
 

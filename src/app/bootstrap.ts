@@ -8,6 +8,7 @@ import { openDatabase, type DatabaseHandle } from '../db/index.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { CredentialStore } from '../credentials/credential-store.js';
 import { MasterKeyring } from '../credentials/master-keys.js';
+import { BudgetReservations } from '../deploy/budget-reservations.js';
 import { parseServiceGuildAllowList, serviceDefaultsFromEnv } from '../credentials/service-defaults.js';
 import { IacRunner } from '../engine/runner.js';
 import { createJanitor, type Janitor } from '../janitor/index.js';
@@ -88,6 +89,7 @@ export async function buildCore({ config, clock, logger, notifier }: CoreOptions
     vault,
     pricing,
     policies,
+    reservations: new BudgetReservations(),
     projects,
     resources,
     layout,

@@ -7,6 +7,7 @@ import type { Db } from '../db/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { CredentialStore } from '../credentials/credential-store.js';
 import type { ServiceDefaults } from '../credentials/service-defaults.js';
+import type { BudgetReservations } from '../deploy/budget-reservations.js';
 import type { IacRunner } from '../engine/runner.js';
 import type { JitService } from '../jit/jit-service.js';
 import type { Logger } from '../logging/logger.js';
@@ -27,6 +28,8 @@ export interface AppContext {
   vault: EphemeralVault;
   pricing: PriceCatalogue;
   policies: PolicyService;
+  /** Budget promised to deployments about to apply; see BudgetReservations. */
+  reservations: BudgetReservations;
   projects: ProjectRepository;
   resources: ResourceRepository;
   layout: StateLayout;

@@ -83,6 +83,13 @@ export interface PolicyViolation {
   message: string;
 }
 
+/** Spend and instances already promised to deployments that have passed their last check but not yet started. */
+export interface Reserved {
+  monthlyUsd: number;
+  vms: number;
+}
+const NOTHING_RESERVED: Reserved = { monthlyUsd: 0, vms: 0 };
+
 export interface PolicyDecision {
   allowed: boolean;
   violations: PolicyViolation[];
@@ -218,7 +225,7 @@ export class PolicyService {
    * Budget and instance counts use the guild's live resources (applying or active).
    * @throws InvalidDeploymentRequest for a malformed request; UnknownInstanceType from the catalogue.
    */
-  validate(guildId: string, request: DeploymentRequest): PolicyDecision {
+  validate(guildId: string, request: DeploymentRequest, reserved: Reserved = NOTHING_RESERVED): PolicyDecision {
     assertSnowflake(guildId, 'guildId');
     const parsedRequest = requestSchema.safeParse(request);
     if (!parsedRequest.success) throw new InvalidDeploymentRequest(parsedRequest.error.issues.map((i) => `expected ${i.message}`));
@@ -235,6 +242,9 @@ export class PolicyService {
       .from(cloudResources)
       .where(and(eq(cloudResources.guild_id, guildId), inArray(cloudResources.status, [...LIVE_STATUSES])))
       .get() ?? { spend: 0, vms: 0 };
+    // Deployments approved but not yet applying count too, or two could both fit a budget only one fits.
+    live.spend += reserved.monthlyUsd;
+    live.vms += reserved.vms;
     const projectedMonthlyUsd = Math.round((live.spend + estimate.monthlyUsd) * 100) / 100;
 
     if (projectedMonthlyUsd > policy.maxBudgetMonthly) {
