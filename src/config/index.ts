@@ -20,10 +20,6 @@ function integerIn(min: number, max: number, fallback: number) {
     .default(fallback);
 }
 
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'true or false' })
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
-
 const base64Key = z
   .string()
   .refine((value) => Buffer.from(value, 'base64').length === 32, '32 random bytes, base64-encoded (openssl rand -base64 32)');
@@ -63,7 +59,6 @@ export const configSchema = z.object({
   RATE_LIMIT_MEMBER_PER_MINUTE: integerIn(1, 10_000, 20),
   RATE_LIMIT_GUILD_PER_MINUTE: integerIn(1, 100_000, 120),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  LOG_PRETTY: booleanFlag.optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
