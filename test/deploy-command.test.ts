@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
@@ -136,6 +136,42 @@ describe('two deployments racing for the last of the budget', () => {
       expect(outcomes).toEqual(['deployed', 'refused']);
       expect(harness.core.app.resources.listByGuild(HARNESS_GUILD).filter((r) => r.status === 'active')).toHaveLength(1);
       expect(harness.core.app.reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
+    } finally {
+      await harness.stop();
+    }
+  });
+});
+
+describe('/cloud-destroy forget:true', () => {
+  it('destroys everything, then frees the name, folder and vault session; the name can be used again', async () => {
+    const harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN });
+    const folder = join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'scratch');
+    try {
+      await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'scratch', region: 'us-central1' }, HARNESS_GUILD, {
+        modal: { project_id: 'scratch-project-1' },
+      });
+      await harness.say(alice, 'cloud-deploy', { project: 'scratch', resource_type: 'bucket', disk_size: 1 }, HARNESS_GUILD, {
+        buttons: [{ buttonId: 'apply', by: alice }],
+      });
+      expect(existsSync(folder)).toBe(true);
+
+      const partial = await harness.say(alice, 'cloud-destroy', { project: 'scratch', resource: 1, forget: true });
+      expect(partial.text()).toMatch(/forget.*whole project/);
+
+      const reply = await harness.say(alice, 'cloud-destroy', { project: 'scratch', forget: true }, HARNESS_GUILD, {
+        buttons: [{ buttonId: 'destroy', by: alice }],
+      });
+      expect(reply.text()).toMatch(/Destroyed in scratch/);
+      expect(reply.text()).toMatch(/forgotten/);
+      expect(harness.core.app.projects.list(HARNESS_GUILD)).toEqual([]);
+      expect(harness.core.app.vault.list(HARNESS_GUILD)).toEqual([]);
+      expect(existsSync(folder)).toBe(false);
+
+      const again = await harness.say(alice, 'cloud-init', { provider: 'aws', project_name: 'scratch', region: 'us-east-1' }, HARNESS_GUILD, {
+        modal: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'not-a-real-secret-value' },
+      });
+      expect(again.text()).toMatch(/initialised/);
+      expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'project.forget' })).toHaveLength(1);
     } finally {
       await harness.stop();
     }

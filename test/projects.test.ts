@@ -107,7 +107,7 @@ describe('projects and resources', () => {
       expect(projects.get(GUILD_A, 'Production API').status).toBe('active');
     });
 
-    it('archives a project: hidden unless asked for, name still taken', () => {
+    it('archives a project: hidden unless asked for, its name free for a new project', () => {
       const { projects } = setup();
       const project = projects.create(base);
       projects.archive(GUILD_A, project.id);
@@ -115,6 +115,11 @@ describe('projects and resources', () => {
       expect(projects.list(GUILD_A, { includeArchived: true })).toHaveLength(1);
       expect(() => projects.get(GUILD_A, 'Production API')).toThrow(ProjectNotFound);
       expect(projects.get(GUILD_A, 'Production API', { includeArchived: true }).status).toBe('archived');
+      const again = projects.create(base);
+      expect(again.id).not.toBe(project.id);
+      // The live one is what a lookup finds, even when archived ones are included.
+      expect(projects.get(GUILD_A, 'Production API').id).toBe(again.id);
+      expect(projects.get(GUILD_A, 'Production API', { includeArchived: true }).id).toBe(again.id);
       expect(() => projects.create(base)).toThrow(ProjectExists);
     });
 

@@ -1,6 +1,7 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { credentialsForRun, parseCredentialChoice } from '../../src/deploy/run-credentials.js';
+import { forgetProject } from '../../src/deploy/forget-project.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { isUserError } from '../../src/shared/errors.js';
 import { completeCredentials, completeProjects } from '../views/autocomplete.js';
@@ -18,12 +19,16 @@ export default defineCommand({
     .setContexts(InteractionContextType.Guild)
     .addStringOption((o) => o.setName('project').setDescription('Project').setRequired(true).setAutocomplete(true).setMaxLength(64))
     .addIntegerOption((o) => o.setName('resource').setDescription('Resource id (see /cloud-projects); leave out for all').setMinValue(1))
-    .addStringOption((o) => o.setName('credential').setDescription('session, service, or a stored credential').setAutocomplete(true).setMaxLength(64)),
-  options: z.object({
-    project: z.string().trim().min(1).max(64),
-    resource: z.number().int().positive().optional(),
-    credential: z.string().trim().max(64).optional(),
-  }),
+    .addStringOption((o) => o.setName('credential').setDescription('session, service, or a stored credential').setAutocomplete(true).setMaxLength(64))
+    .addBooleanOption((o) => o.setName('forget').setDescription('Then forget the project: its name, folder and vault session are freed')),
+  options: z
+    .object({
+      project: z.string().trim().min(1).max(64),
+      resource: z.number().int().positive().optional(),
+      credential: z.string().trim().max(64).optional(),
+      forget: z.boolean().default(false),
+    })
+    .refine((o) => !(o.forget && o.resource !== undefined), { message: '`forget` is for the whole project: leave `resource` out', path: ['forget'] }),
 
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;
@@ -34,22 +39,29 @@ export default defineCommand({
       .listByProject(guildId, project.id)
       .filter((r) => r.status === 'active' || r.status === 'failed' || r.status === 'interrupted')
       .filter((r) => options.resource === undefined || r.id === options.resource);
-    if (targets.length === 0) {
+    if (targets.length === 0 && !options.forget) {
       await conversation.reply({
         ephemeral: true,
         content: options.resource
           ? `Project **${project.name}** has no resource #${options.resource} that can be destroyed. \`/cloud-projects\` lists them.`
-          : `Project **${project.name}** has nothing to destroy.`,
+          : `Project **${project.name}** has nothing to destroy. Add \`forget:true\` to forget the project itself.`,
       });
       return;
     }
-    const credentials = credentialsForRun(app, project, parseCredentialChoice(options.credential, project));
+    const credentials = targets.length ? credentialsForRun(app, project, parseCredentialChoice(options.credential, project)) : undefined;
+    const what = options.resource ? `resource #${options.resource}` : targets.length ? 'everything' : 'nothing';
     const question = {
       notices: [
         {
-          title: `🧨 Destroy ${options.resource ? `resource #${options.resource}` : 'everything'} in ${project.name}?`,
+          title: options.forget ? `🧨 Destroy ${what} in ${project.name} and forget it?` : `🧨 Destroy ${what} in ${project.name}?`,
           tone: 'danger' as const,
-          description: `${targets.map(resourceLine).join('\n')}\n\nThis cannot be undone.`,
+          description: [
+            targets.map(resourceLine).join('\n'),
+            options.forget ? 'Then the project is forgotten: its vault session, folder and name are freed.' : '',
+            'This cannot be undone.',
+          ]
+            .filter(Boolean)
+            .join('\n\n'),
         },
       ],
     };
@@ -61,30 +73,46 @@ export default defineCommand({
         authorize: (by) => (by.id === actor.id ? null : 'Only the member who asked can confirm this.'),
         settled: (pressed) => ({
           ...question,
-          content: !pressed ? '⌛ Nothing destroyed: the buttons expired.' : pressed.buttonId === 'destroy' ? '▶️ Destroying…' : '✖️ Kept: nothing destroyed.',
+          content: !pressed
+            ? '⌛ Nothing destroyed: the buttons expired.'
+            : pressed.buttonId !== 'destroy'
+              ? '✖️ Kept: nothing destroyed.'
+              : targets.length
+                ? '▶️ Destroying…'
+                : '▶️ Forgetting…',
         }),
       },
     );
     if (choice?.buttonId !== 'destroy') return;
 
-    try {
-      const result = await withLiveProgress(conversation, `🧨 Destroying in ${project.name}…`, (hooks) =>
-        app.runner.destroy({
-          guildId,
-          projectSlug: project.slug,
-          userId: actor.id,
-          credentialEnv: credentials.env,
-          enginePreference: app.policies.get(guildId).enginePreference,
-          resourceId: options.resource,
-          ...hooks,
-        }),
-      );
-      app.audit.record({ guildId, userId: actor.id, action: 'deploy.destroy', target: project.name, outcome: 'success', details: { resourceIds: result.resourceIds } });
-      await deliverResult(conversation, destroyedView(project, result, actor.id));
-    } catch (error) {
-      app.audit.record({ guildId, userId: actor.id, action: 'deploy.destroy', target: project.name, outcome: 'failed' });
-      if (!isUserError(error)) throw error;
-      await deliverResult(conversation, { ...failureView(`❌ Destroy in ${project.name} failed`, error.message), content: mention(actor.id) });
+    if (credentials) {
+      try {
+        const result = await withLiveProgress(conversation, `🧨 Destroying in ${project.name}…`, (hooks) =>
+          app.runner.destroy({
+            guildId,
+            projectSlug: project.slug,
+            userId: actor.id,
+            credentialEnv: credentials.env,
+            enginePreference: app.policies.get(guildId).enginePreference,
+            resourceId: options.resource,
+            ...hooks,
+          }),
+        );
+        app.audit.record({ guildId, userId: actor.id, action: 'deploy.destroy', target: project.name, outcome: 'success', details: { resourceIds: result.resourceIds } });
+        await deliverResult(conversation, destroyedView(project, result, actor.id));
+      } catch (error) {
+        app.audit.record({ guildId, userId: actor.id, action: 'deploy.destroy', target: project.name, outcome: 'failed' });
+        if (!isUserError(error)) throw error;
+        await deliverResult(conversation, { ...failureView(`❌ Destroy in ${project.name} failed`, error.message), content: mention(actor.id) });
+        return;
+      }
+    }
+    if (options.forget) {
+      forgetProject(app, project, actor.id);
+      const forgotten = { content: `🗑️ Project **${project.name}** forgotten: its vault session, folder and name are freed.` };
+      // After a destroy its result stays on screen and this follows; with nothing to destroy, this is the answer.
+      if (credentials) await conversation.followUp(forgotten);
+      else await deliverResult(conversation, forgotten);
     }
   },
 

@@ -124,8 +124,9 @@ export const cloudProjects = sqliteTable(
     updated_at: integer('updated_at').notNull(),
   },
   (t) => [
-    uniqueIndex('cloud_projects_guild_slug').on(t.guild_id, t.slug),
-    uniqueIndex('cloud_projects_guild_name').on(t.guild_id, t.name),
+    // Only live projects hold their name and folder: a forgotten (archived) project frees both for reuse.
+    uniqueIndex('cloud_projects_guild_slug_live').on(t.guild_id, t.slug).where(sql`status = 'active'`),
+    uniqueIndex('cloud_projects_guild_name_live').on(t.guild_id, t.name).where(sql`status = 'active'`),
   ],
 );
 

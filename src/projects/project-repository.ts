@@ -120,7 +120,13 @@ export class ProjectRepository {
       const clash = tx
         .select({ id: cloudProjects.id })
         .from(cloudProjects)
-        .where(and(eq(cloudProjects.guild_id, input.guildId), or(eq(cloudProjects.name, name), eq(cloudProjects.slug, slug))))
+        .where(
+          and(
+            eq(cloudProjects.guild_id, input.guildId),
+            eq(cloudProjects.status, 'active'),
+            or(eq(cloudProjects.name, name), eq(cloudProjects.slug, slug)),
+          ),
+        )
         .get();
       if (clash) throw new ProjectExists(name);
       const now = this.clock.now();
@@ -168,9 +174,11 @@ export class ProjectRepository {
         .where(and(eq(cloudProjects.guild_id, guildId), or(eq(cloudProjects.name, candidate), eq(cloudProjects.slug, candidate))))
         .all(),
     );
-    // An exact name wins over a slug match.
-    const row = matches.find((m) => m.name === reference) ?? matches[0];
-    if (!row || (row.status === 'archived' && !options.includeArchived)) throw new ProjectNotFound(printable(reference));
+    // A live project wins over a forgotten one of the same name, and an exact name over a slug match.
+    const visible = options.includeArchived ? matches : matches.filter((m) => m.status === 'active');
+    const ranked = [...visible].sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active'));
+    const row = ranked.find((m) => m.name === reference) ?? ranked[0];
+    if (!row) throw new ProjectNotFound(printable(reference));
     return toProject(row);
   }
 
@@ -196,7 +204,7 @@ export class ProjectRepository {
     return this.#update(guildId, projectId, { vault_session_id: sessionId });
   }
 
-  /** Marks the project archived: hidden from lists and lookups; its name stays taken. */
+  /** Marks the project archived (forgotten): hidden from lists and lookups, its name and folder free for reuse. */
   archive(guildId: string, projectId: number): Project {
     return this.#update(guildId, projectId, { status: 'archived' });
   }

@@ -1,0 +1,22 @@
+import type { AppContext } from '../app/context.js';
+import type { Project } from '../projects/project-repository.js';
+import { UserError } from '../shared/errors.js';
+
+/**
+ * Forgets a project whose resources are all gone: wipes its vault session, removes its working folder (local state
+ * included: it is empty once everything is destroyed) and archives the row, which frees the name for a new project.
+ * Runs, resources and audit entries keep pointing at the archived row, so history stays readable.
+ */
+export function forgetProject(app: AppContext, project: Project, userId: string): void {
+  const remaining = app.resources.listByProject(project.guildId, project.id).filter((r) => r.status !== 'destroyed');
+  if (remaining.length > 0) {
+    throw new UserError(
+      'project.not_empty',
+      `Project **${project.name}** still has ${remaining.length} resource${remaining.length === 1 ? '' : 's'} that ${remaining.length === 1 ? 'is' : 'are'} not destroyed (${remaining.map((r) => `#${r.id} ${r.status}`).join(', ')}). Destroy ${remaining.length === 1 ? 'it' : 'them'} first; nothing was forgotten.`,
+    );
+  }
+  if (project.vaultSessionId) app.vault.close(project.guildId, project.vaultSessionId);
+  app.layout.removeWorkspace(project.guildId, project.slug);
+  app.projects.archive(project.guildId, project.id);
+  app.audit.record({ guildId: project.guildId, userId, action: 'project.forget', target: project.name, outcome: 'success' });
+}
