@@ -1,7 +1,10 @@
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../src/db/index.js';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { MIGRATIONS_DIR, openDatabase } from '../src/db/index.js';
 import { makeTempDir } from './support/tmp.js';
 
 describe('database', () => {
@@ -40,6 +43,33 @@ describe('database', () => {
     cleanups.unshift(() => second.close());
     const count = second.sqlite.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number };
     expect(count.n).toBe(1);
+  });
+
+  it('upgrades a database made by the first release (only the first migration) without losing its rows', () => {
+    const { dir, cleanup } = makeTempDir();
+    cleanups.push(cleanup);
+    // The migrations folder as the first release shipped it: 0000 alone.
+    const firstRelease = join(dir, 'drizzle-0000');
+    mkdirSync(join(firstRelease, 'meta'), { recursive: true });
+    copyFileSync(join(MIGRATIONS_DIR, '0000_init.sql'), join(firstRelease, '0000_init.sql'));
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
+    writeFileSync(join(firstRelease, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, 1) }));
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    migrate(drizzle(old), { migrationsFolder: firstRelease });
+    old
+      .prepare("INSERT INTO cloud_projects (guild_id, name, slug, provider, region, created_by, created_at, updated_at) VALUES (?, 'web', 'web', 'gcp', 'us-central1', ?, 1, 1)")
+      .run('111111111111111111', '222222222222222222');
+    old.close();
+
+    const upgraded = openDatabase(path);
+    cleanups.unshift(() => upgraded.close());
+    expect(upgraded.sqlite.prepare('SELECT name FROM cloud_projects').all()).toEqual([{ name: 'web' }]);
+    const indexes = upgraded.sqlite
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cloud_projects' ORDER BY name")
+      .all()
+      .map((row) => (row as { name: string }).name);
+    expect(indexes).toEqual(['cloud_projects_guild_name_live', 'cloud_projects_guild_slug_live']);
   });
 
   it('indexes the janitor and permission-check queries', () => {
