@@ -59,6 +59,8 @@ describe('/cloud-deploy, through the dispatcher with the stand-in engine', () =>
     expect(active).toHaveLength(1);
     const outputs = await harness.say(bob, 'cloud-outputs', { project: 'web' });
     expect(outputs.text()).toMatch(/deployer|viewer/);
+    const otherGuild = await harness.say(alice, 'cloud-outputs', { project: 'web' }, '222222222222222222');
+    expect(otherGuild.text()).toMatch(/no project|not find|No project/i);
     const seen = await harness.say(alice, 'cloud-outputs', { project: 'web' });
     expect(seen.text()).toMatch(/Outputs of web/);
     expect(seen.text()).toMatch(/vm_\d+_ip/);
@@ -154,6 +156,13 @@ describe('/cloud-destroy forget:true', () => {
         buttons: [{ buttonId: 'apply', by: alice }],
       });
       expect(existsSync(folder)).toBe(true);
+
+      // A member without admin on the provider cannot destroy or forget it, and another guild cannot see it at all.
+      const denied = await harness.say(bob, 'cloud-destroy', { project: 'scratch', forget: true });
+      expect(denied.text()).toMatch(/admin/);
+      const elsewhere = await harness.say(alice, 'cloud-destroy', { project: 'scratch', forget: true }, '222222222222222222');
+      expect(elsewhere.text()).toMatch(/no project|not find|No project/i);
+      expect(harness.core.app.projects.list(HARNESS_GUILD)).toHaveLength(1);
 
       const partial = await harness.say(alice, 'cloud-destroy', { project: 'scratch', resource: 1, forget: true });
       expect(partial.text()).toMatch(/forget.*whole project/);

@@ -95,6 +95,28 @@ describe('/cloud-init with S3 state', () => {
     expect(reply.text()).toMatch(/own keys/);
   });
 
+  it('refuses a state credential stored by another guild, as if it did not exist', async () => {
+    harness.core.app.credentials.create({
+      guildId: '222222222222222222',
+      name: 'theirs',
+      provider: 's3',
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      secrets: { access_key_id: s3.accessKeyId, secret_access_key: s3.secretAccessKey },
+      createdBy: admin.id,
+    });
+    const reply = await harness.say(admin, 'cloud-init', {
+      provider: 'gcp',
+      project_name: 'Borrowed State',
+      region: 'us-central1',
+      state_backend: 's3',
+      state_bucket: 'tf-state',
+      state_credential: 'theirs',
+    });
+    expect(reply.steps.map((s) => s.kind)).not.toContain('modal');
+    expect(reply.text()).toMatch(/no stored credential named 'theirs'/);
+  });
+
   it('keeps a GCP project’s state in an S3-compatible store with a stored credential, and gives the engine both keys', async () => {
     harness.core.app.credentials.create({
       guildId: HARNESS_GUILD,

@@ -8,7 +8,7 @@ import { StateLayout } from '../../src/state/layout.js';
 import { completeStoredCredentials } from '../views/credentials.js';
 import { initialisedView } from '../views/init.js';
 import { PROVIDER_CHOICES, providerOption } from '../views/options.js';
-import { findProject, projectNameOption, regionOption, stateBackendOption, STATE_BACKEND_CHOICES, storedCredentialFor } from '../views/projects.js';
+import { findProject, projectNameOption, regionOption, stateBackendOption, STATE_BACKEND_CHOICES } from '../views/projects.js';
 import { FORM_TIMEOUT_MS, secretForm } from '../views/secret-form.js';
 
 export default defineCommand({
@@ -60,7 +60,7 @@ export default defineCommand({
       endpoint: options.state_endpoint,
       stateCredential: options.state_credential,
     });
-    const stored = options.credential ? storedCredentialFor(app, guildId, options.credential, options.provider) : undefined;
+    const stored = options.credential ? app.credentials.requireFor(guildId, options.credential, [options.provider]) : undefined;
     const newProject = { guildId, name: options.project_name, provider: options.provider, region: options.region, stateBackend: options.state_backend, backendSettings, createdBy: actor.id };
 
     if (stored) {

@@ -8,7 +8,6 @@ import {
   bucketsView,
   completeStoredCredentials,
   objectsView,
-  storageCredentialFor,
   summaryView,
 } from '../views/credentials.js';
 
@@ -58,7 +57,7 @@ export default defineCommand({
     // S3-compatible stores count as aws for permissions.
     app.jit.require({ guildId, userId: actor.id, provider: 'aws', isGuildAdmin: actor.isGuildAdmin, needed: 'viewer' });
     // Only this guild's stored credentials: another guild's name is simply not found.
-    const chosen = storageCredentialFor(app, guildId, options.credential);
+    const chosen = app.credentials.requireFor(guildId, options.credential, STORAGE_PROVIDERS, 'storage (aws or s3)');
     // Listing can take a while on a big bucket.
     await conversation.defer({ ephemeral: true });
     const { metadata, secrets } = app.credentials.reveal(guildId, chosen.name);

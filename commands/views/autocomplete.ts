@@ -1,5 +1,6 @@
 import type { AppContext } from '../../src/app/context.js';
 import type { AutocompleteRequest, Choice } from '../../src/interaction/conversation.js';
+import { completeStoredCredentials } from './credentials.js';
 import { findProject } from './projects.js';
 
 function matches(text: string, typed: string): boolean {
@@ -38,6 +39,6 @@ export async function completeCredentials(app: AppContext, request: Autocomplete
     { name: 'session (the project’s vault session)', value: 'session' },
     { name: 'service (the bot’s own, if allowed)', value: 'service' },
   ];
-  const stored = app.credentials.list(request.guildId).map((c) => ({ name: `${c.name} (stored ${c.provider})`, value: c.name }));
-  return [...fixed, ...stored].filter((c) => matches(c.name, request.focused.value));
+  const typedFixed = fixed.filter((c) => matches(c.name, request.focused.value));
+  return [...typedFixed, ...completeStoredCredentials(app, request)];
 }

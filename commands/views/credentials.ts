@@ -5,7 +5,6 @@
 import type { AppContext } from '../../src/app/context.js';
 import type { CredentialMetadata, RotationReport } from '../../src/credentials/credential-store.js';
 import type { CredentialValidation } from '../../src/credentials/validate.js';
-import { CredentialNotFound, CredentialProviderMismatch } from '../../src/credentials/errors.js';
 import type { CredentialProvider } from '../../src/db/schema.js';
 import type { AutocompleteRequest, Choice, Message } from '../../src/interaction/conversation.js';
 import type { Notice } from '../../src/notify/notifier.js';
@@ -136,16 +135,6 @@ export function completeStoredCredentials(
 
 /** The providers whose credentials sign S3 requests. */
 export const STORAGE_PROVIDERS = ['aws', 's3'] as const satisfies readonly CredentialProvider[];
-
-/** A stored credential of this guild that can talk S3; anything else is refused by name. */
-export function storageCredentialFor(app: AppContext, guildId: string, name: string): CredentialMetadata {
-  const credential = app.credentials.find(guildId, name);
-  if (credential === undefined) throw new CredentialNotFound(name);
-  if (credential.provider !== 'aws' && credential.provider !== 's3') {
-    throw new CredentialProviderMismatch(credential.name, credential.provider, 'storage (aws or s3)');
-  }
-  return credential;
-}
 
 function storageTitle(icon: string, what: string, credential: CredentialMetadata): string {
   return `${icon} ${what} — via ${credential.name}`;

@@ -1,8 +1,6 @@
 /** Small text helpers shared by the command views. Discord markdown; the console renders it as plain text. */
 
-export function usd(amount: number): string {
-  return `$${amount.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-}
+export { formatUsd as usd } from '../../src/shared/money.js';
 
 /** A Discord timestamp: `R` renders "in 30 minutes", `f` a full date; the console prints an absolute time. */
 export function timestamp(epochMs: number, style: 'R' | 'f' | 't' = 'R'): string {

@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import type { AppContext } from '../../src/app/context.js';
-import type { CredentialMetadata } from '../../src/credentials/credential-store.js';
-import { CredentialNotFound, CredentialProviderMismatch } from '../../src/credentials/errors.js';
-import { STATE_BACKENDS, type Provider } from '../../src/db/schema.js';
+import { STATE_BACKENDS } from '../../src/db/schema.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import { ProjectNotFound } from '../../src/projects/errors.js';
 
@@ -28,12 +26,4 @@ export function findProject(app: AppContext, guildId: string, nameOrSlug: string
     if (error instanceof ProjectNotFound) return undefined;
     throw error;
   }
-}
-
-/** A stored credential for a project of `provider` (an S3-compatible key pair is for storage, not for runs). */
-export function storedCredentialFor(app: AppContext, guildId: string, name: string, provider: Provider): CredentialMetadata {
-  const credential = app.credentials.find(guildId, name);
-  if (!credential) throw new CredentialNotFound(name);
-  if (credential.provider !== provider) throw new CredentialProviderMismatch(name, credential.provider, provider);
-  return credential;
 }

@@ -9,7 +9,7 @@ import { cloudCredentials, type CredentialProvider } from '../db/schema.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { isUserError } from '../shared/errors.js';
 import { credentialNameSchema, credentialProviderSchema, parseCredentialLocation, parseField, snowflakeSchema } from './details.js';
-import { CredentialNameTaken, CredentialNotFound, CredentialUnreadable } from './errors.js';
+import { CredentialNameTaken, CredentialNotFound, CredentialProviderMismatch, CredentialUnreadable } from './errors.js';
 import type { MasterKeyring } from './master-keys.js';
 import { keyIdHint, parseProviderSecrets, toSecretRecord } from './secrets.js';
 import { seal, unseal, type SealBinding } from './sealing.js';
@@ -156,6 +156,18 @@ export class CredentialStore {
   find(guildId: string, name: string): CredentialMetadata | undefined {
     const row = this.liveRow(guildId, name);
     return row === undefined ? undefined : toMetadata(row);
+  }
+
+  /**
+   * A live credential of this guild for one of `providers`, for a command that names it. `purpose` names what is
+   * needed in the refusal ("a <purpose> credential").
+   * @throws CredentialNotFound (also for another guild's name), CredentialProviderMismatch.
+   */
+  requireFor(guildId: string, name: string, providers: readonly CredentialProvider[], purpose = providers.join(' or ')): CredentialMetadata {
+    const credential = this.find(guildId, name);
+    if (credential === undefined) throw new CredentialNotFound(name);
+    if (!providers.includes(credential.provider)) throw new CredentialProviderMismatch(credential.name, credential.provider, purpose);
+    return credential;
   }
 
   /** The guild's default credential for a provider, if one is set. */

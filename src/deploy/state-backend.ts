@@ -6,7 +6,6 @@
  */
 import type { AppContext } from '../app/context.js';
 import type { Provider, StateBackendKind } from '../db/schema.js';
-import { CredentialNotFound, CredentialProviderMismatch } from '../credentials/errors.js';
 import { toEngineEnv } from '../engine/credential-env.js';
 import { UserError } from '../shared/errors.js';
 import { parseBackendSettings, type BackendSettings } from '../state/backend.js';
@@ -65,9 +64,7 @@ export function stateBackendSettings(app: AppContext, request: StateBackendReque
   if (request.endpoint) {
     throw new UserError('state.endpoint_from_credential', 'The endpoint comes from the stored credential; leave `state_endpoint` out.');
   }
-  const stored = app.credentials.find(request.guildId, request.stateCredential);
-  if (!stored) throw new CredentialNotFound(request.stateCredential);
-  if (stored.provider !== 's3' && stored.provider !== 'aws') throw new CredentialProviderMismatch(stored.name, stored.provider, 'S3 (s3 or aws)');
+  const stored = app.credentials.requireFor(request.guildId, request.stateCredential, ['s3', 'aws'], 'S3 (s3 or aws)');
   return parseBackendSettings({
     kind,
     bucket,

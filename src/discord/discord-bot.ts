@@ -73,13 +73,6 @@ export class DiscordBot {
     await this.client.destroy();
   }
 
-  /** Stops taking interactions, lets those in progress finish (up to `graceMs`), then disconnects. */
-  async stop(graceMs = 15_000): Promise<void> {
-    this.stopAccepting();
-    await this.drain(graceMs);
-    await this.disconnect();
-  }
-
   private async route(interaction: Interaction): Promise<void> {
     if (interaction.isAutocomplete()) return this.autocomplete(interaction);
     if (!interaction.isRepliable()) return;

@@ -2,7 +2,7 @@ import type { Message } from './conversation.js';
 
 /**
  * Live progress without flooding: keeps only the newest message and sends it at most once per interval
- * (Discord rate-limits edits). `flush()` sends whatever is pending and waits for it.
+ * (Discord rate-limits edits). `cancel()` drops what is pending, before the final message replaces it.
  */
 export class ThrottledEditor {
   private pending: Message | undefined;
@@ -25,15 +25,6 @@ export class ThrottledEditor {
       this.sendPending();
     }, wait);
     this.timer.unref();
-  }
-
-  async flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    this.sendPending();
-    await this.inFlight;
   }
 
   /** Drops anything pending (the final message is about to replace it). */

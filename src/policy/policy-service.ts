@@ -21,6 +21,7 @@ import { LIVE_STATUSES } from '../projects/resource-repository.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake, SNOWFLAKE_PATTERN } from '../shared/snowflake.js';
 import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';
+import { formatUsd } from '../shared/money.js';
 
 export interface GuildPolicy {
   guildId: string;
@@ -99,8 +100,6 @@ export interface PolicyDecision {
   projectedMonthlyUsd: number;
 }
 
-const usdFormat = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
-const usd = (value: number): string => usdFormat.format(value);
 
 function wholeIn(name: string, { min, max }: { min: number; max: number }, unit = '') {
   const range = `${name} must be a whole number from ${min} to ${max.toLocaleString('en-US')}${unit}`;
@@ -108,7 +107,7 @@ function wholeIn(name: string, { min, max }: { min: number; max: number }, unit 
 }
 
 function patchSchema(pricing: PriceCatalogue) {
-  const budgetRange = `the monthly budget must be from $0 to ${usd(POLICY_LIMITS.maxBudgetMonthly.max)}`;
+  const budgetRange = `the monthly budget must be from $0 to ${formatUsd(POLICY_LIMITS.maxBudgetMonthly.max)}`;
   return z
     .strictObject({
       maxBudgetMonthly: z
@@ -250,7 +249,7 @@ export class PolicyService {
     if (projectedMonthlyUsd > policy.maxBudgetMonthly) {
       violations.push({
         rule: 'budget',
-        message: `Estimated monthly cost (${usd(estimate.monthlyUsd)}) would bring the guild to ${usd(projectedMonthlyUsd)}, over its budget limit (${usd(policy.maxBudgetMonthly)}).`,
+        message: `Estimated monthly cost (${formatUsd(estimate.monthlyUsd)}) would bring the guild to ${formatUsd(projectedMonthlyUsd)}, over its budget limit (${formatUsd(policy.maxBudgetMonthly)}).`,
       });
     }
     if (valid.resourceType === 'vm' && live.vms >= policy.maxInstances) {

@@ -1,0 +1,6 @@
+const usdFormat = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+
+/** "$1,234.50": how every estimate, budget and limit is shown. */
+export function formatUsd(amount: number): string {
+  return usdFormat.format(amount);
+}
