@@ -342,12 +342,7 @@ async function cmdPlan(ui, control, state, flags) {
   ui.version();
   if (!requireInit(ui)) return;
   const config = readConfiguration(cwd);
-  const missing = missingVariables(config);
-  if (missing.length > 0) {
-    ui.diagnostic('error', `No value for required variable`, `The root module input variable "${missing[0]}" is not set, and has no default value.`);
-    process.exitCode = 1;
-    return;
-  }
+  if (reportMissingVariables(ui, config)) return;
   const prior = readState(cwd);
   await withLock(cwd, async () => {
     const changes = computeChanges(config, prior, { destroy: flags.has('destroy'), targets: flags.all('target') });
@@ -511,15 +506,19 @@ async function cmdApply(ui, control, state, flags) {
   await withLock(cwd, () => applyChanges(ui, control, state, changes, prior, plan.configuration.outputs, 'apply'));
 }
 
+/** As the real engine with TF_INPUT=0: a variable without a default and without TF_VAR_<name> is an error. */
+function reportMissingVariables(ui, config) {
+  const missing = missingVariables(config);
+  if (missing.length === 0) return false;
+  ui.diagnostic('error', `No value for required variable`, `The root module input variable "${missing[0]}" is not set, and has no default value.`);
+  process.exitCode = 1;
+  return true;
+}
+
 async function runWithoutPlanFile(ui, control, state, flags, operation) {
   const cwd = process.cwd();
   const config = readConfiguration(cwd);
-  const missing = missingVariables(config);
-  if (missing.length > 0) {
-    ui.diagnostic('error', `No value for required variable`, `The root module input variable "${missing[0]}" is not set, and has no default value.`);
-    process.exitCode = 1;
-    return;
-  }
+  if (reportMissingVariables(ui, config)) return;
   const prior = readState(cwd);
   await withLock(cwd, async () => {
     const changes = computeChanges(config, prior, { destroy: operation === 'destroy', targets: flags.all('target') }).map((ch) => ({
