@@ -198,7 +198,10 @@ describe('plan, apply and destroy', () => {
     const events: RunEvent[] = [];
     const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id, onEvent: (e) => events.push(e) });
     expect(plan.summary.counts.create).toBe(1);
-    expect(plan.warnings).toEqual([{ summary: 'Deprecated attribute', detail: 'use something else' }]);
+    expect(plan.warnings).toEqual([
+      { summary: 'State is stored unencrypted on the bot host.', detail: expect.stringContaining('Terraform 1.9.8 cannot encrypt') },
+      { summary: 'Deprecated attribute', detail: 'use something else' },
+    ]);
     const known = new Set(['run_created', 'run_started', 'phase', 'version', 'planned_change', 'change_summary', 'diagnostic']);
     expect(events.every((e) => known.has(e.type))).toBe(true);
     expect(fixture.logEntries.some((e) => e.malformed === 4 && e.ignored === 1)).toBe(true);

@@ -55,7 +55,8 @@ export async function buildCore({ config, clock, logger, notifier }: CoreOptions
   const layout = new StateLayout(deploymentsRoot);
   const projects = new ProjectRepository(database.db, clock);
   const resources = new ResourceRepository(database.db, clock);
-  const credentials = new CredentialStore(database.db, MasterKeyring.fromConfig(config), clock);
+  const masterKeys = MasterKeyring.fromConfig(config);
+  const credentials = new CredentialStore(database.db, masterKeys, clock);
   const jit = new JitService({ db: database.db, policies, audit, notifier, clock, logger });
   const runner = new IacRunner({
     db: database.db,
@@ -66,6 +67,7 @@ export async function buildCore({ config, clock, logger, notifier }: CoreOptions
     runTimeoutMs: config.RUN_TIMEOUT_MINUTES * 60_000,
     binDir: config.IAC_BIN_DIR,
     pluginCacheDir: config.TF_PLUGIN_CACHE_DIR ?? join(deploymentsRoot, '.plugin-cache'),
+    stateEncryptionKeys: masterKeys.all(),
   });
   const interrupted = runner.recoverInterrupted();
   logger.info(interrupted, 'runs left unfinished by the last stop marked interrupted');

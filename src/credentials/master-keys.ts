@@ -79,6 +79,12 @@ export class MasterKeyring {
     return this.currentKey;
   }
 
+  /** Every configured key, the current one first; empty without CREDENTIALS_MASTER_KEY. (State encryption.) */
+  all(): MasterKey[] {
+    if (this.currentKey === undefined) return [];
+    return [this.currentKey, ...[...this.byId].filter(([id]) => id !== this.currentKey?.id).map(([id, key]) => ({ id, key }))];
+  }
+
   /** The key with this id, or undefined if it is not configured (any more). */
   find(id: string): Buffer | undefined {
     if (this.currentKey === undefined) throw new MasterKeyMissing();

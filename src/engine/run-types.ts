@@ -1,5 +1,6 @@
 /** The runner's public shapes: what callers pass in and what they get back. */
 import type { AuditLog } from '../audit/index.js';
+import type { MasterKey } from '../credentials/master-keys.js';
 import type { Db } from '../db/index.js';
 import type { EngineName, RunKind, RunStatus } from '../db/schema.js';
 import type { Logger } from '../logging/logger.js';
@@ -118,5 +119,10 @@ export interface IacRunnerOptions {
   /** How long a plan stays applicable; default 24 hours. Older plan files are removed at the next plan. */
   planTtlMs?: number;
   audit?: AuditLog;
+  /**
+   * Master keys (current first) from which each project's OpenTofu state-encryption passphrase is derived; empty or
+   * absent: state and plans are not encrypted and the member is told so.
+   */
+  stateEncryptionKeys?: readonly MasterKey[];
 }
 

@@ -5,7 +5,7 @@
  * can be cancelled or timed out (SIGINT → SIGTERM → SIGKILL).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { inArray } from 'drizzle-orm';
 import { cloudResources, type EngineName, type RunKind, type RunStatus } from '../db/schema.js';
@@ -16,7 +16,9 @@ import { ProjectRepository, ResourceNotFound, ResourceRepository, type Project, 
 import type { Clock } from '../shared/clock.js';
 import { isUserError } from '../shared/errors.js';
 import type { StateLayout } from '../state/index.js';
-import { backendBlock, parseBackendSettings, writeBackendFile } from '../state/index.js';
+import { assertWorkspaceSafe, backendBlock, parseBackendSettings, writeBackendFile } from '../state/index.js';
+import { writePrivateFile } from '../state/private-file.js';
+import type { MasterKey } from '../credentials/master-keys.js';
 import { buildChildEnv } from './child-env.js';
 import { MAIN_CONFIG_FILE, generateConfig, type GeneratedConfig } from './config-generator.js';
 import { discoverEngines, selectEngine, type DiscoveredEngine, type EngineSelection } from './discovery.js';
@@ -33,10 +35,12 @@ import {
 } from './errors.js';
 import { cleanText, describeFailure, makeRedactor } from './failure.js';
 import { EngineEventParser, outputCommandSchema, toOutputValues, type EngineEvent, type OutputValue } from './json-stream.js';
+import { ensurePlansDir, planFileExists, planFileFor, prunePlans, prunePlansEverywhere, removePlanFile } from './plan-files.js';
 import { summarisePlan, type PlanSummary } from './plan-summary.js';
 import { RunStopper, runEngineCommand, type StopReason } from './process.js';
 import { QueueWaitAborted, RunScheduler, SchedulerClosed } from './scheduler.js';
 import { RunStore, readPlanRunSummary, type IacRunRow } from './run-store.js';
+import { stateEncryptionFor } from './state-encryption.js';
 import { completed, lastChangeSummary, lastOutputs, redactEvent } from './run-events.js';
 import type {
   ApplyResult,
@@ -67,7 +71,6 @@ export type {
 const IN_CONFIG: readonly Resource['status'][] = ['applying', 'active', 'failed', 'destroying', 'interrupted'];
 const PLANNABLE: readonly Resource['status'][] = ['planned', 'interrupted'];
 const DESTROYABLE: readonly Resource['status'][] = ['active', 'failed', 'interrupted'];
-const PLANS_DIR = '.plans';
 
 interface ActiveRun {
   runId: number;
@@ -108,6 +111,7 @@ export class IacRunner {
   readonly #engineCacheMs: number;
   readonly #planTtlMs: number;
   readonly #audit: AuditLog | undefined;
+  readonly #stateEncryptionKeys: readonly MasterKey[];
   readonly #scheduler: RunScheduler;
   readonly #runs: RunStore;
   readonly #projects: ProjectRepository;
@@ -129,6 +133,7 @@ export class IacRunner {
     this.#engineCacheMs = options.engineCacheMs ?? 60_000;
     this.#planTtlMs = options.planTtlMs ?? 24 * 60 * 60_000;
     this.#audit = options.audit;
+    this.#stateEncryptionKeys = options.stateEncryptionKeys ?? [];
     this.#scheduler = new RunScheduler(options.maxConcurrentRuns);
     this.#runs = new RunStore(options.db, options.clock);
     this.#projects = new ProjectRepository(options.db, options.clock);
@@ -155,12 +160,14 @@ export class IacRunner {
     if (!PLANNABLE.includes(resource.status)) {
       throw new UnsupportedResource(`resource #${resource.id} is ${resource.status}; only a planned or interrupted resource can be planned`);
     }
+    let planned: { workspace: string; planFile: string } | undefined;
     return this.#execute('plan', request, project, resource.id, async (ctx) => {
       this.#pruneExpiredPlans(ctx.workspace, project);
       const config = this.#writeConfiguration(ctx, project, [resource]);
       await this.#init(ctx);
-      mkdirSync(join(ctx.workspace, PLANS_DIR), { recursive: true, mode: 0o700 });
-      const planFile = `${PLANS_DIR}/run-${ctx.runId}.tfplan`;
+      ensurePlansDir(ctx.workspace);
+      const planFile = planFileFor(ctx.runId);
+      planned = { workspace: ctx.workspace, planFile };
       ctx.emit({ type: 'phase', phase: 'plan' });
       await this.#stream(ctx, ['plan', '-input=false', '-no-color', '-json', `-out=${planFile}`], 'plan');
       ctx.emit({ type: 'phase', phase: 'show' });
@@ -183,6 +190,9 @@ export class IacRunner {
         warnings: ctx.warnings,
       };
       return { result, summary: { planFile, planSha256, resourceAddresses, plan: summary } };
+    }, () => {
+      // A plan that did not succeed is never applied: its file (it holds variable values) goes now.
+      if (planned) removePlanFile(planned.workspace, planned.planFile);
     });
   }
 
@@ -206,7 +216,7 @@ export class IacRunner {
     }
     const workspace = this.#layout.workspacePath(request.guildId, project.slug);
     const planPath = join(workspace, stored.planFile);
-    if (!existsSync(planPath)) throw new PlanNotApplicable(request.planRunId, 'it was already applied or discarded');
+    if (!planFileExists(workspace, stored.planFile)) throw new PlanNotApplicable(request.planRunId, 'it was already applied or discarded');
     const resourceId = planRun.resource_id;
     const planEngine = planRun.engine;
     return this.#execute(
@@ -244,7 +254,8 @@ export class IacRunner {
       (error) => {
         if (resourceId !== null) this.#settleResource(request.guildId, resourceId, 'applying', error);
       },
-    );
+      // A plan is attempted once, whatever the outcome (cancelled in the queue, refused, failed): its file goes.
+    ).finally(() => removePlanFile(workspace, stored.planFile));
   }
 
   /**
@@ -327,10 +338,7 @@ export class IacRunner {
     const stored = run ? readPlanRunSummary(run) : undefined;
     if (!run || !stored) return false;
     const project = this.#projects.getById(guildId, run.project_id, { includeArchived: true });
-    const path = join(this.#layout.workspacePath(guildId, project.slug), stored.planFile);
-    if (!existsSync(path)) return false;
-    rmSync(path, { force: true });
-    return true;
+    return removePlanFile(this.#layout.workspacePath(guildId, project.slug), stored.planFile);
   }
 
   /** Cancels a queued or running run of this guild (SIGINT first). Returns false when it is not running. */
@@ -374,6 +382,13 @@ export class IacRunner {
       }
     }
     if (runs + resources > 0) this.#logger.warn({ runs, resources }, 'marked runs and resources left by a crash as interrupted');
+    // Half-consumed (.applying) and expired plan files left by the last process: they hold variable values.
+    try {
+      const planFiles = prunePlansEverywhere(this.#layout.rootDir, (guildId, runId) => this.#planStillApplicable(guildId, runId));
+      if (planFiles > 0) this.#logger.info({ planFiles }, 'removed plan files that can no longer be applied');
+    } catch (error) {
+      this.#logger.error({ err: error }, 'could not sweep old plan files');
+    }
     return { runs, resources };
   }
 
@@ -461,7 +476,7 @@ export class IacRunner {
     body: (ctx: RunContext) => Promise<{ result: T; summary?: unknown }>,
     onFailure?: (error: StopReason | 'failed') => void,
   ): Promise<T> {
-    const redact = makeRedactor(Object.values(request.credentialEnv));
+    let redact = makeRedactor(Object.values(request.credentialEnv));
     const emit = (event: RunEvent): void => {
       try {
         request.onEvent?.(event);
@@ -485,17 +500,32 @@ export class IacRunner {
       if (stopper.reason) throw new StoppedBeforeStart(stopper.reason);
       const selection = await this.#select(request.enginePreference);
       const engine = selection.engine;
+      // At the moment of running, before anything in the folder is touched: no link is followed, no state lost.
+      const workspace = this.#layout.workspaceDir(project.guildId, project.slug);
+      assertWorkspaceSafe({ workspace, pluginCacheDir: this.#pluginCacheDir, logger: this.#logger });
+      const encryption = stateEncryptionFor({
+        engine,
+        keys: this.#stateEncryptionKeys,
+        guildId: project.guildId,
+        projectId: project.id,
+        stateBackend: project.stateBackend,
+        workspace,
+      });
+      redact = makeRedactor([...Object.values(request.credentialEnv), ...encryption.secrets]);
       if (kind !== 'outputs') this.#runs.markRunning(runId, engine.name, engine.version);
       started = true;
       timer = setTimeout(() => void stopper.stop('timed_out'), this.#runTimeoutMs);
-      const workspace = this.#layout.workspaceDir(project.guildId, project.slug);
-      const env = buildChildEnv({
-        pathEnv: this.#pathEnv,
-        home: join(workspace, '.home'),
-        pluginCacheDir: this.#pluginCacheDir,
-        credentialEnv: request.credentialEnv,
-      });
-      const ctx: RunContext = { runId, kind, project, workspace, env, engine, selection, stopper, emit, redact, warnings: [] };
+      const env = {
+        ...buildChildEnv({
+          pathEnv: this.#pathEnv,
+          home: join(workspace, '.home'),
+          pluginCacheDir: this.#pluginCacheDir,
+          credentialEnv: request.credentialEnv,
+        }),
+        // Only ever here, in the child's environment: never argv, never a file.
+        ...encryption.env,
+      };
+      const ctx: RunContext = { runId, kind, project, workspace, env, engine, selection, stopper, emit, redact, warnings: [...encryption.warnings] };
       emit({
         type: 'run_started',
         runId,
@@ -542,14 +572,14 @@ export class IacRunner {
 
   /** Removes plan files of this project's plans that can no longer be applied because they are too old. */
   #pruneExpiredPlans(workspace: string, project: Project): void {
-    const dir = join(workspace, PLANS_DIR);
-    if (!existsSync(dir)) return;
+    prunePlans(workspace, (runId) => this.#planStillApplicable(project.guildId, runId, project.id));
+  }
+
+  /** A succeeded plan run of this project (and guild) that has not expired. */
+  #planStillApplicable(guildId: string, runId: number, projectId?: number): boolean {
+    const run = this.#runs.get(guildId, runId);
     const cutoff = this.#clock.now() - this.#planTtlMs;
-    for (const name of readdirSync(dir)) {
-      const match = /^run-(\d+)\.tfplan$/.exec(name);
-      const run = match ? this.#runs.get(project.guildId, Number(match[1])) : undefined;
-      if (!run || run.project_id !== project.id || run.created_at < cutoff) rmSync(join(dir, name), { force: true });
-    }
+    return !!run && run.kind === 'plan' && run.status === 'succeeded' && (projectId === undefined || run.project_id === projectId) && run.created_at >= cutoff;
   }
 
   /** Writes main.tf.json (owner-only) and backend.tf.json. `extra` are rows planned in this run. */
@@ -557,11 +587,7 @@ export class IacRunner {
     const rows = this.#resources.listByProject(project.guildId, project.id).filter((r) => IN_CONFIG.includes(r.status));
     const included = [...rows, ...extra.filter((e) => !rows.some((r) => r.id === e.id))];
     const config = generateConfig(project, included);
-    const path = join(ctx.workspace, MAIN_CONFIG_FILE);
-    const temporary = `${path}.tmp`;
-    rmSync(temporary, { force: true });
-    writeFileSync(temporary, `${JSON.stringify(config.document, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-    renameSync(temporary, path);
+    writePrivateFile(join(ctx.workspace, MAIN_CONFIG_FILE), `${JSON.stringify(config.document, null, 2)}\n`);
     const settings = parseBackendSettings({ ...project.backendSettings, kind: project.stateBackend });
     writeBackendFile(ctx.workspace, backendBlock(project.stateBackend, project.guildId, project.slug, settings));
     return config;
@@ -683,7 +709,7 @@ export class IacRunner {
     if (stored) {
       try {
         const project = this.#projects.getById(row.guild_id, row.project_id, { includeArchived: true });
-        applicable = existsSync(join(this.#layout.workspacePath(row.guild_id, project.slug), stored.planFile));
+        applicable = planFileExists(this.#layout.workspacePath(row.guild_id, project.slug), stored.planFile);
       } catch {
         applicable = false;
       }

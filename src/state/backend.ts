@@ -4,13 +4,12 @@
  * a project of the same name never share state. Credentials never go here: the engine passes them in the
  * environment of the child process.
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { StateBackendKind } from '../db/schema.js';
 import { UserError } from '../shared/errors.js';
 import { StateLayout } from './layout.js';
+import { writePrivateFile } from './private-file.js';
 import { assertSnowflake } from '../shared/snowflake.js';
 
 export const BACKEND_FILE_NAME = 'backend.tf.json';
@@ -128,10 +127,6 @@ export function backendBlock(kind: StateBackendKind, guildId: string, slug: stri
 /** Writes `backend.tf.json` (owner read/write only) into a workspace folder, atomically. Returns its path. */
 export function writeBackendFile(workspaceDir: string, block: BackendBlock): string {
   const path = join(workspaceDir, BACKEND_FILE_NAME);
-  // 'wx' refuses to write through anything already at the temporary name (such as a planted link).
-  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify({ terraform: { backend: block } }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  chmodSync(temporary, 0o600);
-  renameSync(temporary, path);
+  writePrivateFile(path, `${JSON.stringify({ terraform: { backend: block } }, null, 2)}\n`);
   return path;
 }

@@ -17,6 +17,7 @@
  *   {
  *     "sleepMs": 0,                    // pause between streamed events (plan, apply, destroy)
  *     "failInit": "summary",           // init fails with this error text
+ *     "failShow": true,                // show exits 1 (after plan has written its plan file)
  *     "failPlan": { "summary": "...", "detail": "..." },            // plan ends with an error diagnostic
  *     "failApply": { "summary": "...", "detail": "...", "address": "aws_instance.vm_1" }
  *                                      // applying that address (or the first one) errors: apply_errored + diagnostic
@@ -37,7 +38,9 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renam
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
-const VERSIONS = { terraform: '1.9.8', tofu: '1.8.5' };
+// The product gives the engine a minimal environment, so these are set only by a wrapper script a test puts on
+// PATH in place of the plain link (see enginePath in test/support/engine-env.ts): to be an older or newer engine.
+const VERSIONS = { terraform: process.env.FAKE_TERRAFORM_VERSION ?? '1.9.8', tofu: process.env.FAKE_TOFU_VERSION ?? '1.8.5' };
 const STATE_FILE = 'terraform.tfstate';
 const LOCK_FILE = '.terraform.tfstate.lock.info';
 
@@ -83,6 +86,7 @@ export async function runFakeEngine(engine) {
       case 'plan':
         return await cmdPlan(ui, control, state, parseFlags(rest, ['json', 'out', 'input', 'no-color', 'target', 'destroy', 'lock-timeout']));
       case 'show':
+        if (control.failShow) return usageError('Failed to read the given file as a state or plan file');
         return cmdShow(engine, parseFlags(rest, ['json', 'no-color'], 1));
       case 'apply':
         return await cmdApply(ui, control, state, parseFlags(rest, ['json', 'input', 'no-color', 'auto-approve', 'target', 'lock-timeout'], 1));

@@ -23,8 +23,9 @@ export type EngineSet = 'both' | 'terraform' | 'tofu' | 'none';
  * A PATH with exactly the chosen stand-in engines and `node`, nothing else. Built from links in a temporary folder
  * (inside `root`), so no engine elsewhere on the machine can be found by accident.
  */
-export function enginePath(root: string, engines: EngineSet): string {
-  const dir = join(root, `path-${engines}`);
+export function enginePath(root: string, engines: EngineSet, versions: Partial<Record<EngineName, string>> = {}): string {
+  const suffix = Object.entries(versions).map(([name, version]) => `-${name}${version}`).join('');
+  const dir = join(root, `path-${engines}${suffix}`);
   const engineDir = join(dir, 'engines');
   const nodeDir = join(dir, 'node');
   if (!existsSync(dir)) {
@@ -32,7 +33,16 @@ export function enginePath(root: string, engines: EngineSet): string {
     mkdirSync(nodeDir, { recursive: true });
     symlinkSync(process.execPath, join(nodeDir, 'node'));
     const chosen: EngineName[] = engines === 'both' ? ['terraform', 'tofu'] : engines === 'none' ? [] : [engines];
-    for (const name of chosen) symlinkSync(join(FAKE_ENGINE_BIN, name), join(engineDir, name));
+    for (const name of chosen) {
+      const version = versions[name];
+      if (version === undefined) {
+        symlinkSync(join(FAKE_ENGINE_BIN, name), join(engineDir, name));
+      } else {
+        // Another version: a wrapper that tells the stand-in which one to report (its env is otherwise minimal).
+        const variable = name === 'tofu' ? 'FAKE_TOFU_VERSION' : 'FAKE_TERRAFORM_VERSION';
+        writeFileSync(join(engineDir, name), `#!/bin/sh\n${variable}='${version}' exec '${join(FAKE_ENGINE_BIN, name)}' "$@"\n`, { mode: 0o755 });
+      }
+    }
   }
   return [engineDir, nodeDir].join(delimiter);
 }
@@ -84,14 +94,21 @@ export interface Invocation {
 export const DEFAULT_REGIONS: Record<Provider, string> = { gcp: 'us-central1', aws: 'us-east-1', azure: 'eastus' };
 
 export function makeRunnerFixture(
-  options: { engines?: EngineSet; maxConcurrentRuns?: number; runTimeoutMs?: number; killGraceMs?: number } & Partial<IacRunnerOptions> = {},
+  options: {
+    engines?: EngineSet;
+    /** Versions the stand-in engines report, when not their defaults (terraform 1.9.8, tofu 1.8.5). */
+    engineVersions?: Partial<Record<EngineName, string>>;
+    maxConcurrentRuns?: number;
+    runTimeoutMs?: number;
+    killGraceMs?: number;
+  } & Partial<IacRunnerOptions> = {},
 ): RunnerFixture {
   const tmp = makeTempDir('chatops-engine-');
   const db = makeTestDatabase();
   const clock = new FakeClock();
   const layout = new StateLayout(join(tmp.dir, 'deployments'));
   const { logger, entries } = memoryLogger();
-  const pathEnv = options.pathEnv ?? enginePath(tmp.dir, options.engines ?? 'both');
+  const pathEnv = options.pathEnv ?? enginePath(tmp.dir, options.engines ?? 'both', options.engineVersions);
   const audit = new AuditLog(db.db, clock);
   const runner = new IacRunner({
     db: db.db,
@@ -105,6 +122,7 @@ export function makeRunnerFixture(
     pathEnv,
     audit,
     ...(options.binDir ? { binDir: options.binDir } : {}),
+    ...(options.stateEncryptionKeys ? { stateEncryptionKeys: options.stateEncryptionKeys } : {}),
   });
   const projects = new ProjectRepository(db.db, clock);
   const resources = new ResourceRepository(db.db, clock);
