@@ -111,7 +111,7 @@ export default defineCommand({
       return;
     }
     // A grant may have expired or been revoked while the plan waited: checked on the press and again just before
-    // the apply (an approval can take half an hour). The requester answers for their fresh admin flag when they pressed.
+    // the apply (an approval can take half an hour). If the requester pressed, the press carries their fresh admin flag.
     const planRunId = plan.runId;
     const requester = choice.by.id === actor.id ? choice.by : actor;
     const stoppedForAccess = async (step: string, presser: Actor): Promise<boolean> => {
