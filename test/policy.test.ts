@@ -149,21 +149,26 @@ describe('guild policies', () => {
       expect(decision.projectedMonthlyUsd).toBe(decision.estimate.monthlyUsd);
     });
 
-    it('budget: counts the guild\'s applying and active resources, not planned, failed, destroyed or other guilds\'', () => {
+    it('budget: counts everything that may exist in the cloud (applying, active, failed, destroying, interrupted), not planned, destroyed or other guilds\'', () => {
       const { policies, existing } = setup();
       policies.update(GUILD_A, { maxBudgetMonthly: 500 }, ADMIN);
-      existing(GUILD_A, 'active', 300);
-      existing(GUILD_A, 'applying', 150);
-      for (const status of ['planned', 'failed', 'destroyed', 'destroying', 'interrupted'] as const) existing(GUILD_A, status, 10_000);
+      existing(GUILD_A, 'active', 100);
+      existing(GUILD_A, 'applying', 50);
+      // What a failed, cancelled or interrupted run left behind may still be billed.
+      existing(GUILD_A, 'failed', 60);
+      existing(GUILD_A, 'destroying', 70);
+      existing(GUILD_A, 'interrupted', 80);
+      for (const status of ['planned', 'destroyed'] as const) existing(GUILD_A, status, 10_000);
       existing(GUILD_B, 'active', 10_000);
       const small = policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-micro' });
       expect(small.allowed).toBe(true);
-      expect(small.projectedMonthlyUsd).toBeCloseTo(450 + small.estimate.monthlyUsd, 2);
+      expect(small.projectedMonthlyUsd).toBeCloseTo(360 + small.estimate.monthlyUsd, 2);
 
-      const decision = policies.validate(GUILD_A, bigVm);
+      existing(GUILD_A, 'failed', 140);
+      const decision = policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-micro' });
       expect(decision.allowed).toBe(false);
       expect(decision.violations.map((v) => v.rule)).toEqual(['budget']);
-      expect(decision.projectedMonthlyUsd).toBeCloseTo(450 + decision.estimate.monthlyUsd, 2);
+      expect(decision.projectedMonthlyUsd).toBeCloseTo(500 + decision.estimate.monthlyUsd, 2);
     });
 
     it('budget: says what the new resource costs, where it would bring the guild, and the limit', () => {
@@ -187,11 +192,12 @@ describe('guild policies', () => {
       expect(policies.validate(GUILD_A, smallVm).allowed).toBe(true);
     });
 
-    it('instances: counts live VMs only, and buckets are not instances', () => {
+    it('instances: counts VMs that may exist in the cloud, and buckets are not instances', () => {
       const { policies, existing } = setup();
       policies.update(GUILD_A, { maxInstances: 2 }, ADMIN);
       existing(GUILD_A, 'active', 1);
       existing(GUILD_A, 'destroyed', 1);
+      existing(GUILD_A, 'planned', 1);
       existing(GUILD_A, 'active', 1, 'bucket');
       existing(GUILD_B, 'active', 1);
       existing(GUILD_B, 'active', 1);
@@ -202,6 +208,21 @@ describe('guild policies', () => {
         { rule: 'instances', message: 'The guild already runs 2 of its 2 allowed instances; destroy one first.' },
       ]);
       expect(policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'bucket' }).allowed).toBe(true);
+    });
+
+    it('instances: a VM left by a failed, cancelled or interrupted run counts, and the refusal says where it is', () => {
+      for (const status of ['failed', 'interrupted', 'destroying'] as const) {
+        const { policies, existing } = setup();
+        policies.update(GUILD_A, { maxInstances: 1 }, ADMIN);
+        existing(GUILD_A, status, 1);
+        expect(policies.validate(GUILD_A, smallVm).violations).toEqual([
+          {
+            rule: 'instances',
+            message:
+              'The guild already runs 1 of its 1 allowed instances (1 of them failed, interrupted or being destroyed, and may still exist in the cloud: `/cloud-projects` lists them, `/cloud-destroy` removes them); destroy one first.',
+          },
+        ]);
+      }
     });
 
     it('disk: over the limit is refused, at the limit is fine', () => {

@@ -2,6 +2,8 @@ import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { credentialsForRun, parseCredentialChoice } from '../../src/deploy/run-credentials.js';
 import { defineCommand } from '../../src/interaction/command.js';
+import type { Actor } from '../../src/interaction/conversation.js';
+import { accessLostAt, requesterAndPresser } from '../../src/jit/access-at-step.js';
 import { isUserError } from '../../src/shared/errors.js';
 import { appliedView, failureView, planView, violationView } from '../views/deploy.js';
 import { askAdminApproval } from '../views/approval.js';
@@ -108,8 +110,30 @@ export default defineCommand({
       app.audit.record({ guildId, userId: choice?.by.id ?? actor.id, action: 'deploy.cancel', target: project.name, outcome: 'success', details: { planRunId: plan.runId } });
       return;
     }
+    // A grant may have expired or been revoked while the plan waited: checked on the press and again just before
+    // the apply (an approval can take half an hour). If the requester pressed, the press carries their fresh admin flag.
+    const planRunId = plan.runId;
+    const requester = choice.by.id === actor.id ? choice.by : actor;
+    const stoppedForAccess = async (step: string, presser: Actor): Promise<boolean> => {
+      const lost = accessLostAt(app, {
+        guildId,
+        provider: project.provider,
+        action: 'deploy.apply',
+        target: project.name,
+        step,
+        participants: requesterAndPresser(requester, presser, 'deployer'),
+        outcome: 'The plan was discarded; nothing was applied.',
+        afterwards: 'run `/cloud-deploy` again',
+        details: { resourceId: resource.id, planRunId },
+      });
+      if (!lost) return false;
+      discard(planRunId);
+      await deliverResult(conversation, failureView(`⛔ Not applied: ${project.name}`, lost.message));
+      return true;
+    };
+    if (await stoppedForAccess('apply.press', choice.by)) return;
 
-    if (decision.requiresApproval && !(await askAdminApproval({ conversation, app, requester: actor, projectName: project.name, resource, monthlyUsd: decision.estimate.monthlyUsd }))) {
+    if (decision.requiresApproval && !(await askAdminApproval({ conversation, app, requester: actor, project, resource, monthlyUsd: decision.estimate.monthlyUsd }))) {
       discard(plan.runId);
       return;
     }
@@ -123,6 +147,7 @@ export default defineCommand({
       await deliverResult(conversation, violationView(recheck));
       return;
     }
+    if (await stoppedForAccess('apply.start', choice.by)) return;
     const release = app.reservations.hold(guildId, resource.id, { monthlyUsd: decision.estimate.monthlyUsd, vm: resource.resourceType === 'vm' });
 
     try {

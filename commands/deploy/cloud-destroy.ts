@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { credentialsForRun, parseCredentialChoice } from '../../src/deploy/run-credentials.js';
 import { forgetProject } from '../../src/deploy/forget-project.js';
 import { defineCommand } from '../../src/interaction/command.js';
+import { accessLostAt, requesterAndPresser } from '../../src/jit/access-at-step.js';
 import { isUserError } from '../../src/shared/errors.js';
 import { completeCredentials, completeProjects } from '../views/autocomplete.js';
 import { destroyedView, failureView } from '../views/deploy.js';
@@ -84,6 +85,22 @@ export default defineCommand({
       },
     );
     if (choice?.buttonId !== 'destroy') return;
+    // The confirmation can come minutes later: admin on the provider must still be held at the press.
+    const lost = accessLostAt(app, {
+      guildId,
+      provider: project.provider,
+      action: 'deploy.destroy',
+      target: project.name,
+      step: 'destroy.press',
+      participants: requesterAndPresser(actor, choice.by, 'admin'),
+      outcome: options.forget ? 'Nothing was destroyed and the project was not forgotten.' : 'Nothing was destroyed.',
+      afterwards: 'run `/cloud-destroy` again',
+      details: { resourceIds: targets.map((r) => r.id) },
+    });
+    if (lost) {
+      await deliverResult(conversation, failureView(`⛔ Not destroyed: ${project.name}`, lost.message));
+      return;
+    }
 
     if (credentials) {
       try {

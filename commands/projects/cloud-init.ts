@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseProviderSecrets, toSecretRecord } from '../../src/credentials/secrets.js';
 import { stateBackendSettings, stateSecrets, verifyStateBackend } from '../../src/deploy/state-backend.js';
 import { defineCommand } from '../../src/interaction/command.js';
+import { requireProjectControl, requireStateCredentialUse } from '../../src/projects/project-control.js';
 import { UserError } from '../../src/shared/errors.js';
 import { StateLayout } from '../../src/state/layout.js';
 import { completeStoredCredentials } from '../views/credentials.js';
@@ -50,6 +51,10 @@ export default defineCommand({
         `Project **${existing.name}** already exists here for ${existing.provider}. Pick another name for a ${options.provider} project.`,
       );
     }
+    // Renewing replaces the owner's vault session with the caller's keys: the owner's or an admin's call.
+    if (existing) {
+      requireProjectControl(app, { guildId, member: actor, project: existing, action: 'vault.renew', doing: 'renew its vault session or credentials' });
+    }
     // Everything that can be refused is refused before the form, so nobody types a secret for nothing.
     const backendSettings = stateBackendSettings(app, {
       guildId,
@@ -60,6 +65,7 @@ export default defineCommand({
       endpoint: options.state_endpoint,
       stateCredential: options.state_credential,
     });
+    requireStateCredentialUse(app, { guildId, member: actor, projectName: options.project_name, projectProvider: options.provider, settings: backendSettings, existing });
     const stored = options.credential ? app.credentials.requireFor(guildId, options.credential, [options.provider]) : undefined;
     const newProject = { guildId, name: options.project_name, provider: options.provider, region: options.region, stateBackend: options.state_backend, backendSettings, createdBy: actor.id };
 

@@ -1,5 +1,7 @@
 import type { AppContext } from '../../src/app/context.js';
 import type { Actor, Conversation } from '../../src/interaction/conversation.js';
+import { accessLostAt } from '../../src/jit/access-at-step.js';
+import type { Project } from '../../src/projects/project-repository.js';
 import type { Resource } from '../../src/projects/resource-repository.js';
 import { failureView } from './deploy.js';
 import { mention, usd } from './format.js';
@@ -8,16 +10,20 @@ import { deliverResult } from './run-progress.js';
 /** How long admins have to answer; past the interaction token's life the result goes to the channel. */
 const APPROVAL_WINDOW_MS = 30 * 60_000;
 
-/** Asks the server's admins (not the requester) to approve; true when one does. */
+/**
+ * Asks the admins (not the requester) to approve; true when one does. An approver is whoever is an admin at the
+ * moment of the press: Manage Server, or a JIT Admin grant on the project's provider still in force.
+ */
 export async function askAdminApproval(input: {
   conversation: Conversation;
   app: AppContext;
   requester: Actor;
-  projectName: string;
+  project: Pick<Project, 'name' | 'provider'>;
   resource: Resource;
   monthlyUsd: number;
 }): Promise<boolean> {
-  const { conversation, app, requester, projectName, resource, monthlyUsd } = input;
+  const { conversation, app, requester, project, resource, monthlyUsd } = input;
+  const projectName = project.name;
   const request = {
     notices: [
       {
@@ -32,12 +38,21 @@ export async function askAdminApproval(input: {
     {
       where: 'channel',
       timeoutMs: APPROVAL_WINDOW_MS,
-      authorize: (by) =>
-        !by.isGuildAdmin
-          ? 'Only server admins can approve deployments.'
-          : by.id === requester.id
-            ? 'You cannot approve your own deployment: another admin must.'
-            : null,
+      authorize: (by) => {
+        if (by.id === requester.id) return 'You cannot approve your own deployment: another admin must.';
+        const lost = accessLostAt(app, {
+          guildId: conversation.guildId,
+          provider: project.provider,
+          action: 'deploy.approval',
+          target: projectName,
+          step: 'approve',
+          participants: [{ userId: by.id, isGuildAdmin: by.isGuildAdmin, needed: 'admin', role: 'approver' }],
+          outcome: 'Your press did not count: the deployment still waits for an admin’s approval.',
+          afterwards: 'press Approve again while the request waits',
+          details: { resourceId: resource.id, requester: requester.id },
+        });
+        return lost ? `Only server admins, or members with Admin access to this project’s provider, can approve deployments. ${lost.message}` : null;
+      },
       settled: (pressed) => ({
         notices: [
           {

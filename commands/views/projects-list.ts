@@ -1,7 +1,7 @@
 import type { Message } from '../../src/interaction/conversation.js';
 import type { GuildPolicy } from '../../src/policy/policy-service.js';
 import type { Project } from '../../src/projects/project-repository.js';
-import type { Resource } from '../../src/projects/resource-repository.js';
+import { MAY_EXIST_IN_CLOUD, type Resource } from '../../src/projects/resource-repository.js';
 import { timestamp, usd } from './format.js';
 
 const STATUS_ICONS: Record<Resource['status'], string> = {
@@ -31,8 +31,9 @@ export function projectsView(overviews: ProjectOverview[], policy: GuildPolicy):
   }
   let guildTotal = 0;
   const fields = overviews.slice(0, 25).map(({ project, resources, vaultExpiresAt }) => {
+    // The same resources the budget counts, so the estimate shown is the one policy checks against.
     const monthly = resources
-      .filter((r) => r.status === 'active' || r.status === 'applying')
+      .filter((r) => MAY_EXIST_IN_CLOUD.includes(r.status))
       .reduce((sum, r) => sum + r.estimatedMonthlyCost, 0);
     guildTotal += monthly;
     const credential =

@@ -13,6 +13,7 @@ import type { Db } from '../db/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { AuditLog } from '../audit/index.js';
 import { ProjectRepository, ResourceNotFound, ResourceRepository, type Project, type Resource } from '../projects/index.js';
+import { MAY_EXIST_IN_CLOUD as IN_CONFIG } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { isUserError } from '../shared/errors.js';
 import type { StateLayout } from '../state/index.js';
@@ -67,8 +68,6 @@ export type {
   IacRunnerOptions,
 } from './run-types.js';
 
-/** Resource statuses whose cloud objects may exist, so they stay in the configuration (never silently deleted). */
-const IN_CONFIG: readonly Resource['status'][] = ['applying', 'active', 'failed', 'destroying', 'interrupted'];
 const PLANNABLE: readonly Resource['status'][] = ['planned', 'interrupted'];
 const DESTROYABLE: readonly Resource['status'][] = ['active', 'failed', 'interrupted'];
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, or } from 'drizzle-orm';
 import { z } from 'zod';
 import { jitPermissions, type Db } from '../db/index.js';
 import type { Logger } from '../logging/logger.js';
@@ -305,6 +305,24 @@ export class JitService {
       )
       .all();
     return highestLevel(rows.map((row) => row.level));
+  }
+
+  /** The member's latest grant covering `provider` that is no longer in force (expired or revoked): why access ended. */
+  lastEnded(query: { guildId: string; userId: string; provider: Provider }): JitGrant | undefined {
+    const row = this.db
+      .select()
+      .from(jitPermissions)
+      .where(
+        and(
+          eq(jitPermissions.guild_id, query.guildId),
+          eq(jitPermissions.user_id, query.userId),
+          inArray(jitPermissions.provider, [query.provider, 'all']),
+          or(eq(jitPermissions.revoked, true), lte(jitPermissions.expires_at, this.clock.now())),
+        ),
+      )
+      .orderBy(desc(jitPermissions.id))
+      .get();
+    return row ? toGrant(row) : undefined;
   }
 
   /** Returns the member's level when it is at least `needed`; otherwise throws PermissionDenied saying how to get it. */

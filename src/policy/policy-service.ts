@@ -13,11 +13,12 @@ import {
   guildPolicies,
   type EngineName,
   type Provider,
+  type ResourceStatus,
   type ResourceType,
 } from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import type { CostEstimate, PriceCatalogue } from '../pricing/catalogue.js';
-import { LIVE_STATUSES } from '../projects/resource-repository.js';
+import { MAY_EXIST_IN_CLOUD } from '../projects/resource-repository.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake, SNOWFLAKE_PATTERN } from '../shared/snowflake.js';
 import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';
@@ -25,9 +26,9 @@ import { formatUsd } from '../shared/money.js';
 
 export interface GuildPolicy {
   guildId: string;
-  /** US dollars per month, across the guild's live resources. */
+  /** US dollars per month, across every resource of the guild that may exist in the cloud. */
   maxBudgetMonthly: number;
-  /** Live virtual machines at once. */
+  /** Virtual machines that may exist in the cloud at once. */
   maxInstances: number;
   maxDiskSizeGb: number;
   /** Empty means every catalogued type is allowed. */
@@ -91,12 +92,15 @@ export interface Reserved {
 }
 const NOTHING_RESERVED: Reserved = { monthlyUsd: 0, vms: 0 };
 
+/** Of MAY_EXIST_IN_CLOUD, what runs that stopped part-way leave: named in the refusal, as members may have forgotten them. */
+const LEFT_BY_STOPPED_RUNS: readonly ResourceStatus[] = ['failed', 'interrupted', 'destroying'];
+
 export interface PolicyDecision {
   allowed: boolean;
   violations: PolicyViolation[];
   requiresApproval: boolean;
   estimate: CostEstimate;
-  /** The guild's live monthly estimate including this request. */
+  /** The guild's monthly estimate (everything that may exist in the cloud) including this request. */
   projectedMonthlyUsd: number;
 }
 
@@ -221,7 +225,8 @@ export class PolicyService {
 
   /**
    * Checks a deployment against the guild's policy before anything runs, and returns every rule it breaks.
-   * Budget and instance counts use the guild's live resources (applying or active).
+   * Budget and instance counts use every resource of the guild that may exist in the cloud (MAY_EXIST_IN_CLOUD):
+   * what a failed or cancelled apply left behind counts until it is destroyed.
    * @throws InvalidDeploymentRequest for a malformed request; UnknownInstanceType from the catalogue.
    */
   validate(guildId: string, request: DeploymentRequest, reserved: Reserved = NOTHING_RESERVED): PolicyDecision {
@@ -237,10 +242,11 @@ export class PolicyService {
       .select({
         spend: sql<number>`coalesce(sum(${cloudResources.estimated_monthly_cost}), 0)`,
         vms: sql<number>`coalesce(sum(case when ${cloudResources.resource_type} = 'vm' then 1 else 0 end), 0)`,
+        unsettledVms: sql<number>`coalesce(sum(case when ${cloudResources.resource_type} = 'vm' and ${inArray(cloudResources.status, [...LEFT_BY_STOPPED_RUNS])} then 1 else 0 end), 0)`,
       })
       .from(cloudResources)
-      .where(and(eq(cloudResources.guild_id, guildId), inArray(cloudResources.status, [...LIVE_STATUSES])))
-      .get() ?? { spend: 0, vms: 0 };
+      .where(and(eq(cloudResources.guild_id, guildId), inArray(cloudResources.status, [...MAY_EXIST_IN_CLOUD])))
+      .get() ?? { spend: 0, vms: 0, unsettledVms: 0 };
     // Deployments approved but not yet applying count too, or two could both fit a budget only one fits.
     live.spend += reserved.monthlyUsd;
     live.vms += reserved.vms;
@@ -253,9 +259,14 @@ export class PolicyService {
       });
     }
     if (valid.resourceType === 'vm' && live.vms >= policy.maxInstances) {
+      // Say so when some of them are left by runs that stopped part-way: the member may not think of them as running.
+      const unsettled =
+        live.unsettledVms > 0
+          ? ` (${live.unsettledVms} of them failed, interrupted or being destroyed, and may still exist in the cloud: \`/cloud-projects\` lists them, \`/cloud-destroy\` removes them)`
+          : '';
       violations.push({
         rule: 'instances',
-        message: `The guild already runs ${live.vms} of its ${policy.maxInstances} allowed instances; destroy one first.`,
+        message: `The guild already runs ${live.vms} of its ${policy.maxInstances} allowed instances${unsettled}; destroy one first.`,
       });
     }
     if (valid.diskSizeGb !== undefined && valid.diskSizeGb > policy.maxDiskSizeGb) {

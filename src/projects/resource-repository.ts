@@ -55,8 +55,14 @@ export const STATUS_TRANSITIONS: Readonly<Record<ResourceStatus, readonly Resour
   interrupted: ['applying', 'destroying'],
 };
 
-/** Statuses that cost money and count against the guild's limits. */
-export const LIVE_STATUSES: readonly ResourceStatus[] = ['applying', 'active'];
+/**
+ * Statuses whose cloud objects may exist: a run under way, a finished one, and every run that stopped part-way
+ * (a failed or cancelled apply may have created some of its objects; a failed or interrupted destroy may have
+ * removed only some). Only planned (nothing created yet) and destroyed are known to be absent. The one list both for
+ * what the generated configuration keeps (so nothing is silently deleted) and for what counts against the guild's
+ * budget and instance limits (so a failed or cancelled apply cannot be repeated to get around them).
+ */
+export const MAY_EXIST_IN_CLOUD: readonly ResourceStatus[] = ['applying', 'active', 'failed', 'destroying', 'interrupted'];
 
 const MAX_ERROR_CHARS = 2000;
 

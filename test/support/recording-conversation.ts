@@ -12,7 +12,14 @@ export type RecordedStep =
   | { kind: 'reply' | 'edit' | 'followUp' | 'channel'; message: Message }
   | { kind: 'defer'; ephemeral: boolean }
   | { kind: 'modal'; spec: ModalSpec }
-  | { kind: 'buttons'; message: Message };
+  | { kind: 'buttons'; message: Message }
+  /** A scripted press the handler's `authorize` refused, with the reason the front end would show privately. */
+  | { kind: 'refused'; buttonId: string; by: string; reason: string };
+
+/** A scripted press; `beforePress` runs while the buttons wait (move the clock, revoke a grant...). */
+export interface ScriptedPress extends ButtonChoice {
+  beforePress?: () => void | Promise<void>;
+}
 
 /**
  * A Conversation that records what the handler said and answers modals and buttons from a script. For unit tests of
@@ -28,7 +35,7 @@ export class RecordingConversation implements Conversation {
     readonly commandName: string,
     readonly guildId = '111111111111111111',
     readonly channelId = '111111111111111112',
-    private readonly answers: { modal?: Record<string, string> | null; buttons?: ButtonChoice[] } = {},
+    private readonly answers: { modal?: Record<string, string> | null; buttons?: ScriptedPress[] } = {},
   ) {}
 
   responseState() {
@@ -69,9 +76,14 @@ export class RecordingConversation implements Conversation {
   async offerButtons(message: Message, options: OfferButtonsOptions): Promise<ButtonChoice | null> {
     this.steps.push({ kind: 'buttons', message });
     this.state = 'answered';
-    const choice = this.answers.buttons?.shift();
-    if (!choice) return null;
-    return options.authorize(choice.by) === null ? choice : null;
+    const scripted = this.answers.buttons?.shift();
+    if (!scripted) return null;
+    await scripted.beforePress?.();
+    const choice: ButtonChoice = { buttonId: scripted.buttonId, by: scripted.by };
+    const refusal = options.authorize(choice.by);
+    if (refusal === null) return choice;
+    this.steps.push({ kind: 'refused', buttonId: choice.buttonId, by: choice.by.id, reason: refusal });
+    return null;
   }
 
   /** Everything said, as one string, for "contains" assertions. */
