@@ -6,6 +6,7 @@ import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
 import { StateLayout } from '../../src/state/layout.js';
 import { completeStoredCredentials } from '../views/credentials.js';
+import { escapeMarkdown } from '../views/format.js';
 import { initialisedView } from '../views/init.js';
 import { PROVIDER_CHOICES, providerOption } from '../views/options.js';
 import { findProject, projectNameOption, regionOption, stateBackendOption, STATE_BACKEND_CHOICES } from '../views/projects.js';
@@ -47,7 +48,7 @@ export default defineCommand({
     if (existing && existing.provider !== options.provider) {
       throw new UserError(
         'project.provider_mismatch',
-        `Project **${existing.name}** already exists here for ${existing.provider}. Pick another name for a ${options.provider} project.`,
+        `Project **${escapeMarkdown(existing.name)}** already exists here for ${existing.provider}. Pick another name for a ${options.provider} project.`,
       );
     }
     // Everything that can be refused is refused before the form, so nobody types a secret for nothing.

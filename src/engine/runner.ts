@@ -51,6 +51,7 @@ import type {
   RunRequest,
   Warning,
 } from './run-types.js';
+import { escapeMarkdown } from '../shared/member-text.js';
 
 export type {
   RunEvent,
@@ -197,7 +198,7 @@ export class IacRunner {
     const project = this.#projects.get(request.guildId, request.projectSlug);
     const planRun = this.#runs.get(request.guildId, request.planRunId);
     if (!planRun || planRun.project_id !== project.id || planRun.kind !== 'plan') {
-      throw new PlanNotApplicable(request.planRunId, `there is no plan #${request.planRunId} for project "${project.name}"`);
+      throw new PlanNotApplicable(request.planRunId, `there is no plan #${request.planRunId} for project "${escapeMarkdown(project.name)}"`);
     }
     const stored = readPlanRunSummary(planRun);
     if (planRun.status !== 'succeeded' || !stored || !planRun.engine) {
