@@ -3,7 +3,8 @@ import { buildChildEnv } from '../src/engine/child-env.js';
 import { generateConfig, type ProjectForConfig, type ResourceForConfig } from '../src/engine/config-generator.js';
 import { MissingCredentialFields, toEngineEnv } from '../src/engine/credential-env.js';
 import { UnsupportedResource } from '../src/engine/errors.js';
-import { describeFailure, makeRedactor } from '../src/engine/failure.js';
+import { describeFailure } from '../src/engine/failure.js';
+import { Redactor } from '../src/shared/redaction.js';
 import { EngineEventParser } from '../src/engine/json-stream.js';
 import { PlanJsonInvalid, summarisePlan } from '../src/engine/plan-summary.js';
 import { RunScheduler } from '../src/engine/scheduler.js';
@@ -308,7 +309,7 @@ describe('the run scheduler', () => {
 });
 
 describe('readable failures', () => {
-  const redact = makeRedactor(['top-secret-id', '{"private_key":"-----BEGIN KEY-----abc","client_email":"bot@example.iam"}']);
+  const redact = new Redactor(['top-secret-id', '{"private_key":"-----BEGIN KEY-----abc","client_email":"bot@example.iam"}']);
 
   it('uses the first error diagnostic, counts the others, and blanks secrets', () => {
     const failure = describeFailure(

@@ -1,7 +1,7 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
-import { mention, timestamp } from '../views/format.js';
+import { escapeMarkdown, mention, timestamp } from '../views/format.js';
 import { userOption } from '../views/options.js';
 
 const OUTCOME_ICONS = { success: '✅', denied: '⛔', failed: '⚠️', error: '💥' } as const;
@@ -30,7 +30,7 @@ export default defineCommand({
     });
     const lines = entries.map(
       (e) =>
-        `${OUTCOME_ICONS[e.outcome]} ${timestamp(e.createdAt, 't')} ${mention(e.userId)} \`${e.action}\`${e.target ? ` → ${e.target}` : ''}`,
+        `${OUTCOME_ICONS[e.outcome]} ${timestamp(e.createdAt, 't')} ${mention(e.userId)} \`${e.action}\`${e.target ? ` → ${escapeMarkdown(e.target)}` : ''}`,
     );
     await conversation.reply({
       ephemeral: true,

@@ -14,6 +14,7 @@ import {
   rotationView,
 } from '../views/credentials.js';
 import { FORM_TIMEOUT_MS, secretForm } from '../views/secret-form.js';
+import { escapeMarkdown } from '../views/format.js';
 
 /** Discord refuses a modal whose title is longer. */
 const MODAL_TITLE_MAX = 45;
@@ -117,7 +118,7 @@ export default defineCommand({
         audit('credentials.remove', removed.name, 'success', { provider: removed.provider });
         await conversation.reply({
           ephemeral: true,
-          content: `🗑️ Credential **${removed.name}** removed: it can no longer be used and its encrypted secret is erased.`,
+          content: `🗑️ Credential **${escapeMarkdown(removed.name)}** removed: it can no longer be used and its encrypted secret is erased.`,
         });
         return;
       }
@@ -126,7 +127,7 @@ export default defineCommand({
         audit('credentials.default', chosen.name, 'success', { provider: chosen.provider });
         await conversation.reply({
           ephemeral: true,
-          content: `⭐ **${chosen.name}** is now this server’s default ${chosen.provider} credential.`,
+          content: `⭐ **${escapeMarkdown(chosen.name)}** is now this server’s default ${chosen.provider} credential.`,
         });
         return;
       }

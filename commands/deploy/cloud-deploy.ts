@@ -7,7 +7,7 @@ import { accessLostAt, requesterAndPresser } from '../../src/jit/access-at-step.
 import { isUserError } from '../../src/shared/errors.js';
 import { appliedView, failureView, planView, violationView } from '../views/deploy.js';
 import { askAdminApproval } from '../views/approval.js';
-import { mention } from '../views/format.js';
+import { escapeMarkdown, mention } from '../views/format.js';
 import { resourceTypeOption } from '../views/options.js';
 import { completeCredentials, completeInstanceTypes, completeProjects } from '../views/autocomplete.js';
 import { deliverResult, withLiveProgress } from '../views/run-progress.js';
@@ -83,7 +83,7 @@ export default defineCommand({
 
     let plan;
     try {
-      plan = await withLiveProgress(conversation, `📝 Planning ${options.resource_type} in ${project.name}…`, (hooks) =>
+      plan = await withLiveProgress(conversation, `📝 Planning ${options.resource_type} in ${escapeMarkdown(project.name)}…`, (hooks) =>
         app.runner.plan({ ...runRequest, ...hooks, resourceId: resource.id }),
       );
     } catch (error) {
@@ -91,7 +91,7 @@ export default defineCommand({
       app.audit.record({ guildId, userId: actor.id, action: 'deploy.plan', target: project.name, outcome: 'failed', details: { resourceId: resource.id } });
       // Replace the progress message, so nobody is left looking at "Planning…".
       if (!isUserError(error)) throw error;
-      await deliverResult(conversation, failureView(`❌ Plan for ${project.name} failed`, error.message));
+      await deliverResult(conversation, failureView(`❌ Plan for ${escapeMarkdown(project.name)} failed`, error.message));
       return;
     }
     const view = (footer?: string) => planView({ project, resource, plan, decision, credentialLabel: credentials.label, footer });
@@ -151,7 +151,7 @@ export default defineCommand({
     const release = app.reservations.hold(guildId, resource.id, { monthlyUsd: decision.estimate.monthlyUsd, vm: resource.resourceType === 'vm' });
 
     try {
-      const result = await withLiveProgress(conversation, `🚀 Applying ${options.resource_type} in ${project.name}…`, (hooks) =>
+      const result = await withLiveProgress(conversation, `🚀 Applying ${options.resource_type} in ${escapeMarkdown(project.name)}…`, (hooks) =>
         app.runner.apply({ ...runRequest, ...hooks, planRunId: plan.runId }),
       );
       app.audit.record({ guildId, userId: actor.id, action: 'deploy.apply', target: project.name, outcome: 'success', details: { resourceId: resource.id, runId: result.runId } });

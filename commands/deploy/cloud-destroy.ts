@@ -7,7 +7,7 @@ import { accessLostAt, requesterAndPresser } from '../../src/jit/access-at-step.
 import { isUserError } from '../../src/shared/errors.js';
 import { completeCredentials, completeProjects } from '../views/autocomplete.js';
 import { destroyedView, failureView } from '../views/deploy.js';
-import { mention } from '../views/format.js';
+import { escapeMarkdown, mention } from '../views/format.js';
 import { resourceLine } from '../views/projects-list.js';
 import { deliverResult, withLiveProgress } from '../views/run-progress.js';
 
@@ -44,8 +44,8 @@ export default defineCommand({
       await conversation.reply({
         ephemeral: true,
         content: options.resource
-          ? `Project **${project.name}** has no resource #${options.resource} that can be destroyed. \`/cloud-projects\` lists them.`
-          : `Project **${project.name}** has nothing to destroy. Add \`forget:true\` to forget the project itself.`,
+          ? `Project **${escapeMarkdown(project.name)}** has no resource #${options.resource} that can be destroyed. \`/cloud-projects\` lists them.`
+          : `Project **${escapeMarkdown(project.name)}** has nothing to destroy. Add \`forget:true\` to forget the project itself.`,
       });
       return;
     }
@@ -54,7 +54,7 @@ export default defineCommand({
     const question = {
       notices: [
         {
-          title: options.forget ? `🧨 Destroy ${what} in ${project.name} and forget it?` : `🧨 Destroy ${what} in ${project.name}?`,
+          title: options.forget ? `🧨 Destroy ${what} in ${escapeMarkdown(project.name)} and forget it?` : `🧨 Destroy ${what} in ${escapeMarkdown(project.name)}?`,
           tone: 'danger' as const,
           description: [
             targets.map(resourceLine).join('\n'),
@@ -104,7 +104,7 @@ export default defineCommand({
 
     if (credentials) {
       try {
-        const result = await withLiveProgress(conversation, `🧨 Destroying in ${project.name}…`, (hooks) =>
+        const result = await withLiveProgress(conversation, `🧨 Destroying in ${escapeMarkdown(project.name)}…`, (hooks) =>
           app.runner.destroy({
             guildId,
             projectSlug: project.slug,
@@ -120,13 +120,13 @@ export default defineCommand({
       } catch (error) {
         app.audit.record({ guildId, userId: actor.id, action: 'deploy.destroy', target: project.name, outcome: 'failed' });
         if (!isUserError(error)) throw error;
-        await deliverResult(conversation, { ...failureView(`❌ Destroy in ${project.name} failed`, error.message), content: mention(actor.id) });
+        await deliverResult(conversation, { ...failureView(`❌ Destroy in ${escapeMarkdown(project.name)} failed`, error.message), content: mention(actor.id) });
         return;
       }
     }
     if (options.forget) {
       forgetProject(app, project, actor.id);
-      const forgotten = { content: `🗑️ Project **${project.name}** forgotten: its vault session, folder and name are freed.` };
+      const forgotten = { content: `🗑️ Project **${escapeMarkdown(project.name)}** forgotten: its vault session, folder and name are freed.` };
       // After a destroy its result stays on screen and this follows; with nothing to destroy, this is the answer.
       if (credentials) await conversation.followUp(forgotten);
       else await deliverResult(conversation, forgotten);

@@ -2,8 +2,9 @@ import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from
 import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
 import { levelLabel, providerLabel } from '../../src/jit/levels.js';
-import { mention, timestamp } from '../views/format.js';
+import { escapeMarkdown, mention, timestamp } from '../views/format.js';
 import { jitProviderOption, LEVEL_CHOICES, levelOption, PROVIDER_CHOICES, userOption } from '../views/options.js';
+import { refuseInvisible } from '../../src/shared/member-text.js';
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -29,7 +30,7 @@ export default defineCommand({
     provider: jitProviderOption,
     level: levelOption,
     duration: z.number().int('a whole number of minutes'),
-    reason: z.string().max(300).optional(),
+    reason: z.string().max(300).superRefine(refuseInvisible).optional(),
   }),
   adminOnly: true,
 
@@ -54,7 +55,7 @@ export default defineCommand({
           fields: [
             { name: 'Permission ID', value: String(grant.id) },
             { name: 'Member notified', value: dmDelivered ? 'yes, by DM' : 'no: their DMs are closed (see the notification channel, if set)' },
-            ...(grant.reason ? [{ name: 'Reason', value: grant.reason }] : []),
+            ...(grant.reason ? [{ name: 'Reason', value: escapeMarkdown(grant.reason) }] : []),
           ],
         },
       ],

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
 import { levelLabel, providerLabel } from '../../src/jit/levels.js';
 import { UserError } from '../../src/shared/errors.js';
-import { mention, timestamp } from '../views/format.js';
+import { escapeMarkdown, mention, timestamp } from '../views/format.js';
 import { userOption } from '../views/options.js';
 
 export default defineCommand({
@@ -25,7 +25,7 @@ export default defineCommand({
     const lines = grants.map(
       (g) =>
         `**#${g.id}** ${mention(g.userId)} — ${levelLabel(g.level)} on ${providerLabel(g.provider)}, expires ${timestamp(g.expiresAt)}` +
-        (g.reason ? ` — ${g.reason}` : ''),
+        (g.reason ? ` — ${escapeMarkdown(g.reason)}` : ''),
     );
     await conversation.reply({
       ephemeral: true,

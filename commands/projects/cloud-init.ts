@@ -7,6 +7,7 @@ import { requireProjectControl, requireStateCredentialUse } from '../../src/proj
 import { UserError } from '../../src/shared/errors.js';
 import { StateLayout } from '../../src/state/layout.js';
 import { completeStoredCredentials } from '../views/credentials.js';
+import { escapeMarkdown } from '../views/format.js';
 import { initialisedView } from '../views/init.js';
 import { PROVIDER_CHOICES, providerOption } from '../views/options.js';
 import { findProject, projectNameOption, regionOption, stateBackendOption, STATE_BACKEND_CHOICES } from '../views/projects.js';
@@ -48,7 +49,7 @@ export default defineCommand({
     if (existing && existing.provider !== options.provider) {
       throw new UserError(
         'project.provider_mismatch',
-        `Project **${existing.name}** already exists here for ${existing.provider}. Pick another name for a ${options.provider} project.`,
+        `Project **${escapeMarkdown(existing.name)}** already exists here for ${existing.provider}. Pick another name for a ${options.provider} project.`,
       );
     }
     // Renewing replaces the owner's vault session with the caller's keys: the owner's or an admin's call.

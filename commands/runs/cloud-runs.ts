@@ -2,7 +2,7 @@ import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
-import { mention, timestamp } from '../views/format.js';
+import { escapeMarkdown, mention, timestamp } from '../views/format.js';
 
 const STATUS_ICONS = {
   queued: '⏸️',
@@ -36,7 +36,7 @@ export default defineCommand({
     if (options.subcommand === 'list') {
       const lines = app.runner.recentRuns(guildId, 15).map((run) => {
         const project = app.projects.getById(guildId, run.projectId, { includeArchived: true });
-        return `${STATUS_ICONS[run.status]} **#${run.id}** ${run.kind} in ${project.name} by ${mention(run.startedBy)} ${timestamp(run.createdAt)} — ${run.status.replace('_', ' ')}`;
+        return `${STATUS_ICONS[run.status]} **#${run.id}** ${run.kind} in ${escapeMarkdown(project.name)} by ${mention(run.startedBy)} ${timestamp(run.createdAt)} — ${run.status.replace('_', ' ')}`;
       });
       const { running, queued } = app.runner.load;
       await conversation.reply({

@@ -2,7 +2,7 @@ import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
-import { timestamp } from '../views/format.js';
+import { escapeMarkdown, timestamp } from '../views/format.js';
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -27,7 +27,7 @@ export default defineCommand({
       const sessions = app.vault.list(guildId, actor.id);
       const linked = new Map(app.projects.list(guildId).map((p) => [p.vaultSessionId, p.name]));
       const lines = sessions.map(
-        (s) => `\`${s.sessionId}\` — ${linked.get(s.sessionId) ?? 'no project'} — expires ${timestamp(s.expiresAt)}`,
+        (s) => `\`${s.sessionId}\` — ${escapeMarkdown(linked.get(s.sessionId) ?? 'no project')} — expires ${timestamp(s.expiresAt)}`,
       );
       await conversation.reply({
         ephemeral: true,

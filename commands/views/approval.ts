@@ -4,7 +4,7 @@ import { accessLostAt } from '../../src/jit/access-at-step.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import type { Resource } from '../../src/projects/resource-repository.js';
 import { failureView } from './deploy.js';
-import { mention, usd } from './format.js';
+import { escapeMarkdown, mention, usd } from './format.js';
 import { deliverResult } from './run-progress.js';
 
 /** How long admins have to answer; past the interaction token's life the result goes to the channel. */
@@ -29,7 +29,7 @@ export async function askAdminApproval(input: {
       {
         title: '🛂 Approval needed',
         tone: 'warning' as const,
-        description: `${mention(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? ` (${resource.instanceType})` : ''} in **${projectName}**, about ${usd(monthlyUsd)}/month. This server’s policy requires an admin’s approval.`,
+        description: `${mention(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? ` (${escapeMarkdown(resource.instanceType)})` : ''} in **${escapeMarkdown(projectName)}**, about ${usd(monthlyUsd)}/month. This server’s policy requires an admin’s approval.`,
       },
     ],
   };

@@ -9,7 +9,7 @@ import type { CredentialProvider } from '../../src/db/schema.js';
 import type { AutocompleteRequest, Choice, Message } from '../../src/interaction/conversation.js';
 import type { Notice } from '../../src/notify/notifier.js';
 import { formatBytes, type BucketInfo, type ObjectInfo, type StorageSummary } from '../../src/storage/insights.js';
-import { mention, timestamp } from './format.js';
+import { escapeMarkdown, mention, timestamp } from './format.js';
 
 export const CREDENTIAL_PROVIDER_CHOICES = [
   { name: 'Amazon Web Services (aws)', value: 'aws' },
@@ -35,7 +35,7 @@ function keyHint(credential: CredentialMetadata): string {
 }
 
 function location(credential: CredentialMetadata): string {
-  const parts = [credential.region ? `region ${credential.region}` : null, credential.endpoint ? `endpoint ${credential.endpoint}` : null];
+  const parts = [credential.region ? `region ${credential.region}` : null, credential.endpoint ? `endpoint ${code(credential.endpoint)}` : null];
   return parts.filter((part) => part !== null).join(' · ');
 }
 
@@ -44,7 +44,7 @@ export function credentialLine(credential: CredentialMetadata): string {
   const where = location(credential);
   const used = credential.lastUsedAt === null ? 'never used' : `last used ${timestamp(credential.lastUsedAt)}`;
   return (
-    `**${credential.name}** — ${credential.provider}${credential.isDefault ? ' ⭐ default' : ''}${keyHint(credential)}` +
+    `**${escapeMarkdown(credential.name)}** — ${credential.provider}${credential.isDefault ? ' ⭐ default' : ''}${keyHint(credential)}` +
     `${where ? ` · ${where}` : ''}\n` +
     `  stored by ${mention(credential.createdBy)} ${timestamp(credential.createdAt)} · ${used}`
   );
@@ -62,7 +62,7 @@ export function credentialStoredView(credential: CredentialMetadata): Message {
     ephemeral: true,
     notices: [
       {
-        title: `✅ Credential ${credential.name} stored (encrypted)`,
+        title: `✅ Credential ${escapeMarkdown(credential.name)} stored (encrypted)`,
         tone: 'success',
         description: clip(
           `${credentialLine(credential)}\n\nThe secret is encrypted at rest and will never be shown again. ` +
@@ -77,12 +77,12 @@ export function credentialValidationView(credential: CredentialMetadata, result:
   const target = bucket === undefined ? '' : ` on bucket ${code(bucket)}`;
   const notice: Notice = result.ok
     ? {
-        title: `✅ ${credential.name} works`,
+        title: `✅ ${escapeMarkdown(credential.name)} works`,
         tone: 'success',
         description: `The provider accepted a signed request${target}${keyHint(credential)}.`,
       }
     : {
-        title: `❌ ${credential.name} was refused`,
+        title: `❌ ${escapeMarkdown(credential.name)} was refused`,
         tone: 'danger',
         description: clip(`${result.message}`),
         fields: [{ name: 'Provider error', value: code(result.code) }],
@@ -101,7 +101,7 @@ export function rotationView(report: RotationReport, guildId: string): Message {
   if (mine.length > 0) {
     lines.push(
       `Could not be read (left as they were; they need a master key that is no longer configured, or must be stored again):`,
-      ...mine.map((row) => `• **${row.name}** (encrypted with key ${code(row.masterKeyId)})`),
+      ...mine.map((row) => `• **${escapeMarkdown(row.name)}** (encrypted with key ${code(row.masterKeyId)})`),
     );
   }
   if (others > 0) lines.push(`${others} credential(s) of other servers could not be read either; the operator's log names them.`);
@@ -137,7 +137,7 @@ export function completeStoredCredentials(
 export const STORAGE_PROVIDERS = ['aws', 's3'] as const satisfies readonly CredentialProvider[];
 
 function storageTitle(icon: string, what: string, credential: CredentialMetadata): string {
-  return `${icon} ${what} — via ${credential.name}`;
+  return `${icon} ${what} — via ${escapeMarkdown(credential.name)}`;
 }
 
 export function bucketsView(credential: CredentialMetadata, buckets: readonly BucketInfo[]): Message {

@@ -3,7 +3,7 @@ import type { Message } from '../../src/interaction/conversation.js';
 import type { PolicyDecision } from '../../src/policy/policy-service.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import type { Resource } from '../../src/projects/resource-repository.js';
-import { bullets, mention, usd } from './format.js';
+import { bullets, escapeMarkdown, mention, usd } from './format.js';
 
 export function violationView(decision: PolicyDecision): Message {
   return {
@@ -42,7 +42,7 @@ export function planView(input: {
   return {
     notices: [
       {
-        title: `📝 Plan for ${project.name}: ${resource.resourceType} #${resource.id}`,
+        title: `📝 Plan for ${escapeMarkdown(project.name)}: ${resource.resourceType} #${resource.id}`,
         tone: summary.counts.delete || summary.counts.replace ? 'warning' : 'info',
         description: [
           lines.length ? lines.join('\n') : 'No changes.',
@@ -123,7 +123,7 @@ export function appliedView(project: Project, resource: Resource, result: ApplyR
     content: mention(requesterId),
     notices: [
       {
-        title: `✅ Deployed ${resource.resourceType} #${resource.id} in ${project.name}`,
+        title: `✅ Deployed ${resource.resourceType} #${resource.id} in ${escapeMarkdown(project.name)}`,
         tone: 'success',
         description: [
           `${result.changes.add} added, ${result.changes.change} changed, ${result.changes.remove} destroyed.`,
@@ -139,7 +139,7 @@ export function outputsView(project: Project, outputs: ApplyResult['outputs']): 
   const lines = outputLines(outputs);
   return {
     ephemeral: true,
-    notices: [{ title: `📤 Outputs of ${project.name}`, description: lines.length ? lines.join('\n').slice(0, 4000) : 'No outputs yet: nothing has been deployed.' }],
+    notices: [{ title: `📤 Outputs of ${escapeMarkdown(project.name)}`, description: lines.length ? lines.join('\n').slice(0, 4000) : 'No outputs yet: nothing has been deployed.' }],
   };
 }
 
@@ -148,7 +148,7 @@ export function destroyedView(project: Project, result: DestroyResult, requester
     content: mention(requesterId),
     notices: [
       {
-        title: `🧨 Destroyed in ${project.name}`,
+        title: `🧨 Destroyed in ${escapeMarkdown(project.name)}`,
         tone: 'success',
         description: `${result.changes.remove} resource${result.changes.remove === 1 ? '' : 's'} destroyed${result.destroyed.length ? `: ${result.destroyed.map((a) => `\`${a}\``).join(', ')}` : ''}.`,
       },

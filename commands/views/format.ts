@@ -1,6 +1,8 @@
 /** Small text helpers shared by the command views. Discord markdown; the console renders it as plain text. */
 
 export { formatUsd as usd } from '../../src/shared/money.js';
+/** The one escape for text a member typed (names, reasons, instance types): see src/shared/member-text.ts. */
+export { escapeMarkdown } from '../../src/shared/member-text.js';
 
 /** A Discord timestamp: `R` renders "in 30 minutes", `f` a full date; the console prints an absolute time. */
 export function timestamp(epochMs: number, style: 'R' | 'f' | 't' = 'R'): string {

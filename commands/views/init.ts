@@ -2,7 +2,7 @@ import type { Message } from '../../src/interaction/conversation.js';
 import type { GuildPolicy } from '../../src/policy/policy-service.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import type { VaultSessionInfo } from '../../src/vault/ephemeral-vault.js';
-import { timestamp, usd } from './format.js';
+import { escapeMarkdown, timestamp, usd } from './format.js';
 import { vaultSecurityNotice } from './security-notice.js';
 
 const PROVIDER_NAMES = { gcp: 'GCP', aws: 'AWS', azure: 'Azure' } as const;
@@ -21,8 +21,8 @@ export function initialisedView(input: {
           { name: '🔑 Vault session', value: `\`${session.sessionId}\`` },
           { name: '⏳ Expires', value: timestamp(session.expiresAt) },
         ]
-      : [{ name: '🔑 Credential', value: `stored credential **${input.credentialName ?? '?'}**` }]),
-    { name: '📋 Project', value: project.name },
+      : [{ name: '🔑 Credential', value: `stored credential **${escapeMarkdown(input.credentialName ?? '?')}**` }]),
+    { name: '📋 Project', value: escapeMarkdown(project.name) },
     { name: '☁️ Provider', value: PROVIDER_NAMES[project.provider] },
     { name: '🌍 Region', value: project.region },
     { name: '🗄️ State', value: project.stateBackend },

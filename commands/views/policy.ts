@@ -1,13 +1,13 @@
 import type { Message } from '../../src/interaction/conversation.js';
 import type { GuildPolicy } from '../../src/policy/policy-service.js';
-import { list, usd } from './format.js';
+import { escapeMarkdown, list, usd } from './format.js';
 
 export function policyFields(policy: GuildPolicy): Array<{ name: string; value: string }> {
   return [
     { name: 'Monthly budget', value: usd(policy.maxBudgetMonthly) },
     { name: 'Max instances', value: String(policy.maxInstances) },
     { name: 'Max disk', value: `${policy.maxDiskSizeGb} GB` },
-    { name: 'Allowed instance types', value: list(policy.allowedInstanceTypes, 'all') },
+    { name: 'Allowed instance types', value: escapeMarkdown(list(policy.allowedInstanceTypes, 'all')) },
     { name: 'Allowed resource types', value: list(policy.allowedResourceTypes, 'all') },
     { name: 'Approval required', value: policy.requireApproval ? 'yes' : 'no' },
     { name: 'IaC engine', value: policy.enginePreference },

@@ -2,7 +2,7 @@ import type { Message } from '../../src/interaction/conversation.js';
 import type { GuildPolicy } from '../../src/policy/policy-service.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import { MAY_EXIST_IN_CLOUD, type Resource } from '../../src/projects/resource-repository.js';
-import { timestamp, usd } from './format.js';
+import { escapeMarkdown, timestamp, usd } from './format.js';
 
 const STATUS_ICONS: Record<Resource['status'], string> = {
   planned: '📝',
@@ -21,7 +21,7 @@ export interface ProjectOverview {
 }
 
 export function resourceLine(resource: Resource): string {
-  const size = resource.resourceType === 'vm' ? ` ${resource.instanceType ?? ''}, ${resource.diskSizeGb ?? 0} GB` : '';
+  const size = resource.resourceType === 'vm' ? ` ${escapeMarkdown(resource.instanceType ?? '')}, ${resource.diskSizeGb ?? 0} GB` : '';
   return `${STATUS_ICONS[resource.status]} #${resource.id} ${resource.resourceType}${size} — ${resource.status}, ${usd(resource.estimatedMonthlyCost)}/mo`;
 }
 
@@ -47,7 +47,7 @@ export function projectsView(overviews: ProjectOverview[], policy: GuildPolicy):
       ...resources.slice(0, 10).map(resourceLine),
       ...(resources.length > 10 ? [`…and ${resources.length - 10} more`] : []),
     ];
-    return { name: `📋 ${project.name}`, value: lines.join('\n') };
+    return { name: `📋 ${escapeMarkdown(project.name)}`, value: lines.join('\n') };
   });
   return {
     ephemeral: true,

@@ -3,8 +3,14 @@ import type { AppContext } from '../../src/app/context.js';
 import { STATE_BACKENDS } from '../../src/db/schema.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import { ProjectNotFound } from '../../src/projects/errors.js';
+import { refuseInvisible } from '../../src/shared/member-text.js';
 
-export const projectNameOption = z.string().trim().min(1, 'give the project a name').max(64, 'at most 64 characters');
+export const projectNameOption = z
+  .string()
+  .trim()
+  .min(1, 'give the project a name')
+  .max(64, 'at most 64 characters')
+  .superRefine(refuseInvisible);
 export const regionOption = z
   .string()
   .trim()

@@ -27,6 +27,9 @@ export class ConsoleRenderer {
       .replace(/^```[a-z]*$/gm, '')
       .replace(/\*\*(.+?)\*\*/g, '$1')
       .replace(/__(.+?)__/g, '$1')
+      // What escapeMarkdown (src/shared/member-text.ts) did to a member's text, undone: here it is plain text anyway.
+      .replace(/\\([^0-9A-Za-z\s])/g, '$1')
+      .replace(/@\u200b/g, '@')
       .replace(/\n{3,}/g, '\n\n')
       .trim();
   }

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CREDENTIAL_PROVIDERS, type CredentialProvider } from '../db/schema.js';
 import { InvalidCredentialInput } from './errors.js';
+import { refuseInvisible } from '../shared/member-text.js';
 
 export { snowflakeSchema } from '../shared/snowflake.js';
 
@@ -14,6 +15,7 @@ export const credentialNameSchema = z
   .string({ error: 'is missing' })
   .trim()
   .toLowerCase()
+  .superRefine(refuseInvisible)
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "must be 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit");
 
 export const regionSchema = z

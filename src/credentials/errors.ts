@@ -3,6 +3,7 @@
  * do, and none contains a secret: field names, credential names and key ids only.
  */
 import { UserError } from '../shared/errors.js';
+import { escapeMarkdown } from '../shared/member-text.js';
 
 /** Secret material for a provider is missing fields or has malformed ones. */
 export class InvalidCredentialSecrets extends UserError {
@@ -62,7 +63,7 @@ export class CredentialNotFound extends UserError {
   constructor(readonly credentialName: string) {
     super(
       'credentials.not_found',
-      `There is no stored credential named '${credentialName}' in this server. List them with /cloud-credentials list.`,
+      `There is no stored credential named '${escapeMarkdown(credentialName)}' in this server. List them with /cloud-credentials list.`,
     );
   }
 }
@@ -71,7 +72,7 @@ export class CredentialNameTaken extends UserError {
   constructor(readonly credentialName: string) {
     super(
       'credentials.name_taken',
-      `A stored credential named '${credentialName}' already exists in this server. Pick another name or remove it first.`,
+      `A stored credential named '${escapeMarkdown(credentialName)}' already exists in this server. Pick another name or remove it first.`,
     );
   }
 }

@@ -15,6 +15,7 @@ import {
 } from './errors.js';
 import { parseProviderSecrets, toSecretRecord } from './secrets.js';
 import type { ServiceDefaults } from './service-defaults.js';
+import { escapeMarkdown } from '../shared/member-text.js';
 
 /** The one thing this module needs from the ephemeral vault. */
 export interface VaultReader {
@@ -55,7 +56,7 @@ function fromStored(input: ResolveRunCredentialsInput, name: string): ResolvedCr
   return {
     source: 'stored',
     secrets,
-    label: `stored credential '${metadata.name}' (${metadata.provider}${hint})`,
+    label: `stored credential '${escapeMarkdown(metadata.name)}' (${metadata.provider}${hint})`,
     region: metadata.region,
     endpoint: metadata.endpoint,
   };

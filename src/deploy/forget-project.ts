@@ -1,6 +1,7 @@
 import type { AppContext } from '../app/context.js';
 import type { Project } from '../projects/project-repository.js';
 import { UserError } from '../shared/errors.js';
+import { escapeMarkdown } from '../shared/member-text.js';
 
 /**
  * Forgets a project whose resources are all gone: wipes its vault session, removes its working folder (local state
@@ -12,7 +13,7 @@ export function forgetProject(app: AppContext, project: Project, userId: string)
   if (remaining.length > 0) {
     throw new UserError(
       'project.not_empty',
-      `Project **${project.name}** still has ${remaining.length} resource${remaining.length === 1 ? '' : 's'} that ${remaining.length === 1 ? 'is' : 'are'} not destroyed (${remaining.map((r) => `#${r.id} ${r.status}`).join(', ')}). Destroy ${remaining.length === 1 ? 'it' : 'them'} first; nothing was forgotten.`,
+      `Project **${escapeMarkdown(project.name)}** still has ${remaining.length} resource${remaining.length === 1 ? '' : 's'} that ${remaining.length === 1 ? 'is' : 'are'} not destroyed (${remaining.map((r) => `#${r.id} ${r.status}`).join(', ')}). Destroy ${remaining.length === 1 ? 'it' : 'them'} first; nothing was forgotten.`,
     );
   }
   if (project.vaultSessionId) app.vault.close(project.guildId, project.vaultSessionId);

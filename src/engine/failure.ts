@@ -2,7 +2,9 @@
  * Turning what an engine said into something a person can read: error diagnostics first, otherwise the `Error:`
  * lines of its text output (init does not speak JSON everywhere), never raw output, never a secret.
  */
+import type { Redactor } from '../shared/redaction.js';
 import type { EngineEvent } from './json-stream.js';
+import type { Warning } from './run-types.js';
 
 type Diagnostic = Extract<EngineEvent, { type: 'diagnostic' }>;
 
@@ -13,40 +15,18 @@ const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 
-/** Replaces every secret value (and every string inside a JSON secret, such as a key file) with [redacted]. */
-export function makeRedactor(secretValues: Iterable<string>): (text: string) => string {
-  const needles = new Set<string>();
-  for (const value of secretValues) {
-    if (value.length >= 4) needles.add(value);
-    for (const inner of jsonStrings(value)) if (inner.length >= 8) needles.add(inner);
-  }
-  const sorted = [...needles].sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = text;
-    for (const needle of sorted) out = out.split(needle).join('[redacted]');
-    return out;
+/** Engine text fit to show: colour codes and control characters gone, secrets blanked, then cut to `max`. */
+export function cleanText(text: string, max: number, redactor: Redactor): string {
+  return redactor.clip(text.replace(ANSI, '').replace(CONTROL, '').trim(), max);
+}
+
+/** A warning diagnostic as the member reads it. */
+export function describeWarning(warning: Diagnostic, redactor: Redactor): Warning {
+  return {
+    summary: cleanText(warning.summary, MAX_SUMMARY, redactor),
+    detail: cleanText(warning.detail, MAX_DETAIL, redactor),
+    ...(warning.address ? { address: redactor.text(warning.address) } : {}),
   };
-}
-
-function jsonStrings(value: string): string[] {
-  if (!value.trimStart().startsWith('{')) return [];
-  try {
-    const found: string[] = [];
-    const walk = (node: unknown): void => {
-      if (typeof node === 'string') found.push(node);
-      else if (Array.isArray(node)) node.forEach(walk);
-      else if (node && typeof node === 'object') Object.values(node).forEach(walk);
-    };
-    walk(JSON.parse(value));
-    return found;
-  } catch {
-    return [];
-  }
-}
-
-export function cleanText(text: string, max: number): string {
-  const cleaned = text.replace(ANSI, '').replace(CONTROL, '').trim();
-  return cleaned.length > max ? `${cleaned.slice(0, max - 1)}…` : cleaned;
 }
 
 /** Summary and detail of a failed command, from its error diagnostics or, failing that, its stderr. */
@@ -54,7 +34,7 @@ export function describeFailure(
   diagnostics: readonly Diagnostic[],
   stderrTail: string,
   fallback: string,
-  redact: (text: string) => string,
+  redactor: Redactor,
 ): { summary: string; detail: string } {
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const first = errors[0];
@@ -65,11 +45,12 @@ export function describeFailure(
       .join('; ')})` : '';
     const where = first.address ? `${first.address}: ` : '';
     return {
-      summary: redact(cleanText(`${where}${first.summary}`, MAX_SUMMARY)),
-      detail: redact(cleanText(`${first.detail}${more}`, MAX_DETAIL)),
+      summary: cleanText(`${where}${first.summary}`, MAX_SUMMARY, redactor),
+      detail: cleanText(`${first.detail}${more}`, MAX_DETAIL, redactor),
     };
   }
-  const lines = stderrTail.replace(ANSI, '').split('\n').map((l) => l.trim());
+  // The tail may begin in the middle of a secret: that piece is blanked too.
+  const lines = redactor.cutAtStart(stderrTail).replace(ANSI, '').split('\n').map((l) => l.trim());
   const errorAt = lines.findIndex((l) => /^(│\s*)?Error:/.test(l));
   if (errorAt !== -1) {
     const summary = (lines[errorAt] ?? '').replace(/^(│\s*)?Error:\s*/, '');
@@ -78,7 +59,7 @@ export function describeFailure(
       .map((l) => l.replace(/^[│╷╵]\s?/, ''))
       .filter((l) => l !== '')
       .join('\n');
-    return { summary: redact(cleanText(summary || fallback, MAX_SUMMARY)), detail: redact(cleanText(detail, MAX_DETAIL)) };
+    return { summary: cleanText(summary || fallback, MAX_SUMMARY, redactor), detail: cleanText(detail, MAX_DETAIL, redactor) };
   }
   return { summary: fallback, detail: '' };
 }

@@ -1,4 +1,5 @@
 /** Reading a finished run's events: the totals, what completed, the outputs, and redaction of engine text. */
+import type { Redactor } from '../shared/redaction.js';
 import type { EngineEvent, OutputValue } from './json-stream.js';
 
 export function lastChangeSummary(events: EngineEvent[], operation: string): { add: number; change: number; remove: number } {
@@ -16,19 +17,10 @@ export function lastOutputs(events: EngineEvent[]): Record<string, OutputValue> 
   return last?.outputs ?? {};
 }
 
-/** Engine text can quote what it was given; secret values are blanked before anything leaves the runner. */
-export function redactEvent(event: EngineEvent, redact: (text: string) => string): EngineEvent {
-  switch (event.type) {
-    case 'diagnostic':
-      return { ...event, summary: redact(event.summary), detail: redact(event.detail) };
-    case 'outputs':
-      return {
-        ...event,
-        outputs: Object.fromEntries(
-          Object.entries(event.outputs).map(([k, v]) => [k, typeof v.value === 'string' ? { ...v, value: redact(v.value) } : v]),
-        ),
-      };
-    default:
-      return 'message' in event && typeof event.message === 'string' ? { ...event, message: redact(event.message) } : event;
-  }
+/**
+ * Engine text can quote what it was given (a GCP instance id carries the project id): every string of an event,
+ * whatever its field, is redacted before anything leaves the runner.
+ */
+export function redactEvent<E extends { type: string }>(event: E, redactor: Redactor): E {
+  return { ...redactor.deep(event), type: event.type };
 }

@@ -16,6 +16,7 @@ import { ProjectRepository, ResourceNotFound, ResourceRepository, type Project, 
 import { MAY_EXIST_IN_CLOUD as IN_CONFIG } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { isUserError } from '../shared/errors.js';
+import { Redactor } from '../shared/redaction.js';
 import type { StateLayout } from '../state/index.js';
 import { assertWorkspaceSafe, backendBlock, parseBackendSettings, writeBackendFile } from '../state/index.js';
 import { writePrivateFile } from '../state/private-file.js';
@@ -34,7 +35,7 @@ import {
   WorkspaceBusy,
   engineLabel,
 } from './errors.js';
-import { cleanText, describeFailure, makeRedactor } from './failure.js';
+import { describeFailure, describeWarning } from './failure.js';
 import { EngineEventParser, outputCommandSchema, toOutputValues, type EngineEvent, type OutputValue } from './json-stream.js';
 import { ensurePlansDir, planFileExists, planFileFor, prunePlans, prunePlansEverywhere, removePlanFile } from './plan-files.js';
 import { summarisePlan, type PlanSummary } from './plan-summary.js';
@@ -55,6 +56,7 @@ import type {
   RunRequest,
   Warning,
 } from './run-types.js';
+import { escapeMarkdown } from '../shared/member-text.js';
 
 export type {
   RunEvent,
@@ -89,7 +91,8 @@ interface RunContext {
   selection: EngineSelection;
   stopper: RunStopper;
   emit: (event: RunEvent) => void;
-  redact: (text: string) => string;
+  /** Built from this run's secret values; everything shown, stored or logged passes through it. */
+  redactor: Redactor;
   warnings: Warning[];
 }
 
@@ -175,7 +178,7 @@ export class IacRunner {
       try {
         summary = summarisePlan(JSON.parse(shown));
       } catch (error) {
-        this.#logger.error({ err: error, runId: ctx.runId }, 'engine printed an unreadable plan');
+        this.#logger.error({ err: ctx.redactor.error(error), runId: ctx.runId }, 'engine printed an unreadable plan');
         throw new RunFailed(ctx.runId, 'plan', 'the engine printed a plan this bot cannot read', 'Check that a supported engine version is installed.');
       }
       const planSha256 = sha256(join(ctx.workspace, planFile));
@@ -204,7 +207,7 @@ export class IacRunner {
     const project = this.#projects.get(request.guildId, request.projectSlug);
     const planRun = this.#runs.get(request.guildId, request.planRunId);
     if (!planRun || planRun.project_id !== project.id || planRun.kind !== 'plan') {
-      throw new PlanNotApplicable(request.planRunId, `there is no plan #${request.planRunId} for project "${project.name}"`);
+      throw new PlanNotApplicable(request.planRunId, `there is no plan #${request.planRunId} for project "${escapeMarkdown(project.name)}"`);
     }
     const stored = readPlanRunSummary(planRun);
     if (planRun.status !== 'succeeded' || !stored || !planRun.engine) {
@@ -475,10 +478,10 @@ export class IacRunner {
     body: (ctx: RunContext) => Promise<{ result: T; summary?: unknown }>,
     onFailure?: (error: StopReason | 'failed') => void,
   ): Promise<T> {
-    let redact = makeRedactor(Object.values(request.credentialEnv));
+    let redactor = new Redactor(Object.values(request.credentialEnv));
     const emit = (event: RunEvent): void => {
       try {
-        request.onEvent?.(event);
+        request.onEvent?.(redactEvent(event, redactor));
       } catch (error) {
         this.#logger.warn({ err: error, runId }, 'run event listener threw');
       }
@@ -510,7 +513,7 @@ export class IacRunner {
         stateBackend: project.stateBackend,
         workspace,
       });
-      redact = makeRedactor([...Object.values(request.credentialEnv), ...encryption.secrets]);
+      redactor = new Redactor([...Object.values(request.credentialEnv), ...encryption.secrets]);
       if (kind !== 'outputs') this.#runs.markRunning(runId, engine.name, engine.version);
       started = true;
       timer = setTimeout(() => void stopper.stop('timed_out'), this.#runTimeoutMs);
@@ -524,7 +527,7 @@ export class IacRunner {
         // Only ever here, in the child's environment: never argv, never a file.
         ...encryption.env,
       };
-      const ctx: RunContext = { runId, kind, project, workspace, env, engine, selection, stopper, emit, redact, warnings: [...encryption.warnings] };
+      const ctx: RunContext = { runId, kind, project, workspace, env, engine, selection, stopper, emit, redactor, warnings: [...encryption.warnings] };
       emit({
         type: 'run_started',
         runId,
@@ -534,15 +537,13 @@ export class IacRunner {
         ...(selection.notice ? { fallbackNotice: selection.notice } : {}),
       });
       const { result, summary } = await body(ctx);
-      if (kind !== 'outputs') this.#runs.finish(runId, 'succeeded', { summary });
+      if (kind !== 'outputs') this.#runs.finish(runId, 'succeeded', { summary: redactor.deep(summary) });
       this.#record(kind, request, project, runId, 'success', { engine: engine.name });
-      return result;
+      return redactor.deep(result);
     } catch (caught) {
-      const error = this.#asRunError(caught, kind, runId, stopper);
+      const error = this.#asRunError(caught, kind, runId, stopper, redactor);
       const status = stopStatus(stopper.reason, caught);
-      if (kind !== 'outputs') {
-        this.#runs.finish(runId, status, { error: redact(error instanceof Error ? error.message : 'failed') });
-      }
+      if (kind !== 'outputs') this.#runs.finish(runId, status, { error: error.message });
       if (started) onFailure?.(status === 'timed_out' ? 'timed_out' : status === 'cancelled' ? 'cancelled' : status === 'interrupted' ? 'shutdown' : 'failed');
       this.#record(kind, request, project, runId, 'failed', { status });
       throw error;
@@ -553,13 +554,13 @@ export class IacRunner {
   }
 
   /** Maps whatever ended a run to the error the user sees. */
-  #asRunError(caught: unknown, kind: RunKind | 'outputs', runId: number, stopper: RunStopper): Error {
+  #asRunError(caught: unknown, kind: RunKind | 'outputs', runId: number, stopper: RunStopper, redactor: Redactor): Error {
     const reason = stopper.reason ?? (caught instanceof StoppedBeforeStart ? caught.reason : undefined);
     if (reason === 'timed_out') return new RunTimedOut(runId, kind, this.#runTimeoutMs);
     if (reason === 'cancelled') return new RunCancelled(runId, kind);
     if (reason === 'shutdown') return new RunnerShuttingDown(stopper.reason === 'shutdown' ? runId : undefined, kind);
-    if (isUserError(caught)) return caught;
-    this.#logger.error({ err: caught, runId, kind }, 'IaC run failed unexpectedly');
+    if (isUserError(caught)) return redactor.scrub(caught);
+    this.#logger.error({ err: redactor.error(caught), runId, kind }, 'IaC run failed unexpectedly');
     return new RunFailed(runId, kind, 'something went wrong inside the bot while running the engine', 'The operators can find the details in the bot log.');
   }
 
@@ -604,7 +605,7 @@ export class IacRunner {
     });
     if (result.stoppedBy) throw new StoppedBeforeStart(result.stoppedBy);
     if (result.exitCode !== 0) {
-      const { summary, detail } = describeFailure([], result.stderrTail, `${engineLabel(ctx.engine.name)} init failed`, ctx.redact);
+      const { summary, detail } = describeFailure([], result.stderrTail, `${engineLabel(ctx.engine.name)} init failed`, ctx.redactor);
       throw new RunFailed(ctx.runId, ctx.kind, summary, detail);
     }
   }
@@ -623,11 +624,9 @@ export class IacRunner {
       onStdoutLine: (line) => {
         const event = parser.parseLine(line);
         if (!event) return;
-        const safe = redactEvent(event, ctx.redact);
+        const safe = redactEvent(event, ctx.redactor);
         events.push(safe);
-        if (safe.type === 'diagnostic' && safe.severity === 'warning') {
-          ctx.warnings.push({ summary: cleanText(safe.summary, 300), detail: cleanText(safe.detail, 1500), ...(safe.address ? { address: safe.address } : {}) });
-        }
+        if (safe.type === 'diagnostic' && safe.severity === 'warning') ctx.warnings.push(describeWarning(safe, ctx.redactor));
         ctx.emit(safe);
       },
     });
@@ -641,7 +640,7 @@ export class IacRunner {
         diagnostics,
         result.stderrTail,
         `${engineLabel(ctx.engine.name)} ${label} stopped unexpectedly (exit ${result.exitCode ?? result.signal ?? 'unknown'})`,
-        ctx.redact,
+        ctx.redactor,
       );
       throw new RunFailed(ctx.runId, ctx.kind, summary, detail);
     }
@@ -661,7 +660,7 @@ export class IacRunner {
     });
     if (result.stoppedBy) throw new StoppedBeforeStart(result.stoppedBy);
     if (result.exitCode !== 0) {
-      const { summary, detail } = describeFailure([], result.stderrTail, `${engineLabel(ctx.engine.name)} ${label} failed`, ctx.redact);
+      const { summary, detail } = describeFailure([], result.stderrTail, `${engineLabel(ctx.engine.name)} ${label} failed`, ctx.redactor);
       throw new RunFailed(ctx.runId, ctx.kind, summary, detail);
     }
     return result.stdout;

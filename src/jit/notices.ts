@@ -1,6 +1,7 @@
 /** The words members read about their JIT grants: one place, so DMs and channel fallbacks say the same thing. */
 import type { Notice } from '../notify/notifier.js';
 import { levelLabel, providerLabel, type JitProvider, type PermissionLevel } from './levels.js';
+import { escapeMarkdown } from '../shared/member-text.js';
 
 export interface GrantFacts {
   id: number;
@@ -43,7 +44,7 @@ export function grantNotice(grant: GrantFacts, guildName: string | undefined, vi
     { name: 'Permission ID', value: `#${grant.id}` },
     { name: 'Granted by', value: `<@${grant.grantedBy}>` },
   ];
-  if (grant.reason) fields.push({ name: 'Reason', value: grant.reason });
+  if (grant.reason) fields.push({ name: 'Reason', value: escapeMarkdown(grant.reason) });
   return {
     title: 'JIT permission granted',
     description: `${who} been granted ${levelLabel(grant.level)} access to ${providerLabel(grant.provider)} in ${serverName(guildName)}.`,

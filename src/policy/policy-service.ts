@@ -23,6 +23,7 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake, SNOWFLAKE_PATTERN } from '../shared/snowflake.js';
 import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';
 import { formatUsd } from '../shared/money.js';
+import { escapeMarkdown } from '../shared/member-text.js';
 
 export interface GuildPolicy {
   guildId: string;
@@ -278,7 +279,7 @@ export class PolicyService {
     if (valid.instanceType !== undefined && policy.allowedInstanceTypes.length > 0 && !policy.allowedInstanceTypes.includes(valid.instanceType)) {
       violations.push({
         rule: 'instance_type',
-        message: `Instance type "${valid.instanceType}" is not allowed in this guild; allowed: ${policy.allowedInstanceTypes.join(', ')}.`,
+        message: `Instance type "${escapeMarkdown(valid.instanceType)}" is not allowed in this guild; allowed: ${escapeMarkdown(policy.allowedInstanceTypes.join(', '))}.`,
       });
     }
     if (policy.allowedResourceTypes.length > 0 && !policy.allowedResourceTypes.includes(valid.resourceType)) {

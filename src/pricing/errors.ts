@@ -1,10 +1,11 @@
 import { UserError } from '../shared/errors.js';
+import { escapeMarkdown } from '../shared/member-text.js';
 
 export class UnknownInstanceType extends UserError {
   constructor(provider: string, instanceType: string, known: readonly string[]) {
     super(
       'pricing.unknown_instance_type',
-      `"${instanceType}" is not an instance type this bot knows for ${provider.toUpperCase()}. Choose one of: ${known.join(', ')}.`,
+      `"${escapeMarkdown(instanceType)}" is not an instance type this bot knows for ${provider.toUpperCase()}. Choose one of: ${known.join(', ')}.`,
     );
   }
 }

@@ -1,10 +1,11 @@
 import { UserError } from '../shared/errors.js';
+import { escapeMarkdown } from '../shared/member-text.js';
 
 export class ProjectExists extends UserError {
   constructor(name: string) {
     super(
       'projects.exists',
-      `This server already has a project called "${name}" (or one whose name gives the same folder name). Choose another name, or use the existing project.`,
+      `This server already has a project called "${escapeMarkdown(name)}" (or one whose name gives the same folder name). Choose another name, or use the existing project.`,
     );
   }
 }
@@ -12,7 +13,7 @@ export class ProjectExists extends UserError {
 /** Also what another guild's project looks like from here: the two cases are indistinguishable on purpose. */
 export class ProjectNotFound extends UserError {
   constructor(reference: string) {
-    super('projects.not_found', `This server has no project "${reference}". Run /cloud-projects to see the projects it has.`);
+    super('projects.not_found', `This server has no project "${escapeMarkdown(reference)}". Run /cloud-projects to see the projects it has.`);
   }
 }
 

@@ -10,6 +10,7 @@ import { chmodSync, lstatSync, mkdirSync, realpathSync, rmSync, type Stats } fro
 import { join, resolve } from 'node:path';
 import { assertSnowflake } from '../shared/snowflake.js';
 import { InvalidProjectName, PathEscape } from './errors.js';
+import { invisibleCharacterProblem } from '../shared/member-text.js';
 
 export const MAX_SLUG_LENGTH = 48;
 export const MAX_PROJECT_NAME_LENGTH = 64;
@@ -35,6 +36,9 @@ export class StateLayout {
     }
     // eslint-disable-next-line no-control-regex
     if (/[\u0000-\u001f\u007f]/.test(name)) throw new InvalidProjectName('it contains control characters');
+    // Other members see this name: nothing in it may hide or reorder what it says.
+    const invisible = invisibleCharacterProblem(name);
+    if (invisible) throw new InvalidProjectName(`it ${invisible}`);
     const slug = name
       .normalize('NFKD')
       .replace(/[\u0300-\u036f]/g, '')

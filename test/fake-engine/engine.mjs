@@ -26,8 +26,15 @@
  *     "ignoreSigint": true,            // SIGINT is logged but ignored (forces the runner to escalate)
  *     "ignoreSigterm": true,           // SIGTERM is logged but ignored (only SIGKILL ends it)
  *     "crashMidApply": true,           // exits abruptly (code 2, no state written) after the first apply_start
+ *     "googleIds": true,               // google_compute_instance ids as the real provider writes them:
+ *                                      // projects/<TF_VAR_project_id>/zones/<zone>/instances/<name>
  *     "invocationLog": "/abs/path.jsonl" // where to record invocations (default: .fake-engine-invocations.jsonl in cwd)
  *   }
+ *
+ * ECHOES. Real providers quote what they were given (a key file that does not parse, a project id). In the texts of
+ * failInit, failPlan, failApply and warnings, `{{env:NAME}}` becomes the value of the variable NAME the engine
+ * received, and `{{env:NAME:json}}`, `{{env:NAME:url}}`, `{{env:NAME:upper}}` that value JSON-escaped (as inside a
+ * JSON string), percent-encoded, or upper-cased.
  *
  * INVOCATION LOG. Every run (but `version`, unless the control file exists) appends one JSON line: { pid, engine, argv, cwd, env (every variable it received, names
  * and values), at }, and one line { pid, signal } per signal received. Tests read it to check arguments, the child's
@@ -133,7 +140,24 @@ function parseFlags(args, allowed, maxPositional = 0) {
 function readControl(cwd) {
   const path = join(cwd, 'fake-engine.json');
   if (!existsSync(path)) return {};
-  return JSON.parse(readFileSync(path, 'utf8'));
+  return expandEchoes(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+const ECHO_ENCODINGS = {
+  raw: (value) => value,
+  json: (value) => JSON.stringify(value).slice(1, -1),
+  url: (value) => encodeURIComponent(value),
+  upper: (value) => value.toUpperCase(),
+};
+
+/** Replaces `{{env:NAME[:encoding]}}` in every string of the control file (see ECHOES above). */
+function expandEchoes(node) {
+  if (typeof node === 'string') {
+    return node.replace(/\{\{env:([A-Za-z0-9_]+)(?::(raw|json|url|upper))?\}\}/g, (_m, name, encoding) => ECHO_ENCODINGS[encoding ?? 'raw'](process.env[name] ?? ''));
+  }
+  if (Array.isArray(node)) return node.map(expandEchoes);
+  if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, expandEchoes(v)]));
+  return node;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -227,8 +251,11 @@ function missingVariables(config) {
 }
 
 /** Attributes the engine would store: the configuration plus what the provider computes. */
-function appliedAttributes(address, body, index) {
-  const id = `fake-${address.replace(/[^a-z0-9]+/gi, '-')}-${index}`;
+function appliedAttributes(address, body, index, control) {
+  const realistic = control.googleIds && address.startsWith('google_compute_instance.') && process.env.TF_VAR_project_id;
+  const id = realistic
+    ? `projects/${process.env.TF_VAR_project_id}/zones/${body.zone}/instances/${body.name}`
+    : `fake-${address.replace(/[^a-z0-9]+/gi, '-')}-${index}`;
   return { ...stripInterpolations(body), id, fake_ip: `198.51.100.${(index % 250) + 1}` };
 }
 
@@ -466,7 +493,7 @@ async function applyChanges(ui, control, state, changes, prior, configOutputs, o
       c.remove++;
     } else {
       const body = ch.after ?? {};
-      const attrs = { ...appliedAttributes(ch.address, body, ++index), config_digest: JSON.stringify(ch.configBody ?? body) };
+      const attrs = { ...appliedAttributes(ch.address, body, ++index, control), config_digest: JSON.stringify(ch.configBody ?? body) };
       resources.set(ch.address, action === 'update' ? { ...ch.before, ...attrs, id: ch.before?.id ?? attrs.id } : attrs);
       if (action === 'create') c.add++;
       else c.change++;
