@@ -125,7 +125,8 @@ export function stateEncryptionFor(input: StateEncryptionInput): StateEncryption
   // was on, or any remote backend (whose state this bot cannot look at cheaply).
   const readPlain = local.kind === 'plain' || local.kind === 'unknown';
   const config = encryptionConfig(passphrases, readPlain);
-  return { env: { TF_ENCRYPTION: config }, secrets: [config, ...passphrases.map((p) => p.passphrase)], warnings: [] };
+  // The passphrases are the only secret in the block; the rest (key ids, method names) is redacted with them gone.
+  return { env: { TF_ENCRYPTION: config }, secrets: passphrases.map((p) => p.passphrase), warnings: [] };
 }
 
 /**
