@@ -26,6 +26,12 @@ export interface LastResortOptions {
   notifyMs?: number;
 }
 
+/** Where errors nothing caught are reported: the process in production. */
+export interface FatalErrorSource {
+  on(event: 'uncaughtException', listener: (error: Error) => void): unknown;
+  on(event: 'unhandledRejection', listener: (reason: unknown) => void): unknown;
+}
+
 /** The exit code after an internal error. */
 export const INTERNAL_ERROR_EXIT_CODE = 1;
 
@@ -47,7 +53,7 @@ export class LastResort {
   }
 
   /** Listens for errors nothing else caught, on `target` (the process in production). */
-  install(target: Pick<NodeJS.Process, 'on'>): this {
+  install(target: FatalErrorSource): this {
     target.on('uncaughtException', (error: Error) => void this.handle(error, 'uncaughtException'));
     target.on('unhandledRejection', (reason: unknown) => void this.handle(reason, 'unhandledRejection'));
     return this;
