@@ -44,7 +44,7 @@ describe('an engine that floods its output', () => {
     ]);
 
     expect(huge.plan).toMatchObject({ ok: true });
-    expect(huge.plan.detail?.warnings?.map((w) => w.summary)).toEqual(['The engine printed 1 line longer than 4 MB; skipped']);
+    expect(huge.plan.detail?.warnings?.map((w) => w.summary)).toContain('The engine printed 1 line longer than 4 MB; skipped');
     expect(huge.apply).toMatchObject({ ok: true });
     expect(huge.resourceStatus).toBe('active');
 
