@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logging/logger.js';
 import { systemClock } from './shared/clock.js';
 import { allCommands } from '../commands/index.js';
 import { CommandDispatcher } from './interaction/dispatcher.js';
+import { LastResort } from './app/last-resort.js';
 
 function readConfig(): Config {
   try {
@@ -41,7 +42,7 @@ function onShutdownSignal(logger: Logger, stop: () => Promise<void>): void {
   process.on('SIGTERM', handler);
 }
 
-async function runDiscord(config: Config, logger: Logger): Promise<void> {
+async function runDiscord(config: Config, logger: Logger, lastResort: LastResort): Promise<void> {
   if (!config.DISCORD_TOKEN) {
     process.stderr.write(
       'DISCORD_TOKEN is not set, so the bot cannot connect to Discord.\n' +
@@ -53,6 +54,7 @@ async function runDiscord(config: Config, logger: Logger): Promise<void> {
   const { DiscordNotifier } = await import('./discord/discord-notifier.js');
   const client = createDiscordClient(config);
   const core: Core = await buildCore({ config, clock: systemClock, logger, notifier: new DiscordNotifier(client) });
+  lastResort.attach(core.app);
   const dispatcher = new CommandDispatcher(allCommands, core.app);
   const bot = new DiscordBot(client, dispatcher, systemClock, logger);
   onShutdownSignal(logger, async () => {
@@ -67,9 +69,9 @@ async function runDiscord(config: Config, logger: Logger): Promise<void> {
   core.janitor.start();
 }
 
-async function runConsole(config: Config, logger: Logger): Promise<void> {
+async function runConsole(config: Config, logger: Logger, lastResort: LastResort): Promise<void> {
   const { runConsoleFrontEnd } = await import('./console/console-front-end.js');
-  await runConsoleFrontEnd({ config, logger, argv: process.argv.slice(2) });
+  await runConsoleFrontEnd({ config, logger, argv: process.argv.slice(2), onCore: (core) => lastResort.attach(core.app) });
 }
 
 async function main(): Promise<void> {
@@ -79,9 +81,10 @@ async function main(): Promise<void> {
   const logger = consoleMode
     ? createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, process.stderr)
     : createLogger(config.LOG_LEVEL);
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
-  if (consoleMode) await runConsole(config, logger);
-  else await runDiscord(config, logger);
+  // An error nothing caught: stop the engines, tell the members whose runs were under way, exit non-zero.
+  const lastResort = new LastResort({ logger, exit: (code) => process.exit(code) }).install(process);
+  if (consoleMode) await runConsole(config, logger, lastResort);
+  else await runDiscord(config, logger, lastResort);
 }
 
 main().catch((error: unknown) => {

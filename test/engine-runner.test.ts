@@ -397,6 +397,70 @@ describe('cancellation, timeouts and shutdown', () => {
   });
 });
 
+describe('a run whose engine finished is recorded as finished, whatever stop came late', () => {
+  it('records an apply whose engine exited 0 as succeeded and its resource active, though a cancel came as it exited', async () => {
+    const project = fixture.project(GUILD, 'Late Cancel');
+    const resource = fixture.resource(project);
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
+    let runId = 0;
+    const applied = await fixture.runner.apply({
+      ...request(project),
+      planRunId: plan.runId,
+      onEvent: (e) => {
+        if (e.type === 'run_created') runId = e.runId;
+        // The engine's last line: everything is applied, and the member presses Cancel.
+        if (e.type === 'outputs') expect(fixture.runner.cancel(GUILD, runId)).toBe(true);
+      },
+    });
+    expect(applied.applied).toEqual([`google_compute_instance.vm_${resource.id}`]);
+    expect(fixture.runner.getRun(GUILD, runId)).toMatchObject({ kind: 'apply', status: 'succeeded', error: null });
+    expect(fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'active', lastError: null });
+    expect(fixture.audit.recent(GUILD, { action: 'iac.apply' })[0]).toMatchObject({ outcome: 'success' });
+  });
+
+  it('records an apply as succeeded when the engine finishes its work after the SIGINT of a cancel', async () => {
+    fixture = (await fixture.cleanup(), makeRunnerFixture({ killGraceMs: 15_000 }));
+    const project = fixture.project(GUILD, 'Finishes Anyway');
+    const resource = fixture.resource(project);
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
+    // As the real engine does with resources already in flight: it finishes them, then exits 0.
+    fixture.control(project, { sleepMs: 150, ignoreSigint: true });
+    let runId = 0;
+    const applied = await fixture.runner.apply({
+      ...request(project),
+      planRunId: plan.runId,
+      onEvent: (e) => {
+        if (e.type === 'run_created') runId = e.runId;
+        if (e.type === 'apply_start') fixture.runner.cancel(GUILD, runId);
+      },
+    });
+    expect(fixture.invocations(project).filter((i) => i.signal).map((i) => i.signal)).toEqual(['SIGINT']);
+    expect(applied.changes).toEqual({ add: 1, change: 0, remove: 0 });
+    expect(fixture.runner.getRun(GUILD, runId)?.status).toBe('succeeded');
+    expect(fixture.resources.get(GUILD, resource.id).status).toBe('active');
+  });
+
+  it('records a destroy whose engine exited 0 as succeeded and its resource destroyed, though a shutdown came as it exited', async () => {
+    const project = fixture.project(GUILD, 'Late Shutdown');
+    const resource = fixture.resource(project);
+    await fixture.runner.apply({ ...request(project), planRunId: (await fixture.runner.plan({ ...request(project), resourceId: resource.id })).runId });
+    let shutdown: Promise<void> | undefined;
+    const destroyed = await fixture.runner.destroy({
+      ...request(project),
+      resourceId: resource.id,
+      onEvent: (e) => {
+        if (e.type === 'change_summary' && e.operation === 'destroy') shutdown = fixture.runner.shutdown();
+      },
+    });
+    await shutdown;
+    expect(shutdown).toBeDefined();
+    expect(destroyed.destroyed).toEqual([`google_compute_instance.vm_${resource.id}`]);
+    expect(fixture.runner.getRun(GUILD, destroyed.runId)?.status).toBe('succeeded');
+    expect(fixture.resources.get(GUILD, resource.id).status).toBe('destroyed');
+    expect(fixture.audit.recent(GUILD, { action: 'iac.destroy' })[0]).toMatchObject({ outcome: 'success' });
+  });
+});
+
 describe('start-up recovery', () => {
   it('marks runs and resources left in the middle by a crash as interrupted', () => {
     const project = fixture.project(GUILD, 'Crashed');

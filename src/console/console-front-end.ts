@@ -33,6 +33,8 @@ export interface ConsoleFrontEndOptions {
   timers?: Timers;
   /** Defaults to the registry every front end uses. */
   commands?: readonly Command[];
+  /** Called once the core is built (main.ts hands it to the last resort). */
+  onCore?: (core: Core) => void;
 }
 
 export interface ConsoleFlags {
@@ -116,6 +118,7 @@ export async function runConsoleFrontEnd(options: ConsoleFrontEndOptions): Promi
     terminal.close();
     throw error;
   }
+  options.onCore?.(core);
   const dispatcher = new CommandDispatcher(commands, core.app);
   const session = new ConsoleSession({ terminal, directory, renderer, dispatcher, timers, logger: options.logger, acting });
   completeLine = createCompleter({

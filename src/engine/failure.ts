@@ -29,17 +29,22 @@ export function describeWarning(warning: Diagnostic, redactor: Redactor): Warnin
   };
 }
 
-/** Summary and detail of a failed command, from its error diagnostics or, failing that, its stderr. */
+/**
+ * Summary and detail of a failed command, from its error diagnostics or, failing that, its stderr. `errorCount`
+ * is how many errors there were in all, when only the first few were kept.
+ */
 export function describeFailure(
   diagnostics: readonly Diagnostic[],
   stderrTail: string,
   fallback: string,
   redactor: Redactor,
+  errorCount?: number,
 ): { summary: string; detail: string } {
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const first = errors[0];
   if (first) {
-    const more = errors.length > 1 ? `\n(and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''}: ${errors
+    const total = Math.max(errorCount ?? 0, errors.length);
+    const more = total > 1 ? `\n(and ${total - 1} more error${total > 2 ? 's' : ''}: ${errors
       .slice(1, 4)
       .map((e) => e.summary)
       .join('; ')})` : '';

@@ -3,14 +3,13 @@
  * runs, and stopped — when asked — the way the engines document: SIGINT first (the engine finishes the current
  * step, saves state and releases its lock), then SIGTERM, then SIGKILL, each after a grace period.
  */
-import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../logging/logger.js';
+import { BoundedCollector, BoundedLineSplitter, MAX_COLLECTED_BYTES, MAX_LINE_BYTES } from './output-limits.js';
 
 export type StopReason = 'cancelled' | 'timed_out' | 'shutdown';
 
 const STDERR_TAIL_CHARS = 8_000;
-const COLLECT_LIMIT_CHARS = 20_000_000;
 
 /**
  * Stops the processes of one run. A run runs several commands in a row (init, plan, show); once stopped, the
@@ -52,10 +51,14 @@ export interface EngineCommand {
   /** The complete environment: nothing of the bot's own is added (execa `extendEnv: false`). */
   env: Record<string, string>;
   stopper: RunStopper;
-  /** Each stdout line as it arrives (for `-json` streams). */
+  /** Each stdout line as it arrives (for `-json` streams); a line over `maxLineBytes` is skipped and counted. */
   onStdoutLine?: (line: string) => void;
-  /** Keep stdout in full (for `show -json` and `output -json`). */
+  /** Keep stdout in full (for `show -json` and `output -json`), up to `collectLimitBytes`. */
   collectStdout?: boolean;
+  /** Default MAX_LINE_BYTES. */
+  maxLineBytes?: number;
+  /** Default MAX_COLLECTED_BYTES. */
+  collectLimitBytes?: number;
   onSpawn?: (pid: number) => void;
   logger?: Logger;
 }
@@ -63,8 +66,12 @@ export interface EngineCommand {
 export interface EngineCommandResult {
   exitCode: number | undefined;
   signal: string | undefined;
-  /** Full stdout when `collectStdout`, else empty. */
+  /** Full stdout when `collectStdout`, else empty (also empty when it overflowed). */
   stdout: string;
+  /** `collectStdout` only: the engine printed more than `collectLimitBytes`, so nothing was kept. */
+  stdoutOverflowed: boolean;
+  /** Stdout lines skipped because they were longer than `maxLineBytes`. */
+  overlongLines: number;
   /** The last few KB of stderr, for errors the engine does not report as diagnostics. */
   stderrTail: string;
   /** Set when the run was stopped (before or during this command). */
@@ -75,7 +82,9 @@ export interface EngineCommandResult {
 /** Runs one engine command to its end (or until stopped). Never rejects for a non-zero exit. */
 export async function runEngineCommand(command: EngineCommand): Promise<EngineCommandResult> {
   const { stopper } = command;
-  if (stopper.reason) return { exitCode: undefined, signal: undefined, stdout: '', stderrTail: '', stoppedBy: stopper.reason, pid: undefined };
+  if (stopper.reason) {
+    return { exitCode: undefined, signal: undefined, stdout: '', stdoutOverflowed: false, overlongLines: 0, stderrTail: '', stoppedBy: stopper.reason, pid: undefined };
+  }
 
   const subprocess = execa(command.binary, command.args, {
     cwd: command.cwd,
@@ -95,20 +104,36 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
   stopper.attach(child);
   if (subprocess.pid !== undefined) command.onSpawn?.(subprocess.pid);
 
-  let stdout = '';
+  // Read as bytes and bounded (see output-limits.ts): never a whole line or a whole output of unknown size.
+  const collector = command.collectStdout ? new BoundedCollector(command.collectLimitBytes ?? MAX_COLLECTED_BYTES) : undefined;
+  const onLine = command.onStdoutLine;
+  const splitter = onLine
+    ? new BoundedLineSplitter((line) => {
+        try {
+          onLine(line);
+        } catch (error) {
+          command.logger?.error({ err: error }, 'engine output handler threw; line skipped');
+        }
+      }, command.maxLineBytes ?? MAX_LINE_BYTES)
+    : undefined;
   let stderrTail = '';
   const stdoutDone = new Promise<void>((resolve) => {
-    if (!subprocess.stdout) return resolve();
-    const lines = createInterface({ input: subprocess.stdout, crlfDelay: Infinity });
-    lines.on('line', (line) => {
-      if (command.collectStdout && stdout.length < COLLECT_LIMIT_CHARS) stdout += `${line}\n`;
-      try {
-        command.onStdoutLine?.(line);
-      } catch (error) {
-        command.logger?.error({ err: error }, 'engine output handler threw; line skipped');
-      }
+    const stdoutStream = subprocess.stdout;
+    if (!stdoutStream) return resolve();
+    stdoutStream.on('data', (data: Buffer | string) => {
+      const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+      collector?.push(chunk);
+      splitter?.push(chunk);
     });
-    lines.on('close', () => resolve());
+    let ended = false;
+    const finish = (): void => {
+      if (ended) return;
+      ended = true;
+      splitter?.end();
+      resolve();
+    };
+    stdoutStream.once('end', finish);
+    stdoutStream.once('close', finish);
   });
   subprocess.stderr?.setEncoding('utf8');
   subprocess.stderr?.on('data', (chunk: string) => {
@@ -125,7 +150,9 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
   return {
     exitCode: result.exitCode,
     signal: result.signal,
-    stdout,
+    stdout: collector?.text() ?? '',
+    stdoutOverflowed: collector?.overflowed ?? false,
+    overlongLines: splitter?.overlong ?? 0,
     stderrTail,
     stoppedBy: stopper.reason,
     pid: subprocess.pid,

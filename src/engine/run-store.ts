@@ -95,6 +95,26 @@ export class RunStore {
       .all();
   }
 
+  /** Every run still queued or running, oldest first (in this process: the runs under way). */
+  unfinished(): IacRunRow[] {
+    return this.db.select().from(iacRuns).where(inArray(iacRuns.status, ['queued', 'running'])).orderBy(iacRuns.id).all();
+  }
+
+  /**
+   * Marks these runs failed with `error`, unless they ended some other way on their own (succeeded, failed,
+   * cancelled, timed out). A run the shutdown just marked interrupted is failed too. Returns the ids marked.
+   */
+  failUnlessEnded(ids: readonly number[], error: string): number[] {
+    if (ids.length === 0) return [];
+    return this.db
+      .update(iacRuns)
+      .set({ status: 'failed', finished_at: this.clock.now(), error: error.slice(0, MAX_ERROR_CHARS) })
+      .where(and(inArray(iacRuns.id, [...ids]), inArray(iacRuns.status, ['queued', 'running', 'interrupted'])))
+      .returning({ id: iacRuns.id })
+      .all()
+      .map((row) => row.id);
+  }
+
   /** Marks every run left queued or running (by a crash) as interrupted; returns how many. */
   interruptUnfinished(): number {
     return this.db

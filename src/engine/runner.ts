@@ -36,14 +36,16 @@ import {
   engineLabel,
 } from './errors.js';
 import { describeFailure, describeWarning } from './failure.js';
-import { EngineEventParser, outputCommandSchema, toOutputValues, type EngineEvent, type OutputValue } from './json-stream.js';
+import { EngineEventParser, outputCommandSchema, toOutputValues, type OutputValue } from './json-stream.js';
 import { ensurePlansDir, planFileExists, planFileFor, prunePlans, prunePlansEverywhere, removePlanFile } from './plan-files.js';
 import { summarisePlan, type PlanSummary } from './plan-summary.js';
 import { RunStopper, runEngineCommand, type StopReason } from './process.js';
 import { QueueWaitAborted, RunScheduler, SchedulerClosed } from './scheduler.js';
 import { RunStore, readPlanRunSummary, type IacRunRow } from './run-store.js';
 import { stateEncryptionFor } from './state-encryption.js';
-import { completed, lastChangeSummary, lastOutputs, redactEvent } from './run-events.js';
+import { MAX_WARNINGS, RunEventDigest, redactEvent } from './run-events.js';
+import { interruptingStop } from './run-outcome.js';
+import { MAX_COLLECTED_BYTES, MAX_LINE_BYTES, megabytes } from './output-limits.js';
 import type {
   ApplyResult,
   DestroyResult,
@@ -97,7 +99,7 @@ interface RunContext {
 }
 
 interface StreamOutcome {
-  events: EngineEvent[];
+  digest: RunEventDigest;
 }
 
 export class IacRunner {
@@ -237,14 +239,14 @@ export class IacRunner {
         try {
           if (resourceId !== null) this.#resources.setStatus(request.guildId, resourceId, 'applying', { addresses: stored.resourceAddresses });
           ctx.emit({ type: 'phase', phase: 'apply' });
-          const { events } = await this.#stream(ctx, ['apply', '-input=false', '-no-color', '-json', `${stored.planFile}.applying`], 'apply');
+          const { digest } = await this.#stream(ctx, ['apply', '-input=false', '-no-color', '-json', `${stored.planFile}.applying`], 'apply');
           const result: ApplyResult = {
             runId: ctx.runId,
             planRunId: request.planRunId,
             engine: engineUsed(ctx),
-            changes: lastChangeSummary(events, 'apply'),
-            applied: completed(events),
-            outputs: lastOutputs(events),
+            changes: digest.changeSummary('apply'),
+            applied: digest.completed(),
+            outputs: digest.outputs(),
             warnings: ctx.warnings,
           };
           if (resourceId !== null) this.#resources.setStatus(request.guildId, resourceId, 'active');
@@ -294,14 +296,14 @@ export class IacRunner {
           for (const address of [...addresses].sort()) args.push(`-target=${address}`);
         }
         ctx.emit({ type: 'phase', phase: 'destroy' });
-        const { events } = await this.#stream(ctx, args, 'destroy');
+        const { digest } = await this.#stream(ctx, args, 'destroy');
         for (const id of targetIds) this.#resources.setStatus(request.guildId, id, 'destroyed');
         const result: DestroyResult = {
           runId: ctx.runId,
           engine: engineUsed(ctx),
           resourceIds: targetIds,
-          changes: lastChangeSummary(events, 'destroy'),
-          destroyed: completed(events),
+          changes: digest.changeSummary('destroy'),
+          destroyed: digest.completed(),
           warnings: ctx.warnings,
         };
         return { result, summary: { resourceIds: targetIds, changes: result.changes, destroyed: result.destroyed } };
@@ -541,8 +543,10 @@ export class IacRunner {
       this.#record(kind, request, project, runId, 'success', { engine: engine.name });
       return redactor.deep(result);
     } catch (caught) {
-      const error = this.#asRunError(caught, kind, runId, stopper, redactor);
-      const status = stopStatus(stopper.reason, caught);
+      // Only a stop that cut an engine command short, or kept one from starting, counts (see run-outcome.ts).
+      const stop = caught instanceof StoppedBeforeStart ? caught.reason : undefined;
+      const error = this.#asRunError(caught, kind, runId, stop, stopper, redactor);
+      const status = stopStatus(stop);
       if (kind !== 'outputs') this.#runs.finish(runId, status, { error: error.message });
       if (started) onFailure?.(status === 'timed_out' ? 'timed_out' : status === 'cancelled' ? 'cancelled' : status === 'interrupted' ? 'shutdown' : 'failed');
       this.#record(kind, request, project, runId, 'failed', { status });
@@ -554,8 +558,7 @@ export class IacRunner {
   }
 
   /** Maps whatever ended a run to the error the user sees. */
-  #asRunError(caught: unknown, kind: RunKind | 'outputs', runId: number, stopper: RunStopper, redactor: Redactor): Error {
-    const reason = stopper.reason ?? (caught instanceof StoppedBeforeStart ? caught.reason : undefined);
+  #asRunError(caught: unknown, kind: RunKind | 'outputs', runId: number, reason: StopReason | undefined, stopper: RunStopper, redactor: Redactor): Error {
     if (reason === 'timed_out') return new RunTimedOut(runId, kind, this.#runTimeoutMs);
     if (reason === 'cancelled') return new RunCancelled(runId, kind);
     if (reason === 'shutdown') return new RunnerShuttingDown(stopper.reason === 'shutdown' ? runId : undefined, kind);
@@ -603,7 +606,8 @@ export class IacRunner {
       stopper: ctx.stopper,
       logger: this.#logger,
     });
-    if (result.stoppedBy) throw new StoppedBeforeStart(result.stoppedBy);
+    const stop = interruptingStop(result);
+    if (stop) throw new StoppedBeforeStart(stop);
     if (result.exitCode !== 0) {
       const { summary, detail } = describeFailure([], result.stderrTail, `${engineLabel(ctx.engine.name)} init failed`, ctx.redactor);
       throw new RunFailed(ctx.runId, ctx.kind, summary, detail);
@@ -613,7 +617,7 @@ export class IacRunner {
   /** Runs a `-json` streaming command, passing events on as they come; throws RunFailed on error diagnostics. */
   async #stream(ctx: RunContext, args: string[], label: string): Promise<StreamOutcome> {
     const parser = new EngineEventParser();
-    const events: EngineEvent[] = [];
+    const digest = new RunEventDigest();
     const result = await runEngineCommand({
       binary: ctx.engine.path,
       args,
@@ -625,26 +629,36 @@ export class IacRunner {
         const event = parser.parseLine(line);
         if (!event) return;
         const safe = redactEvent(event, ctx.redactor);
-        events.push(safe);
-        if (safe.type === 'diagnostic' && safe.severity === 'warning') ctx.warnings.push(describeWarning(safe, ctx.redactor));
+        digest.add(safe);
+        if (safe.type === 'diagnostic' && safe.severity === 'warning' && ctx.warnings.length < MAX_WARNINGS) {
+          ctx.warnings.push(describeWarning(safe, ctx.redactor));
+        }
         ctx.emit(safe);
       },
     });
     if (parser.stats.malformed + parser.stats.ignored > 0) {
       this.#logger.debug({ runId: ctx.runId, command: label, ...parser.stats }, 'engine output lines skipped');
     }
-    if (result.stoppedBy) throw new StoppedBeforeStart(result.stoppedBy);
-    const diagnostics = events.filter((e): e is Extract<EngineEvent, { type: 'diagnostic' }> => e.type === 'diagnostic');
-    if (result.exitCode !== 0 || diagnostics.some((d) => d.severity === 'error')) {
+    if (result.overlongLines > 0) {
+      this.#logger.warn({ runId: ctx.runId, command: label, overlongLines: result.overlongLines }, 'engine printed over-long lines; skipped');
+      ctx.warnings.push({
+        summary: `The engine printed ${result.overlongLines} line${result.overlongLines === 1 ? '' : 's'} longer than ${megabytes(MAX_LINE_BYTES)}; skipped`,
+        detail: 'Whatever those lines held (such as very large output values) is missing from this result.',
+      });
+    }
+    const stop = interruptingStop(result);
+    if (stop) throw new StoppedBeforeStart(stop);
+    if (result.exitCode !== 0 || digest.errorCount > 0) {
       const { summary, detail } = describeFailure(
-        diagnostics,
+        digest.errors(),
         result.stderrTail,
         `${engineLabel(ctx.engine.name)} ${label} stopped unexpectedly (exit ${result.exitCode ?? result.signal ?? 'unknown'})`,
         ctx.redactor,
+        digest.errorCount,
       );
       throw new RunFailed(ctx.runId, ctx.kind, summary, detail);
     }
-    return { events };
+    return { digest };
   }
 
   /** Runs a command whose whole stdout is one JSON document (`show -json`, `output -json`). */
@@ -658,10 +672,19 @@ export class IacRunner {
       collectStdout: true,
       logger: this.#logger,
     });
-    if (result.stoppedBy) throw new StoppedBeforeStart(result.stoppedBy);
+    const stop = interruptingStop(result);
+    if (stop) throw new StoppedBeforeStart(stop);
     if (result.exitCode !== 0) {
       const { summary, detail } = describeFailure([], result.stderrTail, `${engineLabel(ctx.engine.name)} ${label} failed`, ctx.redactor);
       throw new RunFailed(ctx.runId, ctx.kind, summary, detail);
+    }
+    if (result.stdoutOverflowed) {
+      throw new RunFailed(
+        ctx.runId,
+        ctx.kind,
+        `the engine printed more than ${megabytes(MAX_COLLECTED_BYTES)} for \`${label}\`, more than this bot reads`,
+        'Split the project into smaller ones, or ask the operators to check the engine and its providers.',
+      );
     }
     return result.stdout;
   }
@@ -738,11 +761,10 @@ class StoppedBeforeStart extends Error {
   }
 }
 
-function stopStatus(reason: StopReason | undefined, caught: unknown): Exclude<RunStatus, 'queued' | 'running' | 'succeeded'> {
-  const r = reason ?? (caught instanceof StoppedBeforeStart ? caught.reason : undefined);
-  if (r === 'timed_out') return 'timed_out';
-  if (r === 'cancelled') return 'cancelled';
-  if (r === 'shutdown') return 'interrupted';
+function stopStatus(reason: StopReason | undefined): Exclude<RunStatus, 'queued' | 'running' | 'succeeded'> {
+  if (reason === 'timed_out') return 'timed_out';
+  if (reason === 'cancelled') return 'cancelled';
+  if (reason === 'shutdown') return 'interrupted';
   return 'failed';
 }
 

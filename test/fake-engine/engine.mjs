@@ -28,6 +28,12 @@
  *     "crashMidApply": true,           // exits abruptly (code 2, no state written) after the first apply_start
  *     "googleIds": true,               // google_compute_instance ids as the real provider writes them:
  *                                      // projects/<TF_VAR_project_id>/zones/<zone>/instances/<name>
+ *     "flood": {                       // a misbehaving engine (or provider), for the bot's output limits:
+ *       "hugeLineBytes": 536870912,    //   plan/apply/destroy first print one line of this many bytes (not JSON)
+ *       "progressLines": 2000000,      //   apply/destroy print this many apply_progress lines per resource,
+ *       "progressMessageBytes": 2048,  //   each with a message padded to this size
+ *       "showBytes": 40000000          //   show -json pads its (still valid) JSON document to at least this size
+ *     },
  *     "invocationLog": "/abs/path.jsonl" // where to record invocations (default: .fake-engine-invocations.jsonl in cwd)
  *   }
  *
@@ -48,6 +54,7 @@ import { join } from 'node:path';
 // The product gives the engine a minimal environment, so these are set only by a wrapper script a test puts on
 // PATH in place of the plain link (see enginePath in test/support/engine-env.ts): to be an older or newer engine.
 const VERSIONS = { terraform: process.env.FAKE_TERRAFORM_VERSION ?? '1.9.8', tofu: process.env.FAKE_TOFU_VERSION ?? '1.8.5' };
+const FLOOD_CHUNK_BYTES = 1024 * 1024;
 const STATE_FILE = 'terraform.tfstate';
 const LOCK_FILE = '.terraform.tfstate.lock.info';
 
@@ -94,7 +101,7 @@ export async function runFakeEngine(engine) {
         return await cmdPlan(ui, control, state, parseFlags(rest, ['json', 'out', 'input', 'no-color', 'target', 'destroy', 'lock-timeout']));
       case 'show':
         if (control.failShow) return usageError('Failed to read the given file as a state or plan file');
-        return cmdShow(engine, parseFlags(rest, ['json', 'no-color'], 1));
+        return await cmdShow(engine, control, parseFlags(rest, ['json', 'no-color'], 1));
       case 'apply':
         return await cmdApply(ui, control, state, parseFlags(rest, ['json', 'input', 'no-color', 'auto-approve', 'target', 'lock-timeout'], 1));
       case 'destroy':
@@ -371,6 +378,7 @@ async function cmdPlan(ui, control, state, flags) {
   const cwd = process.cwd();
   if (!flags.has('json')) throw new UsageError('this stand-in only speaks -json');
   ui.version();
+  await floodHugeLine(control);
   if (!requireInit(ui)) return;
   const config = readConfiguration(cwd);
   if (reportMissingVariables(ui, config)) return;
@@ -408,7 +416,7 @@ function readPlanFile(path) {
   return plan;
 }
 
-function cmdShow(engine, flags) {
+async function cmdShow(engine, control, flags) {
   const [file] = flags.positional;
   if (!flags.has('json') || !file) throw new UsageError('show needs -json and a plan file');
   const plan = readPlanFile(file);
@@ -437,7 +445,45 @@ function cmdShow(engine, flags) {
     complete: true,
     errored: false,
   };
-  process.stdout.write(`${JSON.stringify(json)}\n`);
+  const text = JSON.stringify(json);
+  const padding = Math.max(0, (control.flood?.showBytes ?? 0) - text.length);
+  // Whitespace before the closing brace keeps the document valid JSON, only (much) larger.
+  await writeOut(text.slice(0, -1));
+  await writeRepeated(' ', padding);
+  await writeOut('}\n');
+}
+
+/** Writes to stdout, waiting when the pipe is full, so the stand-in itself never holds a flood in memory. */
+async function writeOut(text) {
+  if (!process.stdout.write(text)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
+async function writeRepeated(text, totalBytes) {
+  if (totalBytes <= 0) return;
+  const chunk = text.repeat(Math.max(1, Math.floor(FLOOD_CHUNK_BYTES / text.length)));
+  let written = 0;
+  while (written < totalBytes) {
+    const piece = totalBytes - written >= chunk.length ? chunk : chunk.slice(0, totalBytes - written);
+    await writeOut(piece);
+    written += piece.length;
+  }
+}
+
+/** The flood's one huge line: bytes without a newline, then the newline. */
+async function floodHugeLine(control) {
+  const bytes = control.flood?.hugeLineBytes ?? 0;
+  if (bytes <= 0) return;
+  await writeRepeated('x', bytes);
+  await writeOut('\n');
+}
+
+/** The flood's progress lines for one resource, written in batches (one string, many lines). */
+async function floodProgress(ui, control, address, action) {
+  const count = control.flood?.progressLines ?? 0;
+  if (count <= 0) return;
+  const message = `${address}: Still working...`.padEnd(control.flood?.progressMessageBytes ?? 0, '.');
+  const line = `${JSON.stringify({ '@level': 'info', '@message': message, '@module': ui.module, type: 'apply_progress', hook: { resource: resourceObject(address), action, elapsed_seconds: 1 } })}\n`;
+  await writeRepeated(line, count * line.length);
 }
 
 function resolveOutputs(configOutputs, resources) {
@@ -478,6 +524,7 @@ async function applyChanges(ui, control, state, changes, prior, configOutputs, o
       process.exit(2);
     }
     await sleep(control.sleepMs, state);
+    await floodProgress(ui, control, ch.address, action);
     ui.emit('info', `${ch.address}: Still ${VERB[action][0].toLowerCase()} [1s elapsed]`, 'apply_progress', { hook: { resource, action, elapsed_seconds: 1 } });
     await sleep(control.sleepMs, state);
     const failing = control.failApply && (!control.failApply.address || control.failApply.address === ch.address);
@@ -519,6 +566,7 @@ async function cmdApply(ui, control, state, flags) {
   const cwd = process.cwd();
   if (!flags.has('json')) throw new UsageError('this stand-in only speaks -json');
   ui.version();
+  await floodHugeLine(control);
   if (!requireInit(ui)) return;
   const [file] = flags.positional;
   if (!file) {
@@ -567,6 +615,7 @@ async function cmdDestroy(ui, control, state, flags) {
   if (!flags.has('json')) throw new UsageError('this stand-in only speaks -json');
   if (!flags.has('auto-approve')) throw new UsageError('destroy needs -auto-approve when input is disabled');
   ui.version();
+  await floodHugeLine(control);
   if (!requireInit(ui)) return;
   await runWithoutPlanFile(ui, control, state, flags, 'destroy');
 }
