@@ -1,8 +1,9 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { parseProviderSecrets, toSecretRecord } from '../../src/credentials/secrets.js';
-import { stateBackendSettings, stateSecrets, verifyStateBackend } from '../../src/deploy/state-backend.js';
+import { assertStateEndpointSafe, stateBackendSettings, stateSecrets, verifyStateBackend } from '../../src/deploy/state-backend.js';
 import { defineCommand } from '../../src/interaction/command.js';
+import { endpointSchema } from '../../src/shared/endpoint.js';
 import { UserError } from '../../src/shared/errors.js';
 import { StateLayout } from '../../src/state/layout.js';
 import { completeStoredCredentials } from '../views/credentials.js';
@@ -35,7 +36,7 @@ export default defineCommand({
     credential: z.string().max(64).optional(),
     state_backend: stateBackendOption.default('local'),
     state_bucket: z.string().max(63).optional(),
-    state_endpoint: z.url({ protocol: /^https?$/, error: 'an http(s) URL such as https://nyc3.digitaloceanspaces.com' }).max(300).optional(),
+    state_endpoint: endpointSchema.optional(),
     state_credential: z.string().max(64).optional(),
   }),
 
@@ -60,6 +61,7 @@ export default defineCommand({
       endpoint: options.state_endpoint,
       stateCredential: options.state_credential,
     });
+    await assertStateEndpointSafe(backendSettings);
     const stored = options.credential ? app.credentials.requireFor(guildId, options.credential, [options.provider]) : undefined;
     const newProject = { guildId, name: options.project_name, provider: options.provider, region: options.region, stateBackend: options.state_backend, backendSettings, createdBy: actor.id };
 
