@@ -4,6 +4,7 @@ import { parseProviderSecrets, toSecretRecord } from '../../src/credentials/secr
 import { assertStateEndpointSafe, stateBackendSettings, stateSecrets, verifyStateBackend } from '../../src/deploy/state-backend.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { endpointSchema } from '../../src/shared/endpoint.js';
+import { regionProblem } from '../../src/projects/regions.js';
 import { UserError } from '../../src/shared/errors.js';
 import { StateLayout } from '../../src/state/layout.js';
 import { completeStoredCredentials } from '../views/credentials.js';
@@ -38,7 +39,12 @@ export default defineCommand({
     state_bucket: z.string().max(63).optional(),
     state_endpoint: endpointSchema.optional(),
     state_credential: z.string().max(64).optional(),
-  }),
+  })
+    // Each provider has its own region names: refused here, with the options, not after the secret form.
+    .superRefine((options, ctx) => {
+      const problem = regionProblem(options.provider, options.region);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['region'], message: problem });
+    }),
 
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;
