@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/bot-process.js';
@@ -14,8 +15,16 @@ function start(env: Record<string, string>) {
     env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, DATABASE_PATH: join(tmp.dir, 'db.sqlite'), DEPLOYMENTS_DIR: join(tmp.dir, 'deployments'), ...env },
     extendEnv: false,
     reject: false,
+    // Well above a start-up on a loaded machine; a start-up that hangs is killed here and fails on `timedOut`.
     timeout: 30_000,
   });
+}
+
+/** A start-up that must stop at once with one clear line: exit 1, not killed by the timeout, no stack trace. */
+function expectRefusedStartUp(result: Awaited<ReturnType<typeof start>>): void {
+  expect(result.timedOut).toBe(false);
+  expect(result.exitCode).toBe(1);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
 }
 
 describe('starting the bot', () => {
@@ -35,4 +44,47 @@ describe('starting the bot', () => {
     expect(result.stderr).toMatch(/DISCORD_TOKEN is not set/);
     expect(result.stderr).toMatch(/npm run console/);
   });
+
+  it('refuses a database under /proc instead of hanging in mkdir', async () => {
+    // With a token the start-up goes on to open the database, where mkdir under /proc used to spin forever.
+    const result = await start({ DATABASE_PATH: '/proc/x/y.db', DISCORD_TOKEN: 'not-a-real-token' });
+    expectRefusedStartUp(result);
+    expect(result.stderr).toMatch(/DATABASE_PATH: expected a path on a real disk, not under \/proc, \/sys or \/dev/);
+  }, 40_000);
+
+  it('refuses a database reached through a link into /proc, and a deployments folder under /sys', async () => {
+    symlinkSync('/proc', join(tmp.dir, 'kernel'));
+    const result = await start({ DATABASE_PATH: join(tmp.dir, 'kernel', 'x', 'y.db'), DEPLOYMENTS_DIR: '/sys/x', DISCORD_TOKEN: 'not-a-real-token' });
+    expectRefusedStartUp(result);
+    expect(result.stderr).toMatch(/DATABASE_PATH: expected a path on a real disk/);
+    expect(result.stderr).toMatch(/DEPLOYMENTS_DIR: expected a path on a real disk/);
+  }, 40_000);
+
+  it('names the place a pricing file stops being JSON, never its content', async () => {
+    const file = join(tmp.dir, 'secrets.env');
+    writeFileSync(file, 'API_TOKEN=hunter2-do-not-print\nroot:x:0:0:root:/root:/bin/bash\n');
+    // A token is set so start-up gets as far as loading prices; nothing connects before that fails.
+    const result = await start({ PRICING_OVERRIDES_FILE: file, DISCORD_TOKEN: 'not-a-real-token' });
+    expectRefusedStartUp(result);
+    expect(result.stderr).toMatch(/PRICING_OVERRIDES_FILE .*secrets\.env is not a valid pricing file/);
+    expect(result.stderr).toMatch(/not valid JSON at line 1, column 1/);
+    expect(result.stderr).not.toMatch(/hunter2|API_TOKEN|root:x/);
+  }, 40_000);
+
+  it('does not echo /etc/passwd given as the pricing file', async () => {
+    const result = await start({ PRICING_OVERRIDES_FILE: '/etc/passwd', DISCORD_TOKEN: 'not-a-real-token' });
+    expectRefusedStartUp(result);
+    expect(result.stderr).toMatch(/not a valid pricing file/);
+    expect(result.stderr).not.toMatch(/root:|\/bin\/(ba)?sh|nologin/);
+  }, 40_000);
+
+  it('names a bad field of a JSON pricing file by its path, hiding keys that are not field names', async () => {
+    const file = join(tmp.dir, 'prices.json');
+    writeFileSync(file, JSON.stringify({ providers: { aws: { diskPerGbMonthUsd: 'cheap' } }, 'password=hunter2': 1 }));
+    const result = await start({ PRICING_OVERRIDES_FILE: file, DISCORD_TOKEN: 'not-a-real-token' });
+    expectRefusedStartUp(result);
+    expect(result.stderr).toMatch(/providers\.aws\.diskPerGbMonthUsd/);
+    expect(result.stderr).toMatch(/unknown field \(a field name that is not shown\)/);
+    expect(result.stderr).not.toMatch(/hunter2|cheap/);
+  }, 40_000);
 });

@@ -5,6 +5,7 @@ import { CredentialNameTaken, MasterKeyMissing } from '../../src/credentials/err
 import { validateCredential } from '../../src/credentials/validate.js';
 import { CREDENTIAL_PROVIDERS } from '../../src/db/schema.js';
 import { defineCommand } from '../../src/interaction/command.js';
+import { assertEndpointResolvesSafely } from '../../src/shared/endpoint.js';
 import {
   CREDENTIAL_PROVIDER_CHOICES,
   completeStoredCredentials,
@@ -92,7 +93,8 @@ export default defineCommand({
         if (app.config.CREDENTIALS_MASTER_KEY === undefined) throw new MasterKeyMissing();
         // Everything but the secret is checked now, and again inside create(): this only spares a form typed in vain.
         const name = parseField(credentialNameSchema, 'name', options.name);
-        parseCredentialLocation(options.provider, options.region, options.endpoint);
+        const location = parseCredentialLocation(options.provider, options.region, options.endpoint);
+        if (location.endpoint !== null) await assertEndpointResolvesSafely(location.endpoint);
         if (app.credentials.find(guildId, name) !== undefined) throw new CredentialNameTaken(name);
         const answer = await conversation.askModal(secretForm(options.provider, `Secrets for ${name}`.slice(0, MODAL_TITLE_MAX)), FORM_TIMEOUT_MS);
         if (!answer) return;

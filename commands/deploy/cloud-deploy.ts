@@ -4,6 +4,7 @@ import { credentialsForRun, parseCredentialChoice } from '../../src/deploy/run-c
 import { defineCommand } from '../../src/interaction/command.js';
 import type { Actor } from '../../src/interaction/conversation.js';
 import { accessLostAt, requesterAndPresser } from '../../src/jit/access-at-step.js';
+import { assertBootDiskSize } from '../../src/projects/boot-disk.js';
 import { isUserError } from '../../src/shared/errors.js';
 import { appliedView, failureView, planView, violationView } from '../views/deploy.js';
 import { askAdminApproval } from '../views/approval.js';
@@ -45,6 +46,8 @@ export default defineCommand({
     await conversation.defer();
     const project = app.projects.get(guildId, options.project);
     app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'deployer' });
+    // The minimum depends on the project's provider, so this is the first moment it can be checked.
+    assertBootDiskSize(project.provider, options.resource_type, options.disk_size);
 
     const request = {
       provider: project.provider,

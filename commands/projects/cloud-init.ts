@@ -1,9 +1,11 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { parseProviderSecrets, toSecretRecord } from '../../src/credentials/secrets.js';
-import { stateBackendSettings, stateSecrets, verifyStateBackend } from '../../src/deploy/state-backend.js';
+import { assertStateEndpointSafe, stateBackendSettings, stateSecrets, verifyStateBackend } from '../../src/deploy/state-backend.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { requireProjectControl, requireStateCredentialUse } from '../../src/projects/project-control.js';
+import { endpointSchema } from '../../src/shared/endpoint.js';
+import { regionProblem } from '../../src/projects/regions.js';
 import { UserError } from '../../src/shared/errors.js';
 import { StateLayout } from '../../src/state/layout.js';
 import { completeStoredCredentials } from '../views/credentials.js';
@@ -37,9 +39,14 @@ export default defineCommand({
     credential: z.string().max(64).optional(),
     state_backend: stateBackendOption.default('local'),
     state_bucket: z.string().max(63).optional(),
-    state_endpoint: z.url({ protocol: /^https?$/, error: 'an http(s) URL such as https://nyc3.digitaloceanspaces.com' }).max(300).optional(),
+    state_endpoint: endpointSchema.optional(),
     state_credential: z.string().max(64).optional(),
-  }),
+  })
+    // Each provider has its own region names: refused here, with the options, not after the secret form.
+    .superRefine((options, ctx) => {
+      const problem = regionProblem(options.provider, options.region);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['region'], message: problem });
+    }),
 
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;
@@ -67,6 +74,7 @@ export default defineCommand({
       stateCredential: options.state_credential,
     });
     requireStateCredentialUse(app, { guildId, member: actor, projectName: options.project_name, projectProvider: options.provider, settings: backendSettings, existing });
+    await assertStateEndpointSafe(backendSettings);
     const stored = options.credential ? app.credentials.requireFor(guildId, options.credential, [options.provider]) : undefined;
     const newProject = { guildId, name: options.project_name, provider: options.provider, region: options.region, stateBackend: options.state_backend, backendSettings, createdBy: actor.id };
 

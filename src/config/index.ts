@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { validate as isValidCron } from 'node-cron';
+import { isOnPseudoFilesystem } from '../shared/directories.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
 
 
@@ -20,6 +21,13 @@ function integerIn(min: number, max: number, fallback: number) {
     .default(fallback);
 }
 
+/** A file or folder on a real disk: /proc, /sys and /dev hold kernel files, and mkdir under /proc never returns. */
+const localPath = z
+  .string()
+  .trim()
+  .min(1)
+  .refine((path) => path === ':memory:' || !isOnPseudoFilesystem(path), 'a path on a real disk, not under /proc, /sys or /dev');
+
 const base64Key = z
   .string()
   .refine((value) => Buffer.from(value, 'base64').length === 32, '32 random bytes, base64-encoded (openssl rand -base64 32)');
@@ -33,8 +41,8 @@ export const configSchema = z.object({
   DISCORD_APPLICATION_ID: optionalString.pipe(snowflakeSchema.optional()),
   DISCORD_GUILD_ID: optionalString.pipe(snowflakeSchema.optional()),
   DISCORD_API_URL: optionalString.pipe(z.url('an http(s) URL such as http://127.0.0.1:8080/api').optional()),
-  DATABASE_PATH: z.string().trim().min(1).default('./data/chatops.db'),
-  DEPLOYMENTS_DIR: z.string().trim().min(1).default('./deployments'),
+  DATABASE_PATH: localPath.default('./data/chatops.db'),
+  DEPLOYMENTS_DIR: localPath.default('./deployments'),
   VAULT_TTL_MINUTES: integerIn(1, 24 * 60, 30),
   VAULT_MAX_SESSIONS_PER_GUILD: integerIn(1, 10_000, 50),
   JANITOR_SCHEDULE: z

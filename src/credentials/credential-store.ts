@@ -4,7 +4,7 @@
  * row moved by hand into another guild cannot be decrypted there.
  */
 import { and, eq, isNull, ne } from 'drizzle-orm';
-import type { Db } from '../db/index.js';
+import { checkpointAfterErasure, type Db } from '../db/index.js';
 import { cloudCredentials, type CredentialProvider } from '../db/schema.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { isUserError } from '../shared/errors.js';
@@ -182,7 +182,8 @@ export class CredentialStore {
 
   /**
    * Soft-deletes: the row stays for the audit trail, but it is unusable at once and its ciphertext is erased,
-   * so nothing decryptable is kept for a credential nobody may use.
+   * so nothing decryptable is kept for a credential nobody may use: not in the row, nor in free pages
+   * (secure_delete) nor in the WAL (checkpointed).
    */
   remove(guildId: string, name: string): CredentialMetadata {
     const row = this.requireLiveRow(guildId, name);
@@ -192,6 +193,7 @@ export class CredentialStore {
       .set({ deleted_at: this.clock.now(), is_default: false, ciphertext: empty, iv: empty, auth_tag: empty })
       .where(and(eq(cloudCredentials.id, row.id), isNull(cloudCredentials.deleted_at)))
       .run();
+    checkpointAfterErasure(this.db);
     return { ...toMetadata(row), isDefault: false };
   }
 
@@ -276,6 +278,8 @@ export class CredentialStore {
         report.reencrypted += result.changes;
       });
     }
+    // The ciphertext under the old key must not outlive the rotation in the WAL.
+    if (report.reencrypted > 0) checkpointAfterErasure(this.db);
     return report;
   }
 

@@ -2,9 +2,9 @@
  * The non-secret details of a credential (name, region, endpoint) and the ids that own it, validated once here
  * for the store, the resolver and the front ends.
  */
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { CREDENTIAL_PROVIDERS, type CredentialProvider } from '../db/schema.js';
+import { endpointSchema } from '../shared/endpoint.js';
 import { InvalidCredentialInput } from './errors.js';
 import { refuseInvisible } from '../shared/member-text.js';
 
@@ -23,42 +23,6 @@ export const regionSchema = z
   .trim()
   .toLowerCase()
   .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'must be a region name such as us-east-1, nyc3 or auto');
-
-/** Hosts that answer with the bot's own cloud identity; a guild must never be able to aim a request at them. */
-const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata', 'instance-data', 'metadata.azure.internal']);
-
-function isLinkLocal(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '');
-  if (isIP(bare) === 4) return bare.startsWith('169.254.');
-  if (isIP(bare) === 6) return /^fe[89ab]/i.test(bare) || bare.toLowerCase().startsWith('fd00:ec2');
-  return false;
-}
-
-/** An S3-compatible endpoint: an http(s) origin, normalised to `scheme://host[:port]`. */
-export const endpointSchema = z
-  .string()
-  .trim()
-  .transform((value, ctx) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a URL such as https://nyc3.digitaloceanspaces.com' });
-      return z.NEVER;
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      ctx.addIssue({ code: 'custom', message: 'must start with https:// (or http://)' });
-    } else if (url.username !== '' || url.password !== '') {
-      ctx.addIssue({ code: 'custom', message: 'must not contain a user name or password' });
-    } else if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
-      ctx.addIssue({ code: 'custom', message: 'must be only scheme, host and optional port (no path or query)' });
-    } else if (METADATA_HOSTS.has(url.hostname.toLowerCase()) || isLinkLocal(url.hostname)) {
-      ctx.addIssue({ code: 'custom', message: 'must not point at a link-local or cloud metadata address' });
-    } else {
-      return url.origin;
-    }
-    return z.NEVER;
-  });
 
 export const credentialProviderSchema = z.enum(CREDENTIAL_PROVIDERS, {
   error: `must be one of ${CREDENTIAL_PROVIDERS.join(', ')}`,

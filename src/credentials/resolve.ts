@@ -6,7 +6,8 @@
 import type { CredentialProvider, CredentialSource } from '../db/schema.js';
 import { isUserError } from '../shared/errors.js';
 import type { CredentialStore } from './credential-store.js';
-import { endpointSchema, regionSchema } from './details.js';
+import { endpointSchema } from '../shared/endpoint.js';
+import { regionSchema } from './details.js';
 import {
   CredentialProviderMismatch,
   NoCredentialAvailable,

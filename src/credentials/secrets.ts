@@ -8,12 +8,32 @@ import { z } from 'zod';
 import type { CredentialProvider } from '../db/schema.js';
 import { InvalidCredentialSecrets } from './errors.js';
 
+/**
+ * The longest value each secret field may have, here once for the entry form, this parser and the engine's
+ * environment (src/engine/credential-env.ts), so a value the form accepts is never refused by a run later.
+ */
+export const SECRET_MAX_LENGTH = {
+  access_key_id: 128,
+  secret_access_key: 256,
+  session_token: 4096,
+  client_secret: 512,
+  credentials_json: 20_000,
+} as const;
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+/** Line breaks and tabs are part of a pasted JSON key file; NUL and the other controls are not. */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
 function requiredText(maxLength: number) {
   return z
     .string({ error: (issue) => (issue.input === undefined ? 'is missing' : 'must be text') })
     .trim()
     .min(1, 'is empty')
     .max(maxLength, `is longer than ${maxLength} characters`)
+    // Checked apart from spaces: a NUL would otherwise pass here and only fail when the engine is started.
+    .refine((value) => !CONTROL_CHARACTER.test(value), 'must not contain control characters (such as NUL)')
     .regex(/^\S+$/, 'must not contain spaces or line breaks');
 }
 
@@ -34,8 +54,12 @@ const serviceAccountJson = z
   .string({ error: 'must be text' })
   .trim()
   .min(1, 'is empty')
-  .max(20_000, 'is longer than 20000 characters')
+  .max(SECRET_MAX_LENGTH.credentials_json, `is longer than ${SECRET_MAX_LENGTH.credentials_json} characters`)
   .superRefine((text, ctx) => {
+    if (CONTROL_CHARACTER_IN_TEXT.test(text)) {
+      ctx.addIssue({ code: 'custom', message: 'must not contain control characters (such as NUL)' });
+      return;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -51,9 +75,9 @@ const serviceAccountJson = z
   });
 
 export const awsSecretsSchema = z.object({
-  access_key_id: requiredText(128),
-  secret_access_key: requiredText(512),
-  session_token: requiredText(4096).optional(),
+  access_key_id: requiredText(SECRET_MAX_LENGTH.access_key_id),
+  secret_access_key: requiredText(SECRET_MAX_LENGTH.secret_access_key),
+  session_token: requiredText(SECRET_MAX_LENGTH.session_token).optional(),
 });
 
 export const gcpSecretsSchema = z.object({
@@ -68,7 +92,7 @@ export const azureSecretsSchema = z.object({
   subscription_id: uuid,
   tenant_id: uuid,
   client_id: uuid,
-  client_secret: requiredText(512),
+  client_secret: requiredText(SECRET_MAX_LENGTH.client_secret),
 });
 
 export type AwsSecrets = z.infer<typeof awsSecretsSchema>;

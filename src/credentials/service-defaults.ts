@@ -3,7 +3,8 @@
  * SERVICE_CREDENTIALS_GUILDS. Off unless both are configured.
  */
 import type { CredentialProvider } from '../db/schema.js';
-import { endpointSchema, regionSchema, snowflakeSchema } from './details.js';
+import { endpointSchema } from '../shared/endpoint.js';
+import { regionSchema, snowflakeSchema } from './details.js';
 import { ServiceCredentialsConfigInvalid } from './errors.js';
 import { parseProviderSecrets, toSecretRecord } from './secrets.js';
 

@@ -1,9 +1,10 @@
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { ensureDirectory } from '../shared/directories.js';
 import { schema } from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -23,13 +24,15 @@ export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '
  * Safe to call on an existing database: drizzle's migrator records what it applied.
  */
 export function openDatabase(path: string): DatabaseHandle {
-  if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true, mode: 0o700 });
+  if (path !== ':memory:') ensureDirectory(dirname(resolve(path)), 'DATABASE_PATH');
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   // Command handlers and the janitor share the file; wait briefly for a lock instead of failing at once.
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
+  // Deleted and shrunk rows are overwritten with zeros, not left in free space where a copy of the file keeps them.
+  sqlite.pragma('secure_delete = ON');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS_DIR });
   return {
@@ -39,6 +42,15 @@ export function openDatabase(path: string): DatabaseHandle {
       if (sqlite.open) sqlite.close();
     },
   };
+}
+
+/**
+ * Copies the WAL into the database file and empties it, after something secret was erased: until then the WAL
+ * still holds the pages as they were before (old ciphertext included), and so would any copy of the files.
+ * Best effort: a reader holding an old snapshot makes SQLite stop short, and the next erasure finishes the job.
+ */
+export function checkpointAfterErasure(db: Db): void {
+  db.get(sql`PRAGMA wal_checkpoint(TRUNCATE)`);
 }
 
 export { schema };

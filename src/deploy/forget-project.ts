@@ -1,4 +1,5 @@
 import type { AppContext } from '../app/context.js';
+import { checkpointAfterErasure } from '../db/index.js';
 import type { Project } from '../projects/project-repository.js';
 import { UserError } from '../shared/errors.js';
 import { escapeMarkdown } from '../shared/member-text.js';
@@ -20,4 +21,5 @@ export function forgetProject(app: AppContext, project: Project, userId: string)
   app.layout.removeWorkspace(project.guildId, project.slug);
   app.projects.archive(project.guildId, project.id);
   app.audit.record({ guildId: project.guildId, userId, action: 'project.forget', target: project.name, outcome: 'success' });
+  checkpointAfterErasure(app.db);
 }

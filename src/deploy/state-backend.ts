@@ -7,6 +7,7 @@
 import type { AppContext } from '../app/context.js';
 import type { Provider, StateBackendKind } from '../db/schema.js';
 import { toEngineEnv } from '../engine/credential-env.js';
+import { assertEndpointResolvesSafely } from '../shared/endpoint.js';
 import { UserError } from '../shared/errors.js';
 import { parseBackendSettings, type BackendSettings } from '../state/backend.js';
 import { checkStateBucket } from '../storage/remote-state.js';
@@ -72,6 +73,15 @@ export function stateBackendSettings(app: AppContext, request: StateBackendReque
     ...(stored.endpoint ? { endpoint: stored.endpoint } : {}),
     credentialName: stored.name,
   });
+}
+
+/**
+ * Resolves the state endpoint's host (an option, or a stored credential's, whose name may point elsewhere by now)
+ * and refuses link-local and metadata addresses, before the member is asked for secrets.
+ * @throws EndpointRefused
+ */
+export async function assertStateEndpointSafe(settings: BackendSettings): Promise<void> {
+  if (settings.kind === 's3' && settings.endpoint) await assertEndpointResolvesSafely(settings.endpoint, 'state endpoint');
 }
 
 /** The keys that reach the state: a stored credential's when the settings name one, else the project's own. */

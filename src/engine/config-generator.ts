@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Project, Resource } from '../projects/index.js';
+import { bootDiskProblem, defaultBootDiskGb } from '../projects/boot-disk.js';
 import { UnsupportedResource } from './errors.js';
 
 export const MAIN_CONFIG_FILE = 'main.tf.json';
@@ -28,7 +29,6 @@ export type ResourceForConfig = Pick<Resource, 'id' | 'name' | 'resourceType' | 
 const REGION = /^[a-z]{2,}[a-z0-9-]{0,38}[a-z0-9]$/;
 const INSTANCE_TYPE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const TAG_UNSAFE = /[^A-Za-z0-9 ._-]/g;
-const DEFAULT_DISK_GB = 20;
 
 const PROVIDER_REQUIREMENTS: Record<ProjectForConfig['provider'], TfJson> = {
   gcp: { google: { source: 'hashicorp/google', version: '~> 6.0' } },
@@ -41,20 +41,18 @@ export function generateConfig(project: ProjectForConfig, resources: readonly Re
   const region = project.region.trim();
   if (!REGION.test(region)) throw new UnsupportedResource(`"${tagSafe(region)}" is not a valid region name (lowercase letters, digits and dashes)`);
   const builder = new Builder(project, region);
-  for (const resource of [...resources].sort((a, b) => a.id - b.id)) builder.add(validated(resource));
+  for (const resource of [...resources].sort((a, b) => a.id - b.id)) builder.add(validated(project.provider, resource));
   return builder.finish();
 }
 
-function validated(resource: ResourceForConfig): ResourceForConfig {
+function validated(provider: ProjectForConfig['provider'], resource: ResourceForConfig): ResourceForConfig {
   if (!Number.isSafeInteger(resource.id) || resource.id <= 0) throw new TypeError('resource id must be a positive integer');
   if (resource.resourceType === 'vm') {
     if (!resource.instanceType || !INSTANCE_TYPE.test(resource.instanceType)) {
       throw new UnsupportedResource(`"${tagSafe(resource.instanceType ?? '')}" is not a valid instance type`);
     }
-    const disk = resource.diskSizeGb ?? DEFAULT_DISK_GB;
-    if (!Number.isSafeInteger(disk) || disk < 10 || disk > 65_536) {
-      throw new UnsupportedResource(`a boot disk of ${disk} GB is outside 10 to 65536 GB`);
-    }
+    const problem = bootDiskProblem(provider, resource.diskSizeGb ?? defaultBootDiskGb(provider));
+    if (problem !== undefined) throw new UnsupportedResource(problem);
   }
   return resource;
 }
@@ -187,7 +185,7 @@ class Builder {
         machine_type: r.instanceType ?? '',
         // Simplification: the region's "-a" zone; every GCP region has one.
         zone: `${this.region}-a`,
-        boot_disk: [{ initialize_params: [{ image: 'debian-cloud/debian-12', size: r.diskSizeGb ?? DEFAULT_DISK_GB }] }],
+        boot_disk: [{ initialize_params: [{ image: 'debian-cloud/debian-12', size: r.diskSizeGb ?? defaultBootDiskGb('gcp') }] }],
         network_interface: [{ network: 'default', access_config: [{}] }],
         labels: { resource: label.replace('_', '-'), name: nameSafe(r.name, 63) || 'vm' },
       },
@@ -223,7 +221,7 @@ class Builder {
       {
         ami: '${data.aws_ami.debian.id}',
         instance_type: r.instanceType ?? '',
-        root_block_device: [{ volume_size: r.diskSizeGb ?? DEFAULT_DISK_GB, volume_type: 'gp3', encrypted: true }],
+        root_block_device: [{ volume_size: r.diskSizeGb ?? defaultBootDiskGb('aws'), volume_type: 'gp3', encrypted: true }],
         metadata_options: [{ http_tokens: 'required' }],
         tags: { Name: tagSafe(r.name) || label, resource: label },
       },
@@ -295,7 +293,7 @@ class Builder {
         disable_password_authentication: true,
         network_interface_ids: [`\${${nic}.id}`],
         admin_ssh_key: [{ username: 'chatops', public_key: `\${${key}.public_key_openssh}` }],
-        os_disk: [{ caching: 'ReadWrite', storage_account_type: 'Standard_LRS', disk_size_gb: r.diskSizeGb ?? DEFAULT_DISK_GB }],
+        os_disk: [{ caching: 'ReadWrite', storage_account_type: 'Standard_LRS', disk_size_gb: r.diskSizeGb ?? defaultBootDiskGb('azure') }],
         source_image_reference: [{ publisher: 'Debian', offer: 'debian-12', sku: '12-gen2', version: 'latest' }],
         tags: { ...this.tags(), name: tagSafe(r.name) || label },
       },

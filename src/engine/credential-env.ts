@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SECRET_MAX_LENGTH } from '../credentials/secrets.js';
 import type { Provider } from '../db/schema.js';
 import { UserError } from '../shared/errors.js';
 
@@ -13,16 +14,22 @@ export class MissingCredentialFields extends UserError {
   }
 }
 
-const nonEmpty = z.string().trim().min(1).max(16_384);
+const nonEmpty = z.string().trim().min(1);
+const limit = SECRET_MAX_LENGTH;
 
+// The same limits the entry form and the credential parser use: a secret that was accepted can always be run.
 const schemas = {
-  gcp: z.object({ project_id: nonEmpty.max(64), credentials_json: nonEmpty.max(65_536).optional() }),
-  aws: z.object({ access_key_id: nonEmpty.max(128), secret_access_key: nonEmpty.max(256), session_token: nonEmpty.optional() }),
+  gcp: z.object({ project_id: nonEmpty.max(64), credentials_json: nonEmpty.max(limit.credentials_json).optional() }),
+  aws: z.object({
+    access_key_id: nonEmpty.max(limit.access_key_id),
+    secret_access_key: nonEmpty.max(limit.secret_access_key),
+    session_token: nonEmpty.max(limit.session_token).optional(),
+  }),
   azure: z.object({
     subscription_id: nonEmpty.max(64),
     tenant_id: nonEmpty.max(64),
     client_id: nonEmpty.max(64),
-    client_secret: nonEmpty.max(1024),
+    client_secret: nonEmpty.max(limit.client_secret),
   }),
 } as const;
 

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PROVIDERS, RESOURCE_TYPES, type Provider, type ResourceType } from '../db/schema.js';
 import { InvalidEstimateRequest, PricingOverridesError, UnknownInstanceType } from './errors.js';
+import { jsonErrorLocation } from './json-location.js';
 import { BUILT_IN_PRICES, type PriceTable, type ProviderPrices } from './prices.js';
 
 export interface CostLine {
@@ -75,26 +76,42 @@ const requestSchema = z.object({
     .optional(),
 });
 
+/** A field name from the file, shown only when it looks like one (a key may be any text the file holds). */
+function fieldName(part: PropertyKey): string {
+  const text = String(part);
+  return /^[A-Za-z0-9._-]{1,64}$/.test(text) ? text : '(a field name that is not shown)';
+}
+
+/** One problem, by field path; zod's own text is not used where it would repeat keys or values from the file. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(fieldName).join('.') || '(top level)';
+  if (issue.code === 'unrecognized_keys') return `${path}: unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map(fieldName).join(', ')}`;
+  if (issue.code === 'invalid_key') return `${path}: a key that is not ${issue.origin === 'record' ? 'an instance type name' : 'allowed'}`;
+  return `${path}: ${issue.message}`;
+}
+
 export class PriceCatalogue {
   private constructor(private readonly table: PriceTable) {}
 
   /** The built-in prices, with the operator's overrides file (if any) applied on top. */
   static load(overridesFile?: string): PriceCatalogue {
     if (!overridesFile) return new PriceCatalogue(BUILT_IN_PRICES);
+    let text: string;
+    try {
+      text = readFileSync(overridesFile, 'utf8');
+    } catch (error) {
+      const code = error instanceof Error && 'code' in error && typeof error.code === 'string' ? ` (${error.code})` : '';
+      throw new PricingOverridesError(overridesFile, [`cannot be read${code}`]);
+    }
     let raw: unknown;
     try {
-      raw = JSON.parse(readFileSync(overridesFile, 'utf8'));
-    } catch (error) {
-      const reason = error instanceof SyntaxError ? `not valid JSON (${error.message})` : 'cannot be read';
-      throw new PricingOverridesError(overridesFile, [reason]);
+      raw = JSON.parse(text);
+    } catch {
+      // JSON.parse's message quotes the text, and the file may not be a pricing file at all: only the place is named.
+      throw new PricingOverridesError(overridesFile, [`not valid JSON at ${jsonErrorLocation(text)}`]);
     }
     const parsed = overridesSchema.safeParse(raw);
-    if (!parsed.success) {
-      throw new PricingOverridesError(
-        overridesFile,
-        parsed.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`),
-      );
-    }
+    if (!parsed.success) throw new PricingOverridesError(overridesFile, parsed.error.issues.map(describeIssue));
     return new PriceCatalogue(merge(BUILT_IN_PRICES, parsed.data));
   }
 

@@ -22,7 +22,7 @@ export class PricingOverridesError extends Error {
     readonly file: string,
     readonly problems: string[],
   ) {
-    super(`Pricing overrides file ${file} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`PRICING_OVERRIDES_FILE ${file} is not a valid pricing file:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'PricingOverridesError';
   }
 }

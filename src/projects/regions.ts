@@ -11,6 +11,17 @@ const REGION_RULES: Record<Provider, { pattern: RegExp; examples: string }> = {
   azure: { pattern: /^[a-z]+[a-z0-9]*$/, examples: 'eastus or westeurope' },
 };
 
+/** What is wrong with a region name for this provider, for an option validator; undefined when it is fine. */
+export function regionProblem(provider: Provider, region: string): string | undefined {
+  try {
+    normaliseRegion(provider, region);
+    return undefined;
+  } catch (error) {
+    if (error instanceof InvalidRegion) return error.message;
+    throw error;
+  }
+}
+
 /**
  * The region as the provider's Terraform provider expects it; Azure display names ("East US") are folded
  * to their programmatic form ("eastus").

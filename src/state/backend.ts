@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { StateBackendKind } from '../db/schema.js';
+import { endpointSchema } from '../shared/endpoint.js';
 import { UserError } from '../shared/errors.js';
 import { StateLayout } from './layout.js';
 import { writePrivateFile } from './private-file.js';
@@ -32,11 +33,8 @@ export const backendSettingsSchema = z.discriminatedUnion('kind', [
     kind: z.literal('s3'),
     bucket: s3Bucket,
     region: awsRegion,
-    /** An S3-compatible service (MinIO, Spaces, R2...). */
-    endpoint: z
-      .url({ protocol: /^https?$/, error: 'an http(s) URL such as https://nyc3.digitaloceanspaces.com' })
-      .max(300)
-      .optional(),
+    /** An S3-compatible service (MinIO, Spaces, R2...), under the same rule as a stored credential's endpoint. */
+    endpoint: endpointSchema.optional(),
     /**
      * The guild's stored credential whose keys reach the state, when they are not the project's own (a GCP or Azure
      * project keeping state in Spaces, say). Only its name: the keys go to the engine's environment at run time.

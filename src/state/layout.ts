@@ -8,6 +8,7 @@
  */
 import { chmodSync, lstatSync, mkdirSync, realpathSync, rmSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ensureDirectory } from '../shared/directories.js';
 import { assertSnowflake } from '../shared/snowflake.js';
 import { InvalidProjectName, PathEscape } from './errors.js';
 import { invisibleCharacterProblem } from '../shared/member-text.js';
@@ -97,7 +98,7 @@ export class StateLayout {
   }
 
   #ensureRoot(): string {
-    mkdirSync(this.rootDir, { recursive: true, mode: OWNER_ONLY });
+    ensureDirectory(this.rootDir, 'DEPLOYMENTS_DIR', OWNER_ONLY);
     return realpathSync(this.rootDir);
   }
 }

@@ -5,6 +5,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { parseProviderSecrets } from '../credentials/secrets.js';
+import { guardedLookup } from '../shared/endpoint.js';
 import { UserError } from '../shared/errors.js';
 
 export interface S3Target {
@@ -49,7 +50,13 @@ export function createS3Client(target: S3Target, options: S3ClientOptions = {}):
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: { connectionTimeout: 5_000, requestTimeout: options.requestTimeoutMs ?? 30_000 },
+    requestHandler: {
+      connectionTimeout: 5_000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+      // Every connection re-checks where the name resolves now: no request reaches a metadata service.
+      httpAgent: { keepAlive: true, lookup: guardedLookup },
+      httpsAgent: { keepAlive: true, lookup: guardedLookup },
+    },
   });
 }
 

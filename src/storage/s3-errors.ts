@@ -1,6 +1,7 @@
 /**
  * Turns what the SDK throws into the provider's error code and a message that says what to do. The provider's own
- * message text is never passed on: some providers echo request details in it.
+ * message text is never passed on: some providers echo request details in it. Neither is a code S3 does not
+ * define: the SDK names the error after whatever the answer's <Code> says, and any server can write anything there.
  */
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { UserError } from '../shared/errors.js';
@@ -18,6 +19,19 @@ export interface S3ErrorContext {
   endpoint?: string | null | undefined;
 }
 
+/** Error codes S3 documents (and S3-compatible stores reuse); anything else is reported as UnknownError. */
+const KNOWN_S3_CODES = new Set([
+  'AccessDenied', 'AccountProblem', 'AllAccessDisabled', 'AuthorizationHeaderMalformed', 'BadDigest', 'BucketAlreadyExists',
+  'BucketAlreadyOwnedByYou', 'BucketNotEmpty', 'EntityTooLarge', 'EntityTooSmall', 'ExpiredToken', 'IllegalLocationConstraintException',
+  'IncompleteBody', 'InternalError', 'InvalidAccessKeyId', 'InvalidArgument', 'InvalidBucketName', 'InvalidBucketState',
+  'InvalidDigest', 'InvalidLocationConstraint', 'InvalidObjectState', 'InvalidRange', 'InvalidRequest', 'InvalidSecurity',
+  'InvalidStorageClass', 'InvalidToken', 'KeyTooLongError', 'MalformedXML', 'MethodNotAllowed', 'MissingContentLength',
+  'MissingSecurityHeader', 'NoSuchBucket', 'NoSuchBucketPolicy', 'NoSuchKey', 'NoSuchUpload', 'NotImplemented', 'NotSignedUp',
+  'OperationAborted', 'PermanentRedirect', 'PreconditionFailed', 'QuotaExceeded', 'RequestTimeTooSkewed', 'RequestTimeout',
+  'ServiceUnavailable', 'SignatureDoesNotMatch', 'SlowDown', 'TemporaryRedirect', 'TokenRefreshRequired', 'TooManyBuckets',
+  'XAmzContentSHA256Mismatch',
+]);
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE']);
 
 /** The provider's error code, normalised: HEAD responses carry no body, so 404/403 arrive as NotFound/Forbidden. */
@@ -27,7 +41,7 @@ export function s3ErrorCode(error: unknown): string {
     if (error.name === 'NotFound' || (error.name === 'UnknownError' && status === 404)) return 'NoSuchBucket';
     if (error.name === 'Forbidden' || (error.name === 'UnknownError' && status === 403)) return 'AccessDenied';
     if (status === 301 && (error.name === 'UnknownError' || error.name === 'MovedPermanently')) return 'PermanentRedirect';
-    return error.name;
+    return KNOWN_S3_CODES.has(error.name) ? error.name : 'UnknownError';
   }
   if (error instanceof Error) {
     const code = 'code' in error && typeof error.code === 'string' ? error.code : undefined;
@@ -35,6 +49,12 @@ export function s3ErrorCode(error: unknown): string {
     if (error.name === 'TimeoutError' || error.name === 'AbortError' || code === 'ECONNABORTED') return 'Timeout';
   }
   return 'UnknownError';
+}
+
+function httpStatus(error: unknown): number | undefined {
+  if (error === null || typeof error !== 'object' || !('$metadata' in error)) return undefined;
+  const metadata = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata;
+  return typeof metadata?.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
 }
 
 /** Code plus an explanation written for the member: what is wrong and what to do. */
@@ -58,6 +78,14 @@ export function explainS3Error(error: unknown, context: S3ErrorContext): S3Failu
     EndpointUnreachable: `Could not connect to the storage endpoint${where}. Check the endpoint URL and that the service is up.`,
     Timeout: `The storage endpoint${where} did not answer in time. Try again, or check the endpoint.`,
   };
+  if (code === 'UnknownError') {
+    // What the server said is not shown (it may be an HTML page, a proxy's debug output, or worse): only its status.
+    const status = httpStatus(error);
+    return {
+      code,
+      message: `The storage endpoint${where} gave an answer that is not a known S3 error${status === undefined ? '' : ` (HTTP ${status})`} when asked to ${context.action}. Check that the endpoint is an S3-compatible store and that it is working.`,
+    };
+  }
   return { code, message: messages[code] ?? `The provider refused to ${context.action} (${code}).` };
 }
 
