@@ -10,7 +10,8 @@ import {
   ResourceNotFound,
 } from '../src/projects/errors.js';
 import { ProjectRepository } from '../src/projects/project-repository.js';
-import { ResourceRepository, STATUS_TRANSITIONS } from '../src/projects/resource-repository.js';
+import { ResourceRepository } from '../src/projects/resource-repository.js';
+import { STATUS_TRANSITIONS } from '../src/projects/resource-statuses.js';
 import { RESOURCE_STATUSES, type ResourceStatus } from '../src/db/schema.js';
 import { InvalidBackendSettings } from '../src/state/backend.js';
 import { InvalidProjectName } from '../src/state/errors.js';

@@ -2,6 +2,7 @@ import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { credentialsForRun, parseCredentialChoice } from '../../src/deploy/run-credentials.js';
 import { forgetProject } from '../../src/deploy/forget-project.js';
+import { DESTROYABLE } from '../../src/projects/resource-statuses.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { accessLostAt, requesterAndPresser } from '../../src/jit/access-at-step.js';
 import { isUserError } from '../../src/shared/errors.js';
@@ -38,7 +39,7 @@ export default defineCommand({
     app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'admin' });
     const targets = app.resources
       .listByProject(guildId, project.id)
-      .filter((r) => r.status === 'active' || r.status === 'failed' || r.status === 'interrupted')
+      .filter((r) => DESTROYABLE.includes(r.status))
       .filter((r) => options.resource === undefined || r.id === options.resource);
     if (targets.length === 0 && !options.forget) {
       await conversation.reply({

@@ -1,7 +1,8 @@
 import type { Message } from '../../src/interaction/conversation.js';
 import type { GuildPolicy } from '../../src/policy/policy-service.js';
 import type { Project } from '../../src/projects/project-repository.js';
-import { MAY_EXIST_IN_CLOUD, type Resource } from '../../src/projects/resource-repository.js';
+import type { Resource } from '../../src/projects/resource-repository.js';
+import { MAY_EXIST_IN_CLOUD } from '../../src/projects/resource-statuses.js';
 import { escapeMarkdown, timestamp, usd } from './format.js';
 
 const STATUS_ICONS: Record<Resource['status'], string> = {

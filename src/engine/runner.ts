@@ -13,7 +13,7 @@ import type { Db } from '../db/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { AuditLog } from '../audit/index.js';
 import { ProjectRepository, ResourceNotFound, ResourceRepository, type Project, type Resource } from '../projects/index.js';
-import { MAY_EXIST_IN_CLOUD as IN_CONFIG } from '../projects/resource-repository.js';
+import { DESTROYABLE, MAY_EXIST_IN_CLOUD as IN_CONFIG, PLANNABLE } from '../projects/resource-statuses.js';
 import type { Clock } from '../shared/clock.js';
 import { isUserError } from '../shared/errors.js';
 import { Redactor } from '../shared/redaction.js';
@@ -72,8 +72,6 @@ export type {
   IacRunnerOptions,
 } from './run-types.js';
 
-const PLANNABLE: readonly Resource['status'][] = ['planned', 'interrupted'];
-const DESTROYABLE: readonly Resource['status'][] = ['active', 'failed', 'interrupted'];
 
 interface ActiveRun {
   runId: number;

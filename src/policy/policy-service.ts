@@ -18,7 +18,7 @@ import {
 } from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import type { CostEstimate, PriceCatalogue } from '../pricing/catalogue.js';
-import { MAY_EXIST_IN_CLOUD } from '../projects/resource-repository.js';
+import { MAY_EXIST_IN_CLOUD } from '../projects/resource-statuses.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake, SNOWFLAKE_PATTERN } from '../shared/snowflake.js';
 import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';

@@ -8,6 +8,7 @@ import { RESOURCE_TYPES, cloudProjects, cloudResources, type ResourceStatus, typ
 import type { Db } from '../db/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake } from '../shared/snowflake.js';
+import { STATUS_TRANSITIONS } from './resource-statuses.js';
 import { IllegalStatusTransition, InvalidResource, ProjectNotFound, ResourceNotFound } from './errors.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
 
@@ -40,29 +41,6 @@ export interface NewResource {
   createdBy: string;
 }
 
-/**
- * Allowed moves. planned → applying → active | failed; active | failed → destroying → destroyed | failed;
- * a run cut short (applying, destroying) → interrupted; an interrupted resource may be applied or destroyed again.
- */
-export const STATUS_TRANSITIONS: Readonly<Record<ResourceStatus, readonly ResourceStatus[]>> = {
-  // A plan nobody applies (Cancel, timeout, rejection) is discarded straight to destroyed: nothing was created.
-  planned: ['applying', 'destroyed'],
-  applying: ['active', 'failed', 'interrupted'],
-  active: ['destroying'],
-  failed: ['destroying'],
-  destroying: ['destroyed', 'failed', 'interrupted'],
-  destroyed: [],
-  interrupted: ['applying', 'destroying'],
-};
-
-/**
- * Statuses whose cloud objects may exist: a run under way, a finished one, and every run that stopped part-way
- * (a failed or cancelled apply may have created some of its objects; a failed or interrupted destroy may have
- * removed only some). Only planned (nothing created yet) and destroyed are known to be absent. The one list both for
- * what the generated configuration keeps (so nothing is silently deleted) and for what counts against the guild's
- * budget and instance limits (so a failed or cancelled apply cannot be repeated to get around them).
- */
-export const MAY_EXIST_IN_CLOUD: readonly ResourceStatus[] = ['applying', 'active', 'failed', 'destroying', 'interrupted'];
 
 const MAX_ERROR_CHARS = 2000;
 
