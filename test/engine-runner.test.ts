@@ -45,11 +45,11 @@ async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> 
 let fixture: RunnerFixture;
 const savedEnv = { DISCORD_TOKEN: process.env.DISCORD_TOKEN, CREDENTIALS_MASTER_KEY: process.env.CREDENTIALS_MASTER_KEY };
 
-beforeEach(() => {
+beforeEach(async () => {
   // The bot's own secrets are in its environment, as in production.
   process.env.DISCORD_TOKEN = BOT_TOKEN;
   process.env.CREDENTIALS_MASTER_KEY = MASTER_KEY;
-  fixture = makeRunnerFixture({ maxConcurrentRuns: 2 });
+  fixture = await makeRunnerFixture({ maxConcurrentRuns: 2 });
 });
 
 afterEach(async () => {
@@ -301,7 +301,7 @@ describe('one run at a time per workspace, and a global limit', () => {
   });
 
   it('queues runs past the limit and serves guilds round-robin, reporting positions', async () => {
-    fixture = (await fixture.cleanup(), makeRunnerFixture({ maxConcurrentRuns: 1 }));
+    fixture = (await fixture.cleanup(), await makeRunnerFixture({ maxConcurrentRuns: 1 }));
     const started: string[] = [];
     const positions: Record<string, number[]> = {};
     const run = (guild: string, name: string, slow = false) => {
@@ -353,7 +353,7 @@ describe('cancellation, timeouts and shutdown', () => {
   });
 
   it('stops a run that exceeds the timeout with SIGINT, which the engine honours, and records it timed out', async () => {
-    fixture = (await fixture.cleanup(), makeRunnerFixture({ runTimeoutMs: 1_500 }));
+    fixture = (await fixture.cleanup(), await makeRunnerFixture({ runTimeoutMs: 1_500 }));
     const project = fixture.project(GUILD, 'Slow');
     fixture.control(project, { sleepMs: 30_000 });
     const error = (await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id }).catch((e: unknown) => e)) as RunTimedOut;
@@ -367,7 +367,7 @@ describe('cancellation, timeouts and shutdown', () => {
   });
 
   it('cancels a run still waiting in the queue without starting an engine', async () => {
-    fixture = (await fixture.cleanup(), makeRunnerFixture({ maxConcurrentRuns: 1 }));
+    fixture = (await fixture.cleanup(), await makeRunnerFixture({ maxConcurrentRuns: 1 }));
     const busy = fixture.project(GUILD, 'Holder');
     fixture.control(busy, { sleepMs: 200 });
     const waiting = fixture.project(OTHER_GUILD, 'Waiter');

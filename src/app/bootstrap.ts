@@ -10,7 +10,7 @@ import { CredentialStore } from '../credentials/credential-store.js';
 import { MasterKeyring } from '../credentials/master-keys.js';
 import { BudgetReservations } from '../deploy/budget-reservations.js';
 import { parseServiceGuildAllowList, serviceDefaultsFromEnv } from '../credentials/service-defaults.js';
-import { IacRunner } from '../engine/runner.js';
+import { IacRunner, type IacRunnerOptions } from '../engine/runner.js';
 import { createJanitor, type Janitor } from '../janitor/index.js';
 import { JitService } from '../jit/jit-service.js';
 import type { Logger } from '../logging/logger.js';
@@ -29,6 +29,12 @@ export interface CoreOptions {
   clock: Clock;
   logger: Logger;
   notifier: Notifier;
+  /**
+   * What the runner takes from the host rather than from config: the PATH engines are found in and run with (default
+   * the bot's own), the grace between SIGINT, SIGTERM and SIGKILL (default 10 s), and a run timeout finer than
+   * RUN_TIMEOUT_MINUTES. Each one left out keeps its default.
+   */
+  engineHost?: Partial<Pick<IacRunnerOptions, 'pathEnv' | 'killGraceMs' | 'runTimeoutMs'>>;
 }
 
 export interface Core {
@@ -39,7 +45,7 @@ export interface Core {
   shutdown(): Promise<void>;
 }
 
-export async function buildCore({ config, clock, logger, notifier }: CoreOptions): Promise<Core> {
+export async function buildCore({ config, clock, logger, notifier, engineHost = {} }: CoreOptions): Promise<Core> {
   const database = openDatabase(config.DATABASE_PATH);
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
 
@@ -68,6 +74,8 @@ export async function buildCore({ config, clock, logger, notifier }: CoreOptions
     binDir: config.IAC_BIN_DIR,
     pluginCacheDir: config.TF_PLUGIN_CACHE_DIR ?? join(deploymentsRoot, '.plugin-cache'),
     stateEncryptionKeys: masterKeys.all(),
+    audit,
+    ...engineHost,
   });
   const interrupted = runner.recoverInterrupted();
   logger.info(interrupted, 'runs left unfinished by the last stop marked interrupted');
