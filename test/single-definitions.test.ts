@@ -32,4 +32,13 @@ describe('rules written once in src/', () => {
   it('printable(), which quotes a given value back in a message', () => {
     expect(occurrences(/function printable\(/)).toEqual(['shared/member-text.ts']);
   });
+
+  it('the mapping of a jit_permissions row to a grant', () => {
+    expect(occurrences(/function toGrant\(/)).toEqual(['jit/grant-repository.ts']);
+  });
+
+  it('the SQL that writes jit_permissions', () => {
+    const writers = new Set([...occurrences(/UPDATE jit_permissions/), ...occurrences(/\.(?:update|insert)\(jitPermissions\)/)]);
+    expect([...writers]).toEqual(['jit/grant-repository.ts']);
+  });
 });

@@ -12,6 +12,7 @@ import { BudgetReservations } from '../deploy/budget-reservations.js';
 import { parseServiceGuildAllowList, serviceDefaultsFromEnv } from '../credentials/service-defaults.js';
 import { IacRunner, type IacRunnerOptions } from '../engine/runner.js';
 import { createJanitor, type Janitor } from '../janitor/index.js';
+import { GrantRepository } from '../jit/grant-repository.js';
 import { JitService } from '../jit/jit-service.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -63,7 +64,8 @@ export async function buildCore({ config, clock, logger, notifier, engineHost = 
   const resources = new ResourceRepository(database.db, clock);
   const masterKeys = MasterKeyring.fromConfig(config);
   const credentials = new CredentialStore(database.db, masterKeys, clock);
-  const jit = new JitService({ db: database.db, policies, audit, notifier, clock, logger });
+  const grants = new GrantRepository(database);
+  const jit = new JitService({ grants, policies, audit, notifier, clock, logger });
   const runner = new IacRunner({
     db: database.db,
     layout,
@@ -82,7 +84,7 @@ export async function buildCore({ config, clock, logger, notifier, engineHost = 
 
   const janitor = createJanitor({
     schedule: config.JANITOR_SCHEDULE,
-    sqlite: database.sqlite,
+    grants,
     clock,
     audit,
     policies,
