@@ -27,16 +27,8 @@ export interface JitGrant {
   revokeReason: 'manual' | 'expired' | null;
 }
 
-export interface NewGrant {
-  guildId: string;
-  userId: string;
-  provider: JitProvider;
-  level: PermissionLevel;
-  reason: string | null;
-  grantedAt: number;
-  expiresAt: number;
-  grantedBy: string;
-}
+/** A grant about to be made: everything but its id and the revocation, which come later. */
+export type NewGrant = Omit<JitGrant, 'id' | 'revoked' | 'revokedAt' | 'revokedBy' | 'revokeReason'>;
 
 /** A row's grant columns (the outbox columns are the janitor's business, not the grant's). */
 type GrantRow = Omit<typeof jitPermissions.$inferSelect, 'notice_status' | 'notice_attempts' | 'notice_error' | 'notified_at'>;
