@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AuditLog } from '../src/audit/audit-log.js';
 import { openDatabase } from '../src/db/index.js';
+import { GrantRepository } from '../src/jit/grant-repository.js';
 import { JitExpiryJob } from '../src/janitor/jit-expiry-job.js';
 import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
@@ -113,8 +114,9 @@ async function run(): Promise<BenchmarkResult> {
 
     const notifier = new InstantNotifier();
     const audit = new AuditLog(handle.db, clock);
+    const grants = new GrantRepository(handle);
     const job = new JitExpiryJob({
-      sqlite: handle.sqlite,
+      grants,
       clock,
       audit,
       notifier,
@@ -144,7 +146,7 @@ async function run(): Promise<BenchmarkResult> {
     handle.sqlite.prepare('UPDATE jit_permissions SET revoked = 0, revoked_at = NULL, revoke_reason = NULL, notice_status = NULL WHERE id <= ?').run(EXPIRED);
     handle.sqlite.prepare('DELETE FROM audit_log').run();
     const batchedJob = new JitExpiryJob({
-      sqlite: handle.sqlite,
+      grants,
       clock,
       audit: new PreparedAuditWriter(handle.sqlite, clock),
       notifier,

@@ -67,7 +67,7 @@ describe('a run when the preferred engine is missing', () => {
   });
 
   it('falls back to the other engine, tells the user and logs a warning', async () => {
-    fixture = makeRunnerFixture({ engines: 'terraform' });
+    fixture = await makeRunnerFixture({ engines: 'terraform' });
     const project = fixture.project(GUILD, 'Fallback');
     const resource = fixture.resource(project);
     const plan = await fixture.runner.plan({
@@ -85,7 +85,7 @@ describe('a run when the preferred engine is missing', () => {
   });
 
   it('fails clearly, records the run as failed and leaves the resource planned when no engine is installed', async () => {
-    fixture = makeRunnerFixture({ engines: 'none' });
+    fixture = await makeRunnerFixture({ engines: 'none' });
     const project = fixture.project(GUILD, 'Nothing');
     const resource = fixture.resource(project);
     await expect(

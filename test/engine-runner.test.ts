@@ -45,11 +45,11 @@ async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> 
 let fixture: RunnerFixture;
 const savedEnv = { DISCORD_TOKEN: process.env.DISCORD_TOKEN, CREDENTIALS_MASTER_KEY: process.env.CREDENTIALS_MASTER_KEY };
 
-beforeEach(() => {
+beforeEach(async () => {
   // The bot's own secrets are in its environment, as in production.
   process.env.DISCORD_TOKEN = BOT_TOKEN;
   process.env.CREDENTIALS_MASTER_KEY = MASTER_KEY;
-  fixture = makeRunnerFixture({ maxConcurrentRuns: 2 });
+  fixture = await makeRunnerFixture({ maxConcurrentRuns: 2 });
 });
 
 afterEach(async () => {
@@ -301,7 +301,7 @@ describe('one run at a time per workspace, and a global limit', () => {
   });
 
   it('queues runs past the limit and serves guilds round-robin, reporting positions', async () => {
-    fixture = (await fixture.cleanup(), makeRunnerFixture({ maxConcurrentRuns: 1 }));
+    fixture = (await fixture.cleanup(), await makeRunnerFixture({ maxConcurrentRuns: 1 }));
     const started: string[] = [];
     const positions: Record<string, number[]> = {};
     const run = (guild: string, name: string, slow = false) => {
@@ -353,7 +353,7 @@ describe('cancellation, timeouts and shutdown', () => {
   });
 
   it('stops a run that exceeds the timeout with SIGINT, which the engine honours, and records it timed out', async () => {
-    fixture = (await fixture.cleanup(), makeRunnerFixture({ runTimeoutMs: 1_500 }));
+    fixture = (await fixture.cleanup(), await makeRunnerFixture({ runTimeoutMs: 1_500 }));
     const project = fixture.project(GUILD, 'Slow');
     fixture.control(project, { sleepMs: 30_000 });
     const error = (await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id }).catch((e: unknown) => e)) as RunTimedOut;
@@ -367,7 +367,7 @@ describe('cancellation, timeouts and shutdown', () => {
   });
 
   it('cancels a run still waiting in the queue without starting an engine', async () => {
-    fixture = (await fixture.cleanup(), makeRunnerFixture({ maxConcurrentRuns: 1 }));
+    fixture = (await fixture.cleanup(), await makeRunnerFixture({ maxConcurrentRuns: 1 }));
     const busy = fixture.project(GUILD, 'Holder');
     fixture.control(busy, { sleepMs: 200 });
     const waiting = fixture.project(OTHER_GUILD, 'Waiter');
@@ -400,7 +400,7 @@ describe('cancellation, timeouts and shutdown', () => {
 describe('a run whose engine finished is recorded as finished, whatever stop came late', () => {
   it('records an apply whose engine exited 0 as succeeded and its resource active, though a cancel came as it exited', async () => {
     // A long grace: on a loaded machine the engine may take a while to exit after its last line.
-    fixture = (await fixture.cleanup(), makeRunnerFixture({ killGraceMs: 15_000 }));
+    fixture = (await fixture.cleanup(), await makeRunnerFixture({ killGraceMs: 15_000 }));
     const project = fixture.project(GUILD, 'Late Cancel');
     const resource = fixture.resource(project);
     const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
@@ -423,7 +423,7 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
   });
 
   it('records an apply as succeeded when the engine finishes its work after the SIGINT of a cancel', async () => {
-    fixture = (await fixture.cleanup(), makeRunnerFixture({ killGraceMs: 15_000 }));
+    fixture = (await fixture.cleanup(), await makeRunnerFixture({ killGraceMs: 15_000 }));
     const project = fixture.project(GUILD, 'Finishes Anyway');
     const resource = fixture.resource(project);
     const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
@@ -446,7 +446,7 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
 
   it('records a destroy whose engine exited 0 as succeeded and its resource destroyed, though a shutdown came as it exited', async () => {
     // A long grace: on a loaded machine the engine may take a while to exit after its last line.
-    fixture = (await fixture.cleanup(), makeRunnerFixture({ killGraceMs: 15_000 }));
+    fixture = (await fixture.cleanup(), await makeRunnerFixture({ killGraceMs: 15_000 }));
     const project = fixture.project(GUILD, 'Late Shutdown');
     const resource = fixture.resource(project);
     await fixture.runner.apply({ ...request(project), planRunId: (await fixture.runner.plan({ ...request(project), resourceId: resource.id })).runId });

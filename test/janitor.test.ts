@@ -9,6 +9,7 @@ import { JitExpiryJob, type JitExpiryJobOptions } from '../src/janitor/jit-expir
 import type { JanitorJob } from '../src/janitor/job.js';
 import { AdaptiveBatchSize } from '../src/janitor/time-slicer.js';
 import { VaultPurgeJob } from '../src/janitor/vault-purge-job.js';
+import { GrantRepository } from '../src/jit/grant-repository.js';
 import { JitService } from '../src/jit/jit-service.js';
 import { createLogger } from '../src/logging/logger.js';
 import type { Notice, Notifier } from '../src/notify/notifier.js';
@@ -57,8 +58,9 @@ function bootProcess(path: string, clock: FakeClock, notifier: Notifier, jobOpti
   const policies = new PolicyService(handle.db, PriceCatalogue.load(), clock);
   const audit = new AuditLog(handle.db, clock);
   const { lines, logger } = captureLogs();
-  const jit = new JitService({ db: handle.db, policies, audit, notifier, clock });
-  const expiry = new JitExpiryJob({ sqlite: handle.sqlite, clock, audit, notifier, policies, logger, ...jobOptions });
+  const grants = new GrantRepository(handle);
+  const jit = new JitService({ grants, policies, audit, notifier, clock });
+  const expiry = new JitExpiryJob({ grants, clock, audit, notifier, policies, logger, ...jobOptions });
   const janitor = new Janitor({ schedule: '* * * * *', jobs: [expiry], logger, tickOnStart: true });
   cleanups.unshift(() => void janitor.stop());
   const rows = (): NoticeRow[] =>

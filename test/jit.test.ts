@@ -3,6 +3,7 @@ import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrantNotActive, GrantNotFound, InvalidGrant, PermissionDenied } from '../src/jit/errors.js';
+import { GrantRepository } from '../src/jit/grant-repository.js';
 import { JitService, type GrantRequest } from '../src/jit/jit-service.js';
 import { highestLevel, providerCovers, satisfies } from '../src/jit/levels.js';
 import { UserError } from '../src/shared/errors.js';
@@ -29,7 +30,7 @@ function setup() {
   const notifier = new RecordingNotifier({ [GUILD]: 'ACME Corp', [OTHER_GUILD]: 'Other Corp' });
   const policies = new PolicyService(database.db, PriceCatalogue.load(), clock);
   const audit = new AuditLog(database.db, clock);
-  const jit = new JitService({ db: database.db, policies, audit, notifier, clock });
+  const jit = new JitService({ grants: new GrantRepository(database), policies, audit, notifier, clock });
   const request = (overrides: Partial<GrantRequest> = {}): GrantRequest => ({
     guildId: GUILD,
     granteeId: BOB,

@@ -5,12 +5,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderMessage } from '../src/discord/render.js';
 import type { Actor, Message } from '../src/interaction/conversation.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InvalidPolicy } from '../src/policy/errors.js';
+import { PolicyService } from '../src/policy/policy-service.js';
+import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { escapeMarkdown, findInvisible } from '../src/shared/member-text.js';
 import { StateLayout } from '../src/state/layout.js';
 import { InvalidProjectName } from '../src/state/errors.js';
 import { FAKE_ENGINE_BIN } from './support/bot-process.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
 import type { RecordedStep } from './support/recording-conversation.js';
+import { FakeClock } from './support/clock.js';
+import { makeTestDatabase } from './support/tmp.js';
 
 const alice: Actor = { id: '300000000000000001', displayName: 'alice', isBot: false, isGuildAdmin: true };
 const carol: Actor = { id: '300000000000000003', displayName: 'carol', isBot: false, isGuildAdmin: true };
@@ -51,6 +58,21 @@ describe('invisible characters in names are refused', () => {
 
   it('lets ordinary names through, accents and emoji included', () => {
     for (const name of ['Production API', 'Café prod', 'équipe-données', '🚀 launch', 'web_shop.v2']) expect(findInvisible(name)).toBeUndefined();
+  });
+
+  it('a wrong value quoted back in an error shows hidden characters as code points and is cut to 64 characters', async () => {
+    const database = makeTestDatabase();
+    try {
+      const policies = new PolicyService(database.db, PriceCatalogue.load(), new FakeClock());
+      const unknownSetting = () => policies.update(HARNESS_GUILD, { ['col\u202eruo' + 'x'.repeat(100)]: 1 }, alice.id);
+      expect(unknownSetting).toThrow(InvalidPolicy);
+      expect(unknownSetting).toThrow(`unknown setting "col{U+202E}ruo${'x'.repeat(57)}"`);
+      expect(() => policies.update(HARNESS_GUILD, { allowedInstanceTypes: ['e2\u200b-micro'] }, alice.id)).toThrow(/unknown instance type "e2\{U\+200B\}-micro"/);
+    } finally {
+      database.cleanup();
+    }
+    const layout = new StateLayout(join(tmpdir(), 'never-created'));
+    expect(() => layout.workspaceDir(HARNESS_GUILD, 'web\u2066x')).toThrow(/"web\{U\+2066\}x" is not a project folder name/);
   });
 
   it('refuses such a project name in the domain too, not only at the command', () => {

@@ -21,8 +21,8 @@ function request(project: Project, extra: Partial<RunRequest> = {}): RunRequest 
 }
 
 let fixture: RunnerFixture;
-beforeEach(() => {
-  fixture = makeRunnerFixture({ maxConcurrentRuns: 1 });
+beforeEach(async () => {
+  fixture = await makeRunnerFixture({ maxConcurrentRuns: 1 });
 });
 afterEach(async () => {
   await fixture.cleanup();

@@ -39,8 +39,8 @@ function leaks(haystack: string | Buffer): string[] {
 }
 
 let fixture: RunnerFixture;
-beforeEach(() => {
-  fixture = makeRunnerFixture();
+beforeEach(async () => {
+  fixture = await makeRunnerFixture();
 });
 afterEach(() => fixture.cleanup());
 

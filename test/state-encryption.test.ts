@@ -40,8 +40,8 @@ function filesUnder(dir: string): string[] {
 }
 
 const fixtures: RunnerFixture[] = [];
-function fixtureWith(options: Parameters<typeof makeRunnerFixture>[0]): RunnerFixture {
-  const fixture = makeRunnerFixture(options);
+async function fixtureWith(options: Parameters<typeof makeRunnerFixture>[0]): Promise<RunnerFixture> {
+  const fixture = await makeRunnerFixture(options);
   fixtures.push(fixture);
   return fixture;
 }
@@ -109,7 +109,7 @@ describe('the per-project passphrase', () => {
 
 describe('runs with OpenTofu 1.8 and a master key', () => {
   it('pass TF_ENCRYPTION to every engine command, and the passphrase appears nowhere else', async () => {
-    const fixture = fixtureWith({ stateEncryptionKeys: [K1] });
+    const fixture = await fixtureWith({ stateEncryptionKeys: [K1] });
     const project = fixture.project(GUILD, 'Encrypted');
     fixture.control(project, { invocationLog: join(fixture.root, 'invocations.jsonl') });
     const vm = fixture.resource(project);
@@ -142,7 +142,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
   });
 
   it('is the same after a restart and differs for another project and another guild', async () => {
-    const first = fixtureWith({ stateEncryptionKeys: [K1] });
+    const first = await fixtureWith({ stateEncryptionKeys: [K1] });
     const project = first.project(GUILD, 'Stable');
     await first.runner.plan({ ...request(project), resourceId: first.resource(project).id });
     const sibling = first.project(GUILD, 'Sibling');
@@ -160,6 +160,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
       pluginCacheDir: join(first.root, 'plugin-cache'),
       pathEnv: first.pathEnv,
       stateEncryptionKeys: [{ id: 'k1', key: Buffer.alloc(32, 1) }],
+      audit: first.audit,
     });
     await again.plan({ ...request(project), resourceId: first.resource(project).id });
     await again.shutdown();
@@ -173,7 +174,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
   });
 
   it('rotates: the current key writes, the previous key is a fallback for reading', async () => {
-    const fixture = fixtureWith({ stateEncryptionKeys: [K2, K1] });
+    const fixture = await fixtureWith({ stateEncryptionKeys: [K2, K1] });
     const project = fixture.project(GUILD, 'Rotated');
     await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
     const config = encryptionSeen(fixture, project)[0] ?? '';
@@ -183,7 +184,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
   });
 
   it('reads a plain local state once (to rewrite it encrypted); never for a project that has none', async () => {
-    const fixture = fixtureWith({ stateEncryptionKeys: [K1] });
+    const fixture = await fixtureWith({ stateEncryptionKeys: [K1] });
     const fresh = fixture.project(GUILD, 'Fresh');
     await fixture.runner.plan({ ...request(fresh), resourceId: fixture.resource(fresh).id });
     expect(encryptionSeen(fixture, fresh)[0]).not.toContain('unencrypted');
@@ -194,7 +195,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
   });
 
   it('redacts the passphrase if the engine ever prints it', async () => {
-    const fixture = fixtureWith({ stateEncryptionKeys: [K1] });
+    const fixture = await fixtureWith({ stateEncryptionKeys: [K1] });
     const project = fixture.project(GUILD, 'Echo');
     const passphrase = derivePassphrase(K1.key, GUILD, project.id);
     fixture.control(project, { failPlan: { summary: 'Invalid encryption configuration', detail: `passphrase = "${passphrase}"` } });
@@ -207,7 +208,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
 
 describe('runs that cannot encrypt say so to the member', () => {
   it('Terraform with local state: no TF_ENCRYPTION, and a warning that state is unencrypted on the bot host', async () => {
-    const fixture = fixtureWith({ stateEncryptionKeys: [K1] });
+    const fixture = await fixtureWith({ stateEncryptionKeys: [K1] });
     const project = fixture.project(GUILD, 'Terraform');
     const plan = await fixture.runner.plan({ ...request(project, { enginePreference: 'terraform' }), resourceId: fixture.resource(project).id });
     expect(encryptionSeen(fixture, project).every((value) => value === undefined)).toBe(true);
@@ -215,7 +216,7 @@ describe('runs that cannot encrypt say so to the member', () => {
   });
 
   it('OpenTofu older than 1.7: no TF_ENCRYPTION, and the same warning', async () => {
-    const fixture = fixtureWith({ stateEncryptionKeys: [K1], engineVersions: { tofu: '1.6.2' } });
+    const fixture = await fixtureWith({ stateEncryptionKeys: [K1], engineVersions: { tofu: '1.6.2' } });
     const project = fixture.project(GUILD, 'Old Tofu');
     const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
     expect(plan.engine).toMatchObject({ name: 'tofu', version: '1.6.2' });
@@ -224,7 +225,7 @@ describe('runs that cannot encrypt say so to the member', () => {
   });
 
   it('no master key configured: OpenTofu runs unencrypted, with a warning naming CREDENTIALS_MASTER_KEY', async () => {
-    const fixture = fixtureWith({});
+    const fixture = await fixtureWith({});
     const project = fixture.project(GUILD, 'No Key');
     const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
     expect(encryptionSeen(fixture, project).every((value) => value === undefined)).toBe(true);
@@ -243,7 +244,7 @@ describe('encrypted local state that this run could not read is refused before a
       { keys: [K2], preference: 'tofu', message: /no longer configured.*CREDENTIALS_PREVIOUS_MASTER_KEYS/ },
     ];
     for (const { keys, preference, message } of cases) {
-      const fixture = fixtureWith({ stateEncryptionKeys: keys });
+      const fixture = await fixtureWith({ stateEncryptionKeys: keys });
       const project = fixture.project(GUILD, 'Locked');
       writeFileSync(join(fixture.workspace(project), 'terraform.tfstate'), encryptedState('k1'));
       const error = await fixture.runner.plan({ ...request(project, { enginePreference: preference }), resourceId: fixture.resource(project).id }).catch((e: unknown) => e);

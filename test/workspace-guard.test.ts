@@ -40,7 +40,7 @@ let victim: Project;
 let victimDir: string;
 
 beforeEach(async () => {
-  fixture = makeRunnerFixture();
+  fixture = await makeRunnerFixture();
   // Another guild's project with real state, configuration and an applicable plan.
   victim = fixture.project(OTHER_GUILD, 'Victim');
   const vm = fixture.resource(victim);

@@ -10,8 +10,9 @@ import { CredentialStore } from '../credentials/credential-store.js';
 import { MasterKeyring } from '../credentials/master-keys.js';
 import { BudgetReservations } from '../deploy/budget-reservations.js';
 import { parseServiceGuildAllowList, serviceDefaultsFromEnv } from '../credentials/service-defaults.js';
-import { IacRunner } from '../engine/runner.js';
+import { IacRunner, type IacRunnerOptions } from '../engine/runner.js';
 import { createJanitor, type Janitor } from '../janitor/index.js';
+import { GrantRepository } from '../jit/grant-repository.js';
 import { JitService } from '../jit/jit-service.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -29,6 +30,12 @@ export interface CoreOptions {
   clock: Clock;
   logger: Logger;
   notifier: Notifier;
+  /**
+   * What the runner takes from the host rather than from config: the PATH engines are found in and run with (default
+   * the bot's own), the grace between SIGINT, SIGTERM and SIGKILL (default 10 s), and a run timeout finer than
+   * RUN_TIMEOUT_MINUTES. Each one left out keeps its default.
+   */
+  engineHost?: Partial<Pick<IacRunnerOptions, 'pathEnv' | 'killGraceMs' | 'runTimeoutMs'>>;
 }
 
 export interface Core {
@@ -39,7 +46,7 @@ export interface Core {
   shutdown(): Promise<void>;
 }
 
-export async function buildCore({ config, clock, logger, notifier }: CoreOptions): Promise<Core> {
+export async function buildCore({ config, clock, logger, notifier, engineHost = {} }: CoreOptions): Promise<Core> {
   const database = openDatabase(config.DATABASE_PATH);
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
 
@@ -57,7 +64,8 @@ export async function buildCore({ config, clock, logger, notifier }: CoreOptions
   const resources = new ResourceRepository(database.db, clock);
   const masterKeys = MasterKeyring.fromConfig(config);
   const credentials = new CredentialStore(database.db, masterKeys, clock);
-  const jit = new JitService({ db: database.db, policies, audit, notifier, clock, logger });
+  const grants = new GrantRepository(database);
+  const jit = new JitService({ grants, policies, audit, notifier, clock, logger });
   const runner = new IacRunner({
     db: database.db,
     layout,
@@ -68,13 +76,15 @@ export async function buildCore({ config, clock, logger, notifier }: CoreOptions
     binDir: config.IAC_BIN_DIR,
     pluginCacheDir: config.TF_PLUGIN_CACHE_DIR ?? join(deploymentsRoot, '.plugin-cache'),
     stateEncryptionKeys: masterKeys.all(),
+    audit,
+    ...engineHost,
   });
   const interrupted = runner.recoverInterrupted();
   logger.info(interrupted, 'runs left unfinished by the last stop marked interrupted');
 
   const janitor = createJanitor({
     schedule: config.JANITOR_SCHEDULE,
-    sqlite: database.sqlite,
+    grants,
     clock,
     audit,
     policies,

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Project, Resource } from '../projects/index.js';
 import { bootDiskProblem, defaultBootDiskGb } from '../projects/boot-disk.js';
+import { isInstanceTypeName } from '../shared/instance-type.js';
 import { UnsupportedResource } from './errors.js';
 
 export const MAIN_CONFIG_FILE = 'main.tf.json';
@@ -27,7 +28,6 @@ export type ProjectForConfig = Pick<Project, 'id' | 'guildId' | 'slug' | 'provid
 export type ResourceForConfig = Pick<Resource, 'id' | 'name' | 'resourceType' | 'instanceType' | 'diskSizeGb'>;
 
 const REGION = /^[a-z]{2,}[a-z0-9-]{0,38}[a-z0-9]$/;
-const INSTANCE_TYPE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const TAG_UNSAFE = /[^A-Za-z0-9 ._-]/g;
 
 const PROVIDER_REQUIREMENTS: Record<ProjectForConfig['provider'], TfJson> = {
@@ -48,7 +48,7 @@ export function generateConfig(project: ProjectForConfig, resources: readonly Re
 function validated(provider: ProjectForConfig['provider'], resource: ResourceForConfig): ResourceForConfig {
   if (!Number.isSafeInteger(resource.id) || resource.id <= 0) throw new TypeError('resource id must be a positive integer');
   if (resource.resourceType === 'vm') {
-    if (!resource.instanceType || !INSTANCE_TYPE.test(resource.instanceType)) {
+    if (!resource.instanceType || !isInstanceTypeName(resource.instanceType)) {
       throw new UnsupportedResource(`"${tagSafe(resource.instanceType ?? '')}" is not a valid instance type`);
     }
     const problem = bootDiskProblem(provider, resource.diskSizeGb ?? defaultBootDiskGb(provider));

@@ -118,7 +118,8 @@ export interface IacRunnerOptions {
   engineCacheMs?: number;
   /** How long a plan stays applicable; default 24 hours. Older plan files are removed at the next plan. */
   planTtlMs?: number;
-  audit?: AuditLog;
+  /** Where every plan, apply and destroy is recorded (`iac.<kind>`); required so no composition root can forget it. */
+  audit: AuditLog;
   /**
    * Master keys (current first) from which each project's OpenTofu state-encryption passphrase is derived; empty or
    * absent: state and plans are not encrypted and the member is told so.

@@ -112,7 +112,7 @@ export class IacRunner {
   readonly #pathEnv: string;
   readonly #engineCacheMs: number;
   readonly #planTtlMs: number;
-  readonly #audit: AuditLog | undefined;
+  readonly #audit: AuditLog;
   readonly #stateEncryptionKeys: readonly MasterKey[];
   readonly #scheduler: RunScheduler;
   readonly #runs: RunStore;
@@ -707,7 +707,7 @@ export class IacRunner {
   }
 
   #record(kind: RunKind | 'outputs', request: RunRequest, project: Project, runId: number, outcome: 'success' | 'failed', details: Record<string, unknown>): void {
-    if (!this.#audit || kind === 'outputs') return;
+    if (kind === 'outputs') return;
     try {
       this.#audit.record({
         guildId: project.guildId,

@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Clock } from '../shared/clock.js';
+import type { GrantRepository } from '../jit/grant-repository.js';
 import type { JitAuditSink, JitPolicySource } from '../jit/ports.js';
 import { Janitor } from './janitor.js';
 import { JitExpiryJob } from './jit-expiry-job.js';
@@ -15,7 +15,7 @@ export type { JanitorJob, JobCounts } from './job.js';
 /** The janitor with the bot's standard jobs (JIT expiry, then the vault purge), for the composition root. */
 export function createJanitor(deps: {
   schedule: string;
-  sqlite: Database.Database;
+  grants: GrantRepository;
   clock: Clock;
   audit: JitAuditSink;
   policies: JitPolicySource;

@@ -1,21 +1,19 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type Database from 'better-sqlite3';
-import { z } from 'zod';
 import { SYSTEM_USER } from '../audit/audit-log.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Clock } from '../shared/clock.js';
 import { deliverToMember, describeError } from '../jit/delivery.js';
-import { jitProviderSchema, permissionLevelSchema } from '../jit/levels.js';
-import { expiryNotice, type GrantFacts } from '../jit/notices.js';
+import type { GrantRepository, JitGrant } from '../jit/grant-repository.js';
+import { expiryNotice } from '../jit/notices.js';
 import type { JitAuditSink, JitPolicy, JitPolicySource } from '../jit/ports.js';
 import type { JanitorJob, JobCounts } from './job.js';
 import { AdaptiveBatchSize, TimeSlicer } from './time-slicer.js';
 
 export interface JitExpiryJobOptions {
-  /** The raw connection (DatabaseHandle.sqlite): batches are single prepared statements drizzle cannot express. */
-  sqlite: Database.Database;
+  /** The owner of jit_permissions: batched expiry (one prepared UPDATE … RETURNING) and the notice outbox. */
+  grants: GrantRepository;
   clock: Clock;
   audit: JitAuditSink;
   notifier: Notifier;
@@ -51,45 +49,6 @@ export interface ExpiryCounts extends NoticeCounts {
 }
 
 /**
- * What the revoke returns, read loosely on purpose: a row with an odd value (hand-edited, from a future version)
- * must still be revoked and audited, never block every later revocation by failing the batch.
- */
-const revokedRowSchema = z.object({
-  id: z.number().int(),
-  guild_id: z.string(),
-  user_id: z.string(),
-  provider: z.string(),
-  permission_level: z.string(),
-  granted_at: z.number(),
-  expires_at: z.number(),
-  granted_by: z.string(),
-});
-/** What a notice is built from: strict, since its words come from these values. */
-const pendingRowSchema = revokedRowSchema.extend({
-  provider: jitProviderSchema,
-  permission_level: permissionLevelSchema,
-  reason: z.string().nullable(),
-  notice_attempts: z.number().int(),
-});
-const pendingIdSchema = z.object({ id: z.number().int() });
-type PendingRow = z.infer<typeof pendingRowSchema>;
-
-const ROW_COLUMNS = 'id, guild_id, user_id, provider, permission_level, granted_at, expires_at, granted_by, reason';
-
-function facts(row: PendingRow): GrantFacts {
-  return {
-    id: row.id,
-    userId: row.user_id,
-    provider: row.provider,
-    level: row.permission_level,
-    grantedAt: row.granted_at,
-    expiresAt: row.expires_at,
-    grantedBy: row.granted_by,
-    reason: row.reason,
-  };
-}
-
-/**
  * Revokes grants past their expiry and tells each member, exactly once.
  *
  * The revocation and the outbox entry (notice_status = 'pending') are one UPDATE, so a crash can never revoke
@@ -101,10 +60,6 @@ function facts(row: PendingRow): GrantFacts {
 export class JitExpiryJob implements JanitorJob {
   readonly name = 'jit-expiry';
 
-  private readonly revokeBatch: Database.Statement;
-  private readonly selectPending: Database.Statement;
-  private readonly markDelivered: Database.Statement;
-  private readonly markAttemptFailed: Database.Statement;
   private readonly revokeBatchSize: number;
   private readonly sliceBudgetMs: number;
   private readonly noticeBatchSize: number;
@@ -117,30 +72,6 @@ export class JitExpiryJob implements JanitorJob {
     this.noticeBatchSize = options.noticeBatchSize ?? 100;
     this.maxNoticesPerTick = options.maxNoticesPerTick ?? 1000;
     this.maxNoticeAttempts = options.maxNoticeAttempts ?? 5;
-    const { sqlite } = options;
-    // The inner SELECT walks the jit_expiry_due (revoked, expires_at) index; LIMIT keeps each transaction short.
-    this.revokeBatch = sqlite.prepare(
-      `UPDATE jit_permissions
-          SET revoked = 1, revoked_at = @now, revoke_reason = 'expired', notice_status = 'pending'
-        WHERE id IN (SELECT id FROM jit_permissions WHERE revoked = 0 AND expires_at <= @now LIMIT @limit)
-        RETURNING ${ROW_COLUMNS}`,
-    );
-    // Walks the partial index jit_notice_pending; the id cursor lets a notice that failed this tick wait for the next.
-    this.selectPending = sqlite.prepare(
-      `SELECT ${ROW_COLUMNS}, notice_attempts FROM jit_permissions
-        WHERE notice_status = 'pending' AND id > @after ORDER BY id LIMIT @limit`,
-    );
-    this.markDelivered = sqlite.prepare(
-      `UPDATE jit_permissions
-          SET notice_status = @status, notified_at = @now, notice_attempts = notice_attempts + 1, notice_error = @error
-        WHERE id = @id AND notice_status = 'pending'`,
-    );
-    this.markAttemptFailed = sqlite.prepare(
-      `UPDATE jit_permissions
-          SET notice_attempts = notice_attempts + 1, notice_error = @error,
-              notice_status = CASE WHEN notice_attempts + 1 >= @maxAttempts THEN 'failed' ELSE 'pending' END
-        WHERE id = @id AND notice_status = 'pending'`,
-    );
   }
 
   async run(): Promise<ExpiryCounts> {
@@ -155,38 +86,40 @@ export class JitExpiryJob implements JanitorJob {
    */
   async revokeDue(): Promise<number> {
     const now = this.options.clock.now();
-    const { audit } = this.options;
-    const revokeAndAudit = this.options.sqlite.transaction((limit: number): number => {
-      const rows = this.revokeBatch.all({ now, limit }).map((row) => revokedRowSchema.parse(row));
-      const entries = rows.map((row) => ({
-        guildId: row.guild_id,
-        userId: SYSTEM_USER,
-        action: 'jit.expire',
-        target: row.user_id,
-        outcome: 'success' as const,
-        details: {
-          grantId: row.id,
-          provider: row.provider,
-          level: row.permission_level,
-          grantedBy: row.granted_by,
-          lastedMinutes: Math.round((row.expires_at - row.granted_at) / 60_000),
-        },
-      }));
-      if (audit.recordMany) audit.recordMany(entries);
-      else for (const entry of entries) audit.record(entry);
-      return rows.length;
-    });
     const batch = new AdaptiveBatchSize(this.sliceBudgetMs, Math.min(5, this.revokeBatchSize), this.revokeBatchSize);
     let total = 0;
     for (;;) {
       const limit = batch.current;
       const started = performance.now();
-      const revoked = revokeAndAudit(limit);
+      const revoked = this.options.grants.transaction(() => this.expireAndAudit(now, limit));
       batch.observe(revoked, performance.now() - started);
       total += revoked;
       if (revoked < limit) return total;
       await yieldToEventLoop();
     }
+  }
+
+  /** One batch: revokes up to `limit` due grants and writes their audit entries; how many it revoked. */
+  private expireAndAudit(now: number, limit: number): number {
+    const { audit, grants } = this.options;
+    const rows = grants.expireDue(now, limit);
+    const entries = rows.map((row) => ({
+      guildId: row.guild_id,
+      userId: SYSTEM_USER,
+      action: 'jit.expire',
+      target: row.user_id,
+      outcome: 'success' as const,
+      details: {
+        grantId: row.id,
+        provider: row.provider,
+        level: row.permission_level,
+        grantedBy: row.granted_by,
+        lastedMinutes: Math.round((row.expires_at - row.granted_at) / 60_000),
+      },
+    }));
+    if (audit.recordMany) audit.recordMany(entries);
+    else for (const entry of entries) audit.record(entry);
+    return rows.length;
   }
 
   /** Sends pending expiry notices (oldest first, up to maxNoticesPerTick) and records how each went. */
@@ -199,18 +132,17 @@ export class JitExpiryJob implements JanitorJob {
     let handled = 0;
     while (handled < this.maxNoticesPerTick) {
       const limit = Math.min(this.noticeBatchSize, this.maxNoticesPerTick - handled);
-      const rows = this.selectPending.all({ after, limit });
-      for (const raw of rows) {
-        after = pendingIdSchema.parse(raw).id;
+      const rows = this.options.grants.pendingNotices(after, limit);
+      for (const row of rows) {
+        after = row.id;
         handled += 1;
-        const row = pendingRowSchema.safeParse(raw);
-        if (!row.success) {
-          this.markDelivered.run({ id: after, status: 'failed', now: this.options.clock.now(), error: 'unreadable grant row' });
-          this.options.logger?.error({ grantId: after, error: describeIssues(row.error) }, 'JIT expiry notice skipped: unreadable row');
+        if (!row.grant) {
+          this.options.grants.markNotified(row.id, 'failed', this.options.clock.now(), 'unreadable grant row');
+          this.options.logger?.error({ grantId: row.id, error: row.problem }, 'JIT expiry notice skipped: unreadable row');
           counts.noticesFailed += 1;
           continue;
         }
-        const outcome = await this.deliverOne(row.data, policies, guildNames);
+        const outcome = await this.deliverOne(row.grant, row.attempts, policies, guildNames);
         counts[outcome] += 1;
         // A real notifier yields on every network round trip; an instant one (or a run of refusals) would not.
         await slicer.maybeYield();
@@ -221,53 +153,44 @@ export class JitExpiryJob implements JanitorJob {
   }
 
   private async deliverOne(
-    row: PendingRow,
+    grant: JitGrant,
+    attempts: number,
     policies: Map<string, Promise<JitPolicy>>,
     guildNames: Map<string, Promise<string | undefined>>,
   ): Promise<'noticesSent' | 'noticesFallback' | 'noticesFailed' | 'noticesRetrying'> {
-    const { notifier, clock, logger } = this.options;
+    const { notifier, clock, logger, grants } = this.options;
     try {
-      const policy = await memo(policies, row.guild_id, async () => this.options.policies.get(row.guild_id));
-      const guildName = await memo(guildNames, row.guild_id, () => notifier.guildName(row.guild_id).catch(() => undefined));
-      const grant = facts(row);
+      const policy = await memo(policies, grant.guildId, async () => this.options.policies.get(grant.guildId));
+      const guildName = await memo(guildNames, grant.guildId, () => notifier.guildName(grant.guildId).catch(() => undefined));
       const delivery = await deliverToMember(
         notifier,
-        row.user_id,
+        grant.userId,
         { direct: expiryNotice(grant, guildName), channel: expiryNotice(grant, guildName, true) },
         policy.notificationChannelId,
       );
       const now = clock.now();
       if (delivery.via === 'dm') {
-        this.markDelivered.run({ id: row.id, status: 'sent', now, error: null });
+        grants.markNotified(grant.id, 'sent', now, null);
         return 'noticesSent';
       }
       if (delivery.via === 'channel') {
-        this.markDelivered.run({ id: row.id, status: 'fallback', now, error: `direct message refused: ${delivery.refused}` });
+        grants.markNotified(grant.id, 'fallback', now, `direct message refused: ${delivery.refused}`);
         return 'noticesFallback';
       }
-      this.markDelivered.run({
-        id: row.id,
-        status: 'failed',
-        now,
-        error: `direct message refused: ${delivery.refused}; the guild has no notification channel`,
-      });
+      grants.markNotified(grant.id, 'failed', now, `direct message refused: ${delivery.refused}; the guild has no notification channel`);
       return 'noticesFailed';
     } catch (error) {
       // Anything else may pass (network, rate limit, a channel post that failed): keep it pending for a later tick.
       const description = describeError(error);
-      this.markAttemptFailed.run({ id: row.id, error: description, maxAttempts: this.maxNoticeAttempts });
-      const gaveUp = row.notice_attempts + 1 >= this.maxNoticeAttempts;
+      grants.markNoticeAttemptFailed(grant.id, description, this.maxNoticeAttempts);
+      const gaveUp = attempts + 1 >= this.maxNoticeAttempts;
       logger?.[gaveUp ? 'warn' : 'debug'](
-        { guildId: row.guild_id, grantId: row.id, attempts: row.notice_attempts + 1, error: description },
+        { guildId: grant.guildId, grantId: grant.id, attempts: attempts + 1, error: description },
         gaveUp ? 'JIT expiry notice given up after repeated failures' : 'JIT expiry notice failed; will retry',
       );
       return gaveUp ? 'noticesFailed' : 'noticesRetrying';
     }
   }
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
 }
 
 /** One lookup per key per tick, shared by every notice of the same guild. */

@@ -1,23 +1,23 @@
-import { and, asc, desc, eq, gt, inArray, lte, or } from 'drizzle-orm';
 import { z } from 'zod';
-import { jitPermissions, type Db } from '../db/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Clock } from '../shared/clock.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
 import { deliverToMember, describeError, type Delivery } from './delivery.js';
+import type { GrantRepository, JitGrant } from './grant-repository.js';
 import { GrantNotActive, GrantNotFound, InvalidGrant, PermissionDenied } from './errors.js';
 import {
   highestLevel,
   jitProviderSchema,
   permissionLevelSchema,
   satisfies,
-  type JitProvider,
   type PermissionLevel,
   type Provider,
 } from './levels.js';
 import { grantNotice } from './notices.js';
 import type { JitAuditSink, JitPolicySource } from './ports.js';
+
+export type { JitGrant } from './grant-repository.js';
 
 const snowflake = snowflakeSchema;
 
@@ -39,23 +39,6 @@ const grantRequestSchema = z.object({
 
 export type GrantRequest = z.input<typeof grantRequestSchema>;
 
-/** One JIT grant as the rest of the bot sees it. */
-export interface JitGrant {
-  id: number;
-  guildId: string;
-  userId: string;
-  provider: JitProvider;
-  level: PermissionLevel;
-  reason: string | null;
-  grantedAt: number;
-  expiresAt: number;
-  grantedBy: string;
-  revoked: boolean;
-  revokedAt: number | null;
-  revokedBy: string | null;
-  revokeReason: 'manual' | 'expired' | null;
-}
-
 export type GrantNoticeOutcome = Delivery | { via: 'error'; error: string };
 
 export interface GrantResult {
@@ -66,32 +49,13 @@ export interface GrantResult {
 }
 
 export interface JitServiceDeps {
-  db: Db;
+  /** The one owner of jit_permissions, shared with the janitor's expiry job. */
+  grants: GrantRepository;
   policies: JitPolicySource;
   audit: JitAuditSink;
   notifier: Notifier;
   clock: Clock;
   logger?: Logger;
-}
-
-type Row = typeof jitPermissions.$inferSelect;
-
-function toGrant(row: Row): JitGrant {
-  return {
-    id: row.id,
-    guildId: row.guild_id,
-    userId: row.user_id,
-    provider: row.provider,
-    level: row.permission_level,
-    reason: row.reason,
-    grantedAt: row.granted_at,
-    expiresAt: row.expires_at,
-    grantedBy: row.granted_by,
-    revoked: row.revoked,
-    revokedAt: row.revoked_at,
-    revokedBy: row.revoked_by,
-    revokeReason: row.revoke_reason,
-  };
 }
 
 function describeIssues(error: z.ZodError): string {
@@ -103,7 +67,7 @@ function describeIssues(error: z.ZodError): string {
  * Whether a grant counts is decided by `expires_at` against the clock, never by whether the janitor has run.
  */
 export class JitService {
-  private readonly db: Db;
+  private readonly grants: GrantRepository;
   private readonly policies: JitPolicySource;
   private readonly audit: JitAuditSink;
   private readonly notifier: Notifier;
@@ -111,7 +75,7 @@ export class JitService {
   private readonly logger: Logger | undefined;
 
   constructor(deps: JitServiceDeps) {
-    this.db = deps.db;
+    this.grants = deps.grants;
     this.policies = deps.policies;
     this.audit = deps.audit;
     this.notifier = deps.notifier;
@@ -156,21 +120,17 @@ export class JitService {
     }
 
     const now = this.clock.now();
-    const grant = this.db.transaction((tx) => {
-      const row = tx
-        .insert(jitPermissions)
-        .values({
-          guild_id: input.guildId,
-          user_id: input.granteeId,
-          provider: input.provider,
-          permission_level: input.level,
-          reason: input.reason ?? null,
-          granted_at: now,
-          expires_at: now + input.durationMinutes * 60_000,
-          granted_by: input.grantedBy,
-        })
-        .returning()
-        .get();
+    const grant = this.grants.transaction(() => {
+      const created = this.grants.insert({
+        guildId: input.guildId,
+        userId: input.granteeId,
+        provider: input.provider,
+        level: input.level,
+        reason: input.reason ?? null,
+        grantedAt: now,
+        expiresAt: now + input.durationMinutes * 60_000,
+        grantedBy: input.grantedBy,
+      });
       this.audit.record({
         guildId: input.guildId,
         userId: input.grantedBy,
@@ -178,15 +138,15 @@ export class JitService {
         target: input.granteeId,
         outcome: 'success',
         details: {
-          grantId: row.id,
-          provider: row.provider,
-          level: row.permission_level,
+          grantId: created.id,
+          provider: created.provider,
+          level: created.level,
           durationMinutes: input.durationMinutes,
-          expiresAt: row.expires_at,
-          ...(row.reason ? { reason: row.reason } : {}),
+          expiresAt: created.expiresAt,
+          ...(created.reason ? { reason: created.reason } : {}),
         },
       });
-      return toGrant(row);
+      return created;
     });
 
     const notice = await this.notifyGranted(grant, policy.notificationChannelId);
@@ -212,77 +172,42 @@ export class JitService {
   /** Revokes every active grant of a member in a guild; returns how many. Grants already past expiry are left to the janitor. */
   revokeAll(guildId: string, userId: string, revokedBy: string): number {
     const now = this.clock.now();
-    return this.db.transaction((tx) => {
-      const rows = tx
-        .update(jitPermissions)
-        .set({ revoked: true, revoked_at: now, revoked_by: revokedBy, revoke_reason: 'manual' })
-        .where(
-          and(
-            eq(jitPermissions.guild_id, guildId),
-            eq(jitPermissions.user_id, userId),
-            eq(jitPermissions.revoked, false),
-            gt(jitPermissions.expires_at, now),
-          ),
-        )
-        .returning()
-        .all();
-      for (const row of rows) this.recordRevoke(row, revokedBy);
-      return rows.length;
+    return this.grants.transaction(() => {
+      const revoked = this.grants.revokeActiveOfMember(guildId, userId, revokedBy, now);
+      for (const grant of revoked) this.recordRevoke(grant, revokedBy);
+      return revoked.length;
     });
   }
 
   /** Revokes one grant by id. A grant of another guild is reported as not found, exactly like a missing id. */
   revokeOne(guildId: string, grantId: number, revokedBy: string): JitGrant {
     const now = this.clock.now();
-    return this.db.transaction((tx) => {
-      const existing = tx
-        .select()
-        .from(jitPermissions)
-        .where(and(eq(jitPermissions.id, grantId), eq(jitPermissions.guild_id, guildId)))
-        .get();
+    return this.grants.transaction(() => {
+      const existing = this.grants.findInGuild(guildId, grantId);
       if (!existing) throw new GrantNotFound(grantId);
-      if (existing.revoked) throw new GrantNotActive(grantId, existing.revoke_reason === 'expired' ? 'expired' : 'revoked');
-      if (existing.expires_at <= now) throw new GrantNotActive(grantId, 'expired');
-      const row = tx
-        .update(jitPermissions)
-        .set({ revoked: true, revoked_at: now, revoked_by: revokedBy, revoke_reason: 'manual' })
-        .where(and(eq(jitPermissions.id, grantId), eq(jitPermissions.revoked, false)))
-        .returning()
-        .get();
-      if (!row) throw new GrantNotActive(grantId, 'revoked');
-      this.recordRevoke(row, revokedBy);
-      return toGrant(row);
+      if (existing.revoked) throw new GrantNotActive(grantId, existing.revokeReason === 'expired' ? 'expired' : 'revoked');
+      if (existing.expiresAt <= now) throw new GrantNotActive(grantId, 'expired');
+      const revoked = this.grants.revokeManually(grantId, revokedBy, now);
+      if (!revoked) throw new GrantNotActive(grantId, 'revoked');
+      this.recordRevoke(revoked, revokedBy);
+      return revoked;
     });
   }
 
-  private recordRevoke(row: Row, revokedBy: string): void {
+  private recordRevoke(grant: JitGrant, revokedBy: string): void {
     this.audit.record({
-      guildId: row.guild_id,
+      guildId: grant.guildId,
       userId: revokedBy,
       action: 'jit.revoke',
-      target: row.user_id,
+      target: grant.userId,
       outcome: 'success',
-      details: { grantId: row.id, provider: row.provider, level: row.permission_level },
+      details: { grantId: grant.id, provider: grant.provider, level: grant.level },
     });
   }
 
   /** Grants in force right now in a guild (optionally one member's), soonest expiry first. */
   listActive(guildId: string, userId?: string): JitGrant[] {
-    const now = this.clock.now();
-    return this.db
-      .select()
-      .from(jitPermissions)
-      .where(
-        and(
-          eq(jitPermissions.guild_id, guildId),
-          userId === undefined ? undefined : eq(jitPermissions.user_id, userId),
-          eq(jitPermissions.revoked, false),
-          gt(jitPermissions.expires_at, now),
-        ),
-      )
-      .orderBy(asc(jitPermissions.expires_at), asc(jitPermissions.id))
-      .all()
-      .map(toGrant);
+    return this.grants.listActive(guildId, this.clock.now(), userId);
   }
 
   /**
@@ -291,38 +216,14 @@ export class JitService {
    */
   effectiveLevel(query: { guildId: string; userId: string; provider: Provider; isGuildAdmin: boolean }): PermissionLevel | null {
     if (query.isGuildAdmin) return 'admin';
-    const rows = this.db
-      .select({ level: jitPermissions.permission_level })
-      .from(jitPermissions)
-      .where(
-        and(
-          eq(jitPermissions.guild_id, query.guildId),
-          eq(jitPermissions.user_id, query.userId),
-          eq(jitPermissions.revoked, false),
-          gt(jitPermissions.expires_at, this.clock.now()),
-          inArray(jitPermissions.provider, [query.provider, 'all']),
-        ),
-      )
-      .all();
-    return highestLevel(rows.map((row) => row.level));
+    const { guildId, userId, provider } = query;
+    return highestLevel(this.grants.activeLevels({ guildId, userId, providers: [provider, 'all'], now: this.clock.now() }));
   }
 
   /** The member's latest grant covering `provider` that is no longer in force (expired or revoked): why access ended. */
   lastEnded(query: { guildId: string; userId: string; provider: Provider }): JitGrant | undefined {
-    const row = this.db
-      .select()
-      .from(jitPermissions)
-      .where(
-        and(
-          eq(jitPermissions.guild_id, query.guildId),
-          eq(jitPermissions.user_id, query.userId),
-          inArray(jitPermissions.provider, [query.provider, 'all']),
-          or(eq(jitPermissions.revoked, true), lte(jitPermissions.expires_at, this.clock.now())),
-        ),
-      )
-      .orderBy(desc(jitPermissions.id))
-      .get();
-    return row ? toGrant(row) : undefined;
+    const { guildId, userId, provider } = query;
+    return this.grants.lastEnded({ guildId, userId, providers: [provider, 'all'], now: this.clock.now() });
   }
 
   /** Returns the member's level when it is at least `needed`; otherwise throws PermissionDenied saying how to get it. */

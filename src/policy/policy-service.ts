@@ -23,7 +23,8 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake, SNOWFLAKE_PATTERN } from '../shared/snowflake.js';
 import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';
 import { formatUsd } from '../shared/money.js';
-import { escapeMarkdown } from '../shared/member-text.js';
+import { escapeMarkdown, printable } from '../shared/member-text.js';
+import { instanceTypeSchema } from '../shared/instance-type.js';
 
 export interface GuildPolicy {
   guildId: string;
@@ -302,7 +303,7 @@ export class PolicyService {
 const requestSchema = z.object({
   provider: z.enum(PROVIDERS, { error: `a provider among: ${PROVIDERS.join(', ')}` }),
   resourceType: z.enum(RESOURCE_TYPES, { error: `a resource type among: ${RESOURCE_TYPES.join(', ')}` }),
-  instanceType: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'an instance type name').optional(),
+  instanceType: instanceTypeSchema.optional(),
   diskSizeGb: z.number().int('a disk size in whole GB').min(0, 'a disk size of at least 0 GB').max(1_000_000).optional(),
 });
 
@@ -321,9 +322,4 @@ function toPolicy(row: PolicyRow): GuildPolicy {
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,
   };
-}
-
-function printable(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 64);
 }

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PROVIDERS, RESOURCE_TYPES, type Provider, type ResourceType } from '../db/schema.js';
+import { instanceTypeSchema } from '../shared/instance-type.js';
 import { InvalidEstimateRequest, PricingOverridesError, UnknownInstanceType } from './errors.js';
 import { jsonErrorLocation } from './json-location.js';
 import { BUILT_IN_PRICES, type PriceTable, type ProviderPrices } from './prices.js';
@@ -32,8 +33,6 @@ export interface EstimateRequest {
   diskSizeGb?: number;
 }
 
-/** Instance type names as the providers write them: letters, digits, ".", "_" and "-". */
-export const INSTANCE_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MAX_PRICE = 1_000_000;
 const MAX_DISK_GB = 1_000_000;
 
@@ -54,10 +53,7 @@ const overridesSchema = z.strictObject({
 function providerOverride() {
   return z
     .strictObject({
-      instances: z.record(
-        z.string().regex(INSTANCE_TYPE_PATTERN, 'an instance type name (letters, digits, ".", "_", "-")'),
-        price,
-      ),
+      instances: z.record(instanceTypeSchema, price),
       diskPerGbMonthUsd: price,
       bucket: z.strictObject({ baseMonthlyUsd: price, perGbMonthUsd: price }).partial(),
     })

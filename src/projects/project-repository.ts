@@ -23,6 +23,7 @@ import { assertSnowflake } from '../shared/snowflake.js';
 import { InvalidProject, ProjectExists, ProjectNotFound } from './errors.js';
 import { normaliseRegion } from './regions.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
+import { printable } from '../shared/member-text.js';
 
 export type ProjectStatus = 'active' | 'archived';
 
@@ -271,9 +272,4 @@ function toProject(row: ProjectRow): Project {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-}
-
-function printable(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return value.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 64);
 }

@@ -11,6 +11,7 @@ import { assertSnowflake } from '../shared/snowflake.js';
 import { STATUS_TRANSITIONS } from './resource-statuses.js';
 import { IllegalStatusTransition, InvalidResource, ProjectNotFound, ResourceNotFound } from './errors.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
+import { instanceTypeSchema } from '../shared/instance-type.js';
 
 export interface Resource {
   id: number;
@@ -48,7 +49,7 @@ const newResourceSchema = z.object({
   projectId: z.number().int().positive('a project id'),
   name: z.string().trim().min(1, 'a name').max(64, 'a name of at most 64 characters'),
   resourceType: z.enum(RESOURCE_TYPES, { error: `a resource type: ${RESOURCE_TYPES.join(', ')}` }),
-  instanceType: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'an instance type name').optional(),
+  instanceType: instanceTypeSchema.optional(),
   diskSizeGb: z.number().int('a disk size in whole GB').min(0, 'a disk size of at least 0 GB').max(1_000_000).optional(),
   estimatedMonthlyCost: z.number().finite('a monthly cost').min(0, 'a monthly cost of at least $0'),
   createdBy: snowflakeSchema,

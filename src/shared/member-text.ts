@@ -72,10 +72,8 @@ function codePointLabel(char: string): string {
  * Pings are also off for every message the bot sends (allowed_mentions), so this is about what people read.
  */
 export function escapeMarkdown(text: string): string {
-  let out = '';
-  for (const char of text) out += kindOf(char) ? `{${codePointLabel(char)}}` : char;
   return (
-    out
+    showInvisible(text)
       .replace(/[\\*_~`|[\]()<>]/g, '\\$&')
       // Lists and headings only start a line; numbered lists are digits, a dot, a space.
       .replace(/^([-+#])/gm, '\\$1')
@@ -84,4 +82,20 @@ export function escapeMarkdown(text: string): string {
       .replace(/@(everyone|here)/gi, '@\u200b$1')
       .replace(/:\/\//g, ':\\/\\/')
   );
+}
+
+/**
+ * A value someone gave, fit to quote back in a message ("unknown setting …"): at most `max` characters, and every
+ * invisible or control character shown as `{U+202E}`, so the quote cannot hide or reorder what it says. Markdown is
+ * left as typed: a message in markdown passes the quote through escapeMarkdown too.
+ */
+export function printable(value: unknown, max = 64): string {
+  return showInvisible(Array.from(String(value)).slice(0, max).join(''));
+}
+
+/** The text with each character that would hide or disguise it written as its code point, `{U+202E}`. */
+function showInvisible(text: string): string {
+  let out = '';
+  for (const char of text) out += kindOf(char) ? `{${codePointLabel(char)}}` : char;
+  return out;
 }

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { ensureDirectory } from '../shared/directories.js';
 import { assertSnowflake } from '../shared/snowflake.js';
 import { InvalidProjectName, PathEscape } from './errors.js';
-import { invisibleCharacterProblem } from '../shared/member-text.js';
+import { invisibleCharacterProblem, printable } from '../shared/member-text.js';
 
 export const MAX_SLUG_LENGTH = 48;
 export const MAX_PROJECT_NAME_LENGTH = 64;
@@ -150,10 +150,4 @@ function realpathOrSelf(path: string): string {
   } catch {
     return path;
   }
-}
-
-/** For messages: the input without control characters and at a bounded length. */
-function printable(value: unknown): string {
-  // eslint-disable-next-line no-control-regex
-  return String(value).replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 64);
 }

@@ -1,19 +1,24 @@
 /**
  * Test environments for the IaC runner: a PATH holding the stand-in `terraform`, `tofu`, both or neither (plus
- * `node`, which the stand-in's `#!/usr/bin/env node` needs), and a ready runner over a real database and folder.
+ * `node`, which the stand-in's `#!/usr/bin/env node` needs), and a ready runner built by the composition root.
  */
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { AuditLog } from '../../src/audit/index.js';
+import { buildCore, type Core } from '../../src/app/bootstrap.js';
+import type { AuditLog } from '../../src/audit/index.js';
+import { parseConfig } from '../../src/config/index.js';
+import type { MasterKey } from '../../src/credentials/master-keys.js';
+import type { DatabaseHandle } from '../../src/db/index.js';
 import type { EngineName, Provider, ResourceType } from '../../src/db/schema.js';
-import { IacRunner, type IacRunnerOptions } from '../../src/engine/runner.js';
+import type { IacRunner } from '../../src/engine/runner.js';
 import type { Logger } from '../../src/logging/logger.js';
-import { ProjectRepository, ResourceRepository, type Project, type Resource } from '../../src/projects/index.js';
-import { StateLayout } from '../../src/state/index.js';
+import type { Project, ProjectRepository, Resource, ResourceRepository } from '../../src/projects/index.js';
+import type { StateLayout } from '../../src/state/index.js';
 import { FakeClock } from './clock.js';
-import { makeTempDir, makeTestDatabase } from './tmp.js';
+import { RecordingNotifier } from './recording-notifier.js';
+import { makeTempDir } from './tmp.js';
 
 export const FAKE_ENGINE_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../fake-engine/bin');
 
@@ -62,13 +67,16 @@ export function memoryLogger(): { logger: Logger; entries: Array<Record<string, 
 }
 
 export interface RunnerFixture {
+  /** The whole core, built by the production composition root. */
+  core: Core;
   runner: IacRunner;
-  db: ReturnType<typeof makeTestDatabase>;
+  db: DatabaseHandle & { path: string; dir: string };
   layout: StateLayout;
   projects: ProjectRepository;
   resources: ResourceRepository;
   audit: AuditLog;
   clock: FakeClock;
+  notifier: RecordingNotifier;
   logEntries: Array<Record<string, unknown>>;
   root: string;
   pathEnv: string;
@@ -93,48 +101,60 @@ export interface Invocation {
 
 export const DEFAULT_REGIONS: Record<Provider, string> = { gcp: 'us-central1', aws: 'us-east-1', azure: 'eastus' };
 
-export function makeRunnerFixture(
-  options: {
-    engines?: EngineSet;
-    /** Versions the stand-in engines report, when not their defaults (terraform 1.9.8, tofu 1.8.5). */
-    engineVersions?: Partial<Record<EngineName, string>>;
-    maxConcurrentRuns?: number;
-    runTimeoutMs?: number;
-    killGraceMs?: number;
-  } & Partial<IacRunnerOptions> = {},
-): RunnerFixture {
+export interface RunnerFixtureOptions {
+  engines?: EngineSet;
+  /** Versions the stand-in engines report, when not their defaults (terraform 1.9.8, tofu 1.8.5). */
+  engineVersions?: Partial<Record<EngineName, string>>;
+  maxConcurrentRuns?: number;
+  runTimeoutMs?: number;
+  killGraceMs?: number;
+  /** PATH for discovery and the child, instead of one holding `engines`. */
+  pathEnv?: string;
+  binDir?: string;
+  /** Master keys, current first, given to the core as CREDENTIALS_MASTER_KEY and CREDENTIALS_PREVIOUS_MASTER_KEYS. */
+  stateEncryptionKeys?: readonly MasterKey[];
+}
+
+/**
+ * The runner as production builds it: `buildCore` over a temporary database and deployments folder, with a test
+ * config. Only the edges are stand-ins: the clock, the notifier, the logger's sink and the PATH holding the engines.
+ */
+export async function makeRunnerFixture(options: RunnerFixtureOptions = {}): Promise<RunnerFixture> {
   const tmp = makeTempDir('chatops-engine-');
-  const db = makeTestDatabase();
   const clock = new FakeClock();
-  const layout = new StateLayout(join(tmp.dir, 'deployments'));
+  const notifier = new RecordingNotifier();
   const { logger, entries } = memoryLogger();
   const pathEnv = options.pathEnv ?? enginePath(tmp.dir, options.engines ?? 'both', options.engineVersions);
-  const audit = new AuditLog(db.db, clock);
-  const runner = new IacRunner({
-    db: db.db,
-    layout,
+  const databaseDir = join(tmp.dir, 'database');
+  const databasePath = join(databaseDir, 'test.db');
+  const config = parseConfig({
+    DATABASE_PATH: databasePath,
+    DEPLOYMENTS_DIR: join(tmp.dir, 'deployments'),
+    TF_PLUGIN_CACHE_DIR: join(tmp.dir, 'plugin-cache'),
+    MAX_CONCURRENT_RUNS: String(options.maxConcurrentRuns ?? 2),
+    LOG_LEVEL: 'debug',
+    ...(options.binDir ? { IAC_BIN_DIR: options.binDir } : {}),
+    ...masterKeyConfig(options.stateEncryptionKeys ?? []),
+  });
+  const core = await buildCore({
+    config,
     clock,
     logger,
-    maxConcurrentRuns: options.maxConcurrentRuns ?? 2,
-    runTimeoutMs: options.runTimeoutMs ?? 20_000,
-    killGraceMs: options.killGraceMs ?? 300,
-    pluginCacheDir: join(tmp.dir, 'plugin-cache'),
-    pathEnv,
-    audit,
-    ...(options.binDir ? { binDir: options.binDir } : {}),
-    ...(options.stateEncryptionKeys ? { stateEncryptionKeys: options.stateEncryptionKeys } : {}),
+    notifier,
+    engineHost: { pathEnv, runTimeoutMs: options.runTimeoutMs ?? 20_000, killGraceMs: options.killGraceMs ?? 300 },
   });
-  const projects = new ProjectRepository(db.db, clock);
-  const resources = new ResourceRepository(db.db, clock);
+  const { runner, layout, projects, resources, audit } = core.app;
   let counter = 0;
   return {
+    core,
     runner,
-    db,
+    db: { ...core.database, path: databasePath, dir: databaseDir },
     layout,
     projects,
     resources,
     audit,
     clock,
+    notifier,
     logEntries: entries,
     root: tmp.dir,
     pathEnv,
@@ -163,10 +183,20 @@ export function makeRunnerFixture(
         .map((line) => JSON.parse(line) as Invocation);
     },
     cleanup: async () => {
-      await runner.shutdown();
-      db.cleanup();
+      await core.shutdown();
       tmp.cleanup();
     },
+  };
+}
+
+/** The config variables that give the core these master keys (the first is the current one). */
+function masterKeyConfig(keys: readonly MasterKey[]): Record<string, string> {
+  const [current, ...previous] = keys;
+  if (!current) return {};
+  return {
+    CREDENTIALS_MASTER_KEY: current.key.toString('base64'),
+    CREDENTIALS_MASTER_KEY_ID: current.id,
+    ...(previous.length > 0 ? { CREDENTIALS_PREVIOUS_MASTER_KEYS: previous.map((k) => `${k.id}:${k.key.toString('base64')}`).join(',') } : {}),
   };
 }
 

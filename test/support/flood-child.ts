@@ -21,7 +21,7 @@ async function outcomeOf(run: () => Promise<unknown>): Promise<Outcome> {
 }
 
 const flood = JSON.parse(process.argv[2] ?? '{}') as Record<string, number>;
-const fixture = makeRunnerFixture({ engines: 'terraform' });
+const fixture = await makeRunnerFixture({ engines: 'terraform' });
 try {
   const project = fixture.project('111111111111111111', 'Flooded');
   const resource = fixture.resource(project, 'bucket');

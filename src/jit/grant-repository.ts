@@ -1,0 +1,269 @@
+/**
+ * The one owner of the `jit_permissions` table: every read and write of a JIT grant, by the service (grant, revoke,
+ * list, check) and by the janitor (expire in batches, the expiry-notice outbox), and the one mapping of a row to a
+ * JitGrant. Queries that must be fast at scale are single prepared statements on the raw connection; the rest is
+ * drizzle. Both run on the same connection, so `transaction()` covers either.
+ */
+import type Database from 'better-sqlite3';
+import { and, asc, desc, eq, gt, inArray, lte, or } from 'drizzle-orm';
+import { z } from 'zod';
+import { jitPermissions, type DatabaseHandle, type Db } from '../db/index.js';
+import { jitProviderSchema, permissionLevelSchema, type JitProvider, type PermissionLevel } from './levels.js';
+
+/** One JIT grant as the rest of the bot sees it. */
+export interface JitGrant {
+  id: number;
+  guildId: string;
+  userId: string;
+  provider: JitProvider;
+  level: PermissionLevel;
+  reason: string | null;
+  grantedAt: number;
+  expiresAt: number;
+  grantedBy: string;
+  revoked: boolean;
+  revokedAt: number | null;
+  revokedBy: string | null;
+  revokeReason: 'manual' | 'expired' | null;
+}
+
+/** A grant about to be made: everything but its id and the revocation, which come later. */
+export type NewGrant = Omit<JitGrant, 'id' | 'revoked' | 'revokedAt' | 'revokedBy' | 'revokeReason'>;
+
+/** A row's grant columns (the outbox columns are the janitor's business, not the grant's). */
+type GrantRow = Omit<typeof jitPermissions.$inferSelect, 'notice_status' | 'notice_attempts' | 'notice_error' | 'notified_at'>;
+
+function toGrant(row: GrantRow): JitGrant {
+  return {
+    id: row.id,
+    guildId: row.guild_id,
+    userId: row.user_id,
+    provider: row.provider,
+    level: row.permission_level,
+    reason: row.reason,
+    grantedAt: row.granted_at,
+    expiresAt: row.expires_at,
+    grantedBy: row.granted_by,
+    revoked: row.revoked,
+    revokedAt: row.revoked_at,
+    revokedBy: row.revoked_by,
+    revokeReason: row.revoke_reason,
+  };
+}
+
+/**
+ * What the expiry batch returns, read loosely on purpose: a row with an odd value (hand-edited, from a future
+ * version) must still be revoked and audited, never block every later revocation by failing the batch.
+ */
+const expiredRowSchema = z.object({
+  id: z.number().int(),
+  guild_id: z.string(),
+  user_id: z.string(),
+  provider: z.string(),
+  permission_level: z.string(),
+  granted_at: z.number(),
+  expires_at: z.number(),
+  granted_by: z.string(),
+});
+export type ExpiredGrantRow = z.infer<typeof expiredRowSchema>;
+
+/** A raw row read strictly (a notice's words come from these values), into drizzle's row shape. */
+const strictRowSchema = expiredRowSchema.extend({
+  provider: jitProviderSchema,
+  permission_level: permissionLevelSchema,
+  reason: z.string().nullable(),
+  revoked: z.union([z.literal(0), z.literal(1)]).transform((value) => value === 1),
+  revoked_at: z.number().nullable(),
+  revoked_by: z.string().nullable(),
+  revoke_reason: z.enum(['manual', 'expired']).nullable(),
+  notice_attempts: z.number().int(),
+});
+const idSchema = z.object({ id: z.number().int() });
+
+/** A queued expiry notice: the grant it is about, or why its row could not be read. */
+export type PendingNotice = { id: number } & ({ grant: JitGrant; attempts: number } | { grant?: undefined; problem: string });
+
+export type NoticeOutcome = 'sent' | 'fallback' | 'failed';
+
+const EXPIRED_COLUMNS = 'id, guild_id, user_id, provider, permission_level, granted_at, expires_at, granted_by';
+const NOTICE_COLUMNS = `${EXPIRED_COLUMNS}, reason, revoked, revoked_at, revoked_by, revoke_reason, notice_attempts`;
+
+export class GrantRepository {
+  readonly #db: Db;
+  readonly #sqlite: Database.Database;
+  readonly #expireBatch: Database.Statement;
+  readonly #selectPending: Database.Statement;
+  readonly #markNotified: Database.Statement;
+  readonly #markNoticeAttemptFailed: Database.Statement;
+
+  constructor(handle: Pick<DatabaseHandle, 'db' | 'sqlite'>) {
+    this.#db = handle.db;
+    this.#sqlite = handle.sqlite;
+    // The inner SELECT walks the jit_expiry_due (revoked, expires_at) index; LIMIT keeps each transaction short.
+    // The revocation and its outbox entry (notice_status = 'pending') are one statement: a crash cannot split them.
+    this.#expireBatch = this.#sqlite.prepare(
+      `UPDATE jit_permissions
+          SET revoked = 1, revoked_at = @now, revoke_reason = 'expired', notice_status = 'pending'
+        WHERE id IN (SELECT id FROM jit_permissions WHERE revoked = 0 AND expires_at <= @now LIMIT @limit)
+        RETURNING ${EXPIRED_COLUMNS}`,
+    );
+    // Walks the partial index jit_notice_pending; the id cursor lets a notice that failed this tick wait for the next.
+    this.#selectPending = this.#sqlite.prepare(
+      `SELECT ${NOTICE_COLUMNS} FROM jit_permissions
+        WHERE notice_status = 'pending' AND id > @after ORDER BY id LIMIT @limit`,
+    );
+    this.#markNotified = this.#sqlite.prepare(
+      `UPDATE jit_permissions
+          SET notice_status = @status, notified_at = @now, notice_attempts = notice_attempts + 1, notice_error = @error
+        WHERE id = @id AND notice_status = 'pending'`,
+    );
+    this.#markNoticeAttemptFailed = this.#sqlite.prepare(
+      `UPDATE jit_permissions
+          SET notice_attempts = notice_attempts + 1, notice_error = @error,
+              notice_status = CASE WHEN notice_attempts + 1 >= @maxAttempts THEN 'failed' ELSE 'pending' END
+        WHERE id = @id AND notice_status = 'pending'`,
+    );
+  }
+
+  /** Runs `work` in one transaction (a savepoint when already in one), audit entries written meanwhile included. */
+  transaction<T>(work: () => T): T {
+    return this.#sqlite.transaction(work)();
+  }
+
+  insert(grant: NewGrant): JitGrant {
+    const row = this.#db
+      .insert(jitPermissions)
+      .values({
+        guild_id: grant.guildId,
+        user_id: grant.userId,
+        provider: grant.provider,
+        permission_level: grant.level,
+        reason: grant.reason,
+        granted_at: grant.grantedAt,
+        expires_at: grant.expiresAt,
+        granted_by: grant.grantedBy,
+      })
+      .returning()
+      .get();
+    return toGrant(row);
+  }
+
+  /** One grant of the guild by id (another guild's is undefined, like a missing id). */
+  findInGuild(guildId: string, grantId: number): JitGrant | undefined {
+    const row = this.#db
+      .select()
+      .from(jitPermissions)
+      .where(and(eq(jitPermissions.id, grantId), eq(jitPermissions.guild_id, guildId)))
+      .get();
+    return row ? toGrant(row) : undefined;
+  }
+
+  /** Revokes one grant by hand unless already revoked; the revoked grant, or undefined when it already was. */
+  revokeManually(grantId: number, revokedBy: string, now: number): JitGrant | undefined {
+    const row = this.#db
+      .update(jitPermissions)
+      .set({ revoked: true, revoked_at: now, revoked_by: revokedBy, revoke_reason: 'manual' })
+      .where(and(eq(jitPermissions.id, grantId), eq(jitPermissions.revoked, false)))
+      .returning()
+      .get();
+    return row ? toGrant(row) : undefined;
+  }
+
+  /** Revokes by hand every grant of a member still in force at `now`; those revoked. */
+  revokeActiveOfMember(guildId: string, userId: string, revokedBy: string, now: number): JitGrant[] {
+    return this.#db
+      .update(jitPermissions)
+      .set({ revoked: true, revoked_at: now, revoked_by: revokedBy, revoke_reason: 'manual' })
+      .where(
+        and(
+          eq(jitPermissions.guild_id, guildId),
+          eq(jitPermissions.user_id, userId),
+          eq(jitPermissions.revoked, false),
+          gt(jitPermissions.expires_at, now),
+        ),
+      )
+      .returning()
+      .all()
+      .map(toGrant);
+  }
+
+  /** Grants in force at `now` in a guild (optionally one member's), soonest expiry first. */
+  listActive(guildId: string, now: number, userId?: string): JitGrant[] {
+    return this.#db
+      .select()
+      .from(jitPermissions)
+      .where(
+        and(
+          eq(jitPermissions.guild_id, guildId),
+          userId === undefined ? undefined : eq(jitPermissions.user_id, userId),
+          eq(jitPermissions.revoked, false),
+          gt(jitPermissions.expires_at, now),
+        ),
+      )
+      .orderBy(asc(jitPermissions.expires_at), asc(jitPermissions.id))
+      .all()
+      .map(toGrant);
+  }
+
+  /** The levels of a member's grants in force at `now` for any of `providers`. */
+  activeLevels(query: { guildId: string; userId: string; providers: JitProvider[]; now: number }): PermissionLevel[] {
+    return this.#db
+      .select({ level: jitPermissions.permission_level })
+      .from(jitPermissions)
+      .where(
+        and(
+          eq(jitPermissions.guild_id, query.guildId),
+          eq(jitPermissions.user_id, query.userId),
+          eq(jitPermissions.revoked, false),
+          gt(jitPermissions.expires_at, query.now),
+          inArray(jitPermissions.provider, query.providers),
+        ),
+      )
+      .all()
+      .map((row) => row.level);
+  }
+
+  /** The member's latest grant for any of `providers` no longer in force at `now` (expired or revoked). */
+  lastEnded(query: { guildId: string; userId: string; providers: JitProvider[]; now: number }): JitGrant | undefined {
+    const row = this.#db
+      .select()
+      .from(jitPermissions)
+      .where(
+        and(
+          eq(jitPermissions.guild_id, query.guildId),
+          eq(jitPermissions.user_id, query.userId),
+          inArray(jitPermissions.provider, query.providers),
+          or(eq(jitPermissions.revoked, true), lte(jitPermissions.expires_at, query.now)),
+        ),
+      )
+      .orderBy(desc(jitPermissions.id))
+      .get();
+    return row ? toGrant(row) : undefined;
+  }
+
+  /** Revokes up to `limit` grants due at `now` and queues each one's expiry notice, in one statement. */
+  expireDue(now: number, limit: number): ExpiredGrantRow[] {
+    return this.#expireBatch.all({ now, limit }).map((row) => expiredRowSchema.parse(row));
+  }
+
+  /** Up to `limit` queued expiry notices after grant id `after`, oldest first. */
+  pendingNotices(after: number, limit: number): PendingNotice[] {
+    return this.#selectPending.all({ after, limit }).map((raw): PendingNotice => {
+      const { id } = idSchema.parse(raw);
+      const row = strictRowSchema.safeParse(raw);
+      if (!row.success) return { id, problem: row.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };
+      const { notice_attempts: attempts, ...grant } = row.data;
+      return { id, grant: toGrant(grant), attempts };
+    });
+  }
+
+  /** Closes a pending notice: delivered by DM, posted in the channel instead, or given up. */
+  markNotified(grantId: number, outcome: NoticeOutcome, now: number, error: string | null): void {
+    this.#markNotified.run({ id: grantId, status: outcome, now, error });
+  }
+
+  /** Counts a failed try; the notice stays pending until `maxAttempts` tries, then is marked failed. */
+  markNoticeAttemptFailed(grantId: number, error: string, maxAttempts: number): void {
+    this.#markNoticeAttemptFailed.run({ id: grantId, error, maxAttempts });
+  }
+}
