@@ -38,15 +38,9 @@ export default defineCommand({
   async execute({ conversation, options, app }) {
     const deploys = DeployService.from(app);
     await conversation.defer();
-    const prepared = deploys.prepare({
-      guildId: conversation.guildId,
-      requester: conversation.actor,
-      project: options.project,
-      resourceType: options.resource_type,
-      instanceType: options.instance_type,
-      diskSizeGb: options.disk_size,
-      credential: options.credential,
-    });
+    const { guildId, actor: requester } = conversation;
+    const { project, credential } = options;
+    const prepared = deploys.prepare({ guildId, requester, project, credential, resourceType: options.resource_type, instanceType: options.instance_type, diskSizeGb: options.disk_size });
     if (!prepared.allowed) return conversation.edit(violationView(prepared.decision));
     const planned = await deploys.plan(prepared.deployment, planProgress(conversation, prepared.deployment));
     // In place of the progress message, so nobody is left looking at "Planning…".
