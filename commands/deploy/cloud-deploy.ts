@@ -1,19 +1,13 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
-import { credentialsForRun, parseCredentialChoice } from '../../src/deploy/run-credentials.js';
+import { DeployService } from '../../src/deploy/deploy-service.js';
 import { defineCommand } from '../../src/interaction/command.js';
-import type { Actor } from '../../src/interaction/conversation.js';
-import { accessLostAt, requesterAndPresser } from '../../src/jit/access-at-step.js';
-import { assertBootDiskSize } from '../../src/projects/boot-disk.js';
-import { isUserError } from '../../src/shared/errors.js';
-import { appliedView, failureView, planView, violationView } from '../views/deploy.js';
-import { askAdminApproval } from '../views/approval.js';
-import { escapeMarkdown, mention } from '../views/format.js';
-import { resourceTypeOption } from '../views/options.js';
+import { askAdminApproval, notApprovedView } from '../views/approval.js';
 import { completeCredentials, completeInstanceTypes, completeProjects } from '../views/autocomplete.js';
-import { deliverResult, withLiveProgress } from '../views/run-progress.js';
-
-const APPLY_WINDOW_MS = 5 * 60_000;
+import { violationView } from '../views/deploy.js';
+import { applyOutcomeView, applyProgress, notAppliedView, offerApply, planFailedView, planProgress } from '../views/deploy-steps.js';
+import { resourceTypeOption } from '../views/options.js';
+import { deliverResult } from '../views/run-progress.js';
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -42,133 +36,27 @@ export default defineCommand({
   }),
 
   async execute({ conversation, options, app }) {
-    const { guildId, actor } = conversation;
+    const deploys = DeployService.from(app);
     await conversation.defer();
-    const project = app.projects.get(guildId, options.project);
-    app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'deployer' });
-    // The minimum depends on the project's provider, so this is the first moment it can be checked.
-    assertBootDiskSize(project.provider, options.resource_type, options.disk_size);
+    const { guildId, actor: requester } = conversation;
+    const { project, credential } = options;
+    const prepared = deploys.prepare({ guildId, requester, project, credential, resourceType: options.resource_type, instanceType: options.instance_type, diskSizeGb: options.disk_size });
+    if (!prepared.allowed) return conversation.edit(violationView(prepared.decision));
+    const planned = await deploys.plan(prepared.deployment, planProgress(conversation, prepared.deployment));
+    // In place of the progress message, so nobody is left looking at "Planning…".
+    if (!planned.ok) return deliverResult(conversation, planFailedView(prepared.deployment, planned.error));
 
-    const request = {
-      provider: project.provider,
-      resourceType: options.resource_type,
-      instanceType: options.instance_type,
-      diskSizeGb: options.disk_size,
-    };
-    const decision = app.policies.validate(guildId, request);
-    if (!decision.allowed) {
-      app.audit.record({ guildId, userId: actor.id, action: 'deploy.plan', target: project.name, outcome: 'denied', details: { rules: decision.violations.map((v) => v.rule) } });
-      await conversation.edit(violationView(decision));
-      return;
+    const press = await offerApply(conversation, planned.deployment, (by) => deploys.mayConfirm(planned.deployment, by));
+    if (press?.buttonId !== 'apply') return deploys.cancel(planned.deployment, press?.by);
+    const step = deploys.decide(planned.deployment, press.by);
+    if (step.next === 'refused') return deliverResult(conversation, notAppliedView(planned.deployment, step.refusal));
+    if (step.next === 'needs_approval') {
+      const answer = await askAdminApproval(conversation, step.deployment, (by) => deploys.approval.mayApprove(step.deployment, by));
+      const approval = deploys.approval.approve(step.deployment, answer);
+      if (!approval.approved) return deliverResult(conversation, notApprovedView(approval));
     }
-    const credentials = credentialsForRun(app, project, parseCredentialChoice(options.credential, project));
-    const resource = app.resources.create({
-      projectId: project.id,
-      guildId,
-      name: `${options.resource_type}-${app.clock.now().toString(36)}`,
-      resourceType: options.resource_type,
-      instanceType: options.instance_type,
-      diskSizeGb: options.disk_size,
-      estimatedMonthlyCost: decision.estimate.monthlyUsd,
-      createdBy: actor.id,
-    });
-    const discard = (planRunId?: number) => {
-      if (planRunId !== undefined) app.runner.discardPlan(guildId, planRunId);
-      app.resources.setStatus(guildId, resource.id, 'destroyed');
-    };
-    const runRequest = {
-      guildId,
-      projectSlug: project.slug,
-      userId: actor.id,
-      credentialEnv: credentials.env,
-      enginePreference: app.policies.get(guildId).enginePreference,
-    };
-
-    let plan;
-    try {
-      plan = await withLiveProgress(conversation, `📝 Planning ${options.resource_type} in ${escapeMarkdown(project.name)}…`, (hooks) =>
-        app.runner.plan({ ...runRequest, ...hooks, resourceId: resource.id }),
-      );
-    } catch (error) {
-      discard();
-      app.audit.record({ guildId, userId: actor.id, action: 'deploy.plan', target: project.name, outcome: 'failed', details: { resourceId: resource.id } });
-      // Replace the progress message, so nobody is left looking at "Planning…".
-      if (!isUserError(error)) throw error;
-      await deliverResult(conversation, failureView(`❌ Plan for ${escapeMarkdown(project.name)} failed`, error.message));
-      return;
-    }
-    const view = (footer?: string) => planView({ project, resource, plan, decision, credentialLabel: credentials.label, footer });
-    const choice = await conversation.offerButtons(
-      { ...view(), buttons: [{ id: 'apply', label: 'Apply', style: 'success' }, { id: 'cancel', label: 'Cancel', style: 'secondary' }] },
-      {
-        where: 'response',
-        timeoutMs: APPLY_WINDOW_MS,
-        authorize: (by) => (by.id === actor.id || by.isGuildAdmin ? null : 'Only the member who asked for this deployment, or a server admin, can apply or cancel it.'),
-        settled: (pressed) =>
-          view(!pressed ? '⌛ Not applied: the buttons expired. Run `/cloud-deploy` again.' : pressed.buttonId === 'apply' ? `▶️ Applying (confirmed by ${mention(pressed.by.id)})…` : `✖️ Cancelled by ${mention(pressed.by.id)}.`),
-      },
-    );
-    if (choice?.buttonId !== 'apply') {
-      discard(plan.runId);
-      app.audit.record({ guildId, userId: choice?.by.id ?? actor.id, action: 'deploy.cancel', target: project.name, outcome: 'success', details: { planRunId: plan.runId } });
-      return;
-    }
-    // A grant may have expired or been revoked while the plan waited: checked on the press and again just before
-    // the apply (an approval can take half an hour). If the requester pressed, the press carries their fresh admin flag.
-    const planRunId = plan.runId;
-    const requester = choice.by.id === actor.id ? choice.by : actor;
-    const stoppedForAccess = async (step: string, presser: Actor): Promise<boolean> => {
-      const lost = accessLostAt(app, {
-        guildId,
-        provider: project.provider,
-        action: 'deploy.apply',
-        target: project.name,
-        step,
-        participants: requesterAndPresser(requester, presser, 'deployer'),
-        outcome: 'The plan was discarded; nothing was applied.',
-        afterwards: 'run `/cloud-deploy` again',
-        details: { resourceId: resource.id, planRunId },
-      });
-      if (!lost) return false;
-      discard(planRunId);
-      await deliverResult(conversation, failureView(`⛔ Not applied: ${project.name}`, lost.message));
-      return true;
-    };
-    if (await stoppedForAccess('apply.press', choice.by)) return;
-
-    if (decision.requiresApproval && !(await askAdminApproval({ conversation, app, requester: actor, project, resource, monthlyUsd: decision.estimate.monthlyUsd }))) {
-      discard(plan.runId);
-      return;
-    }
-
-    // Minutes may have passed since the first check: other deployments, or a tighter policy. Check again, counting
-    // deployments that passed this check but are not applying yet (their apply may wait for an engine slot), and
-    // hold this one's share until its run has ended.
-    const recheck = app.policies.validate(guildId, request, app.reservations.reservedFor(guildId));
-    if (!recheck.allowed) {
-      discard(plan.runId);
-      await deliverResult(conversation, violationView(recheck));
-      return;
-    }
-    if (await stoppedForAccess('apply.start', choice.by)) return;
-    const release = app.reservations.hold(guildId, resource.id, { monthlyUsd: decision.estimate.monthlyUsd, vm: resource.resourceType === 'vm' });
-
-    try {
-      const result = await withLiveProgress(conversation, `🚀 Applying ${options.resource_type} in ${escapeMarkdown(project.name)}…`, (hooks) =>
-        app.runner.apply({ ...runRequest, ...hooks, planRunId: plan.runId }),
-      );
-      app.audit.record({ guildId, userId: actor.id, action: 'deploy.apply', target: project.name, outcome: 'success', details: { resourceId: resource.id, runId: result.runId } });
-      await deliverResult(conversation, appliedView(project, app.resources.get(guildId, resource.id), result, actor.id));
-    } catch (error) {
-      app.audit.record({ guildId, userId: actor.id, action: 'deploy.apply', target: project.name, outcome: 'failed', details: { resourceId: resource.id } });
-      if (isUserError(error)) {
-        await deliverResult(conversation, failureView(`❌ Deployment of ${options.resource_type} #${resource.id} failed`, error.message));
-        return;
-      }
-      throw error;
-    } finally {
-      release();
-    }
+    const applied = await deploys.apply(step.deployment, applyProgress(conversation, step.deployment));
+    await deliverResult(conversation, applyOutcomeView(step.deployment, applied));
   },
 
   async autocomplete(request, app) {

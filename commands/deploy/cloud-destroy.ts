@@ -1,18 +1,10 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
-import { credentialsForRun, parseCredentialChoice } from '../../src/deploy/run-credentials.js';
-import { forgetProject } from '../../src/deploy/forget-project.js';
-import { DESTROYABLE } from '../../src/projects/resource-statuses.js';
+import { DestroyService } from '../../src/deploy/destroy-service.js';
 import { defineCommand } from '../../src/interaction/command.js';
-import { accessLostAt, requesterAndPresser } from '../../src/jit/access-at-step.js';
-import { isUserError } from '../../src/shared/errors.js';
 import { completeCredentials, completeProjects } from '../views/autocomplete.js';
-import { destroyedView, failureView } from '../views/deploy.js';
-import { escapeMarkdown, mention } from '../views/format.js';
-import { resourceLine } from '../views/projects-list.js';
-import { deliverResult, withLiveProgress } from '../views/run-progress.js';
-
-const CONFIRM_WINDOW_MS = 2 * 60_000;
+import { destroyOutcomeView, destroyProgress, forgottenView, notDestroyedView, nothingToDestroyView, offerDestroy } from '../views/destroy.js';
+import { deliverResult } from '../views/run-progress.js';
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -33,104 +25,26 @@ export default defineCommand({
     .refine((o) => !(o.forget && o.resource !== undefined), { message: '`forget` is for the whole project: leave `resource` out', path: ['forget'] }),
 
   async execute({ conversation, options, app }) {
+    const destroys = DestroyService.from(app);
     const { guildId, actor } = conversation;
-    const project = app.projects.get(guildId, options.project);
-    // Destroying is more than deploying: it needs admin on the provider (or Manage Server).
-    app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'admin' });
-    const targets = app.resources
-      .listByProject(guildId, project.id)
-      .filter((r) => DESTROYABLE.includes(r.status))
-      .filter((r) => options.resource === undefined || r.id === options.resource);
-    if (targets.length === 0 && !options.forget) {
-      await conversation.reply({
-        ephemeral: true,
-        content: options.resource
-          ? `Project **${escapeMarkdown(project.name)}** has no resource #${options.resource} that can be destroyed. \`/cloud-projects\` lists them.`
-          : `Project **${escapeMarkdown(project.name)}** has nothing to destroy. Add \`forget:true\` to forget the project itself.`,
-      });
-      return;
-    }
-    const credentials = targets.length ? credentialsForRun(app, project, parseCredentialChoice(options.credential, project)) : undefined;
-    const what = options.resource ? `resource #${options.resource}` : targets.length ? 'everything' : 'nothing';
-    const question = {
-      notices: [
-        {
-          title: options.forget ? `🧨 Destroy ${what} in ${escapeMarkdown(project.name)} and forget it?` : `🧨 Destroy ${what} in ${escapeMarkdown(project.name)}?`,
-          tone: 'danger' as const,
-          description: [
-            targets.map(resourceLine).join('\n'),
-            options.forget ? 'Then the project is forgotten: its vault session, folder and name are freed.' : '',
-            'This cannot be undone.',
-          ]
-            .filter(Boolean)
-            .join('\n\n'),
-        },
-      ],
-    };
-    const choice = await conversation.offerButtons(
-      { ...question, buttons: [{ id: 'destroy', label: 'Destroy', style: 'danger' }, { id: 'keep', label: 'Keep', style: 'secondary' }] },
-      {
-        where: 'response',
-        timeoutMs: CONFIRM_WINDOW_MS,
-        authorize: (by) => (by.id === actor.id ? null : 'Only the member who asked can confirm this.'),
-        settled: (pressed) => ({
-          ...question,
-          content: !pressed
-            ? '⌛ Nothing destroyed: the buttons expired.'
-            : pressed.buttonId !== 'destroy'
-              ? '✖️ Kept: nothing destroyed.'
-              : targets.length
-                ? '▶️ Destroying…'
-                : '▶️ Forgetting…',
-        }),
-      },
-    );
-    if (choice?.buttonId !== 'destroy') return;
-    // The confirmation can come minutes later: admin on the provider must still be held at the press.
-    const lost = accessLostAt(app, {
-      guildId,
-      provider: project.provider,
-      action: 'deploy.destroy',
-      target: project.name,
-      step: 'destroy.press',
-      participants: requesterAndPresser(actor, choice.by, 'admin'),
-      outcome: options.forget ? 'Nothing was destroyed and the project was not forgotten.' : 'Nothing was destroyed.',
-      afterwards: 'run `/cloud-destroy` again',
-      details: { resourceIds: targets.map((r) => r.id) },
-    });
-    if (lost) {
-      await deliverResult(conversation, failureView(`⛔ Not destroyed: ${project.name}`, lost.message));
-      return;
-    }
+    const prepared = destroys.prepare({ guildId, requester: actor, project: options.project, resourceId: options.resource, forget: options.forget, credential: options.credential });
+    if (!prepared.ready) return conversation.reply(nothingToDestroyView(prepared));
+    const destruction = prepared.destruction;
+    const press = await offerDestroy(conversation, destruction, (by) => destroys.mayConfirm(destruction, by));
+    if (press?.buttonId !== 'destroy') return;
+    const confirmed = destroys.confirm(destruction, press.by);
+    if (!confirmed.confirmed) return deliverResult(conversation, notDestroyedView(destruction, confirmed.refusal));
 
-    if (credentials) {
-      try {
-        const result = await withLiveProgress(conversation, `🧨 Destroying in ${escapeMarkdown(project.name)}…`, (hooks) =>
-          app.runner.destroy({
-            guildId,
-            projectSlug: project.slug,
-            userId: actor.id,
-            credentialEnv: credentials.env,
-            enginePreference: app.policies.get(guildId).enginePreference,
-            resourceId: options.resource,
-            ...hooks,
-          }),
-        );
-        app.audit.record({ guildId, userId: actor.id, action: 'deploy.destroy', target: project.name, outcome: 'success', details: { resourceIds: result.resourceIds } });
-        await deliverResult(conversation, destroyedView(project, result, actor.id));
-      } catch (error) {
-        app.audit.record({ guildId, userId: actor.id, action: 'deploy.destroy', target: project.name, outcome: 'failed' });
-        if (!isUserError(error)) throw error;
-        await deliverResult(conversation, { ...failureView(`❌ Destroy in ${escapeMarkdown(project.name)} failed`, error.message), content: mention(actor.id) });
-        return;
-      }
+    if (destruction.targets.length) {
+      const destroyed = await destroys.destroy(destruction, destroyProgress(conversation, destruction));
+      await deliverResult(conversation, destroyOutcomeView(destruction, destroyed));
+      if (!destroyed.ok) return;
     }
     if (options.forget) {
-      forgetProject(app, project, actor.id);
-      const forgotten = { content: `🗑️ Project **${escapeMarkdown(project.name)}** forgotten: its vault session, folder and name are freed.` };
+      destroys.forget(destruction);
       // After a destroy its result stays on screen and this follows; with nothing to destroy, this is the answer.
-      if (credentials) await conversation.followUp(forgotten);
-      else await deliverResult(conversation, forgotten);
+      if (destruction.targets.length) await conversation.followUp(forgottenView(destruction));
+      else await deliverResult(conversation, forgottenView(destruction));
     }
   },
 

@@ -1,29 +1,24 @@
-import type { AppContext } from '../../src/app/context.js';
-import type { Actor, Conversation } from '../../src/interaction/conversation.js';
-import { accessLostAt } from '../../src/jit/access-at-step.js';
-import type { Project } from '../../src/projects/project-repository.js';
-import type { Resource } from '../../src/projects/resource-repository.js';
+import type { ApprovalAnswer, Approval, ApproverCheck } from '../../src/deploy/deploy-approval.js';
+import type { ConfirmedDeployment } from '../../src/deploy/deploy-service.js';
+import type { Actor, Conversation, Message } from '../../src/interaction/conversation.js';
 import { failureView } from './deploy.js';
 import { escapeMarkdown, mention, usd } from './format.js';
-import { deliverResult } from './run-progress.js';
 
 /** How long admins have to answer; past the interaction token's life the result goes to the channel. */
 const APPROVAL_WINDOW_MS = 30 * 60_000;
 
 /**
- * Asks the admins (not the requester) to approve; true when one does. An approver is whoever is an admin at the
- * moment of the press: Manage Server, or a JIT Admin grant on the project's provider still in force.
+ * Posts the approval request to the channel with Approve and Reject; `mayApprove` (the service's rule) decides who
+ * may press. Null when nobody answered in time.
  */
-export async function askAdminApproval(input: {
-  conversation: Conversation;
-  app: AppContext;
-  requester: Actor;
-  project: Pick<Project, 'name' | 'provider'>;
-  resource: Resource;
-  monthlyUsd: number;
-}): Promise<boolean> {
-  const { conversation, app, requester, project, resource, monthlyUsd } = input;
+export async function askAdminApproval(
+  conversation: Conversation,
+  deployment: ConfirmedDeployment,
+  mayApprove: (by: Actor) => ApproverCheck,
+): Promise<ApprovalAnswer> {
+  const { project, resource, requester } = deployment;
   const projectName = project.name;
+  const monthlyUsd = deployment.decision.estimate.monthlyUsd;
   const request = {
     notices: [
       {
@@ -38,21 +33,7 @@ export async function askAdminApproval(input: {
     {
       where: 'channel',
       timeoutMs: APPROVAL_WINDOW_MS,
-      authorize: (by) => {
-        if (by.id === requester.id) return 'You cannot approve your own deployment: another admin must.';
-        const lost = accessLostAt(app, {
-          guildId: conversation.guildId,
-          provider: project.provider,
-          action: 'deploy.approval',
-          target: projectName,
-          step: 'approve',
-          participants: [{ userId: by.id, isGuildAdmin: by.isGuildAdmin, needed: 'admin', role: 'approver' }],
-          outcome: 'Your press did not count: the deployment still waits for an admin’s approval.',
-          afterwards: 'press Approve again while the request waits',
-          details: { resourceId: resource.id, requester: requester.id },
-        });
-        return lost ? `Only server admins, or members with Admin access to this project’s provider, can approve deployments. ${lost.message}` : null;
-      },
+      authorize: (by) => approverRefusal(mayApprove(by)),
       settled: (pressed) => ({
         notices: [
           {
@@ -64,11 +45,15 @@ export async function askAdminApproval(input: {
       }),
     },
   );
-  const outcome = decision?.buttonId === 'approve' ? 'success' : 'denied';
-  app.audit.record({ guildId: conversation.guildId, userId: decision?.by.id ?? requester.id, action: 'deploy.approval', target: projectName, outcome, details: { resourceId: resource.id, answer: decision?.buttonId ?? 'expired' } });
-  if (decision?.buttonId !== 'approve') {
-    await deliverResult(conversation, failureView('⛔ Not deployed', decision ? `An admin (${mention(decision.by.id)}) rejected the deployment.` : 'No admin approved it within 30 minutes. Run `/cloud-deploy` again.'));
-    return false;
-  }
-  return true;
+  return decision ? { approved: decision.buttonId === 'approve', by: decision.by } : null;
+}
+
+function approverRefusal(check: ApproverCheck): string | null {
+  if (check.may) return null;
+  if (check.reason === 'own_request') return 'You cannot approve your own deployment: another admin must.';
+  return `Only server admins, or members with Admin access to this project’s provider, can approve deployments. ${check.refusal.message}`;
+}
+
+export function notApprovedView(approval: Exclude<Approval, { approved: true }>): Message {
+  return failureView('⛔ Not deployed', approval.reason === 'rejected' ? `An admin (${mention(approval.by)}) rejected the deployment.` : 'No admin approved it within 30 minutes. Run `/cloud-deploy` again.');
 }

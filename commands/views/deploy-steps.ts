@@ -1,0 +1,58 @@
+/** What /cloud-deploy shows at each step of a deployment (src/deploy/deploy-service.ts decides; this words it). */
+import type { Applied, ConfirmedDeployment, Deployment, PlannedDeployment } from '../../src/deploy/deploy-service.js';
+import type { ShowProgress } from '../../src/deploy/steps.js';
+import type { AccessLostAtStep } from '../../src/jit/access-at-step.js';
+import type { ButtonChoice, Conversation, Message } from '../../src/interaction/conversation.js';
+import type { UserError } from '../../src/shared/errors.js';
+import { appliedView, failureView, planView, violationView } from './deploy.js';
+import { escapeMarkdown, mention } from './format.js';
+import { withLiveProgress } from './run-progress.js';
+
+/** How long the Apply and Cancel buttons wait. */
+const APPLY_WINDOW_MS = 5 * 60_000;
+
+/** The live progress of the deployment's plan, then of its apply, in the command's response. */
+export function planProgress(conversation: Conversation, deployment: Deployment): ShowProgress {
+  return (run) => withLiveProgress(conversation, `📝 Planning ${deployment.resource.resourceType} in ${escapeMarkdown(deployment.project.name)}…`, run);
+}
+
+export function applyProgress(conversation: Conversation, deployment: Deployment): ShowProgress {
+  return (run) => withLiveProgress(conversation, `🚀 Applying ${deployment.resource.resourceType} in ${escapeMarkdown(deployment.project.name)}…`, run);
+}
+
+export function planFailedView(deployment: Deployment, error: UserError): Message {
+  return failureView(`❌ Plan for ${escapeMarkdown(deployment.project.name)} failed`, error.message);
+}
+
+/** Shows the plan with Apply and Cancel; `mayPress` says who may answer. Null when nobody did in time. */
+export function offerApply(conversation: Conversation, deployment: PlannedDeployment, mayPress: (by: ButtonChoice['by']) => boolean): Promise<ButtonChoice | null> {
+  const { project, resource, plan, decision } = deployment;
+  const view = (footer?: string) => planView({ project, resource, plan, decision, credentialLabel: deployment.credentials.label, footer });
+  return conversation.offerButtons(
+    { ...view(), buttons: [{ id: 'apply', label: 'Apply', style: 'success' }, { id: 'cancel', label: 'Cancel', style: 'secondary' }] },
+    {
+      where: 'response',
+      timeoutMs: APPLY_WINDOW_MS,
+      authorize: (by) => (mayPress(by) ? null : 'Only the member who asked for this deployment, or a server admin, can apply or cancel it.'),
+      settled: (pressed) =>
+        view(!pressed ? '⌛ Not applied: the buttons expired. Run `/cloud-deploy` again.' : pressed.buttonId === 'apply' ? `▶️ Applying (confirmed by ${mention(pressed.by.id)})…` : `✖️ Cancelled by ${mention(pressed.by.id)}.`),
+    },
+  );
+}
+
+export function notAppliedView(deployment: Deployment, refusal: AccessLostAtStep): Message {
+  return failureView(`⛔ Not applied: ${deployment.project.name}`, refusal.message);
+}
+
+export function applyOutcomeView(deployment: ConfirmedDeployment, applied: Applied): Message {
+  switch (applied.outcome) {
+    case 'applied':
+      return appliedView(deployment.project, applied.resource, applied.result, deployment.requester.id);
+    case 'refused_by_policy':
+      return violationView(applied.decision);
+    case 'access_lost':
+      return notAppliedView(deployment, applied.refusal);
+    case 'failed':
+      return failureView(`❌ Deployment of ${deployment.resource.resourceType} #${deployment.resource.id} failed`, applied.error.message);
+  }
+}

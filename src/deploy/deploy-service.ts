@@ -1,0 +1,235 @@
+/**
+ * The deployment of one new resource, step by step, for any front end: prepare (access, boot disk, policy, the
+ * resource row), plan, decide what the member may do next, approve, apply, or discard. Each step that acts checks
+ * access again at that moment (src/jit/access-at-step.ts). The service writes every `deploy.*` audit entry and every
+ * status change of the resource outside a run (the runner moves it while it applies); it returns typed outcomes and
+ * leaves the wording to the front end.
+ */
+import type { AppContext } from '../app/context.js';
+import type { ResourceType } from '../db/schema.js';
+import type { ApplyResult, IacRunner, PlanResult, RunRequest } from '../engine/runner.js';
+import { accessLostAt, requesterAndPresser, type AccessLostAtStep, type StepParticipant } from '../jit/access-at-step.js';
+import type { DeploymentRequest, PolicyDecision } from '../policy/policy-service.js';
+import { assertBootDiskSize } from '../projects/boot-disk.js';
+import type { Project } from '../projects/project-repository.js';
+import type { Resource } from '../projects/resource-repository.js';
+import { isUserError, type UserError } from '../shared/errors.js';
+import { DeployApproval } from './deploy-approval.js';
+import { credentialsForRun, parseCredentialChoice, type RunCredentials } from './run-credentials.js';
+import type { Member, ShowProgress } from './steps.js';
+
+export interface DeployInput {
+  guildId: string;
+  requester: Member;
+  /** The project's name or slug, in this guild. */
+  project: string;
+  resourceType: ResourceType;
+  instanceType?: string | undefined;
+  diskSizeGb?: number | undefined;
+  /** `session`, `service` or a stored credential's name; the project's own when left out. */
+  credential?: string | undefined;
+}
+
+/** A deployment that passed its first checks: its resource row exists (planned). */
+export interface Deployment {
+  guildId: string;
+  requester: Member;
+  project: Project;
+  resource: Resource;
+  request: DeploymentRequest;
+  decision: PolicyDecision;
+  /** The engine's environment stays inside the service's runs; only `label` is for showing. */
+  credentials: RunCredentials;
+}
+
+export interface PlannedDeployment extends Deployment {
+  plan: PlanResult;
+}
+
+/** A plan someone pressed Apply on. `requester` carries the freshest admin flag known (the press, if theirs). */
+export interface ConfirmedDeployment extends PlannedDeployment {
+  confirmedBy: Member;
+}
+
+export type Prepared = { allowed: true; deployment: Deployment } | { allowed: false; decision: PolicyDecision };
+
+export type Planned = { ok: true; deployment: PlannedDeployment } | { ok: false; error: UserError };
+
+/** What may happen after Apply was pressed. A refused deployment has been discarded. */
+export type NextStep =
+  | { next: 'apply'; deployment: ConfirmedDeployment }
+  | { next: 'needs_approval'; deployment: ConfirmedDeployment }
+  | { next: 'refused'; refusal: AccessLostAtStep };
+
+/** How an apply ended. Every outcome but `applied` and a failed run leaves the plan discarded. */
+export type Applied =
+  | { outcome: 'applied'; resource: Resource; result: ApplyResult }
+  | { outcome: 'refused_by_policy'; decision: PolicyDecision }
+  | { outcome: 'access_lost'; refusal: AccessLostAtStep }
+  | { outcome: 'failed'; error: UserError };
+
+export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock'> & {
+  runner: Pick<IacRunner, 'plan' | 'apply' | 'discardPlan'>;
+  credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
+};
+
+/**
+ * What an access refusal at Apply tells the member happened and what to do. Kept here until refusals carry typed
+ * parameters that each front end words itself.
+ */
+const APPLY_REFUSED = { outcome: 'The plan was discarded; nothing was applied.', afterwards: 'run `/cloud-deploy` again' };
+
+export class DeployService {
+  /** Who may approve, and the approval's answer, when the policy asks for one (`decide` says so). */
+  readonly approval: DeployApproval;
+
+  constructor(private readonly deps: DeployDeps) {
+    this.approval = new DeployApproval({ jit: deps.jit, audit: deps.audit, discard: (deployment) => this.discard(deployment) });
+  }
+
+  static from(app: AppContext): DeployService {
+    return new DeployService({ ...app, credentialsFor: (project, credential) => credentialsForRun(app, project, parseCredentialChoice(credential, project)) });
+  }
+
+  /**
+   * Access (Deployer on the project's provider), boot disk and policy; then the resource row, planned.
+   * @throws ProjectNotFound (also for another guild's project), PermissionDenied, InvalidBootDisk, credential errors.
+   */
+  prepare(input: DeployInput): Prepared {
+    const { guildId, requester } = input;
+    const { projects, jit, policies, audit, resources, clock } = this.deps;
+    const project = projects.get(guildId, input.project);
+    jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
+    // The minimum depends on the project's provider, so this is the first moment it can be checked.
+    assertBootDiskSize(project.provider, input.resourceType, input.diskSizeGb);
+    const request: DeploymentRequest = { provider: project.provider, resourceType: input.resourceType, instanceType: input.instanceType, diskSizeGb: input.diskSizeGb };
+    const decision = policies.validate(guildId, request);
+    if (!decision.allowed) {
+      audit.record({ guildId, userId: requester.id, action: 'deploy.plan', target: project.name, outcome: 'denied', details: { rules: decision.violations.map((v) => v.rule) } });
+      return { allowed: false, decision };
+    }
+    const credentials = this.deps.credentialsFor(project, input.credential);
+    const resource = resources.create({
+      projectId: project.id,
+      guildId,
+      name: `${input.resourceType}-${clock.now().toString(36)}`,
+      resourceType: input.resourceType,
+      instanceType: input.instanceType,
+      diskSizeGb: input.diskSizeGb,
+      estimatedMonthlyCost: decision.estimate.monthlyUsd,
+      createdBy: requester.id,
+    });
+    return { allowed: true, deployment: { guildId, requester, project, resource, request, decision, credentials } };
+  }
+
+  /** Plans the resource. A failed plan is audited and its row discarded. @throws only what is not a UserError. */
+  async plan(deployment: Deployment, show: ShowProgress): Promise<Planned> {
+    try {
+      const plan = await show((observer) => this.deps.runner.plan({ ...this.#runRequest(deployment), ...observer, resourceId: deployment.resource.id }));
+      return { ok: true, deployment: { ...deployment, plan } };
+    } catch (error) {
+      this.discard(deployment);
+      this.#audit(deployment, deployment.requester.id, 'deploy.plan', 'failed', { resourceId: deployment.resource.id });
+      if (!isUserError(error)) throw error;
+      return { ok: false, error };
+    }
+  }
+
+  /** Who may press Apply or Cancel: the requester, or a server admin. */
+  mayConfirm(deployment: PlannedDeployment, by: Member): boolean {
+    return by.id === deployment.requester.id || by.isGuildAdmin;
+  }
+
+  /** Cancel pressed (`by`), or nobody answered (undefined): the plan and its row go. */
+  cancel(deployment: PlannedDeployment, by: Member | undefined): void {
+    this.discard(deployment);
+    this.#audit(deployment, by?.id ?? deployment.requester.id, 'deploy.cancel', 'success', { planRunId: deployment.plan.runId });
+  }
+
+  /**
+   * Apply was pressed by `presser`. A grant may have expired or been revoked while the plan waited, so the requester
+   * (and the presser, if someone else) must still be a Deployer now; then the policy says whether an admin must approve.
+   */
+  decide(deployment: PlannedDeployment, presser: Member): NextStep {
+    const requester = presser.id === deployment.requester.id ? presser : deployment.requester;
+    const confirmed: ConfirmedDeployment = { ...deployment, requester, confirmedBy: presser };
+    const refusal = this.#accessLost(confirmed, 'apply.press');
+    if (refusal) return { next: 'refused', refusal };
+    return { next: confirmed.decision.requiresApproval ? 'needs_approval' : 'apply', deployment: confirmed };
+  }
+
+  /**
+   * Checks access again (an approval can take half an hour), and the policy again, counting deployments that passed
+   * their check but are not applying yet; holds this one's share of the budget until its run has ended, then applies
+   * exactly the plan shown. If anything fails before the engine has started applying, the plan is discarded.
+   * @throws only what is not a UserError (after discarding and auditing).
+   */
+  async apply(deployment: ConfirmedDeployment, show: ShowProgress): Promise<Applied> {
+    const { guildId, resource, plan } = deployment;
+    const { policies, reservations, runner, resources } = this.deps;
+    const recheck = policies.validate(guildId, deployment.request, reservations.reservedFor(guildId));
+    if (!recheck.allowed) {
+      this.discard(deployment);
+      this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'denied', { resourceId: resource.id, planRunId: plan.runId, step: 'apply.start', rules: recheck.violations.map((v) => v.rule) });
+      return { outcome: 'refused_by_policy', decision: recheck };
+    }
+    const refusal = this.#accessLost(deployment, 'apply.start');
+    if (refusal) return { outcome: 'access_lost', refusal };
+    const release = reservations.hold(guildId, resource.id, { monthlyUsd: deployment.decision.estimate.monthlyUsd, vm: resource.resourceType === 'vm' });
+    try {
+      const result = await show((observer) => runner.apply({ ...this.#runRequest(deployment), ...observer, planRunId: plan.runId }));
+      this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'success', { resourceId: resource.id, runId: result.runId });
+      return { outcome: 'applied', resource: resources.get(guildId, resource.id), result };
+    } catch (error) {
+      // Refused before the engine applied anything (the workspace busy, the plan expired, cancelled in the queue):
+      // the plan file and the still-planned row go now. A run that got further has settled both itself.
+      this.discard(deployment);
+      this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'failed', { resourceId: resource.id });
+      if (!isUserError(error)) throw error;
+      return { outcome: 'failed', error };
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Throws away what nobody will apply: the plan file, and the row while it is still planned (nothing was created,
+   * so it goes straight to destroyed). Safe to call more than once, and after a run has moved the row on.
+   */
+  discard(deployment: Deployment | PlannedDeployment): void {
+    const { guildId, resource } = deployment;
+    if ('plan' in deployment) this.deps.runner.discardPlan(guildId, deployment.plan.runId);
+    if (this.deps.resources.get(guildId, resource.id).status === 'planned') this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
+  }
+
+  /** The requester and whoever pressed Apply must still be Deployers; on a refusal (audited) the plan is discarded. */
+  #accessLost(deployment: ConfirmedDeployment, step: 'apply.press' | 'apply.start'): AccessLostAtStep | null {
+    const participants: StepParticipant[] = requesterAndPresser(deployment.requester, deployment.confirmedBy, 'deployer');
+    const refusal = accessLostAt(this.deps, {
+      guildId: deployment.guildId,
+      provider: deployment.project.provider,
+      action: 'deploy.apply',
+      target: deployment.project.name,
+      step,
+      participants,
+      ...APPLY_REFUSED,
+      details: { resourceId: deployment.resource.id, planRunId: deployment.plan.runId },
+    });
+    if (refusal) this.discard(deployment);
+    return refusal;
+  }
+
+  #runRequest(deployment: Deployment): RunRequest {
+    return {
+      guildId: deployment.guildId,
+      projectSlug: deployment.project.slug,
+      userId: deployment.requester.id,
+      credentialEnv: deployment.credentials.env,
+      enginePreference: this.deps.policies.get(deployment.guildId).enginePreference,
+    };
+  }
+
+  #audit(deployment: Deployment, userId: string, action: string, outcome: 'success' | 'failed' | 'denied', details: Record<string, unknown>): void {
+    this.deps.audit.record({ guildId: deployment.guildId, userId, action, target: deployment.project.name, outcome, details });
+  }
+}
