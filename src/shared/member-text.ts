@@ -72,10 +72,8 @@ function codePointLabel(char: string): string {
  * Pings are also off for every message the bot sends (allowed_mentions), so this is about what people read.
  */
 export function escapeMarkdown(text: string): string {
-  let out = '';
-  for (const char of text) out += kindOf(char) ? `{${codePointLabel(char)}}` : char;
   return (
-    out
+    revealInvisible(text)
       .replace(/[\\*_~`|[\]()<>]/g, '\\$&')
       // Lists and headings only start a line; numbered lists are digits, a dot, a space.
       .replace(/^([-+#])/gm, '\\$1')
@@ -84,4 +82,11 @@ export function escapeMarkdown(text: string): string {
       .replace(/@(everyone|here)/gi, '@\u200b$1')
       .replace(/:\/\//g, ':\\/\\/')
   );
+}
+
+/** Invisible characters (in names stored before they were refused) as `{U+202E}`; front ends without markdown use it. */
+export function revealInvisible(text: string): string {
+  let out = '';
+  for (const char of text) out += kindOf(char) ? `{${codePointLabel(char)}}` : char;
+  return out;
 }
