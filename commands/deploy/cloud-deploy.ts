@@ -7,7 +7,8 @@ import { accessLostAt, requesterAndPresser } from '../../src/jit/access-at-step.
 import { isUserError } from '../../src/shared/errors.js';
 import { appliedView, failureView, planView, violationView } from '../views/deploy.js';
 import { askAdminApproval } from '../views/approval.js';
-import { escapeMarkdown, mention } from '../views/format.js';
+import { command, member, text } from '../views/format.js';
+import type { RichText } from '../../src/shared/text.js';
 import { resourceTypeOption } from '../views/options.js';
 import { completeCredentials, completeInstanceTypes, completeProjects } from '../views/autocomplete.js';
 import { deliverResult, withLiveProgress } from '../views/run-progress.js';
@@ -83,7 +84,7 @@ export default defineCommand({
 
     let plan;
     try {
-      plan = await withLiveProgress(conversation, `📝 Planning ${options.resource_type} in ${escapeMarkdown(project.name)}…`, (hooks) =>
+      plan = await withLiveProgress(conversation, text`📝 Planning ${options.resource_type} in ${project.name}…`, (hooks) =>
         app.runner.plan({ ...runRequest, ...hooks, resourceId: resource.id }),
       );
     } catch (error) {
@@ -91,10 +92,10 @@ export default defineCommand({
       app.audit.record({ guildId, userId: actor.id, action: 'deploy.plan', target: project.name, outcome: 'failed', details: { resourceId: resource.id } });
       // Replace the progress message, so nobody is left looking at "Planning…".
       if (!isUserError(error)) throw error;
-      await deliverResult(conversation, failureView(`❌ Plan for ${escapeMarkdown(project.name)} failed`, error.message));
+      await deliverResult(conversation, failureView(text`❌ Plan for ${project.name} failed`, error.text));
       return;
     }
-    const view = (footer?: string) => planView({ project, resource, plan, decision, credentialLabel: credentials.label, footer });
+    const view = (footer?: RichText) => planView({ project, resource, plan, decision, credentialLabel: credentials.label, footer });
     const choice = await conversation.offerButtons(
       { ...view(), buttons: [{ id: 'apply', label: 'Apply', style: 'success' }, { id: 'cancel', label: 'Cancel', style: 'secondary' }] },
       {
@@ -102,7 +103,7 @@ export default defineCommand({
         timeoutMs: APPLY_WINDOW_MS,
         authorize: (by) => (by.id === actor.id || by.isGuildAdmin ? null : 'Only the member who asked for this deployment, or a server admin, can apply or cancel it.'),
         settled: (pressed) =>
-          view(!pressed ? '⌛ Not applied: the buttons expired. Run `/cloud-deploy` again.' : pressed.buttonId === 'apply' ? `▶️ Applying (confirmed by ${mention(pressed.by.id)})…` : `✖️ Cancelled by ${mention(pressed.by.id)}.`),
+          view(!pressed ? text`⌛ Not applied: the buttons expired. Run ${command('deploy')} again.` : pressed.buttonId === 'apply' ? text`▶️ Applying (confirmed by ${member(pressed.by.id)})…` : text`✖️ Cancelled by ${member(pressed.by.id)}.`),
       },
     );
     if (choice?.buttonId !== 'apply') {
@@ -123,12 +124,12 @@ export default defineCommand({
         step,
         participants: requesterAndPresser(requester, presser, 'deployer'),
         outcome: 'The plan was discarded; nothing was applied.',
-        afterwards: 'run `/cloud-deploy` again',
+        afterwards: text`run ${command('deploy')} again`,
         details: { resourceId: resource.id, planRunId },
       });
       if (!lost) return false;
       discard(planRunId);
-      await deliverResult(conversation, failureView(`⛔ Not applied: ${project.name}`, lost.message));
+      await deliverResult(conversation, failureView(text`⛔ Not applied: ${project.name}`, lost.text));
       return true;
     };
     if (await stoppedForAccess('apply.press', choice.by)) return;
@@ -151,7 +152,7 @@ export default defineCommand({
     const release = app.reservations.hold(guildId, resource.id, { monthlyUsd: decision.estimate.monthlyUsd, vm: resource.resourceType === 'vm' });
 
     try {
-      const result = await withLiveProgress(conversation, `🚀 Applying ${options.resource_type} in ${escapeMarkdown(project.name)}…`, (hooks) =>
+      const result = await withLiveProgress(conversation, text`🚀 Applying ${options.resource_type} in ${project.name}…`, (hooks) =>
         app.runner.apply({ ...runRequest, ...hooks, planRunId: plan.runId }),
       );
       app.audit.record({ guildId, userId: actor.id, action: 'deploy.apply', target: project.name, outcome: 'success', details: { resourceId: resource.id, runId: result.runId } });
@@ -159,7 +160,7 @@ export default defineCommand({
     } catch (error) {
       app.audit.record({ guildId, userId: actor.id, action: 'deploy.apply', target: project.name, outcome: 'failed', details: { resourceId: resource.id } });
       if (isUserError(error)) {
-        await deliverResult(conversation, failureView(`❌ Deployment of ${options.resource_type} #${resource.id} failed`, error.message));
+        await deliverResult(conversation, failureView(`❌ Deployment of ${options.resource_type} #${resource.id} failed`, error.text));
         return;
       }
       throw error;

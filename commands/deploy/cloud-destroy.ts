@@ -7,7 +7,7 @@ import { accessLostAt, requesterAndPresser } from '../../src/jit/access-at-step.
 import { isUserError } from '../../src/shared/errors.js';
 import { completeCredentials, completeProjects } from '../views/autocomplete.js';
 import { destroyedView, failureView } from '../views/deploy.js';
-import { escapeMarkdown, mention } from '../views/format.js';
+import { code, command, join, member, strong, text } from '../views/format.js';
 import { resourceLine } from '../views/projects-list.js';
 import { deliverResult, withLiveProgress } from '../views/run-progress.js';
 
@@ -44,8 +44,8 @@ export default defineCommand({
       await conversation.reply({
         ephemeral: true,
         content: options.resource
-          ? `Project **${escapeMarkdown(project.name)}** has no resource #${options.resource} that can be destroyed. \`/cloud-projects\` lists them.`
-          : `Project **${escapeMarkdown(project.name)}** has nothing to destroy. Add \`forget:true\` to forget the project itself.`,
+          ? text`Project ${strong(project.name)} has no resource #${options.resource} that can be destroyed. ${command('projects')} lists them.`
+          : text`Project ${strong(project.name)} has nothing to destroy. Add ${code('forget:true')} to forget the project itself.`,
       });
       return;
     }
@@ -54,15 +54,16 @@ export default defineCommand({
     const question = {
       notices: [
         {
-          title: options.forget ? `🧨 Destroy ${what} in ${escapeMarkdown(project.name)} and forget it?` : `🧨 Destroy ${what} in ${escapeMarkdown(project.name)}?`,
+          title: options.forget ? text`🧨 Destroy ${what} in ${project.name} and forget it?` : text`🧨 Destroy ${what} in ${project.name}?`,
           tone: 'danger' as const,
-          description: [
-            targets.map(resourceLine).join('\n'),
-            options.forget ? 'Then the project is forgotten: its vault session, folder and name are freed.' : '',
-            'This cannot be undone.',
-          ]
-            .filter(Boolean)
-            .join('\n\n'),
+          description: join(
+            [
+              join(targets.map(resourceLine), '\n'),
+              options.forget ? text`Then the project is forgotten: its vault session, folder and name are freed.` : undefined,
+              text`This cannot be undone.`,
+            ],
+            '\n\n',
+          ),
         },
       ],
     };
@@ -94,17 +95,17 @@ export default defineCommand({
       step: 'destroy.press',
       participants: requesterAndPresser(actor, choice.by, 'admin'),
       outcome: options.forget ? 'Nothing was destroyed and the project was not forgotten.' : 'Nothing was destroyed.',
-      afterwards: 'run `/cloud-destroy` again',
+      afterwards: text`run ${command('destroy')} again`,
       details: { resourceIds: targets.map((r) => r.id) },
     });
     if (lost) {
-      await deliverResult(conversation, failureView(`⛔ Not destroyed: ${project.name}`, lost.message));
+      await deliverResult(conversation, failureView(text`⛔ Not destroyed: ${project.name}`, lost.text));
       return;
     }
 
     if (credentials) {
       try {
-        const result = await withLiveProgress(conversation, `🧨 Destroying in ${escapeMarkdown(project.name)}…`, (hooks) =>
+        const result = await withLiveProgress(conversation, text`🧨 Destroying in ${project.name}…`, (hooks) =>
           app.runner.destroy({
             guildId,
             projectSlug: project.slug,
@@ -120,13 +121,13 @@ export default defineCommand({
       } catch (error) {
         app.audit.record({ guildId, userId: actor.id, action: 'deploy.destroy', target: project.name, outcome: 'failed' });
         if (!isUserError(error)) throw error;
-        await deliverResult(conversation, { ...failureView(`❌ Destroy in ${escapeMarkdown(project.name)} failed`, error.message), content: mention(actor.id) });
+        await deliverResult(conversation, { ...failureView(text`❌ Destroy in ${project.name} failed`, error.text), content: member(actor.id) });
         return;
       }
     }
     if (options.forget) {
       forgetProject(app, project, actor.id);
-      const forgotten = { content: `🗑️ Project **${escapeMarkdown(project.name)}** forgotten: its vault session, folder and name are freed.` };
+      const forgotten = { content: text`🗑️ Project ${strong(project.name)} forgotten: its vault session, folder and name are freed.` };
       // After a destroy its result stays on screen and this follows; with nothing to destroy, this is the answer.
       if (credentials) await conversation.followUp(forgotten);
       else await deliverResult(conversation, forgotten);

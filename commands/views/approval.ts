@@ -4,7 +4,7 @@ import { accessLostAt } from '../../src/jit/access-at-step.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import type { Resource } from '../../src/projects/resource-repository.js';
 import { failureView } from './deploy.js';
-import { escapeMarkdown, mention, usd } from './format.js';
+import { command, member, money, strong, text, toText } from './format.js';
 import { deliverResult } from './run-progress.js';
 
 /** How long admins have to answer; past the interaction token's life the result goes to the channel. */
@@ -29,7 +29,7 @@ export async function askAdminApproval(input: {
       {
         title: '🛂 Approval needed',
         tone: 'warning' as const,
-        description: `${mention(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? ` (${escapeMarkdown(resource.instanceType)})` : ''} in **${escapeMarkdown(projectName)}**, about ${usd(monthlyUsd)}/month. This server’s policy requires an admin’s approval.`,
+        description: text`${member(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? text` (${resource.instanceType})` : undefined} in ${strong(projectName)}, about ${money(monthlyUsd)}/month. This server’s policy requires an admin’s approval.`,
       },
     ],
   };
@@ -51,14 +51,14 @@ export async function askAdminApproval(input: {
           afterwards: 'press Approve again while the request waits',
           details: { resourceId: resource.id, requester: requester.id },
         });
-        return lost ? `Only server admins, or members with Admin access to this project’s provider, can approve deployments. ${lost.message}` : null;
+        return lost ? text`Only server admins, or members with Admin access to this project’s provider, can approve deployments. ${toText(lost.text)}` : null;
       },
       settled: (pressed) => ({
         notices: [
           {
             ...request.notices[0]!,
             title: !pressed ? '⌛ Approval request expired' : pressed.buttonId === 'approve' ? '✅ Approved' : '⛔ Rejected',
-            description: `${request.notices[0]!.description}\n\n${pressed ? `${pressed.buttonId === 'approve' ? 'Approved' : 'Rejected'} by ${mention(pressed.by.id)}.` : 'Nobody answered in time.'}`,
+            description: text`${request.notices[0]!.description}\n\n${pressed ? text`${pressed.buttonId === 'approve' ? 'Approved' : 'Rejected'} by ${member(pressed.by.id)}.` : text`Nobody answered in time.`}`,
           },
         ],
       }),
@@ -67,7 +67,7 @@ export async function askAdminApproval(input: {
   const outcome = decision?.buttonId === 'approve' ? 'success' : 'denied';
   app.audit.record({ guildId: conversation.guildId, userId: decision?.by.id ?? requester.id, action: 'deploy.approval', target: projectName, outcome, details: { resourceId: resource.id, answer: decision?.buttonId ?? 'expired' } });
   if (decision?.buttonId !== 'approve') {
-    await deliverResult(conversation, failureView('⛔ Not deployed', decision ? `An admin (${mention(decision.by.id)}) rejected the deployment.` : 'No admin approved it within 30 minutes. Run `/cloud-deploy` again.'));
+    await deliverResult(conversation, failureView('⛔ Not deployed', decision ? text`An admin (${member(decision.by.id)}) rejected the deployment.` : text`No admin approved it within 30 minutes. Run ${command('deploy')} again.`));
     return false;
   }
   return true;
