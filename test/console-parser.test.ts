@@ -9,6 +9,7 @@ import { quoteIfNeeded, tokenize } from '../src/console/tokenize.js';
 import { parseConsoleArgs } from '../src/console/console-front-end.js';
 import { defineCommand, type Command } from '../src/interaction/command.js';
 import type { AutocompleteRequest } from '../src/interaction/conversation.js';
+import { channel, command, member, money, strong, text, time } from '../src/shared/text.js';
 import { FakeClock } from './support/clock.js';
 
 // Definitions shaped like the real ones (choices, lengths, ranges, subcommands, users, autocomplete), built with the
@@ -214,21 +215,26 @@ describe('rendering for a terminal', () => {
   const directory = new ConsoleDirectory();
   const bob = directory.member('bob');
   const renderer = new ConsoleRenderer(clock, directory);
-  const inMs = (ms: number) => Math.floor((clock.now() + ms) / 1000);
 
-  it('turns Discord timestamps into local time and how far away it is', () => {
-    const text = renderer.text(`expires <t:${inMs(29 * 60_000)}:R>`);
+  it('shows a time as local time and how far away it is, never as a Discord timestamp', () => {
+    const rendered = renderer.text(text`expires ${time(clock.now() + 29 * 60_000)}`);
     const local = new Date(clock.now() + 29 * 60_000);
     const hhmm = `${String(local.getHours()).padStart(2, '0')}:${String(local.getMinutes()).padStart(2, '0')}`;
-    expect(text).toBe(`expires ${hhmm} (in 29 min)`);
-    expect(renderer.text(`<t:${inMs(-3 * 3_600_000)}:R>`)).toContain('(3 h ago)');
-    expect(renderer.text(`<t:${inMs(0)}:f>`)).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+    expect(rendered).toBe(`expires ${hhmm} (in 29 min)`);
+    expect(renderer.text(time(clock.now() - 3 * 3_600_000))).toContain('(3 h ago)');
+    expect(renderer.text(time(clock.now(), 'datetime'))).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+    expect(renderer.text(time(clock.now(), 'clock'))).toMatch(/^\d{2}:\d{2}$/);
     expect(relative(3 * 24 * 3_600_000)).toBe('in 3 days');
   });
 
-  it('names known members and channels, strips bold', () => {
-    expect(renderer.text(`<@${bob.id}> and <@!${bob.id}> in <#${directory.defaultChannel.id}>: **done**`)).toBe('@bob and @bob in #general: done');
-    expect(renderer.text('<@999999999999999999>')).toBe('@999999999999999999');
+  it('names members and channels, writes commands as typed, shows member text as typed, no markdown', () => {
+    const rendered = renderer.text(
+      text`${member(bob.id)} in ${channel(directory.defaultChannel.id)}: ${strong('my *demo*')} costs ${money(12.5)}; ask for ${command('jit.grant', { user: member(bob.id), level: 'admin' })}`,
+    );
+    expect(rendered).toBe('@bob in #general: my *demo* costs $12.50; ask for /cloud-jit-grant (user: @bob, level: admin)');
+    expect(renderer.text(member('999999999999999999'))).toBe('@999999999999999999');
+    expect(renderer.text(member('system'))).toBe('system');
+    expect(rendered).not.toMatch(/<@|<t:|\*\*/);
   });
 
   it('draws a notice as a box with its title, description and fields', () => {

@@ -8,6 +8,7 @@ import { allCommands } from '../commands/index.js';
 import { ConsoleTerminal } from '../src/console/terminal.js';
 import { defineCommand, type Command } from '../src/interaction/command.js';
 import { ConsoleDriver } from './support/console-driver.js';
+import { member, text } from '../src/shared/text.js';
 
 const SECRET_PROJECT_ID = 'secret-proj-424242';
 const INIT = '/cloud-init provider:gcp project_name:"my demo" region:us-central1';
@@ -100,6 +101,19 @@ describe('the console runs the bot’s commands in a terminal', () => {
     await shell.quit();
   });
 
+  it('shows members as @name, times as local time and "in 30 min", commands as typed: never Discord markup', async () => {
+    const shell = start({ argv: ['--user', 'admin', '--admin'] });
+    await shell.waitFor('You are @admin');
+    const granted = await shell.run('/cloud-jit-grant user:@bob provider:gcp level:deployer duration:30', 'JIT permission granted');
+    await shell.waitFor('Member notified');
+    expect(shell.transcript).toMatch(/@bob has Deployer access to GCP until \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(\d{2}:\d{2} \(in 30 min\)\)/);
+    expect(shell.transcript).toContain('Granted by: @admin');
+    const audit = await shell.run('/cloud-audit action:jit.grant', '└─');
+    expect(audit).toMatch(/\d{2}:\d{2} @admin `jit.grant` → @bob/);
+    expect(granted + shell.transcript).not.toMatch(/<@|<t:|<#/);
+    await shell.quit();
+  });
+
   it('lists every policy rule a request breaks: a JIT grant longer than the server allows is refused', async () => {
     const shell = start({ argv: ['--user', 'root', '--admin'] });
     await shell.waitFor('You are @root');
@@ -149,7 +163,7 @@ const tryButtons: Command = defineCommand({
     const requester = conversation.actor;
     const plan = await conversation.offerButtons(
       {
-        content: `Plan ready for <@${requester.id}>`,
+        content: text`Plan ready for ${member(requester.id)}`,
         buttons: [
           { id: 'apply', label: 'Apply', style: 'success' },
           { id: 'cancel', label: 'Cancel', style: 'secondary' },
@@ -159,13 +173,13 @@ const tryButtons: Command = defineCommand({
         where: 'response',
         timeoutMs: 5 * 60_000,
         authorize: (actor) => (actor.id === requester.id || actor.isGuildAdmin ? null : 'Only the requester or an admin can apply this plan.'),
-        settled: (choice) => ({ content: choice ? `Plan ${choice.buttonId === 'apply' ? 'accepted' : 'cancelled'} by <@${choice.by.id}>` : 'Plan expired' }),
+        settled: (choice) => ({ content: choice ? text`Plan ${choice.buttonId === 'apply' ? 'accepted' : 'cancelled'} by ${member(choice.by.id)}` : 'Plan expired' }),
       },
     );
     if (!plan || plan.buttonId !== 'apply') return;
     const approval = await conversation.offerButtons(
       {
-        notices: [{ title: '🛂 Approval needed', description: `<@${requester.id}> wants to deploy.` }],
+        notices: [{ title: '🛂 Approval needed', description: text`${member(requester.id)} wants to deploy.` }],
         buttons: [
           { id: 'approve', label: 'Approve', style: 'success' },
           { id: 'reject', label: 'Reject', style: 'danger' },
@@ -176,7 +190,7 @@ const tryButtons: Command = defineCommand({
         timeoutMs: 10 * 60_000,
         authorize: (actor) =>
           !actor.isGuildAdmin ? 'Only a server admin can approve.' : actor.id === requester.id ? 'You cannot approve your own request.' : null,
-        settled: (choice) => ({ content: choice ? `${choice.buttonId} by <@${choice.by.id}>` : 'Approval expired' }),
+        settled: (choice) => ({ content: choice ? text`${choice.buttonId} by ${member(choice.by.id)}` : 'Approval expired' }),
       },
     );
     await conversation.followUp({ content: approval ? `Result: ${approval.buttonId}` : 'Result: expired', ephemeral: true });

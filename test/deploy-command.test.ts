@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
 import { FAKE_ENGINE_BIN } from './support/bot-process.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
+import { shownInDiscord } from './support/shown.js';
 
 const alice: Actor = { id: '300000000000000001', displayName: 'alice', isBot: false, isGuildAdmin: true };
 const bob: Actor = { id: '300000000000000002', displayName: 'bob', isBot: false, isGuildAdmin: false };
@@ -27,8 +28,8 @@ describe('/cloud-deploy, through the dispatcher with the stand-in engine', () =>
     writeFileSync(join(workspace('web'), 'fake-engine.json'), '{}');
     const last = reply.steps.at(-1);
     expect(last?.kind).toBe('edit');
-    expect(JSON.stringify(last)).toMatch(/Plan for web failed/);
-    expect(JSON.stringify(last)).toMatch(/Invalid machine type/);
+    expect(shownInDiscord(last)).toMatch(/Plan for web failed/);
+    expect(shownInDiscord(last)).toMatch(/Invalid machine type/);
     const resources = harness.core.app.resources.listByGuild(HARNESS_GUILD);
     expect(resources.map((r) => r.status)).toEqual(['destroyed']);
     expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'deploy.plan' })[0]?.outcome).toBe('failed');

@@ -7,6 +7,7 @@ import { PlanNotApplicable, RunCancelled, RunFailed, RunTimedOut, WorkspaceBusy 
 import type { RunEvent, RunRequest } from '../src/engine/runner.js';
 import type { Project } from '../src/projects/index.js';
 import { makeRunnerFixture, processExists, type RunnerFixture } from './support/engine-env.js';
+import { toMarkdown } from '../src/discord/markdown.js';
 
 const GUILD = '111111111111111111';
 const OTHER_GUILD = '333333333333333333';
@@ -292,7 +293,7 @@ describe('one run at a time per workspace, and a global limit', () => {
     expect(error).toBeInstanceOf(WorkspaceBusy);
     expect(error.holder).toMatchObject({ kind: 'plan', startedBy: USER, since: fixture.clock.now() });
     expect(error.message).toContain(`run #${error.holder.runId} (plan)`);
-    expect(error.message).toContain(`<@${USER}>`);
+    expect(toMarkdown(error.text)).toContain(`<@${USER}>`);
     expect(error.message).toContain(new Date(fixture.clock.now()).toISOString());
     const plan = await first;
     expect(plan.runId).toBe(error.holder.runId);

@@ -17,6 +17,8 @@ import { EphemeralVault } from '../src/vault/ephemeral-vault.js';
 import { FakeClock } from './support/clock.js';
 import { RecordingNotifier } from './support/recording-notifier.js';
 import { makeTestDatabase } from './support/tmp.js';
+import { shownInDiscord } from './support/shown.js';
+import { toMarkdown } from '../src/discord/markdown.js';
 
 const GUILD = '111111111111111111';
 const OTHER_GUILD = '999999999999999999';
@@ -116,8 +118,8 @@ describe('expiry job', () => {
       [CAROL, 0, null, null],
     ]);
     const [dm] = notifier.dmsTo(BOB);
-    expect(dm?.description).toContain('Deployer permission for AWS in server "ACME Corp" has expired');
-    expect(JSON.stringify(dm?.fields)).toContain('2 hours');
+    expect(toMarkdown(dm?.description ?? '')).toContain('Deployer permission for AWS in server "ACME Corp" has expired');
+    expect(shownInDiscord(dm?.fields)).toContain('2 h');
     const audited = new AuditLog(handle.db).recent(GUILD, { action: 'jit.expire' });
     expect(audited).toEqual([
       expect.objectContaining({ userId: 'system', target: BOB, outcome: 'success', details: expect.objectContaining({ lastedMinutes: 120 }) }),
@@ -264,7 +266,7 @@ describe('members who cannot be reached', () => {
     const report = await janitor.tick();
     expect(report.jobs[0]).toMatchObject({ counts: { noticesSent: 1, noticesFallback: 1 } });
     const [post] = notifier.postsIn(CHANNEL);
-    expect(post?.description).toContain(`<@${BOB}>`);
+    expect(shownInDiscord(post?.description)).toContain(`<@${BOB}>`);
     expect(notifier.dmsTo(CAROL)).toHaveLength(1);
     expect(rows()[0]).toMatchObject({ notice_status: 'fallback', notice_error: expect.stringContaining('50007') });
     await janitor.tick();

@@ -9,6 +9,8 @@ import { highestLevel, providerCovers, satisfies } from '../src/jit/levels.js';
 import { UserError } from '../src/shared/errors.js';
 import { FakeClock } from './support/clock.js';
 import { RecordingNotifier } from './support/recording-notifier.js';
+import { shownInDiscord } from './support/shown.js';
+import { toMarkdown } from '../src/discord/markdown.js';
 import { makeTestDatabase } from './support/tmp.js';
 
 const GUILD = '111111111111111111';
@@ -84,7 +86,7 @@ describe('granting', () => {
     expect(level('aws')).toBe('deployer');
 
     const [dm] = notifier.dmsTo(BOB);
-    const text = JSON.stringify(dm);
+    const text = shownInDiscord(dm);
     expect(text).toContain('Deployer');
     expect(text).toContain('AWS');
     expect(text).toContain('ACME Corp');
@@ -161,7 +163,7 @@ describe('granting', () => {
     expect(viaChannel.dmDelivered).toBe(false);
     expect(viaChannel.notice.via).toBe('channel');
     const [post] = notifier.postsIn(CHANNEL);
-    expect(post?.description).toContain(`<@${BOB}>`);
+    expect(shownInDiscord(post?.description)).toContain(`<@${BOB}>`);
   });
 
   it('still grants when the notifier fails outright, reporting the failure in the result', async () => {
@@ -214,7 +216,7 @@ describe('checking permissions at the moment of use', () => {
       denied = error;
     }
     expect(denied).toBeInstanceOf(PermissionDenied);
-    const message = (denied as PermissionDenied).message;
+    const message = toMarkdown((denied as PermissionDenied).text);
     expect(message).toContain('Deployer access to AWS');
     expect(message).toContain('You have Viewer access');
     expect(message).toContain('/cloud-jit-grant');

@@ -7,6 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LastResort, RUN_FAILED_INTERNAL_ERROR, type LastResortApp } from '../src/app/last-resort.js';
+import { toMarkdown } from '../src/discord/markdown.js';
+import { toText } from '../src/shared/text.js';
 import { toEngineEnv } from '../src/engine/credential-env.js';
 import type { RunEvent, RunRequest } from '../src/engine/runner.js';
 import type { Notifier } from '../src/notify/notifier.js';
@@ -115,11 +117,12 @@ describe('the last resort after an error nothing caught', () => {
       expect(app.resources.get(run.project.guildId, run.resource.id).status).toBe('interrupted');
     }
     const [dm] = harness.notifier.dmsTo(ALICE);
-    expect(dm).toMatchObject({ title: `❌ Your apply of Alpha (run #${alice.runId()}) failed`, tone: 'danger' });
-    expect(dm?.description).toMatch(/internal error/);
+    expect(dm).toMatchObject({ tone: 'danger' });
+    expect(dm && toMarkdown(toText(dm.title))).toBe(`❌ Your apply of Alpha (run #${alice.runId()}) failed`);
+    expect(dm?.description && toMarkdown(toText(dm.description))).toMatch(/internal error/);
     expect(harness.notifier.dmsTo(BOB)).toEqual([]);
     const [post] = harness.notifier.postsIn(NOTICES_B);
-    expect(post?.description).toMatch(new RegExp(`^<@${BOB}>: .*internal error`));
+    expect(post?.description && toMarkdown(toText(post.description))).toMatch(new RegExp(`^<@${BOB}>: .*internal error`));
     expect(entries.some((e) => e.level === 60 && (e.err as { message?: string } | undefined)?.message === 'Invalid string length')).toBe(true);
   }, 30_000);
 

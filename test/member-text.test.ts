@@ -3,6 +3,7 @@
  * member typed is shown as typed (escaped in one place), never as formatting, links or mentions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toMarkdown } from '../src/discord/markdown.js';
 import { renderMessage } from '../src/discord/render.js';
 import type { Actor, Message } from '../src/interaction/conversation.js';
 import { tmpdir } from 'node:os';
@@ -157,7 +158,9 @@ describe('markdown typed by a member is shown as typed', () => {
 
     const shownTexts = (steps: RecordedStep[]): string[] =>
       steps.flatMap((s) =>
-        'message' in s ? [s.message.content ?? '', ...(s.message.notices ?? []).flatMap((n) => [n.title, n.description ?? '', ...(n.fields ?? []).flatMap((f) => [f.name, f.value])])] : [],
+        'message' in s
+          ? [s.message.content ?? '', ...(s.message.notices ?? []).flatMap((n) => [n.title, n.description ?? '', ...(n.fields ?? []).flatMap((f) => [f.name, f.value])])].map(toMarkdown)
+          : [],
       );
 
     it('shows the project name escaped in the approval request posted to the channel', async () => {
@@ -169,7 +172,8 @@ describe('markdown typed by a member is shown as typed', () => {
       });
       const approval = reply.steps.find((s) => s.kind === 'buttons' && JSON.stringify(s.message).includes('Approval needed'));
       expect(approval).toBeDefined();
-      const description = approval && 'message' in approval ? approval.message.notices?.[0]?.description : undefined;
+      const shown = approval && 'message' in approval ? approval.message.notices?.[0]?.description : undefined;
+      const description = shown === undefined ? undefined : toMarkdown(shown);
       expect(description).toContain('**\\[Approve here\\]\\(https:\\/\\/evil.example\\)**');
       for (const text of shownTexts(reply.steps)) expect(text).not.toContain(MARKDOWN_NAME);
     });
@@ -177,7 +181,7 @@ describe('markdown typed by a member is shown as typed', () => {
     it('shows the project name escaped in /cloud-projects', async () => {
       const reply = await harness.say(alice, 'cloud-projects');
       const field = reply.steps.flatMap((s) => ('message' in s ? (s.message.notices ?? []) : [])).flatMap((n) => n.fields ?? [])[0];
-      expect(field?.name).toBe('📋 \\[Approve here\\]\\(https:\\/\\/evil.example\\)');
+      expect(field && toMarkdown(field.name)).toBe('📋 \\[Approve here\\]\\(https:\\/\\/evil.example\\)');
       for (const text of shownTexts(reply.steps)) expect(text).not.toContain(MARKDOWN_NAME);
     });
   });

@@ -7,6 +7,11 @@ import { ProjectRepository } from '../src/projects/project-repository.js';
 import { ResourceRepository } from '../src/projects/resource-repository.js';
 import type { ResourceStatus, ResourceType } from '../src/db/schema.js';
 import { FakeClock } from './support/clock.js';
+import { toMarkdown } from '../src/discord/markdown.js';
+import type { PolicyViolation } from '../src/policy/policy-service.js';
+
+/** Violations with their message as Discord shows it, for exact comparison. */
+const shownViolations = (violations: PolicyViolation[]) => violations.map((v) => ({ rule: v.rule, message: toMarkdown(v.message) }));
 import { makeTestDatabase } from './support/tmp.js';
 
 const GUILD_A = '111111111111111111';
@@ -176,7 +181,7 @@ describe('guild policies', () => {
       policies.update(GUILD_A, { maxBudgetMonthly: 500 }, ADMIN);
       existing(GUILD_A, 'active', 80.4);
       // n1-standard-32 (built-in $1,109.60) + 100 GB pd-balanced ($10.00)
-      expect(policies.validate(GUILD_A, bigVm).violations).toEqual([
+      expect(shownViolations(policies.validate(GUILD_A, bigVm).violations)).toEqual([
         {
           rule: 'budget',
           message: 'Estimated monthly cost ($1,119.60) would bring the guild to $1,200.00, over its budget limit ($500.00).',
@@ -204,7 +209,7 @@ describe('guild policies', () => {
       expect(policies.validate(GUILD_A, smallVm).allowed).toBe(true);
       existing(GUILD_A, 'applying', 1);
       const decision = policies.validate(GUILD_A, smallVm);
-      expect(decision.violations).toEqual([
+      expect(shownViolations(decision.violations)).toEqual([
         { rule: 'instances', message: 'The guild already runs 2 of its 2 allowed instances; destroy one first.' },
       ]);
       expect(policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'bucket' }).allowed).toBe(true);
@@ -215,7 +220,7 @@ describe('guild policies', () => {
         const { policies, existing } = setup();
         policies.update(GUILD_A, { maxInstances: 1 }, ADMIN);
         existing(GUILD_A, status, 1);
-        expect(policies.validate(GUILD_A, smallVm).violations).toEqual([
+        expect(shownViolations(policies.validate(GUILD_A, smallVm).violations)).toEqual([
           {
             rule: 'instances',
             message:
@@ -229,7 +234,7 @@ describe('guild policies', () => {
       const { policies } = setup();
       policies.update(GUILD_A, { maxDiskSizeGb: 100 }, ADMIN);
       expect(policies.validate(GUILD_A, { ...smallVm, diskSizeGb: 100 }).allowed).toBe(true);
-      expect(policies.validate(GUILD_A, { ...smallVm, diskSizeGb: 101 }).violations).toEqual([
+      expect(shownViolations(policies.validate(GUILD_A, { ...smallVm, diskSizeGb: 101 }).violations)).toEqual([
         { rule: 'disk', message: 'Disk size (101 GB) exceeds the guild limit (100 GB).' },
       ]);
     });
@@ -239,7 +244,7 @@ describe('guild policies', () => {
       policies.update(GUILD_A, { allowedInstanceTypes: ['e2-micro', 't3.micro'] }, ADMIN);
       expect(policies.validate(GUILD_A, smallVm).allowed).toBe(true);
       const decision = policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-small' });
-      expect(decision.violations).toEqual([
+      expect(shownViolations(decision.violations)).toEqual([
         { rule: 'instance_type', message: 'Instance type "e2-small" is not allowed in this guild; allowed: e2-micro, t3.micro.' },
       ]);
     });

@@ -17,6 +17,7 @@ import { InvalidBackendSettings } from '../src/state/backend.js';
 import { InvalidProjectName } from '../src/state/errors.js';
 import { FakeClock } from './support/clock.js';
 import { makeTestDatabase } from './support/tmp.js';
+import { toMarkdown } from '../src/discord/markdown.js';
 
 const GUILD_A = '111111111111111111';
 const GUILD_B = '222222222222222222';
@@ -303,5 +304,15 @@ describe('projects and resources', () => {
       expect(() => resources.create({ ...good, projectId: 9999 })).toThrow(ProjectNotFound);
       expect(() => resources.setStatus(GUILD_A, 9999, 'applying')).toThrow(ResourceNotFound);
     });
+  });
+});
+
+describe('resource errors point to a command that exists', () => {
+  it('a missing resource or an illegal status change sends the member to /cloud-projects (there is no /cloud-resources)', () => {
+    for (const error of [new ResourceNotFound(7), new IllegalStatusTransition(7, 'destroyed', 'applying')]) {
+      const shown = toMarkdown(error.text);
+      expect(shown).toContain('`/cloud-projects`');
+      expect(shown).not.toContain('/cloud-resources');
+    }
   });
 });

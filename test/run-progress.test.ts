@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { deliverResult, withLiveProgress } from '../commands/views/run-progress.js';
+import { toMarkdown } from '../src/discord/markdown.js';
 import type { Actor, Message } from '../src/interaction/conversation.js';
 import { ThrottledEditor } from '../src/interaction/throttled-editor.js';
 import { RecordingConversation } from './support/recording-conversation.js';
@@ -12,7 +13,7 @@ describe('live progress', () => {
 
   it('sends at most one edit per interval and always the newest state', async () => {
     const sent: string[] = [];
-    const editor = new ThrottledEditor(async (m: Message) => void sent.push(m.content ?? ''), 3000, () => Date.now());
+    const editor = new ThrottledEditor(async (m: Message) => void sent.push(toMarkdown(m.content ?? '')), 3000, () => Date.now());
     for (let i = 1; i <= 10; i++) editor.update({ content: `step ${i}` });
     await vi.advanceTimersByTimeAsync(0);
     expect(sent).toEqual(['step 10']);

@@ -10,6 +10,7 @@ import {
 } from '../src/vault/errors.js';
 import type { UserError } from '../src/shared/errors.js';
 import { FakeClock } from './support/clock.js';
+import { toMarkdown } from '../src/discord/markdown.js';
 
 const GUILD_A = '111111111111111111';
 const GUILD_B = '222222222222222222';
@@ -85,7 +86,7 @@ describe('ephemeral vault', () => {
     clock.advanceMinutes(1);
     const error = caught(() => vault.read(GUILD_A, sessionId));
     expect(error).toBeInstanceOf(VaultSessionExpired);
-    expect((error as UserError).message).toMatch(/\/cloud-init/);
+    expect(toMarkdown((error as UserError).text)).toMatch(/\/cloud-init/);
     // purged on that read: the next one finds nothing at all
     expect(() => vault.read(GUILD_A, sessionId)).toThrow(VaultSessionNotFound);
     expect(vault.size).toBe(0);

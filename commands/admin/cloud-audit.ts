@@ -1,10 +1,9 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
-import { escapeMarkdown, mention, timestamp } from '../views/format.js';
+import { auditEntryLine } from '../../src/audit/entry-text.js';
+import { join } from '../views/format.js';
 import { userOption } from '../views/options.js';
-
-const OUTCOME_ICONS = { success: '✅', denied: '⛔', failed: '⚠️', error: '💥' } as const;
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -28,13 +27,9 @@ export default defineCommand({
       userId: options.user?.id,
       action: options.action,
     });
-    const lines = entries.map(
-      (e) =>
-        `${OUTCOME_ICONS[e.outcome]} ${timestamp(e.createdAt, 't')} ${mention(e.userId)} \`${e.action}\`${e.target ? ` → ${escapeMarkdown(e.target)}` : ''}`,
-    );
     await conversation.reply({
       ephemeral: true,
-      notices: [{ title: '🧾 Audit log', description: lines.length ? lines.join('\n').slice(0, 4000) : 'No entries match.' }],
+      notices: [{ title: '🧾 Audit log', description: entries.length ? join(entries.map(auditEntryLine), '\n') : 'No entries match.' }],
     });
   },
 });

@@ -2,7 +2,7 @@ import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from
 import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
 import { levelLabel, providerLabel } from '../../src/jit/levels.js';
-import { escapeMarkdown, mention, timestamp } from '../views/format.js';
+import { literal, member, strong, text, time } from '../views/format.js';
 import { jitProviderOption, LEVEL_CHOICES, levelOption, PROVIDER_CHOICES, userOption } from '../views/options.js';
 import { refuseInvisible } from '../../src/shared/member-text.js';
 
@@ -51,11 +51,11 @@ export default defineCommand({
         {
           title: '🔑 JIT permission granted',
           tone: 'success',
-          description: `${mention(grant.userId)} has **${levelLabel(grant.level)}** access to **${providerLabel(grant.provider)}** until ${timestamp(grant.expiresAt, 'f')} (${timestamp(grant.expiresAt)}).`,
+          description: text`${member(grant.userId)} has ${strong(levelLabel(grant.level))} access to ${strong(providerLabel(grant.provider))} until ${time(grant.expiresAt, 'datetime')} (${time(grant.expiresAt)}).`,
           fields: [
             { name: 'Permission ID', value: String(grant.id) },
             { name: 'Member notified', value: dmDelivered ? 'yes, by DM' : 'no: their DMs are closed (see the notification channel, if set)' },
-            ...(grant.reason ? [{ name: 'Reason', value: escapeMarkdown(grant.reason) }] : []),
+            ...(grant.reason ? [{ name: 'Reason', value: literal(grant.reason) }] : []),
           ],
         },
       ],

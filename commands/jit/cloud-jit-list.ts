@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
 import { levelLabel, providerLabel } from '../../src/jit/levels.js';
 import { UserError } from '../../src/shared/errors.js';
-import { escapeMarkdown, mention, timestamp } from '../views/format.js';
+import { join, member, strong, text, time } from '../views/format.js';
 import { userOption } from '../views/options.js';
 
 export default defineCommand({
@@ -24,15 +24,14 @@ export default defineCommand({
     const grants = app.jit.listActive(guildId, userId);
     const lines = grants.map(
       (g) =>
-        `**#${g.id}** ${mention(g.userId)} — ${levelLabel(g.level)} on ${providerLabel(g.provider)}, expires ${timestamp(g.expiresAt)}` +
-        (g.reason ? ` — ${escapeMarkdown(g.reason)}` : ''),
+        text`${strong(text`#${g.id}`)} ${member(g.userId)} — ${levelLabel(g.level)} on ${providerLabel(g.provider)}, expires ${time(g.expiresAt)}${g.reason ? text` — ${g.reason}` : undefined}`,
     );
     await conversation.reply({
       ephemeral: true,
       notices: [
         {
           title: userId === actor.id ? 'Your active permissions' : 'Active JIT permissions',
-          description: lines.length ? lines.join('\n').slice(0, 4000) : 'No active grants.',
+          description: lines.length ? join(lines, '\n') : 'No active grants.',
         },
       ],
     });

@@ -2,7 +2,7 @@ import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from
 import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
-import { mention } from '../views/format.js';
+import { member, text } from '../views/format.js';
 import { userOption } from '../views/options.js';
 
 export default defineCommand({
@@ -21,7 +21,7 @@ export default defineCommand({
     if (options.permission_id !== undefined) {
       const grant = app.jit.revokeOne(guildId, options.permission_id, actor.id);
       await conversation.reply({
-        content: `✅ Revoked permission ${grant.id} (${grant.level} on ${grant.provider}) of ${mention(grant.userId)}.`,
+        content: text`✅ Revoked permission ${grant.id} (${grant.level} on ${grant.provider}) of ${member(grant.userId)}.`,
         ephemeral: true,
       });
       return;
@@ -33,8 +33,8 @@ export default defineCommand({
     await conversation.reply({
       content:
         count > 0
-          ? `✅ Revoked ${count} active grant${count === 1 ? '' : 's'} of ${mention(options.user.id)}.`
-          : `${mention(options.user.id)} has no active grants in this server; nothing to revoke.`,
+          ? text`✅ Revoked ${count} active grant${count === 1 ? '' : 's'} of ${member(options.user.id)}.`
+          : text`${member(options.user.id)} has no active grants in this server; nothing to revoke.`,
       ephemeral: true,
     });
   },

@@ -2,7 +2,7 @@ import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
-import { escapeMarkdown, mention, timestamp } from '../views/format.js';
+import { command, join, member, strong, text, time } from '../views/format.js';
 
 const STATUS_ICONS = {
   queued: '⏸️',
@@ -36,7 +36,7 @@ export default defineCommand({
     if (options.subcommand === 'list') {
       const lines = app.runner.recentRuns(guildId, 15).map((run) => {
         const project = app.projects.getById(guildId, run.projectId, { includeArchived: true });
-        return `${STATUS_ICONS[run.status]} **#${run.id}** ${run.kind} in ${escapeMarkdown(project.name)} by ${mention(run.startedBy)} ${timestamp(run.createdAt)} — ${run.status.replace('_', ' ')}`;
+        return text`${STATUS_ICONS[run.status]} ${strong(text`#${run.id}`)} ${run.kind} in ${project.name} by ${member(run.startedBy)} ${time(run.createdAt)} — ${run.status.replace('_', ' ')}`;
       });
       const { running, queued } = app.runner.load;
       await conversation.reply({
@@ -44,7 +44,7 @@ export default defineCommand({
         notices: [
           {
             title: '⚙️ Engine runs',
-            description: `${lines.join('\n') || 'No runs yet.'}\n\nAcross all servers now: ${running} running, ${queued} queued.`,
+            description: text`${lines.length ? join(lines, '\n') : text`No runs yet.`}\n\nAcross all servers now: ${running} running, ${queued} queued.`,
           },
         ],
       });
@@ -52,7 +52,7 @@ export default defineCommand({
     }
     // Another guild's run is reported exactly like a missing one.
     const run = app.runner.getRun(guildId, options.run);
-    if (!run) throw new UserError('runs.not_found', `There is no run #${options.run} in this server. \`/cloud-runs list\` shows recent ones.`);
+    if (!run) throw new UserError('runs.not_found', text`There is no run #${options.run} in this server. ${command('runs.list')} shows recent ones.`);
     if (run.startedBy !== actor.id) {
       const project = app.projects.getById(guildId, run.projectId, { includeArchived: true });
       app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'admin' });

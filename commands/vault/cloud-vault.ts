@@ -2,7 +2,7 @@ import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
-import { escapeMarkdown, timestamp } from '../views/format.js';
+import { code, command, join, text, time } from '../views/format.js';
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -27,21 +27,21 @@ export default defineCommand({
       const sessions = app.vault.list(guildId, actor.id);
       const linked = new Map(app.projects.list(guildId).map((p) => [p.vaultSessionId, p.name]));
       const lines = sessions.map(
-        (s) => `\`${s.sessionId}\` — ${escapeMarkdown(linked.get(s.sessionId) ?? 'no project')} — expires ${timestamp(s.expiresAt)}`,
+        (s) => text`${code(s.sessionId)} — ${linked.get(s.sessionId) ?? 'no project'} — expires ${time(s.expiresAt)}`,
       );
       await conversation.reply({
         ephemeral: true,
-        notices: [{ title: '🔐 Your vault sessions', description: lines.length ? lines.join('\n') : 'You have no open sessions.' }],
+        notices: [{ title: '🔐 Your vault sessions', description: lines.length ? join(lines, '\n') : 'You have no open sessions.' }],
       });
       return;
     }
     // Only the member who opened a session (or an admin) may close it; someone else's looks like a missing one.
     const mine = app.vault.list(guildId, actor.isGuildAdmin ? undefined : actor.id).some((s) => s.sessionId === options.session);
     if (!mine || !app.vault.close(guildId, options.session)) {
-      throw new UserError('vault.not_found', 'No open session with that id. `/cloud-vault list` shows yours.');
+      throw new UserError('vault.not_found', text`No open session with that id. ${command('vault.list')} shows yours.`);
     }
     app.audit.record({ guildId, userId: actor.id, action: 'vault.close', target: options.session, outcome: 'success' });
-    await conversation.reply({ ephemeral: true, content: `🧹 Session \`${options.session}\` closed; its secrets are wiped from memory.` });
+    await conversation.reply({ ephemeral: true, content: text`🧹 Session ${code(options.session)} closed; its secrets are wiped from memory.` });
   },
 
   async autocomplete(request, app) {

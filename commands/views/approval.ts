@@ -2,7 +2,7 @@ import type { ApprovalAnswer, Approval, ApproverCheck } from '../../src/deploy/d
 import type { ConfirmedDeployment } from '../../src/deploy/deploy-service.js';
 import type { Actor, Conversation, Message } from '../../src/interaction/conversation.js';
 import { failureView } from './deploy.js';
-import { escapeMarkdown, mention, usd } from './format.js';
+import { command, member, money, strong, text, toText, type RichText } from './format.js';
 
 /** How long admins have to answer; past the interaction token's life the result goes to the channel. */
 const APPROVAL_WINDOW_MS = 30 * 60_000;
@@ -24,7 +24,7 @@ export async function askAdminApproval(
       {
         title: '🛂 Approval needed',
         tone: 'warning' as const,
-        description: `${mention(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? ` (${escapeMarkdown(resource.instanceType)})` : ''} in **${escapeMarkdown(projectName)}**, about ${usd(monthlyUsd)}/month. This server’s policy requires an admin’s approval.`,
+        description: text`${member(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? text` (${resource.instanceType})` : undefined} in ${strong(projectName)}, about ${money(monthlyUsd)}/month. This server’s policy requires an admin’s approval.`,
       },
     ],
   };
@@ -39,7 +39,7 @@ export async function askAdminApproval(
           {
             ...request.notices[0]!,
             title: !pressed ? '⌛ Approval request expired' : pressed.buttonId === 'approve' ? '✅ Approved' : '⛔ Rejected',
-            description: `${request.notices[0]!.description}\n\n${pressed ? `${pressed.buttonId === 'approve' ? 'Approved' : 'Rejected'} by ${mention(pressed.by.id)}.` : 'Nobody answered in time.'}`,
+            description: text`${request.notices[0]!.description}\n\n${pressed ? text`${pressed.buttonId === 'approve' ? 'Approved' : 'Rejected'} by ${member(pressed.by.id)}.` : text`Nobody answered in time.`}`,
           },
         ],
       }),
@@ -48,12 +48,12 @@ export async function askAdminApproval(
   return decision ? { approved: decision.buttonId === 'approve', by: decision.by } : null;
 }
 
-function approverRefusal(check: ApproverCheck): string | null {
+function approverRefusal(check: ApproverCheck): RichText | null {
   if (check.may) return null;
   if (check.reason === 'own_request') return 'You cannot approve your own deployment: another admin must.';
-  return `Only server admins, or members with Admin access to this project’s provider, can approve deployments. ${check.refusal.message}`;
+  return text`Only server admins, or members with Admin access to this project’s provider, can approve deployments. ${toText(check.refusal.text)}`;
 }
 
 export function notApprovedView(approval: Exclude<Approval, { approved: true }>): Message {
-  return failureView('⛔ Not deployed', approval.reason === 'rejected' ? `An admin (${mention(approval.by)}) rejected the deployment.` : 'No admin approved it within 30 minutes. Run `/cloud-deploy` again.');
+  return failureView('⛔ Not deployed', approval.reason === 'rejected' ? text`An admin (${member(approval.by)}) rejected the deployment.` : text`No admin approved it within 30 minutes. Run ${command('deploy')} again.`);
 }

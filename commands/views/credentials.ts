@@ -9,7 +9,8 @@ import type { CredentialProvider } from '../../src/db/schema.js';
 import type { AutocompleteRequest, Choice, Message } from '../../src/interaction/conversation.js';
 import type { Notice } from '../../src/notify/notifier.js';
 import { formatBytes, type BucketInfo, type ObjectInfo, type StorageSummary } from '../../src/storage/insights.js';
-import { escapeMarkdown, mention, timestamp } from './format.js';
+import type { Text } from '../../src/shared/text.js';
+import { code as codeText, command, escapeMarkdown, join, member, strong, text, time, toText } from './format.js';
 
 export const CREDENTIAL_PROVIDER_CHOICES = [
   { name: 'Amazon Web Services (aws)', value: 'aws' },
@@ -34,27 +35,22 @@ function keyHint(credential: CredentialMetadata): string {
   return credential.keyIdHint === null ? '' : ` · key …${credential.keyIdHint}`;
 }
 
-function location(credential: CredentialMetadata): string {
-  const parts = [credential.region ? `region ${credential.region}` : null, credential.endpoint ? `endpoint ${code(credential.endpoint)}` : null];
-  return parts.filter((part) => part !== null).join(' · ');
+function location(credential: CredentialMetadata): Text {
+  return join([credential.region ? text`region ${credential.region}` : undefined, credential.endpoint ? text`endpoint ${codeText(credential.endpoint)}` : undefined], ' · ');
 }
 
 /** One line per credential: name, provider, location, default flag, key hint, who stored it and when, last use. */
-export function credentialLine(credential: CredentialMetadata): string {
+export function credentialLine(credential: CredentialMetadata): Text {
   const where = location(credential);
-  const used = credential.lastUsedAt === null ? 'never used' : `last used ${timestamp(credential.lastUsedAt)}`;
-  return (
-    `**${escapeMarkdown(credential.name)}** — ${credential.provider}${credential.isDefault ? ' ⭐ default' : ''}${keyHint(credential)}` +
-    `${where ? ` · ${where}` : ''}\n` +
-    `  stored by ${mention(credential.createdBy)} ${timestamp(credential.createdAt)} · ${used}`
-  );
+  const used = credential.lastUsedAt === null ? text`never used` : text`last used ${time(credential.lastUsedAt)}`;
+  return text`${strong(credential.name)} — ${credential.provider}${credential.isDefault ? text` ⭐ default` : undefined}${keyHint(credential)}${where.segments.length ? text` · ${where}` : undefined}\n  stored by ${member(credential.createdBy)} ${time(credential.createdAt)} · ${used}`;
 }
 
 export function credentialListView(credentials: readonly CredentialMetadata[]): Message {
   const description = credentials.length
-    ? credentials.map(credentialLine).join('\n')
-    : 'No stored credentials. Add one with `/cloud-credentials add`; secrets are typed into a private form.';
-  return { ephemeral: true, notices: [{ title: '🔑 Stored credentials', description: clip(description) }] };
+    ? join(credentials.map(credentialLine), '\n')
+    : text`No stored credentials. Add one with ${command('credentials.add')}; secrets are typed into a private form.`;
+  return { ephemeral: true, notices: [{ title: '🔑 Stored credentials', description }] };
 }
 
 export function credentialStoredView(credential: CredentialMetadata): Message {
@@ -62,12 +58,9 @@ export function credentialStoredView(credential: CredentialMetadata): Message {
     ephemeral: true,
     notices: [
       {
-        title: `✅ Credential ${escapeMarkdown(credential.name)} stored (encrypted)`,
+        title: text`✅ Credential ${credential.name} stored (encrypted)`,
         tone: 'success',
-        description: clip(
-          `${credentialLine(credential)}\n\nThe secret is encrypted at rest and will never be shown again. ` +
-            `Check it with \`/cloud-credentials validate name:${credential.name}\`.`,
-        ),
+        description: text`${credentialLine(credential)}\n\nThe secret is encrypted at rest and will never be shown again. Check it with ${command('credentials.validate', { name: credential.name })}.`,
       },
     ],
   };
@@ -84,7 +77,7 @@ export function credentialValidationView(credential: CredentialMetadata, result:
     : {
         title: `❌ ${escapeMarkdown(credential.name)} was refused`,
         tone: 'danger',
-        description: clip(`${result.message}`),
+        description: toText(result.message),
         fields: [{ name: 'Provider error', value: code(result.code) }],
       };
   return { ephemeral: true, notices: [notice] };
@@ -141,13 +134,13 @@ function storageTitle(icon: string, what: string, credential: CredentialMetadata
 }
 
 export function bucketsView(credential: CredentialMetadata, buckets: readonly BucketInfo[]): Message {
-  const lines = buckets.map((b) => `• ${code(b.name)}${b.createdAt === null ? '' : ` — created ${timestamp(b.createdAt, 'f')}`}`);
+  const lines = buckets.map((b) => text`• ${codeText(b.name)}${b.createdAt === null ? undefined : text` — created ${time(b.createdAt, 'datetime')}`}`);
   return {
     ephemeral: true,
     notices: [
       {
         title: storageTitle('🪣', 'Buckets', credential),
-        description: clip(lines.length ? lines.join('\n') : 'This credential sees no buckets.'),
+        description: lines.length ? join(lines, '\n') : 'This credential sees no buckets.',
       },
     ],
   };
@@ -181,8 +174,8 @@ export function objectsView(
   objects: readonly ObjectInfo[],
 ): Message {
   const lines = objects.map((o, i) => {
-    const modified = o.lastModified === null ? '' : ` — modified ${timestamp(o.lastModified, 'f')}`;
-    return `${i + 1}. ${code(o.key)} — ${formatBytes(o.size)}${modified}`;
+    const modified = o.lastModified === null ? undefined : text` — modified ${time(o.lastModified, 'datetime')}`;
+    return text`${i + 1}. ${codeText(o.key)} — ${formatBytes(o.size)}${modified}`;
   });
   const what = kind === 'largest' ? `Largest objects in ${scope(bucket, prefix)}` : `Most recently modified in ${scope(bucket, prefix)}`;
   return {
@@ -190,7 +183,7 @@ export function objectsView(
     notices: [
       {
         title: storageTitle(kind === 'largest' ? '🐘' : '🕒', kind === 'largest' ? 'Largest objects' : 'Recent objects', credential),
-        description: clip(`${what}\n${lines.length ? lines.join('\n') : 'No objects there.'}`),
+        description: text`${toText(what)}\n${lines.length ? join(lines, '\n') : text`No objects there.`}`,
       },
     ],
   };

@@ -5,7 +5,7 @@ import type { AccessLostAtStep } from '../../src/jit/access-at-step.js';
 import type { ButtonChoice, Conversation, Message } from '../../src/interaction/conversation.js';
 import type { UserError } from '../../src/shared/errors.js';
 import { appliedView, failureView, planView, violationView } from './deploy.js';
-import { escapeMarkdown, mention } from './format.js';
+import { command, member, text, type RichText } from './format.js';
 import { withLiveProgress } from './run-progress.js';
 
 /** How long the Apply and Cancel buttons wait. */
@@ -13,21 +13,21 @@ const APPLY_WINDOW_MS = 5 * 60_000;
 
 /** The live progress of the deployment's plan, then of its apply, in the command's response. */
 export function planProgress(conversation: Conversation, deployment: Deployment): ShowProgress {
-  return (run) => withLiveProgress(conversation, `📝 Planning ${deployment.resource.resourceType} in ${escapeMarkdown(deployment.project.name)}…`, run);
+  return (run) => withLiveProgress(conversation, text`📝 Planning ${deployment.resource.resourceType} in ${deployment.project.name}…`, run);
 }
 
 export function applyProgress(conversation: Conversation, deployment: Deployment): ShowProgress {
-  return (run) => withLiveProgress(conversation, `🚀 Applying ${deployment.resource.resourceType} in ${escapeMarkdown(deployment.project.name)}…`, run);
+  return (run) => withLiveProgress(conversation, text`🚀 Applying ${deployment.resource.resourceType} in ${deployment.project.name}…`, run);
 }
 
 export function planFailedView(deployment: Deployment, error: UserError): Message {
-  return failureView(`❌ Plan for ${escapeMarkdown(deployment.project.name)} failed`, error.message);
+  return failureView(text`❌ Plan for ${deployment.project.name} failed`, error.text);
 }
 
 /** Shows the plan with Apply and Cancel; `mayPress` says who may answer. Null when nobody did in time. */
 export function offerApply(conversation: Conversation, deployment: PlannedDeployment, mayPress: (by: ButtonChoice['by']) => boolean): Promise<ButtonChoice | null> {
   const { project, resource, plan, decision } = deployment;
-  const view = (footer?: string) => planView({ project, resource, plan, decision, credentialLabel: deployment.credentials.label, footer });
+  const view = (footer?: RichText) => planView({ project, resource, plan, decision, credentialLabel: deployment.credentials.label, footer });
   return conversation.offerButtons(
     { ...view(), buttons: [{ id: 'apply', label: 'Apply', style: 'success' }, { id: 'cancel', label: 'Cancel', style: 'secondary' }] },
     {
@@ -35,13 +35,13 @@ export function offerApply(conversation: Conversation, deployment: PlannedDeploy
       timeoutMs: APPLY_WINDOW_MS,
       authorize: (by) => (mayPress(by) ? null : 'Only the member who asked for this deployment, or a server admin, can apply or cancel it.'),
       settled: (pressed) =>
-        view(!pressed ? '⌛ Not applied: the buttons expired. Run `/cloud-deploy` again.' : pressed.buttonId === 'apply' ? `▶️ Applying (confirmed by ${mention(pressed.by.id)})…` : `✖️ Cancelled by ${mention(pressed.by.id)}.`),
+        view(!pressed ? text`⌛ Not applied: the buttons expired. Run ${command('deploy')} again.` : pressed.buttonId === 'apply' ? text`▶️ Applying (confirmed by ${member(pressed.by.id)})…` : text`✖️ Cancelled by ${member(pressed.by.id)}.`),
     },
   );
 }
 
 export function notAppliedView(deployment: Deployment, refusal: AccessLostAtStep): Message {
-  return failureView(`⛔ Not applied: ${deployment.project.name}`, refusal.message);
+  return failureView(text`⛔ Not applied: ${deployment.project.name}`, refusal.text);
 }
 
 export function applyOutcomeView(deployment: ConfirmedDeployment, applied: Applied): Message {
@@ -53,6 +53,6 @@ export function applyOutcomeView(deployment: ConfirmedDeployment, applied: Appli
     case 'access_lost':
       return notAppliedView(deployment, applied.refusal);
     case 'failed':
-      return failureView(`❌ Deployment of ${deployment.resource.resourceType} #${deployment.resource.id} failed`, applied.error.message);
+      return failureView(`❌ Deployment of ${deployment.resource.resourceType} #${deployment.resource.id} failed`, applied.error.text);
   }
 }

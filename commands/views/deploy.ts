@@ -3,7 +3,8 @@ import type { Message } from '../../src/interaction/conversation.js';
 import type { PolicyDecision } from '../../src/policy/policy-service.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import type { Resource } from '../../src/projects/resource-repository.js';
-import { bullets, escapeMarkdown, mention, usd } from './format.js';
+import type { RichText, Text } from '../../src/shared/text.js';
+import { bullets, code, command, join, member, money, strong, text, toText } from './format.js';
 
 export function violationView(decision: PolicyDecision): Message {
   return {
@@ -11,16 +12,16 @@ export function violationView(decision: PolicyDecision): Message {
       {
         title: '⛔ Policy violation',
         tone: 'danger',
-        description: `${bullets(decision.violations.map((v) => v.message))}\n\nContact a server administrator to request policy changes (\`/cloud-guild-policy\`).`,
+        description: text`${bullets(decision.violations.map((v) => v.message))}\n\nContact a server administrator to request policy changes (${command('policy')}).`,
       },
     ],
   };
 }
 
-function addressList(label: string, addresses: readonly string[]): string[] {
+function addressList(label: string, addresses: readonly string[]): Text[] {
   if (addresses.length === 0) return [];
-  const shown = addresses.slice(0, 10).map((a) => `\`${a}\``).join(', ');
-  return [`**${label} (${addresses.length})**: ${shown}${addresses.length > 10 ? ', …' : ''}`];
+  const shown = join(addresses.slice(0, 10).map((a) => code(a)), ', ');
+  return [text`${strong(text`${label} (${addresses.length})`)}: ${shown}${addresses.length > 10 ? text`, …` : undefined}`];
 }
 
 export function planView(input: {
@@ -29,7 +30,7 @@ export function planView(input: {
   plan: PlanResult;
   decision: PolicyDecision;
   credentialLabel: string;
-  footer?: string;
+  footer?: RichText;
 }): Message {
   const { project, resource, plan, decision } = input;
   const summary = plan.summary;
@@ -42,22 +43,23 @@ export function planView(input: {
   return {
     notices: [
       {
-        title: `📝 Plan for ${escapeMarkdown(project.name)}: ${resource.resourceType} #${resource.id}`,
+        title: text`📝 Plan for ${project.name}: ${resource.resourceType} #${resource.id}`,
         tone: summary.counts.delete || summary.counts.replace ? 'warning' : 'info',
-        description: [
-          lines.length ? lines.join('\n') : 'No changes.',
-          plan.engine.fallbackNotice ? `⚠️ ${plan.engine.fallbackNotice}` : '',
-          ...plan.warnings.map((w) => `⚠️ ${w.summary}`),
-          input.footer ?? '',
-        ]
-          .filter(Boolean)
-          .join('\n'),
+        description: join(
+          [
+            lines.length ? join(lines, '\n') : text`No changes.`,
+            plan.engine.fallbackNotice ? text`⚠️ ${plan.engine.fallbackNotice}` : undefined,
+            ...plan.warnings.map((w) => text`⚠️ ${w.summary}`),
+            input.footer === undefined ? undefined : toText(input.footer),
+          ],
+          '\n',
+        ),
         fields: [
-          { name: 'Estimate', value: `${usd(decision.estimate.monthlyUsd)}/month` },
-          { name: 'Guild total after', value: `${usd(decision.projectedMonthlyUsd)}/month` },
+          { name: 'Estimate', value: text`${money(decision.estimate.monthlyUsd)}/month` },
+          { name: 'Guild total after', value: text`${money(decision.projectedMonthlyUsd)}/month` },
           { name: 'Engine', value: `${plan.engine.name} ${plan.engine.version}` },
           { name: 'Plan', value: `#${plan.runId}` },
-          { name: 'Credentials', value: input.credentialLabel },
+          { name: 'Credentials', value: text`${input.credentialLabel}` },
         ],
       },
     ],
@@ -69,7 +71,7 @@ export class ProgressLog {
   private readonly lines: string[] = [];
   queuedAt: number | undefined;
 
-  constructor(private readonly title: string) {}
+  constructor(private readonly title: RichText) {}
 
   add(event: RunEvent): boolean {
     const line = describeEvent(event);
@@ -111,25 +113,25 @@ function describeEvent(event: RunEvent): string | undefined {
   }
 }
 
-function outputLines(outputs: ApplyResult['outputs']): string[] {
+function outputLines(outputs: ApplyResult['outputs']): Text[] {
   return Object.entries(outputs).map(([name, output]) =>
-    output.sensitive ? `\`${name}\` = (sensitive)` : `\`${name}\` = \`${JSON.stringify(output.value)}\``,
+    output.sensitive ? text`${code(name)} = (sensitive)` : text`${code(name)} = ${code(JSON.stringify(output.value))}`,
   );
 }
 
 export function appliedView(project: Project, resource: Resource, result: ApplyResult, requesterId: string): Message {
   const outputs = outputLines(result.outputs);
   return {
-    content: mention(requesterId),
+    content: member(requesterId),
     notices: [
       {
-        title: `✅ Deployed ${resource.resourceType} #${resource.id} in ${escapeMarkdown(project.name)}`,
+        title: text`✅ Deployed ${resource.resourceType} #${resource.id} in ${project.name}`,
         tone: 'success',
-        description: [
-          `${result.changes.add} added, ${result.changes.change} changed, ${result.changes.remove} destroyed.`,
-          ...(outputs.length ? ['**Outputs**', ...outputs] : []),
-        ].join('\n'),
-        fields: [{ name: 'Monthly estimate', value: `${usd(resource.estimatedMonthlyCost)}/month` }],
+        description: join(
+          [text`${result.changes.add} added, ${result.changes.change} changed, ${result.changes.remove} destroyed.`, ...(outputs.length ? [strong(text`Outputs`), ...outputs] : [])],
+          '\n',
+        ),
+        fields: [{ name: 'Monthly estimate', value: text`${money(resource.estimatedMonthlyCost)}/month` }],
       },
     ],
   };
@@ -139,23 +141,23 @@ export function outputsView(project: Project, outputs: ApplyResult['outputs']): 
   const lines = outputLines(outputs);
   return {
     ephemeral: true,
-    notices: [{ title: `📤 Outputs of ${escapeMarkdown(project.name)}`, description: lines.length ? lines.join('\n').slice(0, 4000) : 'No outputs yet: nothing has been deployed.' }],
+    notices: [{ title: text`📤 Outputs of ${project.name}`, description: lines.length ? join(lines, '\n') : 'No outputs yet: nothing has been deployed.' }],
   };
 }
 
 export function destroyedView(project: Project, result: DestroyResult, requesterId: string): Message {
   return {
-    content: mention(requesterId),
+    content: member(requesterId),
     notices: [
       {
-        title: `🧨 Destroyed in ${escapeMarkdown(project.name)}`,
+        title: text`🧨 Destroyed in ${project.name}`,
         tone: 'success',
-        description: `${result.changes.remove} resource${result.changes.remove === 1 ? '' : 's'} destroyed${result.destroyed.length ? `: ${result.destroyed.map((a) => `\`${a}\``).join(', ')}` : ''}.`,
+        description: text`${result.changes.remove} resource${result.changes.remove === 1 ? '' : 's'} destroyed${result.destroyed.length ? text`: ${join(result.destroyed.map((a) => code(a)), ', ')}` : undefined}.`,
       },
     ],
   };
 }
 
-export function failureView(title: string, message: string): Message {
-  return { notices: [{ title, tone: 'danger', description: message.slice(0, 3900) }] };
+export function failureView(title: RichText, message: RichText): Message {
+  return { notices: [{ title, tone: 'danger', description: message }] };
 }

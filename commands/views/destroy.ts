@@ -4,7 +4,7 @@ import type { ShowProgress } from '../../src/deploy/steps.js';
 import type { AccessLostAtStep } from '../../src/jit/access-at-step.js';
 import type { ButtonChoice, Conversation, Message } from '../../src/interaction/conversation.js';
 import { destroyedView, failureView } from './deploy.js';
-import { escapeMarkdown, mention } from './format.js';
+import { code, command, join, member, strong, text } from './format.js';
 import { resourceLine } from './projects-list.js';
 import { withLiveProgress } from './run-progress.js';
 
@@ -16,8 +16,8 @@ export function nothingToDestroyView(prepared: Extract<DestroyPrepared, { ready:
   return {
     ephemeral: true,
     content: resourceId
-      ? `Project **${escapeMarkdown(project.name)}** has no resource #${resourceId} that can be destroyed. \`/cloud-projects\` lists them.`
-      : `Project **${escapeMarkdown(project.name)}** has nothing to destroy. Add \`forget:true\` to forget the project itself.`,
+      ? text`Project ${strong(project.name)} has no resource #${resourceId} that can be destroyed. ${command('projects')} lists them.`
+      : text`Project ${strong(project.name)} has nothing to destroy. Add ${code('forget:true')} to forget the project itself.`,
   };
 }
 
@@ -28,15 +28,16 @@ export function offerDestroy(conversation: Conversation, destruction: Destructio
   const question = {
     notices: [
       {
-        title: forget ? `🧨 Destroy ${what} in ${escapeMarkdown(project.name)} and forget it?` : `🧨 Destroy ${what} in ${escapeMarkdown(project.name)}?`,
+        title: forget ? text`🧨 Destroy ${what} in ${project.name} and forget it?` : text`🧨 Destroy ${what} in ${project.name}?`,
         tone: 'danger' as const,
-        description: [
-          targets.map(resourceLine).join('\n'),
-          forget ? 'Then the project is forgotten: its vault session, folder and name are freed.' : '',
-          'This cannot be undone.',
-        ]
-          .filter(Boolean)
-          .join('\n\n'),
+        description: join(
+          [
+            join(targets.map(resourceLine), '\n'),
+            forget ? text`Then the project is forgotten: its vault session, folder and name are freed.` : undefined,
+            text`This cannot be undone.`,
+          ],
+          '\n\n',
+        ),
       },
     ],
   };
@@ -61,19 +62,19 @@ export function offerDestroy(conversation: Conversation, destruction: Destructio
 }
 
 export function notDestroyedView(destruction: Destruction, refusal: AccessLostAtStep): Message {
-  return failureView(`⛔ Not destroyed: ${destruction.project.name}`, refusal.message);
+  return failureView(text`⛔ Not destroyed: ${destruction.project.name}`, refusal.text);
 }
 
 export function destroyProgress(conversation: Conversation, destruction: Destruction): ShowProgress {
-  return (run) => withLiveProgress(conversation, `🧨 Destroying in ${escapeMarkdown(destruction.project.name)}…`, run);
+  return (run) => withLiveProgress(conversation, text`🧨 Destroying in ${destruction.project.name}…`, run);
 }
 
 export function destroyOutcomeView(destruction: Destruction, destroyed: Destroyed): Message {
   const { project, requester } = destruction;
   if (destroyed.ok) return destroyedView(project, destroyed.result, requester.id);
-  return { ...failureView(`❌ Destroy in ${escapeMarkdown(project.name)} failed`, destroyed.error.message), content: mention(requester.id) };
+  return { ...failureView(text`❌ Destroy in ${project.name} failed`, destroyed.error.text), content: member(requester.id) };
 }
 
 export function forgottenView(destruction: Destruction): Message {
-  return { content: `🗑️ Project **${escapeMarkdown(destruction.project.name)}** forgotten: its vault session, folder and name are freed.` };
+  return { content: text`🗑️ Project ${strong(destruction.project.name)} forgotten: its vault session, folder and name are freed.` };
 }

@@ -2,7 +2,7 @@ import type { Message } from '../../src/interaction/conversation.js';
 import type { GuildPolicy } from '../../src/policy/policy-service.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import type { VaultSessionInfo } from '../../src/vault/ephemeral-vault.js';
-import { escapeMarkdown, timestamp, usd } from './format.js';
+import { code, literal, money, strong, text, time } from './format.js';
 import { vaultSecurityNotice } from './security-notice.js';
 
 const PROVIDER_NAMES = { gcp: 'GCP', aws: 'AWS', azure: 'Azure' } as const;
@@ -18,15 +18,15 @@ export function initialisedView(input: {
   const fields = [
     ...(session
       ? [
-          { name: '🔑 Vault session', value: `\`${session.sessionId}\`` },
-          { name: '⏳ Expires', value: timestamp(session.expiresAt) },
+          { name: '🔑 Vault session', value: code(session.sessionId) },
+          { name: '⏳ Expires', value: time(session.expiresAt) },
         ]
-      : [{ name: '🔑 Credential', value: `stored credential **${escapeMarkdown(input.credentialName ?? '?')}**` }]),
-    { name: '📋 Project', value: escapeMarkdown(project.name) },
+      : [{ name: '🔑 Credential', value: text`stored credential ${strong(input.credentialName ?? '?')}` }]),
+    { name: '📋 Project', value: literal(project.name) },
     { name: '☁️ Provider', value: PROVIDER_NAMES[project.provider] },
     { name: '🌍 Region', value: project.region },
     { name: '🗄️ State', value: project.stateBackend },
-    { name: '💰 Budget limit', value: `${usd(policy.maxBudgetMonthly)}/month` },
+    { name: '💰 Budget limit', value: text`${money(policy.maxBudgetMonthly)}/month` },
     { name: '🛠️ IaC engine', value: policy.enginePreference },
   ];
   return {

@@ -1,18 +1,20 @@
 import type { Message } from '../../src/interaction/conversation.js';
 import type { GuildPolicy } from '../../src/policy/policy-service.js';
-import { escapeMarkdown, list, usd } from './format.js';
+import { channel, plain } from '../../src/shared/text.js';
+import { list, literal, money, strong, text, type Text } from './format.js';
 
-export function policyFields(policy: GuildPolicy): Array<{ name: string; value: string }> {
+export function policyFields(policy: GuildPolicy): Array<{ name: string; value: Text }> {
   return [
-    { name: 'Monthly budget', value: usd(policy.maxBudgetMonthly) },
-    { name: 'Max instances', value: String(policy.maxInstances) },
-    { name: 'Max disk', value: `${policy.maxDiskSizeGb} GB` },
-    { name: 'Allowed instance types', value: escapeMarkdown(list(policy.allowedInstanceTypes, 'all')) },
-    { name: 'Allowed resource types', value: list(policy.allowedResourceTypes, 'all') },
-    { name: 'Approval required', value: policy.requireApproval ? 'yes' : 'no' },
-    { name: 'IaC engine', value: policy.enginePreference },
-    { name: 'Max JIT grant', value: `${policy.maxJitMinutes} min` },
-    { name: 'Notification channel', value: policy.notificationChannelId ? `<#${policy.notificationChannelId}>` : 'none' },
+    { name: 'Monthly budget', value: money(policy.maxBudgetMonthly) },
+    { name: 'Max instances', value: text`${policy.maxInstances}` },
+    { name: 'Max disk', value: text`${policy.maxDiskSizeGb} GB` },
+    { name: 'Allowed instance types', value: literal(list(policy.allowedInstanceTypes, 'all')) },
+    { name: 'Allowed resource types', value: literal(list(policy.allowedResourceTypes, 'all')) },
+    { name: 'Approval required', value: text`${policy.requireApproval ? 'yes' : 'no'}` },
+    { name: 'IaC engine', value: literal(policy.enginePreference) },
+    // In minutes, the unit of the option that sets it.
+    { name: 'Max JIT grant', value: text`${policy.maxJitMinutes} min` },
+    { name: 'Notification channel', value: policy.notificationChannelId ? channel(policy.notificationChannelId) : text`none` },
   ];
 }
 
@@ -23,7 +25,7 @@ export function policyView(policy: GuildPolicy): Message {
 /** Before and after, listing only what changed. */
 export function policyChangeView(before: GuildPolicy, after: GuildPolicy): Message {
   const old = policyFields(before);
-  const changed = policyFields(after).filter((field, i) => field.value !== old[i]?.value);
+  const changed = policyFields(after).filter((field, i) => plain(field.value) !== (old[i] ? plain(old[i].value) : undefined));
   return {
     ephemeral: true,
     notices: [
@@ -33,7 +35,7 @@ export function policyChangeView(before: GuildPolicy, after: GuildPolicy): Messa
         description: changed.length ? 'What changed:' : 'Nothing changed: the values given were already in force.',
         fields: changed.map((field) => ({
           name: field.name,
-          value: `${old.find((o) => o.name === field.name)?.value ?? '—'} → **${field.value}**`,
+          value: text`${old.find((o) => o.name === field.name)?.value ?? '—'} → ${strong(field.value)}`,
         })),
       },
     ],

@@ -3,7 +3,7 @@ import type { GuildPolicy } from '../../src/policy/policy-service.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import type { Resource } from '../../src/projects/resource-repository.js';
 import { MAY_EXIST_IN_CLOUD } from '../../src/projects/resource-statuses.js';
-import { escapeMarkdown, timestamp, usd } from './format.js';
+import { command, join, money, text, time, type Text } from './format.js';
 
 const STATUS_ICONS: Record<Resource['status'], string> = {
   planned: '📝',
@@ -21,14 +21,14 @@ export interface ProjectOverview {
   vaultExpiresAt: number | null;
 }
 
-export function resourceLine(resource: Resource): string {
-  const size = resource.resourceType === 'vm' ? ` ${escapeMarkdown(resource.instanceType ?? '')}, ${resource.diskSizeGb ?? 0} GB` : '';
-  return `${STATUS_ICONS[resource.status]} #${resource.id} ${resource.resourceType}${size} — ${resource.status}, ${usd(resource.estimatedMonthlyCost)}/mo`;
+export function resourceLine(resource: Resource): Text {
+  const size = resource.resourceType === 'vm' ? text` ${resource.instanceType ?? ''}, ${resource.diskSizeGb ?? 0} GB` : undefined;
+  return text`${STATUS_ICONS[resource.status]} #${resource.id} ${resource.resourceType}${size} — ${resource.status}, ${money(resource.estimatedMonthlyCost)}/mo`;
 }
 
 export function projectsView(overviews: ProjectOverview[], policy: GuildPolicy): Message {
   if (overviews.length === 0) {
-    return { ephemeral: true, content: 'No projects yet. Start one with `/cloud-init`.' };
+    return { ephemeral: true, content: text`No projects yet. Start one with ${command('init')}.` };
   }
   let guildTotal = 0;
   const fields = overviews.slice(0, 25).map(({ project, resources, vaultExpiresAt }) => {
@@ -39,23 +39,23 @@ export function projectsView(overviews: ProjectOverview[], policy: GuildPolicy):
     guildTotal += monthly;
     const credential =
       project.credentialSource === 'stored'
-        ? '🔑 stored credential'
+        ? text`🔑 stored credential`
         : vaultExpiresAt
-          ? `🔐 vault expires ${timestamp(vaultExpiresAt)}`
-          : '🔐 vault expired: run `/cloud-init` again to renew';
+          ? text`🔐 vault expires ${time(vaultExpiresAt)}`
+          : text`🔐 vault expired: run ${command('init')} again to renew`;
     const lines = [
-      `${project.provider} · ${project.region} · ${usd(monthly)}/mo · ${credential}`,
+      text`${project.provider} · ${project.region} · ${money(monthly)}/mo · ${credential}`,
       ...resources.slice(0, 10).map(resourceLine),
-      ...(resources.length > 10 ? [`…and ${resources.length - 10} more`] : []),
+      ...(resources.length > 10 ? [text`…and ${resources.length - 10} more`] : []),
     ];
-    return { name: `📋 ${escapeMarkdown(project.name)}`, value: lines.join('\n') };
+    return { name: text`📋 ${project.name}`, value: join(lines, '\n') };
   });
   return {
     ephemeral: true,
     notices: [
       {
         title: '☁️ Cloud projects',
-        description: `Running estimate ${usd(guildTotal)}/month of a ${usd(policy.maxBudgetMonthly)} budget.`,
+        description: text`Running estimate ${money(guildTotal)}/month of a ${money(policy.maxBudgetMonthly)} budget.`,
         fields,
       },
     ],

@@ -1,6 +1,7 @@
 import type { RunEvent } from '../../src/engine/runner.js';
 import type { Conversation, Message } from '../../src/interaction/conversation.js';
 import { ThrottledEditor } from '../../src/interaction/throttled-editor.js';
+import type { RichText } from '../../src/shared/text.js';
 import { ProgressLog } from './deploy.js';
 
 /** Discord allows about five edits per five seconds per message; one every three seconds leaves room. */
@@ -14,7 +15,7 @@ export interface RunHooks {
 /** Runs an engine operation while showing its live progress in the command's response. */
 export async function withLiveProgress<T>(
   conversation: Conversation,
-  title: string,
+  title: RichText,
   run: (hooks: RunHooks) => Promise<T>,
 ): Promise<T> {
   const log = new ProgressLog(title);

@@ -7,6 +7,7 @@
  * a bot in trouble must not hang on its way out. Start-up recovery then marks resources left mid-change
  * interrupted.
  */
+import { command, member, text } from '../shared/text.js';
 import type { AppContext } from './context.js';
 import type { IacRunRow } from '../engine/run-store.js';
 import { RunStore } from '../engine/run-store.js';
@@ -115,14 +116,11 @@ export class LastResort {
 }
 
 function runFailedNotices(run: IacRunRow, projectName: string): { direct: Notice; channel: Notice } {
-  const what = `${run.kind} of ${projectName} (run #${run.id})`;
-  const description =
-    'It was stopped because the bot hit an internal error and is restarting; the engine was asked to stop safely first. ' +
-    'When the bot is back, check `/cloud-projects` and `/cloud-runs`: a resource left half-changed is marked interrupted, ' +
-    'and you can deploy it again or destroy it.';
+  const what = text`${run.kind} of ${projectName} (run #${String(run.id)})`;
+  const description = text`It was stopped because the bot hit an internal error and is restarting; the engine was asked to stop safely first. When the bot is back, check ${command('projects')} and ${command('runs.list')}: a resource left half-changed is marked interrupted, and you can deploy it again or destroy it.`;
   return {
-    direct: { title: `❌ Your ${what} failed`, description, tone: 'danger' },
-    channel: { title: `❌ A ${what} failed`, description: `<@${run.started_by}>: ${description}`, tone: 'danger' },
+    direct: { title: text`❌ Your ${what} failed`, description, tone: 'danger' },
+    channel: { title: text`❌ A ${what} failed`, description: text`${member(run.started_by)}: ${description}`, tone: 'danger' },
   };
 }
 

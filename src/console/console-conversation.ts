@@ -13,6 +13,7 @@ import type {
   OfferButtonsOptions,
 } from '../interaction/conversation.js';
 import { actorOf, type ConsoleChannel, type ConsoleMember } from './directory.js';
+import type { RichText } from '../shared/text.js';
 import type { ConsoleRenderer } from './render.js';
 import type { Timers } from './timers.js';
 
@@ -20,7 +21,7 @@ import type { Timers } from './timers.js';
 export interface PendingOffer {
   buttons: readonly ButtonSpec[];
   /** Returns null when the press was taken, or the reason it was refused. */
-  press(index: number, member: ConsoleMember): string | null;
+  press(index: number, member: ConsoleMember): RichText | null;
   /** The session is ending: the offer resolves as if it had timed out, without printing. */
   cancel(): void;
 }

@@ -1,57 +1,60 @@
 /**
- * Terminal rendering of what handlers say. Messages carry Discord markdown (`<t:1767272400:R>` timestamps,
- * `<@id>` mentions, `**bold**`); here they become local times with "in 29 min", `@name`, and plain text.
+ * Terminal rendering of what handlers say. Rich text (src/shared/text.ts) becomes plain text: members `@name`, times
+ * local ("21:01 (in 29 min)"), commands by the slash-command names the console accepts, member-typed text as typed.
  */
+import { COMMAND_NAMES } from '../discord/command-names.js';
 import type { ButtonSpec, Message } from '../interaction/conversation.js';
 import type { Notice } from '../notify/notifier.js';
 import type { Clock } from '../shared/clock.js';
+import { formatDuration } from '../shared/duration.js';
+import { revealInvisible } from '../shared/member-text.js';
+import { formatUsd } from '../shared/money.js';
+import { isSnowflake } from '../shared/snowflake.js';
+import { render, type RichText, type SegmentRenderer, type TimeStyle } from '../shared/text.js';
 import type { ConsoleDirectory } from './directory.js';
 
 const INDENT = '  ';
 
 export class ConsoleRenderer {
+  private readonly segments: SegmentRenderer;
+
   constructor(
     private readonly clock: Clock,
     private readonly directory: ConsoleDirectory,
-  ) {}
-
-  /** Discord markdown → readable plain text. */
-  text(markdown: string): string {
-    return markdown
-      .replace(/<t:(-?\d+)(?::([tTdDfFR]))?>/g, (_match, seconds: string, style: string | undefined) =>
-        this.time(Number(seconds) * 1000, style ?? 'f'),
-      )
-      .replace(/<@!?(\d+)>/g, (_match, id: string) => `@${this.directory.memberById(id)?.name ?? id}`)
-      .replace(/<@&(\d+)>/g, (_match, id: string) => `@role:${id}`)
-      .replace(/<#(\d+)>/g, (_match, id: string) => `#${this.directory.channelById(id)?.name ?? id}`)
-      .replace(/^```[a-z]*$/gm, '')
-      .replace(/\*\*(.+?)\*\*/g, '$1')
-      .replace(/__(.+?)__/g, '$1')
-      // What escapeMarkdown (src/shared/member-text.ts) did to a member's text, undone: here it is plain text anyway.
-      .replace(/\\([^0-9A-Za-z\s])/g, '$1')
-      .replace(/@\u200b/g, '@')
-      .replace(/\n{3,}/g, '\n\n')
-      .trim();
+  ) {
+    this.segments = {
+      prose: (words) => words,
+      literal: (value) => revealInvisible(value),
+      strong: (rendered) => rendered,
+      code: (value) => `\`${revealInvisible(value)}\``,
+      member: (userId) => (isSnowflake(userId) ? `@${this.directory.memberById(userId)?.name ?? userId}` : userId),
+      channel: (channelId) => `#${this.directory.channelById(channelId)?.name ?? channelId}`,
+      time: (epochMs, style) => this.time(epochMs, style),
+      duration: (ms) => formatDuration(ms),
+      money: (usd) => formatUsd(usd),
+      command: (key, options) =>
+        `${COMMAND_NAMES[key]}${options.length ? ` (${options.map(([name, value]) => `${name}: ${value}`).join(', ')})` : ''}`,
+    };
   }
 
-  /** A Discord timestamp as local time; relative styles also say how far away it is. */
-  time(epochMs: number, style: string): string {
+  /** Rich text as plain text. A bare string is prose; the markdown views may still write in it is dropped. */
+  text(rich: RichText): string {
+    const plain = typeof rich === 'string' ? withoutMarkdown(rich) : render(rich, this.segments);
+    return plain.replace(/\n{3,}/g, '\n\n').trim();
+  }
+
+  /** Local time; relative times also say how far away they are. */
+  time(epochMs: number, style: TimeStyle): string {
     const now = this.clock.now();
     const date = new Date(epochMs);
     const clock = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
-    const day = `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-    const sameDay = day === localDay(now);
+    const day = localDay(epochMs);
     switch (style) {
-      case 't':
+      case 'clock':
         return clock;
-      case 'T':
-        return `${clock}:${pad(date.getSeconds())}`;
-      case 'd':
-      case 'D':
-        return day;
-      case 'R':
-        return `${sameDay ? clock : `${day} ${clock}`} (${relative(epochMs - now)})`;
-      default:
+      case 'relative':
+        return `${day === localDay(now) ? clock : `${day} ${clock}`} (${relative(epochMs - now)})`;
+      case 'datetime':
         return `${day} ${clock}`;
     }
   }
@@ -81,6 +84,15 @@ export class ConsoleRenderer {
   }
 }
 
+/** Bold markers and code fences out of a string a view wrote as markdown; what escapeMarkdown did, undone. */
+function withoutMarkdown(markdown: string): string {
+  return markdown
+    .replace(/^```[a-z]*$/gm, '')
+    .replace(/\*\*(.+?)\*\*/g, '$1')
+    .replace(/\\([^0-9A-Za-z\s])/g, '$1')
+    .replace(/@\u200b/g, '@');
+}
+
 export function buttonRow(buttons: readonly ButtonSpec[]): string {
   return buttons.map((button, index) => `[${index + 1}] ${button.label}`).join('  ');
 }
@@ -94,18 +106,10 @@ function localDay(epochMs: number): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
-/** "in 29 min", "3 h 5 min ago", "in 2 days", "now". */
+/** "in 29 min", "3 h 5 min ago", "in 3 days", "in a few seconds". */
 export function relative(deltaMs: number): string {
   const future = deltaMs >= 0;
-  const absolute = Math.abs(deltaMs);
-  let amount: string;
-  if (absolute < 45_000) return future ? 'in a few seconds' : 'a few seconds ago';
-  const totalMinutes = Math.round(absolute / 60_000);
-  if (totalMinutes < 60) amount = `${totalMinutes} min`;
-  else if (totalMinutes < 48 * 60) {
-    const hours = Math.floor(totalMinutes / 60);
-    const minutes = totalMinutes % 60;
-    amount = minutes ? `${hours} h ${minutes} min` : `${hours} h`;
-  } else amount = `${Math.round(totalMinutes / (24 * 60))} days`;
+  if (Math.abs(deltaMs) < 45_000) return future ? 'in a few seconds' : 'a few seconds ago';
+  const amount = formatDuration(Math.abs(deltaMs));
   return future ? `in ${amount}` : `${amount} ago`;
 }

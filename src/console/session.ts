@@ -178,7 +178,7 @@ export class ConsoleSession implements ConversationHost {
       this.interpret(text);
     } catch (error) {
       if (!isUserError(error)) throw error;
-      this.print(`⛔ ${error.message}`);
+      this.print(`⛔ ${this.renderer.text(error.text)}`);
     }
   }
 

@@ -3,7 +3,7 @@
  * do, and none contains a secret: field names, credential names and key ids only.
  */
 import { UserError } from '../shared/errors.js';
-import { escapeMarkdown } from '../shared/member-text.js';
+import { code, command, text } from '../shared/text.js';
 
 /** Secret material for a provider is missing fields or has malformed ones. */
 export class InvalidCredentialSecrets extends UserError {
@@ -29,8 +29,7 @@ export class MasterKeyMissing extends UserError {
   constructor() {
     super(
       'credentials.master_key_missing',
-      'Stored credentials need CREDENTIALS_MASTER_KEY (32 random bytes, base64: `openssl rand -base64 32`) in the ' +
-        "bot's configuration. Ask the operator to set it, or use an ephemeral credential for this run.",
+      text`Stored credentials need CREDENTIALS_MASTER_KEY (32 random bytes, base64: ${code('openssl rand -base64 32')}) in the bot's configuration. Ask the operator to set it, or use an ephemeral credential for this run.`,
     );
   }
 }
@@ -53,8 +52,7 @@ export class CredentialUnreadable extends UserError {
   ) {
     super(
       'credentials.unreadable',
-      `The stored credential '${credentialName}' cannot be read: ${reason}. ` +
-        'Ask the operator to check the master key configuration, or remove the credential and store it again.',
+      text`The stored credential '${credentialName}' cannot be read: ${reason}. Ask the operator to check the master key configuration, or remove the credential and store it again.`,
     );
   }
 }
@@ -63,7 +61,7 @@ export class CredentialNotFound extends UserError {
   constructor(readonly credentialName: string) {
     super(
       'credentials.not_found',
-      `There is no stored credential named '${escapeMarkdown(credentialName)}' in this server. List them with /cloud-credentials list.`,
+      text`There is no stored credential named '${credentialName}' in this server. List them with ${command('credentials.list')}.`,
     );
   }
 }
@@ -72,7 +70,7 @@ export class CredentialNameTaken extends UserError {
   constructor(readonly credentialName: string) {
     super(
       'credentials.name_taken',
-      `A stored credential named '${escapeMarkdown(credentialName)}' already exists in this server. Pick another name or remove it first.`,
+      text`A stored credential named '${credentialName}' already exists in this server. Pick another name or remove it first.`,
     );
   }
 }
@@ -82,7 +80,7 @@ export class CredentialProviderMismatch extends UserError {
   constructor(credentialName: string, actual: string, wanted: string) {
     super(
       'credentials.provider_mismatch',
-      `The stored credential '${credentialName}' is for ${actual}, but this needs a ${wanted} credential.`,
+      text`The stored credential '${credentialName}' is for ${actual}, but this needs a ${wanted} credential.`,
     );
   }
 }
@@ -91,15 +89,11 @@ export class NoCredentialAvailable extends UserError {
   constructor(provider: string, storedNames: string[]) {
     const stored =
       storedNames.length > 0
-        ? ` This server has stored ${provider} credentials (${storedNames.join(', ')}) but none is the default: ` +
-          'name one for this run or make one the default with /cloud-credentials default.'
-        : '';
+        ? text` This server has stored ${provider} credentials (${storedNames.join(', ')}) but none is the default: name one for this run or make one the default with ${command('credentials.default')}.`
+        : undefined;
     super(
       'credentials.none_available',
-      `No ${provider} credential is available for this run.${stored} The options are: ` +
-        '(1) enter credentials for this session with /cloud-init (a private form; kept in memory only, until the session expires); ' +
-        '(2) store a credential with /cloud-credentials add (encrypted at rest) and make it the default; ' +
-        "(3) use the service's own credentials, if the operator has allowed this server.",
+      text`No ${provider} credential is available for this run.${stored} The options are: (1) enter credentials for this session with ${command('init')} (a private form; kept in memory only, until the session expires); (2) store a credential with ${command('credentials.add')} (encrypted at rest) and make it the default; (3) use the service's own credentials, if the operator has allowed this server.`,
     );
   }
 }

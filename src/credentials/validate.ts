@@ -7,8 +7,9 @@ import type { CredentialProvider } from '../db/schema.js';
 import { parseBucketName, withS3Client } from '../storage/s3-client.js';
 import { explainS3Error } from '../storage/s3-errors.js';
 import { isUserError } from '../shared/errors.js';
+import type { RichText } from '../shared/text.js';
 
-export type CredentialValidation = { ok: true } | { ok: false; code: string; message: string };
+export type CredentialValidation = { ok: true } | { ok: false; code: string; message: RichText };
 
 export interface ValidationTarget {
   provider: CredentialProvider;
@@ -46,7 +47,7 @@ export async function validateCredential(
       { maxAttempts: 1, requestTimeoutMs: options.timeoutMs ?? 15_000 },
     );
   } catch (error) {
-    if (isUserError(error)) return { ok: false, code: error.code, message: error.message };
+    if (isUserError(error)) return { ok: false, code: error.code, message: error.text };
     const action = bucket === undefined ? 'list buckets' : 'read the bucket';
     return { ok: false, ...explainS3Error(error, { action, bucket, endpoint: target.endpoint }) };
   }

@@ -5,6 +5,7 @@
  * status change of the resource outside a run (the runner moves it while it applies); it returns typed outcomes and
  * leaves the wording to the front end.
  */
+import { command, text } from '../shared/text.js';
 import type { AppContext } from '../app/context.js';
 import type { ResourceType } from '../db/schema.js';
 import type { ApplyResult, IacRunner, PlanResult, RunRequest } from '../engine/runner.js';
@@ -73,11 +74,8 @@ export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'po
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
 };
 
-/**
- * What an access refusal at Apply tells the member happened and what to do. Kept here until refusals carry typed
- * parameters that each front end words itself.
- */
-const APPLY_REFUSED = { outcome: 'The plan was discarded; nothing was applied.', afterwards: 'run `/cloud-deploy` again' };
+/** What an access refusal at Apply tells the member happened and what to do. */
+const APPLY_REFUSED = { outcome: 'The plan was discarded; nothing was applied.', afterwards: text`run ${command('deploy')} again` };
 
 export class DeployService {
   /** Who may approve, and the approval's answer, when the policy asks for one (`decide` says so). */

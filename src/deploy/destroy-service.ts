@@ -3,6 +3,7 @@
  * what can be destroyed), confirm (access again at the press), destroy, forget. Writes every `deploy.destroy` audit
  * entry; the runner moves the resources while it destroys. Typed outcomes; the front end words them.
  */
+import { command, text } from '../shared/text.js';
 import type { AppContext } from '../app/context.js';
 import type { DestroyResult, IacRunner } from '../engine/runner.js';
 import { accessLostAt, requesterAndPresser, type AccessLostAtStep } from '../jit/access-at-step.js';
@@ -94,9 +95,8 @@ export class DestroyService {
       target: destruction.project.name,
       step: 'destroy.press',
       participants: requesterAndPresser(destruction.requester, presser, 'admin'),
-      // What the refusal tells the member. Kept here until refusals carry typed parameters.
       outcome: destruction.forget ? 'Nothing was destroyed and the project was not forgotten.' : 'Nothing was destroyed.',
-      afterwards: 'run `/cloud-destroy` again',
+      afterwards: text`run ${command('destroy')} again`,
       details: { resourceIds: destruction.targets.map((r) => r.id) },
     });
     return refusal ? { confirmed: false, refusal } : { confirmed: true };

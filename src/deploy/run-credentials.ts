@@ -4,7 +4,7 @@ import { toEngineEnv } from '../engine/credential-env.js';
 import { backendEngineEnv } from './state-backend.js';
 import type { Project } from '../projects/project-repository.js';
 import { UserError } from '../shared/errors.js';
-import { escapeMarkdown } from '../shared/member-text.js';
+import { code, command, strong, text } from '../shared/text.js';
 
 export interface RunCredentials {
   /** Environment variables for the engine child only. Never logged, never written. */
@@ -24,7 +24,7 @@ export function credentialsForRun(app: AppContext, project: Project, choice?: Cr
     if (!stored) {
       throw new UserError(
         'credentials.project_credential_removed',
-        `The stored credential project **${escapeMarkdown(project.name)}** was set up with has been removed. Run \`/cloud-init\` again with another credential, or choose one with the \`credential\` option.`,
+        text`The stored credential project ${strong(project.name)} was set up with has been removed. Run ${command('init')} again with another credential, or choose one with the ${code('credential')} option.`,
       );
     }
     effective = { source: 'stored', name: stored.name };
@@ -51,7 +51,7 @@ export function parseCredentialChoice(value: string | undefined, project: Projec
   if (value === 'service') return { source: 'service' };
   if (value === 'session') {
     if (!project.vaultSessionId) {
-      throw new UserError('vault.no_session', `Project **${escapeMarkdown(project.name)}** has no vault session. Run \`/cloud-init\` to open one.`);
+      throw new UserError('vault.no_session', text`Project ${strong(project.name)} has no vault session. Run ${command('init')} to open one.`);
     }
     return { source: 'ephemeral', sessionId: project.vaultSessionId };
   }

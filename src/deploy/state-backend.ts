@@ -9,6 +9,7 @@ import type { Provider, StateBackendKind } from '../db/schema.js';
 import { toEngineEnv } from '../engine/credential-env.js';
 import { assertEndpointResolvesSafely } from '../shared/endpoint.js';
 import { UserError } from '../shared/errors.js';
+import { code, command, text } from '../shared/text.js';
 import { parseBackendSettings, type BackendSettings } from '../state/backend.js';
 import { checkStateBucket } from '../storage/remote-state.js';
 import { withS3Client } from '../storage/s3-client.js';
@@ -59,7 +60,7 @@ export function stateBackendSettings(app: AppContext, request: StateBackendReque
   if (!request.stateCredential) {
     throw new UserError(
       'state.credential_missing',
-      `S3 state for a ${provider} project needs the keys of the store: store them with \`/cloud-credentials add provider:s3\` (or aws) and name them in \`state_credential\`. Or keep state in ${provider === 'gcp' ? 'gcs' : 'azurerm'}.`,
+      text`S3 state for a ${provider} project needs the keys of the store: store them with ${command('credentials.add', { provider: 's3' })} (or aws) and name them in ${code('state_credential')}. Or keep state in ${provider === 'gcp' ? 'gcs' : 'azurerm'}.`,
     );
   }
   if (request.endpoint) {

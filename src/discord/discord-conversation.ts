@@ -23,6 +23,7 @@ import type {
   ModalSpec,
   OfferButtonsOptions,
 } from '../interaction/conversation.js';
+import { toMarkdown } from './markdown.js';
 import type { Clock } from '../shared/clock.js';
 import type { ComponentWaiters } from './component-waiters.js';
 import { ephemeralFlags, renderMessage } from './render.js';
@@ -170,7 +171,7 @@ export class DiscordConversation implements Conversation {
           const by = actorOf(press.user, press.member, press.memberPermissions);
           const refusal = options.authorize(by);
           if (refusal) {
-            await press.reply({ content: `⛔ ${refusal}`, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+            await press.reply({ content: `⛔ ${toMarkdown(refusal)}`, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
             return true;
           }
           clearTimeout(timer);

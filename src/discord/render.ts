@@ -9,6 +9,7 @@ import {
 } from 'discord.js';
 import type { ButtonSpec, ButtonStyle as OurButtonStyle, Message } from '../interaction/conversation.js';
 import type { Notice } from '../notify/notifier.js';
+import { toMarkdown } from './markdown.js';
 
 const TONE_COLOURS: Record<NonNullable<Notice['tone']>, number> = {
   info: 0x5865f2,
@@ -31,16 +32,16 @@ function clip(text: string, max: number): string {
 
 export function renderNotice(notice: Notice): APIEmbed {
   const embed = new EmbedBuilder()
-    .setTitle(clip(notice.title, 256))
+    .setTitle(clip(toMarkdown(notice.title), 256))
     .setColor(TONE_COLOURS[notice.tone ?? 'info']);
-  if (notice.description) embed.setDescription(clip(notice.description, 4096));
+  const description = notice.description === undefined ? '' : toMarkdown(notice.description);
+  if (description) embed.setDescription(clip(description, 4096));
   if (notice.fields?.length) {
     embed.addFields(
-      notice.fields.slice(0, 25).map((field) => ({
-        name: clip(field.name || '\u200b', 256),
-        value: clip(field.value || '\u200b', 1024),
-        inline: field.value.length <= 40,
-      })),
+      notice.fields.slice(0, 25).map((field) => {
+        const value = toMarkdown(field.value);
+        return { name: clip(toMarkdown(field.name) || '\u200b', 256), value: clip(value || '\u200b', 1024), inline: value.length <= 40 };
+      }),
     );
   }
   return embed.toJSON();
@@ -67,7 +68,7 @@ export function renderButtons(buttons: readonly ButtonSpec[], prefix: string) {
 /** The body of a message, reply or edit. Mentions never ping anyone: the bot only shows them. */
 export function renderMessage(message: Message, buttonPrefix?: string) {
   return {
-    content: message.content ? clip(message.content, 2000) : '',
+    content: message.content === undefined ? '' : clip(toMarkdown(message.content), 2000),
     embeds: (message.notices ?? []).slice(0, 10).map(renderNotice),
     components: message.buttons?.length && buttonPrefix ? renderButtons(message.buttons, buttonPrefix) : [],
     allowedMentions: { parse: [] as [] },

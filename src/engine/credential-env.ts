@@ -2,14 +2,14 @@ import { z } from 'zod';
 import { SECRET_MAX_LENGTH } from '../credentials/secrets.js';
 import type { Provider } from '../db/schema.js';
 import { UserError } from '../shared/errors.js';
+import { command, text } from '../shared/text.js';
 
 /** The vault or the stored credential lacks fields this provider needs. Names the fields, never a value. */
 export class MissingCredentialFields extends UserError {
   constructor(provider: Provider, fields: string[]) {
     super(
       'engine.credentials_incomplete',
-      `The ${provider.toUpperCase()} credentials for this project are missing ${fields.join(', ')}. ` +
-        'Enter them again (for example with /cloud-init or the credentials command) and retry.',
+      text`The ${provider.toUpperCase()} credentials for this project are missing ${fields.join(', ')}. Enter them again (for example with ${command('init')} or ${command('credentials.add')}) and retry.`,
     );
   }
 }

@@ -1,5 +1,6 @@
 import type { EngineName, RunKind } from '../db/schema.js';
 import { UserError } from '../shared/errors.js';
+import { command, member, text, time } from '../shared/text.js';
 
 const INSTALL_HINT =
   'Install Terraform (https://developer.hashicorp.com/terraform/install) or OpenTofu (https://opentofu.org/docs/intro/install/) ' +
@@ -38,8 +39,7 @@ export class WorkspaceBusy extends UserError {
   ) {
     super(
       'engine.workspace_busy',
-      `Project "${projectSlug}" is busy: run #${holder.runId} (${holder.kind}) started by <@${holder.startedBy}> ` +
-        `at ${new Date(holder.since).toISOString()} is still going. Wait for it to finish (or cancel it), then try again.`,
+      text`Project "${projectSlug}" is busy: run #${holder.runId} (${holder.kind}) started by ${member(holder.startedBy)} ${time(holder.since)} is still going. Wait for it to finish (or cancel it), then try again.`,
     );
   }
 }
@@ -95,8 +95,7 @@ export class RunnerShuttingDown extends UserError {
       'engine.shutting_down',
       runId === undefined
         ? 'The bot is shutting down and is not starting new runs. Try again in a minute.'
-        : `The bot is restarting, so the ${kind ?? 'run'} (run #${runId}) was stopped cleanly: the engine saved its state and released its lock. ` +
-            'Once the bot is back, `/cloud-projects` shows where things stand; plan again to finish.',
+        : text`The bot is restarting, so the ${kind ?? 'run'} (run #${runId}) was stopped cleanly: the engine saved its state and released its lock. Once the bot is back, ${command('projects')} shows where things stand; plan again to finish.`,
     );
   }
 }

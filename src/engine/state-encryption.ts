@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import type { EngineName, StateBackendKind } from '../db/schema.js';
 import type { MasterKey } from '../credentials/master-keys.js';
 import { UserError } from '../shared/errors.js';
+import { command, text, toText, type RichText } from '../shared/text.js';
 import { engineLabel } from './errors.js';
 import type { Warning } from './run-types.js';
 
@@ -79,7 +80,7 @@ export function stateEncryptionFor(input: StateEncryptionInput): StateEncryption
     if (local.kind === 'encrypted') {
       throw new StateUnreadable(
         `it is encrypted with OpenTofu state encryption and ${engineLabel(input.engine.name)} ${input.engine.version} cannot read it`,
-        'Install OpenTofu 1.7 or later on the bot host (and make it the server’s engine with `/cloud-guild-policy`), then try again.',
+        text`Install OpenTofu 1.7 or later on the bot host (and make it the server’s engine with ${command('policy', { action: 'update', engine: 'tofu' })}), then try again.`,
       );
     }
     const warnings: Warning[] =
@@ -185,7 +186,7 @@ export function inspectLocalState(workspace: string): LocalState {
 
 /** The project's state is encrypted and this run could not read it. Nothing was run. */
 export class StateUnreadable extends UserError {
-  constructor(why: string, what: string) {
-    super('engine.state_unreadable', `This project's state cannot be read: ${why}. Nothing was run. ${what}`);
+  constructor(why: string, what: RichText) {
+    super('engine.state_unreadable', text`This project's state cannot be read: ${why}. Nothing was run. ${toText(what)}`);
   }
 }

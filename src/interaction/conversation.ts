@@ -3,6 +3,7 @@
  * end implements it with a terminal. Handlers never know which one they are talking to.
  */
 import type { Notice } from '../notify/notifier.js';
+import type { RichText } from '../shared/text.js';
 
 /** The member who acted. `isGuildAdmin` means Manage Server or Administrator in this guild. */
 export interface Actor {
@@ -22,7 +23,7 @@ export interface ButtonSpec {
 
 /** What a handler shows: text, notices (embeds in Discord), optional buttons. */
 export interface Message {
-  content?: string;
+  content?: RichText;
   notices?: Notice[];
   buttons?: ButtonSpec[];
   /** Only the actor sees it. Honoured on the first response and on follow-ups. */
@@ -57,7 +58,7 @@ export interface OfferButtonsOptions {
   where: 'response' | 'channel';
   timeoutMs: number;
   /** Returns why this member may not press, or null when they may. The front end tells a refused member privately. */
-  authorize(actor: Actor): string | null;
+  authorize(actor: Actor): RichText | null;
   /** What the message says once a button is pressed or the offer times out (buttons removed). */
   settled?(choice: ButtonChoice | null): Message;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../app/context.js';
 import { isUserError } from '../shared/errors.js';
+import { text, toText } from '../shared/text.js';
 import type { Command } from './command.js';
 import type { AutocompleteRequest, Choice, Conversation, Message, RawOptions } from './conversation.js';
 import { AdminOnly, RateLimited } from './errors.js';
@@ -52,7 +53,7 @@ export class CommandDispatcher {
       if (isUserError(error)) {
         outcome = error.code.startsWith('permission.') ? 'denied' : 'failed';
         log.info({ code: error.code }, 'command refused');
-        await this.answer(conversation, { content: `⛔ ${error.message}`, ephemeral: true });
+        await this.answer(conversation, { content: text`⛔ ${toText(error.text)}`, ephemeral: true });
       } else {
         outcome = 'error';
         errorId = randomBytes(4).toString('hex');

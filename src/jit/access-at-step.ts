@@ -5,9 +5,9 @@
  * (expired, or revoked by whom) and how to get it back.
  */
 import { UserError } from '../shared/errors.js';
+import { command, member as memberText, text, time, toText, type RichText, type Text } from '../shared/text.js';
 import type { JitService } from './jit-service.js';
 import { levelLabel, providerLabel, satisfies, type PermissionLevel, type Provider } from './levels.js';
-import { discordRelativeTime } from './notices.js';
 import type { JitAuditSink } from './ports.js';
 
 export type StepRole = 'requester' | 'confirmer' | 'approver';
@@ -35,9 +35,9 @@ export interface StepCheck {
   /** Each member once, with the freshest admin flag known. */
   participants: StepParticipant[];
   /** What happened instead, told to the member, e.g. "The plan was discarded; nothing was applied." */
-  outcome: string;
-  /** What to do once access is back, e.g. "run `/cloud-deploy` again". */
-  afterwards: string;
+  outcome: RichText;
+  /** What to do once access is back, e.g. text`run ${command('deploy')} again`. */
+  afterwards: RichText;
   details?: Record<string, unknown>;
 }
 
@@ -47,7 +47,7 @@ export class AccessLostAtStep extends UserError {
     readonly participant: StepParticipant,
     readonly provider: Provider,
     readonly held: PermissionLevel | null,
-    message: string,
+    message: Text,
   ) {
     super('jit.access_lost', message);
   }
@@ -87,22 +87,21 @@ export function accessLostAt(deps: Deps, check: StepCheck): AccessLostAtStep | n
         ...(why ? { grantId: why.grantId, grantEnded: why.ended } : {}),
       },
     });
-    const member = `<@${participant.userId}>`;
+    const member = memberText(participant.userId);
     const level = levelLabel(participant.needed);
     const provider = providerLabel(check.provider);
     const has = held === null ? `has no access to ${provider} now` : `now has only ${levelLabel(held)} access to ${provider}`;
     const because = !why
-      ? ''
+      ? undefined
       : why.ended === 'revoked'
-        ? ` JIT grant #${why.grantId} was revoked${why.by ? ` by <@${why.by}>` : ''}.`
-        : ` JIT grant #${why.grantId} expired ${discordRelativeTime(why.at)}.`;
+        ? text` JIT grant #${why.grantId} was revoked${why.by ? text` by ${memberText(why.by)}` : undefined}.`
+        : text` JIT grant #${why.grantId} expired ${time(why.at)}.`;
+    const grant = command('jit.grant', { user: member, provider: check.provider, level: participant.needed });
     return new AccessLostAtStep(
       participant,
       check.provider,
       held,
-      `${member} (the ${participant.role}) needs ${level} access to ${provider} for this step and ${has}.${because} ${check.outcome} ` +
-        `To go ahead, ask a server admin for temporary access with \`/cloud-jit-grant\` (user: ${member}, provider: ${check.provider}, ` +
-        `level: ${participant.needed}), then ${check.afterwards}.`,
+      text`${member} (the ${participant.role}) needs ${level} access to ${provider} for this step and ${has}.${because} ${toText(check.outcome)} To go ahead, ask a server admin for temporary access with ${grant}, then ${toText(check.afterwards)}.`,
     );
   }
   return null;

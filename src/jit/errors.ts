@@ -1,4 +1,5 @@
 import { UserError } from '../shared/errors.js';
+import { command, text } from '../shared/text.js';
 import { levelLabel, providerLabel, type PermissionLevel, type Provider } from './levels.js';
 
 /** The member does not hold the level a command needs, right now. */
@@ -11,8 +12,7 @@ export class PermissionDenied extends UserError {
     const has = held === null ? 'You have no access' : `You have ${levelLabel(held)} access`;
     super(
       'jit.permission_denied',
-      `This needs ${levelLabel(needed)} access to ${providerLabel(provider)}. ${has} to ${providerLabel(provider)}. ` +
-        `Ask a server admin for temporary access with /cloud-jit-grant (provider: ${provider}, level: ${needed}).`,
+      text`This needs ${levelLabel(needed)} access to ${providerLabel(provider)}. ${has} to ${providerLabel(provider)}. Ask a server admin for temporary access with ${command('jit.grant', { provider, level: needed })}.`,
     );
   }
 }
@@ -22,7 +22,7 @@ export class InvalidGrant extends UserError {}
 
 export class GrantNotFound extends UserError {
   constructor(grantId: number) {
-    super('jit.not_found', `There is no JIT grant #${grantId} in this server. Use /cloud-jit-list to see the active ones.`);
+    super('jit.not_found', text`There is no JIT grant #${grantId} in this server. Use ${command('jit.list')} to see the active ones.`);
   }
 }
 

@@ -1,11 +1,14 @@
 /**
  * How the domain tells a member something outside of a command reply (JIT grant and expiry notices).
  * The Discord layer implements it with DMs and channel messages, the console with printed lines, tests with a recorder.
+ * Notices carry rich text (src/shared/text.ts): members, times and commands are typed, each front end renders them.
  */
+import type { RichText } from '../shared/text.js';
+
 export interface Notice {
-  title: string;
-  description?: string;
-  fields?: Array<{ name: string; value: string }>;
+  title: RichText;
+  description?: RichText;
+  fields?: Array<{ name: RichText; value: RichText }>;
   /** Green for good news, amber for warnings, red for failures; front ends may ignore it. */
   tone?: 'info' | 'success' | 'warning' | 'danger';
 }

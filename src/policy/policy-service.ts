@@ -23,8 +23,9 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake, SNOWFLAKE_PATTERN } from '../shared/snowflake.js';
 import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';
 import { formatUsd } from '../shared/money.js';
-import { escapeMarkdown, printable } from '../shared/member-text.js';
+import { printable } from '../shared/member-text.js';
 import { instanceTypeSchema } from '../shared/instance-type.js';
+import { command, text, type RichText } from '../shared/text.js';
 
 export interface GuildPolicy {
   guildId: string;
@@ -84,7 +85,7 @@ export type PolicyRule = 'budget' | 'instances' | 'disk' | 'instance_type' | 're
 
 export interface PolicyViolation {
   rule: PolicyRule;
-  message: string;
+  message: RichText;
 }
 
 /** Spend and instances already promised to deployments that have passed their last check but not yet started. */
@@ -264,11 +265,11 @@ export class PolicyService {
       // Say so when some of them are left by runs that stopped part-way: the member may not think of them as running.
       const unsettled =
         live.unsettledVms > 0
-          ? ` (${live.unsettledVms} of them failed, interrupted or being destroyed, and may still exist in the cloud: \`/cloud-projects\` lists them, \`/cloud-destroy\` removes them)`
-          : '';
+          ? text` (${live.unsettledVms} of them failed, interrupted or being destroyed, and may still exist in the cloud: ${command('projects')} lists them, ${command('destroy')} removes them)`
+          : undefined;
       violations.push({
         rule: 'instances',
-        message: `The guild already runs ${live.vms} of its ${policy.maxInstances} allowed instances${unsettled}; destroy one first.`,
+        message: text`The guild already runs ${live.vms} of its ${policy.maxInstances} allowed instances${unsettled}; destroy one first.`,
       });
     }
     if (valid.diskSizeGb !== undefined && valid.diskSizeGb > policy.maxDiskSizeGb) {
@@ -280,7 +281,7 @@ export class PolicyService {
     if (valid.instanceType !== undefined && policy.allowedInstanceTypes.length > 0 && !policy.allowedInstanceTypes.includes(valid.instanceType)) {
       violations.push({
         rule: 'instance_type',
-        message: `Instance type "${escapeMarkdown(valid.instanceType)}" is not allowed in this guild; allowed: ${escapeMarkdown(policy.allowedInstanceTypes.join(', '))}.`,
+        message: text`Instance type "${valid.instanceType}" is not allowed in this guild; allowed: ${policy.allowedInstanceTypes.join(', ')}.`,
       });
     }
     if (policy.allowedResourceTypes.length > 0 && !policy.allowedResourceTypes.includes(valid.resourceType)) {

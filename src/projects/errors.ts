@@ -1,11 +1,11 @@
 import { UserError } from '../shared/errors.js';
-import { escapeMarkdown } from '../shared/member-text.js';
+import { command, text } from '../shared/text.js';
 
 export class ProjectExists extends UserError {
   constructor(name: string) {
     super(
       'projects.exists',
-      `This server already has a project called "${escapeMarkdown(name)}" (or one whose name gives the same folder name). Choose another name, or use the existing project.`,
+      text`This server already has a project called "${name}" (or one whose name gives the same folder name). Choose another name, or use the existing project.`,
     );
   }
 }
@@ -13,7 +13,7 @@ export class ProjectExists extends UserError {
 /** Also what another guild's project looks like from here: the two cases are indistinguishable on purpose. */
 export class ProjectNotFound extends UserError {
   constructor(reference: string) {
-    super('projects.not_found', `This server has no project "${escapeMarkdown(reference)}". Run /cloud-projects to see the projects it has.`);
+    super('projects.not_found', text`This server has no project "${reference}". Run ${command('projects')} to see the projects it has.`);
   }
 }
 
@@ -27,14 +27,15 @@ export class InvalidRegion extends UserError {
   constructor(provider: string, region: string, examples: string) {
     super(
       'projects.invalid_region',
-      `"${region}" is not a ${provider.toUpperCase()} region name. Use a region such as ${examples}.`,
+      text`"${region}" is not a ${provider.toUpperCase()} region name. Use a region such as ${examples}.`,
     );
   }
 }
 
 export class ResourceNotFound extends UserError {
   constructor(id: number) {
-    super('resources.not_found', `This server has no resource #${id}. Run /cloud-resources to see its resources.`);
+    // Resources are listed under their projects: there is no command of their own.
+    super('resources.not_found', text`This server has no resource #${id}. Run ${command('projects')} to see its projects and their resources.`);
   }
 }
 
@@ -48,7 +49,7 @@ export class IllegalStatusTransition extends UserError {
   constructor(id: number, from: string, to: string) {
     super(
       'resources.illegal_transition',
-      `Resource #${id} is ${from}; it cannot become ${to} from there. Check /cloud-resources for its current state.`,
+      text`Resource #${id} is ${from}; it cannot become ${to} from there. Check ${command('projects')} for its current state.`,
     );
   }
 }

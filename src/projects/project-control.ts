@@ -11,6 +11,7 @@ import type { JitService } from '../jit/jit-service.js';
 import type { JitAuditSink } from '../jit/ports.js';
 import { levelLabel, providerLabel, satisfies } from '../jit/levels.js';
 import { UserError } from '../shared/errors.js';
+import { command, member as memberText, strong, text } from '../shared/text.js';
 import type { BackendSettings } from '../state/backend.js';
 import type { Project } from './project-repository.js';
 
@@ -53,9 +54,7 @@ export function requireProjectControl(
   });
   throw new NotProjectController(
     'project.not_owner',
-    `Project **${project.name}** belongs to <@${project.createdBy}>: only they, a server admin, or a member with ` +
-      `${levelLabel('admin')} access to ${providerLabel(project.provider)} can ${input.doing}. Nothing was changed. ` +
-      `Ask <@${project.createdBy}> to do it, or ask a server admin for \`/cloud-jit-grant\` (provider: ${project.provider}, level: admin).`,
+    text`Project ${strong(project.name)} belongs to ${memberText(project.createdBy)}: only they, a server admin, or a member with ${levelLabel('admin')} access to ${providerLabel(project.provider)} can ${input.doing}. Nothing was changed. Ask ${memberText(project.createdBy)} to do it, or ask a server admin for ${command('jit.grant', { provider: project.provider, level: 'admin' })}.`,
   );
 }
 
@@ -89,10 +88,7 @@ export function requireOtherProviderCredential(
   });
   throw new NotProjectController(
     'credentials.other_provider_needs_admin',
-    `The stored credential '${credential.name}' is a ${credential.provider} credential, not a ${input.projectProvider} one: ` +
-      `using it for a ${input.projectProvider} project needs ${levelLabel('admin')} access to ${providerLabel(cloud)}, ` +
-      `Manage Server, or being the member who stored it (<@${credential.createdBy}>). Nothing was asked or changed. ` +
-      `Ask a server admin for \`/cloud-jit-grant\` (provider: ${cloud}, level: admin), or to run this \`/cloud-init\` for you.`,
+    text`The stored credential '${credential.name}' is a ${credential.provider} credential, not a ${input.projectProvider} one: using it for a ${input.projectProvider} project needs ${levelLabel('admin')} access to ${providerLabel(cloud)}, Manage Server, or being the member who stored it (${memberText(credential.createdBy)}). Nothing was asked or changed. Ask a server admin for ${command('jit.grant', { provider: cloud, level: 'admin' })}, or to run this ${command('init')} for you.`,
   );
 }
 

@@ -1,15 +1,22 @@
+import { plain, type RichText } from './text.js';
+
 /**
  * An error whose message is written for the person who caused it: what was wrong and what to do.
- * The front end shows `message` as it is; anything that is not a UserError becomes a generic reply with an error id.
+ * `text` is what the member reads, as rich text (members, times, commands typed; each front end renders them);
+ * `message` is its plain rendering, for logs. Anything that is not a UserError becomes a generic reply with an error id.
  * Messages must never contain a secret.
  */
 export class UserError extends Error {
+  /** What the member reads. */
+  readonly text: RichText;
+
   constructor(
     /** A stable identifier, for logs and tests (e.g. `vault.expired`). */
     readonly code: string,
-    message: string,
+    text: RichText,
   ) {
-    super(message);
+    super(plain(text));
+    this.text = text;
     this.name = new.target.name;
   }
 }

@@ -73,7 +73,7 @@ function codePointLabel(char: string): string {
  */
 export function escapeMarkdown(text: string): string {
   return (
-    showInvisible(text)
+    revealInvisible(text)
       .replace(/[\\*_~`|[\]()<>]/g, '\\$&')
       // Lists and headings only start a line; numbered lists are digits, a dot, a space.
       .replace(/^([-+#])/gm, '\\$1')
@@ -90,11 +90,11 @@ export function escapeMarkdown(text: string): string {
  * left as typed: a message in markdown passes the quote through escapeMarkdown too.
  */
 export function printable(value: unknown, max = 64): string {
-  return showInvisible(Array.from(String(value)).slice(0, max).join(''));
+  return revealInvisible(Array.from(String(value)).slice(0, max).join(''));
 }
 
-/** The text with each character that would hide or disguise it written as its code point, `{U+202E}`. */
-function showInvisible(text: string): string {
+/** Each character that would hide or disguise a text written as its code point, `{U+202E}`; front ends without markdown use it. */
+export function revealInvisible(text: string): string {
   let out = '';
   for (const char of text) out += kindOf(char) ? `{${codePointLabel(char)}}` : char;
   return out;

@@ -1,4 +1,5 @@
 import { UserError } from '../shared/errors.js';
+import { command, duration, text } from '../shared/text.js';
 
 /**
  * No such session for this guild. Also what a session of another guild looks like from here: the two cases
@@ -8,7 +9,7 @@ export class VaultSessionNotFound extends UserError {
   constructor() {
     super(
       'vault.not_found',
-      'That vault session does not exist (it may have been closed, or the bot restarted). Run /cloud-init again to enter your project details.',
+      text`That vault session does not exist (it may have been closed, or the bot restarted). Run ${command('init')} again to enter your project details.`,
     );
   }
 }
@@ -17,7 +18,7 @@ export class VaultSessionExpired extends UserError {
   constructor(ttlMinutes: number) {
     super(
       'vault.expired',
-      `That vault session has expired (sessions last ${ttlMinutes} minutes) and its contents were erased. Run /cloud-init again to enter your project details.`,
+      text`That vault session has expired (sessions last ${duration(ttlMinutes * 60_000)}) and its contents were erased. Run ${command('init')} again to enter your project details.`,
     );
   }
 }
@@ -43,7 +44,7 @@ export class VaultSessionCorrupted extends UserError {
   constructor() {
     super(
       'vault.corrupted',
-      'That vault session could not be decrypted and has been erased. Run /cloud-init again to enter your project details.',
+      text`That vault session could not be decrypted and has been erased. Run ${command('init')} again to enter your project details.`,
     );
   }
 }

@@ -7,6 +7,8 @@ import type {
   ModalSpec,
   OfferButtonsOptions,
 } from '../../src/interaction/conversation.js';
+import { toMarkdown } from '../../src/discord/markdown.js';
+import { shownInDiscord } from './shown.js';
 
 export type RecordedStep =
   | { kind: 'reply' | 'edit' | 'followUp' | 'channel'; message: Message }
@@ -82,12 +84,12 @@ export class RecordingConversation implements Conversation {
     const choice: ButtonChoice = { buttonId: scripted.buttonId, by: scripted.by };
     const refusal = options.authorize(choice.by);
     if (refusal === null) return choice;
-    this.steps.push({ kind: 'refused', buttonId: choice.buttonId, by: choice.by.id, reason: refusal });
+    this.steps.push({ kind: 'refused', buttonId: choice.buttonId, by: choice.by.id, reason: toMarkdown(refusal) });
     return null;
   }
 
-  /** Everything said, as one string, for "contains" assertions. */
+  /** Everything said, as Discord would show it (mentions, timestamps, escapes), as one string for "contains" assertions. */
   text(): string {
-    return JSON.stringify(this.steps);
+    return shownInDiscord(this.steps);
   }
 }

@@ -1,0 +1,31 @@
+/**
+ * What a member types for each command the domain points to (src/shared/text.ts CommandKey). The one place that
+ * spells slash-command names outside the command definitions; a test checks each against the registered commands.
+ * The console reuses it: it offers the same slash commands.
+ */
+import type { CommandKey } from '../shared/text.js';
+
+export const COMMAND_NAMES: Record<CommandKey, string> = {
+  init: '/cloud-init',
+  projects: '/cloud-projects',
+  outputs: '/cloud-outputs',
+  deploy: '/cloud-deploy',
+  destroy: '/cloud-destroy',
+  'runs.list': '/cloud-runs list',
+  'runs.cancel': '/cloud-runs cancel',
+  'vault.list': '/cloud-vault list',
+  'vault.close': '/cloud-vault close',
+  policy: '/cloud-guild-policy',
+  'jit.grant': '/cloud-jit-grant',
+  'jit.list': '/cloud-jit-list',
+  'jit.revoke': '/cloud-jit-revoke',
+  audit: '/cloud-audit',
+  credentials: '/cloud-credentials',
+  'credentials.add': '/cloud-credentials add',
+  'credentials.list': '/cloud-credentials list',
+  'credentials.remove': '/cloud-credentials remove',
+  'credentials.default': '/cloud-credentials default',
+  'credentials.validate': '/cloud-credentials validate',
+  'credentials.rotate': '/cloud-credentials rotate',
+  storage: '/cloud-storage',
+};
