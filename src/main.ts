@@ -65,6 +65,7 @@ async function runDiscord(config: Config, logger: Logger): Promise<void> {
   });
   await bot.start(config.DISCORD_TOKEN);
   core.janitor.start();
+  await core.announceInterruptedRuns();
 }
 
 async function runConsole(config: Config, logger: Logger): Promise<void> {

@@ -75,6 +75,7 @@ export default defineCommand({
       guildId,
       projectSlug: project.slug,
       userId: actor.id,
+      channelId: conversation.channelId,
       credentialEnv: credentials.env,
       enginePreference: app.policies.get(guildId).enginePreference,
     };

@@ -11,6 +11,9 @@ import { MasterKeyring } from '../credentials/master-keys.js';
 import { BudgetReservations } from '../deploy/budget-reservations.js';
 import { parseServiceGuildAllowList, serviceDefaultsFromEnv } from '../credentials/service-defaults.js';
 import { IacRunner } from '../engine/runner.js';
+import { tellInterruptedMembers } from '../engine/crash-notices.js';
+import { recoverUnfinishedRuns } from '../engine/orphans.js';
+import { DEFAULT_KILL_GRACE_MS } from '../engine/process.js';
 import { createJanitor, type Janitor } from '../janitor/index.js';
 import { JitService } from '../jit/jit-service.js';
 import type { Logger } from '../logging/logger.js';
@@ -23,6 +26,7 @@ import type { Clock } from '../shared/clock.js';
 import { StateLayout } from '../state/layout.js';
 import { EphemeralVault } from '../vault/ephemeral-vault.js';
 import type { AppContext } from './context.js';
+import { acquireProcessLock } from './process-lock.js';
 
 export interface CoreOptions {
   config: Config;
@@ -35,11 +39,27 @@ export interface Core {
   app: AppContext;
   database: DatabaseHandle;
   janitor: Janitor;
+  /**
+   * Tells the members whose runs the last process left unfinished what happened (in the run's channel, else by
+   * DM). Call once the front end can deliver messages.
+   */
+  announceInterruptedRuns(): Promise<void>;
   /** Cancels runs gracefully (SIGINT first), stops the janitor, wipes the vault and closes the database. */
   shutdown(): Promise<void>;
 }
 
 export async function buildCore({ config, clock, logger, notifier }: CoreOptions): Promise<Core> {
+  // First of all, before the database is touched: a second process on it stops here (DatabaseInUse).
+  const lock = acquireProcessLock(config.DATABASE_PATH, clock.now());
+  try {
+    return await buildLockedCore({ config, clock, logger, notifier }, lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function buildLockedCore({ config, clock, logger, notifier }: CoreOptions, releaseLock: () => void): Promise<Core> {
   const database = openDatabase(config.DATABASE_PATH);
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
 
@@ -67,8 +87,9 @@ export async function buildCore({ config, clock, logger, notifier }: CoreOptions
     binDir: config.IAC_BIN_DIR,
     pluginCacheDir: config.TF_PLUGIN_CACHE_DIR ?? join(deploymentsRoot, '.plugin-cache'),
   });
-  const interrupted = runner.recoverInterrupted();
-  logger.info(interrupted, 'runs left unfinished by the last stop marked interrupted');
+  // Before any command: engines the last process left running are stopped, their runs marked interrupted.
+  const interrupted = await recoverUnfinishedRuns({ db: database.db, clock, logger, graceMs: DEFAULT_KILL_GRACE_MS });
+  logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
 
   const janitor = createJanitor({
     schedule: config.JANITOR_SCHEDULE,
@@ -108,11 +129,16 @@ export async function buildCore({ config, clock, logger, notifier }: CoreOptions
     app,
     database,
     janitor,
+    async announceInterruptedRuns() {
+      const runs = interrupted.runs.splice(0);
+      await tellInterruptedMembers(runs, { notifier, projects, logger });
+    },
     async shutdown() {
       await runner.shutdown();
       await janitor.stop();
       vault.purgeAll();
       database.close();
+      releaseLock();
     },
   };
 }

@@ -155,6 +155,7 @@ export async function runConsoleFrontEnd(options: ConsoleFrontEndOptions): Promi
           '/as NAME [--admin] acts as another member, /quit leaves.',
       ].join('\n'),
     );
+    await core.announceInterruptedRuns();
     await session.run();
   } finally {
     await stop();

@@ -6,8 +6,19 @@
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../logging/logger.js';
+import { engineLaunch } from './death-signal.js';
 
 export type StopReason = 'cancelled' | 'timed_out' | 'shutdown';
+
+/** An engine process just started for a run. */
+export interface SpawnedEngine {
+  pid: number;
+  /** Started with a parent-death SIGINT (see death-signal.ts). */
+  stopsWithBot: boolean;
+}
+
+/** The default wait between SIGINT, SIGTERM and SIGKILL. */
+export const DEFAULT_KILL_GRACE_MS = 10_000;
 
 const STDERR_TAIL_CHARS = 8_000;
 const COLLECT_LIMIT_CHARS = 20_000_000;
@@ -24,6 +35,8 @@ export class RunStopper {
     private readonly killGraceMs: number,
     /** Called once, on the first stop (e.g. to leave a queue). */
     private readonly onStop?: () => void,
+    /** Called each time one of the run's engine processes starts (to record it; see orphans.ts). */
+    private readonly onSpawn?: (engine: SpawnedEngine) => void,
   ) {}
 
   get reason(): StopReason | undefined {
@@ -40,8 +53,9 @@ export class RunStopper {
   }
 
   /** @internal used by runEngineCommand */
-  attach(child: EngineChild | undefined): void {
+  attach(child: EngineChild | undefined, spawned?: SpawnedEngine): void {
     this.#current = child;
+    if (spawned) this.onSpawn?.(spawned);
   }
 }
 
@@ -77,7 +91,8 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
   const { stopper } = command;
   if (stopper.reason) return { exitCode: undefined, signal: undefined, stdout: '', stderrTail: '', stoppedBy: stopper.reason, pid: undefined };
 
-  const subprocess = execa(command.binary, command.args, {
+  const launch = engineLaunch(command.binary, command.args, command.logger);
+  const subprocess = execa(launch.file, launch.args, {
     cwd: command.cwd,
     env: command.env,
     extendEnv: false,
@@ -92,7 +107,7 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
     forceKillAfterDelay: false,
   });
   const child = new EngineChild(subprocess, command.logger);
-  stopper.attach(child);
+  stopper.attach(child, subprocess.pid === undefined ? undefined : { pid: subprocess.pid, stopsWithBot: launch.stopsWithBot });
   if (subprocess.pid !== undefined) command.onSpawn?.(subprocess.pid);
 
   let stdout = '';

@@ -7,8 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inArray } from 'drizzle-orm';
-import { cloudResources, type EngineName, type RunKind, type RunStatus } from '../db/schema.js';
+import { type EngineName, type RunKind, type RunStatus } from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { AuditLog } from '../audit/index.js';
@@ -37,6 +36,7 @@ import { summarisePlan, type PlanSummary } from './plan-summary.js';
 import { RunStopper, runEngineCommand, type StopReason } from './process.js';
 import { QueueWaitAborted, RunScheduler, SchedulerClosed } from './scheduler.js';
 import { RunStore, readPlanRunSummary, type IacRunRow } from './run-store.js';
+import { engineProcessRecorder } from './orphans.js';
 import { completed, lastChangeSummary, lastOutputs, redactEvent } from './run-events.js';
 import type {
   ApplyResult,
@@ -353,30 +353,6 @@ export class IacRunner {
     return row ? this.#toRecord(row) : undefined;
   }
 
-  /**
-   * At start-up, before any run: runs left queued or running by a crash, and resources left applying or
-   * destroying, are marked interrupted. Returns how many of each.
-   */
-  recoverInterrupted(): { runs: number; resources: number } {
-    const runs = this.#runs.interruptUnfinished();
-    const stuck = this.#db
-      .select({ id: cloudResources.id, guild_id: cloudResources.guild_id })
-      .from(cloudResources)
-      .where(inArray(cloudResources.status, ['applying', 'destroying']))
-      .all();
-    let resources = 0;
-    for (const row of stuck) {
-      try {
-        this.#resources.setStatus(row.guild_id, row.id, 'interrupted', { lastError: 'The bot stopped while this resource was being changed.' });
-        resources++;
-      } catch (error) {
-        this.#logger.error({ err: error, resourceId: row.id }, 'could not mark resource interrupted');
-      }
-    }
-    if (runs + resources > 0) this.#logger.warn({ runs, resources }, 'marked runs and resources left by a crash as interrupted');
-    return { runs, resources };
-  }
-
   /** Refuses new runs, cancels queued ones and stops every running engine (SIGINT → SIGTERM → SIGKILL). */
   async shutdown(): Promise<void> {
     this.#shuttingDown = true;
@@ -386,9 +362,14 @@ export class IacRunner {
     await Promise.allSettled(active.map((run) => run.done));
   }
 
-  /** Runs currently holding an engine slot, and waiting for one. */
+  /** Runs currently holding an engine slot, and waiting for one, across all guilds: for operators only. */
   get load(): { running: number; queued: number } {
     return { running: this.#scheduler.running, queued: this.#scheduler.queued };
+  }
+
+  /** This guild's runs running and waiting for an engine slot: the only load a guild may be shown. */
+  loadOf(guildId: string): { running: number; queued: number } {
+    return this.#runs.activeCounts(guildId);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -418,8 +399,11 @@ export class IacRunner {
       const holder = this.#scheduler.holderOf(workspaceKey);
       if (holder) throw new WorkspaceBusy(project.slug, holder);
     }
-    const row = kind === 'outputs' ? undefined : this.#runs.create({ guildId: project.guildId, projectId: project.id, resourceId, kind, startedBy: request.userId });
-    const runId = row?.id ?? 0;
+    const row =
+      kind === 'outputs'
+        ? undefined
+        : this.#runs.create({ guildId: project.guildId, projectId: project.id, resourceId, kind, startedBy: request.userId, ...(request.channelId ? { channelId: request.channelId } : {}) });
+    const runId = row?.guild_run_number ?? 0;
     // Synchronously, so the caller knows the id (for a Cancel button) even while the run waits in the queue.
     if (row) {
       try {
@@ -436,7 +420,7 @@ export class IacRunner {
     }
     // A stop while queued takes the run out of the queue; a stop while running stops the engine.
     const slotAbort = new AbortController();
-    const stopper = new RunStopper(this.#killGraceMs, () => slotAbort.abort());
+    const stopper = new RunStopper(this.#killGraceMs, () => slotAbort.abort(), row ? engineProcessRecorder(this.#runs, project.guildId, runId, this.#logger) : undefined);
     const onAbort = (): void => void stopper.stop('cancelled');
     request.signal?.addEventListener('abort', onAbort, { once: true });
     if (request.signal?.aborted) void stopper.stop('cancelled');
@@ -485,7 +469,7 @@ export class IacRunner {
       if (stopper.reason) throw new StoppedBeforeStart(stopper.reason);
       const selection = await this.#select(request.enginePreference);
       const engine = selection.engine;
-      if (kind !== 'outputs') this.#runs.markRunning(runId, engine.name, engine.version);
+      if (kind !== 'outputs') this.#runs.markRunning(project.guildId, runId, engine.name, engine.version);
       started = true;
       timer = setTimeout(() => void stopper.stop('timed_out'), this.#runTimeoutMs);
       const workspace = this.#layout.workspaceDir(project.guildId, project.slug);
@@ -505,14 +489,14 @@ export class IacRunner {
         ...(selection.notice ? { fallbackNotice: selection.notice } : {}),
       });
       const { result, summary } = await body(ctx);
-      if (kind !== 'outputs') this.#runs.finish(runId, 'succeeded', { summary });
+      if (kind !== 'outputs') this.#runs.finish(project.guildId, runId, 'succeeded', { summary });
       this.#record(kind, request, project, runId, 'success', { engine: engine.name });
       return result;
     } catch (caught) {
       const error = this.#asRunError(caught, kind, runId, stopper);
       const status = stopStatus(stopper.reason, caught);
       if (kind !== 'outputs') {
-        this.#runs.finish(runId, status, { error: redact(error instanceof Error ? error.message : 'failed') });
+        this.#runs.finish(project.guildId, runId, status, { error: redact(error instanceof Error ? error.message : 'failed') });
       }
       if (started) onFailure?.(status === 'timed_out' ? 'timed_out' : status === 'cancelled' ? 'cancelled' : status === 'interrupted' ? 'shutdown' : 'failed');
       this.#record(kind, request, project, runId, 'failed', { status });
@@ -689,7 +673,7 @@ export class IacRunner {
       }
     }
     return {
-      id: row.id,
+      number: row.guild_run_number,
       guildId: row.guild_id,
       projectId: row.project_id,
       resourceId: row.resource_id,
