@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type EngineName, type RunKind, type RunStatus } from '../db/schema.js';
-import type { Db } from '../db/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { AuditLog } from '../audit/index.js';
 import { ProjectRepository, ResourceNotFound, ResourceRepository, type Project, type Resource } from '../projects/index.js';
@@ -96,7 +95,6 @@ interface StreamOutcome {
 }
 
 export class IacRunner {
-  readonly #db: Db;
   readonly #layout: StateLayout;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -117,7 +115,6 @@ export class IacRunner {
   #shuttingDown = false;
 
   constructor(options: IacRunnerOptions) {
-    this.#db = options.db;
     this.#layout = options.layout;
     this.#clock = options.clock;
     this.#logger = options.logger.child({ module: 'iac-runner' });
