@@ -60,6 +60,9 @@ export function acquireProcessLock(databasePath: string, now: number): ProcessLo
   } catch (error) {
     lock.close();
     if (isBusy(error)) throw new DatabaseInUse(databasePath, readHolder(path));
+    if ((error as { code?: unknown } | null)?.code === 'SQLITE_NOTADB') {
+      throw new Error(`${path} is not a lock file this bot wrote (it is not an SQLite file). Make sure no bot is running on ${databasePath}, then remove it.`);
+    }
     throw error;
   }
   lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL, host TEXT NOT NULL, since INTEGER NOT NULL)');
