@@ -1,12 +1,12 @@
 /**
- * One engine process: spawned through execa with an explicit environment, its stdout read line by line while it
- * runs, and stopped — when asked — the way the engines document: SIGINT first (the engine finishes the current
+ * One engine process: spawned through execa with an explicit environment, its stdout (written to a file, see
+ * output-files.ts) read line by line while it runs, and stopped — when asked — the way the engines document: SIGINT first (the engine finishes the current
  * step, saves state and releases its lock), then SIGTERM, then SIGKILL, each after a grace period.
  */
-import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import type { Logger } from '../logging/logger.js';
 import { engineLaunch } from './death-signal.js';
+import { EngineOutputFiles } from './output-files.js';
 
 export type StopReason = 'cancelled' | 'timed_out' | 'shutdown';
 
@@ -91,44 +91,51 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
   const { stopper } = command;
   if (stopper.reason) return { exitCode: undefined, signal: undefined, stdout: '', stderrTail: '', stoppedBy: stopper.reason, pid: undefined };
 
-  const launch = engineLaunch(command.binary, command.args, command.logger);
-  const subprocess = execa(launch.file, launch.args, {
-    cwd: command.cwd,
-    env: command.env,
-    extendEnv: false,
-    stdin: 'ignore',
-    buffer: false,
-    reject: false,
-    // Our own process group: a Ctrl-C at the bot's terminal must not reach the engine as well, or our graceful
-    // SIGINT would be its second one, which makes it abort hard and leave the state locked. It also lets the
-    // last resort (SIGKILL) reach the provider plugins the engine started.
-    detached: true,
-    cleanup: false,
-    forceKillAfterDelay: false,
-  });
-  const child = new EngineChild(subprocess, command.logger);
-  stopper.attach(child, subprocess.pid === undefined ? undefined : { pid: subprocess.pid, stopsWithBot: launch.stopsWithBot });
-  if (subprocess.pid !== undefined) command.onSpawn?.(subprocess.pid);
-
   let stdout = '';
   let stderrTail = '';
-  const stdoutDone = new Promise<void>((resolve) => {
-    if (!subprocess.stdout) return resolve();
-    const lines = createInterface({ input: subprocess.stdout, crlfDelay: Infinity });
-    lines.on('line', (line) => {
+  // Files, not pipes: the engine must be able to go on writing (and stop gracefully) if the bot dies.
+  const output = new EngineOutputFiles(command.cwd, {
+    onStdoutLine: (line) => {
       if (command.collectStdout && stdout.length < COLLECT_LIMIT_CHARS) stdout += `${line}\n`;
       try {
         command.onStdoutLine?.(line);
       } catch (error) {
         command.logger?.error({ err: error }, 'engine output handler threw; line skipped');
       }
+    },
+    onStderr: (text) => {
+      stderrTail = (stderrTail + text).slice(-STDERR_TAIL_CHARS);
+    },
+  });
+  const launch = engineLaunch(command.binary, command.args, command.logger);
+  const spawn = () =>
+    execa(launch.file, launch.args, {
+      cwd: command.cwd,
+      env: command.env,
+      extendEnv: false,
+      stdin: 'ignore',
+      stdout: descriptor(output.stdoutFd),
+      stderr: descriptor(output.stderrFd),
+      buffer: false,
+      reject: false,
+      // Our own process group: a Ctrl-C at the bot's terminal must not reach the engine as well, or our graceful
+      // SIGINT would be its second one, which makes it abort hard and leave the state locked. It also lets the
+      // last resort (SIGKILL) reach the provider plugins the engine started.
+      detached: true,
+      cleanup: false,
+      forceKillAfterDelay: false,
     });
-    lines.on('close', () => resolve());
-  });
-  subprocess.stderr?.setEncoding('utf8');
-  subprocess.stderr?.on('data', (chunk: string) => {
-    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
-  });
+  let subprocess: ReturnType<typeof spawn>;
+  try {
+    subprocess = spawn();
+  } catch (error) {
+    output.close();
+    throw error;
+  }
+  const child = new EngineChild(subprocess, command.logger);
+  stopper.attach(child, subprocess.pid === undefined ? undefined : { pid: subprocess.pid, stopsWithBot: launch.stopsWithBot });
+  if (subprocess.pid !== undefined) command.onSpawn?.(subprocess.pid);
+  const stdoutDone = output.follow(subprocess);
 
   // A stop that arrived while we were spawning.
   if (stopper.reason) void child.terminate(0);
@@ -145,6 +152,14 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
     stoppedBy: stopper.reason,
     pid: subprocess.pid,
   };
+}
+
+/**
+ * A file descriptor as an execa stdio value. execa hands any descriptor to child_process.spawn unchanged, but its
+ * types list only 3 to 9.
+ */
+function descriptor(fd: number): 3 {
+  return fd as 3;
 }
 
 /** A running engine process and its escalation from SIGINT to SIGKILL. */
