@@ -88,9 +88,10 @@ describe('one bot per database, and crashes', () => {
     await (await server.clickButton({ guildId: GUILD, channelId: CHANNEL, userId: ADMIN, customId: /:apply$/ })).waitForResponse();
     await deploy.waitForOriginal((m) => /Applying bucket/.test(textOf(m)), 30_000);
     let enginePid = 0;
+    // Applying for real: it holds the state lock (so its signal handlers are in place too).
     await until(() => {
       enginePid = invocations(slug).find((i) => i.argv?.[0] === 'apply')?.pid ?? 0;
-      return enginePid > 0;
+      return enginePid > 0 && existsSync(join(workspace, '.terraform.tfstate.lock.info'));
     }, 'the apply to start');
     enginePids.push(enginePid);
     return { deploy, slug, enginePid };
