@@ -15,7 +15,7 @@ import type { Logger } from '../logging/logger.js';
 import { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import type { SpawnedEngine } from './process.js';
-import { currentBootId, identify, isStillRunning } from './process-identity.js';
+import { currentBootId, identify, isStillRunning, processGroupOf } from './process-identity.js';
 import { RunStore, type IacRunRow } from './run-store.js';
 
 /** What became of a crashed run's engine at start-up. */
@@ -140,18 +140,25 @@ async function settleEngine(row: IacRunRow, options: RecoveryOptions): Promise<E
   return 'unstoppable';
 }
 
-/** Signals the engine's process group (it leads its own: see process.ts), or the engine alone. False if neither could be signalled. */
+/**
+ * Signals the engine's process group (the group its guardian led, with the provider plugins in it), or the engine
+ * alone. Only called for an engine whose identity was just checked. False if nothing could be signalled.
+ */
 function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(-pid, signal);
-    return true;
-  } catch {
+  const group = processGroupOf(pid);
+  if (group !== undefined && group > 1) {
     try {
-      process.kill(pid, signal);
+      process.kill(-group, signal);
       return true;
     } catch {
-      return false;
+      // Fall back to the engine alone.
     }
+  }
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
   }
 }
 

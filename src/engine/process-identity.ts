@@ -10,8 +10,8 @@ export interface ProcessIdentity {
   bootId: string;
 }
 
-/** Field 22 of /proc/<pid>/stat and the process state (field 3); undefined when there is no such process. */
-function readStat(pid: number): { state: string; startTicks: number } | undefined {
+/** Fields of /proc/<pid>/stat: state (3), process group (5), start time (22); undefined when there is no such process. */
+function readStat(pid: number): { state: string; group: number; startTicks: number } | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -21,9 +21,10 @@ function readStat(pid: number): { state: string; startTicks: number } | undefine
   // Field 2 is the command name in parentheses and may itself hold spaces or parentheses: count from the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const state = fields[0];
+  const group = Number(fields[5 - 3]);
   const startTicks = Number(fields[22 - 3]);
-  if (!state || !Number.isSafeInteger(startTicks)) return undefined;
-  return { state, startTicks };
+  if (!state || !Number.isSafeInteger(startTicks) || !Number.isSafeInteger(group)) return undefined;
+  return { state, group, startTicks };
 }
 
 let cachedBootId: string | null | undefined;
@@ -55,4 +56,9 @@ export function isStillRunning(pid: number, recorded: ProcessIdentity): boolean 
   if (currentBootId() !== recorded.bootId) return false;
   const stat = readStat(pid);
   return stat !== undefined && stat.startTicks === recorded.startTicks && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+/** The process group of `pid` (for an engine: the group its guardian led, which holds its provider plugins too). */
+export function processGroupOf(pid: number): number | undefined {
+  return readStat(pid)?.group;
 }

@@ -3,7 +3,8 @@
  * output-files.ts) read line by line while it runs, and stopped — when asked — the way the engines document: SIGINT first (the engine finishes the current
  * step, saves state and releases its lock), then SIGTERM, then SIGKILL, each after a grace period.
  */
-import { execa, type ResultPromise } from 'execa';
+import type { ChildProcess } from 'node:child_process';
+import { execa } from 'execa';
 import type { Logger } from '../logging/logger.js';
 import { engineLaunch } from './death-signal.js';
 import { EngineOutputFiles } from './output-files.js';
@@ -53,9 +54,13 @@ export class RunStopper {
   }
 
   /** @internal used by runEngineCommand */
-  attach(child: EngineChild | undefined, spawned?: SpawnedEngine): void {
+  attach(child: EngineChild | undefined): void {
     this.#current = child;
-    if (spawned) this.onSpawn?.(spawned);
+  }
+
+  /** @internal used by runEngineCommand, once the engine's own pid is known */
+  engineStarted(engine: SpawnedEngine): void {
+    this.onSpawn?.(engine);
   }
 }
 
@@ -107,15 +112,14 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
       stderrTail = (stderrTail + text).slice(-STDERR_TAIL_CHARS);
     },
   });
-  const launch = engineLaunch(command.binary, command.args, command.logger);
+  const launch = engineLaunch(command, command.logger);
   const spawn = () =>
     execa(launch.file, launch.args, {
       cwd: command.cwd,
       env: command.env,
       extendEnv: false,
-      stdin: 'ignore',
-      stdout: descriptor(output.stdoutFd),
-      stderr: descriptor(output.stderrFd),
+      // 0 nothing, 1 and 2 the output files, 3 (guardian only) where the guardian writes the engine's pid.
+      stdio: ['ignore', descriptor(output.stdoutFd), descriptor(output.stderrFd), launch.reportsEnginePid ? 'pipe' : 'ignore'],
       buffer: false,
       reject: false,
       // Our own process group: a Ctrl-C at the bot's terminal must not reach the engine as well, or our graceful
@@ -133,8 +137,21 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
     throw error;
   }
   const child = new EngineChild(subprocess, command.logger);
-  stopper.attach(child, subprocess.pid === undefined ? undefined : { pid: subprocess.pid, stopsWithBot: launch.stopsWithBot });
+  stopper.attach(child);
   if (subprocess.pid !== undefined) command.onSpawn?.(subprocess.pid);
+  // The escalation signals the process group, which holds the guardian and the engine; what is recorded for the
+  // next start-up is the engine itself, which outlives the guardian if the bot dies.
+  if (!launch.reportsEnginePid) {
+    if (subprocess.pid !== undefined) stopper.engineStarted({ pid: subprocess.pid, stopsWithBot: launch.stopsWithBot });
+  } else {
+    readEnginePid(subprocess.stdio[3]).then(
+      (pid) => {
+        if (pid !== undefined) stopper.engineStarted({ pid, stopsWithBot: true });
+        else command.logger?.warn({ guardianPid: subprocess.pid }, 'the engine guardian did not report the engine pid');
+      },
+      () => undefined,
+    );
+  }
   const stdoutDone = output.follow(subprocess);
 
   // A stop that arrived while we were spawning.
@@ -154,6 +171,23 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
   };
 }
 
+/** The first line the guardian writes on descriptor 3: the engine's pid. */
+function readEnginePid(stream: NodeJS.ReadableStream | null | undefined): Promise<number | undefined> {
+  if (!stream) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    stream.on('error', () => resolve(undefined));
+    stream.on('close', () => {
+      const pid = Number(text.trim());
+      resolve(Number.isSafeInteger(pid) && pid > 1 ? pid : undefined);
+    });
+  });
+}
+
 /**
  * A file descriptor as an execa stdio value. execa hands any descriptor to child_process.spawn unchanged, but its
  * types list only 3 to 9.
@@ -169,7 +203,7 @@ class EngineChild {
   #terminating: Promise<void> | undefined;
 
   constructor(
-    private readonly subprocess: ResultPromise,
+    private readonly subprocess: Pick<ChildProcess, 'pid' | 'once'>,
     private readonly logger?: Logger,
   ) {
     subprocess.once('exit', () => this.markExited());

@@ -12,7 +12,7 @@ await runEngineCommand({
   args,
   cwd,
   env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, TF_IN_AUTOMATION: '1' },
-  stopper: new RunStopper(10_000),
-  onSpawn: (pid) => process.stdout.write(`spawned ${pid}\n`),
+  // The engine's own pid (under the guardian it is not the spawned process's).
+  stopper: new RunStopper(10_000, undefined, (engine) => process.stdout.write(`spawned ${engine.pid}\n`)),
   onStdoutLine: (line) => process.stdout.write(`${line}\n`),
 });
