@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { iacRuns } from '../src/db/schema.js';
 import { toEngineEnv } from '../src/engine/credential-env.js';
+import { toMarkdown } from '../src/discord/markdown.js';
+import { toText } from '../src/shared/text.js';
 import { interruptedRunNotice, tellInterruptedMembers } from '../src/engine/crash-notices.js';
 import { recoverUnfinishedRuns, type InterruptedRun } from '../src/engine/orphans.js';
 import { currentBootId, identify } from '../src/engine/process-identity.js';
@@ -158,10 +160,11 @@ describe('telling members about interrupted runs', () => {
     await tellInterruptedMembers([{ ...run, projectId: project.id }], { notifier, projects: fixture.projects, logger });
     const [notice] = notifier.postsIn(CHANNEL);
     expect(notice?.title).toBe('⚠️ Run #7 (apply) was interrupted');
-    expect(notice?.description).toContain(`<@${USER}>`);
-    expect(notice?.description).toContain('**Web Shop**');
-    expect(notice?.description).toMatch(/stopped cleanly and saved its state/);
-    expect(notice?.description).toContain('/cloud-destroy project:Web Shop resource:12');
+    const shown = toMarkdown(toText(notice?.description ?? ''));
+    expect(shown).toContain(`<@${USER}>`);
+    expect(shown).toContain('**Web Shop**');
+    expect(shown).toMatch(/stopped cleanly and saved its state/);
+    expect(shown).toContain('`/cloud-destroy` (project: Web Shop, resource: 12) removes what was made');
   });
 
   it('falls back to a DM when the channel cannot be reached, or when the run has no channel', async () => {
@@ -171,7 +174,7 @@ describe('telling members about interrupted runs', () => {
   });
 
   it('says a forced stop may have left the state locked, and that a queued run changed nothing', () => {
-    expect(interruptedRunNotice({ ...run, engine: 'forced' }, 'p').description).toMatch(/may still be locked/);
-    expect(interruptedRunNotice({ ...run, engine: 'not_started' }, 'p').description).toMatch(/nothing was changed/);
+    expect(toMarkdown(toText(interruptedRunNotice({ ...run, engine: 'forced' }, 'p').description ?? ''))).toMatch(/may still be locked/);
+    expect(toMarkdown(toText(interruptedRunNotice({ ...run, engine: 'not_started' }, 'p').description ?? ''))).toMatch(/nothing was changed/);
   });
 });

@@ -6,6 +6,7 @@
 import type { Logger } from '../logging/logger.js';
 import type { Notice, Notifier } from '../notify/notifier.js';
 import type { ProjectRepository } from '../projects/project-repository.js';
+import { command, member, strong, text } from '../shared/text.js';
 import type { EngineAftermath, InterruptedRun } from './orphans.js';
 
 const AFTERMATH: Record<EngineAftermath, string> = {
@@ -22,18 +23,19 @@ const AFTERMATH: Record<EngineAftermath, string> = {
 /** What the member is told about one interrupted run. */
 export function interruptedRunNotice(run: InterruptedRun, projectName: string): Notice {
   const resource = run.resourceId === null ? '' : ` of resource #${run.resourceId}`;
+  const destroyHere = command('destroy', { project: projectName, resource: run.resourceId ?? undefined });
   const next =
     run.engine === 'not_started'
-      ? 'Start it again when you are ready.'
+      ? text`Start it again when you are ready.`
       : run.kind === 'plan'
-        ? 'A plan changes nothing in the cloud: run `/cloud-deploy` again.'
+        ? text`A plan changes nothing in the cloud: run ${command('deploy')} again.`
         : run.kind === 'apply'
-          ? `Part of it may have been created: the resource is marked interrupted. \`/cloud-projects\` shows it; \`/cloud-destroy project:${projectName}${run.resourceId === null ? '' : ` resource:${run.resourceId}`}\` removes what was made.`
-          : `Part of it may remain: run \`/cloud-destroy project:${projectName}\` again to finish.`;
+          ? text`Part of it may have been created: the resource is marked interrupted. ${command('projects')} shows it; ${destroyHere} removes what was made.`
+          : text`Part of it may remain: run ${command('destroy', { project: projectName })} again to finish.`;
   return {
     title: `⚠️ Run #${run.runNumber} (${run.kind}) was interrupted`,
     tone: 'warning',
-    description: `<@${run.startedBy}>, your ${run.kind}${resource} in **${projectName}** did not finish: the bot stopped unexpectedly while it ${run.engine === 'not_started' ? 'waited to run' : 'ran'}. ${AFTERMATH[run.engine]}\n\n${next}`,
+    description: text`${member(run.startedBy)}, your ${run.kind}${resource} in ${strong(projectName)} did not finish: the bot stopped unexpectedly while it ${run.engine === 'not_started' ? 'waited to run' : 'ran'}. ${AFTERMATH[run.engine]}\n\n${next}`,
   };
 }
 
