@@ -78,6 +78,12 @@ describe('the advisor model review, against a local stand-in', () => {
     expect(logs).toMatch(/advisor: model review left out/);
   });
 
+  it('leaves the review out, unread, when the answer is far larger than a short review', async () => {
+    standIn.answerWith(completion('x'.repeat(200_000)));
+    await expect(reviewer().review(summary)).resolves.toBeUndefined();
+    expect(logs).toMatch(/larger than 65536 bytes/);
+  });
+
   it('leaves the review out when nothing listens at the URL', async () => {
     const gone = await startModelStandIn();
     const url = gone.url;
@@ -104,6 +110,8 @@ describe('ADVISOR_* settings', () => {
     expect(config.ADVISOR_URL).toBe('https://api.openai.com/v1');
     expect(config.ADVISOR_TIMEOUT_SECONDS).toBe(10);
     expect(parseConfig({ ADVISOR_ENABLED: 'true', ADVISOR_URL: 'http://localhost:11434/v1', ADVISOR_MODEL: 'llama3' }).ADVISOR_URL).toBe('http://localhost:11434/v1');
+    // The lines .env.example ships with parse, and leave it off.
+    expect(parseConfig({ ADVISOR_ENABLED: 'false', ADVISOR_URL: '', ADVISOR_MODEL: '', ADVISOR_API_KEY: '', ADVISOR_TIMEOUT_SECONDS: '10' }).ADVISOR_ENABLED).toBe(false);
   });
 
   it('refuses a URL that would be ignored or is half configured', () => {
