@@ -26,8 +26,8 @@ export function planFailedView(deployment: Deployment, error: UserError): Messag
 
 /** Shows the plan with Apply and Cancel; `mayPress` says who may answer. Null when nobody did in time. */
 export function offerApply(conversation: Conversation, deployment: PlannedDeployment, mayPress: (by: ButtonChoice['by']) => boolean): Promise<ButtonChoice | null> {
-  const { project, resource, plan, decision } = deployment;
-  const view = (footer?: RichText) => planView({ project, resource, plan, decision, credentialLabel: deployment.credentials.label, footer });
+  const { project, resource, plan, decision, advice } = deployment;
+  const view = (footer?: RichText) => planView({ project, resource, plan, decision, advice, credentialLabel: deployment.credentials.label, footer });
   return conversation.offerButtons(
     { ...view(), buttons: [{ id: 'apply', label: 'Apply', style: 'success' }, { id: 'cancel', label: 'Cancel', style: 'secondary' }] },
     {

@@ -1,3 +1,5 @@
+import type { Advice } from '../../src/advisor/advisor.js';
+import type { Notice } from '../../src/notify/notifier.js';
 import type { RunEvent, ApplyResult, DestroyResult, PlanResult } from '../../src/engine/runner.js';
 import type { Message } from '../../src/interaction/conversation.js';
 import type { PolicyDecision } from '../../src/policy/policy-service.js';
@@ -30,6 +32,8 @@ export function planView(input: {
   plan: PlanResult;
   decision: PolicyDecision;
   credentialLabel: string;
+  /** The advisor's advice, shown as a notice under the plan; none when it is off or had nothing to say. */
+  advice?: readonly Advice[];
   footer?: RichText;
 }): Message {
   const { project, resource, plan, decision } = input;
@@ -62,8 +66,17 @@ export function planView(input: {
           { name: 'Credentials', value: text`${input.credentialLabel}` },
         ],
       },
+      ...adviceNotices(input.advice ?? []),
     ],
   };
+}
+
+/** Advice informs, it does not refuse: the plan can be applied whatever it says. */
+function adviceNotices(advice: readonly Advice[]): Notice[] {
+  if (advice.length === 0) return [];
+  return [{ title: '💡 Advisor', tone: 'info', description: text`${bullets(advice.map((a) => a.text))}
+
+Advice only: Apply still applies this plan as shown.` }];
 }
 
 /** Keeps the last few engine events as readable lines for the progress message. */

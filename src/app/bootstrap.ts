@@ -3,6 +3,7 @@
  * (config → database and migrations → vault → engine runner → front end → janitor), and tears it down in reverse.
  */
 import { join, resolve } from 'node:path';
+import { createAdvisor } from '../advisor/advisor.js';
 import type { Config } from '../config/index.js';
 import { openDatabase, type DatabaseHandle } from '../db/index.js';
 import { AuditLog } from '../audit/audit-log.js';
@@ -122,6 +123,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     db: database.db,
     vault,
     pricing,
+    advisor: createAdvisor(config, { pricing, projects, resources, logger }),
     policies,
     reservations: new BudgetReservations(),
     projects,

@@ -2,6 +2,7 @@
  * Everything a command handler may use, built once by the composition root (src/app/bootstrap.ts).
  * Tests build the same context with fakes only at the edges (clock, notifier).
  */
+import type { Advisor } from '../advisor/advisor.js';
 import type { Config } from '../config/index.js';
 import type { Db } from '../db/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -27,6 +28,8 @@ export interface AppContext {
   db: Db;
   vault: EphemeralVault;
   pricing: PriceCatalogue;
+  /** Advice shown with a deployment's plan; a no-op unless ADVISOR_ENABLED. */
+  advisor: Advisor;
   policies: PolicyService;
   /** Budget promised to deployments about to apply; see BudgetReservations. */
   reservations: BudgetReservations;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { validate as isValidCron } from 'node-cron';
+import { advisorUrlSchema } from '../advisor/advisor-url.js';
 import { isOnPseudoFilesystem } from '../shared/directories.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
 
@@ -55,6 +56,12 @@ export const configSchema = z.object({
   IAC_BIN_DIR: optionalString,
   TF_PLUGIN_CACHE_DIR: optionalString,
   PRICING_OVERRIDES_FILE: optionalString,
+  // The advisor (src/advisor/): off unless the operator turns it on; the model review only with a URL and a model.
+  ADVISOR_ENABLED: optionalString.pipe(z.enum(['true', 'false'], { error: 'true or false' }).optional()).transform((value) => value === 'true'),
+  ADVISOR_URL: optionalString.pipe(advisorUrlSchema.optional()),
+  ADVISOR_MODEL: optionalString.pipe(z.string().max(200, 'a model name of at most 200 characters').optional()),
+  ADVISOR_API_KEY: optionalString,
+  ADVISOR_TIMEOUT_SECONDS: integerIn(1, 120, 10),
   CREDENTIALS_MASTER_KEY: optionalString.pipe(base64Key.optional()),
   CREDENTIALS_MASTER_KEY_ID: z.string().trim().min(1).max(32).default('k1'),
   CREDENTIALS_PREVIOUS_MASTER_KEYS: optionalString,
@@ -67,6 +74,11 @@ export const configSchema = z.object({
   RATE_LIMIT_MEMBER_PER_MINUTE: integerIn(1, 10_000, 20),
   RATE_LIMIT_GUILD_PER_MINUTE: integerIn(1, 100_000, 120),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+}).superRefine((config, ctx) => {
+  // A model endpoint that would be silently ignored, or half configured, is refused at start-up.
+  if (config.ADVISOR_URL === undefined) return;
+  if (!config.ADVISOR_ENABLED) ctx.addIssue({ code: 'custom', path: ['ADVISOR_ENABLED'], message: 'true when ADVISOR_URL is set (or remove ADVISOR_URL)' });
+  if (config.ADVISOR_MODEL === undefined) ctx.addIssue({ code: 'custom', path: ['ADVISOR_MODEL'], message: 'a model name when ADVISOR_URL is set, such as gpt-4o-mini' });
 });
 
 export type Config = z.infer<typeof configSchema>;

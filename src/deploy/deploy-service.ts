@@ -5,6 +5,7 @@
  * status change of the resource outside a run (the runner moves it while it applies); it returns typed outcomes and
  * leaves the wording to the front end.
  */
+import type { Advice } from '../advisor/advisor.js';
 import { command, text } from '../shared/text.js';
 import type { AppContext } from '../app/context.js';
 import type { ResourceType } from '../db/schema.js';
@@ -48,6 +49,8 @@ export interface Deployment {
 
 export interface PlannedDeployment extends Deployment {
   plan: PlanResult;
+  /** The advisor's advice, shown with the plan; empty when it is off or has nothing to say. */
+  advice: Advice[];
 }
 
 /** A plan someone pressed Apply on. `requester` carries the freshest admin flag known (the press, if theirs). */
@@ -72,7 +75,7 @@ export type Applied =
   | { outcome: 'access_lost'; refusal: AccessLostAtStep }
   | { outcome: 'failed'; error: UserError };
 
-export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock'> & {
+export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor'> & {
   runner: Pick<IacRunner, 'plan' | 'apply' | 'discardPlan'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
 };
@@ -125,9 +128,12 @@ export class DeployService {
 
   /** Plans the resource. A failed plan is audited and its row discarded. @throws only what is not a UserError. */
   async plan(deployment: Deployment, show: ShowProgress): Promise<Planned> {
+    // The advisor reviews the deployment while the engine plans it (it never rejects, and never blocks).
+    const { guildId, project, request, decision } = deployment;
+    const advice = this.deps.advisor.advise({ guildId, project, request, monthlyEstimateUsd: decision.estimate.monthlyUsd });
     try {
       const plan = await show((observer) => this.deps.runner.plan({ ...this.#runRequest(deployment), ...observer, resourceId: deployment.resource.id }));
-      return { ok: true, deployment: { ...deployment, plan } };
+      return { ok: true, deployment: { ...deployment, plan, advice: await advice } };
     } catch (error) {
       this.discard(deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.plan', 'failed', { resourceId: deployment.resource.id });

@@ -12,7 +12,15 @@ import { PROVIDERS, RESOURCE_TYPES, type Provider, type ResourceType } from '../
 import { instanceTypeSchema } from '../shared/instance-type.js';
 import { InvalidEstimateRequest, PricingOverridesError, UnknownInstanceType } from './errors.js';
 import { jsonErrorLocation } from './json-location.js';
+import { INSTANCE_SPECS, type InstanceSpec } from './instance-specs.js';
 import { BUILT_IN_PRICES, type PriceTable, type ProviderPrices } from './prices.js';
+
+/** One instance type as the catalogue knows it: its price, and its size when the catalogue has it. */
+export interface InstanceOffer {
+  instanceType: string;
+  monthlyUsd: number;
+  spec?: InstanceSpec;
+}
 
 export interface CostLine {
   label: string;
@@ -120,6 +128,25 @@ export class PriceCatalogue {
   hasInstanceType(instanceType: string, provider?: Provider): boolean {
     const providers = provider ? [provider] : PROVIDERS;
     return providers.some((p) => Object.hasOwn(this.table[p].instances, instanceType));
+  }
+
+  /** Every priced instance type of a provider with its vCPU and memory where known (instance-specs.ts), sorted. */
+  instanceOffers(provider: Provider): InstanceOffer[] {
+    const specs = INSTANCE_SPECS[provider];
+    return this.instanceTypes(provider).map((instanceType) => {
+      const spec = Object.hasOwn(specs, instanceType) ? specs[instanceType] : undefined;
+      return { instanceType, monthlyUsd: cents(this.table[provider].instances[instanceType] ?? 0), ...(spec ? { spec } : {}) };
+    });
+  }
+
+  /** One instance type's offer, or undefined when the provider does not list it. */
+  instanceOffer(provider: Provider, instanceType: string): InstanceOffer | undefined {
+    return this.instanceOffers(provider).find((offer) => offer.instanceType === instanceType);
+  }
+
+  /** Block storage price of a provider, USD per GB-month. */
+  diskPerGbMonthUsd(provider: Provider): number {
+    return this.table[provider].diskPerGbMonthUsd;
   }
 
   /** Where a provider's figures come from and when they were written down. */
