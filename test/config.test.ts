@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config/index.js';
 
@@ -43,5 +44,14 @@ describe('configuration', () => {
 
   it('treats empty strings as unset', () => {
     expect(parseConfig({ DISCORD_TOKEN: '', DISCORD_APPLICATION_ID: '' }).DISCORD_APPLICATION_ID).toBeUndefined();
+  });
+});
+
+describe('engine folders', () => {
+  it('makes a relative IAC_BIN_DIR and TF_PLUGIN_CACHE_DIR absolute against the start-up folder', () => {
+    const config = parseConfig({ IAC_BIN_DIR: 'tools/bin', TF_PLUGIN_CACHE_DIR: './cache' });
+    expect(config.IAC_BIN_DIR).toBe(resolve('tools/bin'));
+    expect(config.TF_PLUGIN_CACHE_DIR).toBe(resolve('cache'));
+    expect(parseConfig({ IAC_BIN_DIR: '' }).IAC_BIN_DIR).toBeUndefined();
   });
 });
