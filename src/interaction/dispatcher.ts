@@ -6,6 +6,7 @@ import type { Command } from './command.js';
 import type { AutocompleteRequest, Choice, Conversation, Message, RawOptions } from './conversation.js';
 import { AdminOnly, RateLimited } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
+import { logOperatorNote } from '../logging/operator-note.js';
 
 const MINUTE = 60_000;
 
@@ -53,6 +54,7 @@ export class CommandDispatcher {
       if (isUserError(error)) {
         outcome = error.code.startsWith('permission.') ? 'denied' : 'failed';
         log.info({ code: error.code }, 'command refused');
+        logOperatorNote(log, error);
         await this.answer(conversation, { content: text`⛔ ${toText(error.text)}`, ephemeral: true });
       } else {
         outcome = 'error';
