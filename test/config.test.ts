@@ -55,3 +55,24 @@ describe('engine folders', () => {
     expect(parseConfig({ IAC_BIN_DIR: '' }).IAC_BIN_DIR).toBeUndefined();
   });
 });
+
+describe('.env.example', () => {
+  it('lists every variable the configuration reads, and none it does not', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configSchema } = await import('../src/config/index.js');
+    const listed = readFileSync('.env.example', 'utf8')
+      .split('\n')
+      .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined);
+    expect([...listed].sort()).toEqual(Object.keys(configSchema.shape).sort());
+  });
+});
+
+describe('an .env copied from .env.example', () => {
+  it('is a valid configuration as it stands: empty values, CREDENTIALS_MASTER_KEY_ID= included, mean unset', async () => {
+    const { loadConfig } = await import('../src/config/index.js');
+    const config = loadConfig({}, '.env.example');
+    expect(config.CREDENTIALS_MASTER_KEY_ID).toBe('k1');
+    expect(config.IAC_BIN_DIR).toBeUndefined();
+  });
+});

@@ -63,7 +63,13 @@ export const configSchema = z.object({
   TF_PLUGIN_CACHE_DIR: startUpRelativeFolder,
   PRICING_OVERRIDES_FILE: optionalString,
   CREDENTIALS_MASTER_KEY: optionalString.pipe(base64Key.optional()),
-  CREDENTIALS_MASTER_KEY_ID: z.string().trim().min(1).max(32).default('k1'),
+  // Empty means unset, as everywhere else: `CREDENTIALS_MASTER_KEY_ID=` (as in .env.example) is the default k1.
+  CREDENTIALS_MASTER_KEY_ID: z
+    .string()
+    .trim()
+    .transform((value) => (value === '' ? 'k1' : value))
+    .pipe(z.string().max(32, 'at most 32 characters'))
+    .default('k1'),
   CREDENTIALS_PREVIOUS_MASTER_KEYS: optionalString,
   SERVICE_CREDENTIALS_GUILDS: optionalString,
   AWS_ACCESS_KEY_ID: optionalString,
