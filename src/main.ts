@@ -9,6 +9,16 @@ import { allCommands } from '../commands/index.js';
 import { CommandDispatcher } from './interaction/dispatcher.js';
 import { LastResort } from './app/last-resort.js';
 
+const USAGE = `Usage: npm start [-- --console [--user NAME] [--admin]]
+
+  (no flags)    run the Discord bot (needs DISCORD_TOKEN in .env; see README.md, "Running the Discord bot")
+  --console     run the same bot in this terminal instead (same as: npm run console)
+  --help, -h    this help (with --console: the console's flags)
+
+  npm run demo  the console as a server admin with a stand-in engine and throwaway data
+Settings come from the environment and .env: README.md, "Configuration", lists every variable.
+`;
+
 function readConfig(): Config {
   try {
     return loadConfig();
@@ -51,6 +61,7 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
     process.exit(1);
   }
   const { createDiscordClient, DiscordBot } = await import('./discord/discord-bot.js');
+  const { describeConnectionError } = await import('./discord/connection-errors.js');
   const { DiscordNotifier } = await import('./discord/discord-notifier.js');
   const client = createDiscordClient(config);
   const core: Core = await buildCore({ config, clock: systemClock, logger, notifier: new DiscordNotifier(client) });
@@ -65,7 +76,16 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
     await bot.disconnect();
     await core.shutdown();
   });
-  await bot.start(config.DISCORD_TOKEN);
+  try {
+    await bot.start(config.DISCORD_TOKEN);
+  } catch (error) {
+    const explained = describeConnectionError(error, config.DISCORD_API_URL);
+    if (!explained) throw error;
+    logger.error({ err: error }, 'could not connect to Discord');
+    await core.shutdown();
+    process.stderr.write(`Cloud ChatOps could not start: ${explained}\n`);
+    process.exit(1);
+  }
   core.janitor.start();
   await core.announceInterruptedRuns();
 }
@@ -76,8 +96,13 @@ async function runConsole(config: Config, logger: Logger, lastResort: LastResort
 }
 
 async function main(): Promise<void> {
-  const config = readConfig();
   const consoleMode = process.argv.includes('--console');
+  // Help needs no configuration (the console prints its own, with its flags).
+  if (!consoleMode && process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const config = readConfig();
   // In the console, logs would interleave with the conversation: they go to stderr, warnings and up only.
   const logger = consoleMode
     ? createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, process.stderr)

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config/index.js';
 
@@ -43,5 +44,35 @@ describe('configuration', () => {
 
   it('treats empty strings as unset', () => {
     expect(parseConfig({ DISCORD_TOKEN: '', DISCORD_APPLICATION_ID: '' }).DISCORD_APPLICATION_ID).toBeUndefined();
+  });
+});
+
+describe('engine folders', () => {
+  it('makes a relative IAC_BIN_DIR and TF_PLUGIN_CACHE_DIR absolute against the start-up folder', () => {
+    const config = parseConfig({ IAC_BIN_DIR: 'tools/bin', TF_PLUGIN_CACHE_DIR: './cache' });
+    expect(config.IAC_BIN_DIR).toBe(resolve('tools/bin'));
+    expect(config.TF_PLUGIN_CACHE_DIR).toBe(resolve('cache'));
+    expect(parseConfig({ IAC_BIN_DIR: '' }).IAC_BIN_DIR).toBeUndefined();
+  });
+});
+
+describe('.env.example', () => {
+  it('lists every variable the configuration reads, and none it does not', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { configSchema } = await import('../src/config/index.js');
+    const listed = readFileSync('.env.example', 'utf8')
+      .split('\n')
+      .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined);
+    expect([...listed].sort()).toEqual(Object.keys(configSchema.shape).sort());
+  });
+});
+
+describe('an .env copied from .env.example', () => {
+  it('is a valid configuration as it stands: empty values, CREDENTIALS_MASTER_KEY_ID= included, mean unset', async () => {
+    const { loadConfig } = await import('../src/config/index.js');
+    const config = loadConfig({}, '.env.example');
+    expect(config.CREDENTIALS_MASTER_KEY_ID).toBe('k1');
+    expect(config.IAC_BIN_DIR).toBeUndefined();
   });
 });

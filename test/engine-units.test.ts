@@ -330,10 +330,10 @@ describe('readable failures', () => {
   });
 
   it('falls back to the Error: lines of text output (as init prints), without colour codes or box drawing', () => {
-    const stderr = '\u001b[31m╷\n│ Error: Failed to query available provider packages\n│\n│ Could not retrieve providers for bot@example.iam\n╵\n';
+    const stderr = '\u001b[31m╷\n│ Error: Invalid provider configuration\n│\n│ Could not read the key of bot@example.iam\n╵\n';
     expect(describeFailure([], stderr, 'init failed', redact)).toEqual({
-      summary: 'Failed to query available provider packages',
-      detail: 'Could not retrieve providers for [redacted]',
+      summary: 'Invalid provider configuration',
+      detail: 'Could not read the key of [redacted]',
     });
     expect(describeFailure([], 'panic: something internal', 'init failed', redact)).toEqual({ summary: 'init failed', detail: '' });
   });

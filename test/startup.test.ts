@@ -88,3 +88,34 @@ describe('starting the bot', () => {
     expect(result.stderr).not.toMatch(/hunter2|cheap/);
   }, 40_000);
 });
+
+describe('npm start as a newcomer tries it', () => {
+  it('--help prints the usage, even without a token or with a bad configuration', async () => {
+    const result = await execa('node', ['--import', 'tsx', 'src/main.ts', '--help'], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, VAULT_TTL_MINUTES: 'soon' },
+      extendEnv: false,
+      reject: false,
+      timeout: 30_000,
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('Usage: npm start');
+    expect(result.stdout).toContain('--console');
+    expect(result.stderr).not.toContain('DISCORD_TOKEN is not set');
+  });
+
+  it('with no network, says Discord cannot be reached and what to check, not the raw getaddrinfo error', async () => {
+    const result = await start({ DISCORD_TOKEN: 'abc.def.ghi', DISCORD_API_URL: 'http://chatops-no-such-host.invalid/api' });
+    expectRefusedStartUp(result);
+    expect(result.stderr).toContain('Cannot reach the Discord API at http://chatops-no-such-host.invalid/api');
+    expect(result.stderr).toMatch(/no network or no working DNS/);
+    expect(result.stderr).toMatch(/Check the network connection, DNS and any proxy/);
+    expect(result.stderr).not.toMatch(/could not start: getaddrinfo/);
+  });
+
+  it('a refused connection says so and names DISCORD_API_URL to check', async () => {
+    const result = await start({ DISCORD_TOKEN: 'abc.def.ghi', DISCORD_API_URL: 'http://127.0.0.1:9/api' });
+    expectRefusedStartUp(result);
+    expect(result.stderr).toMatch(/Cannot reach the Discord API at http:\/\/127\.0\.0\.1:9\/api \(DISCORD_API_URL\): the connection failed \(ECONNREFUSED\)/);
+  });
+});

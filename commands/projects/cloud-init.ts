@@ -5,7 +5,7 @@ import { assertStateEndpointSafe, stateBackendSettings, stateSecrets, verifyStat
 import { defineCommand } from '../../src/interaction/command.js';
 import { requireProjectControl, requireStateCredentialUse } from '../../src/projects/project-control.js';
 import { endpointSchema } from '../../src/shared/endpoint.js';
-import { regionProblem } from '../../src/projects/regions.js';
+import { normaliseRegion, regionProblem } from '../../src/projects/regions.js';
 import { UserError } from '../../src/shared/errors.js';
 import { StateLayout } from '../../src/state/layout.js';
 import { completeStoredCredentials } from '../views/credentials.js';
@@ -46,7 +46,9 @@ export default defineCommand({
     .superRefine((options, ctx) => {
       const problem = regionProblem(options.provider, options.region);
       if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['region'], message: problem });
-    }),
+    })
+    // From here on the region is the provider's own form: Azure's "East US" is "eastus" for the backend and the engine.
+    .transform((options) => ({ ...options, region: normaliseRegion(options.provider, options.region) })),
 
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;

@@ -11,10 +11,11 @@ export const projectNameOption = z
   .min(1, 'give the project a name')
   .max(64, 'at most 64 characters')
   .superRefine(refuseInvisible);
+/** The shape every provider's region names share; spaces for Azure's display names ("East US"). Each provider's own rule follows. */
 export const regionOption = z
   .string()
   .trim()
-  .regex(/^[a-zA-Z0-9-]{2,32}$/, 'a region name such as us-central1, eu-west-1 or westeurope');
+  .regex(/^[a-zA-Z0-9 -]{2,40}$/, 'a region name such as us-central1, eu-west-1, westeurope or "East US"');
 export const stateBackendOption = z.enum(STATE_BACKENDS, { error: `choose one of ${STATE_BACKENDS.join(', ')}` });
 
 export const STATE_BACKEND_CHOICES = [

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { validate as isValidCron } from 'node-cron';
@@ -29,6 +30,12 @@ const localPath = z
   .min(1)
   .refine((path) => path === ':memory:' || !isOnPseudoFilesystem(path), 'a path on a real disk, not under /proc, /sys or /dev');
 
+/**
+ * A folder the engine is run from or told about. Engines run with their workspace as the working directory, so a
+ * relative path would point somewhere else there: it is made absolute against the folder the bot started in.
+ */
+const startUpRelativeFolder = optionalString.transform((path) => (path === undefined ? undefined : resolve(path)));
+
 const base64Key = z
   .string()
   .refine((value) => Buffer.from(value, 'base64').length === 32, '32 random bytes, base64-encoded (openssl rand -base64 32)');
@@ -53,8 +60,8 @@ export const configSchema = z.object({
     .refine((value) => isValidCron(value), 'a node-cron expression such as "* * * * *" (a seconds field is allowed)'),
   MAX_CONCURRENT_RUNS: integerIn(1, 64, 2),
   RUN_TIMEOUT_MINUTES: integerIn(1, 24 * 60, 30),
-  IAC_BIN_DIR: optionalString,
-  TF_PLUGIN_CACHE_DIR: optionalString,
+  IAC_BIN_DIR: startUpRelativeFolder,
+  TF_PLUGIN_CACHE_DIR: startUpRelativeFolder,
   PRICING_OVERRIDES_FILE: optionalString,
   // The advisor (src/advisor/): off unless the operator turns it on; the model review only with a URL and a model.
   ADVISOR_ENABLED: optionalString.pipe(z.enum(['true', 'false'], { error: 'true or false' }).optional()).transform((value) => value === 'true'),
@@ -63,7 +70,13 @@ export const configSchema = z.object({
   ADVISOR_API_KEY: optionalString,
   ADVISOR_TIMEOUT_SECONDS: integerIn(1, 120, 10),
   CREDENTIALS_MASTER_KEY: optionalString.pipe(base64Key.optional()),
-  CREDENTIALS_MASTER_KEY_ID: z.string().trim().min(1).max(32).default('k1'),
+  // Empty means unset, as everywhere else: `CREDENTIALS_MASTER_KEY_ID=` (as in .env.example) is the default k1.
+  CREDENTIALS_MASTER_KEY_ID: z
+    .string()
+    .trim()
+    .transform((value) => (value === '' ? 'k1' : value))
+    .pipe(z.string().max(32, 'at most 32 characters'))
+    .default('k1'),
   CREDENTIALS_PREVIOUS_MASTER_KEYS: optionalString,
   SERVICE_CREDENTIALS_GUILDS: optionalString,
   AWS_ACCESS_KEY_ID: optionalString,

@@ -30,6 +30,8 @@ export interface PendingOffer {
 export interface ConversationHost {
   readonly renderer: ConsoleRenderer;
   readonly timers: Timers;
+  /** Whether a person types at a terminal; otherwise lines come from a script, which a form must not ask again. */
+  readonly interactive: boolean;
   print(text: string): void;
   /** Reads the next line as a secret answer; null if the session ends first. */
   readSecret(label: string, owner: CommandTask): Promise<string | null>;
@@ -37,11 +39,18 @@ export interface ConversationHost {
   cancelSecrets(owner: CommandTask): void;
   addOffer(offer: PendingOffer, owner: CommandTask): void;
   removeOffer(offer: PendingOffer): void;
+  /** The command gave its first response (at a terminal the prompt may come back). */
+  taskAnswered(): void;
 }
 
-/** A running command and how many keyboard answers it is waiting for (the session reads lines only then). */
+/**
+ * A running command: how many keyboard answers it is waiting for, and whether it has answered yet. A script's next
+ * line is read only when every command waits for the keyboard or has ended; at a terminal, also once it has answered
+ * (a deployment runs on while the prompt takes `/cloud-runs cancel`).
+ */
 export interface CommandTask {
   waits: number;
+  responded: boolean;
 }
 
 export class ConsoleConversation implements Conversation {
@@ -72,6 +81,7 @@ export class ConsoleConversation implements Conversation {
     this.ephemeral = Boolean(message.ephemeral);
     this.show(this.responseHeader('🤖'), message);
     this.state = 'answered';
+    this.answered();
   }
 
   async defer(options: { ephemeral?: boolean } = {}): Promise<void> {
@@ -79,6 +89,7 @@ export class ConsoleConversation implements Conversation {
     this.ephemeral = Boolean(options.ephemeral);
     this.host.print(`${this.responseHeader('⏳')} … working on it`);
     this.state = 'deferred';
+    this.answered();
   }
 
   async edit(message: Message): Promise<void> {
@@ -130,6 +141,11 @@ export class ConsoleConversation implements Conversation {
             return null;
           }
           if (field.maxLength !== undefined && [...answer].length > field.maxLength) {
+            if (!this.host.interactive) {
+              // Asking again would take the script's next lines, commands included, as secrets.
+              this.host.print(`✖ Form cancelled: ${field.label} is longer than ${field.maxLength} characters; nothing you typed was kept.`);
+              return null;
+            }
             this.host.print(`  That is longer than ${field.maxLength} characters; type it again.`);
             continue;
           }
@@ -191,6 +207,12 @@ export class ConsoleConversation implements Conversation {
       });
       this.host.addOffer(offer, this.task);
     });
+  }
+
+  private answered(): void {
+    if (this.task.responded) return;
+    this.task.responded = true;
+    this.host.taskAnswered();
   }
 
   private responseHeader(icon: string): string {

@@ -119,7 +119,8 @@ export async function runConsoleFrontEnd(options: ConsoleFrontEndOptions): Promi
     throw error;
   }
   options.onCore?.(core);
-  const dispatcher = new CommandDispatcher(commands, core.app);
+  // One person plays every member here: the member and guild rate limits are for Discord, where many members share a bot.
+  const dispatcher = new CommandDispatcher(commands, core.app, { rateLimits: false });
   const session = new ConsoleSession({ terminal, directory, renderer, dispatcher, timers, logger: options.logger, acting });
   completeLine = createCompleter({
     commands,

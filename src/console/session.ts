@@ -1,7 +1,9 @@
 /**
- * The console's read-eval-print loop. Lines are taken one at a time, and the next line is read only once every
- * running command has finished or is waiting for the keyboard (a hidden form field or a button): so a script piped
- * in behaves exactly like a person typing, and a secret line always reaches the form that asked for it.
+ * The console's read-eval-print loop. Lines are taken one at a time. From a script, the next line is read only once
+ * every running command has finished or is waiting for the keyboard (a hidden form field or a button): so a script
+ * piped in gives the same transcript every time, and a secret line always reaches the form that asked for it. At a
+ * terminal the prompt also comes back once a command has answered, as Discord's would: a deployment goes on
+ * running and printing its progress while the person types `/cloud-runs cancel`.
  */
 import type { Command } from '../interaction/command.js';
 import type { AutocompleteRequest, Choice, Conversation, RawOptions } from '../interaction/conversation.js';
@@ -46,6 +48,7 @@ export interface ConsoleSessionOptions {
 export class ConsoleSession implements ConversationHost {
   readonly renderer: ConsoleRenderer;
   readonly timers: Timers;
+  readonly interactive: boolean;
   private readonly terminal: ConsoleTerminal;
   private readonly directory: ConsoleDirectory;
   private readonly dispatcher: CommandHandling;
@@ -59,6 +62,7 @@ export class ConsoleSession implements ConversationHost {
 
   constructor(options: ConsoleSessionOptions) {
     this.terminal = options.terminal;
+    this.interactive = options.terminal.interactive;
     this.directory = options.directory;
     this.renderer = options.renderer;
     this.dispatcher = options.dispatcher;
@@ -161,6 +165,10 @@ export class ConsoleSession implements ConversationHost {
     this.checkQuiet();
   }
 
+  taskAnswered(): void {
+    this.checkQuiet();
+  }
+
   // Lines
 
   private takeLine(line: string): void {
@@ -217,7 +225,7 @@ export class ConsoleSession implements ConversationHost {
       this.print(this.renderer.message('⛔ Not sent:', { content: parsed.message }));
       return;
     }
-    const task: RunningTask = { waits: 0, done: Promise.resolve() };
+    const task: RunningTask = { waits: 0, responded: false, done: Promise.resolve() };
     const conversation = new ConsoleConversation(
       this,
       task,
@@ -307,14 +315,14 @@ export class ConsoleSession implements ConversationHost {
     if (next) this.terminal.beginSecret(next.label);
   }
 
-  /** Resolves once no command is running without waiting for the keyboard. */
+  /** Resolves once no command is running without waiting for the keyboard (or, at a terminal, without having answered). */
   private quiet(): Promise<void> {
     if (this.isQuiet()) return Promise.resolve();
     return new Promise((resolve) => this.quietWaiters.push(resolve));
   }
 
   private isQuiet(): boolean {
-    for (const task of this.tasks) if (task.waits <= 0) return false;
+    for (const task of this.tasks) if (task.waits <= 0 && !(this.interactive && task.responded)) return false;
     return true;
   }
 

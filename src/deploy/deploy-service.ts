@@ -15,6 +15,7 @@ import type { DeploymentRequest, PolicyDecision } from '../policy/policy-service
 import { assertBootDiskSize } from '../projects/boot-disk.js';
 import type { Project } from '../projects/project-repository.js';
 import type { Resource } from '../projects/resource-repository.js';
+import { logOperatorNote } from '../logging/operator-note.js';
 import { isUserError, type UserError } from '../shared/errors.js';
 import { DeployApproval } from './deploy-approval.js';
 import { credentialsForRun, parseCredentialChoice, type RunCredentials } from './run-credentials.js';
@@ -75,7 +76,7 @@ export type Applied =
   | { outcome: 'access_lost'; refusal: AccessLostAtStep }
   | { outcome: 'failed'; error: UserError };
 
-export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor'> & {
+export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor'> & Partial<Pick<AppContext, 'logger'>> & {
   runner: Pick<IacRunner, 'plan' | 'apply' | 'discardPlan'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
 };
@@ -138,6 +139,7 @@ export class DeployService {
       this.discard(deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.plan', 'failed', { resourceId: deployment.resource.id });
       if (!isUserError(error)) throw error;
+      logOperatorNote(this.deps.logger, error, { guildId: deployment.guildId, step: 'deploy.plan' });
       return { ok: false, error };
     }
   }

@@ -10,6 +10,7 @@ import { accessLostAt, requesterAndPresser, type AccessLostAtStep } from '../jit
 import type { Project } from '../projects/project-repository.js';
 import type { Resource } from '../projects/resource-repository.js';
 import { DESTROYABLE } from '../projects/resource-statuses.js';
+import { logOperatorNote } from '../logging/operator-note.js';
 import { isUserError, type UserError } from '../shared/errors.js';
 import { forgetProject } from './forget-project.js';
 import { credentialsForRun, parseCredentialChoice, type RunCredentials } from './run-credentials.js';
@@ -50,7 +51,7 @@ export type Confirmed = { confirmed: true } | { confirmed: false; refusal: Acces
 
 export type Destroyed = { ok: true; result: DestroyResult } | { ok: false; error: UserError };
 
-export type DestroyDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'audit'> & {
+export type DestroyDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'audit'> & Partial<Pick<AppContext, 'logger'>> & {
   runner: Pick<IacRunner, 'destroy'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
   forget: (project: Project, userId: string) => void;
@@ -129,6 +130,7 @@ export class DestroyService {
     } catch (error) {
       audit('failed');
       if (!isUserError(error)) throw error;
+      logOperatorNote(this.deps.logger, error, { guildId, step: 'destroy' });
       return { ok: false, error };
     }
   }

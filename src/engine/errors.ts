@@ -1,5 +1,6 @@
 import type { EngineName, RunKind } from '../db/schema.js';
 import { UserError } from '../shared/errors.js';
+import { providerDownloadOperatorNote } from './provider-download.js';
 import { command, member, text, time } from '../shared/text.js';
 
 const INSTALL_HINT =
@@ -53,6 +54,10 @@ export class RunFailed extends UserError {
     readonly detail: string,
   ) {
     super('engine.run_failed', `The ${kind}${runId > 0 ? ` (run #${runId})` : ''} failed: ${summary}${detail ? `\n${detail}` : ''}`);
+  }
+
+  override get operatorNote(): string | undefined {
+    return providerDownloadOperatorNote(this.summary);
   }
 }
 

@@ -3,6 +3,7 @@
  * lines of its text output (init does not speak JSON everywhere), never raw output, never a secret.
  */
 import type { Redactor } from '../shared/redaction.js';
+import { explainProviderDownload } from './provider-download.js';
 import type { EngineEvent } from './json-stream.js';
 import type { Warning } from './run-types.js';
 
@@ -64,6 +65,8 @@ export function describeFailure(
       .map((l) => l.replace(/^[│╷╵]\s?/, ''))
       .filter((l) => l !== '')
       .join('\n');
+    const explained = explainProviderDownload(summary, detail);
+    if (explained) return { summary: cleanText(explained.summary, MAX_SUMMARY, redactor), detail: explained.detail };
     return { summary: cleanText(summary || fallback, MAX_SUMMARY, redactor), detail: cleanText(detail, MAX_DETAIL, redactor) };
   }
   return { summary: fallback, detail: '' };

@@ -6,6 +6,7 @@ import type { Command } from './command.js';
 import type { AutocompleteRequest, Choice, Conversation, Message, RawOptions } from './conversation.js';
 import { AdminOnly, RateLimited } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
+import { logOperatorNote } from '../logging/operator-note.js';
 
 const MINUTE = 60_000;
 
@@ -15,16 +16,22 @@ const MINUTE = 60_000;
  */
 export class CommandDispatcher {
   private readonly byName: Map<string, Command>;
-  private readonly memberLimiter: RateLimiter;
-  private readonly guildLimiter: RateLimiter;
+  private readonly memberLimiter: RateLimiter | undefined;
+  private readonly guildLimiter: RateLimiter | undefined;
 
   constructor(
     readonly commands: readonly Command[],
     private readonly app: AppContext,
+    /**
+     * `rateLimits: false` for a front end where one person plays every member (the console): the limits protect the
+     * bot from many members at once, and would only stop a scripted session after 20 commands.
+     */
+    options: { rateLimits?: boolean } = {},
   ) {
     this.byName = new Map(commands.map((command) => [command.name, command]));
-    this.memberLimiter = new RateLimiter(app.config.RATE_LIMIT_MEMBER_PER_MINUTE, MINUTE, app.clock);
-    this.guildLimiter = new RateLimiter(app.config.RATE_LIMIT_GUILD_PER_MINUTE, MINUTE, app.clock);
+    const limited = options.rateLimits ?? true;
+    this.memberLimiter = limited ? new RateLimiter(app.config.RATE_LIMIT_MEMBER_PER_MINUTE, MINUTE, app.clock) : undefined;
+    this.guildLimiter = limited ? new RateLimiter(app.config.RATE_LIMIT_GUILD_PER_MINUTE, MINUTE, app.clock) : undefined;
   }
 
   get(name: string): Command | undefined {
@@ -40,9 +47,9 @@ export class CommandDispatcher {
     try {
       const command = this.byName.get(commandName);
       if (!command) throw new Error(`no handler registered for /${commandName}`);
-      const memberWait = this.memberLimiter.take(`${guildId}:${actor.id}`);
+      const memberWait = this.memberLimiter?.take(`${guildId}:${actor.id}`) ?? 0;
       if (memberWait > 0) throw new RateLimited('member', memberWait);
-      const guildWait = this.guildLimiter.take(guildId);
+      const guildWait = this.guildLimiter?.take(guildId) ?? 0;
       if (guildWait > 0) throw new RateLimited('guild', guildWait);
       if (command.adminOnly && !actor.isGuildAdmin) {
         this.app.audit.record({ guildId, userId: actor.id, action: `command.${commandName}`, outcome: 'denied' });
@@ -53,6 +60,7 @@ export class CommandDispatcher {
       if (isUserError(error)) {
         outcome = error.code.startsWith('permission.') ? 'denied' : 'failed';
         log.info({ code: error.code }, 'command refused');
+        logOperatorNote(log, error);
         await this.answer(conversation, { content: text`⛔ ${toText(error.text)}`, ephemeral: true });
       } else {
         outcome = 'error';

@@ -19,6 +19,11 @@ export class UserError extends Error {
     this.text = text;
     this.name = new.target.name;
   }
+
+  /** What the bot's operator must do about it, when only the operator can (logged at warn; the member never sees it). */
+  get operatorNote(): string | undefined {
+    return undefined;
+  }
 }
 
 export function isUserError(error: unknown): error is UserError {
