@@ -187,7 +187,7 @@ describe('the fake Discord server, driven by an unmodified discord.js client', (
     expect(h.ackDelayMs).toBeGreaterThan(0);
     expect(h.ackDelayMs).toBeLessThanOrEqual(elapsedMs);
     await vi.waitFor(() => expect(replyMessageContent).toBe('Deploying web'));
-    expect(server.requestLog().find((request) => request.path.endsWith('/callback'))?.query).toMatchObject({
+    expect(server.requestLog().find((request) => request.path.includes(`/interactions/${h.id}/`))?.query).toMatchObject({
       with_response: 'true',
     });
     expect(handlerErrors).toEqual([]);
