@@ -48,6 +48,8 @@ describe('the Discord bot, end to end', () => {
   let tmp: { dir: string; cleanup: () => void };
   let dbPath: string;
   let deploymentsDir: string;
+  /** The bot's environment, kept so that the shutdown test can start it again. */
+  let env: Record<string, string>;
 
   const run = (userId: string, name: string, options: Array<{ name: string; value: string | number | boolean }> = [], guildId = GUILD_A) =>
     server.sendChatInput({
@@ -100,7 +102,7 @@ describe('the Discord bot, end to end', () => {
     await server.addMember(GUILD_A, { id: CLOSED_DMS, username: 'dave', permissions: MEMBER_PERMS, dmsClosed: true });
     await server.addMember(GUILD_B, { id: ADMIN_B, username: 'erin', permissions: MEMBER_PERMS | Permission.ManageGuild });
 
-    const env = {
+    env = {
       DISCORD_TOKEN: TOKEN,
       DISCORD_APPLICATION_ID: APP_ID,
       DISCORD_API_URL: server.apiUrl,
@@ -312,22 +314,26 @@ describe('the Discord bot, end to end', () => {
   });
 
   it('keeps two guilds with same-named projects apart', async () => {
-    await initProject(ADMIN_B, 'Production API', GUILD_B, 'other-guild-proj-99');
+    await initProject(ADMIN, 'Twin Name');
+    await initProject(ADMIN, 'Only In A');
+    await initProject(ADMIN_B, 'Twin Name', GUILD_B, 'other-guild-proj-99');
     const listB = await run(ADMIN_B, 'cloud-projects', [], GUILD_B);
     const textB = JSON.stringify((await listB.waitForResponse()).data);
-    expect(textB).toMatch(/Production API/);
-    expect(textB).not.toMatch(/Budget Test|Approval Test/);
+    expect(textB).toMatch(/Twin Name/);
+    expect(textB).not.toMatch(/Only In A/);
     // Guild B cannot see or use guild A's projects.
     const deploy = await run(ADMIN_B, 'cloud-deploy', [
-      { name: 'project', value: 'Budget Test' },
+      { name: 'project', value: 'Only In A' },
       { name: 'resource_type', value: 'bucket' },
     ], GUILD_B);
     expect(await finalText(deploy, /⛔/)).toMatch(/no project/i);
-    expect(existsSync(join(deploymentsDir, `guild_${GUILD_B}`, 'production-api'))).toBe(true);
-    expect(existsSync(join(deploymentsDir, `guild_${GUILD_A}`, 'production-api'))).toBe(true);
+    expect(existsSync(join(deploymentsDir, `guild_${GUILD_B}`, 'twin-name'))).toBe(true);
+    expect(existsSync(join(deploymentsDir, `guild_${GUILD_A}`, 'twin-name'))).toBe(true);
   });
 
   it('autocompletes only this guild’s projects, and instance types from the price catalogue', async () => {
+    await initProject(ADMIN, 'Autocomplete A');
+    await initProject(ADMIN_B, 'Autocomplete B', GUILD_B, 'other-guild-proj-98');
     const projects = await server.sendAutocomplete({
       guildId: GUILD_B,
       channelId: CHANNEL_B,
@@ -337,13 +343,14 @@ describe('the Discord bot, end to end', () => {
       ignoreDefaultMemberPermissions: true,
     });
     const names = (await projects.choices()).map((c) => c.value);
-    expect(names).toEqual(['Production API']);
+    expect(names).toContain('Autocomplete B');
+    expect(names).not.toContain('Autocomplete A');
     const types = await server.sendAutocomplete({
       guildId: GUILD_A,
       channelId: CHANNEL_A,
       userId: ADMIN,
       name: 'cloud-deploy',
-      options: [{ name: 'project', value: 'Budget Test' }, { name: 'resource_type', value: 'vm' }, { name: 'instance_type', value: 'e2-', focused: true }],
+      options: [{ name: 'project', value: 'Autocomplete A' }, { name: 'resource_type', value: 'vm' }, { name: 'instance_type', value: 'e2-', focused: true }],
       ignoreDefaultMemberPermissions: true,
     });
     const typeChoices = await types.choices();
@@ -382,7 +389,6 @@ describe('the Discord bot, end to end', () => {
     const projects = await run(ADMIN, 'cloud-projects');
     expect(JSON.stringify((await projects.waitForResponse()).data)).toMatch(/failed/);
   });
-  // Last: it stops the bot.
   it('on SIGTERM stops a running apply cleanly, tells the member, and exits 0', async () => {
     await initProject(ADMIN, 'Shutdown Test');
     writeFileSync(join(deploymentsDir, `guild_${GUILD_A}`, 'shutdown-test', 'fake-engine.json'), JSON.stringify({ sleepMs: 1500 }));
@@ -403,6 +409,11 @@ describe('the Discord bot, end to end', () => {
     db.close();
     expect(apply.status).toBe('interrupted');
     expect(resource.status).toBe('interrupted');
-  }, 60_000);
+
+    // Started again for the tests that run after this one (in a shuffled order).
+    bot = startBot(env);
+    await server.waitForReady(30_000);
+    await bot.waitForOutput(/taking interactions/, 30_000);
+  }, 90_000);
 
 });
