@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
+import { ProjectNotFound } from '../src/projects/errors.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
 import { FAKE_ENGINE_BIN } from './support/bot-process.js';
 import { startS3Server, type TestS3Server } from './support/s3-server.js';
@@ -51,7 +52,7 @@ describe('/cloud-init with S3 state', () => {
     });
     expect(reply.text()).toMatch(/does-not-exist/);
     expect(reply.text()).toMatch(/NoSuchBucket/);
-    expect(() => harness.core.app.projects.get(HARNESS_GUILD, 'No Bucket')).toThrow();
+    expect(() => harness.core.app.projects.get(HARNESS_GUILD, 'No Bucket')).toThrow(ProjectNotFound);
     expect(harness.core.app.vault.list(HARNESS_GUILD)).toHaveLength(sessionsBefore); // no vault session left for it
   });
 
