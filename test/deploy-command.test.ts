@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
 import { FAKE_ENGINE_BIN } from './support/bot-process.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
@@ -13,14 +13,15 @@ describe('/cloud-deploy, through the dispatcher with the stand-in engine', () =>
   let harness: Awaited<ReturnType<typeof startAppHarness>>;
   const workspace = (slug: string) => join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, slug);
 
-  beforeAll(async () => {
+  // A fresh bot for each test: they change resources and the budget, which the others must not see.
+  beforeEach(async () => {
     harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN });
     const init = await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1' }, HARNESS_GUILD, {
       modal: { project_id: 'web-project-123' },
     });
     expect(init.text()).toMatch(/initialised/);
   });
-  afterAll(() => harness?.stop());
+  afterEach(() => harness?.stop());
 
   it('shows a failed plan in place of the progress message and keeps no planned resource', async () => {
     writeFileSync(join(workspace('web'), 'fake-engine.json'), JSON.stringify({ failPlan: { summary: 'Invalid machine type', detail: 'e2-micro is not offered in this zone.' } }));

@@ -17,8 +17,9 @@ import {
   TextInputBuilder,
   TextInputStyle,
 } from 'discord.js';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { buttonsOf, FakeDiscordServer, ImpossibleUserAction } from './discord-server/index.js';
+import { performance } from 'node:perf_hooks';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { buttonsOf, DEFAULT_HEARTBEAT_INTERVAL_MS, FakeDiscordServer, ImpossibleUserAction } from './discord-server/index.js';
 import { FakeClock } from './support/clock.js';
 
 const APP_ID = '100000000000000001';
@@ -32,6 +33,8 @@ const ADMIN = '333333333333333331';
 const MEMBER = '333333333333333332';
 const DMS_CLOSED = '333333333333333333';
 const ACK_DEADLINE_MS = 400;
+/** The one unimplemented route a test calls on purpose. */
+const UNKNOWN_ROUTE = '/guilds/111111111111111111/audit-logs';
 
 const deployCommand = new SlashCommandBuilder()
   .setName('cloud-deploy')
@@ -60,8 +63,6 @@ describe('the fake Discord server, driven by an unmodified discord.js client', (
       botToken: TOKEN,
       ackDeadlineMs: ACK_DEADLINE_MS,
       clock,
-      // Short heartbeats so the suite also proves they are acknowledged (a missed ACK makes discord.js reconnect).
-      heartbeatIntervalMs: 100,
     });
     await server.addGuild({ id: GUILD, name: 'Acme', ownerId: OWNER, channels: [{ id: CHANNEL, name: 'ops' }] });
     await server.addMember(GUILD, { id: OWNER, username: 'owner', permissions: 0n });
@@ -82,6 +83,10 @@ describe('the fake Discord server, driven by an unmodified discord.js client', (
     await client.login(TOKEN);
     await ready;
     await server.waitForReady(5000);
+    // Registered here, not by a test, so that every test runs alone or in any order.
+    await client.rest.put(Routes.applicationGuildCommands(APP_ID, GUILD), {
+      body: [deployCommand.toJSON(), policyCommand.toJSON()],
+    });
   });
 
   afterAll(async () => {
@@ -92,6 +97,14 @@ describe('the fake Discord server, driven by an unmodified discord.js client', (
   beforeEach(() => {
     handler = async () => {};
     handlerErrors.length = 0;
+  });
+
+  afterEach(() => {
+    // Whatever a test did, the bot kept its one gateway session, saw no errors, and met no server error or unknown route.
+    expect(server.identifies()).toHaveLength(1);
+    expect(clientErrors).toEqual([]);
+    expect(server.requestLog().filter((request) => request.status >= 500)).toEqual([]);
+    expect(server.unhandledRequests().filter((request) => request.path !== UNKNOWN_ROUTE)).toEqual([]);
   });
 
   it('lets the client identify and receive its guild, channel and own member', () => {
@@ -152,6 +165,7 @@ describe('the fake Discord server, driven by an unmodified discord.js client', (
       });
       replyMessageContent = reply.resource?.message?.content;
     };
+    const sentAt = performance.now();
     const h = await server.sendChatInput({
       guildId: GUILD,
       channelId: CHANNEL,
@@ -164,13 +178,16 @@ describe('the fake Discord server, driven by an unmodified discord.js client', (
       ],
     });
     const response = await h.waitForResponse();
+    const elapsedMs = performance.now() - sentAt;
     expect(response.type).toBe(4);
     expect(response.data.flags).toBe(MessageFlags.Ephemeral);
     expect(seen).toEqual({ project: 'web', disk: 20, owner: 'bob', canManage: true });
     expect(h.original()).toMatchObject({ content: 'Deploying web', flags: MessageFlags.Ephemeral });
-    expect(h.ackDelayMs).toBeGreaterThanOrEqual(0);
+    // Measured on the real clock (the fake one is frozen, which would make it 0), and within what the test waited.
+    expect(h.ackDelayMs).toBeGreaterThan(0);
+    expect(h.ackDelayMs).toBeLessThanOrEqual(elapsedMs);
     await vi.waitFor(() => expect(replyMessageContent).toBe('Deploying web'));
-    expect(server.requestLog().find((request) => request.path.endsWith('/callback'))?.query).toMatchObject({
+    expect(server.requestLog().find((request) => request.path.includes(`/interactions/${h.id}/`))?.query).toMatchObject({
       with_response: 'true',
     });
     expect(handlerErrors).toEqual([]);
@@ -467,31 +484,105 @@ describe('the fake Discord server, driven by an unmodified discord.js client', (
   });
 
   it('answers unknown routes with a 404 Discord error and lists them', async () => {
-    await expect(client.rest.get('/guilds/111111111111111111/audit-logs')).rejects.toMatchObject({ status: 404 });
+    await expect(client.rest.get(UNKNOWN_ROUTE)).rejects.toMatchObject({ status: 404 });
     expect(server.unhandledRequests().map((request) => `${request.method} ${request.path}`)).toContain(
-      'GET /guilds/111111111111111111/audit-logs',
+      `GET ${UNKNOWN_ROUTE}`,
     );
   });
 
-  it('keeps every string the bot sent, including modal text and button labels, for leak checks', () => {
+  it('keeps every string the bot sent, including modal text, button labels and refused DMs, for leak checks', async () => {
+    handler = async (interaction) => {
+      if (!interaction.isChatInputCommand()) return;
+      if (interaction.commandName === 'leak-modal') {
+        const input = new TextInputBuilder().setCustomId('secret').setLabel('Secret input label').setStyle(TextInputStyle.Short);
+        await interaction.showModal(
+          new ModalBuilder()
+            .setCustomId('leak:modal')
+            .setTitle('Leak-check modal title')
+            .addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(input)),
+        );
+      } else {
+        const row = new ActionRowBuilder<ButtonBuilder>().addComponents(
+          new ButtonBuilder().setCustomId('leak:button').setLabel('Leak-check button').setStyle(ButtonStyle.Primary),
+        );
+        await interaction.reply({ content: 'Leak-check reply', components: [row], flags: MessageFlags.Ephemeral });
+      }
+    };
+    const before = server.allMessagesText();
+    for (const name of ['leak-modal', 'leak-button']) {
+      const h = await server.sendChatInput({ guildId: GUILD, channelId: CHANNEL, userId: OWNER, name });
+      await h.waitForResponse();
+    }
+    server.setDmsClosed(OWNER, true);
+    try {
+      await expect(client.users.send(OWNER, 'Leak-check refused DM')).rejects.toMatchObject({ code: 50007 });
+    } finally {
+      server.setDmsClosed(OWNER, false);
+    }
+
     const text = server.allMessagesText();
-    expect(text).toContain('Project credentials');
-    expect(text).toContain('Apply');
-    expect(text).toContain('Your grant expired');
-    expect(server.requestLog().some((request) => request.path.endsWith('/callback'))).toBe(true);
+    for (const sent of ['Leak-check modal title', 'Secret input label', 'Leak-check button', 'Leak-check reply', 'Leak-check refused DM']) {
+      expect(before).not.toContain(sent);
+      expect(text).toContain(sent);
+    }
+    expect(handlerErrors).toEqual([]);
   });
 
-  it('kept one healthy gateway session through the whole suite: heartbeats acknowledged, no errors, no unknown routes', () => {
-    expect(server.identifies()).toHaveLength(1);
-    expect(clientErrors).toEqual([]);
-    expect(server.unhandledRequests().map((request) => request.path)).toEqual(['/guilds/111111111111111111/audit-logs']);
-    expect(server.requestLog().filter((request) => request.status >= 500)).toEqual([]);
+  it('answers the heartbeat the bot sends when asked, which carries the last sequence number it received', async () => {
+    const acknowledged = new Promise<void>((resolve) => {
+      const onDebug = (message: string): void => {
+        if (!/Heartbeat acknowledged/.test(message)) return;
+        client.off('debug', onDebug);
+        resolve();
+      };
+      client.on('debug', onDebug);
+    });
+    const heartbeat = await server.requestHeartbeat();
+    expect(heartbeat.lastSequenceSent).toEqual(expect.any(Number));
+    expect(heartbeat).toEqual({ sequence: heartbeat.lastSequenceSent, lastSequenceSent: heartbeat.lastSequenceSent, acknowledged: true });
+    await acknowledged;
   });
 
   it('rejects a client with the wrong token', async () => {
     const intruder = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: server.apiUrl } });
     await expect(intruder.login('not-the-token')).rejects.toThrow(/token/i);
     await intruder.destroy();
+  });
+});
+
+describe('the fake Discord server with a bot whose heartbeats go unanswered', () => {
+  it('makes discord.js treat the connection as a zombie, reconnect, identify afresh and receive interactions again', async () => {
+    // Short beats only on the first connection, so zombie detection is quick; later connections get Discord's interval,
+    // so a stalled event loop on this loaded machine cannot cause a second, unplanned reconnect.
+    const server = await FakeDiscordServer.start({ applicationId: APP_ID, botToken: TOKEN, heartbeatIntervalMs: 200 });
+    const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: server.apiUrl } });
+    try {
+      await server.addGuild({ id: GUILD, name: 'Acme', ownerId: OWNER, channels: [{ id: CHANNEL, name: 'ops' }] });
+      await server.addMember(GUILD, { id: MEMBER, username: 'bob', permissions: 0n });
+      client.on('interactionCreate', (interaction) => {
+        if (interaction.isChatInputCommand()) void interaction.reply('still here');
+      });
+      const firstReady = once(client, 'clientReady');
+      await client.login(TOKEN);
+      await firstReady;
+      server.setHeartbeatInterval(DEFAULT_HEARTBEAT_INTERVAL_MS);
+      const identifiedBefore = server.identifies().length;
+
+      const reconnecting = once(client, 'shardReconnecting');
+      const readyAgain = reconnecting.then(() => once(client, 'shardReady'));
+      server.withholdHeartbeatAcks();
+      await readyAgain;
+
+      expect(server.heartbeats().some((heartbeat) => !heartbeat.acknowledged)).toBe(true);
+      // The fake server keeps no session to resume, so the client must identify exactly once more.
+      expect(server.identifies()).toHaveLength(identifiedBefore + 1);
+      await server.waitForReady(5000);
+      const h = await server.sendChatInput({ guildId: GUILD, channelId: CHANNEL, userId: MEMBER, name: 'ping' });
+      expect((await h.waitForResponse()).data.content).toBe('still here');
+    } finally {
+      await client.destroy();
+      await server.close();
+    }
   });
 });
 

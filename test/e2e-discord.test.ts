@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeDiscordServer, Permission, type InteractionHandle, type OriginalMessage } from './discord-server/index.js';
+import { FakeDiscordServer, Permission, type InteractionHandle, type OriginalMessage, type RecordedMessage } from './discord-server/index.js';
 import { FAKE_ENGINE_BIN, REPO_ROOT, startBot, type BotProcess } from './support/bot-process.js';
 import { makeTempDir } from './support/tmp.js';
 
@@ -48,6 +48,8 @@ describe('the Discord bot, end to end', () => {
   let tmp: { dir: string; cleanup: () => void };
   let dbPath: string;
   let deploymentsDir: string;
+  /** The bot's environment, kept so that the shutdown test can start it again. */
+  let env: Record<string, string>;
 
   const run = (userId: string, name: string, options: Array<{ name: string; value: string | number | boolean }> = [], guildId = GUILD_A) =>
     server.sendChatInput({
@@ -61,6 +63,14 @@ describe('the Discord bot, end to end', () => {
 
   const finalText = async (handle: InteractionHandle, pattern: RegExp, timeoutMs = 15_000) =>
     textOf(await handle.waitForOriginal((m) => pattern.test(textOf(m)), timeoutMs));
+
+  /** Resolves once the janitor (every second here) has finished a whole tick after the current one: by then it sent whatever it would send again. */
+  async function aWholeJanitorTickLater(): Promise<void> {
+    const logged = [...bot.output().matchAll(/"tick":(\d+)/g)].map((match) => Number(match[1]));
+    await bot.waitForOutput(new RegExp(`"tick":${Math.max(0, ...logged) + 2}\\b`), 15_000);
+  }
+
+  const noticesTitled = (messages: RecordedMessage[], title: string) => messages.filter((m) => JSON.stringify(m).includes(title));
 
   async function initProject(userId: string, name: string, guildId = GUILD_A, secret = SECRET_PROJECT_ID) {
     const init = await run(userId, 'cloud-init', [
@@ -92,7 +102,7 @@ describe('the Discord bot, end to end', () => {
     await server.addMember(GUILD_A, { id: CLOSED_DMS, username: 'dave', permissions: MEMBER_PERMS, dmsClosed: true });
     await server.addMember(GUILD_B, { id: ADMIN_B, username: 'erin', permissions: MEMBER_PERMS | Permission.ManageGuild });
 
-    const env = {
+    env = {
       DISCORD_TOKEN: TOKEN,
       DISCORD_APPLICATION_ID: APP_ID,
       DISCORD_API_URL: server.apiUrl,
@@ -257,7 +267,7 @@ describe('the Discord bot, end to end', () => {
       { name: 'duration', value: 30 },
     ]);
     expect(await finalText(grant, /JIT permission granted/)).toMatch(/Deployer/i);
-    await expect.poll(() => server.dmsTo(MEMBER).length, { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => noticesTitled(server.dmsTo(MEMBER), 'JIT permission granted').length, { timeout: 10_000 }).toBe(1);
 
     const allowed = await run(MEMBER, 'cloud-init', [
       { name: 'provider', value: 'aws' },
@@ -279,7 +289,9 @@ describe('the Discord bot, end to end', () => {
     ]);
     expect(JSON.stringify((await again.waitForResponse()).data)).toMatch(/deployer/);
     // The janitor (every second here) revokes it and tells the member by DM, once.
-    await expect.poll(() => server.dmsTo(MEMBER).some((m) => JSON.stringify(m).match(/expired/i)), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => noticesTitled(server.dmsTo(MEMBER), 'JIT permission expired').length, { timeout: 15_000 }).toBeGreaterThan(0);
+    await aWholeJanitorTickLater();
+    expect(noticesTitled(server.dmsTo(MEMBER), 'JIT permission expired')).toHaveLength(1);
   });
 
   it('sends expiry notices to the notification channel when a member’s DMs are closed', async () => {
@@ -294,27 +306,34 @@ describe('the Discord bot, end to end', () => {
     const db = new Database(dbPath);
     db.prepare('UPDATE jit_permissions SET expires_at = ? WHERE user_id = ? AND revoked = 0').run(Date.now() - 1000, CLOSED_DMS);
     db.close();
-    await expect.poll(() => server.channelMessages(NOTICES_A).some((m) => JSON.stringify(m).match(/expired/i)), { timeout: 15_000 }).toBe(true);
-    expect(server.refusedDmsTo(CLOSED_DMS).length).toBeGreaterThan(0);
+    await expect.poll(() => noticesTitled(server.channelMessages(NOTICES_A), 'JIT permission expired').length, { timeout: 15_000 }).toBeGreaterThan(0);
+    await aWholeJanitorTickLater();
+    expect(noticesTitled(server.channelMessages(NOTICES_A), 'JIT permission expired')).toHaveLength(1);
+    // Tried by DM first, once for the grant and once for the expiry, then posted in the channel instead.
+    expect(server.refusedDmsTo(CLOSED_DMS)).toHaveLength(2);
   });
 
   it('keeps two guilds with same-named projects apart', async () => {
-    await initProject(ADMIN_B, 'Production API', GUILD_B, 'other-guild-proj-99');
+    await initProject(ADMIN, 'Twin Name');
+    await initProject(ADMIN, 'Only In A');
+    await initProject(ADMIN_B, 'Twin Name', GUILD_B, 'other-guild-proj-99');
     const listB = await run(ADMIN_B, 'cloud-projects', [], GUILD_B);
     const textB = JSON.stringify((await listB.waitForResponse()).data);
-    expect(textB).toMatch(/Production API/);
-    expect(textB).not.toMatch(/Budget Test|Approval Test/);
+    expect(textB).toMatch(/Twin Name/);
+    expect(textB).not.toMatch(/Only In A/);
     // Guild B cannot see or use guild A's projects.
     const deploy = await run(ADMIN_B, 'cloud-deploy', [
-      { name: 'project', value: 'Budget Test' },
+      { name: 'project', value: 'Only In A' },
       { name: 'resource_type', value: 'bucket' },
     ], GUILD_B);
     expect(await finalText(deploy, /⛔/)).toMatch(/no project/i);
-    expect(existsSync(join(deploymentsDir, `guild_${GUILD_B}`, 'production-api'))).toBe(true);
-    expect(existsSync(join(deploymentsDir, `guild_${GUILD_A}`, 'production-api'))).toBe(true);
+    expect(existsSync(join(deploymentsDir, `guild_${GUILD_B}`, 'twin-name'))).toBe(true);
+    expect(existsSync(join(deploymentsDir, `guild_${GUILD_A}`, 'twin-name'))).toBe(true);
   });
 
   it('autocompletes only this guild’s projects, and instance types from the price catalogue', async () => {
+    await initProject(ADMIN, 'Autocomplete A');
+    await initProject(ADMIN_B, 'Autocomplete B', GUILD_B, 'other-guild-proj-98');
     const projects = await server.sendAutocomplete({
       guildId: GUILD_B,
       channelId: CHANNEL_B,
@@ -324,13 +343,14 @@ describe('the Discord bot, end to end', () => {
       ignoreDefaultMemberPermissions: true,
     });
     const names = (await projects.choices()).map((c) => c.value);
-    expect(names).toEqual(['Production API']);
+    expect(names).toContain('Autocomplete B');
+    expect(names).not.toContain('Autocomplete A');
     const types = await server.sendAutocomplete({
       guildId: GUILD_A,
       channelId: CHANNEL_A,
       userId: ADMIN,
       name: 'cloud-deploy',
-      options: [{ name: 'project', value: 'Budget Test' }, { name: 'resource_type', value: 'vm' }, { name: 'instance_type', value: 'e2-', focused: true }],
+      options: [{ name: 'project', value: 'Autocomplete A' }, { name: 'resource_type', value: 'vm' }, { name: 'instance_type', value: 'e2-', focused: true }],
       ignoreDefaultMemberPermissions: true,
     });
     const typeChoices = await types.choices();
@@ -369,7 +389,6 @@ describe('the Discord bot, end to end', () => {
     const projects = await run(ADMIN, 'cloud-projects');
     expect(JSON.stringify((await projects.waitForResponse()).data)).toMatch(/failed/);
   });
-  // Last: it stops the bot.
   it('on SIGTERM stops a running apply cleanly, tells the member, and exits 0', async () => {
     await initProject(ADMIN, 'Shutdown Test');
     writeFileSync(join(deploymentsDir, `guild_${GUILD_A}`, 'shutdown-test', 'fake-engine.json'), JSON.stringify({ sleepMs: 1500 }));
@@ -390,6 +409,11 @@ describe('the Discord bot, end to end', () => {
     db.close();
     expect(apply.status).toBe('interrupted');
     expect(resource.status).toBe('interrupted');
-  }, 60_000);
+
+    // Started again for the tests that run after this one (in a shuffled order).
+    bot = startBot(env);
+    await server.waitForReady(30_000);
+    await bot.waitForOutput(/taking interactions/, 30_000);
+  }, 90_000);
 
 });

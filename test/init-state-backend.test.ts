@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
+import { ProjectNotFound } from '../src/projects/errors.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
 import { FAKE_ENGINE_BIN } from './support/bot-process.js';
 import { startS3Server, type TestS3Server } from './support/s3-server.js';
@@ -44,14 +45,15 @@ describe('/cloud-init with S3 state', () => {
   });
 
   it('refuses a missing bucket before anything is saved, and keeps no secret behind', async () => {
+    const sessionsBefore = harness.core.app.vault.list(HARNESS_GUILD).length;
     const reply = await init('No Bucket', { state_bucket: 'does-not-exist', state_endpoint: s3.endpoint }, {
       access_key_id: s3.accessKeyId,
       secret_access_key: s3.secretAccessKey,
     });
     expect(reply.text()).toMatch(/does-not-exist/);
     expect(reply.text()).toMatch(/NoSuchBucket/);
-    expect(() => harness.core.app.projects.get(HARNESS_GUILD, 'No Bucket')).toThrow();
-    expect(harness.core.app.vault.list(HARNESS_GUILD).length).toBe(1);
+    expect(() => harness.core.app.projects.get(HARNESS_GUILD, 'No Bucket')).toThrow(ProjectNotFound);
+    expect(harness.core.app.vault.list(HARNESS_GUILD)).toHaveLength(sessionsBefore); // no vault session left for it
   });
 
   it('refuses keys the store does not know, naming the provider’s error', async () => {

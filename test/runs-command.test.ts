@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
 import { FAKE_ENGINE_BIN } from './support/bot-process.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
@@ -13,7 +13,8 @@ const admin: Actor = { id: '300000000000000003', displayName: 'carol', isBot: fa
 describe('/cloud-runs', () => {
   let harness: Awaited<ReturnType<typeof startAppHarness>>;
 
-  beforeAll(async () => {
+  // A fresh bot for each test, so that no test depends on the runs another one left.
+  beforeEach(async () => {
     harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN });
     await harness.say(admin, 'cloud-jit-grant', { user: { id: alice.id, displayName: 'alice', isBot: false }, provider: 'gcp', level: 'deployer', duration: 60 });
     await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'slow', region: 'us-central1' }, HARNESS_GUILD, {
@@ -21,7 +22,7 @@ describe('/cloud-runs', () => {
     });
     writeFileSync(join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'slow', 'fake-engine.json'), JSON.stringify({ sleepMs: 400 }));
   });
-  afterAll(() => harness?.stop());
+  afterEach(() => harness?.stop());
 
   it('lets the member who started an apply cancel it, after refusing someone without admin on the provider', async () => {
     const deploy = harness.say(alice, 'cloud-deploy', { project: 'slow', resource_type: 'vm', instance_type: 'e2-micro', disk_size: 10 }, HARNESS_GUILD, {
@@ -58,7 +59,12 @@ describe('/cloud-runs', () => {
   });
 
   it('says there is nothing to cancel for a finished run', async () => {
+    // A run of its own that has ended: a plan whose Apply the member declines.
+    await harness.say(alice, 'cloud-deploy', { project: 'slow', resource_type: 'bucket', disk_size: 5 }, HARNESS_GUILD, {
+      buttons: [{ buttonId: 'cancel', by: alice }],
+    });
     const [finished] = harness.core.app.runner.recentRuns(HARNESS_GUILD);
+    expect(finished).toMatchObject({ kind: 'plan', status: 'succeeded' });
     const reply = await harness.say(alice, 'cloud-runs', { subcommand: 'cancel', run: finished!.number });
     expect(reply.text()).toMatch(/nothing to cancel/);
   });

@@ -1,25 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { deflateSync } from 'node:zlib';
-import { WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { apiGuildCreate, apiMember, apiUser } from './api-objects.js';
+import { GatewaySession, Op } from './gateway-session.js';
 import { gatewayFrameSchema, identifySchema, requestGuildMembersSchema } from './schemas.js';
-import { shardOfGuild } from './snowflake.js';
 import type { GuildRecord, MemberRecord, World } from './world.js';
-
-const Op = {
-  Dispatch: 0,
-  Heartbeat: 1,
-  Identify: 2,
-  PresenceUpdate: 3,
-  VoiceStateUpdate: 4,
-  Resume: 6,
-  RequestGuildMembers: 8,
-  InvalidSession: 9,
-  Hello: 10,
-  HeartbeatAck: 11,
-  RequestSoundboardSounds: 31,
-} as const;
 
 const Close = {
   UnknownOpcode: 4001,
@@ -41,42 +26,11 @@ export interface GatewayOptions {
   gatewayUrl: () => string;
 }
 
-/** One bot connection (one shard). */
-class GatewaySession {
-  private sequence = 0;
-  identified = false;
-  /** READY and every GUILD_CREATE of the shard were sent. */
-  ready = false;
-  shardId = 0;
-  shardCount = 1;
-  intents = 0;
-  compress = false;
-  readonly sessionId = randomUUID().replaceAll('-', '');
-
-  constructor(readonly socket: WebSocket) {}
-
-  send(payload: Record<string, unknown>): Promise<void> {
-    if (this.socket.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new Error('the bot is not connected to the gateway'));
-    }
-    const text = JSON.stringify(payload);
-    return new Promise((resolve, reject) => {
-      this.socket.send(this.compress ? deflateSync(text) : text, (error) => (error ? reject(error) : resolve()));
-    });
-  }
-
-  dispatch(event: string, data: unknown): Promise<void> {
-    this.sequence += 1;
-    return this.send({ op: Op.Dispatch, t: event, s: this.sequence, d: data });
-  }
-
-  hasIntent(intent: number): boolean {
-    return (this.intents & intent) !== 0;
-  }
-
-  servesGuild(guildId: string): boolean {
-    return shardOfGuild(guildId, this.shardCount) === this.shardId;
-  }
+/** A heartbeat the client sent: the sequence it carried, and the last one this connection had dispatched. */
+export interface ReceivedHeartbeat {
+  sequence: number | null;
+  lastSequenceSent: number | null;
+  acknowledged: boolean;
 }
 
 /**
@@ -89,11 +43,16 @@ export class Gateway {
   private readyWaiters: { resolve: () => void; reject: (error: Error) => void; timer: NodeJS.Timeout }[] = [];
   /** Identify payloads received, for tests that look at intents or shards. */
   readonly identifies: { shard: [number, number]; intents: number }[] = [];
+  readonly heartbeats: ReceivedHeartbeat[] = [];
+  private heartbeatWaiters: ((heartbeat: ReceivedHeartbeat) => void)[] = [];
+  /** Announced in the Hello of connections opened from now on. */
+  heartbeatIntervalMs: number;
 
   constructor(
     httpServer: Server,
     private readonly options: GatewayOptions,
   ) {
+    this.heartbeatIntervalMs = options.heartbeatIntervalMs;
     this.server = new WebSocketServer({ server: httpServer });
     this.server.on('connection', (socket, request) => {
       const params = new URL(request.url ?? '/', 'ws://gateway.invalid').searchParams;
@@ -115,7 +74,7 @@ export class Gateway {
     socket.on('message', (raw) => void this.onFrame(session, raw.toString()));
     socket.on('close', () => this.sessions.delete(session));
     socket.on('error', () => this.sessions.delete(session));
-    void session.send({ op: Op.Hello, d: { heartbeat_interval: this.options.heartbeatIntervalMs } }).catch(() => {});
+    void session.send({ op: Op.Hello, d: { heartbeat_interval: this.heartbeatIntervalMs } }).catch(() => {});
   }
 
   private async onFrame(session: GatewaySession, text: string): Promise<void> {
@@ -129,7 +88,7 @@ export class Gateway {
     try {
       switch (frame.op) {
         case Op.Heartbeat:
-          await session.send({ op: Op.HeartbeatAck });
+          await this.heartbeat(session, frame.d);
           return;
         case Op.Identify:
           await this.identify(session, frame.d);
@@ -155,6 +114,33 @@ export class Gateway {
     } catch {
       // The socket closed while we were answering; the client reconnects on its own.
     }
+  }
+
+  private async heartbeat(session: GatewaySession, data: unknown): Promise<void> {
+    const heartbeat: ReceivedHeartbeat = {
+      sequence: typeof data === 'number' ? data : null,
+      lastSequenceSent: session.lastSequence,
+      acknowledged: session.acknowledgesHeartbeats,
+    };
+    this.heartbeats.push(heartbeat);
+    const waiters = this.heartbeatWaiters;
+    this.heartbeatWaiters = [];
+    for (const waiter of waiters) waiter(heartbeat);
+    if (heartbeat.acknowledged) await session.send({ op: Op.HeartbeatAck });
+  }
+
+  /** Asks every connection for an immediate heartbeat (op 1, as Discord may); resolves with the next one received. */
+  requestHeartbeat(): Promise<ReceivedHeartbeat> {
+    const next = new Promise<ReceivedHeartbeat>((resolve) => this.heartbeatWaiters.push(resolve));
+    const open = [...this.sessions].filter((session) => session.open);
+    if (open.length === 0) return Promise.reject(new Error('the bot is not connected to the gateway'));
+    for (const session of open) void session.send({ op: Op.Heartbeat, d: session.lastSequence }).catch(() => {});
+    return next;
+  }
+
+  /** Stops acknowledging heartbeats on the current connections; connections opened later are answered again. */
+  withholdHeartbeatAcks(): void {
+    for (const session of this.sessions) session.acknowledgesHeartbeats = false;
   }
 
   private async identify(session: GatewaySession, data: unknown): Promise<void> {
@@ -239,7 +225,7 @@ export class Gateway {
 
   /** The connected, ready session that receives a guild's events. */
   sessionForGuild(guildId: string): GatewaySession | undefined {
-    return [...this.sessions].find((session) => session.ready && session.servesGuild(guildId));
+    return [...this.sessions].find((session) => session.ready && session.open && session.servesGuild(guildId));
   }
 
   async dispatchToGuild(guildId: string, event: string, data: unknown): Promise<void> {
@@ -268,7 +254,7 @@ export class Gateway {
 
   /** Every shard of the bot identified and received all its guilds. */
   isReady(): boolean {
-    const ready = [...this.sessions].filter((session) => session.ready);
+    const ready = [...this.sessions].filter((session) => session.ready && session.open);
     const first = ready[0];
     if (!first) return false;
     const shards = new Set(ready.filter((s) => s.shardCount === first.shardCount).map((s) => s.shardId));

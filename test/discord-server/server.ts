@@ -7,6 +7,7 @@ import { systemClock } from '../../src/shared/clock.js';
 import type { ApiObject } from './api-objects.js';
 import { apiMessage } from './api-objects.js';
 import type { DeadlineViolation, LoggedRequest, RefusedDm, ServerCore, ServerSettings } from './core.js';
+import type { ReceivedHeartbeat } from './gateway.js';
 import { Gateway } from './gateway.js';
 import type { InteractionKind } from './interaction.js';
 import { InteractionHandle, InteractionRecord } from './interaction.js';
@@ -32,7 +33,11 @@ export interface FakeDiscordServerOptions {
   /** Interaction token lifetime on `clock` (Discord: 15 minutes). */
   tokenLifetimeMs?: number;
   clock?: Clock;
-  /** Heartbeat interval announced in Hello (Discord: ~41 s). */
+  /**
+   * Heartbeat interval announced in Hello (default 41 250 ms, as Discord). discord.js treats a heartbeat still
+   * unacknowledged at the next beat as a zombie connection and reconnects, so a short interval makes any event-loop
+   * stall longer than it a reconnect: keep the default unless the test is about heartbeats.
+   */
   heartbeatIntervalMs?: number;
   /** Shards recommended by GET /gateway/bot. */
   shardCount?: number;
@@ -86,6 +91,7 @@ export class ImpossibleUserAction extends Error {}
 
 const DEFAULT_ACK_DEADLINE_MS = 3000;
 const DEFAULT_TOKEN_LIFETIME_MS = 15 * 60_000;
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 41_250;
 
 /**
  * A local Discord for end-to-end tests: REST on `/api/v10` and the gateway WebSocket on one 127.0.0.1 port, enough of
@@ -147,7 +153,7 @@ export class FakeDiscordServer {
         shardCount: options.shardCount ?? 1,
       },
       world,
-      options.heartbeatIntervalMs ?? 41_250,
+      options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     );
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -206,6 +212,29 @@ export class FakeDiscordServer {
   /** Identify payloads received so far (shard and intents). */
   identifies(): { shard: [number, number]; intents: number }[] {
     return [...this.gateway.identifies];
+  }
+
+  /** Heartbeats the bot sent so far, with the sequence each carried. */
+  heartbeats(): ReceivedHeartbeat[] {
+    return this.gateway.heartbeats.map((heartbeat) => ({ ...heartbeat }));
+  }
+
+  /** Sends op 1 to the bot, which must heartbeat at once; resolves with the next heartbeat received. */
+  requestHeartbeat(): Promise<ReceivedHeartbeat> {
+    return this.gateway.requestHeartbeat();
+  }
+
+  /**
+   * Makes the current connections zombies: their heartbeats go unacknowledged, so the bot must reconnect. Connections
+   * opened afterwards are acknowledged again.
+   */
+  withholdHeartbeatAcks(): void {
+    this.gateway.withholdHeartbeatAcks();
+  }
+
+  /** The heartbeat interval announced to connections opened from now on. */
+  setHeartbeatInterval(ms: number): void {
+    this.gateway.heartbeatIntervalMs = ms;
   }
 
   /** Commands the bot registered: global ones, or those of one guild. */
