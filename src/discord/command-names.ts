@@ -25,6 +25,8 @@ export const COMMAND_NAMES: Record<CommandKey, string> = {
   'credentials.list': '/cloud-credentials list',
   'credentials.remove': '/cloud-credentials remove',
   'credentials.default': '/cloud-credentials default',
+  'credentials.get': '/cloud-credentials get',
+  'credentials.update': '/cloud-credentials update',
   'credentials.validate': '/cloud-credentials validate',
   'credentials.rotate': '/cloud-credentials rotate',
   storage: '/cloud-storage',

@@ -33,6 +33,8 @@ export const COMMAND_KEYS = [
   'credentials.list',
   'credentials.remove',
   'credentials.default',
+  'credentials.get',
+  'credentials.update',
   'credentials.validate',
   'credentials.rotate',
   'storage',
