@@ -67,6 +67,7 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
   });
   await bot.start(config.DISCORD_TOKEN);
   core.janitor.start();
+  await core.announceInterruptedRuns();
 }
 
 async function runConsole(config: Config, logger: Logger, lastResort: LastResort): Promise<void> {

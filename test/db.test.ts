@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { MIGRATIONS_DIR, openDatabase } from '../src/db/index.js';
+import { RunStore } from '../src/engine/run-store.js';
 import { makeTempDir } from './support/tmp.js';
 
 describe('database', () => {
@@ -70,6 +71,54 @@ describe('database', () => {
       .all()
       .map((row) => (row as { name: string }).name);
     expect(indexes).toEqual(['cloud_projects_guild_name_live', 'cloud_projects_guild_slug_live']);
+  });
+
+  it('upgrades a database from before per-guild run numbers: its runs numbered 1, 2, 3 in order within each guild', () => {
+    const { dir, cleanup } = makeTempDir();
+    cleanups.push(cleanup);
+    // The migrations folder as the release before run numbers shipped it: 0000 and 0001.
+    const before = join(dir, 'drizzle-0001');
+    mkdirSync(join(before, 'meta'), { recursive: true });
+    for (const file of ['0000_init.sql', '0001_live_project_names.sql']) copyFileSync(join(MIGRATIONS_DIR, file), join(before, file));
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
+    writeFileSync(join(before, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, 2) }));
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    migrate(drizzle(old), { migrationsFolder: before });
+    const [guildA, guildB, user] = ['111111111111111111', '333333333333333333', '222222222222222222'];
+    const project = old.prepare(
+      "INSERT INTO cloud_projects (guild_id, name, slug, provider, region, created_by, created_at, updated_at) VALUES (?, ?, ?, 'gcp', 'us-central1', ?, 1, 1)",
+    );
+    const projectA = Number(project.run(guildA, 'web', 'web', user).lastInsertRowid);
+    const projectB = Number(project.run(guildB, 'api', 'api', user).lastInsertRowid);
+    const run = old.prepare("INSERT INTO iac_runs (guild_id, project_id, kind, status, started_by, summary, created_at) VALUES (?, ?, ?, 'succeeded', ?, ?, ?)");
+    // Interleaved, as guilds use one bot: global ids 1..5.
+    run.run(guildA, projectA, 'plan', user, '{"a":1}', 10);
+    run.run(guildB, projectB, 'plan', user, null, 20);
+    run.run(guildA, projectA, 'apply', user, null, 30);
+    run.run(guildB, projectB, 'apply', user, null, 40);
+    run.run(guildA, projectA, 'destroy', user, null, 50);
+    old.close();
+
+    const upgraded = openDatabase(path);
+    cleanups.unshift(() => upgraded.close());
+    const rows = upgraded.sqlite.prepare('SELECT id, guild_id, guild_run_number, kind, summary, created_at FROM iac_runs ORDER BY id').all();
+    expect(rows).toEqual([
+      { id: 1, guild_id: guildA, guild_run_number: 1, kind: 'plan', summary: '{"a":1}', created_at: 10 },
+      { id: 2, guild_id: guildB, guild_run_number: 1, kind: 'plan', summary: null, created_at: 20 },
+      { id: 3, guild_id: guildA, guild_run_number: 2, kind: 'apply', summary: null, created_at: 30 },
+      { id: 4, guild_id: guildB, guild_run_number: 2, kind: 'apply', summary: null, created_at: 40 },
+      { id: 5, guild_id: guildA, guild_run_number: 3, kind: 'destroy', summary: null, created_at: 50 },
+    ]);
+    // The next run of each guild continues its own count, and a number cannot be taken twice in a guild.
+    const store = new RunStore(upgraded.db, { now: () => 60 });
+    expect(store.create({ guildId: guildB, projectId: projectB, resourceId: null, kind: 'plan', startedBy: user }).guild_run_number).toBe(3);
+    expect(() =>
+      upgraded.sqlite
+        .prepare("INSERT INTO iac_runs (guild_id, guild_run_number, project_id, kind, started_by, created_at) VALUES (?, 1, ?, 'plan', ?, 70)")
+        .run(guildA, projectA, user),
+    ).toThrow(/UNIQUE/);
+    expect(upgraded.sqlite.pragma('foreign_key_check')).toEqual([]);
   });
 
   it('indexes the janitor and permission-check queries', () => {

@@ -40,7 +40,7 @@ describe('limits count resources left by failed and cancelled applies', () => {
       },
       { timeout: 20_000, interval: 25 },
     );
-    const cancel = await harness.say(deployer, 'cloud-runs', { subcommand: 'cancel', run: running.id });
+    const cancel = await harness.say(deployer, 'cloud-runs', { subcommand: 'cancel', run: running.number });
     expect(cancel.text()).toMatch(/Cancelling run/);
     expect((await deploy).text()).toMatch(/cancelled/);
     const [left] = harness.core.app.resources.listByGuild(HARNESS_GUILD);

@@ -224,7 +224,7 @@ describe('DeployService', () => {
     const [mine] = app().resources.listByGuild(HARNESS_GUILD);
     const myPlan = app().runner.recentRuns(HARNESS_GUILD).find((r) => r.kind === 'plan' && r.resourceId === mine!.id);
     expect(mine?.status).toBe('destroyed');
-    expect(existsSync(join(workspace(), '.plans', `run-${myPlan!.id}.tfplan`))).toBe(false);
+    expect(existsSync(join(workspace(), '.plans', `run-${myPlan!.number}.tfplan`))).toBe(false);
     expect(myPlan?.applicable).toBe(false);
   });
 
@@ -244,7 +244,7 @@ describe('DeployService', () => {
     );
     return {
       release: async () => {
-        app().runner.cancel(HARNESS_GUILD, run.id);
+        app().runner.cancel(HARNESS_GUILD, run.number);
         expect(await blocker).toMatchObject({ ok: false });
         control({});
       },

@@ -1,7 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { iacRuns } from '../src/db/schema.js';
 import { toEngineEnv } from '../src/engine/credential-env.js';
 import { PlanNotApplicable, RunCancelled, RunFailed, RunTimedOut, WorkspaceBusy } from '../src/engine/errors.js';
 import type { RunEvent, RunRequest } from '../src/engine/runner.js';
@@ -301,6 +300,22 @@ describe('one run at a time per workspace, and a global limit', () => {
     await expect(fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id })).resolves.toBeDefined();
   });
 
+  it('numbers runs per guild, so a guild sees only its own count and another guild cannot address them', async () => {
+    const mine = fixture.project(GUILD, 'Mine');
+    const theirs = fixture.project(OTHER_GUILD, 'Theirs');
+    const first = await fixture.runner.plan({ ...request(mine), resourceId: fixture.resource(mine).id });
+    const second = await fixture.runner.plan({ ...request(mine), resourceId: fixture.resource(mine).id });
+    const other = await fixture.runner.plan({ ...request(theirs), resourceId: fixture.resource(theirs).id });
+    expect([first.runId, second.runId, other.runId]).toEqual([1, 2, 1]);
+    expect(fixture.runner.recentRuns(GUILD).map((r) => r.number)).toEqual([2, 1]);
+    expect(fixture.runner.recentRuns(OTHER_GUILD).map((r) => r.number)).toEqual([1]);
+    // Run #1 of each guild is its own: the other guild's #1 is not this one.
+    expect(fixture.runner.getRun(OTHER_GUILD, 1)?.projectId).toBe(theirs.id);
+    expect(fixture.runner.getRun(OTHER_GUILD, 2)).toBeUndefined();
+    // The audit trail names the guild's number too.
+    expect(fixture.audit.recent(OTHER_GUILD).map((e) => e.target)).toContain(`${theirs.slug}#1`);
+  });
+
   it('queues runs past the limit and serves guilds round-robin, reporting positions', async () => {
     fixture = (await fixture.cleanup(), await makeRunnerFixture({ maxConcurrentRuns: 1 }));
     const started: string[] = [];
@@ -322,10 +337,11 @@ describe('one run at a time per workspace, and a global limit', () => {
     const a3 = run(GUILD, 'a3');
     const b1 = run(OTHER_GUILD, 'b1');
     expect(fixture.runner.load).toEqual({ running: 1, queued: 3 });
-    expect(positions).toEqual({ a2: [1], a3: [2, 3], b1: [2] });
+    // Positions count the guild's own waiting runs: b1 is first of its guild, and a3 hears nothing of b1.
+    expect(positions).toEqual({ a2: [1], a3: [2], b1: [1] });
     await Promise.all([a1, a2, a3, b1]);
     expect(started).toEqual(['a1', 'a2', 'b1', 'a3']);
-    expect(positions.a3).toEqual([2, 3, 2, 1]);
+    expect(positions.a3).toEqual([2, 1]);
   });
 });
 
@@ -466,36 +482,5 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
     expect(fixture.runner.getRun(GUILD, destroyed.runId)?.status).toBe('succeeded');
     expect(fixture.resources.get(GUILD, resource.id).status).toBe('destroyed');
     expect(fixture.audit.recent(GUILD, { action: 'iac.destroy' })[0]).toMatchObject({ outcome: 'success' });
-  });
-});
-
-describe('start-up recovery', () => {
-  it('marks runs and resources left in the middle by a crash as interrupted', () => {
-    const project = fixture.project(GUILD, 'Crashed');
-    const applying = fixture.resource(project);
-    fixture.resources.setStatus(GUILD, applying.id, 'applying');
-    const destroying = fixture.resource(project);
-    fixture.resources.setStatus(GUILD, destroying.id, 'applying');
-    fixture.resources.setStatus(GUILD, destroying.id, 'active');
-    fixture.resources.setStatus(GUILD, destroying.id, 'destroying');
-    const untouched = fixture.resource(project);
-    const now = fixture.clock.now();
-    const base = { guild_id: GUILD, project_id: project.id, started_by: USER, created_at: now };
-    fixture.db.db
-      .insert(iacRuns)
-      .values([
-        { ...base, kind: 'apply', status: 'running' },
-        { ...base, kind: 'plan', status: 'queued' },
-        { ...base, kind: 'plan', status: 'succeeded' },
-      ])
-      .run();
-
-    expect(fixture.runner.recoverInterrupted()).toEqual({ runs: 2, resources: 2 });
-    const statuses = fixture.db.db.select().from(iacRuns).all().map((r) => r.status);
-    expect(statuses).toEqual(['interrupted', 'interrupted', 'succeeded']);
-    expect(fixture.resources.get(GUILD, applying.id).status).toBe('interrupted');
-    expect(fixture.resources.get(GUILD, destroying.id).status).toBe('interrupted');
-    expect(fixture.resources.get(GUILD, untouched.id).status).toBe('planned');
-    expect(fixture.runner.recoverInterrupted()).toEqual({ runs: 0, resources: 0 });
   });
 });

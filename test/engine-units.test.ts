@@ -257,7 +257,7 @@ describe('the child environment', () => {
 });
 
 describe('the run scheduler', () => {
-  it('serves queued runs round-robin across guilds and reports positions', async () => {
+  it('serves queued runs round-robin across guilds and reports each run its position among its own guild\'s runs only', async () => {
     const scheduler = new RunScheduler(1);
     const order: string[] = [];
     const positions: Record<string, number[]> = {};
@@ -273,14 +273,15 @@ describe('the run scheduler', () => {
     const b1 = wait('B', 'B1');
     const c1 = wait('C', 'C1');
     expect(scheduler.queued).toBe(5);
-    // A2, B1, C1 come before A's later runs.
-    expect(positions).toEqual({ A2: [1], A3: [2, 3, 4], A4: [3, 4, 5], B1: [2], C1: [3] });
+    // A2, B1, C1 come before A's later runs; yet B and C, first of their guilds, are not told how many of A's wait.
+    expect(positions).toEqual({ A2: [1], A3: [2], A4: [3], B1: [1], C1: [1] });
     first();
     (await a2)();
     (await b1)();
     (await c1)();
     (await a3)();
     (await a4)();
+    expect(positions).toEqual({ A2: [1], A3: [2, 1], A4: [3, 2, 1], B1: [1], C1: [1] });
     expect(order).toEqual(['A2', 'B1', 'C1', 'A3', 'A4']);
     expect(scheduler.running).toBe(0);
   });

@@ -96,7 +96,7 @@ describe('plan files (they hold variable values) live only while they can be app
     writeFileSync(join(elsewhere, 'run-1.tfplan.applying'), 'not ours');
     symlinkSync(elsewhere, join(fixture.workspace(linked), '.plans'));
 
-    fixture.runner.recoverInterrupted();
+    fixture.runner.sweepStalePlanFiles();
     expect(plans(project)).toEqual([`run-${fresh.runId}.tfplan`]);
     expect(readdirSync(elsewhere)).toEqual(['run-1.tfplan.applying']);
   });

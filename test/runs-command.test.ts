@@ -37,24 +37,29 @@ describe('/cloud-runs', () => {
     );
 
     const list = await harness.say(bob, 'cloud-runs', { subcommand: 'list' });
-    expect(list.text()).toContain(`#${running.id}`);
-    expect((await harness.say(bob, 'cloud-runs', { subcommand: 'list' }, OTHER_GUILD)).text()).not.toContain(`#${running.id}`);
+    expect(list.text()).toContain(`#${running.number}`);
+    expect(list.text()).toMatch(/In this server now: 1 running, 0 queued/);
+    // Another server sees neither the run nor that the engines are busy.
+    const otherList = (await harness.say(bob, 'cloud-runs', { subcommand: 'list' }, OTHER_GUILD)).text();
+    expect(otherList).not.toContain(`#${running.number}`);
+    expect(otherList).toMatch(/In this server now: 0 running, 0 queued/);
+    expect(otherList).not.toMatch(/all servers/);
 
-    const refused = await harness.say(bob, 'cloud-runs', { subcommand: 'cancel', run: running.id });
+    const refused = await harness.say(bob, 'cloud-runs', { subcommand: 'cancel', run: running.number });
     expect(refused.text()).toMatch(/admin/);
-    const fromOtherGuild = await harness.say(admin, 'cloud-runs', { subcommand: 'cancel', run: running.id }, OTHER_GUILD);
+    const fromOtherGuild = await harness.say(admin, 'cloud-runs', { subcommand: 'cancel', run: running.number }, OTHER_GUILD);
     expect(fromOtherGuild.text()).toMatch(/no run #/);
 
-    const cancel = await harness.say(alice, 'cloud-runs', { subcommand: 'cancel', run: running.id });
+    const cancel = await harness.say(alice, 'cloud-runs', { subcommand: 'cancel', run: running.number });
     expect(cancel.text()).toMatch(/Cancelling run/);
     const result = await deploy;
     expect(result.text()).toMatch(/cancelled/);
-    expect(harness.core.app.runner.getRun(HARNESS_GUILD, running.id)?.status).toBe('cancelled');
+    expect(harness.core.app.runner.getRun(HARNESS_GUILD, running.number)?.status).toBe('cancelled');
   });
 
   it('says there is nothing to cancel for a finished run', async () => {
     const [finished] = harness.core.app.runner.recentRuns(HARNESS_GUILD);
-    const reply = await harness.say(alice, 'cloud-runs', { subcommand: 'cancel', run: finished!.id });
+    const reply = await harness.say(alice, 'cloud-runs', { subcommand: 'cancel', run: finished!.number });
     expect(reply.text()).toMatch(/nothing to cancel/);
   });
 });

@@ -40,7 +40,7 @@ export default defineCommand({
     await conversation.defer();
     const { guildId, actor: requester } = conversation;
     const { project, credential } = options;
-    const prepared = deploys.prepare({ guildId, requester, project, credential, resourceType: options.resource_type, instanceType: options.instance_type, diskSizeGb: options.disk_size });
+    const prepared = deploys.prepare({ guildId, requester, channelId: conversation.channelId, project, credential, resourceType: options.resource_type, instanceType: options.instance_type, diskSizeGb: options.disk_size });
     if (!prepared.allowed) return conversation.edit(violationView(prepared.decision));
     const planned = await deploys.plan(prepared.deployment, planProgress(conversation, prepared.deployment));
     // In place of the progress message, so nobody is left looking at "Planning…".

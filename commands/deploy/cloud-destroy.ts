@@ -27,7 +27,7 @@ export default defineCommand({
   async execute({ conversation, options, app }) {
     const destroys = DestroyService.from(app);
     const { guildId, actor } = conversation;
-    const prepared = destroys.prepare({ guildId, requester: actor, project: options.project, resourceId: options.resource, forget: options.forget, credential: options.credential });
+    const prepared = destroys.prepare({ guildId, requester: actor, channelId: conversation.channelId, project: options.project, resourceId: options.resource, forget: options.forget, credential: options.credential });
     if (!prepared.ready) return conversation.reply(nothingToDestroyView(prepared));
     const destruction = prepared.destruction;
     const press = await offerDestroy(conversation, destruction, (by) => destroys.mayConfirm(destruction, by));

@@ -24,7 +24,7 @@ export default defineCommand({
       s
         .setName('cancel')
         .setDescription('Stop a queued or running run (the engine is asked to stop cleanly first)')
-        .addIntegerOption((o) => o.setName('run').setDescription('Run id (see /cloud-runs list)').setRequired(true).setMinValue(1)),
+        .addIntegerOption((o) => o.setName('run').setDescription('Run number (see /cloud-runs list)').setRequired(true).setMinValue(1)),
     ),
   options: z.discriminatedUnion('subcommand', [
     z.object({ subcommand: z.literal('list') }),
@@ -36,15 +36,16 @@ export default defineCommand({
     if (options.subcommand === 'list') {
       const lines = app.runner.recentRuns(guildId, 15).map((run) => {
         const project = app.projects.getById(guildId, run.projectId, { includeArchived: true });
-        return text`${STATUS_ICONS[run.status]} ${strong(text`#${run.id}`)} ${run.kind} in ${project.name} by ${member(run.startedBy)} ${time(run.createdAt)} — ${run.status.replace('_', ' ')}`;
+        return text`${STATUS_ICONS[run.status]} ${strong(text`#${String(run.number)}`)} ${run.kind} in ${project.name} by ${member(run.startedBy)} ${time(run.createdAt)} — ${run.status.replace('_', ' ')}`;
       });
-      const { running, queued } = app.runner.load;
+      // This server's runs only: how busy the engines are for other servers is theirs to know.
+      const { running, queued } = app.runner.loadOf(guildId);
       await conversation.reply({
         ephemeral: true,
         notices: [
           {
             title: '⚙️ Engine runs',
-            description: text`${lines.length ? join(lines, '\n') : text`No runs yet.`}\n\nAcross all servers now: ${running} running, ${queued} queued.`,
+            description: text`${lines.length ? join(lines, '\n') : text`No runs yet.`}\n\nIn this server now: ${String(running)} running, ${String(queued)} queued.`,
           },
         ],
       });
@@ -57,13 +58,13 @@ export default defineCommand({
       const project = app.projects.getById(guildId, run.projectId, { includeArchived: true });
       app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'admin' });
     }
-    if (!app.runner.cancel(guildId, run.id)) {
-      throw new UserError('runs.not_active', `Run #${run.id} is not queued or running (it is ${run.status.replace('_', ' ')}); there is nothing to cancel.`);
+    if (!app.runner.cancel(guildId, run.number)) {
+      throw new UserError('runs.not_active', `Run #${run.number} is not queued or running (it is ${run.status.replace('_', ' ')}); there is nothing to cancel.`);
     }
-    app.audit.record({ guildId, userId: actor.id, action: 'run.cancel', target: `#${run.id}`, outcome: 'success', details: { kind: run.kind } });
+    app.audit.record({ guildId, userId: actor.id, action: 'run.cancel', target: `#${run.number}`, outcome: 'success', details: { kind: run.kind } });
     await conversation.reply({
       ephemeral: true,
-      content: `✖️ Cancelling run #${run.id} (${run.kind}): the engine was asked to stop cleanly and will be stopped harder if it does not.`,
+      content: `✖️ Cancelling run #${run.number} (${run.kind}): the engine was asked to stop cleanly and will be stopped harder if it does not.`,
     });
   },
 });

@@ -11,6 +11,9 @@ import { MasterKeyring } from '../credentials/master-keys.js';
 import { BudgetReservations } from '../deploy/budget-reservations.js';
 import { parseServiceGuildAllowList, serviceDefaultsFromEnv } from '../credentials/service-defaults.js';
 import { IacRunner, type IacRunnerOptions } from '../engine/runner.js';
+import { tellInterruptedMembers } from '../engine/crash-notices.js';
+import { recoverUnfinishedRuns } from '../engine/orphans.js';
+import { DEFAULT_KILL_GRACE_MS } from '../engine/process.js';
 import { createJanitor, type Janitor } from '../janitor/index.js';
 import { GrantRepository } from '../jit/grant-repository.js';
 import { JitService } from '../jit/jit-service.js';
@@ -24,6 +27,7 @@ import type { Clock } from '../shared/clock.js';
 import { StateLayout } from '../state/layout.js';
 import { EphemeralVault } from '../vault/ephemeral-vault.js';
 import type { AppContext } from './context.js';
+import { acquireProcessLock } from './process-lock.js';
 
 export interface CoreOptions {
   config: Config;
@@ -42,11 +46,27 @@ export interface Core {
   app: AppContext;
   database: DatabaseHandle;
   janitor: Janitor;
+  /**
+   * Tells the members whose runs the last process left unfinished what happened (in the run's channel, else by
+   * DM). Call once the front end can deliver messages.
+   */
+  announceInterruptedRuns(): Promise<void>;
   /** Cancels runs gracefully (SIGINT first), stops the janitor, wipes the vault and closes the database. */
   shutdown(): Promise<void>;
 }
 
-export async function buildCore({ config, clock, logger, notifier, engineHost = {} }: CoreOptions): Promise<Core> {
+export async function buildCore(options: CoreOptions): Promise<Core> {
+  // First of all, before the database is touched: a second process on it stops here (DatabaseInUse).
+  const lock = acquireProcessLock(options.config.DATABASE_PATH, options.clock.now());
+  try {
+    return await buildLockedCore(options, lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function buildLockedCore({ config, clock, logger, notifier, engineHost = {} }: CoreOptions, releaseLock: () => void): Promise<Core> {
   const database = openDatabase(config.DATABASE_PATH);
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
 
@@ -79,8 +99,10 @@ export async function buildCore({ config, clock, logger, notifier, engineHost = 
     audit,
     ...engineHost,
   });
-  const interrupted = runner.recoverInterrupted();
-  logger.info(interrupted, 'runs left unfinished by the last stop marked interrupted');
+  // Before any command: engines the last process left running are stopped, their runs marked interrupted.
+  const interrupted = await recoverUnfinishedRuns({ db: database.db, clock, logger, graceMs: engineHost.killGraceMs ?? DEFAULT_KILL_GRACE_MS });
+  logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
+  runner.sweepStalePlanFiles();
 
   const janitor = createJanitor({
     schedule: config.JANITOR_SCHEDULE,
@@ -120,11 +142,16 @@ export async function buildCore({ config, clock, logger, notifier, engineHost = 
     app,
     database,
     janitor,
+    async announceInterruptedRuns() {
+      const runs = interrupted.runs.splice(0);
+      await tellInterruptedMembers(runs, { notifier, projects, logger });
+    },
     async shutdown() {
       await runner.shutdown();
       await janitor.stop();
       vault.purgeAll();
       database.close();
+      releaseLock();
     },
   };
 }

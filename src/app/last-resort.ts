@@ -116,7 +116,7 @@ export class LastResort {
 }
 
 function runFailedNotices(run: IacRunRow, projectName: string): { direct: Notice; channel: Notice } {
-  const what = text`${run.kind} of ${projectName} (run #${String(run.id)})`;
+  const what = text`${run.kind} of ${projectName} (run #${String(run.guild_run_number)})`;
   const description = text`It was stopped because the bot hit an internal error and is restarting; the engine was asked to stop safely first. When the bot is back, check ${command('projects')} and ${command('runs.list')}: a resource left half-changed is marked interrupted, and you can deploy it again or destroy it.`;
   return {
     direct: { title: text`❌ Your ${what} failed`, description, tone: 'danger' },

@@ -158,6 +158,8 @@ export async function runConsoleFrontEnd(options: ConsoleFrontEndOptions): Promi
           '/as NAME [--admin] acts as another member, /quit leaves.',
       ].join('\n'),
     );
+    // Alongside the session, not before it: the session must be listening when the first line arrives.
+    void core.announceInterruptedRuns().catch((error: unknown) => options.logger.error({ err: error }, 'could not announce interrupted runs'));
     await session.run();
   } finally {
     await stop();

@@ -160,8 +160,11 @@ export const cloudResources = sqliteTable(
 export const iacRuns = sqliteTable(
   'iac_runs',
   {
+    /** Internal only: global across guilds, so never shown to a member (it would reveal other guilds' activity). */
     id: integer('id').primaryKey({ autoIncrement: true }),
     guild_id: text('guild_id').notNull(),
+    /** The run's number within its guild (1, 2, 3...): what members see and type. Assigned at insert. */
+    guild_run_number: integer('guild_run_number').notNull(),
     project_id: integer('project_id')
       .notNull()
       .references(() => cloudProjects.id),
@@ -171,6 +174,18 @@ export const iacRuns = sqliteTable(
     engine: text('engine', { enum: ENGINES }),
     engine_version: text('engine_version'),
     started_by: text('started_by').notNull(),
+    /** The channel the run was started from, so a crash can be reported where the member was looking. */
+    channel_id: text('channel_id'),
+    /**
+     * The engine process of the current (or last) command of this run, so the next start-up can stop an engine a
+     * crashed bot left behind: pid plus its start time (field 22 of /proc/<pid>/stat, clock ticks since boot) and
+     * the boot id, so a reused pid is never mistaken for it.
+     */
+    engine_pid: integer('engine_pid'),
+    engine_start_ticks: integer('engine_start_ticks'),
+    engine_boot_id: text('engine_boot_id'),
+    /** Whether that engine gets SIGINT by itself when the bot dies (spawned through setpriv --pdeathsig). */
+    engine_stops_with_bot: integer('engine_stops_with_bot', { mode: 'boolean' }),
     /** JSON summary of the plan or apply (counts, addresses); no secrets. */
     summary: text('summary'),
     error: text('error'),
@@ -178,7 +193,11 @@ export const iacRuns = sqliteTable(
     started_at: integer('started_at'),
     finished_at: integer('finished_at'),
   },
-  (t) => [index('iac_runs_status').on(t.status), index('iac_runs_project').on(t.project_id, t.created_at)],
+  (t) => [
+    index('iac_runs_status').on(t.status),
+    index('iac_runs_project').on(t.project_id, t.created_at),
+    uniqueIndex('iac_runs_guild_number').on(t.guild_id, t.guild_run_number),
+  ],
 );
 
 export const jitPermissions = sqliteTable(

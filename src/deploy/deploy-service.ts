@@ -22,6 +22,8 @@ import type { Member, ShowProgress } from './steps.js';
 export interface DeployInput {
   guildId: string;
   requester: Member;
+  /** Where the deployment was asked for: a crash recovery tells the member there (see engine/orphans.ts). */
+  channelId?: string | undefined;
   /** The project's name or slug, in this guild. */
   project: string;
   resourceType: ResourceType;
@@ -35,6 +37,7 @@ export interface DeployInput {
 export interface Deployment {
   guildId: string;
   requester: Member;
+  channelId?: string | undefined;
   project: Project;
   resource: Resource;
   request: DeploymentRequest;
@@ -117,7 +120,7 @@ export class DeployService {
       estimatedMonthlyCost: decision.estimate.monthlyUsd,
       createdBy: requester.id,
     });
-    return { allowed: true, deployment: { guildId, requester, project, resource, request, decision, credentials } };
+    return { allowed: true, deployment: { guildId, requester, channelId: input.channelId, project, resource, request, decision, credentials } };
   }
 
   /** Plans the resource. A failed plan is audited and its row discarded. @throws only what is not a UserError. */
@@ -222,6 +225,7 @@ export class DeployService {
       guildId: deployment.guildId,
       projectSlug: deployment.project.slug,
       userId: deployment.requester.id,
+      ...(deployment.channelId ? { channelId: deployment.channelId } : {}),
       credentialEnv: deployment.credentials.env,
       enginePreference: this.deps.policies.get(deployment.guildId).enginePreference,
     };

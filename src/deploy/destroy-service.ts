@@ -18,6 +18,8 @@ import type { Member, ShowProgress } from './steps.js';
 export interface DestroyInput {
   guildId: string;
   requester: Member;
+  /** Where the destroy was asked for: a crash recovery tells the member there (see engine/orphans.ts). */
+  channelId?: string | undefined;
   /** The project's name or slug, in this guild. */
   project: string;
   /** One resource of the project; all of them when left out. */
@@ -30,6 +32,7 @@ export interface DestroyInput {
 export interface Destruction {
   guildId: string;
   requester: Member;
+  channelId?: string | undefined;
   project: Project;
   resourceId: number | undefined;
   /** What the destroy run will take down; empty when only forgetting. */
@@ -78,7 +81,7 @@ export class DestroyService {
       .filter((r) => input.resourceId === undefined || r.id === input.resourceId);
     if (targets.length === 0 && !input.forget) return { ready: false, reason: 'nothing_to_destroy', project, resourceId: input.resourceId };
     const credentials = targets.length ? this.deps.credentialsFor(project, input.credential) : undefined;
-    return { ready: true, destruction: { guildId, requester, project, resourceId: input.resourceId, targets, forget: input.forget, credentials } };
+    return { ready: true, destruction: { guildId, requester, channelId: input.channelId, project, resourceId: input.resourceId, targets, forget: input.forget, credentials } };
   }
 
   /** Only the member who asked may confirm. */
@@ -114,6 +117,7 @@ export class DestroyService {
           guildId,
           projectSlug: project.slug,
           userId: requester.id,
+          ...(destruction.channelId ? { channelId: destruction.channelId } : {}),
           credentialEnv: credentials.env,
           enginePreference: this.deps.policies.get(guildId).enginePreference,
           resourceId: destruction.resourceId,

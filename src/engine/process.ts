@@ -1,13 +1,26 @@
 /**
- * One engine process: spawned through execa with an explicit environment, its stdout read line by line while it
- * runs, and stopped — when asked — the way the engines document: SIGINT first (the engine finishes the current
+ * One engine process: spawned through execa with an explicit environment, its stdout (written to a file, see
+ * output-files.ts) read line by line while it runs, and stopped — when asked — the way the engines document: SIGINT first (the engine finishes the current
  * step, saves state and releases its lock), then SIGTERM, then SIGKILL, each after a grace period.
  */
-import { execa, type ResultPromise } from 'execa';
+import type { ChildProcess } from 'node:child_process';
+import { execa } from 'execa';
 import type { Logger } from '../logging/logger.js';
+import { engineLaunch } from './death-signal.js';
+import { EngineOutputFiles } from './output-files.js';
 import { BoundedCollector, BoundedLineSplitter, MAX_COLLECTED_BYTES, MAX_LINE_BYTES } from './output-limits.js';
 
 export type StopReason = 'cancelled' | 'timed_out' | 'shutdown';
+
+/** An engine process just started for a run. */
+export interface SpawnedEngine {
+  pid: number;
+  /** Started with a parent-death SIGINT (see death-signal.ts). */
+  stopsWithBot: boolean;
+}
+
+/** The default wait between SIGINT, SIGTERM and SIGKILL. */
+export const DEFAULT_KILL_GRACE_MS = 10_000;
 
 const STDERR_TAIL_CHARS = 8_000;
 
@@ -23,6 +36,8 @@ export class RunStopper {
     private readonly killGraceMs: number,
     /** Called once, on the first stop (e.g. to leave a queue). */
     private readonly onStop?: () => void,
+    /** Called each time one of the run's engine processes starts (to record it; see orphans.ts). */
+    private readonly onSpawn?: (engine: SpawnedEngine) => void,
   ) {}
 
   get reason(): StopReason | undefined {
@@ -41,6 +56,11 @@ export class RunStopper {
   /** @internal used by runEngineCommand */
   attach(child: EngineChild | undefined): void {
     this.#current = child;
+  }
+
+  /** @internal used by runEngineCommand, once the engine's own pid is known */
+  engineStarted(engine: SpawnedEngine): void {
+    this.onSpawn?.(engine);
   }
 }
 
@@ -86,24 +106,6 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
     return { exitCode: undefined, signal: undefined, stdout: '', stdoutOverflowed: false, overlongLines: 0, stderrTail: '', stoppedBy: stopper.reason, pid: undefined };
   }
 
-  const subprocess = execa(command.binary, command.args, {
-    cwd: command.cwd,
-    env: command.env,
-    extendEnv: false,
-    stdin: 'ignore',
-    buffer: false,
-    reject: false,
-    // Our own process group: a Ctrl-C at the bot's terminal must not reach the engine as well, or our graceful
-    // SIGINT would be its second one, which makes it abort hard and leave the state locked. It also lets the
-    // last resort (SIGKILL) reach the provider plugins the engine started.
-    detached: true,
-    cleanup: false,
-    forceKillAfterDelay: false,
-  });
-  const child = new EngineChild(subprocess, command.logger);
-  stopper.attach(child);
-  if (subprocess.pid !== undefined) command.onSpawn?.(subprocess.pid);
-
   // Read as bytes and bounded (see output-limits.ts): never a whole line or a whole output of unknown size.
   const collector = command.collectStdout ? new BoundedCollector(command.collectLimitBytes ?? MAX_COLLECTED_BYTES) : undefined;
   const onLine = command.onStdoutLine;
@@ -117,28 +119,58 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
       }, command.maxLineBytes ?? MAX_LINE_BYTES)
     : undefined;
   let stderrTail = '';
-  const stdoutDone = new Promise<void>((resolve) => {
-    const stdoutStream = subprocess.stdout;
-    if (!stdoutStream) return resolve();
-    stdoutStream.on('data', (data: Buffer | string) => {
-      const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+  // Files, not pipes: the engine must be able to go on writing (and stop gracefully) if the bot dies.
+  const output = new EngineOutputFiles(command.cwd, {
+    onStdout: (chunk) => {
       collector?.push(chunk);
       splitter?.push(chunk);
+    },
+    onStdoutEnd: () => splitter?.end(),
+    onStderr: (text) => {
+      stderrTail = (stderrTail + text).slice(-STDERR_TAIL_CHARS);
+    },
+  });
+  const launch = engineLaunch(command, command.logger);
+  const spawn = () =>
+    execa(launch.file, launch.args, {
+      cwd: command.cwd,
+      env: command.env,
+      extendEnv: false,
+      // 0 nothing, 1 and 2 the output files, 3 (guardian only) where the guardian writes the engine's pid.
+      stdio: ['ignore', descriptor(output.stdoutFd), descriptor(output.stderrFd), launch.reportsEnginePid ? 'pipe' : 'ignore'],
+      buffer: false,
+      reject: false,
+      // Our own process group: a Ctrl-C at the bot's terminal must not reach the engine as well, or our graceful
+      // SIGINT would be its second one, which makes it abort hard and leave the state locked. It also lets the
+      // last resort (SIGKILL) reach the provider plugins the engine started.
+      detached: true,
+      cleanup: false,
+      forceKillAfterDelay: false,
     });
-    let ended = false;
-    const finish = (): void => {
-      if (ended) return;
-      ended = true;
-      splitter?.end();
-      resolve();
-    };
-    stdoutStream.once('end', finish);
-    stdoutStream.once('close', finish);
-  });
-  subprocess.stderr?.setEncoding('utf8');
-  subprocess.stderr?.on('data', (chunk: string) => {
-    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
-  });
+  let subprocess: ReturnType<typeof spawn>;
+  try {
+    subprocess = spawn();
+  } catch (error) {
+    output.close();
+    throw error;
+  }
+  const child = new EngineChild(subprocess, command.logger);
+  stopper.attach(child);
+  if (subprocess.pid !== undefined) command.onSpawn?.(subprocess.pid);
+  // The escalation signals the process group, which holds the guardian and the engine; what is recorded for the
+  // next start-up is the engine itself, which outlives the guardian if the bot dies.
+  if (!launch.reportsEnginePid) {
+    if (subprocess.pid !== undefined) stopper.engineStarted({ pid: subprocess.pid, stopsWithBot: launch.stopsWithBot });
+  } else {
+    readEnginePid(subprocess.stdio[3]).then(
+      (pid) => {
+        if (pid !== undefined) stopper.engineStarted({ pid, stopsWithBot: true });
+        else command.logger?.warn({ guardianPid: subprocess.pid }, 'the engine guardian did not report the engine pid');
+      },
+      () => undefined,
+    );
+  }
+  const stdoutDone = output.follow(subprocess);
 
   // A stop that arrived while we were spawning.
   if (stopper.reason) void child.terminate(0);
@@ -159,6 +191,31 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
   };
 }
 
+/** The first line the guardian writes on descriptor 3: the engine's pid. */
+function readEnginePid(stream: NodeJS.ReadableStream | null | undefined): Promise<number | undefined> {
+  if (!stream) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    stream.on('error', () => resolve(undefined));
+    stream.on('close', () => {
+      const pid = Number(text.trim());
+      resolve(Number.isSafeInteger(pid) && pid > 1 ? pid : undefined);
+    });
+  });
+}
+
+/**
+ * A file descriptor as an execa stdio value. execa hands any descriptor to child_process.spawn unchanged, but its
+ * types list only 3 to 9.
+ */
+function descriptor(fd: number): 3 {
+  return fd as 3;
+}
+
 /** A running engine process and its escalation from SIGINT to SIGKILL. */
 class EngineChild {
   #exited = false;
@@ -166,7 +223,7 @@ class EngineChild {
   #terminating: Promise<void> | undefined;
 
   constructor(
-    private readonly subprocess: ResultPromise,
+    private readonly subprocess: Pick<ChildProcess, 'pid' | 'once'>,
     private readonly logger?: Logger,
   ) {
     subprocess.once('exit', () => this.markExited());

@@ -1,8 +1,11 @@
 /**
  * The `iac_runs` table: one row per plan, apply or destroy, from queued to its end. The summary column holds
  * JSON without secrets (counts, addresses, the plan file's name and digest).
+ *
+ * A run is addressed by (guild, run number): the number counts that guild's runs only, so it tells a guild nothing
+ * about the others. The table's own id is global and never leaves this module.
  */
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { iacRuns, type EngineName, type RunKind, type RunStatus } from '../db/schema.js';
 import type { Db } from '../db/index.js';
@@ -37,31 +40,43 @@ export class RunStore {
     private readonly clock: Clock,
   ) {}
 
-  create(values: { guildId: string; projectId: number; resourceId: number | null; kind: RunKind; startedBy: string }): IacRunRow {
+  /** A new queued run, numbered after the guild's last one in the same statement (so two inserts cannot share it). */
+  create(values: { guildId: string; projectId: number; resourceId: number | null; kind: RunKind; startedBy: string; channelId?: string }): IacRunRow {
     return this.db
       .insert(iacRuns)
       .values({
         guild_id: values.guildId,
+        guild_run_number: sql`(SELECT COALESCE(MAX(${iacRuns.guild_run_number}), 0) + 1 FROM ${iacRuns} WHERE ${iacRuns.guild_id} = ${values.guildId})`,
         project_id: values.projectId,
         resource_id: values.resourceId,
         kind: values.kind,
         status: 'queued',
         started_by: values.startedBy,
+        channel_id: values.channelId ?? null,
         created_at: this.clock.now(),
       })
       .returning()
       .get();
   }
 
-  markRunning(id: number, engine: EngineName, engineVersion: string): void {
+  markRunning(guildId: string, runNumber: number, engine: EngineName, engineVersion: string): void {
     this.db
       .update(iacRuns)
       .set({ status: 'running', engine, engine_version: engineVersion, started_at: this.clock.now() })
-      .where(eq(iacRuns.id, id))
+      .where(this.#byNumber(guildId, runNumber))
       .run();
   }
 
-  finish(id: number, status: Exclude<RunStatus, 'queued' | 'running'>, values: { summary?: unknown; error?: string } = {}): void {
+  /** The engine process now running this run's current command (see EngineProcessRecord). */
+  recordEngineProcess(guildId: string, runNumber: number, engine: EngineProcessRecord): void {
+    this.db
+      .update(iacRuns)
+      .set({ engine_pid: engine.pid, engine_start_ticks: engine.startTicks, engine_boot_id: engine.bootId, engine_stops_with_bot: engine.stopsWithBot })
+      .where(this.#byNumber(guildId, runNumber))
+      .run();
+  }
+
+  finish(guildId: string, runNumber: number, status: Exclude<RunStatus, 'queued' | 'running'>, values: { summary?: unknown; error?: string } = {}): void {
     this.db
       .update(iacRuns)
       .set({
@@ -70,18 +85,14 @@ export class RunStore {
         ...(values.summary === undefined ? {} : { summary: JSON.stringify(values.summary) }),
         ...(values.error === undefined ? {} : { error: values.error.slice(0, MAX_ERROR_CHARS) }),
       })
-      .where(eq(iacRuns.id, id))
+      .where(this.#byNumber(guildId, runNumber))
       .run();
   }
 
-  /** A run of this guild; undefined for another guild's run, exactly as for a missing one. */
-  get(guildId: string, id: number): IacRunRow | undefined {
-    if (!Number.isSafeInteger(id)) return undefined;
-    return this.db
-      .select()
-      .from(iacRuns)
-      .where(and(eq(iacRuns.id, id), eq(iacRuns.guild_id, guildId)))
-      .get();
+  /** A run of this guild by its number; undefined for a number this guild does not have. */
+  get(guildId: string, runNumber: number): IacRunRow | undefined {
+    if (!Number.isSafeInteger(runNumber)) return undefined;
+    return this.db.select().from(iacRuns).where(this.#byNumber(guildId, runNumber)).get();
   }
 
   /** A guild's most recent runs, newest first. */
@@ -90,12 +101,12 @@ export class RunStore {
       .select()
       .from(iacRuns)
       .where(eq(iacRuns.guild_id, guildId))
-      .orderBy(desc(iacRuns.id))
+      .orderBy(desc(iacRuns.guild_run_number))
       .limit(Math.min(Math.max(Math.trunc(limit), 1), 50))
       .all();
   }
 
-  /** Every run still queued or running, oldest first (in this process: the runs under way). */
+  /** Every run of every guild still queued or running, oldest first: the runs under way, or at start-up those a stopped bot left. */
   unfinished(): IacRunRow[] {
     return this.db.select().from(iacRuns).where(inArray(iacRuns.status, ['queued', 'running'])).orderBy(iacRuns.id).all();
   }
@@ -115,15 +126,33 @@ export class RunStore {
       .map((row) => row.id);
   }
 
-  /** Marks every run left queued or running (by a crash) as interrupted; returns how many. */
-  interruptUnfinished(): number {
-    return this.db
-      .update(iacRuns)
-      .set({ status: 'interrupted', finished_at: this.clock.now(), error: 'The bot stopped while this run was in progress.' })
-      .where(inArray(iacRuns.status, ['queued', 'running']))
-      .returning({ id: iacRuns.id })
-      .all().length;
+  /** How many of this guild's runs are running and waiting for an engine slot right now. */
+  activeCounts(guildId: string): { running: number; queued: number } {
+    const rows = this.db
+      .select({ status: iacRuns.status, n: sql<number>`count(*)` })
+      .from(iacRuns)
+      .where(and(eq(iacRuns.guild_id, guildId), inArray(iacRuns.status, ['queued', 'running'])))
+      .groupBy(iacRuns.status)
+      .all();
+    return { running: rows.find((r) => r.status === 'running')?.n ?? 0, queued: rows.find((r) => r.status === 'queued')?.n ?? 0 };
   }
+
+  #byNumber(guildId: string, runNumber: number) {
+    return and(eq(iacRuns.guild_id, guildId), eq(iacRuns.guild_run_number, runNumber));
+  }
+}
+
+/**
+ * Who the engine process of a run is: its pid, and its start time in clock ticks since boot (field 22 of
+ * /proc/<pid>/stat) with the boot id, so a pid reused by another process later is not taken for it. Null start
+ * time and boot id where /proc is not available.
+ */
+export interface EngineProcessRecord {
+  pid: number;
+  startTicks: number | null;
+  bootId: string | null;
+  /** Spawned with a parent-death signal: it got SIGINT by itself when the bot died. */
+  stopsWithBot: boolean;
 }
 
 /** The stored summary of a plan run, validated; undefined when absent or not a plan summary. */

@@ -1,4 +1,7 @@
-/** The runner's public shapes: what callers pass in and what they get back. */
+/**
+ * The runner's public shapes: what callers pass in and what they get back. Every `runId` here is the run's number
+ * within its guild (iac_runs.guild_run_number): what members see and type. The global row id stays in RunStore.
+ */
 import type { AuditLog } from '../audit/index.js';
 import type { MasterKey } from '../credentials/master-keys.js';
 import type { Db } from '../db/index.js';
@@ -22,6 +25,8 @@ export interface RunRequest {
   projectSlug: string;
   /** Discord id of the member who asked. */
   userId: string;
+  /** The channel the member asked in: where they are told if the bot dies during the run. */
+  channelId?: string;
   /** The provider credentials for this run, from `toEngineEnv` (plus any backend credentials). Never stored. */
   credentialEnv: Record<string, string>;
   enginePreference: EngineName;
@@ -80,7 +85,8 @@ export interface OutputsResult {
 
 /** A run as the Discord layer may show it. */
 export interface RunRecord {
-  id: number;
+  /** The run's number in its guild. */
+  number: number;
   guildId: string;
   projectId: number;
   resourceId: number | null;

@@ -7,9 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { inArray } from 'drizzle-orm';
-import { cloudResources, type EngineName, type RunKind, type RunStatus } from '../db/schema.js';
-import type { Db } from '../db/index.js';
+import { type EngineName, type RunKind, type RunStatus } from '../db/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { AuditLog } from '../audit/index.js';
 import { ProjectRepository, ResourceNotFound, ResourceRepository, type Project, type Resource } from '../projects/index.js';
@@ -46,6 +44,7 @@ import { stateEncryptionFor } from './state-encryption.js';
 import { MAX_WARNINGS, RunEventDigest, redactEvent } from './run-events.js';
 import { interruptingStop } from './run-outcome.js';
 import { MAX_COLLECTED_BYTES, MAX_LINE_BYTES, megabytes } from './output-limits.js';
+import { engineProcessRecorder } from './orphans.js';
 import type {
   ApplyResult,
   DestroyResult,
@@ -101,7 +100,6 @@ interface StreamOutcome {
 }
 
 export class IacRunner {
-  readonly #db: Db;
   readonly #layout: StateLayout;
   readonly #clock: Clock;
   readonly #logger: Logger;
@@ -123,7 +121,6 @@ export class IacRunner {
   #shuttingDown = false;
 
   constructor(options: IacRunnerOptions) {
-    this.#db = options.db;
     this.#layout = options.layout;
     this.#clock = options.clock;
     this.#logger = options.logger.child({ module: 'iac-runner' });
@@ -364,34 +361,18 @@ export class IacRunner {
   }
 
   /**
-   * At start-up, before any run: runs left queued or running by a crash, and resources left applying or
-   * destroying, are marked interrupted. Returns how many of each.
+   * At start-up, once runs left by the last process are settled (see orphans.ts): half-consumed (.applying) and
+   * expired plan files they left behind are removed, as they hold variable values. Returns how many.
    */
-  recoverInterrupted(): { runs: number; resources: number } {
-    const runs = this.#runs.interruptUnfinished();
-    const stuck = this.#db
-      .select({ id: cloudResources.id, guild_id: cloudResources.guild_id })
-      .from(cloudResources)
-      .where(inArray(cloudResources.status, ['applying', 'destroying']))
-      .all();
-    let resources = 0;
-    for (const row of stuck) {
-      try {
-        this.#resources.setStatus(row.guild_id, row.id, 'interrupted', { lastError: 'The bot stopped while this resource was being changed.' });
-        resources++;
-      } catch (error) {
-        this.#logger.error({ err: error, resourceId: row.id }, 'could not mark resource interrupted');
-      }
-    }
-    if (runs + resources > 0) this.#logger.warn({ runs, resources }, 'marked runs and resources left by a crash as interrupted');
-    // Half-consumed (.applying) and expired plan files left by the last process: they hold variable values.
+  sweepStalePlanFiles(): number {
     try {
       const planFiles = prunePlansEverywhere(this.#layout.rootDir, (guildId, runId) => this.#planStillApplicable(guildId, runId));
       if (planFiles > 0) this.#logger.info({ planFiles }, 'removed plan files that can no longer be applied');
+      return planFiles;
     } catch (error) {
       this.#logger.error({ err: error }, 'could not sweep old plan files');
+      return 0;
     }
-    return { runs, resources };
   }
 
   /** Refuses new runs, cancels queued ones and stops every running engine (SIGINT → SIGTERM → SIGKILL). */
@@ -403,9 +384,14 @@ export class IacRunner {
     await Promise.allSettled(active.map((run) => run.done));
   }
 
-  /** Runs currently holding an engine slot, and waiting for one. */
+  /** Runs currently holding an engine slot, and waiting for one, across all guilds: for operators only. */
   get load(): { running: number; queued: number } {
     return { running: this.#scheduler.running, queued: this.#scheduler.queued };
+  }
+
+  /** This guild's runs running and waiting for an engine slot: the only load a guild may be shown. */
+  loadOf(guildId: string): { running: number; queued: number } {
+    return this.#runs.activeCounts(guildId);
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -435,8 +421,11 @@ export class IacRunner {
       const holder = this.#scheduler.holderOf(workspaceKey);
       if (holder) throw new WorkspaceBusy(project.slug, holder);
     }
-    const row = kind === 'outputs' ? undefined : this.#runs.create({ guildId: project.guildId, projectId: project.id, resourceId, kind, startedBy: request.userId });
-    const runId = row?.id ?? 0;
+    const row =
+      kind === 'outputs'
+        ? undefined
+        : this.#runs.create({ guildId: project.guildId, projectId: project.id, resourceId, kind, startedBy: request.userId, ...(request.channelId ? { channelId: request.channelId } : {}) });
+    const runId = row?.guild_run_number ?? 0;
     // Synchronously, so the caller knows the id (for a Cancel button) even while the run waits in the queue.
     if (row) {
       try {
@@ -453,7 +442,7 @@ export class IacRunner {
     }
     // A stop while queued takes the run out of the queue; a stop while running stops the engine.
     const slotAbort = new AbortController();
-    const stopper = new RunStopper(this.#killGraceMs, () => slotAbort.abort());
+    const stopper = new RunStopper(this.#killGraceMs, () => slotAbort.abort(), row ? engineProcessRecorder(this.#runs, project.guildId, runId, this.#logger) : undefined);
     const onAbort = (): void => void stopper.stop('cancelled');
     request.signal?.addEventListener('abort', onAbort, { once: true });
     if (request.signal?.aborted) void stopper.stop('cancelled');
@@ -514,7 +503,7 @@ export class IacRunner {
         workspace,
       });
       redactor = new Redactor([...Object.values(request.credentialEnv), ...encryption.secrets]);
-      if (kind !== 'outputs') this.#runs.markRunning(runId, engine.name, engine.version);
+      if (kind !== 'outputs') this.#runs.markRunning(project.guildId, runId, engine.name, engine.version);
       started = true;
       timer = setTimeout(() => void stopper.stop('timed_out'), this.#runTimeoutMs);
       const env = {
@@ -537,7 +526,7 @@ export class IacRunner {
         ...(selection.notice ? { fallbackNotice: selection.notice } : {}),
       });
       const { result, summary } = await body(ctx);
-      if (kind !== 'outputs') this.#runs.finish(runId, 'succeeded', { summary: redactor.deep(summary) });
+      if (kind !== 'outputs') this.#runs.finish(project.guildId, runId, 'succeeded', { summary: redactor.deep(summary) });
       this.#record(kind, request, project, runId, 'success', { engine: engine.name });
       return redactor.deep(result);
     } catch (caught) {
@@ -545,7 +534,7 @@ export class IacRunner {
       const stop = caught instanceof StoppedBeforeStart ? caught.reason : undefined;
       const error = this.#asRunError(caught, kind, runId, stop, stopper, redactor);
       const status = stopStatus(stop);
-      if (kind !== 'outputs') this.#runs.finish(runId, status, { error: error.message });
+      if (kind !== 'outputs') this.#runs.finish(project.guildId, runId, status, { error: error.message });
       if (started) onFailure?.(status === 'timed_out' ? 'timed_out' : status === 'cancelled' ? 'cancelled' : status === 'interrupted' ? 'shutdown' : 'failed');
       this.#record(kind, request, project, runId, 'failed', { status });
       throw error;
@@ -734,7 +723,7 @@ export class IacRunner {
       }
     }
     return {
-      id: row.id,
+      number: row.guild_run_number,
       guildId: row.guild_id,
       projectId: row.project_id,
       resourceId: row.resource_id,

@@ -1,7 +1,8 @@
 /**
  * Who may run now: one run per workspace (a second request is refused at once), and at most `maxConcurrent`
  * engine runs overall. Runs waiting for a slot queue FIFO per guild, and guilds are served round-robin, so one
- * guild with many queued runs cannot hold back another guild's single run.
+ * guild with many queued runs cannot hold back another guild's single run. A waiting run hears its position in its
+ * own guild's queue, never a figure that counts other guilds' runs.
  */
 import type { WorkspaceHolder } from './errors.js';
 
@@ -156,32 +157,22 @@ export class RunScheduler {
     return true;
   }
 
-  /** The order waiting runs will be served in if nothing else arrives: round by round through the ring. */
-  #serviceOrder(): Waiter[] {
-    const order: Waiter[] = [];
-    for (let depth = 0; ; depth++) {
-      let any = false;
-      for (const guildId of this.#ring) {
-        const waiter = this.#queues.get(guildId)?.[depth];
-        if (waiter) {
-          order.push(waiter);
-          any = true;
-        }
-      }
-      if (!any) return order;
-    }
-  }
-
+  /**
+   * Tells each waiting run its position among its own guild's waiting runs. Only those: a position counted across
+   * guilds would tell a guild how many runs the others have queued.
+   */
   #reportPositions(): void {
-    this.#serviceOrder().forEach((waiter, index) => {
-      const position = index + 1;
-      if (waiter.lastPosition === position) return;
-      waiter.lastPosition = position;
-      try {
-        waiter.onPosition?.(position);
-      } catch {
-        // A listener's failure must not stall the queue.
-      }
-    });
+    for (const queue of this.#queues.values()) {
+      queue.forEach((waiter, index) => {
+        const position = index + 1;
+        if (waiter.lastPosition === position) return;
+        waiter.lastPosition = position;
+        try {
+          waiter.onPosition?.(position);
+        } catch {
+          // A listener's failure must not stall the queue.
+        }
+      });
+    }
   }
 }

@@ -12,6 +12,12 @@ export interface BotProcess {
   stoppedAfterMs(): number;
   /** Sends SIGTERM and resolves with the exit code. */
   stop(): Promise<number | undefined>;
+  /** The bot's process id. */
+  readonly pid: number;
+  /** Sends `signal` (e.g. SIGKILL, as a crash or the OOM killer would) and resolves once the process has ended. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Resolves with the exit code once the process ends by itself. */
+  exited(): Promise<number | undefined>;
 }
 
 /**
@@ -38,6 +44,12 @@ export function startBot(env: Record<string, string>, args: string[] = []): BotP
   });
 
   return {
+    pid: child.pid as number,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await child;
+    },
+    exited: async () => (await child).exitCode,
     output: () => output,
     stoppedAfterMs: () => stoppedAfterMs,
     waitForOutput(pattern, timeoutMs = 20_000) {

@@ -1,0 +1,177 @@
+/**
+ * Start-up after a crash: engines the dead bot left running are found by pid and start time, stopped the graceful
+ * way (or harder), and their runs and resources marked interrupted; their members are told. Real engine processes
+ * (the stand-in), real SQLite.
+ */
+import { execa, type ResultPromise } from 'execa';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { iacRuns } from '../src/db/schema.js';
+import { toEngineEnv } from '../src/engine/credential-env.js';
+import { interruptedRunNotice, tellInterruptedMembers } from '../src/engine/crash-notices.js';
+import { recoverUnfinishedRuns, type InterruptedRun } from '../src/engine/orphans.js';
+import { currentBootId, identify } from '../src/engine/process-identity.js';
+import { RunStore } from '../src/engine/run-store.js';
+import type { Project } from '../src/projects/index.js';
+import { FAKE_ENGINE_BIN, makeRunnerFixture, memoryLogger, processExists, type RunnerFixture } from './support/engine-env.js';
+import { RecordingNotifier } from './support/recording-notifier.js';
+
+const GUILD = '111111111111111111';
+const USER = '222222222222222222';
+const CHANNEL = '444444444444444444';
+
+let fixture: RunnerFixture;
+let store: RunStore;
+const children: ResultPromise[] = [];
+
+beforeEach(async () => {
+  fixture = await makeRunnerFixture({ killGraceMs: 300 });
+  store = new RunStore(fixture.db.db, fixture.clock);
+});
+
+afterEach(async () => {
+  for (const child of children.splice(0)) {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await child.catch(() => undefined);
+  }
+  await fixture.cleanup();
+});
+
+/**
+ * What a bot killed mid-apply leaves behind: a run row `running` with its engine recorded, the resource `applying`,
+ * and the engine itself still applying the plan (spawned here, in its own process group as the runner does).
+ */
+async function crashedApply(knobs: Record<string, unknown>, stopsWithBot = false): Promise<{ project: Project; resourceId: number; pid: number; child: ResultPromise }> {
+  const project = fixture.project(GUILD, `Crashed ${children.length}`);
+  const resource = fixture.resource(project);
+  const credentialEnv = toEngineEnv('gcp', { project_id: 'orphan-project-1' });
+  const plan = await fixture.runner.plan({ guildId: GUILD, projectSlug: project.slug, userId: USER, credentialEnv, enginePreference: 'terraform', resourceId: resource.id });
+  fixture.control(project, { sleepMs: 60_000, ...knobs });
+  const run = store.create({ guildId: GUILD, projectId: project.id, resourceId: resource.id, kind: 'apply', startedBy: USER, channelId: CHANNEL });
+  store.markRunning(GUILD, run.guild_run_number, 'terraform', '1.9.8');
+  fixture.resources.setStatus(GUILD, resource.id, 'applying');
+  const child = execa(join(FAKE_ENGINE_BIN, 'terraform'), ['apply', '-input=false', '-no-color', '-json', `.plans/run-${plan.runId}.tfplan`], {
+    cwd: fixture.workspace(project),
+    env: { PATH: fixture.pathEnv, ...credentialEnv },
+    extendEnv: false,
+    detached: true,
+    reject: false,
+    buffer: false,
+  });
+  children.push(child);
+  const pid = child.pid as number;
+  const identity = identify(pid);
+  store.recordEngineProcess(GUILD, run.guild_run_number, { pid, startTicks: identity?.startTicks ?? null, bootId: identity?.bootId ?? null, stopsWithBot });
+  // Wait until it is really applying (it holds the state lock by then).
+  await new Promise<void>((resolve) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('"apply_start"')) resolve();
+    });
+  });
+  return { project, resourceId: resource.id, pid, child };
+}
+
+function signalsOf(project: Project, pid: number): string[] {
+  return fixture.invocations(project).filter((i) => i.pid === pid && i.signal).map((i) => i.signal as string);
+}
+
+const { logger } = memoryLogger();
+/** A short grace where the engine is expected to ignore the signal; a long one (never waited out) where it should obey. */
+const recover = (graceMs = 300) => recoverUnfinishedRuns({ db: fixture.db.db, clock: fixture.clock, logger, graceMs });
+
+describe('start-up after a crash', () => {
+  it('stops an engine a killed bot left applying with SIGINT, so it saves its state and releases its lock, and marks the run and resource interrupted', async () => {
+    const { project, resourceId, pid, child } = await crashedApply({});
+    const { runs, resources } = await recover(20_000);
+
+    expect(processExists(pid)).toBe(false);
+    expect(signalsOf(project, pid)).toEqual(['SIGINT']);
+    expect((await child).exitCode).toBe(1);
+    // The stand-in writes its state when interrupted, as the real engine does, and drops its lock.
+    expect(existsSync(join(fixture.workspace(project), 'terraform.tfstate'))).toBe(true);
+    expect(readdirSync(fixture.workspace(project))).not.toContain('.terraform.tfstate.lock.info');
+    expect(runs).toEqual([expect.objectContaining({ guildId: GUILD, runNumber: 2, kind: 'apply', resourceId, startedBy: USER, channelId: CHANNEL, engine: 'stopped' })]);
+    expect(resources).toBe(1);
+    expect(store.get(GUILD, 2)).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/stopped cleanly/) });
+    expect(fixture.resources.get(GUILD, resourceId).status).toBe('interrupted');
+  });
+
+  it('escalates to SIGTERM when the engine ignores SIGINT, and reports it was forced', async () => {
+    const { project, pid } = await crashedApply({ ignoreSigint: true });
+    const { runs } = await recover();
+    expect(processExists(pid)).toBe(false);
+    expect(signalsOf(project, pid)).toEqual(['SIGINT', 'SIGTERM']);
+    expect(runs[0]?.engine).toBe('forced');
+  });
+
+  it('does not send a second SIGINT to an engine that got one from the kernel when the bot died (it would abort at once)', async () => {
+    // Still busy finishing its graceful stop: it ignores further SIGINTs here, and ends on SIGTERM.
+    const { project, pid } = await crashedApply({ ignoreSigint: true }, true);
+    const { runs } = await recover();
+    expect(processExists(pid)).toBe(false);
+    expect(signalsOf(project, pid)).toEqual(['SIGTERM']);
+    expect(runs[0]?.engine).toBe('forced');
+  });
+
+  it('leaves alone a process that now has the recorded pid but started at another time (a reused pid)', async () => {
+    const project = fixture.project(GUILD, 'Reused');
+    const stranger = execa(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { reject: false, detached: true });
+    children.push(stranger);
+    const pid = stranger.pid as number;
+    const run = store.create({ guildId: GUILD, projectId: project.id, resourceId: null, kind: 'destroy', startedBy: USER });
+    store.markRunning(GUILD, run.guild_run_number, 'terraform', '1.9.8');
+    const real = identify(pid);
+    store.recordEngineProcess(GUILD, run.guild_run_number, { pid, startTicks: (real?.startTicks ?? 0) - 1, bootId: currentBootId(), stopsWithBot: false });
+
+    const { runs } = await recover();
+    expect(runs[0]?.engine).toBe('gone');
+    expect(processExists(pid)).toBe(true);
+    expect(stranger.exitCode).toBeNull();
+  });
+
+  it('marks queued runs (never started) and resources left applying or destroying interrupted, once', async () => {
+    const project = fixture.project(GUILD, 'Queued');
+    const applying = fixture.resource(project);
+    fixture.resources.setStatus(GUILD, applying.id, 'applying');
+    const untouched = fixture.resource(project);
+    store.create({ guildId: GUILD, projectId: project.id, resourceId: untouched.id, kind: 'plan', startedBy: USER });
+    const done = store.create({ guildId: GUILD, projectId: project.id, resourceId: null, kind: 'plan', startedBy: USER });
+    store.finish(GUILD, done.guild_run_number, 'succeeded');
+
+    const first = await recover();
+    expect(first.runs.map((r) => [r.runNumber, r.engine])).toEqual([[1, 'not_started']]);
+    expect(first.resources).toBe(1);
+    expect(fixture.db.db.select().from(iacRuns).all().map((r) => r.status)).toEqual(['interrupted', 'succeeded']);
+    expect(fixture.resources.get(GUILD, applying.id).status).toBe('interrupted');
+    expect(fixture.resources.get(GUILD, untouched.id).status).toBe('planned');
+    expect(await recover()).toEqual({ runs: [], resources: 0 });
+  });
+});
+
+describe('telling members about interrupted runs', () => {
+  const run: InterruptedRun = { guildId: GUILD, runNumber: 7, kind: 'apply', projectId: 0, resourceId: 12, startedBy: USER, channelId: CHANNEL, engine: 'stopped' };
+
+  it('posts in the channel the run was started from, naming the run by its guild number and what to do', async () => {
+    const project = fixture.project(GUILD, 'Web Shop');
+    const notifier = new RecordingNotifier();
+    await tellInterruptedMembers([{ ...run, projectId: project.id }], { notifier, projects: fixture.projects, logger });
+    const [notice] = notifier.postsIn(CHANNEL);
+    expect(notice?.title).toBe('⚠️ Run #7 (apply) was interrupted');
+    expect(notice?.description).toContain(`<@${USER}>`);
+    expect(notice?.description).toContain('**Web Shop**');
+    expect(notice?.description).toMatch(/stopped cleanly and saved its state/);
+    expect(notice?.description).toContain('/cloud-destroy project:Web Shop resource:12');
+  });
+
+  it('falls back to a DM when the channel cannot be reached, or when the run has no channel', async () => {
+    const notifier = new RecordingNotifier().breakChannels();
+    await tellInterruptedMembers([run, { ...run, runNumber: 8, channelId: null }], { notifier, projects: fixture.projects, logger });
+    expect(notifier.dmsTo(USER).map((n) => n.title)).toEqual(['⚠️ Run #7 (apply) was interrupted', '⚠️ Run #8 (apply) was interrupted']);
+  });
+
+  it('says a forced stop may have left the state locked, and that a queued run changed nothing', () => {
+    expect(interruptedRunNotice({ ...run, engine: 'forced' }, 'p').description).toMatch(/may still be locked/);
+    expect(interruptedRunNotice({ ...run, engine: 'not_started' }, 'p').description).toMatch(/nothing was changed/);
+  });
+});
