@@ -112,6 +112,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     policies,
     notifier,
     vault,
+    runs: runner,
     logger,
   });
 

@@ -15,6 +15,7 @@ export const COMMAND_NAMES: Record<CommandKey, string> = {
   'runs.cancel': '/cloud-runs cancel',
   'vault.list': '/cloud-vault list',
   'vault.close': '/cloud-vault close',
+  'vault.status': '/cloud-vault status',
   policy: '/cloud-guild-policy',
   'jit.grant': '/cloud-jit-grant',
   'jit.list': '/cloud-jit-list',

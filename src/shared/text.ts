@@ -23,6 +23,7 @@ export const COMMAND_KEYS = [
   'runs.cancel',
   'vault.list',
   'vault.close',
+  'vault.status',
   'policy',
   'jit.grant',
   'jit.list',
