@@ -74,6 +74,7 @@ export default defineCommand({
       throw new UserError('policy.nothing_to_update', 'Give at least one value to change, e.g. `max_budget:2000` or `engine:tofu`.');
     }
     requirePolicyUpdate(app, { guildId, member: actor, fields: Object.keys(given) as PolicyField[] });
+    app.tiers.requirePolicyWithin(guildId, { maxBudgetMonthly: options.max_budget, maxInstances: options.max_instances });
     const { before, after } = app.policies.update(guildId, given, actor.id);
     app.audit.record({ guildId, userId: actor.id, action: 'policy.update', outcome: 'success', details: { changed: Object.keys(given) } });
     await conversation.reply(policyChangeView(before, after));

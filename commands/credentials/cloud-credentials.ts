@@ -119,6 +119,7 @@ export default defineCommand({
       case 'add': {
         // Refuse before the form: nobody should type a secret that cannot be stored.
         if (app.config.CREDENTIALS_MASTER_KEY === undefined) throw new MasterKeyMissing();
+        app.tiers.requireStoredCredentials(guildId);
         // Everything but the secret is checked now, and again inside create(): this only spares a form typed in vain.
         const name = parseField(credentialNameSchema, 'name', options.name);
         const location = parseCredentialLocation(options.provider, options.region, options.endpoint);
