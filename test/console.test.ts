@@ -85,7 +85,9 @@ describe('the console runs the bot’s commands in a terminal', () => {
     expect(denied).toMatch(/This needs deployer access to GCP/i);
     expect(denied).toContain('/cloud-jit-grant (provider: gcp, level: deployer)');
     expect(denied).not.toContain('[hidden]');
-    expect(await shell.run('/cloud-guild-policy action:view', '⛔')).toContain('is for server admins');
+    // Viewing the guardrails is open to every member; changing them is not.
+    expect(await shell.run('/cloud-guild-policy action:view', '└─')).toContain('Monthly budget');
+    expect(await shell.run('/cloud-guild-policy action:update max_budget:5', '⛔')).toContain('needs the Manage Server permission');
 
     await shell.run('/as admin --admin', 'You are now @admin (server admin)');
     const granted = await shell.run('/cloud-jit-grant user:@bob provider:gcp level:deployer duration:30 reason:"try the console"', 'JIT permission granted');

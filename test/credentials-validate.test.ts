@@ -48,10 +48,10 @@ describe('validating a credential against a real S3-compatible server', () => {
     expect(result).toMatchObject({ ok: false, code: 'credentials.invalid_secrets' });
   });
 
-  it('gcp and azure say honestly that validation is not supported yet', async () => {
+  it('gcp and azure secrets that are incomplete are refused without a network call', async () => {
     for (const provider of ['gcp', 'azure'] as const) {
       const result = await validateCredential({ provider, region: null, endpoint: null }, {});
-      expect(result).toMatchObject({ ok: false, code: 'ValidationNotSupported', message: expect.stringContaining('not supported yet') });
+      expect(result).toMatchObject({ ok: false, code: 'credentials.invalid_secrets' });
     }
   });
 });

@@ -25,7 +25,7 @@ describe('database', () => {
       .map((row) => (row as { name: string }).name)
       .sort();
     expect(tables).toEqual(
-      ['audit_log', 'cloud_credentials', 'cloud_projects', 'cloud_resources', 'guild_policies', 'iac_runs', 'jit_permissions'].sort(),
+      ['audit_log', 'cloud_credentials', 'cloud_projects', 'cloud_resources', 'guild_policies', 'guild_tiers', 'iac_runs', 'jit_permissions'].sort(),
     );
     expect(handle.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(handle.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
@@ -119,6 +119,36 @@ describe('database', () => {
         .run(guildA, projectA, user),
     ).toThrow(/UNIQUE/);
     expect(upgraded.sqlite.pragma('foreign_key_check')).toEqual([]);
+  });
+
+  it('upgrades a database made before tiers (migrations up to 0002) to guild_tiers, keeping its rows', () => {
+    const { dir, cleanup } = makeTempDir();
+    cleanups.push(cleanup);
+    const beforeTiers = join(dir, 'drizzle-0002');
+    mkdirSync(join(beforeTiers, 'meta'), { recursive: true });
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
+    const upTo = journal.entries.findIndex((entry) => entry.tag.startsWith('0002_')) + 1;
+    expect(upTo).toBe(3);
+    for (const entry of journal.entries.slice(0, upTo)) copyFileSync(join(MIGRATIONS_DIR, `${entry.tag}.sql`), join(beforeTiers, `${entry.tag}.sql`));
+    writeFileSync(join(beforeTiers, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, upTo) }));
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    migrate(drizzle(old), { migrationsFolder: beforeTiers });
+    old
+      .prepare("INSERT INTO guild_policies (guild_id, max_budget_monthly, created_at, updated_at) VALUES (?, 2500, 1, 1)")
+      .run('111111111111111111');
+    old
+      .prepare('INSERT INTO audit_log (guild_id, user_id, action, outcome, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run('111111111111111111', '222222222222222222', 'policy.update', 'success', 1);
+    expect(old.prepare("SELECT name FROM sqlite_master WHERE name = 'guild_tiers'").all()).toEqual([]);
+    old.close();
+
+    const upgraded = openDatabase(path);
+    cleanups.unshift(() => upgraded.close());
+    expect(upgraded.sqlite.prepare('SELECT max_budget_monthly AS budget FROM guild_policies').all()).toEqual([{ budget: 2500 }]);
+    expect(upgraded.sqlite.prepare('SELECT count(*) AS n FROM audit_log').get()).toEqual({ n: 1 });
+    // No guild has a tier after the upgrade: every guild is on the default, as before.
+    expect(upgraded.sqlite.prepare('SELECT count(*) AS n FROM guild_tiers').get()).toEqual({ n: 0 });
   });
 
   it('indexes the janitor and permission-check queries', () => {

@@ -45,10 +45,9 @@ describe('the command dispatcher', () => {
 
   it('refuses an admin-only command to a member even though Discord would hide it, and audits the denial', async () => {
     const { say, core } = await setup();
-    const reply = await say(member, 'cloud-guild-policy', { action: 'update', max_budget: 1 });
+    const reply = await say(member, 'cloud-jit-revoke', { user: { id: admin.id, displayName: admin.displayName, isBot: false } });
     expect(reply.text()).toMatch(/Manage Server/);
-    expect(core.app.policies.get(GUILD_A).maxBudgetMonthly).toBe(1000);
-    expect(core.app.audit.recent(GUILD_A).map((e) => [e.action, e.outcome])).toContainEqual(['command.cloud-guild-policy', 'denied']);
+    expect(core.app.audit.recent(GUILD_A).map((e) => [e.action, e.outcome])).toContainEqual(['command.cloud-jit-revoke', 'denied']);
   });
 
   it('rejects bad options before the handler runs, naming each one', async () => {

@@ -1,8 +1,9 @@
-import { ChannelType, InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
+import { ChannelType, InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { ENGINES } from '../../src/db/schema.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
+import { requirePolicyUpdate, type PolicyField } from '../../src/policy/policy-access.js';
 import { policyChangeView, policyView } from '../views/policy.js';
 
 /** "a, b ,c" → ['a','b','c']; "none" or "all" → [] (everything allowed). */
@@ -13,8 +14,8 @@ const commaList = z
 export default defineCommand({
   data: new SlashCommandBuilder()
     .setName('cloud-guild-policy')
-    .setDescription('View or update this server’s deployment guardrails')
-    .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
+    // Open to every member: anyone may view; who may update is checked at the moment of the update (policy-access.ts).
+    .setDescription('View this server’s deployment guardrails (anyone), or update them (admins)')
     .setContexts(InteractionContextType.Guild)
     .addStringOption((o) =>
       o.setName('action').setDescription('View or update').setRequired(true).addChoices({ name: 'view', value: 'view' }, { name: 'update', value: 'update' }),
@@ -50,7 +51,6 @@ export default defineCommand({
     notification_channel: z.string().optional(),
     clear_notification_channel: z.boolean().optional(),
   }),
-  adminOnly: true,
 
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;
@@ -73,6 +73,8 @@ export default defineCommand({
     if (Object.keys(given).length === 0) {
       throw new UserError('policy.nothing_to_update', 'Give at least one value to change, e.g. `max_budget:2000` or `engine:tofu`.');
     }
+    requirePolicyUpdate(app, { guildId, member: actor, fields: Object.keys(given) as PolicyField[] });
+    app.tiers.requirePolicyWithin(guildId, { maxBudgetMonthly: options.max_budget, maxInstances: options.max_instances });
     const { before, after } = app.policies.update(guildId, given, actor.id);
     app.audit.record({ guildId, userId: actor.id, action: 'policy.update', outcome: 'success', details: { changed: Object.keys(given) } });
     await conversation.reply(policyChangeView(before, after));

@@ -1,16 +1,19 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { credentialNameSchema, parseCredentialLocation, parseField } from '../../src/credentials/details.js';
-import { CredentialNameTaken, MasterKeyMissing } from '../../src/credentials/errors.js';
+import { CredentialNameTaken, CredentialNotFound, MasterKeyMissing } from '../../src/credentials/errors.js';
 import { validateCredential } from '../../src/credentials/validate.js';
 import { CREDENTIAL_PROVIDERS } from '../../src/db/schema.js';
 import { defineCommand } from '../../src/interaction/command.js';
+import { UserError } from '../../src/shared/errors.js';
 import { assertEndpointResolvesSafely } from '../../src/shared/endpoint.js';
 import {
   CREDENTIAL_PROVIDER_CHOICES,
   completeStoredCredentials,
+  credentialDetailView,
   credentialListView,
   credentialStoredView,
+  credentialUpdatedView,
   credentialValidationView,
   rotationView,
 } from '../views/credentials.js';
@@ -45,6 +48,23 @@ export default defineCommand({
     .addSubcommand((s) => s.setName('list').setDescription('Stored credentials: names, providers, defaults, last use (never secrets)'))
     .addSubcommand((s) =>
       s
+        .setName('get')
+        .setDescription('One credential’s details and the projects using it (never the secret)')
+        .addStringOption((o) => o.setName('name').setDescription('Credential').setRequired(true).setAutocomplete(true).setMaxLength(64)),
+    )
+    .addSubcommand((s) =>
+      s
+        .setName('update')
+        .setDescription('Replace a credential’s secret (private form), region or endpoint; the old secret is erased')
+        .addStringOption((o) => o.setName('name').setDescription('Credential').setRequired(true).setAutocomplete(true).setMaxLength(64))
+        .addStringOption((o) => o.setName('region').setDescription('New region, e.g. us-east-1, nyc3, auto').setMaxLength(32))
+        .addStringOption((o) => o.setName('endpoint').setDescription('New S3-compatible endpoint').setMaxLength(200))
+        .addBooleanOption((o) =>
+          o.setName('new_secret').setDescription('Type a new secret in a private form (default yes; no: change only region/endpoint)'),
+        ),
+    )
+    .addSubcommand((s) =>
+      s
         .setName('remove')
         .setDescription('Remove a credential; it is unusable at once and its secret is erased')
         .addStringOption((o) => o.setName('name').setDescription('Credential').setRequired(true).setAutocomplete(true).setMaxLength(64)),
@@ -75,6 +95,14 @@ export default defineCommand({
       make_default: z.boolean().default(false),
     }),
     z.object({ subcommand: z.literal('list') }),
+    z.object({ subcommand: z.literal('get'), name: nameOption }),
+    z.object({
+      subcommand: z.literal('update'),
+      name: nameOption,
+      region: z.string().max(32).optional(),
+      endpoint: z.string().max(200).optional(),
+      new_secret: z.boolean().default(true),
+    }),
     z.object({ subcommand: z.literal('remove'), name: nameOption }),
     z.object({ subcommand: z.literal('default'), name: nameOption }),
     z.object({ subcommand: z.literal('validate'), name: nameOption, bucket: z.string().trim().min(1).max(63).optional() }),
@@ -91,6 +119,7 @@ export default defineCommand({
       case 'add': {
         // Refuse before the form: nobody should type a secret that cannot be stored.
         if (app.config.CREDENTIALS_MASTER_KEY === undefined) throw new MasterKeyMissing();
+        app.tiers.requireStoredCredentials(guildId);
         // Everything but the secret is checked now, and again inside create(): this only spares a form typed in vain.
         const name = parseField(credentialNameSchema, 'name', options.name);
         const location = parseCredentialLocation(options.provider, options.region, options.endpoint);
@@ -115,6 +144,38 @@ export default defineCommand({
       case 'list':
         await conversation.reply(credentialListView(app.credentials.list(guildId)));
         return;
+      case 'get': {
+        const credential = app.credentials.find(guildId, options.name);
+        if (credential === undefined) throw new CredentialNotFound(options.name);
+        const using = app.projects.list(guildId).filter((project) => project.credentialId === credential.id).map((project) => project.name);
+        await conversation.reply(credentialDetailView(credential, using));
+        return;
+      }
+      case 'update': {
+        const changed = [options.new_secret ? 'secret' : undefined, options.region === undefined ? undefined : 'region', options.endpoint === undefined ? undefined : 'endpoint'].filter(
+          (what): what is string => what !== undefined,
+        );
+        if (changed.length === 0) {
+          throw new UserError('credentials.nothing_to_update', 'Nothing to update: give a new region or endpoint, or leave new_secret on to type a new secret.');
+        }
+        if (app.config.CREDENTIALS_MASTER_KEY === undefined) throw new MasterKeyMissing();
+        // Everything but the secret is checked before the form, as for add: nobody types a secret that is then refused.
+        const current = app.credentials.find(guildId, options.name);
+        if (current === undefined) throw new CredentialNotFound(options.name);
+        const location = parseCredentialLocation(current.provider, options.region ?? current.region, options.endpoint ?? current.endpoint);
+        if (options.endpoint !== undefined && location.endpoint !== null) await assertEndpointResolvesSafely(location.endpoint);
+        let secrets: Record<string, string> | undefined;
+        if (options.new_secret) {
+          const answer = await conversation.askModal(secretForm(current.provider, `New secrets for ${current.name}`.slice(0, MODAL_TITLE_MAX)), FORM_TIMEOUT_MS);
+          if (!answer) return;
+          secrets = answer.values;
+        }
+        // Checked again inside update(): the credential may have been removed while the form was open.
+        const updated = app.credentials.update(guildId, current.name, { secrets, region: options.region, endpoint: options.endpoint });
+        audit('credentials.update', updated.name, 'success', { provider: updated.provider, changed });
+        await conversation.reply(credentialUpdatedView(updated, changed));
+        return;
+      }
       case 'remove': {
         const removed = app.credentials.remove(guildId, options.name);
         audit('credentials.remove', removed.name, 'success', { provider: removed.provider });
@@ -138,7 +199,7 @@ export default defineCommand({
         await conversation.defer({ ephemeral: true });
         const { metadata, secrets } = app.credentials.reveal(guildId, options.name);
         const result = await validateCredential(metadata, secrets, { bucket: options.bucket });
-        audit('credentials.validate', metadata.name, result.ok ? 'success' : 'failed', result.ok ? undefined : { code: result.code });
+        audit('credentials.validate', metadata.name, result.ok ? 'success' : 'failed', result.ok ? ('offline' in result ? { offline: true } : undefined) : { code: result.code });
         await conversation.edit(credentialValidationView(metadata, result, options.bucket));
         return;
       }

@@ -40,6 +40,9 @@ export default defineCommand({
     await conversation.defer();
     const { guildId, actor: requester } = conversation;
     const { project, credential } = options;
+    // The plan's tier caps the guild's runs at once (never /cloud-destroy: removing resources is always allowed).
+    const load = app.runner.loadOf(guildId);
+    app.tiers.requireRunSlot(guildId, load.running + load.queued);
     const prepared = deploys.prepare({ guildId, requester, channelId: conversation.channelId, project, credential, resourceType: options.resource_type, instanceType: options.instance_type, diskSizeGb: options.disk_size });
     if (!prepared.allowed) return conversation.edit(violationView(prepared.decision));
     const planned = await deploys.plan(prepared.deployment, planProgress(conversation, prepared.deployment));

@@ -1,8 +1,10 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
+import { AdminOnly } from '../../src/interaction/errors.js';
 import { UserError } from '../../src/shared/errors.js';
 import { code, command, join, text, time } from '../views/format.js';
+import { vaultStatusView } from '../views/vault.js';
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -10,6 +12,7 @@ export default defineCommand({
     .setDescription('Your open vault sessions, or close one early')
     .setContexts(InteractionContextType.Guild)
     .addSubcommand((s) => s.setName('list').setDescription('Your open sessions and the time they have left'))
+    .addSubcommand((s) => s.setName('status').setDescription('Every open session in this server: project, owner, age, time left (admin)'))
     .addSubcommand((s) =>
       s
         .setName('close')
@@ -18,11 +21,22 @@ export default defineCommand({
     ),
   options: z.discriminatedUnion('subcommand', [
     z.object({ subcommand: z.literal('list') }),
+    z.object({ subcommand: z.literal('status') }),
     z.object({ subcommand: z.literal('close'), session: z.string().trim().min(1).max(64) }),
   ]),
 
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;
+    if (options.subcommand === 'status') {
+      // list and close are every member's own; the whole server's sessions are for its admins (checked on each use).
+      if (!actor.isGuildAdmin) {
+        app.audit.record({ guildId, userId: actor.id, action: 'vault.status', outcome: 'denied' });
+        throw new AdminOnly('cloud-vault status');
+      }
+      const projectOf = new Map(app.projects.list(guildId).flatMap((p) => (p.vaultSessionId ? [[p.vaultSessionId, p.name] as const] : [])));
+      await conversation.reply(vaultStatusView(app.vault.list(guildId), projectOf, app.clock.now(), app.config.VAULT_MAX_SESSIONS_PER_GUILD));
+      return;
+    }
     if (options.subcommand === 'list') {
       const sessions = app.vault.list(guildId, actor.id);
       const linked = new Map(app.projects.list(guildId).map((p) => [p.vaultSessionId, p.name]));
@@ -45,8 +59,9 @@ export default defineCommand({
   },
 
   async autocomplete(request, app) {
+    // An admin may close any session of the server, so is offered all of them; a member, their own.
     return app.vault
-      .list(request.guildId, request.actor.id)
+      .list(request.guildId, request.actor.isGuildAdmin ? undefined : request.actor.id)
       .filter((s) => s.sessionId.startsWith(request.focused.value))
       .map((s) => ({ name: s.sessionId, value: s.sessionId }));
   },

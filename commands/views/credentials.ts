@@ -68,19 +68,66 @@ export function credentialStoredView(credential: CredentialMetadata): Message {
 
 export function credentialValidationView(credential: CredentialMetadata, result: CredentialValidation, bucket: string | undefined): Message {
   const target = bucket === undefined ? '' : ` on bucket ${code(bucket)}`;
-  const notice: Notice = result.ok
-    ? {
-        title: `✅ ${escapeMarkdown(credential.name)} works`,
-        tone: 'success',
-        description: `The provider accepted a signed request${target}${keyHint(credential)}.`,
-      }
-    : {
-        title: `❌ ${escapeMarkdown(credential.name)} was refused`,
-        tone: 'danger',
-        description: toText(result.message),
-        fields: [{ name: 'Provider error', value: code(result.code) }],
-      };
+  let notice: Notice;
+  if (!result.ok) {
+    notice = {
+      title: `❌ ${escapeMarkdown(credential.name)} was refused`,
+      tone: 'danger',
+      description: toText(result.message),
+      fields: [{ name: 'Provider error', value: code(result.code) }],
+    };
+  } else if ('offline' in result) {
+    // Neutral, not a failure: nothing was wrong, the provider simply cannot be asked from here.
+    notice = {
+      title: `☑️ ${escapeMarkdown(credential.name)}: format checked`,
+      tone: 'info',
+      description: toText(result.note),
+      fields: [{ name: 'Checked', value: result.checked.join(' · ') }],
+    };
+  } else {
+    notice = {
+      title: `✅ ${escapeMarkdown(credential.name)} works`,
+      tone: 'success',
+      description: `The provider accepted a signed request${target}${keyHint(credential)}.`,
+    };
+  }
   return { ephemeral: true, notices: [notice] };
+}
+
+/** One credential's metadata, for `get`: never its secret. */
+export function credentialDetailView(credential: CredentialMetadata, usedByProjects: readonly string[]): Message {
+  const used = credential.lastUsedAt === null ? text`never` : time(credential.lastUsedAt);
+  return {
+    ephemeral: true,
+    notices: [
+      {
+        title: text`🔑 ${credential.name}`,
+        fields: [
+          { name: 'Provider', value: text`${credential.provider}${credential.isDefault ? text` ⭐ this server’s default` : undefined}` },
+          { name: 'Region', value: credential.region === null ? text`none` : codeText(credential.region) },
+          { name: 'Endpoint', value: credential.endpoint === null ? text`the provider’s own` : codeText(credential.endpoint) },
+          { name: 'Key', value: credential.keyIdHint === null ? text`—` : text`…${credential.keyIdHint}` },
+          { name: 'Stored by', value: text`${member(credential.createdBy)} ${time(credential.createdAt)}` },
+          { name: 'Last used', value: used },
+          { name: 'Projects using it', value: usedByProjects.length ? join(usedByProjects.map((name) => codeText(name)), ', ') : text`none` },
+        ],
+        description: text`The secret is encrypted at rest and is never shown. Replace it with ${command('credentials.update', { name: credential.name })}.`,
+      },
+    ],
+  };
+}
+
+export function credentialUpdatedView(credential: CredentialMetadata, changed: readonly string[]): Message {
+  return {
+    ephemeral: true,
+    notices: [
+      {
+        title: text`✅ Credential ${credential.name} updated`,
+        tone: 'success',
+        description: text`Replaced: ${changed.join(', ')}. The old encrypted secret is erased; projects using this credential use the new one from their next run.\n\n${credentialLine(credential)}\n\nCheck it with ${command('credentials.validate', { name: credential.name })}.`,
+      },
+    ],
+  };
 }
 
 /**

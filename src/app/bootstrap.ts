@@ -26,6 +26,7 @@ import { ProjectRepository } from '../projects/project-repository.js';
 import { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { StateLayout } from '../state/layout.js';
+import { TierService } from '../tiers/tier-service.js';
 import { EphemeralVault } from '../vault/ephemeral-vault.js';
 import type { AppContext } from './context.js';
 import { acquireProcessLock } from './process-lock.js';
@@ -74,7 +75,9 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const deploymentsRoot = resolve(config.DEPLOYMENTS_DIR);
   const pricing = PriceCatalogue.load(config.PRICING_OVERRIDES_FILE);
   const audit = new AuditLog(database.db, clock);
-  const policies = new PolicyService(database.db, pricing, clock);
+  const tiers = new TierService(database.db, clock);
+  // The tier's ceilings lower the policy in force, so a guild put on a smaller plan is held to it at once.
+  const policies = new PolicyService(database.db, pricing, clock, (guildId) => tiers.get(guildId).limits);
   const vault = new EphemeralVault({
     ttlMs: config.VAULT_TTL_MINUTES * 60_000,
     maxSessionsPerGuild: config.VAULT_MAX_SESSIONS_PER_GUILD,
@@ -113,6 +116,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     policies,
     notifier,
     vault,
+    runs: runner,
     logger,
   });
 
@@ -138,6 +142,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
       allowedGuilds: parseServiceGuildAllowList(config.SERVICE_CREDENTIALS_GUILDS),
     },
     notifier,
+    tiers,
   };
 
   return {

@@ -19,6 +19,7 @@ import type { ProjectRepository } from '../projects/project-repository.js';
 import type { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import type { StateLayout } from '../state/layout.js';
+import type { TierService } from '../tiers/tier-service.js';
 import type { EphemeralVault } from '../vault/ephemeral-vault.js';
 
 export interface AppContext {
@@ -43,4 +44,6 @@ export interface AppContext {
   /** The bot's own cloud credentials, usable only by allow-listed guilds (SERVICE_CREDENTIALS_GUILDS). */
   serviceCredentials: { defaults: ServiceDefaults; allowedGuilds: ReadonlySet<string> };
   notifier: Notifier;
+  /** The plan the operator put each guild on (npm run tiers) and the caps it sets. */
+  tiers: TierService;
 }

@@ -6,6 +6,7 @@ import { validate as isValidCron } from 'node-cron';
 import { advisorUrlSchema } from '../advisor/advisor-url.js';
 import { isOnPseudoFilesystem } from '../shared/directories.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
+import { guildAllowListSchema } from '../tenancy/admission.js';
 
 
 const optionalString = z
@@ -79,6 +80,8 @@ export const configSchema = z.object({
     .default('k1'),
   CREDENTIALS_PREVIOUS_MASTER_KEYS: optionalString,
   SERVICE_CREDENTIALS_GUILDS: optionalString,
+  /** The guilds the bot serves at all; empty or unset serves every guild (src/tenancy/admission.ts). */
+  ALLOWED_GUILDS: guildAllowListSchema,
   AWS_ACCESS_KEY_ID: optionalString,
   AWS_SECRET_ACCESS_KEY: optionalString,
   AWS_SESSION_TOKEN: optionalString,

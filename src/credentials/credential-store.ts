@@ -44,6 +44,14 @@ export interface CreateCredentialInput {
   makeDefault?: boolean;
 }
 
+/** What `update` may replace; what is left out stays as it was. */
+export interface UpdateCredentialInput {
+  /** New secret fields as entered (all of the provider's fields: a replacement, not a merge). */
+  secrets?: Record<string, string>;
+  region?: string | null;
+  endpoint?: string | null;
+}
+
 export interface RevealedCredential {
   metadata: CredentialMetadata;
   secrets: Record<string, string>;
@@ -195,6 +203,47 @@ export class CredentialStore {
       .run();
     checkpointAfterErasure(this.db);
     return { ...toMetadata(row), isDefault: false };
+  }
+
+  /**
+   * Replaces a live credential's secret, region or endpoint in place (same id, so projects using it keep it), under
+   * the current master key. The row is rewritten in one transaction; the old ciphertext is overwritten, zeroed in
+   * free pages (secure_delete) and checkpointed out of the WAL, as on removal. Changing only the region or endpoint
+   * re-seals the old secret, since the endpoint is part of what the ciphertext is bound to.
+   * @throws CredentialNotFound (also for another guild's, or one removed meanwhile), InvalidCredentialInput,
+   *   InvalidCredentialSecrets, CredentialUnreadable (old secret kept, nothing new given, old one unreadable).
+   */
+  update(guildId: string, name: string, input: UpdateCredentialInput): CredentialMetadata {
+    const before = this.requireLiveRow(guildId, name);
+    const { region, endpoint } = parseCredentialLocation(
+      before.provider,
+      input.region === undefined ? before.region : input.region,
+      input.endpoint === undefined ? before.endpoint : input.endpoint,
+    );
+    const secrets = input.secrets === undefined ? this.decrypt(before) : toSecretRecord(parseProviderSecrets(before.provider, input.secrets));
+    const masterKey = this.keyring.current();
+    const sealed = seal(masterKey.key, Buffer.from(JSON.stringify(secrets), 'utf8'), { ...bindingOf(before), endpoint });
+    const updated = this.db.transaction((tx) => {
+      const row = tx
+        .update(cloudCredentials)
+        .set({
+          region,
+          endpoint,
+          key_id_hint: keyIdHint(before.provider, secrets),
+          ciphertext: sealed.ciphertext,
+          iv: sealed.iv,
+          auth_tag: sealed.authTag,
+          master_key_id: masterKey.id,
+        })
+        // Only the row read above, still live: a removal in between must not be undone by this write.
+        .where(and(eq(cloudCredentials.id, before.id), isNull(cloudCredentials.deleted_at)))
+        .returning()
+        .get();
+      if (row === undefined) throw new CredentialNotFound(before.name);
+      return row;
+    });
+    checkpointAfterErasure(this.db);
+    return toMetadata(updated);
   }
 
   /** Makes this credential the guild's only default for its provider. */

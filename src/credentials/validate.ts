@@ -1,15 +1,18 @@
 /**
  * Checks a credential against its provider with a real, signed request, and reports the provider's verdict.
  * AWS and S3-compatible: ListBuckets (or HeadBucket when a bucket is named, for keys scoped to one bucket).
+ * Google Cloud and Azure: what can be checked offline (src/credentials/offline-checks.ts), reported as such.
  */
 import { HeadBucketCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
 import type { CredentialProvider } from '../db/schema.js';
 import { parseBucketName, withS3Client } from '../storage/s3-client.js';
 import { explainS3Error } from '../storage/s3-errors.js';
 import { isUserError } from '../shared/errors.js';
+import { checkAzureOffline, checkGcpOffline, type OfflineCheck } from './offline-checks.js';
 import type { RichText } from '../shared/text.js';
 
-export type CredentialValidation = { ok: true } | { ok: false; code: string; message: RichText };
+/** `offline`: only the format could be checked; `note` says so, and what was found, without reading as a failure. */
+export type CredentialValidation = { ok: true } | OfflineCheck | { ok: false; code: string; message: RichText };
 
 export interface ValidationTarget {
   provider: CredentialProvider;
@@ -27,11 +30,12 @@ export async function validateCredential(
   options: { bucket?: string; timeoutMs?: number } = {},
 ): Promise<CredentialValidation> {
   if (target.provider === 'gcp' || target.provider === 'azure') {
-    return {
-      ok: false,
-      code: 'ValidationNotSupported',
-      message: `Checking ${target.provider} credentials against the provider is not supported yet; the fields were checked for format only. A plan will show whether the provider accepts them.`,
-    };
+    try {
+      return target.provider === 'gcp' ? checkGcpOffline(secrets) : checkAzureOffline(secrets);
+    } catch (error) {
+      if (isUserError(error)) return { ok: false, code: error.code, message: error.text };
+      throw error;
+    }
   }
   let bucket: string | undefined;
   try {

@@ -245,6 +245,18 @@ export const auditLog = sqliteTable(
   (t) => [index('audit_log_guild_time').on(t.guild_id, t.created_at)],
 );
 
+/**
+ * The plan an operator assigned a guild (src/tiers): which caps apply to what it may set. No row: the default tier,
+ * today's behaviour. Written only by the operator's CLI (npm run tiers), never by a command a guild can run.
+ */
+export const guildTiers = sqliteTable('guild_tiers', {
+  guild_id: text('guild_id').primaryKey(),
+  tier: text('tier').notNull(),
+  /** Who assigned it, as the operator typed it (a name, a ticket); free text, not a Discord id. */
+  assigned_by: text('assigned_by'),
+  assigned_at: integer('assigned_at').notNull(),
+});
+
 export const schema = {
   guildPolicies,
   cloudCredentials,
@@ -253,4 +265,5 @@ export const schema = {
   iacRuns,
   jitPermissions,
   auditLog,
+  guildTiers,
 };

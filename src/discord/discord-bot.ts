@@ -95,6 +95,11 @@ export class DiscordBot {
       await this.dispatcher.handle(conversation, flattenOptions(interaction.options.data));
       return;
     }
+    // Commands are refused by the dispatcher; presses and forms do not pass through it, so they ask it here.
+    if ((interaction.isButton() || interaction.isModalSubmit()) && !this.dispatcher.admits(interaction.guildId)) {
+      await interaction.reply({ content: this.dispatcher.notEnabledText, flags: MessageFlags.Ephemeral });
+      return;
+    }
     if (interaction.isButton()) {
       const handled = await this.waiters.dispatchButton(interaction);
       this.logger.debug({ guildId: interaction.guildId, userId: interaction.user.id, customId: interaction.customId, handled }, 'button pressed');

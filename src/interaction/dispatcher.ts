@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AppContext } from '../app/context.js';
 import { isUserError } from '../shared/errors.js';
+import { GuildAdmission, GuildNotEnabled } from '../tenancy/admission.js';
 import { text, toText } from '../shared/text.js';
 import type { Command } from './command.js';
 import type { AutocompleteRequest, Choice, Conversation, Message, RawOptions } from './conversation.js';
@@ -11,13 +12,14 @@ import { logOperatorNote } from '../logging/operator-note.js';
 const MINUTE = 60_000;
 
 /**
- * The rules every command follows, applied once: rate limits, admin-only checks, option validation, one error path
- * and one log line per interaction. Front ends build a Conversation and call `handle`; handlers see parsed options.
+ * The rules every command follows, applied once: the guild allow-list (ALLOWED_GUILDS), rate limits, admin-only
+ * checks, option validation, one error path and one log line per interaction. Front ends build a Conversation and call `handle`; handlers see parsed options.
  */
 export class CommandDispatcher {
   private readonly byName: Map<string, Command>;
   private readonly memberLimiter: RateLimiter | undefined;
   private readonly guildLimiter: RateLimiter | undefined;
+  private readonly admission: GuildAdmission;
 
   constructor(
     readonly commands: readonly Command[],
@@ -32,7 +34,18 @@ export class CommandDispatcher {
     const limited = options.rateLimits ?? true;
     this.memberLimiter = limited ? new RateLimiter(app.config.RATE_LIMIT_MEMBER_PER_MINUTE, MINUTE, app.clock) : undefined;
     this.guildLimiter = limited ? new RateLimiter(app.config.RATE_LIMIT_GUILD_PER_MINUTE, MINUTE, app.clock) : undefined;
+    this.admission = new GuildAdmission(app.config.ALLOWED_GUILDS, app.logger);
   }
+
+  /**
+   * Whether the bot serves this guild at all. Front ends ask it for what does not pass through `handle` (button
+   * presses, form submissions) and answer `notEnabledText` when it does not.
+   */
+  admits(guildId: string): boolean {
+    return this.admission.admits(guildId);
+  }
+
+  readonly notEnabledText = new GuildNotEnabled().message;
 
   get(name: string): Command | undefined {
     return this.byName.get(name);
@@ -45,6 +58,8 @@ export class CommandDispatcher {
     let outcome: 'success' | 'denied' | 'failed' | 'error' = 'success';
     let errorId: string | undefined;
     try {
+      // First: a guild the operator has not enabled gets nothing run, not even a rate-limit count or an audit row.
+      this.admission.require(guildId);
       const command = this.byName.get(commandName);
       if (!command) throw new Error(`no handler registered for /${commandName}`);
       const memberWait = this.memberLimiter?.take(`${guildId}:${actor.id}`) ?? 0;
@@ -78,6 +93,8 @@ export class CommandDispatcher {
   }
 
   async complete(request: AutocompleteRequest): Promise<Choice[]> {
+    // Autocomplete can only offer choices: the refusal is the one choice offered (picking it runs nothing either).
+    if (!this.admission.admits(request.guildId)) return [{ name: this.notEnabledText.slice(0, 100), value: 'not-enabled' }];
     const command = this.byName.get(request.commandName);
     if (!command?.complete) return [];
     try {

@@ -11,6 +11,8 @@ export interface JanitorOptions {
   logger: Logger;
   /** Run one tick as soon as start() is called, so grants that expired while the bot was down go at once. */
   tickOnStart?: boolean;
+  /** The operator's health line, written after each tick (it rate-limits itself). */
+  health?: { maybeReport(): void };
 }
 
 export type JobReport = { job: string; ok: true; counts: JobCounts; ms: number } | { job: string; ok: false; error: string; ms: number };
@@ -81,6 +83,11 @@ export class Janitor {
     const didSomething = jobs.some((job) => !job.ok || Object.values(job.counts).some((count) => count > 0));
     if (didSomething) this.options.logger.info(summarize(report), 'janitor tick');
     else this.options.logger.debug(summarize(report), 'janitor tick');
+    try {
+      this.options.health?.maybeReport();
+    } catch (error) {
+      this.options.logger.error({ tick, error: describeError(error) }, 'health line failed');
+    }
     return report;
   }
 }

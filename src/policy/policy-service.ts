@@ -158,6 +158,9 @@ const storedResourceTypes = z.array(z.enum(RESOURCE_TYPES));
 
 type PolicyRow = typeof guildPolicies.$inferSelect;
 
+/** Ceilings set from outside the guild (its tier, src/tiers): the policy in force is never above them. */
+export type PolicyCeilings = (guildId: string) => { maxBudgetMonthly: number | null; maxInstances: number | null };
+
 export class PolicyService {
   readonly #schema: ReturnType<typeof patchSchema>;
 
@@ -165,15 +168,23 @@ export class PolicyService {
     private readonly db: Db,
     private readonly pricing: PriceCatalogue,
     private readonly clock: Clock = systemClock,
+    private readonly ceilings?: PolicyCeilings,
   ) {
     this.#schema = patchSchema(pricing);
   }
 
-  /** The guild's policy, or the defaults when it never set one. */
+  /** The guild's policy in force: what it set (or the defaults), lowered to its tier's ceilings. */
   get(guildId: string): GuildPolicy {
     assertSnowflake(guildId, 'guildId');
     const row = this.db.select().from(guildPolicies).where(eq(guildPolicies.guild_id, guildId)).get();
-    return row ? toPolicy(row) : { guildId, ...DEFAULT_POLICY, allowedInstanceTypes: [], allowedResourceTypes: [], updatedAt: null, updatedBy: null };
+    const policy = row ? toPolicy(row) : { guildId, ...DEFAULT_POLICY, allowedInstanceTypes: [], allowedResourceTypes: [], updatedAt: null, updatedBy: null };
+    const cap = this.ceilings?.(guildId);
+    if (cap === undefined) return policy;
+    return {
+      ...policy,
+      maxBudgetMonthly: cap.maxBudgetMonthly === null ? policy.maxBudgetMonthly : Math.min(policy.maxBudgetMonthly, cap.maxBudgetMonthly),
+      maxInstances: cap.maxInstances === null ? policy.maxInstances : Math.min(policy.maxInstances, cap.maxInstances),
+    };
   }
 
   /**

@@ -145,6 +145,19 @@ export class EphemeralVault {
     for (const sessionId of [...this.#sessions.keys()]) this.#purge(sessionId);
   }
 
+  /** Live sessions and the servers holding them, for the operator's health line: counts only. */
+  counts(): { sessions: number; guilds: number } {
+    const now = this.#clock.now();
+    const guilds = new Set<string>();
+    let sessions = 0;
+    for (const session of this.#sessions.values()) {
+      if (isExpired(session, now)) continue;
+      sessions += 1;
+      guilds.add(session.info.guildId);
+    }
+    return { sessions, guilds: guilds.size };
+  }
+
   /** How many sessions are held (live or not yet cleaned), for health output. */
   get size(): number {
     return this.#sessions.size;
