@@ -238,6 +238,10 @@ describe('/cloud-storage keys: stored, one-off, another guild, allow-list', () =
     expect(summary).toContain('Storage summary — via a one-off key');
     expect(summary).toMatch(/Objects\W+\d/);
     expect(shell.databaseBytes()).not.toContain('one-off-secret-value-xyz');
+    // An endpoint aimed at a cloud metadata service is refused before the form asks for a secret.
+    const metadata = await shell.run('/cloud-storage summary bucket:media one_off:true endpoint:http://metadata.google.internal', '⛔');
+    expect(metadata).toContain('must not point at a link-local or cloud metadata address');
+    expect(metadata).not.toContain('[hidden]');
     expect(await shell.run('/cloud-credentials list', '└─')).not.toContain('one-off');
     await shell.quit();
   });

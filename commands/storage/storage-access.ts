@@ -10,6 +10,7 @@ import { parseCredentialLocation } from '../../src/credentials/details.js';
 import { parseProviderSecrets, toSecretRecord } from '../../src/credentials/secrets.js';
 import type { PermissionLevel } from '../../src/db/schema.js';
 import type { Conversation } from '../../src/interaction/conversation.js';
+import { assertEndpointResolvesSafely } from '../../src/shared/endpoint.js';
 import { UserError } from '../../src/shared/errors.js';
 import { code, text } from '../../src/shared/text.js';
 import type { S3Target } from '../../src/storage/s3-client.js';
@@ -81,6 +82,8 @@ export async function resolveStorageAccess(
     // An endpoint means an S3-compatible store; without one, AWS itself.
     const provider = options.endpoint === undefined || options.endpoint === '' ? 'aws' : 's3';
     const location = parseCredentialLocation(provider, options.region, options.endpoint);
+    // A name that resolves to a metadata address is refused before anyone types a secret for it.
+    if (location.endpoint !== null) await assertEndpointResolvesSafely(location.endpoint);
     const answer = await conversation.askModal(secretForm(provider, 'One-off storage key (not stored)'), FORM_TIMEOUT_MS);
     if (answer === null) return null;
     const secrets = toSecretRecord(parseProviderSecrets(provider, answer.values));
