@@ -176,28 +176,37 @@ export function completeStoredCredentials(
 /** The providers whose credentials sign S3 requests. */
 export const STORAGE_PROVIDERS = ['aws', 's3'] as const satisfies readonly CredentialProvider[];
 
-function storageTitle(icon: string, what: string, credential: CredentialMetadata): string {
+/** Which key a storage reply used: a stored credential, or a one-off key. */
+export interface StorageVia {
+  name: string;
+}
+
+export function storageTitle(icon: string, what: string, credential: StorageVia): string {
   return `${icon} ${what} — via ${escapeMarkdown(credential.name)}`;
 }
 
-export function bucketsView(credential: CredentialMetadata, buckets: readonly BucketInfo[]): Message {
+export function bucketsView(credential: StorageVia, buckets: readonly BucketInfo[], fromAllowList = false): Message {
   const lines = buckets.map((b) => text`• ${codeText(b.name)}${b.createdAt === null ? undefined : text` — created ${time(b.createdAt, 'datetime')}`}`);
   return {
     ephemeral: true,
     notices: [
       {
         title: storageTitle('🪣', 'Buckets', credential),
-        description: lines.length ? join(lines, '\n') : 'This credential sees no buckets.',
+        description: fromAllowList
+          ? text`This key may not list buckets; these are the buckets the credential is set up for:\n${join(lines, '\n')}`
+          : lines.length
+            ? join(lines, '\n')
+            : 'This credential sees no buckets.',
       },
     ],
   };
 }
 
-function scope(bucket: string, prefix: string | undefined): string {
+export function scope(bucket: string, prefix: string | undefined): string {
   return prefix ? `${code(bucket)} under ${code(prefix)}` : code(bucket);
 }
 
-export function summaryView(credential: CredentialMetadata, bucket: string, prefix: string | undefined, summary: StorageSummary): Message {
+export function summaryView(credential: StorageVia, bucket: string, prefix: string | undefined, summary: StorageSummary): Message {
   return {
     ephemeral: true,
     notices: [
@@ -215,7 +224,7 @@ export function summaryView(credential: CredentialMetadata, bucket: string, pref
 
 export function objectsView(
   kind: 'largest' | 'recent',
-  credential: CredentialMetadata,
+  credential: StorageVia,
   bucket: string,
   prefix: string | undefined,
   objects: readonly ObjectInfo[],

@@ -8,6 +8,7 @@ import type {
   ButtonSpec,
   Conversation,
   Message,
+  MessageAttachment,
   ModalAnswer,
   ModalSpec,
   OfferButtonsOptions,
@@ -33,6 +34,8 @@ export interface ConversationHost {
   /** Whether a person types at a terminal; otherwise lines come from a script, which a form must not ask again. */
   readonly interactive: boolean;
   print(text: string): void;
+  /** Writes an attached file where the operator can open it; returns its path. */
+  saveAttachment(file: MessageAttachment): string;
   /** Reads the next line as a secret answer; null if the session ends first. */
   readSecret(label: string, owner: CommandTask): Promise<string | null>;
   /** Cancels the secret prompts a command still has open (its form timed out). */
@@ -101,6 +104,7 @@ export class ConsoleConversation implements Conversation {
   async followUp(message: Message): Promise<void> {
     if (this.state === 'none') throw new Error('followUp() before any response');
     this.host.print(this.host.renderer.message(`↳ /${this.commandName} ${this.audience(Boolean(message.ephemeral))}`, message));
+    this.saveAttachments(message);
   }
 
   /** A terminal has no interaction token that expires. */
@@ -110,6 +114,7 @@ export class ConsoleConversation implements Conversation {
 
   async postToChannel(message: Message): Promise<void> {
     this.host.print(this.host.renderer.message(`📢 #${this.channel.name}`, message));
+    this.saveAttachments(message);
   }
 
   async askModal(spec: ModalSpec, timeoutMs: number): Promise<ModalAnswer | null> {
@@ -171,6 +176,7 @@ export class ConsoleConversation implements Conversation {
     } else header = `📢 #${this.channel.name}`;
     this.lastShown = undefined;
     this.host.print(this.host.renderer.message(header, message, buttons));
+    this.saveAttachments(message);
     this.host.print(
       `  ↳ type a number to press it as the acting member, or "1 as NAME" to press as someone else`,
     );
@@ -229,5 +235,15 @@ export class ConsoleConversation implements Conversation {
     if (body === this.lastShown) return;
     this.lastShown = body;
     this.host.print(this.host.renderer.message(header, message));
+    this.saveAttachments(message);
+  }
+
+  /** A terminal cannot show an image: each file is saved and its path printed under the message. */
+  private saveAttachments(message: Message): void {
+    for (const file of message.attachments ?? []) {
+      const path = this.host.saveAttachment(file);
+      const about = file.description === undefined ? '' : ` — ${file.description}`;
+      this.host.print(`  📎 ${file.name} (${file.data.byteLength.toLocaleString('en-US')} bytes) saved to ${path}${about}`);
+    }
   }
 }

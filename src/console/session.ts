@@ -6,7 +6,9 @@
  * running and printing its progress while the person types `/cloud-runs cancel`.
  */
 import type { Command } from '../interaction/command.js';
-import type { AutocompleteRequest, Choice, Conversation, RawOptions } from '../interaction/conversation.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AutocompleteRequest, Choice, Conversation, MessageAttachment, RawOptions } from '../interaction/conversation.js';
 import type { Logger } from '../logging/logger.js';
 import { isUserError } from '../shared/errors.js';
 import { parseCommandLine, usageLines } from './command-line.js';
@@ -43,6 +45,8 @@ export interface ConsoleSessionOptions {
   timers: Timers;
   logger: Logger;
   acting: ConsoleMember;
+  /** Where attached files (chart images) are written, since a terminal cannot show them. */
+  attachmentsDir: string;
 }
 
 export class ConsoleSession implements ConversationHost {
@@ -59,6 +63,8 @@ export class ConsoleSession implements ConversationHost {
   private readonly offers: Array<{ offer: PendingOffer; owner: CommandTask }> = [];
   private quietWaiters: Array<() => void> = [];
   private quitting = false;
+  private readonly attachmentsDir: string;
+  private savedAttachments = 0;
 
   constructor(options: ConsoleSessionOptions) {
     this.terminal = options.terminal;
@@ -69,6 +75,7 @@ export class ConsoleSession implements ConversationHost {
     this.timers = options.timers;
     this.logger = options.logger;
     this.acting = options.acting;
+    this.attachmentsDir = options.attachmentsDir;
     this.updatePrompt();
   }
 
@@ -120,6 +127,16 @@ export class ConsoleSession implements ConversationHost {
   }
 
   // ConversationHost
+
+  saveAttachment(file: MessageAttachment): string {
+    mkdirSync(this.attachmentsDir, { recursive: true, mode: 0o700 });
+    this.savedAttachments += 1;
+    // A counter and the process id keep two files of one name (and two consoles sharing a folder) apart.
+    const safeName = file.name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '') || 'attachment';
+    const path = join(this.attachmentsDir, `${process.pid}-${this.savedAttachments}-${safeName}`);
+    writeFileSync(path, file.data, { mode: 0o600 });
+    return path;
+  }
 
   readSecret(label: string, owner: CommandTask): Promise<string | null> {
     if (this.quitting) return Promise.resolve(null);

@@ -13,6 +13,7 @@ import { CredentialNameTaken, CredentialNotFound, CredentialProviderMismatch, Cr
 import type { MasterKeyring } from './master-keys.js';
 import { keyIdHint, parseProviderSecrets, toSecretRecord } from './secrets.js';
 import { seal, unseal, type SealBinding } from './sealing.js';
+import { settingsIn, withSettings, type CredentialSettings } from './credential-settings.js';
 
 type CredentialRow = typeof cloudCredentials.$inferSelect;
 
@@ -280,6 +281,26 @@ export class CredentialStore {
       .get();
     if (row === undefined) throw new CredentialNotFound(`#${id}`);
     return this.reveal(guildId, row.name);
+  }
+
+  /** The credential's non-secret settings (./credential-settings.ts); they are sealed with its secret. */
+  settings(guildId: string, name: string): CredentialSettings {
+    return settingsIn(JSON.parse(this.decryptRaw(this.requireLiveRow(guildId, name)).toString('utf8')));
+  }
+
+  /** Replaces the settings; re-seals only if the row is unchanged since it was read (a concurrent edit wins). */
+  updateSettings(guildId: string, name: string, settings: CredentialSettings): CredentialMetadata {
+    return this.db.transaction((tx) => {
+      const row = this.requireLiveRow(guildId, name, tx);
+      const payload = JSON.parse(this.decryptRaw(row).toString('utf8')) as Record<string, unknown>;
+      const current = this.keyring.current();
+      const sealed = seal(current.key, Buffer.from(JSON.stringify(withSettings(payload, settings)), 'utf8'), bindingOf(row));
+      tx.update(cloudCredentials)
+        .set({ ciphertext: sealed.ciphertext, iv: sealed.iv, auth_tag: sealed.authTag, master_key_id: current.id })
+        .where(and(eq(cloudCredentials.id, row.id), isNull(cloudCredentials.deleted_at)))
+        .run();
+      return toMetadata(row);
+    });
   }
 
   /**

@@ -98,6 +98,7 @@ export class DiscordConversation implements Conversation {
   async postToChannel(message: Message): Promise<void> {
     await this.interaction.client.rest.post(Routes.channelMessages(this.channelId), {
       body: toRestBody(renderMessage(message)),
+      files: restFiles(message),
     });
   }
 
@@ -195,6 +196,7 @@ export class DiscordConversation implements Conversation {
       } else {
         const posted = (await rest.post(Routes.channelMessages(this.channelId), {
           body: toRestBody(renderMessage(message, prefix)),
+          files: restFiles(message),
         })) as { id: string };
         channelMessageId = posted.id;
       }
@@ -204,6 +206,11 @@ export class DiscordConversation implements Conversation {
     }
     return choice;
   }
+}
+
+/** Files for a raw REST call (@discordjs/rest sends them as multipart with the body as `payload_json`). */
+function restFiles(message: Message) {
+  return (message.attachments ?? []).slice(0, 10).map((file) => ({ name: file.name, data: Buffer.from(file.data) }));
 }
 
 /** REST bodies use Discord's snake_case field names. */

@@ -1,5 +1,6 @@
 import {
   ActionRowBuilder,
+  AttachmentBuilder,
   ButtonBuilder,
   ButtonStyle,
   EmbedBuilder,
@@ -65,6 +66,18 @@ export function renderButtons(buttons: readonly ButtonSpec[], prefix: string) {
   return rows.slice(0, 5).map((row) => row.toJSON());
 }
 
+/** Discord takes at most 10 files a message. */
+const MAX_ATTACHMENTS = 10;
+
+/** Files as discord.js uploads them (multipart `files[n]`), with alt text. */
+export function renderAttachments(message: Message): AttachmentBuilder[] {
+  return (message.attachments ?? []).slice(0, MAX_ATTACHMENTS).map((file) => {
+    const attachment = new AttachmentBuilder(Buffer.from(file.data), { name: file.name });
+    if (file.description !== undefined) attachment.setDescription(clip(file.description, 1024));
+    return attachment;
+  });
+}
+
 /** The body of a message, reply or edit. Mentions never ping anyone: the bot only shows them. */
 export function renderMessage(message: Message, buttonPrefix?: string) {
   return {
@@ -72,6 +85,8 @@ export function renderMessage(message: Message, buttonPrefix?: string) {
     embeds: (message.notices ?? []).slice(0, 10).map(renderNotice),
     components: message.buttons?.length && buttonPrefix ? renderButtons(message.buttons, buttonPrefix) : [],
     allowedMentions: { parse: [] as [] },
+    // Only when there are files: an edit without `files` keeps what the message already shows.
+    ...(message.attachments?.length ? { files: renderAttachments(message) } : {}),
   };
 }
 

@@ -21,11 +21,22 @@ export interface ButtonSpec {
   style?: ButtonStyle;
 }
 
-/** What a handler shows: text, notices (embeds in Discord), optional buttons. */
+/** A file shown with a message (a chart image): Discord uploads it, the console saves it and prints where. */
+export interface MessageAttachment {
+  /** File name with its extension, e.g. `bytes-over-time.png`: letters, digits, '.', '_' and '-' only. */
+  name: string;
+  data: Uint8Array;
+  /** What the file shows, for screen readers (Discord's alt text). */
+  description?: string;
+}
+
+/** What a handler shows: text, notices (embeds in Discord), optional buttons, optional files. */
 export interface Message {
   content?: RichText;
   notices?: Notice[];
   buttons?: ButtonSpec[];
+  /** Files to attach. An edit without them leaves the files an earlier version of the message had. */
+  attachments?: MessageAttachment[];
   /** Only the actor sees it. Honoured on the first response and on follow-ups. */
   ephemeral?: boolean;
 }

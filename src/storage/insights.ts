@@ -39,7 +39,7 @@ export class InvalidInsightsRequest extends UserError {
   }
 }
 
-function checkPrefix(prefix: string | undefined): string | undefined {
+export function checkPrefix(prefix: string | undefined): string | undefined {
   if (prefix === undefined || prefix === '') return undefined;
   if (prefix.length > MAX_PREFIX_LENGTH) throw new InvalidInsightsRequest(`The prefix is longer than ${MAX_PREFIX_LENGTH} characters.`);
   return prefix;

@@ -7,6 +7,8 @@ export interface UploadedFile {
   contentType: string | null;
   size: number;
   text: string;
+  /** The exact bytes sent (an image is not text). */
+  bytes: Uint8Array;
 }
 
 export interface RequestBody {
@@ -55,12 +57,14 @@ async function readMultipart(raw: Buffer, contentType: string): Promise<RequestB
       }
       continue;
     }
+    const bytes = new Uint8Array(await value.arrayBuffer());
     files.push({
       field,
       filename: value.name,
       contentType: value.type || null,
       size: value.size,
-      text: await value.text(),
+      text: new TextDecoder().decode(bytes),
+      bytes,
     });
   }
   return { json, files };

@@ -90,7 +90,7 @@ function newAttachments(world: World, body: MessageBody, files: UploadedFile[]):
   return files.map((file, index) => {
     const entry = body.attachments?.find((candidate) => String(candidate.id) === String(index));
     const filename = typeof entry?.filename === 'string' ? entry.filename : file.filename;
-    return { id: world.ids.next(), filename, size: file.size, contentType: file.contentType, text: file.text };
+    return { id: world.ids.next(), filename, size: file.size, contentType: file.contentType, text: file.text, bytes: file.bytes };
   });
 }
 

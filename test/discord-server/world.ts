@@ -92,6 +92,8 @@ export interface RecordedAttachment {
   contentType: string | null;
   /** The file's content as UTF-8 text, kept for leak assertions. */
   text: string;
+  /** The exact bytes, to decode an image. */
+  bytes: Uint8Array;
 }
 
 export type MessageSource = 'channel' | 'interaction-response' | 'follow-up';
