@@ -27,6 +27,16 @@ describe("a credential's bucket allow-list (non-secret settings sealed with it)"
   });
   afterEach(() => database.cleanup());
 
+  it('survives an update of the secret or the endpoint', () => {
+    store.updateSettings(GUILD, 'spaces', { allowedBuckets: ['media'] });
+    const newSecrets = { ...awsSecrets, secret_access_key: 'wJalrXUtnFEMI-replaced-secret-9999' };
+    store.update(GUILD, 'spaces', { secrets: newSecrets });
+    expect(store.settings(GUILD, 'spaces').allowedBuckets).toEqual(['media']);
+    expect(store.reveal(GUILD, 'spaces').secrets).toEqual(newSecrets);
+    store.update(GUILD, 'spaces', { endpoint: 'https://ams3.digitaloceanspaces.com' });
+    expect(store.settings(GUILD, 'spaces').allowedBuckets).toEqual(['media']);
+  });
+
   it('reads back as set, never reaches the secrets a run gets, and survives a master key rotation', () => {
     expect(store.settings(GUILD, 'spaces').allowedBuckets).toEqual([]);
     store.updateSettings(GUILD, 'spaces', { allowedBuckets: ['media', 'logs'] });

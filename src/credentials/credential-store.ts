@@ -222,8 +222,10 @@ export class CredentialStore {
       input.endpoint === undefined ? before.endpoint : input.endpoint,
     );
     const secrets = input.secrets === undefined ? this.decrypt(before) : toSecretRecord(parseProviderSecrets(before.provider, input.secrets));
+    // The settings (a bucket allow-list) are sealed with the secret: a new secret keeps them.
+    const settings = settingsIn(JSON.parse(this.decryptRaw(before).toString('utf8')));
     const masterKey = this.keyring.current();
-    const sealed = seal(masterKey.key, Buffer.from(JSON.stringify(secrets), 'utf8'), { ...bindingOf(before), endpoint });
+    const sealed = seal(masterKey.key, Buffer.from(JSON.stringify(withSettings(secrets, settings)), 'utf8'), { ...bindingOf(before), endpoint });
     const updated = this.db.transaction((tx) => {
       const row = tx
         .update(cloudCredentials)
