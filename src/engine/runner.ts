@@ -20,6 +20,7 @@ import { assertWorkspaceSafe, backendBlock, parseBackendSettings, writeBackendFi
 import { writePrivateFile } from '../state/private-file.js';
 import type { MasterKey } from '../credentials/master-keys.js';
 import { buildChildEnv } from './child-env.js';
+import { applyArgs, destroyArgs, initArgs, outputArgs, planArgs, showArgs } from './commands/index.js';
 import { MAIN_CONFIG_FILE, generateConfig, type GeneratedConfig } from './config-generator.js';
 import { discoverEngines, selectEngine, type DiscoveredEngine, type EngineSelection } from './discovery.js';
 import {
@@ -168,9 +169,9 @@ export class IacRunner {
       const planFile = planFileFor(ctx.runId);
       planned = { workspace: ctx.workspace, planFile };
       ctx.emit({ type: 'phase', phase: 'plan' });
-      await this.#stream(ctx, ['plan', '-input=false', '-no-color', '-json', `-out=${planFile}`], 'plan');
+      await this.#stream(ctx, planArgs({ out: planFile }), 'plan');
       ctx.emit({ type: 'phase', phase: 'show' });
-      const shown = await this.#collect(ctx, ['show', '-json', '-no-color', planFile], 'show');
+      const shown = await this.#collect(ctx, showArgs({ planFile }), 'show');
       let summary: PlanSummary;
       try {
         summary = summarisePlan(JSON.parse(shown));
@@ -234,7 +235,7 @@ export class IacRunner {
         try {
           if (resourceId !== null) this.#resources.setStatus(request.guildId, resourceId, 'applying', { addresses: stored.resourceAddresses });
           ctx.emit({ type: 'phase', phase: 'apply' });
-          const { digest } = await this.#stream(ctx, ['apply', '-input=false', '-no-color', '-json', `${stored.planFile}.applying`], 'apply');
+          const { digest } = await this.#stream(ctx, applyArgs({ planFile: `${stored.planFile}.applying` }), 'apply');
           const result: ApplyResult = {
             runId: ctx.runId,
             planRunId: request.planRunId,
@@ -284,12 +285,8 @@ export class IacRunner {
         const config = this.#writeConfiguration(ctx, project, []);
         for (const r of targets) this.#resources.setStatus(request.guildId, r.id, 'destroying');
         await this.#init(ctx);
-        const args = ['destroy', '-input=false', '-no-color', '-json', '-auto-approve'];
-        if (request.resourceId !== undefined) {
-          const resource = targets[0] as Resource;
-          const addresses = new Set([...(config.addressesByResource.get(resource.id) ?? []), ...resource.addresses]);
-          for (const address of [...addresses].sort()) args.push(`-target=${address}`);
-        }
+        const resource = request.resourceId !== undefined ? (targets[0] as Resource) : undefined;
+        const args = destroyArgs(resource ? { targets: [...(config.addressesByResource.get(resource.id) ?? []), ...resource.addresses] } : {});
         ctx.emit({ type: 'phase', phase: 'destroy' });
         const { digest } = await this.#stream(ctx, args, 'destroy');
         for (const id of targetIds) this.#resources.setStatus(request.guildId, id, 'destroyed');
@@ -318,7 +315,7 @@ export class IacRunner {
         await this.#init(ctx);
       }
       ctx.emit({ type: 'phase', phase: 'output' });
-      const text = await this.#collect(ctx, ['output', '-json', '-no-color'], 'output');
+      const text = await this.#collect(ctx, outputArgs(), 'output');
       let outputs: Record<string, OutputValue> = {};
       try {
         const parsed = outputCommandSchema.safeParse(JSON.parse(text));
@@ -587,7 +584,7 @@ export class IacRunner {
     ctx.emit({ type: 'phase', phase: 'init' });
     const result = await runEngineCommand({
       binary: ctx.engine.path,
-      args: ['init', '-input=false', '-no-color'],
+      args: initArgs(),
       cwd: ctx.workspace,
       env: ctx.env,
       stopper: ctx.stopper,
