@@ -30,7 +30,8 @@ describe('limits count resources left by failed and cancelled applies', () => {
   afterEach(() => harness?.stop());
 
   it('a deployer who cancels their own apply mid-way cannot start another VM past max_instances', async () => {
-    control({ sleepMs: 300 });
+    // Long enough that the cancel lands mid-apply on a loaded machine; the stand-in's sleep ends at the SIGINT.
+    control({ sleepMs: 5_000 });
     const deploy = harness.say(deployer, 'cloud-deploy', vm, HARNESS_GUILD, { buttons: [{ buttonId: 'apply', by: deployer }] });
     const running = await vi.waitFor(
       () => {

@@ -6,6 +6,10 @@ import { MasterKeyring, type MasterKey } from '../src/credentials/master-keys.js
 import { toEngineEnv } from '../src/engine/credential-env.js';
 import { RunFailed } from '../src/engine/errors.js';
 import { IacRunner, type RunEvent, type RunRequest } from '../src/engine/runner.js';
+import { LocalEngineExecutor } from '../src/engine/executor.js';
+import { RunScheduler } from '../src/engine/scheduler.js';
+import { RunStore } from '../src/engine/run-store.js';
+import { ResourceStatusTransitions } from '../src/deploy/resource-transitions.js';
 import {
   StateUnreadable,
   derivePassphrase,
@@ -150,12 +154,17 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
     const foreign = first.project(OTHER_GUILD, 'Stable');
     await first.runner.plan({ ...request(foreign), resourceId: first.resource(foreign).id });
     // A second runner over the same database and folders, as after a restart (the vault is empty by then).
+    const logger = pino({ level: 'silent' });
     const again = new IacRunner({
-      db: first.db.db,
+      runs: new RunStore(first.db.db, first.clock),
+      scheduler: new RunScheduler(1),
+      projects: first.projects,
+      resources: first.resources,
+      transitions: new ResourceStatusTransitions(first.resources, logger),
+      executor: new LocalEngineExecutor(),
       layout: first.layout,
       clock: first.clock,
-      logger: pino({ level: 'silent' }),
-      maxConcurrentRuns: 1,
+      logger,
       runTimeoutMs: 20_000,
       pluginCacheDir: join(first.root, 'plugin-cache'),
       pathEnv: first.pathEnv,

@@ -15,6 +15,10 @@ import { IacRunner, type IacRunnerOptions } from '../engine/runner.js';
 import { tellInterruptedMembers } from '../engine/crash-notices.js';
 import { recoverUnfinishedRuns } from '../engine/orphans.js';
 import { DEFAULT_KILL_GRACE_MS } from '../engine/process.js';
+import { LocalEngineExecutor } from '../engine/executor.js';
+import { RunScheduler } from '../engine/scheduler.js';
+import { RunStore } from '../engine/run-store.js';
+import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
 import { createJanitor, type Janitor } from '../janitor/index.js';
 import { GrantRepository } from '../jit/grant-repository.js';
 import { JitService } from '../jit/jit-service.js';
@@ -91,11 +95,15 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const grants = new GrantRepository(database);
   const jit = new JitService({ grants, policies, audit, notifier, clock, logger });
   const runner = new IacRunner({
-    db: database.db,
+    runs: new RunStore(database.db, clock),
+    scheduler: new RunScheduler(config.MAX_CONCURRENT_RUNS),
+    projects,
+    resources,
+    transitions: new ResourceStatusTransitions(resources, logger),
+    executor: new LocalEngineExecutor(),
     layout,
     clock,
     logger,
-    maxConcurrentRuns: config.MAX_CONCURRENT_RUNS,
     runTimeoutMs: config.RUN_TIMEOUT_MINUTES * 60_000,
     binDir: config.IAC_BIN_DIR,
     pluginCacheDir: config.TF_PLUGIN_CACHE_DIR ?? join(deploymentsRoot, '.plugin-cache'),

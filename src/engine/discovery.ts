@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
+import { versionArgs } from './commands/version.js';
 import { z } from 'zod';
 import { ENGINES, type EngineName } from '../db/schema.js';
 import type { Logger } from '../logging/logger.js';
@@ -72,7 +73,7 @@ export async function probeEngine(
   logger?: Logger,
 ): Promise<DiscoveredEngine | undefined> {
   try {
-    const result = await execa(path, ['version', '-json'], {
+    const result = await execa(path, versionArgs(), {
       env: baseChildEnv({ pathEnv: options.pathEnv ?? process.env.PATH ?? '', home: options.home }),
       extendEnv: false,
       timeout: options.probeTimeoutMs ?? 15_000,

@@ -40,7 +40,9 @@ export class WorkspaceBusy extends UserError {
   ) {
     super(
       'engine.workspace_busy',
-      text`Project "${projectSlug}" is busy: run #${holder.runId} (${holder.kind}) started by ${member(holder.startedBy)} ${time(holder.since)} is still going. Wait for it to finish (or cancel it), then try again.`,
+      holder.kind === 'outputs'
+        ? text`Project "${projectSlug}" is busy: ${member(holder.startedBy)} started reading its outputs ${time(holder.since)}. Try again in a moment.`
+        : text`Project "${projectSlug}" is busy: run #${holder.runId} (${holder.kind}) started by ${member(holder.startedBy)} ${time(holder.since)} is still going. Wait for it to finish (or cancel it), then try again.`,
     );
   }
 }

@@ -7,7 +7,8 @@
  * Every removal goes through `lstat` first and only ever unlinks entries of a real `.plans` folder: a `.plans`
  * link into someone else's folder is never listed or deleted through.
  */
-import { lstatSync, mkdirSync, readdirSync, rmSync, type Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 export const PLANS_DIR = '.plans';
@@ -86,6 +87,11 @@ export function prunePlansEverywhere(rootDir: string, keep: (guildId: string, ru
     }
   }
   return removed;
+}
+
+/** The SHA-256 of a plan file: recorded with the plan, checked before it is applied (what was shown is applied). */
+export function planDigest(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 function isRealDir(path: string): boolean {

@@ -4,13 +4,17 @@
  */
 import type { AuditLog } from '../audit/index.js';
 import type { MasterKey } from '../credentials/master-keys.js';
-import type { Db } from '../db/index.js';
 import type { EngineName, RunKind, RunStatus } from '../db/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { Clock } from '../shared/clock.js';
 import type { StateLayout } from '../state/index.js';
 import type { EngineEvent, OutputValue } from './json-stream.js';
 import type { PlanSummary } from './plan-summary.js';
+import type { ProjectRepository, ResourceRepository } from '../projects/index.js';
+import type { EngineExecutor } from './executor.js';
+import type { ResourceTransitions } from './resource-transitions.js';
+import type { RunScheduler } from './scheduler.js';
+import type { RunStore } from './run-store.js';
 
 /** What the Discord layer hears while a run goes on, in order. */
 export type RunEvent =
@@ -103,13 +107,21 @@ export interface RunRecord {
   applicable: boolean;
 }
 
+/** What the runner is given by the composition root (src/app/bootstrap.ts): it builds no store or lock itself. */
 export interface IacRunnerOptions {
-  db: Db;
+  /** The `iac_runs` rows. */
+  runs: RunStore;
+  /** Workspace locks and engine slots (config MAX_CONCURRENT_RUNS). */
+  scheduler: RunScheduler;
+  projects: ProjectRepository;
+  resources: ResourceRepository;
+  /** What each moment of an apply or destroy means for the resources (the deploy domain's). */
+  transitions: ResourceTransitions;
+  /** Runs each engine command (locally, sandboxed, remotely). */
+  executor: EngineExecutor;
   layout: StateLayout;
   clock: Clock;
   logger: Logger;
-  /** Engine processes allowed at once across all guilds (config MAX_CONCURRENT_RUNS). */
-  maxConcurrentRuns: number;
   /** Longest a run may take once started (config RUN_TIMEOUT_MINUTES). */
   runTimeoutMs: number;
   /** Folder searched for the binaries before PATH (config IAC_BIN_DIR). */

@@ -1,0 +1,88 @@
+/**
+ * Which saved plans may still be applied: a succeeded plan run of the project, younger than the plan lifetime,
+ * whose plan file is still there (see plan-files.ts for the files themselves).
+ */
+import { join } from 'node:path';
+import type { Project, ProjectRepository } from '../projects/index.js';
+import type { Clock } from '../shared/clock.js';
+import { escapeMarkdown } from '../shared/member-text.js';
+import type { StateLayout } from '../state/index.js';
+import { PlanNotApplicable } from './errors.js';
+import { planFileExists, prunePlans, prunePlansEverywhere, removePlanFile } from './plan-files.js';
+import { readPlanRunSummary, type IacRunRow, type PlanRunSummary, type RunStore } from './run-store.js';
+
+/** A plan that `apply` may take: its run, what it recorded, and where its file is. */
+export interface ApplicablePlan {
+  run: IacRunRow & { engine: NonNullable<IacRunRow['engine']> };
+  stored: PlanRunSummary;
+  workspace: string;
+  planPath: string;
+}
+
+export class SavedPlans {
+  constructor(
+    private readonly runs: RunStore,
+    private readonly projects: ProjectRepository,
+    private readonly layout: StateLayout,
+    private readonly clock: Clock,
+    private readonly ttlMs: number,
+  ) {}
+
+  /**
+   * Plan `planRunId` of this project, if it can be applied now.
+   * @throws PlanNotApplicable saying why not.
+   */
+  applicable(guildId: string, project: Project, planRunId: number): ApplicablePlan {
+    const run = this.runs.get(guildId, planRunId);
+    if (!run || run.project_id !== project.id || run.kind !== 'plan') {
+      throw new PlanNotApplicable(planRunId, `there is no plan #${planRunId} for project "${escapeMarkdown(project.name)}"`);
+    }
+    const stored = readPlanRunSummary(run);
+    const engine = run.engine;
+    if (run.status !== 'succeeded' || !stored || !engine) {
+      throw new PlanNotApplicable(planRunId, `that plan ${run.status === 'succeeded' ? 'has no saved plan' : `ended as ${run.status}`}`);
+    }
+    if (this.clock.now() - run.created_at > this.ttlMs) throw new PlanNotApplicable(planRunId, `it is older than ${Math.round(this.ttlMs / 3_600_000)} hours`);
+    const workspace = this.layout.workspacePath(guildId, project.slug);
+    if (!planFileExists(workspace, stored.planFile)) throw new PlanNotApplicable(planRunId, 'it was already applied or discarded');
+    return { run: { ...run, engine }, stored, workspace, planPath: join(workspace, stored.planFile) };
+  }
+
+  /** Whether `apply` would still accept this run (a succeeded plan whose plan file is still there). */
+  fileKept(row: IacRunRow): boolean {
+    const stored = row.kind === 'plan' && row.status === 'succeeded' ? readPlanRunSummary(row) : undefined;
+    if (!stored) return false;
+    try {
+      const project = this.projects.getById(row.guild_id, row.project_id, { includeArchived: true });
+      return planFileExists(this.layout.workspacePath(row.guild_id, project.slug), stored.planFile);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Throws away a plan nobody will apply. Returns false when there was nothing to discard. */
+  discard(guildId: string, planRunId: number): boolean {
+    const run = this.runs.get(guildId, planRunId);
+    const stored = run ? readPlanRunSummary(run) : undefined;
+    if (!run || !stored) return false;
+    const project = this.projects.getById(guildId, run.project_id, { includeArchived: true });
+    return removePlanFile(this.layout.workspacePath(guildId, project.slug), stored.planFile);
+  }
+
+  /** Removes plan files of this project's plans that can no longer be applied. The caller holds the workspace. */
+  pruneExpired(workspace: string, project: Project): void {
+    prunePlans(workspace, (runId) => this.#stillApplicable(project.guildId, runId, project.id));
+  }
+
+  /** Every workspace's stale plan files (at start-up); returns how many were removed. */
+  sweepAll(): number {
+    return prunePlansEverywhere(this.layout.rootDir, (guildId, runId) => this.#stillApplicable(guildId, runId));
+  }
+
+  /** A succeeded plan run of this project (and guild) that has not expired. */
+  #stillApplicable(guildId: string, runId: number, projectId?: number): boolean {
+    const run = this.runs.get(guildId, runId);
+    const cutoff = this.clock.now() - this.ttlMs;
+    return !!run && run.kind === 'plan' && run.status === 'succeeded' && (projectId === undefined || run.project_id === projectId) && run.created_at >= cutoff;
+  }
+}
