@@ -12,83 +12,22 @@ import { credentialNameSchema, credentialProviderSchema, parseCredentialLocation
 import { CredentialNameTaken, CredentialNotFound, CredentialProviderMismatch, CredentialUnreadable } from './errors.js';
 import type { MasterKeyring } from './master-keys.js';
 import { keyIdHint, parseProviderSecrets, toSecretRecord } from './secrets.js';
-import { seal, unseal, type SealBinding } from './sealing.js';
+import { seal, unseal } from './sealing.js';
 import { settingsIn, withSettings, type CredentialSettings } from './credential-settings.js';
+import {
+  bindingOf,
+  isUniqueViolation,
+  live,
+  toMetadata,
+  type CreateCredentialInput,
+  type CredentialMetadata,
+  type CredentialRow,
+  type RevealedCredential,
+  type RotationReport,
+  type UpdateCredentialInput,
+} from './credential-rows.js';
 
-type CredentialRow = typeof cloudCredentials.$inferSelect;
-
-/** Everything about a stored credential that may be shown: never a secret, only the key id's last 4 characters. */
-export interface CredentialMetadata {
-  id: number;
-  guildId: string;
-  name: string;
-  provider: CredentialProvider;
-  region: string | null;
-  endpoint: string | null;
-  isDefault: boolean;
-  /** Last four characters of the access key id (aws/s3 only), for recognising which key it is. */
-  keyIdHint: string | null;
-  createdBy: string;
-  createdAt: number;
-  lastUsedAt: number | null;
-}
-
-export interface CreateCredentialInput {
-  guildId: string;
-  name: string;
-  provider: CredentialProvider;
-  region?: string | null;
-  endpoint?: string | null;
-  /** Raw fields as entered; validated against the provider's secret fields. */
-  secrets: Record<string, string>;
-  createdBy: string;
-  makeDefault?: boolean;
-}
-
-/** What `update` may replace; what is left out stays as it was. */
-export interface UpdateCredentialInput {
-  /** New secret fields as entered (all of the provider's fields: a replacement, not a merge). */
-  secrets?: Record<string, string>;
-  region?: string | null;
-  endpoint?: string | null;
-}
-
-export interface RevealedCredential {
-  metadata: CredentialMetadata;
-  secrets: Record<string, string>;
-}
-
-export interface RotationReport {
-  reencrypted: number;
-  /** Rows that could not be decrypted with any configured key; left as they were. No secrets, only identities. */
-  unreadable: Array<{ id: number; guildId: string; name: string; masterKeyId: string }>;
-}
-
-function toMetadata(row: CredentialRow): CredentialMetadata {
-  return {
-    id: row.id,
-    guildId: row.guild_id,
-    name: row.name,
-    provider: row.provider,
-    region: row.region,
-    endpoint: row.endpoint,
-    isDefault: row.is_default,
-    keyIdHint: row.key_id_hint,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    lastUsedAt: row.last_used_at,
-  };
-}
-
-function bindingOf(row: Pick<CredentialRow, 'guild_id' | 'name' | 'provider' | 'endpoint'>): SealBinding {
-  return { guildId: row.guild_id, name: row.name, provider: row.provider, endpoint: row.endpoint };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && 'code' in error && error.code === 'SQLITE_CONSTRAINT_UNIQUE';
-}
-
-const live = (guildId: string) => and(eq(cloudCredentials.guild_id, guildId), isNull(cloudCredentials.deleted_at));
+export type { CredentialMetadata, CreateCredentialInput, UpdateCredentialInput, RevealedCredential, RotationReport } from './credential-rows.js';
 
 export class CredentialStore {
   constructor(
