@@ -61,5 +61,7 @@ describe('/cloud-runs', () => {
     const [finished] = harness.core.app.runner.recentRuns(HARNESS_GUILD);
     const reply = await harness.say(alice, 'cloud-runs', { subcommand: 'cancel', run: finished!.number });
     expect(reply.text()).toMatch(/nothing to cancel/);
+    expect(reply.text()).toMatch(/\(it has already succeeded\)|\(it has already failed\)|\(it was already cancelled\)/);
+    expect(reply.text()).not.toMatch(/it is (succeeded|failed|cancelled)/);
   });
 });

@@ -14,6 +14,7 @@ import { initialisedView } from '../views/init.js';
 import { PROVIDER_CHOICES, providerOption } from '../views/options.js';
 import { findProject, projectNameOption, regionOption, stateBackendOption, STATE_BACKEND_CHOICES } from '../views/projects.js';
 import { FORM_TIMEOUT_MS, secretForm } from '../views/secret-form.js';
+import { withArticle } from '../../src/shared/article.js';
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -58,7 +59,7 @@ export default defineCommand({
     if (existing && existing.provider !== options.provider) {
       throw new UserError(
         'project.provider_mismatch',
-        `Project **${escapeMarkdown(existing.name)}** already exists here for ${existing.provider}. Pick another name for a ${options.provider} project.`,
+        `Project **${escapeMarkdown(existing.name)}** already exists here for ${existing.provider}. Pick another name for ${withArticle(options.provider)} project.`,
       );
     }
     // Renewing replaces the owner's vault session with the caller's keys: the owner's or an admin's call.

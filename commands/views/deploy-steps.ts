@@ -35,9 +35,16 @@ export function offerApply(conversation: Conversation, deployment: PlannedDeploy
       timeoutMs: APPLY_WINDOW_MS,
       authorize: (by) => (mayPress(by) ? null : 'Only the member who asked for this deployment, or a server admin, can apply or cancel it.'),
       settled: (pressed) =>
-        view(!pressed ? text`⌛ Not applied: the buttons expired. Run ${command('deploy')} again.` : pressed.buttonId === 'apply' ? text`▶️ Applying (confirmed by ${member(pressed.by.id)})…` : text`✖️ Cancelled by ${member(pressed.by.id)}.`),
+        view(!pressed ? text`⌛ Not applied: the buttons expired. Run ${command('deploy')} again.` : pressed.buttonId === 'apply' ? confirmedFooter(decision.requiresApproval, pressed.by.id) : text`✖️ Cancelled by ${member(pressed.by.id)}.`),
     },
   );
+}
+
+/** After Apply was pressed: applying now, or (the policy asks for one) waiting for an admin's approval. */
+function confirmedFooter(requiresApproval: boolean, confirmedBy: string): RichText {
+  return requiresApproval
+    ? text`☑️ Confirmed by ${member(confirmedBy)}; waiting for an admin's approval.`
+    : text`▶️ Applying (confirmed by ${member(confirmedBy)})…`;
 }
 
 export function notAppliedView(deployment: Deployment, refusal: AccessLostAtStep): Message {

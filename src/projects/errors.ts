@@ -1,5 +1,6 @@
 import { UserError } from '../shared/errors.js';
 import { command, text } from '../shared/text.js';
+import { withArticle } from '../shared/article.js';
 
 export class ProjectExists extends UserError {
   constructor(name: string) {
@@ -27,7 +28,7 @@ export class InvalidRegion extends UserError {
   constructor(provider: string, region: string, examples: string) {
     super(
       'projects.invalid_region',
-      text`"${region}" is not a ${provider.toUpperCase()} region name. Use a region such as ${examples}.`,
+      text`"${region}" is not ${withArticle(provider.toUpperCase())} region name. Use a region such as ${examples}.`,
     );
   }
 }
