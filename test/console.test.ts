@@ -146,6 +146,10 @@ describe('the console runs the bot’s commands in a terminal', () => {
     for (const command of allCommands) expect(help).toContain(`/${command.name} — `);
     expect(help).toContain('/cloud-init provider:<gcp|aws|azure> project_name:<text> region:<text>');
     expect(await shell.run('/help cloud-vault', 'close')).toContain('/cloud-vault close session:<text>');
+    // One command's help describes each option with the words of its Discord definition.
+    const deployHelp = await shell.run('/help cloud-deploy', 'credential: ');
+    expect(deployHelp).toContain('disk_size: Disk GB (vm) or expected storage GB (bucket)');
+    expect(deployHelp).toContain('instance_type: Machine type (vm)');
     await shell.quit();
   });
 
