@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ENGINES } from '../../src/db/schema.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
+import { channel, text } from '../../src/shared/text.js';
 import { policyChangeView, policyView } from '../views/policy.js';
 
 /** "a, b ,c" → ['a','b','c']; "none" or "all" → [] (everything allowed). */
@@ -55,7 +56,9 @@ export default defineCommand({
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;
     if (options.action === 'view') {
-      await conversation.reply(policyView(app.policies.get(guildId)));
+      // A value typed with action:view changes nothing: say so rather than let it look accepted.
+      const ignored = Object.keys(options).filter((name) => name !== 'action');
+      await conversation.reply(policyView(app.policies.get(guildId), ignored));
       return;
     }
     const patch = {
@@ -72,6 +75,12 @@ export default defineCommand({
     const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
     if (Object.keys(given).length === 0) {
       throw new UserError('policy.nothing_to_update', 'Give at least one value to change, e.g. `max_budget:2000` or `engine:tofu`.');
+    }
+    if (options.notification_channel !== undefined && !(await app.notifier.channelInGuild(guildId, options.notification_channel))) {
+      throw new UserError(
+        'policy.unknown_channel',
+        text`${channel(options.notification_channel)} is not a text channel of this server that the bot can see, so notices could not be posted there. Nothing was changed. Pick a text channel of this server, and give the bot View Channel and Send Messages in it.`,
+      );
     }
     const { before, after } = app.policies.update(guildId, given, actor.id);
     app.audit.record({ guildId, userId: actor.id, action: 'policy.update', outcome: 'success', details: { changed: Object.keys(given) } });
