@@ -13,7 +13,8 @@ const APPLY_WINDOW_MS = 5 * 60_000;
 
 /** The live progress of the deployment's plan, then of its apply, in the command's response. */
 export function planProgress(conversation: Conversation, deployment: Deployment): ShowProgress {
-  return (run) => withLiveProgress(conversation, text`📝 Planning ${deployment.resource.resourceType} in ${deployment.project.name}…`, run);
+  // Which credential, before anything runs: a member who typed a secret at /cloud-init sees whether it is the one.
+  return (run) => withLiveProgress(conversation, text`📝 Planning ${deployment.resource.resourceType} in ${deployment.project.name} with ${deployment.credentials.label}…`, run);
 }
 
 export function applyProgress(conversation: Conversation, deployment: Deployment): ShowProgress {
