@@ -34,6 +34,9 @@ class InstantNotifier implements Notifier {
   async sendToChannel(_channelId: string, _notice: Notice): Promise<void> {
     this.delivered += 1;
   }
+  async channelInGuild(): Promise<boolean> {
+    return true;
+  }
   async guildName(guildId: string): Promise<string> {
     return `Guild ${guildId.slice(-3)}`;
   }

@@ -76,3 +76,38 @@ describe('an .env copied from .env.example', () => {
     expect(config.IAC_BIN_DIR).toBeUndefined();
   });
 });
+
+describe('configuration errors read as one clean sentence per variable', () => {
+  const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
+    try {
+      parseConfig(env);
+    } catch (error) {
+      if (error instanceof ConfigError) return error.problems;
+      throw error;
+    }
+    throw new Error('the configuration was accepted');
+  };
+
+  it('says what is expected without the validator’s own phrasing ("expected Invalid option: expected one of …")', () => {
+    const problems = problemsOf({ LOG_LEVEL: 'loud', DATABASE_PATH: ' ', VAULT_TTL_MINUTES: 'soon', ADVISOR_ENABLED: 'yes' });
+    expect(problems).toContain('LOG_LEVEL: expected one of fatal, error, warn, info, debug, trace, silent');
+    for (const problem of problems) {
+      expect(problem).toMatch(/^[A-Z_]+: expected [a-z0-9"]/);
+      expect(problem).not.toMatch(/expected .*expected|Invalid|Too (small|big)|received/);
+    }
+    const names = problems.map((problem) => problem.slice(0, problem.indexOf(':')));
+    expect(names).toEqual([...new Set(names)]);
+  });
+
+  it('refuses a malformed CREDENTIALS_PREVIOUS_MASTER_KEYS at start-up, naming the variable and never its value', () => {
+    const malformed = 'old-key-without-an-id-SECRETISH';
+    for (const env of [{ CREDENTIALS_PREVIOUS_MASTER_KEYS: malformed }, { CREDENTIALS_PREVIOUS_MASTER_KEYS: `k0:${malformed}` }]) {
+      const problems = problemsOf(env).join('\n');
+      expect(problems).toMatch(/^CREDENTIALS_PREVIOUS_MASTER_KEYS: expected /);
+      expect(problems).toMatch(/entry 1/);
+      expect(problems).not.toContain('SECRETISH');
+    }
+    const valid = `k0:${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(parseConfig({ CREDENTIALS_PREVIOUS_MASTER_KEYS: valid }).CREDENTIALS_PREVIOUS_MASTER_KEYS).toBe(valid);
+  });
+});

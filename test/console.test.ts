@@ -108,7 +108,10 @@ describe('the console runs the bot’s commands in a terminal', () => {
     await shell.waitFor('You are @admin');
     const granted = await shell.run('/cloud-jit-grant user:@bob provider:gcp level:deployer duration:30', 'JIT permission granted');
     await shell.waitFor('Member notified');
-    expect(shell.transcript).toMatch(/@bob has Deployer access to GCP until \d{4}-\d{2}-\d{2} \d{2}:\d{2} \(\d{2}:\d{2} \(in 30 min\)\)/);
+    expect(shell.transcript).toMatch(/@bob has Deployer access to GCP for 30 min\w*, until \d{4}-\d{2}-\d{2} \d{2}:\d{2}\./);
+    // Each time said once: never "21:01 (in 30 min) (after 30 minutes)" nor "(21:01 (in 30 min))".
+    expect(shell.transcript).toMatch(/Expires: \d{2}:\d{2} \(in 30 min\)\n/);
+    expect(shell.transcript).not.toMatch(/\(in 30 min\) \(after|\(\d{2}:\d{2} \(in 30 min\)\)/);
     expect(shell.transcript).toContain('Granted by: @admin');
     const audit = await shell.run('/cloud-audit action:jit.grant', '└─');
     expect(audit).toMatch(/\d{2}:\d{2} @admin `jit.grant` → @bob/);
@@ -145,6 +148,10 @@ describe('the console runs the bot’s commands in a terminal', () => {
     for (const command of allCommands) expect(help).toContain(`/${command.name} — `);
     expect(help).toContain('/cloud-init provider:<gcp|aws|azure> project_name:<text> region:<text>');
     expect(await shell.run('/help cloud-vault', 'close')).toContain('/cloud-vault close session:<text>');
+    // One command's help describes each option with the words of its Discord definition.
+    const deployHelp = await shell.run('/help cloud-deploy', 'credential: ');
+    expect(deployHelp).toContain('disk_size: Disk GB (vm) or expected storage GB (bucket)');
+    expect(deployHelp).toContain('instance_type: Machine type (vm)');
     await shell.quit();
   });
 
@@ -332,6 +339,9 @@ describe('a full scenario with the stand-in engine', () => {
     await shell.run('/cloud-deploy project:demo resource_type:vm instance_type:e2-micro disk_size:10', '[1] Apply  [2] Cancel');
     const approval = await shell.run('1', '[1] Approve  [2] Reject');
     expect(approval).toContain('📢 #general');
+    // The plan's footer says what happens now: nothing is applying before an admin approves.
+    expect(approval).toContain("Confirmed by @bob; waiting for an admin's approval.");
+    expect(approval).not.toContain('Applying (confirmed by');
     expect(await shell.run('1', 'still waiting')).toContain('(only @bob sees this');
     shell.send('1 as alice');
     const done = await shell.settle();

@@ -56,17 +56,26 @@ describe('choosing the credential for a run', () => {
     store.create({ guildId: GUILD, name: 'prod', provider: 'aws', region: 'us-west-2', secrets: stored, createdBy: MEMBER, makeDefault });
 
   describe('without a choice', () => {
-    it("uses the guild's default stored credential first, even with a vault session open", () => {
+    it("uses the project's open vault session first, even when the guild has a default stored credential", () => {
       storeProd(true);
       const session = vault.open(GUILD, MEMBER, ephemeral);
       const resolved = resolveRunCredentials(base({ vaultSessionId: session.sessionId }));
-      expect(resolved).toEqual({
-        source: 'stored',
-        secrets: stored,
-        label: "stored credential 'prod' (aws, key …0001)",
-        region: 'us-west-2',
-        endpoint: null,
-      });
+      expect(resolved).toMatchObject({ source: 'ephemeral', secrets: ephemeral, label: "aws credentials from this project's vault session (kept in memory only)" });
+    });
+
+    it("uses the guild's default stored credential when the project has no open session, and says it is the default", () => {
+      storeProd(true);
+      const session = vault.open(GUILD, MEMBER, ephemeral);
+      clock.advanceMinutes(31);
+      for (const vaultSessionId of [null, session.sessionId]) {
+        expect(resolveRunCredentials(base({ vaultSessionId }))).toEqual({
+          source: 'stored',
+          secrets: stored,
+          label: "this server's default stored credential 'prod' (aws, key …0001)",
+          region: 'us-west-2',
+          endpoint: null,
+        });
+      }
     });
 
     it("falls back to the project's open vault session", () => {

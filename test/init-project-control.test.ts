@@ -95,7 +95,7 @@ describe('/cloud-init with a stored credential of another provider as state_cred
   it('refuses a GCP-only deployer before the form, naming the grant that would allow it', async () => {
     const reply = await harness.say(bob, 'cloud-init', { ...spacesState, project_name: 'borrowed' }, HARNESS_GUILD, { modal: { project_id: 'bob-project-555' } });
     expect(reply.steps.map((s) => s.kind)).not.toContain('modal');
-    expect(reply.text()).toMatch(/'spaces' is a s3 credential, not a gcp one/);
+    expect(reply.text()).toMatch(/'spaces' is an s3 credential, not a gcp one/);
     expect(reply.text()).toMatch(/provider: aws, level: admin/);
     expect(harness.core.app.projects.list(HARNESS_GUILD)).toEqual([]);
     expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'project.init' })[0]).toMatchObject({

@@ -11,6 +11,7 @@ import type { Actor, ModalSpec } from '../src/interaction/conversation.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
 import { FAKE_ENGINE_BIN } from './support/bot-process.js';
 import { makeTempDir } from './support/tmp.js';
+import { withArticle } from '../src/shared/article.js';
 
 const alice: Actor = { id: '300000000000000001', displayName: 'alice', isBot: false, isGuildAdmin: true };
 const AZURE = {
@@ -95,10 +96,10 @@ describe('commands refuse bad input before the form or the plan', () => {
     ['aws', 'westeurope'],
     ['aws', 'US-EAST-1'],
     ['azure', 'us-east-1'],
-  ])('refuses a %s project in region %s before the secret form', async (provider, region) => {
+  ])('refuses a project for %s in region %s before the secret form', async (provider, region) => {
     const reply = await init({ provider, region }, {});
     expect(reply.steps.map((step) => step.kind)).not.toContain('modal');
-    expect(reply.text()).toMatch(new RegExp(`\`region\`: .*is not a ${provider.toUpperCase()} region name`));
+    expect(reply.text()).toMatch(new RegExp(`\`region\`: .*is not ${withArticle(provider.toUpperCase())} region name`));
   });
 
   it('the form offers no more characters than a run accepts', async () => {

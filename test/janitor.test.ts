@@ -396,6 +396,9 @@ class GatedNotifier implements Notifier {
   sendToChannel(channelId: string, notice: Notice): Promise<void> {
     return this.inner.sendToChannel(channelId, notice);
   }
+  channelInGuild(guildId: string, channelId: string): Promise<boolean> {
+    return this.inner.channelInGuild(guildId, channelId);
+  }
   guildName(guildId: string): Promise<string | undefined> {
     return this.inner.guildName(guildId);
   }

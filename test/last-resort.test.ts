@@ -150,6 +150,7 @@ describe('the last resort after an error nothing caught', () => {
     const hanging: Notifier = {
       sendDirect: () => new Promise<void>(() => undefined),
       sendToChannel: () => new Promise<void>(() => undefined),
+      channelInGuild: async () => true,
       guildName: async () => undefined,
     };
     const appWithHangingNotifier: LastResortApp = { ...app, notifier: hanging };

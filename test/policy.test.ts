@@ -281,3 +281,19 @@ describe('guild policies', () => {
     });
   });
 });
+
+describe('a budget is set in whole cents', () => {
+  it('refuses a sub-cent budget such as 0.001 (it would read "$0.00"), accepts 0, 0.07 and 25.50', () => {
+    const database = makeTestDatabase();
+    try {
+      const policies = new PolicyService(database.db, PriceCatalogue.load(), new FakeClock());
+      for (const usd of [0.001, 12.345, 0.005]) {
+        expect(() => policies.update(GUILD_A, { maxBudgetMonthly: usd }, ADMIN)).toThrow(/whole cents, such as 25 or 25\.50/);
+      }
+      expect(policies.get(GUILD_A).maxBudgetMonthly).toBe(1000);
+      for (const usd of [0, 0.07, 25.5, 1999.99]) expect(policies.update(GUILD_A, { maxBudgetMonthly: usd }, ADMIN).after.maxBudgetMonthly).toBe(usd);
+    } finally {
+      database.cleanup();
+    }
+  });
+});

@@ -157,7 +157,7 @@ describe('projects and resources', () => {
       } catch (error) {
         message = (error as Error).message;
       }
-      expect(message).toMatch(/"us-central1" is not a AWS region.*us-east-1/);
+      expect(message).toMatch(/"us-central1" is not an AWS region.*us-east-1/);
     });
 
     it('rejects bad names, providers, creators, session ids and backend settings', () => {

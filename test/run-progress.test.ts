@@ -36,7 +36,7 @@ describe('live progress', () => {
       return 'done';
     });
     expect(result).toBe('done');
-    expect(conversation.text()).toMatch(/aws_instance\.vm_1: create/);
+    expect(conversation.text()).toMatch(/aws_instance\.vm_1: creating…/);
     expect(conversation.text()).toMatch(/aws_instance\.vm_1: done in 4s/);
   });
 });

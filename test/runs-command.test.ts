@@ -67,5 +67,7 @@ describe('/cloud-runs', () => {
     expect(finished).toMatchObject({ kind: 'plan', status: 'succeeded' });
     const reply = await harness.say(alice, 'cloud-runs', { subcommand: 'cancel', run: finished!.number });
     expect(reply.text()).toMatch(/nothing to cancel/);
+    expect(reply.text()).toMatch(/\(it has already succeeded\)|\(it has already failed\)|\(it was already cancelled\)/);
+    expect(reply.text()).not.toMatch(/it is (succeeded|failed|cancelled)/);
   });
 });

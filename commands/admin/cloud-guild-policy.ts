@@ -4,6 +4,7 @@ import { ENGINES } from '../../src/db/schema.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
 import { requirePolicyUpdate, type PolicyField } from '../../src/policy/policy-access.js';
+import { channel, text } from '../../src/shared/text.js';
 import { policyChangeView, policyView } from '../views/policy.js';
 
 /** "a, b ,c" → ['a','b','c']; "none" or "all" → [] (everything allowed). */
@@ -55,7 +56,9 @@ export default defineCommand({
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;
     if (options.action === 'view') {
-      await conversation.reply(policyView(app.policies.get(guildId)));
+      // A value typed with action:view changes nothing: say so rather than let it look accepted.
+      const ignored = Object.keys(options).filter((name) => name !== 'action');
+      await conversation.reply(policyView(app.policies.get(guildId), ignored));
       return;
     }
     const patch = {
@@ -75,6 +78,12 @@ export default defineCommand({
     }
     requirePolicyUpdate(app, { guildId, member: actor, fields: Object.keys(given) as PolicyField[] });
     app.tiers.requirePolicyWithin(guildId, { maxBudgetMonthly: options.max_budget, maxInstances: options.max_instances });
+    if (options.notification_channel !== undefined && !(await app.notifier.channelInGuild(guildId, options.notification_channel))) {
+      throw new UserError(
+        'policy.unknown_channel',
+        text`${channel(options.notification_channel)} is not a text channel of this server that the bot can see, so notices could not be posted there. Nothing was changed. Pick a text channel of this server, and give the bot View Channel and Send Messages in it.`,
+      );
+    }
     const { before, after } = app.policies.update(guildId, given, actor.id);
     app.audit.record({ guildId, userId: actor.id, action: 'policy.update', outcome: 'success', details: { changed: Object.keys(given) } });
     await conversation.reply(policyChangeView(before, after));

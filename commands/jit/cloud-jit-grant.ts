@@ -2,7 +2,7 @@ import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from
 import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
 import { levelLabel, providerLabel } from '../../src/jit/levels.js';
-import { literal, member, strong, text, time } from '../views/format.js';
+import { duration, literal, member, strong, text, time } from '../views/format.js';
 import { jitProviderOption, LEVEL_CHOICES, levelOption, PROVIDER_CHOICES, userOption } from '../views/options.js';
 import { refuseInvisible } from '../../src/shared/member-text.js';
 
@@ -51,7 +51,7 @@ export default defineCommand({
         {
           title: '🔑 JIT permission granted',
           tone: 'success',
-          description: text`${member(grant.userId)} has ${strong(levelLabel(grant.level))} access to ${strong(providerLabel(grant.provider))} until ${time(grant.expiresAt, 'datetime')} (${time(grant.expiresAt)}).`,
+          description: text`${member(grant.userId)} has ${strong(levelLabel(grant.level))} access to ${strong(providerLabel(grant.provider))} for ${duration(grant.expiresAt - grant.grantedAt)}, until ${time(grant.expiresAt, 'datetime')}.`,
           fields: [
             { name: 'Permission ID', value: String(grant.id) },
             { name: 'Member notified', value: dmDelivered ? 'yes, by DM' : 'no: their DMs are closed (see the notification channel, if set)' },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseProviderSecrets, toSecretRecord } from '../../src/credentials/secrets.js';
 import { assertStateEndpointSafe, stateBackendSettings, stateSecrets, verifyStateBackend } from '../../src/deploy/state-backend.js';
 import { defineCommand } from '../../src/interaction/command.js';
+import { namesSameProject, ProjectNameTakenBySimilar } from '../../src/projects/errors.js';
 import { requireProjectControl, requireStateCredentialUse } from '../../src/projects/project-control.js';
 import { endpointSchema } from '../../src/shared/endpoint.js';
 import { normaliseRegion, regionProblem } from '../../src/projects/regions.js';
@@ -14,6 +15,7 @@ import { initialisedView } from '../views/init.js';
 import { PROVIDER_CHOICES, providerOption } from '../views/options.js';
 import { findProject, projectNameOption, regionOption, stateBackendOption, STATE_BACKEND_CHOICES } from '../views/projects.js';
 import { FORM_TIMEOUT_MS, secretForm } from '../views/secret-form.js';
+import { withArticle } from '../../src/shared/article.js';
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -55,10 +57,12 @@ export default defineCommand({
     app.jit.require({ guildId, userId: actor.id, provider: options.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'deployer' });
     const slug = StateLayout.slugify(options.project_name);
     const existing = findProject(app, guildId, options.project_name);
+    // Found by its slug: "Café" finds "Cafe". Only the name as spelled renews it, so nobody renews another by accident.
+    if (existing && !namesSameProject(options.project_name, existing.name)) throw new ProjectNameTakenBySimilar(options.project_name, existing);
     if (existing && existing.provider !== options.provider) {
       throw new UserError(
         'project.provider_mismatch',
-        `Project **${escapeMarkdown(existing.name)}** already exists here for ${existing.provider}. Pick another name for a ${options.provider} project.`,
+        `Project **${escapeMarkdown(existing.name)}** already exists here for ${existing.provider}. Pick another name for ${withArticle(options.provider)} project.`,
       );
     }
     // Renewing replaces the owner's vault session with the caller's keys: the owner's or an admin's call.

@@ -14,6 +14,17 @@ const STATUS_ICONS = {
   interrupted: '⚠️',
 } as const;
 
+/** Why a run cannot be cancelled, as the end of "Run #3 is not queued or running (…)". */
+const ALREADY = {
+  queued: 'it is queued',
+  running: 'it is running',
+  succeeded: 'it has already succeeded',
+  failed: 'it has already failed',
+  cancelled: 'it was already cancelled',
+  timed_out: 'it timed out',
+  interrupted: 'it was interrupted',
+} as const;
+
 export default defineCommand({
   data: new SlashCommandBuilder()
     .setName('cloud-runs')
@@ -59,7 +70,7 @@ export default defineCommand({
       app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'admin' });
     }
     if (!app.runner.cancel(guildId, run.number)) {
-      throw new UserError('runs.not_active', `Run #${run.number} is not queued or running (it is ${run.status.replace('_', ' ')}); there is nothing to cancel.`);
+      throw new UserError('runs.not_active', `Run #${run.number} is not queued or running (${ALREADY[run.status]}); there is nothing to cancel.`);
     }
     app.audit.record({ guildId, userId: actor.id, action: 'run.cancel', target: `#${run.number}`, outcome: 'success', details: { kind: run.kind } });
     await conversation.reply({

@@ -13,7 +13,8 @@ const APPLY_WINDOW_MS = 5 * 60_000;
 
 /** The live progress of the deployment's plan, then of its apply, in the command's response. */
 export function planProgress(conversation: Conversation, deployment: Deployment): ShowProgress {
-  return (run) => withLiveProgress(conversation, text`📝 Planning ${deployment.resource.resourceType} in ${deployment.project.name}…`, run);
+  // Which credential, before anything runs: a member who typed a secret at /cloud-init sees whether it is the one.
+  return (run) => withLiveProgress(conversation, text`📝 Planning ${deployment.resource.resourceType} in ${deployment.project.name} with ${deployment.credentials.label}…`, run);
 }
 
 export function applyProgress(conversation: Conversation, deployment: Deployment): ShowProgress {
@@ -35,9 +36,16 @@ export function offerApply(conversation: Conversation, deployment: PlannedDeploy
       timeoutMs: APPLY_WINDOW_MS,
       authorize: (by) => (mayPress(by) ? null : 'Only the member who asked for this deployment, or a server admin, can apply or cancel it.'),
       settled: (pressed) =>
-        view(!pressed ? text`⌛ Not applied: the buttons expired. Run ${command('deploy')} again.` : pressed.buttonId === 'apply' ? text`▶️ Applying (confirmed by ${member(pressed.by.id)})…` : text`✖️ Cancelled by ${member(pressed.by.id)}.`),
+        view(!pressed ? text`⌛ Not applied: the buttons expired. Run ${command('deploy')} again.` : pressed.buttonId === 'apply' ? confirmedFooter(decision.requiresApproval, pressed.by.id) : text`✖️ Cancelled by ${member(pressed.by.id)}.`),
     },
   );
+}
+
+/** After Apply was pressed: applying now, or (the policy asks for one) waiting for an admin's approval. */
+function confirmedFooter(requiresApproval: boolean, confirmedBy: string): RichText {
+  return requiresApproval
+    ? text`☑️ Confirmed by ${member(confirmedBy)}; waiting for an admin's approval.`
+    : text`▶️ Applying (confirmed by ${member(confirmedBy)})…`;
 }
 
 export function notAppliedView(deployment: Deployment, refusal: AccessLostAtStep): Message {

@@ -103,6 +103,13 @@ export class ProgressLog {
   }
 }
 
+/** The engine's action ("create", "delete"…) as what is going on: "creating", "destroying". */
+const ONGOING: Record<string, string> = { create: 'creating', read: 'reading', update: 'updating', replace: 'replacing', delete: 'destroying', noop: 'checking' };
+
+function ongoing(action: string | undefined): string {
+  return (action && ONGOING[action]) ?? 'working';
+}
+
 function describeEvent(event: RunEvent): string | undefined {
   switch (event.type) {
     case 'run_started':
@@ -110,9 +117,9 @@ function describeEvent(event: RunEvent): string | undefined {
     case 'phase':
       return `• ${event.phase}…`;
     case 'apply_start':
-      return `⏳ ${event.address}: ${event.action ?? 'working'}…`;
+      return `⏳ ${event.address}: ${ongoing(event.action)}…`;
     case 'apply_progress':
-      return `⏳ ${event.address}: still ${event.action ?? 'working'} (${event.elapsedSeconds ?? 0}s)`;
+      return `⏳ ${event.address}: still ${ongoing(event.action)} (${event.elapsedSeconds ?? 0}s)`;
     case 'apply_complete':
       return `✅ ${event.address}: done${event.elapsedSeconds !== undefined ? ` in ${event.elapsedSeconds}s` : ''}`;
     case 'apply_errored':

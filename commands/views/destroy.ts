@@ -34,6 +34,7 @@ export function offerDestroy(conversation: Conversation, destruction: Destructio
           [
             join(targets.map(resourceLine), '\n'),
             forget ? text`Then the project is forgotten: its vault session, folder and name are freed.` : undefined,
+            destruction.credentials ? text`Runs with ${destruction.credentials.label}.` : undefined,
             text`This cannot be undone.`,
           ],
           '\n\n',

@@ -1,7 +1,7 @@
 import type { Message } from '../../src/interaction/conversation.js';
 import type { GuildPolicy } from '../../src/policy/policy-service.js';
 import { channel, plain } from '../../src/shared/text.js';
-import { list, literal, money, strong, text, type Text } from './format.js';
+import { code, command, join, list, literal, money, strong, text, type Text } from './format.js';
 
 export function policyFields(policy: GuildPolicy): Array<{ name: string; value: Text }> {
   return [
@@ -18,8 +18,12 @@ export function policyFields(policy: GuildPolicy): Array<{ name: string; value: 
   ];
 }
 
-export function policyView(policy: GuildPolicy): Message {
-  return { ephemeral: true, notices: [{ title: '📜 Guild policies', fields: policyFields(policy) }] };
+/** The guild's policies; `ignored` names options given with action:view, which change nothing. */
+export function policyView(policy: GuildPolicy, ignored: readonly string[] = []): Message {
+  const notice = ignored.length
+    ? text`⚠️ Nothing was changed: ${join(ignored.map((name) => code(name)), ', ')} ${ignored.length > 1 ? 'were' : 'was'} ignored with ${code('action:view')}. Use ${command('policy', { action: 'update' })} to change ${ignored.length > 1 ? 'them' : 'it'}.`
+    : undefined;
+  return { ephemeral: true, notices: [{ title: '📜 Guild policies', ...(notice ? { description: notice } : {}), fields: policyFields(policy) }] };
 }
 
 /** Before and after, listing only what changed. */

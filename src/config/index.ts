@@ -4,6 +4,7 @@ import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { validate as isValidCron } from 'node-cron';
 import { advisorUrlSchema } from '../advisor/advisor-url.js';
+import { parsePreviousMasterKeys } from '../credentials/master-keys.js';
 import { isOnPseudoFilesystem } from '../shared/directories.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
 import { guildAllowListSchema } from '../tenancy/admission.js';
@@ -26,9 +27,9 @@ function integerIn(min: number, max: number, fallback: number) {
 
 /** A file or folder on a real disk: /proc, /sys and /dev hold kernel files, and mkdir under /proc never returns. */
 const localPath = z
-  .string()
+  .string({ error: 'a path' })
   .trim()
-  .min(1)
+  .min(1, 'a path')
   .refine((path) => path === ':memory:' || !isOnPseudoFilesystem(path), 'a path on a real disk, not under /proc, /sys or /dev');
 
 /**
@@ -36,6 +37,22 @@ const localPath = z
  * relative path would point somewhere else there: it is made absolute against the folder the bot started in.
  */
 const startUpRelativeFolder = optionalString.transform((path) => (path === undefined ? undefined : resolve(path)));
+
+/**
+ * `id:base64key,…`, checked at start-up even without CREDENTIALS_MASTER_KEY (a key list the bot would silently
+ * ignore is a mistake the operator should hear of now, not at the first rotation).
+ */
+const previousMasterKeys = optionalString.superRefine((value, ctx) => {
+  try {
+    parsePreviousMasterKeys(value, '');
+  } catch (error) {
+    // The problem names the entry's position and id, never the key.
+    const problem = error instanceof Error ? error.message.replace(/^Master key configuration is invalid: /, '').replace(/\.$/, '') : 'a valid key list';
+    ctx.addIssue({ code: 'custom', message: `id:base64key entries separated by commas (${problem})` });
+  }
+});
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const base64Key = z
   .string()
@@ -78,7 +95,7 @@ export const configSchema = z.object({
     .transform((value) => (value === '' ? 'k1' : value))
     .pipe(z.string().max(32, 'at most 32 characters'))
     .default('k1'),
-  CREDENTIALS_PREVIOUS_MASTER_KEYS: optionalString,
+  CREDENTIALS_PREVIOUS_MASTER_KEYS: previousMasterKeys,
   SERVICE_CREDENTIALS_GUILDS: optionalString,
   /** The guilds the bot serves at all; empty or unset serves every guild (src/tenancy/admission.ts). */
   ALLOWED_GUILDS: guildAllowListSchema,
@@ -89,7 +106,7 @@ export const configSchema = z.object({
   S3_ENDPOINT: optionalString,
   RATE_LIMIT_MEMBER_PER_MINUTE: integerIn(1, 10_000, 20),
   RATE_LIMIT_GUILD_PER_MINUTE: integerIn(1, 100_000, 120),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 }).superRefine((config, ctx) => {
   // A model endpoint that would be silently ignored, or half configured, is refused at start-up.
   if (config.ADVISOR_URL === undefined) return;
@@ -106,16 +123,26 @@ export class ConfigError extends Error {
   }
 }
 
-/** Validates an environment; throws ConfigError listing every bad variable and what it expects. */
+/**
+ * Validates an environment; throws ConfigError listing every bad variable, once each, and what it expects
+ * ("NAME: expected a whole number from 1 to 64"). The schema's messages are written as what is expected; a message
+ * in the validator's own phrasing ("Invalid input: expected string, received …") is cut to what follows "expected".
+ */
 export function parseConfig(env: NodeJS.ProcessEnv): Config {
   const result = configSchema.safeParse(env);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  const problems = new Map<string, string>();
+  for (const issue of result.error.issues) {
     const name = issue.path.join('.') || '(environment)';
     // Never echo the received value: it may be a token or a key.
-    return `${name}: expected ${issue.message}`;
-  });
-  throw new ConfigError(problems);
+    if (!problems.has(name)) problems.set(name, `${name}: expected ${expectation(issue.message)}`);
+  }
+  throw new ConfigError([...problems.values()]);
+}
+
+function expectation(message: string): string {
+  const validatorPhrasing = /^[A-Z][\w ]*: expected (.*?)(?:, received .*)?$/.exec(message);
+  return validatorPhrasing?.[1] ?? message;
 }
 
 /** Loads `.env` (if present; the real environment wins over it) and validates. */

@@ -265,15 +265,23 @@ export function usage(definition: CommandDefinitionJson, chosen: RawOptions = {}
     .join('\n       ');
 }
 
-export function usageLines(definition: CommandDefinitionJson): Array<{ path: string[]; line: string; description: string }> {
-  const forms: Array<{ path: string[]; line: string; description: string }> = [];
+/** One way to call a command: its subcommand path, the line to type, what it does and its options (as registered). */
+export interface UsageForm {
+  path: string[];
+  line: string;
+  description: string;
+  options: readonly CommandOptionJson[];
+}
+
+export function usageLines(definition: CommandDefinitionJson): UsageForm[] {
+  const forms: UsageForm[] = [];
   const walk = (options: readonly CommandOptionJson[], path: string[], description: string) => {
     if (options.length > 0 && options.every(isSubcommandLike)) {
       for (const sub of options) walk(sub.options ?? [], [...path, sub.name], sub.description);
       return;
     }
     const parts = options.map((o) => (o.required ? `${o.name}:<${placeholder(o)}>` : `[${o.name}:<${placeholder(o)}>]`));
-    forms.push({ path, line: [`/${definition.name}`, ...path, ...parts].join(' '), description });
+    forms.push({ path, line: [`/${definition.name}`, ...path, ...parts].join(' '), description, options });
   };
   walk(definition.options ?? [], [], definition.description);
   return forms;

@@ -23,6 +23,10 @@ export class ConsoleNotifier implements Notifier {
     this.print(this.renderer.message(`📢 #${name}:`, { notices: [notice] }));
   }
 
+  async channelInGuild(guildId: string, channelId: string): Promise<boolean> {
+    return guildId === this.directory.guildId && this.directory.channelById(channelId) !== undefined;
+  }
+
   async guildName(guildId: string): Promise<string | undefined> {
     return guildId === this.directory.guildId ? this.directory.guildName : undefined;
   }

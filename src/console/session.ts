@@ -297,7 +297,11 @@ export class ConsoleSession implements ConversationHost {
         return;
       }
       const lines = [`/${command.name} — ${command.definition.description}${adminMark(command)}`];
-      for (const form of usageLines(command.definition)) lines.push(`  ${form.line}`, `      ${form.description}`);
+      for (const form of usageLines(command.definition)) {
+        lines.push(`  ${form.line}`, `      ${form.description}`);
+        // Each option as Discord describes it next to the box a member types in.
+        for (const option of form.options) lines.push(`        ${option.name}: ${option.description}`);
+      }
       this.print(lines.join('\n'));
       return;
     }

@@ -4,6 +4,7 @@
  */
 import { UserError } from '../shared/errors.js';
 import { code, command, text } from '../shared/text.js';
+import { withArticle } from '../shared/article.js';
 
 /** Secret material for a provider is missing fields or has malformed ones. */
 export class InvalidCredentialSecrets extends UserError {
@@ -80,7 +81,7 @@ export class CredentialProviderMismatch extends UserError {
   constructor(credentialName: string, actual: string, wanted: string) {
     super(
       'credentials.provider_mismatch',
-      text`The stored credential '${credentialName}' is for ${actual}, but this needs a ${wanted} credential.`,
+      text`The stored credential '${credentialName}' is for ${actual}, but this needs ${withArticle(wanted)} credential.`,
     );
   }
 }

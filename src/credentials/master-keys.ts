@@ -26,11 +26,14 @@ function decodeKey(base64: string, where: string): Buffer {
   return key;
 }
 
-/** Parses `id:base64,id:base64`. Messages name the entry's position and id, never the key. */
-export function parsePreviousMasterKeys(value: string | undefined): MasterKey[] {
+/**
+ * Parses `id:base64,id:base64`. Messages name the entry's position and id, never the key. `variable` starts each
+ * message ("CREDENTIALS_PREVIOUS_MASTER_KEYS entry 2 …"); the configuration check passes '' as it names it itself.
+ */
+export function parsePreviousMasterKeys(value: string | undefined, variable = 'CREDENTIALS_PREVIOUS_MASTER_KEYS '): MasterKey[] {
   if (value === undefined || value.trim() === '') return [];
   return value.split(',').map((entry, index) => {
-    const where = `CREDENTIALS_PREVIOUS_MASTER_KEYS entry ${index + 1}`;
+    const where = `${variable}entry ${index + 1}`;
     const separator = entry.indexOf(':');
     if (separator < 0) throw new MasterKeyConfigInvalid(`${where} must look like id:base64key`);
     const id = entry.slice(0, separator).trim();

@@ -1,6 +1,8 @@
 /**
- * Picks the cloud credential a run uses. An explicit choice wins; without one the guild's default stored
- * credential for the provider, else the project's open vault session, else a message explaining the options.
+ * Picks the cloud credential a run uses. An explicit choice wins; without one the project's open vault session
+ * (a secret the member typed for this project at /cloud-init), else the guild's default stored credential for the
+ * provider, else a message explaining the options. The label says which was picked and why, so the member reads it
+ * before the plan.
  * Service credentials are never picked implicitly: a guild must ask for them and be on the allow-list.
  */
 import type { CredentialProvider, CredentialSource } from '../db/schema.js';
@@ -32,7 +34,7 @@ export interface ResolveRunCredentialsInput {
   guildId: string;
   provider: CredentialProvider;
   choice?: CredentialChoice | undefined;
-  /** The project's vault session, used when there is no choice and no default stored credential. */
+  /** The project's vault session, used when there is no choice; before the guild's default stored credential. */
   vaultSessionId?: string | null | undefined;
   vault: VaultReader;
   store: Pick<CredentialStore, 'getDefault' | 'reveal' | 'list'>;
@@ -50,14 +52,14 @@ export interface ResolvedCredentials {
   endpoint: string | null;
 }
 
-function fromStored(input: ResolveRunCredentialsInput, name: string): ResolvedCredentials {
+function fromStored(input: ResolveRunCredentialsInput, name: string, why = 'stored credential'): ResolvedCredentials {
   const { metadata, secrets } = input.store.reveal(input.guildId, name);
   if (metadata.provider !== input.provider) throw new CredentialProviderMismatch(metadata.name, metadata.provider, input.provider);
   const hint = metadata.keyIdHint === null ? '' : `, key …${metadata.keyIdHint}`;
   return {
     source: 'stored',
     secrets,
-    label: `stored credential '${escapeMarkdown(metadata.name)}' (${metadata.provider}${hint})`,
+    label: `${why} '${escapeMarkdown(metadata.name)}' (${metadata.provider}${hint})`,
     region: metadata.region,
     endpoint: metadata.endpoint,
   };
@@ -71,7 +73,7 @@ function fromVault(input: ResolveRunCredentialsInput, raw: Record<string, string
   return {
     source: 'ephemeral',
     secrets,
-    label: `${input.provider} credentials from this session (kept in memory only)`,
+    label: `${input.provider} credentials from this project's vault session (kept in memory only)`,
     region: region.success ? region.data : null,
     endpoint: endpoint.success ? endpoint.data : null,
   };
@@ -103,19 +105,20 @@ export function resolveRunCredentials(input: ResolveRunCredentialsInput): Resolv
         return fromService(input);
     }
   }
-  const preferred = input.store.getDefault(input.guildId, input.provider);
-  if (preferred !== undefined) return fromStored(input, preferred.name);
+  // The project's own session first: a secret typed for this project is what its member means to use.
   if (input.vaultSessionId !== undefined && input.vaultSessionId !== null) {
     let raw: Record<string, string> | undefined;
     try {
       raw = input.vault.read(input.guildId, input.vaultSessionId);
     } catch (error) {
-      // An expired or closed session is simply "no open session" here; the message below lists the options.
+      // An expired or closed session is simply "no open session" here: the default, or the options, follow.
       if (!isUserError(error)) throw error;
     }
     // A session that is open but incomplete is reported as such, not hidden behind "no credential".
     if (raw !== undefined) return fromVault(input, raw);
   }
+  const preferred = input.store.getDefault(input.guildId, input.provider);
+  if (preferred !== undefined) return fromStored(input, preferred.name, "this server's default stored credential");
   const storedNames = input.store
     .list(input.guildId)
     .filter((credential) => credential.provider === input.provider)

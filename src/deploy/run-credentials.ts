@@ -15,7 +15,8 @@ export interface RunCredentials {
 
 /**
  * The credentials a run of this project uses: the member's explicit choice, else the credential the project was
- * initialised with (stored), else the guild's default stored credential, else the project's open vault session.
+ * initialised with (stored), else the project's open vault session, else the guild's default stored credential.
+ * `label` names the one picked; the deploy and destroy steps show it before the plan.
  */
 export function credentialsForRun(app: AppContext, project: Project, choice?: CredentialChoice): RunCredentials {
   let effective = choice;

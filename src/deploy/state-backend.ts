@@ -13,6 +13,7 @@ import { code, command, text } from '../shared/text.js';
 import { parseBackendSettings, type BackendSettings } from '../state/backend.js';
 import { checkStateBucket } from '../storage/remote-state.js';
 import { withS3Client } from '../storage/s3-client.js';
+import { withArticle } from '../shared/article.js';
 
 /** Defaults for azurerm state, where one option cannot carry three names. */
 export const AZURE_STATE_RESOURCE_GROUP = 'cloud-chatops-state';
@@ -60,7 +61,7 @@ export function stateBackendSettings(app: AppContext, request: StateBackendReque
   if (!request.stateCredential) {
     throw new UserError(
       'state.credential_missing',
-      text`S3 state for a ${provider} project needs the keys of the store: store them with ${command('credentials.add', { provider: 's3' })} (or aws) and name them in ${code('state_credential')}. Or keep state in ${provider === 'gcp' ? 'gcs' : 'azurerm'}.`,
+      text`S3 state for ${withArticle(provider)} project needs the keys of the store: store them with ${command('credentials.add', { provider: 's3' })} (or aws) and name them in ${code('state_credential')}. Or keep state in ${provider === 'gcp' ? 'gcs' : 'azurerm'}.`,
     );
   }
   if (request.endpoint) {

@@ -1,4 +1,4 @@
-import { DiscordAPIError, Routes, type Client } from 'discord.js';
+import { ChannelType, DiscordAPIError, Routes, type Client } from 'discord.js';
 import { DirectMessageRefused, type Notice, type Notifier } from '../notify/notifier.js';
 import { renderNotice } from './render.js';
 
@@ -33,6 +33,17 @@ export class DiscordNotifier implements Notifier {
     await this.client.rest.post(Routes.channelMessages(channelId), {
       body: { embeds: [renderNotice(notice)], allowed_mentions: { parse: [] } },
     });
+  }
+
+  async channelInGuild(guildId: string, channelId: string): Promise<boolean> {
+    try {
+      const channel = (await this.client.rest.get(Routes.channel(channelId))) as { guild_id?: string; type?: number };
+      return channel.guild_id === guildId && (channel.type === ChannelType.GuildText || channel.type === ChannelType.GuildAnnouncement);
+    } catch (error) {
+      // Unknown channel, or one the bot may not see: either way no notice could be posted there.
+      if (error instanceof DiscordAPIError && (error.status === 404 || error.status === 403)) return false;
+      throw error;
+    }
   }
 
   async guildName(guildId: string): Promise<string | undefined> {

@@ -25,7 +25,8 @@ function serverName(guildName: string | undefined) {
 export function grantNotice(grant: GrantFacts, guildName: string | undefined, viaChannel = false): Notice {
   const who = viaChannel ? text`${member(grant.userId)}, you've` : text`You've`;
   const fields = [
-    { name: 'Expires', value: text`${time(grant.expiresAt)} (after ${duration(grant.expiresAt - grant.grantedAt)})` },
+    // time() already says how far away the expiry is ("in 30 minutes"): the duration would say it twice.
+    { name: 'Expires', value: time(grant.expiresAt) },
     { name: 'Permission ID', value: text`#${grant.id}` },
     { name: 'Granted by', value: member(grant.grantedBy) },
   ];

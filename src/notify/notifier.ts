@@ -18,6 +18,11 @@ export interface Notifier {
   sendDirect(userId: string, notice: Notice): Promise<void>;
   /** Posts in a guild channel (the guild's notification channel). */
   sendToChannel(channelId: string, notice: Notice): Promise<void>;
+  /**
+   * Whether `channelId` is a text channel of this guild the bot can see, so notices posted there can arrive: checked
+   * before a policy names it as the notification channel (a typo'd or foreign id would fail only at the first notice).
+   */
+  channelInGuild(guildId: string, channelId: string): Promise<boolean>;
   /** The guild's display name, for notices; undefined when the front end does not know it. */
   guildName(guildId: string): Promise<string | undefined>;
 }

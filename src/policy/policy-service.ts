@@ -113,6 +113,11 @@ function wholeIn(name: string, { min, max }: { min: number; max: number }, unit 
   return z.number({ error: range }).int(range).min(min, range).max(max, range);
 }
 
+/** 25, 25.5, 25.50: no fraction of a cent (allowing for binary floating point: 0.07 * 100 is 7.000000000000001). */
+function isWholeCents(usd: number): boolean {
+  return Math.abs(usd * 100 - Math.round(usd * 100)) < 1e-6;
+}
+
 function patchSchema(pricing: PriceCatalogue) {
   const budgetRange = `the monthly budget must be from $0 to ${formatUsd(POLICY_LIMITS.maxBudgetMonthly.max)}`;
   return z
@@ -121,7 +126,9 @@ function patchSchema(pricing: PriceCatalogue) {
         .number({ error: budgetRange })
         .finite(budgetRange)
         .min(POLICY_LIMITS.maxBudgetMonthly.min, budgetRange)
-        .max(POLICY_LIMITS.maxBudgetMonthly.max, budgetRange),
+        .max(POLICY_LIMITS.maxBudgetMonthly.max, budgetRange)
+        // Budgets are shown in dollars and cents: $0.001 would read "$0.00" and mean something no one sees.
+        .refine((usd) => isWholeCents(usd), 'the monthly budget must be in whole cents, such as 25 or 25.50 (not 0.001)'),
       maxInstances: wholeIn('the instance limit', POLICY_LIMITS.maxInstances),
       maxDiskSizeGb: wholeIn('the disk limit', POLICY_LIMITS.maxDiskSizeGb, ' GB'),
       maxJitMinutes: wholeIn('the longest JIT grant', POLICY_LIMITS.maxJitMinutes, ' minutes'),

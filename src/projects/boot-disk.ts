@@ -8,6 +8,7 @@
  */
 import type { Provider, ResourceType } from '../db/schema.js';
 import { UserError } from '../shared/errors.js';
+import { withArticle } from '../shared/article.js';
 
 export const MIN_BOOT_DISK_GB: Readonly<Record<Provider, number>> = { gcp: 10, aws: 8, azure: 30 };
 export const MAX_BOOT_DISK_GB = 65_536;
@@ -21,7 +22,7 @@ export function defaultBootDiskGb(provider: Provider): number {
 export function bootDiskProblem(provider: Provider, sizeGb: number): string | undefined {
   const min = MIN_BOOT_DISK_GB[provider];
   if (!Number.isSafeInteger(sizeGb) || sizeGb < min || sizeGb > MAX_BOOT_DISK_GB) {
-    return `a ${provider.toUpperCase()} virtual machine's boot disk must be ${min} to ${MAX_BOOT_DISK_GB} GB (its image needs ${min} GB), not ${sizeGb} GB`;
+    return `${withArticle(provider.toUpperCase())} virtual machine's boot disk must be ${min} to ${MAX_BOOT_DISK_GB} GB (its image needs ${min} GB), not ${sizeGb} GB`;
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { UserError } from '../shared/errors.js';
-import { command, text } from '../shared/text.js';
+import { code, command, literal, strong, text } from '../shared/text.js';
+import { withArticle } from '../shared/article.js';
 
 export class ProjectExists extends UserError {
   constructor(name: string) {
@@ -27,7 +28,7 @@ export class InvalidRegion extends UserError {
   constructor(provider: string, region: string, examples: string) {
     super(
       'projects.invalid_region',
-      text`"${region}" is not a ${provider.toUpperCase()} region name. Use a region such as ${examples}.`,
+      text`"${region}" is not ${withArticle(provider.toUpperCase())} region name. Use a region such as ${examples}.`,
     );
   }
 }
@@ -52,4 +53,23 @@ export class IllegalStatusTransition extends UserError {
       text`Resource #${id} is ${from}; it cannot become ${to} from there. Check ${command('projects')} for its current state.`,
     );
   }
+}
+
+/**
+ * `/cloud-init` was given a name that is not the existing project's, yet maps to the same folder and state
+ * ("Café" when "Cafe" exists: both are `cafe`). Renewing the other project silently would hand it new keys.
+ */
+export class ProjectNameTakenBySimilar extends UserError {
+  constructor(typed: string, existing: { name: string; slug: string }) {
+    super(
+      'projects.similar_name_exists',
+      text`A project ${strong(literal(existing.name))} already exists here, and "${literal(typed)}" would share its folder and state (both are ${code(existing.slug)}). Nothing was asked or changed. To renew that project, give its name exactly: ${code(existing.name)}. For a new project, pick a name that differs in more than accents or punctuation.`,
+    );
+  }
+}
+
+/** Whether `typed` names `existing` as spelled (letter case and surrounding spaces aside), not just as slugged. */
+export function namesSameProject(typed: string, existing: string): boolean {
+  const spelling = (name: string) => name.normalize('NFC').trim().toLocaleLowerCase('en-US');
+  return spelling(typed) === spelling(existing);
 }

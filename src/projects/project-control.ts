@@ -14,6 +14,7 @@ import { UserError } from '../shared/errors.js';
 import { command, member as memberText, strong, text } from '../shared/text.js';
 import type { BackendSettings } from '../state/backend.js';
 import type { Project } from './project-repository.js';
+import { withArticle } from '../shared/article.js';
 
 export interface Member {
   id: string;
@@ -88,7 +89,7 @@ export function requireOtherProviderCredential(
   });
   throw new NotProjectController(
     'credentials.other_provider_needs_admin',
-    text`The stored credential '${credential.name}' is a ${credential.provider} credential, not a ${input.projectProvider} one: using it for a ${input.projectProvider} project needs ${levelLabel('admin')} access to ${providerLabel(cloud)}, Manage Server, or being the member who stored it (${memberText(credential.createdBy)}). Nothing was asked or changed. Ask a server admin for ${command('jit.grant', { provider: cloud, level: 'admin' })}, or to run this ${command('init')} for you.`,
+    text`The stored credential '${credential.name}' is ${withArticle(credential.provider)} credential, not ${withArticle(input.projectProvider)} one: using it for ${withArticle(input.projectProvider)} project needs ${levelLabel('admin')} access to ${providerLabel(cloud)}, Manage Server, or being the member who stored it (${memberText(credential.createdBy)}). Nothing was asked or changed. Ask a server admin for ${command('jit.grant', { provider: cloud, level: 'admin' })}, or to run this ${command('init')} for you.`,
   );
 }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { parseProviderSecrets } from '../credentials/secrets.js';
 import { guardedLookup } from '../shared/endpoint.js';
 import { UserError } from '../shared/errors.js';
+import { quietSdkNodeVersionWarning } from './sdk-node-warning.js';
 
 export interface S3Target {
   /** access_key_id, secret_access_key and optionally session_token, as stored or held by the vault. */
@@ -32,6 +33,7 @@ export const DEFAULT_S3_REGION = 'us-east-1';
 export function createS3Client(target: S3Target, options: S3ClientOptions = {}): S3Client {
   const secrets = parseProviderSecrets('s3', target.secrets);
   const endpoint = target.endpoint ?? undefined;
+  quietSdkNodeVersionWarning();
   return new S3Client({
     region: target.region ?? DEFAULT_S3_REGION,
     credentials: {

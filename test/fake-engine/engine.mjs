@@ -1,7 +1,8 @@
 /**
  * A stand-in for `terraform` and `tofu`, for tests. `bin/terraform` and `bin/tofu` call `runFakeEngine(name)`.
- * It follows the documented machine-readable formats (../../../shared/docs/terraform-machine-readable.md): the
- * streaming `-json` UI, `show -json` plan JSON, `version -json` and the version 4 local state file.
+ * It follows Terraform's documented machine-readable formats (developer.hashicorp.com/terraform/internals/machine-readable-ui
+ * and /terraform/internals/json-format): the streaming `-json` UI, `show -json` plan JSON, `version -json` and the
+ * version 4 local state file. The parsers are also checked against real output in test/fixtures/terraform-1.11.4/.
  *
  * Commands: `version -json`, `init`, `plan -json -out=FILE [-target=ADDR]... [-destroy]`, `show -json FILE`,
  * `apply -json FILE`, `apply -json -auto-approve`, `destroy -json -auto-approve [-target=ADDR]...`, `output -json`.
@@ -10,7 +11,7 @@
  * What it plans: every `resource` block of every `*.tf.json` in the working directory, compared with
  * `terraform.tfstate`. Variables without a default must come from `TF_VAR_<name>` (as the real engine with
  * TF_INPUT=0: "No value for required variable"). Unlike the real engine, the plan file does NOT store variable
- * values (the real one does; see docs/readme/engine.md), so tests can grep a workspace for secrets.
+ * values (the real one does; see docs/security.md), so tests can grep a workspace for secrets.
  *
  * BEHAVIOUR KNOBS. The product gives the engine a minimal environment, so tests cannot steer this script through
  * environment variables. Instead a test writes `fake-engine.json` into the working directory (all optional):

@@ -14,6 +14,7 @@ export class RecordingNotifier implements Notifier {
   private readonly dmsClosed = new Set<string>();
   private transientFailures = 0;
   private channelBroken = false;
+  private readonly missingChannels = new Set<string>();
   private successesLeft = Number.POSITIVE_INFINITY;
 
   constructor(private readonly guildNames: Record<string, string> = {}) {}
@@ -52,6 +53,17 @@ export class RecordingNotifier implements Notifier {
     this.maybeFail();
     if (this.channelBroken) throw new Error('Missing Access');
     this.sent.push({ to: { channel: channelId }, notice });
+  }
+
+  /** Every channel exists in every guild, except those marked missing (deleted, or never in that guild). */
+  async channelInGuild(guildId: string, channelId: string): Promise<boolean> {
+    return !this.missingChannels.has(`${guildId}/${channelId}`) && !this.missingChannels.has(channelId);
+  }
+
+  /** The channel does not exist (in `guildId` only, when given). */
+  removeChannel(channelId: string, guildId?: string): this {
+    this.missingChannels.add(guildId === undefined ? channelId : `${guildId}/${channelId}`);
+    return this;
   }
 
   async guildName(guildId: string): Promise<string | undefined> {
