@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { AutocompleteRequest, Choice, Conversation, MessageAttachment, RawOptions } from '../interaction/conversation.js';
 import type { Logger } from '../logging/logger.js';
 import { isUserError } from '../shared/errors.js';
-import { parseCommandLine, usageLines } from './command-line.js';
+import { parseCommandLine } from './command-line.js';
+import { helpText } from './help.js';
 import { ConsoleConversation, type CommandTask, type ConversationHost, type PendingOffer } from './console-conversation.js';
 import { actorOf, type ConsoleDirectory, type ConsoleMember } from './directory.js';
 import type { ConsoleRenderer } from './render.js';
@@ -289,36 +290,7 @@ export class ConsoleSession implements ConversationHost {
   }
 
   private help(topic: string | undefined): void {
-    const commands = this.dispatcher.commands;
-    if (topic) {
-      const command = commands.find((c) => c.name === topic.replace(/^\//, '').toLowerCase());
-      if (!command) {
-        this.print(`There is no command \`/${topic.replace(/^\//, '')}\`. Type /help for the list.`);
-        return;
-      }
-      const lines = [`/${command.name} — ${command.definition.description}${adminMark(command)}`];
-      for (const form of usageLines(command.definition)) {
-        lines.push(`  ${form.line}`, `      ${form.description}`);
-        // Each option as Discord describes it next to the box a member types in.
-        for (const option of form.options) lines.push(`        ${option.name}: ${option.description}`);
-      }
-      this.print(lines.join('\n'));
-      return;
-    }
-    const lines = ['Commands (type them as in Discord; Tab completes names, options and values):'];
-    for (const command of commands) {
-      lines.push(`  /${command.name} — ${command.definition.description}${adminMark(command)}`);
-      for (const form of usageLines(command.definition)) lines.push(`      ${form.line}`);
-    }
-    lines.push(
-      'Console:',
-      '  /help [command]         this list, or one command in detail',
-      '  /as NAME [--admin|--member] [--dms-closed|--dms-open]   act as another member of the console server',
-      '  /members                who is in the console server',
-      '  1, 2, …  or  "1 as NAME" press a button of the latest message that offers some',
-      '  /quit                   leave (Ctrl-D works too)',
-    );
-    this.print(lines.join('\n'));
+    this.print(helpText(this.dispatcher.commands, topic));
   }
 
   private listMembers(): void {
@@ -356,10 +328,6 @@ export class ConsoleSession implements ConversationHost {
 }
 
 /** Descriptions of admin commands often say so already. */
-function adminMark(command: Command): string {
-  return command.adminOnly && !/\badmin/i.test(command.definition.description) ? ' (admins)' : '';
-}
-
 function describe(member: ConsoleMember): string {
   const role = member.isGuildAdmin ? 'server admin' : 'member';
   return `@${member.name} (${role}${member.dmsOpen ? '' : ', DMs closed'})`;
