@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './support/bot-process.js';
+import { hasRealTerraform } from './support/real-terraform.js';
 import { makeTempDir } from './support/tmp.js';
 
 const tmp = makeTempDir('chatops-real-crash-');
@@ -23,7 +24,7 @@ function running(pid: number): boolean {
   }
 }
 
-describe('a real Terraform whose bot is killed', () => {
+describe.skipIf(!hasRealTerraform())('a real Terraform whose bot is killed', () => {
   it('after kill -9 of the bot mid-apply, stops gracefully within seconds: state written, lock released', async () => {
     const dir = tmp.dir;
     writeFileSync(

@@ -6,7 +6,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa, execaSync } from 'execa';
+import { execa } from 'execa';
+import { hasRealTerraform } from './support/real-terraform.js';
 import { describe, expect, it } from 'vitest';
 import { describeFailure } from '../src/engine/failure.js';
 import { RunFailed } from '../src/engine/errors.js';
@@ -18,14 +19,6 @@ import { makeTempDir } from './support/tmp.js';
 
 const OFFLINE_INIT = readFileSync(join(REPO_ROOT, 'test/fixtures/terraform-1.11.4/init-offline.stderr'), 'utf8');
 const admin: Actor = { id: '300000000000000001', displayName: 'admin', isBot: false, isGuildAdmin: true };
-
-function hasRealTerraform(): boolean {
-  try {
-    return execaSync('terraform', ['version'], { reject: false, timeout: 15_000 }).exitCode === 0;
-  } catch {
-    return false;
-  }
-}
 
 describe('an engine that cannot download its providers', () => {
   it('tells the member the engine could not download which providers from where, not to run terraform providers', () => {
