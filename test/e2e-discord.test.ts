@@ -391,13 +391,15 @@ describe('the Discord bot, end to end', () => {
   });
   it('on SIGTERM stops a running apply cleanly, tells the member, and exits 0', async () => {
     await initProject(ADMIN, 'Shutdown Test');
-    writeFileSync(join(deploymentsDir, `guild_${GUILD_A}`, 'shutdown-test', 'fake-engine.json'), JSON.stringify({ sleepMs: 1500 }));
     const deploy = await run(ADMIN, 'cloud-deploy', [
       { name: 'project', value: 'Shutdown Test' },
       { name: 'resource_type', value: 'bucket' },
       { name: 'disk_size', value: 1 },
     ]);
     await deploy.waitForOriginal((m) => JSON.stringify(m.components).includes(':apply'), 30_000);
+    // A long apply, so the stop always finds it running (a short one could finish first on a loaded machine); the
+    // stand-in's sleep ends at the SIGINT, so this costs no time.
+    writeFileSync(join(deploymentsDir, `guild_${GUILD_A}`, 'shutdown-test', 'fake-engine.json'), JSON.stringify({ sleepMs: 60_000 }));
     await (await server.clickButton({ guildId: GUILD_A, channelId: CHANNEL_A, userId: ADMIN, customId: /:apply$/ })).waitForResponse();
     await finalText(deploy, /Applying bucket/, 15_000);
 
