@@ -30,6 +30,7 @@ import { ProjectRepository } from '../projects/project-repository.js';
 import { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { StateLayout } from '../state/layout.js';
+import { buildTemplates, type GitTransport } from '../templates/index.js';
 import { TierService } from '../tiers/tier-service.js';
 import { EphemeralVault } from '../vault/ephemeral-vault.js';
 import type { AppContext } from './context.js';
@@ -46,6 +47,11 @@ export interface CoreOptions {
    * RUN_TIMEOUT_MINUTES. Each one left out keeps its default.
    */
   engineHost?: Partial<Pick<IacRunnerOptions, 'pathEnv' | 'killGraceMs' | 'runTimeoutMs'>>;
+  /**
+   * How git templates are fetched: https to TEMPLATE_GIT_HOSTS by default. No setting can change it; a caller of
+   * the composition root can (the tests, for local bare repositories).
+   */
+  templateGit?: GitTransport;
 }
 
 export interface Core {
@@ -72,7 +78,7 @@ export async function buildCore(options: CoreOptions): Promise<Core> {
   }
 }
 
-async function buildLockedCore({ config, clock, logger, notifier, engineHost = {} }: CoreOptions, releaseLock: () => void): Promise<Core> {
+async function buildLockedCore({ config, clock, logger, notifier, engineHost = {}, templateGit }: CoreOptions, releaseLock: () => void): Promise<Core> {
   const database = openDatabase(config.DATABASE_PATH);
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
 
@@ -116,6 +122,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
   runner.sweepStalePlanFiles();
 
+  const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
+
   const janitor = createJanitor({
     schedule: config.JANITOR_SCHEDULE,
     grants,
@@ -151,6 +159,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     },
     notifier,
     tiers,
+    templates: templates.catalogue,
+    templateAdmin: templates.service,
   };
 
   return {
