@@ -9,7 +9,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ForbiddenModule, InvalidVariable, ModuleRefused, ModuleUnreadable } from '../src/templates/errors.js';
 import { digestOf, MODULE_LIMITS, readModuleFolder, writeModuleFiles, type ModuleFile } from '../src/templates/module-files.js';
 import { inspectModule } from '../src/templates/module-reader.js';
-import { jsonErrorOffset } from '../src/templates/json-position.js';
 import { makeTempDir } from './support/tmp.js';
 
 const cleanups: Array<() => void> = [];
@@ -153,15 +152,6 @@ variable "password" {
     const error = await refusal(inspectModule(files({ 'README.md': '# nothing', 'child/main.tf': '' }), strict));
     expect(error).toBeInstanceOf(ModuleRefused);
     expect(error.message).toContain('no .tf or .tf.json file');
-  });
-
-  it('finds where a JSON text stops being JSON', () => {
-    expect(jsonErrorOffset('{"a": [1, 2, {"b": null}], "c": "\\u00e9"}')).toBeUndefined();
-    expect(jsonErrorOffset('{"a": 1,}')).toBe(8);
-    expect(jsonErrorOffset('{"a" 1}')).toBe(5);
-    expect(jsonErrorOffset('{"a": tru}')).toBe(9);
-    expect(jsonErrorOffset('[1, 2')).toBe(5);
-    expect(jsonErrorOffset('{} {}')).toBe(3);
   });
 });
 

@@ -26,6 +26,11 @@ function shortRevision(revision: string | undefined): string {
   return revision.startsWith('sha256:') ? `${revision.slice(0, 19)}…` : revision.slice(0, 12);
 }
 
+/** The ref as a member reads it: HEAD is the repository's default branch. */
+function refText(ref: string | undefined): Text {
+  return ref === undefined || ref === 'HEAD' ? text`the default branch` : text`ref ${code(ref)}`;
+}
+
 function line(template: Template): Text {
   const about = template.description ? text` — ${template.description.slice(0, 120)}` : undefined;
   const pin = template.source === 'builtin' ? undefined : text` · ${code(shortRevision(template.pinnedRevision))}`;
@@ -79,7 +84,7 @@ function inputsText(template: Template): Text {
 export function templateShowView({ template, enabled }: ShownTemplate): Message {
   const fields: Array<{ name: string; value: Text }> = [{ name: 'Source', value: text`${sourceLabel(template)}${enabled === undefined ? undefined : enabled ? text` (enabled here)` : text` (not enabled here)`}` }];
   if (template.source === 'git') {
-    fields.push({ name: 'Repository', value: text`${code(template.gitUrl ?? '')}${template.gitSubdir ? text` folder ${code(template.gitSubdir)}` : undefined} · ref ${code(template.gitRef ?? 'HEAD')}` });
+    fields.push({ name: 'Repository', value: text`${code(template.gitUrl ?? '')}${template.gitSubdir ? text` folder ${code(template.gitSubdir)}` : undefined} · ${refText(template.gitRef)}` });
     fields.push({ name: 'Pinned commit', value: code(template.pinnedRevision ?? '') });
     fields.push({ name: 'Added', value: text`by ${member(template.createdBy)} ${time(template.createdAt)}${template.updatedAt !== template.createdAt ? text` · updated ${time(template.updatedAt)}` : undefined}` });
   } else if (template.source === 'operator') {
@@ -107,7 +112,7 @@ export function templateAddedView(template: Template): Message {
 
 export function templateUpdatedView({ before, after, changed }: Repinned): Message {
   if (!changed) {
-    return { ephemeral: true, content: text`${strong(after.name)} is already at the commit its ref ${code(after.gitRef ?? 'HEAD')} points to: ${code(after.pinnedRevision)}. Nothing changed.` };
+    return { ephemeral: true, content: text`${strong(after.name)} is already at the commit ${refText(after.gitRef)} points to: ${code(after.pinnedRevision)}. Nothing changed.` };
   }
   const was = new Set(before.variables.map((variable) => variable.name));
   const now = new Set(after.variables.map((variable) => variable.name));

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { ModuleUnreadable } from './errors.js';
-import { jsonErrorOffset } from './json-position.js';
+import { firstSyntaxError } from '../shared/json-location.js';
 
 /** A parsed body: blocks and attributes as the parser gives them (blocks as objects or arrays of objects). */
 export type Body = Record<string, unknown>;
@@ -74,8 +74,8 @@ export function parseJsonFile(file: string, contents: string): Body {
   try {
     result = JSON.parse(contents);
   } catch {
-    const offset = jsonErrorOffset(contents);
-    const line = offset === undefined ? undefined : contents.slice(0, offset).split('\n').length;
+    const offset = firstSyntaxError(contents);
+    const line = offset < 0 ? undefined : contents.slice(0, offset).split('\n').length;
     throw new ModuleUnreadable(file, line, 'this is not valid JSON');
   }
   const body = bodySchema.safeParse(result);
