@@ -54,12 +54,19 @@ describe('operator templates', () => {
     expect(listed).toContain('not enabled here: `static-site`');
     expect(listed).not.toContain('runner');
 
+    const complete = (subcommand: string) =>
+      harness.dispatcher.complete({ guildId: HARNESS_GUILD, actor: admin, commandName: 'cloud-template', focused: { name: 'name', value: 'sta' }, options: { subcommand } });
+    expect(await complete('enable')).toEqual([{ name: 'static-site (operator catalogue, 2 inputs)', value: 'static-site' }]);
+    expect(await complete('disable')).toEqual([]);
+
     const enabled = await harness.say(admin, 'cloud-template', { subcommand: 'enable', name: 'static-site' });
     expect(enabled.text()).toContain('**static-site** is enabled');
     const site = templates.get(HARNESS_GUILD, 'static-site');
     expect(site).toMatchObject({ source: 'operator', guildId: null });
     expect(site.pinnedRevision).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(site.variables.map((v) => [v.name, v.sensitive])).toEqual([['api_token', true], ['domain', false]]);
+    expect(await complete('enable')).toEqual([]);
+    expect((await complete('disable')).map((choice) => choice.value)).toEqual(['static-site']);
     // Another guild has not enabled it: not offered there.
     expect(() => templates.get(GUILD_B, 'static-site')).toThrow(TemplateNotFound);
     await expect(templates.materialise(GUILD_B, 'static-site', join(harness.dir, 'ws-b'))).rejects.toThrow(TemplateNotFound);
