@@ -61,7 +61,7 @@ export interface Repinned {
   changed: boolean;
 }
 
-/** Where a template name shows: the shown template, and for an operator one whether this guild enabled it. */
+/** A template as `show` presents it; for an operator template, also whether this guild enabled it. */
 export interface ShownTemplate {
   template: Template;
   enabled?: boolean;
