@@ -47,7 +47,7 @@ export function planViolationText(violation: PlanViolation): RichText {
       const { disk, address, maxGb } = violation;
       const name = DISK_NAMES[disk.role];
       if (disk.sizeGb === null) return text`The size of the ${name} of ${code(address)} is known only after apply, so it cannot be checked against the guild limit (${maxGb} GB): give it a size in the configuration.`;
-      const assumed = disk.source === 'default' ? text`, its image's size as no size is set` : undefined;
+      const assumed = disk.source === 'default' ? text`, its image’s size as no size is set` : undefined;
       return text`The ${name} of ${code(address)} (${disk.sizeGb} GB${assumed}) exceeds the guild limit (${maxGb} GB).`;
     }
     case 'instance_type': {
@@ -62,7 +62,7 @@ export function planViolationText(violation: PlanViolation): RichText {
       return text`Resource type ${code(violation.terraformType)}${kind} is not allowed in this guild (${addresses(violation.addresses)}); allowed: ${violation.allowed.join(', ')}.`;
     }
     case 'unpriced':
-      return text`This guild's policy refuses resources that cannot be estimated: ${join(violation.resources.slice(0, ADDRESSES_SHOWN).map(notEstimatedText), ', ')}${violation.resources.length > ADDRESSES_SHOWN ? text` and ${violation.resources.length - ADDRESSES_SHOWN} more` : undefined}.`;
+      return text`This guild’s policy refuses resources that cannot be estimated: ${join(violation.resources.slice(0, ADDRESSES_SHOWN).map(notEstimatedText), ', ')}${violation.resources.length > ADDRESSES_SHOWN ? text` and ${violation.resources.length - ADDRESSES_SHOWN} more` : undefined}.`;
   }
 }
 
@@ -91,6 +91,6 @@ export function notEstimatedField(decision: PlanDecision): { name: string; value
   if (decision.notEstimated.length === 0) return undefined;
   const listed = join(decision.notEstimated.slice(0, ADDRESSES_SHOWN).map(notEstimatedText), '\n');
   const more = decision.notEstimated.length > ADDRESSES_SHOWN ? text`\n… and ${decision.notEstimated.length - ADDRESSES_SHOWN} more` : undefined;
-  const needs = decision.approvalReasons.includes('unpriced') ? text`\nThis server's policy requires an admin's approval for them.` : undefined;
+  const needs = decision.approvalReasons.includes('unpriced') ? text`\nThis server’s policy requires an admin’s approval for them.` : undefined;
   return { name: 'Not estimated', value: text`${listed}${more}${needs}` };
 }

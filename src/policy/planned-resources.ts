@@ -71,6 +71,8 @@ const SUPPORTING_TYPES: ReadonlySet<string> = new Set([
   'aws_s3_bucket_versioning', 'aws_s3_bucket_public_access_block', 'aws_s3_bucket_server_side_encryption_configuration',
   'azurerm_resource_group', 'azurerm_virtual_network', 'azurerm_subnet', 'azurerm_network_interface',
   'azurerm_network_security_group', 'azurerm_public_ip',
+  // A container lives in a storage account (a bucket) and is billed with it.
+  'azurerm_storage_container',
 ]);
 const SUPPORTING_PREFIXES = ['random_', 'tls_', 'time_'];
 

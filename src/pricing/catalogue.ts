@@ -95,7 +95,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(fieldName).join('.') || '(top level)';
   if (issue.code === 'unrecognized_keys') return `${path}: unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map(fieldName).join(', ')}`;
   if (issue.code === 'invalid_key') {
-    const expected = issue.path.at(-1) === 'resources' ? 'a Terraform resource type' : 'an instance type name';
+    const expected = issue.path.at(-2) === 'resources' ? 'a Terraform resource type' : 'an instance type name';
     return `${path}: a key that is not ${issue.origin === 'record' ? expected : 'allowed'}`;
   }
   return `${path}: ${issue.message}`;
