@@ -63,7 +63,7 @@ export function planView(input: {
           '\n',
         ),
         fields: [
-          { name: 'Estimate', value: text`${money(decision.estimate.monthlyUsd)}/month${notEstimated ? ' and what is not estimated' : undefined}` },
+          { name: 'Estimate', value: text`${money(decision.estimate.monthlyUsd)}/month${notEstimated ? ', plus what could not be estimated' : undefined}` },
           { name: 'Guild total after', value: text`${money(decision.projectedMonthlyUsd)}/month` },
           ...(notEstimated ? [notEstimated] : []),
           { name: 'Engine', value: `${plan.engine.name} ${plan.engine.version}` },
