@@ -109,7 +109,7 @@ export class DeployService {
   }
 
   /**
-   * Access (Deployer on the project's provider), boot disk and policy; then the resource row, planned.
+   * Access (Deployer on the project’s provider), boot disk and the policy on the options; then the resource row, planned.
    * @throws ProjectNotFound (also for another guild's project), PermissionDenied, InvalidBootDisk, credential errors.
    */
   prepare(input: DeployInput): Prepared {

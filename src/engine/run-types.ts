@@ -62,7 +62,7 @@ export interface PlanResult {
    * those no other resource owns (shared by the project), created, replaced, updated or unchanged.
    */
   plannedResources: PlannedResource[];
-  /** The planned resource's estimate (from its row), per month. */
+  /** The planned resource's estimate from its row when planned (from the options), per month; the plan's own is the policy's (PlanDecision). */
   estimatedMonthlyCost: number;
   warnings: Warning[];
 }

@@ -19,10 +19,16 @@ const moduleSchema = z.looseObject({
 
 type ModuleConfig = z.infer<typeof moduleSchema>;
 
+/** One module's managed resources, by `type.name`, with their expressions. */
+type ResourceIndex = Map<string, unknown>;
+
 export type AttributePath = ReadonlyArray<string | number>;
 
 /** The configuration of every managed resource in a plan, looked up by module path, type and name. */
 export class PlanConfiguration {
+  /** Each module read once (a plan may ask about thousands of its resources). */
+  readonly #indexes = new Map<string, ResourceIndex | undefined>();
+
   private constructor(private readonly root: ModuleConfig | undefined) {}
 
   /** From the whole `show -json` document; a plan without a readable configuration knows of no setting. */
@@ -37,10 +43,10 @@ export class PlanConfiguration {
    * Undefined when the resource's configuration cannot be found: the caller must then assume it might.
    */
   sets(moduleAddress: string | undefined, type: string, name: string, path: AttributePath): boolean | undefined {
-    const module = this.#module(moduleAddress);
-    const resource = module?.resources?.find((r) => (r.mode ?? 'managed') === 'managed' && r.type === type && r.name === name);
-    if (!resource) return undefined;
-    let node: unknown = resource.expressions;
+    const index = this.#index(moduleAddress ?? '');
+    const key = `${type}.${name}`;
+    if (!index?.has(key)) return undefined;
+    let node: unknown = index.get(key);
     for (const step of path) {
       if (typeof step === 'number') {
         if (!Array.isArray(node)) return node !== undefined;
@@ -54,10 +60,18 @@ export class PlanConfiguration {
     return true;
   }
 
+  #index(moduleAddress: string): ResourceIndex | undefined {
+    if (this.#indexes.has(moduleAddress)) return this.#indexes.get(moduleAddress);
+    const module = this.#module(moduleAddress);
+    const index = module ? new Map((module.resources ?? []).filter((r) => (r.mode ?? 'managed') === 'managed').map((r) => [`${r.type}.${r.name}`, r.expressions ?? {}])) : undefined;
+    this.#indexes.set(moduleAddress, index);
+    return index;
+  }
+
   /** `module.a[0].module.b` → the configuration of module b inside a (instances share one configuration). */
-  #module(moduleAddress: string | undefined): ModuleConfig | undefined {
+  #module(moduleAddress: string): ModuleConfig | undefined {
     let module = this.root;
-    const names = [...(moduleAddress ?? '').matchAll(/module\.([^.[\]]+)(?:\[[^\]]*\])?/g)].map((m) => m[1] ?? '');
+    const names = [...moduleAddress.matchAll(/module\.([^.[\]]+)(?:\[[^\]]*\])?/g)].map((m) => m[1] ?? '');
     if (names.length > MAX_MODULE_DEPTH) return undefined;
     for (const name of names) {
       const call = module?.module_calls && Object.hasOwn(module.module_calls, name) ? module.module_calls[name] : undefined;
