@@ -11,6 +11,7 @@ import type { ShowProgress } from '../src/deploy/steps.js';
 import type { Actor } from '../src/interaction/conversation.js';
 import { FAKE_ENGINE_BIN } from './support/bot-process.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
+import { ConsoleDriver } from './support/console-driver.js';
 
 const alice: Actor = { id: '300000000000000001', displayName: 'alice', isBot: false, isGuildAdmin: true };
 const bob: Actor = { id: '300000000000000002', displayName: 'bob', isBot: false, isGuildAdmin: false };
@@ -198,5 +199,26 @@ describe('/cloud-guild-policy: what to do with resources not estimated', () => {
     const waive = await harness.say(bob, 'cloud-guild-policy', { action: 'update', unpriced_resources: 'allow' });
     expect(waive.text()).toMatch(/`unpriced_resources` can be changed only by a member with the Manage Server permission/);
     expect(harness.core.app.policies.get(HARNESS_GUILD).unpricedResources).toBe('refuse');
+  });
+});
+
+describe('the console: the same setting, typed', () => {
+  let shell: ConsoleDriver | undefined;
+  afterEach(async () => {
+    await shell?.close();
+    shell = undefined;
+  });
+
+  it('sets and shows unpriced_resources, and refuses a value outside its choices before anything runs', async () => {
+    shell = new ConsoleDriver({ argv: ['--user', 'root', '--admin'] });
+    await shell.waitFor('You are @root');
+    const refused = await shell.run('/cloud-guild-policy action:update unpriced_resources:sometimes', 'Usage:');
+    expect(refused).toContain('`unpriced_resources`: `sometimes` is not one of the choices: allow, require_approval, refuse');
+    const updated = await shell.run('/cloud-guild-policy action:update unpriced_resources:allow allowed_resource_types:"bucket, aws_db_instance"', '└─');
+    expect(updated).toMatch(/Resources not estimated[\s\S]*need an admin’s approval → [*]*allowed \(not counted in the estimate\)/);
+    const viewed = await shell.run('/cloud-guild-policy action:view', '└─');
+    expect(viewed).toContain('bucket, aws_db_instance');
+    expect(viewed).toContain('allowed (not counted in the estimate)');
+    await shell.quit();
   });
 });
