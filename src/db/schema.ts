@@ -16,6 +16,10 @@ export type ResourceType = (typeof RESOURCE_TYPES)[number];
 export const ENGINES = ['terraform', 'tofu'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
+/** What a guild's policy does with a planned resource the price catalogue cannot estimate. */
+export const UNPRICED_POLICIES = ['allow', 'require_approval', 'refuse'] as const;
+export type UnpricedPolicy = (typeof UNPRICED_POLICIES)[number];
+
 export const STATE_BACKENDS = ['local', 's3', 'gcs', 'azurerm'] as const;
 export type StateBackendKind = (typeof STATE_BACKENDS)[number];
 
@@ -67,6 +71,7 @@ export const guildPolicies = sqliteTable('guild_policies', {
   require_approval: integer('require_approval', { mode: 'boolean' }).notNull().default(false),
   iac_engine_preference: text('iac_engine_preference', { enum: ENGINES }).notNull().default('terraform'),
   max_jit_minutes: integer('max_jit_minutes').notNull().default(480),
+  unpriced_resources: text('unpriced_resources', { enum: UNPRICED_POLICIES }).notNull().default('require_approval'),
   notification_channel_id: text('notification_channel_id'),
   updated_by: text('updated_by'),
   created_at: integer('created_at').notNull(),

@@ -9,7 +9,10 @@
  * Unknown flags fail like the real engine ("flag provided but not defined"), so tests catch wrong arguments.
  *
  * What it plans: every `resource` block of every `*.tf.json` in the working directory, compared with
- * `terraform.tfstate`. Variables without a default must come from `TF_VAR_<name>` (as the real engine with
+ * `terraform.tfstate`. `show -json` gives each change's planned values as the real engine does: `change.after`
+ * holds the configured values, and a value known only at apply (here: every string holding `${…}`, and a new
+ * resource's `id`) is left out of it and marked `true` in `change.after_unknown`; `configuration` holds each
+ * resource's expressions (`constant_value`, or `references` for an interpolation). Variables without a default must come from `TF_VAR_<name>` (as the real engine with
  * TF_INPUT=0: "No value for required variable"). Unlike the real engine, the plan file does NOT store variable
  * values (the real one does; see docs/security.md), so tests can grep a workspace for secrets.
  *
@@ -428,18 +431,28 @@ async function cmdShow(engine, control, flags) {
     planned_values: { root_module: {} },
     resource_changes: plan.changes.map((ch) => {
       const [type, name] = ch.address.split('.');
+      const body = plan.configuration.resources[ch.address];
+      const planned = ch.after === null || body === undefined ? { known: null, unknown: {} } : plannedValues(body);
+      const afterUnknown = { ...(planned.unknown || {}), ...(ch.actions.includes('create') ? { id: true } : {}) };
       return {
         address: ch.address,
         mode: 'managed',
         type,
         name,
         provider_name: `registry.terraform.io/hashicorp/${type.split('_')[0]}`,
-        change: { actions: ch.actions, before: ch.before, after: ch.after, after_unknown: ch.actions.includes('create') ? { id: true } : {}, before_sensitive: {}, after_sensitive: {} },
+        change: { actions: ch.actions, before: ch.before, after: planned.known, after_unknown: afterUnknown, before_sensitive: {}, after_sensitive: {} },
       };
     }),
     output_changes: {},
     prior_state: {},
-    configuration: { root_module: {} },
+    configuration: {
+      root_module: {
+        resources: Object.entries(plan.configuration.resources).map(([address, body]) => {
+          const [type, name] = address.split('.');
+          return { address, mode: 'managed', type, name, provider_config_key: type.split('_')[0], expressions: expressionsOf(body) };
+        }),
+      },
+    },
     relevant_attributes: [],
     timestamp: new Date().toISOString(),
     applyable: plan.changes.some((c) => c.actions[0] !== 'no-op'),
@@ -452,6 +465,40 @@ async function cmdShow(engine, control, flags) {
   await writeOut(text.slice(0, -1));
   await writeRepeated(' ', padding);
   await writeOut('}\n');
+}
+
+/**
+ * A configuration body as `change.after` and `change.after_unknown`: strings holding `${…}` are known only at apply,
+ * so they are left out of objects (null in lists) and marked true, as the real engine marks computed values.
+ */
+function plannedValues(value) {
+  if (typeof value === 'string' && value.includes('${')) return { known: undefined, unknown: true };
+  if (Array.isArray(value)) {
+    const parts = value.map(plannedValues);
+    return { known: parts.map((p) => p.known ?? null), unknown: parts.some((p) => p.unknown) ? parts.map((p) => p.unknown) : false };
+  }
+  if (value && typeof value === 'object') {
+    const known = {};
+    const unknown = {};
+    for (const [key, child] of Object.entries(value)) {
+      const part = plannedValues(child);
+      if (part.known !== undefined) known[key] = part.known;
+      if (part.unknown) unknown[key] = part.unknown;
+    }
+    return { known, unknown: Object.keys(unknown).length > 0 ? unknown : false };
+  }
+  return { known: value, unknown: false };
+}
+
+/** A configuration body as the plan's `configuration` expressions: blocks (lists of objects) nest, values do not. */
+function expressionsOf(body) {
+  return Object.fromEntries(
+    Object.entries(body).map(([key, value]) => {
+      if (Array.isArray(value) && value.every((item) => item && typeof item === 'object' && !Array.isArray(item))) return [key, value.map(expressionsOf)];
+      if (typeof value === 'string' && value.includes('${')) return [key, { references: [...value.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]) }];
+      return [key, { constant_value: value }];
+    }),
+  );
 }
 
 /** Writes to stdout, waiting when the pipe is full, so the stand-in itself never holds a flood in memory. */
