@@ -94,7 +94,7 @@ describe('one bot per database, and crashes', () => {
       apply = invocations(slug).find((i) => i.argv?.[0] === 'apply');
       return apply !== undefined && existsSync(join(workspace, '.terraform.tfstate.lock.info'));
     }, 'the apply to start');
-    // Its pid on this host (in the engine sandbox it is PID 1 of a namespace of its own).
+    // Its pid on this host (in the engine sandbox it has a PID namespace of its own).
     const enginePid = (apply && hostPidOf(apply)) ?? 0;
     expect(enginePid).toBeGreaterThan(1);
     enginePids.push(enginePid);

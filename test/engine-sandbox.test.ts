@@ -144,7 +144,8 @@ describe.skipIf(!hasRealTerraform())('a module run by the real Terraform in the 
         if (output.includes('"provision_start"')) resolve();
       });
     });
-    // The apply's pid as this host sees it (bubblewrap reports it): what the next start-up would look for.
+    // What is recorded for the next start-up: the pid bubblewrap reports, the sandbox's PID 1, which runs the engine
+    // and lives exactly as long as it.
     const enginePid = Number([...output.matchAll(/spawned (\d+)/g)].at(-1)?.[1]);
     expect(running(enginePid)).toBe(true);
     expect(readFileSync(`/proc/${enginePid}/cmdline`, 'utf8').split('\0')).toContain('apply');

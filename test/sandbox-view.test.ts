@@ -5,7 +5,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sandboxedEngineLaunch } from '../src/engine/death-signal.js';
+import { sandboxedEngineLaunch } from '../src/engine/sandbox-launch.js';
 import { RunStopper, type EngineCommand } from '../src/engine/process.js';
 import { bwrapOptions } from '../src/engine/sandbox-mounts.js';
 import { SandboxPathHidden, sandboxViewOf, type SandboxPolicy } from '../src/engine/sandbox-view.js';

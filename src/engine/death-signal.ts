@@ -18,8 +18,8 @@
  * missing, engines are started directly and a warning is logged once: they then outlive a killed bot until the next
  * start-up stops them (see orphans.ts).
  *
- * In the sandbox (sandbox.ts) the chain is the same with bubblewrap between the guardian and the engine; see
- * `sandboxedEngineLaunch` for how the one SIGINT still reaches the engine.
+ * In the sandbox the chain is the same with bubblewrap between the guardian and the engine: see sandbox-launch.ts
+ * for how the one SIGINT still reaches the engine.
  */
 import { execFileSync } from 'node:child_process';
 import type { Logger } from '../logging/logger.js';
@@ -27,12 +27,10 @@ import { atEnginePriority } from './engine-priority.js';
 
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 const ENV_PATHS = ['/usr/bin/env', '/bin/env'];
-const SH = '/bin/sh';
+export const SH = '/bin/sh';
 
 /** "$@" is the command to start in the background: env, its options, setpriv, the engine and its arguments. */
 const GUARDIAN_SCRIPT = 'trap "" INT TERM; "$@" 3>&- & echo $! >&3; exec 3>&-; wait $!';
-/** The same for bubblewrap, which reports the engine's pid itself (`--info-fd 3`), so descriptor 3 is passed on to it. */
-const SANDBOX_GUARDIAN_SCRIPT = 'trap "" INT TERM; "$@" & exec 3>&-; wait $!';
 
 export interface GuardianTools {
   setpriv: string;
@@ -109,45 +107,4 @@ export function engineLaunch(
     );
   }
   return { file: binary, args, stopsWithBot: false, reportsEnginePid: false };
-}
-
-/** What bubblewrap is run with (see sandbox-mounts.ts): its path and its options, up to (not including) `--`. */
-export interface SandboxInvocation {
-  bwrap: string;
-  options: string[];
-}
-
-/**
- * How to start `binary args` inside bubblewrap so that stopping works as it does outside:
- *
- *   guardian (sh, as above) → setpriv --pdeathsig KILL → nice → bwrap … --as-pid-1 --info-fd 3 --
- *     → env --default-signal → setpriv --pdeathsig INT → the engine
- *
- * - The engine is PID 1 of its own PID namespace (`--as-pid-1`): no bubblewrap process stands between it and the
- *   bot's signals, and bubblewrap's own command line (which names host paths) is nowhere to be read inside. Signals
- *   from outside reach a namespace's PID 1 only when it handles them; the engines handle SIGINT and SIGTERM, and
- *   SIGKILL always gets through. When it exits, the kernel ends whatever it left behind in the namespace.
- * - bubblewrap starts with SIGINT and SIGTERM ignored (inherited from the guardian), so the stop escalation, sent
- *   to the whole process group, neither kills it nor reaches the engine twice; `env --default-signal` gives the
- *   engine its signals back.
- * - If the bot dies: the guardian gets SIGKILL, bubblewrap gets SIGKILL from its own parent-death signal, and the
- *   engine, whose parent bubblewrap was, gets its single SIGINT. (`--die-with-parent` is a backstop: it would
- *   SIGKILL an engine whose own parent-death signal could not be set.)
- * - bubblewrap writes the engine's host pid on descriptor 3 (`"child-pid"`): that is what is recorded for the
- *   next start-up (orphans.ts), and its process group is the guardian's, as outside the sandbox.
- */
-export function sandboxedEngineLaunch(
-  command: { binary: string; args: string[]; env: Record<string, string> },
-  sandbox: SandboxInvocation,
-  guardian: GuardianTools,
-): EngineLaunch {
-  const unset = 'PWD' in command.env ? [] : ['-u', 'PWD'];
-  const bwrap = [sandbox.bwrap, ...sandbox.options, '--as-pid-1', '--die-with-parent', '--info-fd', '3', '--'];
-  const engine = [guardian.env, ...unset, '--default-signal', guardian.setpriv, '--pdeathsig', 'INT', '--', command.binary, ...command.args];
-  return {
-    file: guardian.setpriv,
-    args: ['--pdeathsig', 'KILL', '--', SH, '-c', SANDBOX_GUARDIAN_SCRIPT, 'engine-guardian', guardian.setpriv, '--pdeathsig', 'KILL', '--', ...atEnginePriority([...bwrap, ...engine])],
-    stopsWithBot: true,
-    reportsEnginePid: true,
-  };
 }

@@ -172,13 +172,15 @@ export async function runEngineCommand(command: EngineCommand, launcher: EngineL
       lowerToEnginePriority(subprocess.pid);
       stopper.engineStarted({ pid: subprocess.pid, stopsWithBot: launch.stopsWithBot });
     }
+    child.engineReported();
   } else {
     readEnginePid(subprocess.stdio[3]).then(
       (pid) => {
         if (pid !== undefined) stopper.engineStarted({ pid, stopsWithBot: true });
         else command.logger?.warn({ guardianPid: subprocess.pid }, 'the engine guardian did not report the engine pid');
+        child.engineReported();
       },
-      () => undefined,
+      () => child.engineReported(),
     );
   }
   const stdoutDone = output.follow(subprocess);
@@ -247,6 +249,8 @@ class EngineChild {
   #exited = false;
   #exitWaiters: Array<() => void> = [];
   #terminating: Promise<void> | undefined;
+  #reported = false;
+  #reportWaiters: Array<() => void> = [];
 
   constructor(
     private readonly subprocess: Pick<ChildProcess, 'pid' | 'once'>,
@@ -259,6 +263,17 @@ class EngineChild {
     if (this.#exited) return;
     this.#exited = true;
     for (const wake of this.#exitWaiters.splice(0)) wake();
+    this.engineReported();
+  }
+
+  /**
+   * The chain has reported the engine's pid (or never will). Until then the engine may not exist yet (the sandbox is
+   * still being set up) and a signal would reach only the chain, which ignores it: the first one waits for this.
+   */
+  engineReported(): void {
+    if (this.#reported) return;
+    this.#reported = true;
+    for (const wake of this.#reportWaiters.splice(0)) wake();
   }
 
   /** SIGINT, then SIGTERM after `graceMs`, then SIGKILL after another `graceMs`; resolves once the process is gone. */
@@ -268,6 +283,7 @@ class EngineChild {
   }
 
   async #escalate(graceMs: number): Promise<void> {
+    await this.#reportedWithin(graceMs);
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       if (this.#exited) return;
       this.#signal(signal);
@@ -292,6 +308,17 @@ class EngineChild {
         // Already gone.
       }
     }
+  }
+
+  #reportedWithin(ms: number): Promise<void> {
+    if (this.#reported) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#reportWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   #exitWithin(ms: number): Promise<boolean> {

@@ -6,13 +6,13 @@
  *
  * The engine's environment (its credentials) reaches it the way it does outside: as the environment of the
  * processes that start it, built from nothing (child-env.ts). Nothing secret is ever on bubblewrap's command line.
- * Stopping works as outside (death-signal.ts, `sandboxedEngineLaunch`): one SIGINT, the engine's own pid
- * recorded for the next start-up, SIGTERM and SIGKILL to its process group.
+ * Stopping works as outside (sandbox-launch.ts): one SIGINT, then SIGTERM and SIGKILL to its process group, one
+ * SIGINT when the bot dies, and a process that lives exactly as long as the engine recorded for the next start-up.
  */
 import type { GuardianTools } from './death-signal.js';
-import { sandboxedEngineLaunch } from './death-signal.js';
 import type { EngineExecutor } from './executor.js';
 import { runEngineCommand, type EngineCommand, type EngineCommandResult } from './process.js';
+import { sandboxedEngineLaunch } from './sandbox-launch.js';
 import { bwrapOptions } from './sandbox-mounts.js';
 import { sandboxViewOf, type SandboxPolicy } from './sandbox-view.js';
 

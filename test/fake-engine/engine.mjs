@@ -45,8 +45,8 @@
  *
  * INVOCATION LOG. Every run (but `version`, unless the control file exists) appends one JSON line: { pid, engine, argv, cwd, env (every variable it received, names
  * and values), at }, and one line { pid, signal } per signal received; every line also has `pidNamespace` (the
- * engine sandbox gives each engine its own, where its pid is 1: see hostPidOf in test/support/engine-env.ts). Tests read it to check arguments, the child's
- * environment and which signals arrived. It holds secrets by design: it is a test artefact, not product output.
+ * engine sandbox gives each engine one of its own: see hostPidOf in test/support/engine-env.ts). Tests read it to
+ * check arguments, the child's environment and which signals arrived. It holds secrets by design: it is a test artefact, not product output.
  */
 /* global process, setTimeout, clearTimeout */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,7 +72,7 @@ export async function runFakeEngine(engine) {
   const cwd = process.cwd();
   const control = readControl(cwd);
   const logPath = control.invocationLog ?? join(cwd, '.fake-engine-invocations.jsonl');
-  // In the bot's sandbox this process is PID 1 of its own PID namespace: tests find its host pid through this.
+  // In the bot's sandbox this process has a PID namespace of its own: tests find its host pid through this.
   const pidNamespace = ownPidNamespace();
   const log = (entry) => {
     try {

@@ -93,7 +93,7 @@ export interface RunnerFixture {
 }
 
 export interface Invocation {
-  /** The pid the stand-in saw: in the engine sandbox, its pid inside its own PID namespace (1). */
+  /** The pid the stand-in saw: in the engine sandbox, its pid inside its own PID namespace. */
   pid: number;
   /** `pid:[inode]` of that namespace. */
   pidNamespace?: string | null;
@@ -229,7 +229,7 @@ export function processExists(pid: number): boolean {
 /**
  * The host pid of the stand-in process that wrote `entry`, found while it runs: its own pid where it ran in the
  * bot's PID namespace, and otherwise the process in its namespace that has that pid there (the engine sandbox makes
- * every engine PID 1 of a namespace of its own). Undefined when no such process runs any more.
+ * every engine a PID namespace of its own). Undefined when no such process runs any more.
  */
 export function hostPidOf(entry: Pick<Invocation, 'pid' | 'pidNamespace'>): number | undefined {
   if (!entry.pidNamespace || entry.pidNamespace === readlinkSync('/proc/self/ns/pid')) return processExists(entry.pid) ? entry.pid : undefined;
