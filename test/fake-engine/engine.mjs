@@ -46,7 +46,8 @@
  * INVOCATION LOG. Every run (but `version`, unless the control file exists) appends one JSON line: { pid, engine, argv, cwd, env (every variable it received, names
  * and values), at }, and one line { pid, signal } per signal received; every line also has `pidNamespace` (the
  * engine sandbox gives each engine one of its own: see hostPidOf in test/support/engine-env.ts). Tests read it to
- * check arguments, the child's environment and which signals arrived. It holds secrets by design: it is a test artefact, not product output.
+ * check arguments, the child's environment and which signals arrived. It holds secrets by design: it is a test
+ * artefact, not product output.
  */
 /* global process, setTimeout, clearTimeout */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
