@@ -2,7 +2,7 @@
  * What one engine command looks like from inside the sandbox (no process is started here): which host folders are
  * mounted and where, and how every host path the runner passes is turned into the path the engine sees.
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sandboxedEngineLaunch } from '../src/engine/sandbox-launch.js';
@@ -91,6 +91,20 @@ describe('the paths an engine is given, as it sees them', () => {
     expect(view.mounts.map((m) => m.host)).not.toContain(tmp.dir);
     // The engine itself, read-only at its own path.
     expect(view.mounts).toContainEqual({ host: engine, inside: engine, writable: false });
+  });
+
+  it('judges a PATH folder by what it really is: a link to the deployments root is left out', () => {
+    const link = join(tmp.dir, 'innocent-bin');
+    symlinkSync(deployments, link);
+    const view = sandboxViewOf(command({ env: { ...command().env, PATH: `${link}:/usr/bin` } }), policy);
+    expect(view.env.PATH).toBe('/usr/bin');
+    expect(view.mounts.map((m) => m.host)).not.toContain(deployments);
+  });
+
+  it('refuses a guild cache folder that is a link (left by an engine that once ran without the sandbox)', () => {
+    mkdirSync(join(cache, 'by-guild'), { recursive: true });
+    symlinkSync(otherWorkspace, join(cache, 'by-guild', '333333333333333333'));
+    expect(() => sandboxViewOf(command({ guildId: '333333333333333333' }), policy)).toThrow(/symbolic link/);
   });
 });
 

@@ -59,6 +59,9 @@ export function engineExecutorFor(options: SandboxStartupOptions): EngineExecuto
 }
 
 function sandboxSettings(options: SandboxStartupOptions): SandboxSettings {
+  if (process.platform !== 'linux') {
+    throw new EngineSandboxUnavailable(`The engine sandbox (bubblewrap) needs Linux, and this host runs ${process.platform}.`);
+  }
   const bwrap = findBwrap(options);
   const guardian: GuardianTools | null = findGuardianTools();
   if (!guardian) {

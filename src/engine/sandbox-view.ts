@@ -9,7 +9,7 @@
  * cache of its own (`<cache>/by-guild/<guild id>`): the engine can write to it (init fills it), so a shared one
  * would let one guild's module replace a provider binary that another guild's run then starts with its credentials.
  */
-import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 import type { EngineCommand } from './process.js';
 import { isWithin, systemPaths, WORKSPACE_INSIDE, type SandboxMount } from './sandbox-mounts.js';
@@ -111,8 +111,13 @@ export function sandboxViewOf(command: EngineCommand, policy: SandboxPolicy): Sa
 /** `<cache>/by-guild/<guild id>`, created owner-only; the cache itself for a command that is no guild's run. */
 function guildCache(cache: string, guildId: string | undefined): string {
   if (guildId !== undefined && !GUILD_ID.test(guildId)) throw new RangeError('guildId must be a Discord id');
-  const own = guildId === undefined ? resolve(cache) : join(resolve(cache), 'by-guild', guildId);
+  const root = resolve(cache);
+  const own = guildId === undefined ? root : join(root, 'by-guild', guildId);
   mkdirSync(own, { recursive: true, mode: 0o700 });
+  // Bound read-write: it must be that folder, not a link an engine left there (when it ran without the sandbox).
+  for (const folder of guildId === undefined ? [] : [join(root, 'by-guild'), own]) {
+    if (lstatSync(folder).isSymbolicLink()) throw new Error(`the provider cache folder ${relative(root, folder)} is a symbolic link; it is not bound into the sandbox`);
+  }
   return own;
 }
 
@@ -129,18 +134,21 @@ function visiblePath(path: string, policy: SandboxPolicy, mounts: SandboxMount[]
       kept.push(entry);
       continue;
     }
-    if (!isFolder(folder) || overlapWithPrivate(folder, policy) !== undefined) continue;
-    mounts.push({ host: folder, inside: folder, writable: false });
+    // Checked, and bound, as what it really is: a link to the deployments root must not pass as any folder.
+    const real = realFolder(folder);
+    if (real === undefined || overlapWithPrivate(real, policy) !== undefined) continue;
+    mounts.push({ host: real, inside: folder, writable: false });
     kept.push(entry);
   }
   return kept.join(delimiter);
 }
 
-function isFolder(path: string): boolean {
+function realFolder(path: string): string | undefined {
   try {
-    return statSync(path).isDirectory();
+    const real = realpathSync(path);
+    return statSync(real).isDirectory() ? real : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
