@@ -15,7 +15,7 @@ import { IacRunner, type IacRunnerOptions } from '../engine/runner.js';
 import { tellInterruptedMembers } from '../engine/crash-notices.js';
 import { recoverUnfinishedRuns } from '../engine/orphans.js';
 import { DEFAULT_KILL_GRACE_MS } from '../engine/process.js';
-import { LocalEngineExecutor } from '../engine/executor.js';
+import { engineExecutorFor } from '../engine/sandbox-check.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
@@ -79,10 +79,20 @@ export async function buildCore(options: CoreOptions): Promise<Core> {
 }
 
 async function buildLockedCore({ config, clock, logger, notifier, engineHost = {}, templateGit }: CoreOptions, releaseLock: () => void): Promise<Core> {
+  const deploymentsRoot = resolve(config.DEPLOYMENTS_DIR);
+  // Before the database is touched: without a working sandbox (unless turned off by name) the bot does not start.
+  const executor = engineExecutorFor({
+    sandbox: config.ENGINE_SANDBOX,
+    bwrapPath: config.BWRAP_PATH,
+    readOnlyPaths: config.ENGINE_SANDBOX_READ_ONLY_PATHS,
+    deploymentsRoot,
+    databasePath: config.DATABASE_PATH,
+    pathEnv: engineHost.pathEnv ?? process.env.PATH ?? '',
+    logger,
+  });
   const database = openDatabase(config.DATABASE_PATH);
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
 
-  const deploymentsRoot = resolve(config.DEPLOYMENTS_DIR);
   const pricing = PriceCatalogue.load(config.PRICING_OVERRIDES_FILE);
   const audit = new AuditLog(database.db, clock);
   const tiers = new TierService(database.db, clock);
@@ -106,7 +116,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     projects,
     resources,
     transitions: new ResourceStatusTransitions(resources, logger),
-    executor: new LocalEngineExecutor(),
+    executor,
     layout,
     clock,
     logger,

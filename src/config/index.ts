@@ -39,6 +39,17 @@ const localPath = z
  */
 const startUpRelativeFolder = optionalString.transform((path) => (path === undefined ? undefined : resolve(path)));
 
+/** Folders separated by `:`, as in PATH; each made absolute like the folders above. */
+const startUpRelativeFolders = optionalString.transform((value) =>
+  value === undefined
+    ? []
+    : value
+        .split(':')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== '')
+        .map((entry) => resolve(entry)),
+);
+
 /**
  * `id:base64key,…`, checked at start-up even without CREDENTIALS_MASTER_KEY (a key list the bot would silently
  * ignore is a mistake the operator should hear of now, not at the first rotation).
@@ -84,6 +95,10 @@ export const configSchema = z.object({
   RUN_TIMEOUT_MINUTES: integerIn(1, 24 * 60, 30),
   IAC_BIN_DIR: startUpRelativeFolder,
   TF_PLUGIN_CACHE_DIR: startUpRelativeFolder,
+  // The engine sandbox (src/engine/sandbox*.ts): on unless the operator turns it off by name.
+  ENGINE_SANDBOX: optionalString.pipe(z.enum(['bwrap', 'off'], { error: 'bwrap or off' }).optional()).transform((value) => value ?? 'bwrap'),
+  BWRAP_PATH: startUpRelativeFolder,
+  ENGINE_SANDBOX_READ_ONLY_PATHS: startUpRelativeFolders,
   PRICING_OVERRIDES_FILE: optionalString,
   // The advisor (src/advisor/): off unless the operator turns it on; the model review only with a URL and a model.
   ADVISOR_ENABLED: optionalString.pipe(z.enum(['true', 'false'], { error: 'true or false' }).optional()).transform((value) => value === 'true'),

@@ -47,11 +47,13 @@
  * JSON string), percent-encoded, or upper-cased.
  *
  * INVOCATION LOG. Every run (but `version`, unless the control file exists) appends one JSON line: { pid, engine, argv, cwd, env (every variable it received, names
- * and values), at }, and one line { pid, signal } per signal received. Tests read it to check arguments, the child's
- * environment and which signals arrived. It holds secrets by design: it is a test artefact, not product output.
+ * and values), at }, and one line { pid, signal } per signal received; every line also has `pidNamespace` (the
+ * engine sandbox gives each engine one of its own: see hostPidOf in test/support/engine-env.ts). Tests read it to
+ * check arguments, the child's environment and which signals arrived. It holds secrets by design: it is a test
+ * artefact, not product output.
  */
 /* global process, setTimeout, clearTimeout */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -62,13 +64,23 @@ const FLOOD_CHUNK_BYTES = 1024 * 1024;
 const STATE_FILE = 'terraform.tfstate';
 const LOCK_FILE = '.terraform.tfstate.lock.info';
 
+function ownPidNamespace() {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+}
+
 export async function runFakeEngine(engine) {
   const cwd = process.cwd();
   const control = readControl(cwd);
   const logPath = control.invocationLog ?? join(cwd, '.fake-engine-invocations.jsonl');
+  // In the bot's sandbox this process has a PID namespace of its own: tests find its host pid through this.
+  const pidNamespace = ownPidNamespace();
   const log = (entry) => {
     try {
-      appendFileSync(logPath, `${JSON.stringify({ pid: process.pid, ...entry })}\n`);
+      appendFileSync(logPath, `${JSON.stringify({ pid: process.pid, pidNamespace, ...entry })}\n`);
     } catch {
       // A read-only cwd (e.g. `version` run from anywhere) must not break the engine.
     }

@@ -11,6 +11,7 @@ import { FakeClock } from './clock.js';
 import { RecordingConversation } from './recording-conversation.js';
 import { RecordingNotifier } from './recording-notifier.js';
 import { makeTempDir } from './tmp.js';
+import { STAND_IN_SANDBOX_ENV } from './sandbox-env.js';
 
 export const HARNESS_GUILD = '111111111111111111';
 
@@ -31,7 +32,7 @@ export async function startAppHarness(env: Record<string, string> = {}, extraCom
       done();
     },
   });
-  const config = parseConfig({ DATABASE_PATH: join(dir, 'db.sqlite'), DEPLOYMENTS_DIR: join(dir, 'deployments'), ...env });
+  const config = parseConfig({ DATABASE_PATH: join(dir, 'db.sqlite'), DEPLOYMENTS_DIR: join(dir, 'deployments'), ...STAND_IN_SANDBOX_ENV, ...env });
   const notifier = new RecordingNotifier();
   const core: Core = await buildCore({ config, clock, logger: createLogger('info', sink), notifier, ...seams });
   const dispatcher = new CommandDispatcher([...allCommands, ...extraCommands], core.app);

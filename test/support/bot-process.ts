@@ -1,6 +1,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
+import { STAND_IN_SANDBOX_ENV } from './sandbox-env.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const FAKE_ENGINE_BIN = resolve(REPO_ROOT, 'test/fake-engine/bin');
@@ -29,7 +30,7 @@ export function startBot(env: Record<string, string>, args: string[] = []): BotP
   let stoppedAfterMs = 0;
   const child: ResultPromise = execa('node', ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...STAND_IN_SANDBOX_ENV, ...env },
     extendEnv: false,
     reject: false,
     all: true,
