@@ -3,25 +3,15 @@
  * A guild that never set a policy gets DEFAULT_POLICY. `validate` reports every rule a request breaks, not only
  * the first, so a member learns everything to change in one go.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import {
-  ENGINES,
-  PROVIDERS,
-  RESOURCE_TYPES,
-  cloudResources,
-  guildPolicies,
-  type EngineName,
-  type Provider,
-  type ResourceStatus,
-  type ResourceType,
-} from '../db/schema.js';
+import { ENGINES, PROVIDERS, RESOURCE_TYPES, type EngineName, type Provider, type ResourceType } from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import type { CostEstimate, PriceCatalogue } from '../pricing/catalogue.js';
-import { MAY_EXIST_IN_CLOUD } from '../projects/resource-statuses.js';
+import { ResourceTotals } from '../projects/resource-totals.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake, SNOWFLAKE_PATTERN } from '../shared/snowflake.js';
 import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';
+import { PolicyRepository, type PolicyRepositoryOptions } from './policy-repository.js';
 import { formatUsd } from '../shared/money.js';
 import { printable } from '../shared/member-text.js';
 import { instanceTypeSchema } from '../shared/instance-type.js';
@@ -95,9 +85,6 @@ export interface Reserved {
 }
 const NOTHING_RESERVED: Reserved = { monthlyUsd: 0, vms: 0 };
 
-/** Of MAY_EXIST_IN_CLOUD, what runs that stopped part-way leave: named in the refusal, as members may have forgotten them. */
-const LEFT_BY_STOPPED_RUNS: readonly ResourceStatus[] = ['failed', 'interrupted', 'destroying'];
-
 export interface PolicyDecision {
   allowed: boolean;
   violations: PolicyViolation[];
@@ -160,31 +147,33 @@ function patchSchema(pricing: PriceCatalogue) {
     .partial();
 }
 
-const storedList = z.array(z.string());
-const storedResourceTypes = z.array(z.enum(RESOURCE_TYPES));
-
-type PolicyRow = typeof guildPolicies.$inferSelect;
-
 /** Ceilings set from outside the guild (its tier, src/tiers): the policy in force is never above them. */
 export type PolicyCeilings = (guildId: string) => { maxBudgetMonthly: number | null; maxInstances: number | null };
 
 export class PolicyService {
   readonly #schema: ReturnType<typeof patchSchema>;
+  readonly #policies: PolicyRepository;
+  readonly #totals: ResourceTotals;
 
   constructor(
     private readonly db: Db,
     private readonly pricing: PriceCatalogue,
     private readonly clock: Clock = systemClock,
     private readonly ceilings?: PolicyCeilings,
+    options: PolicyRepositoryOptions = {},
   ) {
     this.#schema = patchSchema(pricing);
+    this.#policies = new PolicyRepository(db, options);
+    this.#totals = new ResourceTotals(db);
   }
 
-  /** The guild's policy in force: what it set (or the defaults), lowered to its tier's ceilings. */
+  /**
+   * The guild's policy in force: what it set (or the defaults), lowered to its tier's ceilings. The result may be
+   * shared with other callers and is frozen: copy it to change it.
+   */
   get(guildId: string): GuildPolicy {
     assertSnowflake(guildId, 'guildId');
-    const row = this.db.select().from(guildPolicies).where(eq(guildPolicies.guild_id, guildId)).get();
-    const policy = row ? toPolicy(row) : { guildId, ...DEFAULT_POLICY, allowedInstanceTypes: [], allowedResourceTypes: [], updatedAt: null, updatedBy: null };
+    const policy = this.#policies.find(guildId) ?? { guildId, ...DEFAULT_POLICY, allowedInstanceTypes: [], allowedResourceTypes: [], updatedAt: null, updatedBy: null };
     const cap = this.ceilings?.(guildId);
     if (cap === undefined) return policy;
     return {
@@ -235,11 +224,7 @@ export class PolicyService {
         updated_by: userId,
         updated_at: now,
       };
-      this.db
-        .insert(guildPolicies)
-        .values({ guild_id: guildId, created_at: now, ...values })
-        .onConflictDoUpdate({ target: guildPolicies.guild_id, set: values })
-        .run();
+      this.#policies.save(guildId, values, now);
       return { before, after };
     });
   }
@@ -259,15 +244,8 @@ export class PolicyService {
     const estimate = this.pricing.estimate(valid);
     const violations: PolicyViolation[] = [];
 
-    const live = this.db
-      .select({
-        spend: sql<number>`coalesce(sum(${cloudResources.estimated_monthly_cost}), 0)`,
-        vms: sql<number>`coalesce(sum(case when ${cloudResources.resource_type} = 'vm' then 1 else 0 end), 0)`,
-        unsettledVms: sql<number>`coalesce(sum(case when ${cloudResources.resource_type} = 'vm' and ${inArray(cloudResources.status, [...LEFT_BY_STOPPED_RUNS])} then 1 else 0 end), 0)`,
-      })
-      .from(cloudResources)
-      .where(and(eq(cloudResources.guild_id, guildId), inArray(cloudResources.status, [...MAY_EXIST_IN_CLOUD])))
-      .get() ?? { spend: 0, vms: 0, unsettledVms: 0 };
+    const totals = this.#totals.inCloud(guildId);
+    const live = { spend: totals.monthlyUsd, vms: totals.vms, unsettledVms: totals.vmsLeftByStoppedRuns };
     // Deployments approved but not yet applying count too, or two could both fit a budget only one fits.
     live.spend += reserved.monthlyUsd;
     live.vms += reserved.vms;
@@ -325,20 +303,3 @@ const requestSchema = z.object({
   instanceType: instanceTypeSchema.optional(),
   diskSizeGb: z.number().int('a disk size in whole GB').min(0, 'a disk size of at least 0 GB').max(1_000_000).optional(),
 });
-
-function toPolicy(row: PolicyRow): GuildPolicy {
-  return {
-    guildId: row.guild_id,
-    maxBudgetMonthly: row.max_budget_monthly,
-    maxInstances: row.max_instances,
-    maxDiskSizeGb: row.max_disk_size_gb,
-    allowedInstanceTypes: storedList.parse(JSON.parse(row.allowed_instance_types)),
-    allowedResourceTypes: storedResourceTypes.parse(JSON.parse(row.allowed_resource_types)),
-    requireApproval: row.require_approval,
-    enginePreference: row.iac_engine_preference,
-    maxJitMinutes: row.max_jit_minutes,
-    notificationChannelId: row.notification_channel_id,
-    updatedAt: row.updated_at,
-    updatedBy: row.updated_by,
-  };
-}
