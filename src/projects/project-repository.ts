@@ -97,6 +97,8 @@ export class ProjectRepository {
   /** Archived projects have no index of their own: only tests and rare tools ask for them by name. */
   readonly #archivedByReference;
   readonly #live;
+  readonly #liveNames;
+  readonly #byId;
 
   constructor(
     private readonly db: Db,
@@ -124,6 +126,18 @@ export class ProjectRepository {
       )
       .prepare();
     this.#live = db.select().from(cloudProjects).where(and(eq(cloudProjects.guild_id, guildId), LIVE_PROJECT)).orderBy(asc(cloudProjects.name)).prepare();
+    this.#byId = db
+      .select()
+      .from(cloudProjects)
+      .where(and(eq(cloudProjects.id, sql.placeholder('id')), eq(cloudProjects.guild_id, guildId)))
+      .prepare();
+    this.#liveNames = db
+      .select({ name: cloudProjects.name, provider: cloudProjects.provider, region: cloudProjects.region })
+      .from(cloudProjects)
+      .where(and(eq(cloudProjects.guild_id, guildId), LIVE_PROJECT))
+      .orderBy(asc(cloudProjects.name))
+      .limit(sql.placeholder('limit'))
+      .prepare();
   }
 
   /**
@@ -233,6 +247,21 @@ export class ProjectRepository {
     return this.db.select().from(cloudProjects).where(eq(cloudProjects.guild_id, guildId)).orderBy(asc(cloudProjects.name)).all().map(toProject);
   }
 
+  /**
+   * Up to `limit` live projects whose name contains `typed` (any case), by name: what autocomplete offers. Only the
+   * three columns it shows are read; with nothing typed yet, only the first `limit` names.
+   */
+  search(guildId: string, typed: string, limit: number): Array<Pick<Project, 'name' | 'provider' | 'region'>> {
+    assertSnowflake(guildId, 'guildId');
+    const wanted = typed.toLowerCase();
+    // SQLite's lower() folds ASCII letters only, so matching in SQL would miss "CAFÉ" for "café": filter here.
+    if (wanted === '') return this.#liveNames.all({ guildId, limit });
+    return this.#liveNames
+      .all({ guildId, limit: -1 })
+      .filter((project) => project.name.toLowerCase().includes(wanted))
+      .slice(0, limit);
+  }
+
   /** Points the project at a (new) vault session, or at none. */
   setVaultSession(guildId: string, projectId: number, sessionId: string | null): Project {
     if (sessionId !== null && !VAULT_SESSION_ID.test(sessionId)) throw new InvalidProject(['expected a vault session id']);
@@ -247,11 +276,7 @@ export class ProjectRepository {
   #row(guildId: string, projectId: number): ProjectRow | undefined {
     assertSnowflake(guildId, 'guildId');
     if (!Number.isSafeInteger(projectId)) return undefined;
-    return this.db
-      .select()
-      .from(cloudProjects)
-      .where(and(eq(cloudProjects.id, projectId), eq(cloudProjects.guild_id, guildId)))
-      .get();
+    return this.#byId.get({ id: projectId, guildId });
   }
 
   #update(guildId: string, projectId: number, values: Partial<Pick<ProjectRow, 'vault_session_id' | 'status'>>): Project {
