@@ -7,9 +7,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark } from './harness.js';
+import { growthBenchmark } from './growth.bench.js';
 import { jitExpiryBenchmark } from './jit-expiry.bench.js';
 
-const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark];
+const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark, growthBenchmark];
 
 const DOC = resolve(dirname(fileURLToPath(import.meta.url)), '../docs/performance.md');
 const DOC_HEADER = `# Performance

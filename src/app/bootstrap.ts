@@ -26,6 +26,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import { PolicyService } from '../policy/policy-service.js';
 import { PriceCatalogue } from '../pricing/catalogue.js';
+import { ProjectOverviews } from '../projects/project-overview.js';
 import { ProjectRepository } from '../projects/project-repository.js';
 import { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
@@ -157,6 +158,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     policies,
     reservations: new BudgetReservations(),
     projects,
+    projectOverviews: new ProjectOverviews(database.db),
     resources,
     layout,
     runner,

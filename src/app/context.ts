@@ -15,6 +15,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { PolicyService } from '../policy/policy-service.js';
 import type { PriceCatalogue } from '../pricing/catalogue.js';
+import type { ProjectOverviews } from '../projects/project-overview.js';
 import type { ProjectRepository } from '../projects/project-repository.js';
 import type { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
@@ -37,6 +38,8 @@ export interface AppContext {
   /** Budget promised to deployments about to apply; see BudgetReservations. */
   reservations: BudgetReservations;
   projects: ProjectRepository;
+  /** A guild's projects with their resources and totals, one page at a time (/cloud-projects). */
+  projectOverviews: ProjectOverviews;
   resources: ResourceRepository;
   layout: StateLayout;
   runner: IacRunner;

@@ -7,7 +7,8 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { ensureDirectory } from '../shared/directories.js';
 import { schema } from './schema.js';
 
-export type Db = BetterSQLite3Database<typeof schema>;
+/** drizzle over the connection; `$client` is that connection (drizzle's own handle on it). */
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 export interface DatabaseHandle {
   db: Db;

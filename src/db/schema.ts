@@ -159,7 +159,27 @@ export const cloudResources = sqliteTable(
   (t) => [
     index('cloud_resources_guild_status').on(t.guild_id, t.status),
     index('cloud_resources_project').on(t.project_id),
+    // Start-up looks for resources a stopped bot left applying or destroying, in every guild at once.
+    index('cloud_resources_status').on(t.status),
   ],
+);
+
+/**
+ * For each guild, resource status and type: how many resources there are and their monthly estimate. Kept by
+ * triggers on cloud_resources (migration 0008_resource_totals), in the statement that changes the resource, so the
+ * policy check and /cloud-projects read a handful of rows instead of summing every resource of the guild. No code
+ * writes it; a row whose count is back to 0 stays, at $0.
+ */
+export const guildResourceTotals = sqliteTable(
+  'guild_resource_totals',
+  {
+    guild_id: text('guild_id').notNull(),
+    status: text('status', { enum: RESOURCE_STATUSES }).notNull(),
+    resource_type: text('resource_type', { enum: RESOURCE_TYPES }).notNull(),
+    resources: integer('resources').notNull(),
+    monthly_usd: real('monthly_usd').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.guild_id, t.status, t.resource_type] })],
 );
 
 export const iacRuns = sqliteTable(
@@ -202,6 +222,8 @@ export const iacRuns = sqliteTable(
     index('iac_runs_status').on(t.status),
     index('iac_runs_project').on(t.project_id, t.created_at),
     uniqueIndex('iac_runs_guild_number').on(t.guild_id, t.guild_run_number),
+    // How many of one guild's runs are queued or running (/cloud-runs, the tier's run slots), whatever other guilds run.
+    index('iac_runs_guild_status').on(t.guild_id, t.status),
   ],
 );
 
@@ -247,7 +269,12 @@ export const auditLog = sqliteTable(
     details: text('details'),
     created_at: integer('created_at').notNull(),
   },
-  (t) => [index('audit_log_guild_time').on(t.guild_id, t.created_at)],
+  (t) => [
+    index('audit_log_guild_time').on(t.guild_id, t.created_at),
+    // /cloud-audit action: and user: read the newest matching entries straight off these, not the guild's whole log.
+    index('audit_log_guild_action').on(t.guild_id, t.action, t.created_at),
+    index('audit_log_guild_user').on(t.guild_id, t.user_id, t.created_at),
+  ],
 );
 
 /**
@@ -321,6 +348,7 @@ export const schema = {
   cloudCredentials,
   cloudProjects,
   cloudResources,
+  guildResourceTotals,
   iacRuns,
   jitPermissions,
   auditLog,

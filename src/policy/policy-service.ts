@@ -4,12 +4,10 @@
  * not only the first, so a member learns everything to change in one go; `checkPlan` holds the same policy against
  * what the plan will make (plan-policy.ts), and is the authority once there is a plan.
  */
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   PROVIDERS,
   RESOURCE_TYPES,
-  guildPolicies,
   type EngineName,
   type Provider,
   type ResourceType,
@@ -17,15 +15,17 @@ import {
 } from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import type { CostEstimate, PriceCatalogue } from '../pricing/catalogue.js';
+import { ResourceTotals } from '../projects/resource-totals.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake } from '../shared/snowflake.js';
 import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';
 import { patchSchema, POLICY_LIMITS } from './policy-patch.js';
+import { PolicyRepository, type PolicyRepositoryOptions } from './policy-repository.js';
 import { formatUsd } from '../shared/money.js';
 import { printable } from '../shared/member-text.js';
 import { instanceTypeSchema } from '../shared/instance-type.js';
 import { command, text, type RichText } from '../shared/text.js';
-import { guildFootprint } from './guild-footprint.js';
+import type { GuildFootprint } from './guild-footprint.js';
 import { isResourceTypeAllowed, judgePlan, type PlanCheck, type PlanDecision } from './plan-policy.js';
 
 export interface GuildPolicy {
@@ -116,30 +116,40 @@ export interface PolicyDecision {
 }
 
 
-const storedList = z.array(z.string());
-
-type PolicyRow = typeof guildPolicies.$inferSelect;
 
 /** Ceilings set from outside the guild (its tier, src/tiers): the policy in force is never above them. */
 export type PolicyCeilings = (guildId: string) => { maxBudgetMonthly: number | null; maxInstances: number | null };
 
 export class PolicyService {
   readonly #schema: ReturnType<typeof patchSchema>;
+  readonly #policies: PolicyRepository;
+  readonly #totals: ResourceTotals;
 
   constructor(
     private readonly db: Db,
     private readonly pricing: PriceCatalogue,
     private readonly clock: Clock = systemClock,
     private readonly ceilings?: PolicyCeilings,
+    options: PolicyRepositoryOptions = {},
   ) {
     this.#schema = patchSchema(pricing);
+    this.#policies = new PolicyRepository(db, options);
+    this.#totals = new ResourceTotals(db);
+  }
+  /** What the guild may already have in the cloud, as the policy counts it (totals kept by triggers, resource-totals.ts). */
+  #footprint(guildId: string): GuildFootprint {
+    const totals = this.#totals.inCloud(guildId);
+    return { spend: totals.monthlyUsd, vms: totals.vms, unsettledVms: totals.vmsLeftByStoppedRuns };
   }
 
-  /** The guild's policy in force: what it set (or the defaults), lowered to its tier's ceilings. */
+
+  /**
+   * The guild's policy in force: what it set (or the defaults), lowered to its tier's ceilings. The result may be
+   * shared with other callers and is frozen: copy it to change it.
+   */
   get(guildId: string): GuildPolicy {
     assertSnowflake(guildId, 'guildId');
-    const row = this.db.select().from(guildPolicies).where(eq(guildPolicies.guild_id, guildId)).get();
-    const policy = row ? toPolicy(row) : { guildId, ...DEFAULT_POLICY, allowedInstanceTypes: [], allowedResourceTypes: [], updatedAt: null, updatedBy: null };
+    const policy = this.#policies.find(guildId) ?? { guildId, ...DEFAULT_POLICY, allowedInstanceTypes: [], allowedResourceTypes: [], updatedAt: null, updatedBy: null };
     const cap = this.ceilings?.(guildId);
     if (cap === undefined) return policy;
     return {
@@ -191,11 +201,7 @@ export class PolicyService {
         updated_by: userId,
         updated_at: now,
       };
-      this.db
-        .insert(guildPolicies)
-        .values({ guild_id: guildId, created_at: now, ...values })
-        .onConflictDoUpdate({ target: guildPolicies.guild_id, set: values })
-        .run();
+      this.#policies.save(guildId, values, now);
       return { before, after };
     });
   }
@@ -215,7 +221,7 @@ export class PolicyService {
     const estimate = this.pricing.estimate(valid);
     const violations: PolicyViolation[] = [];
 
-    const live = guildFootprint(this.db, guildId);
+    const live = this.#footprint(guildId);
     // Deployments approved but not yet applying count too, or two could both fit a budget only one fits.
     live.spend += reserved.monthlyUsd;
     live.vms += reserved.vms;
@@ -272,7 +278,7 @@ export class PolicyService {
    */
   checkPlan(check: PlanCheck): PlanDecision {
     assertSnowflake(check.guildId, 'guildId');
-    return judgePlan(this.get(check.guildId), guildFootprint(this.db, check.guildId), this.pricing, check);
+    return judgePlan(this.get(check.guildId), this.#footprint(check.guildId), this.pricing, check);
   }
 }
 
@@ -282,21 +288,3 @@ const requestSchema = z.object({
   instanceType: instanceTypeSchema.optional(),
   diskSizeGb: z.number().int('a disk size in whole GB').min(0, 'a disk size of at least 0 GB').max(1_000_000).optional(),
 });
-
-function toPolicy(row: PolicyRow): GuildPolicy {
-  return {
-    guildId: row.guild_id,
-    maxBudgetMonthly: row.max_budget_monthly,
-    maxInstances: row.max_instances,
-    maxDiskSizeGb: row.max_disk_size_gb,
-    allowedInstanceTypes: storedList.parse(JSON.parse(row.allowed_instance_types)),
-    allowedResourceTypes: storedList.parse(JSON.parse(row.allowed_resource_types)),
-    requireApproval: row.require_approval,
-    unpricedResources: row.unpriced_resources,
-    enginePreference: row.iac_engine_preference,
-    maxJitMinutes: row.max_jit_minutes,
-    notificationChannelId: row.notification_channel_id,
-    updatedAt: row.updated_at,
-    updatedBy: row.updated_by,
-  };
-}

@@ -194,7 +194,8 @@ export class ResourceRepository {
   }
 }
 
-function toResource(row: ResourceRow): Resource {
+/** A row of cloud_resources as the rest of the bot sees it. */
+export function toResource(row: ResourceRow): Resource {
   let addresses: string[] = [];
   try {
     const parsed = addressesSchema.safeParse(JSON.parse(row.addresses));
