@@ -8,8 +8,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark } from './harness.js';
 import { jitExpiryBenchmark } from './jit-expiry.bench.js';
+import { vaultBenchmark } from './vault.bench.js';
 
-const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark];
+const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark, vaultBenchmark];
 
 const DOC = resolve(dirname(fileURLToPath(import.meta.url)), '../docs/performance.md');
 const DOC_HEADER = `# Performance
