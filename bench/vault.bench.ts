@@ -123,7 +123,8 @@ async function run(): Promise<BenchmarkResult> {
     fmtCount(r.rawPerSecond),
     `${Math.round((r.cyclesPerSecond / r.rawPerSecond) * 100)}%`,
     `${r.listMicros.toFixed(1)} µs`,
-    fmtCount(r.bytesPerSession),
+    // A hundred sessions are below the noise of a heap measurement (a few KiB either way).
+    r.sessions >= 1_000 ? fmtCount(r.bytesPerSession) : 'n/a',
   ]);
   const lines = [...rows.map((row) => `  ${row.map((cell, i) => `${header[i]}: ${cell}`).join(', ')}`), `  Machine: ${machine}`];
   const markdown = [
