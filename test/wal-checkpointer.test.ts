@@ -110,7 +110,17 @@ describe('the expiry job with a checkpointer', () => {
       calls += 1;
       throw new Error('the checkpoint worker exited (code 1)');
     });
+    // A chain of setImmediate callbacks stands in for commands arriving meanwhile: they run between batches.
+    let turns = 0;
+    let counting = true;
+    const turn = () => {
+      turns += 1;
+      if (counting) setImmediate(turn);
+    };
+    setImmediate(turn);
     expect(await expiry.revokeDue()).toBe(450);
+    counting = false;
+    expect(turns).toBeGreaterThanOrEqual(4);
     expect(await expiry.revokeDue()).toBe(0);
     insertExpired(db, 10);
     await expiry.revokeDue();

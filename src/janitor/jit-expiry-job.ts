@@ -121,9 +121,9 @@ export class JitExpiryJob implements JanitorJob {
       if (finished - checkpointedAt >= CHECKPOINT_EVERY_MS) {
         await this.#checkpoint();
         checkpointedAt = performance.now();
-      } else {
-        await yieldToEventLoop();
       }
+      // Always, even after a checkpoint: one that failed at once gave the event loop no turn.
+      await yieldToEventLoop();
     }
   }
 
