@@ -17,12 +17,15 @@ export interface JitExpiryJobOptions {
   notifier: Notifier;
   policies: JitPolicySource;
   logger?: Logger;
-  /**
-   * How long the job may hold the event loop at a stretch, in ms (default 5). Revoke batches are sized to fit it
-   * on this machine; notice delivery yields whenever it is used up.
-   */
+  /** How long notice delivery may hold the event loop at a stretch, in ms (default 5); it yields when used up. */
   sliceBudgetMs?: number;
-  /** Most grants revoked per transaction (default 5000); the actual size adapts to sliceBudgetMs. */
+  /**
+   * How long one revoke batch (one transaction) should hold the event loop, in ms (default 12): batches are sized
+   * to it from the measured cost per grant. Longer than a notice's slice because each commit has a fixed cost (the
+   * audit index pages of every guild in the batch), which small batches pay over and over.
+   */
+  revokeSliceMs?: number;
+  /** Most grants revoked per transaction (default 5000); the actual size adapts to revokeSliceMs. */
   revokeBatchSize?: number;
   /** Pending notices read per query (default 100). */
   noticeBatchSize?: number;
@@ -78,6 +81,7 @@ export class JitExpiryJob implements JanitorJob {
 
   private readonly revokeBatchSize: number;
   private readonly sliceBudgetMs: number;
+  private readonly revokeSliceMs: number;
   private readonly noticeBatchSize: number;
   private readonly maxNoticesPerTick: number;
   private readonly maxNoticeAttempts: number;
@@ -86,6 +90,7 @@ export class JitExpiryJob implements JanitorJob {
   constructor(private readonly options: JitExpiryJobOptions) {
     this.revokeBatchSize = options.revokeBatchSize ?? 5000;
     this.sliceBudgetMs = options.sliceBudgetMs ?? 5;
+    this.revokeSliceMs = options.revokeSliceMs ?? 12;
     this.noticeBatchSize = options.noticeBatchSize ?? 100;
     this.maxNoticesPerTick = options.maxNoticesPerTick ?? 1000;
     this.maxNoticeAttempts = options.maxNoticeAttempts ?? 5;
@@ -100,11 +105,11 @@ export class JitExpiryJob implements JanitorJob {
 
   /**
    * Revokes every grant due at this instant, in batches, each batch one transaction with its audit entries and
-   * queued notices. Yields to the event loop between batches, and sizes them so one holds it for about sliceBudgetMs.
+   * queued notices. Yields to the event loop between batches, and sizes them so one holds it for about revokeSliceMs.
    */
   async revokeDue(): Promise<number> {
     const now = this.options.clock.now();
-    const batch = new AdaptiveBatchSize(this.sliceBudgetMs, Math.min(MIN_REVOKE_BATCH, this.revokeBatchSize), this.revokeBatchSize);
+    const batch = new AdaptiveBatchSize(this.revokeSliceMs, Math.min(MIN_REVOKE_BATCH, this.revokeBatchSize), this.revokeBatchSize);
     let total = 0;
     let checkpointedAt = performance.now();
     for (;;) {
