@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import type { Benchmark } from './harness.js';
 import { growthBenchmark } from './growth.bench.js';
 import { jitExpiryBenchmark } from './jit-expiry.bench.js';
+import { vaultBenchmark } from './vault.bench.js';
 
-const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark, growthBenchmark];
+const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark, growthBenchmark, vaultBenchmark];
 
 const DOC = resolve(dirname(fileURLToPath(import.meta.url)), '../docs/performance.md');
 const DOC_HEADER = `# Performance

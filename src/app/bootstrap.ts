@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { createAdvisor } from '../advisor/advisor.js';
 import type { Config } from '../config/index.js';
 import { openDatabase, type DatabaseHandle } from '../db/index.js';
+import { WalCheckpointer } from '../db/wal-checkpointer.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { CredentialStore } from '../credentials/credential-store.js';
 import { MasterKeyring } from '../credentials/master-keys.js';
@@ -135,8 +136,11 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
 
   const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
 
+  // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
+  const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);
   const janitor = createJanitor({
     schedule: config.JANITOR_SCHEDULE,
+    checkpoint: checkpointer && (() => checkpointer.checkpoint()),
     grants,
     clock,
     audit,
@@ -186,6 +190,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     async shutdown() {
       await runner.shutdown();
       await janitor.stop();
+      await checkpointer?.close();
       vault.purgeAll();
       database.close();
       releaseLock();

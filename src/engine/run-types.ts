@@ -138,8 +138,6 @@ export interface IacRunnerOptions {
   killGraceMs?: number;
   /** PATH for discovery and for the child; default the bot's own. */
   pathEnv?: string;
-  /** How long discovered engines are trusted before looking again; default 60 s. */
-  engineCacheMs?: number;
   /** How long a plan stays applicable; default 24 hours. Older plan files are removed at the next plan. */
   planTtlMs?: number;
   /** Where every plan, apply and destroy is recorded (`iac.<kind>`); required so no composition root can forget it. */

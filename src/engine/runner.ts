@@ -11,9 +11,8 @@ import type { EngineName } from '../db/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { ResourceNotFound, type Project, type ProjectRepository, type Resource, type ResourceRepository } from '../projects/index.js';
 import { DESTROYABLE, PLANNABLE } from '../projects/resource-statuses.js';
-import type { Clock } from '../shared/clock.js';
 import { applyArgs, destroyArgs, outputArgs, planArgs, showArgs } from './commands/index.js';
-import { discoverEngines, selectEngine, type DiscoveredEngine, type EngineSelection } from './discovery.js';
+import { EngineProbeCache, selectEngine, type DiscoveredEngine, type EngineSelection } from './discovery.js';
 import { collect, engineUsed, init, stream, writeConfiguration, type StepContext } from './engine-steps.js';
 import { PlanEngineMissing, PlanNotApplicable, RunFailed, UnsupportedResource } from './errors.js';
 import { outputCommandSchema, toOutputValues } from './json-stream.js';
@@ -30,11 +29,9 @@ import { SavedPlans } from './saved-plans.js';
 export type { RunEvent, RunRequest, EngineUsed, PlanResult, ApplyResult, DestroyResult, OutputsResult, RunRecord, IacRunnerOptions } from './run-types.js';
 
 export class IacRunner {
-  readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #binDir: string | undefined;
   readonly #pathEnv: string;
-  readonly #engineCacheMs: number;
   readonly #scheduler: RunScheduler;
   readonly #runs: RunStore;
   readonly #projects: ProjectRepository;
@@ -42,14 +39,12 @@ export class IacRunner {
   readonly #transitions: ResourceTransitions;
   readonly #plans: SavedPlans;
   readonly #lifecycle: RunLifecycle;
-  #engines: { at: number; list: DiscoveredEngine[] } | undefined;
+  readonly #engines = new EngineProbeCache();
 
   constructor(options: IacRunnerOptions) {
-    this.#clock = options.clock;
     this.#logger = options.logger.child({ module: 'iac-runner' });
     this.#binDir = options.binDir;
     this.#pathEnv = options.pathEnv ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
-    this.#engineCacheMs = options.engineCacheMs ?? 60_000;
     this.#scheduler = options.scheduler;
     this.#runs = options.runs;
     this.#projects = options.projects;
@@ -73,13 +68,13 @@ export class IacRunner {
     });
   }
 
-  /** The engines installed on this host (cached briefly). */
+  /**
+   * The engines installed on this host: looked up on every call (a few stats), each binary's `version -json`
+   * asked once for as long as it stays the same file; `refresh` asks every one again.
+   */
   async availableEngines(refresh = false): Promise<DiscoveredEngine[]> {
-    const now = this.#clock.now();
-    if (!refresh && this.#engines && now - this.#engines.at < this.#engineCacheMs) return this.#engines.list;
-    const list = await discoverEngines({ binDir: this.#binDir, pathEnv: this.#pathEnv }, this.#logger);
-    this.#engines = { at: now, list };
-    return list;
+    if (refresh) this.#engines.clear();
+    return this.#engines.discover({ binDir: this.#binDir, pathEnv: this.#pathEnv }, this.#logger);
   }
 
   /**
