@@ -209,6 +209,25 @@ export class FakeDiscordServer {
     return this.gateway.isReady();
   }
 
+  /**
+   * Resolves with performance.now() at the next Identify the gateway receives: the moment a starting bot has done
+   * everything it does before it can serve (the start-up benchmark measures spawn to this).
+   */
+  nextIdentify(timeoutMs = 30_000): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const listener = (at: number): void => {
+        clearTimeout(timer);
+        this.gateway.identifyListeners.delete(listener);
+        resolve(at);
+      };
+      const timer = setTimeout(() => {
+        this.gateway.identifyListeners.delete(listener);
+        reject(new Error(`no Identify within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.gateway.identifyListeners.add(listener);
+    });
+  }
+
   /** Identify payloads received so far (shard and intents). */
   identifies(): { shard: [number, number]; intents: number }[] {
     return [...this.gateway.identifies];
