@@ -8,13 +8,22 @@ export interface BenchmarkResult {
   lines: string[];
   /** The body of this benchmark's section in docs/performance.md (without heading or machine facts). */
   markdown: string;
+  /** The section written, when a flag picked another than the benchmark's own (e.g. `--loaded`). */
+  section?: { id: string; title: string };
 }
 
 export interface Benchmark {
   /** Stable id: names the section in docs/performance.md and selects the benchmark on the command line. */
   id: string;
   title: string;
-  run(): Promise<BenchmarkResult>;
+  /** `flags`: the `--name` / `--name=value` arguments given on the command line, for the benchmarks that take any. */
+  run(flags: readonly string[]): Promise<BenchmarkResult>;
+}
+
+/** The value of `--name=value` among the flags, or undefined. */
+export function flagValue(flags: readonly string[], name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return flags.find((flag) => flag.startsWith(prefix))?.slice(prefix.length);
 }
 
 export interface MachineInfo {

@@ -1,15 +1,18 @@
 /**
- * `npm run bench [id ...] [--no-write]`: runs the registered benchmarks (all, or those named), prints their results,
- * and rewrites each one's section of docs/performance.md. Text outside the sections is kept.
+ * `npm run bench [id ...] [--no-write] [--flag ...]`: runs the registered benchmarks (all, or those named), prints
+ * their results, and rewrites each one's section of docs/performance.md. Text outside the sections is kept. Other
+ * `--` flags go to the benchmarks (interactions: `--loaded`, `--runs=N`, `--seconds=N`, `--rates=500,1000`).
  * To add a benchmark: write bench/<name>.bench.ts exporting a Benchmark and list it in BENCHMARKS.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark } from './harness.js';
+import { interactionsBenchmark } from './interactions.bench.js';
 import { jitExpiryBenchmark } from './jit-expiry.bench.js';
+import { startupBenchmark } from './startup.bench.js';
 
-const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark];
+const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark, startupBenchmark, interactionsBenchmark];
 
 const DOC = resolve(dirname(fileURLToPath(import.meta.url)), '../docs/performance.md');
 const DOC_HEADER = `# Performance
@@ -18,10 +21,10 @@ Figures measured by \`npm run bench\` (code in \`bench/\`). Each section below i
 it, with the machine it ran on; run \`npm run bench -- <id>\` to refresh one. Text outside the marked sections is kept.
 `;
 
-function replaceSection(doc: string, benchmark: Benchmark, body: string): string {
-  const start = `<!-- bench:${benchmark.id}:start -->`;
-  const end = `<!-- bench:${benchmark.id}:end -->`;
-  const section = `${start}\n## ${benchmark.title}\n\n${body}\n${end}`;
+function replaceSection(doc: string, { id, title }: { id: string; title: string }, body: string): string {
+  const start = `<!-- bench:${id}:start -->`;
+  const end = `<!-- bench:${id}:end -->`;
+  const section = `${start}\n## ${title}\n\n${body}\n${end}`;
   const from = doc.indexOf(start);
   const to = doc.indexOf(end);
   if (from >= 0 && to > from) return doc.slice(0, from) + section + doc.slice(to + end.length);
@@ -41,9 +44,9 @@ async function main(): Promise<void> {
   let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : DOC_HEADER;
   for (const benchmark of selected) {
     process.stdout.write(`${benchmark.title}\n`);
-    const result = await benchmark.run();
+    const result = await benchmark.run(args.filter((arg) => arg.startsWith('--') && arg !== '--no-write'));
     process.stdout.write(`${result.lines.join('\n')}\n\n`);
-    doc = replaceSection(doc, benchmark, result.markdown);
+    doc = replaceSection(doc, result.section ?? benchmark, result.markdown);
   }
   if (write) {
     writeFileSync(DOC, doc);

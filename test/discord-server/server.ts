@@ -359,6 +359,22 @@ export class FakeDiscordServer {
     return [...this.core.unhandled];
   }
 
+  /**
+   * Forgets every interaction, message and request recorded so far (handles already given out keep what they saw).
+   * A long load run calls it between phases, so the server's memory and garbage collection stay flat.
+   */
+  forgetHistory(): void {
+    const { core } = this;
+    for (const interaction of core.interactionsById.values()) {
+      if (interaction.deadlineTimer) clearTimeout(interaction.deadlineTimer);
+    }
+    core.interactionsById.clear();
+    core.interactionsByToken.clear();
+    core.world.messages.clear();
+    this.usedModals.clear();
+    for (const list of [core.violations, core.requests, core.unhandled, core.refusedDms, core.sentText]) list.length = 0;
+  }
+
   /** Drops the bot's gateway connections (it reconnects and identifies again). */
   disconnectBot(): void {
     this.gateway.disconnectAll();
