@@ -53,6 +53,11 @@ interface Settings {
   bots: BotKind[];
   /** `--keep`: leave the bots' logs and database in place. */
   keep: boolean;
+  /**
+   * `--nice=-10`: this process, the bots and the CPU hogs (which keep their offsets) run at this priority, ahead of
+   * whatever else shares the machine, standing in for a machine of their own. 0 leaves the priority alone.
+   */
+  nice: number;
 }
 
 function settingsFrom(flags: readonly string[]): Settings {
@@ -68,6 +73,7 @@ function settingsFrom(flags: readonly string[]): Settings {
     loaded: flags.includes('--loaded'),
     profileDir: flagValue(flags, 'profile-dir'),
     keep: flags.includes('--keep'),
+    nice: Number(flagValue(flags, 'nice') ?? 0),
     bots: (flagValue(flags, 'bots') ?? 'bare,ours').split(',').filter((bot): bot is BotKind => bot === 'ours' || bot === 'bare'),
   };
 }
@@ -246,6 +252,8 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
   const machine = describeMachine(machineInfo());
   const log = (line: string) => process.stdout.write(`${line}\n`);
   buildOurBot();
+  // Children inherit it: the bots, the server's process (this one) and the hogs move together.
+  if (settings.nice !== 0) os.setPriority(settings.nice);
   let hogs: CpuHogs | undefined;
   const cells: Cell[] = [];
   const loads: number[] = [];
@@ -266,7 +274,8 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
   const bench = summary.map((c) => c.benchCpuPct);
   const markdown = [
     `Machine: ${machine}. Load average (1 min) at the start of each run: ${loads.map((l) => l.toFixed(2)).join(', ')}.` +
-      (settings.loaded ? ` Loaded: ${hogs?.description ?? ''}.` : ' No load added by the benchmark; other work on the machine may have run.'),
+      (settings.loaded ? ` Loaded: ${hogs?.description ?? ''}.` : ' No load added by the benchmark; other work on the machine may have run.') +
+      (settings.nice !== 0 ? ` The benchmark and both bots ran at nice ${settings.nice}, ahead of the machine's other work.` : ''),
     '',
     ...settings.rates.flatMap((rate) => [...table(summary, rate, settings.runs), '']),
     `The benchmark process (open-loop sender and the local Discord server together) used ${Math.min(...bench).toFixed(0)}–${Math.max(...bench).toFixed(0)}% of one core; ` +

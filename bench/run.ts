@@ -31,6 +31,9 @@ function replaceSection(doc: string, { id, title }: { id: string; title: string 
   return `${doc.trimEnd()}\n\n${section}\n`;
 }
 
+// Ctrl-C or a kill: exit through 'exit', where the benchmarks stop the processes they started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const write = !args.includes('--no-write');

@@ -12,6 +12,18 @@ import { REPO_ROOT } from '../../test/support/bot-process.js';
 /** Linux's USER_HZ: /proc reports CPU time in ticks of 10 ms. */
 const TICKS_PER_SECOND = 100;
 
+/** Every child a benchmark started and has not stopped: killed if the benchmark exits first (an error, Ctrl-C). */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** Kills `child` when this process exits, unless it has ended by then. */
+export function killOnExit(child: ChildProcess): void {
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 export interface RunningBot {
   readonly name: string;
   readonly pid: number;
@@ -54,6 +66,7 @@ export function startBotProcess(name: string, script: string, env: Record<string
     stdio: ['ignore', log, log],
   });
   closeSync(log);
+  killOnExit(child);
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${name} did not start`);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -78,7 +91,7 @@ export function processCpuMs(pid: number): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
 }
 
-function processRssMiB(pid: number): number {
+export function processRssMiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
