@@ -6,7 +6,7 @@
  * in other processes (bench/load/cpu-hogs.ts). `--runs=N` (default 3) repeats it all and reports medians.
  */
 import { execa } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -76,6 +76,20 @@ function settingsFrom(flags: readonly string[]): Settings {
     nice: Number(flagValue(flags, 'nice') ?? 0),
     bots: (flagValue(flags, 'bots') ?? 'bare,ours').split(',').filter((bot): bot is BotKind => bot === 'ours' || bot === 'bare'),
   };
+}
+
+/**
+ * This process and everything it starts (the bots, the hogs, which keep their offset) at `nice`. Linux schedules
+ * each session as a group (autogroup): a nice value alone only orders processes inside the group, so the group's
+ * own nice is set too. Children inherit both.
+ */
+function raisePriority(nice: number): void {
+  os.setPriority(nice);
+  try {
+    writeFileSync('/proc/self/autogroup', String(nice));
+  } catch {
+    // No autogroups (or not Linux): the process nice is all there is.
+  }
 }
 
 async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, bareBotScript: string, settings: Settings): Promise<RunningBot> {
@@ -252,8 +266,7 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
   const machine = describeMachine(machineInfo());
   const log = (line: string) => process.stdout.write(`${line}\n`);
   buildOurBot();
-  // Children inherit it: the bots, the server's process (this one) and the hogs move together.
-  if (settings.nice !== 0) os.setPriority(settings.nice);
+  if (settings.nice !== 0) raisePriority(settings.nice);
   let hogs: CpuHogs | undefined;
   const cells: Cell[] = [];
   const loads: number[] = [];
