@@ -118,7 +118,7 @@ async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, b
  * Waits until the bot has used (nearly) no CPU for a quarter of a second: what follows an acknowledgement (the
  * deferred deploy's edit, a backlog's tail) is done, so it is neither cut off nor counted in the next phase.
  */
-async function untilIdle(bot: RunningBot, timeoutMs = 30_000): Promise<void> {
+async function untilIdle(bot: RunningBot, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = bot.cpuMs();
   while (Date.now() < deadline) {

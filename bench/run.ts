@@ -44,14 +44,17 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const selected = wanted.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => wanted.includes(b.id));
-  let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : DOC_HEADER;
+  const sections: Array<{ id: string; title: string; markdown: string }> = [];
   for (const benchmark of selected) {
     process.stdout.write(`${benchmark.title}\n`);
     const result = await benchmark.run(args.filter((arg) => arg.startsWith('--') && arg !== '--no-write'));
     process.stdout.write(`${result.lines.join('\n')}\n\n`);
-    doc = replaceSection(doc, result.section ?? benchmark, result.markdown);
+    sections.push({ ...(result.section ?? benchmark), markdown: result.markdown });
   }
   if (write) {
+    // Read now, not before the benchmarks ran (they can take half an hour): edits made meanwhile are kept.
+    let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : DOC_HEADER;
+    for (const section of sections) doc = replaceSection(doc, section, section.markdown);
     writeFileSync(DOC, doc);
     process.stdout.write(`Results written to ${DOC}\n`);
   }
