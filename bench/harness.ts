@@ -1,5 +1,5 @@
 /** What every benchmark module provides, and the machine facts each result is printed with. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
@@ -135,4 +135,18 @@ export function fmtMs(ms: number): string {
 
 export function fmtCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+/**
+ * This process and everything it starts (the bots, the hogs, which keep their offset) at `nice`. Linux schedules
+ * each session as a group (autogroup): a nice value alone only orders processes inside the group, so the group's
+ * own nice is set too. Children inherit both.
+ */
+export function raisePriority(nice: number): void {
+  os.setPriority(nice);
+  try {
+    writeFileSync('/proc/self/autogroup', String(nice));
+  } catch {
+    // No autogroups (or not Linux): the process nice is all there is.
+  }
 }

@@ -6,13 +6,13 @@
  * in other processes (bench/load/cpu-hogs.ts). `--runs=N` (default 3) repeats it all and reports medians.
  */
 import { execa } from 'execa';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeDiscordServer } from '../test/discord-server/index.js';
 import { REPO_ROOT } from '../test/support/bot-process.js';
-import { describeMachine, flagValue, machineInfo, type Benchmark, type BenchmarkResult } from './harness.js';
+import { describeMachine, flagValue, machineInfo, raisePriority, type Benchmark, type BenchmarkResult } from './harness.js';
 import { buildBareBot, buildOurBot, startBotProcess, type RunningBot } from './load/bot-processes.js';
 import { startCpuHogs, type CpuHogs } from './load/cpu-hogs.js';
 import { quantile, runOpenLoop } from './load/open-loop.js';
@@ -76,20 +76,6 @@ function settingsFrom(flags: readonly string[]): Settings {
     nice: Number(flagValue(flags, 'nice') ?? 0),
     bots: (flagValue(flags, 'bots') ?? 'bare,ours').split(',').filter((bot): bot is BotKind => bot === 'ours' || bot === 'bare'),
   };
-}
-
-/**
- * This process and everything it starts (the bots, the hogs, which keep their offset) at `nice`. Linux schedules
- * each session as a group (autogroup): a nice value alone only orders processes inside the group, so the group's
- * own nice is set too. Children inherit both.
- */
-function raisePriority(nice: number): void {
-  os.setPriority(nice);
-  try {
-    writeFileSync('/proc/self/autogroup', String(nice));
-  } catch {
-    // No autogroups (or not Linux): the process nice is all there is.
-  }
 }
 
 async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, bareBotScript: string, settings: Settings): Promise<RunningBot> {

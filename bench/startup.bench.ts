@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeDiscordServer } from '../test/discord-server/index.js';
 import { REPO_ROOT } from '../test/support/bot-process.js';
-import { describeMachine, flagValue, fmtMs, machineInfo, type Benchmark, type BenchmarkResult } from './harness.js';
+import { describeMachine, flagValue, fmtMs, machineInfo, raisePriority, type Benchmark, type BenchmarkResult } from './harness.js';
 import { buildBareBot, buildOurBot, processRssMiB } from './load/bot-processes.js';
 import { quantile } from './load/open-loop.js';
 import { APP_ID, TOKEN, populateServer, seedDatabase } from './load/scenarios.js';
@@ -55,6 +55,8 @@ async function startOnce(server: FakeDiscordServer, variant: Variant, env: Recor
 
 async function run(flags: readonly string[]): Promise<BenchmarkResult> {
   const samples = Number(flagValue(flags, 'samples') ?? 7);
+  const nice = Number(flagValue(flags, 'nice') ?? 0);
+  if (nice !== 0) raisePriority(nice);
   const machine = describeMachine(machineInfo());
   const dir = mkdtempSync(join(tmpdir(), 'chatops-startup-'));
   const server = await FakeDiscordServer.start({ applicationId: APP_ID, botToken: TOKEN });
@@ -99,7 +101,7 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
       ] as const;
     });
     const markdown = [
-      `Machine: ${machine}.`,
+      `Machine: ${machine}.${nice !== 0 ? ` The benchmark and the bots ran at nice ${nice}, ahead of the machine's other work.` : ''}`,
       '',
       `| Started as | Spawn to IDENTIFY: median (min–max) of ${samples} | Resident memory when ready (median) |`,
       '| --- | --- | --- |',
