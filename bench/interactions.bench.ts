@@ -230,7 +230,7 @@ const ratio = (a: number, b: number) => (b > 0 && !Number.isNaN(a) ? `${(a / b).
 function table(summary: Cell[], rate: number, runs: number): string[] {
   const find = (bot: BotKind, scenario: string) => summary.find((c) => c.bot === bot && c.scenario === scenario && c.rate === rate);
   const rows = [
-    `**${rate} interactions/s for the phase** (medians of ${runs} run${runs > 1 ? 's' : ''}; ack delays in ms; CPU in ms per interaction)`,
+    `**${rate} interactions/s for the phase** (medians of ${runs} run${runs > 1 ? 's' : ''}; acknowledgement delays in ms, of the interactions acknowledged within ${(DEADLINE_MS + DRAIN_MS) / 1000} s: when most are missed, read the missed column; CPU in ms per interaction)`,
     '',
     '| Interaction | Ours p50 / p99 / max | Bare p50 / p99 / max | p99 ours ÷ bare | Missed ours / bare | CPU ours / bare | CPU ours ÷ bare |',
     '| --- | --- | --- | --- | --- | --- | --- |',
