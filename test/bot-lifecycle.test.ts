@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiscordServer, Permission, type InteractionHandle, type OriginalMessage } from './discord-server/index.js';
-import { FAKE_ENGINE_BIN, REPO_ROOT, startBot, type BotProcess } from './support/bot-process.js';
+import { FAKE_ENGINE_BIN, REPO_ROOT, startBot, type BotProcess, type StartBotOptions } from './support/bot-process.js';
 import { hostPidOf, signalsReceived, type Invocation } from './support/engine-env.js';
 import { makeTempDir } from './support/tmp.js';
 
@@ -56,8 +56,8 @@ describe('one bot per database, and crashes', () => {
   const bots: BotProcess[] = [];
   const enginePids: number[] = [];
 
-  const launch = async (): Promise<BotProcess> => {
-    const bot = startBot(env);
+  const launch = async (options: StartBotOptions = {}): Promise<BotProcess> => {
+    const bot = startBot(env, [], options);
     bots.push(bot);
     await bot.waitForOutput(/taking interactions/, 60_000);
     return bot;
@@ -221,5 +221,17 @@ describe('one bot per database, and crashes', () => {
     const notice = textOf(server.channelMessages(CHANNEL).find((m) => /\*\*Orphan\*\*/.test(textOf(m))));
     expect(notice).toMatch(/did not stop cleanly, so it was terminated/);
     expect(query<{ status: string }>("SELECT r.status FROM cloud_resources r JOIN cloud_projects p ON p.id = r.project_id WHERE p.slug = 'orphan'").status).toBe('interrupted');
+  }, 120_000);
+
+  it('npm start under a process manager: one SIGTERM to the process group stops a running apply cleanly, tells the member, and exits 0', async () => {
+    // npm relays the SIGTERM the group already delivered, so the bot gets it twice: still one graceful stop.
+    const bot = await launch({ via: 'npm-start' });
+    const { deploy } = await applyUnderway('Group Stop', { sleepMs: 60_000 });
+    bot.signalGroup('SIGTERM');
+    expect(await bot.exited()).toBe(0);
+    expect(bot.output()).toMatch(/"msg":"shutting down"/);
+    expect(bot.output()).not.toMatch(/second signal/);
+    await deploy.waitForOriginal((m) => /restarting.*stopped cleanly/s.test(textOf(m)), 10_000);
+    expect(query<{ status: string }>("SELECT status FROM iac_runs WHERE kind = 'apply' ORDER BY id DESC LIMIT 1").status).toBe('interrupted');
   }, 120_000);
 });
