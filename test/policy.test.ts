@@ -69,6 +69,7 @@ describe('guild policies', () => {
         requireApproval: false,
         enginePreference: 'terraform',
         maxJitMinutes: 480,
+        jitSelfExtendMinutes: 0,
         notificationChannelId: null,
         updatedAt: null,
         updatedBy: null,

@@ -35,6 +35,9 @@ export default defineCommand({
       o.setName('allowed_resource_types').setDescription('Comma-separated (vm, bucket), or "all"').setMaxLength(200),
     )
     .addIntegerOption((o) => o.setName('max_jit_minutes').setDescription('Longest JIT grant, minutes').setMinValue(1))
+    .addIntegerOption((o) =>
+      o.setName('jit_self_extend_minutes').setDescription('Minutes members may add to their own grant unreviewed (0 = off)').setMinValue(0),
+    )
     .addChannelOption((o) =>
       o.setName('notification_channel').setDescription('Where notices go when a DM cannot be delivered').addChannelTypes(ChannelType.GuildText),
     )
@@ -49,6 +52,7 @@ export default defineCommand({
     allowed_instance_types: commaList.optional(),
     allowed_resource_types: commaList.optional(),
     max_jit_minutes: z.number().int().optional(),
+    jit_self_extend_minutes: z.number().int().optional(),
     notification_channel: z.string().optional(),
     clear_notification_channel: z.boolean().optional(),
   }),
@@ -70,6 +74,7 @@ export default defineCommand({
       allowedInstanceTypes: options.allowed_instance_types,
       allowedResourceTypes: options.allowed_resource_types,
       maxJitMinutes: options.max_jit_minutes,
+      jitSelfExtendMinutes: options.jit_self_extend_minutes,
       notificationChannelId: options.clear_notification_channel ? null : options.notification_channel,
     };
     const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));

@@ -5,6 +5,8 @@ import { GuildAdmission, GuildNotEnabled } from '../tenancy/admission.js';
 import { text, toText } from '../shared/text.js';
 import type { Command } from './command.js';
 import type { AutocompleteRequest, Choice, Conversation, Message, RawOptions } from './conversation.js';
+import type { ComponentPress, DurableComponentHandler } from './durable-components.js';
+import { DurableComponents } from './durable-components.js';
 import { AdminOnly, RateLimited } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
 import { logOperatorNote } from '../logging/operator-note.js';
@@ -20,6 +22,7 @@ export class CommandDispatcher {
   private readonly memberLimiter: RateLimiter | undefined;
   private readonly guildLimiter: RateLimiter | undefined;
   private readonly admission: GuildAdmission;
+  private readonly components: DurableComponents;
 
   constructor(
     readonly commands: readonly Command[],
@@ -27,9 +30,11 @@ export class CommandDispatcher {
     /**
      * `rateLimits: false` for a front end where one person plays every member (the console): the limits protect the
      * bot from many members at once, and would only stop a scripted session after 20 commands.
+     * `components`: the handlers of durable buttons and forms (commands/index.ts allComponentHandlers).
      */
-    options: { rateLimits?: boolean } = {},
+    options: { rateLimits?: boolean; components?: readonly DurableComponentHandler[] } = {},
   ) {
+    this.components = new DurableComponents(options.components ?? []);
     this.byName = new Map(commands.map((command) => [command.name, command]));
     const limited = options.rateLimits ?? true;
     this.memberLimiter = limited ? new RateLimiter(app.config.RATE_LIMIT_MEMBER_PER_MINUTE, MINUTE, app.clock) : undefined;
@@ -89,6 +94,53 @@ export class CommandDispatcher {
       }
     } finally {
       log.info({ outcome, errorId, durationMs: this.app.clock.now() - startedAt }, 'interaction handled');
+    }
+  }
+
+  /** Whether a durable handler owns this custom id; otherwise the front end's in-memory offers may. */
+  ownsComponent(customId: string): boolean {
+    return this.components.route(customId) !== undefined;
+  }
+
+  /**
+   * A press of a durable button or a submitted durable form, with the rules every interaction follows: the guild
+   * allow-list, one error path, one log line. The handler checks the record's guild, state and permissions itself.
+   */
+  async handleComponent(press: ComponentPress): Promise<void> {
+    const startedAt = this.app.clock.now();
+    const customId = `${press.id.namespace}:${press.id.action}:${press.id.recordId}`;
+    const log = this.app.logger.child({ guildId: press.guildId, userId: press.actor.id, component: customId, kind: press.kind });
+    let outcome: 'success' | 'failed' | 'error' = 'success';
+    let errorId: string | undefined;
+    try {
+      const routed = this.components.route(customId);
+      if (!routed) throw new Error(`no durable handler for ${customId}`);
+      if (press.guildId !== null) this.admission.require(press.guildId);
+      await routed.handler.handle({ press, app: this.app, requireServed: (guildId) => this.admission.require(guildId) });
+    } catch (error) {
+      if (isUserError(error)) {
+        outcome = 'failed';
+        log.info({ code: error.code }, 'press refused');
+        await this.tellPresser(press, { content: text`⛔ ${toText(error.text)}`, ephemeral: true });
+      } else {
+        outcome = 'error';
+        errorId = randomBytes(4).toString('hex');
+        log.error({ errorId, err: error }, 'press failed unexpectedly');
+        await this.tellPresser(press, {
+          content: `Something went wrong on our side (error id \`${errorId}\`). Try again; if it keeps happening, give a server admin this id.`,
+          ephemeral: true,
+        });
+      }
+    } finally {
+      log.info({ outcome, errorId, durationMs: this.app.clock.now() - startedAt }, 'interaction handled');
+    }
+  }
+
+  private async tellPresser(press: ComponentPress, message: Message): Promise<void> {
+    try {
+      await press.reply(message);
+    } catch (error) {
+      this.app.logger.warn({ err: error }, 'could not deliver an error message');
     }
   }
 

@@ -8,8 +8,8 @@
  *   binds every provider, so admin on one provider is not enough.
  * - The settings that govern permissions themselves stay with Manage Server: `require_approval` (a JIT admin could
  *   otherwise waive the approval of their own deployments), `max_jit_minutes` (could lengthen the grants that make
- *   them admin) and the notification channel (where grant and expiry notices go). A time-boxed grant must not be a
- *   way to outlast or escape its own box.
+ *   them admin), `jit_self_extend_minutes` (could let them extend their own grant unreviewed) and the notification
+ *   channel (where grant and expiry notices go). A time-boxed grant must not be a way to outlast or escape its own box.
  */
 import { PROVIDERS } from '../db/schema.js';
 import type { JitService } from '../jit/jit-service.js';
@@ -25,6 +25,7 @@ export type PolicyField = keyof Omit<GuildPolicy, 'guildId' | 'updatedAt' | 'upd
 export const MANAGE_SERVER_ONLY_FIELDS: Partial<Record<PolicyField, string>> = {
   requireApproval: 'require_approval',
   maxJitMinutes: 'max_jit_minutes',
+  jitSelfExtendMinutes: 'jit_self_extend_minutes',
   notificationChannelId: 'notification_channel',
 };
 

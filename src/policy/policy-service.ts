@@ -42,6 +42,8 @@ export interface GuildPolicy {
   enginePreference: EngineName;
   /** Longest JIT grant, in minutes. */
   maxJitMinutes: number;
+  /** Minutes a member may add to their own grant, in total, without a review; 0 = every extension is reviewed. */
+  jitSelfExtendMinutes: number;
   /** Where guild-wide notices go (e.g. when a DM is refused); null for none. */
   notificationChannelId: string | null;
   /** Null while the guild runs on defaults. */
@@ -62,6 +64,7 @@ export const DEFAULT_POLICY: Readonly<PolicySettings> = Object.freeze({
   requireApproval: false,
   enginePreference: 'terraform',
   maxJitMinutes: 480,
+  jitSelfExtendMinutes: 0,
   notificationChannelId: null,
 });
 
@@ -71,6 +74,7 @@ export const POLICY_LIMITS = {
   maxInstances: { min: 0, max: 1_000 },
   maxDiskSizeGb: { min: 1, max: 65_536 },
   maxJitMinutes: { min: 1, max: 10_080 },
+  jitSelfExtendMinutes: { min: 0, max: 10_080 },
   allowedInstanceTypes: { max: 100 },
 } as const;
 
@@ -132,6 +136,7 @@ function patchSchema(pricing: PriceCatalogue) {
       maxInstances: wholeIn('the instance limit', POLICY_LIMITS.maxInstances),
       maxDiskSizeGb: wholeIn('the disk limit', POLICY_LIMITS.maxDiskSizeGb, ' GB'),
       maxJitMinutes: wholeIn('the longest JIT grant', POLICY_LIMITS.maxJitMinutes, ' minutes'),
+      jitSelfExtendMinutes: wholeIn('the self-extension allowance', POLICY_LIMITS.jitSelfExtendMinutes, ' minutes'),
       allowedInstanceTypes: z
         .array(z.string().trim(), { error: 'allowed instance types must be a list of names' })
         .max(POLICY_LIMITS.allowedInstanceTypes.max, `at most ${POLICY_LIMITS.allowedInstanceTypes.max} allowed instance types`)
@@ -231,6 +236,7 @@ export class PolicyService {
         require_approval: after.requireApproval,
         iac_engine_preference: after.enginePreference,
         max_jit_minutes: after.maxJitMinutes,
+        jit_self_extend_minutes: after.jitSelfExtendMinutes,
         notification_channel_id: after.notificationChannelId,
         updated_by: userId,
         updated_at: now,
@@ -337,6 +343,7 @@ function toPolicy(row: PolicyRow): GuildPolicy {
     requireApproval: row.require_approval,
     enginePreference: row.iac_engine_preference,
     maxJitMinutes: row.max_jit_minutes,
+    jitSelfExtendMinutes: row.jit_self_extend_minutes,
     notificationChannelId: row.notification_channel_id,
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,
