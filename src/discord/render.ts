@@ -9,7 +9,7 @@ import {
   type MessageActionRowComponentBuilder,
 } from 'discord.js';
 import type { ButtonSpec, ButtonStyle as OurButtonStyle, Message } from '../interaction/conversation.js';
-import type { Notice } from '../notify/notifier.js';
+import type { DurableButton, Notice } from '../notify/notifier.js';
 import { toMarkdown } from './markdown.js';
 
 const TONE_COLOURS: Record<NonNullable<Notice['tone']>, number> = {
@@ -50,13 +50,22 @@ export function renderNotice(notice: Notice): APIEmbed {
 
 /** Buttons get `${prefix}:${id}` custom ids so the bot can route a press back to the handler waiting for it. */
 export function renderButtons(buttons: readonly ButtonSpec[], prefix: string) {
+  return buttonRows(buttons.map((button) => ({ customId: `${prefix}:${button.id}`, label: button.label, style: button.style })));
+}
+
+/** Durable buttons keep the custom id they were given: it names the record a press acts on. */
+export function renderDurableButtons(buttons: readonly DurableButton[]) {
+  return buttonRows(buttons);
+}
+
+function buttonRows(buttons: ReadonlyArray<{ customId: string; label: string; style?: OurButtonStyle }>) {
   const rows: ActionRowBuilder<MessageActionRowComponentBuilder>[] = [];
   for (let i = 0; i < buttons.length; i += 5) {
     rows.push(
       new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(
         buttons.slice(i, i + 5).map((button) =>
           new ButtonBuilder()
-            .setCustomId(`${prefix}:${button.id}`)
+            .setCustomId(button.customId)
             .setLabel(clip(button.label, 80))
             .setStyle(BUTTON_STYLES[button.style ?? 'secondary']),
         ),
@@ -83,11 +92,16 @@ export function renderMessage(message: Message, buttonPrefix?: string) {
   return {
     content: message.content === undefined ? '' : clip(toMarkdown(message.content), 2000),
     embeds: (message.notices ?? []).slice(0, 10).map(renderNotice),
-    components: message.buttons?.length && buttonPrefix ? renderButtons(message.buttons, buttonPrefix) : [],
+    components: message.buttons?.length && buttonPrefix ? renderButtons(message.buttons, buttonPrefix) : renderDurableButtons(durableButtonsOf(message)),
     allowedMentions: { parse: [] as [] },
     // Only when there are files: an edit without `files` keeps what the message already shows.
     ...(message.attachments?.length ? { files: renderAttachments(message) } : {}),
   };
+}
+
+/** The durable buttons a message's notices carry (a request card's Approve and Deny). */
+function durableButtonsOf(message: Message): DurableButton[] {
+  return (message.notices ?? []).flatMap((notice) => notice.buttons ?? []);
 }
 
 export function ephemeralFlags(message: Message): MessageFlags.Ephemeral | undefined {

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
-import { allCommands } from '../../commands/index.js';
+import { allCommands, allComponentHandlers } from '../../commands/index.js';
 import { buildCore, type Core } from '../../src/app/bootstrap.js';
 import { parseConfig } from '../../src/config/index.js';
 import type { Command } from '../../src/interaction/command.js';
@@ -33,7 +33,7 @@ export async function startAppHarness(env: Record<string, string> = {}, extraCom
   const config = parseConfig({ DATABASE_PATH: join(dir, 'db.sqlite'), DEPLOYMENTS_DIR: join(dir, 'deployments'), ...env });
   const notifier = new RecordingNotifier();
   const core: Core = await buildCore({ config, clock, logger: createLogger('info', sink), notifier });
-  const dispatcher = new CommandDispatcher([...allCommands, ...extraCommands], core.app);
+  const dispatcher = new CommandDispatcher([...allCommands, ...extraCommands], core.app, { components: allComponentHandlers });
   const say = async (
     actor: Actor,
     name: string,
