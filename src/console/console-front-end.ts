@@ -16,6 +16,7 @@ import { UserError } from '../shared/errors.js';
 import { createCompleter } from './completer.js';
 import { ConsoleNotifier } from './console-notifier.js';
 import { actorOf, ConsoleDirectory } from './directory.js';
+import { ConsoleDurableOffers } from './durable-offers.js';
 import { ConsoleRenderer } from './render.js';
 import { BUILTIN_COMMANDS, ConsoleSession } from './session.js';
 import { ConsoleTerminal, type Completer } from './terminal.js';
@@ -110,7 +111,8 @@ export async function runConsoleFrontEnd(options: ConsoleFrontEndOptions): Promi
     completer: (line) => completeLine(line),
     onInterrupt: () => requestStop(),
   });
-  const notifier = new ConsoleNotifier(directory, renderer, (text) => terminal.print(text));
+  const offers = new ConsoleDurableOffers();
+  const notifier = new ConsoleNotifier(directory, renderer, (text) => terminal.print(text), offers);
 
   let core: Core;
   try {
@@ -125,6 +127,7 @@ export async function runConsoleFrontEnd(options: ConsoleFrontEndOptions): Promi
   // Next to the database: the operator's data folder, which the console already writes to.
   const attachmentsDir = join(dirname(options.config.DATABASE_PATH), 'attachments');
   const session = new ConsoleSession({ terminal, directory, renderer, dispatcher, timers, logger: options.logger, acting, attachmentsDir });
+  offers.attach(session);
   completeLine = createCompleter({
     commands,
     builtins: BUILTIN_COMMANDS,
