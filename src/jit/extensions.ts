@@ -113,8 +113,7 @@ export class ExtensionService {
         reviewChannelId: null,
         createdAt: now,
         expiresAt: now,
-      });
-      requests.decide(grant.guildId, request.id, { status: 'approved', by: grant.userId, at: now, approvedMinutes: minutes, notify: false });
+      }, { status: 'approved', by: grant.userId, at: now, approvedMinutes: minutes });
       audit.record({
         guildId: grant.guildId,
         userId: grant.userId,

@@ -118,10 +118,14 @@ export class JitRequestRepository {
     return this.#sqlite.transaction(work)();
   }
 
-  insert(request: NewJitRequest): JitRequest {
+  /** A new request, pending; or already `decided` (a self-extension, which nobody reviews). */
+  insert(request: NewJitRequest, decided?: Omit<Decision, 'notify' | 'note'>): JitRequest {
     const row = this.#db
       .insert(jitRequests)
       .values({
+        ...(decided
+          ? { status: decided.status, decided_by: decided.by, decided_at: decided.at, approved_minutes: decided.approvedMinutes ?? null }
+          : {}),
         guild_id: request.guildId,
         kind: request.kind,
         requester_id: request.requesterId,
