@@ -111,7 +111,7 @@ class ConsolePress implements ComponentPress {
     const values: Record<string, string> = {};
     for (const field of form.fields) {
       const keeps = field.value ? ` [Enter keeps ${field.value}]` : '';
-      const optional = field.required === false ? ' (optional)' : '';
+      const optional = field.required === false && !/optional/i.test(field.label) ? ' (optional)' : '';
       const answer = await host.readSecret(`  ${field.label}${optional}${keeps} [hidden]: `, this.task);
       if (answer === null) return;
       const value = answer === '' ? (field.value ?? '') : answer;
