@@ -5,11 +5,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
 import type { Notice } from '../src/notify/notifier.js';
-import { FakeClock } from './support/clock.js';
-import { APP_CHANNEL, APP_GUILD, bootApp } from './support/jit-request-app.js';
-import { RecordingNotifier } from './support/recording-notifier.js';
+import { APP_CHANNEL, APP_GUILD, appFixture, type bootApp } from './support/jit-request-app.js';
 import { shownInDiscord } from './support/shown.js';
-import { makeTempDir } from './support/tmp.js';
 
 const NOTICES = '400000000000000099';
 const alice: Actor = { id: '222222222222222222', displayName: 'alice', isBot: false, isGuildAdmin: true };
@@ -22,21 +19,7 @@ afterEach(async () => {
 });
 
 async function setup(env: Record<string, string> = {}) {
-  const { dir, cleanup } = makeTempDir('chatops-jitext-');
-  cleanups.push(cleanup);
-  const clock = new FakeClock();
-  const notifier = new RecordingNotifier({ [APP_GUILD]: 'ACME Corp' });
-  const boot = async () => {
-    const app = await bootApp(dir, clock, notifier, env);
-    let stopped = false;
-    const stop = async () => {
-      if (!stopped) await app.stop();
-      stopped = true;
-    };
-    cleanups.push(stop);
-    return { ...app, stop };
-  };
-  return { clock, notifier, boot };
+  return appFixture(cleanups, env);
 }
 
 async function grantBob(app: Awaited<ReturnType<typeof bootApp>>, minutes = 60) {

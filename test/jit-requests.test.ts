@@ -7,11 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
 import { durableId, parseDurableId } from '../src/interaction/durable-components.js';
 import type { Notice } from '../src/notify/notifier.js';
-import { FakeClock } from './support/clock.js';
-import { APP_CHANNEL, APP_GUILD, bootApp } from './support/jit-request-app.js';
-import { RecordingNotifier } from './support/recording-notifier.js';
+import { APP_CHANNEL, APP_GUILD, appFixture, type bootApp } from './support/jit-request-app.js';
 import { shownInDiscord } from './support/shown.js';
-import { makeTempDir } from './support/tmp.js';
 
 const OTHER_GUILD = '999999999999999999';
 const NOTICES = '400000000000000099';
@@ -27,22 +24,7 @@ afterEach(async () => {
 });
 
 async function setup(env: Record<string, string> = {}) {
-  const { dir, cleanup } = makeTempDir('chatops-jitreq-');
-  cleanups.push(cleanup);
-  const clock = new FakeClock();
-  const notifier = new RecordingNotifier({ [APP_GUILD]: 'ACME Corp' });
-  const boot = async (with_: RecordingNotifier = notifier) => {
-    const app = await bootApp(dir, clock, with_, env);
-    let stopped = false;
-    const stop = async () => {
-      if (stopped) return;
-      stopped = true;
-      await app.stop();
-    };
-    cleanups.push(stop);
-    return { ...app, stop };
-  };
-  return { dir, clock, notifier, boot };
+  return appFixture(cleanups, env);
 }
 
 const ask = (duration = 60, reason = 'incident 42', provider = 'aws', level = 'deployer') => ({ provider, level, duration, reason });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
 import { refuseInvisible } from '../../src/shared/member-text.js';
 import { requestSentView } from '../views/jit-requests.js';
-import { jitProviderOption, LEVEL_CHOICES, levelOption, PROVIDER_CHOICES } from '../views/options.js';
+import { JIT_PROVIDER_CHOICES, jitProviderOption, LEVEL_CHOICES, levelOption } from '../views/options.js';
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -15,7 +15,7 @@ export default defineCommand({
         .setName('provider')
         .setDescription('Which provider')
         .setRequired(true)
-        .addChoices(...PROVIDER_CHOICES, { name: 'All providers', value: 'all' }),
+        .addChoices(...JIT_PROVIDER_CHOICES),
     )
     .addStringOption((o) => o.setName('level').setDescription('Access level').setRequired(true).addChoices(...LEVEL_CHOICES))
     .addIntegerOption((o) =>

@@ -9,9 +9,12 @@ import type { ComponentPress, DurableComponentHandler } from './durable-componen
 import { DurableComponents } from './durable-components.js';
 import { AdminOnly, RateLimited } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { Logger } from '../logging/logger.js';
 import { logOperatorNote } from '../logging/operator-note.js';
 
 const MINUTE = 60_000;
+
+type Outcome = 'success' | 'denied' | 'failed' | 'error';
 
 /**
  * The rules every command follows, applied once: the guild allow-list (ALLOWED_GUILDS), rate limits, admin-only
@@ -60,7 +63,7 @@ export class CommandDispatcher {
     const startedAt = this.app.clock.now();
     const { guildId, actor, commandName } = conversation;
     const log = this.app.logger.child({ guildId, userId: actor.id, command: commandName });
-    let outcome: 'success' | 'denied' | 'failed' | 'error' = 'success';
+    let outcome: Outcome = 'success';
     let errorId: string | undefined;
     try {
       // First: a guild the operator has not enabled gets nothing run, not even a rate-limit count or an audit row.
@@ -77,21 +80,9 @@ export class CommandDispatcher {
       }
       await command.run(conversation, raw, this.app);
     } catch (error) {
-      if (isUserError(error)) {
-        outcome = error.code.startsWith('permission.') ? 'denied' : 'failed';
-        log.info({ code: error.code }, 'command refused');
-        logOperatorNote(log, error);
-        await this.answer(conversation, { content: text`⛔ ${toText(error.text)}`, ephemeral: true });
-      } else {
-        outcome = 'error';
-        errorId = randomBytes(4).toString('hex');
-        // The error object may carry anything (stderr, a request body): log its class and stack, never show it.
-        log.error({ errorId, err: error }, 'command failed unexpectedly');
-        await this.answer(conversation, {
-          content: `Something went wrong on our side (error id \`${errorId}\`). Try again; if it keeps happening, give a server admin this id.`,
-          ephemeral: true,
-        });
-      }
+      const failure = this.failure(error, log, 'command');
+      ({ outcome, errorId } = failure);
+      await this.answer(conversation, failure.message);
     } finally {
       log.info({ outcome, errorId, durationMs: this.app.clock.now() - startedAt }, 'interaction handled');
     }
@@ -110,7 +101,7 @@ export class CommandDispatcher {
     const startedAt = this.app.clock.now();
     const customId = `${press.id.namespace}:${press.id.action}:${press.id.recordId}`;
     const log = this.app.logger.child({ guildId: press.guildId, userId: press.actor.id, component: customId, kind: press.kind });
-    let outcome: 'success' | 'failed' | 'error' = 'success';
+    let outcome: Outcome = 'success';
     let errorId: string | undefined;
     try {
       const routed = this.components.route(customId);
@@ -118,22 +109,32 @@ export class CommandDispatcher {
       if (press.guildId !== null) this.admission.require(press.guildId);
       await routed.handler.handle({ press, app: this.app, requireServed: (guildId) => this.admission.require(guildId) });
     } catch (error) {
-      if (isUserError(error)) {
-        outcome = 'failed';
-        log.info({ code: error.code }, 'press refused');
-        await this.tellPresser(press, { content: text`⛔ ${toText(error.text)}`, ephemeral: true });
-      } else {
-        outcome = 'error';
-        errorId = randomBytes(4).toString('hex');
-        log.error({ errorId, err: error }, 'press failed unexpectedly');
-        await this.tellPresser(press, {
-          content: `Something went wrong on our side (error id \`${errorId}\`). Try again; if it keeps happening, give a server admin this id.`,
-          ephemeral: true,
-        });
-      }
+      const failure = this.failure(error, log, 'press');
+      ({ outcome, errorId } = failure);
+      await this.tellPresser(press, failure.message);
     } finally {
       log.info({ outcome, errorId, durationMs: this.app.clock.now() - startedAt }, 'interaction handled');
     }
+  }
+
+  /** The one error path: a refusal is shown as such, anything else as an error id (logged, never shown). */
+  private failure(error: unknown, log: Logger, what: 'command' | 'press'): { outcome: Outcome; errorId?: string; message: Message } {
+    if (isUserError(error)) {
+      log.info({ code: error.code }, `${what} refused`);
+      logOperatorNote(log, error);
+      return { outcome: error.code.startsWith('permission.') ? 'denied' : 'failed', message: { content: text`⛔ ${toText(error.text)}`, ephemeral: true } };
+    }
+    const errorId = randomBytes(4).toString('hex');
+    // The error object may carry anything (stderr, a request body): log its class and stack, never show it.
+    log.error({ errorId, err: error }, `${what} failed unexpectedly`);
+    return {
+      outcome: 'error',
+      errorId,
+      message: {
+        content: `Something went wrong on our side (error id \`${errorId}\`). Try again; if it keeps happening, give a server admin this id.`,
+        ephemeral: true,
+      },
+    };
   }
 
   private async tellPresser(press: ComponentPress, message: Message): Promise<void> {

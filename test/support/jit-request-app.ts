@@ -5,10 +5,11 @@ import { parseConfig } from '../../src/config/index.js';
 import type { Actor, RawOptions } from '../../src/interaction/conversation.js';
 import { CommandDispatcher } from '../../src/interaction/dispatcher.js';
 import { createLogger } from '../../src/logging/logger.js';
-import type { FakeClock } from './clock.js';
+import { FakeClock } from './clock.js';
 import { RecordingConversation } from './recording-conversation.js';
-import type { RecordingNotifier } from './recording-notifier.js';
+import { RecordingNotifier } from './recording-notifier.js';
 import { RecordingPress } from './recording-press.js';
+import { makeTempDir } from './tmp.js';
 
 export const APP_GUILD = '111111111111111111';
 export const APP_CHANNEL = '400000000000000001';
@@ -39,4 +40,26 @@ export async function bootApp(dir: string, clock: FakeClock, notifier: Recording
     tick: () => core.janitor.tick(),
     stop: () => core.shutdown(),
   };
+}
+
+/**
+ * A database folder, a clock and a notifier shared by the "processes" `boot()` starts over them; each one is stopped,
+ * and the folder removed, by the cleanups given (run them in reverse after each test).
+ */
+export function appFixture(cleanups: Array<() => Promise<void> | void>, env: Record<string, string> = {}) {
+  const { dir, cleanup } = makeTempDir('chatops-jit-');
+  cleanups.push(cleanup);
+  const clock = new FakeClock();
+  const notifier = new RecordingNotifier({ [APP_GUILD]: 'ACME Corp' });
+  const boot = async (using: RecordingNotifier = notifier) => {
+    const app = await bootApp(dir, clock, using, env);
+    let stopped = false;
+    const stop = async () => {
+      if (!stopped) await app.stop();
+      stopped = true;
+    };
+    cleanups.push(stop);
+    return { ...app, stop };
+  };
+  return { dir, clock, notifier, boot };
 }
