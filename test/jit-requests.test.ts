@@ -300,4 +300,15 @@ describe('another guild', () => {
     expect((await app.press(erin, `jitext:extend:${grant.id}`, { guildId: null })).text()).toMatch(/no JIT grant/);
     expect(app.app.audit.recent(OTHER_GUILD, { limit: 50 }).filter((e) => e.action.startsWith('jit.request'))).toEqual([]);
   });
+
+  it('a server the bot does not serve (ALLOWED_GUILDS) gets nothing from a press, in its channels or in a DM', async () => {
+    const { boot } = await setup({ ALLOWED_GUILDS: OTHER_GUILD });
+    const app = await boot();
+    const refused = await app.press(alice, 'jitreq:approve:1');
+    expect(refused.text()).toMatch(/not enabled for Cloud ChatOps/);
+    const { grant } = await app.app.jit.grant({ guildId: APP_GUILD, granteeId: bob.id, granteeIsBot: false, grantedBy: alice.id, provider: 'aws', level: 'deployer', durationMinutes: 60 });
+    const fromDm = await app.press(bob, `jitext:extend:${grant.id}`, { guildId: null });
+    expect(fromDm.text()).toMatch(/not enabled for Cloud ChatOps/);
+    expect(fromDm.form()).toBeUndefined();
+  });
 });
