@@ -170,6 +170,17 @@ describe('Extend', () => {
     expect((await app.press(bob, `jitext:extend:${grant.id}`, { guildId: null })).text()).toMatch(/has already ended/);
   });
 
+  it('from a DM with nowhere to post a review (no notification channel, a grant not from a request), says so at the press', async () => {
+    const { boot } = await setup();
+    const app = await boot();
+    const grant = await grantBob(app);
+    const press = await app.press(bob, `jitext:extend:${grant.id}`, { guildId: null });
+    expect(press.form()).toBeUndefined();
+    expect(press.text()).toMatch(/no notification channel, so there is nowhere to ask reviewers from a direct message/);
+    // In the server, the channel of the press is where reviewers are asked.
+    expect((await app.press(bob, `jitext:extend:${grant.id}`)).form()).toBeDefined();
+  });
+
   it('an undecided extension request expires with the grant, and the member is told once', async () => {
     const { boot, notifier, clock } = await setup();
     const app = await boot();

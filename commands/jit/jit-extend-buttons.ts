@@ -13,9 +13,10 @@ export const jitExtendButtons: DurableComponentHandler = {
 
   async handle({ press, app, requireServed }) {
     const ref = { guildId: press.guildId, grantId: press.id.recordId };
-    const offer = await app.jitExtensions.offer(ref, press.actor.id);
+    const channelId = press.guildId === null ? null : press.channelId;
     // A press in a DM names its server only through the grant: that server must still be one the bot serves.
-    requireServed(offer.grant.guildId);
+    requireServed(app.jitExtensions.holdersGrant(ref, press.actor.id).guildId);
+    const offer = await app.jitExtensions.offer(ref, press.actor.id, channelId);
     switch (press.id.action) {
       case 'extend':
         await press.showForm(extendForm(offer));
@@ -24,7 +25,7 @@ export const jitExtendButtons: DurableComponentHandler = {
         const result = await app.jitExtensions.ask(ref, press.actor.id, {
           minutes: minutesTyped(press.values.minutes),
           reason: press.values.reason ?? '',
-          channelId: press.guildId === null ? null : press.channelId,
+          channelId,
         });
         await press.update(extensionResultView(result, offer.grant));
         return;

@@ -25,6 +25,8 @@ export interface ExtensionOffer {
   maxMinutes: number;
   /** Minutes still addable without review (0 when self-extension is off or used up). */
   selfAllowance: number;
+  /** Where a reviewed extension would be posted; undefined when there is nowhere (a DM, no notification channel). */
+  reviewChannelId: string | undefined;
 }
 
 export type ExtensionResult =
@@ -43,24 +45,32 @@ export interface ExtensionServiceDeps {
 export class ExtensionService {
   constructor(private readonly deps: ExtensionServiceDeps) {}
 
-  /** What the holder may ask for on this grant right now; refuses another member's grant, or one that has ended. */
-  async offer(ref: GrantRef, holderId: string): Promise<ExtensionOffer> {
+  /**
+   * What the holder may ask for on this grant right now; refuses another member's grant, one that has ended, and one
+   * that could be neither self-extended nor reviewed. `channelId` is where the press came from (null in a DM): a
+   * review goes to the notification channel, else there, else where the grant's own request was reviewed.
+   */
+  async offer(ref: GrantRef, holderId: string, channelId: string | null): Promise<ExtensionOffer> {
     const grant = this.holdersGrant(ref, holderId);
     const policy = await this.deps.policies.get(grant.guildId);
     const pending = this.deps.requests.listPending(grant.guildId, this.deps.clock.now(), holderId).find((r) => r.kind === 'extension' && r.grantId === grant.id);
     if (pending) {
       throw new ExtensionRefused('jit.extension_pending', text`You already asked for more time on JIT grant #${grant.id}: request #${pending.id} waits for a reviewer.`);
     }
-    const allowance = Math.max(0, (policy.jitSelfExtendMinutes ?? 0) - this.deps.requests.selfExtendedMinutes(grant.id));
-    return { grant, maxMinutes: policy.maxJitMinutes, selfAllowance: Math.min(allowance, policy.maxJitMinutes) };
+    const allowance = Math.min(policy.maxJitMinutes, Math.max(0, (policy.jitSelfExtendMinutes ?? 0) - this.deps.requests.selfExtendedMinutes(grant.id)));
+    const reviewChannelId = policy.notificationChannelId ?? channelId ?? this.deps.requests.reviewChannelOfGrant(grant.guildId, grant.id);
+    if (allowance === 0 && !reviewChannelId) {
+      throw new ExtensionRefused(
+        'jit.extension_nowhere',
+        text`This server has no notification channel, so there is nowhere to ask reviewers from a direct message. Press Extend on the reminder in the server, or ask for new access there with ${command('jit.request')}.`,
+      );
+    }
+    return { grant, maxMinutes: policy.maxJitMinutes, selfAllowance: allowance, reviewChannelId };
   }
 
-  /**
-   * Extends at once within the self-extension allowance, or asks reviewers. `channelId` is where the press came
-   * from (null in a DM): the review goes to the notification channel, else there, else where the grant was reviewed.
-   */
+  /** Extends at once within the self-extension allowance, or asks reviewers (see `offer` for where). */
   async ask(ref: GrantRef, holderId: string, input: { minutes: number; reason: string; channelId: string | null }): Promise<ExtensionResult> {
-    const offer = await this.offer(ref, holderId);
+    const offer = await this.offer(ref, holderId, input.channelId);
     const { grant } = offer;
     if (!Number.isInteger(input.minutes) || input.minutes < 1 || input.minutes > offer.maxMinutes) {
       throw new InvalidJitRequest('jit.extension_minutes', `Ask for a whole number of minutes from 1 to ${offer.maxMinutes} (this server's longest grant). Nothing was changed.`);
@@ -70,13 +80,9 @@ export class ExtensionService {
     const now = this.deps.clock.now();
     if (input.minutes <= offer.selfAllowance) return this.selfExtend(grant, input.minutes, reason.data, now);
 
-    const policy = await this.deps.policies.get(grant.guildId);
-    const reviewChannelId = policy.notificationChannelId ?? input.channelId ?? this.deps.requests.reviewChannelOfGrant(grant.guildId, grant.id);
+    const reviewChannelId = offer.reviewChannelId;
     if (!reviewChannelId) {
-      throw new ExtensionRefused(
-        'jit.extension_nowhere',
-        text`This server has no notification channel, so there is nowhere to ask reviewers from a direct message. Press Extend on the reminder in the server, or ask for new access there with ${command('jit.request')}.`,
-      );
+      throw new InvalidJitRequest('jit.extension_over_allowance', `Without review you may add at most ${offer.selfAllowance} minutes here. Nothing was changed.`);
     }
     const { request, postedIn } = await this.deps.reviews.submit({
       guildId: grant.guildId,
@@ -126,7 +132,8 @@ export class ExtensionService {
     });
   }
 
-  private holdersGrant(ref: GrantRef, holderId: string): JitGrant {
+  /** The grant a press names, if `holderId` holds it and it is still in force; refusals say why. */
+  holdersGrant(ref: GrantRef, holderId: string): JitGrant {
     const grant = ref.guildId === null ? this.deps.grants.findOfMember(holderId, ref.grantId) : this.deps.grants.findInGuild(ref.guildId, ref.grantId);
     if (!grant) throw new GrantNotFound(ref.grantId);
     if (grant.userId !== holderId) {
