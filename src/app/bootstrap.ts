@@ -16,6 +16,7 @@ import { tellInterruptedMembers } from '../engine/crash-notices.js';
 import { recoverUnfinishedRuns } from '../engine/orphans.js';
 import { DEFAULT_KILL_GRACE_MS } from '../engine/process.js';
 import { engineExecutorFor } from '../engine/sandbox-check.js';
+import { templateStoreDir } from '../templates/template-store.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
@@ -30,6 +31,7 @@ import { ProjectRepository } from '../projects/project-repository.js';
 import { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { StateLayout } from '../state/layout.js';
+import { buildTemplates, type GitTransport } from '../templates/index.js';
 import { TierService } from '../tiers/tier-service.js';
 import { EphemeralVault } from '../vault/ephemeral-vault.js';
 import type { AppContext } from './context.js';
@@ -46,6 +48,11 @@ export interface CoreOptions {
    * RUN_TIMEOUT_MINUTES. Each one left out keeps its default.
    */
   engineHost?: Partial<Pick<IacRunnerOptions, 'pathEnv' | 'killGraceMs' | 'runTimeoutMs'>>;
+  /**
+   * How git templates are fetched: https to TEMPLATE_GIT_HOSTS by default. No setting can change it; a caller of
+   * the composition root can (the tests, for local bare repositories).
+   */
+  templateGit?: GitTransport;
 }
 
 export interface Core {
@@ -72,7 +79,7 @@ export async function buildCore(options: CoreOptions): Promise<Core> {
   }
 }
 
-async function buildLockedCore({ config, clock, logger, notifier, engineHost = {} }: CoreOptions, releaseLock: () => void): Promise<Core> {
+async function buildLockedCore({ config, clock, logger, notifier, engineHost = {}, templateGit }: CoreOptions, releaseLock: () => void): Promise<Core> {
   const deploymentsRoot = resolve(config.DEPLOYMENTS_DIR);
   // Before the database is touched: without a working sandbox (unless turned off by name) the bot does not start.
   const executor = engineExecutorFor({
@@ -81,6 +88,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     readOnlyPaths: config.ENGINE_SANDBOX_READ_ONLY_PATHS,
     deploymentsRoot,
     databasePath: config.DATABASE_PATH,
+    // Every guild's fetched modules: a run gets its own template copied into its workspace, never the store.
+    privateFolders: [templateStoreDir(config)],
     pathEnv: engineHost.pathEnv ?? process.env.PATH ?? '',
     logger,
   });
@@ -126,6 +135,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
   runner.sweepStalePlanFiles();
 
+  const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
+
   const janitor = createJanitor({
     schedule: config.JANITOR_SCHEDULE,
     grants,
@@ -161,6 +172,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     },
     notifier,
     tiers,
+    templates: templates.catalogue,
+    templateAdmin: templates.service,
   };
 
   return {
