@@ -3,7 +3,7 @@
  * start, saying what to install and how to turn the sandbox off by name; turned off, every start logs a warning.
  */
 import { execa } from 'execa';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config/index.js';
@@ -71,6 +71,10 @@ describe('choosing how engines run', () => {
     expect(() => engineExecutorFor(options({ readOnlyPaths: [tmp.dir] }))).toThrow(/ENGINE_SANDBOX_READ_ONLY_PATHS names .* which would show engines/);
     expect(() => engineExecutorFor(options({ readOnlyPaths: [REPO_ROOT] }))).toThrow(/ENGINE_SANDBOX_READ_ONLY_PATHS/);
     expect(() => engineExecutorFor(options({ readOnlyPaths: [join(tmp.dir, 'missing')] }))).toThrow(/does not exist/);
+    // The template store holds every guild's fetched modules.
+    const store = join(tmp.dir, 'templates');
+    mkdirSync(store, { recursive: true });
+    expect(() => engineExecutorFor(options({ privateFolders: [store], readOnlyPaths: [store] }))).toThrow(/would show engines/);
     expect(engineExecutorFor(options({ readOnlyPaths: [join(REPO_ROOT, 'test', 'fake-engine')] }))).toBeInstanceOf(SandboxedEngineExecutor);
   });
 

@@ -17,6 +17,7 @@ import { tellInterruptedMembers } from '../engine/crash-notices.js';
 import { recoverUnfinishedRuns } from '../engine/orphans.js';
 import { DEFAULT_KILL_GRACE_MS } from '../engine/process.js';
 import { engineExecutorFor } from '../engine/sandbox-check.js';
+import { templateStoreDir } from '../templates/template-store.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
@@ -94,6 +95,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     readOnlyPaths: config.ENGINE_SANDBOX_READ_ONLY_PATHS,
     deploymentsRoot,
     databasePath: config.DATABASE_PATH,
+    // Every guild's fetched modules: a run gets its own template copied into its workspace, never the store.
+    privateFolders: [templateStoreDir(config)],
     pathEnv: engineHost.pathEnv ?? process.env.PATH ?? '',
     logger,
   });

@@ -38,6 +38,8 @@ export interface SandboxStartupOptions {
   readOnlyPaths: readonly string[];
   deploymentsRoot: string;
   databasePath: string;
+  /** More folders engines must never see any part of (the template store, with every guild's modules). */
+  privateFolders?: readonly string[];
   /** The PATH engines are found on and run with. */
   pathEnv: string;
   logger: Logger;
@@ -101,11 +103,11 @@ function findBwrap(options: SandboxStartupOptions): string {
 }
 
 /**
- * What engines must never see: every workspace (the deployments root), the database's folder; and never whole:
- * the bot's own folder (its `.env`) and its user's home (cloud CLIs keep keys there).
+ * What engines must never see: every workspace (the deployments root), the database's folder, the template store;
+ * and never whole: the bot's own folder (its `.env`) and its user's home (cloud CLIs keep keys there).
  */
 function boundariesOf(options: SandboxStartupOptions): SandboxBoundaries {
-  const trees = [options.deploymentsRoot, ...(options.databasePath === ':memory:' ? [] : [dirname(resolve(options.databasePath))])];
+  const trees = [options.deploymentsRoot, ...(options.databasePath === ':memory:' ? [] : [dirname(resolve(options.databasePath))]), ...(options.privateFolders ?? [])];
   const wholes = [process.cwd(), homedir()];
   const both = (paths: string[]): string[] => [...new Set(paths.flatMap((path) => [resolve(path), realOrResolved(path)]))];
   return { hiddenTrees: both(trees), hiddenWholes: both(wholes) };
