@@ -1,29 +1,30 @@
 /**
- * 100,000 expired JIT grants in a real SQLite file: how long the janitor takes to revoke and queue them, how long
- * it holds the event loop at a stretch (what a command arriving meanwhile would wait), and how fast the queued
- * notices drain through an instant notifier.
+ * 100,000 and 1,000,000 expired JIT grants in a real SQLite file: how long the janitor takes to revoke, audit and
+ * queue them, how long it holds the event loop at a stretch (what a command arriving meanwhile would wait, against
+ * the 50 ms target), and how fast the queued notices drain through an instant notifier.
  */
-import type Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { AuditLog } from '../src/audit/audit-log.js';
-import { openDatabase } from '../src/db/index.js';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { openDatabase, type DatabaseHandle } from '../src/db/index.js';
+import { WalCheckpointer } from '../src/db/wal-checkpointer.js';
 import { GrantRepository } from '../src/jit/grant-repository.js';
 import { JitExpiryJob } from '../src/janitor/jit-expiry-job.js';
 import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
-import type { JitAuditEntry, JitAuditSink } from '../src/jit/ports.js';
 import type { Notice, Notifier } from '../src/notify/notifier.js';
 import type { Clock } from '../src/shared/clock.js';
-import { describeMachine, fmtCount, fmtMs, machineInfo, measureSlices, type Benchmark, type BenchmarkResult } from './harness.js';
+import { describeMachine, fmtCount, fmtMs, machineInfo, type Benchmark, type BenchmarkResult } from './harness.js';
 
-const EXPIRED = 100_000;
+/** Sizes and their targets from the issue; JIT_BENCH_SIZES=100000 runs only the first. */
+const TARGETS: Record<number, number> = { 100_000: 3_000, 1_000_000: 30_000 };
+const SIZES = (process.env.JIT_BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
+const STALL_TARGET_MS = 50;
 const ACTIVE = 20_000;
 const GUILDS = 100;
-const SLICE_BUDGET_MS = 5;
 const NOTICE_BATCH = 100;
+const NOW = Date.UTC(2026, 0, 1, 12);
 
 /** Accepts every notice at once: the cost measured is ours, not Discord's. */
 class InstantNotifier implements Notifier {
@@ -42,189 +43,179 @@ class InstantNotifier implements Notifier {
   }
 }
 
-/** An audit sink with the optional bulk method: what AuditLog.record costs per entry, minus drizzle's query building. */
-class PreparedAuditWriter implements JitAuditSink {
-  private readonly insert: Database.Statement;
-  constructor(
-    sqlite: Database.Database,
-    private readonly clock: Clock,
-  ) {
-    this.insert = sqlite.prepare(
-      'INSERT INTO audit_log (guild_id, user_id, action, target, outcome, details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-  }
-  record(entry: JitAuditEntry): void {
-    this.recordMany([entry]);
-  }
-  recordMany(entries: JitAuditEntry[]): void {
-    const now = this.clock.now();
-    for (const e of entries) {
-      this.insert.run(e.guildId, e.userId, e.action, e.target ?? null, e.outcome, JSON.stringify(e.details ?? {}), now);
-    }
-  }
-}
-
 function snowflake(base: bigint, i: number): string {
   return String(base + BigInt(i));
 }
 
-async function run(): Promise<BenchmarkResult> {
+/** `expired` grants that ran out over the last hour (a downtime's worth) and ACTIVE ones still in force. */
+function insertGrants(handle: DatabaseHandle, expired: number): number {
+  const insert = handle.sqlite.prepare(
+    `INSERT INTO jit_permissions (user_id, guild_id, provider, permission_level, granted_at, expires_at, granted_by)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const providers = ['gcp', 'aws', 'azure', 'all'] as const;
+  const levels = ['viewer', 'deployer', 'admin'] as const;
+  const started = performance.now();
+  handle.sqlite.transaction(() => {
+    for (let i = 0; i < expired + ACTIVE; i++) {
+      const isExpired = i < expired;
+      const grantedAt = NOW - 8 * 3_600_000 + (i % 3_600) * 1_000;
+      const expiresAt = isExpired ? NOW - 1 - (i % 3_600_000) : NOW + 60_000 + (i % 28_800_000);
+      insert.run(snowflake(700000000000000000n, i), snowflake(100000000000000000n, i % GUILDS), providers[i % 4], levels[i % 3], grantedAt, expiresAt, '222222222222222222');
+    }
+  })();
+  // Start as the bot would find the file after a restart: everything checkpointed, nothing left in the WAL.
+  handle.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  return performance.now() - started;
+}
+
+function queryPlan(handle: DatabaseHandle, sql: string, ...params: unknown[]): string {
+  return (handle.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((row) => row.detail).join('; ');
+}
+
+interface Measured<T> {
+  result: T;
+  ms: number;
+  /** Process CPU (every thread: the checkpoint worker's included), in ms. */
+  cpuMs: number;
+  /** monitorEventLoopDelay at 1 ms resolution: how late the loop ran a timer, at worst and at p99, in ms. */
+  delayMaxMs: number;
+  delayP99Ms: number;
+  /** Longest garbage-collection pause meanwhile, in ms. */
+  gcMaxMs: number;
+}
+
+/**
+ * Runs `work` watching the event loop with `monitorEventLoopDelay`, the measure the issue names. Unlike a chain of
+ * setImmediate probes it costs nothing while the janitor waits for a checkpoint, so it neither burns a core the
+ * checkpoint worker needs nor inflates the CPU figure.
+ */
+async function measure<T>(work: () => Promise<T>): Promise<Measured<T>> {
+  let gcMaxMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, entry.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const result = await work();
+  const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  delay.disable();
+  await new Promise((resolve) => setImmediate(resolve)); // the last GC entries arrive asynchronously
+  gc.disconnect();
+  return { result, ms, cpuMs: (used.user + used.system) / 1000, delayMaxMs: delay.max / 1e6, delayP99Ms: delay.percentile(99) / 1e6, gcMaxMs };
+}
+
+function delayText(measured: Measured<unknown>): string {
+  return `max ${fmtMs(measured.delayMaxMs)}, p99 ${fmtMs(measured.delayP99Ms)}; longest GC pause ${fmtMs(measured.gcMaxMs)}`;
+}
+
+function verdict(ok: boolean): string {
+  return ok ? 'met' : '**not met**';
+}
+
+async function scenario(expired: number, deliver: boolean): Promise<Array<[string, string]>> {
   const dir = mkdtempSync(join(tmpdir(), 'chatops-bench-'));
-  const handle = openDatabase(join(dir, 'bench.db'));
+  const path = join(dir, 'bench.db');
+  const handle = openDatabase(path);
+  // As the bot runs: checkpoints on a worker thread (bootstrap.ts).
+  const checkpointer = WalCheckpointer.start(path, handle)!;
   try {
-    const machine = describeMachine(machineInfo());
-    const now = Date.UTC(2026, 0, 1, 12);
-    const clock: Clock = { now: () => now };
-
-    const insert = handle.sqlite.prepare(
-      `INSERT INTO jit_permissions (user_id, guild_id, provider, permission_level, granted_at, expires_at, granted_by)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const providers = ['gcp', 'aws', 'azure', 'all'] as const;
-    const levels = ['viewer', 'deployer', 'admin'] as const;
-    const insertStarted = performance.now();
-    handle.sqlite.transaction(() => {
-      for (let i = 0; i < EXPIRED + ACTIVE; i++) {
-        const expired = i < EXPIRED;
-        const grantedAt = now - 8 * 3_600_000 + (i % 3_600) * 1_000;
-        // Expired ones ended up to ~1 hour ago (a downtime's worth); active ones end within the next hours.
-        const expiresAt = expired ? now - 1 - (i % 3_600_000) : now + 60_000 + (i % 28_800_000);
-        insert.run(
-          snowflake(700000000000000000n, i),
-          snowflake(100000000000000000n, i % GUILDS),
-          providers[i % providers.length],
-          levels[i % levels.length],
-          grantedAt,
-          expiresAt,
-          '222222222222222222',
-        );
-      }
-    })();
-    const insertMs = performance.now() - insertStarted;
-
-    const dueQuery = 'SELECT id FROM jit_permissions WHERE revoked = 0 AND expires_at <= ? LIMIT ?';
-    const plan = (handle.sqlite.prepare(`EXPLAIN QUERY PLAN ${dueQuery}`).all(now, 100) as Array<{ detail: string }>)
-      .map((row) => row.detail)
-      .join('; ');
-    if (!/USING (COVERING )?INDEX jit_expiry_due/.test(plan)) throw new Error(`the due query does not use jit_expiry_due: ${plan}`);
-    const pendingPlan = (
-      handle.sqlite
-        .prepare("EXPLAIN QUERY PLAN SELECT id FROM jit_permissions WHERE notice_status = 'pending' AND id > ? ORDER BY id LIMIT ?")
-        .all(0, NOTICE_BATCH) as Array<{ detail: string }>
-    )
-      .map((row) => row.detail)
-      .join('; ');
-
+    const insertMs = insertGrants(handle, expired);
+    const clock: Clock = { now: () => NOW };
     const notifier = new InstantNotifier();
-    const audit = new AuditLog(handle.db, clock);
-    const grants = new GrantRepository(handle);
     const job = new JitExpiryJob({
-      grants,
+      grants: new GrantRepository(handle),
       clock,
-      audit,
       notifier,
       policies: new PolicyService(handle.db, PriceCatalogue.load(), clock),
-      sliceBudgetMs: SLICE_BUDGET_MS,
       noticeBatchSize: NOTICE_BATCH,
       maxNoticesPerTick: Number.POSITIVE_INFINITY,
+      checkpoint: () => checkpointer.checkpoint(),
     });
 
-    const revoke = await measureSlices(() => job.revokeDue());
+    const revoke = await measure(() => job.revokeDue());
     const count = (sql: string) => (handle.sqlite.prepare(sql).get() as { n: number }).n;
     const pending = count("SELECT count(*) AS n FROM jit_permissions WHERE notice_status = 'pending'");
     const audited = count("SELECT count(*) AS n FROM audit_log WHERE action = 'jit.expire'");
     const stillActive = count('SELECT count(*) AS n FROM jit_permissions WHERE revoked = 0');
-    if (revoke.result !== EXPIRED || pending !== EXPIRED || audited !== EXPIRED || stillActive !== ACTIVE) {
+    if (revoke.result !== expired || pending !== expired || audited !== expired || stillActive !== ACTIVE) {
       throw new Error(`unexpected counts: revoked ${revoke.result}, pending ${pending}, audited ${audited}, active ${stillActive}`);
     }
-
-    const deliver = await measureSlices(() => job.deliverPendingNotices());
-    if (deliver.result.noticesSent !== EXPIRED || notifier.delivered !== EXPIRED) {
-      throw new Error(`unexpected notices: ${JSON.stringify(deliver.result)}, delivered ${notifier.delivered}`);
-    }
-    const idle = await measureSlices(() => job.run());
-
-    // The same revocation again, with audit entries written by one prepared statement per batch (recordMany):
-    // how much of the revoke time is the audit log's per-entry cost.
-    handle.sqlite.prepare('UPDATE jit_permissions SET revoked = 0, revoked_at = NULL, revoke_reason = NULL, notice_status = NULL WHERE id <= ?').run(EXPIRED);
-    handle.sqlite.prepare('DELETE FROM audit_log').run();
-    const batchedJob = new JitExpiryJob({
-      grants,
-      clock,
-      audit: new PreparedAuditWriter(handle.sqlite, clock),
-      notifier,
-      policies: { get: () => ({ maxJitMinutes: 480 }) },
-      sliceBudgetMs: SLICE_BUDGET_MS,
-    });
-    const batchedRevoke = await measureSlices(() => batchedJob.revokeDue());
-    if (batchedRevoke.result !== EXPIRED) throw new Error(`batched audit run revoked ${batchedRevoke.result}`);
-
+    const target = TARGETS[expired];
+    const label = fmtCount(expired);
     const rows: Array<[string, string]> = [
-      ['Grants in the table', `${fmtCount(EXPIRED)} expired + ${fmtCount(ACTIVE)} active, ${GUILDS} guilds`],
-      ['Bulk insert (one transaction)', fmtMs(insertMs)],
+      [`${label}: grants in the table`, `${label} expired + ${fmtCount(ACTIVE)} active, ${GUILDS} guilds (inserted in ${fmtMs(insertMs)})`],
       [
-        `Revoke + queue notice + audit entry (AuditLog.recordMany), all ${fmtCount(EXPIRED)} (batches sized to a ${SLICE_BUDGET_MS} ms slice)`,
-        `${fmtMs(revoke.ms)} (${fmtCount(EXPIRED / (revoke.ms / 1000))} grants/s)`,
+        `${label}: revoke + audit entry + queued notice, all of them`,
+        `${fmtMs(revoke.ms)} (${fmtCount(expired / (revoke.ms / 1000))} grants/s; process CPU ${fmtMs(revoke.cpuMs)})` +
+          (target ? `; target ≤ ${fmtMs(target)}: ${verdict(revoke.ms <= target)}` : ''),
       ],
-      [
-        'Longest synchronous slice while revoking',
-        `${fmtMs(revoke.slices.maxMs)} wall, ${fmtMs(revoke.slices.maxCpuMs)} CPU (p99 ${fmtMs(revoke.slices.p99Ms)}, median ${fmtMs(revoke.slices.p50Ms)})`,
-      ],
-      ['Event-loop delay max while revoking (monitorEventLoopDelay)', fmtMs(revoke.slices.loopDelayMaxMs)],
-      ['Longest garbage-collection pause while revoking', fmtMs(revoke.slices.gcMaxMs)],
-      [
-        'Same revocation, audit entries by a raw prepared statement (the floor for the audit cost)',
-        `${fmtMs(batchedRevoke.ms)} (${fmtCount(EXPIRED / (batchedRevoke.ms / 1000))} grants/s); longest slice ` +
-          `${fmtMs(batchedRevoke.slices.maxMs)} wall, ${fmtMs(batchedRevoke.slices.maxCpuMs)} CPU (p99 ${fmtMs(batchedRevoke.slices.p99Ms)})`,
-      ],
-      [
-        `Deliver ${fmtCount(EXPIRED)} notices, instant notifier (yielding every ${SLICE_BUDGET_MS} ms)`,
-        `${fmtMs(deliver.ms)} (${fmtCount(EXPIRED / (deliver.ms / 1000))} notices/s)`,
-      ],
-      [
-        'Longest synchronous slice while delivering',
-        `${fmtMs(deliver.slices.maxMs)} wall, ${fmtMs(deliver.slices.maxCpuMs)} CPU (p99 ${fmtMs(deliver.slices.p99Ms)}, median ${fmtMs(deliver.slices.p50Ms)})`,
-      ],
-      ['Event-loop delay max while delivering', fmtMs(deliver.slices.loopDelayMaxMs)],
-      ['Longest garbage-collection pause while delivering', fmtMs(deliver.slices.gcMaxMs)],
-      ['A tick with nothing due', fmtMs(idle.ms)],
+      [`${label}: event-loop delay while revoking`, `${delayText(revoke)}; target ≤ ${STALL_TARGET_MS} ms: ${verdict(revoke.delayMaxMs <= STALL_TARGET_MS)}`],
     ];
-    const lines = [...rows.map(([k, v]) => `  ${k}: ${v}`), `  Due query plan: ${plan}`, `  Pending query plan: ${pendingPlan}`, `  Machine: ${machine}`];
-    const markdown = [
-      `Machine: ${machine}.`,
-      '',
-      '| Measure | Result |',
-      '| --- | --- |',
-      ...rows.map(([k, v]) => `| ${k} | ${v} |`),
-      '',
-      `Due query plan (\`${dueQuery}\`): \`${plan}\`.`,
-      `Pending-notice query plan: \`${pendingPlan}\`.`,
-      '',
-      'A "synchronous slice" is the time between two turns of the event loop, measured by a chain of `setImmediate`',
-      'callbacks standing in for incoming commands: the longest slice is the longest a command would have waited.',
-      'The janitor yields (`await setImmediate`) after every batch; each revoke batch is one transaction holding the',
-      'UPDATE ... RETURNING and its audit entries, sized from the measured cost per row so that it takes about the slice',
-      'budget (between 5 and 1,000 rows). Notice delivery yields whenever the budget is used up. Much of the revoke',
-      'time is the audit log: the janitor writes each batch\'s entries with `AuditLog.recordMany` (one multi-row insert',
-      'per batch, entries validated and sanitised); the "raw prepared statement" row shows what is left to gain.',
-      'The median slice sits at the budget. The longest are outliers: the OS running other processes on this shared',
-      '2-core machine (wall time well above CPU time), SQLite WAL checkpoints (run by whichever commit crosses the WAL',
-      'size threshold, waiting on fsync) and garbage-collection pauses, which any write-heavy path meets. Grants here',
-      'are spread over 100 guilds, so each small transaction touches many index pages: that, not the queries, sets the',
-      'rate (the due and pending queries are index range scans, plans above).',
-      'Real notice delivery is paced by Discord (network round trips and rate',
-      'limits), not by this loop; the janitor sends at most 1,000 notices per tick by default and leaves the rest pending',
-      'for the next ticks, so a backlog never holds up revocation.',
-    ].join('\n');
-    return { lines, markdown };
+    if (deliver) {
+      const delivered = await measure(() => job.deliverPendingNotices());
+      if (delivered.result.noticesSent !== expired || notifier.delivered !== expired) {
+        throw new Error(`unexpected notices: ${JSON.stringify(delivered.result)}, delivered ${notifier.delivered}`);
+      }
+      const idle = await measure(() => job.run());
+      rows.push(
+        [`${label}: deliver every notice, instant notifier`, `${fmtMs(delivered.ms)} (${fmtCount(expired / (delivered.ms / 1000))} notices/s; process CPU ${fmtMs(delivered.cpuMs)})`],
+        [`${label}: event-loop delay while delivering`, delayText(delivered)],
+        [`${label}: a tick with nothing due`, fmtMs(idle.ms)],
+      );
+    }
+    return rows;
   } finally {
+    await checkpointer.close();
     handle.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+async function run(): Promise<BenchmarkResult> {
+  const machine = describeMachine(machineInfo());
+  const rows: Array<[string, string]> = [];
+  for (const [i, size] of SIZES.entries()) rows.push(...(await scenario(size, i === 0)));
+
+  const probe = openDatabase(':memory:');
+  const dueQuery = 'SELECT id FROM jit_permissions WHERE revoked = 0 AND expires_at <= ? ORDER BY expires_at, id LIMIT ?';
+  const plan = queryPlan(probe, dueQuery, NOW, 100);
+  const pendingPlan = queryPlan(probe, "SELECT id FROM jit_permissions WHERE notice_status = 'pending' AND id > ? ORDER BY id LIMIT ?", 0, NOTICE_BATCH);
+  probe.close();
+  if (!/USING (COVERING )?INDEX jit_expiry_due/.test(plan) || /TEMP B-TREE/.test(plan)) throw new Error(`the due query does not walk jit_expiry_due: ${plan}`);
+
+  const lines = [...rows.map(([k, v]) => `  ${k}: ${v}`), `  Due query plan: ${plan}`, `  Pending query plan: ${pendingPlan}`, `  Machine: ${machine}`];
+  const markdown = [
+    `Machine: ${machine}.`,
+    '',
+    '| Measure | Result |',
+    '| --- | --- |',
+    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+    `Due query plan (\`${dueQuery}\`): \`${plan}\`.`,
+    `Pending-notice query plan: \`${pendingPlan}\`.`,
+    '',
+    'The event-loop delay is `monitorEventLoopDelay` at 1 ms resolution: how late the loop got to a timer, so its',
+    'maximum is the longest a command arriving meanwhile would have waited. Each revoke batch is one transaction of',
+    'two set-based statements: `INSERT INTO audit_log … SELECT` the due grants, then `UPDATE` the same grants to',
+    'revoked with their notice queued; no row passes through JavaScript. Batches are sized from the measured cost',
+    'per grant to take about 12 ms (100 to 5,000 grants), and the janitor yields to the event loop between them.',
+    'Every 20,000 grants, and at the end, it waits (without holding the loop) for a passive WAL checkpoint on a worker',
+    "thread, so the WAL stays small and no commit on the bot's thread meets a big checkpoint and its fsync.",
+    '"Process CPU" counts every thread of the process, the checkpoint worker included. Wall time far above CPU time',
+    'is the OS giving the CPU to other processes on this shared 2-core machine (see the load average above).',
+    'Real notice delivery is paced by Discord (round trips and rate limits), not by this loop; the janitor sends at',
+    'most 1,000 notices per tick by default and leaves the rest for the next ticks.',
+  ].join('\n');
+  return { lines, markdown };
+}
+
 export const jitExpiryBenchmark: Benchmark = {
   id: 'jit-expiry',
-  title: 'JIT expiry janitor: 100,000 expired grants',
+  title: 'JIT expiry janitor: 100,000 and 1,000,000 expired grants',
   run,
 };

@@ -1,5 +1,7 @@
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync, existsSync, rmSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { discoverEngines, selectEngine } from '../src/engine/discovery.js';
+import { discoverEngines, EngineProbeCache, selectEngine } from '../src/engine/discovery.js';
 import { NoEngineInstalled } from '../src/engine/errors.js';
 import { toEngineEnv } from '../src/engine/credential-env.js';
 import { FAKE_ENGINE_BIN, enginePath, makeRunnerFixture, type RunnerFixture } from './support/engine-env.js';
@@ -56,6 +58,92 @@ describe('finding the engines', () => {
       expect((error as Error).message).toMatch(/OpenTofu/);
       expect((error as Error).message).toMatch(/IAC_BIN_DIR/);
     }
+  });
+});
+
+describe('remembering what each engine binary said', () => {
+  const temps: Array<() => void> = [];
+  afterEach(() => temps.splice(0).forEach((cleanup) => cleanup()));
+
+  /** A folder with a `terraform` that reports `version` and counts every time it is run. */
+  function engineFolder() {
+    const t = makeTempDir();
+    temps.push(t.cleanup);
+    const bin = join(t.dir, 'bin');
+    mkdirSync(bin);
+    const probes = join(t.dir, 'probes.log');
+    const install = (version: string, dir = bin) => {
+      const script = `#!/bin/sh\necho run >> '${probes}'\nFAKE_TERRAFORM_VERSION='${version}' exec '${join(FAKE_ENGINE_BIN, 'terraform')}' "$@"\n`;
+      // As package managers do: write the new binary beside the old one, then rename it over.
+      const staged = join(dir, '.terraform.new');
+      writeFileSync(staged, script, { mode: 0o755 });
+      renameSync(staged, join(dir, 'terraform'));
+    };
+    const probed = () => (existsSync(probes) ? readFileSync(probes, 'utf8').split('\n').filter(Boolean).length : 0);
+    const pathEnv = [bin, enginePath(t.dir, 'none')].join(delimiter);
+    return { dir: t.dir, bin, install, probed, pathEnv };
+  }
+
+  it('does not run an unchanged binary again', async () => {
+    const { install, probed, pathEnv } = engineFolder();
+    install('1.9.8');
+    const cache = new EngineProbeCache();
+    expect((await cache.discover({ pathEnv })).map((e) => e.version)).toEqual(['1.9.8']);
+    expect((await cache.discover({ pathEnv })).map((e) => e.version)).toEqual(['1.9.8']);
+    expect(probed()).toBe(1);
+  });
+
+  it('asks a replaced binary again, and one rewritten in place with the same size', async () => {
+    const { bin, install, probed, pathEnv } = engineFolder();
+    install('1.9.8');
+    const cache = new EngineProbeCache();
+    await cache.discover({ pathEnv });
+    install('1.9.9');
+    expect((await cache.discover({ pathEnv })).map((e) => e.version)).toEqual(['1.9.9']);
+    expect(probed()).toBe(2);
+
+    const path = join(bin, 'terraform');
+    const before = statSync(path);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('1.9.9', '1.9.7'));
+    chmodSync(path, 0o755);
+    utimesSync(path, before.atime, new Date(before.mtimeMs + 5_000));
+    expect(statSync(path).size).toBe(before.size);
+    expect((await cache.discover({ pathEnv })).map((e) => e.version)).toEqual(['1.9.7']);
+    expect(probed()).toBe(3);
+  });
+
+  it('follows a binary that disappears, or one that appears earlier on the PATH', async () => {
+    const { dir, bin, install, probed, pathEnv } = engineFolder();
+    install('1.9.8');
+    const cache = new EngineProbeCache();
+    await cache.discover({ pathEnv });
+    const earlier = join(dir, 'earlier');
+    mkdirSync(earlier);
+    install('1.10.0', earlier);
+    expect((await cache.discover({ pathEnv: [earlier, pathEnv].join(delimiter) })).map((e) => e.path)).toEqual([join(earlier, 'terraform')]);
+    rmSync(join(bin, 'terraform'));
+    expect(await cache.discover({ pathEnv })).toEqual([]);
+    expect(probed()).toBe(2);
+  });
+
+  it('tries a binary that failed its probe again on the next run', async () => {
+    const { bin, probed, pathEnv } = engineFolder();
+    const path = join(bin, 'terraform');
+    writeFileSync(path, `#!/bin/sh\necho run >> '${join(bin, '..', 'probes.log')}'\nexit 3\n`, { mode: 0o755 });
+    const cache = new EngineProbeCache();
+    expect(await cache.discover({ pathEnv })).toEqual([]);
+    expect(await cache.discover({ pathEnv })).toEqual([]);
+    expect(probed()).toBe(2);
+  });
+
+  it('asks every binary again when told to forget', async () => {
+    const { install, probed, pathEnv } = engineFolder();
+    install('1.9.8');
+    const cache = new EngineProbeCache();
+    await cache.discover({ pathEnv });
+    cache.clear();
+    await cache.discover({ pathEnv });
+    expect(probed()).toBe(2);
   });
 });
 

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { execa } from 'execa';
 import { AuditLog } from '../src/audit/audit-log.js';
 import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
@@ -62,7 +63,7 @@ function bootProcess(path: string, clock: FakeClock, notifier: Notifier, jobOpti
   const { lines, logger } = captureLogs();
   const grants = new GrantRepository(handle);
   const jit = new JitService({ grants, policies, audit, notifier, clock });
-  const expiry = new JitExpiryJob({ grants, clock, audit, notifier, policies, logger, ...jobOptions });
+  const expiry = new JitExpiryJob({ grants, clock, notifier, policies, logger, ...jobOptions });
   const janitor = new Janitor({ schedule: '* * * * *', jobs: [expiry], logger, tickOnStart: true });
   cleanups.unshift(() => void janitor.stop());
   const rows = (): NoticeRow[] =>
@@ -122,7 +123,14 @@ describe('expiry job', () => {
     expect(shownInDiscord(dm?.fields)).toContain('2 h');
     const audited = new AuditLog(handle.db).recent(GUILD, { action: 'jit.expire' });
     expect(audited).toEqual([
-      expect.objectContaining({ userId: 'system', target: BOB, outcome: 'success', details: expect.objectContaining({ lastedMinutes: 120 }) }),
+      expect.objectContaining({
+        userId: 'system',
+        action: 'jit.expire',
+        target: BOB,
+        outcome: 'success',
+        createdAt: clock.now(),
+        details: { grantId: rows()[0]!.id, provider: 'aws', level: 'deployer', grantedBy: ADMIN, lastedMinutes: 120 },
+      }),
     ]);
   });
 
@@ -131,6 +139,14 @@ describe('expiry job', () => {
     const plan = (sql: string) =>
       (handle.sqlite.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
     expect(plan('SELECT id FROM jit_permissions WHERE revoked = 0 AND expires_at <= 1 LIMIT 500')).toMatch(/USING (COVERING )?INDEX jit_expiry_due/);
+    // The batch's order is the partial index's own: no sort, however many grants are due.
+    const due = plan('SELECT id FROM jit_permissions WHERE revoked = 0 AND expires_at <= 1 ORDER BY expires_at, id LIMIT 500');
+    expect(due).toMatch(/USING (COVERING )?INDEX jit_expiry_due/);
+    expect(due).not.toMatch(/TEMP B-TREE/);
+    // A member's permission check reads that member's grants only.
+    expect(plan(`SELECT permission_level FROM jit_permissions WHERE guild_id = '1' AND user_id = '2' AND revoked = 0 AND expires_at > 1`)).toMatch(
+      /USING INDEX jit_member_active \(guild_id=\? AND user_id=\? AND expires_at>\?\)/,
+    );
     expect(plan("SELECT id FROM jit_permissions WHERE notice_status = 'pending' AND id > 0 ORDER BY id LIMIT 100")).toMatch(
       /USING (COVERING )?INDEX jit_notice_pending/,
     );
@@ -224,6 +240,33 @@ describe('exactly-once expiry notices', () => {
     expect(fresh.sent.map((s) => s.to)).toEqual([{ user: CAROL }, { user: DAVE }]);
     expect(dyingNotifier.sent).toHaveLength(1);
     expect(notifier.sent).toHaveLength(0);
+  });
+
+  it('when the process is killed inside a revoke batch, the batch leaves nothing and each grant is audited and told once', async () => {
+    const { handle, clock, path, rows } = setup();
+    insertExpired(handle.sqlite, 420, clock.now());
+    // Batches of 50; the kill comes while the third batch writes its audit entries, its transaction open.
+    const crashed = await execa('node', ['--import', 'tsx', 'test/support/crash-mid-expiry.ts', path, '50', '120'], {
+      env: { NOW: String(clock.now()) },
+      reject: false,
+    });
+    expect(crashed.signal).toBe('SIGKILL');
+    expect(crashed.stdout).not.toContain('finished');
+    const revokedNow = rows().filter((r) => r.revoked === 1);
+    expect(revokedNow).toHaveLength(100);
+    expect(revokedNow.every((r) => r.revoke_reason === 'expired' && r.notice_status === 'pending')).toBe(true);
+    expect(handle.sqlite.prepare("SELECT count(*) AS n FROM audit_log WHERE action = 'jit.expire'").get()).toEqual({ n: 100 });
+
+    const notifier = new RecordingNotifier({ [GUILD]: 'ACME Corp' });
+    const restarted = bootProcess(path, clock, notifier);
+    expect((await restarted.janitor.tick()).jobs[0]).toMatchObject({ counts: { expired: 320, noticesSent: 420 } });
+    await restarted.janitor.tick();
+    expect(notifier.sent).toHaveLength(420);
+    expect(new Set(notifier.sent.map((s) => JSON.stringify(s.to))).size).toBe(420);
+    const audited = handle.sqlite.prepare("SELECT details FROM audit_log WHERE action = 'jit.expire'").all() as Array<{ details: string }>;
+    const grantIds = audited.map((row) => (JSON.parse(row.details) as { grantId: number }).grantId);
+    expect(new Set(grantIds).size).toBe(420);
+    expect(rows().every((r) => r.revoked === 1 && r.notice_status === 'sent')).toBe(true);
   });
 
   it('retries a transient failure on later ticks and gives up after the configured attempts', async () => {

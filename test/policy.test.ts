@@ -67,6 +67,8 @@ describe('guild policies', () => {
         allowedInstanceTypes: [],
         allowedResourceTypes: [],
         requireApproval: false,
+        // Issue 12: a plan holding resources the catalogue cannot price waits for an admin by default.
+        unpricedResources: 'require_approval',
         enginePreference: 'terraform',
         maxJitMinutes: 480,
         notificationChannelId: null,

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { generateKey, IV_BYTES, openSealed, sealSecrets, SealedDataRejected, wipe } from '../src/vault/aead.js';
+import { BOX_OVERHEAD, boxPrefix, generateKey, IV_BYTES, openBox, openSealed, sealBox, sealSecrets, SealedDataRejected, wipe } from '../src/vault/aead.js';
 import { EphemeralVault } from '../src/vault/ephemeral-vault.js';
 import {
   InvalidVaultSecrets,
@@ -178,6 +178,42 @@ describe('ephemeral vault', () => {
     expect(() => vault.open('not-a-guild', ALICE, { a: 'b' })).toThrow(TypeError);
   });
 
+  it('expires sessions by their own expiry even when the clock stepped back between two opens', () => {
+    const { vault, clock } = makeVault();
+    const later = vault.open(GUILD_A, ALICE, { a: '1' });
+    clock.advanceMinutes(-10); // the system clock was corrected backwards
+    const sooner = vault.open(GUILD_A, BOB, { b: '2' });
+    expect(vault.list(GUILD_A).map((s) => s.sessionId)).toEqual([sooner.sessionId, later.sessionId]);
+    clock.advanceMinutes(30);
+    expect(vault.cleanupExpired()).toBe(1);
+    expect(() => vault.read(GUILD_A, sooner.sessionId)).toThrow(VaultSessionNotFound);
+    expect(vault.read(GUILD_A, later.sessionId).a).toBe('1');
+    clock.advanceMinutes(10);
+    expect(vault.cleanupExpired()).toBe(1);
+    expect(vault.size).toBe(0);
+  });
+
+  it('forgets a closed session entirely: it is not purged again at its expiry and frees its guild slot at once', () => {
+    const { vault, clock } = makeVault({ max: 1 });
+    const first = vault.open(GUILD_A, ALICE, { a: '1' });
+    expect(vault.close(GUILD_A, first.sessionId)).toBe(true);
+    const second = vault.open(GUILD_A, ALICE, { a: '2' });
+    expect(vault.counts()).toEqual({ sessions: 1, guilds: 1 });
+    clock.advanceMinutes(30);
+    expect(vault.cleanupExpired()).toBe(1);
+    expect(vault.counts()).toEqual({ sessions: 0, guilds: 0 });
+    expect(() => vault.read(GUILD_A, second.sessionId)).toThrow(VaultSessionNotFound);
+  });
+
+  it('purges expired sessions of every guild when any guild opens one, so none outlives its TTL for long', () => {
+    const { vault, clock } = makeVault();
+    vault.open(GUILD_B, BOB, { b: SECRET });
+    clock.advanceMinutes(30);
+    vault.open(GUILD_A, ALICE, { a: '1' });
+    expect(vault.size).toBe(1);
+    expect(vault.list(GUILD_B)).toEqual([]);
+  });
+
   it('purgeAll erases every session', () => {
     const { vault } = makeVault();
     const a = vault.open(GUILD_A, ALICE, { a: '1' });
@@ -230,6 +266,39 @@ describe('vault sealing (AES-256-GCM)', () => {
     const error = caught(() => openSealed(generateKey(), sealed, AAD)) as Error;
     expect(error.message).not.toContain(SECRET);
     expect(inspect(error)).not.toContain(SECRET);
+  });
+});
+
+describe('vault boxes (key, IV, tag and ciphertext in one buffer)', () => {
+  const PREFIX = 18;
+  const aadOf = (prefix: Buffer) => `binding:${GUILD_A}:${prefix.toString('base64url')}`;
+
+  it('round-trips, binds to the AAD computed from its random prefix, and never holds the plaintext', () => {
+    const box = sealBox({ project_id: SECRET }, PREFIX, aadOf);
+    const other = sealBox({ project_id: SECRET }, PREFIX, aadOf);
+    expect(box.length).toBe(PREFIX + BOX_OVERHEAD + JSON.stringify({ project_id: SECRET }).length);
+    expect(boxPrefix(box, PREFIX).equals(boxPrefix(other, PREFIX))).toBe(false);
+    expect(box.subarray(PREFIX, PREFIX + 32).equals(other.subarray(PREFIX, PREFIX + 32))).toBe(false);
+    expect(box.toString('latin1')).not.toContain(SECRET);
+    expect(openBox(box, PREFIX, aadOf(boxPrefix(box, PREFIX)))).toEqual({ project_id: SECRET });
+    expect(() => openBox(box, PREFIX, aadOf(boxPrefix(other, PREFIX)))).toThrow(SealedDataRejected);
+  });
+
+  it('refuses a box with any byte of key, IV, tag or ciphertext changed, or cut short', () => {
+    const box = sealBox({ project_id: SECRET }, PREFIX, aadOf);
+    const aad = aadOf(boxPrefix(box, PREFIX));
+    for (const at of [PREFIX, PREFIX + 32, PREFIX + 32 + 12, PREFIX + BOX_OVERHEAD, box.length - 1]) {
+      const tampered = Buffer.from(box);
+      tampered[at] = tampered[at]! ^ 0x01;
+      expect(() => openBox(tampered, PREFIX, aad)).toThrow(SealedDataRejected);
+    }
+    expect(() => openBox(box.subarray(0, PREFIX + BOX_OVERHEAD - 1), PREFIX, aad)).toThrow(SealedDataRejected);
+  });
+
+  it('is erased whole by one wipe', () => {
+    const box = sealBox({ project_id: SECRET }, PREFIX, aadOf);
+    wipe(box);
+    expect(box).toEqual(Buffer.alloc(box.length));
   });
 });
 

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { createAdvisor } from '../advisor/advisor.js';
 import type { Config } from '../config/index.js';
 import { openDatabase, type DatabaseHandle } from '../db/index.js';
+import { WalCheckpointer } from '../db/wal-checkpointer.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { CredentialStore } from '../credentials/credential-store.js';
 import { MasterKeyring } from '../credentials/master-keys.js';
@@ -15,7 +16,7 @@ import { IacRunner, type IacRunnerOptions } from '../engine/runner.js';
 import { tellInterruptedMembers } from '../engine/crash-notices.js';
 import { recoverUnfinishedRuns } from '../engine/orphans.js';
 import { DEFAULT_KILL_GRACE_MS } from '../engine/process.js';
-import { LocalEngineExecutor } from '../engine/executor.js';
+import { engineExecutorFor } from '../engine/sandbox-check.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
@@ -31,6 +32,7 @@ import { ProjectRepository } from '../projects/project-repository.js';
 import { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { StateLayout } from '../state/layout.js';
+import { buildTemplates, type GitTransport } from '../templates/index.js';
 import { TierService } from '../tiers/tier-service.js';
 import { EphemeralVault } from '../vault/ephemeral-vault.js';
 import type { AppContext } from './context.js';
@@ -47,6 +49,11 @@ export interface CoreOptions {
    * RUN_TIMEOUT_MINUTES. Each one left out keeps its default.
    */
   engineHost?: Partial<Pick<IacRunnerOptions, 'pathEnv' | 'killGraceMs' | 'runTimeoutMs'>>;
+  /**
+   * How git templates are fetched: https to TEMPLATE_GIT_HOSTS by default. No setting can change it; a caller of
+   * the composition root can (the tests, for local bare repositories).
+   */
+  templateGit?: GitTransport;
 }
 
 export interface Core {
@@ -73,11 +80,21 @@ export async function buildCore(options: CoreOptions): Promise<Core> {
   }
 }
 
-async function buildLockedCore({ config, clock, logger, notifier, engineHost = {} }: CoreOptions, releaseLock: () => void): Promise<Core> {
+async function buildLockedCore({ config, clock, logger, notifier, engineHost = {}, templateGit }: CoreOptions, releaseLock: () => void): Promise<Core> {
+  const deploymentsRoot = resolve(config.DEPLOYMENTS_DIR);
+  // Before the database is touched: without a working sandbox (unless turned off by name) the bot does not start.
+  const executor = engineExecutorFor({
+    sandbox: config.ENGINE_SANDBOX,
+    bwrapPath: config.BWRAP_PATH,
+    readOnlyPaths: config.ENGINE_SANDBOX_READ_ONLY_PATHS,
+    deploymentsRoot,
+    databasePath: config.DATABASE_PATH,
+    pathEnv: engineHost.pathEnv ?? process.env.PATH ?? '',
+    logger,
+  });
   const database = openDatabase(config.DATABASE_PATH);
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
 
-  const deploymentsRoot = resolve(config.DEPLOYMENTS_DIR);
   const pricing = PriceCatalogue.load(config.PRICING_OVERRIDES_FILE);
   const audit = new AuditLog(database.db, clock);
   const tiers = new TierService(database.db, clock);
@@ -101,7 +118,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     projects,
     resources,
     transitions: new ResourceStatusTransitions(resources, logger),
-    executor: new LocalEngineExecutor(),
+    executor,
     layout,
     clock,
     logger,
@@ -117,8 +134,13 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
   runner.sweepStalePlanFiles();
 
+  const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
+
+  // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
+  const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);
   const janitor = createJanitor({
     schedule: config.JANITOR_SCHEDULE,
+    checkpoint: checkpointer && (() => checkpointer.checkpoint()),
     grants,
     clock,
     audit,
@@ -153,6 +175,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     },
     notifier,
     tiers,
+    templates: templates.catalogue,
+    templateAdmin: templates.service,
   };
 
   return {
@@ -166,6 +190,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     async shutdown() {
       await runner.shutdown();
       await janitor.stop();
+      await checkpointer?.close();
       vault.purgeAll();
       database.close();
       releaseLock();

@@ -20,6 +20,8 @@ import type { ProjectRepository } from '../projects/project-repository.js';
 import type { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import type { StateLayout } from '../state/layout.js';
+import type { TemplateCatalogue } from '../templates/template.js';
+import type { TemplateService } from '../templates/template-service.js';
 import type { TierService } from '../tiers/tier-service.js';
 import type { EphemeralVault } from '../vault/ephemeral-vault.js';
 
@@ -49,4 +51,8 @@ export interface AppContext {
   notifier: Notifier;
   /** The plan the operator put each guild on (npm run tiers) and the caps it sets. */
   tiers: TierService;
+  /** What a guild can deploy (built-ins, enabled operator templates, its git templates) and their pinned files. */
+  templates: TemplateCatalogue;
+  /** The admin use cases behind /cloud-template: add from git, update, remove, enable, disable, list, show. */
+  templateAdmin: TemplateService;
 }

@@ -16,6 +16,10 @@ export type ResourceType = (typeof RESOURCE_TYPES)[number];
 export const ENGINES = ['terraform', 'tofu'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
+/** What a guild's policy does with a planned resource the price catalogue cannot estimate. */
+export const UNPRICED_POLICIES = ['allow', 'require_approval', 'refuse'] as const;
+export type UnpricedPolicy = (typeof UNPRICED_POLICIES)[number];
+
 export const STATE_BACKENDS = ['local', 's3', 'gcs', 'azurerm'] as const;
 export type StateBackendKind = (typeof STATE_BACKENDS)[number];
 
@@ -67,6 +71,7 @@ export const guildPolicies = sqliteTable('guild_policies', {
   require_approval: integer('require_approval', { mode: 'boolean' }).notNull().default(false),
   iac_engine_preference: text('iac_engine_preference', { enum: ENGINES }).notNull().default('terraform'),
   max_jit_minutes: integer('max_jit_minutes').notNull().default(480),
+  unpriced_resources: text('unpriced_resources', { enum: UNPRICED_POLICIES }).notNull().default('require_approval'),
   notification_channel_id: text('notification_channel_id'),
   updated_by: text('updated_by'),
   created_at: integer('created_at').notNull(),
@@ -245,8 +250,12 @@ export const jitPermissions = sqliteTable(
     notified_at: integer('notified_at'),
   },
   (t) => [
-    index('jit_expiry_due').on(t.revoked, t.expires_at),
-    index('jit_member_active').on(t.guild_id, t.user_id, t.revoked, t.expires_at),
+    // Only grants still in force: revoking one takes it out of this index instead of moving it within, and the
+    // janitor's due query (which says `revoked = 0` literally, so SQLite may use a partial index) reads a small one.
+    index('jit_expiry_due').on(t.expires_at).where(sql`revoked = 0`),
+    // No `revoked` column: revoking (a million grants after a long downtime) then leaves this index untouched.
+    // A member has few grants, so checking `revoked` on their rows costs next to nothing.
+    index('jit_member_active').on(t.guild_id, t.user_id, t.expires_at),
     index('jit_notice_pending').on(t.notice_status).where(sql`notice_status = 'pending'`),
   ],
 );
@@ -286,6 +295,60 @@ export const guildTiers = sqliteTable('guild_tiers', {
   assigned_at: integer('assigned_at').notNull(),
 });
 
+/** Where a stored template came from; the built-ins (vm, bucket) have no row. */
+export const STORED_TEMPLATE_SOURCES = ['operator', 'git'] as const;
+export type StoredTemplateSource = (typeof STORED_TEMPLATE_SOURCES)[number];
+
+/**
+ * Templates (src/templates): the operator's (guild_id null; one row per folder of TEMPLATES_DIR, written at start-up)
+ * and the ones a guild added from git (its own, invisible to every other guild). The files live outside the
+ * database: the operator's folder, or the bot's template store at the pinned commit.
+ */
+export const templates = sqliteTable(
+  'templates',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    guild_id: text('guild_id'),
+    name: text('name').notNull(),
+    source: text('source', { enum: STORED_TEMPLATE_SOURCES }).notNull(),
+    description: text('description'),
+    git_url: text('git_url'),
+    /** The folder inside the repository, '' for its top. */
+    git_subdir: text('git_subdir'),
+    git_ref: text('git_ref'),
+    /** git: the commit the ref resolved to; operator: the digest of its files. What deploys run, until an update. */
+    pinned_revision: text('pinned_revision').notNull(),
+    /** sha256 of the files as pinned, checked again before every run. */
+    files_digest: text('files_digest').notNull(),
+    /** JSON array of TemplateVariable, as read from the files at the pinned revision. */
+    variables: text('variables').notNull().default('[]'),
+    /** operator: set when a start-up no longer found its folder; hidden until it is back (enablements are kept). */
+    missing_since: integer('missing_since'),
+    created_by: text('created_by').notNull(),
+    created_at: integer('created_at').notNull(),
+    updated_by: text('updated_by'),
+    updated_at: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('templates_guild_name').on(t.guild_id, t.name).where(sql`guild_id IS NOT NULL`),
+    uniqueIndex('templates_operator_name').on(t.name).where(sql`guild_id IS NULL`),
+  ],
+);
+
+/** The operator templates a guild enabled: only those are offered to its members. */
+export const guildTemplateEnablements = sqliteTable(
+  'guild_template_enablements',
+  {
+    guild_id: text('guild_id').notNull(),
+    template_id: integer('template_id')
+      .notNull()
+      .references(() => templates.id, { onDelete: 'cascade' }),
+    enabled_by: text('enabled_by').notNull(),
+    enabled_at: integer('enabled_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.guild_id, t.template_id] })],
+);
+
 export const schema = {
   guildPolicies,
   cloudCredentials,
@@ -296,4 +359,6 @@ export const schema = {
   jitPermissions,
   auditLog,
   guildTiers,
+  templates,
+  guildTemplateEnablements,
 };

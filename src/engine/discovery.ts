@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { execa } from 'execa';
 import { versionArgs } from './commands/version.js';
@@ -52,12 +52,18 @@ export function searchDirs(options: DiscoveryOptions): string[] {
 
 /** The first executable regular file called `name` in `dirs`. */
 export function findExecutable(name: string, dirs: string[]): string | undefined {
+  return findExecutableFile(name, dirs)?.path;
+}
+
+/** The first executable regular file called `name` in `dirs`, with what stat said of it. */
+function findExecutableFile(name: string, dirs: string[]): { path: string; stats: Stats } | undefined {
   for (const dir of dirs) {
     const candidate = join(dir, name);
     try {
-      if (!statSync(candidate).isFile()) continue;
+      const stats = statSync(candidate);
+      if (!stats.isFile()) continue;
       accessSync(candidate, constants.X_OK);
-      return candidate;
+      return { path: candidate, stats };
     } catch {
       // Not there or not executable: keep looking.
     }
@@ -99,14 +105,52 @@ export async function probeEngine(
 
 /** Every engine found in the bin folder or on PATH that answers `version -json`. */
 export async function discoverEngines(options: DiscoveryOptions = {}, logger?: Logger): Promise<DiscoveredEngine[]> {
-  const dirs = searchDirs(options);
-  const found = await Promise.all(
-    ENGINES.map(async (name) => {
-      const path = findExecutable(name, dirs);
-      return path ? probeEngine(name, path, options, logger) : undefined;
-    }),
-  );
-  return found.filter((engine): engine is DiscoveredEngine => engine !== undefined);
+  return new EngineProbeCache().discover(options, logger);
+}
+
+/**
+ * Engine discovery that probes each binary once for as long as it stays the same file. Finding the binaries costs a
+ * few `stat`s; `version -json` costs a process start (~45 ms for terraform), so a run only pays it for a binary
+ * that is new or was replaced (another path, size, mtime, ctime or inode), never merely because time passed.
+ */
+export class EngineProbeCache {
+  readonly #probes = new Map<string, { fingerprint: string; engine: Promise<DiscoveredEngine | undefined> }>();
+
+  async discover(options: DiscoveryOptions = {}, logger?: Logger): Promise<DiscoveredEngine[]> {
+    const dirs = searchDirs(options);
+    const found = await Promise.all(
+      ENGINES.map((name) => {
+        const file = findExecutableFile(name, dirs);
+        return file ? this.#probe(name, file.path, fingerprintOf(file.stats), options, logger) : undefined;
+      }),
+    );
+    return found.filter((engine): engine is DiscoveredEngine => engine !== undefined);
+  }
+
+  /** Forgets every probe: the next discovery runs `version -json` again. */
+  clear(): void {
+    this.#probes.clear();
+  }
+
+  #probe(name: EngineName, path: string, fingerprint: string, options: DiscoveryOptions, logger?: Logger): Promise<DiscoveredEngine | undefined> {
+    const key = `${name}\u0000${path}`;
+    const known = this.#probes.get(key);
+    if (known?.fingerprint === fingerprint) return known.engine;
+    const engine = probeEngine(name, path, options, logger);
+    const entry = { fingerprint, engine };
+    this.#probes.set(key, entry);
+    // Only an answer is kept: a probe can fail for a passing reason (a timeout on a busy host), and a binary that
+    // failed must not count as missing until it happens to change.
+    void engine.then((found) => {
+      if (!found && this.#probes.get(key) === entry) this.#probes.delete(key);
+    });
+    return engine;
+  }
+}
+
+/** What changes when a binary is replaced or rewritten: size, modification and change times, inode. */
+function fingerprintOf(stats: Stats): string {
+  return `${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}:${stats.ino}:${stats.dev}`;
 }
 
 /**

@@ -11,14 +11,14 @@ import type { EngineName } from '../db/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { ResourceNotFound, type Project, type ProjectRepository, type Resource, type ResourceRepository } from '../projects/index.js';
 import { DESTROYABLE, PLANNABLE } from '../projects/resource-statuses.js';
-import type { Clock } from '../shared/clock.js';
 import { applyArgs, destroyArgs, outputArgs, planArgs, showArgs } from './commands/index.js';
-import { discoverEngines, selectEngine, type DiscoveredEngine, type EngineSelection } from './discovery.js';
+import { EngineProbeCache, selectEngine, type DiscoveredEngine, type EngineSelection } from './discovery.js';
 import { collect, engineUsed, init, stream, writeConfiguration, type StepContext } from './engine-steps.js';
 import { PlanEngineMissing, PlanNotApplicable, RunFailed, UnsupportedResource } from './errors.js';
 import { outputCommandSchema, toOutputValues } from './json-stream.js';
 import { APPLYING_SUFFIX, ensurePlansDir, planDigest, planFileFor, removePlanFile } from './plan-files.js';
 import { summarisePlan, type PlanSummary } from './plan-summary.js';
+import { readPlannedResources, type PlannedResource } from '../policy/planned-resources.js';
 import type { ResourceTransitions } from './resource-transitions.js';
 import { RunLifecycle } from './run-lifecycle.js';
 import type { RunStore, IacRunRow } from './run-store.js';
@@ -29,11 +29,9 @@ import { SavedPlans } from './saved-plans.js';
 export type { RunEvent, RunRequest, EngineUsed, PlanResult, ApplyResult, DestroyResult, OutputsResult, RunRecord, IacRunnerOptions } from './run-types.js';
 
 export class IacRunner {
-  readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #binDir: string | undefined;
   readonly #pathEnv: string;
-  readonly #engineCacheMs: number;
   readonly #scheduler: RunScheduler;
   readonly #runs: RunStore;
   readonly #projects: ProjectRepository;
@@ -41,14 +39,12 @@ export class IacRunner {
   readonly #transitions: ResourceTransitions;
   readonly #plans: SavedPlans;
   readonly #lifecycle: RunLifecycle;
-  #engines: { at: number; list: DiscoveredEngine[] } | undefined;
+  readonly #engines = new EngineProbeCache();
 
   constructor(options: IacRunnerOptions) {
-    this.#clock = options.clock;
     this.#logger = options.logger.child({ module: 'iac-runner' });
     this.#binDir = options.binDir;
     this.#pathEnv = options.pathEnv ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
-    this.#engineCacheMs = options.engineCacheMs ?? 60_000;
     this.#scheduler = options.scheduler;
     this.#runs = options.runs;
     this.#projects = options.projects;
@@ -72,18 +68,19 @@ export class IacRunner {
     });
   }
 
-  /** The engines installed on this host (cached briefly). */
+  /**
+   * The engines installed on this host: looked up on every call (a few stats), each binary's `version -json`
+   * asked once for as long as it stays the same file; `refresh` asks every one again.
+   */
   async availableEngines(refresh = false): Promise<DiscoveredEngine[]> {
-    const now = this.#clock.now();
-    if (!refresh && this.#engines && now - this.#engines.at < this.#engineCacheMs) return this.#engines.list;
-    const list = await discoverEngines({ binDir: this.#binDir, pathEnv: this.#pathEnv }, this.#logger);
-    this.#engines = { at: now, list };
-    return list;
+    if (refresh) this.#engines.clear();
+    return this.#engines.discover({ binDir: this.#binDir, pathEnv: this.#pathEnv }, this.#logger);
   }
 
   /**
    * Plans the project with `resourceId` (a planned or interrupted resource) added: init, `plan -json -out`, then
-   * `show -json` summarised. The plan file is kept for `apply(planRunId = result.runId)`.
+   * `show -json` summarised, with the resources it will make that are this one's (for the policy check). The plan
+   * file is kept for `apply(planRunId = result.runId)`.
    * @throws WorkspaceBusy, ProjectNotFound, ResourceNotFound, NoEngineInstalled, RunFailed, RunCancelled, RunTimedOut.
    */
   async plan(request: RunRequest & { resourceId: number }): Promise<PlanResult> {
@@ -103,10 +100,13 @@ export class IacRunner {
       ctx.emit({ type: 'phase', phase: 'plan' });
       await stream(ctx, planArgs({ out: planFile }), 'plan');
       ctx.emit({ type: 'phase', phase: 'show' });
-      const summary = this.#readPlan(ctx, await collect(ctx, showArgs({ planFile }), 'show'));
+      const { summary, planned: willMake } = this.#readPlan(ctx, await collect(ctx, showArgs({ planFile }), 'show'));
       const planSha256 = planDigest(join(ctx.workspace, planFile));
       const resourceAddresses = config.addressesByResource.get(resource.id) ?? [];
-      const result: PlanResult = { runId: ctx.runId, engine: engineUsed(ctx), summary, resourceAddresses, estimatedMonthlyCost: resource.estimatedMonthlyCost, warnings: ctx.warnings };
+      // Another row's addresses are that row's, already counted where it is; what no row owns is shared by the project.
+      const othersOwn = new Set([...config.addressesByResource].flatMap(([id, addresses]) => (id === resource.id ? [] : addresses)));
+      const plannedResources = willMake.filter((p) => !othersOwn.has(p.address));
+      const result: PlanResult = { runId: ctx.runId, engine: engineUsed(ctx), summary, resourceAddresses, plannedResources, estimatedMonthlyCost: resource.estimatedMonthlyCost, warnings: ctx.warnings };
       return { result, summary: { planFile, planSha256, resourceAddresses, plan: summary } };
     }, () => {
       // A plan that did not succeed is never applied: its file (it holds variable values) goes now.
@@ -278,9 +278,10 @@ export class IacRunner {
     return this.#resources.listByProject(project.guildId, project.id);
   }
 
-  #readPlan(ctx: StepContext, shown: string): PlanSummary {
+  #readPlan(ctx: StepContext, shown: string): { summary: PlanSummary; planned: PlannedResource[] } {
     try {
-      return summarisePlan(JSON.parse(shown));
+      const json: unknown = JSON.parse(shown);
+      return { summary: summarisePlan(json), planned: readPlannedResources(json) };
     } catch (error) {
       this.#logger.error({ err: ctx.redactor.error(error), runId: ctx.runId }, 'engine printed an unreadable plan');
       throw new RunFailed(ctx.runId, 'plan', 'the engine printed a plan this bot cannot read', 'Check that a supported engine version is installed.');

@@ -25,6 +25,8 @@ export function createJanitor(deps: {
   vault: ExpiringVault & HealthSources['vault'];
   runs: HealthSources['runs'];
   logger: Logger;
+  /** WAL checkpoints off the event loop (src/db/wal-checkpointer.ts); without one, SQLite checkpoints on commit. */
+  checkpoint?: () => Promise<unknown>;
 }): Janitor {
   const { schedule, vault, runs, logger, ...jit } = deps;
   return new Janitor({

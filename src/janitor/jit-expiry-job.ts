@@ -1,30 +1,31 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { SYSTEM_USER } from '../audit/audit-log.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import type { Clock } from '../shared/clock.js';
 import { deliverToMember, describeError } from '../jit/delivery.js';
 import type { GrantRepository, JitGrant } from '../jit/grant-repository.js';
 import { expiryNotice } from '../jit/notices.js';
-import type { JitAuditSink, JitPolicy, JitPolicySource } from '../jit/ports.js';
+import type { JitPolicy, JitPolicySource } from '../jit/ports.js';
 import type { JanitorJob, JobCounts } from './job.js';
 import { AdaptiveBatchSize, TimeSlicer } from './time-slicer.js';
 
 export interface JitExpiryJobOptions {
-  /** The owner of jit_permissions: batched expiry (one prepared UPDATE … RETURNING) and the notice outbox. */
+  /** The owner of jit_permissions: batched, set-based expiry with its audit entries, and the notice outbox. */
   grants: GrantRepository;
   clock: Clock;
-  audit: JitAuditSink;
   notifier: Notifier;
   policies: JitPolicySource;
   logger?: Logger;
-  /**
-   * How long the job may hold the event loop at a stretch, in ms (default 5). Revoke batches are sized to fit it
-   * on this machine; notice delivery yields whenever it is used up.
-   */
+  /** How long notice delivery may hold the event loop at a stretch, in ms (default 5); it yields when used up. */
   sliceBudgetMs?: number;
-  /** Most grants revoked per transaction (default 1000); the actual size adapts to sliceBudgetMs. */
+  /**
+   * How long one revoke batch (one transaction) should hold the event loop, in ms (default 12): batches are sized
+   * to it from the measured cost per grant. Longer than a notice's slice because each commit has a fixed cost (the
+   * audit index pages of every guild in the batch), which small batches pay over and over.
+   */
+  revokeSliceMs?: number;
+  /** Most grants revoked per transaction (default 5000); the actual size adapts to revokeSliceMs. */
   revokeBatchSize?: number;
   /** Pending notices read per query (default 100). */
   noticeBatchSize?: number;
@@ -35,6 +36,12 @@ export interface JitExpiryJobOptions {
   maxNoticesPerTick?: number;
   /** Transient failures (network, rate limit) after which a notice is given up as failed. */
   maxNoticeAttempts?: number;
+  /**
+   * Runs a passive WAL checkpoint off the event loop (WalCheckpointer). Awaited every CHECKPOINT_EVERY_GRANTS of
+   * a long revocation, at its end and after the notices, so the WAL starts afresh and stays small, and no commit of
+   * the bot's has a big checkpoint to do itself.
+   */
+  checkpoint?: () => Promise<unknown>;
 }
 
 export interface NoticeCounts extends JobCounts {
@@ -47,6 +54,19 @@ export interface NoticeCounts extends JobCounts {
 export interface ExpiryCounts extends NoticeCounts {
   expired: number;
 }
+
+/**
+ * Fewest grants a revoke batch holds (unless revokeBatchSize is lower): each commit rewrites the pages its audit
+ * entries touch in every guild's part of the audit index, whatever the batch size, so tiny batches (what the slice
+ * budget would give on a machine busy with other processes) cost far more per grant.
+ */
+const MIN_REVOKE_BATCH = 100;
+/**
+ * How many grants a long revocation revokes between two checkpoints (off the event loop, awaited): about 7 MiB of
+ * WAL, far below the 10,000 pages at which the bot's own connection would checkpoint on a commit. Counted in grants,
+ * not in time, so a machine busy with other work does not make the janitor checkpoint more per grant.
+ */
+const CHECKPOINT_EVERY_GRANTS = 20_000;
 
 /**
  * Revokes grants past their expiry and tells each member, exactly once.
@@ -62,13 +82,16 @@ export class JitExpiryJob implements JanitorJob {
 
   private readonly revokeBatchSize: number;
   private readonly sliceBudgetMs: number;
+  private readonly revokeSliceMs: number;
   private readonly noticeBatchSize: number;
   private readonly maxNoticesPerTick: number;
   private readonly maxNoticeAttempts: number;
+  #checkpointFailed = false;
 
   constructor(private readonly options: JitExpiryJobOptions) {
-    this.revokeBatchSize = options.revokeBatchSize ?? 1000;
+    this.revokeBatchSize = options.revokeBatchSize ?? 5000;
     this.sliceBudgetMs = options.sliceBudgetMs ?? 5;
+    this.revokeSliceMs = options.revokeSliceMs ?? 12;
     this.noticeBatchSize = options.noticeBatchSize ?? 100;
     this.maxNoticesPerTick = options.maxNoticesPerTick ?? 1000;
     this.maxNoticeAttempts = options.maxNoticeAttempts ?? 5;
@@ -77,49 +100,47 @@ export class JitExpiryJob implements JanitorJob {
   async run(): Promise<ExpiryCounts> {
     const expired = await this.revokeDue();
     const notices = await this.deliverPendingNotices();
+    if (notices.noticesSent + notices.noticesFallback + notices.noticesFailed + notices.noticesRetrying > 0) await this.#checkpoint();
     return { expired, ...notices };
   }
 
   /**
-   * Revokes every grant due at this instant, in batches, each batch one transaction together with its audit
-   * entries. Yields to the event loop between batches, and sizes them so one holds it for about sliceBudgetMs.
+   * Revokes every grant due at this instant, in batches, each batch one transaction with its audit entries and
+   * queued notices. Yields to the event loop between batches, and sizes them so one holds it for about revokeSliceMs.
    */
   async revokeDue(): Promise<number> {
     const now = this.options.clock.now();
-    const batch = new AdaptiveBatchSize(this.sliceBudgetMs, Math.min(5, this.revokeBatchSize), this.revokeBatchSize);
+    const batch = new AdaptiveBatchSize(this.revokeSliceMs, Math.min(MIN_REVOKE_BATCH, this.revokeBatchSize), this.revokeBatchSize);
     let total = 0;
+    let sinceCheckpoint = 0;
     for (;;) {
       const limit = batch.current;
       const started = performance.now();
-      const revoked = this.options.grants.transaction(() => this.expireAndAudit(now, limit));
+      const revoked = this.options.grants.expireDue(now, limit);
       batch.observe(revoked, performance.now() - started);
       total += revoked;
-      if (revoked < limit) return total;
+      sinceCheckpoint += revoked;
+      if (revoked < limit) {
+        if (total > 0) await this.#checkpoint();
+        return total;
+      }
+      if (sinceCheckpoint >= CHECKPOINT_EVERY_GRANTS) {
+        await this.#checkpoint();
+        sinceCheckpoint = 0;
+      }
+      // Always, even after a checkpoint: one that failed at once gave the event loop no turn.
       await yieldToEventLoop();
     }
   }
 
-  /** One batch: revokes up to `limit` due grants and writes their audit entries; how many it revoked. */
-  private expireAndAudit(now: number, limit: number): number {
-    const { audit, grants } = this.options;
-    const rows = grants.expireDue(now, limit);
-    const entries = rows.map((row) => ({
-      guildId: row.guild_id,
-      userId: SYSTEM_USER,
-      action: 'jit.expire',
-      target: row.user_id,
-      outcome: 'success' as const,
-      details: {
-        grantId: row.id,
-        provider: row.provider,
-        level: row.permission_level,
-        grantedBy: row.granted_by,
-        lastedMinutes: Math.round((row.expires_at - row.granted_at) / 60_000),
-      },
-    }));
-    if (audit.recordMany) audit.recordMany(entries);
-    else for (const entry of entries) audit.record(entry);
-    return rows.length;
+  /** A checkpoint off the event loop when there is a checkpointer; failing, SQLite's own auto-checkpoint remains. */
+  async #checkpoint(): Promise<void> {
+    try {
+      await this.options.checkpoint?.();
+    } catch (error) {
+      if (!this.#checkpointFailed) this.options.logger?.warn({ error: describeError(error) }, 'WAL checkpoint off the event loop failed; SQLite checkpoints on commit instead');
+      this.#checkpointFailed = true;
+    }
   }
 
   /** Sends pending expiry notices (oldest first, up to maxNoticesPerTick) and records how each went. */

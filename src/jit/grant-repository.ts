@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { and, asc, desc, eq, gt, inArray, lte, or } from 'drizzle-orm';
 import { z } from 'zod';
+import { SYSTEM_USER } from '../audit/audit-log.js';
 import { jitPermissions, type DatabaseHandle, type Db } from '../db/index.js';
 import { jitProviderSchema, permissionLevelSchema, type JitProvider, type PermissionLevel } from './levels.js';
 
@@ -51,11 +52,8 @@ function toGrant(row: GrantRow): JitGrant {
   };
 }
 
-/**
- * What the expiry batch returns, read loosely on purpose: a row with an odd value (hand-edited, from a future
- * version) must still be revoked and audited, never block every later revocation by failing the batch.
- */
-const expiredRowSchema = z.object({
+/** A row's grant columns as read from SQL, before the strict checks a notice's words need. */
+const grantColumnsSchema = z.object({
   id: z.number().int(),
   guild_id: z.string(),
   user_id: z.string(),
@@ -65,10 +63,9 @@ const expiredRowSchema = z.object({
   expires_at: z.number(),
   granted_by: z.string(),
 });
-export type ExpiredGrantRow = z.infer<typeof expiredRowSchema>;
 
 /** A raw row read strictly (a notice's words come from these values), into drizzle's row shape. */
-const strictRowSchema = expiredRowSchema.extend({
+const strictRowSchema = grantColumnsSchema.extend({
   provider: jitProviderSchema,
   permission_level: permissionLevelSchema,
   reason: z.string().nullable(),
@@ -86,12 +83,15 @@ export type PendingNotice = { id: number } & ({ grant: JitGrant; attempts: numbe
 export type NoticeOutcome = 'sent' | 'fallback' | 'failed';
 
 const EXPIRED_COLUMNS = 'id, guild_id, user_id, provider, permission_level, granted_at, expires_at, granted_by';
+/** Grants due for expiry, soonest first: `revoked = 0` written literally so the partial index jit_expiry_due applies. */
+const DUE = 'revoked = 0 AND expires_at <= @now ORDER BY expires_at, id';
 const NOTICE_COLUMNS = `${EXPIRED_COLUMNS}, reason, revoked, revoked_at, revoked_by, revoke_reason, notice_attempts`;
 
 export class GrantRepository {
   readonly #db: Db;
   readonly #sqlite: Database.Database;
-  readonly #expireBatch: Database.Statement;
+  readonly #auditDue: Database.Statement;
+  readonly #expireDue: Database.Statement;
   readonly #selectPending: Database.Statement;
   readonly #markNotified: Database.Statement;
   readonly #markNoticeAttemptFailed: Database.Statement;
@@ -99,13 +99,25 @@ export class GrantRepository {
   constructor(handle: Pick<DatabaseHandle, 'db' | 'sqlite'>) {
     this.#db = handle.db;
     this.#sqlite = handle.sqlite;
-    // The inner SELECT walks the jit_expiry_due (revoked, expires_at) index; LIMIT keeps each transaction short.
+    // One expiry batch is these two statements in one transaction, set-based: no row travels through JavaScript.
+    // Both pick the first @limit due grants in (expires_at, id) order, which is the order of the partial index
+    // jit_expiry_due (so no sort), and they run on one snapshot, so they pick the same grants. The audit entry is
+    // written first, while the rows still read as due; its shape is the one AuditLog.record writes for the
+    // janitor (user 'system', strings bounded as AuditLog bounds them), so /cloud-audit shows both alike.
+    this.#auditDue = this.#sqlite.prepare(
+      `INSERT INTO audit_log (guild_id, user_id, action, target, outcome, details, created_at)
+       SELECT guild_id, '${SYSTEM_USER}', 'jit.expire', substr(user_id, 1, 200), 'success',
+              json_object('grantId', id, 'provider', substr(provider, 1, 500), 'level', substr(permission_level, 1, 500),
+                          'grantedBy', substr(granted_by, 1, 500),
+                          'lastedMinutes', CAST(round((expires_at - granted_at) / 60000.0) AS INTEGER)),
+              @now
+         FROM jit_permissions WHERE ${DUE} LIMIT @limit`,
+    );
     // The revocation and its outbox entry (notice_status = 'pending') are one statement: a crash cannot split them.
-    this.#expireBatch = this.#sqlite.prepare(
+    this.#expireDue = this.#sqlite.prepare(
       `UPDATE jit_permissions
           SET revoked = 1, revoked_at = @now, revoke_reason = 'expired', notice_status = 'pending'
-        WHERE id IN (SELECT id FROM jit_permissions WHERE revoked = 0 AND expires_at <= @now LIMIT @limit)
-        RETURNING ${EXPIRED_COLUMNS}`,
+        WHERE id IN (SELECT id FROM jit_permissions WHERE ${DUE} LIMIT @limit)`,
     );
     // Walks the partial index jit_notice_pending; the id cursor lets a notice that failed this tick wait for the next.
     this.#selectPending = this.#sqlite.prepare(
@@ -241,9 +253,18 @@ export class GrantRepository {
     return row ? toGrant(row) : undefined;
   }
 
-  /** Revokes up to `limit` grants due at `now` and queues each one's expiry notice, in one statement. */
-  expireDue(now: number, limit: number): ExpiredGrantRow[] {
-    return this.#expireBatch.all({ now, limit }).map((row) => expiredRowSchema.parse(row));
+  /**
+   * Revokes up to `limit` grants due at `now`, writes each one's `jit.expire` audit entry and queues its expiry
+   * notice, all in one transaction; how many it revoked. Fewer than `limit` means none is left due.
+   */
+  expireDue(now: number, limit: number): number {
+    return this.transaction(() => {
+      const audited = this.#auditDue.run({ now, limit }).changes;
+      const revoked = this.#expireDue.run({ now, limit }).changes;
+      // Cannot differ on one snapshot; if it ever did, nothing of this batch is kept rather than a half-audited one.
+      if (audited !== revoked) throw new Error(`expiry batch audited ${audited} grants but revoked ${revoked}`);
+      return revoked;
+    });
   }
 
   /** Up to `limit` queued expiry notices after grant id `after`, oldest first. */

@@ -7,7 +7,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { RESOURCE_TYPES, guildPolicies } from '../db/schema.js';
+import { guildPolicies } from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import type { GuildPolicy } from './policy-service.js';
 
@@ -22,7 +22,6 @@ export interface PolicyRepositoryOptions {
 export const DEFAULT_CACHED_GUILDS = 10_000;
 
 const storedList = z.array(z.string());
-const storedResourceTypes = z.array(z.enum(RESOURCE_TYPES));
 
 type PolicyRow = typeof guildPolicies.$inferSelect;
 
@@ -79,8 +78,9 @@ function toPolicy(row: PolicyRow): Readonly<GuildPolicy> {
     maxInstances: row.max_instances,
     maxDiskSizeGb: row.max_disk_size_gb,
     allowedInstanceTypes: Object.freeze(storedList.parse(JSON.parse(row.allowed_instance_types))) as string[],
-    allowedResourceTypes: Object.freeze(storedResourceTypes.parse(JSON.parse(row.allowed_resource_types))) as GuildPolicy['allowedResourceTypes'],
+    allowedResourceTypes: Object.freeze(storedList.parse(JSON.parse(row.allowed_resource_types))) as string[],
     requireApproval: row.require_approval,
+    unpricedResources: row.unpriced_resources,
     enginePreference: row.iac_engine_preference,
     maxJitMinutes: row.max_jit_minutes,
     notificationChannelId: row.notification_channel_id,

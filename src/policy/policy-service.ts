@@ -1,21 +1,32 @@
 /**
  * Seed 003's guild policies: per-guild guardrails on cost and size, checked before anything runs.
- * A guild that never set a policy gets DEFAULT_POLICY. `validate` reports every rule a request breaks, not only
- * the first, so a member learns everything to change in one go.
+ * A guild that never set a policy gets DEFAULT_POLICY. `validate` reports every rule a request's options break,
+ * not only the first, so a member learns everything to change in one go; `checkPlan` holds the same policy against
+ * what the plan will make (plan-policy.ts), and is the authority once there is a plan.
  */
 import { z } from 'zod';
-import { ENGINES, PROVIDERS, RESOURCE_TYPES, type EngineName, type Provider, type ResourceType } from '../db/schema.js';
+import {
+  PROVIDERS,
+  RESOURCE_TYPES,
+  type EngineName,
+  type Provider,
+  type ResourceType,
+  type UnpricedPolicy,
+} from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import type { CostEstimate, PriceCatalogue } from '../pricing/catalogue.js';
 import { ResourceTotals } from '../projects/resource-totals.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { assertSnowflake, SNOWFLAKE_PATTERN } from '../shared/snowflake.js';
+import { assertSnowflake } from '../shared/snowflake.js';
 import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';
+import { patchSchema, POLICY_LIMITS } from './policy-patch.js';
 import { PolicyRepository, type PolicyRepositoryOptions } from './policy-repository.js';
 import { formatUsd } from '../shared/money.js';
 import { printable } from '../shared/member-text.js';
 import { instanceTypeSchema } from '../shared/instance-type.js';
 import { command, text, type RichText } from '../shared/text.js';
+import type { GuildFootprint } from './guild-footprint.js';
+import { isResourceTypeAllowed, judgePlan, type PlanCheck, type PlanDecision } from './plan-policy.js';
 
 export interface GuildPolicy {
   guildId: string;
@@ -26,9 +37,14 @@ export interface GuildPolicy {
   maxDiskSizeGb: number;
   /** Empty means every catalogued type is allowed. */
   allowedInstanceTypes: string[];
-  /** Empty means every resource type is allowed. */
-  allowedResourceTypes: ResourceType[];
+  /**
+   * Categories (`vm`, `bucket`) and Terraform resource types (`google_compute_instance`) a deployment may create;
+   * empty means every type is allowed.
+   */
+  allowedResourceTypes: string[];
   requireApproval: boolean;
+  /** What a plan holding resources the price catalogue cannot estimate needs: nothing more, an approval, or refusal. */
+  unpricedResources: UnpricedPolicy;
   enginePreference: EngineName;
   /** Longest JIT grant, in minutes. */
   maxJitMinutes: number;
@@ -50,19 +66,24 @@ export const DEFAULT_POLICY: Readonly<PolicySettings> = Object.freeze({
   allowedInstanceTypes: [],
   allowedResourceTypes: [],
   requireApproval: false,
+  unpricedResources: 'require_approval',
   enginePreference: 'terraform',
   maxJitMinutes: 480,
   notificationChannelId: null,
 });
 
-/** The ranges an administrator may set; wide enough for real use, narrow enough to catch typos. */
-export const POLICY_LIMITS = {
-  maxBudgetMonthly: { min: 0, max: 1_000_000 },
-  maxInstances: { min: 0, max: 1_000 },
-  maxDiskSizeGb: { min: 1, max: 65_536 },
-  maxJitMinutes: { min: 1, max: 10_080 },
-  allowedInstanceTypes: { max: 100 },
-} as const;
+
+/**
+ * The Terraform type of each built-in resource (what src/engine/config-generator.ts writes for it), so a policy that
+ * lists Terraform types is read the same way by the option check as by the plan check.
+ */
+export const BUILT_IN_TERRAFORM_TYPES: Readonly<Record<Provider, Readonly<Record<ResourceType, string>>>> = {
+  gcp: { vm: 'google_compute_instance', bucket: 'google_storage_bucket' },
+  aws: { vm: 'aws_instance', bucket: 'aws_s3_bucket' },
+  azure: { vm: 'azurerm_linux_virtual_machine', bucket: 'azurerm_storage_account' },
+};
+
+export { POLICY_LIMITS };
 
 export interface DeploymentRequest {
   provider: Provider;
@@ -95,57 +116,6 @@ export interface PolicyDecision {
 }
 
 
-function wholeIn(name: string, { min, max }: { min: number; max: number }, unit = '') {
-  const range = `${name} must be a whole number from ${min} to ${max.toLocaleString('en-US')}${unit}`;
-  return z.number({ error: range }).int(range).min(min, range).max(max, range);
-}
-
-/** 25, 25.5, 25.50: no fraction of a cent (allowing for binary floating point: 0.07 * 100 is 7.000000000000001). */
-function isWholeCents(usd: number): boolean {
-  return Math.abs(usd * 100 - Math.round(usd * 100)) < 1e-6;
-}
-
-function patchSchema(pricing: PriceCatalogue) {
-  const budgetRange = `the monthly budget must be from $0 to ${formatUsd(POLICY_LIMITS.maxBudgetMonthly.max)}`;
-  return z
-    .strictObject({
-      maxBudgetMonthly: z
-        .number({ error: budgetRange })
-        .finite(budgetRange)
-        .min(POLICY_LIMITS.maxBudgetMonthly.min, budgetRange)
-        .max(POLICY_LIMITS.maxBudgetMonthly.max, budgetRange)
-        // Budgets are shown in dollars and cents: $0.001 would read "$0.00" and mean something no one sees.
-        .refine((usd) => isWholeCents(usd), 'the monthly budget must be in whole cents, such as 25 or 25.50 (not 0.001)'),
-      maxInstances: wholeIn('the instance limit', POLICY_LIMITS.maxInstances),
-      maxDiskSizeGb: wholeIn('the disk limit', POLICY_LIMITS.maxDiskSizeGb, ' GB'),
-      maxJitMinutes: wholeIn('the longest JIT grant', POLICY_LIMITS.maxJitMinutes, ' minutes'),
-      allowedInstanceTypes: z
-        .array(z.string().trim(), { error: 'allowed instance types must be a list of names' })
-        .max(POLICY_LIMITS.allowedInstanceTypes.max, `at most ${POLICY_LIMITS.allowedInstanceTypes.max} allowed instance types`)
-        .superRefine((types, ctx) => {
-          const unknown = types.filter((type) => !pricing.hasInstanceType(type));
-          if (unknown.length > 0) {
-            ctx.addIssue({
-              code: 'custom',
-              message: `unknown instance type${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${printable(t)}"`).join(', ')}; known types include ${PROVIDERS.map((p) => pricing.instanceTypes(p).slice(0, 3).join(', ')).join(', ')}`,
-            });
-          }
-        })
-        .transform((types) => [...new Set(types)]),
-      allowedResourceTypes: z
-        .array(z.enum(RESOURCE_TYPES, { error: `resource types must be among: ${RESOURCE_TYPES.join(', ')}` }), {
-          error: `allowed resource types must be a list among: ${RESOURCE_TYPES.join(', ')}`,
-        })
-        .transform((types) => [...new Set(types)]),
-      requireApproval: z.boolean({ error: 'require approval must be true or false' }),
-      enginePreference: z.enum(ENGINES, { error: `the engine must be one of: ${ENGINES.join(', ')}` }),
-      notificationChannelId: z
-        .string()
-        .regex(SNOWFLAKE_PATTERN, 'the notification channel must be a channel id (17 to 20 digits)')
-        .nullable(),
-    })
-    .partial();
-}
 
 /** Ceilings set from outside the guild (its tier, src/tiers): the policy in force is never above them. */
 export type PolicyCeilings = (guildId: string) => { maxBudgetMonthly: number | null; maxInstances: number | null };
@@ -166,6 +136,12 @@ export class PolicyService {
     this.#policies = new PolicyRepository(db, options);
     this.#totals = new ResourceTotals(db);
   }
+  /** What the guild may already have in the cloud, as the policy counts it (totals kept by triggers, resource-totals.ts). */
+  #footprint(guildId: string): GuildFootprint {
+    const totals = this.#totals.inCloud(guildId);
+    return { spend: totals.monthlyUsd, vms: totals.vms, unsettledVms: totals.vmsLeftByStoppedRuns };
+  }
+
 
   /**
    * The guild's policy in force: what it set (or the defaults), lowered to its tier's ceilings. The result may be
@@ -218,6 +194,7 @@ export class PolicyService {
         allowed_instance_types: JSON.stringify(after.allowedInstanceTypes),
         allowed_resource_types: JSON.stringify(after.allowedResourceTypes),
         require_approval: after.requireApproval,
+        unpriced_resources: after.unpricedResources,
         iac_engine_preference: after.enginePreference,
         max_jit_minutes: after.maxJitMinutes,
         notification_channel_id: after.notificationChannelId,
@@ -244,8 +221,7 @@ export class PolicyService {
     const estimate = this.pricing.estimate(valid);
     const violations: PolicyViolation[] = [];
 
-    const totals = this.#totals.inCloud(guildId);
-    const live = { spend: totals.monthlyUsd, vms: totals.vms, unsettledVms: totals.vmsLeftByStoppedRuns };
+    const live = this.#footprint(guildId);
     // Deployments approved but not yet applying count too, or two could both fit a budget only one fits.
     live.spend += reserved.monthlyUsd;
     live.vms += reserved.vms;
@@ -280,7 +256,7 @@ export class PolicyService {
         message: text`Instance type "${valid.instanceType}" is not allowed in this guild; allowed: ${policy.allowedInstanceTypes.join(', ')}.`,
       });
     }
-    if (policy.allowedResourceTypes.length > 0 && !policy.allowedResourceTypes.includes(valid.resourceType)) {
+    if (!isResourceTypeAllowed(policy.allowedResourceTypes, valid.resourceType, BUILT_IN_TERRAFORM_TYPES[valid.provider][valid.resourceType])) {
       violations.push({
         rule: 'resource_type',
         message: `Resource type "${valid.resourceType}" is not allowed in this guild; allowed: ${policy.allowedResourceTypes.join(', ')}.`,
@@ -294,6 +270,15 @@ export class PolicyService {
       estimate,
       projectedMonthlyUsd,
     };
+  }
+
+  /**
+   * The guild's policy against what a plan will make (plan-policy.ts), with everything that may exist in the cloud:
+   * after `plan`, the authority on whether the deployment may be applied.
+   */
+  checkPlan(check: PlanCheck): PlanDecision {
+    assertSnowflake(check.guildId, 'guildId');
+    return judgePlan(this.get(check.guildId), this.#footprint(check.guildId), this.pricing, check);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { RandomPool } from './random-pool.js';
 
 export const KEY_BYTES = 32;
 export const IV_BYTES = 12;
@@ -65,6 +66,79 @@ export function openSealed(key: Buffer, sealed: Sealed, aad: string): Record<str
   } catch {
     throw new SealedDataRejected();
   }
+  return parsePlaintext(plaintext);
+}
+
+/** Where sealBox draws prefixes, keys and IVs from. */
+const random = new RandomPool();
+
+/** Bytes a box adds to its prefix and ciphertext: the key, the IV and the tag. */
+export const BOX_OVERHEAD = KEY_BYTES + IV_BYTES + TAG_BYTES;
+
+/**
+ * Seals `secrets` into one buffer that also holds its key: prefix ‖ key ‖ IV ‖ tag ‖ ciphertext. One allocation of
+ * its own (never a shared pool slab), the prefix, key and IV drawn together from the random pool, and one `wipe` erases
+ * all of it. The prefix is `prefixBytes` random bytes for the caller (the vault makes its session id of them);
+ * `aadOf` gets them to compute the binding. The plaintext is written into the ciphertext's place and overwritten
+ * there, so it never sits in a buffer of its own.
+ */
+export function sealBox(secrets: Readonly<Record<string, string>>, prefixBytes: number, aadOf: (prefix: Buffer) => string): Buffer {
+  const json = JSON.stringify(secrets);
+  const ciphertextAt = prefixBytes + BOX_OVERHEAD;
+  const box = Buffer.allocUnsafeSlow(ciphertextAt + Buffer.byteLength(json, 'utf8'));
+  let ciphertext: Buffer | undefined;
+  try {
+    random.fill(box, 0, prefixBytes + KEY_BYTES + IV_BYTES);
+    box.write(json, ciphertextAt, 'utf8');
+    const keyAt = prefixBytes;
+    const ivAt = keyAt + KEY_BYTES;
+    const cipher = createCipheriv(ALGORITHM, box.subarray(keyAt, ivAt), box.subarray(ivAt, ivAt + IV_BYTES), { authTagLength: TAG_BYTES });
+    cipher.setAAD(Buffer.from(aadOf(box.subarray(0, prefixBytes)), 'utf8'));
+    ciphertext = cipher.update(box.subarray(ciphertextAt));
+    cipher.final(); // GCM is a stream mode: nothing is held back
+    ciphertext.copy(box, ciphertextAt);
+    cipher.getAuthTag().copy(box, ivAt + IV_BYTES);
+    return box;
+  } catch (error) {
+    box.fill(0);
+    throw error;
+  } finally {
+    ciphertext?.fill(0);
+  }
+}
+
+/** The caller's random prefix of a box (a view: wiping the box wipes it too). */
+export function boxPrefix(box: Buffer, prefixBytes: number): Buffer {
+  return box.subarray(0, prefixBytes);
+}
+
+/** Opens a box made by `sealBox`; throws `SealedDataRejected` unless every byte of it and the AAD match. */
+export function openBox(box: Buffer, prefixBytes: number, aad: string): Record<string, string> {
+  const keyAt = prefixBytes;
+  const ivAt = keyAt + KEY_BYTES;
+  const tagAt = ivAt + IV_BYTES;
+  const ciphertextAt = tagAt + TAG_BYTES;
+  if (box.length < ciphertextAt) throw new SealedDataRejected();
+  let plaintext: Buffer;
+  try {
+    const decipher = createDecipheriv(ALGORITHM, box.subarray(keyAt, ivAt), box.subarray(ivAt, tagAt), { authTagLength: TAG_BYTES });
+    decipher.setAAD(Buffer.from(aad, 'utf8'));
+    decipher.setAuthTag(box.subarray(tagAt, ciphertextAt));
+    plaintext = decipher.update(box.subarray(ciphertextAt));
+    decipher.final();
+  } catch {
+    throw new SealedDataRejected();
+  }
+  return parsePlaintext(plaintext);
+}
+
+/** Overwrites buffers with zeros (key material, ciphertext) so a purged session leaves nothing behind in them. */
+export function wipe(...buffers: Buffer[]): void {
+  for (const buffer of buffers) buffer.fill(0);
+}
+
+/** The secrets in an authenticated plaintext, which is wiped on the way (the strings it yields cannot be). */
+function parsePlaintext(plaintext: Buffer): Record<string, string> {
   try {
     const parsed = secretMapSchema.safeParse(JSON.parse(plaintext.toString('utf8')));
     if (!parsed.success) throw new SealedDataRejected();
@@ -74,11 +148,6 @@ export function openSealed(key: Buffer, sealed: Sealed, aad: string): Record<str
   } finally {
     plaintext.fill(0);
   }
-}
-
-/** Overwrites buffers with zeros (key material, ciphertext) so a purged session leaves nothing behind in them. */
-export function wipe(...buffers: Buffer[]): void {
-  for (const buffer of buffers) buffer.fill(0);
 }
 
 function assertKey(key: Buffer): void {

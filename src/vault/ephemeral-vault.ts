@@ -2,11 +2,10 @@
  * Seed 003's EphemeralVault: per-session secrets kept only in this process's memory, encrypted with a key that
  * exists nowhere else, bound to the guild that opened the session, and erased after an absolute TTL.
  */
-import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake } from '../shared/snowflake.js';
-import { generateKey, openSealed, sealSecrets, SealedDataRejected, wipe, type Sealed } from './aead.js';
+import { boxPrefix, openBox, sealBox, SealedDataRejected, wipe } from './aead.js';
 import {
   InvalidVaultSecrets,
   VaultLimitReached,
@@ -14,6 +13,7 @@ import {
   VaultSessionExpired,
   VaultSessionNotFound,
 } from './errors.js';
+import { ExpiryHeap } from './expiry-heap.js';
 
 /** What may be shown about a session: never its contents. */
 export interface VaultSessionInfo {
@@ -34,8 +34,10 @@ export interface EphemeralVaultOptions {
 
 interface Session {
   readonly info: VaultSessionInfo;
-  readonly key: Buffer;
-  readonly sealed: Sealed;
+  /** Session id bytes, key, IV, tag and ciphertext in one buffer (aead.ts sealBox): one wipe erases the lot. */
+  readonly box: Buffer;
+  readonly expiresAt: number;
+  heapSlot: number;
 }
 
 /** 144 random bits, base64url: unguessable and safe to show in a Discord message or store in a database row. */
@@ -49,8 +51,18 @@ const SECRET_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 /** Names that would clash with the non-enumerable guards on the object `read` returns. */
 const RESERVED_NAMES = new Set(['toJSON', 'toString', 'valueOf', 'constructor', '__proto__', 'prototype']);
 
+/**
+ * Every operation costs the same however many sessions are held: sessions are found by id, counted and listed per
+ * guild, and expired ones are found through a heap ordered by expiry, never by walking them all.
+ */
 export class EphemeralVault {
-  readonly #sessions = new Map<string, Session>();
+  /**
+   * Each guild's sessions by id, in the order they were opened; a guild with none has no entry. A session is only
+   * ever reached through its own guild's map, which is what keeps one guild from reaching another's.
+   */
+  readonly #byGuild = new Map<string, Map<string, Session>>();
+  #size = 0;
+  readonly #expiry = new ExpiryHeap<Session>();
   readonly #ttlMs: number;
   readonly #maxSessionsPerGuild: number;
   readonly #clock: Clock;
@@ -75,15 +87,18 @@ export class EphemeralVault {
     assertSnowflake(ownerId, 'ownerId');
     checkSecrets(secrets);
     const now = this.#clock.now();
-    this.#purgeExpiredOf(guildId, now);
-    if (this.#liveCount(guildId) >= this.#maxSessionsPerGuild) throw new VaultLimitReached(this.#maxSessionsPerGuild);
+    this.#purgeExpired(now);
+    if ((this.#byGuild.get(guildId)?.size ?? 0) >= this.#maxSessionsPerGuild) throw new VaultLimitReached(this.#maxSessionsPerGuild);
 
-    let sessionId = newSessionId();
-    while (this.#sessions.has(sessionId)) sessionId = newSessionId();
-    const info: VaultSessionInfo = Object.freeze({ sessionId, guildId, ownerId, createdAt: now, expiresAt: now + this.#ttlMs });
-    const key = generateKey();
-    const sealed = sealSecrets(key, { ...secrets }, bindingOf(guildId, sessionId));
-    this.#sessions.set(sessionId, { info, key, sealed });
+    const ofGuild = this.#byGuild.get(guildId) ?? new Map<string, Session>();
+    const { sessionId, box } = sealNew(guildId, secrets, ofGuild);
+    const expiresAt = now + this.#ttlMs;
+    const info: VaultSessionInfo = Object.freeze({ sessionId, guildId, ownerId, createdAt: now, expiresAt });
+    const session: Session = { info, box, expiresAt, heapSlot: -1 };
+    ofGuild.set(sessionId, session);
+    if (ofGuild.size === 1) this.#byGuild.set(guildId, ofGuild);
+    this.#size += 1;
+    this.#expiry.push(session);
     return info;
   }
 
@@ -96,10 +111,10 @@ export class EphemeralVault {
   read(guildId: string, sessionId: string): Record<string, string> {
     const session = this.#live(guildId, sessionId);
     try {
-      return guardedSecrets(openSealed(session.key, session.sealed, bindingOf(guildId, sessionId)));
+      return guardedSecrets(openBox(session.box, SESSION_ID_BYTES, bindingOf(guildId, sessionId)));
     } catch (error) {
       if (!(error instanceof SealedDataRejected)) throw error;
-      this.#purge(sessionId);
+      this.#purge(session);
       throw new VaultSessionCorrupted();
     }
   }
@@ -111,64 +126,50 @@ export class EphemeralVault {
 
   /** Erases a session of this guild. Returns false when there was none (another guild's session counts as none). */
   close(guildId: string, sessionId: string): boolean {
-    const session = this.#sessions.get(sessionId);
-    if (!session || session.info.guildId !== guildId) return false;
-    this.#purge(sessionId);
+    const session = this.#byGuild.get(guildId)?.get(sessionId);
+    if (!session) return false;
+    this.#purge(session);
     return true;
   }
 
   /** Live sessions of a guild (optionally of one member), oldest first; metadata only. */
   list(guildId: string, ownerId?: string): VaultSessionInfo[] {
-    const now = this.#clock.now();
-    this.#purgeExpiredOf(guildId, now);
-    return [...this.#sessions.values()]
-      .map((session) => session.info)
-      .filter((info) => info.guildId === guildId && (ownerId === undefined || info.ownerId === ownerId))
-      .sort((a, b) => a.createdAt - b.createdAt);
+    this.#purgeExpired(this.#clock.now());
+    const listed: VaultSessionInfo[] = [];
+    for (const { info } of this.#byGuild.get(guildId)?.values() ?? []) {
+      if (ownerId === undefined || info.ownerId === ownerId) listed.push(info);
+    }
+    // Already in opening order unless the clock stepped back; the sort keeps the promise either way.
+    return listed.sort((a, b) => a.createdAt - b.createdAt);
   }
 
   /** Erases every session past its TTL, in every guild; returns how many. Called by the janitor. */
   cleanupExpired(): number {
-    const now = this.#clock.now();
-    let purged = 0;
-    for (const [sessionId, session] of this.#sessions) {
-      if (isExpired(session, now)) {
-        this.#purge(sessionId);
-        purged += 1;
-      }
-    }
-    return purged;
+    return this.#purgeExpired(this.#clock.now());
   }
 
   /** Erases everything; for shutdown. */
   purgeAll(): void {
-    for (const sessionId of [...this.#sessions.keys()]) this.#purge(sessionId);
+    for (const session of this.#expiry.drain()) this.#purge(session);
   }
 
   /** Live sessions and the servers holding them, for the operator's health line: counts only. */
   counts(): { sessions: number; guilds: number } {
-    const now = this.#clock.now();
-    const guilds = new Set<string>();
-    let sessions = 0;
-    for (const session of this.#sessions.values()) {
-      if (isExpired(session, now)) continue;
-      sessions += 1;
-      guilds.add(session.info.guildId);
-    }
-    return { sessions, guilds: guilds.size };
+    this.#purgeExpired(this.#clock.now());
+    return { sessions: this.#size, guilds: this.#byGuild.size };
   }
 
   /** How many sessions are held (live or not yet cleaned), for health output. */
   get size(): number {
-    return this.#sessions.size;
+    return this.#size;
   }
 
   toJSON(): { type: 'EphemeralVault'; sessions: number } {
-    return { type: 'EphemeralVault', sessions: this.#sessions.size };
+    return { type: 'EphemeralVault', sessions: this.#size };
   }
 
   toString(): string {
-    return `[EphemeralVault: ${this.#sessions.size} session(s)]`;
+    return `[EphemeralVault: ${this.#size} session(s)]`;
   }
 
   [inspect.custom](): string {
@@ -177,42 +178,57 @@ export class EphemeralVault {
 
   #live(guildId: string, sessionId: string): Session {
     if (typeof sessionId !== 'string' || !SESSION_ID_PATTERN.test(sessionId)) throw new VaultSessionNotFound();
-    const session = this.#sessions.get(sessionId);
     // Another guild's session must look exactly like a missing one, expired or not.
-    if (!session || session.info.guildId !== guildId) throw new VaultSessionNotFound();
+    const session = this.#byGuild.get(guildId)?.get(sessionId);
+    if (!session) throw new VaultSessionNotFound();
     if (isExpired(session, this.#clock.now())) {
-      this.#purge(sessionId);
+      this.#purge(session);
       throw new VaultSessionExpired(Math.round(this.#ttlMs / 60_000));
     }
     return session;
   }
 
-  #liveCount(guildId: string): number {
-    let count = 0;
-    for (const session of this.#sessions.values()) if (session.info.guildId === guildId) count += 1;
-    return count;
-  }
-
-  #purgeExpiredOf(guildId: string, now: number): void {
-    for (const [sessionId, session] of this.#sessions) {
-      if (session.info.guildId === guildId && isExpired(session, now)) this.#purge(sessionId);
+  /** Erases the sessions due at `now`, soonest first; how many. */
+  #purgeExpired(now: number): number {
+    let purged = 0;
+    for (let session = this.#expiry.popDue(now); session; session = this.#expiry.popDue(now)) {
+      this.#purge(session);
+      purged += 1;
     }
+    return purged;
   }
 
-  #purge(sessionId: string): void {
-    const session = this.#sessions.get(sessionId);
-    if (!session) return;
-    this.#sessions.delete(sessionId);
-    wipe(session.key, session.sealed.ciphertext, session.sealed.iv, session.sealed.tag);
+  #purge(session: Session): void {
+    const { sessionId, guildId } = session.info;
+    const ofGuild = this.#byGuild.get(guildId);
+    if (ofGuild?.get(sessionId) !== session) return;
+    ofGuild.delete(sessionId);
+    if (ofGuild.size === 0) this.#byGuild.delete(guildId);
+    this.#size -= 1;
+    this.#expiry.remove(session);
+    wipe(session.box);
   }
 }
 
 function isExpired(session: Session, now: number): boolean {
-  return now >= session.info.expiresAt;
+  return now >= session.expiresAt;
 }
 
-function newSessionId(): string {
-  return randomBytes(SESSION_ID_BYTES).toString('base64url');
+/**
+ * A sealed box under an id none of the guild's sessions has. 144 random bits make a repeat anywhere practically
+ * impossible; the check makes one within a guild, the only place ids are looked up, impossible outright.
+ */
+function sealNew(guildId: string, secrets: Record<string, string>, ofGuild: ReadonlyMap<string, Session>): { sessionId: string; box: Buffer } {
+  for (;;) {
+    const box = sealBox({ ...secrets }, SESSION_ID_BYTES, (prefix) => bindingOf(guildId, sessionIdOf(prefix)));
+    const sessionId = sessionIdOf(boxPrefix(box, SESSION_ID_BYTES));
+    if (!ofGuild.has(sessionId)) return { sessionId, box };
+    wipe(box);
+  }
+}
+
+function sessionIdOf(bytes: Buffer): string {
+  return bytes.toString('base64url');
 }
 
 /** Additional authenticated data: a ciphertext only opens under the guild and session it was sealed for. */
@@ -239,20 +255,28 @@ function checkSecrets(secrets: unknown): asserts secrets is Record<string, strin
 }
 
 const REDACTED = '[vault secrets: redacted]';
+const redacted = (): string => REDACTED;
+
+/**
+ * The prototype of every object `read` returns: frozen, itself without a prototype, holding only the guards.
+ * Inherited, so a read does not define four properties each time; non-enumerable, so Object.entries and spreading
+ * see only the secrets. A secret cannot shadow a guard: their names are reserved (RESERVED_NAMES).
+ */
+const GUARDS: object = Object.freeze(
+  Object.create(null, {
+    toJSON: { value: redacted },
+    toString: { value: redacted },
+    [Symbol.toPrimitive]: { value: redacted },
+    [inspect.custom]: { value: redacted },
+  }) as object,
+);
 
 /**
  * A frozen copy whose accidental serialisations say nothing: JSON.stringify, util.inspect, String() and template
- * literals all print a placeholder. The guards are non-enumerable, so Object.entries and spreading see only the secrets.
+ * literals all print a placeholder.
  */
 function guardedSecrets(secrets: Record<string, string>): Record<string, string> {
-  const guarded: Record<string, string> = Object.create(null) as Record<string, string>;
-  Object.assign(guarded, secrets);
-  const hidden = { enumerable: false, writable: false, configurable: false } as const;
-  Object.defineProperties(guarded, {
-    toJSON: { ...hidden, value: () => REDACTED },
-    toString: { ...hidden, value: () => REDACTED },
-    [Symbol.toPrimitive]: { ...hidden, value: () => REDACTED },
-    [inspect.custom]: { ...hidden, value: () => REDACTED },
-  });
+  const guarded = Object.create(GUARDS) as Record<string, string>;
+  for (const name of Object.keys(secrets)) guarded[name] = secrets[name]!;
   return Object.freeze(guarded);
 }
