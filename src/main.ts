@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { buildCore, type Core } from './app/bootstrap.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { systemClock } from './shared/clock.js';
-import { allCommands } from '../commands/index.js';
+import { allCommands, allComponentHandlers } from '../commands/index.js';
 import { CommandDispatcher } from './interaction/dispatcher.js';
 import { LastResort } from './app/last-resort.js';
 import { handleShutdownSignals } from './app/shutdown-signals.js';
@@ -47,7 +47,7 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
   const client = createDiscordClient(config);
   const core: Core = await buildCore({ config, clock: systemClock, logger, notifier: new DiscordNotifier(client) });
   lastResort.attach(core.app);
-  const dispatcher = new CommandDispatcher(allCommands, core.app);
+  const dispatcher = new CommandDispatcher(allCommands, core.app, { components: allComponentHandlers });
   const bot = new DiscordBot(client, dispatcher, systemClock, logger);
   handleShutdownSignals(process, {
     logger,

@@ -71,6 +71,7 @@ describe('guild policies', () => {
         unpricedResources: 'require_approval',
         enginePreference: 'terraform',
         maxJitMinutes: 480,
+        jitSelfExtendMinutes: 0,
         notificationChannelId: null,
         updatedAt: null,
         updatedBy: null,

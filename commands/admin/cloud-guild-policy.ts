@@ -41,6 +41,9 @@ export default defineCommand({
         .addChoices(...UNPRICED_POLICIES.map((value) => ({ name: value.replace('_', ' '), value }))),
     )
     .addIntegerOption((o) => o.setName('max_jit_minutes').setDescription('Longest JIT grant, minutes').setMinValue(1))
+    .addIntegerOption((o) =>
+      o.setName('jit_self_extend_minutes').setDescription('Minutes members may add to their own grant unreviewed (0 = off)').setMinValue(0),
+    )
     .addChannelOption((o) =>
       o.setName('notification_channel').setDescription('Where notices go when a DM cannot be delivered').addChannelTypes(ChannelType.GuildText),
     )
@@ -56,6 +59,7 @@ export default defineCommand({
     allowed_resource_types: commaList.optional(),
     unpriced_resources: z.enum(UNPRICED_POLICIES).optional(),
     max_jit_minutes: z.number().int().optional(),
+    jit_self_extend_minutes: z.number().int().optional(),
     notification_channel: z.string().optional(),
     clear_notification_channel: z.boolean().optional(),
   }),
@@ -78,6 +82,7 @@ export default defineCommand({
       allowedResourceTypes: options.allowed_resource_types,
       unpricedResources: options.unpriced_resources,
       maxJitMinutes: options.max_jit_minutes,
+      jitSelfExtendMinutes: options.jit_self_extend_minutes,
       notificationChannelId: options.clear_notification_channel ? null : options.notification_channel,
     };
     const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));

@@ -22,6 +22,7 @@ export function policyFields(policy: GuildPolicy): Array<{ name: string; value: 
     { name: 'IaC engine', value: literal(policy.enginePreference) },
     // In minutes, the unit of the option that sets it.
     { name: 'Max JIT grant', value: text`${policy.maxJitMinutes} min` },
+    { name: 'JIT self-extension', value: policy.jitSelfExtendMinutes > 0 ? text`up to ${policy.jitSelfExtendMinutes} min per grant` : text`off (every extension is reviewed)` },
     { name: 'Notification channel', value: policy.notificationChannelId ? channel(policy.notificationChannelId) : text`none` },
   ];
 }

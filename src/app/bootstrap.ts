@@ -21,8 +21,13 @@ import { RunScheduler } from '../engine/scheduler.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
 import { createJanitor, type Janitor } from '../janitor/index.js';
+import { JitRequestService } from '../jit/access-requests.js';
+import { ExtensionService } from '../jit/extensions.js';
 import { GrantRepository } from '../jit/grant-repository.js';
 import { JitService } from '../jit/jit-service.js';
+import { ReminderRepository } from '../jit/reminder-repository.js';
+import { RequestNoticeOutbox } from '../jit/request-outbox.js';
+import { JitRequestRepository } from '../jit/request-repository.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import { PolicyService } from '../policy/policy-service.js';
@@ -112,6 +117,21 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const credentials = new CredentialStore(database.db, masterKeys, clock);
   const grants = new GrantRepository(database);
   const jit = new JitService({ grants, policies, audit, notifier, clock, logger });
+  const jitRequestRows = new JitRequestRepository(database);
+  // One outbox for the presses that decide and the janitor that sweeps up: it is what keeps a notice from going twice.
+  const requestOutbox = new RequestNoticeOutbox({ requests: jitRequestRows, grants, policies, notifier, clock, logger });
+  const jitRequests = new JitRequestService({
+    requests: jitRequestRows,
+    grants,
+    jit,
+    policies,
+    audit,
+    notifier,
+    clock,
+    outbox: requestOutbox,
+    requestTtlMs: config.JIT_REQUEST_TTL_MINUTES * 60_000,
+  });
+  const jitExtensions = new ExtensionService({ grants, requests: jitRequestRows, reviews: jitRequests, policies, audit, clock });
   const runner = new IacRunner({
     runs: new RunStore(database.db, clock),
     scheduler: new RunScheduler(config.MAX_CONCURRENT_RUNS),
@@ -149,6 +169,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     vault,
     runs: runner,
     logger,
+    requests: { repository: jitRequestRows, outbox: requestOutbox },
+    reminders: { repository: new ReminderRepository(database), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
   });
 
   const app: AppContext = {
@@ -168,6 +190,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     runner,
     audit,
     jit,
+    jitRequests,
+    jitExtensions,
     credentials,
     serviceCredentials: {
       defaults: serviceDefaultsFromEnv(config),

@@ -10,6 +10,8 @@ import type { CredentialStore } from '../credentials/credential-store.js';
 import type { ServiceDefaults } from '../credentials/service-defaults.js';
 import type { BudgetReservations } from '../deploy/budget-reservations.js';
 import type { IacRunner } from '../engine/runner.js';
+import type { JitRequestService } from '../jit/access-requests.js';
+import type { ExtensionService } from '../jit/extensions.js';
 import type { JitService } from '../jit/jit-service.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -45,6 +47,10 @@ export interface AppContext {
   runner: IacRunner;
   audit: AuditLog;
   jit: JitService;
+  /** JIT access requests (and extension requests): ask, review at the moment of the press, approve or deny. */
+  jitRequests: JitRequestService;
+  /** More time on a grant from its reminder's Extend button: self-extension within the policy, else a review. */
+  jitExtensions: ExtensionService;
   credentials: CredentialStore;
   /** The bot's own cloud credentials, usable only by allow-listed guilds (SERVICE_CREDENTIALS_GUILDS). */
   serviceCredentials: { defaults: ServiceDefaults; allowedGuilds: ReadonlySet<string> };

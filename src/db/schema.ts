@@ -73,6 +73,8 @@ export const guildPolicies = sqliteTable('guild_policies', {
   max_jit_minutes: integer('max_jit_minutes').notNull().default(480),
   unpriced_resources: text('unpriced_resources', { enum: UNPRICED_POLICIES }).notNull().default('require_approval'),
   notification_channel_id: text('notification_channel_id'),
+  /** Minutes a member may add to their own grant, in total, without review (0 = every extension is reviewed). */
+  jit_self_extend_minutes: integer('jit_self_extend_minutes').notNull().default(0),
   updated_by: text('updated_by'),
   created_at: integer('created_at').notNull(),
   updated_at: integer('updated_at').notNull(),
@@ -260,6 +262,88 @@ export const jitPermissions = sqliteTable(
   ],
 );
 
+export const JIT_REQUEST_KINDS = ['access', 'extension'] as const;
+export type JitRequestKind = (typeof JIT_REQUEST_KINDS)[number];
+
+export const JIT_REQUEST_STATUSES = ['pending', 'approved', 'denied', 'expired'] as const;
+export type JitRequestStatus = (typeof JIT_REQUEST_STATUSES)[number];
+
+/**
+ * A member's request for JIT access (or for more time on a grant they hold), reviewed by an admin from buttons
+ * whose custom ids name the row: the row, not the process, is what a press acts on, so presses survive a restart.
+ */
+export const jitRequests = sqliteTable(
+  'jit_requests',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    guild_id: text('guild_id').notNull(),
+    kind: text('kind', { enum: JIT_REQUEST_KINDS }).notNull(),
+    requester_id: text('requester_id').notNull(),
+    provider: text('provider', { enum: JIT_PROVIDERS }).notNull(),
+    permission_level: text('permission_level', { enum: PERMISSION_LEVELS }).notNull(),
+    /** Minutes asked for: the grant's length, or the time added to the grant (extension). */
+    duration_minutes: integer('duration_minutes').notNull(),
+    reason: text('reason').notNull(),
+    /** Extension: the grant to extend. Access, once approved: the grant made. */
+    grant_id: integer('grant_id').references(() => jitPermissions.id),
+    /** Where the request was posted for review; null for a self-extension, which nobody reviews. */
+    review_channel_id: text('review_channel_id'),
+    status: text('status', { enum: JIT_REQUEST_STATUSES }).notNull().default('pending'),
+    created_at: integer('created_at').notNull(),
+    /** A pending request past this is expired (the janitor marks it and tells the requester). */
+    expires_at: integer('expires_at').notNull(),
+    decided_by: text('decided_by'),
+    decided_at: integer('decided_at'),
+    /** Minutes the reviewer approved (at most those asked). */
+    approved_minutes: integer('approved_minutes'),
+    /** The reviewer's words to the requester on a denial. */
+    decision_note: text('decision_note'),
+    /** Outbox of the one notice telling the requester the outcome; 'pending' is set with the outcome itself. */
+    notice_status: text('notice_status', { enum: NOTICE_STATUSES }),
+    notice_attempts: integer('notice_attempts').notNull().default(0),
+    notice_error: text('notice_error'),
+    notified_at: integer('notified_at'),
+  },
+  (t) => [
+    index('jit_requests_guild_status').on(t.guild_id, t.status, t.requester_id),
+    index('jit_requests_pending_due').on(t.expires_at).where(sql`status = 'pending'`),
+    index('jit_requests_notice_pending').on(t.notice_status).where(sql`notice_status = 'pending'`),
+    index('jit_requests_grant').on(t.grant_id),
+  ],
+);
+
+/** How far a reminder's delivery got, per channel: 'none' when there was nowhere to send (no channel set). */
+export const REMINDER_STATUSES = ['pending', 'sent', 'refused', 'none', 'failed', 'skipped'] as const;
+export type ReminderStatus = (typeof REMINDER_STATUSES)[number];
+
+/**
+ * The outbox of "your grant ends soon" reminders: one row per grant and expiry time (an extension moves the expiry,
+ * so it earns a new reminder). Queued in one statement, each channel marked once sent, so a crash neither loses nor
+ * repeats one.
+ */
+export const jitExpiryReminders = sqliteTable(
+  'jit_expiry_reminders',
+  {
+    grant_id: integer('grant_id')
+      .notNull()
+      .references(() => jitPermissions.id),
+    expires_at: integer('expires_at').notNull(),
+    guild_id: text('guild_id').notNull(),
+    user_id: text('user_id').notNull(),
+    queued_at: integer('queued_at').notNull(),
+    dm_status: text('dm_status', { enum: REMINDER_STATUSES }).notNull().default('pending'),
+    channel_status: text('channel_status', { enum: REMINDER_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    /** Null while a channel is still 'pending': the row is in the outbox until then. */
+    finished_at: integer('finished_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.grant_id, t.expires_at] }),
+    index('jit_reminders_unfinished').on(t.grant_id).where(sql`finished_at IS NULL`),
+  ],
+);
+
 export const auditLog = sqliteTable(
   'audit_log',
   {
@@ -357,6 +441,8 @@ export const schema = {
   guildResourceTotals,
   iacRuns,
   jitPermissions,
+  jitRequests,
+  jitExpiryReminders,
   auditLog,
   guildTiers,
   templates,

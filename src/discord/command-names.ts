@@ -18,6 +18,7 @@ export const COMMAND_NAMES: Record<CommandKey, string> = {
   'vault.status': '/cloud-vault status',
   policy: '/cloud-guild-policy',
   'jit.grant': '/cloud-jit-grant',
+  'jit.request': '/cloud-jit-request',
   'jit.list': '/cloud-jit-list',
   'jit.revoke': '/cloud-jit-revoke',
   audit: '/cloud-audit',

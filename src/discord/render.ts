@@ -8,7 +8,7 @@ import {
   type APIEmbed,
 } from 'discord.js';
 import type { ButtonSpec, ButtonStyle as OurButtonStyle, Message } from '../interaction/conversation.js';
-import type { Notice } from '../notify/notifier.js';
+import type { DurableButton, Notice } from '../notify/notifier.js';
 import { toMarkdown } from './markdown.js';
 
 const TONE_COLOURS: Record<NonNullable<Notice['tone']>, number> = {
@@ -50,15 +50,26 @@ export function renderNotice(notice: Notice): APIEmbed {
 }
 
 /** Buttons get `${prefix}:${id}` custom ids so the bot can route a press back to the handler waiting for it. */
-export function renderButtons(buttons: readonly ButtonSpec[], prefix: string): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
-  const rows: APIActionRowComponent<APIButtonComponentWithCustomId>[] = [];
+type ButtonRow = APIActionRowComponent<APIButtonComponentWithCustomId>;
+
+export function renderButtons(buttons: readonly ButtonSpec[], prefix: string): ButtonRow[] {
+  return buttonRows(buttons.map((button) => ({ customId: `${prefix}:${button.id}`, label: button.label, style: button.style })));
+}
+
+/** Durable buttons keep the custom id they were given: it names the record a press acts on. */
+export function renderDurableButtons(buttons: readonly DurableButton[]): ButtonRow[] {
+  return buttonRows(buttons);
+}
+
+function buttonRows(buttons: ReadonlyArray<{ customId: string; label: string; style?: OurButtonStyle | undefined }>): ButtonRow[] {
+  const rows: ButtonRow[] = [];
   // At most 5 rows of 5 buttons.
   for (let i = 0; i < buttons.length && rows.length < 5; i += 5) {
     rows.push({
       type: ComponentType.ActionRow,
       components: buttons.slice(i, i + 5).map((button) => ({
         type: ComponentType.Button,
-        custom_id: `${prefix}:${button.id}`,
+        custom_id: button.customId,
         label: clip(button.label, 80),
         style: BUTTON_STYLES[button.style ?? 'secondary'],
       })),
@@ -84,11 +95,16 @@ export function renderMessage(message: Message, buttonPrefix?: string) {
   return {
     content: message.content === undefined ? '' : clip(toMarkdown(message.content), 2000),
     embeds: (message.notices ?? []).slice(0, 10).map(renderNotice),
-    components: message.buttons?.length && buttonPrefix ? renderButtons(message.buttons, buttonPrefix) : [],
+    components: message.buttons?.length && buttonPrefix ? renderButtons(message.buttons, buttonPrefix) : renderDurableButtons(durableButtonsOf(message)),
     allowedMentions: { parse: [] as [] },
     // Only when there are files: an edit without `files` keeps what the message already shows.
     ...(message.attachments?.length ? { files: renderAttachments(message) } : {}),
   };
+}
+
+/** The durable buttons a message's notices carry (a request card's Approve and Deny). */
+function durableButtonsOf(message: Message): DurableButton[] {
+  return (message.notices ?? []).flatMap((notice) => notice.buttons ?? []);
 }
 
 export function ephemeralFlags(message: Message): MessageFlags.Ephemeral | undefined {

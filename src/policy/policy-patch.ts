@@ -16,6 +16,7 @@ export const POLICY_LIMITS = {
   maxInstances: { min: 0, max: 1_000 },
   maxDiskSizeGb: { min: 1, max: 65_536 },
   maxJitMinutes: { min: 1, max: 10_080 },
+  jitSelfExtendMinutes: { min: 0, max: 10_080 },
   allowedInstanceTypes: { max: 100 },
   allowedResourceTypes: { max: 100 },
 } as const;
@@ -44,6 +45,7 @@ export function patchSchema(pricing: PriceCatalogue) {
       maxInstances: wholeIn('the instance limit', POLICY_LIMITS.maxInstances),
       maxDiskSizeGb: wholeIn('the disk limit', POLICY_LIMITS.maxDiskSizeGb, ' GB'),
       maxJitMinutes: wholeIn('the longest JIT grant', POLICY_LIMITS.maxJitMinutes, ' minutes'),
+      jitSelfExtendMinutes: wholeIn('the self-extension allowance', POLICY_LIMITS.jitSelfExtendMinutes, ' minutes'),
       allowedInstanceTypes: z
         .array(z.string().trim(), { error: 'allowed instance types must be a list of names' })
         .max(POLICY_LIMITS.allowedInstanceTypes.max, `at most ${POLICY_LIMITS.allowedInstanceTypes.max} allowed instance types`)

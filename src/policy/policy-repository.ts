@@ -83,6 +83,7 @@ function toPolicy(row: PolicyRow): Readonly<GuildPolicy> {
     unpricedResources: row.unpriced_resources,
     enginePreference: row.iac_engine_preference,
     maxJitMinutes: row.max_jit_minutes,
+    jitSelfExtendMinutes: row.jit_self_extend_minutes,
     notificationChannelId: row.notification_channel_id,
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,

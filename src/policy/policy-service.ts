@@ -48,6 +48,8 @@ export interface GuildPolicy {
   enginePreference: EngineName;
   /** Longest JIT grant, in minutes. */
   maxJitMinutes: number;
+  /** Minutes a member may add to their own grant, in total, without a review; 0 = every extension is reviewed. */
+  jitSelfExtendMinutes: number;
   /** Where guild-wide notices go (e.g. when a DM is refused); null for none. */
   notificationChannelId: string | null;
   /** Null while the guild runs on defaults. */
@@ -69,6 +71,7 @@ export const DEFAULT_POLICY: Readonly<PolicySettings> = Object.freeze({
   unpricedResources: 'require_approval',
   enginePreference: 'terraform',
   maxJitMinutes: 480,
+  jitSelfExtendMinutes: 0,
   notificationChannelId: null,
 });
 
@@ -197,6 +200,7 @@ export class PolicyService {
         unpriced_resources: after.unpricedResources,
         iac_engine_preference: after.enginePreference,
         max_jit_minutes: after.maxJitMinutes,
+        jit_self_extend_minutes: after.jitSelfExtendMinutes,
         notification_channel_id: after.notificationChannelId,
         updated_by: userId,
         updated_at: now,

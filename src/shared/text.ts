@@ -26,6 +26,7 @@ export const COMMAND_KEYS = [
   'vault.status',
   'policy',
   'jit.grant',
+  'jit.request',
   'jit.list',
   'jit.revoke',
   'audit',

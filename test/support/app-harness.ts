@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
-import { allCommands } from '../../commands/index.js';
+import { allCommands, allComponentHandlers } from '../../commands/index.js';
 import { buildCore, type Core, type CoreOptions } from '../../src/app/bootstrap.js';
 import { parseConfig } from '../../src/config/index.js';
 import type { Command } from '../../src/interaction/command.js';
@@ -35,7 +35,7 @@ export async function startAppHarness(env: Record<string, string> = {}, extraCom
   const config = parseConfig({ DATABASE_PATH: join(dir, 'db.sqlite'), DEPLOYMENTS_DIR: join(dir, 'deployments'), ...STAND_IN_SANDBOX_ENV, ...env });
   const notifier = new RecordingNotifier();
   const core: Core = await buildCore({ config, clock, logger: createLogger('info', sink), notifier, ...seams });
-  const dispatcher = new CommandDispatcher([...allCommands, ...extraCommands], core.app);
+  const dispatcher = new CommandDispatcher([...allCommands, ...extraCommands], core.app, { components: allComponentHandlers });
   const say = async (
     actor: Actor,
     name: string,
