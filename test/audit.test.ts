@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AuditLog, sanitiseDetails } from '../src/audit/audit-log.js';
+import { AuditLog, SYSTEM_USER, sanitiseDetails } from '../src/audit/audit-log.js';
 import { FakeClock } from './support/clock.js';
 import { makeTestDatabase } from './support/tmp.js';
 
@@ -81,6 +81,15 @@ describe('audit log', () => {
     expect(log.recent(GUILD_A, { limit: 10_000 })).toHaveLength(30);
     expect(log.recent(GUILD_A, { userId: ALICE, limit: 100 })).toHaveLength(15);
     expect(log.recent(GUILD_A, { userId: ALICE, action: 'a.y', limit: 100 })).toHaveLength(5);
+  });
+
+  it('filters by the janitor ("system") too, though the index for members leaves its entries out', () => {
+    const { log } = makeLog();
+    log.recordMany([1, 2, 3].map((n) => ({ guildId: GUILD_A, userId: SYSTEM_USER, action: 'jit.expire', target: `#${n}`, outcome: 'success' as const })));
+    log.record({ guildId: GUILD_A, userId: ALICE, action: 'jit.expire', target: '#4', outcome: 'success' });
+    expect(log.recent(GUILD_A, { userId: SYSTEM_USER }).map((e) => e.target)).toEqual(['#3', '#2', '#1']);
+    expect(log.recent(GUILD_A, { userId: ALICE }).map((e) => e.target)).toEqual(['#4']);
+    expect(log.recent(GUILD_A, { action: 'jit.expire' })).toHaveLength(4);
   });
 
   it('drops secret-looking details at any depth before they reach the database', () => {

@@ -160,7 +160,7 @@ const EXPECTED_INDEXES: Record<string, string[]> = {
   projects: ['cloud_projects_guild_name_live', 'cloud_resources_project'],
   'runs list': ['iac_runs_guild_number', 'iac_runs_guild_status'],
   audit: ['audit_log_guild_time'],
-  'audit by member': ['audit_log_guild_user'],
+  'audit by member': ['audit_log_guild_member'],
   'audit by action': ['audit_log_guild_action'],
   'credentials list': ['cloud_credentials_guild_name_live'],
 };
