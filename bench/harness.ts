@@ -1,5 +1,5 @@
 /** What every benchmark module provides, and the machine facts each result is printed with. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
@@ -8,13 +8,22 @@ export interface BenchmarkResult {
   lines: string[];
   /** The body of this benchmark's section in docs/performance.md (without heading or machine facts). */
   markdown: string;
+  /** The section written, when a flag picked another than the benchmark's own (e.g. `--loaded`). */
+  section?: { id: string; title: string };
 }
 
 export interface Benchmark {
   /** Stable id: names the section in docs/performance.md and selects the benchmark on the command line. */
   id: string;
   title: string;
-  run(): Promise<BenchmarkResult>;
+  /** `flags`: the `--name` / `--name=value` arguments given on the command line, for the benchmarks that take any. */
+  run(flags: readonly string[]): Promise<BenchmarkResult>;
+}
+
+/** The value of `--name=value` among the flags, or undefined. */
+export function flagValue(flags: readonly string[], name: string): string | undefined {
+  const prefix = `--${name}=`;
+  return flags.find((flag) => flag.startsWith(prefix))?.slice(prefix.length);
 }
 
 export interface MachineInfo {
@@ -126,4 +135,18 @@ export function fmtMs(ms: number): string {
 
 export function fmtCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+/**
+ * This process and everything it starts (the bots, the hogs, which keep their offset) at `nice`. Linux schedules
+ * each session as a group (autogroup): a nice value alone only orders processes inside the group, so the group's
+ * own nice is set too. Children inherit both.
+ */
+export function raisePriority(nice: number): void {
+  os.setPriority(nice);
+  try {
+    writeFileSync('/proc/self/autogroup', String(nice));
+  } catch {
+    // No autogroups (or not Linux): the process nice is all there is.
+  }
 }

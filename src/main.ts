@@ -1,13 +1,15 @@
 /**
  * `npm start`: the Discord bot. `npm run console` (or `npm start -- --console`): the same bot in a terminal.
  */
+import { performance } from 'node:perf_hooks';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { buildCore, type Core } from './app/bootstrap.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { systemClock } from './shared/clock.js';
-import { allCommands } from '../commands/index.js';
+import { allCommands, allComponentHandlers } from '../commands/index.js';
 import { CommandDispatcher } from './interaction/dispatcher.js';
 import { LastResort } from './app/last-resort.js';
+import { handleShutdownSignals } from './app/shutdown-signals.js';
 
 const USAGE = `Usage: npm start [-- --console [--user NAME] [--admin]]
 
@@ -31,27 +33,6 @@ function readConfig(): Config {
   }
 }
 
-/** SIGINT/SIGTERM: stop taking work, let runs end gracefully, then exit. A second signal exits at once. */
-function onShutdownSignal(logger: Logger, stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    stop()
-      .then(() => process.exit(0))
-      .catch((error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-}
-
 async function runDiscord(config: Config, logger: Logger, lastResort: LastResort): Promise<void> {
   if (!config.DISCORD_TOKEN) {
     process.stderr.write(
@@ -66,15 +47,20 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
   const client = createDiscordClient(config);
   const core: Core = await buildCore({ config, clock: systemClock, logger, notifier: new DiscordNotifier(client) });
   lastResort.attach(core.app);
-  const dispatcher = new CommandDispatcher(allCommands, core.app);
+  const dispatcher = new CommandDispatcher(allCommands, core.app, { components: allComponentHandlers });
   const bot = new DiscordBot(client, dispatcher, systemClock, logger);
-  onShutdownSignal(logger, async () => {
-    bot.stopAccepting();
-    // Engines get SIGINT at once (they save state and release their locks); the handlers waiting on them then
-    // finish by telling their members the run was stopped, before the gateway connection closes.
-    await Promise.all([core.app.runner.shutdown(), bot.drain()]);
-    await bot.disconnect();
-    await core.shutdown();
+  handleShutdownSignals(process, {
+    logger,
+    clock: { now: () => performance.now() },
+    exit: (code) => process.exit(code),
+    stop: async () => {
+      bot.stopAccepting();
+      // Engines get SIGINT at once (they save state and release their locks); the handlers waiting on them then
+      // finish by telling their members the run was stopped, before the gateway connection closes.
+      await Promise.all([core.app.runner.shutdown(), bot.drain()]);
+      await bot.disconnect();
+      await core.shutdown();
+    },
   });
   try {
     await bot.start(config.DISCORD_TOKEN);

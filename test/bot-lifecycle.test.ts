@@ -11,7 +11,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeDiscordServer, Permission, type InteractionHandle, type OriginalMessage } from './discord-server/index.js';
-import { FAKE_ENGINE_BIN, REPO_ROOT, startBot, type BotProcess } from './support/bot-process.js';
+import { FAKE_ENGINE_BIN, REPO_ROOT, startBot, type BotProcess, type StartBotOptions } from './support/bot-process.js';
+import { hostPidOf, signalsReceived, type Invocation } from './support/engine-env.js';
 import { makeTempDir } from './support/tmp.js';
 
 const APP_ID = '900000000000000001';
@@ -55,8 +56,8 @@ describe('one bot per database, and crashes', () => {
   const bots: BotProcess[] = [];
   const enginePids: number[] = [];
 
-  const launch = async (): Promise<BotProcess> => {
-    const bot = startBot(env);
+  const launch = async (options: StartBotOptions = {}): Promise<BotProcess> => {
+    const bot = startBot(env, [], options);
     bots.push(bot);
     await bot.waitForOutput(/taking interactions/, 60_000);
     return bot;
@@ -66,7 +67,7 @@ describe('one bot per database, and crashes', () => {
     server.sendChatInput({ guildId: GUILD, channelId: CHANNEL, userId: ADMIN, name, options, ignoreDefaultMemberPermissions: true });
 
   /** Inits a project, deploys a bucket with the stand-in's `knobs`, confirms, and waits until the engine applies. */
-  async function applyUnderway(projectName: string, knobs: Record<string, unknown>): Promise<{ deploy: InteractionHandle; slug: string; enginePid: number }> {
+  async function applyUnderway(projectName: string, knobs: Record<string, unknown>): Promise<{ deploy: InteractionHandle; slug: string; enginePid: number; apply: Invocation }> {
     const init = await run('cloud-init', [
       { name: 'provider', value: 'gcp' },
       { name: 'project_name', value: projectName },
@@ -87,23 +88,26 @@ describe('one bot per database, and crashes', () => {
     writeFileSync(join(workspace, 'fake-engine.json'), JSON.stringify(knobs));
     await (await server.clickButton({ guildId: GUILD, channelId: CHANNEL, userId: ADMIN, customId: /:apply$/ })).waitForResponse();
     await deploy.waitForOriginal((m) => /Applying bucket/.test(textOf(m)), 30_000);
-    let enginePid = 0;
+    let apply: Invocation | undefined;
     // Applying for real: it holds the state lock (so its signal handlers are in place too).
     await until(() => {
-      enginePid = invocations(slug).find((i) => i.argv?.[0] === 'apply')?.pid ?? 0;
-      return enginePid > 0 && existsSync(join(workspace, '.terraform.tfstate.lock.info'));
+      apply = invocations(slug).find((i) => i.argv?.[0] === 'apply');
+      return apply !== undefined && existsSync(join(workspace, '.terraform.tfstate.lock.info'));
     }, 'the apply to start');
+    // Its pid on this host (in the engine sandbox it has a PID namespace of its own).
+    const enginePid = (apply && hostPidOf(apply)) ?? 0;
+    expect(enginePid).toBeGreaterThan(1);
     enginePids.push(enginePid);
-    return { deploy, slug, enginePid };
+    return { deploy, slug, enginePid, apply: apply as Invocation };
   }
 
-  function invocations(slug: string): Array<{ pid: number; argv?: string[]; signal?: string }> {
+  function invocations(slug: string): Invocation[] {
     const path = join(deploymentsDir, `guild_${GUILD}`, slug, '.fake-engine-invocations.jsonl');
     if (!existsSync(path)) return [];
-    return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { pid: number; argv?: string[]; signal?: string });
+    return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Invocation);
   }
 
-  const signalsOf = (slug: string, pid: number) => invocations(slug).filter((i) => i.pid === pid && i.signal).map((i) => i.signal);
+  const signalsOf = (slug: string, apply: Invocation) => signalsReceived(invocations(slug), apply);
 
   function query<T>(sql: string): T {
     const db = new Database(dbPath, { readonly: true });
@@ -180,12 +184,12 @@ describe('one bot per database, and crashes', () => {
 
   it('after kill -9 mid-apply the engine gets SIGINT from the kernel and stops by itself; the next start tells the member in the channel', async () => {
     const bot = await launch();
-    const { slug, enginePid } = await applyUnderway('Death Signal', { sleepMs: 60_000 });
+    const { slug, enginePid, apply: applying } = await applyUnderway('Death Signal', { sleepMs: 60_000 });
     await bot.kill('SIGKILL');
 
     // No bot is running now: the engine stops on its own.
     await until(() => !running(enginePid), 'the engine to stop by itself');
-    expect(signalsOf(slug, enginePid)).toEqual(['SIGINT']);
+    expect(signalsOf(slug, applying)).toEqual(['SIGINT']);
     expect(existsSync(join(deploymentsDir, `guild_${GUILD}`, slug, '.terraform.tfstate.lock.info'))).toBe(false);
 
     await launch();
@@ -203,19 +207,31 @@ describe('one bot per database, and crashes', () => {
   it('after kill -9 mid-apply, an engine still running at the next start is stopped before commands are taken, and the member is told', async () => {
     const bot = await launch();
     // This engine shrugs off SIGINT, so it outlives the bot.
-    const { slug, enginePid } = await applyUnderway('Orphan', { sleepMs: 60_000, ignoreSigint: true });
+    const { slug, enginePid, apply } = await applyUnderway('Orphan', { sleepMs: 60_000, ignoreSigint: true });
     await bot.kill('SIGKILL');
-    await until(() => signalsOf(slug, enginePid).includes('SIGINT'), 'the parent-death SIGINT');
+    await until(() => signalsOf(slug, apply).includes('SIGINT'), 'the parent-death SIGINT');
     expect(running(enginePid)).toBe(true);
 
     const next = await launch();
     // Stopped during start-up, before the bot took interactions.
     expect(running(enginePid)).toBe(false);
-    expect(signalsOf(slug, enginePid)).toEqual(['SIGINT', 'SIGTERM']);
+    expect(signalsOf(slug, apply)).toEqual(['SIGINT', 'SIGTERM']);
     expect(next.output()).toMatch(/engine left running by the last process/);
     await until(() => server.channelMessages(CHANNEL).some((m) => /\*\*Orphan\*\*/.test(textOf(m))), 'the interrupted-run notice');
     const notice = textOf(server.channelMessages(CHANNEL).find((m) => /\*\*Orphan\*\*/.test(textOf(m))));
     expect(notice).toMatch(/did not stop cleanly, so it was terminated/);
     expect(query<{ status: string }>("SELECT r.status FROM cloud_resources r JOIN cloud_projects p ON p.id = r.project_id WHERE p.slug = 'orphan'").status).toBe('interrupted');
+  }, 120_000);
+
+  it('npm start under a process manager: one SIGTERM to the process group stops a running apply cleanly, tells the member, and exits 0', async () => {
+    // npm relays the SIGTERM the group already delivered, so the bot gets it twice: still one graceful stop.
+    const bot = await launch({ via: 'npm-start' });
+    const { deploy } = await applyUnderway('Group Stop', { sleepMs: 60_000 });
+    bot.signalGroup('SIGTERM');
+    expect(await bot.exited()).toBe(0);
+    expect(bot.output()).toMatch(/"msg":"shutting down"/);
+    expect(bot.output()).not.toMatch(/second signal/);
+    await deploy.waitForOriginal((m) => /restarting.*stopped cleanly/s.test(textOf(m)), 10_000);
+    expect(query<{ status: string }>("SELECT status FROM iac_runs WHERE kind = 'apply' ORDER BY id DESC LIMIT 1").status).toBe('interrupted');
   }, 120_000);
 });

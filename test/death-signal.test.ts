@@ -7,7 +7,8 @@ describe('starting an engine that dies with the bot', () => {
     const launch = engineLaunch({ binary: '/opt/bin/terraform', args: ['plan', '-json'], env: {} }, undefined, { setpriv: '/usr/bin/setpriv', env: '/usr/bin/env' });
     expect(launch).toMatchObject({ file: '/usr/bin/setpriv', stopsWithBot: true, reportsEnginePid: true });
     expect(launch.args.slice(0, 5)).toEqual(['--pdeathsig', 'KILL', '--', '/bin/sh', '-c']);
-    expect(launch.args.slice(7)).toEqual(['/usr/bin/env', '-u', 'PWD', '--default-signal', '/usr/bin/setpriv', '--pdeathsig', 'INT', '--', '/opt/bin/terraform', 'plan', '-json']);
+    // The engine itself runs at a lower CPU priority than the bot (engine-priority.ts).
+    expect(launch.args.slice(7)).toEqual(['/usr/bin/env', '-u', 'PWD', '--default-signal', '/usr/bin/setpriv', '--pdeathsig', 'INT', '--', '/usr/bin/nice', '-n', '10', '/opt/bin/terraform', 'plan', '-json']);
   });
 
   it('finds the tools on this host (util-linux and coreutils are installed here)', () => {

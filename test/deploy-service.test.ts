@@ -31,7 +31,7 @@ describe('DeployService', () => {
   const workspace = () => join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'web');
   const control = (knobs: Record<string, unknown>) => writeFileSync(join(workspace(), 'fake-engine.json'), JSON.stringify(knobs));
   const planFileOf = (deployment: PlannedDeployment) => join(workspace(), '.plans', `run-${deployment.plan.runId}.tfplan`);
-  const statusOf = (deployment: Deployment) => app().resources.get(HARNESS_GUILD, deployment.resource.id).status;
+  const statusOf = (deployment: Pick<Deployment, 'resource'>) => app().resources.get(HARNESS_GUILD, deployment.resource.id).status;
   const audit = (action: string) => app().audit.recent(HARNESS_GUILD, { action });
   const applyRuns = () => app().runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === 'apply');
   const grant = (who: Actor, level: 'deployer' | 'admin', minutes: number) =>
@@ -42,7 +42,7 @@ describe('DeployService', () => {
     const prepared = deploys.prepare({ guildId: HARNESS_GUILD, requester, ...bucket, ...request });
     if (!prepared.allowed) throw new Error(`refused: ${JSON.stringify(prepared.decision.violations)}`);
     const plan = await deploys.plan(prepared.deployment, quietly);
-    if (!plan.ok) throw plan.error;
+    if (!plan.ok) throw 'error' in plan ? plan.error : new Error(`plan refused: ${JSON.stringify(plan.refusedByPolicy.violations)}`);
     return plan.deployment;
   }
 

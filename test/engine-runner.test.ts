@@ -5,7 +5,7 @@ import { toEngineEnv } from '../src/engine/credential-env.js';
 import { PlanNotApplicable, RunCancelled, RunFailed, RunTimedOut, WorkspaceBusy } from '../src/engine/errors.js';
 import type { RunEvent, RunRequest } from '../src/engine/runner.js';
 import type { Project } from '../src/projects/index.js';
-import { makeRunnerFixture, processExists, type RunnerFixture } from './support/engine-env.js';
+import { makeRunnerFixture, signalsReceived, stillRunning, type Invocation, type RunnerFixture } from './support/engine-env.js';
 import { toMarkdown } from '../src/discord/markdown.js';
 
 const GUILD = '111111111111111111';
@@ -247,7 +247,9 @@ describe('what the engine process receives', () => {
         ['CHECKPOINT_DISABLE', 'HOME', 'PATH', 'TF_INPUT', 'TF_IN_AUTOMATION', 'TF_PLUGIN_CACHE_DIR', 'TF_VAR_project_id'].sort(),
       );
       expect(env).toMatchObject({ TF_IN_AUTOMATION: '1', TF_INPUT: '0', TF_VAR_project_id: SECRET_PROJECT_ID, PATH: fixture.pathEnv });
-      expect(env.HOME?.startsWith(fixture.workspace(project))).toBe(true);
+      // In the sandbox the workspace is /ws, and HOME a folder of its own in it.
+      expect(call.cwd).toBe('/ws');
+      expect(env.HOME).toBe('/ws/.home');
       expect(JSON.stringify(env)).not.toContain(BOT_TOKEN);
       expect(JSON.stringify(env)).not.toContain(MASTER_KEY);
     }
@@ -258,15 +260,15 @@ describe('what the engine process receives', () => {
 
   it('writes no secret into any file: configuration, plan, state, database', async () => {
     const project = fixture.project(GUILD, 'No Leaks');
-    // Keep the stand-in's own invocation log (which records env values by design) out of the workspace.
-    fixture.control(project, { invocationLog: join(fixture.root, 'invocations.jsonl') });
+    // The stand-in's own invocation log records env values by design: it is left out of the search.
+    const invocationLog = join(fixture.workspace(project), '.fake-engine-invocations.jsonl');
     const vm = fixture.resource(project, 'vm');
     const plan = await fixture.runner.plan({ ...request(project), resourceId: vm.id });
     await fixture.runner.apply({ ...request(project), planRunId: plan.runId });
     await fixture.runner.outputs(request(project));
     await fixture.runner.destroy({ ...request(project), resourceId: vm.id });
 
-    const files = filesUnder(fixture.layout.rootDir);
+    const files = filesUnder(fixture.layout.rootDir).filter((file) => file !== invocationLog);
     expect(files.map((f) => f.slice(fixture.workspace(project).length + 1))).toEqual(
       expect.arrayContaining(['main.tf.json', 'backend.tf.json', 'terraform.tfstate', '.terraform.lock.hcl']),
     );
@@ -278,7 +280,7 @@ describe('what the engine process receives', () => {
     expect(main).toContain('${var.project_id}');
     expect(statSync(join(fixture.workspace(project), 'main.tf.json')).mode & 0o077).toBe(0);
     // The run did see the secret: through its environment only.
-    expect(readFileSync(join(fixture.root, 'invocations.jsonl'), 'utf8')).toContain(SECRET_PROJECT_ID);
+    expect(readFileSync(invocationLog, 'utf8')).toContain(SECRET_PROJECT_ID);
   });
 });
 
@@ -346,8 +348,9 @@ describe('one run at a time per workspace, and a global limit', () => {
 });
 
 describe('cancellation, timeouts and shutdown', () => {
-  function lastPid(project: Project, command: string): number | undefined {
-    return fixture.invocations(project).find((i) => i.argv?.[0] === command)?.pid;
+  /** The stand-in's record of `command` once it has started (its pid is its own namespace's in the sandbox). */
+  function started(project: Project, command: string): Invocation | undefined {
+    return fixture.invocations(project).find((i) => i.argv?.[0] === command);
   }
 
   it('cancels a stubborn apply with SIGINT, then SIGTERM, then SIGKILL, and the child is gone', async () => {
@@ -357,16 +360,15 @@ describe('cancellation, timeouts and shutdown', () => {
     fixture.control(project, { sleepMs: 30_000, ignoreSigint: true, ignoreSigterm: true });
     const controller = new AbortController();
     const applying = fixture.runner.apply({ ...request(project), planRunId: plan.runId, signal: controller.signal });
-    const pid = await waitFor(() => lastPid(project, 'apply'), 'apply to start');
+    const apply = await waitFor(() => started(project, 'apply'), 'apply to start');
     await waitFor(() => (fixture.resources.get(GUILD, resource.id).status === 'applying' ? true : undefined), 'applying');
     controller.abort();
     const error = await applying.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunCancelled);
     // The run ends when the engine's guardian has exited; the SIGKILL sent to the whole group reaches the engine in
     // the same instant, but the kernel may take a moment longer to finish it off on a loaded machine (bounded: 10 s).
-    await waitFor(() => (processExists(pid) ? undefined : true), 'the engine to be gone after SIGKILL');
-    const signals = fixture.invocations(project).filter((i) => i.pid === pid && i.signal).map((i) => i.signal);
-    expect(signals).toEqual(['SIGINT', 'SIGTERM']);
+    await waitFor(() => (stillRunning(apply) ? undefined : true), 'the engine to be gone after SIGKILL');
+    expect(signalsReceived(fixture.invocations(project), apply)).toEqual(['SIGINT', 'SIGTERM']);
     expect(fixture.runner.getRun(GUILD, (error as RunCancelled).runId)?.status).toBe('cancelled');
     expect(fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'failed', lastError: 'The run was cancelled.' });
   });
@@ -378,7 +380,7 @@ describe('cancellation, timeouts and shutdown', () => {
     const error = (await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id }).catch((e: unknown) => e)) as RunTimedOut;
     expect(error).toBeInstanceOf(RunTimedOut);
     const calls = fixture.invocations(project).filter((i) => i.argv);
-    for (const call of calls) expect(processExists(call.pid)).toBe(false);
+    for (const call of calls) expect(stillRunning(call)).toBe(false);
     expect(fixture.invocations(project).filter((i) => i.signal).map((i) => i.signal)).toEqual(['SIGINT']);
     expect(fixture.runner.getRun(GUILD, error.runId)?.status).toBe('timed_out');
     // The engine released its state lock on the graceful stop.
@@ -407,9 +409,9 @@ describe('cancellation, timeouts and shutdown', () => {
     const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
     fixture.control(project, { sleepMs: 30_000, ignoreSigint: true });
     const applying = fixture.runner.apply({ ...request(project), planRunId: plan.runId }).catch((e: unknown) => e);
-    const pid = await waitFor(() => lastPid(project, 'apply'), 'apply to start');
+    const apply = await waitFor(() => started(project, 'apply'), 'apply to start');
     await fixture.runner.shutdown();
-    expect(processExists(pid)).toBe(false);
+    expect(stillRunning(apply)).toBe(false);
     expect(await applying).toBeInstanceOf(Error);
     expect(fixture.resources.get(GUILD, resource.id).status).toBe('interrupted');
     await expect(fixture.runner.plan({ ...request(project), resourceId: resource.id })).rejects.toThrow(/shutting down/);

@@ -14,7 +14,7 @@ import type { RunEvent, RunRequest } from '../src/engine/runner.js';
 import type { Notifier } from '../src/notify/notifier.js';
 import type { Project } from '../src/projects/index.js';
 import { startAppHarness } from './support/app-harness.js';
-import { FAKE_ENGINE_BIN, memoryLogger, processExists, type Invocation } from './support/engine-env.js';
+import { FAKE_ENGINE_BIN, memoryLogger, signalsReceived, stillRunning, type Invocation } from './support/engine-env.js';
 
 const GUILD_A = '111111111111111111';
 const GUILD_B = '333333333333333333';
@@ -82,8 +82,9 @@ async function applyUnderWay(guildId: string, name: string, userId: string) {
 function applyProcess(project: Project): { signals: string[]; alive: boolean } {
   const log = join(harness.core.app.layout.workspaceDir(project.guildId, project.slug), '.fake-engine-invocations.jsonl');
   const entries = readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Invocation);
-  const pid = entries.find((e) => e.argv?.[0] === 'apply')?.pid ?? 0;
-  return { signals: entries.filter((e) => e.pid === pid && e.signal).map((e) => e.signal as string), alive: processExists(pid) };
+  const apply = entries.find((e) => e.argv?.[0] === 'apply');
+  if (!apply) return { signals: [], alive: false };
+  return { signals: signalsReceived(entries, apply), alive: stillRunning(apply) };
 }
 
 function recordingExit(): { exit: (code: number) => void; exited: Promise<number> } {

@@ -186,3 +186,23 @@ describe('markdown typed by a member is shown as typed', () => {
     });
   });
 });
+
+describe('which characters count as invisible', () => {
+  it('exactly the documented kinds, over every Unicode code point, in a name of ordinary letters too', () => {
+    // The rules as documented (member-text.ts), written out independently of its one-pattern fast path.
+    const zeroWidthBidiOrBlank = new Set([
+      0x200b, 0x200c, 0x200d, 0x2060, 0xfeff, 0x180e, 0x200e, 0x200f, 0x061c, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e,
+      0x2066, 0x2067, 0x2068, 0x2069, 0x115f, 0x1160, 0x3164, 0xffa0, 0x2800, 0x034f,
+    ]);
+    const documented = (char: string) =>
+      zeroWidthBidiOrBlank.has(char.codePointAt(0) ?? 0) ||
+      /[\p{Cf}\p{Cc}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]/u.test(char) ||
+      (/\p{Zs}/u.test(char) && char !== ' ');
+    const disagreements: string[] = [];
+    for (let code = 0; code <= 0x10ffff; code++) {
+      const char = String.fromCodePoint(code);
+      if ((findInvisible(`web ${char}1`) !== undefined) !== documented(char)) disagreements.push(code.toString(16));
+    }
+    expect(disagreements).toEqual([]);
+  });
+});

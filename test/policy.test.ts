@@ -67,8 +67,11 @@ describe('guild policies', () => {
         allowedInstanceTypes: [],
         allowedResourceTypes: [],
         requireApproval: false,
+        // Issue 12: a plan holding resources the catalogue cannot price waits for an admin by default.
+        unpricedResources: 'require_approval',
         enginePreference: 'terraform',
         maxJitMinutes: 480,
+        jitSelfExtendMinutes: 0,
         notificationChannelId: null,
         updatedAt: null,
         updatedBy: null,

@@ -125,6 +125,19 @@ describe('projects and resources', () => {
       expect(() => projects.create(base)).toThrow(ProjectExists);
     });
 
+    it('offers for autocomplete at most the limit of live projects of the guild, by name, matching in any case', () => {
+      const { projects } = setup();
+      const make = (guildId: string, name: string) => projects.create({ ...base, guildId, name });
+      for (const name of ['Zeta', 'alpha', 'Beta', 'CAFÉ', 'gamma']) make(GUILD_A, name);
+      projects.archive(GUILD_A, make(GUILD_A, 'archived-alpha').id);
+      make(GUILD_B, 'alpha-of-b');
+      expect(projects.search(GUILD_A, '', 3).map((p) => p.name)).toEqual(['Beta', 'CAFÉ', 'Zeta']);
+      expect(projects.search(GUILD_A, 'A', 25).map((p) => p.name)).toEqual(['Beta', 'CAFÉ', 'Zeta', 'alpha', 'gamma']);
+      expect(projects.search(GUILD_A, 'café', 25)).toEqual([{ name: 'CAFÉ', provider: 'gcp', region: 'us-central1' }]);
+      expect(projects.search(GUILD_A, 'ALPHA', 1).map((p) => p.name)).toEqual(['alpha']);
+      expect(projects.search(GUILD_B, 'a', 25).map((p) => p.name)).toEqual(['alpha-of-b']);
+    });
+
     it('renews the vault session on a project', () => {
       const { projects, clock } = setup();
       const project = projects.create(base);

@@ -23,4 +23,24 @@ describe('rate limiter', () => {
     limiter.take('late');
     expect(limiter.size).toBe(1);
   });
+
+  it('a busy key: hits leave the window one by one as it slides, and refused hits are not counted', () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter(3, 1_000, clock);
+    for (const at of [0, 100, 200]) {
+      clock.set(Date.UTC(2026, 0, 1) + at);
+      expect(limiter.take('guild')).toBe(0);
+    }
+    clock.set(Date.UTC(2026, 0, 1) + 999);
+    expect(limiter.take('guild')).toBe(1);
+    // The hit at 0 has left; the refused one at 999 never counted, so one more fits, then the window is full again.
+    clock.set(Date.UTC(2026, 0, 1) + 1_000);
+    expect(limiter.take('guild')).toBe(0);
+    expect(limiter.take('guild')).toBe(100);
+    // At 1250 the hits at 100 and 200 have left too: two fit, then the oldest left (1000) sets the wait.
+    clock.set(Date.UTC(2026, 0, 1) + 1_250);
+    expect(limiter.take('guild')).toBe(0);
+    expect(limiter.take('guild')).toBe(0);
+    expect(limiter.take('guild')).toBe(750);
+  });
 });

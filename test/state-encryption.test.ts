@@ -115,7 +115,8 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
   it('pass TF_ENCRYPTION to every engine command, and the passphrase appears nowhere else', async () => {
     const fixture = await fixtureWith({ stateEncryptionKeys: [K1] });
     const project = fixture.project(GUILD, 'Encrypted');
-    fixture.control(project, { invocationLog: join(fixture.root, 'invocations.jsonl') });
+    // The stand-in's own invocation log records env values by design: it is left out of the search below.
+    const invocationLog = join(fixture.workspace(project), '.fake-engine-invocations.jsonl');
     const vm = fixture.resource(project);
     const events: RunEvent[] = [];
     const plan = await fixture.runner.plan({ ...request(project), resourceId: vm.id, onEvent: (e) => events.push(e) });
@@ -126,7 +127,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
     expect(plan.warnings).toEqual([]);
 
     const passphrase = derivePassphrase(K1.key, GUILD, project.id);
-    const calls = readFileSync(join(fixture.root, 'invocations.jsonl'), 'utf8')
+    const calls = readFileSync(invocationLog, 'utf8')
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as { argv?: string[]; env?: Record<string, string> })
@@ -138,7 +139,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
       expect(JSON.stringify(call.argv)).not.toContain(passphrase);
     }
     // Not in the workspace, the database, run records, events or results.
-    for (const file of [...filesUnder(fixture.layout.rootDir), ...filesUnder(fixture.db.dir)]) {
+    for (const file of [...filesUnder(fixture.layout.rootDir).filter((f) => f !== invocationLog), ...filesUnder(fixture.db.dir)]) {
       expect(readFileSync(file).includes(passphrase), file).toBe(false);
     }
     const shown = JSON.stringify([plan, applied, events, fixture.runner.recentRuns(GUILD, 10), fixture.audit.recent(GUILD, {}), fixture.logEntries]);

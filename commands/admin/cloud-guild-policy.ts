@@ -1,6 +1,6 @@
 import { ChannelType, InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
-import { ENGINES } from '../../src/db/schema.js';
+import { ENGINES, UNPRICED_POLICIES } from '../../src/db/schema.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
 import { requirePolicyUpdate, type PolicyField } from '../../src/policy/policy-access.js';
@@ -32,9 +32,18 @@ export default defineCommand({
       o.setName('allowed_instance_types').setDescription('Comma-separated, or "all"').setMaxLength(1000),
     )
     .addStringOption((o) =>
-      o.setName('allowed_resource_types').setDescription('Comma-separated (vm, bucket), or "all"').setMaxLength(200),
+      o.setName('allowed_resource_types').setDescription('Comma-separated: vm, bucket or Terraform types (aws_instance), or "all"').setMaxLength(2000),
+    )
+    .addStringOption((o) =>
+      o
+        .setName('unpriced_resources')
+        .setDescription('Plans with resources that cannot be estimated')
+        .addChoices(...UNPRICED_POLICIES.map((value) => ({ name: value.replace('_', ' '), value }))),
     )
     .addIntegerOption((o) => o.setName('max_jit_minutes').setDescription('Longest JIT grant, minutes').setMinValue(1))
+    .addIntegerOption((o) =>
+      o.setName('jit_self_extend_minutes').setDescription('Minutes members may add to their own grant unreviewed (0 = off)').setMinValue(0),
+    )
     .addChannelOption((o) =>
       o.setName('notification_channel').setDescription('Where notices go when a DM cannot be delivered').addChannelTypes(ChannelType.GuildText),
     )
@@ -48,7 +57,9 @@ export default defineCommand({
     require_approval: z.boolean().optional(),
     allowed_instance_types: commaList.optional(),
     allowed_resource_types: commaList.optional(),
+    unpriced_resources: z.enum(UNPRICED_POLICIES).optional(),
     max_jit_minutes: z.number().int().optional(),
+    jit_self_extend_minutes: z.number().int().optional(),
     notification_channel: z.string().optional(),
     clear_notification_channel: z.boolean().optional(),
   }),
@@ -69,7 +80,9 @@ export default defineCommand({
       requireApproval: options.require_approval,
       allowedInstanceTypes: options.allowed_instance_types,
       allowedResourceTypes: options.allowed_resource_types,
+      unpricedResources: options.unpriced_resources,
       maxJitMinutes: options.max_jit_minutes,
+      jitSelfExtendMinutes: options.jit_self_extend_minutes,
       notificationChannelId: options.clear_notification_channel ? null : options.notification_channel,
     };
     const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));

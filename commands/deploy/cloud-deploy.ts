@@ -5,7 +5,7 @@ import { defineCommand } from '../../src/interaction/command.js';
 import { askAdminApproval, notApprovedView } from '../views/approval.js';
 import { completeCredentials, completeInstanceTypes, completeProjects } from '../views/autocomplete.js';
 import { violationView } from '../views/deploy.js';
-import { applyOutcomeView, applyProgress, notAppliedView, offerApply, planFailedView, planProgress } from '../views/deploy-steps.js';
+import { applyOutcomeView, applyProgress, notAppliedView, offerApply, planFailedView, planProgress, planRefusedByPolicyView } from '../views/deploy-steps.js';
 import { resourceTypeOption } from '../views/options.js';
 import { deliverResult } from '../views/run-progress.js';
 
@@ -46,8 +46,11 @@ export default defineCommand({
     const prepared = deploys.prepare({ guildId, requester, channelId: conversation.channelId, project, credential, resourceType: options.resource_type, instanceType: options.instance_type, diskSizeGb: options.disk_size });
     if (!prepared.allowed) return conversation.edit(violationView(prepared.decision));
     const planned = await deploys.plan(prepared.deployment, planProgress(conversation, prepared.deployment));
-    // In place of the progress message, so nobody is left looking at "Planning…".
-    if (!planned.ok) return deliverResult(conversation, planFailedView(prepared.deployment, planned.error));
+    // In place of the progress message, so nobody is left looking at "Planning…"; a refused plan offers no Apply.
+    if (!planned.ok) {
+      if ('refusedByPolicy' in planned) return deliverResult(conversation, planRefusedByPolicyView(prepared.deployment, planned.refusedByPolicy));
+      return deliverResult(conversation, planFailedView(prepared.deployment, planned.error));
+    }
 
     const press = await offerApply(conversation, planned.deployment, (by) => deploys.mayConfirm(planned.deployment, by));
     if (press?.buttonId !== 'apply') return deploys.cancel(planned.deployment, press?.by);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
 import { levelLabel, providerLabel } from '../../src/jit/levels.js';
 import { duration, literal, member, strong, text, time } from '../views/format.js';
-import { jitProviderOption, LEVEL_CHOICES, levelOption, PROVIDER_CHOICES, userOption } from '../views/options.js';
+import { JIT_PROVIDER_CHOICES, jitProviderOption, LEVEL_CHOICES, levelOption, userOption } from '../views/options.js';
 import { refuseInvisible } from '../../src/shared/member-text.js';
 
 export default defineCommand({
@@ -18,7 +18,7 @@ export default defineCommand({
         .setName('provider')
         .setDescription('Which provider')
         .setRequired(true)
-        .addChoices(...PROVIDER_CHOICES, { name: 'All providers', value: 'all' }),
+        .addChoices(...JIT_PROVIDER_CHOICES),
     )
     .addStringOption((o) => o.setName('level').setDescription('Access level').setRequired(true).addChoices(...LEVEL_CHOICES))
     .addIntegerOption((o) =>

@@ -1,7 +1,7 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { defineCommand } from '../../src/interaction/command.js';
-import { projectsView } from '../views/projects-list.js';
+import { PROJECTS_SHOWN, RESOURCES_SHOWN, projectsView } from '../views/projects-list.js';
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -12,20 +12,8 @@ export default defineCommand({
 
   async execute({ conversation, app }) {
     const { guildId } = conversation;
-    const projects = app.projects.list(guildId).map((project) => ({
-      project,
-      resources: app.resources.listByProject(guildId, project.id).filter((r) => r.status !== 'destroyed'),
-      vaultExpiresAt: vaultExpiry(app.vault, guildId, project.vaultSessionId),
-    }));
-    await conversation.reply(projectsView(projects, app.policies.get(guildId)));
+    const overview = app.projectOverviews.of(guildId, { projects: PROJECTS_SHOWN, resourcesPerProject: RESOURCES_SHOWN });
+    const vaultExpiry = new Map(app.vault.list(guildId).map((session) => [session.sessionId, session.expiresAt]));
+    await conversation.reply(projectsView(overview, vaultExpiry, app.policies.get(guildId)));
   },
 });
-
-function vaultExpiry(
-  vault: { list(guildId: string): Array<{ sessionId: string; expiresAt: number }> },
-  guildId: string,
-  sessionId: string | null,
-): number | null {
-  if (!sessionId) return null;
-  return vault.list(guildId).find((s) => s.sessionId === sessionId)?.expiresAt ?? null;
-}

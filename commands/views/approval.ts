@@ -2,7 +2,7 @@ import type { ApprovalAnswer, Approval, ApproverCheck } from '../../src/deploy/d
 import type { ConfirmedDeployment } from '../../src/deploy/deploy-service.js';
 import type { Actor, Conversation, Message } from '../../src/interaction/conversation.js';
 import { failureView } from './deploy.js';
-import { command, member, money, strong, text, toText, type RichText } from './format.js';
+import { command, join, member, money, strong, text, toText, type RichText } from './format.js';
 
 /** How long admins have to answer; past the interaction token's life the result goes to the channel. */
 const APPROVAL_WINDOW_MS = 30 * 60_000;
@@ -18,13 +18,20 @@ export async function askAdminApproval(
 ): Promise<ApprovalAnswer> {
   const { project, resource, requester } = deployment;
   const projectName = project.name;
-  const monthlyUsd = deployment.decision.estimate.monthlyUsd;
+  const { estimate, approvalReasons, notEstimated } = deployment.decision;
+  const monthlyUsd = estimate.monthlyUsd;
+  const why = [
+    approvalReasons.includes('policy') ? text`This server’s policy requires an admin’s approval.` : undefined,
+    approvalReasons.includes('unpriced')
+      ? text`${notEstimated.length} of its resources could not be estimated, and this server’s policy requires an admin’s approval for that.`
+      : undefined,
+  ];
   const request = {
     notices: [
       {
         title: '🛂 Approval needed',
         tone: 'warning' as const,
-        description: text`${member(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? text` (${resource.instanceType})` : undefined} in ${strong(projectName)}, about ${money(monthlyUsd)}/month. This server’s policy requires an admin’s approval.`,
+        description: text`${member(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? text` (${resource.instanceType})` : undefined} in ${strong(projectName)}, about ${money(monthlyUsd)}/month${notEstimated.length ? ' (what could be estimated)' : undefined}. ${join(why, ' ')}`,
       },
     ],
   };

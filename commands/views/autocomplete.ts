@@ -7,10 +7,12 @@ function matches(text: string, typed: string): boolean {
   return text.toLowerCase().includes(typed.toLowerCase());
 }
 
+/** Discord shows at most 25 choices. */
+const MAX_CHOICES = 25;
+
 export async function completeProjects(app: AppContext, request: AutocompleteRequest): Promise<Choice[]> {
   return app.projects
-    .list(request.guildId)
-    .filter((p) => matches(p.name, request.focused.value))
+    .search(request.guildId, request.focused.value, MAX_CHOICES)
     .map((p) => ({ name: `${p.name} (${p.provider}, ${p.region})`, value: p.name }));
 }
 

@@ -2,27 +2,46 @@
 import type { Applied, ConfirmedDeployment, Deployment, PlannedDeployment } from '../../src/deploy/deploy-service.js';
 import type { ShowProgress } from '../../src/deploy/steps.js';
 import type { AccessLostAtStep } from '../../src/jit/access-at-step.js';
+import type { PlanDecision } from '../../src/policy/plan-policy.js';
+import { defaultBootDiskGb } from '../../src/projects/boot-disk.js';
 import type { ButtonChoice, Conversation, Message } from '../../src/interaction/conversation.js';
 import type { UserError } from '../../src/shared/errors.js';
-import { appliedView, failureView, planView, violationView } from './deploy.js';
-import { command, member, text, type RichText } from './format.js';
+import { appliedView, failureView, planView } from './deploy.js';
+import { code, command, member, text, type RichText } from './format.js';
+import { planRefusedView } from './plan-policy.js';
 import { withLiveProgress } from './run-progress.js';
 
 /** How long the Apply and Cancel buttons wait. */
 const APPLY_WINDOW_MS = 5 * 60_000;
 
+/** What the progress and failure messages name: the project, the resource and the credential it runs with. */
+type Shown = Pick<Deployment, 'project' | 'resource' | 'credentials'>;
+
 /** The live progress of the deployment's plan, then of its apply, in the command's response. */
-export function planProgress(conversation: Conversation, deployment: Deployment): ShowProgress {
+export function planProgress(conversation: Conversation, deployment: Shown): ShowProgress {
   // Which credential, before anything runs: a member who typed a secret at /cloud-init sees whether it is the one.
   return (run) => withLiveProgress(conversation, text`📝 Planning ${deployment.resource.resourceType} in ${deployment.project.name} with ${deployment.credentials.label}…`, run);
 }
 
-export function applyProgress(conversation: Conversation, deployment: Deployment): ShowProgress {
+export function applyProgress(conversation: Conversation, deployment: Shown): ShowProgress {
   return (run) => withLiveProgress(conversation, text`🚀 Applying ${deployment.resource.resourceType} in ${deployment.project.name}…`, run);
 }
 
-export function planFailedView(deployment: Deployment, error: UserError): Message {
+export function planFailedView(deployment: Shown, error: UserError): Message {
   return failureView(text`❌ Plan for ${deployment.project.name} failed`, error.text);
+}
+
+/**
+ * The plan breaks the guild's policy, shown in place of the Apply button. A VM asked for without `disk_size` has
+ * the default boot disk: say so, as the member never typed the size the refusal names.
+ */
+export function planRefusedByPolicyView(deployment: Pick<Deployment, 'project' | 'request'>, decision: PlanDecision): Message {
+  const { request, project } = deployment;
+  const defaultDisk = request.resourceType === 'vm' && request.diskSizeGb === undefined && decision.violations.some((v) => v.rule === 'disk');
+  return planRefusedView(
+    decision,
+    defaultDisk ? text`No ${code('disk_size')} was given, so the VM gets the default boot disk of ${defaultBootDiskGb(project.provider)} GB.` : undefined,
+  );
 }
 
 /** Shows the plan with Apply and Cancel; `mayPress` says who may answer. Null when nobody did in time. */
@@ -48,7 +67,7 @@ function confirmedFooter(requiresApproval: boolean, confirmedBy: string): RichTe
     : text`▶️ Applying (confirmed by ${member(confirmedBy)})…`;
 }
 
-export function notAppliedView(deployment: Deployment, refusal: AccessLostAtStep): Message {
+export function notAppliedView(deployment: Shown, refusal: AccessLostAtStep): Message {
   return failureView(text`⛔ Not applied: ${deployment.project.name}`, refusal.text);
 }
 
@@ -57,7 +76,7 @@ export function applyOutcomeView(deployment: ConfirmedDeployment, applied: Appli
     case 'applied':
       return appliedView(deployment.project, applied.resource, applied.result, deployment.requester.id);
     case 'refused_by_policy':
-      return violationView(applied.decision);
+      return planRefusedByPolicyView(deployment, applied.decision);
     case 'access_lost':
       return notAppliedView(deployment, applied.refusal);
     case 'failed':

@@ -2,12 +2,15 @@ import type { Advice } from '../../src/advisor/advisor.js';
 import type { Notice } from '../../src/notify/notifier.js';
 import type { RunEvent, ApplyResult, DestroyResult, PlanResult } from '../../src/engine/runner.js';
 import type { Message } from '../../src/interaction/conversation.js';
+import type { PlanDecision } from '../../src/policy/plan-policy.js';
 import type { PolicyDecision } from '../../src/policy/policy-service.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import type { Resource } from '../../src/projects/resource-repository.js';
 import type { RichText, Text } from '../../src/shared/text.js';
 import { bullets, code, command, join, member, money, strong, text, toText } from './format.js';
+import { notEstimatedField } from './plan-policy.js';
 
+/** The options broke the policy: refused before anything was planned. */
 export function violationView(decision: PolicyDecision): Message {
   return {
     notices: [
@@ -30,7 +33,7 @@ export function planView(input: {
   project: Project;
   resource: Resource;
   plan: PlanResult;
-  decision: PolicyDecision;
+  decision: PlanDecision;
   credentialLabel: string;
   /** The advisor's advice, shown as a notice under the plan; none when it is off or had nothing to say. */
   advice?: readonly Advice[];
@@ -38,6 +41,7 @@ export function planView(input: {
 }): Message {
   const { project, resource, plan, decision } = input;
   const summary = plan.summary;
+  const notEstimated = notEstimatedField(decision);
   const lines = [
     ...addressList('➕ create', summary.create),
     ...addressList('✏️ update', summary.update),
@@ -59,8 +63,9 @@ export function planView(input: {
           '\n',
         ),
         fields: [
-          { name: 'Estimate', value: text`${money(decision.estimate.monthlyUsd)}/month` },
+          { name: 'Estimate', value: text`${money(decision.estimate.monthlyUsd)}/month${notEstimated ? ', plus what could not be estimated' : undefined}` },
           { name: 'Guild total after', value: text`${money(decision.projectedMonthlyUsd)}/month` },
+          ...(notEstimated ? [notEstimated] : []),
           { name: 'Engine', value: `${plan.engine.name} ${plan.engine.version}` },
           { name: 'Plan', value: `#${plan.runId}` },
           { name: 'Credentials', value: text`${input.credentialLabel}` },

@@ -8,7 +8,7 @@ import { join, text, toText, type RichText, type Text } from '../../src/shared/t
 export { formatUsd as usd } from '../../src/shared/money.js';
 /** The one escape for text a member typed, for views still written as markdown strings: see src/shared/member-text.ts. */
 export { escapeMarkdown } from '../../src/shared/member-text.js';
-export { code, command, duration, join, literal, member, money, strong, text, time, toText, type RichText, type Text } from '../../src/shared/text.js';
+export { channel, code, command, duration, join, literal, member, money, strong, text, time, toText, type RichText, type Text } from '../../src/shared/text.js';
 
 export function list(items: readonly string[], empty = 'none'): string {
   return items.length ? items.join(', ') : empty;

@@ -19,6 +19,9 @@ export const PROVIDER_CHOICES = [
   { name: 'Microsoft Azure (azure)', value: 'azure' },
 ] as const;
 
+/** A JIT grant or request may cover one provider or all of them. */
+export const JIT_PROVIDER_CHOICES = [...PROVIDER_CHOICES, { name: 'All providers', value: 'all' }] as const;
+
 export const LEVEL_CHOICES = [
   { name: 'viewer — list and read', value: 'viewer' },
   { name: 'deployer — create and update', value: 'deployer' },

@@ -3,6 +3,13 @@ import type { GuildPolicy } from '../../src/policy/policy-service.js';
 import { channel, plain } from '../../src/shared/text.js';
 import { code, command, join, list, literal, money, strong, text, type Text } from './format.js';
 
+/** What a plan holding resources the price catalogue cannot estimate needs. */
+const UNPRICED_WORDS: Record<GuildPolicy['unpricedResources'], string> = {
+  allow: 'allowed (not counted in the estimate)',
+  require_approval: 'need an admin’s approval',
+  refuse: 'refused',
+};
+
 export function policyFields(policy: GuildPolicy): Array<{ name: string; value: Text }> {
   return [
     { name: 'Monthly budget', value: money(policy.maxBudgetMonthly) },
@@ -11,9 +18,11 @@ export function policyFields(policy: GuildPolicy): Array<{ name: string; value: 
     { name: 'Allowed instance types', value: literal(list(policy.allowedInstanceTypes, 'all')) },
     { name: 'Allowed resource types', value: literal(list(policy.allowedResourceTypes, 'all')) },
     { name: 'Approval required', value: text`${policy.requireApproval ? 'yes' : 'no'}` },
+    { name: 'Resources not estimated', value: text`${UNPRICED_WORDS[policy.unpricedResources]}` },
     { name: 'IaC engine', value: literal(policy.enginePreference) },
     // In minutes, the unit of the option that sets it.
     { name: 'Max JIT grant', value: text`${policy.maxJitMinutes} min` },
+    { name: 'JIT self-extension', value: policy.jitSelfExtendMinutes > 0 ? text`up to ${policy.jitSelfExtendMinutes} min per grant` : text`off (every extension is reviewed)` },
     { name: 'Notification channel', value: policy.notificationChannelId ? channel(policy.notificationChannelId) : text`none` },
   ];
 }

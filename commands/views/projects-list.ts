@@ -1,9 +1,12 @@
 import type { Message } from '../../src/interaction/conversation.js';
 import type { GuildPolicy } from '../../src/policy/policy-service.js';
-import type { Project } from '../../src/projects/project-repository.js';
+import type { ProjectsOverview } from '../../src/projects/project-overview.js';
 import type { Resource } from '../../src/projects/resource-repository.js';
-import { MAY_EXIST_IN_CLOUD } from '../../src/projects/resource-statuses.js';
 import { command, join, money, text, time, type Text } from './format.js';
+
+/** Discord shows at most 25 fields in an embed: one per project. */
+export const PROJECTS_SHOWN = 25;
+export const RESOURCES_SHOWN = 10;
 
 const STATUS_ICONS: Record<Resource['status'], string> = {
   planned: '📝',
@@ -15,28 +18,18 @@ const STATUS_ICONS: Record<Resource['status'], string> = {
   interrupted: '⚠️',
 };
 
-export interface ProjectOverview {
-  project: Project;
-  resources: Resource[];
-  vaultExpiresAt: number | null;
-}
-
 export function resourceLine(resource: Resource): Text {
   const size = resource.resourceType === 'vm' ? text` ${resource.instanceType ?? ''}, ${resource.diskSizeGb ?? 0} GB` : undefined;
   return text`${STATUS_ICONS[resource.status]} #${resource.id} ${resource.resourceType}${size} — ${resource.status}, ${money(resource.estimatedMonthlyCost)}/mo`;
 }
 
-export function projectsView(overviews: ProjectOverview[], policy: GuildPolicy): Message {
-  if (overviews.length === 0) {
+/** `vaultExpiry`: when each of the guild's open vault sessions expires, by session id. */
+export function projectsView(overview: ProjectsOverview, vaultExpiry: ReadonlyMap<string, number>, policy: GuildPolicy): Message {
+  if (overview.projectCount === 0) {
     return { ephemeral: true, content: text`No projects yet. Start one with ${command('init')}.` };
   }
-  let guildTotal = 0;
-  const fields = overviews.slice(0, 25).map(({ project, resources, vaultExpiresAt }) => {
-    // The same resources the budget counts, so the estimate shown is the one policy checks against.
-    const monthly = resources
-      .filter((r) => MAY_EXIST_IN_CLOUD.includes(r.status))
-      .reduce((sum, r) => sum + r.estimatedMonthlyCost, 0);
-    guildTotal += monthly;
+  const fields = overview.projects.map(({ project, resources, resourceCount, monthlyUsd }) => {
+    const vaultExpiresAt = project.vaultSessionId ? vaultExpiry.get(project.vaultSessionId) : undefined;
     const credential =
       project.credentialSource === 'stored'
         ? text`🔑 stored credential`
@@ -44,20 +37,16 @@ export function projectsView(overviews: ProjectOverview[], policy: GuildPolicy):
           ? text`🔐 vault expires ${time(vaultExpiresAt)}`
           : text`🔐 vault expired: run ${command('init')} again to renew`;
     const lines = [
-      text`${project.provider} · ${project.region} · ${money(monthly)}/mo · ${credential}`,
-      ...resources.slice(0, 10).map(resourceLine),
-      ...(resources.length > 10 ? [text`…and ${resources.length - 10} more`] : []),
+      text`${project.provider} · ${project.region} · ${money(monthlyUsd)}/mo · ${credential}`,
+      ...resources.map(resourceLine),
+      ...(resourceCount > resources.length ? [text`…and ${resourceCount - resources.length} more`] : []),
     ];
     return { name: text`📋 ${project.name}`, value: join(lines, '\n') };
   });
-  return {
-    ephemeral: true,
-    notices: [
-      {
-        title: '☁️ Cloud projects',
-        description: text`Running estimate ${money(guildTotal)}/month of a ${money(policy.maxBudgetMonthly)} budget.`,
-        fields,
-      },
-    ],
-  };
+  const hidden = overview.projectCount - overview.projects.length;
+  // The whole guild's estimate, the one its budget is checked against, whether or not every project fits on screen.
+  const description = text`Running estimate ${money(overview.inCloud.monthlyUsd)}/month of a ${money(policy.maxBudgetMonthly)} budget.${
+    hidden > 0 ? text` Showing the first ${overview.projects.length} of ${overview.projectCount} projects, by name.` : undefined
+  }`;
+  return { ephemeral: true, notices: [{ title: '☁️ Cloud projects', description, fields }] };
 }

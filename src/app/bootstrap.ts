@@ -16,21 +16,28 @@ import { IacRunner, type IacRunnerOptions } from '../engine/runner.js';
 import { tellInterruptedMembers } from '../engine/crash-notices.js';
 import { recoverUnfinishedRuns } from '../engine/orphans.js';
 import { DEFAULT_KILL_GRACE_MS } from '../engine/process.js';
-import { LocalEngineExecutor } from '../engine/executor.js';
+import { engineExecutorFor } from '../engine/sandbox-check.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
 import { createJanitor, type Janitor } from '../janitor/index.js';
+import { JitRequestService } from '../jit/access-requests.js';
+import { ExtensionService } from '../jit/extensions.js';
 import { GrantRepository } from '../jit/grant-repository.js';
 import { JitService } from '../jit/jit-service.js';
+import { ReminderRepository } from '../jit/reminder-repository.js';
+import { RequestNoticeOutbox } from '../jit/request-outbox.js';
+import { JitRequestRepository } from '../jit/request-repository.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import { PolicyService } from '../policy/policy-service.js';
 import { PriceCatalogue } from '../pricing/catalogue.js';
+import { ProjectOverviews } from '../projects/project-overview.js';
 import { ProjectRepository } from '../projects/project-repository.js';
 import { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { StateLayout } from '../state/layout.js';
+import { buildTemplates, type GitTransport } from '../templates/index.js';
 import { TierService } from '../tiers/tier-service.js';
 import { EphemeralVault } from '../vault/ephemeral-vault.js';
 import type { AppContext } from './context.js';
@@ -47,6 +54,11 @@ export interface CoreOptions {
    * RUN_TIMEOUT_MINUTES. Each one left out keeps its default.
    */
   engineHost?: Partial<Pick<IacRunnerOptions, 'pathEnv' | 'killGraceMs' | 'runTimeoutMs'>>;
+  /**
+   * How git templates are fetched: https to TEMPLATE_GIT_HOSTS by default. No setting can change it; a caller of
+   * the composition root can (the tests, for local bare repositories).
+   */
+  templateGit?: GitTransport;
 }
 
 export interface Core {
@@ -73,11 +85,21 @@ export async function buildCore(options: CoreOptions): Promise<Core> {
   }
 }
 
-async function buildLockedCore({ config, clock, logger, notifier, engineHost = {} }: CoreOptions, releaseLock: () => void): Promise<Core> {
+async function buildLockedCore({ config, clock, logger, notifier, engineHost = {}, templateGit }: CoreOptions, releaseLock: () => void): Promise<Core> {
+  const deploymentsRoot = resolve(config.DEPLOYMENTS_DIR);
+  // Before the database is touched: without a working sandbox (unless turned off by name) the bot does not start.
+  const executor = engineExecutorFor({
+    sandbox: config.ENGINE_SANDBOX,
+    bwrapPath: config.BWRAP_PATH,
+    readOnlyPaths: config.ENGINE_SANDBOX_READ_ONLY_PATHS,
+    deploymentsRoot,
+    databasePath: config.DATABASE_PATH,
+    pathEnv: engineHost.pathEnv ?? process.env.PATH ?? '',
+    logger,
+  });
   const database = openDatabase(config.DATABASE_PATH);
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
 
-  const deploymentsRoot = resolve(config.DEPLOYMENTS_DIR);
   const pricing = PriceCatalogue.load(config.PRICING_OVERRIDES_FILE);
   const audit = new AuditLog(database.db, clock);
   const tiers = new TierService(database.db, clock);
@@ -95,13 +117,28 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const credentials = new CredentialStore(database.db, masterKeys, clock);
   const grants = new GrantRepository(database);
   const jit = new JitService({ grants, policies, audit, notifier, clock, logger });
+  const jitRequestRows = new JitRequestRepository(database);
+  // One outbox for the presses that decide and the janitor that sweeps up: it is what keeps a notice from going twice.
+  const requestOutbox = new RequestNoticeOutbox({ requests: jitRequestRows, grants, policies, notifier, clock, logger });
+  const jitRequests = new JitRequestService({
+    requests: jitRequestRows,
+    grants,
+    jit,
+    policies,
+    audit,
+    notifier,
+    clock,
+    outbox: requestOutbox,
+    requestTtlMs: config.JIT_REQUEST_TTL_MINUTES * 60_000,
+  });
+  const jitExtensions = new ExtensionService({ grants, requests: jitRequestRows, reviews: jitRequests, policies, audit, clock });
   const runner = new IacRunner({
     runs: new RunStore(database.db, clock),
     scheduler: new RunScheduler(config.MAX_CONCURRENT_RUNS),
     projects,
     resources,
     transitions: new ResourceStatusTransitions(resources, logger),
-    executor: new LocalEngineExecutor(),
+    executor,
     layout,
     clock,
     logger,
@@ -117,6 +154,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
   runner.sweepStalePlanFiles();
 
+  const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
+
   // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
   const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);
   const janitor = createJanitor({
@@ -130,6 +169,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     vault,
     runs: runner,
     logger,
+    requests: { repository: jitRequestRows, outbox: requestOutbox },
+    reminders: { repository: new ReminderRepository(database), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
   });
 
   const app: AppContext = {
@@ -143,11 +184,14 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     policies,
     reservations: new BudgetReservations(),
     projects,
+    projectOverviews: new ProjectOverviews(database.db),
     resources,
     layout,
     runner,
     audit,
     jit,
+    jitRequests,
+    jitExtensions,
     credentials,
     serviceCredentials: {
       defaults: serviceDefaultsFromEnv(config),
@@ -155,6 +199,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     },
     notifier,
     tiers,
+    templates: templates.catalogue,
+    templateAdmin: templates.service,
   };
 
   return {

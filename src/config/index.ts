@@ -8,6 +8,7 @@ import { parsePreviousMasterKeys } from '../credentials/master-keys.js';
 import { isOnPseudoFilesystem } from '../shared/directories.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
 import { guildAllowListSchema } from '../tenancy/admission.js';
+import { gitHostListSchema } from '../templates/git-transport.js';
 
 
 const optionalString = z
@@ -38,6 +39,17 @@ const localPath = z
  */
 const startUpRelativeFolder = optionalString.transform((path) => (path === undefined ? undefined : resolve(path)));
 
+/** Folders separated by `:`, as in PATH; each made absolute like the folders above. */
+const startUpRelativeFolders = optionalString.transform((value) =>
+  value === undefined
+    ? []
+    : value
+        .split(':')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== '')
+        .map((entry) => resolve(entry)),
+);
+
 /**
  * `id:base64key,…`, checked at start-up even without CREDENTIALS_MASTER_KEY (a key list the bot would silently
  * ignore is a mistake the operator should hear of now, not at the first rotation).
@@ -51,6 +63,9 @@ const previousMasterKeys = optionalString.superRefine((value, ctx) => {
     ctx.addIssue({ code: 'custom', message: `id:base64key entries separated by commas (${problem})` });
   }
 });
+
+/** `true` or `false`; unset is false. */
+const flag = optionalString.pipe(z.enum(['true', 'false'], { error: 'true or false' }).optional()).transform((value) => value === 'true');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -76,10 +91,18 @@ export const configSchema = z.object({
     .trim()
     .default('* * * * *')
     .refine((value) => isValidCron(value), 'a node-cron expression such as "* * * * *" (a seconds field is allowed)'),
+  /** How long a JIT access request waits for a review before it expires (the requester is told). */
+  JIT_REQUEST_TTL_MINUTES: integerIn(1, 7 * 24 * 60, 24 * 60),
+  /** How long before a grant ends its holder is reminded (with an Extend button); 0 sends no reminders. */
+  JIT_EXPIRY_REMINDER_MINUTES: integerIn(0, 24 * 60, 10),
   MAX_CONCURRENT_RUNS: integerIn(1, 64, 2),
   RUN_TIMEOUT_MINUTES: integerIn(1, 24 * 60, 30),
   IAC_BIN_DIR: startUpRelativeFolder,
   TF_PLUGIN_CACHE_DIR: startUpRelativeFolder,
+  // The engine sandbox (src/engine/sandbox*.ts): on unless the operator turns it off by name.
+  ENGINE_SANDBOX: optionalString.pipe(z.enum(['bwrap', 'off'], { error: 'bwrap or off' }).optional()).transform((value) => value ?? 'bwrap'),
+  BWRAP_PATH: startUpRelativeFolder,
+  ENGINE_SANDBOX_READ_ONLY_PATHS: startUpRelativeFolders,
   PRICING_OVERRIDES_FILE: optionalString,
   // The advisor (src/advisor/): off unless the operator turns it on; the model review only with a URL and a model.
   ADVISOR_ENABLED: optionalString.pipe(z.enum(['true', 'false'], { error: 'true or false' }).optional()).transform((value) => value === 'true'),
@@ -104,6 +127,15 @@ export const configSchema = z.object({
   AWS_SESSION_TOKEN: optionalString,
   AWS_REGION: optionalString,
   S3_ENDPOINT: optionalString,
+  // Templates (src/templates/): the operator's folder of modules, the bot's store of fetched ones, and git.
+  TEMPLATES_DIR: startUpRelativeFolder,
+  /** Default: `templates/` beside the database file. Must be outside DEPLOYMENTS_DIR (checked at start-up). */
+  TEMPLATE_STORE_DIR: startUpRelativeFolder,
+  TEMPLATES_FROM_GUILDS: flag,
+  /** Host names (optionally :port) git templates may be fetched from, over https only; none by default. */
+  TEMPLATE_GIT_HOSTS: gitHostListSchema,
+  TEMPLATE_GIT_TIMEOUT_SECONDS: integerIn(5, 600, 60),
+  TEMPLATE_ALLOW_HOST_ACCESS: flag,
   RATE_LIMIT_MEMBER_PER_MINUTE: integerIn(1, 10_000, 20),
   RATE_LIMIT_GUILD_PER_MINUTE: integerIn(1, 100_000, 120),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(', ')}` }).default('info'),

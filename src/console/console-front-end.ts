@@ -5,7 +5,7 @@
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { allCommands } from '../../commands/index.js';
+import { allCommands, allComponentHandlers } from '../../commands/index.js';
 import { buildCore, type Core } from '../app/bootstrap.js';
 import type { Config } from '../config/index.js';
 import type { Command } from '../interaction/command.js';
@@ -16,6 +16,7 @@ import { UserError } from '../shared/errors.js';
 import { createCompleter } from './completer.js';
 import { ConsoleNotifier } from './console-notifier.js';
 import { actorOf, ConsoleDirectory } from './directory.js';
+import { ConsoleDurableOffers } from './durable-offers.js';
 import { ConsoleRenderer } from './render.js';
 import { BUILTIN_COMMANDS, ConsoleSession } from './session.js';
 import { ConsoleTerminal, type Completer } from './terminal.js';
@@ -110,7 +111,8 @@ export async function runConsoleFrontEnd(options: ConsoleFrontEndOptions): Promi
     completer: (line) => completeLine(line),
     onInterrupt: () => requestStop(),
   });
-  const notifier = new ConsoleNotifier(directory, renderer, (text) => terminal.print(text));
+  const offers = new ConsoleDurableOffers();
+  const notifier = new ConsoleNotifier(directory, renderer, (text) => terminal.print(text), offers);
 
   let core: Core;
   try {
@@ -121,10 +123,11 @@ export async function runConsoleFrontEnd(options: ConsoleFrontEndOptions): Promi
   }
   options.onCore?.(core);
   // One person plays every member here: the member and guild rate limits are for Discord, where many members share a bot.
-  const dispatcher = new CommandDispatcher(commands, core.app, { rateLimits: false });
+  const dispatcher = new CommandDispatcher(commands, core.app, { rateLimits: false, components: allComponentHandlers });
   // Next to the database: the operator's data folder, which the console already writes to.
   const attachmentsDir = join(dirname(options.config.DATABASE_PATH), 'attachments');
   const session = new ConsoleSession({ terminal, directory, renderer, dispatcher, timers, logger: options.logger, acting, attachmentsDir });
+  offers.attach(session);
   completeLine = createCompleter({
     commands,
     builtins: BUILTIN_COMMANDS,

@@ -1,13 +1,16 @@
 import { DirectMessageRefused, type Notice, type Notifier } from '../notify/notifier.js';
 import type { ConsoleDirectory } from './directory.js';
+import { buttonSpecs, type ConsoleDurableOffers } from './durable-offers.js';
 import type { ConsoleRenderer } from './render.js';
 
-/** DMs and channel posts (JIT grants and expiries) printed with who would have received them. */
+/** DMs and channel posts (JIT grants, expiries, requests, reminders) printed with who would have received them. */
 export class ConsoleNotifier implements Notifier {
   constructor(
     private readonly directory: ConsoleDirectory,
     private readonly renderer: ConsoleRenderer,
     private readonly print: (text: string) => void,
+    /** Where the durable buttons of a notice (Approve, Extend) become numbered choices. */
+    private readonly offers?: ConsoleDurableOffers,
   ) {}
 
   async sendDirect(userId: string, notice: Notice): Promise<void> {
@@ -15,12 +18,14 @@ export class ConsoleNotifier implements Notifier {
     // Like Discord's "unknown user": the fallback to the notification channel kicks in.
     if (!member) throw new DirectMessageRefused(userId, 'not a member of the console server');
     if (!member.dmsOpen) throw new DirectMessageRefused(userId, 'the member closed their DMs');
-    this.print(this.renderer.message(`📨 DM to @${member.name}:`, { notices: [notice] }));
+    this.print(this.renderer.message(`📨 DM to @${member.name}:`, { notices: [notice] }, buttonSpecs(notice.buttons ?? [])));
+    this.offers?.offer(notice.buttons ?? [], { kind: 'dm', member });
   }
 
   async sendToChannel(channelId: string, notice: Notice): Promise<void> {
-    const name = this.directory.channelById(channelId)?.name ?? channelId;
-    this.print(this.renderer.message(`📢 #${name}:`, { notices: [notice] }));
+    const channel = this.directory.channelById(channelId);
+    this.print(this.renderer.message(`📢 #${channel?.name ?? channelId}:`, { notices: [notice] }, buttonSpecs(notice.buttons ?? [])));
+    if (channel) this.offers?.offer(notice.buttons ?? [], { kind: 'channel', channel });
   }
 
   async channelInGuild(guildId: string, channelId: string): Promise<boolean> {

@@ -9,12 +9,14 @@ import type { Command } from '../interaction/command.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AutocompleteRequest, Choice, Conversation, MessageAttachment, RawOptions } from '../interaction/conversation.js';
+import type { ComponentPress } from '../interaction/durable-components.js';
 import type { Logger } from '../logging/logger.js';
 import { isUserError } from '../shared/errors.js';
 import { parseCommandLine } from './command-line.js';
 import { helpText } from './help.js';
 import { ConsoleConversation, type CommandTask, type ConversationHost, type PendingOffer } from './console-conversation.js';
 import { actorOf, type ConsoleDirectory, type ConsoleMember } from './directory.js';
+import type { DurableOfferHost } from './durable-offers.js';
 import type { ConsoleRenderer } from './render.js';
 import type { ConsoleTerminal } from './terminal.js';
 import type { Timers } from './timers.js';
@@ -23,6 +25,7 @@ import type { Timers } from './timers.js';
 export interface CommandHandling {
   readonly commands: readonly Command[];
   handle(conversation: Conversation, raw: RawOptions): Promise<void>;
+  handleComponent(press: ComponentPress): Promise<void>;
   complete(request: AutocompleteRequest): Promise<Choice[]>;
 }
 
@@ -50,12 +53,12 @@ export interface ConsoleSessionOptions {
   attachmentsDir: string;
 }
 
-export class ConsoleSession implements ConversationHost {
+export class ConsoleSession implements ConversationHost, DurableOfferHost {
   readonly renderer: ConsoleRenderer;
   readonly timers: Timers;
   readonly interactive: boolean;
   private readonly terminal: ConsoleTerminal;
-  private readonly directory: ConsoleDirectory;
+  readonly directory: ConsoleDirectory;
   private readonly dispatcher: CommandHandling;
   private readonly logger: Logger;
   private acting: ConsoleMember;
@@ -243,17 +246,18 @@ export class ConsoleSession implements ConversationHost {
       this.print(this.renderer.message('⛔ Not sent:', { content: parsed.message }));
       return;
     }
-    const task: RunningTask = { waits: 0, responded: false, done: Promise.resolve() };
-    const conversation = new ConsoleConversation(
-      this,
-      task,
-      this.directory.guildId,
-      this.directory.defaultChannel,
-      actorOf(this.acting),
-      parsed.command.name,
+    const { guildId, defaultChannel } = this.directory;
+    const actor = actorOf(this.acting);
+    this.startTask((task) =>
+      this.dispatcher.handle(new ConsoleConversation(this, task, guildId, defaultChannel, actor, parsed.command.name), parsed.raw),
     );
-    task.done = this.dispatcher
-      .handle(conversation, parsed.raw)
+  }
+
+  // DurableOfferHost
+
+  startTask(work: (task: CommandTask) => Promise<void>): void {
+    const task: RunningTask = { waits: 0, responded: false, done: Promise.resolve() };
+    task.done = work(task)
       .catch((error: unknown) => {
         // The dispatcher answers every error itself; anything reaching here is a bug in the console.
         this.logger.error({ err: error }, 'console command failed outside the dispatcher');
@@ -264,6 +268,10 @@ export class ConsoleSession implements ConversationHost {
         this.checkQuiet();
       });
     this.tasks.add(task);
+  }
+
+  handleComponent(press: ComponentPress): Promise<void> {
+    return this.dispatcher.handleComponent(press);
   }
 
   private press(number: number, name: string | undefined, flags: string | undefined): void {

@@ -1,13 +1,14 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { ensureDirectory } from '../shared/directories.js';
+import { projectRoot } from '../shared/project-root.js';
 import { schema } from './schema.js';
 
-export type Db = BetterSQLite3Database<typeof schema>;
+/** drizzle over the connection; `$client` is that connection (drizzle's own handle on it). */
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 export interface DatabaseHandle {
   db: Db;
@@ -16,8 +17,8 @@ export interface DatabaseHandle {
   close(): void;
 }
 
-/** The migrations folder drizzle-kit writes, found relative to this file so the cwd does not matter. */
-export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+/** The migrations folder drizzle-kit writes, in the project's folder (from the sources or the bundle alike), whatever the cwd. */
+export const MIGRATIONS_DIR = join(projectRoot(import.meta.url), 'drizzle');
 
 /**
  * Opens (creating if needed) the SQLite file, sets the pragmas the bot relies on and applies pending migrations.

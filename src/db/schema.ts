@@ -5,7 +5,7 @@
  * What is never here: a secret. Vault contents live in memory only; stored credentials are ciphertext.
  */
 import { sql } from 'drizzle-orm';
-import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const PROVIDERS = ['gcp', 'aws', 'azure'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -15,6 +15,10 @@ export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export const ENGINES = ['terraform', 'tofu'] as const;
 export type EngineName = (typeof ENGINES)[number];
+
+/** What a guild's policy does with a planned resource the price catalogue cannot estimate. */
+export const UNPRICED_POLICIES = ['allow', 'require_approval', 'refuse'] as const;
+export type UnpricedPolicy = (typeof UNPRICED_POLICIES)[number];
 
 export const STATE_BACKENDS = ['local', 's3', 'gcs', 'azurerm'] as const;
 export type StateBackendKind = (typeof STATE_BACKENDS)[number];
@@ -67,7 +71,10 @@ export const guildPolicies = sqliteTable('guild_policies', {
   require_approval: integer('require_approval', { mode: 'boolean' }).notNull().default(false),
   iac_engine_preference: text('iac_engine_preference', { enum: ENGINES }).notNull().default('terraform'),
   max_jit_minutes: integer('max_jit_minutes').notNull().default(480),
+  unpriced_resources: text('unpriced_resources', { enum: UNPRICED_POLICIES }).notNull().default('require_approval'),
   notification_channel_id: text('notification_channel_id'),
+  /** Minutes a member may add to their own grant, in total, without review (0 = every extension is reviewed). */
+  jit_self_extend_minutes: integer('jit_self_extend_minutes').notNull().default(0),
   updated_by: text('updated_by'),
   created_at: integer('created_at').notNull(),
   updated_at: integer('updated_at').notNull(),
@@ -154,7 +161,27 @@ export const cloudResources = sqliteTable(
   (t) => [
     index('cloud_resources_guild_status').on(t.guild_id, t.status),
     index('cloud_resources_project').on(t.project_id),
+    // Start-up looks for resources a stopped bot left applying or destroying, in every guild at once.
+    index('cloud_resources_status').on(t.status),
   ],
+);
+
+/**
+ * For each guild, resource status and type: how many resources there are and their monthly estimate. Kept by
+ * triggers on cloud_resources (migration 0008_resource_totals), in the statement that changes the resource, so the
+ * policy check and /cloud-projects read a handful of rows instead of summing every resource of the guild. No code
+ * writes it; a row whose count is back to 0 stays, at $0.
+ */
+export const guildResourceTotals = sqliteTable(
+  'guild_resource_totals',
+  {
+    guild_id: text('guild_id').notNull(),
+    status: text('status', { enum: RESOURCE_STATUSES }).notNull(),
+    resource_type: text('resource_type', { enum: RESOURCE_TYPES }).notNull(),
+    resources: integer('resources').notNull(),
+    monthly_usd: real('monthly_usd').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.guild_id, t.status, t.resource_type] })],
 );
 
 export const iacRuns = sqliteTable(
@@ -197,6 +224,8 @@ export const iacRuns = sqliteTable(
     index('iac_runs_status').on(t.status),
     index('iac_runs_project').on(t.project_id, t.created_at),
     uniqueIndex('iac_runs_guild_number').on(t.guild_id, t.guild_run_number),
+    // How many of one guild's runs are queued or running (/cloud-runs, the tier's run slots), whatever other guilds run.
+    index('iac_runs_guild_status').on(t.guild_id, t.status),
   ],
 );
 
@@ -233,6 +262,88 @@ export const jitPermissions = sqliteTable(
   ],
 );
 
+export const JIT_REQUEST_KINDS = ['access', 'extension'] as const;
+export type JitRequestKind = (typeof JIT_REQUEST_KINDS)[number];
+
+export const JIT_REQUEST_STATUSES = ['pending', 'approved', 'denied', 'expired'] as const;
+export type JitRequestStatus = (typeof JIT_REQUEST_STATUSES)[number];
+
+/**
+ * A member's request for JIT access (or for more time on a grant they hold), reviewed by an admin from buttons
+ * whose custom ids name the row: the row, not the process, is what a press acts on, so presses survive a restart.
+ */
+export const jitRequests = sqliteTable(
+  'jit_requests',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    guild_id: text('guild_id').notNull(),
+    kind: text('kind', { enum: JIT_REQUEST_KINDS }).notNull(),
+    requester_id: text('requester_id').notNull(),
+    provider: text('provider', { enum: JIT_PROVIDERS }).notNull(),
+    permission_level: text('permission_level', { enum: PERMISSION_LEVELS }).notNull(),
+    /** Minutes asked for: the grant's length, or the time added to the grant (extension). */
+    duration_minutes: integer('duration_minutes').notNull(),
+    reason: text('reason').notNull(),
+    /** Extension: the grant to extend. Access, once approved: the grant made. */
+    grant_id: integer('grant_id').references(() => jitPermissions.id),
+    /** Where the request was posted for review; null for a self-extension, which nobody reviews. */
+    review_channel_id: text('review_channel_id'),
+    status: text('status', { enum: JIT_REQUEST_STATUSES }).notNull().default('pending'),
+    created_at: integer('created_at').notNull(),
+    /** A pending request past this is expired (the janitor marks it and tells the requester). */
+    expires_at: integer('expires_at').notNull(),
+    decided_by: text('decided_by'),
+    decided_at: integer('decided_at'),
+    /** Minutes the reviewer approved (at most those asked). */
+    approved_minutes: integer('approved_minutes'),
+    /** The reviewer's words to the requester on a denial. */
+    decision_note: text('decision_note'),
+    /** Outbox of the one notice telling the requester the outcome; 'pending' is set with the outcome itself. */
+    notice_status: text('notice_status', { enum: NOTICE_STATUSES }),
+    notice_attempts: integer('notice_attempts').notNull().default(0),
+    notice_error: text('notice_error'),
+    notified_at: integer('notified_at'),
+  },
+  (t) => [
+    index('jit_requests_guild_status').on(t.guild_id, t.status, t.requester_id),
+    index('jit_requests_pending_due').on(t.expires_at).where(sql`status = 'pending'`),
+    index('jit_requests_notice_pending').on(t.notice_status).where(sql`notice_status = 'pending'`),
+    index('jit_requests_grant').on(t.grant_id),
+  ],
+);
+
+/** How far a reminder's delivery got, per channel: 'none' when there was nowhere to send (no channel set). */
+export const REMINDER_STATUSES = ['pending', 'sent', 'refused', 'none', 'failed', 'skipped'] as const;
+export type ReminderStatus = (typeof REMINDER_STATUSES)[number];
+
+/**
+ * The outbox of "your grant ends soon" reminders: one row per grant and expiry time (an extension moves the expiry,
+ * so it earns a new reminder). Queued in one statement, each channel marked once sent, so a crash neither loses nor
+ * repeats one.
+ */
+export const jitExpiryReminders = sqliteTable(
+  'jit_expiry_reminders',
+  {
+    grant_id: integer('grant_id')
+      .notNull()
+      .references(() => jitPermissions.id),
+    expires_at: integer('expires_at').notNull(),
+    guild_id: text('guild_id').notNull(),
+    user_id: text('user_id').notNull(),
+    queued_at: integer('queued_at').notNull(),
+    dm_status: text('dm_status', { enum: REMINDER_STATUSES }).notNull().default('pending'),
+    channel_status: text('channel_status', { enum: REMINDER_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    /** Null while a channel is still 'pending': the row is in the outbox until then. */
+    finished_at: integer('finished_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.grant_id, t.expires_at] }),
+    index('jit_reminders_unfinished').on(t.grant_id).where(sql`finished_at IS NULL`),
+  ],
+);
+
 export const auditLog = sqliteTable(
   'audit_log',
   {
@@ -246,7 +357,12 @@ export const auditLog = sqliteTable(
     details: text('details'),
     created_at: integer('created_at').notNull(),
   },
-  (t) => [index('audit_log_guild_time').on(t.guild_id, t.created_at)],
+  (t) => [
+    index('audit_log_guild_time').on(t.guild_id, t.created_at),
+    // /cloud-audit action: and user: read the newest matching entries straight off these, not the guild's whole log.
+    index('audit_log_guild_action').on(t.guild_id, t.action, t.created_at),
+    index('audit_log_guild_user').on(t.guild_id, t.user_id, t.created_at),
+  ],
 );
 
 /**
@@ -261,13 +377,72 @@ export const guildTiers = sqliteTable('guild_tiers', {
   assigned_at: integer('assigned_at').notNull(),
 });
 
+/** Where a stored template came from; the built-ins (vm, bucket) have no row. */
+export const STORED_TEMPLATE_SOURCES = ['operator', 'git'] as const;
+export type StoredTemplateSource = (typeof STORED_TEMPLATE_SOURCES)[number];
+
+/**
+ * Templates (src/templates): the operator's (guild_id null; one row per folder of TEMPLATES_DIR, written at start-up)
+ * and the ones a guild added from git (its own, invisible to every other guild). The files live outside the
+ * database: the operator's folder, or the bot's template store at the pinned commit.
+ */
+export const templates = sqliteTable(
+  'templates',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    guild_id: text('guild_id'),
+    name: text('name').notNull(),
+    source: text('source', { enum: STORED_TEMPLATE_SOURCES }).notNull(),
+    description: text('description'),
+    git_url: text('git_url'),
+    /** The folder inside the repository, '' for its top. */
+    git_subdir: text('git_subdir'),
+    git_ref: text('git_ref'),
+    /** git: the commit the ref resolved to; operator: the digest of its files. What deploys run, until an update. */
+    pinned_revision: text('pinned_revision').notNull(),
+    /** sha256 of the files as pinned, checked again before every run. */
+    files_digest: text('files_digest').notNull(),
+    /** JSON array of TemplateVariable, as read from the files at the pinned revision. */
+    variables: text('variables').notNull().default('[]'),
+    /** operator: set when a start-up no longer found its folder; hidden until it is back (enablements are kept). */
+    missing_since: integer('missing_since'),
+    created_by: text('created_by').notNull(),
+    created_at: integer('created_at').notNull(),
+    updated_by: text('updated_by'),
+    updated_at: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('templates_guild_name').on(t.guild_id, t.name).where(sql`guild_id IS NOT NULL`),
+    uniqueIndex('templates_operator_name').on(t.name).where(sql`guild_id IS NULL`),
+  ],
+);
+
+/** The operator templates a guild enabled: only those are offered to its members. */
+export const guildTemplateEnablements = sqliteTable(
+  'guild_template_enablements',
+  {
+    guild_id: text('guild_id').notNull(),
+    template_id: integer('template_id')
+      .notNull()
+      .references(() => templates.id, { onDelete: 'cascade' }),
+    enabled_by: text('enabled_by').notNull(),
+    enabled_at: integer('enabled_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.guild_id, t.template_id] })],
+);
+
 export const schema = {
   guildPolicies,
   cloudCredentials,
   cloudProjects,
   cloudResources,
+  guildResourceTotals,
   iacRuns,
   jitPermissions,
+  jitRequests,
+  jitExpiryReminders,
   auditLog,
   guildTiers,
+  templates,
+  guildTemplateEnablements,
 };

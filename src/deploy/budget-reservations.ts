@@ -1,9 +1,7 @@
 import type { Reserved } from '../policy/policy-service.js';
 
-interface Hold {
-  monthlyUsd: number;
-  vm: boolean;
-}
+/** A deployment's share: its monthly estimate, and its compute instances (`vm` for one or none, as before plans held more). */
+type Hold = { monthlyUsd: number } & ({ vms: number } | { vm: boolean });
 
 /**
  * Budget and instance slots promised to deployments between their last policy check and the moment their resource
@@ -19,7 +17,7 @@ export class BudgetReservations {
     let vms = 0;
     for (const hold of this.holds.get(guildId)?.values() ?? []) {
       monthlyUsd += hold.monthlyUsd;
-      if (hold.vm) vms++;
+      vms += 'vms' in hold ? hold.vms : hold.vm ? 1 : 0;
     }
     return { monthlyUsd, vms };
   }

@@ -1,6 +1,7 @@
 /**
- * The deployment of one new resource, step by step, for any front end: prepare (access, boot disk, policy, the
- * resource row), plan, decide what the member may do next, approve, apply, or discard. Each step that acts checks
+ * The deployment of one new resource, step by step, for any front end: prepare (access, boot disk, the policy on
+ * the options, the resource row), plan (and the policy on what the plan will make, which is the authority from then
+ * on), decide what the member may do next, approve, apply, or discard. Each step that acts checks
  * access again at that moment (src/jit/access-at-step.ts). The service writes every `deploy.*` audit entry and every
  * status change of the resource outside a run (the runner moves it while it applies); it returns typed outcomes and
  * leaves the wording to the front end.
@@ -11,7 +12,8 @@ import type { AppContext } from '../app/context.js';
 import type { ResourceType } from '../db/schema.js';
 import type { ApplyResult, IacRunner, PlanResult, RunRequest } from '../engine/runner.js';
 import { accessLostAt, requesterAndPresser, type AccessLostAtStep, type StepParticipant } from '../jit/access-at-step.js';
-import type { DeploymentRequest, PolicyDecision } from '../policy/policy-service.js';
+import type { PlanCheck, PlanDecision } from '../policy/plan-policy.js';
+import type { DeploymentRequest, PolicyDecision, Reserved } from '../policy/policy-service.js';
 import { assertBootDiskSize } from '../projects/boot-disk.js';
 import type { Project } from '../projects/project-repository.js';
 import type { Resource } from '../projects/resource-repository.js';
@@ -43,13 +45,16 @@ export interface Deployment {
   project: Project;
   resource: Resource;
   request: DeploymentRequest;
+  /** The policy on the options: a quick refusal before planning; the plan's check replaces it. */
   decision: PolicyDecision;
   /** The engine's environment stays inside the service's runs; only `label` is for showing. */
   credentials: RunCredentials;
 }
 
-export interface PlannedDeployment extends Deployment {
+export interface PlannedDeployment extends Omit<Deployment, 'decision'> {
   plan: PlanResult;
+  /** The policy on what the plan will make: its estimate, what it breaks, whether an admin must approve. */
+  decision: PlanDecision;
   /** The advisor's advice, shown with the plan; empty when it is off or has nothing to say. */
   advice: Advice[];
 }
@@ -61,7 +66,14 @@ export interface ConfirmedDeployment extends PlannedDeployment {
 
 export type Prepared = { allowed: true; deployment: Deployment } | { allowed: false; decision: PolicyDecision };
 
-export type Planned = { ok: true; deployment: PlannedDeployment } | { ok: false; error: UserError };
+export type Planned =
+  | { ok: true; deployment: PlannedDeployment }
+  | { ok: false; error: UserError }
+  /** The plan breaks the guild's policy: it was discarded, and `refusedByPolicy` holds every rule it breaks. */
+  | { ok: false; refusedByPolicy: PlanDecision };
+
+/** What `discard` needs: the row, and the plan when there is one. */
+type Discardable = Pick<Deployment, 'guildId' | 'resource'> & { plan?: Pick<PlanResult, 'runId'> };
 
 /** What may happen after Apply was pressed. A refused deployment has been discarded. */
 export type NextStep =
@@ -72,7 +84,7 @@ export type NextStep =
 /** How an apply ended. Every outcome but `applied` and a failed run leaves the plan discarded. */
 export type Applied =
   | { outcome: 'applied'; resource: Resource; result: ApplyResult }
-  | { outcome: 'refused_by_policy'; decision: PolicyDecision }
+  | { outcome: 'refused_by_policy'; decision: PlanDecision }
   | { outcome: 'access_lost'; refusal: AccessLostAtStep }
   | { outcome: 'failed'; error: UserError };
 
@@ -97,7 +109,7 @@ export class DeployService {
   }
 
   /**
-   * Access (Deployer on the project's provider), boot disk and policy; then the resource row, planned.
+   * Access (Deployer on the project’s provider), boot disk and the policy on the options; then the resource row, planned.
    * @throws ProjectNotFound (also for another guild's project), PermissionDenied, InvalidBootDisk, credential errors.
    */
   prepare(input: DeployInput): Prepared {
@@ -127,16 +139,28 @@ export class DeployService {
     return { allowed: true, deployment: { guildId, requester, channelId: input.channelId, project, resource, request, decision, credentials } };
   }
 
-  /** Plans the resource. A failed plan is audited and its row discarded. @throws only what is not a UserError. */
+  /**
+   * Plans the resource, then holds the guild's policy against what the plan will make. A failed plan, and a plan
+   * that breaks the policy, are audited and discarded with their row. @throws only what is not a UserError.
+   */
   async plan(deployment: Deployment, show: ShowProgress): Promise<Planned> {
     // The advisor reviews the deployment while the engine plans it (it never rejects, and never blocks).
-    const { guildId, project, request, decision } = deployment;
-    const advice = this.deps.advisor.advise({ guildId, project, request, monthlyEstimateUsd: decision.estimate.monthlyUsd });
+    const { guildId, project, request, decision: precheck } = deployment;
+    const advice = this.deps.advisor.advise({ guildId, project, request, monthlyEstimateUsd: precheck.estimate.monthlyUsd });
+    let plan: PlanResult | undefined;
     try {
-      const plan = await show((observer) => this.deps.runner.plan({ ...this.#runRequest(deployment), ...observer, resourceId: deployment.resource.id }));
-      return { ok: true, deployment: { ...deployment, plan, advice: await advice } };
+      plan = await show((observer) => this.deps.runner.plan({ ...this.#runRequest(deployment), ...observer, resourceId: deployment.resource.id }));
+      const decision = this.deps.policies.checkPlan(this.#planCheck({ ...deployment, plan }, this.deps.reservations.reservedFor(guildId)));
+      if (!decision.allowed) {
+        this.discard({ ...deployment, plan });
+        this.#audit(deployment, deployment.requester.id, 'deploy.plan', 'denied', { resourceId: deployment.resource.id, planRunId: plan.runId, step: 'plan', rules: decision.violations.map((v) => v.rule) });
+        return { ok: false, refusedByPolicy: decision };
+      }
+      // From now on the resource counts against the budget at what its plan costs.
+      const resource = this.deps.resources.setPlannedEstimate(guildId, deployment.resource.id, decision.estimate.monthlyUsd);
+      return { ok: true, deployment: { ...deployment, resource, plan, decision, advice: await advice } };
     } catch (error) {
-      this.discard(deployment);
+      this.discard(plan ? { ...deployment, plan } : deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.plan', 'failed', { resourceId: deployment.resource.id });
       if (!isUserError(error)) throw error;
       logOperatorNote(this.deps.logger, error, { guildId: deployment.guildId, step: 'deploy.plan' });
@@ -176,7 +200,7 @@ export class DeployService {
   async apply(deployment: ConfirmedDeployment, show: ShowProgress): Promise<Applied> {
     const { guildId, resource, plan } = deployment;
     const { policies, reservations, runner, resources } = this.deps;
-    const recheck = policies.validate(guildId, deployment.request, reservations.reservedFor(guildId));
+    const recheck = policies.checkPlan(this.#planCheck(deployment, reservations.reservedFor(guildId)));
     if (!recheck.allowed) {
       this.discard(deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'denied', { resourceId: resource.id, planRunId: plan.runId, step: 'apply.start', rules: recheck.violations.map((v) => v.rule) });
@@ -184,7 +208,7 @@ export class DeployService {
     }
     const refusal = this.#accessLost(deployment, 'apply.start');
     if (refusal) return { outcome: 'access_lost', refusal };
-    const release = reservations.hold(guildId, resource.id, { monthlyUsd: deployment.decision.estimate.monthlyUsd, vm: resource.resourceType === 'vm' });
+    const release = reservations.hold(guildId, resource.id, { monthlyUsd: recheck.estimate.monthlyUsd, vms: recheck.vms });
     try {
       const result = await show((observer) => runner.apply({ ...this.#runRequest(deployment), ...observer, planRunId: plan.runId }));
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'success', { resourceId: resource.id, runId: result.runId });
@@ -205,9 +229,9 @@ export class DeployService {
    * Throws away what nobody will apply: the plan file, and the row while it is still planned (nothing was created,
    * so it goes straight to destroyed). Safe to call more than once, and after a run has moved the row on.
    */
-  discard(deployment: Deployment | PlannedDeployment): void {
+  discard(deployment: Discardable): void {
     const { guildId, resource } = deployment;
-    if ('plan' in deployment) this.deps.runner.discardPlan(guildId, deployment.plan.runId);
+    if (deployment.plan) this.deps.runner.discardPlan(guildId, deployment.plan.runId);
     if (this.deps.resources.get(guildId, resource.id).status === 'planned') this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
   }
 
@@ -228,7 +252,20 @@ export class DeployService {
     return refusal;
   }
 
-  #runRequest(deployment: Deployment): RunRequest {
+  /** What the plan-based check is given: the plan's resources for this deployment, priced in the project's cloud. */
+  #planCheck(deployment: Pick<PlannedDeployment, 'guildId' | 'project' | 'request' | 'plan'>, reserved: Reserved): PlanCheck {
+    const { request } = deployment;
+    return {
+      guildId: deployment.guildId,
+      provider: deployment.project.provider,
+      planned: deployment.plan.plannedResources,
+      reserved,
+      // For a bucket, `disk_size` is the data the member expects to keep: something no plan can say.
+      expectedStorageGb: request.resourceType === 'bucket' ? request.diskSizeGb : undefined,
+    };
+  }
+
+  #runRequest(deployment: Pick<Deployment, 'guildId' | 'project' | 'requester' | 'channelId' | 'credentials'>): RunRequest {
     return {
       guildId: deployment.guildId,
       projectSlug: deployment.project.slug,
@@ -239,7 +276,7 @@ export class DeployService {
     };
   }
 
-  #audit(deployment: Deployment, userId: string, action: string, outcome: 'success' | 'failed' | 'denied', details: Record<string, unknown>): void {
+  #audit(deployment: Pick<Deployment, 'guildId' | 'project'>, userId: string, action: string, outcome: 'success' | 'failed' | 'denied', details: Record<string, unknown>): void {
     this.deps.audit.record({ guildId: deployment.guildId, userId, action, target: deployment.project.name, outcome, details });
   }
 }

@@ -10,7 +10,9 @@ import type { Config } from '../config/index.js';
 import type { CommandDispatcher } from '../interaction/dispatcher.js';
 import type { Logger } from '../logging/logger.js';
 import type { Clock } from '../shared/clock.js';
+import { parseDurableId } from '../interaction/durable-components.js';
 import { ComponentWaiters } from './component-waiters.js';
+import { DiscordComponentPress } from './discord-component-press.js';
 import { DiscordConversation, actorOf } from './discord-conversation.js';
 import { flattenOptions } from './options.js';
 
@@ -82,6 +84,15 @@ export class DiscordBot {
         flags: MessageFlags.Ephemeral,
       });
       return;
+    }
+    // Durable buttons and forms (a request's Approve, a reminder's Extend in a DM) go to their handler, which reads
+    // the record they name: they work after a restart, and in DMs, where nothing else does.
+    if (interaction.isButton() || interaction.isModalSubmit()) {
+      const id = this.dispatcher.ownsComponent(interaction.customId) ? parseDurableId(interaction.customId) : undefined;
+      if (id) {
+        await this.dispatcher.handleComponent(new DiscordComponentPress(interaction, id));
+        return;
+      }
     }
     if (!interaction.inGuild()) {
       await interaction.reply({

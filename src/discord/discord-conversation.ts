@@ -1,11 +1,7 @@
 import {
-  ActionRowBuilder,
   MessageFlags,
-  ModalBuilder,
   PermissionFlagsBits,
   Routes,
-  TextInputBuilder,
-  TextInputStyle,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type GuildMember,
@@ -26,6 +22,7 @@ import type {
 import { toMarkdown } from './markdown.js';
 import type { Clock } from '../shared/clock.js';
 import type { ComponentWaiters } from './component-waiters.js';
+import { buildModal, modalValues } from './modals.js';
 import { ephemeralFlags, renderMessage } from './render.js';
 
 /** Interaction tokens last 15 minutes; stop using ours a little before, so a slow edit does not fail. */
@@ -105,17 +102,7 @@ export class DiscordConversation implements Conversation {
   async askModal(spec: ModalSpec, timeoutMs: number): Promise<ModalAnswer | null> {
     if (this.interaction.isModalSubmit() || this.state !== 'none') throw new Error('a modal must be the first response');
     const prefix = this.waiters.newPrefix();
-    const modal = new ModalBuilder().setCustomId(`${prefix}:modal`).setTitle(spec.title.slice(0, 45));
-    for (const field of spec.fields.slice(0, 5)) {
-      const input = new TextInputBuilder()
-        .setCustomId(field.id)
-        .setLabel(field.label.slice(0, 45))
-        .setStyle(field.multiline ? TextInputStyle.Paragraph : TextInputStyle.Short)
-        .setRequired(field.required ?? true);
-      if (field.placeholder) input.setPlaceholder(field.placeholder.slice(0, 100));
-      if (field.maxLength) input.setMaxLength(field.maxLength);
-      modal.addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(input));
-    }
+    const modal = buildModal(`${prefix}:modal`, spec.title, spec.fields);
     const submitted = new Promise<ModalSubmitInteraction | null>((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.remove(prefix);
@@ -134,11 +121,7 @@ export class DiscordConversation implements Conversation {
     this.state = 'answered';
     const submission = await submitted;
     if (!submission) return null;
-    const values: Record<string, string> = {};
-    for (const field of spec.fields) {
-      const value = submission.fields.fields.get(field.id);
-      if (value && 'value' in value && typeof value.value === 'string') values[field.id] = value.value;
-    }
+    const values = modalValues(submission, spec.fields.map((field) => field.id));
     this.continuation = new DiscordConversation(submission, this.commandName, this.waiters, this.clock);
     return { values };
   }

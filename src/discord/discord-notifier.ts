@@ -1,6 +1,6 @@
 import { ChannelType, DiscordAPIError, Routes, type Client } from 'discord.js';
 import { DirectMessageRefused, type Notice, type Notifier } from '../notify/notifier.js';
-import { renderNotice } from './render.js';
+import { renderDurableButtons, renderNotice } from './render.js';
 
 /** Discord error codes that mean "this member cannot be messaged", as opposed to a passing failure. */
 const UNREACHABLE_CODES = new Set([
@@ -19,7 +19,7 @@ export class DiscordNotifier implements Notifier {
         id: string;
       };
       await this.client.rest.post(Routes.channelMessages(channel.id), {
-        body: { embeds: [renderNotice(notice)], allowed_mentions: { parse: [] } },
+        body: noticeBody(notice),
       });
     } catch (error) {
       if (error instanceof DiscordAPIError && typeof error.code === 'number' && UNREACHABLE_CODES.has(error.code)) {
@@ -30,9 +30,7 @@ export class DiscordNotifier implements Notifier {
   }
 
   async sendToChannel(channelId: string, notice: Notice): Promise<void> {
-    await this.client.rest.post(Routes.channelMessages(channelId), {
-      body: { embeds: [renderNotice(notice)], allowed_mentions: { parse: [] } },
-    });
+    await this.client.rest.post(Routes.channelMessages(channelId), { body: noticeBody(notice) });
   }
 
   async channelInGuild(guildId: string, channelId: string): Promise<boolean> {
@@ -49,4 +47,9 @@ export class DiscordNotifier implements Notifier {
   async guildName(guildId: string): Promise<string | undefined> {
     return this.client.guilds.cache.get(guildId)?.name;
   }
+}
+
+/** A notice as a message body: its embed, and its durable buttons (a request's Approve and Deny, a reminder's Extend). */
+function noticeBody(notice: Notice) {
+  return { embeds: [renderNotice(notice)], components: renderDurableButtons(notice.buttons ?? []), allowed_mentions: { parse: [] } };
 }

@@ -1,15 +1,14 @@
 import {
-  ActionRowBuilder,
   AttachmentBuilder,
-  ButtonBuilder,
   ButtonStyle,
-  EmbedBuilder,
+  ComponentType,
   MessageFlags,
+  type APIActionRowComponent,
+  type APIButtonComponentWithCustomId,
   type APIEmbed,
-  type MessageActionRowComponentBuilder,
 } from 'discord.js';
 import type { ButtonSpec, ButtonStyle as OurButtonStyle, Message } from '../interaction/conversation.js';
-import type { Notice } from '../notify/notifier.js';
+import type { DurableButton, Notice } from '../notify/notifier.js';
 import { toMarkdown } from './markdown.js';
 
 const TONE_COLOURS: Record<NonNullable<Notice['tone']>, number> = {
@@ -19,12 +18,18 @@ const TONE_COLOURS: Record<NonNullable<Notice['tone']>, number> = {
   danger: 0xed4245,
 };
 
-const BUTTON_STYLES: Record<OurButtonStyle, ButtonStyle> = {
+const BUTTON_STYLES: Record<OurButtonStyle, APIButtonComponentWithCustomId['style']> = {
   primary: ButtonStyle.Primary,
   secondary: ButtonStyle.Secondary,
   success: ButtonStyle.Success,
   danger: ButtonStyle.Danger,
 };
+
+/*
+ * Embeds and buttons are written as Discord's JSON directly rather than through discord.js's builders: the builders
+ * validate every value at run time (and their validator allocates an error, stack trace included, for each
+ * alternative it rules out), which was a tenth of an interaction's CPU. The limits they would check are kept here.
+ */
 
 /** Discord's limits: content 2000, embed title 256, description 4096, field name 256, value 1024, 25 fields. */
 function clip(text: string, max: number): string {
@@ -32,38 +37,45 @@ function clip(text: string, max: number): string {
 }
 
 export function renderNotice(notice: Notice): APIEmbed {
-  const embed = new EmbedBuilder()
-    .setTitle(clip(toMarkdown(notice.title), 256))
-    .setColor(TONE_COLOURS[notice.tone ?? 'info']);
+  const embed: APIEmbed = { title: clip(toMarkdown(notice.title), 256), color: TONE_COLOURS[notice.tone ?? 'info'] };
   const description = notice.description === undefined ? '' : toMarkdown(notice.description);
-  if (description) embed.setDescription(clip(description, 4096));
+  if (description) embed.description = clip(description, 4096);
   if (notice.fields?.length) {
-    embed.addFields(
-      notice.fields.slice(0, 25).map((field) => {
-        const value = toMarkdown(field.value);
-        return { name: clip(toMarkdown(field.name) || '\u200b', 256), value: clip(value || '\u200b', 1024), inline: value.length <= 40 };
-      }),
-    );
+    embed.fields = notice.fields.slice(0, 25).map((field) => {
+      const value = toMarkdown(field.value);
+      return { name: clip(toMarkdown(field.name) || '\u200b', 256), value: clip(value || '\u200b', 1024), inline: value.length <= 40 };
+    });
   }
-  return embed.toJSON();
+  return embed;
 }
 
 /** Buttons get `${prefix}:${id}` custom ids so the bot can route a press back to the handler waiting for it. */
-export function renderButtons(buttons: readonly ButtonSpec[], prefix: string) {
-  const rows: ActionRowBuilder<MessageActionRowComponentBuilder>[] = [];
-  for (let i = 0; i < buttons.length; i += 5) {
-    rows.push(
-      new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(
-        buttons.slice(i, i + 5).map((button) =>
-          new ButtonBuilder()
-            .setCustomId(`${prefix}:${button.id}`)
-            .setLabel(clip(button.label, 80))
-            .setStyle(BUTTON_STYLES[button.style ?? 'secondary']),
-        ),
-      ),
-    );
+type ButtonRow = APIActionRowComponent<APIButtonComponentWithCustomId>;
+
+export function renderButtons(buttons: readonly ButtonSpec[], prefix: string): ButtonRow[] {
+  return buttonRows(buttons.map((button) => ({ customId: `${prefix}:${button.id}`, label: button.label, style: button.style })));
+}
+
+/** Durable buttons keep the custom id they were given: it names the record a press acts on. */
+export function renderDurableButtons(buttons: readonly DurableButton[]): ButtonRow[] {
+  return buttonRows(buttons);
+}
+
+function buttonRows(buttons: ReadonlyArray<{ customId: string; label: string; style?: OurButtonStyle | undefined }>): ButtonRow[] {
+  const rows: ButtonRow[] = [];
+  // At most 5 rows of 5 buttons.
+  for (let i = 0; i < buttons.length && rows.length < 5; i += 5) {
+    rows.push({
+      type: ComponentType.ActionRow,
+      components: buttons.slice(i, i + 5).map((button) => ({
+        type: ComponentType.Button,
+        custom_id: button.customId,
+        label: clip(button.label, 80),
+        style: BUTTON_STYLES[button.style ?? 'secondary'],
+      })),
+    });
   }
-  return rows.slice(0, 5).map((row) => row.toJSON());
+  return rows;
 }
 
 /** Discord takes at most 10 files a message. */
@@ -83,11 +95,16 @@ export function renderMessage(message: Message, buttonPrefix?: string) {
   return {
     content: message.content === undefined ? '' : clip(toMarkdown(message.content), 2000),
     embeds: (message.notices ?? []).slice(0, 10).map(renderNotice),
-    components: message.buttons?.length && buttonPrefix ? renderButtons(message.buttons, buttonPrefix) : [],
+    components: message.buttons?.length && buttonPrefix ? renderButtons(message.buttons, buttonPrefix) : renderDurableButtons(durableButtonsOf(message)),
     allowedMentions: { parse: [] as [] },
     // Only when there are files: an edit without `files` keeps what the message already shows.
     ...(message.attachments?.length ? { files: renderAttachments(message) } : {}),
   };
+}
+
+/** The durable buttons a message's notices carry (a request card's Approve and Deny). */
+function durableButtonsOf(message: Message): DurableButton[] {
+  return (message.notices ?? []).flatMap((notice) => notice.buttons ?? []);
 }
 
 export function ephemeralFlags(message: Message): MessageFlags.Ephemeral | undefined {

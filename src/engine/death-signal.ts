@@ -17,13 +17,17 @@
  * Needs util-linux setpriv with --pdeathsig (2.33+) and coreutils env with --default-signal (8.31+). Where they are
  * missing, engines are started directly and a warning is logged once: they then outlive a killed bot until the next
  * start-up stops them (see orphans.ts).
+ *
+ * In the sandbox the chain is the same with bubblewrap between the guardian and the engine: see sandbox-launch.ts
+ * for how the one SIGINT still reaches the engine.
  */
 import { execFileSync } from 'node:child_process';
 import type { Logger } from '../logging/logger.js';
+import { atEnginePriority } from './engine-priority.js';
 
 const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
 const ENV_PATHS = ['/usr/bin/env', '/bin/env'];
-const SH = '/bin/sh';
+export const SH = '/bin/sh';
 
 /** "$@" is the command to start in the background: env, its options, setpriv, the engine and its arguments. */
 const GUARDIAN_SCRIPT = 'trap "" INT TERM; "$@" 3>&- & echo $! >&3; exec 3>&-; wait $!';
@@ -38,7 +42,10 @@ export interface EngineLaunch {
   args: string[];
   /** Whether the engine gets SIGINT by itself when the bot dies. */
   stopsWithBot: boolean;
-  /** Set when the engine is the guardian's child: its pid is the line written on descriptor 3. */
+  /**
+   * Set when the spawned process is not the engine itself: the engine's pid is then written on descriptor 3, as a
+   * line (the guardian's) or as bubblewrap's `--info-fd` JSON (`"child-pid"`).
+   */
   reportsEnginePid: boolean;
 }
 
@@ -84,7 +91,10 @@ export function engineLaunch(
     const unset = 'PWD' in command.env ? [] : ['-u', 'PWD'];
     return {
       file: guardian.setpriv,
-      args: ['--pdeathsig', 'KILL', '--', SH, '-c', GUARDIAN_SCRIPT, 'engine-guardian', guardian.env, ...unset, '--default-signal', guardian.setpriv, '--pdeathsig', 'INT', '--', binary, ...args],
+      args: [
+        ...['--pdeathsig', 'KILL', '--', SH, '-c', GUARDIAN_SCRIPT, 'engine-guardian', guardian.env, ...unset, '--default-signal', guardian.setpriv, '--pdeathsig', 'INT', '--'],
+        ...atEnginePriority([binary, ...args]),
+      ],
       stopsWithBot: true,
       reportsEnginePid: true,
     };

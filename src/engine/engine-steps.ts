@@ -128,6 +128,7 @@ async function run(ctx: StepContext, command: { args: string[]; onStdoutLine?: (
     env: ctx.env,
     stopper: ctx.stopper,
     logger: ctx.logger,
+    guildId: ctx.project.guildId,
     ...command,
   });
   const stop = interruptingStop(result);

@@ -6,7 +6,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 import type { Logger } from '../logging/logger.js';
-import { engineLaunch } from './death-signal.js';
+import { engineLaunch, type EngineLaunch } from './death-signal.js';
+import { lowerToEnginePriority } from './engine-priority.js';
 import { EngineOutputFiles } from './output-files.js';
 import { BoundedCollector, BoundedLineSplitter, MAX_COLLECTED_BYTES, MAX_LINE_BYTES } from './output-limits.js';
 
@@ -81,7 +82,12 @@ export interface EngineCommand {
   collectLimitBytes?: number;
   onSpawn?: (pid: number) => void;
   logger?: Logger;
+  /** Whose run this is: the sandbox gives each guild a provider cache of its own (sandbox-view.ts). */
+  guildId?: string;
 }
+
+/** How a command is started (the processes around the engine); the default is the guardian of death-signal.ts. */
+export type EngineLauncher = (command: EngineCommand) => EngineLaunch;
 
 export interface EngineCommandResult {
   exitCode: number | undefined;
@@ -100,7 +106,7 @@ export interface EngineCommandResult {
 }
 
 /** Runs one engine command to its end (or until stopped). Never rejects for a non-zero exit. */
-export async function runEngineCommand(command: EngineCommand): Promise<EngineCommandResult> {
+export async function runEngineCommand(command: EngineCommand, launcher: EngineLauncher = (c) => engineLaunch(c, c.logger)): Promise<EngineCommandResult> {
   const { stopper } = command;
   if (stopper.reason) {
     return { exitCode: undefined, signal: undefined, stdout: '', stdoutOverflowed: false, overlongLines: 0, stderrTail: '', stoppedBy: stopper.reason, pid: undefined };
@@ -119,6 +125,8 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
       }, command.maxLineBytes ?? MAX_LINE_BYTES)
     : undefined;
   let stderrTail = '';
+  // Before anything is opened: a launcher may refuse the command (a path the sandbox cannot show the engine).
+  const launch = launcher(command);
   // Files, not pipes: the engine must be able to go on writing (and stop gracefully) if the bot dies.
   const output = new EngineOutputFiles(command.cwd, {
     onStdout: (chunk) => {
@@ -130,7 +138,6 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
       stderrTail = (stderrTail + text).slice(-STDERR_TAIL_CHARS);
     },
   });
-  const launch = engineLaunch(command, command.logger);
   const spawn = () =>
     execa(launch.file, launch.args, {
       cwd: command.cwd,
@@ -160,14 +167,20 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
   // The escalation signals the process group, which holds the guardian and the engine; what is recorded for the
   // next start-up is the engine itself, which outlives the guardian if the bot dies.
   if (!launch.reportsEnginePid) {
-    if (subprocess.pid !== undefined) stopper.engineStarted({ pid: subprocess.pid, stopsWithBot: launch.stopsWithBot });
+    if (subprocess.pid !== undefined) {
+      // Started directly, so there was no chain to put `nice` in (engine-priority.ts).
+      lowerToEnginePriority(subprocess.pid);
+      stopper.engineStarted({ pid: subprocess.pid, stopsWithBot: launch.stopsWithBot });
+    }
+    child.engineReported();
   } else {
     readEnginePid(subprocess.stdio[3]).then(
       (pid) => {
         if (pid !== undefined) stopper.engineStarted({ pid, stopsWithBot: true });
         else command.logger?.warn({ guardianPid: subprocess.pid }, 'the engine guardian did not report the engine pid');
+        child.engineReported();
       },
-      () => undefined,
+      () => child.engineReported(),
     );
   }
   const stdoutDone = output.follow(subprocess);
@@ -191,7 +204,10 @@ export async function runEngineCommand(command: EngineCommand): Promise<EngineCo
   };
 }
 
-/** The first line the guardian writes on descriptor 3: the engine's pid. */
+/**
+ * What is written on descriptor 3: the engine's pid as a line (the guardian), or bubblewrap's `--info-fd` JSON whose
+ * `child-pid` is the sandboxed engine's pid as this host sees it.
+ */
 function readEnginePid(stream: NodeJS.ReadableStream | null | undefined): Promise<number | undefined> {
   if (!stream) return Promise.resolve(undefined);
   return new Promise((resolve) => {
@@ -202,10 +218,22 @@ function readEnginePid(stream: NodeJS.ReadableStream | null | undefined): Promis
     });
     stream.on('error', () => resolve(undefined));
     stream.on('close', () => {
-      const pid = Number(text.trim());
+      const pid = parseEnginePid(text);
       resolve(Number.isSafeInteger(pid) && pid > 1 ? pid : undefined);
     });
   });
+}
+
+function parseEnginePid(text: string): number {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{')) return Number(trimmed);
+  try {
+    const info: unknown = JSON.parse(trimmed);
+    const pid = typeof info === 'object' && info !== null ? (info as Record<string, unknown>)['child-pid'] : undefined;
+    return typeof pid === 'number' ? pid : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /**
@@ -221,6 +249,8 @@ class EngineChild {
   #exited = false;
   #exitWaiters: Array<() => void> = [];
   #terminating: Promise<void> | undefined;
+  #reported = false;
+  #reportWaiters: Array<() => void> = [];
 
   constructor(
     private readonly subprocess: Pick<ChildProcess, 'pid' | 'once'>,
@@ -233,6 +263,17 @@ class EngineChild {
     if (this.#exited) return;
     this.#exited = true;
     for (const wake of this.#exitWaiters.splice(0)) wake();
+    this.engineReported();
+  }
+
+  /**
+   * The chain has reported the engine's pid (or never will). Until then the engine may not exist yet (the sandbox is
+   * still being set up) and a signal would reach only the chain, which ignores it: the first one waits for this.
+   */
+  engineReported(): void {
+    if (this.#reported) return;
+    this.#reported = true;
+    for (const wake of this.#reportWaiters.splice(0)) wake();
   }
 
   /** SIGINT, then SIGTERM after `graceMs`, then SIGKILL after another `graceMs`; resolves once the process is gone. */
@@ -242,6 +283,7 @@ class EngineChild {
   }
 
   async #escalate(graceMs: number): Promise<void> {
+    await this.#reportedWithin(graceMs);
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       if (this.#exited) return;
       this.#signal(signal);
@@ -266,6 +308,17 @@ class EngineChild {
         // Already gone.
       }
     }
+  }
+
+  #reportedWithin(ms: number): Promise<void> {
+    if (this.#reported) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#reportWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   #exitWithin(ms: number): Promise<boolean> {

@@ -35,10 +35,23 @@ export const planRunSummarySchema = z.object({
 export type PlanRunSummary = z.infer<typeof planRunSummarySchema>;
 
 export class RunStore {
+  // What /cloud-runs and the tier's run slots read on every call, prepared once.
+  readonly #recent;
+  readonly #activeCounts;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    const guildId = sql.placeholder('guildId');
+    this.#recent = db.select().from(iacRuns).where(eq(iacRuns.guild_id, guildId)).orderBy(desc(iacRuns.guild_run_number)).limit(sql.placeholder('limit')).prepare();
+    this.#activeCounts = db
+      .select({ status: iacRuns.status, n: sql<number>`count(*)` })
+      .from(iacRuns)
+      .where(and(eq(iacRuns.guild_id, guildId), inArray(iacRuns.status, ['queued', 'running'])))
+      .groupBy(iacRuns.status)
+      .prepare();
+  }
 
   /** A new queued run, numbered after the guild's last one in the same statement (so two inserts cannot share it). */
   create(values: { guildId: string; projectId: number; resourceId: number | null; kind: RunKind; startedBy: string; channelId?: string }): IacRunRow {
@@ -97,13 +110,7 @@ export class RunStore {
 
   /** A guild's most recent runs, newest first. */
   recent(guildId: string, limit: number): IacRunRow[] {
-    return this.db
-      .select()
-      .from(iacRuns)
-      .where(eq(iacRuns.guild_id, guildId))
-      .orderBy(desc(iacRuns.guild_run_number))
-      .limit(Math.min(Math.max(Math.trunc(limit), 1), 50))
-      .all();
+    return this.#recent.all({ guildId, limit: Math.min(Math.max(Math.trunc(limit), 1), 50) });
   }
 
   /** Every run of every guild still queued or running, oldest first: the runs under way, or at start-up those a stopped bot left. */
@@ -128,12 +135,7 @@ export class RunStore {
 
   /** How many of this guild's runs are running and waiting for an engine slot right now. */
   activeCounts(guildId: string): { running: number; queued: number } {
-    const rows = this.db
-      .select({ status: iacRuns.status, n: sql<number>`count(*)` })
-      .from(iacRuns)
-      .where(and(eq(iacRuns.guild_id, guildId), inArray(iacRuns.status, ['queued', 'running'])))
-      .groupBy(iacRuns.status)
-      .all();
+    const rows = this.#activeCounts.all({ guildId });
     return { running: rows.find((r) => r.status === 'running')?.n ?? 0, queued: rows.find((r) => r.status === 'queued')?.n ?? 0 };
   }
 

@@ -10,6 +10,7 @@ import type { Clock } from '../shared/clock.js';
 import type { StateLayout } from '../state/index.js';
 import type { EngineEvent, OutputValue } from './json-stream.js';
 import type { PlanSummary } from './plan-summary.js';
+import type { PlannedResource } from '../policy/planned-resources.js';
 import type { ProjectRepository, ResourceRepository } from '../projects/index.js';
 import type { EngineExecutor } from './executor.js';
 import type { ResourceTransitions } from './resource-transitions.js';
@@ -56,7 +57,12 @@ export interface PlanResult {
   summary: PlanSummary;
   /** The addresses the planned resource will own. */
   resourceAddresses: string[];
-  /** The planned resource's estimate (from its row), per month. */
+  /**
+   * What the plan will make for this deployment, read from `show -json`: the planned resource's own addresses and
+   * those no other resource owns (shared by the project), created, replaced, updated or unchanged.
+   */
+  plannedResources: PlannedResource[];
+  /** The planned resource's estimate from its row when planned (from the options), per month; the plan's own is the policy's (PlanDecision). */
   estimatedMonthlyCost: number;
   warnings: Warning[];
 }

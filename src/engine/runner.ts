@@ -18,6 +18,7 @@ import { PlanEngineMissing, PlanNotApplicable, RunFailed, UnsupportedResource } 
 import { outputCommandSchema, toOutputValues } from './json-stream.js';
 import { APPLYING_SUFFIX, ensurePlansDir, planDigest, planFileFor, removePlanFile } from './plan-files.js';
 import { summarisePlan, type PlanSummary } from './plan-summary.js';
+import { readPlannedResources, type PlannedResource } from '../policy/planned-resources.js';
 import type { ResourceTransitions } from './resource-transitions.js';
 import { RunLifecycle } from './run-lifecycle.js';
 import type { RunStore, IacRunRow } from './run-store.js';
@@ -78,7 +79,8 @@ export class IacRunner {
 
   /**
    * Plans the project with `resourceId` (a planned or interrupted resource) added: init, `plan -json -out`, then
-   * `show -json` summarised. The plan file is kept for `apply(planRunId = result.runId)`.
+   * `show -json` summarised, with the resources it will make that are this one's (for the policy check). The plan
+   * file is kept for `apply(planRunId = result.runId)`.
    * @throws WorkspaceBusy, ProjectNotFound, ResourceNotFound, NoEngineInstalled, RunFailed, RunCancelled, RunTimedOut.
    */
   async plan(request: RunRequest & { resourceId: number }): Promise<PlanResult> {
@@ -98,10 +100,13 @@ export class IacRunner {
       ctx.emit({ type: 'phase', phase: 'plan' });
       await stream(ctx, planArgs({ out: planFile }), 'plan');
       ctx.emit({ type: 'phase', phase: 'show' });
-      const summary = this.#readPlan(ctx, await collect(ctx, showArgs({ planFile }), 'show'));
+      const { summary, planned: willMake } = this.#readPlan(ctx, await collect(ctx, showArgs({ planFile }), 'show'));
       const planSha256 = planDigest(join(ctx.workspace, planFile));
       const resourceAddresses = config.addressesByResource.get(resource.id) ?? [];
-      const result: PlanResult = { runId: ctx.runId, engine: engineUsed(ctx), summary, resourceAddresses, estimatedMonthlyCost: resource.estimatedMonthlyCost, warnings: ctx.warnings };
+      // Another row's addresses are that row's, already counted where it is; what no row owns is shared by the project.
+      const othersOwn = new Set([...config.addressesByResource].flatMap(([id, addresses]) => (id === resource.id ? [] : addresses)));
+      const plannedResources = willMake.filter((p) => !othersOwn.has(p.address));
+      const result: PlanResult = { runId: ctx.runId, engine: engineUsed(ctx), summary, resourceAddresses, plannedResources, estimatedMonthlyCost: resource.estimatedMonthlyCost, warnings: ctx.warnings };
       return { result, summary: { planFile, planSha256, resourceAddresses, plan: summary } };
     }, () => {
       // A plan that did not succeed is never applied: its file (it holds variable values) goes now.
@@ -273,9 +278,10 @@ export class IacRunner {
     return this.#resources.listByProject(project.guildId, project.id);
   }
 
-  #readPlan(ctx: StepContext, shown: string): PlanSummary {
+  #readPlan(ctx: StepContext, shown: string): { summary: PlanSummary; planned: PlannedResource[] } {
     try {
-      return summarisePlan(JSON.parse(shown));
+      const json: unknown = JSON.parse(shown);
+      return { summary: summarisePlan(json), planned: readPlannedResources(json) };
     } catch (error) {
       this.#logger.error({ err: ctx.redactor.error(error), runId: ctx.runId }, 'engine printed an unreadable plan');
       throw new RunFailed(ctx.runId, 'plan', 'the engine printed a plan this bot cannot read', 'Check that a supported engine version is installed.');

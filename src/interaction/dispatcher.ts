@@ -5,11 +5,16 @@ import { GuildAdmission, GuildNotEnabled } from '../tenancy/admission.js';
 import { text, toText } from '../shared/text.js';
 import type { Command } from './command.js';
 import type { AutocompleteRequest, Choice, Conversation, Message, RawOptions } from './conversation.js';
+import type { ComponentPress, DurableComponentHandler } from './durable-components.js';
+import { DurableComponents } from './durable-components.js';
 import { AdminOnly, RateLimited } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { Logger } from '../logging/logger.js';
 import { logOperatorNote } from '../logging/operator-note.js';
 
 const MINUTE = 60_000;
+
+type Outcome = 'success' | 'denied' | 'failed' | 'error';
 
 /**
  * The rules every command follows, applied once: the guild allow-list (ALLOWED_GUILDS), rate limits, admin-only
@@ -20,6 +25,7 @@ export class CommandDispatcher {
   private readonly memberLimiter: RateLimiter | undefined;
   private readonly guildLimiter: RateLimiter | undefined;
   private readonly admission: GuildAdmission;
+  private readonly components: DurableComponents;
 
   constructor(
     readonly commands: readonly Command[],
@@ -27,9 +33,11 @@ export class CommandDispatcher {
     /**
      * `rateLimits: false` for a front end where one person plays every member (the console): the limits protect the
      * bot from many members at once, and would only stop a scripted session after 20 commands.
+     * `components`: the handlers of durable buttons and forms (commands/index.ts allComponentHandlers).
      */
-    options: { rateLimits?: boolean } = {},
+    options: { rateLimits?: boolean; components?: readonly DurableComponentHandler[] } = {},
   ) {
+    this.components = new DurableComponents(options.components ?? []);
     this.byName = new Map(commands.map((command) => [command.name, command]));
     const limited = options.rateLimits ?? true;
     this.memberLimiter = limited ? new RateLimiter(app.config.RATE_LIMIT_MEMBER_PER_MINUTE, MINUTE, app.clock) : undefined;
@@ -55,7 +63,7 @@ export class CommandDispatcher {
     const startedAt = this.app.clock.now();
     const { guildId, actor, commandName } = conversation;
     const log = this.app.logger.child({ guildId, userId: actor.id, command: commandName });
-    let outcome: 'success' | 'denied' | 'failed' | 'error' = 'success';
+    let outcome: Outcome = 'success';
     let errorId: string | undefined;
     try {
       // First: a guild the operator has not enabled gets nothing run, not even a rate-limit count or an audit row.
@@ -72,23 +80,68 @@ export class CommandDispatcher {
       }
       await command.run(conversation, raw, this.app);
     } catch (error) {
-      if (isUserError(error)) {
-        outcome = error.code.startsWith('permission.') ? 'denied' : 'failed';
-        log.info({ code: error.code }, 'command refused');
-        logOperatorNote(log, error);
-        await this.answer(conversation, { content: text`⛔ ${toText(error.text)}`, ephemeral: true });
-      } else {
-        outcome = 'error';
-        errorId = randomBytes(4).toString('hex');
-        // The error object may carry anything (stderr, a request body): log its class and stack, never show it.
-        log.error({ errorId, err: error }, 'command failed unexpectedly');
-        await this.answer(conversation, {
-          content: `Something went wrong on our side (error id \`${errorId}\`). Try again; if it keeps happening, give a server admin this id.`,
-          ephemeral: true,
-        });
-      }
+      const failure = this.failure(error, log, 'command');
+      ({ outcome, errorId } = failure);
+      await this.answer(conversation, failure.message);
     } finally {
       log.info({ outcome, errorId, durationMs: this.app.clock.now() - startedAt }, 'interaction handled');
+    }
+  }
+
+  /** Whether a durable handler owns this custom id; otherwise the front end's in-memory offers may. */
+  ownsComponent(customId: string): boolean {
+    return this.components.route(customId) !== undefined;
+  }
+
+  /**
+   * A press of a durable button or a submitted durable form, with the rules every interaction follows: the guild
+   * allow-list, one error path, one log line. The handler checks the record's guild, state and permissions itself.
+   */
+  async handleComponent(press: ComponentPress): Promise<void> {
+    const startedAt = this.app.clock.now();
+    const customId = `${press.id.namespace}:${press.id.action}:${press.id.recordId}`;
+    const log = this.app.logger.child({ guildId: press.guildId, userId: press.actor.id, component: customId, kind: press.kind });
+    let outcome: Outcome = 'success';
+    let errorId: string | undefined;
+    try {
+      const routed = this.components.route(customId);
+      if (!routed) throw new Error(`no durable handler for ${customId}`);
+      if (press.guildId !== null) this.admission.require(press.guildId);
+      await routed.handler.handle({ press, app: this.app, requireServed: (guildId) => this.admission.require(guildId) });
+    } catch (error) {
+      const failure = this.failure(error, log, 'press');
+      ({ outcome, errorId } = failure);
+      await this.tellPresser(press, failure.message);
+    } finally {
+      log.info({ outcome, errorId, durationMs: this.app.clock.now() - startedAt }, 'interaction handled');
+    }
+  }
+
+  /** The one error path: a refusal is shown as such, anything else as an error id (logged, never shown). */
+  private failure(error: unknown, log: Logger, what: 'command' | 'press'): { outcome: Outcome; errorId?: string; message: Message } {
+    if (isUserError(error)) {
+      log.info({ code: error.code }, `${what} refused`);
+      logOperatorNote(log, error);
+      return { outcome: error.code.startsWith('permission.') ? 'denied' : 'failed', message: { content: text`⛔ ${toText(error.text)}`, ephemeral: true } };
+    }
+    const errorId = randomBytes(4).toString('hex');
+    // The error object may carry anything (stderr, a request body): log its class and stack, never show it.
+    log.error({ errorId, err: error }, `${what} failed unexpectedly`);
+    return {
+      outcome: 'error',
+      errorId,
+      message: {
+        content: `Something went wrong on our side (error id \`${errorId}\`). Try again; if it keeps happening, give a server admin this id.`,
+        ephemeral: true,
+      },
+    };
+  }
+
+  private async tellPresser(press: ComponentPress, message: Message): Promise<void> {
+    try {
+      await press.reply(message);
+    } catch (error) {
+      this.app.logger.warn({ err: error }, 'could not deliver an error message');
     }
   }
 

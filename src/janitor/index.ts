@@ -6,15 +6,25 @@ import type { JitAuditSink, JitPolicySource } from '../jit/ports.js';
 import { HealthLine, type HealthSources } from './health-line.js';
 import { Janitor } from './janitor.js';
 import { JitExpiryJob } from './jit-expiry-job.js';
+import { JitReminderJob } from './jit-reminder-job.js';
+import { JitRequestExpiryJob } from './jit-request-expiry-job.js';
+import type { ReminderRepository } from '../jit/reminder-repository.js';
+import type { RequestNoticeOutbox } from '../jit/request-outbox.js';
+import type { JitRequestRepository } from '../jit/request-repository.js';
 import { VaultPurgeJob, type ExpiringVault } from './vault-purge-job.js';
 
 export { Janitor, type JanitorOptions, type TickReport, type JobReport } from './janitor.js';
 export { JitExpiryJob, type JitExpiryJobOptions, type ExpiryCounts } from './jit-expiry-job.js';
 export { VaultPurgeJob, type ExpiringVault } from './vault-purge-job.js';
+export { JitRequestExpiryJob, type JitRequestExpiryJobOptions } from './jit-request-expiry-job.js';
+export { JitReminderJob, type JitReminderJobOptions } from './jit-reminder-job.js';
 export { HealthLine, HEALTH_INTERVAL_MS, type HealthSources } from './health-line.js';
 export type { JanitorJob, JobCounts } from './job.js';
 
-/** The janitor with the bot's standard jobs (JIT expiry, then the vault purge) and the health line, for the composition root. */
+/**
+ * The janitor with the bot's standard jobs (JIT expiry, JIT requests' expiry and notices, reminders before grants end,
+ * then the vault purge) and the health line, for the composition root.
+ */
 export function createJanitor(deps: {
   schedule: string;
   grants: GrantRepository;
@@ -27,12 +37,18 @@ export function createJanitor(deps: {
   logger: Logger;
   /** WAL checkpoints off the event loop (src/db/wal-checkpointer.ts); without one, SQLite checkpoints on commit. */
   checkpoint?: () => Promise<unknown>;
+  /** JIT requests and their outcome notices' outbox (shared with the service that decides them). */
+  requests: { repository: JitRequestRepository; outbox: RequestNoticeOutbox };
+  /** Reminders before grants end, `leadMs` ahead (0: none). */
+  reminders: { repository: ReminderRepository; leadMs: number };
 }): Janitor {
-  const { schedule, vault, runs, logger, ...jit } = deps;
+  const { schedule, vault, runs, logger, requests, reminders, ...jit } = deps;
+  const requestExpiry = new JitRequestExpiryJob({ requests: requests.repository, outbox: requests.outbox, audit: jit.audit, clock: jit.clock });
+  const reminderJob = new JitReminderJob({ reminders: reminders.repository, leadMs: reminders.leadMs, ...jit, logger });
   return new Janitor({
     schedule,
     logger,
-    jobs: [new JitExpiryJob({ ...jit, logger }), new VaultPurgeJob(vault)],
+    jobs: [new JitExpiryJob({ ...jit, logger }), requestExpiry, reminderJob, new VaultPurgeJob(vault)],
     health: new HealthLine({ vault, runs }, logger, jit.clock),
   });
 }

@@ -287,4 +287,32 @@ export class GrantRepository {
   markNoticeAttemptFailed(grantId: number, error: string, maxAttempts: number): void {
     this.#markNoticeAttemptFailed.run({ id: grantId, error, maxAttempts });
   }
+
+  /** One grant held by `userId`, in whichever guild (a press in a DM names only the grant); others' are undefined. */
+  findOfMember(userId: string, grantId: number): JitGrant | undefined {
+    const row = this.#db
+      .select()
+      .from(jitPermissions)
+      .where(and(eq(jitPermissions.id, grantId), eq(jitPermissions.user_id, userId)))
+      .get();
+    return row ? toGrant(row) : undefined;
+  }
+
+  /** Moves a grant still in force at `now` to expire at `expiresAt`; undefined when it has ended (or is another guild's). */
+  extend(guildId: string, grantId: number, expiresAt: number, now: number): JitGrant | undefined {
+    const row = this.#db
+      .update(jitPermissions)
+      .set({ expires_at: expiresAt })
+      .where(
+        and(
+          eq(jitPermissions.id, grantId),
+          eq(jitPermissions.guild_id, guildId),
+          eq(jitPermissions.revoked, false),
+          gt(jitPermissions.expires_at, now),
+        ),
+      )
+      .returning()
+      .get();
+    return row ? toGrant(row) : undefined;
+  }
 }

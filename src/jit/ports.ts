@@ -9,6 +9,8 @@ import type { AuditRecord } from '../audit/audit-log.js';
 export interface JitPolicy {
   /** Longest grant allowed, in minutes. */
   maxJitMinutes: number;
+  /** Minutes a member may add to their own grant, in total, without review; 0 or absent = always reviewed. */
+  jitSelfExtendMinutes?: number;
   /** Where notices go when a member cannot be reached by DM; null/undefined when the guild has none. */
   notificationChannelId?: string | null;
 }

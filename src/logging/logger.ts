@@ -31,6 +31,12 @@ export const REDACTED_PATHS = [
   '*.fields',
 ];
 
+/**
+ * Without a destination, logs go to stdout asynchronously: a slow reader (a pipe to a log collector that falls
+ * behind) cannot stall the event loop, and lines written while one write is under way go out together in the next.
+ * pino writes out what is pending when the process exits, process.exit() and a fatal error included; only a
+ * SIGKILL can lose the last few milliseconds of lines.
+ */
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -39,6 +45,6 @@ export function createLogger(level: LevelWithSilent, destination?: DestinationSt
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination,
+    destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }

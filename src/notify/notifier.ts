@@ -1,9 +1,19 @@
 /**
- * How the domain tells a member something outside of a command reply (JIT grant and expiry notices).
+ * How the domain tells a member something outside of a command reply (JIT grants, expiries, requests, reminders).
  * The Discord layer implements it with DMs and channel messages, the console with printed lines, tests with a recorder.
  * Notices carry rich text (src/shared/text.ts): members, times and commands are typed, each front end renders them.
  */
 import type { RichText } from '../shared/text.js';
+
+/**
+ * A button on a notice whose custom id names a durable record (src/interaction/durable-components.ts), so a press
+ * works whenever it comes, after a restart too: the handler reads the record, not the process's memory.
+ */
+export interface DurableButton {
+  customId: string;
+  label: string;
+  style?: 'primary' | 'secondary' | 'success' | 'danger';
+}
 
 export interface Notice {
   title: RichText;
@@ -11,6 +21,8 @@ export interface Notice {
   fields?: Array<{ name: RichText; value: RichText }>;
   /** Green for good news, amber for warnings, red for failures; front ends may ignore it. */
   tone?: 'info' | 'success' | 'warning' | 'danger';
+  /** Buttons shown with the notice (a DM or channel post, or a message a press updates). */
+  buttons?: DurableButton[];
 }
 
 export interface Notifier {

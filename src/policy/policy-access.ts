@@ -6,9 +6,10 @@
  * - A member holding JIT admin on every provider (a grant for `all`, or one per provider), in force at this instant,
  *   may change the cost and resource guardrails: budget, instances, disk, engine, allowed types. The guild policy
  *   binds every provider, so admin on one provider is not enough.
- * - The settings that govern permissions themselves stay with Manage Server: `require_approval` (a JIT admin could
- *   otherwise waive the approval of their own deployments), `max_jit_minutes` (could lengthen the grants that make
- *   them admin) and the notification channel (where grant and expiry notices go). A time-boxed grant must not be a
+ * - The settings that govern permissions themselves stay with Manage Server: `require_approval` and
+ *   `unpriced_resources` (a JIT admin could otherwise waive the approval of their own deployments), `max_jit_minutes`
+ *   (could lengthen the grants that make them admin), `jit_self_extend_minutes` (could let them extend their own grant
+ *   unreviewed) and the notification channel (where grant and expiry notices go). A time-boxed grant must not be a
  *   way to outlast or escape its own box.
  */
 import { PROVIDERS } from '../db/schema.js';
@@ -24,7 +25,9 @@ export type PolicyField = keyof Omit<GuildPolicy, 'guildId' | 'updatedAt' | 'upd
 /** The fields only Manage Server may change, with the option name a member types for each. */
 export const MANAGE_SERVER_ONLY_FIELDS: Partial<Record<PolicyField, string>> = {
   requireApproval: 'require_approval',
+  unpricedResources: 'unpriced_resources',
   maxJitMinutes: 'max_jit_minutes',
+  jitSelfExtendMinutes: 'jit_self_extend_minutes',
   notificationChannelId: 'notification_channel',
 };
 

@@ -1,31 +1,32 @@
 /**
  * Seed 003's guild policies: per-guild guardrails on cost and size, checked before anything runs.
- * A guild that never set a policy gets DEFAULT_POLICY. `validate` reports every rule a request breaks, not only
- * the first, so a member learns everything to change in one go.
+ * A guild that never set a policy gets DEFAULT_POLICY. `validate` reports every rule a request's options break,
+ * not only the first, so a member learns everything to change in one go; `checkPlan` holds the same policy against
+ * what the plan will make (plan-policy.ts), and is the authority once there is a plan.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
-  ENGINES,
   PROVIDERS,
   RESOURCE_TYPES,
-  cloudResources,
-  guildPolicies,
   type EngineName,
   type Provider,
-  type ResourceStatus,
   type ResourceType,
+  type UnpricedPolicy,
 } from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import type { CostEstimate, PriceCatalogue } from '../pricing/catalogue.js';
-import { MAY_EXIST_IN_CLOUD } from '../projects/resource-statuses.js';
+import { ResourceTotals } from '../projects/resource-totals.js';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { assertSnowflake, SNOWFLAKE_PATTERN } from '../shared/snowflake.js';
+import { assertSnowflake } from '../shared/snowflake.js';
 import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';
+import { patchSchema, POLICY_LIMITS } from './policy-patch.js';
+import { PolicyRepository, type PolicyRepositoryOptions } from './policy-repository.js';
 import { formatUsd } from '../shared/money.js';
 import { printable } from '../shared/member-text.js';
 import { instanceTypeSchema } from '../shared/instance-type.js';
 import { command, text, type RichText } from '../shared/text.js';
+import type { GuildFootprint } from './guild-footprint.js';
+import { isResourceTypeAllowed, judgePlan, type PlanCheck, type PlanDecision } from './plan-policy.js';
 
 export interface GuildPolicy {
   guildId: string;
@@ -36,12 +37,19 @@ export interface GuildPolicy {
   maxDiskSizeGb: number;
   /** Empty means every catalogued type is allowed. */
   allowedInstanceTypes: string[];
-  /** Empty means every resource type is allowed. */
-  allowedResourceTypes: ResourceType[];
+  /**
+   * Categories (`vm`, `bucket`) and Terraform resource types (`google_compute_instance`) a deployment may create;
+   * empty means every type is allowed.
+   */
+  allowedResourceTypes: string[];
   requireApproval: boolean;
+  /** What a plan holding resources the price catalogue cannot estimate needs: nothing more, an approval, or refusal. */
+  unpricedResources: UnpricedPolicy;
   enginePreference: EngineName;
   /** Longest JIT grant, in minutes. */
   maxJitMinutes: number;
+  /** Minutes a member may add to their own grant, in total, without a review; 0 = every extension is reviewed. */
+  jitSelfExtendMinutes: number;
   /** Where guild-wide notices go (e.g. when a DM is refused); null for none. */
   notificationChannelId: string | null;
   /** Null while the guild runs on defaults. */
@@ -60,19 +68,25 @@ export const DEFAULT_POLICY: Readonly<PolicySettings> = Object.freeze({
   allowedInstanceTypes: [],
   allowedResourceTypes: [],
   requireApproval: false,
+  unpricedResources: 'require_approval',
   enginePreference: 'terraform',
   maxJitMinutes: 480,
+  jitSelfExtendMinutes: 0,
   notificationChannelId: null,
 });
 
-/** The ranges an administrator may set; wide enough for real use, narrow enough to catch typos. */
-export const POLICY_LIMITS = {
-  maxBudgetMonthly: { min: 0, max: 1_000_000 },
-  maxInstances: { min: 0, max: 1_000 },
-  maxDiskSizeGb: { min: 1, max: 65_536 },
-  maxJitMinutes: { min: 1, max: 10_080 },
-  allowedInstanceTypes: { max: 100 },
-} as const;
+
+/**
+ * The Terraform type of each built-in resource (what src/engine/config-generator.ts writes for it), so a policy that
+ * lists Terraform types is read the same way by the option check as by the plan check.
+ */
+export const BUILT_IN_TERRAFORM_TYPES: Readonly<Record<Provider, Readonly<Record<ResourceType, string>>>> = {
+  gcp: { vm: 'google_compute_instance', bucket: 'google_storage_bucket' },
+  aws: { vm: 'aws_instance', bucket: 'aws_s3_bucket' },
+  azure: { vm: 'azurerm_linux_virtual_machine', bucket: 'azurerm_storage_account' },
+};
+
+export { POLICY_LIMITS };
 
 export interface DeploymentRequest {
   provider: Provider;
@@ -95,9 +109,6 @@ export interface Reserved {
 }
 const NOTHING_RESERVED: Reserved = { monthlyUsd: 0, vms: 0 };
 
-/** Of MAY_EXIST_IN_CLOUD, what runs that stopped part-way leave: named in the refusal, as members may have forgotten them. */
-const LEFT_BY_STOPPED_RUNS: readonly ResourceStatus[] = ['failed', 'interrupted', 'destroying'];
-
 export interface PolicyDecision {
   allowed: boolean;
   violations: PolicyViolation[];
@@ -108,83 +119,40 @@ export interface PolicyDecision {
 }
 
 
-function wholeIn(name: string, { min, max }: { min: number; max: number }, unit = '') {
-  const range = `${name} must be a whole number from ${min} to ${max.toLocaleString('en-US')}${unit}`;
-  return z.number({ error: range }).int(range).min(min, range).max(max, range);
-}
-
-/** 25, 25.5, 25.50: no fraction of a cent (allowing for binary floating point: 0.07 * 100 is 7.000000000000001). */
-function isWholeCents(usd: number): boolean {
-  return Math.abs(usd * 100 - Math.round(usd * 100)) < 1e-6;
-}
-
-function patchSchema(pricing: PriceCatalogue) {
-  const budgetRange = `the monthly budget must be from $0 to ${formatUsd(POLICY_LIMITS.maxBudgetMonthly.max)}`;
-  return z
-    .strictObject({
-      maxBudgetMonthly: z
-        .number({ error: budgetRange })
-        .finite(budgetRange)
-        .min(POLICY_LIMITS.maxBudgetMonthly.min, budgetRange)
-        .max(POLICY_LIMITS.maxBudgetMonthly.max, budgetRange)
-        // Budgets are shown in dollars and cents: $0.001 would read "$0.00" and mean something no one sees.
-        .refine((usd) => isWholeCents(usd), 'the monthly budget must be in whole cents, such as 25 or 25.50 (not 0.001)'),
-      maxInstances: wholeIn('the instance limit', POLICY_LIMITS.maxInstances),
-      maxDiskSizeGb: wholeIn('the disk limit', POLICY_LIMITS.maxDiskSizeGb, ' GB'),
-      maxJitMinutes: wholeIn('the longest JIT grant', POLICY_LIMITS.maxJitMinutes, ' minutes'),
-      allowedInstanceTypes: z
-        .array(z.string().trim(), { error: 'allowed instance types must be a list of names' })
-        .max(POLICY_LIMITS.allowedInstanceTypes.max, `at most ${POLICY_LIMITS.allowedInstanceTypes.max} allowed instance types`)
-        .superRefine((types, ctx) => {
-          const unknown = types.filter((type) => !pricing.hasInstanceType(type));
-          if (unknown.length > 0) {
-            ctx.addIssue({
-              code: 'custom',
-              message: `unknown instance type${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${printable(t)}"`).join(', ')}; known types include ${PROVIDERS.map((p) => pricing.instanceTypes(p).slice(0, 3).join(', ')).join(', ')}`,
-            });
-          }
-        })
-        .transform((types) => [...new Set(types)]),
-      allowedResourceTypes: z
-        .array(z.enum(RESOURCE_TYPES, { error: `resource types must be among: ${RESOURCE_TYPES.join(', ')}` }), {
-          error: `allowed resource types must be a list among: ${RESOURCE_TYPES.join(', ')}`,
-        })
-        .transform((types) => [...new Set(types)]),
-      requireApproval: z.boolean({ error: 'require approval must be true or false' }),
-      enginePreference: z.enum(ENGINES, { error: `the engine must be one of: ${ENGINES.join(', ')}` }),
-      notificationChannelId: z
-        .string()
-        .regex(SNOWFLAKE_PATTERN, 'the notification channel must be a channel id (17 to 20 digits)')
-        .nullable(),
-    })
-    .partial();
-}
-
-const storedList = z.array(z.string());
-const storedResourceTypes = z.array(z.enum(RESOURCE_TYPES));
-
-type PolicyRow = typeof guildPolicies.$inferSelect;
 
 /** Ceilings set from outside the guild (its tier, src/tiers): the policy in force is never above them. */
 export type PolicyCeilings = (guildId: string) => { maxBudgetMonthly: number | null; maxInstances: number | null };
 
 export class PolicyService {
   readonly #schema: ReturnType<typeof patchSchema>;
+  readonly #policies: PolicyRepository;
+  readonly #totals: ResourceTotals;
 
   constructor(
     private readonly db: Db,
     private readonly pricing: PriceCatalogue,
     private readonly clock: Clock = systemClock,
     private readonly ceilings?: PolicyCeilings,
+    options: PolicyRepositoryOptions = {},
   ) {
     this.#schema = patchSchema(pricing);
+    this.#policies = new PolicyRepository(db, options);
+    this.#totals = new ResourceTotals(db);
+  }
+  /** What the guild may already have in the cloud, as the policy counts it (totals kept by triggers, resource-totals.ts). */
+  #footprint(guildId: string): GuildFootprint {
+    const totals = this.#totals.inCloud(guildId);
+    return { spend: totals.monthlyUsd, vms: totals.vms, unsettledVms: totals.vmsLeftByStoppedRuns };
   }
 
-  /** The guild's policy in force: what it set (or the defaults), lowered to its tier's ceilings. */
+
+  /**
+   * The guild's policy in force: what it set (or the defaults), lowered to its tier's ceilings. The result may be
+   * shared with other callers and is frozen: copy it to change it.
+   */
   get(guildId: string): GuildPolicy {
     assertSnowflake(guildId, 'guildId');
-    const row = this.db.select().from(guildPolicies).where(eq(guildPolicies.guild_id, guildId)).get();
-    const policy = row ? toPolicy(row) : { guildId, ...DEFAULT_POLICY, allowedInstanceTypes: [], allowedResourceTypes: [], updatedAt: null, updatedBy: null };
+    const policy = this.#policies.find(guildId) ?? { guildId, ...DEFAULT_POLICY, allowedInstanceTypes: [], allowedResourceTypes: [], updatedAt: null, updatedBy: null };
     const cap = this.ceilings?.(guildId);
     if (cap === undefined) return policy;
     return {
@@ -229,17 +197,15 @@ export class PolicyService {
         allowed_instance_types: JSON.stringify(after.allowedInstanceTypes),
         allowed_resource_types: JSON.stringify(after.allowedResourceTypes),
         require_approval: after.requireApproval,
+        unpriced_resources: after.unpricedResources,
         iac_engine_preference: after.enginePreference,
         max_jit_minutes: after.maxJitMinutes,
+        jit_self_extend_minutes: after.jitSelfExtendMinutes,
         notification_channel_id: after.notificationChannelId,
         updated_by: userId,
         updated_at: now,
       };
-      this.db
-        .insert(guildPolicies)
-        .values({ guild_id: guildId, created_at: now, ...values })
-        .onConflictDoUpdate({ target: guildPolicies.guild_id, set: values })
-        .run();
+      this.#policies.save(guildId, values, now);
       return { before, after };
     });
   }
@@ -259,15 +225,7 @@ export class PolicyService {
     const estimate = this.pricing.estimate(valid);
     const violations: PolicyViolation[] = [];
 
-    const live = this.db
-      .select({
-        spend: sql<number>`coalesce(sum(${cloudResources.estimated_monthly_cost}), 0)`,
-        vms: sql<number>`coalesce(sum(case when ${cloudResources.resource_type} = 'vm' then 1 else 0 end), 0)`,
-        unsettledVms: sql<number>`coalesce(sum(case when ${cloudResources.resource_type} = 'vm' and ${inArray(cloudResources.status, [...LEFT_BY_STOPPED_RUNS])} then 1 else 0 end), 0)`,
-      })
-      .from(cloudResources)
-      .where(and(eq(cloudResources.guild_id, guildId), inArray(cloudResources.status, [...MAY_EXIST_IN_CLOUD])))
-      .get() ?? { spend: 0, vms: 0, unsettledVms: 0 };
+    const live = this.#footprint(guildId);
     // Deployments approved but not yet applying count too, or two could both fit a budget only one fits.
     live.spend += reserved.monthlyUsd;
     live.vms += reserved.vms;
@@ -302,7 +260,7 @@ export class PolicyService {
         message: text`Instance type "${valid.instanceType}" is not allowed in this guild; allowed: ${policy.allowedInstanceTypes.join(', ')}.`,
       });
     }
-    if (policy.allowedResourceTypes.length > 0 && !policy.allowedResourceTypes.includes(valid.resourceType)) {
+    if (!isResourceTypeAllowed(policy.allowedResourceTypes, valid.resourceType, BUILT_IN_TERRAFORM_TYPES[valid.provider][valid.resourceType])) {
       violations.push({
         rule: 'resource_type',
         message: `Resource type "${valid.resourceType}" is not allowed in this guild; allowed: ${policy.allowedResourceTypes.join(', ')}.`,
@@ -317,6 +275,15 @@ export class PolicyService {
       projectedMonthlyUsd,
     };
   }
+
+  /**
+   * The guild's policy against what a plan will make (plan-policy.ts), with everything that may exist in the cloud:
+   * after `plan`, the authority on whether the deployment may be applied.
+   */
+  checkPlan(check: PlanCheck): PlanDecision {
+    assertSnowflake(check.guildId, 'guildId');
+    return judgePlan(this.get(check.guildId), this.#footprint(check.guildId), this.pricing, check);
+  }
 }
 
 const requestSchema = z.object({
@@ -325,20 +292,3 @@ const requestSchema = z.object({
   instanceType: instanceTypeSchema.optional(),
   diskSizeGb: z.number().int('a disk size in whole GB').min(0, 'a disk size of at least 0 GB').max(1_000_000).optional(),
 });
-
-function toPolicy(row: PolicyRow): GuildPolicy {
-  return {
-    guildId: row.guild_id,
-    maxBudgetMonthly: row.max_budget_monthly,
-    maxInstances: row.max_instances,
-    maxDiskSizeGb: row.max_disk_size_gb,
-    allowedInstanceTypes: storedList.parse(JSON.parse(row.allowed_instance_types)),
-    allowedResourceTypes: storedResourceTypes.parse(JSON.parse(row.allowed_resource_types)),
-    requireApproval: row.require_approval,
-    enginePreference: row.iac_engine_preference,
-    maxJitMinutes: row.max_jit_minutes,
-    notificationChannelId: row.notification_channel_id,
-    updatedAt: row.updated_at,
-    updatedBy: row.updated_by,
-  };
-}

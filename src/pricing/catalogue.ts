@@ -4,16 +4,19 @@
  *
  *   { "asOf": "2026-01", "source": "our negotiated rates",
  *     "providers": { "aws": { "instances": { "t3.nano": 3.8 }, "diskPerGbMonthUsd": 0.08,
- *                             "bucket": { "baseMonthlyUsd": 0, "perGbMonthUsd": 0.023 } } } }
+ *                             "bucket": { "baseMonthlyUsd": 0, "perGbMonthUsd": 0.023 },
+ *                             "resources": { "aws_nat_gateway": 32.85 } } } }
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { PROVIDERS, RESOURCE_TYPES, type Provider, type ResourceType } from '../db/schema.js';
 import { instanceTypeSchema } from '../shared/instance-type.js';
+import { roundToCents } from '../shared/money.js';
+import { terraformTypeSchema } from '../shared/terraform-type.js';
 import { InvalidEstimateRequest, PricingOverridesError, UnknownInstanceType } from './errors.js';
-import { jsonErrorLocation } from './json-location.js';
+import { jsonErrorLocation } from '../shared/json-location.js';
 import { INSTANCE_SPECS, type InstanceSpec } from './instance-specs.js';
-import { BUILT_IN_PRICES, type PriceTable, type ProviderPrices } from './prices.js';
+import { BUILT_IN_PRICES, NO_CHARGE_RESOURCE_PREFIXES, NO_CHARGE_RESOURCE_TYPES, type PriceTable, type ProviderPrices } from './prices.js';
 
 /** One instance type as the catalogue knows it: its price, and its size when the catalogue has it. */
 export interface InstanceOffer {
@@ -64,6 +67,7 @@ function providerOverride() {
       instances: z.record(instanceTypeSchema, price),
       diskPerGbMonthUsd: price,
       bucket: z.strictObject({ baseMonthlyUsd: price, perGbMonthUsd: price }).partial(),
+      resources: z.record(terraformTypeSchema, price),
     })
     .partial();
 }
@@ -90,7 +94,10 @@ function fieldName(part: PropertyKey): string {
 function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(fieldName).join('.') || '(top level)';
   if (issue.code === 'unrecognized_keys') return `${path}: unknown field${issue.keys.length === 1 ? '' : 's'} ${issue.keys.map(fieldName).join(', ')}`;
-  if (issue.code === 'invalid_key') return `${path}: a key that is not ${issue.origin === 'record' ? 'an instance type name' : 'allowed'}`;
+  if (issue.code === 'invalid_key') {
+    const expected = issue.path.at(-2) === 'resources' ? 'a Terraform resource type' : 'an instance type name';
+    return `${path}: a key that is not ${issue.origin === 'record' ? expected : 'allowed'}`;
+  }
   return `${path}: ${issue.message}`;
 }
 
@@ -135,13 +142,35 @@ export class PriceCatalogue {
     const specs = INSTANCE_SPECS[provider];
     return this.instanceTypes(provider).map((instanceType) => {
       const spec = Object.hasOwn(specs, instanceType) ? specs[instanceType] : undefined;
-      return { instanceType, monthlyUsd: cents(this.table[provider].instances[instanceType] ?? 0), ...(spec ? { spec } : {}) };
+      return { instanceType, monthlyUsd: roundToCents(this.table[provider].instances[instanceType] ?? 0), ...(spec ? { spec } : {}) };
     });
   }
 
   /** One instance type's offer, or undefined when the provider does not list it. */
   instanceOffer(provider: Provider, instanceType: string): InstanceOffer | undefined {
     return this.instanceOffers(provider).find((offer) => offer.instanceType === instanceType);
+  }
+
+  /** One instance type's monthly price, or undefined when the provider does not list it. */
+  instanceMonthlyUsd(provider: Provider, instanceType: string): number | undefined {
+    const instances = this.table[provider].instances;
+    return Object.hasOwn(instances, instanceType) ? roundToCents(instances[instanceType] ?? 0) : undefined;
+  }
+
+  /** A provider's bucket prices: the flat monthly allowance and the storage per GB-month. */
+  bucketPrices(provider: Provider): { baseMonthlyUsd: number; perGbMonthUsd: number } {
+    return { ...this.table[provider].bucket };
+  }
+
+  /**
+   * The flat monthly price of another Terraform resource type (a network, an IP address, a key), 0 for types that
+   * create nothing a cloud bills; undefined when the catalogue does not know the type.
+   */
+  resourceMonthlyUsd(provider: Provider, terraformType: string): number | undefined {
+    const resources = this.table[provider].resources;
+    if (Object.hasOwn(resources, terraformType)) return roundToCents(resources[terraformType] ?? 0);
+    if (NO_CHARGE_RESOURCE_TYPES.includes(terraformType) || NO_CHARGE_RESOURCE_PREFIXES.some((prefix) => terraformType.startsWith(prefix))) return 0;
+    return undefined;
   }
 
   /** Block storage price of a provider, USD per GB-month. */
@@ -170,22 +199,18 @@ export class PriceCatalogue {
       if (!instanceType) throw new InvalidEstimateRequest('a virtual machine needs an instance type');
       const monthly = Object.hasOwn(prices.instances, instanceType) ? prices.instances[instanceType] : undefined;
       if (monthly === undefined) throw new UnknownInstanceType(provider, instanceType, this.instanceTypes(provider));
-      lines.push({ label: `${instanceType} instance (on-demand)`, monthlyUsd: cents(monthly) });
+      lines.push({ label: `${instanceType} instance (on-demand)`, monthlyUsd: roundToCents(monthly) });
       if (diskSizeGb) {
-        lines.push({ label: `${diskSizeGb} GB disk`, monthlyUsd: cents(diskSizeGb * prices.diskPerGbMonthUsd) });
+        lines.push({ label: `${diskSizeGb} GB disk`, monthlyUsd: roundToCents(diskSizeGb * prices.diskPerGbMonthUsd) });
       }
     } else {
-      lines.push({ label: 'bucket (base)', monthlyUsd: cents(prices.bucket.baseMonthlyUsd) });
+      lines.push({ label: 'bucket (base)', monthlyUsd: roundToCents(prices.bucket.baseMonthlyUsd) });
       if (diskSizeGb) {
-        lines.push({ label: `${diskSizeGb} GB stored`, monthlyUsd: cents(diskSizeGb * prices.bucket.perGbMonthUsd) });
+        lines.push({ label: `${diskSizeGb} GB stored`, monthlyUsd: roundToCents(diskSizeGb * prices.bucket.perGbMonthUsd) });
       }
     }
-    return { monthlyUsd: cents(lines.reduce((sum, line) => sum + line.monthlyUsd, 0)), lines };
+    return { monthlyUsd: roundToCents(lines.reduce((sum, line) => sum + line.monthlyUsd, 0)), lines };
   }
-}
-
-function cents(usd: number): number {
-  return Math.round(usd * 100) / 100;
 }
 
 function merge(base: PriceTable, overrides: z.infer<typeof overridesSchema>): PriceTable {
@@ -200,6 +225,7 @@ function merge(base: PriceTable, overrides: z.infer<typeof overridesSchema>): Pr
       instances: { ...current.instances, ...patch.instances },
       diskPerGbMonthUsd: patch.diskPerGbMonthUsd ?? current.diskPerGbMonthUsd,
       bucket: { ...current.bucket, ...patch.bucket },
+      resources: { ...current.resources, ...patch.resources },
     };
   }
   return merged;

@@ -17,6 +17,11 @@ export interface ProviderPrices {
   readonly diskPerGbMonthUsd: number;
   /** Object storage bucket: a flat monthly allowance plus storage per GB-month. */
   readonly bucket: { readonly baseMonthlyUsd: number; readonly perGbMonthUsd: number };
+  /**
+   * Other Terraform resource types a plan may hold, at a flat USD per month: 0 for those the provider does not charge
+   * for on their own (networks, network interfaces, resource groups). Read when the cost of a plan is estimated.
+   */
+  readonly resources: Readonly<Record<string, number>>;
 }
 
 export type PriceTable = Readonly<Record<Provider, ProviderPrices>>;
@@ -45,6 +50,13 @@ export const BUILT_IN_PRICES: PriceTable = {
     diskPerGbMonthUsd: 0.1,
     // No fixed fee exists; the base is a small allowance for operations and egress so a bucket is never "free".
     bucket: { baseMonthlyUsd: 1, perGbMonthUsd: 0.02 },
+    resources: {
+      google_compute_network: 0,
+      google_compute_subnetwork: 0,
+      google_compute_firewall: 0,
+      // An external IPv4 address, $0.005/hour (cloud.google.com/vpc/network-pricing).
+      google_compute_address: 3.65,
+    },
   },
   aws: {
     source: 'aws.amazon.com/ec2/pricing/on-demand, us-east-1, Linux; EBS gp3; S3 Standard',
@@ -65,6 +77,20 @@ export const BUILT_IN_PRICES: PriceTable = {
     },
     diskPerGbMonthUsd: 0.08,
     bucket: { baseMonthlyUsd: 1, perGbMonthUsd: 0.023 },
+    resources: {
+      aws_vpc: 0,
+      aws_subnet: 0,
+      aws_security_group: 0,
+      aws_internet_gateway: 0,
+      aws_route_table: 0,
+      aws_key_pair: 0,
+      // Settings of a bucket, billed with the bucket.
+      aws_s3_bucket_versioning: 0,
+      aws_s3_bucket_public_access_block: 0,
+      aws_s3_bucket_server_side_encryption_configuration: 0,
+      // A public IPv4 address, $0.005/hour (aws.amazon.com/vpc/pricing).
+      aws_eip: 3.65,
+    },
   },
   azure: {
     source: 'azure.microsoft.com/pricing/details/virtual-machines/linux, East US, pay-as-you-go; Standard SSD; Blob Hot LRS',
@@ -82,5 +108,23 @@ export const BUILT_IN_PRICES: PriceTable = {
     // Standard SSD is sold in size tiers; this is the tier price divided by its size, roughly.
     diskPerGbMonthUsd: 0.075,
     bucket: { baseMonthlyUsd: 1, perGbMonthUsd: 0.0184 },
+    resources: {
+      azurerm_resource_group: 0,
+      azurerm_virtual_network: 0,
+      azurerm_subnet: 0,
+      azurerm_network_interface: 0,
+      azurerm_network_security_group: 0,
+      // Billed with its storage account.
+      azurerm_storage_container: 0,
+      // A Standard static public IP, $0.005/hour (azure.microsoft.com/pricing/details/ip-addresses).
+      azurerm_public_ip: 3.65,
+    },
   },
 };
+
+/**
+ * Resource types that create nothing a cloud bills: values and keys computed by the engine itself (`terraform_data`,
+ * `null_resource`, the random, tls and time providers). Free whichever provider the project uses.
+ */
+export const NO_CHARGE_RESOURCE_TYPES: readonly string[] = ['terraform_data', 'null_resource'];
+export const NO_CHARGE_RESOURCE_PREFIXES: readonly string[] = ['random_', 'tls_', 'time_'];

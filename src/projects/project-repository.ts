@@ -2,7 +2,7 @@
  * A guild's cloud projects. Every read and write is scoped by guild id, so another guild's project behaves exactly
  * like one that does not exist. The database holds the vault session id, never the secrets behind it.
  */
-import { and, asc, eq, isNull, or } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import {
   CREDENTIAL_SOURCES,
@@ -78,11 +78,67 @@ const newProjectSchema = z.object({
 
 type ProjectRow = typeof cloudProjects.$inferSelect;
 
+/**
+ * Written out, not bound: the partial indexes on live projects (`WHERE status = 'active'`) serve a query only when
+ * SQLite can see at prepare time that it asks for live projects, and a statement prepared once cannot be re-planned
+ * for every value bound to it.
+ */
+export const LIVE_PROJECT = sql`${cloudProjects.status} = 'active'`;
+const ARCHIVED_PROJECT = sql`${cloudProjects.status} = 'archived'`;
+
+const guildId = sql.placeholder('guildId');
+const exact = sql.placeholder('exact');
+const slugged = sql.placeholder('slug');
+
 export class ProjectRepository {
+  // Prepared once: lookups by name run for nearly every command. Each OR branch names the guild and the live
+  // status, so SQLite answers it from one partial index (guild, name) or (guild, slug) instead of the guild's rows.
+  readonly #liveByReference;
+  /** Archived projects have no index of their own: only tests and rare tools ask for them by name. */
+  readonly #archivedByReference;
+  readonly #live;
+  readonly #liveNames;
+  readonly #byId;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.#liveByReference = db
+      .select()
+      .from(cloudProjects)
+      .where(
+        or(
+          and(eq(cloudProjects.guild_id, guildId), LIVE_PROJECT, inArray(cloudProjects.name, [exact, slugged])),
+          and(eq(cloudProjects.guild_id, guildId), LIVE_PROJECT, inArray(cloudProjects.slug, [exact, slugged])),
+        ),
+      )
+      .prepare();
+    this.#archivedByReference = db
+      .select()
+      .from(cloudProjects)
+      .where(
+        and(
+          eq(cloudProjects.guild_id, guildId),
+          ARCHIVED_PROJECT,
+          or(inArray(cloudProjects.name, [exact, slugged]), inArray(cloudProjects.slug, [exact, slugged])),
+        ),
+      )
+      .prepare();
+    this.#live = db.select().from(cloudProjects).where(and(eq(cloudProjects.guild_id, guildId), LIVE_PROJECT)).orderBy(asc(cloudProjects.name)).prepare();
+    this.#byId = db
+      .select()
+      .from(cloudProjects)
+      .where(and(eq(cloudProjects.id, sql.placeholder('id')), eq(cloudProjects.guild_id, guildId)))
+      .prepare();
+    this.#liveNames = db
+      .select({ name: cloudProjects.name, provider: cloudProjects.provider, region: cloudProjects.region })
+      .from(cloudProjects)
+      .where(and(eq(cloudProjects.guild_id, guildId), LIVE_PROJECT))
+      .orderBy(asc(cloudProjects.name))
+      .limit(sql.placeholder('limit'))
+      .prepare();
+  }
 
   /**
    * Records a new project.
@@ -162,23 +218,17 @@ export class ProjectRepository {
   get(guildId: string, slugOrName: string, options: ProjectQuery = {}): Project {
     assertSnowflake(guildId, 'guildId');
     const reference = typeof slugOrName === 'string' ? slugOrName.trim() : '';
-    const candidates = new Set([reference]);
+    let slug = reference;
     try {
-      candidates.add(StateLayout.slugify(reference));
+      slug = StateLayout.slugify(reference);
     } catch (error) {
       if (!(error instanceof InvalidProjectName)) throw error;
     }
-    const matches = [...candidates].flatMap((candidate) =>
-      this.db
-        .select()
-        .from(cloudProjects)
-        .where(and(eq(cloudProjects.guild_id, guildId), or(eq(cloudProjects.name, candidate), eq(cloudProjects.slug, candidate))))
-        .all(),
-    );
-    // A live project wins over a forgotten one of the same name, and an exact name over a slug match.
-    const visible = options.includeArchived ? matches : matches.filter((m) => m.status === 'active');
-    const ranked = [...visible].sort((a, b) => Number(b.status === 'active') - Number(a.status === 'active'));
-    const row = ranked.find((m) => m.name === reference) ?? ranked[0];
+    const values = { guildId, exact: reference, slug };
+    const live = this.#liveByReference.all(values);
+    const matches = options.includeArchived ? [...live, ...this.#archivedByReference.all(values)] : live;
+    // A live project wins over a forgotten one of the same name (live come first), and an exact name over a slug match.
+    const row = matches.find((m) => m.name === reference) ?? matches[0];
     if (!row) throw new ProjectNotFound(printable(reference));
     return toProject(row);
   }
@@ -193,10 +243,23 @@ export class ProjectRepository {
   /** The guild's projects, by name. */
   list(guildId: string, options: ProjectQuery = {}): Project[] {
     assertSnowflake(guildId, 'guildId');
-    const where = options.includeArchived
-      ? eq(cloudProjects.guild_id, guildId)
-      : and(eq(cloudProjects.guild_id, guildId), eq(cloudProjects.status, 'active'));
-    return this.db.select().from(cloudProjects).where(where).orderBy(asc(cloudProjects.name)).all().map(toProject);
+    if (!options.includeArchived) return this.#live.all({ guildId }).map(toProject);
+    return this.db.select().from(cloudProjects).where(eq(cloudProjects.guild_id, guildId)).orderBy(asc(cloudProjects.name)).all().map(toProject);
+  }
+
+  /**
+   * Up to `limit` live projects whose name contains `typed` (any case), by name: what autocomplete offers. Only the
+   * three columns it shows are read; with nothing typed yet, only the first `limit` names.
+   */
+  search(guildId: string, typed: string, limit: number): Array<Pick<Project, 'name' | 'provider' | 'region'>> {
+    assertSnowflake(guildId, 'guildId');
+    const wanted = typed.toLowerCase();
+    // SQLite's lower() folds ASCII letters only, so matching in SQL would miss "CAFÉ" for "café": filter here.
+    if (wanted === '') return this.#liveNames.all({ guildId, limit });
+    return this.#liveNames
+      .all({ guildId, limit: -1 })
+      .filter((project) => project.name.toLowerCase().includes(wanted))
+      .slice(0, limit);
   }
 
   /** Points the project at a (new) vault session, or at none. */
@@ -213,11 +276,7 @@ export class ProjectRepository {
   #row(guildId: string, projectId: number): ProjectRow | undefined {
     assertSnowflake(guildId, 'guildId');
     if (!Number.isSafeInteger(projectId)) return undefined;
-    return this.db
-      .select()
-      .from(cloudProjects)
-      .where(and(eq(cloudProjects.id, projectId), eq(cloudProjects.guild_id, guildId)))
-      .get();
+    return this.#byId.get({ id: projectId, guildId });
   }
 
   #update(guildId: string, projectId: number, values: Partial<Pick<ProjectRow, 'vault_session_id' | 'status'>>): Project {
@@ -248,7 +307,8 @@ function resolveBackend(
   return { stateBackend: backendSettings.kind, backendSettings };
 }
 
-function toProject(row: ProjectRow): Project {
+/** A row of cloud_projects as the rest of the bot sees it. */
+export function toProject(row: ProjectRow): Project {
   let settings: unknown;
   try {
     settings = JSON.parse(row.backend_settings);

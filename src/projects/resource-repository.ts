@@ -166,6 +166,23 @@ export class ResourceRepository {
     return toResource(row);
   }
 
+  /**
+   * Records the estimate made from the resource's plan, which is what it counts against the budget from now on.
+   * Only while it is planned: once applying, the figure it was approved with stands.
+   * @throws ResourceNotFound; IllegalStatusTransition when it is no longer planned.
+   */
+  setPlannedEstimate(guildId: string, id: number, monthlyUsd: number): Resource {
+    const cost = newResourceSchema.shape.estimatedMonthlyCost.parse(monthlyUsd);
+    const row = this.db
+      .update(cloudResources)
+      .set({ estimated_monthly_cost: cost, updated_at: this.clock.now() })
+      .where(and(eq(cloudResources.id, id), eq(cloudResources.guild_id, guildId), eq(cloudResources.status, 'planned')))
+      .returning()
+      .get();
+    if (!row) throw new IllegalStatusTransition(id, this.get(guildId, id).status, 'planned');
+    return toResource(row);
+  }
+
   #row(guildId: string, id: number): ResourceRow | undefined {
     assertSnowflake(guildId, 'guildId');
     if (!Number.isSafeInteger(id)) return undefined;
@@ -177,7 +194,8 @@ export class ResourceRepository {
   }
 }
 
-function toResource(row: ResourceRow): Resource {
+/** A row of cloud_resources as the rest of the bot sees it. */
+export function toResource(row: ResourceRow): Resource {
   let addresses: string[] = [];
   try {
     const parsed = addressesSchema.safeParse(JSON.parse(row.addresses));

@@ -33,3 +33,6 @@ export const PLANNABLE: readonly ResourceStatus[] = ['planned', 'interrupted'];
 
 /** A resource that can be destroyed: anything that may exist in the cloud and has no run under way. */
 export const DESTROYABLE: readonly ResourceStatus[] = ['active', 'failed', 'interrupted'];
+
+/** Of MAY_EXIST_IN_CLOUD, what runs that stopped part-way leave: named in a refusal, as members may have forgotten them. */
+export const LEFT_BY_STOPPED_RUNS: readonly ResourceStatus[] = ['failed', 'interrupted', 'destroying'];

@@ -34,8 +34,16 @@ function kindOf(char: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Every character kindOf names, in one pattern: most text has none, and one test of the whole string is far cheaper
+ * than five per character (names are checked on every lookup, so this runs for most interactions).
+ */
+const ANY_SUSPECT =
+  /[\u200b-\u200f\u2060\ufeff\u180e\u061c\u202a-\u202e\u2066-\u2069\u115f\u1160\u3164\uffa0\u2800\p{Cf}\p{Cc}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Cs}]|\u034f|[^\S ]/u;
+
 /** The first character of `text` that would hide or disguise what the text says, if any. */
 export function findInvisible(text: string): InvisibleCharacter | undefined {
+  if (!ANY_SUSPECT.test(text)) return undefined;
   let position = 0;
   for (const char of text) {
     const kind = kindOf(char);
@@ -95,6 +103,7 @@ export function printable(value: unknown, max = 64): string {
 
 /** Each character that would hide or disguise a text written as its code point, `{U+202E}`; front ends without markdown use it. */
 export function revealInvisible(text: string): string {
+  if (!ANY_SUSPECT.test(text)) return text;
   let out = '';
   for (const char of text) out += kindOf(char) ? `{${codePointLabel(char)}}` : char;
   return out;

@@ -26,6 +26,7 @@ export const COMMAND_KEYS = [
   'vault.status',
   'policy',
   'jit.grant',
+  'jit.request',
   'jit.list',
   'jit.revoke',
   'audit',
@@ -39,6 +40,13 @@ export const COMMAND_KEYS = [
   'credentials.validate',
   'credentials.rotate',
   'storage',
+  'templates.add',
+  'templates.list',
+  'templates.show',
+  'templates.update',
+  'templates.remove',
+  'templates.enable',
+  'templates.disable',
 ] as const;
 export type CommandKey = (typeof COMMAND_KEYS)[number];
 

@@ -3,7 +3,7 @@
  * tier does not allow, each naming the tier that would. Checked when the guild acts, so a change of tier applies at
  * once, to the next action.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
 import { guildTiers } from '../db/schema.js';
 import { systemClock, type Clock } from '../shared/clock.js';
@@ -33,14 +33,20 @@ export class TierLimitReached extends UserError {
 }
 
 export class TierService {
+  // Read for every policy lookup (the tier's ceilings), so prepared once; never cached, as the operator's CLI
+  // changes it from another process and the change must apply to the guild's next command.
+  readonly #byGuild;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.#byGuild = db.select().from(guildTiers).where(eq(guildTiers.guild_id, sql.placeholder('guildId'))).prepare();
+  }
 
   get(guildId: string): GuildTier {
     assertSnowflake(guildId, 'guildId');
-    const row = this.db.select().from(guildTiers).where(eq(guildTiers.guild_id, guildId)).get();
+    const row = this.#byGuild.get({ guildId });
     // A name no longer in the catalogue (a downgrade of the bot) falls back to the most restrictive plan, not to none.
     const tier: TierName = row === undefined ? DEFAULT_TIER : isTierName(row.tier) ? row.tier : 'free';
     return { guildId, tier, limits: TIERS[tier], assignedAt: row?.assigned_at ?? null, assignedBy: row?.assigned_by ?? null };

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import { apiGuildCreate, apiMember, apiUser } from './api-objects.js';
@@ -45,6 +46,8 @@ export class Gateway {
   readonly identifies: { shard: [number, number]; intents: number }[] = [];
   readonly heartbeats: ReceivedHeartbeat[] = [];
   private heartbeatWaiters: ((heartbeat: ReceivedHeartbeat) => void)[] = [];
+  /** Called with performance.now() as each Identify arrives (before it is checked): start-up benchmarks time to it. */
+  readonly identifyListeners = new Set<(at: number) => void>();
   /** Announced in the Hello of connections opened from now on. */
   heartbeatIntervalMs: number;
 
@@ -144,6 +147,8 @@ export class Gateway {
   }
 
   private async identify(session: GatewaySession, data: unknown): Promise<void> {
+    const at = performance.now();
+    for (const listener of this.identifyListeners) listener(at);
     const parsed = identifySchema.safeParse(data);
     if (!parsed.success) {
       session.socket.close(Close.DecodeError, 'Decode error');

@@ -209,6 +209,25 @@ export class FakeDiscordServer {
     return this.gateway.isReady();
   }
 
+  /**
+   * Resolves with performance.now() at the next Identify the gateway receives: the moment a starting bot has done
+   * everything it does before it can serve (the start-up benchmark measures spawn to this).
+   */
+  nextIdentify(timeoutMs = 30_000): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const listener = (at: number): void => {
+        clearTimeout(timer);
+        this.gateway.identifyListeners.delete(listener);
+        resolve(at);
+      };
+      const timer = setTimeout(() => {
+        this.gateway.identifyListeners.delete(listener);
+        reject(new Error(`no Identify within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.gateway.identifyListeners.add(listener);
+    });
+  }
+
   /** Identify payloads received so far (shard and intents). */
   identifies(): { shard: [number, number]; intents: number }[] {
     return [...this.gateway.identifies];
@@ -338,6 +357,22 @@ export class FakeDiscordServer {
   /** REST requests to routes this server does not implement (answered 404). */
   unhandledRequests(): LoggedRequest[] {
     return [...this.core.unhandled];
+  }
+
+  /**
+   * Forgets every interaction, message and request recorded so far (handles already given out keep what they saw).
+   * A long load run calls it between phases, so the server's memory and garbage collection stay flat.
+   */
+  forgetHistory(): void {
+    const { core } = this;
+    for (const interaction of core.interactionsById.values()) {
+      if (interaction.deadlineTimer) clearTimeout(interaction.deadlineTimer);
+    }
+    core.interactionsById.clear();
+    core.interactionsByToken.clear();
+    core.world.messages.clear();
+    this.usedModals.clear();
+    for (const list of [core.violations, core.requests, core.unhandled, core.refusedDms, core.sentText]) list.length = 0;
   }
 
   /** Drops the bot's gateway connections (it reconnects and identifies again). */

@@ -9,7 +9,10 @@
  * Unknown flags fail like the real engine ("flag provided but not defined"), so tests catch wrong arguments.
  *
  * What it plans: every `resource` block of every `*.tf.json` in the working directory, compared with
- * `terraform.tfstate`. Variables without a default must come from `TF_VAR_<name>` (as the real engine with
+ * `terraform.tfstate`. `show -json` gives each change's planned values as the real engine does: `change.after`
+ * holds the configured values, and a value known only at apply (here: every string holding `${…}`, and a new
+ * resource's `id`) is left out of it and marked `true` in `change.after_unknown`; `configuration` holds each
+ * resource's expressions (`constant_value`, or `references` for an interpolation). Variables without a default must come from `TF_VAR_<name>` (as the real engine with
  * TF_INPUT=0: "No value for required variable"). Unlike the real engine, the plan file does NOT store variable
  * values (the real one does; see docs/security.md), so tests can grep a workspace for secrets.
  *
@@ -44,11 +47,13 @@
  * JSON string), percent-encoded, or upper-cased.
  *
  * INVOCATION LOG. Every run (but `version`, unless the control file exists) appends one JSON line: { pid, engine, argv, cwd, env (every variable it received, names
- * and values), at }, and one line { pid, signal } per signal received. Tests read it to check arguments, the child's
- * environment and which signals arrived. It holds secrets by design: it is a test artefact, not product output.
+ * and values), at }, and one line { pid, signal } per signal received; every line also has `pidNamespace` (the
+ * engine sandbox gives each engine one of its own: see hostPidOf in test/support/engine-env.ts). Tests read it to
+ * check arguments, the child's environment and which signals arrived. It holds secrets by design: it is a test
+ * artefact, not product output.
  */
 /* global process, setTimeout, clearTimeout */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -59,13 +64,23 @@ const FLOOD_CHUNK_BYTES = 1024 * 1024;
 const STATE_FILE = 'terraform.tfstate';
 const LOCK_FILE = '.terraform.tfstate.lock.info';
 
+function ownPidNamespace() {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return null;
+  }
+}
+
 export async function runFakeEngine(engine) {
   const cwd = process.cwd();
   const control = readControl(cwd);
   const logPath = control.invocationLog ?? join(cwd, '.fake-engine-invocations.jsonl');
+  // In the bot's sandbox this process has a PID namespace of its own: tests find its host pid through this.
+  const pidNamespace = ownPidNamespace();
   const log = (entry) => {
     try {
-      appendFileSync(logPath, `${JSON.stringify({ pid: process.pid, ...entry })}\n`);
+      appendFileSync(logPath, `${JSON.stringify({ pid: process.pid, pidNamespace, ...entry })}\n`);
     } catch {
       // A read-only cwd (e.g. `version` run from anywhere) must not break the engine.
     }
@@ -428,18 +443,28 @@ async function cmdShow(engine, control, flags) {
     planned_values: { root_module: {} },
     resource_changes: plan.changes.map((ch) => {
       const [type, name] = ch.address.split('.');
+      const body = plan.configuration.resources[ch.address];
+      const planned = ch.after === null || body === undefined ? { known: null, unknown: {} } : plannedValues(body);
+      const afterUnknown = { ...(planned.unknown || {}), ...(ch.actions.includes('create') ? { id: true } : {}) };
       return {
         address: ch.address,
         mode: 'managed',
         type,
         name,
         provider_name: `registry.terraform.io/hashicorp/${type.split('_')[0]}`,
-        change: { actions: ch.actions, before: ch.before, after: ch.after, after_unknown: ch.actions.includes('create') ? { id: true } : {}, before_sensitive: {}, after_sensitive: {} },
+        change: { actions: ch.actions, before: ch.before, after: planned.known, after_unknown: afterUnknown, before_sensitive: {}, after_sensitive: {} },
       };
     }),
     output_changes: {},
     prior_state: {},
-    configuration: { root_module: {} },
+    configuration: {
+      root_module: {
+        resources: Object.entries(plan.configuration.resources).map(([address, body]) => {
+          const [type, name] = address.split('.');
+          return { address, mode: 'managed', type, name, provider_config_key: type.split('_')[0], expressions: expressionsOf(body) };
+        }),
+      },
+    },
     relevant_attributes: [],
     timestamp: new Date().toISOString(),
     applyable: plan.changes.some((c) => c.actions[0] !== 'no-op'),
@@ -452,6 +477,40 @@ async function cmdShow(engine, control, flags) {
   await writeOut(text.slice(0, -1));
   await writeRepeated(' ', padding);
   await writeOut('}\n');
+}
+
+/**
+ * A configuration body as `change.after` and `change.after_unknown`: strings holding `${…}` are known only at apply,
+ * so they are left out of objects (null in lists) and marked true, as the real engine marks computed values.
+ */
+function plannedValues(value) {
+  if (typeof value === 'string' && value.includes('${')) return { known: undefined, unknown: true };
+  if (Array.isArray(value)) {
+    const parts = value.map(plannedValues);
+    return { known: parts.map((p) => p.known ?? null), unknown: parts.some((p) => p.unknown) ? parts.map((p) => p.unknown) : false };
+  }
+  if (value && typeof value === 'object') {
+    const known = {};
+    const unknown = {};
+    for (const [key, child] of Object.entries(value)) {
+      const part = plannedValues(child);
+      if (part.known !== undefined) known[key] = part.known;
+      if (part.unknown) unknown[key] = part.unknown;
+    }
+    return { known, unknown: Object.keys(unknown).length > 0 ? unknown : false };
+  }
+  return { known: value, unknown: false };
+}
+
+/** A configuration body as the plan's `configuration` expressions: blocks (lists of objects) nest, values do not. */
+function expressionsOf(body) {
+  return Object.fromEntries(
+    Object.entries(body).map(([key, value]) => {
+      if (Array.isArray(value) && value.every((item) => item && typeof item === 'object' && !Array.isArray(item))) return [key, value.map(expressionsOf)];
+      if (typeof value === 'string' && value.includes('${')) return [key, { references: [...value.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]) }];
+      return [key, { constant_value: value }];
+    }),
+  );
 }
 
 /** Writes to stdout, waiting when the pipe is full, so the stand-in itself never holds a flood in memory. */

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
-import { allCommands } from '../../commands/index.js';
-import { buildCore, type Core } from '../../src/app/bootstrap.js';
+import { allCommands, allComponentHandlers } from '../../commands/index.js';
+import { buildCore, type Core, type CoreOptions } from '../../src/app/bootstrap.js';
 import { parseConfig } from '../../src/config/index.js';
 import type { Command } from '../../src/interaction/command.js';
 import type { Actor, RawOptions } from '../../src/interaction/conversation.js';
@@ -11,6 +11,7 @@ import { FakeClock } from './clock.js';
 import { RecordingConversation } from './recording-conversation.js';
 import { RecordingNotifier } from './recording-notifier.js';
 import { makeTempDir } from './tmp.js';
+import { STAND_IN_SANDBOX_ENV } from './sandbox-env.js';
 
 export const HARNESS_GUILD = '111111111111111111';
 
@@ -19,8 +20,9 @@ export type Answers = ConstructorParameters<typeof RecordingConversation>[4];
 /**
  * The real core (database, vault, policies, runner...) on temporary folders, a dispatcher over every command, and
  * `say()` to run a command as a member through a RecordingConversation. Only the clock and notifier are fakes.
+ * `seams` are the composition root's host seams a test may set (a git transport for local repositories).
  */
-export async function startAppHarness(env: Record<string, string> = {}, extraCommands: Command[] = []) {
+export async function startAppHarness(env: Record<string, string> = {}, extraCommands: Command[] = [], seams: Pick<CoreOptions, 'templateGit'> = {}) {
   const { dir, cleanup } = makeTempDir('chatops-app-');
   const clock = new FakeClock();
   let logs = '';
@@ -30,10 +32,10 @@ export async function startAppHarness(env: Record<string, string> = {}, extraCom
       done();
     },
   });
-  const config = parseConfig({ DATABASE_PATH: join(dir, 'db.sqlite'), DEPLOYMENTS_DIR: join(dir, 'deployments'), ...env });
+  const config = parseConfig({ DATABASE_PATH: join(dir, 'db.sqlite'), DEPLOYMENTS_DIR: join(dir, 'deployments'), ...STAND_IN_SANDBOX_ENV, ...env });
   const notifier = new RecordingNotifier();
-  const core: Core = await buildCore({ config, clock, logger: createLogger('info', sink), notifier });
-  const dispatcher = new CommandDispatcher([...allCommands, ...extraCommands], core.app);
+  const core: Core = await buildCore({ config, clock, logger: createLogger('info', sink), notifier, ...seams });
+  const dispatcher = new CommandDispatcher([...allCommands, ...extraCommands], core.app, { components: allComponentHandlers });
   const say = async (
     actor: Actor,
     name: string,

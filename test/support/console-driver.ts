@@ -13,6 +13,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { FakeClock } from './clock.js';
 import { FAKE_ENGINE_BIN } from './engine-env.js';
 import { makeTempDir } from './tmp.js';
+import { STAND_IN_SANDBOX_ENV } from './sandbox-env.js';
 
 /** Timers the test fires by hand: forms and buttons time out only when told to. */
 export class ManualTimers implements Timers {
@@ -75,6 +76,7 @@ export class ConsoleDriver {
       TF_PLUGIN_CACHE_DIR: join(tmp.dir, 'plugin-cache'),
       RATE_LIMIT_MEMBER_PER_MINUTE: '1000',
       LOG_LEVEL: 'info',
+      ...STAND_IN_SANDBOX_ENV,
       ...options.env,
     });
     if (options.tty) {

@@ -2,7 +2,7 @@
  * Test environments for the IaC runner: a PATH holding the stand-in `terraform`, `tofu`, both or neither (plus
  * `node`, which the stand-in's `#!/usr/bin/env node` needs), and a ready runner built by the composition root.
  */
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -19,6 +19,7 @@ import type { StateLayout } from '../../src/state/index.js';
 import { FakeClock } from './clock.js';
 import { RecordingNotifier } from './recording-notifier.js';
 import { makeTempDir } from './tmp.js';
+import { STAND_IN_SANDBOX_ENV } from './sandbox-env.js';
 
 export const FAKE_ENGINE_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../fake-engine/bin');
 
@@ -92,9 +93,13 @@ export interface RunnerFixture {
 }
 
 export interface Invocation {
+  /** The pid the stand-in saw: in the engine sandbox, its pid inside its own PID namespace. */
   pid: number;
+  /** `pid:[inode]` of that namespace. */
+  pidNamespace?: string | null;
   engine?: string;
   argv?: string[];
+  cwd?: string;
   env?: Record<string, string>;
   signal?: string;
 }
@@ -133,6 +138,7 @@ export async function makeRunnerFixture(options: RunnerFixtureOptions = {}): Pro
     TF_PLUGIN_CACHE_DIR: join(tmp.dir, 'plugin-cache'),
     MAX_CONCURRENT_RUNS: String(options.maxConcurrentRuns ?? 2),
     LOG_LEVEL: 'debug',
+    ...STAND_IN_SANDBOX_ENV,
     ...(options.binDir ? { IAC_BIN_DIR: options.binDir } : {}),
     ...masterKeyConfig(options.stateEncryptionKeys ?? []),
   });
@@ -218,6 +224,36 @@ export function processExists(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The host pid of the stand-in process that wrote `entry`, found while it runs: its own pid where it ran in the
+ * bot's PID namespace, and otherwise the process in its namespace that has that pid there (the engine sandbox makes
+ * every engine a PID namespace of its own). Undefined when no such process runs any more.
+ */
+export function hostPidOf(entry: Pick<Invocation, 'pid' | 'pidNamespace'>): number | undefined {
+  if (!entry.pidNamespace || entry.pidNamespace === readlinkSync('/proc/self/ns/pid')) return processExists(entry.pid) ? entry.pid : undefined;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readlinkSync(`/proc/${name}/ns/pid`) !== entry.pidNamespace) continue;
+      const inside = /^NSpid:\s+(.+)$/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1]?.trim().split(/\s+/).at(-1);
+      if (Number(inside) === entry.pid && processExists(Number(name))) return Number(name);
+    } catch {
+      // Ended while we looked.
+    }
+  }
+  return undefined;
+}
+
+/** Whether the stand-in process that wrote `entry` still runs. */
+export function stillRunning(entry: Pick<Invocation, 'pid' | 'pidNamespace'>): boolean {
+  return hostPidOf(entry) !== undefined;
+}
+
+/** The signals the stand-in process that wrote `entry` received, in order. */
+export function signalsReceived(entries: readonly Invocation[], entry: Pick<Invocation, 'pid' | 'pidNamespace'>): string[] {
+  return entries.filter((e) => e.signal && e.pid === entry.pid && (e.pidNamespace ?? null) === (entry.pidNamespace ?? null)).map((e) => e.signal as string);
 }
 
 /** gcp secrets as the vault would hold them, and the env the runner gets for them. */

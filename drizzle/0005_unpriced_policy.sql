@@ -1,0 +1,1 @@
+ALTER TABLE `guild_policies` ADD `unpriced_resources` text DEFAULT 'require_approval' NOT NULL;

@@ -1,0 +1,178 @@
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS_DIR, openDatabase, RESOURCE_STATUSES, type ResourceStatus } from '../src/db/index.js';
+import { ProjectRepository } from '../src/projects/project-repository.js';
+import { ResourceRepository } from '../src/projects/resource-repository.js';
+import { ResourceTotals } from '../src/projects/resource-totals.js';
+import { FakeClock } from './support/clock.js';
+import { makeTempDir, makeTestDatabase } from './support/tmp.js';
+
+const GUILD_A = '111111111111111111';
+const GUILD_B = '222222222222222222';
+const ALICE = '333333333333333333';
+
+interface TotalRow {
+  guild_id: string;
+  status: string;
+  resource_type: string;
+  resources: number;
+  monthly_usd: number;
+}
+
+/** What the totals must say: the same figures summed from every resource row. */
+function summed(sqlite: Database.Database): TotalRow[] {
+  return sqlite
+    .prepare(
+      `SELECT guild_id, status, resource_type, count(*) AS resources, sum(estimated_monthly_cost) AS monthly_usd
+       FROM cloud_resources GROUP BY guild_id, status, resource_type ORDER BY guild_id, status, resource_type`,
+    )
+    .all() as TotalRow[];
+}
+
+/** The totals table, without the rows back at zero (which stay, at $0). */
+function kept(sqlite: Database.Database): TotalRow[] {
+  return sqlite
+    .prepare('SELECT * FROM guild_resource_totals WHERE resources > 0 ORDER BY guild_id, status, resource_type')
+    .all() as TotalRow[];
+}
+
+function expectSame(actual: TotalRow[], expected: TotalRow[]) {
+  expect(actual.map(({ monthly_usd: _, ...rest }) => rest)).toEqual(expected.map(({ monthly_usd: _, ...rest }) => rest));
+  actual.forEach((row, i) => expect(row.monthly_usd).toBeCloseTo(expected[i]!.monthly_usd, 9));
+}
+
+describe('guild resource totals', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
+  function setup() {
+    const database = makeTestDatabase();
+    cleanups.push(database.cleanup);
+    const clock = new FakeClock();
+    const projects = new ProjectRepository(database.db, clock);
+    const resources = new ResourceRepository(database.db, clock);
+    const project = (guildId: string, name: string) => projects.create({ guildId, name, provider: 'gcp', region: 'us-central1', createdBy: ALICE });
+    return { database, resources, project, totals: new ResourceTotals(database.db) };
+  }
+
+  it('follow every create, status change and delete, through the repository or raw SQL, in every guild', () => {
+    const { database, resources, project } = setup();
+    const a = project(GUILD_A, 'web');
+    const b = project(GUILD_B, 'web');
+    // A fixed walk through the lifecycle for 40 resources over two guilds, with a few costs that do not add up
+    // exactly in binary (0.1, 0.2, 7.11): each step is checked against the rows themselves.
+    const moves: Record<ResourceStatus, ResourceStatus | undefined> = {
+      planned: 'applying',
+      applying: 'active',
+      active: 'destroying',
+      failed: 'destroying',
+      destroying: 'destroyed',
+      destroyed: undefined,
+      interrupted: 'destroying',
+    };
+    const created = Array.from({ length: 40 }, (_, i) =>
+      resources.create({
+        projectId: i % 3 === 0 ? b.id : a.id,
+        guildId: i % 3 === 0 ? GUILD_B : GUILD_A,
+        name: `r${i}`,
+        resourceType: i % 2 === 0 ? 'vm' : 'bucket',
+        ...(i % 2 === 0 ? { instanceType: 'e2-micro', diskSizeGb: 10 } : {}),
+        estimatedMonthlyCost: [0.1, 0.2, 7.11, 0][i % 4]!,
+        createdBy: ALICE,
+      }),
+    );
+    expectSame(kept(database.sqlite), summed(database.sqlite));
+    for (let round = 0; round < 5; round++) {
+      created.forEach((resource, i) => {
+        const now = resources.get(resource.guildId, resource.id).status;
+        const next = i % 7 === round ? (now === 'applying' ? 'failed' : now === 'destroying' ? 'interrupted' : moves[now]) : moves[now];
+        if (next === undefined || (i + round) % 2 === 0) return;
+        if (i % 5 === 0) database.sqlite.prepare('UPDATE cloud_resources SET status = ? WHERE id = ?').run(next, resource.id);
+        else resources.setStatus(resource.guildId, resource.id, next);
+      });
+      expectSame(kept(database.sqlite), summed(database.sqlite));
+    }
+    // A cost changed in place, and rows deleted by hand (the bot never deletes one, an operator might).
+    database.sqlite.prepare('UPDATE cloud_resources SET estimated_monthly_cost = estimated_monthly_cost * 3 WHERE id % 4 = 1').run();
+    database.sqlite.prepare('DELETE FROM cloud_resources WHERE id % 6 = 0').run();
+    expectSame(kept(database.sqlite), summed(database.sqlite));
+    expect(database.sqlite.prepare('SELECT status FROM cloud_resources').all().length).toBeGreaterThan(0);
+  });
+
+  it('count what may exist in the cloud for one guild only: VMs, spend, and VMs stopped runs left', () => {
+    const { resources, project, totals } = setup();
+    const a = project(GUILD_A, 'web');
+    const b = project(GUILD_B, 'api');
+    const vm = (projectId: number, guildId: string, cost: number) =>
+      resources.create({ projectId, guildId, name: 'vm', resourceType: 'vm', instanceType: 'e2-micro', diskSizeGb: 10, estimatedMonthlyCost: cost, createdBy: ALICE });
+    const walk = (guildId: string, id: number, ...statuses: ResourceStatus[]) => statuses.forEach((s) => resources.setStatus(guildId, id, s));
+    walk(GUILD_A, vm(a.id, GUILD_A, 10).id, 'applying', 'active');
+    walk(GUILD_A, vm(a.id, GUILD_A, 20).id, 'applying', 'failed');
+    walk(GUILD_A, vm(a.id, GUILD_A, 40).id, 'applying', 'active', 'destroying', 'destroyed');
+    vm(a.id, GUILD_A, 80); // planned: nothing in the cloud yet
+    walk(GUILD_B, vm(b.id, GUILD_B, 160).id, 'applying', 'active');
+    resources.create({ projectId: a.id, guildId: GUILD_A, name: 'b', resourceType: 'bucket', estimatedMonthlyCost: 1.5, createdBy: ALICE });
+
+    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 30, vms: 2, vmsLeftByStoppedRuns: 1 });
+    expect(totals.inCloud(GUILD_B)).toEqual({ monthlyUsd: 160, vms: 1, vmsLeftByStoppedRuns: 0 });
+    expect(totals.inCloud('444444444444444444')).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
+  });
+
+  it('go back to exactly $0 when the last resource of a kind leaves a status', () => {
+    const { database, resources, project, totals } = setup();
+    const a = project(GUILD_A, 'web');
+    const ids = [0.1, 0.2, 0.3].map(
+      (cost) => resources.create({ projectId: a.id, guildId: GUILD_A, name: 'b', resourceType: 'bucket', estimatedMonthlyCost: cost, createdBy: ALICE }).id,
+    );
+    ids.forEach((id) => resources.setStatus(GUILD_A, id, 'applying'));
+    ids.forEach((id) => resources.setStatus(GUILD_A, id, 'active'));
+    // In binary, 0.1 + 0.2 + 0.3 - 0.1 - 0.2 - 0.3 is 5.6e-17, not 0: without the reset that remainder would stay for ever.
+    ids.forEach((id) => resources.setStatus(GUILD_A, id, 'destroying'));
+    expect(totals.inCloud(GUILD_A).monthlyUsd).toBeCloseTo(0.6, 12);
+    ids.forEach((id) => resources.setStatus(GUILD_A, id, 'destroyed'));
+    expect(totals.inCloud(GUILD_A).monthlyUsd).toBe(0);
+    expect(database.sqlite.prepare("SELECT resources, monthly_usd FROM guild_resource_totals WHERE status = 'destroying'").get()).toEqual({
+      resources: 0,
+      monthly_usd: 0,
+    });
+  });
+
+  it('are filled from the resources a database already has when it is upgraded', () => {
+    const { dir, cleanup } = makeTempDir();
+    cleanups.push(cleanup);
+    const before = join(dir, 'drizzle-before-totals');
+    mkdirSync(join(before, 'meta'), { recursive: true });
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
+    const upTo = journal.entries.findIndex((entry) => entry.tag.endsWith('_resource_totals'));
+    expect(upTo).toBeGreaterThan(0);
+    for (const entry of journal.entries.slice(0, upTo)) copyFileSync(join(MIGRATIONS_DIR, `${entry.tag}.sql`), join(before, `${entry.tag}.sql`));
+    writeFileSync(join(before, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, upTo) }));
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    migrate(drizzle(old), { migrationsFolder: before });
+    const insertProject = old.prepare(
+      "INSERT INTO cloud_projects (guild_id, name, slug, provider, region, created_by, created_at, updated_at) VALUES (?, ?, ?, 'gcp', 'us-central1', ?, 1, 1)",
+    );
+    const projectA = Number(insertProject.run(GUILD_A, 'web', 'web', ALICE).lastInsertRowid);
+    const projectB = Number(insertProject.run(GUILD_B, 'web', 'web', ALICE).lastInsertRowid);
+    const insertResource = old.prepare(
+      'INSERT INTO cloud_resources (project_id, guild_id, name, resource_type, estimated_monthly_cost, status, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 1)',
+    );
+    RESOURCE_STATUSES.forEach((status, i) => {
+      insertResource.run(projectA, GUILD_A, `a${i}`, 'vm', 10 + i, status, ALICE);
+      insertResource.run(projectA, GUILD_A, `b${i}`, 'bucket', 0.5, status, ALICE);
+      insertResource.run(projectB, GUILD_B, `c${i}`, 'vm', 100, status, ALICE);
+    });
+    old.close();
+
+    const upgraded = openDatabase(path);
+    cleanups.unshift(() => upgraded.close());
+    expectSame(kept(upgraded.sqlite), summed(upgraded.sqlite));
+    // applying 11 + active 12 + failed 13 + destroying 14 + interrupted 16, and a $0.50 bucket in each of those five.
+    expect(new ResourceTotals(upgraded.db).inCloud(GUILD_A)).toEqual({ monthlyUsd: 68.5, vms: 5, vmsLeftByStoppedRuns: 3 });
+  });
+});
