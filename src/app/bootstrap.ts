@@ -30,6 +30,8 @@ import { ProjectRepository } from '../projects/project-repository.js';
 import { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { StateLayout } from '../state/layout.js';
+import { BuiltinCatalogue } from '../templates/builtin-catalogue.js';
+import type { TemplateCatalogue } from '../templates/template.js';
 import { TierService } from '../tiers/tier-service.js';
 import { EphemeralVault } from '../vault/ephemeral-vault.js';
 import type { AppContext } from './context.js';
@@ -46,6 +48,8 @@ export interface CoreOptions {
    * RUN_TIMEOUT_MINUTES. Each one left out keeps its default.
    */
   engineHost?: Partial<Pick<IacRunnerOptions, 'pathEnv' | 'killGraceMs' | 'runTimeoutMs'>>;
+  /** The template catalogue; default: the built-in vm and bucket only. */
+  templates?: TemplateCatalogue;
 }
 
 export interface Core {
@@ -72,7 +76,7 @@ export async function buildCore(options: CoreOptions): Promise<Core> {
   }
 }
 
-async function buildLockedCore({ config, clock, logger, notifier, engineHost = {} }: CoreOptions, releaseLock: () => void): Promise<Core> {
+async function buildLockedCore({ config, clock, logger, notifier, engineHost = {}, templates = new BuiltinCatalogue() }: CoreOptions, releaseLock: () => void): Promise<Core> {
   const database = openDatabase(config.DATABASE_PATH);
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
 
@@ -101,6 +105,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     resources,
     transitions: new ResourceStatusTransitions(resources, logger),
     executor: new LocalEngineExecutor(),
+    templates,
     layout,
     clock,
     logger,
@@ -151,6 +156,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     },
     notifier,
     tiers,
+    templates,
   };
 
   return {

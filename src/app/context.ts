@@ -19,6 +19,7 @@ import type { ProjectRepository } from '../projects/project-repository.js';
 import type { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import type { StateLayout } from '../state/layout.js';
+import type { TemplateCatalogue } from '../templates/template.js';
 import type { TierService } from '../tiers/tier-service.js';
 import type { EphemeralVault } from '../vault/ephemeral-vault.js';
 
@@ -46,4 +47,6 @@ export interface AppContext {
   notifier: Notifier;
   /** The plan the operator put each guild on (npm run tiers) and the caps it sets. */
   tiers: TierService;
+  /** The templates each guild can deploy (the built-in vm and bucket, the operator's, the guild's own). */
+  templates: TemplateCatalogue;
 }

@@ -105,20 +105,59 @@ export class DiscordConversation implements Conversation {
   async askModal(spec: ModalSpec, timeoutMs: number): Promise<ModalAnswer | null> {
     if (this.interaction.isModalSubmit() || this.state !== 'none') throw new Error('a modal must be the first response');
     const prefix = this.waiters.newPrefix();
-    const modal = new ModalBuilder().setCustomId(`${prefix}:modal`).setTitle(spec.title.slice(0, 45));
-    for (const field of spec.fields.slice(0, 5)) {
-      const input = new TextInputBuilder()
-        .setCustomId(field.id)
-        .setLabel(field.label.slice(0, 45))
-        .setStyle(field.multiline ? TextInputStyle.Paragraph : TextInputStyle.Short)
-        .setRequired(field.required ?? true);
-      if (field.placeholder) input.setPlaceholder(field.placeholder.slice(0, 100));
-      if (field.maxLength) input.setMaxLength(field.maxLength);
-      modal.addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(input));
+    const submitted = this.waitForSubmission(prefix, timeoutMs);
+    await this.interaction.showModal(modalOf(prefix, spec));
+    this.state = 'answered';
+    const submission = await submitted;
+    return submission ? this.continueOn(submission, spec) : null;
+  }
+
+  async askFurtherModal(prompt: Message, openLabel: string, spec: ModalSpec, timeoutMs: number): Promise<ModalAnswer | null> {
+    if (this.continuation) return this.continuation.askFurtherModal(prompt, openLabel, spec, timeoutMs);
+    const prefix = this.waiters.newPrefix();
+    const formPrefix = this.waiters.newPrefix();
+    const shown: Message = { ...prompt, ephemeral: true, buttons: [{ id: 'open', label: openLabel, style: 'primary' }] };
+    // Pressed as often as the member likes (a dismissed form can be opened again) until one is submitted.
+    this.waiters.add(prefix, {
+      kind: 'button',
+      onPress: async (press: ButtonInteraction) => {
+        if (press.user.id !== this.actor.id) {
+          await press.reply({ content: '⛔ This form is for the member who ran the command.', flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+          return true;
+        }
+        await press.showModal(modalOf(formPrefix, spec));
+        return true;
+      },
+    });
+    const submitted = this.waitForSubmission(formPrefix, timeoutMs, () => this.waiters.remove(prefix));
+    let followUpId: string | undefined;
+    try {
+      if (this.state === 'none') {
+        await this.interaction.reply({ ...renderMessage(shown, prefix), flags: MessageFlags.Ephemeral });
+        this.state = 'answered';
+      } else {
+        followUpId = (await this.interaction.followUp({ ...renderMessage(shown, prefix), flags: MessageFlags.Ephemeral })).id;
+      }
+    } catch (error) {
+      this.waiters.remove(prefix);
+      this.waiters.remove(formPrefix);
+      throw error;
     }
-    const submitted = new Promise<ModalSubmitInteraction | null>((resolve) => {
+    const submission = await submitted;
+    this.waiters.remove(prefix);
+    // The button has done its work: the prompt stays, without it (best effort, the form goes on either way).
+    if (this.canStillRespond()) {
+      await this.interaction.editReply({ ...renderMessage({ ...prompt, buttons: [] }), ...(followUpId ? { message: followUpId } : {}) }).catch(() => undefined);
+    }
+    return submission ? this.continueOn(submission, spec) : null;
+  }
+
+  /** Resolves with the submission of the form `prefix` shows, or null after `timeoutMs` (then `onTimeout` runs). */
+  private waitForSubmission(prefix: string, timeoutMs: number, onTimeout?: () => void): Promise<ModalSubmitInteraction | null> {
+    return new Promise<ModalSubmitInteraction | null>((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.remove(prefix);
+        onTimeout?.();
         resolve(null);
       }, timeoutMs);
       timer.unref();
@@ -130,10 +169,10 @@ export class DiscordConversation implements Conversation {
         },
       });
     });
-    await this.interaction.showModal(modal);
-    this.state = 'answered';
-    const submission = await submitted;
-    if (!submission) return null;
+  }
+
+  /** From now on the submission is what is answered; returns what was typed in the form's fields. */
+  private continueOn(submission: ModalSubmitInteraction, spec: ModalSpec): ModalAnswer {
     const values: Record<string, string> = {};
     for (const field of spec.fields) {
       const value = submission.fields.fields.get(field.id);
@@ -206,6 +245,23 @@ export class DiscordConversation implements Conversation {
     }
     return choice;
   }
+}
+
+/** Discord's form: at most five text inputs, titles and labels of at most 45 characters. */
+function modalOf(prefix: string, spec: ModalSpec): ModalBuilder {
+  const modal = new ModalBuilder().setCustomId(`${prefix}:modal`).setTitle(spec.title.slice(0, 45));
+  for (const field of spec.fields.slice(0, 5)) {
+    const input = new TextInputBuilder()
+      .setCustomId(field.id)
+      .setLabel(field.label.slice(0, 45))
+      .setStyle(field.multiline ? TextInputStyle.Paragraph : TextInputStyle.Short)
+      .setRequired(field.required ?? true);
+    if (field.placeholder) input.setPlaceholder(field.placeholder.slice(0, 100));
+    if (field.maxLength) input.setMaxLength(field.maxLength);
+    if (field.value) input.setValue(field.value.slice(0, field.maxLength ?? 4000));
+    modal.addComponents(new ActionRowBuilder<TextInputBuilder>().addComponents(input));
+  }
+  return modal;
 }
 
 /** Files for a raw REST call (@discordjs/rest sends them as multipart with the body as `payload_json`). */

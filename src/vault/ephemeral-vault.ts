@@ -104,6 +104,29 @@ export class EphemeralVault {
     }
   }
 
+  /**
+   * Adds, replaces or removes values of a live session of this guild (a deployment's secret inputs joining its
+   * project's session, say). Sealed again under a fresh key; owner and expiry stay as they were, so a value added
+   * late lives no longer than the session. Removing the last value closes the session.
+   * @throws as `read` does; InvalidVaultSecrets when the session would exceed its limits.
+   */
+  amend(guildId: string, sessionId: string, change: { set?: Record<string, string>; remove?: readonly string[] }): void {
+    const current = this.read(guildId, sessionId);
+    const next: Record<string, string> = {};
+    for (const [name, value] of Object.entries(current)) if (!change.remove?.includes(name)) next[name] = value;
+    Object.assign(next, change.set ?? {});
+    if (Object.keys(next).length === 0) {
+      this.close(guildId, sessionId);
+      return;
+    }
+    checkSecrets(next);
+    const old = this.#live(guildId, sessionId);
+    const key = generateKey();
+    const sealed = sealSecrets(key, next, bindingOf(guildId, sessionId));
+    this.#sessions.set(sessionId, { info: old.info, key, sealed });
+    wipe(old.key, old.sealed.ciphertext, old.sealed.iv, old.sealed.tag);
+  }
+
   /** Metadata of one live session; throws exactly as `read` does. */
   info(guildId: string, sessionId: string): VaultSessionInfo {
     return this.#live(guildId, sessionId).info;

@@ -9,8 +9,8 @@
  * Unknown flags fail like the real engine ("flag provided but not defined"), so tests catch wrong arguments.
  *
  * What it plans: every `resource` block of every `*.tf.json` in the working directory, compared with
- * `terraform.tfstate`. Variables without a default must come from `TF_VAR_<name>` (as the real engine with
- * TF_INPUT=0: "No value for required variable"). Unlike the real engine, the plan file does NOT store variable
+ * `terraform.tfstate`. Variables without a default must come from `TF_VAR_<name>` or a `*.auto.tfvars.json` file in
+ * the working directory (as the real engine with TF_INPUT=0: "No value for required variable"). Unlike the real engine, the plan file does NOT store variable
  * values (the real one does; see docs/security.md), so tests can grep a workspace for secrets.
  *
  * BEHAVIOUR KNOBS. The product gives the engine a minimal environment, so tests cannot steer this script through
@@ -254,8 +254,17 @@ function writeState(cwd, engine, prior, resources, outputs) {
   return state;
 }
 
+/** The values of `terraform.tfvars.json` and `*.auto.tfvars.json`, as the real engine loads them (lexical order). */
+function variableFiles(cwd) {
+  const files = readdirSync(cwd).filter((f) => f === 'terraform.tfvars.json' || f.endsWith('.auto.tfvars.json')).sort();
+  return Object.assign({}, ...files.map((f) => JSON.parse(readFileSync(join(cwd, f), 'utf8'))));
+}
+
 function missingVariables(config) {
-  return [...config.variables].filter(([name, body]) => body.default === undefined && process.env[`TF_VAR_${name}`] === undefined).map(([n]) => n);
+  const fromFiles = variableFiles(process.cwd());
+  return [...config.variables]
+    .filter(([name, body]) => body.default === undefined && process.env[`TF_VAR_${name}`] === undefined && !(name in fromFiles))
+    .map(([n]) => n);
 }
 
 /** Attributes the engine would store: the configuration plus what the provider computes. */
