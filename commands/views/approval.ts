@@ -24,7 +24,10 @@ export async function askAdminApproval(
       {
         title: '🛂 Approval needed',
         tone: 'warning' as const,
-        description: text`${member(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? text` (${resource.instanceType})` : undefined} in ${strong(projectName)}, about ${money(monthlyUsd)}/month. This server’s policy requires an admin’s approval.`,
+        description:
+          resource.resourceType === null
+            ? text`${member(requester.id)} wants to deploy template ${strong(resource.template)} in ${strong(projectName)}. This server’s policy requires an admin’s approval.`
+            : text`${member(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? text` (${resource.instanceType})` : undefined} in ${strong(projectName)}, about ${money(monthlyUsd)}/month. This server’s policy requires an admin’s approval.`,
       },
     ],
   };

@@ -4,7 +4,7 @@ import type { ShowProgress } from '../../src/deploy/steps.js';
 import type { AccessLostAtStep } from '../../src/jit/access-at-step.js';
 import type { ButtonChoice, Conversation, Message } from '../../src/interaction/conversation.js';
 import type { UserError } from '../../src/shared/errors.js';
-import { appliedView, failureView, planView, violationView } from './deploy.js';
+import { appliedView, deploymentLabel, failureView, planView, violationView } from './deploy.js';
 import { command, member, text, type RichText } from './format.js';
 import { withLiveProgress } from './run-progress.js';
 
@@ -14,11 +14,11 @@ const APPLY_WINDOW_MS = 5 * 60_000;
 /** The live progress of the deployment's plan, then of its apply, in the command's response. */
 export function planProgress(conversation: Conversation, deployment: Deployment): ShowProgress {
   // Which credential, before anything runs: a member who typed a secret at /cloud-init sees whether it is the one.
-  return (run) => withLiveProgress(conversation, text`📝 Planning ${deployment.resource.resourceType} in ${deployment.project.name} with ${deployment.credentials.label}…`, run);
+  return (run) => withLiveProgress(conversation, text`📝 Planning ${deploymentLabel(deployment.resource)} in ${deployment.project.name} with ${deployment.credentials.label}…`, run);
 }
 
 export function applyProgress(conversation: Conversation, deployment: Deployment): ShowProgress {
-  return (run) => withLiveProgress(conversation, text`🚀 Applying ${deployment.resource.resourceType} in ${deployment.project.name}…`, run);
+  return (run) => withLiveProgress(conversation, text`🚀 Applying ${deploymentLabel(deployment.resource)} in ${deployment.project.name}…`, run);
 }
 
 export function planFailedView(deployment: Deployment, error: UserError): Message {
@@ -61,6 +61,6 @@ export function applyOutcomeView(deployment: ConfirmedDeployment, applied: Appli
     case 'access_lost':
       return notAppliedView(deployment, applied.refusal);
     case 'failed':
-      return failureView(`❌ Deployment of ${deployment.resource.resourceType} #${deployment.resource.id} failed`, applied.error.text);
+      return failureView(`❌ Deployment of ${deploymentLabel(deployment.resource)} #${deployment.resource.id} failed`, applied.error.text);
   }
 }

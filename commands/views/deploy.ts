@@ -8,6 +8,11 @@ import type { Resource } from '../../src/projects/resource-repository.js';
 import type { RichText, Text } from '../../src/shared/text.js';
 import { bullets, code, command, join, member, money, strong, text, toText } from './format.js';
 
+/** What a deployment is called in messages: the built-in's type (`vm`), or the template's name. */
+export function deploymentLabel(resource: Pick<Resource, 'resourceType' | 'template'>): string {
+  return resource.resourceType ?? resource.template;
+}
+
 export function violationView(decision: PolicyDecision): Message {
   return {
     notices: [
@@ -47,7 +52,7 @@ export function planView(input: {
   return {
     notices: [
       {
-        title: text`📝 Plan for ${project.name}: ${resource.resourceType} #${resource.id}`,
+        title: text`📝 Plan for ${project.name}: ${deploymentLabel(resource)} #${resource.id}`,
         tone: summary.counts.delete || summary.counts.replace ? 'warning' : 'info',
         description: join(
           [
@@ -59,8 +64,12 @@ export function planView(input: {
           '\n',
         ),
         fields: [
-          { name: 'Estimate', value: text`${money(decision.estimate.monthlyUsd)}/month` },
-          { name: 'Guild total after', value: text`${money(decision.projectedMonthlyUsd)}/month` },
+          ...(resource.resourceType === null
+            ? [{ name: 'Estimate', value: text`not estimated before its plan (a template)` }]
+            : [
+                { name: 'Estimate', value: text`${money(decision.estimate.monthlyUsd)}/month` },
+                { name: 'Guild total after', value: text`${money(decision.projectedMonthlyUsd)}/month` },
+              ]),
           { name: 'Engine', value: `${plan.engine.name} ${plan.engine.version}` },
           { name: 'Plan', value: `#${plan.runId}` },
           { name: 'Credentials', value: text`${input.credentialLabel}` },
@@ -145,7 +154,7 @@ export function appliedView(project: Project, resource: Resource, result: ApplyR
     content: member(requesterId),
     notices: [
       {
-        title: text`✅ Deployed ${resource.resourceType} #${resource.id} in ${project.name}`,
+        title: text`✅ Deployed ${deploymentLabel(resource)} #${resource.id} in ${project.name}`,
         tone: 'success',
         description: join(
           [text`${result.changes.add} added, ${result.changes.change} changed, ${result.changes.remove} destroyed.`, ...(outputs.length ? [strong(text`Outputs`), ...outputs] : [])],

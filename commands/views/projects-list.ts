@@ -22,8 +22,21 @@ export interface ProjectOverview {
 }
 
 export function resourceLine(resource: Resource): Text {
+  if (resource.resourceType === null) {
+    return text`${STATUS_ICONS[resource.status]} #${resource.id} template ${resource.template} — ${resource.status}${inputsSummary(resource)}`;
+  }
   const size = resource.resourceType === 'vm' ? text` ${resource.instanceType ?? ''}, ${resource.diskSizeGb ?? 0} GB` : undefined;
   return text`${STATUS_ICONS[resource.status]} #${resource.id} ${resource.resourceType}${size} — ${resource.status}, ${money(resource.estimatedMonthlyCost)}/mo`;
+}
+
+/** A template deployment's non-sensitive inputs, briefly (the secret ones are only named: their values are never kept here). */
+function inputsSummary(resource: Resource): Text | undefined {
+  const shown = Object.entries(resource.inputs).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
+  const secrets = resource.sensitiveInputs.map((s) => `${s.name}=(secret)`);
+  const all = [...shown, ...secrets];
+  if (all.length === 0) return undefined;
+  const line = all.join(', ');
+  return text` (${line.length > 120 ? `${line.slice(0, 119)}…` : line})`;
 }
 
 export function projectsView(overviews: ProjectOverview[], policy: GuildPolicy): Message {

@@ -143,6 +143,7 @@ export class ConsoleConversation implements Conversation {
         const required = field.required ?? true;
         const optional = !required && !/optional/i.test(field.label) ? ' (optional)' : '';
         const label = `  ${field.label}${optional} [hidden]: `;
+        if (field.description) this.host.print(`  ${field.label}: ${field.description}`);
         for (;;) {
           const answer = await this.host.readSecret(label, this.task);
           if (answer === null) {

@@ -19,6 +19,7 @@ import { logOperatorNote } from '../logging/operator-note.js';
 import { isUserError, type UserError } from '../shared/errors.js';
 import { DeployApproval } from './deploy-approval.js';
 import { credentialsForRun, parseCredentialChoice, type RunCredentials } from './run-credentials.js';
+import { SensitiveInputs } from './sensitive-inputs.js';
 import type { Member, ShowProgress } from './steps.js';
 
 export interface DeployInput {
@@ -42,7 +43,8 @@ export interface Deployment {
   channelId?: string | undefined;
   project: Project;
   resource: Resource;
-  request: DeploymentRequest;
+  /** What the policy checks before the plan; null for a template deployment (what it creates is known from its plan). */
+  request: DeploymentRequest | null;
   decision: PolicyDecision;
   /** The engine's environment stays inside the service's runs; only `label` is for showing. */
   credentials: RunCredentials;
@@ -79,6 +81,8 @@ export type Applied =
 export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor'> & Partial<Pick<AppContext, 'logger'>> & {
   runner: Pick<IacRunner, 'plan' | 'apply' | 'discardPlan'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
+  /** A discarded template deployment's secret inputs go with it. */
+  sensitiveInputs: Pick<SensitiveInputs, 'forget'>;
 };
 
 /** What an access refusal at Apply tells the member happened and what to do. */
@@ -93,7 +97,11 @@ export class DeployService {
   }
 
   static from(app: AppContext): DeployService {
-    return new DeployService({ ...app, credentialsFor: (project, credential) => credentialsForRun(app, project, parseCredentialChoice(credential, project)) });
+    return new DeployService({
+      ...app,
+      credentialsFor: (project, credential) => credentialsForRun(app, project, parseCredentialChoice(credential, project)),
+      sensitiveInputs: new SensitiveInputs(app),
+    });
   }
 
   /**
@@ -131,7 +139,7 @@ export class DeployService {
   async plan(deployment: Deployment, show: ShowProgress): Promise<Planned> {
     // The advisor reviews the deployment while the engine plans it (it never rejects, and never blocks).
     const { guildId, project, request, decision } = deployment;
-    const advice = this.deps.advisor.advise({ guildId, project, request, monthlyEstimateUsd: decision.estimate.monthlyUsd });
+    const advice = request ? this.deps.advisor.advise({ guildId, project, request, monthlyEstimateUsd: decision.estimate.monthlyUsd }) : Promise.resolve([]);
     try {
       const plan = await show((observer) => this.deps.runner.plan({ ...this.#runRequest(deployment), ...observer, resourceId: deployment.resource.id }));
       return { ok: true, deployment: { ...deployment, plan, advice: await advice } };
@@ -176,7 +184,8 @@ export class DeployService {
   async apply(deployment: ConfirmedDeployment, show: ShowProgress): Promise<Applied> {
     const { guildId, resource, plan } = deployment;
     const { policies, reservations, runner, resources } = this.deps;
-    const recheck = policies.validate(guildId, deployment.request, reservations.reservedFor(guildId));
+    // A template deployment has no options to check again: what it creates is known from its plan.
+    const recheck = deployment.request ? policies.validate(guildId, deployment.request, reservations.reservedFor(guildId)) : deployment.decision;
     if (!recheck.allowed) {
       this.discard(deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'denied', { resourceId: resource.id, planRunId: plan.runId, step: 'apply.start', rules: recheck.violations.map((v) => v.rule) });
@@ -208,7 +217,10 @@ export class DeployService {
   discard(deployment: Deployment | PlannedDeployment): void {
     const { guildId, resource } = deployment;
     if ('plan' in deployment) this.deps.runner.discardPlan(guildId, deployment.plan.runId);
-    if (this.deps.resources.get(guildId, resource.id).status === 'planned') this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
+    if (this.deps.resources.get(guildId, resource.id).status === 'planned') {
+      this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
+      if (resource.workspace) this.deps.sensitiveInputs.forget(deployment.project, resource);
+    }
   }
 
   /** The requester and whoever pressed Apply must still be Deployers; on a refusal (audited) the plan is discarded. */

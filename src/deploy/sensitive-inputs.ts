@@ -63,7 +63,12 @@ export class SensitiveInputs {
   /** Drops the deployment's values (destroyed, or its plan discarded). Best effort: a closed session holds none. */
   forget(project: Project, resource: Pick<Resource, 'id'>): void {
     const sessionId = this.#liveSession(project);
-    if (sessionId) this.deps.vault.amend(project.guildId, sessionId, { remove: [deploymentEntryName(resource.id)] });
+    try {
+      if (sessionId) this.deps.vault.amend(project.guildId, sessionId, { remove: [deploymentEntryName(resource.id)] });
+    } catch (error) {
+      // A session that expired or broke meanwhile holds nothing any more either.
+      if (!isUserError(error)) throw error;
+    }
   }
 
   /** The project's session as it is now (a renewal may have replaced it), if it still lives. */

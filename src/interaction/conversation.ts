@@ -50,6 +50,8 @@ export interface ModalField {
   maxLength?: number;
   /** What the field holds when the form opens (a correction shows what was typed); never set for a secret. */
   value?: string;
+  /** What to type, said with the field where there is room (the console prints it; Discord shows `placeholder`). */
+  description?: string;
 }
 
 export interface ModalSpec {

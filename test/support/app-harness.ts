@@ -7,6 +7,7 @@ import type { Command } from '../../src/interaction/command.js';
 import type { Actor, RawOptions } from '../../src/interaction/conversation.js';
 import { CommandDispatcher } from '../../src/interaction/dispatcher.js';
 import { createLogger } from '../../src/logging/logger.js';
+import type { TemplateCatalogue } from '../../src/templates/template.js';
 import { FakeClock } from './clock.js';
 import { RecordingConversation } from './recording-conversation.js';
 import { RecordingNotifier } from './recording-notifier.js';
@@ -20,7 +21,7 @@ export type Answers = ConstructorParameters<typeof RecordingConversation>[4];
  * The real core (database, vault, policies, runner...) on temporary folders, a dispatcher over every command, and
  * `say()` to run a command as a member through a RecordingConversation. Only the clock and notifier are fakes.
  */
-export async function startAppHarness(env: Record<string, string> = {}, extraCommands: Command[] = []) {
+export async function startAppHarness(env: Record<string, string> = {}, extraCommands: Command[] = [], options: { templates?: TemplateCatalogue } = {}) {
   const { dir, cleanup } = makeTempDir('chatops-app-');
   const clock = new FakeClock();
   let logs = '';
@@ -32,7 +33,7 @@ export async function startAppHarness(env: Record<string, string> = {}, extraCom
   });
   const config = parseConfig({ DATABASE_PATH: join(dir, 'db.sqlite'), DEPLOYMENTS_DIR: join(dir, 'deployments'), ...env });
   const notifier = new RecordingNotifier();
-  const core: Core = await buildCore({ config, clock, logger: createLogger('info', sink), notifier });
+  const core: Core = await buildCore({ config, clock, logger: createLogger('info', sink), notifier, ...options });
   const dispatcher = new CommandDispatcher([...allCommands, ...extraCommands], core.app);
   const say = async (
     actor: Actor,
