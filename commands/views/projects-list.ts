@@ -33,7 +33,8 @@ export function resourceLine(resource: Resource): Text {
 function inputsSummary(resource: Resource): Text | undefined {
   const shown = Object.entries(resource.inputs).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
   const secrets = resource.sensitiveInputs.map((s) => `${s.name}=(secret)`);
-  const all = [...shown, ...secrets];
+  // The secrets first: only their names, short, and never cut off.
+  const all = [...secrets, ...shown];
   if (all.length === 0) return undefined;
   const line = all.join(', ');
   return text` (${line.length > 120 ? `${line.slice(0, 119)}…` : line})`;
