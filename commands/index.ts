@@ -17,6 +17,7 @@ import cloudRuns from './runs/cloud-runs.js';
 import cloudVault from './vault/cloud-vault.js';
 import cloudCredentials from './credentials/cloud-credentials.js';
 import cloudStorage from './storage/cloud-storage.js';
+import cloudTemplate from './templates/cloud-template.js';
 
 export const allCommands: readonly Command[] = [
   cloudInit,
@@ -33,4 +34,5 @@ export const allCommands: readonly Command[] = [
   cloudAudit,
   cloudCredentials,
   cloudStorage,
+  cloudTemplate,
 ];

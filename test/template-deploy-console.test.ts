@@ -1,14 +1,13 @@
 /**
  * The console runs a template's deployment as Discord does: each form becomes hidden prompts, with what each input
- * expects printed above it; a wrong value brings the step's prompts back. Test-side catalogue (folder-catalogue.ts).
+ * expects printed above it; a wrong value brings the step's prompts back. The template is the operator's
+ * (TEMPLATES_DIR), enabled with /cloud-template enable.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CONSOLE_GUILD_ID } from '../src/console/directory.js';
 import { ConsoleDriver } from './support/console-driver.js';
-import { FolderCatalogue } from './support/folder-catalogue.js';
 
 const TEMPLATES = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/templates');
 const SECRET = 'pw-console-Lk77-hidden';
@@ -28,29 +27,29 @@ function filesHolding(dir: string, needle: string): string[] {
 
 describe('a template deployment in the console', () => {
   it('asks each step as hidden prompts saying what every input expects, re-asks a wrong step, deploys, and shows the secret nowhere', async () => {
-    const shell = (driver = new ConsoleDriver({ argv: ['--user', 'alice', '--admin'], templates: new FolderCatalogue({ [CONSOLE_GUILD_ID]: TEMPLATES }) }));
+    const shell = (driver = new ConsoleDriver({ argv: ['--user', 'alice', '--admin'], env: { TEMPLATES_DIR: TEMPLATES } }));
     await shell.waitFor('You are @alice');
+    await shell.run('/cloud-template enable name:typed-inputs', 'enabled');
     await shell.run('/cloud-init provider:gcp project_name:web region:us-central1', 'GCP project id [hidden]: ');
     await shell.run('web-project-123', '[hidden]: ');
     await shell.run('', 'Secure cloud project initialised');
 
-    const first = await shell.run('/cloud-deploy project:web template:typed-inputs', 'name [hidden]: ');
+    const first = await shell.run('/cloud-deploy project:web template:typed-inputs', 'enabled [hidden]: ');
     expect(first).toContain('📝 typed-inputs inputs (1/3) — a private form for @alice. What you type is hidden as you type it');
-    expect(first).toContain('name: What to call it — text');
-    await shell.run('web-app', 'replicas [hidden]: ');
-    await shell.run('three', 'enabled [hidden]: ');
-    await shell.run('true', 'zones [hidden]: ');
-    await shell.run('a, b', 'ports [hidden]: ');
+    await shell.run('maybe', 'extra [hidden]: ');
+    await shell.run('null', 'labels [hidden]: ');
+    await shell.run('team=web', 'name: What to call it — text');
+    await shell.run('web-app', 'pair [hidden]: ');
     // The step comes back, saying what was wrong.
-    const again = await shell.run('80', 'name [hidden]: ');
-    expect(again).toContain('`replicas`: expected a number (such as 3 or 2.5).');
-    for (const [value, next] of [['web-app', 'replicas'], ['3', 'enabled'], ['true', 'zones'], ['a, b', 'ports'], ['80', 'labels']] as const) {
+    const again = await shell.run('x, 1', 'enabled [hidden]: ');
+    expect(again).toContain('`enabled`: expected true or false.');
+    for (const [value, next] of [['true', 'extra'], ['null', 'labels'], ['team=web', 'name'], ['web-app', 'pair'], ['x, 1', 'ports']] as const) {
       await shell.run(value, `${next} [hidden]: `);
     }
-    await shell.run('team=web', 'settings [hidden]: ');
-    await shell.run('{"size": 1}', 'pair [hidden]: ');
-    await shell.run('x, 1', 'extra [hidden]: ');
-    const secretStep = await shell.run('null', 'db_password [hidden]: ');
+    await shell.run('80', 'replicas [hidden]: ');
+    await shell.run('3', 'settings [hidden]: ');
+    await shell.run('{"size": 1}', 'zones [hidden]: ');
+    const secretStep = await shell.run('a, b', 'db_password [hidden]: ');
     expect(secretStep).toContain('typed-inputs secrets (3/3) — a private form for @alice. What you type is hidden and never kept');
     const plan = await shell.run(SECRET, '[1] Apply  [2] Cancel');
     expect(plan).toMatch(/Plan for web: typed-inputs #1/);
@@ -58,7 +57,7 @@ describe('a template deployment in the console', () => {
     const applied = await shell.settle();
     expect(applied).toMatch(/Deployed typed-inputs #1 in web/);
     const projects = await shell.run('/cloud-projects', '└─');
-    expect(projects).toMatch(/#1 template typed-inputs — active \(db_password=\(secret\), name="web-app", replicas=3/);
+    expect(projects).toMatch(/#1 template typed-inputs — active \(db_password=\(secret\), enabled=true, extra=null, labels=\{"team":"web"\}, name="web-app"/);
     await shell.quit();
 
     expect(shell.transcript).not.toContain(SECRET);

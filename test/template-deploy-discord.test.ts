@@ -1,6 +1,6 @@
 /**
  * A template's inputs in Discord: the real DiscordBot and discord.js client against the local Discord-compatible
- * server, in this process so the test-side catalogue (test/support/folder-catalogue.ts) can be given to the core.
+ * server, in this process (the operator's template is enabled through the core, not a command, to keep it short).
  * The forms after the first are opened by a "Next inputs" button, as Discord opens a form only in answer to a press.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -19,7 +19,6 @@ import { createLogger } from '../src/logging/logger.js';
 import { FakeDiscordServer, Permission, type InteractionHandle, type OriginalMessage } from './discord-server/index.js';
 import { FAKE_ENGINE_BIN } from './support/bot-process.js';
 import { FakeClock } from './support/clock.js';
-import { FolderCatalogue } from './support/folder-catalogue.js';
 import { makeTempDir } from './support/tmp.js';
 
 const TEMPLATES = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/templates');
@@ -59,11 +58,13 @@ describe('a template’s inputs in Discord, step by step', () => {
       DATABASE_PATH: join(tmp.dir, 'chatops.db'),
       DEPLOYMENTS_DIR: join(tmp.dir, 'deployments'),
       IAC_BIN_DIR: FAKE_ENGINE_BIN,
+      TEMPLATES_DIR: TEMPLATES,
     });
     const logger = createLogger('debug', new Writable({ write: (chunk: Buffer, _e, done) => ((logs += chunk.toString()), done()) }));
     const client = createDiscordClient(config);
     const clock = new FakeClock(Date.now());
-    core = await buildCore({ config, clock, logger, notifier: new DiscordNotifier(client), templates: new FolderCatalogue({ [GUILD]: TEMPLATES }) });
+    core = await buildCore({ config, clock, logger, notifier: new DiscordNotifier(client) });
+    await core.app.templateAdmin.enable({ guildId: GUILD, actor: { id: ADMIN, isGuildAdmin: true }, name: 'typed-inputs' });
     await new REST({ api: server.apiUrl }).setToken(TOKEN).put(Routes.applicationGuildCommands(APP_ID, GUILD), { body: allCommands.map((c) => c.definition) });
     bot = new DiscordBot(client, new CommandDispatcher(allCommands, core.app), clock, logger);
     await bot.start(TOKEN);
@@ -91,7 +92,7 @@ describe('a template’s inputs in Discord, step by step', () => {
     const first = await deploy.modal();
     expect(first.title).toBe('typed-inputs inputs (1/3)');
 
-    const afterFirst: InteractionHandle = await submit({ name: 'web-app', replicas: '3', enabled: 'true', zones: 'a, b', ports: '80, 443' });
+    const afterFirst: InteractionHandle = await submit({ enabled: 'true', extra: '1', labels: 'team=web', name: 'web-app', pair: 'blue, 7' });
     const prompt = await afterFirst.waitForOriginal((m) => m.components.length > 0);
     expect(prompt.flags & 64).toBe(64);
     expect(textOf(prompt)).toMatch(/step 2 of 3/);
@@ -103,14 +104,14 @@ describe('a template’s inputs in Discord, step by step', () => {
     expect((await open.modal()).title).toBe('typed-inputs inputs (2/3)');
 
     // A wrong value brings the form back behind a "Correct inputs" button, saying what was expected.
-    const wrong = await submit({ labels: 'team=web', settings: '{"size": "big"}', pair: 'blue, 7', extra: '1' });
+    const wrong = await submit({ ports: '80, 443', replicas: '3', settings: '{"size": "big"}', zones: 'a, b' });
     const correction = await wrong.waitForOriginal((m) => m.components.length > 0);
     expect(textOf(correction)).toMatch(/settings.*attribute size.*expected a number/s);
     // The first prompt lost its button once its form was sent.
     await afterFirst.waitForOriginal((m) => m.components.length === 0);
     const reopen = await server.clickButton({ ...act, userId: ADMIN, customId: /:open$/, messageId: correction.id });
     expect(JSON.stringify((await reopen.modal()).components)).toContain('"value":"{\\"size\\": \\"big\\"}"');
-    const fixed = await submit({ labels: 'team=web', settings: '{"size": 2}', pair: 'blue, 7', extra: '1' });
+    const fixed = await submit({ ports: '80, 443', replicas: '3', settings: '{"size": 2}', zones: 'a, b' });
     const secretPrompt = await fixed.waitForOriginal((m) => m.components.length > 0);
     expect(textOf(secretPrompt)).toMatch(/secrets: kept only in this project's vault session/);
     const openSecret = await server.clickButton({ ...act, userId: ADMIN, customId: /:open$/, messageId: secretPrompt.id });

@@ -1,7 +1,7 @@
 /**
  * /cloud-deploy and /cloud-destroy with templates, through the dispatcher, on the real core (SQLite file, vault,
- * runner) with the stand-in engine. The catalogue is test-side (test/support/folder-catalogue.ts: modules of
- * `*.tf.json` in test/fixtures/templates) until the real one is merged.
+ * runner, template catalogue) with the stand-in engine. The templates are the operator's (TEMPLATES_DIR, modules of
+ * `*.tf.json` in test/fixtures/templates), enabled in the test guild with /cloud-template enable.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -11,8 +11,8 @@ import type { Actor } from '../src/interaction/conversation.js';
 import { isText, plainRenderer, render } from '../src/shared/text.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
 import { FAKE_ENGINE_BIN } from './support/bot-process.js';
-import { FolderCatalogue } from './support/folder-catalogue.js';
 import type { RecordedStep } from './support/recording-conversation.js';
+import { TemplateNotFound } from '../src/templates/errors.js';
 
 const TEMPLATES = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/templates');
 const OTHER_GUILD = '222222222222222222';
@@ -20,9 +20,9 @@ const alice: Actor = { id: '300000000000000001', displayName: 'alice', isBot: fa
 const bob: Actor = { id: '300000000000000002', displayName: 'bob', isBot: false, isGuildAdmin: false };
 const SECRET = 'pw-Zx81-never-stored';
 
-/** The three steps of `typed-inputs`: every declared type, then its secret. */
-const STEP_1 = { name: 'web-app', replicas: '3', enabled: 'true', zones: 'us-central1-a, us-central1-b', ports: '[80, 443]' };
-const STEP_2 = { labels: 'team=web, tier=1', settings: '{"size": 2}', pair: 'blue, 7', extra: '{"any": ["thing", 1]}' };
+/** The three steps of `typed-inputs` (the catalogue lists inputs by name): every declared type, then its secret. */
+const STEP_1 = { enabled: 'true', extra: '{"any": ["thing", 1]}', labels: 'team=web, tier=1', name: 'web-app', pair: 'blue, 7' };
+const STEP_2 = { ports: '[80, 443]', replicas: '3', settings: '{"size": 2}', zones: 'us-central1-a, us-central1-b' };
 const STEP_3 = { db_password: SECRET };
 
 function filesUnder(dir: string): string[] {
@@ -61,10 +61,12 @@ describe('deploying a template with typed inputs, one workspace per deployment',
   };
 
   beforeEach(async () => {
-    const catalogue = new FolderCatalogue({ [HARNESS_GUILD]: TEMPLATES });
-    harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN, VAULT_TTL_MINUTES: '30' }, [], { templates: catalogue });
+    harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN, VAULT_TTL_MINUTES: '30', TEMPLATES_DIR: TEMPLATES });
     const init = await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1' }, HARNESS_GUILD, { modal: { project_id: 'web-project-123' } });
     expect(init.text()).toMatch(/initialised/);
+    for (const name of ['typed-inputs', 'hello', 'token-app']) {
+      expect((await harness.say(alice, 'cloud-template', { subcommand: 'enable', name })).text()).toMatch(/enabled/i);
+    }
   });
   afterEach(() => harness?.stop());
 
@@ -84,7 +86,7 @@ describe('deploying a template with typed inputs, one workspace per deployment',
     expect(forms[0]!.prompt).toBeUndefined();
     expect(forms[1]!.prompt?.ephemeral).toBe(true);
     expect(forms[2]!.spec.title).toBe('typed-inputs secrets (3/3)');
-    expect(forms[0]!.spec.fields.find((f) => f.id === 'zones')?.placeholder).toMatch(/list\(string\): a, b or a JSON array/);
+    expect(forms[1]!.spec.fields.find((f) => f.id === 'zones')?.placeholder).toMatch(/list\(string\): a, b or a JSON array/);
 
     const [resource] = harness.core.app.resources.listByGuild(HARNESS_GUILD);
     expect(resource).toMatchObject({
@@ -93,7 +95,7 @@ describe('deploying a template with typed inputs, one workspace per deployment',
       resourceType: null,
       status: 'active',
       workspace: 'typed-inputs-1',
-      templateRevision: 'test-typed-inputs',
+      templateRevision: harness.core.app.templates.get(HARNESS_GUILD, 'typed-inputs').pinnedRevision,
       inputs: {
         name: 'web-app',
         replicas: 3,
@@ -136,33 +138,33 @@ describe('deploying a template with typed inputs, one workspace per deployment',
   });
 
   it('refuses a bad value of every type, naming the input and what it expects, before anything runs', async () => {
-    const badStep1 = { name: '', replicas: 'three', enabled: 'maybe', zones: '["a", 2]', ports: '1, x' };
+    const badStep1 = { enabled: 'maybe', extra: '', labels: '{"team": 1}', name: '', pair: '["blue"]' };
     const first = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'typed-inputs' }, HARNESS_GUILD, { modals: [badStep1, badStep1, badStep1] });
     // The same form comes back twice with what was wrong (and what was typed, for a non-secret), then it stops.
     const forms = modals(first.steps);
     expect(forms).toHaveLength(3);
-    expect(forms[1]!.spec.fields.find((f) => f.id === 'replicas')?.value).toBe('three');
+    expect(forms[1]!.spec.fields.find((f) => f.id === 'enabled')?.value).toBe('maybe');
     const text = said(first.steps);
-    expect(text).toContain('`name`: expected a value (this input has no default).');
-    expect(text).toContain('`replicas`: expected a number (such as 3 or 2.5).');
     expect(text).toContain('`enabled`: expected true or false.');
-    expect(text).toContain('`zones` (item 2): expected text.');
-    expect(text).toContain('`ports` (item 2): expected a number (such as 3 or 2.5).');
+    expect(text).toContain('`extra`: expected a value (this input has no default).');
+    expect(text).toContain('`labels` (key "team"): expected text.');
+    expect(text).toContain('`name`: expected a value (this input has no default).');
+    expect(text).toContain('`pair`: expected a list of 2 items (string, number), with exactly 2 items.');
     expect(text).toMatch(/Some inputs are not valid; nothing was run/);
 
-    const badStep2 = { labels: '{"team": 1}', settings: '{"tier": "gold"}', pair: '["blue"]', extra: '' };
+    const badStep2 = { ports: '1, x', replicas: 'three', settings: '{"tier": "gold"}', zones: '["a", 2]' };
     const second = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'typed-inputs' }, HARNESS_GUILD, {
       modals: [STEP_1, badStep2, badStep2, badStep2],
     });
-    expect(said(second.steps)).toContain('`labels` (key "team"): expected text.');
+    expect(said(second.steps)).toContain('`ports` (item 2): expected a number (such as 3 or 2.5).');
+    expect(said(second.steps)).toContain('`replicas`: expected a number (such as 3 or 2.5).');
     expect(said(second.steps)).toContain('`settings` (attribute size): expected a number (such as 3 or 2.5) (it is required).');
-    expect(said(second.steps)).toContain('`pair`: expected a list of 2 items (string, number), with exactly 2 items.');
-    expect(said(second.steps)).toContain('`extra`: expected a value (this input has no default).');
+    expect(said(second.steps)).toContain('`zones` (item 2): expected text.');
 
-    const longSecret = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'typed-inputs' }, HARNESS_GUILD, {
+    const nullSecret = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'typed-inputs' }, HARNESS_GUILD, {
       modals: [STEP_1, STEP_2, { db_password: 'null' }, { db_password: 'null' }, { db_password: 'null' }],
     });
-    expect(said(longSecret.steps)).toContain('`db_password`: expected text; a secret input cannot be null');
+    expect(said(nullSecret.steps)).toContain('`db_password`: expected text; a secret input cannot be null');
 
     expect(harness.core.app.runner.recentRuns(HARNESS_GUILD)).toEqual([]);
     expect(harness.core.app.resources.listByGuild(HARNESS_GUILD)).toEqual([]);
@@ -249,13 +251,14 @@ describe('deploying a template with typed inputs, one workspace per deployment',
     expect(harness.core.app.vault.list(HARNESS_GUILD)).toHaveLength(1);
   });
 
-  it('lets no other guild deploy, or see, this guild’s template', async () => {
+  it('lets no other guild deploy, or see, a template enabled in this guild', async () => {
     await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1' }, OTHER_GUILD, { modal: { project_id: 'other-project-1' } });
     const reply = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'hello' }, OTHER_GUILD, { modal: { greeting: 'x' } });
     expect(said(reply.steps)).toMatch(/This server has no template "hello"/);
     expect(modals(reply.steps)).toEqual([]);
     const offered = await harness.dispatcher.complete({ guildId: OTHER_GUILD, actor: alice, commandName: 'cloud-deploy', focused: { name: 'template', value: '' }, options: {} });
     expect(offered.map((c) => c.value)).toEqual(['vm', 'bucket']);
+    expect(() => harness.core.app.templates.get(OTHER_GUILD, 'hello')).toThrow(TemplateNotFound);
     const ours = await harness.dispatcher.complete({ guildId: HARNESS_GUILD, actor: alice, commandName: 'cloud-deploy', focused: { name: 'template', value: 'hel' }, options: {} });
     expect(ours.map((c) => c.value)).toEqual(['hello']);
   });

@@ -30,8 +30,7 @@ import { ProjectRepository } from '../projects/project-repository.js';
 import { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { StateLayout } from '../state/layout.js';
-import { BuiltinCatalogue } from '../templates/builtin-catalogue.js';
-import type { TemplateCatalogue } from '../templates/template.js';
+import { buildTemplates, type GitTransport } from '../templates/index.js';
 import { TierService } from '../tiers/tier-service.js';
 import { EphemeralVault } from '../vault/ephemeral-vault.js';
 import type { AppContext } from './context.js';
@@ -48,8 +47,11 @@ export interface CoreOptions {
    * RUN_TIMEOUT_MINUTES. Each one left out keeps its default.
    */
   engineHost?: Partial<Pick<IacRunnerOptions, 'pathEnv' | 'killGraceMs' | 'runTimeoutMs'>>;
-  /** The template catalogue; default: the built-in vm and bucket only. */
-  templates?: TemplateCatalogue;
+  /**
+   * How git templates are fetched: https to TEMPLATE_GIT_HOSTS by default. No setting can change it; a caller of
+   * the composition root can (the tests, for local bare repositories).
+   */
+  templateGit?: GitTransport;
 }
 
 export interface Core {
@@ -76,7 +78,7 @@ export async function buildCore(options: CoreOptions): Promise<Core> {
   }
 }
 
-async function buildLockedCore({ config, clock, logger, notifier, engineHost = {}, templates = new BuiltinCatalogue() }: CoreOptions, releaseLock: () => void): Promise<Core> {
+async function buildLockedCore({ config, clock, logger, notifier, engineHost = {}, templateGit }: CoreOptions, releaseLock: () => void): Promise<Core> {
   const database = openDatabase(config.DATABASE_PATH);
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
 
@@ -98,6 +100,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const credentials = new CredentialStore(database.db, masterKeys, clock);
   const grants = new GrantRepository(database);
   const jit = new JitService({ grants, policies, audit, notifier, clock, logger });
+  // Before the runner: it writes each template deployment's module files (materialise) before init.
+  const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
   const runner = new IacRunner({
     runs: new RunStore(database.db, clock),
     scheduler: new RunScheduler(config.MAX_CONCURRENT_RUNS),
@@ -105,7 +109,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     resources,
     transitions: new ResourceStatusTransitions(resources, logger),
     executor: new LocalEngineExecutor(),
-    templates,
+    templates: templates.catalogue,
     layout,
     clock,
     logger,
@@ -156,7 +160,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     },
     notifier,
     tiers,
-    templates,
+    templates: templates.catalogue,
+    templateAdmin: templates.service,
   };
 
   return {

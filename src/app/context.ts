@@ -20,6 +20,7 @@ import type { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import type { StateLayout } from '../state/layout.js';
 import type { TemplateCatalogue } from '../templates/template.js';
+import type { TemplateService } from '../templates/template-service.js';
 import type { TierService } from '../tiers/tier-service.js';
 import type { EphemeralVault } from '../vault/ephemeral-vault.js';
 
@@ -47,6 +48,8 @@ export interface AppContext {
   notifier: Notifier;
   /** The plan the operator put each guild on (npm run tiers) and the caps it sets. */
   tiers: TierService;
-  /** The templates each guild can deploy (the built-in vm and bucket, the operator's, the guild's own). */
+  /** What a guild can deploy (built-ins, enabled operator templates, its git templates) and their pinned files. */
   templates: TemplateCatalogue;
+  /** The admin use cases behind /cloud-template: add from git, update, remove, enable, disable, list, show. */
+  templateAdmin: TemplateService;
 }

@@ -8,6 +8,7 @@ import { parsePreviousMasterKeys } from '../credentials/master-keys.js';
 import { isOnPseudoFilesystem } from '../shared/directories.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
 import { guildAllowListSchema } from '../tenancy/admission.js';
+import { gitHostListSchema } from '../templates/git-transport.js';
 
 
 const optionalString = z
@@ -51,6 +52,9 @@ const previousMasterKeys = optionalString.superRefine((value, ctx) => {
     ctx.addIssue({ code: 'custom', message: `id:base64key entries separated by commas (${problem})` });
   }
 });
+
+/** `true` or `false`; unset is false. */
+const flag = optionalString.pipe(z.enum(['true', 'false'], { error: 'true or false' }).optional()).transform((value) => value === 'true');
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -104,6 +108,15 @@ export const configSchema = z.object({
   AWS_SESSION_TOKEN: optionalString,
   AWS_REGION: optionalString,
   S3_ENDPOINT: optionalString,
+  // Templates (src/templates/): the operator's folder of modules, the bot's store of fetched ones, and git.
+  TEMPLATES_DIR: startUpRelativeFolder,
+  /** Default: `templates/` beside the database file. Must be outside DEPLOYMENTS_DIR (checked at start-up). */
+  TEMPLATE_STORE_DIR: startUpRelativeFolder,
+  TEMPLATES_FROM_GUILDS: flag,
+  /** Host names (optionally :port) git templates may be fetched from, over https only; none by default. */
+  TEMPLATE_GIT_HOSTS: gitHostListSchema,
+  TEMPLATE_GIT_TIMEOUT_SECONDS: integerIn(5, 600, 60),
+  TEMPLATE_ALLOW_HOST_ACCESS: flag,
   RATE_LIMIT_MEMBER_PER_MINUTE: integerIn(1, 10_000, 20),
   RATE_LIMIT_GUILD_PER_MINUTE: integerIn(1, 100_000, 120),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(', ')}` }).default('info'),

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { allCommands } from '../../commands/index.js';
-import { buildCore, type Core, type CoreOptions } from '../app/bootstrap.js';
+import { buildCore, type Core } from '../app/bootstrap.js';
 import type { Config } from '../config/index.js';
 import type { Command } from '../interaction/command.js';
 import { CommandDispatcher } from '../interaction/dispatcher.js';
@@ -36,8 +36,6 @@ export interface ConsoleFrontEndOptions {
   commands?: readonly Command[];
   /** Called once the core is built (main.ts hands it to the last resort). */
   onCore?: (core: Core) => void;
-  /** The template catalogue; default: the composition root's. */
-  templates?: CoreOptions['templates'];
 }
 
 export interface ConsoleFlags {
@@ -116,7 +114,7 @@ export async function runConsoleFrontEnd(options: ConsoleFrontEndOptions): Promi
 
   let core: Core;
   try {
-    core = await buildCore({ config: options.config, clock, logger: options.logger, notifier, ...(options.templates ? { templates: options.templates } : {}) });
+    core = await buildCore({ config: options.config, clock, logger: options.logger, notifier });
   } catch (error) {
     terminal.close();
     throw error;

@@ -5,7 +5,7 @@
  * What is never here: a secret. Vault contents live in memory only; stored credentials are ciphertext.
  */
 import { sql } from 'drizzle-orm';
-import { blob, index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 export const PROVIDERS = ['gcp', 'aws', 'azure'] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -275,6 +275,60 @@ export const guildTiers = sqliteTable('guild_tiers', {
   assigned_at: integer('assigned_at').notNull(),
 });
 
+/** Where a stored template came from; the built-ins (vm, bucket) have no row. */
+export const STORED_TEMPLATE_SOURCES = ['operator', 'git'] as const;
+export type StoredTemplateSource = (typeof STORED_TEMPLATE_SOURCES)[number];
+
+/**
+ * Templates (src/templates): the operator's (guild_id null; one row per folder of TEMPLATES_DIR, written at start-up)
+ * and the ones a guild added from git (its own, invisible to every other guild). The files live outside the
+ * database: the operator's folder, or the bot's template store at the pinned commit.
+ */
+export const templates = sqliteTable(
+  'templates',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    guild_id: text('guild_id'),
+    name: text('name').notNull(),
+    source: text('source', { enum: STORED_TEMPLATE_SOURCES }).notNull(),
+    description: text('description'),
+    git_url: text('git_url'),
+    /** The folder inside the repository, '' for its top. */
+    git_subdir: text('git_subdir'),
+    git_ref: text('git_ref'),
+    /** git: the commit the ref resolved to; operator: the digest of its files. What deploys run, until an update. */
+    pinned_revision: text('pinned_revision').notNull(),
+    /** sha256 of the files as pinned, checked again before every run. */
+    files_digest: text('files_digest').notNull(),
+    /** JSON array of TemplateVariable, as read from the files at the pinned revision. */
+    variables: text('variables').notNull().default('[]'),
+    /** operator: set when a start-up no longer found its folder; hidden until it is back (enablements are kept). */
+    missing_since: integer('missing_since'),
+    created_by: text('created_by').notNull(),
+    created_at: integer('created_at').notNull(),
+    updated_by: text('updated_by'),
+    updated_at: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('templates_guild_name').on(t.guild_id, t.name).where(sql`guild_id IS NOT NULL`),
+    uniqueIndex('templates_operator_name').on(t.name).where(sql`guild_id IS NULL`),
+  ],
+);
+
+/** The operator templates a guild enabled: only those are offered to its members. */
+export const guildTemplateEnablements = sqliteTable(
+  'guild_template_enablements',
+  {
+    guild_id: text('guild_id').notNull(),
+    template_id: integer('template_id')
+      .notNull()
+      .references(() => templates.id, { onDelete: 'cascade' }),
+    enabled_by: text('enabled_by').notNull(),
+    enabled_at: integer('enabled_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.guild_id, t.template_id] })],
+);
+
 export const schema = {
   guildPolicies,
   cloudCredentials,
@@ -284,4 +338,6 @@ export const schema = {
   jitPermissions,
   auditLog,
   guildTiers,
+  templates,
+  guildTemplateEnablements,
 };

@@ -31,4 +31,11 @@ export const COMMAND_NAMES: Record<CommandKey, string> = {
   'credentials.validate': '/cloud-credentials validate',
   'credentials.rotate': '/cloud-credentials rotate',
   storage: '/cloud-storage',
+  'templates.add': '/cloud-template add',
+  'templates.list': '/cloud-template list',
+  'templates.show': '/cloud-template show',
+  'templates.update': '/cloud-template update',
+  'templates.remove': '/cloud-template remove',
+  'templates.enable': '/cloud-template enable',
+  'templates.disable': '/cloud-template disable',
 };

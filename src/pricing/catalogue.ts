@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { PROVIDERS, RESOURCE_TYPES, type Provider, type ResourceType } from '../db/schema.js';
 import { instanceTypeSchema } from '../shared/instance-type.js';
 import { InvalidEstimateRequest, PricingOverridesError, UnknownInstanceType } from './errors.js';
-import { jsonErrorLocation } from './json-location.js';
+import { jsonErrorLocation } from '../shared/json-location.js';
 import { INSTANCE_SPECS, type InstanceSpec } from './instance-specs.js';
 import { BUILT_IN_PRICES, type PriceTable, type ProviderPrices } from './prices.js';
 

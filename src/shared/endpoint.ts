@@ -118,12 +118,35 @@ export const endpointSchema = z
 /** How long a name may take to resolve before a form: Discord wants the form within 3 s of the command. */
 const RESOLVE_TIMEOUT_MS = 1_500;
 
-type LookupAll = (hostname: string) => Promise<LookupAddress[]>;
+export type LookupAll = (hostname: string) => Promise<LookupAddress[]>;
 
 const lookupAll: LookupAll = (hostname) =>
   new Promise((resolve, reject) => {
     dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses)));
   });
+
+/**
+ * Why `host` (a name, not a literal) must not be connected to: it does not resolve in time, or one of its addresses
+ * is link-local or a metadata address. Undefined when every address is fine.
+ */
+export async function unsafeResolution(host: string, resolve: LookupAll = lookupAll): Promise<'unresolvable' | 'forbidden' | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  let addresses: LookupAddress[];
+  try {
+    addresses = await Promise.race([
+      resolve(host),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), RESOLVE_TIMEOUT_MS);
+      }),
+    ]);
+  } catch {
+    return 'unresolvable';
+  } finally {
+    clearTimeout(timer);
+  }
+  if (addresses.length === 0 || addresses.some((entry) => isForbiddenAddress(entry.address))) return 'forbidden';
+  return undefined;
+}
 
 /**
  * Resolves the endpoint's host (every address it has) and refuses it if any is link-local or a metadata address.
@@ -135,23 +158,9 @@ export async function assertEndpointResolvesSafely(endpoint: string, field = 'en
   if (!parsed.success) throw new EndpointRefused(field, parsed.error.issues[0]?.message ?? 'it is not an http(s) origin');
   const host = new URL(parsed.data).hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) !== 0) return;
-  let timer: NodeJS.Timeout | undefined;
-  let addresses: LookupAddress[];
-  try {
-    addresses = await Promise.race([
-      resolve(host),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), RESOLVE_TIMEOUT_MS);
-      }),
-    ]);
-  } catch {
-    throw new EndpointRefused(field, `its host ${host} could not be resolved; check the name`);
-  } finally {
-    clearTimeout(timer);
-  }
-  if (addresses.length === 0 || addresses.some((entry) => isForbiddenAddress(entry.address))) {
-    throw new EndpointRefused(field, `its host ${host} resolves to a link-local or cloud metadata address`);
-  }
+  const problem = await unsafeResolution(host, resolve);
+  if (problem === 'unresolvable') throw new EndpointRefused(field, `its host ${host} could not be resolved; check the name`);
+  if (problem === 'forbidden') throw new EndpointRefused(field, `its host ${host} resolves to a link-local or cloud metadata address`);
 }
 
 /** The error a refused connection fails with; the S3 error mapper reports it as an unreachable endpoint. */

@@ -39,6 +39,13 @@ export const COMMAND_KEYS = [
   'credentials.validate',
   'credentials.rotate',
   'storage',
+  'templates.add',
+  'templates.list',
+  'templates.show',
+  'templates.update',
+  'templates.remove',
+  'templates.enable',
+  'templates.disable',
 ] as const;
 export type CommandKey = (typeof COMMAND_KEYS)[number];
 

@@ -9,11 +9,12 @@ import { closeSync, constants, openSync, renameSync, rmSync, writeSync } from 'n
 const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
 
 /** Writes `content` to `path` atomically, mode 0600. */
-export function writePrivateFile(path: string, content: string): void {
+export function writePrivateFile(path: string, content: string | Uint8Array): void {
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   const fd = openSync(temporary, CREATE_NEW, 0o600);
   try {
-    writeSync(fd, content);
+    if (typeof content === 'string') writeSync(fd, content);
+    else writeSync(fd, content);
   } catch (error) {
     closeSync(fd);
     rmSync(temporary, { force: true });

@@ -1,13 +1,12 @@
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { allCommands } from '../../commands/index.js';
-import { buildCore, type Core } from '../../src/app/bootstrap.js';
+import { buildCore, type Core, type CoreOptions } from '../../src/app/bootstrap.js';
 import { parseConfig } from '../../src/config/index.js';
 import type { Command } from '../../src/interaction/command.js';
 import type { Actor, RawOptions } from '../../src/interaction/conversation.js';
 import { CommandDispatcher } from '../../src/interaction/dispatcher.js';
 import { createLogger } from '../../src/logging/logger.js';
-import type { TemplateCatalogue } from '../../src/templates/template.js';
 import { FakeClock } from './clock.js';
 import { RecordingConversation } from './recording-conversation.js';
 import { RecordingNotifier } from './recording-notifier.js';
@@ -20,8 +19,9 @@ export type Answers = ConstructorParameters<typeof RecordingConversation>[4];
 /**
  * The real core (database, vault, policies, runner...) on temporary folders, a dispatcher over every command, and
  * `say()` to run a command as a member through a RecordingConversation. Only the clock and notifier are fakes.
+ * `seams` are the composition root's host seams a test may set (a git transport for local repositories).
  */
-export async function startAppHarness(env: Record<string, string> = {}, extraCommands: Command[] = [], options: { templates?: TemplateCatalogue } = {}) {
+export async function startAppHarness(env: Record<string, string> = {}, extraCommands: Command[] = [], seams: Pick<CoreOptions, 'templateGit'> = {}) {
   const { dir, cleanup } = makeTempDir('chatops-app-');
   const clock = new FakeClock();
   let logs = '';
@@ -33,7 +33,7 @@ export async function startAppHarness(env: Record<string, string> = {}, extraCom
   });
   const config = parseConfig({ DATABASE_PATH: join(dir, 'db.sqlite'), DEPLOYMENTS_DIR: join(dir, 'deployments'), ...env });
   const notifier = new RecordingNotifier();
-  const core: Core = await buildCore({ config, clock, logger: createLogger('info', sink), notifier, ...options });
+  const core: Core = await buildCore({ config, clock, logger: createLogger('info', sink), notifier, ...seams });
   const dispatcher = new CommandDispatcher([...allCommands, ...extraCommands], core.app);
   const say = async (
     actor: Actor,

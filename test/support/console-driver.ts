@@ -10,7 +10,6 @@ import type { Timers } from '../../src/console/timers.js';
 import { parseConfig, type Config } from '../../src/config/index.js';
 import type { Command } from '../../src/interaction/command.js';
 import { createLogger } from '../../src/logging/logger.js';
-import type { TemplateCatalogue } from '../../src/templates/template.js';
 import { FakeClock } from './clock.js';
 import { FAKE_ENGINE_BIN } from './engine-env.js';
 import { makeTempDir } from './tmp.js';
@@ -44,7 +43,6 @@ export interface ConsoleDriverOptions {
   commands?: readonly Command[];
   /** Make the streams look like a terminal (readline's raw, echoing mode). */
   tty?: boolean;
-  templates?: TemplateCatalogue;
 }
 
 /** The longest a scenario step may take before the test fails with the transcript; a safety net, not a timing check. */
@@ -103,7 +101,6 @@ export class ConsoleDriver {
       clock: this.clock,
       timers: this.timers,
       commands: options.commands,
-      ...(options.templates ? { templates: options.templates } : {}),
     });
   }
 

@@ -8,7 +8,7 @@
  * The offset of the first character that breaks JSON syntax, `text.length` when the text ends too early, or -1 when
  * no place can be named (the text is valid, or nested deeper than this scanner follows).
  */
-function firstSyntaxError(text: string): number {
+export function firstSyntaxError(text: string): number {
   let at = 0;
   const fail = (): never => {
     throw at;
