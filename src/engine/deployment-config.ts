@@ -13,6 +13,8 @@ import type { Resource } from '../projects/index.js';
 import { backendBlock, BACKEND_FILE_NAME, parseBackendSettings, writeBackendFile } from '../state/index.js';
 import { writePrivateFile } from '../state/private-file.js';
 import type { StepContext } from './engine-steps.js';
+import { UnsupportedResource } from './errors.js';
+import type { PlanSummary } from './plan-summary.js';
 
 /** The non-sensitive inputs, by variable name. */
 export const INPUTS_FILE = 'cloud-chatops.auto.tfvars.json';
@@ -36,4 +38,16 @@ export async function writeDeploymentConfiguration(ctx: StepContext, resource: R
 /** Whether the folder still holds module files (a destroy uses those its last plan wrote). */
 export function hasModuleFiles(workspace: string): boolean {
   return readdirSync(workspace).some((name) => (name.endsWith('.tf') || name.endsWith('.tf.json')) && name !== BACKEND_FILE_NAME);
+}
+
+/** The catalogue's writer of module files; a runner built without one cannot plan a template deployment. */
+export function requireModules(modules: ModuleWriter | undefined): ModuleWriter {
+  if (!modules) throw new UnsupportedResource('this bot has no template catalogue, so it cannot plan a template deployment');
+  return modules;
+}
+
+/** What a template deployment owns after a plan: what its state held (less what the plan deletes) and what it adds. */
+export function ownedAfterPlan(before: readonly string[], plan: PlanSummary): string[] {
+  const kept = before.filter((address) => !plan.delete.includes(address));
+  return [...new Set([...kept, ...plan.create, ...plan.update, ...plan.replace])];
 }

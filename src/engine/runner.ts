@@ -26,14 +26,8 @@ import type { RunStore, IacRunRow } from './run-store.js';
 import type { ApplyResult, DestroyResult, IacRunnerOptions, OutputsResult, PlanResult, RunRecord, RunRequest } from './run-types.js';
 import type { RunScheduler } from './scheduler.js';
 import { SavedPlans } from './saved-plans.js';
-import { hasModuleFiles, writeDeploymentConfiguration, type ModuleWriter } from './deployment-config.js';
+import { hasModuleFiles, ownedAfterPlan, requireModules, writeDeploymentConfiguration, type ModuleWriter } from './deployment-config.js';
 import { workspaceOf } from './run-workspace.js';
-
-/** What a template deployment owns after a plan: what its state held (less what the plan deletes) and what it adds. */
-function ownedAfter(before: readonly string[], plan: PlanSummary): string[] {
-  const kept = before.filter((address) => !plan.delete.includes(address));
-  return [...new Set([...kept, ...plan.create, ...plan.update, ...plan.replace])];
-}
 
 export type { RunEvent, RunRequest, EngineUsed, PlanResult, ApplyResult, DestroyResult, OutputsResult, RunRecord, IacRunnerOptions } from './run-types.js';
 
@@ -111,7 +105,7 @@ export class IacRunner {
     return this.#lifecycle.run('plan', request, workspaceOf(project, resource), resource.id, async (ctx) => {
       this.#plans.pruneExpired(ctx.workspace, project);
       const builtinAddresses = resource.workspace ? undefined : writeConfiguration(ctx, this.#inProject(project), [resource]).addressesByResource.get(resource.id) ?? [];
-      if (resource.workspace) await writeDeploymentConfiguration(ctx, resource, this.#requireModules());
+      if (resource.workspace) await writeDeploymentConfiguration(ctx, resource, requireModules(this.#modules));
       await init(ctx);
       ensurePlansDir(ctx.workspace);
       const planFile = planFileFor(ctx.runId);
@@ -122,7 +116,7 @@ export class IacRunner {
       const summary = this.#readPlan(ctx, await collect(ctx, showArgs({ planFile }), 'show'));
       const planSha256 = planDigest(join(ctx.workspace, planFile));
       // A template deployment owns everything in its state: what it had, and what this plan creates.
-      const resourceAddresses = builtinAddresses ?? ownedAfter(resource.addresses, summary);
+      const resourceAddresses = builtinAddresses ?? ownedAfterPlan(resource.addresses, summary);
       const result: PlanResult = { runId: ctx.runId, engine: engineUsed(ctx), summary, resourceAddresses, estimatedMonthlyCost: resource.estimatedMonthlyCost, warnings: ctx.warnings };
       return { result, summary: { planFile, planSha256, resourceAddresses, plan: summary } };
     }, () => {
@@ -176,10 +170,9 @@ export class IacRunner {
   }
 
   /**
-   * Destroys one resource, or without `resourceId` every built-in of the project (its whole state). A built-in is
-   * destroyed by its addresses (targeted) in the project's folder; a template deployment whole (its own state), with
-   * the module files its last plan wrote (the template may have changed or gone since). Resources move to
-   * destroying → destroyed (or failed). Template deployments are destroyed one by one, never with the project's.
+   * Destroys one resource, or without `resourceId` the project's built-ins (its whole state): a built-in by its
+   * addresses (targeted), a template deployment whole, in its folder, with the module files its last plan wrote (the
+   * template may have changed or gone since), then its folder is removed. Resources go destroying → destroyed (or failed).
    */
   async destroy(request: RunRequest & { resourceId?: number }): Promise<DestroyResult> {
     const project = this.#projects.get(request.guildId, request.projectSlug);
@@ -308,12 +301,6 @@ export class IacRunner {
 
   #inProject(project: Project): Resource[] {
     return this.#resources.listByProject(project.guildId, project.id);
-  }
-
-  /** The catalogue's writer of module files; a runner built without one cannot plan a template deployment. */
-  #requireModules(): ModuleWriter {
-    if (!this.#modules) throw new UnsupportedResource('this bot has no template catalogue, so it cannot plan a template deployment');
-    return this.#modules;
   }
 
   #readPlan(ctx: StepContext, shown: string): PlanSummary {
