@@ -186,6 +186,13 @@ describe('deploying a template with typed inputs, one workspace per deployment',
     expect(main).toMatch(/google_storage_bucket/);
     expect(main).not.toMatch(/terraform_data/);
 
+    // Each deployment's outputs come from its own state; the project's from the built-ins'.
+    const outputs = await harness.say(alice, 'cloud-outputs', { project: 'web', resource: 2 });
+    expect(outputs.text()).toMatch(/Outputs of hello #2 in web/);
+    expect(outputs.text()).toContain('hello_id');
+    expect((await harness.say(alice, 'cloud-outputs', { project: 'web' })).text()).not.toContain('hello_id');
+    expect((await harness.say(alice, 'cloud-outputs', { project: 'web', resource: 3 })).text()).toMatch(/no template deployment #3/);
+
     const destroyOne = await harness.say(alice, 'cloud-destroy', { project: 'web', resource: 1 }, HARNESS_GUILD, { buttons: [{ buttonId: 'destroy', by: alice }] });
     expect(destroyOne.text()).toMatch(/Destroyed in web/);
     const statuses = () => Object.fromEntries(harness.core.app.resources.listByGuild(HARNESS_GUILD).map((r) => [r.id, r.status]));

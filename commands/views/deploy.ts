@@ -166,12 +166,10 @@ export function appliedView(project: Project, resource: Resource, result: ApplyR
   };
 }
 
-export function outputsView(project: Project, outputs: ApplyResult['outputs']): Message {
+export function outputsView(project: Project, outputs: ApplyResult['outputs'], deployment?: Resource): Message {
   const lines = outputLines(outputs);
-  return {
-    ephemeral: true,
-    notices: [{ title: text`📤 Outputs of ${project.name}`, description: lines.length ? join(lines, '\n') : 'No outputs yet: nothing has been deployed.' }],
-  };
+  const title = deployment ? text`📤 Outputs of ${deploymentLabel(deployment)} #${deployment.id} in ${project.name}` : text`📤 Outputs of ${project.name}`;
+  return { ephemeral: true, notices: [{ title, description: lines.length ? join(lines, '\n') : 'No outputs yet: nothing has been deployed.' }] };
 }
 
 export function destroyedView(project: Project, result: DestroyResult, requesterId: string): Message {
