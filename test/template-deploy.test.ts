@@ -13,6 +13,8 @@ import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
 import { FAKE_ENGINE_BIN } from './support/bot-process.js';
 import type { RecordedStep } from './support/recording-conversation.js';
 import { TemplateNotFound } from '../src/templates/errors.js';
+import { localGitTransport, makeBareRepository } from './support/git-repos.js';
+import { makeTempDir } from './support/tmp.js';
 
 const TEMPLATES = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/templates');
 const OTHER_GUILD = '222222222222222222';
@@ -286,5 +288,35 @@ describe('deploying a template with typed inputs, one workspace per deployment',
     const viaTemplate = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'bucket', disk_size: 1 }, HARNESS_GUILD, { buttons: [{ buttonId: 'apply', by: alice }] });
     expect(viaTemplate.text()).toMatch(/Deployed bucket #1/);
     expect(harness.core.app.resources.get(HARNESS_GUILD, 1)).toMatchObject({ template: 'bucket', resourceType: 'bucket', workspace: null });
+  });
+});
+
+describe('deploying a git template this guild added', () => {
+  it('deploys the commit it is pinned to, records it, and another guild cannot deploy it', async () => {
+    const repos = makeTempDir('chatops-template-git-');
+    const repo = await makeBareRepository(repos.dir, 'modules');
+    const module = { variable: { domain: { type: 'string' } }, resource: { terraform_data: { site: { input: '${var.domain}' } } } };
+    const commit = await repo.commit({ 'site/main.tf.json': JSON.stringify(module) });
+    const harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN, TEMPLATES_FROM_GUILDS: 'true' }, [], { templateGit: localGitTransport(repos.dir) });
+    try {
+      for (const guild of [HARNESS_GUILD, OTHER_GUILD]) {
+        await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1' }, guild, { modal: { project_id: 'web-project-123' } });
+      }
+      expect((await harness.say(alice, 'cloud-template', { subcommand: 'add', name: 'site', url: repo.url, subdir: 'site' })).text()).toContain(commit);
+
+      const deployed = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'site' }, HARNESS_GUILD, { modal: { domain: 'example.org' }, buttons: [{ buttonId: 'apply', by: alice }] });
+      expect(deployed.text()).toMatch(/Deployed site #1 in web/);
+      expect(harness.core.app.resources.get(HARNESS_GUILD, 1)).toMatchObject({ template: 'site', templateRevision: commit, inputs: { domain: 'example.org' } });
+      const folder = join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'web', 'site-1');
+      expect(JSON.parse(readFileSync(join(folder, 'main.tf.json'), 'utf8'))).toEqual(module);
+
+      const elsewhere = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'site' }, OTHER_GUILD, { modal: { domain: 'x.org' } });
+      expect(said(elsewhere.steps)).toMatch(/This server has no template "site"/);
+      expect(modals(elsewhere.steps)).toEqual([]);
+      expect(harness.core.app.resources.listByGuild(OTHER_GUILD)).toEqual([]);
+    } finally {
+      await harness.stop();
+      repos.cleanup();
+    }
   });
 });
