@@ -11,14 +11,13 @@ import type { Project } from '../projects/project-repository.js';
 import type { Resource } from '../projects/resource-repository.js';
 import { DESTROYABLE } from '../projects/resource-statuses.js';
 import { logOperatorNote } from '../logging/operator-note.js';
-import { isUserError } from '../shared/errors.js';
+import { isUserError, UserError } from '../shared/errors.js';
 import { forgetProject } from './forget-project.js';
 import { credentialsForRun, parseCredentialChoice, type RunCredentials } from './run-credentials.js';
 import { SensitiveInputs } from './sensitive-inputs.js';
 import type { Member, ShowProgress } from './steps.js';
 import { InvalidInputs, readInputs, secretSteps, type InputStep } from './template-inputs.js';
 import { toEnvironmentValue } from '../templates/input-values.js';
-import { UserError } from '../shared/errors.js';
 
 export interface DestroyInput {
   guildId: string;
