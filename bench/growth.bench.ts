@@ -56,6 +56,9 @@ class DiscardingConversation implements Conversation {
   async askModal() {
     return null;
   }
+  async askFurtherModal() {
+    return null;
+  }
   async offerButtons() {
     return null;
   }

@@ -5,6 +5,7 @@ import { defineCommand } from '../../src/interaction/command.js';
 import { completeCredentials, completeProjects } from '../views/autocomplete.js';
 import { destroyOutcomeView, destroyProgress, forgottenView, notDestroyedView, nothingToDestroyView, offerDestroy } from '../views/destroy.js';
 import { deliverResult } from '../views/run-progress.js';
+import { askTemplateInputs } from '../views/template-inputs.js';
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -30,6 +31,13 @@ export default defineCommand({
     const prepared = destroys.prepare({ guildId, requester: actor, channelId: conversation.channelId, project: options.project, resourceId: options.resource, forget: options.forget, credential: options.credential });
     if (!prepared.ready) return conversation.reply(nothingToDestroyView(prepared));
     const destruction = prepared.destruction;
+    // The engine needs a template deployment's secret inputs to destroy it: asked again when the vault lost them.
+    if (destruction.secretSteps.length > 0) {
+      const target = destruction.targets[0]!;
+      const typed = await askTemplateInputs(conversation, { template: target.template, project: destruction.project.name, steps: destruction.secretSteps });
+      if (!typed) return;
+      destroys.provideSecrets(destruction, typed);
+    }
     const press = await offerDestroy(conversation, destruction, (by) => destroys.mayConfirm(destruction, by));
     if (press?.buttonId !== 'destroy') return;
     const confirmed = destroys.confirm(destruction, press.by);

@@ -1,6 +1,7 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { parseProviderSecrets, toSecretRecord } from '../../src/credentials/secrets.js';
+import { SensitiveInputs } from '../../src/deploy/sensitive-inputs.js';
 import { assertStateEndpointSafe, stateBackendSettings, stateSecrets, verifyStateBackend } from '../../src/deploy/state-backend.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { namesSameProject, ProjectNameTakenBySimilar } from '../../src/projects/errors.js';
@@ -101,7 +102,9 @@ export default defineCommand({
     // The state bucket check is a network call: acknowledge the form first.
     await conversation.defer({ ephemeral: true });
     await verifyStateBackend({ guildId, projectSlug: slug, settings: backendSettings, secrets: stateSecrets(app, guildId, backendSettings, secrets) });
-    const session = app.vault.open(guildId, actor.id, secrets);
+    // Template deployments' secret inputs kept in the session being replaced stay with the project.
+    const carried = existing ? new SensitiveInputs(app).carriedOver(existing) : {};
+    const session = app.vault.open(guildId, actor.id, { ...secrets, ...carried });
     try {
       const project = existing
         ? app.projects.setVaultSession(guildId, existing.id, session.sessionId)

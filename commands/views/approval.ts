@@ -31,7 +31,7 @@ export async function askAdminApproval(
       {
         title: '🛂 Approval needed',
         tone: 'warning' as const,
-        description: text`${member(requester.id)} wants to deploy a ${resource.resourceType}${resource.instanceType ? text` (${resource.instanceType})` : undefined} in ${strong(projectName)}, about ${money(monthlyUsd)}/month${notEstimated.length ? ' (what could be estimated)' : undefined}. ${join(why, ' ')}`,
+        description: text`${member(requester.id)} wants to deploy ${resource.resourceType === null ? text`template ${strong(resource.template)}` : text`a ${resource.resourceType}${resource.instanceType ? text` (${resource.instanceType})` : undefined}`} in ${strong(projectName)}, about ${money(monthlyUsd)}/month${notEstimated.length ? ' (what could be estimated)' : undefined}. ${join(why, ' ')}`,
       },
     ],
   };

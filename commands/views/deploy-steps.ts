@@ -6,7 +6,7 @@ import type { PlanDecision } from '../../src/policy/plan-policy.js';
 import { defaultBootDiskGb } from '../../src/projects/boot-disk.js';
 import type { ButtonChoice, Conversation, Message } from '../../src/interaction/conversation.js';
 import type { UserError } from '../../src/shared/errors.js';
-import { appliedView, failureView, planView } from './deploy.js';
+import { appliedView, deploymentLabel, failureView, planView, violationView } from './deploy.js';
 import { code, command, member, text, type RichText } from './format.js';
 import { planRefusedView } from './plan-policy.js';
 import { withLiveProgress } from './run-progress.js';
@@ -20,11 +20,11 @@ type Shown = Pick<Deployment, 'project' | 'resource' | 'credentials'>;
 /** The live progress of the deployment's plan, then of its apply, in the command's response. */
 export function planProgress(conversation: Conversation, deployment: Shown): ShowProgress {
   // Which credential, before anything runs: a member who typed a secret at /cloud-init sees whether it is the one.
-  return (run) => withLiveProgress(conversation, text`📝 Planning ${deployment.resource.resourceType} in ${deployment.project.name} with ${deployment.credentials.label}…`, run);
+  return (run) => withLiveProgress(conversation, text`📝 Planning ${deploymentLabel(deployment.resource)} in ${deployment.project.name} with ${deployment.credentials.label}…`, run);
 }
 
 export function applyProgress(conversation: Conversation, deployment: Shown): ShowProgress {
-  return (run) => withLiveProgress(conversation, text`🚀 Applying ${deployment.resource.resourceType} in ${deployment.project.name}…`, run);
+  return (run) => withLiveProgress(conversation, text`🚀 Applying ${deploymentLabel(deployment.resource)} in ${deployment.project.name}…`, run);
 }
 
 export function planFailedView(deployment: Shown, error: UserError): Message {
@@ -37,7 +37,7 @@ export function planFailedView(deployment: Shown, error: UserError): Message {
  */
 export function planRefusedByPolicyView(deployment: Pick<Deployment, 'project' | 'request'>, decision: PlanDecision): Message {
   const { request, project } = deployment;
-  const defaultDisk = request.resourceType === 'vm' && request.diskSizeGb === undefined && decision.violations.some((v) => v.rule === 'disk');
+  const defaultDisk = request !== null && request.resourceType === 'vm' && request.diskSizeGb === undefined && decision.violations.some((v) => v.rule === 'disk');
   return planRefusedView(
     decision,
     defaultDisk ? text`No ${code('disk_size')} was given, so the VM gets the default boot disk of ${defaultBootDiskGb(project.provider)} GB.` : undefined,
@@ -80,6 +80,6 @@ export function applyOutcomeView(deployment: ConfirmedDeployment, applied: Appli
     case 'access_lost':
       return notAppliedView(deployment, applied.refusal);
     case 'failed':
-      return failureView(`❌ Deployment of ${deployment.resource.resourceType} #${deployment.resource.id} failed`, applied.error.text);
+      return failureView(`❌ Deployment of ${deploymentLabel(deployment.resource)} #${deployment.resource.id} failed`, applied.error.text);
   }
 }

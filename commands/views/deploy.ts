@@ -10,6 +10,11 @@ import type { RichText, Text } from '../../src/shared/text.js';
 import { bullets, code, command, join, member, money, strong, text, toText } from './format.js';
 import { notEstimatedField } from './plan-policy.js';
 
+/** What a deployment is called in messages: the built-in's type (`vm`), or the template's name. */
+export function deploymentLabel(resource: Pick<Resource, 'resourceType' | 'template'>): string {
+  return resource.resourceType ?? resource.template;
+}
+
 /** The options broke the policy: refused before anything was planned. */
 export function violationView(decision: PolicyDecision): Message {
   return {
@@ -51,7 +56,7 @@ export function planView(input: {
   return {
     notices: [
       {
-        title: text`📝 Plan for ${project.name}: ${resource.resourceType} #${resource.id}`,
+        title: text`📝 Plan for ${project.name}: ${deploymentLabel(resource)} #${resource.id}`,
         tone: summary.counts.delete || summary.counts.replace ? 'warning' : 'info',
         description: join(
           [
@@ -150,7 +155,7 @@ export function appliedView(project: Project, resource: Resource, result: ApplyR
     content: member(requesterId),
     notices: [
       {
-        title: text`✅ Deployed ${resource.resourceType} #${resource.id} in ${project.name}`,
+        title: text`✅ Deployed ${deploymentLabel(resource)} #${resource.id} in ${project.name}`,
         tone: 'success',
         description: join(
           [text`${result.changes.add} added, ${result.changes.change} changed, ${result.changes.remove} destroyed.`, ...(outputs.length ? [strong(text`Outputs`), ...outputs] : [])],
@@ -162,12 +167,10 @@ export function appliedView(project: Project, resource: Resource, result: ApplyR
   };
 }
 
-export function outputsView(project: Project, outputs: ApplyResult['outputs']): Message {
+export function outputsView(project: Project, outputs: ApplyResult['outputs'], deployment?: Resource): Message {
   const lines = outputLines(outputs);
-  return {
-    ephemeral: true,
-    notices: [{ title: text`📤 Outputs of ${project.name}`, description: lines.length ? join(lines, '\n') : 'No outputs yet: nothing has been deployed.' }],
-  };
+  const title = deployment ? text`📤 Outputs of ${deploymentLabel(deployment)} #${deployment.id} in ${project.name}` : text`📤 Outputs of ${project.name}`;
+  return { ephemeral: true, notices: [{ title, description: lines.length ? join(lines, '\n') : 'No outputs yet: nothing has been deployed.' }] };
 }
 
 export function destroyedView(project: Project, result: DestroyResult, requesterId: string): Message {

@@ -19,8 +19,22 @@ const STATUS_ICONS: Record<Resource['status'], string> = {
 };
 
 export function resourceLine(resource: Resource): Text {
+  if (resource.resourceType === null) {
+    return text`${STATUS_ICONS[resource.status]} #${resource.id} template ${resource.template} — ${resource.status}${inputsSummary(resource)}`;
+  }
   const size = resource.resourceType === 'vm' ? text` ${resource.instanceType ?? ''}, ${resource.diskSizeGb ?? 0} GB` : undefined;
   return text`${STATUS_ICONS[resource.status]} #${resource.id} ${resource.resourceType}${size} — ${resource.status}, ${money(resource.estimatedMonthlyCost)}/mo`;
+}
+
+/** A template deployment's non-sensitive inputs, briefly (the secret ones are only named: their values are never kept here). */
+function inputsSummary(resource: Resource): Text | undefined {
+  const shown = Object.entries(resource.inputs).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
+  const secrets = resource.sensitiveInputs.map((s) => `${s.name}=(secret)`);
+  // The secrets first: only their names, short, and never cut off.
+  const all = [...secrets, ...shown];
+  if (all.length === 0) return undefined;
+  const line = all.join(', ');
+  return text` (${line.length > 120 ? `${line.slice(0, 119)}…` : line})`;
 }
 
 /** `vaultExpiry`: when each of the guild's open vault sessions expires, by session id. */

@@ -135,6 +135,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     requestTtlMs: config.JIT_REQUEST_TTL_MINUTES * 60_000,
   });
   const jitExtensions = new ExtensionService({ grants, requests: jitRequestRows, reviews: jitRequests, policies, audit, clock });
+  // Before the runner: it writes each template deployment's module files (materialise) before init.
+  const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
   const runner = new IacRunner({
     runs: new RunStore(database.db, clock),
     scheduler: new RunScheduler(config.MAX_CONCURRENT_RUNS),
@@ -142,6 +144,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     resources,
     transitions: new ResourceStatusTransitions(resources, logger),
     executor,
+    templates: templates.catalogue,
     layout,
     clock,
     logger,
@@ -156,8 +159,6 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const interrupted = await recoverUnfinishedRuns({ db: database.db, clock, logger, graceMs: engineHost.killGraceMs ?? DEFAULT_KILL_GRACE_MS });
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
   runner.sweepStalePlanFiles();
-
-  const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
 
   // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
   const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);

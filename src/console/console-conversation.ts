@@ -119,11 +119,19 @@ export class ConsoleConversation implements Conversation {
 
   async askModal(spec: ModalSpec, timeoutMs: number): Promise<ModalAnswer | null> {
     if (this.state !== 'none') throw new Error('a modal must be the first response');
+    return this.readForm(spec, timeoutMs);
+  }
+
+  /** A terminal needs no button to open a form: the prompt is printed (privately) and the form asked at once. */
+  async askFurtherModal(prompt: Message, _openLabel: string, spec: ModalSpec, timeoutMs: number): Promise<ModalAnswer | null> {
+    this.host.print(this.host.renderer.message(`📝 /${this.commandName} ${this.audience(true)}`, { ...prompt, buttons: [] }));
+    return this.readForm(spec, timeoutMs);
+  }
+
+  private async readForm(spec: ModalSpec, timeoutMs: number): Promise<ModalAnswer | null> {
     this.state = 'answered';
-    this.host.print(
-      `📝 ${spec.title} — a private form for @${this.actor.displayName}. What you type is hidden and never kept; ` +
-        'leave a required field empty to cancel.',
-    );
+    const kept = spec.secret === false ? 'What you type is hidden as you type it' : 'What you type is hidden and never kept';
+    this.host.print(`📝 ${spec.title} — a private form for @${this.actor.displayName}. ${kept}; leave a required field empty to cancel.`);
     let timedOut = false;
     const timer = this.host.timers.schedule(timeoutMs, () => {
       timedOut = true;
@@ -135,6 +143,7 @@ export class ConsoleConversation implements Conversation {
         const required = field.required ?? true;
         const optional = !required && !/optional/i.test(field.label) ? ' (optional)' : '';
         const label = `  ${field.label}${optional} [hidden]: `;
+        if (field.description) this.host.print(`  ${field.label}: ${field.description}`);
         for (;;) {
           const answer = await this.host.readSecret(label, this.task);
           if (answer === null) {

@@ -19,6 +19,7 @@ import {
 import { parseProviderSecrets, toSecretRecord } from './secrets.js';
 import type { ServiceDefaults } from './service-defaults.js';
 import { escapeMarkdown } from '../shared/member-text.js';
+import { withoutDeploymentEntries } from '../vault/deployment-entries.js';
 
 /** The one thing this module needs from the ephemeral vault. */
 export interface VaultReader {
@@ -100,7 +101,7 @@ export function resolveRunCredentials(input: ResolveRunCredentialsInput): Resolv
       case 'stored':
         return fromStored(input, choice.name);
       case 'ephemeral':
-        return fromVault(input, input.vault.read(input.guildId, choice.sessionId));
+        return fromVault(input, withoutDeploymentEntries(input.vault.read(input.guildId, choice.sessionId)));
       case 'service':
         return fromService(input);
     }
@@ -109,13 +110,15 @@ export function resolveRunCredentials(input: ResolveRunCredentialsInput): Resolv
   if (input.vaultSessionId !== undefined && input.vaultSessionId !== null) {
     let raw: Record<string, string> | undefined;
     try {
-      raw = input.vault.read(input.guildId, input.vaultSessionId);
+      // Template deployments' secret inputs may share the session: they are not credentials.
+      raw = withoutDeploymentEntries(input.vault.read(input.guildId, input.vaultSessionId));
     } catch (error) {
       // An expired or closed session is simply "no open session" here: the default, or the options, follow.
       if (!isUserError(error)) throw error;
     }
-    // A session that is open but incomplete is reported as such, not hidden behind "no credential".
-    if (raw !== undefined) return fromVault(input, raw);
+    // A session that is open but incomplete is reported as such, not hidden behind "no credential"; one holding only
+    // deployments' inputs (opened for them) holds no credential at all.
+    if (raw !== undefined && Object.keys(raw).length > 0) return fromVault(input, raw);
   }
   const preferred = input.store.getDefault(input.guildId, input.provider);
   if (preferred !== undefined) return fromStored(input, preferred.name, "this server's default stored credential");

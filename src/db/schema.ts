@@ -13,6 +13,10 @@ export type Provider = (typeof PROVIDERS)[number];
 export const RESOURCE_TYPES = ['vm', 'bucket'] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
+/** What a resource row is: one of the built-in types, or a deployment of a template (its `template` says which). */
+export const RESOURCE_KINDS = [...RESOURCE_TYPES, 'template'] as const;
+export type ResourceKind = (typeof RESOURCE_KINDS)[number];
+
 export const ENGINES = ['terraform', 'tofu'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
@@ -146,7 +150,21 @@ export const cloudResources = sqliteTable(
       .references(() => cloudProjects.id),
     guild_id: text('guild_id').notNull(),
     name: text('name').notNull(),
-    resource_type: text('resource_type', { enum: RESOURCE_TYPES }).notNull(),
+    /** `vm` or `bucket` for the built-ins (generated configuration in the project's folder), `template` otherwise. */
+    resource_type: text('resource_type', { enum: RESOURCE_KINDS }).notNull(),
+    /** The template deployed: `vm` or `bucket` for the built-ins, else a template's name in the guild's catalogue. */
+    template: text('template').notNull().default(''),
+    /** The template's pinned revision (git commit, or digest of the operator's files) at the last plan. */
+    template_revision: text('template_revision'),
+    /** JSON object of the non-sensitive input values, by variable name, so the deployment can be planned again. */
+    inputs: text('inputs').notNull().default('{}'),
+    /**
+     * JSON array of the sensitive inputs' declarations (name, type, nullable, whether a default exists): never their
+     * values, which live only in the project's vault session.
+     */
+    sensitive_inputs: text('sensitive_inputs').notNull().default('[]'),
+    /** A template deployment's own folder inside its project's (`<project>/<workspace>/`); null: the project's folder. */
+    workspace: text('workspace'),
     instance_type: text('instance_type'),
     disk_size_gb: integer('disk_size_gb'),
     estimated_monthly_cost: real('estimated_monthly_cost').notNull().default(0),

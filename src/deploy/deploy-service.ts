@@ -21,6 +21,7 @@ import { logOperatorNote } from '../logging/operator-note.js';
 import { isUserError, type UserError } from '../shared/errors.js';
 import { DeployApproval } from './deploy-approval.js';
 import { credentialsForRun, parseCredentialChoice, type RunCredentials } from './run-credentials.js';
+import { SensitiveInputs } from './sensitive-inputs.js';
 import type { Member, ShowProgress } from './steps.js';
 
 export interface DeployInput {
@@ -44,7 +45,8 @@ export interface Deployment {
   channelId?: string | undefined;
   project: Project;
   resource: Resource;
-  request: DeploymentRequest;
+  /** What the policy checks before the plan; null for a template deployment (what it creates is known from its plan). */
+  request: DeploymentRequest | null;
   /** The policy on the options: a quick refusal before planning; the plan's check replaces it. */
   decision: PolicyDecision;
   /** The engine's environment stays inside the service's runs; only `label` is for showing. */
@@ -73,7 +75,7 @@ export type Planned =
   | { ok: false; refusedByPolicy: PlanDecision };
 
 /** What `discard` needs: the row, and the plan when there is one. */
-type Discardable = Pick<Deployment, 'guildId' | 'resource'> & { plan?: Pick<PlanResult, 'runId'> };
+type Discardable = Pick<Deployment, 'guildId' | 'resource' | 'project'> & { plan?: Pick<PlanResult, 'runId'> };
 
 /** What may happen after Apply was pressed. A refused deployment has been discarded. */
 export type NextStep =
@@ -91,6 +93,8 @@ export type Applied =
 export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor'> & Partial<Pick<AppContext, 'logger'>> & {
   runner: Pick<IacRunner, 'plan' | 'apply' | 'discardPlan'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
+  /** A discarded template deployment's secret inputs go with it. */
+  sensitiveInputs: Pick<SensitiveInputs, 'forget'>;
 };
 
 /** What an access refusal at Apply tells the member happened and what to do. */
@@ -105,7 +109,11 @@ export class DeployService {
   }
 
   static from(app: AppContext): DeployService {
-    return new DeployService({ ...app, credentialsFor: (project, credential) => credentialsForRun(app, project, parseCredentialChoice(credential, project)) });
+    return new DeployService({
+      ...app,
+      credentialsFor: (project, credential) => credentialsForRun(app, project, parseCredentialChoice(credential, project)),
+      sensitiveInputs: new SensitiveInputs(app),
+    });
   }
 
   /**
@@ -146,7 +154,7 @@ export class DeployService {
   async plan(deployment: Deployment, show: ShowProgress): Promise<Planned> {
     // The advisor reviews the deployment while the engine plans it (it never rejects, and never blocks).
     const { guildId, project, request, decision: precheck } = deployment;
-    const advice = this.deps.advisor.advise({ guildId, project, request, monthlyEstimateUsd: precheck.estimate.monthlyUsd });
+    const advice = request ? this.deps.advisor.advise({ guildId, project, request, monthlyEstimateUsd: precheck.estimate.monthlyUsd }) : Promise.resolve([]);
     let plan: PlanResult | undefined;
     try {
       plan = await show((observer) => this.deps.runner.plan({ ...this.#runRequest(deployment), ...observer, resourceId: deployment.resource.id }));
@@ -232,7 +240,10 @@ export class DeployService {
   discard(deployment: Discardable): void {
     const { guildId, resource } = deployment;
     if (deployment.plan) this.deps.runner.discardPlan(guildId, deployment.plan.runId);
-    if (this.deps.resources.get(guildId, resource.id).status === 'planned') this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
+    if (this.deps.resources.get(guildId, resource.id).status === 'planned') {
+      this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
+      if (resource.workspace) this.deps.sensitiveInputs.forget(deployment.project, resource);
+    }
   }
 
   /** The requester and whoever pressed Apply must still be Deployers; on a refusal (audited) the plan is discarded. */
@@ -261,7 +272,7 @@ export class DeployService {
       planned: deployment.plan.plannedResources,
       reserved,
       // For a bucket, `disk_size` is the data the member expects to keep: something no plan can say.
-      expectedStorageGb: request.resourceType === 'bucket' ? request.diskSizeGb : undefined,
+      expectedStorageGb: request?.resourceType === 'bucket' ? request.diskSizeGb : undefined,
     };
   }
 

@@ -102,10 +102,59 @@ export class DiscordConversation implements Conversation {
   async askModal(spec: ModalSpec, timeoutMs: number): Promise<ModalAnswer | null> {
     if (this.interaction.isModalSubmit() || this.state !== 'none') throw new Error('a modal must be the first response');
     const prefix = this.waiters.newPrefix();
-    const modal = buildModal(`${prefix}:modal`, spec.title, spec.fields);
-    const submitted = new Promise<ModalSubmitInteraction | null>((resolve) => {
+    const submitted = this.waitForSubmission(prefix, timeoutMs);
+    await this.interaction.showModal(buildModal(`${prefix}:modal`, spec.title, spec.fields));
+    this.state = 'answered';
+    const submission = await submitted;
+    return submission ? this.continueOn(submission, spec) : null;
+  }
+
+  async askFurtherModal(prompt: Message, openLabel: string, spec: ModalSpec, timeoutMs: number): Promise<ModalAnswer | null> {
+    if (this.continuation) return this.continuation.askFurtherModal(prompt, openLabel, spec, timeoutMs);
+    const prefix = this.waiters.newPrefix();
+    const formPrefix = this.waiters.newPrefix();
+    const shown: Message = { ...prompt, ephemeral: true, buttons: [{ id: 'open', label: openLabel, style: 'primary' }] };
+    // Pressed as often as the member likes (a dismissed form can be opened again) until one is submitted.
+    this.waiters.add(prefix, {
+      kind: 'button',
+      onPress: async (press: ButtonInteraction) => {
+        if (press.user.id !== this.actor.id) {
+          await press.reply({ content: '⛔ This form is for the member who ran the command.', flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+          return true;
+        }
+        await press.showModal(buildModal(`${formPrefix}:modal`, spec.title, spec.fields));
+        return true;
+      },
+    });
+    const submitted = this.waitForSubmission(formPrefix, timeoutMs, () => this.waiters.remove(prefix));
+    let followUpId: string | undefined;
+    try {
+      if (this.state === 'none') {
+        await this.interaction.reply({ ...renderMessage(shown, prefix), flags: MessageFlags.Ephemeral });
+        this.state = 'answered';
+      } else {
+        followUpId = (await this.interaction.followUp({ ...renderMessage(shown, prefix), flags: MessageFlags.Ephemeral })).id;
+      }
+    } catch (error) {
+      this.waiters.remove(prefix);
+      this.waiters.remove(formPrefix);
+      throw error;
+    }
+    const submission = await submitted;
+    this.waiters.remove(prefix);
+    // The button has done its work: the prompt stays, without it (best effort, the form goes on either way).
+    if (this.canStillRespond()) {
+      await this.interaction.editReply({ ...renderMessage({ ...prompt, buttons: [] }), ...(followUpId ? { message: followUpId } : {}) }).catch(() => undefined);
+    }
+    return submission ? this.continueOn(submission, spec) : null;
+  }
+
+  /** Resolves with the submission of the form `prefix` shows, or null after `timeoutMs` (then `onTimeout` runs). */
+  private waitForSubmission(prefix: string, timeoutMs: number, onTimeout?: () => void): Promise<ModalSubmitInteraction | null> {
+    return new Promise<ModalSubmitInteraction | null>((resolve) => {
       const timer = setTimeout(() => {
         this.waiters.remove(prefix);
+        onTimeout?.();
         resolve(null);
       }, timeoutMs);
       timer.unref();
@@ -117,11 +166,15 @@ export class DiscordConversation implements Conversation {
         },
       });
     });
-    await this.interaction.showModal(modal);
-    this.state = 'answered';
-    const submission = await submitted;
-    if (!submission) return null;
-    const values = modalValues(submission, spec.fields.map((field) => field.id));
+  }
+
+  /** From now on the submission is what is answered; returns what was typed in the form's fields. */
+  private continueOn(submission: ModalSubmitInteraction, spec: ModalSpec): ModalAnswer {
+    const values: Record<string, string> = {};
+    for (const field of spec.fields) {
+      const value = submission.fields.fields.get(field.id);
+      if (value && 'value' in value && typeof value.value === 'string') values[field.id] = value.value;
+    }
     this.continuation = new DiscordConversation(submission, this.commandName, this.waiters, this.clock);
     return { values };
   }

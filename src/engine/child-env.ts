@@ -5,7 +5,8 @@ import { mkdirSync } from 'node:fs';
  * could change what the engine runs or how, so it is refused even though our own code builds these maps.
  */
 const CREDENTIAL_PREFIXES = ['TF_VAR_', 'AWS_', 'GOOGLE_', 'ARM_'] as const;
-const NAME_PATTERN = /^(TF_VAR_[A-Za-z_][A-Za-z0-9_]*|[A-Z][A-Z0-9_]*)$/;
+/** Terraform variable names may hold dashes (a template's `db-password` comes as `TF_VAR_db-password`). */
+const NAME_PATTERN = /^(TF_VAR_[A-Za-z_][A-Za-z0-9_-]*|[A-Z][A-Z0-9_]*)$/;
 
 export interface BaseEnvOptions {
   /** PATH for the child (the bot's own, unless a test says otherwise): providers may need helpers from it. */

@@ -25,7 +25,8 @@ export interface GeneratedConfig {
 }
 
 export type ProjectForConfig = Pick<Project, 'id' | 'guildId' | 'slug' | 'provider' | 'region'>;
-export type ResourceForConfig = Pick<Resource, 'id' | 'name' | 'resourceType' | 'instanceType' | 'diskSizeGb'>;
+/** A built-in resource: a template deployment has a folder and configuration of its own, never generated here. */
+export type ResourceForConfig = Pick<Resource, 'id' | 'name' | 'instanceType' | 'diskSizeGb'> & { resourceType: NonNullable<Resource['resourceType']> };
 
 const REGION = /^[a-z]{2,}[a-z0-9-]{0,38}[a-z0-9]$/;
 const TAG_UNSAFE = /[^A-Za-z0-9 ._-]/g;

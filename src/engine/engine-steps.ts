@@ -12,7 +12,7 @@ import type { Redactor } from '../shared/redaction.js';
 import { backendBlock, parseBackendSettings, writeBackendFile } from '../state/index.js';
 import { writePrivateFile } from '../state/private-file.js';
 import { initArgs } from './commands/index.js';
-import { MAIN_CONFIG_FILE, generateConfig, type GeneratedConfig } from './config-generator.js';
+import { MAIN_CONFIG_FILE, generateConfig, type GeneratedConfig, type ResourceForConfig } from './config-generator.js';
 import type { DiscoveredEngine, EngineSelection } from './discovery.js';
 import { RunFailed, engineLabel } from './errors.js';
 import type { EngineExecutor } from './executor.js';
@@ -30,7 +30,10 @@ export interface StepContext {
   runId: number;
   kind: RunKind | 'outputs';
   project: Project;
+  /** The folder the run works in: the project's, or a template deployment's inside it. */
   workspace: string;
+  /** The template deployment's folder name, when the run is in one (see run-workspace.ts). */
+  deployment: string | undefined;
   env: Record<string, string>;
   engine: DiscoveredEngine;
   selection: EngineSelection;
@@ -50,18 +53,23 @@ export function engineUsed(ctx: StepContext): EngineUsed {
 }
 
 /**
- * Writes main.tf.json (owner-only) and backend.tf.json for the project's resources that may exist in the cloud,
- * plus `extra` (rows planned in this run). The caller holds the workspace.
+ * Writes main.tf.json (owner-only) and backend.tf.json for the project's built-in resources that may exist in the
+ * cloud, plus `extra` (rows planned in this run). Template deployments have folders of their own and are left out.
+ * The caller holds the workspace.
  */
 export function writeConfiguration(ctx: StepContext, resources: readonly Resource[], extra: readonly Resource[] = []): GeneratedConfig {
   const { project, workspace } = ctx;
-  const rows = resources.filter((r) => MAY_EXIST_IN_CLOUD.includes(r.status));
-  const included = [...rows, ...extra.filter((e) => !rows.some((r) => r.id === e.id))];
+  const rows = resources.filter(isBuiltin).filter((r) => MAY_EXIST_IN_CLOUD.includes(r.status));
+  const included = [...rows, ...extra.filter(isBuiltin).filter((e) => !rows.some((r) => r.id === e.id))];
   const config = generateConfig(project, included);
   writePrivateFile(join(workspace, MAIN_CONFIG_FILE), `${JSON.stringify(config.document, null, 2)}\n`);
   const settings = parseBackendSettings({ ...project.backendSettings, kind: project.stateBackend });
   writeBackendFile(workspace, backendBlock(project.stateBackend, project.guildId, project.slug, settings));
   return config;
+}
+
+function isBuiltin(resource: Resource): resource is Resource & ResourceForConfig {
+  return resource.resourceType !== null;
 }
 
 export async function init(ctx: StepContext): Promise<void> {

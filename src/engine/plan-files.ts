@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { isDeploymentFolderName } from './run-workspace.js';
 
 export const PLANS_DIR = '.plans';
 /** Suffix of a plan file that an apply has taken (renamed first, so a plan applies at most once). */
@@ -71,8 +72,8 @@ export function prunePlans(workspace: string, keep: (runId: number) => boolean):
 }
 
 /**
- * At start-up: prunes `.plans` of every workspace under the deployments root (`<root>/guild_<id>/<slug>/`).
- * Guild and project folders that are links are skipped, not followed.
+ * At start-up: prunes `.plans` of every workspace under the deployments root: projects' (`<root>/guild_<id>/<slug>/`)
+ * and their template deployments' (`<slug>/<deployment>/`). Folders that are links are skipped, not followed.
  */
 export function prunePlansEverywhere(rootDir: string, keep: (guildId: string, runId: number) => boolean): number {
   if (!isRealDir(rootDir)) return 0;
@@ -83,7 +84,12 @@ export function prunePlansEverywhere(rootDir: string, keep: (guildId: string, ru
     if (!guildId || !isRealDir(guildDir)) continue;
     for (const slug of readdirSync(guildDir)) {
       const workspace = join(guildDir, slug);
-      if (isRealDir(workspace)) removed += prunePlans(workspace, (runId) => keep(guildId, runId));
+      if (!isRealDir(workspace)) continue;
+      removed += prunePlans(workspace, (runId) => keep(guildId, runId));
+      for (const deployment of readdirSync(workspace).filter(isDeploymentFolderName)) {
+        const folder = join(workspace, deployment);
+        if (isRealDir(folder)) removed += prunePlans(folder, (runId) => keep(guildId, runId));
+      }
     }
   }
   return removed;

@@ -14,6 +14,7 @@ import type { Clock } from '../shared/clock.js';
 import { isUserError } from '../shared/errors.js';
 import { Redactor } from '../shared/redaction.js';
 import { assertWorkspaceSafe, type StateLayout } from '../state/index.js';
+import { isDeploymentFolderName, openWorkspace, workspaceKey, workspaceLabel, type RunWorkspace } from './run-workspace.js';
 import { buildChildEnv } from './child-env.js';
 import type { EngineSelection } from './discovery.js';
 import { RunFailed, RunnerShuttingDown, WorkspaceBusy } from './errors.js';
@@ -68,20 +69,20 @@ export class RunLifecycle {
    * A recorded run (plan, apply, destroy). `onEnd` hears how a run that started and did not succeed ended.
    * Everything up to taking the workspace is synchronous, so two requests for one workspace cannot both get it.
    */
-  run<T>(kind: RunKind, request: RunRequest, project: Project, resourceId: number | null, body: RunBody<T>, onEnd?: (end: RunEnd) => void): Promise<T> {
+  run<T>(kind: RunKind, request: RunRequest, workspace: RunWorkspace, resourceId: number | null, body: RunBody<T>, onEnd?: (end: RunEnd) => void): Promise<T> {
     if (this.#shuttingDown) throw new RunnerShuttingDown();
-    const holder = this.#o.scheduler.holderOf(workspaceKey(project));
-    if (holder) throw new WorkspaceBusy(project.slug, holder);
-    const recorder = recordRun({ runs: this.#o.runs, audit: this.#o.audit, logger: this.#o.logger, kind, project, request, resourceId });
+    const holder = this.#o.scheduler.holderOf(workspaceKey(workspace));
+    if (holder) throw new WorkspaceBusy(workspaceLabel(workspace), holder);
+    const recorder = recordRun({ runs: this.#o.runs, audit: this.#o.audit, logger: this.#o.logger, kind, project: workspace.project, request, resourceId });
     // Synchronously, so the caller knows the id (for a Cancel button) even while the run waits in the queue.
     this.#emitTo(request, { type: 'run_created', runId: recorder.runId, kind });
-    return this.#hold(kind, request, project, recorder, body, onEnd);
+    return this.#hold(kind, request, workspace, recorder, body, onEnd);
   }
 
   /** Engine work that is not a run (reading outputs): the same workspace lock, slot, timeout and stop; no record. */
-  unrecorded<T>(label: 'outputs', request: RunRequest, project: Project, body: RunBody<T>): Promise<T> {
+  unrecorded<T>(label: 'outputs', request: RunRequest, workspace: RunWorkspace, body: RunBody<T>): Promise<T> {
     if (this.#shuttingDown) throw new RunnerShuttingDown();
-    return this.#hold(label, request, project, unrecorded, body);
+    return this.#hold(label, request, workspace, unrecorded, body);
   }
 
   /** Cancels a queued or running run of this guild (SIGINT first). Returns false when it is not running. */
@@ -103,10 +104,11 @@ export class RunLifecycle {
   }
 
   /** Claims the workspace, then runs `body` in it; the workspace and the run's stop are let go at its end. */
-  #hold<T>(kind: RunKind | 'outputs', request: RunRequest, project: Project, recorder: RunRecorder, body: RunBody<T>, onEnd?: (end: RunEnd) => void): Promise<T> {
+  #hold<T>(kind: RunKind | 'outputs', request: RunRequest, workspace: RunWorkspace, recorder: RunRecorder, body: RunBody<T>, onEnd?: (end: RunEnd) => void): Promise<T> {
     const { runId } = recorder;
-    const claim = this.#o.scheduler.tryClaimWorkspace(workspaceKey(project), { runId, kind, since: this.#o.clock.now(), startedBy: request.userId });
-    if (!claim.claimed) throw new WorkspaceBusy(project.slug, claim.holder);
+    const { project } = workspace;
+    const claim = this.#o.scheduler.tryClaimWorkspace(workspaceKey(workspace), { runId, kind, since: this.#o.clock.now(), startedBy: request.userId });
+    if (!claim.claimed) throw new WorkspaceBusy(workspaceLabel(workspace), claim.holder);
     // A stop while queued takes the run out of the queue; a stop while running stops the engine.
     const slotAbort = new AbortController();
     const stopper = new RunStopper(this.#o.killGraceMs, () => slotAbort.abort(), recorder.onSpawn);
@@ -115,7 +117,7 @@ export class RunLifecycle {
     if (request.signal?.aborted) void stopper.stop('cancelled');
     const active: ActiveRun = { runId, guildId: project.guildId, stopper, done: Promise.resolve() };
     this.#active.add(active);
-    const done = this.#live(kind, request, project, recorder, stopper, slotAbort.signal, body, onEnd).finally(() => {
+    const done = this.#live(kind, request, workspace, recorder, stopper, slotAbort.signal, body, onEnd).finally(() => {
       request.signal?.removeEventListener('abort', onAbort);
       claim.release();
       this.#active.delete(active);
@@ -127,7 +129,7 @@ export class RunLifecycle {
   async #live<T>(
     kind: RunKind | 'outputs',
     request: RunRequest,
-    project: Project,
+    runWorkspace: RunWorkspace,
     recorder: RunRecorder,
     stopper: RunStopper,
     slotSignal: AbortSignal,
@@ -135,6 +137,7 @@ export class RunLifecycle {
     onEnd?: (end: RunEnd) => void,
   ): Promise<T> {
     const { runId } = recorder;
+    const { project } = runWorkspace;
     let redactor = new Redactor(Object.values(request.credentialEnv));
     const emit = (event: RunEvent): void => this.#emitTo(request, event, redactor);
     let releaseSlot: (() => void) | undefined;
@@ -145,8 +148,13 @@ export class RunLifecycle {
       const selection = await this.#o.selectEngine(request.enginePreference);
       const engine = selection.engine;
       // At the moment of running, before anything in the folder is touched: no link is followed, no state lost.
-      const workspace = this.#o.layout.workspaceDir(project.guildId, project.slug);
-      assertWorkspaceSafe({ workspace, pluginCacheDir: this.#o.pluginCacheDir, logger: this.#o.logger });
+      const workspace = openWorkspace(this.#o.layout, runWorkspace);
+      assertWorkspaceSafe({
+        workspace,
+        pluginCacheDir: this.#o.pluginCacheDir,
+        logger: this.#o.logger,
+        ...(runWorkspace.deployment ? {} : { skipFolder: isDeploymentFolderName }),
+      });
       const encryption = stateEncryptionFor({
         engine,
         keys: this.#o.stateEncryptionKeys,
@@ -169,6 +177,7 @@ export class RunLifecycle {
         kind,
         project,
         workspace,
+        deployment: runWorkspace.deployment,
         env,
         engine,
         selection,
@@ -227,8 +236,4 @@ export class RunLifecycle {
       this.#o.logger.warn({ err: error, runId: 'runId' in event ? event.runId : undefined }, 'run event listener threw');
     }
   }
-}
-
-function workspaceKey(project: Project): string {
-  return `${project.guildId}/${project.slug}`;
 }

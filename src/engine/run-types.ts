@@ -16,6 +16,7 @@ import type { EngineExecutor } from './executor.js';
 import type { ResourceTransitions } from './resource-transitions.js';
 import type { RunScheduler } from './scheduler.js';
 import type { RunStore } from './run-store.js';
+import type { TemplateCatalogue } from '../templates/template.js';
 
 /** What the Discord layer hears while a run goes on, in order. */
 export type RunEvent =
@@ -125,6 +126,8 @@ export interface IacRunnerOptions {
   transitions: ResourceTransitions;
   /** Runs each engine command (locally, sandboxed, remotely). */
   executor: EngineExecutor;
+  /** Writes each template deployment's module files into its folder before init; without it, only built-ins run. */
+  templates?: Pick<TemplateCatalogue, 'materialise'>;
   layout: StateLayout;
   clock: Clock;
   logger: Logger;

@@ -11,6 +11,8 @@ import type { EngineName } from '../db/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { ResourceNotFound, type Project, type ProjectRepository, type Resource, type ResourceRepository } from '../projects/index.js';
 import { DESTROYABLE, PLANNABLE } from '../projects/resource-statuses.js';
+import type { Clock } from '../shared/clock.js';
+import type { StateLayout } from '../state/index.js';
 import { applyArgs, destroyArgs, outputArgs, planArgs, showArgs } from './commands/index.js';
 import { EngineProbeCache, selectEngine, type DiscoveredEngine, type EngineSelection } from './discovery.js';
 import { collect, engineUsed, init, stream, writeConfiguration, type StepContext } from './engine-steps.js';
@@ -25,6 +27,8 @@ import type { RunStore, IacRunRow } from './run-store.js';
 import type { ApplyResult, DestroyResult, IacRunnerOptions, OutputsResult, PlanResult, RunRecord, RunRequest } from './run-types.js';
 import type { RunScheduler } from './scheduler.js';
 import { SavedPlans } from './saved-plans.js';
+import { hasModuleFiles, ownedAfterPlan, requireModules, writeDeploymentConfiguration, type ModuleWriter } from './deployment-config.js';
+import { workspaceOf } from './run-workspace.js';
 
 export type { RunEvent, RunRequest, EngineUsed, PlanResult, ApplyResult, DestroyResult, OutputsResult, RunRecord, IacRunnerOptions } from './run-types.js';
 
@@ -40,6 +44,8 @@ export class IacRunner {
   readonly #plans: SavedPlans;
   readonly #lifecycle: RunLifecycle;
   readonly #engines = new EngineProbeCache();
+  readonly #modules: ModuleWriter | undefined;
+  readonly #layout: StateLayout;
 
   constructor(options: IacRunnerOptions) {
     this.#logger = options.logger.child({ module: 'iac-runner' });
@@ -50,7 +56,10 @@ export class IacRunner {
     this.#projects = options.projects;
     this.#resources = options.resources;
     this.#transitions = options.transitions;
-    this.#plans = new SavedPlans(options.runs, options.projects, options.layout, options.clock, options.planTtlMs ?? 24 * 60 * 60_000);
+    this.#plans = new SavedPlans(options.runs, options.projects, options.resources, options.layout, options.clock, options.planTtlMs ?? 24 * 60 * 60_000);
+    this.#layout = options.layout;
+    const catalogue = options.templates;
+    this.#modules = catalogue ? (guildId, template, directory) => catalogue.materialise(guildId, template, directory) : undefined;
     this.#lifecycle = new RunLifecycle({
       scheduler: options.scheduler,
       runs: options.runs,
@@ -78,9 +87,9 @@ export class IacRunner {
   }
 
   /**
-   * Plans the project with `resourceId` (a planned or interrupted resource) added: init, `plan -json -out`, then
-   * `show -json` summarised, with the resources it will make that are this one's (for the policy check). The plan
-   * file is kept for `apply(planRunId = result.runId)`.
+   * Plans `resourceId` (a planned or interrupted resource): a built-in in the project's folder, with the project's
+   * other resources; a template deployment in its own folder, after its module files are written. Then init,
+   * `plan -json -out` and `show -json` summarised, with the resources it will make that are this one's (for the policy check). The plan file is kept for `apply(planRunId = result.runId)`.
    * @throws WorkspaceBusy, ProjectNotFound, ResourceNotFound, NoEngineInstalled, RunFailed, RunCancelled, RunTimedOut.
    */
   async plan(request: RunRequest & { resourceId: number }): Promise<PlanResult> {
@@ -90,9 +99,10 @@ export class IacRunner {
       throw new UnsupportedResource(`resource #${resource.id} is ${resource.status}; only a planned or interrupted resource can be planned`);
     }
     let planned: { workspace: string; planFile: string } | undefined;
-    return this.#lifecycle.run('plan', request, project, resource.id, async (ctx) => {
+    return this.#lifecycle.run('plan', request, workspaceOf(project, resource), resource.id, async (ctx) => {
       this.#plans.pruneExpired(ctx.workspace, project);
-      const config = writeConfiguration(ctx, this.#inProject(project), [resource]);
+      const config = resource.workspace ? undefined : writeConfiguration(ctx, this.#inProject(project), [resource]);
+      if (resource.workspace) await writeDeploymentConfiguration(ctx, resource, requireModules(this.#modules));
       await init(ctx);
       ensurePlansDir(ctx.workspace);
       const planFile = planFileFor(ctx.runId);
@@ -102,9 +112,10 @@ export class IacRunner {
       ctx.emit({ type: 'phase', phase: 'show' });
       const { summary, planned: willMake } = this.#readPlan(ctx, await collect(ctx, showArgs({ planFile }), 'show'));
       const planSha256 = planDigest(join(ctx.workspace, planFile));
-      const resourceAddresses = config.addressesByResource.get(resource.id) ?? [];
+      // A template deployment owns everything in its state: what it had, and what this plan creates.
+      const resourceAddresses = config ? config.addressesByResource.get(resource.id) ?? [] : ownedAfterPlan(resource.addresses, summary);
       // Another row's addresses are that row's, already counted where it is; what no row owns is shared by the project.
-      const othersOwn = new Set([...config.addressesByResource].flatMap(([id, addresses]) => (id === resource.id ? [] : addresses)));
+      const othersOwn = new Set(config ? [...config.addressesByResource].flatMap(([id, addresses]) => (id === resource.id ? [] : addresses)) : []);
       const plannedResources = willMake.filter((p) => !othersOwn.has(p.address));
       const result: PlanResult = { runId: ctx.runId, engine: engineUsed(ctx), summary, resourceAddresses, plannedResources, estimatedMonthlyCost: resource.estimatedMonthlyCost, warnings: ctx.warnings };
       return { result, summary: { planFile, planSha256, resourceAddresses, plan: summary } };
@@ -125,7 +136,8 @@ export class IacRunner {
     const resourceId = planRun.resource_id;
     const planEngine = planRun.engine;
     const { guildId } = request;
-    return this.#lifecycle.run('apply', { ...request, enginePreference: planEngine }, project, resourceId, async (ctx) => {
+    const resource = resourceId === null ? undefined : this.#resourceOf(project, resourceId);
+    return this.#lifecycle.run('apply', { ...request, enginePreference: planEngine }, workspaceOf(project, resource), resourceId, async (ctx) => {
       if (ctx.engine.name !== planEngine) throw new PlanEngineMissing(planEngine);
       if (!existsSync(planPath) || planDigest(planPath) !== stored.planSha256) {
         throw new PlanNotApplicable(request.planRunId, 'its plan file changed or disappeared since it was shown');
@@ -158,8 +170,9 @@ export class IacRunner {
   }
 
   /**
-   * Destroys one resource (its addresses, targeted) or, without `resourceId`, everything in the project's state.
-   * Resources move to destroying → destroyed (or failed).
+   * Destroys one resource, or without `resourceId` the project's built-ins (its whole state): a built-in by its
+   * addresses (targeted), a template deployment whole, in its folder, with the module files its last plan wrote (the
+   * template may have changed or gone since), then its folder is removed. Resources go destroying → destroyed (or failed).
    */
   async destroy(request: RunRequest & { resourceId?: number }): Promise<DestroyResult> {
     const project = this.#projects.get(request.guildId, request.projectSlug);
@@ -167,17 +180,26 @@ export class IacRunner {
     if (one && !DESTROYABLE.includes(one.status)) {
       throw new UnsupportedResource(`resource #${one.id} is ${one.status}; only an active, failed or interrupted resource can be destroyed`);
     }
-    const targets = one ? [one] : this.#resources.listByProject(request.guildId, project.id).filter((r) => DESTROYABLE.includes(r.status));
+    const targets = one ? [one] : this.#inProject(project).filter((r) => r.workspace === null && DESTROYABLE.includes(r.status));
     const targetIds = targets.map((r) => r.id);
     const { guildId } = request;
-    return this.#lifecycle.run('destroy', request, project, one?.id ?? null, async (ctx) => {
-      const config = writeConfiguration(ctx, this.#inProject(project));
+    const modules = this.#modules;
+    return this.#lifecycle.run('destroy', request, workspaceOf(project, one), one?.id ?? null, async (ctx) => {
+      let args: string[];
+      if (one?.workspace) {
+        await writeDeploymentConfiguration(ctx, one, hasModuleFiles(ctx.workspace) ? undefined : modules);
+        args = destroyArgs({});
+      } else {
+        const config = writeConfiguration(ctx, this.#inProject(project));
+        args = destroyArgs(one ? { targets: [...(config.addressesByResource.get(one.id) ?? []), ...one.addresses] } : {});
+      }
       this.#transitions.destroyStarted(guildId, targetIds);
       await init(ctx);
-      const args = destroyArgs(one ? { targets: [...(config.addressesByResource.get(one.id) ?? []), ...one.addresses] } : {});
       ctx.emit({ type: 'phase', phase: 'destroy' });
       const digest = await stream(ctx, args, 'destroy');
       this.#transitions.destroySucceeded(guildId, targetIds);
+      // Nothing of the deployment is left: its folder goes too (the state backup still held its values).
+      if (one?.workspace) this.#layout.removeDeployment(guildId, project.slug, one.workspace);
       const result: DestroyResult = {
         runId: ctx.runId,
         engine: engineUsed(ctx),
@@ -191,15 +213,18 @@ export class IacRunner {
   }
 
   /**
-   * The project's outputs (`output -json`); sensitive values are left out. Not a run (nothing recorded), but it
-   * holds the workspace like one: a workspace never initialised is configured and initialised first.
+   * The outputs (`output -json`) of the project's built-ins, or of one template deployment (`resourceId`); sensitive
+   * values are left out. Not a run (nothing recorded), but it holds the workspace like one: a workspace never
+   * initialised is configured and initialised first.
    * @throws WorkspaceBusy while a run holds the workspace.
    */
-  async outputs(request: RunRequest): Promise<OutputsResult> {
+  async outputs(request: RunRequest & { resourceId?: number }): Promise<OutputsResult> {
     const project = this.#projects.get(request.guildId, request.projectSlug);
-    return this.#lifecycle.unrecorded('outputs', request, project, async (ctx) => {
+    const deployment = request.resourceId === undefined ? undefined : this.#resourceOf(project, request.resourceId);
+    return this.#lifecycle.unrecorded('outputs', request, workspaceOf(project, deployment), async (ctx) => {
       if (!existsSync(join(ctx.workspace, '.terraform'))) {
-        writeConfiguration(ctx, this.#inProject(project));
+        if (deployment?.workspace) await writeDeploymentConfiguration(ctx, deployment, hasModuleFiles(ctx.workspace) ? undefined : this.#modules);
+        else writeConfiguration(ctx, this.#inProject(project));
         await init(ctx);
       }
       ctx.emit({ type: 'phase', phase: 'output' });

@@ -3,13 +3,14 @@
  * whose plan file is still there (see plan-files.ts for the files themselves).
  */
 import { join } from 'node:path';
-import type { Project, ProjectRepository } from '../projects/index.js';
+import type { Project, ProjectRepository, ResourceRepository } from '../projects/index.js';
 import type { Clock } from '../shared/clock.js';
 import { escapeMarkdown } from '../shared/member-text.js';
 import type { StateLayout } from '../state/index.js';
 import { PlanNotApplicable } from './errors.js';
 import { planFileExists, prunePlans, prunePlansEverywhere, removePlanFile } from './plan-files.js';
 import { readPlanRunSummary, type IacRunRow, type PlanRunSummary, type RunStore } from './run-store.js';
+import { workspaceLocation, workspaceOf } from './run-workspace.js';
 
 /** A plan that `apply` may take: its run, what it recorded, and where its file is. */
 export interface ApplicablePlan {
@@ -23,6 +24,7 @@ export class SavedPlans {
   constructor(
     private readonly runs: RunStore,
     private readonly projects: ProjectRepository,
+    private readonly resources: ResourceRepository,
     private readonly layout: StateLayout,
     private readonly clock: Clock,
     private readonly ttlMs: number,
@@ -43,7 +45,7 @@ export class SavedPlans {
       throw new PlanNotApplicable(planRunId, `that plan ${run.status === 'succeeded' ? 'has no saved plan' : `ended as ${run.status}`}`);
     }
     if (this.clock.now() - run.created_at > this.ttlMs) throw new PlanNotApplicable(planRunId, `it is older than ${Math.round(this.ttlMs / 3_600_000)} hours`);
-    const workspace = this.layout.workspacePath(guildId, project.slug);
+    const workspace = this.#workspaceOf(run, project);
     if (!planFileExists(workspace, stored.planFile)) throw new PlanNotApplicable(planRunId, 'it was already applied or discarded');
     return { run: { ...run, engine }, stored, workspace, planPath: join(workspace, stored.planFile) };
   }
@@ -54,7 +56,7 @@ export class SavedPlans {
     if (!stored) return false;
     try {
       const project = this.projects.getById(row.guild_id, row.project_id, { includeArchived: true });
-      return planFileExists(this.layout.workspacePath(row.guild_id, project.slug), stored.planFile);
+      return planFileExists(this.#workspaceOf(row, project), stored.planFile);
     } catch {
       return false;
     }
@@ -66,7 +68,13 @@ export class SavedPlans {
     const stored = run ? readPlanRunSummary(run) : undefined;
     if (!run || !stored) return false;
     const project = this.projects.getById(guildId, run.project_id, { includeArchived: true });
-    return removePlanFile(this.layout.workspacePath(guildId, project.slug), stored.planFile);
+    return removePlanFile(this.#workspaceOf(run, project), stored.planFile);
+  }
+
+  /** The folder a plan run worked in: its template deployment's, or its project's. */
+  #workspaceOf(run: IacRunRow, project: Project): string {
+    const resource = run.resource_id === null ? undefined : this.resources.get(run.guild_id, run.resource_id);
+    return workspaceLocation(this.layout, workspaceOf(project, resource));
   }
 
   /** Removes plan files of this project's plans that can no longer be applied. The caller holds the workspace. */

@@ -48,11 +48,17 @@ export interface ModalField {
   required?: boolean;
   multiline?: boolean;
   maxLength?: number;
+  /** What the field holds when the form opens (a correction shows what was typed); never set for a secret. */
+  value?: string;
+  /** What to type, said with the field where there is room (the console prints it; Discord shows `placeholder`). */
+  description?: string;
 }
 
 export interface ModalSpec {
   title: string;
   fields: ModalField[];
+  /** False when what is typed is not a secret (it is saved with what it is for); forms are secret unless they say. */
+  secret?: boolean;
 }
 
 export interface ModalAnswer {
@@ -97,6 +103,13 @@ export interface Conversation {
    * conversation continues on the submission: the next reply, defer or error message answers the form.
    */
   askModal(spec: ModalSpec, timeoutMs: number): Promise<ModalAnswer | null>;
+  /**
+   * A form after the conversation has answered (the next step of a long form, a correction). Discord opens a form
+   * only in answer to a press, so it shows `prompt` privately with one button, `openLabel`, that opens the form for
+   * the actor; the console shows the prompt and asks at once. Null when the member does not go on in time or
+   * dismisses the form. Once submitted, the conversation continues on the submission, as after askModal.
+   */
+  askFurtherModal(prompt: Message, openLabel: string, spec: ModalSpec, timeoutMs: number): Promise<ModalAnswer | null>;
   /** Shows buttons and waits for one authorised press; null on timeout. */
   offerButtons(message: Message, options: OfferButtonsOptions): Promise<ButtonChoice | null>;
 }

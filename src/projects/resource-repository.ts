@@ -5,6 +5,8 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import { RESOURCE_TYPES, cloudProjects, cloudResources, type ResourceStatus, type ResourceType } from '../db/schema.js';
+import type { JsonValue } from '../templates/input-values.js';
+import { StateLayout } from '../state/layout.js';
 import type { Db } from '../db/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake } from '../shared/snowflake.js';
@@ -13,12 +15,30 @@ import { IllegalStatusTransition, InvalidResource, ProjectNotFound, ResourceNotF
 import { snowflakeSchema } from '../shared/snowflake.js';
 import { instanceTypeSchema } from '../shared/instance-type.js';
 
+/** A sensitive input of a template deployment as declared (its value is only ever in the project's vault session). */
+export interface SensitiveInputDeclaration {
+  name: string;
+  type: string;
+  nullable: boolean;
+  hasDefault: boolean;
+}
+
 export interface Resource {
   id: number;
   projectId: number;
   guildId: string;
   name: string;
-  resourceType: ResourceType;
+  /** The built-in type; null for a deployment of a template (see `template`). */
+  resourceType: ResourceType | null;
+  /** The template deployed: `vm` or `bucket` for the built-ins, else the template's name. */
+  template: string;
+  /** The template's pinned revision when it was last planned; null for the built-ins. */
+  templateRevision: string | null;
+  /** The non-sensitive input values, by variable name. */
+  inputs: Record<string, JsonValue>;
+  sensitiveInputs: SensitiveInputDeclaration[];
+  /** A template deployment's folder inside its project's; null: the project's own folder (the built-ins). */
+  workspace: string | null;
   instanceType: string | null;
   diskSizeGb: number | null;
   estimatedMonthlyCost: number;
@@ -42,8 +62,21 @@ export interface NewResource {
   createdBy: string;
 }
 
+/** A deployment of a template: a planned row with its inputs and a workspace folder of its own. */
+export interface NewTemplateDeployment {
+  projectId: number;
+  guildId: string;
+  template: string;
+  templateRevision?: string | undefined;
+  inputs: Record<string, JsonValue>;
+  sensitiveInputs: SensitiveInputDeclaration[];
+  estimatedMonthlyCost: number;
+  createdBy: string;
+}
 
 const MAX_ERROR_CHARS = 2000;
+/** What a deployment's inputs may take in the database: far more than any form, a bound on a row. */
+const MAX_INPUTS_JSON = 256 * 1024;
 
 const newResourceSchema = z.object({
   projectId: z.number().int().positive('a project id'),
@@ -55,6 +88,20 @@ const newResourceSchema = z.object({
   createdBy: snowflakeSchema,
 });
 const addressesSchema = z.array(z.string().max(500)).max(1000);
+const templateNameSchema = z.string().trim().min(1, 'a template name').max(64, 'a template name of at most 64 characters');
+const sensitiveInputsSchema = z
+  .array(z.object({ name: z.string().min(1).max(64), type: z.string().max(4000), nullable: z.boolean(), hasDefault: z.boolean() }))
+  .max(100);
+const inputsJsonSchema = z.record(z.string(), z.json());
+const newDeploymentSchema = z.object({
+  projectId: z.number().int().positive('a project id'),
+  template: templateNameSchema,
+  templateRevision: z.string().max(128, 'a revision of at most 128 characters').optional(),
+  inputs: inputsJsonSchema,
+  sensitiveInputs: sensitiveInputsSchema,
+  estimatedMonthlyCost: z.number().finite('a monthly cost').min(0, 'a monthly cost of at least $0'),
+  createdBy: snowflakeSchema,
+});
 
 type ResourceRow = typeof cloudResources.$inferSelect;
 
@@ -92,6 +139,7 @@ export class ResourceRepository {
           guild_id: input.guildId,
           name: valid.name,
           resource_type: valid.resourceType,
+          template: valid.resourceType,
           instance_type: valid.instanceType ?? null,
           disk_size_gb: valid.diskSizeGb ?? null,
           estimated_monthly_cost: valid.estimatedMonthlyCost,
@@ -104,6 +152,65 @@ export class ResourceRepository {
         .get();
       return toResource(row);
     });
+  }
+
+  /**
+   * Records a planned deployment of a template, with its own workspace folder (`<template>-<id>`) inside the project's.
+   * @throws ProjectNotFound when the project is not this guild's (or is archived); InvalidResource.
+   */
+  createTemplateDeployment(input: NewTemplateDeployment): Resource {
+    assertSnowflake(input.guildId, 'guildId');
+    const parsed = newDeploymentSchema.safeParse(input);
+    if (!parsed.success) throw new InvalidResource(parsed.error.issues.map((issue) => `expected ${issue.message}`));
+    const valid = parsed.data;
+    const inputs = JSON.stringify(valid.inputs);
+    if (inputs.length > MAX_INPUTS_JSON) throw new InvalidResource([`inputs of at most ${MAX_INPUTS_JSON / 1024} KiB`]);
+    return this.db.transaction((tx) => {
+      const project = tx
+        .select({ id: cloudProjects.id })
+        .from(cloudProjects)
+        .where(and(eq(cloudProjects.id, valid.projectId), eq(cloudProjects.guild_id, input.guildId), eq(cloudProjects.status, 'active')))
+        .get();
+      if (!project) throw new ProjectNotFound(`#${valid.projectId}`);
+      const now = this.clock.now();
+      const inserted = tx
+        .insert(cloudResources)
+        .values({
+          project_id: valid.projectId,
+          guild_id: input.guildId,
+          name: `${valid.template.slice(0, 48)}-${now.toString(36)}`,
+          resource_type: 'template',
+          template: valid.template,
+          template_revision: valid.templateRevision ?? null,
+          inputs,
+          sensitive_inputs: JSON.stringify(valid.sensitiveInputs),
+          estimated_monthly_cost: valid.estimatedMonthlyCost,
+          status: 'planned',
+          created_by: valid.createdBy,
+          created_at: now,
+          updated_at: now,
+        })
+        .returning({ id: cloudResources.id })
+        .get();
+      // The folder is named after the row, so no two deployments can share one.
+      const row = tx
+        .update(cloudResources)
+        .set({ workspace: StateLayout.deploymentFolder(valid.template, inserted.id) })
+        .where(eq(cloudResources.id, inserted.id))
+        .returning()
+        .get();
+      return toResource(row!);
+    });
+  }
+
+  /** The revision a template deployment was planned with, recorded by each plan. */
+  setTemplateRevision(guildId: string, id: number, revision: string | null): void {
+    assertSnowflake(guildId, 'guildId');
+    this.db
+      .update(cloudResources)
+      .set({ template_revision: revision, updated_at: this.clock.now() })
+      .where(and(eq(cloudResources.id, id), eq(cloudResources.guild_id, guildId)))
+      .run();
   }
 
   /** @throws ResourceNotFound — also for another guild's resource. */
@@ -194,21 +301,31 @@ export class ResourceRepository {
   }
 }
 
+/** A JSON column read with its schema; malformed reads as `fallback` rather than breaking every listing. */
+function jsonColumn<T>(text: string, schema: z.ZodType<T>, fallback: T): T {
+  try {
+    const parsed = schema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
 /** A row of cloud_resources as the rest of the bot sees it. */
 export function toResource(row: ResourceRow): Resource {
-  let addresses: string[] = [];
-  try {
-    const parsed = addressesSchema.safeParse(JSON.parse(row.addresses));
-    if (parsed.success) addresses = parsed.data;
-  } catch {
-    // a malformed column reads as no addresses rather than breaking every listing
-  }
+  const addresses = jsonColumn(row.addresses, addressesSchema, []);
+  const builtin = row.resource_type === 'template' ? null : row.resource_type;
   return {
     id: row.id,
     projectId: row.project_id,
     guildId: row.guild_id,
     name: row.name,
-    resourceType: row.resource_type,
+    resourceType: builtin,
+    template: row.template || (builtin ?? ''),
+    templateRevision: row.template_revision,
+    inputs: jsonColumn(row.inputs, inputsJsonSchema, {}) as Record<string, JsonValue>,
+    sensitiveInputs: jsonColumn(row.sensitive_inputs, sensitiveInputsSchema, []),
+    workspace: builtin === null ? row.workspace : null,
     instanceType: row.instance_type,
     diskSizeGb: row.disk_size_gb,
     estimatedMonthlyCost: row.estimated_monthly_cost,

@@ -74,21 +74,24 @@ export function parseBackendSettings(value: unknown): BackendSettings {
 }
 
 /**
- * The `terraform.backend` object for one guild's project.
+ * The `terraform.backend` object for one guild's project, or for one template deployment in it (`deployment`, its
+ * folder name): each deployment has a state of its own, next to the project's and never inside its key or prefix.
  * @throws InvalidBackendSettings when `settings` does not match `kind` or is malformed.
  */
-export function backendBlock(kind: StateBackendKind, guildId: string, slug: string, settings: BackendSettings): BackendBlock {
+export function backendBlock(kind: StateBackendKind, guildId: string, slug: string, settings: BackendSettings, deployment?: string): BackendBlock {
   assertSnowflake(guildId, 'guildId');
   if (!StateLayout.isSlug(slug)) throw new TypeError('slug must come from StateLayout.slugify');
+  if (deployment !== undefined && !StateLayout.isSlug(deployment)) throw new TypeError('deployment must come from StateLayout.deploymentFolder');
   const valid = parseBackendSettings(settings);
   if (valid.kind !== kind) throw new InvalidBackendSettings([`settings are for "${valid.kind}", not "${kind}"`]);
   switch (valid.kind) {
     case 'local':
+      // Relative: the engine may run where the workspace is mounted at another path (a sandbox).
       return { local: { path: 'terraform.tfstate' } };
     case 's3': {
       const s3: Record<string, unknown> = {
         bucket: valid.bucket,
-        key: `terraform-state/${guildId}/${slug}/terraform.tfstate`,
+        key: deployment ? `terraform-state/${guildId}/${slug}/deployments/${deployment}/terraform.tfstate` : `terraform-state/${guildId}/${slug}/terraform.tfstate`,
         region: valid.region,
         encrypt: true,
         // S3-native locking (Terraform ≥ 1.10, OpenTofu ≥ 1.10): no DynamoDB table needed.
@@ -109,14 +112,15 @@ export function backendBlock(kind: StateBackendKind, guildId: string, slug: stri
       return { s3 };
     }
     case 'gcs':
-      return { gcs: { bucket: valid.bucket, prefix: `tenants/${guildId}/terraform/state/${slug}` } };
+      // A deployment's prefix is not under the project's: the gcs backend lists a prefix's objects as its workspaces.
+      return { gcs: { bucket: valid.bucket, prefix: deployment ? `tenants/${guildId}/terraform/deployments/${slug}/${deployment}` : `tenants/${guildId}/terraform/state/${slug}` } };
     case 'azurerm':
       return {
         azurerm: {
           resource_group_name: valid.resourceGroupName,
           storage_account_name: valid.storageAccountName,
           container_name: valid.containerName,
-          key: `${guildId}-${slug}-tfstate`,
+          key: deployment ? `${guildId}-${slug}--${deployment}-tfstate` : `${guildId}-${slug}-tfstate`,
         },
       };
   }

@@ -88,6 +88,49 @@ export class StateLayout {
     return path;
   }
 
+  /**
+   * The folder name of a template deployment inside its project's: the template's name reduced to the slug
+   * alphabet, then the resource's id, so it is unique in the project and never a name the engine uses (`.terraform`).
+   */
+  static deploymentFolder(template: string, resourceId: number): string {
+    if (!Number.isSafeInteger(resourceId) || resourceId <= 0) throw new TypeError('resourceId must be a positive integer');
+    const base = template
+      .normalize('NFKD')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 32)
+      .replace(/-+$/, '');
+    return `${base || 'deployment'}-${resourceId}`;
+  }
+
+  /**
+   * A template deployment's working folder, `<guild>/<project>/<deployment>/`, created owner-only if missing, with
+   * the same checks as the project's (each level proven to sit directly inside the one above).
+   */
+  deploymentDir(guildId: string, slug: string, deployment: string): string {
+    assertSlug(deployment);
+    return ensureContainedDir(this.workspaceDir(guildId, slug), deployment);
+  }
+
+  /** Where a deployment's folder would be, without creating it; refuses a path that is not where it must be. */
+  deploymentPath(guildId: string, slug: string, deployment: string): string {
+    assertSlug(deployment);
+    const projectPath = this.workspacePath(guildId, slug);
+    const path = join(projectPath, deployment);
+    const stats = lstatOrNull(path);
+    if (stats && (!stats.isDirectory() || realpathSync(path) !== join(realpathOrSelf(projectPath), deployment))) throw new PathEscape();
+    return path;
+  }
+
+  /** Deletes a deployment's folder (its state, plans and module files). Returns false when there was none. */
+  removeDeployment(guildId: string, slug: string, deployment: string): boolean {
+    const path = this.deploymentPath(guildId, slug, deployment);
+    if (!lstatOrNull(path)) return false;
+    rmSync(path, { recursive: true, force: true });
+    return true;
+  }
+
   /** Deletes a project's folder and everything in it. Returns false when there was none. Never follows a link out. */
   removeWorkspace(guildId: string, slug: string): boolean {
     const path = this.workspacePath(guildId, slug);

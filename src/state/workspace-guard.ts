@@ -27,6 +27,11 @@ export interface WorkspaceCheck {
   /** The shared provider cache: the only place provider links may point to. */
   pluginCacheDir: string;
   logger?: Logger;
+  /**
+   * Top-level folders not to walk: in a project's folder, its template deployments' folders, which are checked by
+   * their own runs (only real folders are skipped; a link by that name is still refused).
+   */
+  skipFolder?: (name: string) => boolean;
 }
 
 export interface UnsafeEntry {
@@ -49,6 +54,7 @@ export function findUnsafeEntries(check: WorkspaceCheck): UnsafeEntry[] {
       if (stats.isSymbolicLink()) {
         if (!isProviderLink(rel, path, cacheReal)) unsafe.push({ entry: rel, reason: 'symlink' });
       } else if (stats.isDirectory()) {
+        if (dir === check.workspace && check.skipFolder?.(name)) continue;
         walk(path);
       } else if (!stats.isFile()) {
         unsafe.push({ entry: rel, reason: 'special file' });

@@ -82,13 +82,19 @@ export const BOX_OVERHEAD = KEY_BYTES + IV_BYTES + TAG_BYTES;
  * `aadOf` gets them to compute the binding. The plaintext is written into the ciphertext's place and overwritten
  * there, so it never sits in a buffer of its own.
  */
-export function sealBox(secrets: Readonly<Record<string, string>>, prefixBytes: number, aadOf: (prefix: Buffer) => string): Buffer {
+/** `prefix`: keep these prefix bytes (a session's id, when its secrets change) instead of drawing new ones. */
+export function sealBox(secrets: Readonly<Record<string, string>>, prefixBytes: number, aadOf: (prefix: Buffer) => string, prefix?: Buffer): Buffer {
   const json = JSON.stringify(secrets);
   const ciphertextAt = prefixBytes + BOX_OVERHEAD;
   const box = Buffer.allocUnsafeSlow(ciphertextAt + Buffer.byteLength(json, 'utf8'));
   let ciphertext: Buffer | undefined;
   try {
-    random.fill(box, 0, prefixBytes + KEY_BYTES + IV_BYTES);
+    if (prefix) {
+      prefix.copy(box, 0, 0, prefixBytes);
+      random.fill(box, prefixBytes, KEY_BYTES + IV_BYTES);
+    } else {
+      random.fill(box, 0, prefixBytes + KEY_BYTES + IV_BYTES);
+    }
     box.write(json, ciphertextAt, 'utf8');
     const keyAt = prefixBytes;
     const ivAt = keyAt + KEY_BYTES;

@@ -35,7 +35,7 @@ export interface EphemeralVaultOptions {
 interface Session {
   readonly info: VaultSessionInfo;
   /** Session id bytes, key, IV, tag and ciphertext in one buffer (aead.ts sealBox): one wipe erases the lot. */
-  readonly box: Buffer;
+  box: Buffer;
   readonly expiresAt: number;
   heapSlot: number;
 }
@@ -117,6 +117,28 @@ export class EphemeralVault {
       this.#purge(session);
       throw new VaultSessionCorrupted();
     }
+  }
+
+  /**
+   * Adds, replaces or removes values of a live session of this guild (a deployment's secret inputs joining its
+   * project's session, say). Sealed again under a fresh key; owner and expiry stay as they were, so a value added
+   * late lives no longer than the session. Removing the last value closes the session.
+   * @throws as `read` does; InvalidVaultSecrets when the session would exceed its limits.
+   */
+  amend(guildId: string, sessionId: string, change: { set?: Record<string, string>; remove?: readonly string[] }): void {
+    const current = this.read(guildId, sessionId);
+    const next: Record<string, string> = {};
+    for (const [name, value] of Object.entries(current)) if (!change.remove?.includes(name)) next[name] = value;
+    Object.assign(next, change.set ?? {});
+    if (Object.keys(next).length === 0) {
+      this.close(guildId, sessionId);
+      return;
+    }
+    checkSecrets(next);
+    const session = this.#live(guildId, sessionId);
+    const old = session.box;
+    session.box = sealBox(next, SESSION_ID_BYTES, () => bindingOf(guildId, sessionId), boxPrefix(old, SESSION_ID_BYTES));
+    wipe(old);
   }
 
   /** Metadata of one live session; throws exactly as `read` does. */

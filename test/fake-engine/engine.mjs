@@ -12,7 +12,8 @@
  * `terraform.tfstate`. `show -json` gives each change's planned values as the real engine does: `change.after`
  * holds the configured values, and a value known only at apply (here: every string holding `${…}`, and a new
  * resource's `id`) is left out of it and marked `true` in `change.after_unknown`; `configuration` holds each
- * resource's expressions (`constant_value`, or `references` for an interpolation). Variables without a default must come from `TF_VAR_<name>` (as the real engine with
+ * resource's expressions (`constant_value`, or `references` for an interpolation). Variables without a default must
+ * come from `TF_VAR_<name>` or a `*.auto.tfvars.json` file in the working directory (as the real engine with
  * TF_INPUT=0: "No value for required variable"). Unlike the real engine, the plan file does NOT store variable
  * values (the real one does; see docs/security.md), so tests can grep a workspace for secrets.
  *
@@ -269,8 +270,17 @@ function writeState(cwd, engine, prior, resources, outputs) {
   return state;
 }
 
+/** The values of `terraform.tfvars.json` and `*.auto.tfvars.json`, as the real engine loads them (lexical order). */
+function variableFiles(cwd) {
+  const files = readdirSync(cwd).filter((f) => f === 'terraform.tfvars.json' || f.endsWith('.auto.tfvars.json')).sort();
+  return Object.assign({}, ...files.map((f) => JSON.parse(readFileSync(join(cwd, f), 'utf8'))));
+}
+
 function missingVariables(config) {
-  return [...config.variables].filter(([name, body]) => body.default === undefined && process.env[`TF_VAR_${name}`] === undefined).map(([n]) => n);
+  const fromFiles = variableFiles(process.cwd());
+  return [...config.variables]
+    .filter(([name, body]) => body.default === undefined && process.env[`TF_VAR_${name}`] === undefined && !(name in fromFiles))
+    .map(([n]) => n);
 }
 
 /** Attributes the engine would store: the configuration plus what the provider computes. */

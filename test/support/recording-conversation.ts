@@ -13,7 +13,7 @@ import { shownInDiscord } from './shown.js';
 export type RecordedStep =
   | { kind: 'reply' | 'edit' | 'followUp' | 'channel'; message: Message }
   | { kind: 'defer'; ephemeral: boolean }
-  | { kind: 'modal'; spec: ModalSpec }
+  | { kind: 'modal'; spec: ModalSpec; prompt?: Message }
   | { kind: 'buttons'; message: Message }
   /** A scripted press the handler's `authorize` refused, with the reason the front end would show privately. */
   | { kind: 'refused'; buttonId: string; by: string; reason: string };
@@ -37,7 +37,8 @@ export class RecordingConversation implements Conversation {
     readonly commandName: string,
     readonly guildId = '111111111111111111',
     readonly channelId = '111111111111111112',
-    private readonly answers: { modal?: Record<string, string> | null; buttons?: ScriptedPress[] } = {},
+    /** `modal` answers every form; `modals` answers them in turn (a further form, a correction), before `modal`. */
+    private readonly answers: { modal?: Record<string, string> | null; modals?: Array<Record<string, string> | null>; buttons?: ScriptedPress[] } = {},
   ) {}
 
   responseState() {
@@ -69,9 +70,17 @@ export class RecordingConversation implements Conversation {
     this.steps.push({ kind: 'channel', message });
   }
   async askModal(spec: ModalSpec): Promise<ModalAnswer | null> {
+    if (this.state !== 'none') throw new Error('a modal must be the first response');
     this.steps.push({ kind: 'modal', spec });
+    return this.answerForm();
+  }
+  async askFurtherModal(prompt: Message, _openLabel: string, spec: ModalSpec): Promise<ModalAnswer | null> {
+    this.steps.push({ kind: 'modal', spec, prompt });
+    return this.answerForm();
+  }
+  private answerForm(): ModalAnswer | null {
     this.state = 'answered';
-    const values = this.answers.modal;
+    const values = this.answers.modals?.length ? this.answers.modals.shift() : this.answers.modal;
     if (values) this.state = 'none';
     return values ? { values } : null;
   }
