@@ -6,7 +6,7 @@ import type { PlanDecision } from '../../src/policy/plan-policy.js';
 import { defaultBootDiskGb } from '../../src/projects/boot-disk.js';
 import type { ButtonChoice, Conversation, Message } from '../../src/interaction/conversation.js';
 import type { UserError } from '../../src/shared/errors.js';
-import { appliedView, deploymentLabel, failureView, planView, violationView } from './deploy.js';
+import { appliedView, deploymentLabel, failureView, planView } from './deploy.js';
 import { code, command, member, text, type RichText } from './format.js';
 import { planRefusedView } from './plan-policy.js';
 import { withLiveProgress } from './run-progress.js';

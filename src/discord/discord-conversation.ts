@@ -170,11 +170,7 @@ export class DiscordConversation implements Conversation {
 
   /** From now on the submission is what is answered; returns what was typed in the form's fields. */
   private continueOn(submission: ModalSubmitInteraction, spec: ModalSpec): ModalAnswer {
-    const values: Record<string, string> = {};
-    for (const field of spec.fields) {
-      const value = submission.fields.fields.get(field.id);
-      if (value && 'value' in value && typeof value.value === 'string') values[field.id] = value.value;
-    }
+    const values = modalValues(submission, spec.fields.map((field) => field.id));
     this.continuation = new DiscordConversation(submission, this.commandName, this.waiters, this.clock);
     return { values };
   }

@@ -11,7 +11,6 @@ import type { EngineName } from '../db/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { ResourceNotFound, type Project, type ProjectRepository, type Resource, type ResourceRepository } from '../projects/index.js';
 import { DESTROYABLE, PLANNABLE } from '../projects/resource-statuses.js';
-import type { Clock } from '../shared/clock.js';
 import type { StateLayout } from '../state/index.js';
 import { applyArgs, destroyArgs, outputArgs, planArgs, showArgs } from './commands/index.js';
 import { EngineProbeCache, selectEngine, type DiscoveredEngine, type EngineSelection } from './discovery.js';
