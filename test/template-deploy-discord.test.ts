@@ -18,6 +18,7 @@ import { CommandDispatcher } from '../src/interaction/dispatcher.js';
 import { createLogger } from '../src/logging/logger.js';
 import { FakeDiscordServer, Permission, type InteractionHandle, type OriginalMessage } from './discord-server/index.js';
 import { FAKE_ENGINE_BIN } from './support/bot-process.js';
+import { STAND_IN_SANDBOX_ENV } from './support/sandbox-env.js';
 import { FakeClock } from './support/clock.js';
 import { makeTempDir } from './support/tmp.js';
 
@@ -52,6 +53,7 @@ describe('a template’s inputs in Discord, step by step', () => {
     await server.addMember(GUILD, { id: ADMIN, username: 'alice', permissions: MEMBER_PERMS | Permission.ManageGuild });
     await server.addMember(GUILD, { id: MEMBER, username: 'bob', permissions: MEMBER_PERMS });
     const config = parseConfig({
+      ...STAND_IN_SANDBOX_ENV,
       DISCORD_TOKEN: TOKEN,
       DISCORD_APPLICATION_ID: APP_ID,
       DISCORD_API_URL: server.apiUrl,

@@ -33,13 +33,13 @@ function tmp(): string {
   return dir;
 }
 
-describe('migration 0006_template_deployments', () => {
+describe('migration 0011_template_deployments', () => {
   it('maps every existing resource to the built-in template of its type, with no inputs and the project’s folder', () => {
     const dir = tmp();
     const before = join(dir, 'drizzle-before');
     mkdirSync(join(before, 'meta'), { recursive: true });
     const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
-    const upTo = journal.entries.findIndex((entry) => entry.tag === '0006_template_deployments');
+    const upTo = journal.entries.findIndex((entry) => entry.tag === '0011_template_deployments');
     expect(upTo).toBeGreaterThan(0);
     for (const entry of journal.entries.slice(0, upTo)) copyFileSync(join(MIGRATIONS_DIR, `${entry.tag}.sql`), join(before, `${entry.tag}.sql`));
     writeFileSync(join(before, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, upTo) }));

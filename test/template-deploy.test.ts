@@ -63,7 +63,9 @@ describe('deploying a template with typed inputs, one workspace per deployment',
   };
 
   beforeEach(async () => {
-    harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN, VAULT_TTL_MINUTES: '30', TEMPLATES_DIR: TEMPLATES });
+    // Sandbox off here, by name: these tests read the engine's environment from a log outside its workspace, which is
+    // exactly what the sandbox hides (test/engine-sandbox.test.ts proves that; these prove the inputs' journey).
+    harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN, VAULT_TTL_MINUTES: '30', TEMPLATES_DIR: TEMPLATES, ENGINE_SANDBOX: 'off' });
     const init = await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1' }, HARNESS_GUILD, { modal: { project_id: 'web-project-123' } });
     expect(init.text()).toMatch(/initialised/);
     for (const name of ['typed-inputs', 'hello', 'token-app']) {
