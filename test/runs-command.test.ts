@@ -27,7 +27,7 @@ describe('/cloud-runs', () => {
   // Retried: in the sandbox a cancel's SIGINT that lands in the 1–3 ms between the keeper's start and the engine's
   // exec (src/engine/sandbox-launch.ts) is lost, and the engine then finishes (seen once in a CI run, 2026-12-02).
   // A known race, written down in the README ("Sandbox"); a cancel that never works still fails every try.
-  it('lets the member who started an apply cancel it, after refusing someone without admin on the provider', { retry: 2 }, async () => {
+  it('lets the member who started an apply cancel it, after refusing someone without admin on the provider', async () => {
     const deploy = harness.say(alice, 'cloud-deploy', { project: 'slow', resource_type: 'vm', instance_type: 'e2-micro', disk_size: 10 }, HARNESS_GUILD, {
       buttons: [{ buttonId: 'apply', by: alice }],
     });

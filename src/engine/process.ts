@@ -10,6 +10,7 @@ import { engineLaunch, type EngineLaunch } from './death-signal.js';
 import { lowerToEnginePriority } from './engine-priority.js';
 import { EngineOutputFiles } from './output-files.js';
 import { BoundedCollector, BoundedLineSplitter, MAX_COLLECTED_BYTES, MAX_LINE_BYTES } from './output-limits.js';
+import { untilEngineTakesSigint, type ReportedEngine } from './signal-readiness.js';
 
 export type StopReason = 'cancelled' | 'timed_out' | 'shutdown';
 
@@ -175,10 +176,10 @@ export async function runEngineCommand(command: EngineCommand, launcher: EngineL
     child.engineReported();
   } else {
     readEnginePid(subprocess.stdio[3]).then(
-      (pid) => {
-        if (pid !== undefined) stopper.engineStarted({ pid, stopsWithBot: true });
+      (reported) => {
+        if (reported !== undefined) stopper.engineStarted({ pid: reported.pid, stopsWithBot: true });
         else command.logger?.warn({ guardianPid: subprocess.pid }, 'the engine guardian did not report the engine pid');
-        child.engineReported();
+        child.engineReported(reported);
       },
       () => child.engineReported(),
     );
@@ -208,7 +209,7 @@ export async function runEngineCommand(command: EngineCommand, launcher: EngineL
  * What is written on descriptor 3: the engine's pid as a line (the guardian), or bubblewrap's `--info-fd` JSON whose
  * `child-pid` is the sandboxed engine's pid as this host sees it.
  */
-function readEnginePid(stream: NodeJS.ReadableStream | null | undefined): Promise<number | undefined> {
+function readEnginePid(stream: NodeJS.ReadableStream | null | undefined): Promise<ReportedEngine | undefined> {
   if (!stream) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     let text = '';
@@ -219,7 +220,8 @@ function readEnginePid(stream: NodeJS.ReadableStream | null | undefined): Promis
     stream.on('error', () => resolve(undefined));
     stream.on('close', () => {
       const pid = parseEnginePid(text);
-      resolve(Number.isSafeInteger(pid) && pid > 1 ? pid : undefined);
+      // bubblewrap's JSON names its own child: the keeper, whose child the engine is (sandbox-launch.ts).
+      resolve(Number.isSafeInteger(pid) && pid > 1 ? { pid, viaKeeper: text.trim().startsWith('{') } : undefined);
     });
   });
 }
@@ -250,6 +252,7 @@ class EngineChild {
   #exitWaiters: Array<() => void> = [];
   #terminating: Promise<void> | undefined;
   #reported = false;
+  #engine: ReportedEngine | undefined;
   #reportWaiters: Array<() => void> = [];
 
   constructor(
@@ -270,9 +273,10 @@ class EngineChild {
    * The chain has reported the engine's pid (or never will). Until then the engine may not exist yet (the sandbox is
    * still being set up) and a signal would reach only the chain, which ignores it: the first one waits for this.
    */
-  engineReported(): void {
+  engineReported(engine?: ReportedEngine): void {
     if (this.#reported) return;
     this.#reported = true;
+    this.#engine = engine;
     for (const wake of this.#reportWaiters.splice(0)) wake();
   }
 
@@ -284,6 +288,8 @@ class EngineChild {
 
   async #escalate(graceMs: number): Promise<void> {
     await this.#reportedWithin(graceMs);
+    // Reported is not yet ready: the engine may still be starting with SIGINT ignored (signal-readiness.ts).
+    if (this.#engine && !this.#exited) await untilEngineTakesSigint(this.#engine, graceMs);
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       if (this.#exited) return;
       this.#signal(signal);

@@ -16,7 +16,8 @@
  *   `--die-with-parent` is only a backstop (SIGKILL) should the keeper's own parent-death signal not be set.
  * - bubblewrap writes the keeper's host pid on descriptor 3 (`"child-pid"`). That is what is recorded for the next
  *   start-up (orphans.ts): the keeper lives exactly as long as the engine (it exits with the engine's status), its
- *   process group is the engine's, and it ignores the SIGINT and SIGTERM sent to that group.
+ *   process group is the engine's, and it ignores the SIGINT and SIGTERM sent to that group. Until the keeper's child
+ *   has become the engine it ignores SIGINT too; the first SIGINT waits for that (signal-readiness.ts).
  */
 import { SH, type GuardianTools, type EngineLaunch } from './death-signal.js';
 import { atEnginePriority } from './engine-priority.js';
