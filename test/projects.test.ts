@@ -64,6 +64,13 @@ describe('projects and resources', () => {
       expect(columns).not.toContain('project_id');
     });
 
+    it("reads a local project whose settings are the column's default '{}' (rows written without them)", () => {
+      const { projects, database } = setup();
+      const created = projects.create(base);
+      database.sqlite.prepare("UPDATE cloud_projects SET backend_settings = '{}' WHERE id = ?").run(created.id);
+      expect(projects.get(GUILD_A, 'production-api').backendSettings).toEqual({ kind: 'local' });
+    });
+
     it('finds a project by name, slug or a name that slugifies to it', () => {
       const { projects } = setup();
       const created = projects.create(base);

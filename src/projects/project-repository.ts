@@ -315,6 +315,8 @@ export function toProject(row: ProjectRow): Project {
   } catch {
     settings = null;
   }
+  // The column's default, '{}', predates settings that name their kind: for local state there is nothing else to say.
+  if (row.state_backend === 'local' && isEmptyObject(settings)) settings = { kind: 'local' };
   return {
     id: row.id,
     guildId: row.guild_id,
@@ -332,4 +334,8 @@ export function toProject(row: ProjectRow): Project {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+function isEmptyObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 }
