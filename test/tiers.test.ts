@@ -55,6 +55,17 @@ describe('tiers: what an operator’s plan lets a server set', () => {
     expect(core.app.policies.get(GUILD).maxBudgetMonthly).toBe(3000);
   });
 
+  it('keeps the server’s own limits when it changes another setting while its plan lowers them', async () => {
+    const { say, core } = await setup();
+    await say(admin, 'cloud-guild-policy', { action: 'update', max_budget: 3000, max_instances: 40 });
+    core.app.tiers.set(GUILD, 'free', null);
+    expect((await say(admin, 'cloud-guild-policy', { action: 'update', max_disk: 100 })).text()).toMatch(/updated/);
+    expect(core.app.policies.get(GUILD)).toMatchObject({ maxBudgetMonthly: 100, maxInstances: 2, maxDiskSizeGb: 100 });
+    // Back on a larger plan, what the server itself set is in force again: the free plan's ceilings were not saved.
+    core.app.tiers.set(GUILD, 'standard', null);
+    expect(core.app.policies.get(GUILD)).toMatchObject({ maxBudgetMonthly: 3000, maxInstances: 40, maxDiskSizeGb: 100 });
+  });
+
   it('refuses storing a credential on a plan without stored credentials, before the form', async () => {
     const { say, core } = await setup();
     core.app.tiers.set(GUILD, 'free', null);

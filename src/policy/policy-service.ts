@@ -152,7 +152,7 @@ export class PolicyService {
    */
   get(guildId: string): GuildPolicy {
     assertSnowflake(guildId, 'guildId');
-    const policy = this.#policies.find(guildId) ?? { guildId, ...DEFAULT_POLICY, allowedInstanceTypes: [], allowedResourceTypes: [], updatedAt: null, updatedBy: null };
+    const policy = this.#ownPolicy(guildId);
     const cap = this.ceilings?.(guildId);
     if (cap === undefined) return policy;
     return {
@@ -160,6 +160,11 @@ export class PolicyService {
       maxBudgetMonthly: cap.maxBudgetMonthly === null ? policy.maxBudgetMonthly : Math.min(policy.maxBudgetMonthly, cap.maxBudgetMonthly),
       maxInstances: cap.maxInstances === null ? policy.maxInstances : Math.min(policy.maxInstances, cap.maxInstances),
     };
+  }
+
+  /** What the guild itself set (or the defaults), before its tier's ceilings lower it. */
+  #ownPolicy(guildId: string): GuildPolicy {
+    return this.#policies.find(guildId) ?? { guildId, ...DEFAULT_POLICY, allowedInstanceTypes: [], allowedResourceTypes: [], updatedAt: null, updatedBy: null };
   }
 
   /**
@@ -189,7 +194,8 @@ export class PolicyService {
     return this.db.transaction(() => {
       const before = this.get(guildId);
       const now = this.clock.now();
-      const after: GuildPolicy = { ...before, ...changes, updatedAt: now, updatedBy: userId };
+      // The guild's own values, not the tier-lowered ones: a later tier upgrade must lift the ceiling again.
+      const after: GuildPolicy = { ...this.#ownPolicy(guildId), ...changes, updatedAt: now, updatedBy: userId };
       const values = {
         max_budget_monthly: after.maxBudgetMonthly,
         max_instances: after.maxInstances,
@@ -206,7 +212,7 @@ export class PolicyService {
         updated_at: now,
       };
       this.#policies.save(guildId, values, now);
-      return { before, after };
+      return { before, after: this.get(guildId) };
     });
   }
 
