@@ -6,7 +6,7 @@
 import { mkdirSync, symlinkSync, writeFileSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ForbiddenModule, InvalidVariable, ModuleRefused, ModuleUnreadable } from '../src/templates/errors.js';
+import { ForbiddenModule, InvalidVariable, ModuleBackendRefused, ModuleRefused, ModuleUnreadable } from '../src/templates/errors.js';
 import { digestOf, MODULE_LIMITS, readModuleFolder, writeModuleFiles, type ModuleFile } from '../src/templates/module-files.js';
 import { inspectModule } from '../src/templates/module-reader.js';
 import { makeTempDir } from './support/tmp.js';
@@ -182,6 +182,35 @@ describe('content that could reach the bot’s host', () => {
     for (const [, contents] of forbidden) await expect(inspectModule(files(contents), { allowHostAccess: true })).resolves.toBeDefined();
     const local = files({ 'main.tf': 'module "c" {\n  source = "./child"\n}\n', 'child/main.tf': 'module "d" {\n  source = "../shared"\n}\n', 'shared/main.tf': 'resource "terraform_data" "ok" {}\n' });
     await expect(inspectModule(local, strict)).resolves.toBeDefined();
+  });
+});
+
+describe('a state backend of the module’s own', () => {
+  const own: Array<[string, Record<string, string>, string]> = [
+    ['a backend block in .tf', { 'main.tf': 'resource "terraform_data" "x" {}\n', 'backend.tf': 'terraform {\n  backend "s3" {\n    bucket = "their-state"\n    key    = "x"\n  }\n}\n' }, 'backend.tf has a backend "s3" block'],
+    ['an empty backend block in .tf', { 'main.tf': 'terraform {\n  required_version = ">= 1.5"\n  backend "local" {}\n}\n' }, 'main.tf has a backend "local" block'],
+    ['a cloud block in .tf', { 'main.tf': 'terraform {\n  cloud {\n    organization = "acme"\n    workspaces {\n      name = "web"\n    }\n  }\n}\n' }, 'main.tf has a cloud block'],
+    ['a backend in .tf.json', { 'main.tf.json': JSON.stringify({ terraform: { backend: { gcs: { bucket: 'their-state' } } }, resource: { terraform_data: { x: {} } } }) }, 'main.tf.json has a backend "gcs" block'],
+    ['a backend in .tf.json written as arrays', { 'state.tf.json': JSON.stringify({ terraform: [{ backend: [{ azurerm: [{}] }] }] }), 'main.tf': 'variable "x" {}\n' }, 'state.tf.json has a backend "azurerm" block'],
+    ['a cloud block in .tf.json', { 'main.tf.json': JSON.stringify({ terraform: { cloud: {} } }) }, 'main.tf.json has a cloud block'],
+  ];
+
+  for (const [what, contents, finding] of own) {
+    it(`refuses ${what}, naming the file, whatever the operator allows`, async () => {
+      for (const options of [strict, { allowHostAccess: true }]) {
+        const error = await refusal(inspectModule(files(contents), options));
+        expect(error).toBeInstanceOf(ModuleBackendRefused);
+        expect(error.message).toContain(finding);
+        expect(error.message).toContain('The bot chooses the state backend per project');
+      }
+    });
+  }
+
+  it('accepts a terraform block without one, and a child module’s (Terraform reads a backend from the root only)', async () => {
+    const settings = files({ 'versions.tf': 'terraform {\n  required_version = ">= 1.5"\n  required_providers {\n    google = {\n      source = "hashicorp/google"\n    }\n  }\n}\n' });
+    await expect(inspectModule(settings, strict)).resolves.toBeDefined();
+    const child = files({ 'main.tf': 'module "c" {\n  source = "./child"\n}\n', 'child/main.tf': 'terraform {\n  backend "s3" {}\n}\n' });
+    await expect(inspectModule(child, strict)).resolves.toBeDefined();
   });
 });
 
