@@ -7,7 +7,7 @@ import { mkdirSync, symlinkSync, writeFileSync, readFileSync, existsSync, statSy
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ForbiddenModule, InvalidVariable, ModuleBackendRefused, ModuleRefused, ModuleUnreadable } from '../src/templates/errors.js';
-import { digestOf, MODULE_LIMITS, readModuleFolder, writeModuleFiles, type ModuleFile } from '../src/templates/module-files.js';
+import { digestOf, MODULE_LIMITS, readModuleFolder, readWrittenModule, writeModuleFiles, type ModuleFile } from '../src/templates/module-files.js';
 import { inspectModule } from '../src/templates/module-reader.js';
 import { makeTempDir } from './support/tmp.js';
 
@@ -258,6 +258,23 @@ describe('the files of a module', () => {
     expect(readFileSync(join(dir, 'main.tf'), 'utf8')).toBe('v2');
     expect(existsSync(join(dir, 'old.tf'))).toBe(false);
     expect(existsSync(join(dir, 'backend_override.tf'))).toBe(true);
+  });
+
+  it('reads back from a deployment’s folder every configuration file the engine would load, and none of the bot’s or the engine’s own', () => {
+    const dir = moduleDir({
+      'main.tf': 'variable "x" {}\n',
+      'child/main.tf.json': '{}',
+      'extra.tf.json': '{}',
+      'backend.tf.json': '{"terraform": {"backend": {"local": {}}}}',
+      'cloud-chatops.auto.tfvars.json': '{}',
+      'terraform.tfstate': '{}',
+      '.terraform/modules/m/main.tf': 'resource "x" "y" {}\n',
+      '.plans/1.tfplan': 'plan',
+      'README.md': 'docs',
+    });
+    expect(readWrittenModule(dir, ['backend.tf.json']).map((file) => file.path)).toEqual(['child/main.tf.json', 'extra.tf.json', 'main.tf']);
+    symlinkSync('/etc', join(dir, 'child', 'etc'));
+    expect(() => readWrittenModule(dir, ['backend.tf.json'])).toThrow(/child\/etc is a symbolic link/);
   });
 
   it('never writes through a link planted in the workspace', () => {
