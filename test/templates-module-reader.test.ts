@@ -3,7 +3,7 @@
  * the layout, parse errors with their file and line, the blocks that could reach the bot's host, and the limits on
  * a module's files.
  */
-import { mkdirSync, symlinkSync, writeFileSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ForbiddenModule, InvalidVariable, ModuleBackendRefused, ModuleRefused, ModuleUnreadable } from '../src/templates/errors.js';
@@ -236,6 +236,9 @@ describe('the files of a module', () => {
     expect(() => readModuleFolder(moduleDir({ 'main.tf': '', 'terraform.d/plugins/x': 'binary' }))).toThrow(/terraform\.d/);
     expect(() => readModuleFolder(moduleDir({ 'main.tf': '', 'prod.auto.tfvars': 'a = 1' }))).toThrow(/variable file/);
     expect(() => readModuleFolder(moduleDir({ 'main.tf': '', 'terraform.tfvars': 'a = 1' }))).toThrow(/variable file/);
+    // OpenTofu would load these instead of the .tf files the bot checked, at any depth.
+    expect(() => readModuleFolder(moduleDir({ 'main.tf': '', 'main.tofu': 'data "external" "e" {}' }))).toThrow(/main\.tofu is an OpenTofu-only configuration file/);
+    expect(() => readModuleFolder(moduleDir({ 'main.tf': '', 'child/x.tofu.json': '{}' }))).toThrow(/child\/x\.tofu\.json is an OpenTofu-only/);
     // Deeper down, a tfvars file is only a file: the engine loads those of the working folder alone.
     expect(readModuleFolder(moduleDir({ 'main.tf': '', 'examples/terraform.tfvars': 'a = 1' })).map((file) => file.path)).toEqual(['examples/terraform.tfvars', 'main.tf']);
   });
@@ -273,6 +276,9 @@ describe('the files of a module', () => {
       'README.md': 'docs',
     });
     expect(readWrittenModule(dir, ['backend.tf.json']).map((file) => file.path)).toEqual(['child/main.tf.json', 'extra.tf.json', 'main.tf']);
+    writeFileSync(join(dir, 'planted.tofu'), 'data "external" "e" {}');
+    expect(() => readWrittenModule(dir, ['backend.tf.json'])).toThrow(/planted\.tofu is an OpenTofu-only/);
+    rmSync(join(dir, 'planted.tofu'));
     symlinkSync('/etc', join(dir, 'child', 'etc'));
     expect(() => readWrittenModule(dir, ['backend.tf.json'])).toThrow(/child\/etc is a symbolic link/);
   });

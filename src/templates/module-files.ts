@@ -34,10 +34,16 @@ function refusedName(path: string, isDirectory: boolean): string | undefined {
   const name = posix.basename(path);
   if (path === MANIFEST_NAME) return 'a name the bot keeps for itself';
   if (isDirectory && (name === '.terraform' || name === 'terraform.d')) return 'a folder of provider plugins or downloaded modules';
+  // OpenTofu loads these beside (and instead of) .tf files; the bot reads only .tf and .tf.json, so they go unchecked.
+  if (!isDirectory && isTofuOnly(name)) return 'an OpenTofu-only configuration file, which the bot does not check (write it as .tf or .tf.json)';
   if (!isDirectory && !path.includes('/') && (name === 'terraform.tfvars' || name === 'terraform.tfvars.json' || name.endsWith('.auto.tfvars') || name.endsWith('.auto.tfvars.json'))) {
     return 'a variable file the engine would load by itself (declare defaults in the variable blocks instead)';
   }
   return undefined;
+}
+
+function isTofuOnly(name: string): boolean {
+  return name.endsWith('.tofu') || name.endsWith('.tofu.json');
 }
 
 /** Checks a listing against the limits and the refused names, before any content is read. */
@@ -86,7 +92,7 @@ export function readModuleFolder(root: string): ModuleFile[] {
 const WORKSPACE_OWN_FOLDERS = new Set(['.git', '.terraform', '.plans']);
 
 /**
- * The configuration files (`*.tf`, `*.tf.json`) a deployment's folder holds, wherever in it, as the engine would load
+ * The configuration files (`*.tf`, `*.tf.json`, and OpenTofu's `*.tofu`, refused) a deployment's folder holds, wherever in it, as the engine would load
  * them: the module files an earlier copy wrote, and anything else put there since. `botFiles` (top-level names the
  * deploy pipeline writes itself, such as its backend file) are left out. Links and special files are refused, never
  * followed, and the module's limits hold.
@@ -105,7 +111,7 @@ export function readWrittenModule(directory: string, botFiles: readonly string[]
         continue;
       }
       // A link of any name is refused: a module source could lead the engine through it to files nobody checked.
-      if (!stats.isSymbolicLink() && !name.endsWith('.tf') && !name.endsWith('.tf.json')) continue;
+      if (!stats.isSymbolicLink() && !name.endsWith('.tf') && !name.endsWith('.tf.json') && !isTofuOnly(name)) continue;
       found.push({ path, size: stats.size, kind: stats.isSymbolicLink() ? 'link' : stats.isFile() ? 'file' : 'other' });
       if (found.length > MODULE_LIMITS.files) throw new ModuleRefused(`it has more than ${MODULE_LIMITS.files} files`);
     }
