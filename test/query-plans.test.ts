@@ -163,13 +163,14 @@ const EXPECTED_INDEXES: Record<string, string[]> = {
   'audit by member': ['audit_log_guild_member'],
   'audit by action': ['audit_log_guild_action'],
   'credentials list': ['cloud_credentials_guild_name_live'],
+  // Every member's grants in force: from the guild's grants not yet expired, in expiry order, not its whole history.
+  'jit list': ['jit_guild_expiry'],
 };
 /** Indexes whose loss shows as a full scan somewhere, without an expectation above. */
 const GUARDED_BY_SCAN: string[] = [];
 
 /**
  * Prepared once, run only off the hot paths. ProjectRepository's lookup of archived projects by name has no index
- * of its own (no command asks for one: only tests and tools); jit list for every member reads jit_expiry_due,
- * across every guild's grants in force, and an index for it belongs with jit_permissions' others (the janitor's).
+ * of its own (no command asks for one: only tests and tools).
  */
 const NOT_ON_A_HOT_PATH: RegExp[] = [/"cloud_projects"\."status" = 'archived'/];

@@ -21,13 +21,15 @@ interface TotalRow {
   resource_type: string;
   resources: number;
   monthly_usd: number;
+  compute_instances: number;
 }
 
 /** What the totals must say: the same figures summed from every resource row. */
 function summed(sqlite: Database.Database): TotalRow[] {
   return sqlite
     .prepare(
-      `SELECT guild_id, status, resource_type, count(*) AS resources, sum(estimated_monthly_cost) AS monthly_usd
+      `SELECT guild_id, status, resource_type, count(*) AS resources, sum(estimated_monthly_cost) AS monthly_usd,
+         sum(compute_instances) AS compute_instances
        FROM cloud_resources GROUP BY guild_id, status, resource_type ORDER BY guild_id, status, resource_type`,
     )
     .all() as TotalRow[];
@@ -74,17 +76,23 @@ describe('guild resource totals', () => {
       destroyed: undefined,
       interrupted: 'destroying',
     };
-    const created = Array.from({ length: 40 }, (_, i) =>
-      resources.create({
-        projectId: i % 3 === 0 ? b.id : a.id,
-        guildId: i % 3 === 0 ? GUILD_B : GUILD_A,
+    // Every fifth is a template deployment, whose plan makes 0, 1 or 2 compute instances.
+    const created = Array.from({ length: 40 }, (_, i) => {
+      const where = { projectId: i % 3 === 0 ? b.id : a.id, guildId: i % 3 === 0 ? GUILD_B : GUILD_A };
+      const estimatedMonthlyCost = [0.1, 0.2, 7.11, 0][i % 4]!;
+      if (i % 5 === 4) {
+        const deployment = resources.createTemplateDeployment({ ...where, template: 'app', inputs: {}, sensitiveInputs: [], estimatedMonthlyCost: 0, createdBy: ALICE });
+        return resources.setPlannedFigures(where.guildId, deployment.id, { monthlyUsd: estimatedMonthlyCost, computeInstances: i % 3 });
+      }
+      return resources.create({
+        ...where,
         name: `r${i}`,
         resourceType: i % 2 === 0 ? 'vm' : 'bucket',
         ...(i % 2 === 0 ? { instanceType: 'e2-micro', diskSizeGb: 10 } : {}),
-        estimatedMonthlyCost: [0.1, 0.2, 7.11, 0][i % 4]!,
+        estimatedMonthlyCost,
         createdBy: ALICE,
-      }),
-    );
+      });
+    });
     expectSame(kept(database.sqlite), summed(database.sqlite));
     for (let round = 0; round < 5; round++) {
       created.forEach((resource, i) => {
@@ -98,6 +106,8 @@ describe('guild resource totals', () => {
     }
     // A cost changed in place, and rows deleted by hand (the bot never deletes one, an operator might).
     database.sqlite.prepare('UPDATE cloud_resources SET estimated_monthly_cost = estimated_monthly_cost * 3 WHERE id % 4 = 1').run();
+    database.sqlite.prepare('UPDATE cloud_resources SET compute_instances = compute_instances + 2 WHERE id % 3 = 2').run();
+    expectSame(kept(database.sqlite), summed(database.sqlite));
     database.sqlite.prepare('DELETE FROM cloud_resources WHERE id % 6 = 0').run();
     expectSame(kept(database.sqlite), summed(database.sqlite));
     expect(database.sqlite.prepare('SELECT status FROM cloud_resources').all().length).toBeGreaterThan(0);
@@ -122,6 +132,35 @@ describe('guild resource totals', () => {
     expect(totals.inCloud('444444444444444444')).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
   });
 
+  it('count every compute instance a template deployment’s plan makes, with the built-in VMs, in its own guild only', () => {
+    const { resources, project, totals } = setup();
+    const a = project(GUILD_A, 'web');
+    const b = project(GUILD_B, 'api');
+    const walk = (guildId: string, id: number, ...statuses: ResourceStatus[]) => statuses.forEach((s) => resources.setStatus(guildId, id, s));
+    const deploy = (projectId: number, guildId: string, computeInstances: number) => {
+      const row = resources.createTemplateDeployment({ projectId, guildId, template: 'pair', inputs: {}, sensitiveInputs: [], estimatedMonthlyCost: 0, createdBy: ALICE });
+      return resources.setPlannedFigures(guildId, row.id, { monthlyUsd: 5 * computeInstances, computeInstances });
+    };
+    const pair = deploy(a.id, GUILD_A, 2);
+    // Planned: nothing is in the cloud yet, so nothing counts.
+    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
+    walk(GUILD_A, pair.id, 'applying');
+    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 10, vms: 2, vmsLeftByStoppedRuns: 0 });
+    walk(GUILD_A, deploy(a.id, GUILD_A, 3).id, 'applying', 'failed');
+    walk(GUILD_A, deploy(a.id, GUILD_A, 0).id, 'applying', 'active');
+    const vm = resources.create({ projectId: a.id, guildId: GUILD_A, name: 'vm', resourceType: 'vm', instanceType: 'e2-micro', diskSizeGb: 10, estimatedMonthlyCost: 1, createdBy: ALICE });
+    expect(vm.computeInstances).toBe(1);
+    walk(GUILD_A, vm.id, 'applying', 'active');
+    walk(GUILD_B, deploy(b.id, GUILD_B, 4).id, 'applying', 'active');
+
+    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 26, vms: 6, vmsLeftByStoppedRuns: 3 });
+    expect(totals.inCloud(GUILD_B)).toEqual({ monthlyUsd: 20, vms: 4, vmsLeftByStoppedRuns: 0 });
+    walk(GUILD_A, pair.id, 'active', 'destroying', 'destroyed');
+    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 16, vms: 4, vmsLeftByStoppedRuns: 3 });
+    // Once applying, the figures it was approved with stand.
+    expect(() => resources.setPlannedFigures(GUILD_A, vm.id, { monthlyUsd: 0, computeInstances: 0 })).toThrow(/active/);
+  });
+
   it('go back to exactly $0 when the last resource of a kind leaves a status', () => {
     const { database, resources, project, totals } = setup();
     const a = project(GUILD_A, 'web');
@@ -141,19 +180,59 @@ describe('guild resource totals', () => {
     });
   });
 
-  it('are filled from the resources a database already has when it is upgraded', () => {
+  /** A database file migrated up to (not including) the migration whose tag ends with `suffix`. */
+  function databaseBefore(suffix: string): { path: string; old: Database.Database } {
     const { dir, cleanup } = makeTempDir();
     cleanups.push(cleanup);
-    const before = join(dir, 'drizzle-before-totals');
+    const before = join(dir, 'drizzle-before');
     mkdirSync(join(before, 'meta'), { recursive: true });
     const journal = JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
-    const upTo = journal.entries.findIndex((entry) => entry.tag.endsWith('_resource_totals'));
+    const upTo = journal.entries.findIndex((entry) => entry.tag.endsWith(suffix));
     expect(upTo).toBeGreaterThan(0);
     for (const entry of journal.entries.slice(0, upTo)) copyFileSync(join(MIGRATIONS_DIR, `${entry.tag}.sql`), join(before, `${entry.tag}.sql`));
     writeFileSync(join(before, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: journal.entries.slice(0, upTo) }));
     const path = join(dir, 'old.db');
     const old = new Database(path);
     migrate(drizzle(old), { migrationsFolder: before });
+    return { path, old };
+  }
+
+  it('count the instances of template deployments made before rows had a count, from the addresses their plans recorded', () => {
+    const { path, old } = databaseBefore('_template_instances');
+    const insertProject = old.prepare(
+      "INSERT INTO cloud_projects (guild_id, name, slug, provider, region, created_by, created_at, updated_at) VALUES (?, 'web', 'web', 'gcp', 'us-central1', ?, 1, 1)",
+    );
+    const projectA = Number(insertProject.run(GUILD_A, ALICE).lastInsertRowid);
+    const projectB = Number(insertProject.run(GUILD_B, ALICE).lastInsertRowid);
+    const insert = old.prepare(
+      "INSERT INTO cloud_resources (project_id, guild_id, name, resource_type, template, addresses, estimated_monthly_cost, status, created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, 1, 1)",
+    );
+    const addresses = ['google_compute_instance.web[0]', 'google_compute_instance.web[1]', 'module.db.aws_instance.main', 'google_storage_bucket.assets', 'terraform_data.seed', 'google_compute_instance_template.t'];
+    insert.run(projectA, GUILD_A, 'app', 'template', 'app', JSON.stringify(addresses), 'active', ALICE);
+    insert.run(projectA, GUILD_A, 'old', 'template', 'app', JSON.stringify(addresses), 'destroyed', ALICE);
+    insert.run(projectA, GUILD_A, 'broken', 'template', 'app', 'not json', 'active', ALICE);
+    insert.run(projectA, GUILD_A, 'vm', 'vm', 'vm', '["google_compute_instance.vm_4"]', 'failed', ALICE);
+    insert.run(projectA, GUILD_A, 'bucket', 'bucket', 'bucket', '["google_storage_bucket.bucket_5"]', 'active', ALICE);
+    insert.run(projectB, GUILD_B, 'app', 'template', 'app', JSON.stringify(['azurerm_linux_virtual_machine.a']), 'active', ALICE);
+    old.close();
+
+    const upgraded = openDatabase(path);
+    cleanups.unshift(() => upgraded.close());
+    const counts = upgraded.sqlite.prepare('SELECT name, compute_instances FROM cloud_resources WHERE guild_id = ? ORDER BY id').all(GUILD_A);
+    expect(counts).toEqual([
+      { name: 'app', compute_instances: 3 },
+      { name: 'old', compute_instances: 3 },
+      { name: 'broken', compute_instances: 0 },
+      { name: 'vm', compute_instances: 1 },
+      { name: 'bucket', compute_instances: 0 },
+    ]);
+    expectSame(kept(upgraded.sqlite), summed(upgraded.sqlite));
+    expect(new ResourceTotals(upgraded.db).inCloud(GUILD_A)).toEqual({ monthlyUsd: 4, vms: 4, vmsLeftByStoppedRuns: 1 });
+    expect(new ResourceTotals(upgraded.db).inCloud(GUILD_B)).toEqual({ monthlyUsd: 1, vms: 1, vmsLeftByStoppedRuns: 0 });
+  });
+
+  it('are filled from the resources a database already has when it is upgraded', () => {
+    const { path, old } = databaseBefore('_resource_totals');
     const insertProject = old.prepare(
       "INSERT INTO cloud_projects (guild_id, name, slug, provider, region, created_by, created_at, updated_at) VALUES (?, ?, ?, 'gcp', 'us-central1', ?, 1, 1)",
     );

@@ -7,13 +7,17 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
-import { ForbiddenModule, TemplateChanged, TemplateNotFound } from '../src/templates/errors.js';
+import { ForbiddenModule, ModuleBackendRefused, TemplateChanged, TemplateNotFound } from '../src/templates/errors.js';
+import { digestOf, type ModuleFile } from '../src/templates/module-files.js';
+import { TemplateRepository } from '../src/templates/template-repository.js';
+import { TemplateStore, templateStoreDir } from '../src/templates/template-store.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
 import { localGitTransport, makeBareRepository, type BareRepository } from './support/git-repos.js';
 import { makeTempDir } from './support/tmp.js';
 
 const GUILD_B = '222222222222222222';
 const GUILD_C = '333333333333333333';
+const GUILD_D = '444444444444444444';
 const admin: Actor = { id: '300000000000000001', displayName: 'alice', isBot: false, isGuildAdmin: true };
 const member: Actor = { id: '300000000000000002', displayName: 'bob', isBot: false, isGuildAdmin: false };
 const adminB: Actor = { id: '300000000000000003', displayName: 'carol', isBot: false, isGuildAdmin: true };
@@ -164,6 +168,39 @@ describe('a template from git', () => {
     const taken = await template(HARNESS_GUILD, { subcommand: 'add', name: 'web', url: repo.url, subdir: 'other' });
     expect(taken.text()).toContain('already the name of a template of this server');
     expect(harness.core.app.templates.list(HARNESS_GUILD).map((t) => t.name)).toEqual(['vm', 'bucket', 'web']);
+  });
+
+  it('refuses a module with a state backend of its own at add and at update, naming the file; the pin stays', async () => {
+    const ownState = 'terraform {\n  backend "s3" {\n    bucket = "elsewhere"\n  }\n}\n';
+    await repo.commit({ 'stateful/main.tf': 'variable "x" {}\n', 'stateful/state.tf': ownState, 'moving/main.tf': 'variable "x" {}\n' });
+    const added = await template(GUILD_D, { subcommand: 'add', name: 'stateful', url: repo.url, subdir: 'stateful' });
+    expect(added.text()).toContain('`state.tf` has a `backend \\"s3\\"` block');
+    expect(added.text()).toContain('The bot chooses the state backend per project');
+    expect(() => harness.core.app.templates.get(GUILD_D, 'stateful')).toThrow(TemplateNotFound);
+    expect(harness.core.app.audit.recent(GUILD_D, { action: 'template.add' })[0]).toMatchObject({ outcome: 'failed', details: { code: 'templates.own_backend' } });
+
+    expect((await template(GUILD_D, { subcommand: 'add', name: 'moving', url: repo.url, subdir: 'moving' })).text()).toContain('Template moving added');
+    const pinned = harness.core.app.templates.get(GUILD_D, 'moving').pinnedRevision;
+    await repo.commit({ 'moving/cloud.tf.json': JSON.stringify({ terraform: { cloud: { organization: 'acme' } } }) });
+    const updated = await template(GUILD_D, { subcommand: 'update', name: 'moving' });
+    expect(updated.text()).toContain('`cloud.tf.json` has a `cloud` block');
+    expect(harness.core.app.templates.get(GUILD_D, 'moving').pinnedRevision).toBe(pinned);
+    await expect(harness.core.app.templates.materialise(GUILD_D, 'moving', join(harness.dir, 'workspace-moving'))).resolves.toBeUndefined();
+  });
+
+  it('refuses, before a run, a template with its own backend pinned by a bot that did not check for one yet', async () => {
+    // What an older version stored, written as it would have: the row and the files, its digest pinned.
+    const files: ModuleFile[] = [{ path: 'main.tf.json', bytes: Buffer.from(JSON.stringify({ terraform: { backend: { gcs: { bucket: 'elsewhere' } } }, resource: { terraform_data: { x: {} } } })) }];
+    const config = harness.core.app.config;
+    const repository = new TemplateRepository(harness.core.database.db, harness.clock);
+    const legacy = repository.insertGit({ guildId: GUILD_D, name: 'legacy', gitUrl: repo.url, gitSubdir: '', gitRef: 'HEAD', pinnedRevision: 'a'.repeat(40), filesDigest: digestOf(files), variables: [], createdBy: admin.id });
+    new TemplateStore(templateStoreDir(config), [config.DEPLOYMENTS_DIR]).save(GUILD_D, legacy.id, 'a'.repeat(40), files);
+
+    const workspace = join(harness.dir, 'workspace-legacy');
+    const refused = await harness.core.app.templates.materialise(GUILD_D, 'legacy', workspace).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ModuleBackendRefused);
+    expect((refused as Error).message).toContain('main.tf.json has a backend "gcs" block');
+    expect(existsSync(workspace)).toBe(false);
   });
 
   it('is invisible and unusable from another guild, exactly like a missing one', async () => {

@@ -3,11 +3,11 @@
  * the layout, parse errors with their file and line, the blocks that could reach the bot's host, and the limits on
  * a module's files.
  */
-import { mkdirSync, symlinkSync, writeFileSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ForbiddenModule, InvalidVariable, ModuleRefused, ModuleUnreadable } from '../src/templates/errors.js';
-import { digestOf, MODULE_LIMITS, readModuleFolder, writeModuleFiles, type ModuleFile } from '../src/templates/module-files.js';
+import { ForbiddenModule, InvalidVariable, ModuleBackendRefused, ModuleRefused, ModuleUnreadable } from '../src/templates/errors.js';
+import { digestOf, MODULE_LIMITS, readModuleFolder, readWrittenModule, writeModuleFiles, type ModuleFile } from '../src/templates/module-files.js';
 import { inspectModule } from '../src/templates/module-reader.js';
 import { makeTempDir } from './support/tmp.js';
 
@@ -185,6 +185,35 @@ describe('content that could reach the bot’s host', () => {
   });
 });
 
+describe('a state backend of the module’s own', () => {
+  const own: Array<[string, Record<string, string>, string]> = [
+    ['a backend block in .tf', { 'main.tf': 'resource "terraform_data" "x" {}\n', 'backend.tf': 'terraform {\n  backend "s3" {\n    bucket = "their-state"\n    key    = "x"\n  }\n}\n' }, 'backend.tf has a backend "s3" block'],
+    ['an empty backend block in .tf', { 'main.tf': 'terraform {\n  required_version = ">= 1.5"\n  backend "local" {}\n}\n' }, 'main.tf has a backend "local" block'],
+    ['a cloud block in .tf', { 'main.tf': 'terraform {\n  cloud {\n    organization = "acme"\n    workspaces {\n      name = "web"\n    }\n  }\n}\n' }, 'main.tf has a cloud block'],
+    ['a backend in .tf.json', { 'main.tf.json': JSON.stringify({ terraform: { backend: { gcs: { bucket: 'their-state' } } }, resource: { terraform_data: { x: {} } } }) }, 'main.tf.json has a backend "gcs" block'],
+    ['a backend in .tf.json written as arrays', { 'state.tf.json': JSON.stringify({ terraform: [{ backend: [{ azurerm: [{}] }] }] }), 'main.tf': 'variable "x" {}\n' }, 'state.tf.json has a backend "azurerm" block'],
+    ['a cloud block in .tf.json', { 'main.tf.json': JSON.stringify({ terraform: { cloud: {} } }) }, 'main.tf.json has a cloud block'],
+  ];
+
+  for (const [what, contents, finding] of own) {
+    it(`refuses ${what}, naming the file, whatever the operator allows`, async () => {
+      for (const options of [strict, { allowHostAccess: true }]) {
+        const error = await refusal(inspectModule(files(contents), options));
+        expect(error).toBeInstanceOf(ModuleBackendRefused);
+        expect(error.message).toContain(finding);
+        expect(error.message).toContain('The bot chooses the state backend per project');
+      }
+    });
+  }
+
+  it('accepts a terraform block without one, and a child module’s (Terraform reads a backend from the root only)', async () => {
+    const settings = files({ 'versions.tf': 'terraform {\n  required_version = ">= 1.5"\n  required_providers {\n    google = {\n      source = "hashicorp/google"\n    }\n  }\n}\n' });
+    await expect(inspectModule(settings, strict)).resolves.toBeDefined();
+    const child = files({ 'main.tf': 'module "c" {\n  source = "./child"\n}\n', 'child/main.tf': 'terraform {\n  backend "s3" {}\n}\n' });
+    await expect(inspectModule(child, strict)).resolves.toBeDefined();
+  });
+});
+
 describe('the files of a module', () => {
   it('refuses a symbolic link, never following it', () => {
     const dir = moduleDir({ 'main.tf': '' });
@@ -207,6 +236,9 @@ describe('the files of a module', () => {
     expect(() => readModuleFolder(moduleDir({ 'main.tf': '', 'terraform.d/plugins/x': 'binary' }))).toThrow(/terraform\.d/);
     expect(() => readModuleFolder(moduleDir({ 'main.tf': '', 'prod.auto.tfvars': 'a = 1' }))).toThrow(/variable file/);
     expect(() => readModuleFolder(moduleDir({ 'main.tf': '', 'terraform.tfvars': 'a = 1' }))).toThrow(/variable file/);
+    // OpenTofu would load these instead of the .tf files the bot checked, at any depth.
+    expect(() => readModuleFolder(moduleDir({ 'main.tf': '', 'main.tofu': 'data "external" "e" {}' }))).toThrow(/main\.tofu is an OpenTofu-only configuration file/);
+    expect(() => readModuleFolder(moduleDir({ 'main.tf': '', 'child/x.tofu.json': '{}' }))).toThrow(/child\/x\.tofu\.json is an OpenTofu-only/);
     // Deeper down, a tfvars file is only a file: the engine loads those of the working folder alone.
     expect(readModuleFolder(moduleDir({ 'main.tf': '', 'examples/terraform.tfvars': 'a = 1' })).map((file) => file.path)).toEqual(['examples/terraform.tfvars', 'main.tf']);
   });
@@ -229,6 +261,26 @@ describe('the files of a module', () => {
     expect(readFileSync(join(dir, 'main.tf'), 'utf8')).toBe('v2');
     expect(existsSync(join(dir, 'old.tf'))).toBe(false);
     expect(existsSync(join(dir, 'backend_override.tf'))).toBe(true);
+  });
+
+  it('reads back from a deployment’s folder every configuration file the engine would load, and none of the bot’s or the engine’s own', () => {
+    const dir = moduleDir({
+      'main.tf': 'variable "x" {}\n',
+      'child/main.tf.json': '{}',
+      'extra.tf.json': '{}',
+      'backend.tf.json': '{"terraform": {"backend": {"local": {}}}}',
+      'cloud-chatops.auto.tfvars.json': '{}',
+      'terraform.tfstate': '{}',
+      '.terraform/modules/m/main.tf': 'resource "x" "y" {}\n',
+      '.plans/1.tfplan': 'plan',
+      'README.md': 'docs',
+    });
+    expect(readWrittenModule(dir, ['backend.tf.json']).map((file) => file.path)).toEqual(['child/main.tf.json', 'extra.tf.json', 'main.tf']);
+    writeFileSync(join(dir, 'planted.tofu'), 'data "external" "e" {}');
+    expect(() => readWrittenModule(dir, ['backend.tf.json'])).toThrow(/planted\.tofu is an OpenTofu-only/);
+    rmSync(join(dir, 'planted.tofu'));
+    symlinkSync('/etc', join(dir, 'child', 'etc'));
+    expect(() => readWrittenModule(dir, ['backend.tf.json'])).toThrow(/child\/etc is a symbolic link/);
   });
 
   it('never writes through a link planted in the workspace', () => {

@@ -168,6 +168,12 @@ export const cloudResources = sqliteTable(
     instance_type: text('instance_type'),
     disk_size_gb: integer('disk_size_gb'),
     estimated_monthly_cost: real('estimated_monthly_cost').notNull().default(0),
+    /**
+     * Compute instances (VMs) this row stands for, as its plan makes them: 1 for a built-in VM, what the module
+     * creates for a template deployment. Set with the plan's estimate; counted against `max_instances` like the
+     * estimate against the budget, once the row may exist in the cloud.
+     */
+    compute_instances: integer('compute_instances').notNull().default(0),
     status: text('status', { enum: RESOURCE_STATUSES }).notNull().default('planned'),
     /** Terraform resource addresses this row stands for (JSON array), filled from the plan. */
     addresses: text('addresses').notNull().default('[]'),
@@ -185,8 +191,8 @@ export const cloudResources = sqliteTable(
 );
 
 /**
- * For each guild, resource status and type: how many resources there are and their monthly estimate. Kept by
- * triggers on cloud_resources (migration 0008_resource_totals), in the statement that changes the resource, so the
+ * For each guild, resource status and type: how many resources there are, their monthly estimate and their compute
+ * instances. Kept by triggers on cloud_resources (migrations 0007_resource_totals, then 0012_template_instances), in the statement that changes the resource, so the
  * policy check and /cloud-projects read a handful of rows instead of summing every resource of the guild. No code
  * writes it; a row whose count is back to 0 stays, at $0.
  */
@@ -198,6 +204,8 @@ export const guildResourceTotals = sqliteTable(
     resource_type: text('resource_type', { enum: RESOURCE_TYPES }).notNull(),
     resources: integer('resources').notNull(),
     monthly_usd: real('monthly_usd').notNull(),
+    /** The sum of the rows' compute_instances: a template deployment may stand for several VMs, or none. */
+    compute_instances: integer('compute_instances').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.guild_id, t.status, t.resource_type] })],
 );
@@ -276,6 +284,8 @@ export const jitPermissions = sqliteTable(
     // No `revoked` column: revoking (a million grants after a long downtime) then leaves this index untouched.
     // A member has few grants, so checking `revoked` on their rows costs next to nothing.
     index('jit_member_active').on(t.guild_id, t.user_id, t.expires_at),
+    // /cloud-jit-list for the whole guild: the grants not yet expired, in expiry order, not the guild's whole history.
+    index('jit_guild_expiry').on(t.guild_id, t.expires_at),
     index('jit_notice_pending').on(t.notice_status).where(sql`notice_status = 'pending'`),
   ],
 );

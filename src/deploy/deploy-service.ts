@@ -164,8 +164,9 @@ export class DeployService {
         this.#audit(deployment, deployment.requester.id, 'deploy.plan', 'denied', { resourceId: deployment.resource.id, planRunId: plan.runId, step: 'plan', rules: decision.violations.map((v) => v.rule) });
         return { ok: false, refusedByPolicy: decision };
       }
-      // From now on the resource counts against the budget at what its plan costs.
-      const resource = this.deps.resources.setPlannedEstimate(guildId, deployment.resource.id, decision.estimate.monthlyUsd);
+      // From now on the resource counts against the budget at what its plan costs, and against max_instances with
+      // the VMs its plan makes (a template's may be several), like every row once it may exist in the cloud.
+      const resource = this.deps.resources.setPlannedFigures(guildId, deployment.resource.id, { monthlyUsd: decision.estimate.monthlyUsd, computeInstances: decision.vms });
       return { ok: true, deployment: { ...deployment, resource, plan, decision, advice: await advice } };
     } catch (error) {
       this.discard(plan ? { ...deployment, plan } : deployment);

@@ -19,17 +19,29 @@ import type { PlanSummary } from './plan-summary.js';
 /** The non-sensitive inputs, by variable name. */
 export const INPUTS_FILE = 'cloud-chatops.auto.tfvars.json';
 
-/** Writes a template's module files, as pinned, into a deployment's folder (TemplateCatalogue.materialise). */
-export type ModuleWriter = (guildId: string, template: string, directory: string) => Promise<void>;
+/** The catalogue's side of a deployment's module files (TemplateCatalogue.materialise and recheckWritten). */
+export interface ModuleFiles {
+  /** Writes a template's module files, as pinned, into a deployment's folder, checked first. */
+  write(guildId: string, template: string, directory: string): Promise<void>;
+  /** Checks again the module files already in a deployment's folder; `botFiles` are ours, not the module's. */
+  recheck(directory: string, botFiles: readonly string[]): Promise<void>;
+}
+
+/** Top-level files of a deployment's folder that the bot writes itself, never the module. */
+const BOT_FILES = [BACKEND_FILE_NAME];
 
 /**
- * The module files (when `modules` is given), then the backend and the inputs. The caller holds the workspace.
- * @throws what the writer throws (TemplateNotFound, TemplateChanged, ForbiddenModule): the run fails with it.
+ * The module files, then the backend and the inputs. The caller holds the workspace. `pinned` (a plan) writes the
+ * template as pinned now; `last-plan` (a destroy, outputs) keeps the files its last plan wrote, which the template may
+ * no longer have, and checks them again with today's rules (written afresh when the folder has none).
+ * @throws what the catalogue throws (TemplateNotFound, TemplateChanged, ModuleBackendRefused, ForbiddenModule, …):
+ * the run fails with it, before the engine starts.
  */
-export async function writeDeploymentConfiguration(ctx: StepContext, resource: Resource, modules: ModuleWriter | undefined): Promise<void> {
+export async function writeDeploymentConfiguration(ctx: StepContext, resource: Resource, modules: ModuleFiles | undefined, files: 'pinned' | 'last-plan'): Promise<void> {
   const { project, workspace, deployment } = ctx;
   if (!deployment) throw new TypeError('a template deployment runs in its own folder');
-  if (modules) await modules(project.guildId, resource.template, workspace);
+  if (modules && files === 'last-plan' && hasModuleFiles(workspace)) await modules.recheck(workspace, BOT_FILES);
+  else if (modules) await modules.write(project.guildId, resource.template, workspace);
   const settings = parseBackendSettings({ ...project.backendSettings, kind: project.stateBackend });
   writeBackendFile(workspace, backendBlock(project.stateBackend, project.guildId, project.slug, settings, deployment));
   writePrivateFile(join(workspace, INPUTS_FILE), `${JSON.stringify(resource.inputs, null, 2)}\n`);
@@ -40,8 +52,8 @@ export function hasModuleFiles(workspace: string): boolean {
   return readdirSync(workspace).some((name) => (name.endsWith('.tf') || name.endsWith('.tf.json')) && name !== BACKEND_FILE_NAME);
 }
 
-/** The catalogue's writer of module files; a runner built without one cannot plan a template deployment. */
-export function requireModules(modules: ModuleWriter | undefined): ModuleWriter {
+/** The catalogue's module files; a runner built without one cannot plan a template deployment. */
+export function requireModules(modules: ModuleFiles | undefined): ModuleFiles {
   if (!modules) throw new UnsupportedResource('this bot has no template catalogue, so it cannot plan a template deployment');
   return modules;
 }

@@ -126,8 +126,11 @@ export interface IacRunnerOptions {
   transitions: ResourceTransitions;
   /** Runs each engine command (locally, sandboxed, remotely). */
   executor: EngineExecutor;
-  /** Writes each template deployment's module files into its folder before init; without it, only built-ins run. */
-  templates?: Pick<TemplateCatalogue, 'materialise'>;
+  /**
+   * Writes each template deployment's module files into its folder before init, and checks those a destroy uses
+   * again; without it, only built-ins run.
+   */
+  templates?: Pick<TemplateCatalogue, 'materialise' | 'recheckWritten'>;
   layout: StateLayout;
   clock: Clock;
   logger: Logger;

@@ -26,7 +26,7 @@ import type { RunStore, IacRunRow } from './run-store.js';
 import type { ApplyResult, DestroyResult, IacRunnerOptions, OutputsResult, PlanResult, RunRecord, RunRequest } from './run-types.js';
 import type { RunScheduler } from './scheduler.js';
 import { SavedPlans } from './saved-plans.js';
-import { hasModuleFiles, ownedAfterPlan, requireModules, writeDeploymentConfiguration, type ModuleWriter } from './deployment-config.js';
+import { ownedAfterPlan, requireModules, writeDeploymentConfiguration, type ModuleFiles } from './deployment-config.js';
 import { workspaceOf } from './run-workspace.js';
 
 export type { RunEvent, RunRequest, EngineUsed, PlanResult, ApplyResult, DestroyResult, OutputsResult, RunRecord, IacRunnerOptions } from './run-types.js';
@@ -43,7 +43,7 @@ export class IacRunner {
   readonly #plans: SavedPlans;
   readonly #lifecycle: RunLifecycle;
   readonly #engines = new EngineProbeCache();
-  readonly #modules: ModuleWriter | undefined;
+  readonly #modules: ModuleFiles | undefined;
   readonly #layout: StateLayout;
 
   constructor(options: IacRunnerOptions) {
@@ -58,7 +58,12 @@ export class IacRunner {
     this.#plans = new SavedPlans(options.runs, options.projects, options.resources, options.layout, options.clock, options.planTtlMs ?? 24 * 60 * 60_000);
     this.#layout = options.layout;
     const catalogue = options.templates;
-    this.#modules = catalogue ? (guildId, template, directory) => catalogue.materialise(guildId, template, directory) : undefined;
+    this.#modules = catalogue
+      ? {
+          write: (guildId, template, directory) => catalogue.materialise(guildId, template, directory),
+          recheck: (directory, botFiles) => catalogue.recheckWritten(directory, botFiles),
+        }
+      : undefined;
     this.#lifecycle = new RunLifecycle({
       scheduler: options.scheduler,
       runs: options.runs,
@@ -101,7 +106,7 @@ export class IacRunner {
     return this.#lifecycle.run('plan', request, workspaceOf(project, resource), resource.id, async (ctx) => {
       this.#plans.pruneExpired(ctx.workspace, project);
       const config = resource.workspace ? undefined : writeConfiguration(ctx, this.#inProject(project), [resource]);
-      if (resource.workspace) await writeDeploymentConfiguration(ctx, resource, requireModules(this.#modules));
+      if (resource.workspace) await writeDeploymentConfiguration(ctx, resource, requireModules(this.#modules), 'pinned');
       await init(ctx);
       ensurePlansDir(ctx.workspace);
       const planFile = planFileFor(ctx.runId);
@@ -171,7 +176,9 @@ export class IacRunner {
   /**
    * Destroys one resource, or without `resourceId` the project's built-ins (its whole state): a built-in by its
    * addresses (targeted), a template deployment whole, in its folder, with the module files its last plan wrote (the
-   * template may have changed or gone since), then its folder is removed. Resources go destroying → destroyed (or failed).
+   * template may have changed or gone since), checked again first with the rules in force (provisioners, host
+   * providers, a backend of its own: a refused module fails the run before the engine starts, the resource stays as
+   * it was), then its folder is removed. Resources go destroying → destroyed (or failed).
    */
   async destroy(request: RunRequest & { resourceId?: number }): Promise<DestroyResult> {
     const project = this.#projects.get(request.guildId, request.projectSlug);
@@ -186,7 +193,7 @@ export class IacRunner {
     return this.#lifecycle.run('destroy', request, workspaceOf(project, one), one?.id ?? null, async (ctx) => {
       let args: string[];
       if (one?.workspace) {
-        await writeDeploymentConfiguration(ctx, one, hasModuleFiles(ctx.workspace) ? undefined : modules);
+        await writeDeploymentConfiguration(ctx, one, modules, 'last-plan');
         args = destroyArgs({});
       } else {
         const config = writeConfiguration(ctx, this.#inProject(project));
@@ -222,7 +229,7 @@ export class IacRunner {
     const deployment = request.resourceId === undefined ? undefined : this.#resourceOf(project, request.resourceId);
     return this.#lifecycle.unrecorded('outputs', request, workspaceOf(project, deployment), async (ctx) => {
       if (!existsSync(join(ctx.workspace, '.terraform'))) {
-        if (deployment?.workspace) await writeDeploymentConfiguration(ctx, deployment, hasModuleFiles(ctx.workspace) ? undefined : this.#modules);
+        if (deployment?.workspace) await writeDeploymentConfiguration(ctx, deployment, this.#modules, 'last-plan');
         else writeConfiguration(ctx, this.#inProject(project));
         await init(ctx);
       }

@@ -42,6 +42,8 @@ export interface Resource {
   instanceType: string | null;
   diskSizeGb: number | null;
   estimatedMonthlyCost: number;
+  /** Compute instances (VMs) it stands for, from its last plan (1 for a built-in VM): counted with `max_instances`. */
+  computeInstances: number;
   status: ResourceStatus;
   /** Terraform resource addresses this row stands for. */
   addresses: string[];
@@ -87,6 +89,7 @@ const newResourceSchema = z.object({
   estimatedMonthlyCost: z.number().finite('a monthly cost').min(0, 'a monthly cost of at least $0'),
   createdBy: snowflakeSchema,
 });
+const computeInstancesSchema = z.number().int().min(0).max(1_000_000);
 const addressesSchema = z.array(z.string().max(500)).max(1000);
 const templateNameSchema = z.string().trim().min(1, 'a template name').max(64, 'a template name of at most 64 characters');
 const sensitiveInputsSchema = z
@@ -143,6 +146,7 @@ export class ResourceRepository {
           instance_type: valid.instanceType ?? null,
           disk_size_gb: valid.diskSizeGb ?? null,
           estimated_monthly_cost: valid.estimatedMonthlyCost,
+          compute_instances: valid.resourceType === 'vm' ? 1 : 0,
           status: 'planned',
           created_by: valid.createdBy,
           created_at: now,
@@ -274,15 +278,18 @@ export class ResourceRepository {
   }
 
   /**
-   * Records the estimate made from the resource's plan, which is what it counts against the budget from now on.
-   * Only while it is planned: once applying, the figure it was approved with stands.
+   * Records what the resource's plan will make, as the policy counts it from now on: its monthly estimate against
+   * the budget, and its compute instances against `max_instances`. Only while it is planned: once applying, the
+   * figures it was approved with stand (and count as soon as it may exist in the cloud, in the same statement that
+   * moves it: the totals' triggers).
    * @throws ResourceNotFound; IllegalStatusTransition when it is no longer planned.
    */
-  setPlannedEstimate(guildId: string, id: number, monthlyUsd: number): Resource {
-    const cost = newResourceSchema.shape.estimatedMonthlyCost.parse(monthlyUsd);
+  setPlannedFigures(guildId: string, id: number, figures: { monthlyUsd: number; computeInstances: number }): Resource {
+    const cost = newResourceSchema.shape.estimatedMonthlyCost.parse(figures.monthlyUsd);
+    const instances = computeInstancesSchema.parse(figures.computeInstances);
     const row = this.db
       .update(cloudResources)
-      .set({ estimated_monthly_cost: cost, updated_at: this.clock.now() })
+      .set({ estimated_monthly_cost: cost, compute_instances: instances, updated_at: this.clock.now() })
       .where(and(eq(cloudResources.id, id), eq(cloudResources.guild_id, guildId), eq(cloudResources.status, 'planned')))
       .returning()
       .get();
@@ -329,6 +336,7 @@ export function toResource(row: ResourceRow): Resource {
     instanceType: row.instance_type,
     diskSizeGb: row.disk_size_gb,
     estimatedMonthlyCost: row.estimated_monthly_cost,
+    computeInstances: row.compute_instances,
     status: row.status,
     addresses,
     lastError: row.last_error,

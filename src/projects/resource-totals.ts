@@ -2,6 +2,8 @@
  * What a guild has in the cloud, from `guild_resource_totals` (a row per status and resource type, kept by triggers
  * on cloud_resources): a handful of rows however many resources the guild has, read by a statement prepared once.
  * The budget check and /cloud-projects both read it, so the estimate a member sees is the one the policy checks.
+ * Compute instances are summed from every kind of row: a built-in VM is one, a template deployment as many as its
+ * plan made (cloud_resources.compute_instances).
  */
 import { eq, sql } from 'drizzle-orm';
 import { guildResourceTotals } from '../db/schema.js';
@@ -11,7 +13,7 @@ import { LEFT_BY_STOPPED_RUNS, MAY_EXIST_IN_CLOUD } from './resource-statuses.js
 export interface InCloudTotals {
   /** US dollars per month, of every resource that may exist in the cloud (MAY_EXIST_IN_CLOUD). */
   monthlyUsd: number;
-  /** Virtual machines that may exist in the cloud. */
+  /** Compute instances (VMs) that may exist in the cloud: built-in VMs and those of template deployments. */
   vms: number;
   /** Of those, the ones runs that stopped part-way left (LEFT_BY_STOPPED_RUNS). */
   vmsLeftByStoppedRuns: number;
@@ -24,9 +26,9 @@ export class ResourceTotals {
     this.#ofGuild = db
       .select({
         status: guildResourceTotals.status,
-        resourceType: guildResourceTotals.resource_type,
         resources: guildResourceTotals.resources,
         monthlyUsd: guildResourceTotals.monthly_usd,
+        computeInstances: guildResourceTotals.compute_instances,
       })
       .from(guildResourceTotals)
       .where(eq(guildResourceTotals.guild_id, sql.placeholder('guildId')))
@@ -38,9 +40,8 @@ export class ResourceTotals {
     for (const row of this.#ofGuild.all({ guildId })) {
       if (!MAY_EXIST_IN_CLOUD.includes(row.status)) continue;
       totals.monthlyUsd += row.monthlyUsd;
-      if (row.resourceType !== 'vm') continue;
-      totals.vms += row.resources;
-      if (LEFT_BY_STOPPED_RUNS.includes(row.status)) totals.vmsLeftByStoppedRuns += row.resources;
+      totals.vms += row.computeInstances;
+      if (LEFT_BY_STOPPED_RUNS.includes(row.status)) totals.vmsLeftByStoppedRuns += row.computeInstances;
     }
     return totals;
   }

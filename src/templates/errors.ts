@@ -79,6 +79,26 @@ export class ForbiddenModule extends UserError {
   }
 }
 
+export interface BackendFinding {
+  file: string;
+  /** The block, as written: `backend "s3"` or `cloud`. */
+  block: string;
+}
+
+/** The module sets its own state backend: the bot chooses it per project, and writes it for each deployment. */
+export class ModuleBackendRefused extends UserError {
+  constructor(readonly findings: readonly BackendFinding[]) {
+    const listed = join(
+      findings.slice(0, 10).map((finding) => text`${code(finding.file)} has a ${code(finding.block)} block`),
+      '; ',
+    );
+    super(
+      'templates.own_backend',
+      text`The module is refused: ${listed}. The bot chooses the state backend per project (the one ${command('init')} set up) and gives each deployment its own state there, so a template must not name one. Remove the ${code('backend')} or ${code('cloud')} block from its ${code('terraform')} block and try again.`,
+    );
+  }
+}
+
 /** The files of a pinned template no longer match what was pinned: nothing is run from them. */
 export class TemplateChanged extends UserError {
   constructor(

@@ -1,12 +1,13 @@
 /**
  * The TemplateCatalogue the deploy pipeline uses: what a guild can deploy (the built-ins, the operator templates it
  * enabled, its own git templates) and their files, written into a workspace exactly as pinned. Before every copy
- * the files are read again, their digest compared with the pin and the forbidden-content check run again.
+ * the files are read again, their digest compared with the pin and the module's checks run again; before a destroy,
+ * the files already in the workspace are checked again the same way.
  */
 import { join } from 'node:path';
 import { BUILTIN_TEMPLATES, builtinTemplate } from './builtin-templates.js';
 import { ModuleRefused, TemplateChanged, TemplateNotFound } from './errors.js';
-import { digestOf, readModuleFolder, writeModuleFiles, type ModuleFile } from './module-files.js';
+import { digestOf, readModuleFolder, readWrittenModule, writeModuleFiles, type ModuleFile } from './module-files.js';
 import { inspectModule } from './module-reader.js';
 import type { Template, TemplateCatalogue } from './template.js';
 import type { StoredTemplate, TemplateRepository } from './template-repository.js';
@@ -56,6 +57,10 @@ export class ModuleCatalogue implements TemplateCatalogue {
     // What is checked here is what is written: the bytes stay in memory between the two.
     await inspectModule(files, { allowHostAccess: this.options.allowHostAccess });
     writeModuleFiles(files, directory);
+  }
+
+  async recheckWritten(directory: string, botFiles: readonly string[]): Promise<void> {
+    await inspectModule(readWrittenModule(directory, botFiles), { allowHostAccess: this.options.allowHostAccess });
   }
 
   /**

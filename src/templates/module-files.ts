@@ -34,10 +34,16 @@ function refusedName(path: string, isDirectory: boolean): string | undefined {
   const name = posix.basename(path);
   if (path === MANIFEST_NAME) return 'a name the bot keeps for itself';
   if (isDirectory && (name === '.terraform' || name === 'terraform.d')) return 'a folder of provider plugins or downloaded modules';
+  // OpenTofu loads these beside (and instead of) .tf files; the bot reads only .tf and .tf.json, so they go unchecked.
+  if (!isDirectory && isTofuOnly(name)) return 'an OpenTofu-only configuration file, which the bot does not check (write it as .tf or .tf.json)';
   if (!isDirectory && !path.includes('/') && (name === 'terraform.tfvars' || name === 'terraform.tfvars.json' || name.endsWith('.auto.tfvars') || name.endsWith('.auto.tfvars.json'))) {
     return 'a variable file the engine would load by itself (declare defaults in the variable blocks instead)';
   }
   return undefined;
+}
+
+function isTofuOnly(name: string): boolean {
+  return name.endsWith('.tofu') || name.endsWith('.tofu.json');
 }
 
 /** Checks a listing against the limits and the refused names, before any content is read. */
@@ -80,6 +86,39 @@ export function readModuleFolder(root: string): ModuleFile[] {
   walk('', 1);
   checkModuleListing(listing);
   return listing.filter((entry) => entry.kind === 'file').map((entry) => ({ path: entry.path, bytes: readFileSync(join(root, entry.path)) }));
+}
+
+/** Folders of a deployment's workspace that are the engine's or the bot's, never the module's. */
+const WORKSPACE_OWN_FOLDERS = new Set(['.git', '.terraform', '.plans']);
+
+/**
+ * The configuration files (`*.tf`, `*.tf.json`, and OpenTofu's `*.tofu`, refused) a deployment's folder holds, wherever in it, as the engine would load
+ * them: the module files an earlier copy wrote, and anything else put there since. `botFiles` (top-level names the
+ * deploy pipeline writes itself, such as its backend file) are left out. Links and special files are refused, never
+ * followed, and the module's limits hold.
+ * @throws ModuleRefused
+ */
+export function readWrittenModule(directory: string, botFiles: readonly string[]): ModuleFile[] {
+  const found: Array<{ path: string; size: number; kind: 'file' | 'directory' | 'link' | 'other' }> = [];
+  const walk = (relative: string, level: number): void => {
+    if (level > MODULE_LIMITS.depth + 1) return;
+    for (const name of readdirSync(join(directory, relative)).sort()) {
+      const path = relative === '' ? name : `${relative}/${name}`;
+      if (relative === '' && (WORKSPACE_OWN_FOLDERS.has(name) || botFiles.includes(name))) continue;
+      const stats = lstatSync(join(directory, path));
+      if (stats.isDirectory()) {
+        walk(path, level + 1);
+        continue;
+      }
+      // A link of any name is refused: a module source could lead the engine through it to files nobody checked.
+      if (!stats.isSymbolicLink() && !name.endsWith('.tf') && !name.endsWith('.tf.json') && !isTofuOnly(name)) continue;
+      found.push({ path, size: stats.size, kind: stats.isSymbolicLink() ? 'link' : stats.isFile() ? 'file' : 'other' });
+      if (found.length > MODULE_LIMITS.files) throw new ModuleRefused(`it has more than ${MODULE_LIMITS.files} files`);
+    }
+  };
+  walk('', 1);
+  checkModuleListing(found);
+  return found.map((entry) => ({ path: entry.path, bytes: readFileSync(join(directory, entry.path)) }));
 }
 
 /** `sha256:<hex>` over every path and its bytes, in path order: equal exactly when the files are. */

@@ -1,11 +1,12 @@
 /**
  * Reads a module as the bot needs to know it: every `*.tf` and `*.tf.json` file parsed (with HashiCorp's HCL
- * parser, never by pattern matching), its inputs, its digest, and a refusal of what could reach the bot's host.
- * The one check used at `add`, at `update` and before every run.
+ * parser, never by pattern matching), its inputs, its digest, and a refusal of what could reach the bot's host or
+ * of a state backend of its own. The one check used at `add`, at `update` and before every run (plan and destroy).
  */
-import { ModuleRefused, ModuleUnreadable, ForbiddenModule } from './errors.js';
+import { ModuleBackendRefused, ModuleRefused, ModuleUnreadable, ForbiddenModule } from './errors.js';
 import type { ParsedFile } from './blocks.js';
 import { findForbidden } from './forbidden-content.js';
+import { findOwnBackends } from './module-backend.js';
 import { parseHclFile, parseJsonFile } from './hcl.js';
 import { digestOf, type ModuleFile } from './module-files.js';
 import { readVariables } from './module-variables.js';
@@ -48,8 +49,9 @@ export async function parseModule(files: readonly ModuleFile[]): Promise<ParsedF
 }
 
 /**
- * Parses, reads the inputs, and refuses forbidden content unless allowed.
- * @throws ModuleRefused (no configuration file at the top), ModuleUnreadable, InvalidVariable, ForbiddenModule
+ * Parses, reads the inputs, refuses a backend of the module's own (always) and forbidden content unless allowed.
+ * @throws ModuleRefused (no configuration file at the top), ModuleUnreadable, InvalidVariable, ModuleBackendRefused,
+ * ForbiddenModule
  */
 export async function inspectModule(files: readonly ModuleFile[], options: InspectOptions): Promise<InspectedModule> {
   const parsed = await parseModule(files);
@@ -57,6 +59,8 @@ export async function inspectModule(files: readonly ModuleFile[], options: Inspe
     throw new ModuleRefused('its folder has no .tf or .tf.json file (a template is the folder holding the module’s own .tf files)');
   }
   const variables = await readVariables(parsed);
+  const backends = findOwnBackends(parsed);
+  if (backends.length > 0) throw new ModuleBackendRefused(backends);
   const findings = findForbidden(parsed);
   if (findings.length > 0 && !options.allowHostAccess) throw new ForbiddenModule(findings);
   return { variables, digest: digestOf(files) };

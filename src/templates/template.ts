@@ -60,4 +60,11 @@ export interface TemplateCatalogue {
    * @throws TemplateNotFound, TemplateChanged (the files on disk no longer match the pinned revision), ForbiddenModule
    */
   materialise(guildId: string, name: string, directory: string): Promise<void>;
+  /**
+   * Checks again, with the rules in force now, the module files an earlier `materialise` wrote into `directory` (and
+   * any configuration file put there since): what a destroy runs, as the template may have changed or gone since
+   * its last plan. `botFiles` are top-level names the deploy pipeline writes itself.
+   * @throws ModuleRefused, ModuleUnreadable, InvalidVariable, ModuleBackendRefused, ForbiddenModule
+   */
+  recheckWritten(directory: string, botFiles: readonly string[]): Promise<void>;
 }
