@@ -72,6 +72,8 @@ export interface ApprovalDecision {
   by: string | null;
   at: number;
   reason?: CloseReason;
+  /** Queue the requester's notice with the decision (false: nobody needs telling, e.g. a card never posted). */
+  notify: boolean;
 }
 
 export class DeployApprovalRepository {
@@ -139,7 +141,7 @@ export class DeployApprovalRepository {
   decide(guildId: string, approvalId: number, decision: ApprovalDecision): DeployApprovalRecord | undefined {
     const row = this.#db
       .update(deployApprovals)
-      .set({ status: decision.status, decided_by: decision.by, decided_at: decision.at, close_reason: decision.reason ?? null, notice_status: 'pending' })
+      .set({ status: decision.status, decided_by: decision.by, decided_at: decision.at, close_reason: decision.reason ?? null, ...(decision.notify ? { notice_status: 'pending' as const } : {}) })
       .where(
         and(
           eq(deployApprovals.id, approvalId),
