@@ -11,6 +11,7 @@ CREATE TABLE `deploy_approvals` (
 	`confirmed_by` text NOT NULL,
 	`confirmed_by_admin` integer NOT NULL,
 	`credential` text,
+	`credential_label` text NOT NULL,
 	`channel_id` text NOT NULL,
 	`status` text DEFAULT 'pending' NOT NULL,
 	`requested_at` integer NOT NULL,

@@ -482,6 +482,8 @@ export const deployApprovals = sqliteTable(
     confirmed_by_admin: integer('confirmed_by_admin', { mode: 'boolean' }).notNull(),
     /** The `credential` option given at deploy (`session`, `service`, a stored name); null: the project's own. */
     credential: text('credential'),
+    /** Which credential the plan was made with, as shown (no secret): the apply must run with the same one. */
+    credential_label: text('credential_label').notNull(),
     /** Where the request was posted and the deployment asked for. */
     channel_id: text('channel_id').notNull(),
     status: text('status', { enum: DEPLOY_APPROVAL_STATUSES }).notNull().default('pending'),

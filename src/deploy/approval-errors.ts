@@ -48,7 +48,7 @@ export class ApprovalNeedsCredentials extends UserError {
   constructor(approvalId: number, why: RichText) {
     super(
       'deploy.approval_no_credentials',
-      text`Deployment approval #${approvalId} cannot be applied now: ${toText(why)} The approval is still waiting: open the project’s vault session again (${command('init')} with the same project, or ask the requester to), then press Approve again; or the requester runs ${command('deploy')} again with a stored credential (${code('credential')} option).`,
+      text`Deployment approval #${approvalId} cannot be applied now: ${toText(why)} The approval still waits: the project’s owner opens its vault session again with ${command('init')} (same provider and project name), then press Approve again. Or the requester runs ${command('deploy')} again, with a stored credential if there is one (the ${code('credential')} option).`,
     );
   }
 }

@@ -26,6 +26,8 @@ export interface DeployApprovalRecord {
   requester: { id: string; isGuildAdmin: boolean };
   confirmedBy: { id: string; isGuildAdmin: boolean };
   credential: string | null;
+  /** Which credential the plan was made with, as shown to members (no secret). */
+  credentialLabel: string;
   channelId: string;
   status: DeployApprovalStatus;
   requestedAt: number;
@@ -53,6 +55,7 @@ function toRecord(row: Row): DeployApprovalRecord {
     requester: { id: row.requester_id, isGuildAdmin: row.requester_is_admin },
     confirmedBy: { id: row.confirmed_by, isGuildAdmin: row.confirmed_by_admin },
     credential: row.credential,
+    credentialLabel: row.credential_label,
     channelId: row.channel_id,
     status: row.status,
     requestedAt: row.requested_at,
@@ -114,6 +117,7 @@ export class DeployApprovalRepository {
         confirmed_by: approval.confirmedBy.id,
         confirmed_by_admin: approval.confirmedBy.isGuildAdmin,
         credential: approval.credential,
+        credential_label: approval.credentialLabel,
         channel_id: approval.channelId,
         requested_at: approval.requestedAt,
         expires_at: approval.expiresAt,

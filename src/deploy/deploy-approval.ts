@@ -83,6 +83,7 @@ export class DeployApprovals {
         requester: deployment.requester,
         confirmedBy: deployment.confirmedBy,
         credential: deployment.credentialChoice ?? null,
+        credentialLabel: deployment.credentials.label,
         channelId: deployment.channelId!,
         requestedAt: now,
         expiresAt: Math.min(now + ttlMs, saved.expiresAt),
@@ -151,6 +152,11 @@ export class DeployApprovals {
       if (!isUserError(error)) throw error;
       this.#audit(approval, input.reviewer.id, 'deploy.approval', 'failed', { reason: 'no_credentials', code: error.code });
       throw new ApprovalNeedsCredentials(approval.id, error.text);
+    }
+    // Never another credential than the plan's (a guild default standing in for an ended session): another account.
+    if (credentials.label !== approval.credentialLabel) {
+      this.#audit(approval, input.reviewer.id, 'deploy.approval', 'failed', { reason: 'credential_changed' });
+      throw new ApprovalNeedsCredentials(approval.id, text`it was planned with ${approval.credentialLabel}, which is not available now (it would run with ${credentials.label}).`);
     }
     const request: DeploymentRequest | null =
       resource.resourceType === null
