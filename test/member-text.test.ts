@@ -173,6 +173,12 @@ describe('markdown typed by a member is shown as typed', () => {
       const description = shown === undefined ? undefined : toMarkdown(shown);
       expect(description).toContain('**\\[Approve here\\]\\(https:\\/\\/evil.example\\)**');
       for (const text of shownTexts(reply.steps)) expect(text).not.toContain(MARKDOWN_NAME);
+      // The card a reviewer's press shows once decided, read back from the database, escapes it the same way.
+      const rejected = await harness.press(carol, harness.durableButton('Reject'));
+      const card = rejected.steps.find((step) => step.kind === 'update');
+      const closed = card?.kind === 'update' ? card.message.notices?.[0]?.description : undefined;
+      expect(closed && toMarkdown(closed)).toContain('**\\[Approve here\\]\\(https:\\/\\/evil.example\\)**');
+      expect(closed && toMarkdown(closed)).toMatch(/Rejected by/);
     });
 
     it('shows the project name escaped in /cloud-projects', async () => {
