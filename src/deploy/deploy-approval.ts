@@ -22,6 +22,7 @@ import { readPlannedResources } from './approval-plan.js';
 import type { ConfirmedDeployment, Discardable } from './deploy-service.js';
 import { planCheckOf } from './plan-check.js';
 import type { RunCredentials } from './run-credentials.js';
+import { asEngineEnv, type SensitiveInputs } from './sensitive-inputs.js';
 import type { Member } from './steps.js';
 
 /** The approvals' table, their notices' outbox (shared by presses and the janitor) and how long one waits. */
@@ -44,6 +45,7 @@ type Deps = Pick<AppContext, 'jit' | 'audit' | 'clock' | 'projects' | 'resources
   runner: Pick<IacRunner, 'savedPlan'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
   discard: (deployment: Discardable) => void;
+  sensitiveInputs: Pick<SensitiveInputs, 'read'>;
 };
 
 /** What a press that did not count tells the approver. */
@@ -158,6 +160,10 @@ export class DeployApprovals {
       this.#audit(approval, input.reviewer.id, 'deploy.approval', 'failed', { reason: 'credential_changed' });
       throw new ApprovalNeedsCredentials(approval.id, text`it was planned with ${approval.credentialLabel}, which is not available now (it would run with ${credentials.label}).`);
     }
+    // A template deployment's secret inputs join the run's environment (and so its redaction) while the session
+    // still holds them; the plan file carries their values for the apply either way.
+    const secrets = resource.workspace ? this.deps.sensitiveInputs.read(project, resource) : undefined;
+    if (secrets) credentials = { ...credentials, env: { ...credentials.env, ...asEngineEnv(secrets) } };
     const request: DeploymentRequest | null =
       resource.resourceType === null
         ? null

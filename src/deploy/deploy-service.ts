@@ -98,7 +98,7 @@ export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'po
   runner: Pick<IacRunner, 'plan' | 'apply' | 'discardPlan' | 'savedPlan'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
   /** A discarded template deployment's secret inputs go with it. */
-  sensitiveInputs: Pick<SensitiveInputs, 'forget'>;
+  sensitiveInputs: Pick<SensitiveInputs, 'forget' | 'read'>;
 };
 
 /** What an access refusal at Apply tells the member happened and what to do. */
