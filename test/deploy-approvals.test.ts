@@ -216,4 +216,15 @@ describe('a deployment that needs approval', () => {
     expect(resourceStatuses(first)).toEqual(['active']);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approved']);
   });
+
+  it('a decision notice that could not be sent at the press goes out with the janitor, once', async () => {
+    const { first, notifier } = await setup();
+    const { reject } = await requestDeployment(first, notifier);
+    notifier.failNext(1);
+    expect((await first.press(carol, reject)).text()).toMatch(/Rejected by/);
+    expect(notifier.dmsTo(alice.id)).toEqual([]);
+    await first.tick();
+    await first.tick();
+    expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment rejected']);
+  });
 });

@@ -75,14 +75,13 @@ export function approvalOutcomeLine(approval: DeployApprovalRecord): Text {
 
 /** The card in the channel: Approve and Reject while pending, how it ended once closed. */
 export function approvalCard(approval: DeployApprovalRecord, facts: ApprovalFacts): Notice {
-  const title = `deployment approval #${approval.id}`;
   if (approval.status === 'pending') {
     const buttons: DurableButton[] = [
       { customId: approvalIds.approve(approval.id), label: 'Approve', style: 'success' },
       { customId: approvalIds.reject(approval.id), label: 'Reject', style: 'danger' },
     ];
     return {
-      title: `🛂 Approval needed: ${title}`,
+      title: `🛂 Approval needed: deployment approval #${approval.id}`,
       tone: 'warning',
       description: join([asked(approval, facts), why(facts), text`\n\nServer admins and members with Admin access to this project’s provider may approve; the requester may not. ${approvalOutcomeLine(approval)}`], ' '),
       buttons,
@@ -90,7 +89,7 @@ export function approvalCard(approval: DeployApprovalRecord, facts: ApprovalFact
   }
   const icon = approval.status === 'approved' ? '✅' : approval.status === 'rejected' ? '⛔' : approval.status === 'expired' ? '⌛' : '🚫';
   return {
-    title: `${icon} ${title[0]!.toUpperCase()}${title.slice(1)}`,
+    title: `${icon} Deployment approval #${approval.id}`,
     tone: approval.status === 'approved' ? 'success' : approval.status === 'expired' ? 'info' : 'danger',
     description: text`${asked(approval, facts)}\n\n${approvalOutcomeLine(approval)}`,
   };
