@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
 import type { Notice } from '../src/notify/notifier.js';
@@ -13,6 +14,7 @@ import { FAKE_ENGINE_BIN } from './support/bot-process.js';
 import { APP_CHANNEL, APP_GUILD, appFixture } from './support/jit-request-app.js';
 import { STAND_IN_SANDBOX_ENV } from './support/sandbox-env.js';
 
+const TEMPLATES = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/templates');
 const OTHER_GUILD = '222222222222222222';
 const alice: Actor = { id: '300000000000000001', displayName: 'alice', isBot: false, isGuildAdmin: true };
 const carol: Actor = { id: '300000000000000003', displayName: 'carol', isBot: false, isGuildAdmin: true };
@@ -226,5 +228,26 @@ describe('a deployment that needs approval', () => {
     await first.tick();
     await first.tick();
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment rejected']);
+  });
+
+  it('a template deployment, its plan in the deployment’s own folder, is approved after a restart and applied there', async () => {
+    const { first, boot, notifier, dir } = await setup({ env: { TEMPLATES_DIR: TEMPLATES } });
+    expect((await first.say(alice, 'cloud-template', { subcommand: 'enable', name: 'hello' })).text()).toMatch(/enabled/i);
+    const reply = await first.say(alice, 'cloud-deploy', { project: 'web', template: 'hello' }, APP_GUILD, APP_CHANNEL, {
+      modal: { greeting: 'hi' },
+      buttons: [{ buttonId: 'apply', by: alice }],
+    });
+    expect(reply.text()).toMatch(/Waiting for an admin’s approval/);
+    const { planRunId, resourceId } = approvalRow(first)!;
+    const folder = first.app.resources.get(APP_GUILD, resourceId).workspace!;
+    const plan = join(dir, 'deployments', `guild_${APP_GUILD}`, 'web', folder, '.plans', `run-${planRunId}.tfplan`);
+    expect(existsSync(plan)).toBe(true);
+    await first.stop();
+
+    const after = await boot();
+    const approve = notifier.postsIn(APP_CHANNEL).findLast((n) => n.buttons)!.buttons![0]!.customId;
+    expect((await after.press(carol, approve)).text()).toMatch(/Approved by/);
+    expect(after.app.resources.get(APP_GUILD, resourceId).status).toBe('active');
+    expect(existsSync(plan)).toBe(false);
   });
 });
