@@ -109,6 +109,21 @@ describe('a deployment that needs approval', () => {
     expect(resourceStatuses(after)).toEqual(['active']);
   });
 
+  it('after a restart, a server default credential never stands in for the plan’s ended vault session', async () => {
+    const { first, boot, notifier } = await setup({ credential: 'session' });
+    first.app.credentials.create({ guildId: APP_GUILD, name: 'shared', provider: 'gcp', secrets: { project_id: 'another-account' }, createdBy: alice.id, makeDefault: true });
+    const { approve } = await requestDeployment(first, notifier);
+    await first.stop();
+
+    const after = await boot();
+    const refused = await after.press(carol, approve);
+    expect(refused.text()).toMatch(/it was planned with gcp credentials from this project's vault session/);
+    expect(refused.text()).toMatch(/it would run with this server's default stored credential/);
+    expect(approvalRow(after)?.status).toBe('pending');
+    expect(applyRuns(after)).toEqual([]);
+    expect(after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ outcome: 'failed', details: { reason: 'credential_changed' } });
+  });
+
   it('Reject closes it: the plan and its row go, the card says who, the requester is told', async () => {
     const { first, notifier, dir } = await setup();
     const { reject } = await requestDeployment(first, notifier);
