@@ -40,13 +40,17 @@ export const deployApprovalButtons: DurableComponentHandler = {
             await press.update({ notices: [card] });
             await press.reply(approvalClosedReply(result.why.text));
           }
+          // Told while the apply runs; a notice that cannot be sent now is left queued for the janitor.
           const told = approvals.tellRequester(result.approval.id);
-          if (result.outcome === 'approved') {
-            const { deployment } = result;
-            const applied = await deploys.apply(deployment, approvalApplyProgress(press, card, deployment));
-            await showApprovalOutcome(press, app.notifier, result.approval.channelId, card, applyOutcomeView(deployment, applied));
+          try {
+            if (result.outcome === 'approved') {
+              const { deployment } = result;
+              const applied = await deploys.apply(deployment, approvalApplyProgress(press, card, deployment));
+              await showApprovalOutcome(press, app.notifier, result.approval.channelId, card, applyOutcomeView(deployment, applied));
+            }
+          } finally {
+            await told;
           }
-          await told;
           return;
         }
         default:
