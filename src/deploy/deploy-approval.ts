@@ -17,7 +17,7 @@ import { text } from '../shared/text.js';
 import { ApprovalClosed, ApprovalNeedsCredentials, ApprovalNotFound, ApprovalRefused } from './approval-errors.js';
 import { approvalCard } from './approval-notices.js';
 import type { ApprovalNoticeOutbox, ApprovalNoticeResult } from './approval-outbox.js';
-import type { ApprovalDecision, CloseReason, DeployApprovalRecord, DeployApprovalRepository } from './approval-repository.js';
+import type { CloseReason, DeployApprovalRecord, DeployApprovalRepository } from './approval-repository.js';
 import { readPlannedResources } from './approval-plan.js';
 import type { ConfirmedDeployment, Discardable } from './deploy-service.js';
 import { planCheckOf } from './plan-check.js';
@@ -308,4 +308,3 @@ export class DeployApprovals {
   }
 }
 
-export type { ApprovalDecision };
