@@ -4,7 +4,7 @@
  * file stand for the bot before and after a restart; the stand-in engine plans and applies.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -219,6 +219,18 @@ describe('a deployment that needs approval', () => {
     const press = await first.press(carol, approve);
     expect(press.text()).toMatch(/can no longer be applied/);
     expect(approvalRow(first)).toMatchObject({ status: 'expired', closeReason: 'plan_gone' });
+    expect(applyRuns(first)).toEqual([]);
+  });
+
+  it('a plan file changed since it was shown is not the one approved: refused at the press, nothing applied', async () => {
+    const { first, notifier, dir } = await setup();
+    const { approve } = await requestDeployment(first, notifier);
+    const { planRunId } = approvalRow(first)!;
+    writeFileSync(planFile(dir, planRunId), 'another plan');
+    const press = await first.press(carol, approve);
+    expect(press.text()).toMatch(/Plan #\d+ changed since it was shown, so it is not the one asked to approve/);
+    expect(approvalRow(first)).toMatchObject({ status: 'refused', closeReason: 'plan_gone' });
+    expect(existsSync(planFile(dir, planRunId))).toBe(false);
     expect(applyRuns(first)).toEqual([]);
   });
 
