@@ -11,6 +11,7 @@ import cloudJitList from './jit/cloud-jit-list.js';
 import cloudJitRequest from './jit/cloud-jit-request.js';
 import cloudJitRevoke from './jit/cloud-jit-revoke.js';
 import { jitExtendButtons } from './jit/jit-extend-buttons.js';
+import { deployApprovalButtons } from './deploy/deploy-approval-buttons.js';
 import { jitRequestButtons } from './jit/jit-request-buttons.js';
 import cloudDeploy from './deploy/cloud-deploy.js';
 import cloudDestroy from './deploy/cloud-destroy.js';
@@ -46,4 +47,4 @@ export const allCommands: readonly Command[] = [
  * The handlers of durable buttons and forms, whose custom ids name a database record (src/interaction/
  * durable-components.ts): every front end routes presses to them, so they work after a restart.
  */
-export const allComponentHandlers: readonly DurableComponentHandler[] = [jitRequestButtons, jitExtendButtons];
+export const allComponentHandlers: readonly DurableComponentHandler[] = [jitRequestButtons, jitExtendButtons, deployApprovalButtons];

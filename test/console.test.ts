@@ -342,10 +342,14 @@ describe('a full scenario with the stand-in engine', () => {
     // The plan's footer says what happens now: nothing is applying before an admin approves.
     expect(approval).toContain("Confirmed by @bob; waiting for an admin's approval.");
     expect(approval).not.toContain('Applying (confirmed by');
-    expect(await shell.run('1', 'still waiting')).toContain('(only @bob sees this');
+    const own = await shell.run('1', 'another admin must');
+    expect(own).toContain('→ @bob (only you)');
+    expect(own).toContain('You cannot approve your own deployment');
     shell.send('1 as alice');
     const done = await shell.settle();
     expect(done).toContain('👆 @alice pressed [1] Approve');
+    expect(done).toMatch(/Approved by @alice/);
+    expect(done).toMatch(/Deployed vm/);
     expect(done).not.toMatch(/⛔|Something went wrong/);
     await shell.quit();
   });

@@ -5,6 +5,7 @@
  */
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { toMarkdown } from '../src/discord/markdown.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeployService, type PlannedDeployment } from '../src/deploy/deploy-service.js';
 import type { ShowProgress } from '../src/deploy/steps.js';
@@ -121,16 +122,14 @@ describe('the policy on the plan, in the deploy pipeline', () => {
   it('resources not estimated need an admin’s approval by default: the plan says so, the approval request says why', async () => {
     module(SQL);
     const reply = await harness.say(alice, 'cloud-deploy', { project: 'web', resource_type: 'bucket', disk_size: 5 }, HARNESS_GUILD, {
-      buttons: [
-        { buttonId: 'apply', by: alice },
-        { buttonId: 'approve', by: carol },
-      ],
+      buttons: [{ buttonId: 'apply', by: alice }],
     });
     expect(reply.text()).toMatch(/Not estimated[\s\S]*`google_sql_database_instance\.db` \(no price for this resource type\)/);
     expect(reply.text()).toMatch(/This server’s policy requires an admin’s approval for them/);
-    expect(reply.text()).toMatch(/1 of its resources could not be estimated, and this server’s policy requires an admin’s approval for that/);
-    expect(reply.text()).not.toMatch(/This server’s policy requires an admin’s approval\./);
-    expect(reply.text()).toMatch(/Deployed bucket/);
+    const card = toMarkdown(harness.notifier.postsIn('400000000000000001').at(-1)?.description ?? '');
+    expect(card).toMatch(/1 of its resources could not be estimated, and this server’s policy requires an admin’s approval for that/);
+    expect(card).not.toMatch(/This server’s policy requires an admin’s approval\./);
+    expect((await harness.press(carol, harness.durableButton('Approve'))).text()).toMatch(/Deployed bucket/);
     expect(app().audit.recent(HARNESS_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ userId: carol.id, outcome: 'success' });
   });
 

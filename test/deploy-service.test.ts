@@ -39,7 +39,7 @@ describe('DeployService', () => {
   const requireApproval = () => harness.say(alice, 'cloud-guild-policy', { action: 'update', require_approval: true });
 
   async function planned(requester: Actor = alice, request: Partial<typeof bucket> = {}): Promise<PlannedDeployment> {
-    const prepared = deploys.prepare({ guildId: HARNESS_GUILD, requester, ...bucket, ...request });
+    const prepared = deploys.prepare({ guildId: HARNESS_GUILD, requester, channelId: '400000000000000001', ...bucket, ...request });
     if (!prepared.allowed) throw new Error(`refused: ${JSON.stringify(prepared.decision.violations)}`);
     const plan = await deploys.plan(prepared.deployment, quietly);
     if (!plan.ok) throw 'error' in plan ? plan.error : new Error(`plan refused: ${JSON.stringify(plan.refusedByPolicy.violations)}`);
@@ -102,56 +102,57 @@ describe('DeployService', () => {
     expect(app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
   });
 
-  it('needs approval when the policy says so; another admin approves and it applies', async () => {
+  /** A confirmed deployment that needs approval, its request recorded and posted. */
+  async function awaitingApproval(requester: Actor = alice) {
     await requireApproval();
-    const step = deploys.decide(await planned(), alice);
-    expect(step.next).toBe('needs_approval');
-    if (step.next === 'refused') return;
-    expect(deploys.approval.mayApprove(step.deployment, carol)).toEqual({ may: true });
-    expect(deploys.approval.approve(step.deployment, { approved: true, by: carol })).toEqual({ approved: true });
+    const step = deploys.decide(await planned(requester), requester);
+    if (step.next !== 'needs_approval') throw new Error(`expected needs_approval, got ${step.next}`);
+    return { deployment: step.deployment, approval: await deploys.approvals.request(step.deployment) };
+  }
+  const approvalOf = (id: number) => app().deployApprovals.records.findInGuild(HARNESS_GUILD, id);
+
+  it('needs approval when the policy says so: recorded, posted; another admin approves and it applies', async () => {
+    const { approval } = await awaitingApproval();
+    expect(approval).toMatchObject({ status: 'pending', requester: { id: alice.id }, planRunId: expect.any(Number) });
+    expect(harness.notifier.postsIn('400000000000000001').at(-1)?.buttons?.map((b) => b.customId)).toEqual([`deployapr:approve:${approval.id}`, `deployapr:reject:${approval.id}`]);
+    const result = deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: carol });
+    if (result.outcome !== 'approved') throw new Error(result.outcome);
+    expect(approvalOf(approval.id)).toMatchObject({ status: 'approved', decidedBy: carol.id });
     expect(audit('deploy.approval')[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
-    expect((await deploys.apply(step.deployment, quietly)).outcome).toBe('applied');
+    expect((await deploys.apply(result.deployment, quietly)).outcome).toBe('applied');
   });
 
-  it('the requester cannot approve their own deployment, even as a server admin', async () => {
-    await requireApproval();
-    const step = deploys.decide(await planned(), alice);
-    if (step.next === 'refused') throw new Error('refused');
-    expect(deploys.approval.mayApprove(step.deployment, alice)).toEqual({ may: false, reason: 'own_request' });
-    // A front end that let such a press through anyway gets nothing applied: the plan goes.
-    expect(() => deploys.approval.approve(step.deployment, { approved: true, by: alice })).toThrow(/may not approve/);
-    expect(statusOf(step.deployment)).toBe('destroyed');
-    expect(existsSync(planFileOf(step.deployment))).toBe(false);
+  it('the requester cannot approve their own deployment, even as a server admin: nothing changes', async () => {
+    const { approval, deployment } = await awaitingApproval();
+    expect(() => deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: alice })).toThrow(/cannot approve your own deployment/);
+    expect(() => deploys.approvals.reject({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: alice })).toThrow(/cannot approve your own/);
+    expect(approvalOf(approval.id)?.status).toBe('pending');
+    expect(statusOf(deployment)).toBe('planned');
+    expect(existsSync(planFileOf(deployment))).toBe(true);
+    expect(audit('deploy.approval').find((e) => e.outcome === 'denied')).toMatchObject({ userId: alice.id, details: { reason: 'own_request' } });
   });
 
   it('a member who is not an admin at the moment of the press cannot approve; the refusal is audited', async () => {
-    await requireApproval();
     await grant(dave, 'admin', 10);
-    const step = deploys.decide(await planned(), alice);
-    if (step.next === 'refused') throw new Error('refused');
-    expect(deploys.approval.mayApprove(step.deployment, dave)).toEqual({ may: true });
+    const { approval } = await awaitingApproval();
     harness.clock.advanceMinutes(11);
-    const check = deploys.approval.mayApprove(step.deployment, dave);
-    expect(check).toMatchObject({ may: false, reason: 'not_admin' });
-    expect(JSON.stringify(check)).not.toMatch(/Only server admins/); // the wording is the front end's
+    const press = () => deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: dave });
+    expect(press).toThrow(/Only server admins, or members with Admin access/);
+    expect(press).toThrow(/JIT grant #\d+ expired/);
     expect(audit('deploy.approval').find((e) => e.outcome === 'denied')).toMatchObject({ userId: dave.id, details: { reason: 'missing_access', step: 'approve' } });
-    expect(deploys.approval.mayApprove(step.deployment, bob)).toMatchObject({ may: false, reason: 'not_admin' });
+    expect(() => deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: bob })).toThrow(/Only server admins/);
+    expect(approvalOf(approval.id)?.status).toBe('pending');
   });
 
-  it('a rejected or unanswered approval discards the plan and its row', async () => {
-    await requireApproval();
-    for (const answer of [{ approved: false, by: carol }, null]) {
-      const step = deploys.decide(await planned(), alice);
-      if (step.next === 'refused') throw new Error('refused');
-      const approval = deploys.approval.approve(step.deployment, answer);
-      expect(approval).toEqual(answer ? { approved: false, reason: 'rejected', by: carol.id } : { approved: false, reason: 'expired' });
-      expect(statusOf(step.deployment)).toBe('destroyed');
-      expect(existsSync(planFileOf(step.deployment))).toBe(false);
-    }
-    expect(audit('deploy.approval').map((e) => [e.userId, e.outcome, e.details?.answer])).toEqual([
-      [alice.id, 'denied', 'expired'],
-      [carol.id, 'denied', 'reject'],
-    ]);
+  it('a rejected approval discards the plan and its row; the requester is told', async () => {
+    const { approval, deployment } = await awaitingApproval();
+    const rejected = deploys.approvals.reject({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: carol });
+    expect(rejected).toMatchObject({ status: 'rejected', decidedBy: carol.id });
+    expect(statusOf(deployment)).toBe('destroyed');
+    expect(existsSync(planFileOf(deployment))).toBe(false);
+    await deploys.approvals.tellRequester(approval.id);
+    expect(harness.notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment rejected']);
+    expect(audit('deploy.approval').map((e) => [e.userId, e.outcome, e.details?.answer])).toEqual([[carol.id, 'denied', 'reject']]);
     expect(applyRuns()).toEqual([]);
   });
 

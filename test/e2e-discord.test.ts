@@ -240,15 +240,17 @@ describe('the Discord bot, end to end', () => {
     await deploy.waitForOriginal((m) => JSON.stringify(m.components).includes(':apply'), 15_000);
     await (await server.clickButton({ guildId: GUILD_A, channelId: CHANNEL_A, userId: ADMIN, customId: /:apply$/ })).waitForResponse();
 
-    const approvalPosted = () => server.channelMessages(CHANNEL_A).some((m) => JSON.stringify(m).includes(':approve'));
+    const approvalPosted = () => server.channelMessages(CHANNEL_A).some((m) => JSON.stringify(m).includes('deployapr:approve:'));
     await expect.poll(approvalPosted, { timeout: 10_000 }).toBe(true);
-    const self = await server.clickButton({ guildId: GUILD_A, channelId: CHANNEL_A, userId: ADMIN, customId: /:approve$/ });
+    const self = await server.clickButton({ guildId: GUILD_A, channelId: CHANNEL_A, userId: ADMIN, customId: /^deployapr:approve:/ });
     expect(JSON.stringify((await self.waitForResponse()).data)).toMatch(/cannot approve your own/);
-    const member = await server.clickButton({ guildId: GUILD_A, channelId: CHANNEL_A, userId: MEMBER, customId: /:approve$/ });
+    const member = await server.clickButton({ guildId: GUILD_A, channelId: CHANNEL_A, userId: MEMBER, customId: /^deployapr:approve:/ });
     expect(JSON.stringify((await member.waitForResponse()).data)).toMatch(/Only server admins/);
-    const other = await server.clickButton({ guildId: GUILD_A, channelId: CHANNEL_A, userId: SECOND_ADMIN, customId: /:approve$/ });
+    expect(await finalText(deploy, /Waiting for an admin’s approval/)).toMatch(/deployment approval #\d+/);
+    const other = await server.clickButton({ guildId: GUILD_A, channelId: CHANNEL_A, userId: SECOND_ADMIN, customId: /^deployapr:approve:/ });
     expect((await other.waitForResponse()).type).toBe(7);
-    expect(await finalText(deploy, /Deployed bucket/, 30_000)).toMatch(/added/);
+    // The apply runs from the press: its progress and outcome replace the approval card in the channel.
+    expect(await finalText(other, /Deployed bucket/, 30_000)).toMatch(/added/);
     await (await run(ADMIN, 'cloud-guild-policy', [{ name: 'action', value: 'update' }, { name: 'require_approval', value: false }])).waitForResponse();
   });
 

@@ -165,17 +165,20 @@ describe('markdown typed by a member is shown as typed', () => {
 
     it('shows the project name escaped in the approval request posted to the channel', async () => {
       const reply = await harness.say(alice, 'cloud-deploy', { project: MARKDOWN_NAME, resource_type: 'bucket', disk_size: 1 }, HARNESS_GUILD, {
-        buttons: [
-          { buttonId: 'apply', by: alice },
-          { buttonId: 'reject', by: carol },
-        ],
+        buttons: [{ buttonId: 'apply', by: alice }],
       });
-      const approval = reply.steps.find((s) => s.kind === 'buttons' && JSON.stringify(s.message).includes('Approval needed'));
+      const approval = harness.notifier.postsIn('400000000000000001').find((n) => JSON.stringify(n.title).includes('Approval needed'));
       expect(approval).toBeDefined();
-      const shown = approval && 'message' in approval ? approval.message.notices?.[0]?.description : undefined;
+      const shown = approval?.description;
       const description = shown === undefined ? undefined : toMarkdown(shown);
       expect(description).toContain('**\\[Approve here\\]\\(https:\\/\\/evil.example\\)**');
       for (const text of shownTexts(reply.steps)) expect(text).not.toContain(MARKDOWN_NAME);
+      // The card a reviewer's press shows once decided, read back from the database, escapes it the same way.
+      const rejected = await harness.press(carol, harness.durableButton('Reject'));
+      const card = rejected.steps.find((step) => step.kind === 'update');
+      const closed = card?.kind === 'update' ? card.message.notices?.[0]?.description : undefined;
+      expect(closed && toMarkdown(closed)).toContain('**\\[Approve here\\]\\(https:\\/\\/evil.example\\)**');
+      expect(closed && toMarkdown(closed)).toMatch(/Rejected by/);
     });
 
     it('shows the project name escaped in /cloud-projects', async () => {

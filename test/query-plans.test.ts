@@ -75,6 +75,12 @@ describe('query plans of the hot paths', () => {
     await step('autocomplete project', () =>
       harness.dispatcher.complete({ guildId: HARNESS_GUILD, actor: alice, commandName: 'cloud-deploy', focused: { name: 'project', value: 'w' }, options: {} }),
     );
+    await say(admin, 'cloud-guild-policy', { action: 'update', require_approval: true });
+    await step('deploy needing approval', () =>
+      say(alice, 'cloud-deploy', { project: 'web', resource_type: 'bucket', disk_size: 5 }, HARNESS_GUILD, { buttons: [{ buttonId: 'apply', by: alice }] }),
+    );
+    await step('approval press (checks, apply, notice)', async () => shown.set('approval press', (await harness.press(admin, harness.durableButton('Approve'))).text()));
+    await say(admin, 'cloud-guild-policy', { action: 'update', require_approval: false });
     await say(admin, 'cloud-jit-grant', { user: aliceOption, provider: 'gcp', level: 'admin', duration: 60 });
     await step('destroy', () => say(alice, 'cloud-destroy', { project: 'web' }, HARNESS_GUILD, { buttons: [{ buttonId: 'destroy', by: alice }] }));
     await step('jit revoke', () => say(admin, 'cloud-jit-revoke', { user: aliceOption }));
@@ -98,6 +104,8 @@ describe('query plans of the hot paths', () => {
     expect(shown.get('deploy refused by policy')).toMatch(/already runs 1 of its 1 allowed instances/);
     expect(shown.get('projects')).toMatch(/Running estimate \$7\.11\/month/);
     expect(shown.get('audit by action')).toMatch(/iac\.apply/);
+    expect(shown.get('deploy needing approval')).toMatch(/Waiting for an admin’s approval/);
+    expect(shown.get('approval press')).toMatch(/Deployed bucket/);
     expect(shown.get('destroy')).toMatch(/[Dd]estroyed/);
     for (const [name, statements] of capture.steps) {
       expect([...statements.values()].filter((s) => isQuery(s.sql) && s.database === sqlite().name).length, name).toBeGreaterThan(0);

@@ -1,10 +1,11 @@
 /**
  * The steps every deployment takes once prepared, a built-in's or a template's: plan with live progress, Apply or
- * Cancel, access checked again at the press, an admin's approval when the policy asks, then apply.
+ * Cancel, access checked again at the press, then apply; or, when the policy asks for an admin's approval, the
+ * request is recorded and posted, and the approving press applies it (commands/deploy/deploy-approval-buttons.ts).
  */
 import type { Deployment, DeployService } from '../../src/deploy/deploy-service.js';
 import type { Conversation } from '../../src/interaction/conversation.js';
-import { askAdminApproval, notApprovedView } from '../views/approval.js';
+import { approvalRequestedView } from '../views/approval.js';
 import { applyOutcomeView, applyProgress, notAppliedView, offerApply, planFailedView, planProgress, planRefusedByPolicyView } from '../views/deploy-steps.js';
 import { deliverResult } from '../views/run-progress.js';
 
@@ -21,9 +22,9 @@ export async function planAndApply(conversation: Conversation, deploys: DeploySe
   const step = deploys.decide(planned.deployment, press.by);
   if (step.next === 'refused') return deliverResult(conversation, notAppliedView(planned.deployment, step.refusal));
   if (step.next === 'needs_approval') {
-    const answer = await askAdminApproval(conversation, step.deployment, (by) => deploys.approval.mayApprove(step.deployment, by));
-    const approval = deploys.approval.approve(step.deployment, answer);
-    if (!approval.approved) return deliverResult(conversation, notApprovedView(approval));
+    // Recorded and posted with durable buttons: the approving press applies it, whenever it comes (after a restart too).
+    const approval = await deploys.approvals.request(step.deployment);
+    return deliverResult(conversation, approvalRequestedView(step.deployment, approval));
   }
   const applied = await deploys.apply(step.deployment, applyProgress(conversation, step.deployment));
   await deliverResult(conversation, applyOutcomeView(step.deployment, applied));

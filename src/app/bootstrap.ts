@@ -11,6 +11,10 @@ import { AuditLog } from '../audit/audit-log.js';
 import { CredentialStore } from '../credentials/credential-store.js';
 import { MasterKeyring } from '../credentials/master-keys.js';
 import { BudgetReservations } from '../deploy/budget-reservations.js';
+import { ApprovalNoticeOutbox } from '../deploy/approval-outbox.js';
+import { DeployApprovalRepository } from '../deploy/approval-repository.js';
+import type { DeployApprovalStore } from '../deploy/deploy-approval.js';
+import { DeployService } from '../deploy/deploy-service.js';
 import { parseServiceGuildAllowList, serviceDefaultsFromEnv } from '../credentials/service-defaults.js';
 import { IacRunner, type IacRunnerOptions } from '../engine/runner.js';
 import { tellInterruptedMembers } from '../engine/crash-notices.js';
@@ -21,7 +25,7 @@ import { templateStoreDir } from '../templates/template-store.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
-import { createJanitor, type Janitor } from '../janitor/index.js';
+import { createJanitor, DeployApprovalExpiryJob, type Janitor } from '../janitor/index.js';
 import { JitRequestService } from '../jit/access-requests.js';
 import { ExtensionService } from '../jit/extensions.js';
 import { GrantRepository } from '../jit/grant-repository.js';
@@ -160,6 +164,14 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
   runner.sweepStalePlanFiles();
 
+  const approvalRecords = new DeployApprovalRepository(database);
+  const deployApprovals: DeployApprovalStore = {
+    records: approvalRecords,
+    // One outbox for the presses that decide and the janitor that expires, as for JIT requests.
+    outbox: new ApprovalNoticeOutbox({ records: approvalRecords, projects, resources, policies, notifier, logger }),
+    ttlMs: config.DEPLOY_APPROVAL_TTL_MINUTES * 60_000,
+  };
+
   // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
   const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);
   const janitor = createJanitor({
@@ -175,6 +187,16 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     logger,
     requests: { repository: jitRequestRows, outbox: requestOutbox },
     reminders: { repository: new ReminderRepository(database), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
+    more: [
+      new DeployApprovalExpiryJob({
+        ...deployApprovals,
+        audit,
+        clock,
+        logger,
+        // `app` exists by the first tick: the janitor starts after the composition root returns.
+        discard: (approval) => DeployService.from(app).approvals.discardPlanOf(approval),
+      }),
+    ],
   });
 
   const app: AppContext = {
@@ -197,6 +219,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     jitRequests,
     jitExtensions,
     credentials,
+    deployApprovals,
     serviceCredentials: {
       defaults: serviceDefaultsFromEnv(config),
       allowedGuilds: parseServiceGuildAllowList(config.SERVICE_CREDENTIALS_GUILDS),

@@ -9,6 +9,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { CredentialStore } from '../credentials/credential-store.js';
 import type { ServiceDefaults } from '../credentials/service-defaults.js';
 import type { BudgetReservations } from '../deploy/budget-reservations.js';
+import type { DeployApprovalStore } from '../deploy/deploy-approval.js';
 import type { IacRunner } from '../engine/runner.js';
 import type { JitRequestService } from '../jit/access-requests.js';
 import type { ExtensionService } from '../jit/extensions.js';
@@ -52,6 +53,8 @@ export interface AppContext {
   /** More time on a grant from its reminder's Extend button: self-extension within the policy, else a review. */
   jitExtensions: ExtensionService;
   credentials: CredentialStore;
+  /** Deployments waiting for an admin's approval, and the outbox telling their requesters how each ended. */
+  deployApprovals: DeployApprovalStore;
   /** The bot's own cloud credentials, usable only by allow-listed guilds (SERVICE_CREDENTIALS_GUILDS). */
   serviceCredentials: { defaults: ServiceDefaults; allowedGuilds: ReadonlySet<string> };
   notifier: Notifier;

@@ -93,6 +93,8 @@ export const configSchema = z.object({
     .refine((value) => isValidCron(value), 'a node-cron expression such as "* * * * *" (a seconds field is allowed)'),
   /** How long a JIT access request waits for a review before it expires (the requester is told). */
   JIT_REQUEST_TTL_MINUTES: integerIn(1, 7 * 24 * 60, 24 * 60),
+  /** How long a deployment waits for an admin's approval before it expires; never past its plan's 24 h lifetime. */
+  DEPLOY_APPROVAL_TTL_MINUTES: integerIn(1, 24 * 60, 24 * 60),
   /** How long before a grant ends its holder is reminded (with an Extend button); 0 sends no reminders. */
   JIT_EXPIRY_REMINDER_MINUTES: integerIn(0, 24 * 60, 10),
   MAX_CONCURRENT_RUNS: integerIn(1, 64, 2),

@@ -461,6 +461,59 @@ export const guildTemplateEnablements = sqliteTable(
   (t) => [primaryKey({ columns: [t.guild_id, t.template_id] })],
 );
 
+/** How a deployment's approval request ended; `refused` when a check at the press closed it (policy, plan gone). */
+export const DEPLOY_APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'refused'] as const;
+export type DeployApprovalStatus = (typeof DEPLOY_APPROVAL_STATUSES)[number];
+
+/**
+ * Deployments waiting for an admin's approval (the policy's `require_approval`, or resources not estimated): what a
+ * reviewer's press approves (a plan run of a resource row), read at the press, so the buttons work after a restart.
+ * `planned_resources` is the policy's input read from the plan (types, instance types, disk sizes; no variable values).
+ */
+export const deployApprovals = sqliteTable(
+  'deploy_approvals',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    guild_id: text('guild_id').notNull(),
+    project_id: integer('project_id')
+      .notNull()
+      .references(() => cloudProjects.id),
+    resource_id: integer('resource_id')
+      .notNull()
+      .references(() => cloudResources.id),
+    /** The guild's run number of the plan this approves, and its file's digest when it was shown. */
+    plan_run_id: integer('plan_run_id').notNull(),
+    plan_sha256: text('plan_sha256').notNull(),
+    planned_resources: text('planned_resources').notNull(),
+    requester_id: text('requester_id').notNull(),
+    /** The requester's Manage Server flag as last seen (when Apply was pressed). */
+    requester_is_admin: integer('requester_is_admin', { mode: 'boolean' }).notNull(),
+    confirmed_by: text('confirmed_by').notNull(),
+    confirmed_by_admin: integer('confirmed_by_admin', { mode: 'boolean' }).notNull(),
+    /** The `credential` option given at deploy (`session`, `service`, a stored name); null: the project's own. */
+    credential: text('credential'),
+    /** Which credential the plan was made with, as shown (no secret): the apply must run with the same one. */
+    credential_label: text('credential_label').notNull(),
+    /** Where the request was posted and the deployment asked for. */
+    channel_id: text('channel_id').notNull(),
+    status: text('status', { enum: DEPLOY_APPROVAL_STATUSES }).notNull().default('pending'),
+    requested_at: integer('requested_at').notNull(),
+    expires_at: integer('expires_at').notNull(),
+    decided_by: text('decided_by'),
+    decided_at: integer('decided_at'),
+    /** Why a check at the press closed it (`policy`, `plan_gone`, `resource_gone`), for the card and the audit log. */
+    close_reason: text('close_reason'),
+    /** Outbox of the one notice telling the requester the decision; 'pending' is set with the decision itself. */
+    notice_status: text('notice_status', { enum: NOTICE_STATUSES }),
+    notice_attempts: integer('notice_attempts').notNull().default(0),
+  },
+  (t) => [
+    index('deploy_approvals_pending_due').on(t.expires_at).where(sql`status = 'pending'`),
+    index('deploy_approvals_notice_pending').on(t.notice_status).where(sql`notice_status = 'pending'`),
+    index('deploy_approvals_resource').on(t.resource_id),
+  ],
+);
+
 export const schema = {
   guildPolicies,
   cloudCredentials,
@@ -475,4 +528,5 @@ export const schema = {
   guildTiers,
   templates,
   guildTemplateEnablements,
+  deployApprovals,
 };

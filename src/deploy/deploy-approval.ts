@@ -1,68 +1,310 @@
 /**
- * The approval a guild's policy can require before a deployment applies. An approver is whoever is an admin at the
- * moment of the press (Manage Server, or a JIT Admin grant on the project's provider still in force), and never the
- * member who asked for the deployment.
+ * The approval a guild's policy can require before a deployment applies, kept in the database so a reviewer's press
+ * works whenever it comes, after a restart too. An approver is whoever is an admin at the moment of the press (Manage
+ * Server, or a JIT Admin grant on the project's provider still in force), and never the member who asked for the
+ * deployment. At the press everything is read and checked again: the record (this guild's, still pending), the
+ * approver, the resource row, the plan file (still applicable, the very file shown), the credential it will run
+ * with, and the guild's policy and budget as they are now.
  */
 import type { AppContext } from '../app/context.js';
-import { accessLostAt, type AccessLostAtStep } from '../jit/access-at-step.js';
-import type { ConfirmedDeployment } from './deploy-service.js';
+import type { IacRunner, PlanResult } from '../engine/runner.js';
+import { accessLostAt } from '../jit/access-at-step.js';
+import type { PlanDecision } from '../policy/plan-policy.js';
+import type { DeploymentRequest } from '../policy/policy-service.js';
+import type { Project } from '../projects/project-repository.js';
+import { isUserError, UserError } from '../shared/errors.js';
+import { text } from '../shared/text.js';
+import { ApprovalClosed, ApprovalNeedsCredentials, ApprovalNotFound, ApprovalRefused } from './approval-errors.js';
+import { approvalCard } from './approval-notices.js';
+import type { ApprovalNoticeOutbox, ApprovalNoticeResult } from './approval-outbox.js';
+import type { CloseReason, DeployApprovalRecord, DeployApprovalRepository } from './approval-repository.js';
+import { readPlannedResources } from './approval-plan.js';
+import type { ConfirmedDeployment, Discardable } from './deploy-service.js';
+import { planCheckOf } from './plan-check.js';
+import type { RunCredentials } from './run-credentials.js';
+import { asEngineEnv, type SensitiveInputs } from './sensitive-inputs.js';
 import type { Member } from './steps.js';
 
-export type ApproverCheck = { may: true } | { may: false; reason: 'own_request' } | { may: false; reason: 'not_admin'; refusal: AccessLostAtStep };
+/** The approvals' table, their notices' outbox (shared by presses and the janitor) and how long one waits. */
+export interface DeployApprovalStore {
+  records: DeployApprovalRepository;
+  outbox: ApprovalNoticeOutbox;
+  /** DEPLOY_APPROVAL_TTL_MINUTES; never past the plan's own lifetime. */
+  ttlMs: number;
+}
 
-/** A press on Approve or Reject, or null when nobody answered in time. */
-export type ApprovalAnswer = { approved: boolean; by: Member } | null;
+export type ApproverCheck = { may: true } | { may: false; error: ApprovalRefused };
 
-export type Approval = { approved: true } | { approved: false; reason: 'rejected'; by: string } | { approved: false; reason: 'expired' };
+/** What an Approve press led to. Anything but `approved` has closed the request and discarded its plan. */
+export type ApprovalOutcome =
+  | { outcome: 'approved'; approval: DeployApprovalRecord; deployment: ConfirmedDeployment }
+  | { outcome: 'refused_by_policy'; approval: DeployApprovalRecord; decision: PlanDecision }
+  | { outcome: 'closed'; approval: DeployApprovalRecord; why: UserError };
 
-type Deps = Pick<AppContext, 'jit' | 'audit'> & { discard: (deployment: ConfirmedDeployment) => void };
+type Deps = Pick<AppContext, 'jit' | 'audit' | 'clock' | 'projects' | 'resources' | 'policies' | 'reservations' | 'notifier' | 'deployApprovals'> & {
+  runner: Pick<IacRunner, 'savedPlan'>;
+  credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
+  discard: (deployment: Discardable) => void;
+  sensitiveInputs: Pick<SensitiveInputs, 'read'>;
+};
 
-/** What a press that did not count tells the approver. Kept here until refusals carry typed parameters. */
+/** What a press that did not count tells the approver. */
 const PRESS_NOT_COUNTED = {
   outcome: 'Your press did not count: the deployment still waits for an admin’s approval.',
   afterwards: 'press Approve again while the request waits',
 };
 
-export class DeployApproval {
+export class DeployApprovals {
   constructor(private readonly deps: Deps) {}
 
-  /** Whether `by` may answer the request now. A refused admin check is audited. */
-  mayApprove(deployment: ConfirmedDeployment, by: Member): ApproverCheck {
-    if (by.id === deployment.requester.id) return { may: false, reason: 'own_request' };
+  /**
+   * Records the request of a confirmed deployment and posts its card, with Approve and Reject, in the channel it was
+   * asked in. It waits DEPLOY_APPROVAL_TTL_MINUTES, or less when its plan expires sooner.
+   * @throws PlanNotApplicable; UserError when the card cannot be posted (then nothing waits and the plan is discarded).
+   */
+  async request(deployment: ConfirmedDeployment): Promise<DeployApprovalRecord> {
+    const { guildId, project, resource, plan, decision } = deployment;
+    const { records, ttlMs } = this.deps.deployApprovals;
+    if (!deployment.channelId) throw new Error('a deployment approval needs the channel the deployment was asked in');
+    let saved: ReturnType<Deps['runner']['savedPlan']>;
+    try {
+      saved = this.deps.runner.savedPlan(guildId, project.slug, plan.runId);
+    } catch (error) {
+      this.deps.discard(deployment);
+      throw error;
+    }
+    const now = this.deps.clock.now();
+    const approval = records.transaction(() => {
+      const created = records.insert({
+        guildId,
+        projectId: project.id,
+        resourceId: resource.id,
+        planRunId: plan.runId,
+        planSha256: saved.stored.planSha256,
+        plannedResourcesJson: JSON.stringify(plan.plannedResources),
+        requester: deployment.requester,
+        confirmedBy: deployment.confirmedBy,
+        credential: deployment.credentialChoice ?? null,
+        credentialLabel: deployment.credentials.label,
+        channelId: deployment.channelId!,
+        requestedAt: now,
+        expiresAt: Math.min(now + ttlMs, saved.expiresAt),
+      });
+      this.#audit(created, deployment.requester.id, 'deploy.approval.request', 'success', { reasons: decision.approvalReasons, expiresAt: created.expiresAt });
+      return created;
+    });
+    const facts = { projectName: project.name, resource, reasons: { approvalReasons: decision.approvalReasons, notEstimated: decision.notEstimated.length } };
+    try {
+      await this.deps.notifier.sendToChannel(approval.channelId, approvalCard(approval, facts));
+    } catch (error) {
+      records.transaction(() => {
+        records.decide(guildId, approval.id, { status: 'expired', by: null, at: this.deps.clock.now(), notify: false });
+        this.#audit(approval, deployment.requester.id, 'deploy.approval.request', 'failed', { reason: 'not_posted', error: error instanceof Error ? error.name : 'unknown' });
+      });
+      this.deps.discard(deployment);
+      throw new UserError(
+        'deploy.approval_not_posted',
+        'The approval request could not be posted in this channel (the bot may not be allowed to post here), so nothing waits and the plan was discarded. Ask a server admin to check the bot’s permissions, then deploy again.',
+      );
+    }
+    return approval;
+  }
+
+  /** Whether `by` may answer the request now (Approve or Reject). A refused admin check is audited. */
+  mayApprove(approval: DeployApprovalRecord, provider: Project['provider'], by: Member): ApproverCheck {
+    if (by.id === approval.requester.id) return { may: false, error: new ApprovalRefused('own_request') };
     const refusal = accessLostAt(this.deps, {
-      guildId: deployment.guildId,
-      provider: deployment.project.provider,
+      guildId: approval.guildId,
+      provider,
       action: 'deploy.approval',
-      target: deployment.project.name,
+      target: this.#projectOf(approval).name,
       step: 'approve',
       participants: [{ userId: by.id, isGuildAdmin: by.isGuildAdmin, needed: 'admin', role: 'approver' }],
       ...PRESS_NOT_COUNTED,
-      details: { resourceId: deployment.resource.id, requester: deployment.requester.id },
+      details: { approvalId: approval.id, resourceId: approval.resourceId, requester: approval.requester.id },
     });
-    return refusal ? { may: false, reason: 'not_admin', refusal } : { may: true };
+    return refusal ? { may: false, error: new ApprovalRefused('not_admin', refusal.text) } : { may: true };
   }
 
   /**
-   * Records the answer, which the front end took only from a press `mayApprove` let through (checked again here).
-   * A rejected or expired request is discarded.
+   * Approve pressed by `reviewer`. Checks everything again, then closes the request as approved (once: a second
+   * press or reviewer finds it closed) and returns the deployment to apply, with the policy's decision of now.
+   * @throws ApprovalNotFound (also another guild's), ApprovalClosed, ApprovalRefused, ApprovalNeedsCredentials (it keeps waiting).
    */
-  approve(deployment: ConfirmedDeployment, answer: ApprovalAnswer): Approval {
-    if (answer?.approved && !this.mayApprove(deployment, answer.by).may) {
-      // A front end that let a refused press through: nothing is applied on its word.
-      this.deps.discard(deployment);
-      throw new Error('an approval was answered by a member who may not approve it');
+  approve(input: { guildId: string; approvalId: number; reviewer: Member }): ApprovalOutcome {
+    const approval = this.#openForReview(input.guildId, input.approvalId, input.reviewer);
+    const { policies, reservations, clock } = this.deps;
+    const { records } = this.deps.deployApprovals;
+    const project = this.#projectOf(approval);
+    const resource = this.deps.resources.get(approval.guildId, approval.resourceId);
+    const discardable: Discardable = { guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } };
+    if (project.status === 'archived' || resource.status !== 'planned') return this.#close(approval, discardable, 'refused', 'resource_gone', input.reviewer.id);
+    let plan: PlanResult;
+    try {
+      plan = this.#planOf(approval, project, resource.estimatedMonthlyCost);
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      const changed = error.code === 'deploy.approval_plan_changed';
+      return this.#close(approval, discardable, changed ? 'refused' : 'expired', 'plan_gone', input.reviewer.id, error);
     }
-    const approved = answer?.approved === true;
-    this.deps.audit.record({
-      guildId: deployment.guildId,
-      userId: answer?.by.id ?? deployment.requester.id,
-      action: 'deploy.approval',
-      target: deployment.project.name,
-      outcome: approved ? 'success' : 'denied',
-      details: { resourceId: deployment.resource.id, answer: answer ? (answer.approved ? 'approve' : 'reject') : 'expired' },
+    let credentials: RunCredentials;
+    try {
+      credentials = this.deps.credentialsFor(project, approval.credential ?? undefined);
+    } catch (error) {
+      if (!isUserError(error)) throw error;
+      this.#audit(approval, input.reviewer.id, 'deploy.approval', 'failed', { reason: 'no_credentials', code: error.code });
+      throw new ApprovalNeedsCredentials(approval.id, error.text);
+    }
+    // Never another credential than the plan's (a guild default standing in for an ended session): another account.
+    if (credentials.label !== approval.credentialLabel) {
+      this.#audit(approval, input.reviewer.id, 'deploy.approval', 'failed', { reason: 'credential_changed' });
+      throw new ApprovalNeedsCredentials(approval.id, text`it was planned with ${approval.credentialLabel}, which is not available now (it would run with ${credentials.label}).`);
+    }
+    // A template deployment's secret inputs join the run's environment (and so its redaction) while the session
+    // still holds them; the plan file carries their values for the apply either way.
+    const secrets = resource.workspace ? this.deps.sensitiveInputs.read(project, resource) : undefined;
+    if (secrets) credentials = { ...credentials, env: { ...credentials.env, ...asEngineEnv(secrets) } };
+    const request: DeploymentRequest | null =
+      resource.resourceType === null
+        ? null
+        : { provider: project.provider, resourceType: resource.resourceType, instanceType: resource.instanceType ?? undefined, diskSizeGb: resource.diskSizeGb ?? undefined };
+    const decision = policies.checkPlan(planCheckOf({ guildId: approval.guildId, project, request, plan }, reservations.reservedFor(approval.guildId)));
+    if (!decision.allowed) {
+      const closed = this.#close(approval, discardable, 'refused', 'policy', input.reviewer.id, undefined, { rules: decision.violations.map((v) => v.rule) });
+      return { outcome: 'refused_by_policy', approval: closed.approval, decision };
+    }
+    const decided = records.transaction(() => {
+      const row = records.decide(approval.guildId, approval.id, { status: 'approved', by: input.reviewer.id, at: clock.now(), notify: true });
+      if (row) this.#audit(row, input.reviewer.id, 'deploy.approval', 'success', { answer: 'approve', planRunId: approval.planRunId });
+      return row;
     });
-    if (approved) return { approved: true };
-    this.deps.discard(deployment);
-    return answer ? { approved: false, reason: 'rejected', by: answer.by.id } : { approved: false, reason: 'expired' };
+    if (!decided) throw this.#closedNow(approval);
+    const deployment: ConfirmedDeployment = {
+      guildId: approval.guildId,
+      requester: approval.requester,
+      channelId: approval.channelId,
+      project,
+      resource,
+      request,
+      credentials,
+      credentialChoice: approval.credential ?? undefined,
+      plan,
+      decision,
+      advice: [],
+      confirmedBy: approval.confirmedBy,
+    };
+    return { outcome: 'approved', approval: decided, deployment };
+  }
+
+  /** Reject pressed: the request is closed and its plan discarded. Same reviewers as Approve. */
+  reject(input: { guildId: string; approvalId: number; reviewer: Member }): DeployApprovalRecord {
+    const approval = this.#openForReview(input.guildId, input.approvalId, input.reviewer);
+    const project = this.#projectOf(approval);
+    const resource = this.deps.resources.get(approval.guildId, approval.resourceId);
+    const { clock } = this.deps;
+    const { records } = this.deps.deployApprovals;
+    const decided = records.transaction(() => {
+      const row = records.decide(approval.guildId, approval.id, { status: 'rejected', by: input.reviewer.id, at: clock.now(), notify: true });
+      if (row) this.#audit(row, input.reviewer.id, 'deploy.approval', 'denied', { answer: 'reject', planRunId: approval.planRunId });
+      return row;
+    });
+    if (!decided) throw this.#closedNow(approval);
+    this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
+    return decided;
+  }
+
+  /** Throws away the plan (and the still-planned row) of a request closed without applying (the janitor's expiry). */
+  discardPlanOf(approval: DeployApprovalRecord): void {
+    const project = this.#projectOf(approval);
+    const resource = this.deps.resources.get(approval.guildId, approval.resourceId);
+    this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
+  }
+
+  /** The request's card as it stands (for a press to refresh the message it is on). */
+  card(approval: DeployApprovalRecord) {
+    return approvalCard(approval, this.deps.deployApprovals.outbox.factsOf(approval));
+  }
+
+  /** Sends the requester the notice queued with a decision (the janitor sends it later if this cannot). */
+  tellRequester(approvalId: number): Promise<ApprovalNoticeResult> {
+    return this.deps.deployApprovals.outbox.deliver(approvalId);
+  }
+
+  /** The request, if it is open and `reviewer` may decide it now. */
+  #openForReview(guildId: string, approvalId: number, reviewer: Member): DeployApprovalRecord {
+    const approval = this.deps.deployApprovals.records.findInGuild(guildId, approvalId);
+    if (!approval) throw new ApprovalNotFound(approvalId);
+    if (approval.status !== 'pending' || approval.expiresAt <= this.deps.clock.now()) throw this.#closedNow(approval);
+    const check = this.mayApprove(approval, this.#projectOf(approval).provider, reviewer);
+    if (!check.may) {
+      if (check.error.reason === 'own_request') this.#audit(approval, reviewer.id, 'deploy.approval', 'denied', { reason: 'own_request' });
+      throw check.error;
+    }
+    return approval;
+  }
+
+  /** Exactly the plan shown: still applicable, its file's digest the one recorded, its resources as read then. */
+  #planOf(approval: DeployApprovalRecord, project: Project, estimatedMonthlyCost: number): PlanResult {
+    const saved = this.deps.runner.savedPlan(approval.guildId, project.slug, approval.planRunId);
+    const plannedResources = readPlannedResources(approval.plannedResourcesJson);
+    if (saved.fileSha256 !== approval.planSha256 || saved.stored.planSha256 !== approval.planSha256 || !plannedResources) {
+      throw new UserError('deploy.approval_plan_changed', text`Plan #${approval.planRunId} changed since it was shown, so it is not the one asked to approve.`);
+    }
+    return {
+      runId: approval.planRunId,
+      engine: { name: saved.engine, version: saved.stored.plan.engineVersion ?? '' },
+      summary: saved.stored.plan,
+      resourceAddresses: saved.stored.resourceAddresses,
+      plannedResources,
+      estimatedMonthlyCost,
+      warnings: [],
+    };
+  }
+
+  /** Closes the request without an admin's answer (a check at the press failed), discards its plan, says why. */
+  #close(
+    approval: DeployApprovalRecord,
+    discardable: Discardable,
+    status: 'refused' | 'expired',
+    reason: CloseReason,
+    by: string,
+    why?: UserError,
+    details: Record<string, unknown> = {},
+  ): Extract<ApprovalOutcome, { outcome: 'closed' }> {
+    const { clock } = this.deps;
+    const { records } = this.deps.deployApprovals;
+    const closed = records.transaction(() => {
+      const row = records.decide(approval.guildId, approval.id, { status, by, at: clock.now(), reason, notify: true });
+      if (row) this.#audit(row, by, 'deploy.approval', 'denied', { reason, ...details });
+      return row;
+    });
+    if (!closed) throw this.#closedNow(approval);
+    this.deps.discard(discardable);
+    const said =
+      why ??
+      new UserError(`deploy.approval_${reason}`, reason === 'policy' ? 'The plan no longer meets this server’s policy.' : 'The deployment this approval was for is gone (destroyed, or its project forgotten).');
+    return { outcome: 'closed', approval: closed, why: said };
+  }
+
+  /** The refusal for a request someone else closed (or that expired), as it stands now. */
+  #closedNow(approval: DeployApprovalRecord): ApprovalClosed {
+    const now = this.deps.deployApprovals.records.findInGuild(approval.guildId, approval.id) ?? approval;
+    return new ApprovalClosed(now.status === 'pending' ? { ...now, status: 'expired' } : now);
+  }
+
+  #projectOf(approval: DeployApprovalRecord): Project {
+    return this.deps.projects.getById(approval.guildId, approval.projectId, { includeArchived: true });
+  }
+
+  #audit(approval: DeployApprovalRecord, userId: string, action: string, outcome: 'success' | 'failed' | 'denied', details: Record<string, unknown>): void {
+    this.deps.audit.record({
+      guildId: approval.guildId,
+      userId,
+      action,
+      target: this.#projectOf(approval).name,
+      outcome,
+      details: { approvalId: approval.id, resourceId: approval.resourceId, requester: approval.requester.id, ...details },
+    });
   }
 }
+

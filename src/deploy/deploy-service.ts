@@ -12,14 +12,15 @@ import type { AppContext } from '../app/context.js';
 import type { ResourceType } from '../db/schema.js';
 import type { ApplyResult, IacRunner, PlanResult, RunRequest } from '../engine/runner.js';
 import { accessLostAt, requesterAndPresser, type AccessLostAtStep, type StepParticipant } from '../jit/access-at-step.js';
-import type { PlanCheck, PlanDecision } from '../policy/plan-policy.js';
-import type { DeploymentRequest, PolicyDecision, Reserved } from '../policy/policy-service.js';
+import type { PlanDecision } from '../policy/plan-policy.js';
+import type { DeploymentRequest, PolicyDecision } from '../policy/policy-service.js';
 import { assertBootDiskSize } from '../projects/boot-disk.js';
 import type { Project } from '../projects/project-repository.js';
 import type { Resource } from '../projects/resource-repository.js';
 import { logOperatorNote } from '../logging/operator-note.js';
 import { isUserError, type UserError } from '../shared/errors.js';
-import { DeployApproval } from './deploy-approval.js';
+import { DeployApprovals } from './deploy-approval.js';
+import { planCheckOf } from './plan-check.js';
 import { credentialsForRun, parseCredentialChoice, type RunCredentials } from './run-credentials.js';
 import { SensitiveInputs } from './sensitive-inputs.js';
 import type { Member, ShowProgress } from './steps.js';
@@ -51,6 +52,8 @@ export interface Deployment {
   decision: PolicyDecision;
   /** The engine's environment stays inside the service's runs; only `label` is for showing. */
   credentials: RunCredentials;
+  /** The `credential` option it was asked with, to pick the credential again after a restart (an approval). */
+  credentialChoice?: string | undefined;
 }
 
 export interface PlannedDeployment extends Omit<Deployment, 'decision'> {
@@ -75,7 +78,7 @@ export type Planned =
   | { ok: false; refusedByPolicy: PlanDecision };
 
 /** What `discard` needs: the row, and the plan when there is one. */
-type Discardable = Pick<Deployment, 'guildId' | 'resource' | 'project'> & { plan?: Pick<PlanResult, 'runId'> };
+export type Discardable = Pick<Deployment, 'guildId' | 'resource' | 'project'> & { plan?: Pick<PlanResult, 'runId'> };
 
 /** What may happen after Apply was pressed. A refused deployment has been discarded. */
 export type NextStep =
@@ -90,22 +93,23 @@ export type Applied =
   | { outcome: 'access_lost'; refusal: AccessLostAtStep }
   | { outcome: 'failed'; error: UserError };
 
-export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor'> & Partial<Pick<AppContext, 'logger'>> & {
-  runner: Pick<IacRunner, 'plan' | 'apply' | 'discardPlan'>;
+export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor' | 'notifier' | 'deployApprovals'> &
+  Partial<Pick<AppContext, 'logger'>> & {
+  runner: Pick<IacRunner, 'plan' | 'apply' | 'discardPlan' | 'savedPlan'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
   /** A discarded template deployment's secret inputs go with it. */
-  sensitiveInputs: Pick<SensitiveInputs, 'forget'>;
+  sensitiveInputs: Pick<SensitiveInputs, 'forget' | 'read'>;
 };
 
 /** What an access refusal at Apply tells the member happened and what to do. */
 const APPLY_REFUSED = { outcome: 'The plan was discarded; nothing was applied.', afterwards: text`run ${command('deploy')} again` };
 
 export class DeployService {
-  /** Who may approve, and the approval's answer, when the policy asks for one (`decide` says so). */
-  readonly approval: DeployApproval;
+  /** An admin's approval, when the policy asks for one (`decide` says so): recorded, decided by a durable press. */
+  readonly approvals: DeployApprovals;
 
   constructor(private readonly deps: DeployDeps) {
-    this.approval = new DeployApproval({ jit: deps.jit, audit: deps.audit, discard: (deployment) => this.discard(deployment) });
+    this.approvals = new DeployApprovals({ ...deps, discard: (deployment) => this.discard(deployment) });
   }
 
   static from(app: AppContext): DeployService {
@@ -144,7 +148,7 @@ export class DeployService {
       estimatedMonthlyCost: decision.estimate.monthlyUsd,
       createdBy: requester.id,
     });
-    return { allowed: true, deployment: { guildId, requester, channelId: input.channelId, project, resource, request, decision, credentials } };
+    return { allowed: true, deployment: { guildId, requester, channelId: input.channelId, project, resource, request, decision, credentials, credentialChoice: input.credential } };
   }
 
   /**
@@ -158,7 +162,7 @@ export class DeployService {
     let plan: PlanResult | undefined;
     try {
       plan = await show((observer) => this.deps.runner.plan({ ...this.#runRequest(deployment), ...observer, resourceId: deployment.resource.id }));
-      const decision = this.deps.policies.checkPlan(this.#planCheck({ ...deployment, plan }, this.deps.reservations.reservedFor(guildId)));
+      const decision = this.deps.policies.checkPlan(planCheckOf({ ...deployment, plan }, this.deps.reservations.reservedFor(guildId)));
       if (!decision.allowed) {
         this.discard({ ...deployment, plan });
         this.#audit(deployment, deployment.requester.id, 'deploy.plan', 'denied', { resourceId: deployment.resource.id, planRunId: plan.runId, step: 'plan', rules: decision.violations.map((v) => v.rule) });
@@ -209,7 +213,7 @@ export class DeployService {
   async apply(deployment: ConfirmedDeployment, show: ShowProgress): Promise<Applied> {
     const { guildId, resource, plan } = deployment;
     const { policies, reservations, runner, resources } = this.deps;
-    const recheck = policies.checkPlan(this.#planCheck(deployment, reservations.reservedFor(guildId)));
+    const recheck = policies.checkPlan(planCheckOf(deployment, reservations.reservedFor(guildId)));
     if (!recheck.allowed) {
       this.discard(deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'denied', { resourceId: resource.id, planRunId: plan.runId, step: 'apply.start', rules: recheck.violations.map((v) => v.rule) });
@@ -262,19 +266,6 @@ export class DeployService {
     });
     if (refusal) this.discard(deployment);
     return refusal;
-  }
-
-  /** What the plan-based check is given: the plan's resources for this deployment, priced in the project's cloud. */
-  #planCheck(deployment: Pick<PlannedDeployment, 'guildId' | 'project' | 'request' | 'plan'>, reserved: Reserved): PlanCheck {
-    const { request } = deployment;
-    return {
-      guildId: deployment.guildId,
-      provider: deployment.project.provider,
-      planned: deployment.plan.plannedResources,
-      reserved,
-      // For a bucket, `disk_size` is the data the member expects to keep: something no plan can say.
-      expectedStorageGb: request?.resourceType === 'bucket' ? request.diskSizeGb : undefined,
-    };
   }
 
   #runRequest(deployment: Pick<Deployment, 'guildId' | 'project' | 'requester' | 'channelId' | 'credentials'>): RunRequest {

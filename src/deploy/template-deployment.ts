@@ -121,6 +121,7 @@ export class TemplateDeployments {
       decision: beforeThePlan(this.deps.policies.get(guildId).requireApproval),
       // The secrets join the run's environment, and so its redaction of everything shown, stored or logged.
       credentials: { ...credentials, env: { ...credentials.env, ...asEngineEnv(secrets) } },
+      credentialChoice: details.credential,
     };
   }
 

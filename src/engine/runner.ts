@@ -22,7 +22,7 @@ import { summarisePlan, type PlanSummary } from './plan-summary.js';
 import { readPlannedResources, type PlannedResource } from '../policy/planned-resources.js';
 import type { ResourceTransitions } from './resource-transitions.js';
 import { RunLifecycle } from './run-lifecycle.js';
-import type { RunStore, IacRunRow } from './run-store.js';
+import type { RunStore, IacRunRow, PlanRunSummary } from './run-store.js';
 import type { ApplyResult, DestroyResult, IacRunnerOptions, OutputsResult, PlanResult, RunRecord, RunRequest } from './run-types.js';
 import type { RunScheduler } from './scheduler.js';
 import { SavedPlans } from './saved-plans.js';
@@ -244,6 +244,18 @@ export class IacRunner {
       if (!parsed?.success) throw new RunFailed(0, 'outputs', 'the engine printed outputs this bot cannot read', '');
       return { result: { engine: engineUsed(ctx), outputs: toOutputValues(parsed.data) } };
     });
+  }
+
+  /**
+   * A saved plan of this project that can still be applied, without running anything: what its run recorded, the
+   * digest of its file as it is now (compare with the one shown), and when it stops being applicable. For a decision
+   * taken long after the plan (an admin's approval), checked at the press.
+   * @throws PlanNotApplicable saying why not; ProjectNotFound.
+   */
+  savedPlan(guildId: string, projectSlug: string, planRunId: number): { stored: PlanRunSummary; engine: EngineName; fileSha256: string; expiresAt: number } {
+    const project = this.#projects.get(guildId, projectSlug);
+    const { run, stored, planPath } = this.#plans.applicable(guildId, project, planRunId);
+    return { stored, engine: run.engine, fileSha256: planDigest(planPath), expiresAt: this.#plans.expiresAt(run.created_at) };
   }
 
   /** Throws away a plan nobody will apply (the Cancel button). Returns false when there was nothing to discard. */

@@ -50,6 +50,11 @@ export class SavedPlans {
     return { run: { ...run, engine }, stored, workspace, planPath: join(workspace, stored.planFile) };
   }
 
+  /** When a plan made at `createdAt` can no longer be applied. */
+  expiresAt(createdAt: number): number {
+    return createdAt + this.ttlMs;
+  }
+
   /** Whether `apply` would still accept this run (a succeeded plan whose plan file is still there). */
   fileKept(row: IacRunRow): boolean {
     const stored = row.kind === 'plan' && row.status === 'succeeded' ? readPlanRunSummary(row) : undefined;

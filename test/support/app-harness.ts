@@ -10,6 +10,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { FakeClock } from './clock.js';
 import { RecordingConversation } from './recording-conversation.js';
 import { RecordingNotifier } from './recording-notifier.js';
+import { RecordingPress } from './recording-press.js';
 import { makeTempDir } from './tmp.js';
 import { STAND_IN_SANDBOX_ENV } from './sandbox-env.js';
 
@@ -47,12 +48,27 @@ export async function startAppHarness(env: Record<string, string> = {}, extraCom
     await dispatcher.handle(conversation, options);
     return conversation;
   };
+  /** Presses a durable button (a card's Approve...) as `actor`; `guildId: null` presses in a DM. */
+  const press = async (actor: Actor, customId: string, where: { guildId?: string | null; values?: Record<string, string> } = {}) => {
+    const pressed = new RecordingPress(actor, customId, where.guildId === undefined ? HARNESS_GUILD : where.guildId, '400000000000000001', where.values);
+    await dispatcher.handleComponent(pressed);
+    return pressed;
+  };
+  /** The custom id of a durable button labelled `label` on the last notice posted in the commands' channel that has one. */
+  const durableButton = (label: string) => {
+    const notice = notifier.postsIn('400000000000000001').findLast((n) => n.buttons?.some((b) => b.label === label));
+    const id = notice?.buttons?.find((b) => b.label === label)?.customId;
+    if (!id) throw new Error(`no "${label}" button posted`);
+    return id;
+  };
   return {
     core,
     clock,
     notifier,
     dispatcher,
     say,
+    press,
+    durableButton,
     dir,
     logs: () => logs,
     async stop() {

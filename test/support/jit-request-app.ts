@@ -26,8 +26,8 @@ export async function bootApp(dir: string, clock: FakeClock, notifier: Recording
     core,
     app: core.app,
     /** Runs a slash command as `actor`. */
-    async say(actor: Actor, name: string, options: RawOptions = {}, guildId = APP_GUILD, channelId = APP_CHANNEL) {
-      const conversation = new RecordingConversation(actor, name, guildId, channelId);
+    async say(actor: Actor, name: string, options: RawOptions = {}, guildId = APP_GUILD, channelId = APP_CHANNEL, answers: ConstructorParameters<typeof RecordingConversation>[4] = {}) {
+      const conversation = new RecordingConversation(actor, name, guildId, channelId, answers);
       await dispatcher.handle(conversation, options);
       return conversation;
     },

@@ -1,0 +1,66 @@
+import { SYSTEM_USER } from '../audit/audit-log.js';
+import type { ApprovalNoticeOutbox } from '../deploy/approval-outbox.js';
+import type { DeployApprovalRecord, DeployApprovalRepository } from '../deploy/approval-repository.js';
+import type { JitAuditSink } from '../jit/ports.js';
+import type { Logger } from '../logging/logger.js';
+import type { Clock } from '../shared/clock.js';
+import type { JanitorJob, JobCounts } from './job.js';
+
+export interface DeployApprovalExpiryJobOptions {
+  records: DeployApprovalRepository;
+  /** The same outbox the presses use, so a notice is never sent by both at once. */
+  outbox: ApprovalNoticeOutbox;
+  audit: JitAuditSink;
+  clock: Clock;
+  logger: Logger;
+  /** Throws away an expired request's plan file and its still-planned row. */
+  discard: (approval: DeployApprovalRecord) => void;
+  batchSize?: number;
+  maxNoticesPerTick?: number;
+}
+
+/**
+ * Expires deployment approvals nobody answered in time: each is closed with its notice queued in one statement (its
+ * audit entry in the same transaction), its plan file deleted, and the requester told once through the approvals'
+ * outbox, which also sends whatever decision notice a crash left unsent.
+ */
+export class DeployApprovalExpiryJob implements JanitorJob {
+  readonly name = 'deploy-approvals';
+
+  constructor(private readonly options: DeployApprovalExpiryJobOptions) {}
+
+  async run(): Promise<JobCounts> {
+    const { expired, discardFailed } = this.expireDue();
+    const notices = await this.options.outbox.deliverQueued(this.options.maxNoticesPerTick ?? 500);
+    return { expired, discardFailed, noticesSent: notices.sent, noticesFallback: notices.fallback, noticesFailed: notices.failed, noticesRetrying: notices.retrying };
+  }
+
+  expireDue(): { expired: number; discardFailed: number } {
+    const { records, audit, clock } = this.options;
+    const now = clock.now();
+    const limit = this.options.batchSize ?? 500;
+    let expired = 0;
+    let discardFailed = 0;
+    for (;;) {
+      const rows = records.transaction(() => {
+        const due = records.expireDue(now, limit);
+        for (const row of due) {
+          audit.record({ guildId: row.guild_id, userId: SYSTEM_USER, action: 'deploy.approval', target: row.requester_id, outcome: 'denied', details: { approvalId: row.id, answer: 'expired' } });
+        }
+        return due;
+      });
+      for (const row of rows) {
+        // Each on its own: a plan that cannot be discarded now is swept at the next start or plan of its workspace.
+        try {
+          const approval = records.findInGuild(row.guild_id, row.id);
+          if (approval) this.options.discard(approval);
+        } catch (error) {
+          discardFailed++;
+          this.options.logger.warn({ guildId: row.guild_id, approvalId: row.id, error: error instanceof Error ? error.message : String(error) }, 'expired deployment approval: plan not discarded');
+        }
+      }
+      expired += rows.length;
+      if (rows.length < limit) return { expired, discardFailed };
+    }
+  }
+}
