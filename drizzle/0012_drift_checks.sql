@@ -5,6 +5,7 @@ CREATE TABLE `drift_checks` (
 	`deployment_id` integer DEFAULT 0 NOT NULL,
 	`schedule` text NOT NULL,
 	`enabled_by` text NOT NULL,
+	`channel_id` text,
 	`next_check_at` integer NOT NULL,
 	`last_checked_at` integer,
 	`last_status` text DEFAULT 'never' NOT NULL,

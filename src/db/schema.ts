@@ -474,6 +474,8 @@ export const driftChecks = sqliteTable(
     /** node-cron expression, evaluated in UTC. */
     schedule: text('schedule').notNull(),
     enabled_by: text('enabled_by').notNull(),
+    /** Where it was enabled: reports go there when the guild has no notification channel. */
+    channel_id: text('channel_id'),
     next_check_at: integer('next_check_at').notNull(),
     last_checked_at: integer('last_checked_at'),
     last_status: text('last_status', { enum: DRIFT_STATUSES }).notNull().default('never'),
