@@ -21,7 +21,10 @@ import { templateStoreDir } from '../templates/template-store.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
-import { createJanitor, type Janitor } from '../janitor/index.js';
+import { createJanitor, DriftCheckJob, type Janitor } from '../janitor/index.js';
+import { credentialsForRun } from '../deploy/run-credentials.js';
+import { DriftRepository } from '../drift/drift-repository.js';
+import { DriftService } from '../drift/drift-service.js';
 import { JitRequestService } from '../jit/access-requests.js';
 import { ExtensionService } from '../jit/extensions.js';
 import { GrantRepository } from '../jit/grant-repository.js';
@@ -66,6 +69,8 @@ export interface Core {
   app: AppContext;
   database: DatabaseHandle;
   janitor: Janitor;
+  /** The janitor's drift checks, which run in the background: `idle()` waits for those started. */
+  driftChecks: DriftCheckJob;
   /**
    * Tells the members whose runs the last process left unfinished what happened (in the run's channel, else by
    * DM). Call once the front end can deliver messages.
@@ -160,6 +165,21 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
   runner.sweepStalePlanFiles();
 
+  // The janitor's drift checks run as the project's own runs do; their credentials are those a run would use unasked.
+  const drift = new DriftService({
+    checks: new DriftRepository(database.db),
+    projects,
+    resources,
+    runner,
+    policies,
+    audit,
+    notifier,
+    clock,
+    logger,
+    credentialsFor: (project) => credentialsForRun(app, project),
+  });
+  const driftChecks = new DriftCheckJob({ checks: drift.deps.checks, service: drift, load: () => runner.load, maxConcurrentRuns: config.MAX_CONCURRENT_RUNS, clock, logger });
+
   // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
   const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);
   const janitor = createJanitor({
@@ -175,6 +195,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     logger,
     requests: { repository: jitRequestRows, outbox: requestOutbox },
     reminders: { repository: new ReminderRepository(database), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
+    driftChecks,
   });
 
   const app: AppContext = {
@@ -205,12 +226,14 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     tiers,
     templates: templates.catalogue,
     templateAdmin: templates.service,
+    drift,
   };
 
   return {
     app,
     database,
     janitor,
+    driftChecks,
     async announceInterruptedRuns() {
       const runs = interrupted.runs.splice(0);
       await tellInterruptedMembers(runs, { notifier, projects, logger });
@@ -218,6 +241,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     async shutdown() {
       await runner.shutdown();
       await janitor.stop();
+      await driftChecks.idle();
       await checkpointer?.close();
       vault.purgeAll();
       database.close();

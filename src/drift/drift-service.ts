@@ -15,6 +15,7 @@ import type { Project } from '../projects/project-repository.js';
 import type { Resource } from '../projects/resource-repository.js';
 import { isUserError } from '../shared/errors.js';
 import { strong, text, type RichText } from '../shared/text.js';
+import { DriftAnswers } from './drift-answers.js';
 import { driftCheckFailedNotice, driftReportNotice, type DriftTargetLabel } from './drift-notices.js';
 import type { DriftReport } from './drift-report.js';
 import type { DriftCheck } from './drift-repository.js';
@@ -43,7 +44,12 @@ export type CheckResult =
 const NO_CREDENTIAL = /^(vault|credentials)\./;
 
 export class DriftService {
-  constructor(readonly deps: DriftDeps) {}
+  /** The answers to a report's buttons: Accept, Plan to reconcile, Apply. */
+  readonly answers: DriftAnswers;
+
+  constructor(readonly deps: DriftDeps) {
+    this.answers = new DriftAnswers(deps);
+  }
 
   /**
    * Enables (or reschedules) the check of a project's built-ins or of one of its template deployments. `schedule` is

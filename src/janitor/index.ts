@@ -12,12 +12,14 @@ import type { ReminderRepository } from '../jit/reminder-repository.js';
 import type { RequestNoticeOutbox } from '../jit/request-outbox.js';
 import type { JitRequestRepository } from '../jit/request-repository.js';
 import { VaultPurgeJob, type ExpiringVault } from './vault-purge-job.js';
+import type { DriftCheckJob } from './drift-check-job.js';
 
 export { Janitor, type JanitorOptions, type TickReport, type JobReport } from './janitor.js';
 export { JitExpiryJob, type JitExpiryJobOptions, type ExpiryCounts } from './jit-expiry-job.js';
 export { VaultPurgeJob, type ExpiringVault } from './vault-purge-job.js';
 export { JitRequestExpiryJob, type JitRequestExpiryJobOptions } from './jit-request-expiry-job.js';
 export { JitReminderJob, type JitReminderJobOptions } from './jit-reminder-job.js';
+export { DriftCheckJob, type DriftCheckJobOptions } from './drift-check-job.js';
 export { HealthLine, HEALTH_INTERVAL_MS, type HealthSources } from './health-line.js';
 export type { JanitorJob, JobCounts } from './job.js';
 
@@ -41,14 +43,16 @@ export function createJanitor(deps: {
   requests: { repository: JitRequestRepository; outbox: RequestNoticeOutbox };
   /** Reminders before grants end, `leadMs` ahead (0: none). */
   reminders: { repository: ReminderRepository; leadMs: number };
+  /** Starts the drift checks that are due (they run in the background; see DriftCheckJob). */
+  driftChecks?: DriftCheckJob;
 }): Janitor {
-  const { schedule, vault, runs, logger, requests, reminders, ...jit } = deps;
+  const { schedule, vault, runs, logger, requests, reminders, driftChecks, ...jit } = deps;
   const requestExpiry = new JitRequestExpiryJob({ requests: requests.repository, outbox: requests.outbox, audit: jit.audit, clock: jit.clock });
   const reminderJob = new JitReminderJob({ reminders: reminders.repository, leadMs: reminders.leadMs, ...jit, logger });
   return new Janitor({
     schedule,
     logger,
-    jobs: [new JitExpiryJob({ ...jit, logger }), requestExpiry, reminderJob, new VaultPurgeJob(vault)],
+    jobs: [new JitExpiryJob({ ...jit, logger }), requestExpiry, reminderJob, new VaultPurgeJob(vault), ...(driftChecks ? [driftChecks] : [])],
     health: new HealthLine({ vault, runs }, logger, jit.clock),
   });
 }
