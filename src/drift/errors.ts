@@ -17,7 +17,10 @@ export class DriftCheckNotFound extends UserError {
 
 /** A button of a drift report that no longer stands (accepted, reconciled, or replaced by a later check). */
 export class DriftReportClosed extends UserError {
-  constructor(project: string, why: string) {
+  constructor(
+    readonly project: string,
+    readonly why: string,
+  ) {
     super('drift.report_closed', text`This drift report for ${strong(project)} no longer stands: ${why}. The next check reports anything still drifting.`);
   }
 }
