@@ -49,7 +49,9 @@
  * DRIFT. `plan -refresh-only` compares the state with the cloud (state + `drift`): each resource whose values differ
  * is a `resource_drift` message in the stream and a `resource_drift` entry (before/after with before_sensitive and
  * after_sensitive) in `show -json`; with `-detailed-exitcode` it exits 2 when something drifted, 0 when nothing did.
- * `apply -refresh-only -auto-approve` writes the cloud's values into the state, so the next check finds no drift.
+ * `apply -refresh-only -auto-approve` writes the cloud's values into the state, so the next check finds no drift. A
+ * normal plan refreshes too: a drifted resource is planned as an update back to its configuration (a deleted one as a
+ * create).
  *
  * ECHOES. Real providers quote what they were given (a key file that does not parse, a project id). In the texts of
  * failInit, failPlan, failApply and warnings, `{{env:NAME}}` becomes the value of the variable NAME the engine
@@ -308,8 +310,14 @@ function stripInterpolations(value) {
   return value;
 }
 
-function computeChanges(config, prior, { destroy, targets }) {
+function computeChanges(config, prior, { destroy, targets, drift = {} }) {
   const current = stateResources(prior);
+  // A normal plan refreshes first: what drifted (the `drift` knob) is put back as configured.
+  for (const [address, seen] of Object.entries(drift)) {
+    if (!current.has(address)) continue;
+    if (seen.deleted) current.delete(address);
+    else current.set(address, { ...current.get(address), ...(seen.attributes ?? {}), config_digest: 'drifted' });
+  }
   const changes = [];
   const addresses = new Set([...config.resources.keys(), ...current.keys()]);
   for (const address of [...addresses].sort()) {
@@ -420,7 +428,7 @@ async function cmdPlan(ui, control, state, flags) {
   const prior = readState(cwd);
   if (flags.has('refresh-only')) return refreshOnlyPlan(ui, control, flags, prior);
   await withLock(cwd, async () => {
-    const changes = computeChanges(config, prior, { destroy: flags.has('destroy'), targets: flags.all('target') });
+    const changes = computeChanges(config, prior, { destroy: flags.has('destroy'), targets: flags.all('target'), drift: control.drift });
     if (!(await streamPlan(ui, control, state, changes))) return interruptedExit(ui);
     if (control.failPlan) {
       ui.diagnostic('error', control.failPlan.summary, control.failPlan.detail ?? '');
@@ -750,7 +758,7 @@ async function runWithoutPlanFile(ui, control, state, flags, operation) {
   if (reportMissingVariables(ui, config)) return;
   const prior = readState(cwd);
   await withLock(cwd, async () => {
-    const changes = computeChanges(config, prior, { destroy: operation === 'destroy', targets: flags.all('target') }).map((ch) => ({
+    const changes = computeChanges(config, prior, { destroy: operation === 'destroy', targets: flags.all('target'), drift: control.drift }).map((ch) => ({
       ...ch,
       configBody: config.resources.get(ch.address),
     }));
