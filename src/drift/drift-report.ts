@@ -62,7 +62,7 @@ export function readDriftReport(json: unknown): DriftReport {
     const action: DriftAction = change.actions.includes('delete') && (change.after === null || change.after === undefined) ? 'delete' : 'update';
     const attributes: DriftedAttribute[] = [];
     if (action === 'update') {
-      const sensitive = (path: readonly string[]) => isMarked(change.before_sensitive, path) || isMarked(change.after_sensitive, path);
+      const sensitive = (path: readonly string[]) => strongest(markAt(change.before_sensitive, path), markAt(change.after_sensitive, path));
       collectDifferences(change.before, change.after, [], sensitive, attributes);
     }
     drifted.push({ address: entry.address, action, attributes: attributes.slice(0, MAX_ATTRIBUTES_PER_RESOURCE), moreAttributes: Math.max(0, attributes.length - MAX_ATTRIBUTES_PER_RESOURCE) });
@@ -70,16 +70,19 @@ export function readDriftReport(json: unknown): DriftReport {
   return { resources: drifted.slice(0, MAX_DRIFTED_RESOURCES), moreResources: Math.max(0, drifted.length - MAX_DRIFTED_RESOURCES) };
 }
 
-/** Whether `marks` (a `*_sensitive` value: true, or objects and lists of marks) marks `path` or one of its parents. */
-export function isMarked(marks: unknown, path: readonly string[]): boolean {
+/**
+ * How `marks` (a `*_sensitive` value: true, or objects and lists of marks) covers `path`: `marked` when the path or
+ * a parent is marked, `below` when only something inside it is (one field of a block), else `none`.
+ */
+export function markAt(marks: unknown, path: readonly string[]): 'marked' | 'below' | 'none' {
   let current = marks;
   for (const key of path) {
-    if (current === true) return true;
-    if (current === null || typeof current !== 'object') return false;
+    if (current === true) return 'marked';
+    if (current === null || typeof current !== 'object') return 'none';
     current = (current as Record<string, unknown>)[key];
   }
-  // A mark below the path (one field of a block) makes the whole value sensitive as far as showing it goes.
-  return current === true || containsMark(current);
+  if (current === true) return 'marked';
+  return containsMark(current) ? 'below' : 'none';
 }
 
 function containsMark(marks: unknown): boolean {
@@ -88,20 +91,29 @@ function containsMark(marks: unknown): boolean {
   return Object.values(marks as Record<string, unknown>).some(containsMark);
 }
 
-function collectDifferences(before: unknown, after: unknown, path: string[], sensitive: (path: readonly string[]) => boolean, out: DriftedAttribute[]): void {
+type Mark = ReturnType<typeof markAt>;
+
+function strongest(a: Mark, b: Mark): Mark {
+  return a === 'marked' || b === 'marked' ? 'marked' : a === 'below' || b === 'below' ? 'below' : 'none';
+}
+
+function collectDifferences(before: unknown, after: unknown, path: string[], sensitive: (path: readonly string[]) => Mark, out: DriftedAttribute[]): void {
   if (same(before, after)) return;
-  if (path.length > 0 && sensitive(path)) {
+  const mark = path.length > 0 ? sensitive(path) : 'none';
+  if (mark === 'marked') {
     out.push({ path: path.join('.'), sensitive: true });
     return;
   }
-  if (path.length < MAX_PATH_DEPTH && isContainer(before) && isContainer(after)) {
+  const containers = isContainer(before) && isContainer(after);
+  // Inside a block with a sensitive field, each field is looked at on its own: the others may still be shown.
+  if (containers && (path.length < MAX_PATH_DEPTH || mark === 'below')) {
     const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
     for (const key of [...keys].sort()) collectDifferences(childOf(before, key), childOf(after, key), [...path, key], sensitive, out);
     return;
   }
-  if (path.length === 0) {
-    // Not objects at the top: nothing to name, and nothing shown (it could be anything).
-    out.push({ path: '(whole resource)', sensitive: true });
+  if (mark === 'below' || path.length === 0) {
+    // A value holding a sensitive part (or a resource that is not an object): nothing of it is shown.
+    out.push({ path: path.length === 0 ? '(whole resource)' : path.join('.'), sensitive: true });
     return;
   }
   out.push({ path: path.join('.'), sensitive: false, before: shown(before), after: shown(after) });

@@ -37,7 +37,12 @@ export const driftScheduleSchema = z
 
 /** The first whole minute strictly after `after` (epoch ms) that the expression matches, in UTC; undefined if none. */
 export function nextRunAfter(expression: string, after: number): number | undefined {
-  const fields = cron.parse(expression);
+  let fields: ReturnType<typeof cron.parse>;
+  try {
+    fields = cron.parse(expression);
+  } catch {
+    return undefined;
+  }
   const minutes = new Set(fields.minute);
   const hours = new Set(fields.hour);
   const months = new Set(fields.month);
