@@ -23,6 +23,7 @@ import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
 import { createJanitor, DriftCheckJob, type Janitor } from '../janitor/index.js';
 import { credentialsForRun } from '../deploy/run-credentials.js';
+import { SensitiveInputs } from '../deploy/sensitive-inputs.js';
 import { DriftRepository } from '../drift/drift-repository.js';
 import { DriftService } from '../drift/drift-service.js';
 import { JitRequestService } from '../jit/access-requests.js';
@@ -177,6 +178,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     clock,
     logger,
     credentialsFor: (project) => credentialsForRun(app, project),
+    sensitiveEnv: (project, deployment) => new SensitiveInputs(app).env(project, deployment),
   });
   const driftChecks = new DriftCheckJob({ checks: drift.deps.checks, service: drift, load: () => runner.load, maxConcurrentRuns: config.MAX_CONCURRENT_RUNS, clock, logger });
 

@@ -30,6 +30,8 @@ export interface DriftDeps {
   logger: Logger;
   /** The credentials a run of the project uses when nobody chooses (src/deploy/run-credentials.ts). */
   credentialsFor: (project: Project) => RunCredentials;
+  /** A template deployment's sensitive inputs, while the vault holds them (`TF_VAR_*`; src/deploy/sensitive-inputs.ts). */
+  sensitiveEnv: (project: Project, deployment: Resource) => Record<string, string>;
 }
 
 /** A check's workspace as it is now; undefined when the project was forgotten or the deployment destroyed. */
@@ -71,13 +73,13 @@ export function labelOf(deps: Pick<DriftDeps, 'projects' | 'resources'>, check: 
 }
 
 /** The request of a run on the check's workspace, by `userId` (the presser, or for the schedule whoever enabled it). */
-export function runRequest(deps: Pick<DriftDeps, 'policies'>, target: LiveTarget, userId: string, credentials: RunCredentials, channelId?: string | null): DriftTarget {
+export function runRequest(deps: Pick<DriftDeps, 'policies' | 'sensitiveEnv'>, target: LiveTarget, userId: string, credentials: RunCredentials, channelId?: string | null): DriftTarget {
   return {
     guildId: target.project.guildId,
     projectSlug: target.project.slug,
     userId,
     ...(channelId ? { channelId } : {}),
-    credentialEnv: credentials.env,
+    credentialEnv: target.deployment ? { ...credentials.env, ...deps.sensitiveEnv(target.project, target.deployment) } : credentials.env,
     enginePreference: deps.policies.get(target.project.guildId).enginePreference,
     deploymentId: target.deployment?.id,
   };
