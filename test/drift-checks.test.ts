@@ -247,3 +247,45 @@ describe('drift checks', () => {
     expect(runsOf('drift')).toHaveLength(1);
   });
 });
+
+describe('drift checks of a template deployment', () => {
+  let harness: Awaited<ReturnType<typeof startAppHarness>>;
+  afterEach(() => harness?.stop());
+
+  it('checks the deployment in its own folder, reports it by name, and Accept refreshes that folder’s state', async () => {
+    const templates = join(import.meta.dirname, 'fixtures/templates');
+    harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN, VAULT_TTL_MINUTES: '1440', TEMPLATES_DIR: templates });
+    const app = harness.core.app;
+    await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1' }, HARNESS_GUILD, { modal: { project_id: 'web-project-123' } });
+    await harness.say(alice, 'cloud-guild-policy', { action: 'update', notification_channel: CHANNEL });
+    await harness.say(alice, 'cloud-template', { subcommand: 'enable', name: 'hello' });
+    const deployed = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'hello' }, HARNESS_GUILD, { modal: { greeting: 'hi' }, buttons: [{ buttonId: 'apply', by: alice }] });
+    expect(deployed.text()).toMatch(/applied|Deployed|complete/i);
+    const deployment = app.resources.listByGuild(HARNESS_GUILD).find((r) => r.workspace !== null && r.status === 'active')!;
+    const folder = join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'web', deployment.workspace!);
+    writeFileSync(join(folder, 'fake-engine.json'), JSON.stringify({ drift: { 'terraform_data.hello': { attributes: { input: 'changed by hand' } } } }));
+
+    const enabled = await harness.say(alice, 'cloud-drift', { subcommand: 'enable', project: 'web', deployment: deployment.id, schedule: '*/5 * * * *' });
+    expect(enabled.text()).toContain(`#${deployment.id}`);
+    // Not a deployment of this project: refused, nothing stored.
+    expect((await harness.say(alice, 'cloud-drift', { subcommand: 'enable', project: 'web', deployment: 9999 })).text()).toMatch(/no resource #9999/);
+    harness.clock.advanceMinutes(5);
+    await harness.core.janitor.tick();
+    await harness.core.driftChecks.idle();
+    const reports = harness.notifier.sent.filter((s) => 'channel' in s.to && s.notice.buttons?.length);
+    expect(reports).toHaveLength(1);
+    const shown = shownText(reports[0]!.notice);
+    expect(shown).toContain(`web/${deployment.name}`);
+    // The stand-in keeps an interpolated value as "(interpolated)" in its state.
+    expect(shown).toMatch(/input: "\(interpolated\)" → "changed by hand"/);
+    const run = app.runner.recentRuns(HARNESS_GUILD, 50).find((r) => r.kind === 'drift')!;
+    expect(run).toMatchObject({ resourceId: deployment.id, status: 'succeeded' });
+
+    const check = app.drift.deps.checks.list(HARNESS_GUILD)[0]!;
+    const accepted = new RecordingPress(alice, `drift:accept:${check.id}`, HARNESS_GUILD);
+    await harness.dispatcher.handleComponent(accepted);
+    const state = JSON.parse(readFileSync(join(folder, 'terraform.tfstate'), 'utf8')) as { resources: Array<{ instances: Array<{ attributes: { input: string } }> }> };
+    expect(state.resources[0]!.instances[0]!.attributes.input).toBe('changed by hand');
+    expect(app.resources.get(HARNESS_GUILD, deployment.id).status).toBe('active');
+  });
+});
