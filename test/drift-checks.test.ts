@@ -159,6 +159,19 @@ describe('drift checks', () => {
     expect(checkRow()).toMatchObject({ lastStatus: 'clean' });
   });
 
+  it('a report stands through a later check that could not run: its buttons still act', async () => {
+    await enable();
+    drifted();
+    await tick();
+    control({ failPlan: { summary: 'Error: googleapi: 503 Service Unavailable' } });
+    await tick();
+    expect(checkRow()).toMatchObject({ lastStatus: 'failed' });
+    expect(posted()).toHaveLength(2);
+    drifted();
+    const accepted = await press(alice, `drift:accept:${checkRow().id}`);
+    expect(accepted.text()).toMatch(/accepted the drift/);
+  });
+
   it('Accept refreshes the state (apply -refresh-only), is audited, and the next check finds no drift', async () => {
     await enable();
     drifted();
@@ -245,6 +258,34 @@ describe('drift checks', () => {
     expect((await harness.say(alice, 'cloud-drift', { subcommand: 'disable', project: 'web' })).text()).toMatch(/off/);
     await tick();
     expect(runsOf('drift')).toHaveLength(1);
+  });
+});
+
+describe('drift checks and the engine slots', () => {
+  let harness: Awaited<ReturnType<typeof startAppHarness>>;
+  afterEach(() => harness?.stop());
+
+  it('a due check waits while every engine slot is taken, so members’ runs never queue behind it', async () => {
+    harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN, VAULT_TTL_MINUTES: '1440', MAX_CONCURRENT_RUNS: '1' });
+    const app = harness.core.app;
+    for (const name of ['web', 'api']) {
+      await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: name, region: 'us-central1' }, HARNESS_GUILD, { modal: { project_id: `${name}-project-123` } });
+    }
+    await harness.say(alice, 'cloud-drift', { subcommand: 'enable', project: 'web', schedule: '*/5 * * * *' });
+    writeFileSync(join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'api', 'fake-engine.json'), JSON.stringify({ sleepMs: 400 }));
+    const deploys = DeployService.from(app);
+    const prepared = deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'api', resourceType: 'bucket', diskSizeGb: 5 });
+    if (!prepared.allowed) throw new Error('refused');
+    const planning = deploys.plan(prepared.deployment, quietly);
+    harness.clock.advanceMinutes(5);
+    const report = await harness.core.janitor.tick();
+    await harness.core.driftChecks.idle();
+    expect(report.jobs.find((j) => j.job === 'drift-checks')).toMatchObject({ ok: true, counts: { started: 0, no_slot: 1 } });
+    expect(app.runner.recentRuns(HARNESS_GUILD, 50).filter((r) => r.kind === 'drift')).toEqual([]);
+    await planning;
+    await harness.core.janitor.tick();
+    await harness.core.driftChecks.idle();
+    expect(app.runner.recentRuns(HARNESS_GUILD, 50).filter((r) => r.kind === 'drift')).toMatchObject([{ status: 'succeeded' }]);
   });
 });
 

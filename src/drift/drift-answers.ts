@@ -49,9 +49,8 @@ export class DriftAnswers {
     if (!check) throw new DriftCheckNotFound(`#${input.checkId}`);
     const target = liveTarget(this.deps, check);
     if (!target) throw new DriftReportClosed(labelOf(this.deps, check).project, 'its project or deployment is gone');
-    if (check.lastStatus !== 'drifted' || check.driftRunId === null) {
-      throw new DriftReportClosed(target.label.project, check.lastStatus === 'clean' ? 'the drift was accepted, reconciled, or a later check found none' : 'a later check could not run');
-    }
+    // A later check that could not run leaves the report standing: it said nothing about the drift.
+    if (check.driftRunId === null) throw new DriftReportClosed(target.label.project, 'the drift was accepted, reconciled, or a later check found none');
     return { check: { ...check, driftRunId: check.driftRunId }, target };
   }
 

@@ -3,7 +3,7 @@
  * found. Every read a member's action leads to is scoped to a guild: another guild's check is not found, exactly
  * like a missing id. The janitor alone reads across guilds (what is due).
  */
-import { and, asc, eq, lte } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import { driftChecks, type Db, type DriftStatus } from '../db/index.js';
 import { driftReportSchema, type DriftReport } from './drift-report.js';
 
@@ -113,9 +113,23 @@ export class DriftRepository {
     return this.db.delete(driftChecks).where(and(eq(driftChecks.guild_id, guildId), eq(driftChecks.id, id))).run().changes > 0;
   }
 
-  /** Every guild's checks due at `now`, earliest first (the janitor's, bounded by `limit`). */
+  /**
+   * The check due first in each guild at `now`, earliest first, at most `limit` guilds (the janitor's: it runs one
+   * check per guild at a time, so a guild with many due checks does not crowd the others out of a tick).
+   */
   due(now: number, limit: number): DriftCheck[] {
-    return this.db.select().from(driftChecks).where(lte(driftChecks.next_check_at, now)).orderBy(asc(driftChecks.next_check_at), asc(driftChecks.id)).limit(limit).all().map(toCheck);
+    const first = this.db
+      .select({ id: sql<number>`min(${driftChecks.id})` })
+      .from(driftChecks)
+      .where(and(lte(driftChecks.next_check_at, now), eq(driftChecks.next_check_at, sql`(SELECT min(d.next_check_at) FROM drift_checks d WHERE d.guild_id = ${driftChecks.guild_id} AND d.next_check_at <= ${now})`)))
+      .groupBy(driftChecks.guild_id)
+      .orderBy(sql`min(${driftChecks.next_check_at})`)
+      .limit(limit)
+      .all()
+      .map((row) => row.id);
+    if (first.length === 0) return [];
+    const rows = this.db.select().from(driftChecks).where(inArray(driftChecks.id, first)).all().map(toCheck);
+    return rows.sort((a, b) => a.nextCheckAt - b.nextCheckAt || a.id - b.id);
   }
 
   /** Records a finished check and when the next is due. */

@@ -13,7 +13,7 @@ export interface DriftCheckJobOptions {
   maxConcurrentRuns: number;
   clock: Clock;
   logger: Logger;
-  /** Due checks looked at per tick (default 200). */
+  /** Guilds whose first due check is looked at per tick (default 200). */
   batch?: number;
 }
 
@@ -33,10 +33,7 @@ export class DriftCheckJob implements JanitorJob {
     const { checks, clock, load, maxConcurrentRuns } = this.options;
     const counts = { started: 0, guild_busy: 0, no_slot: 0 };
     const due = checks.due(clock.now(), this.options.batch ?? 200);
-    const seen = new Set<string>();
     for (const check of due) {
-      if (seen.has(check.guildId)) continue;
-      seen.add(check.guildId);
       if (this.#running.has(check.guildId)) {
         counts.guild_busy++;
         continue;
