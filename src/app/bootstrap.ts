@@ -180,7 +180,19 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     credentialsFor: (project) => credentialsForRun(app, project),
     sensitiveEnv: (project, deployment) => new SensitiveInputs(app).env(project, deployment),
   });
-  const driftChecks = new DriftCheckJob({ checks: drift.deps.checks, service: drift, load: () => runner.load, maxConcurrentRuns: config.MAX_CONCURRENT_RUNS, clock, logger });
+  const driftChecks = new DriftCheckJob({
+    checks: drift.deps.checks,
+    service: drift,
+    load: () => runner.load,
+    maxConcurrentRuns: config.MAX_CONCURRENT_RUNS,
+    guildMayRun: (guildId) => {
+      const max = tiers.get(guildId).limits.maxConcurrentRuns;
+      const { running, queued } = runner.loadOf(guildId);
+      return max === null || running + queued < max;
+    },
+    clock,
+    logger,
+  });
 
   // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
   const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);

@@ -11,6 +11,8 @@ export interface DriftCheckJobOptions {
   load: () => { running: number; queued: number };
   /** Config MAX_CONCURRENT_RUNS: checks start only while a slot is free, so members' runs never queue behind them. */
   maxConcurrentRuns: number;
+  /** Whether the guild's plan (tier) lets it start one more run now; a guild at its cap is tried at the next tick. */
+  guildMayRun?: (guildId: string) => boolean;
   clock: Clock;
   logger: Logger;
   /** Guilds whose first due check is looked at per tick (default 200). */
@@ -31,11 +33,15 @@ export class DriftCheckJob implements JanitorJob {
 
   async run(): Promise<JobCounts> {
     const { checks, clock, load, maxConcurrentRuns } = this.options;
-    const counts = { started: 0, guild_busy: 0, no_slot: 0 };
+    const counts = { started: 0, guild_busy: 0, no_slot: 0, tier_cap: 0 };
     const due = checks.due(clock.now(), this.options.batch ?? 200);
     for (const check of due) {
       if (this.#running.has(check.guildId)) {
         counts.guild_busy++;
+        continue;
+      }
+      if (this.options.guildMayRun && !this.options.guildMayRun(check.guildId)) {
+        counts.tier_cap++;
         continue;
       }
       const { running, queued } = load();
