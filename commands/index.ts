@@ -5,6 +5,8 @@
 import type { Command } from '../src/interaction/command.js';
 import type { DurableComponentHandler } from '../src/interaction/durable-components.js';
 import cloudAudit from './admin/cloud-audit.js';
+import cloudDrift from './drift/cloud-drift.js';
+import { driftButtons } from './drift/drift-buttons.js';
 import cloudGuildPolicy from './admin/cloud-guild-policy.js';
 import cloudJitGrant from './jit/cloud-jit-grant.js';
 import cloudJitList from './jit/cloud-jit-list.js';
@@ -41,10 +43,11 @@ export const allCommands: readonly Command[] = [
   cloudCredentials,
   cloudStorage,
   cloudTemplate,
+  cloudDrift,
 ];
 
 /**
  * The handlers of durable buttons and forms, whose custom ids name a database record (src/interaction/
  * durable-components.ts): every front end routes presses to them, so they work after a restart.
  */
-export const allComponentHandlers: readonly DurableComponentHandler[] = [jitRequestButtons, jitExtendButtons, deployApprovalButtons];
+export const allComponentHandlers: readonly DurableComponentHandler[] = [jitRequestButtons, jitExtendButtons, deployApprovalButtons, driftButtons];

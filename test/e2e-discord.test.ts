@@ -145,10 +145,12 @@ describe('the Discord bot, end to end', () => {
   it('publishes every command, with admin commands hidden from members by default', () => {
     const names = server.registeredCommands(GUILD_A).map((c) => c.name).sort();
     expect(names).toEqual(
-      ['cloud-audit', 'cloud-credentials', 'cloud-deploy', 'cloud-destroy', 'cloud-guild-policy', 'cloud-init', 'cloud-jit-grant', 'cloud-jit-list', 'cloud-jit-request', 'cloud-jit-revoke', 'cloud-outputs', 'cloud-projects', 'cloud-runs', 'cloud-storage', 'cloud-template', 'cloud-vault'].sort(),
+      ['cloud-audit', 'cloud-credentials', 'cloud-deploy', 'cloud-destroy', 'cloud-drift', 'cloud-guild-policy', 'cloud-init', 'cloud-jit-grant', 'cloud-jit-list', 'cloud-jit-request', 'cloud-jit-revoke', 'cloud-outputs', 'cloud-projects', 'cloud-runs', 'cloud-storage', 'cloud-template', 'cloud-vault'].sort(),
     );
     const grant = server.registeredCommands(GUILD_A).find((c) => c.name === 'cloud-jit-grant');
     expect(grant?.default_member_permissions).toBe(String(Permission.ManageGuild));
+    const drift = server.registeredCommands(GUILD_A).find((c) => c.name === 'cloud-drift');
+    expect(drift?.default_member_permissions).toBe(String(Permission.ManageGuild));
   });
 
   it('inits through a modal, plans, applies with progress, lists, and destroys', async () => {

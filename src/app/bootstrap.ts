@@ -25,7 +25,11 @@ import { templateStoreDir } from '../templates/template-store.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
-import { createJanitor, DeployApprovalExpiryJob, type Janitor } from '../janitor/index.js';
+import { createJanitor, DeployApprovalExpiryJob, DriftCheckJob, type Janitor } from '../janitor/index.js';
+import { credentialsForRun } from '../deploy/run-credentials.js';
+import { SensitiveInputs } from '../deploy/sensitive-inputs.js';
+import { DriftRepository } from '../drift/drift-repository.js';
+import { DriftService } from '../drift/drift-service.js';
 import { JitRequestService } from '../jit/access-requests.js';
 import { ExtensionService } from '../jit/extensions.js';
 import { GrantRepository } from '../jit/grant-repository.js';
@@ -70,6 +74,8 @@ export interface Core {
   app: AppContext;
   database: DatabaseHandle;
   janitor: Janitor;
+  /** The janitor's drift checks, which run in the background: `idle()` waits for those started. */
+  driftChecks: DriftCheckJob;
   /**
    * Tells the members whose runs the last process left unfinished what happened (in the run's channel, else by
    * DM). Call once the front end can deliver messages.
@@ -171,6 +177,33 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     outbox: new ApprovalNoticeOutbox({ records: approvalRecords, projects, resources, policies, notifier, logger }),
     ttlMs: config.DEPLOY_APPROVAL_TTL_MINUTES * 60_000,
   };
+  // The janitor's drift checks run as the project's own runs do; their credentials are those a run would use unasked.
+  const drift = new DriftService({
+    checks: new DriftRepository(database.db),
+    projects,
+    resources,
+    runner,
+    policies,
+    audit,
+    notifier,
+    clock,
+    logger,
+    credentialsFor: (project) => credentialsForRun(app, project),
+    sensitiveEnv: (project, deployment) => new SensitiveInputs(app).env(project, deployment),
+  });
+  const driftChecks = new DriftCheckJob({
+    checks: drift.deps.checks,
+    service: drift,
+    load: () => runner.load,
+    maxConcurrentRuns: config.MAX_CONCURRENT_RUNS,
+    guildMayRun: (guildId) => {
+      const max = tiers.get(guildId).limits.maxConcurrentRuns;
+      const { running, queued } = runner.loadOf(guildId);
+      return max === null || running + queued < max;
+    },
+    clock,
+    logger,
+  });
 
   // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
   const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);
@@ -197,6 +230,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
         discard: (approval) => DeployService.from(app).approvals.discardPlanOf(approval),
       }),
     ],
+    driftChecks,
   });
 
   const app: AppContext = {
@@ -228,12 +262,14 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     tiers,
     templates: templates.catalogue,
     templateAdmin: templates.service,
+    drift,
   };
 
   return {
     app,
     database,
     janitor,
+    driftChecks,
     async announceInterruptedRuns() {
       const runs = interrupted.runs.splice(0);
       await tellInterruptedMembers(runs, { notifier, projects, logger });
@@ -241,6 +277,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     async shutdown() {
       await runner.shutdown();
       await janitor.stop();
+      await driftChecks.idle();
       await checkpointer?.close();
       vault.purgeAll();
       database.close();

@@ -10,6 +10,7 @@ import type { CredentialStore } from '../credentials/credential-store.js';
 import type { ServiceDefaults } from '../credentials/service-defaults.js';
 import type { BudgetReservations } from '../deploy/budget-reservations.js';
 import type { DeployApprovalStore } from '../deploy/deploy-approval.js';
+import type { DriftService } from '../drift/drift-service.js';
 import type { IacRunner } from '../engine/runner.js';
 import type { JitRequestService } from '../jit/access-requests.js';
 import type { ExtensionService } from '../jit/extensions.js';
@@ -64,4 +65,6 @@ export interface AppContext {
   templates: TemplateCatalogue;
   /** The admin use cases behind /cloud-template: add from git, update, remove, enable, disable, list, show. */
   templateAdmin: TemplateService;
+  /** Drift checks: schedules per project or deployment, the check itself, and the answers to a report's buttons. */
+  drift: DriftService;
 }

@@ -38,7 +38,8 @@ export const RESOURCE_STATUSES = [
 ] as const;
 export type ResourceStatus = (typeof RESOURCE_STATUSES)[number];
 
-export const RUN_KINDS = ['plan', 'apply', 'destroy'] as const;
+/** `drift`: a scheduled `plan -refresh-only` (changes nothing); `refresh`: `apply -refresh-only` (state only). */
+export const RUN_KINDS = ['plan', 'apply', 'destroy', 'drift', 'refresh'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'] as const;
@@ -514,6 +515,47 @@ export const deployApprovals = sqliteTable(
   ],
 );
 
+/** How a workspace's last drift check ended: what the next report is compared with (a failure is reported once). */
+export const DRIFT_STATUSES = ['never', 'clean', 'drifted', 'failed'] as const;
+export type DriftStatus = (typeof DRIFT_STATUSES)[number];
+
+/**
+ * A drift check an admin enabled on a project's own workspace (deployment_id 0) or one template deployment's. The
+ * janitor runs it when `next_check_at` has come; what it found last is kept so a failure is reported once, and the
+ * buttons of a drift report (Plan to reconcile, Accept) act on this row as it is at the press.
+ */
+export const driftChecks = sqliteTable(
+  'drift_checks',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    guild_id: text('guild_id').notNull(),
+    project_id: integer('project_id')
+      .notNull()
+      .references(() => cloudProjects.id),
+    /** The template deployment's resource id; 0 for the project's own workspace (its built-ins). */
+    deployment_id: integer('deployment_id').notNull().default(0),
+    /** node-cron expression, evaluated in UTC. */
+    schedule: text('schedule').notNull(),
+    enabled_by: text('enabled_by').notNull(),
+    /** Where it was enabled: reports go there when the guild has no notification channel. */
+    channel_id: text('channel_id'),
+    next_check_at: integer('next_check_at').notNull(),
+    last_checked_at: integer('last_checked_at'),
+    last_status: text('last_status', { enum: DRIFT_STATUSES }).notNull().default('never'),
+    /** Why the last check could not run (a stable code): a new failure is reported, the same one again is not. */
+    last_failure: text('last_failure'),
+    /** The guild run number of the check whose drift was reported: the buttons act on that report only. */
+    drift_run_id: integer('drift_run_id'),
+    /** JSON of what drifted (addresses and attribute paths, sensitive values masked); no secret. */
+    drift_summary: text('drift_summary'),
+    /** The plan a Plan to reconcile press made, offered for Apply. */
+    reconcile_plan_run_id: integer('reconcile_plan_run_id'),
+    created_at: integer('created_at').notNull(),
+    updated_at: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('drift_checks_target').on(t.guild_id, t.project_id, t.deployment_id), index('drift_checks_due').on(t.next_check_at)],
+);
+
 export const schema = {
   guildPolicies,
   cloudCredentials,
@@ -529,4 +571,5 @@ export const schema = {
   templates,
   guildTemplateEnablements,
   deployApprovals,
+  driftChecks,
 };

@@ -39,4 +39,6 @@ export const COMMAND_NAMES: Record<CommandKey, string> = {
   'templates.remove': '/cloud-template remove',
   'templates.enable': '/cloud-template enable',
   'templates.disable': '/cloud-template disable',
+  'drift.enable': '/cloud-drift enable',
+  'drift.list': '/cloud-drift list',
 };

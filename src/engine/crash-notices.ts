@@ -27,7 +27,7 @@ export function interruptedRunNotice(run: InterruptedRun, projectName: string): 
   const next =
     run.engine === 'not_started'
       ? text`Start it again when you are ready.`
-      : run.kind === 'plan'
+      : run.kind === 'plan' || run.kind === 'drift'
         ? text`A plan changes nothing in the cloud: run ${command('deploy')} again.`
         : run.kind === 'apply'
           ? text`Part of it may have been created: the resource is marked interrupted. ${command('projects')} shows it; ${destroyHere} removes what was made.`

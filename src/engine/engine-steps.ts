@@ -80,6 +80,18 @@ export async function init(ctx: StepContext): Promise<void> {
 
 /** Runs a `-json` streaming command, passing events on as they come; throws RunFailed on error diagnostics. */
 export async function stream(ctx: StepContext, args: string[], label: string): Promise<RunEventDigest> {
+  return (await streamCommand(ctx, args, label, false)).digest;
+}
+
+/**
+ * A streaming command run with `-detailed-exitcode`: exit 2 is not a failure but "there are changes" (`changed`).
+ * Any other exit but 0, or an error diagnostic, throws RunFailed as `stream` does.
+ */
+export async function streamDetailed(ctx: StepContext, args: string[], label: string): Promise<{ digest: RunEventDigest; changed: boolean }> {
+  return streamCommand(ctx, args, label, true);
+}
+
+async function streamCommand(ctx: StepContext, args: string[], label: string, detailed: boolean): Promise<{ digest: RunEventDigest; changed: boolean }> {
   const parser = new EngineEventParser();
   const digest = new RunEventDigest();
   const result = await run(ctx, {
@@ -105,12 +117,13 @@ export async function stream(ctx: StepContext, args: string[], label: string): P
       detail: 'Whatever those lines held (such as very large output values) is missing from this result.',
     });
   }
-  if (result.exitCode !== 0 || digest.errorCount > 0) {
+  const changed = detailed && result.exitCode === 2;
+  if ((result.exitCode !== 0 && !changed) || digest.errorCount > 0) {
     const exit = result.exitCode ?? result.signal ?? 'unknown';
     const { summary, detail } = describeFailure(digest.errors(), result.stderrTail, `${engineLabel(ctx.engine.name)} ${label} stopped unexpectedly (exit ${exit})`, ctx.redactor, digest.errorCount);
     throw new RunFailed(ctx.runId, ctx.kind, summary, detail);
   }
-  return digest;
+  return { digest, changed };
 }
 
 /** Runs a command whose whole stdout is one JSON document (`show -json`, `output -json`) and returns that text. */

@@ -28,6 +28,7 @@ import type { RunScheduler } from './scheduler.js';
 import { SavedPlans } from './saved-plans.js';
 import { ownedAfterPlan, requireModules, writeDeploymentConfiguration, type ModuleFiles } from './deployment-config.js';
 import { workspaceOf } from './run-workspace.js';
+import { DriftRuns } from './drift-runs.js';
 
 export type { RunEvent, RunRequest, EngineUsed, PlanResult, ApplyResult, DestroyResult, OutputsResult, RunRecord, IacRunnerOptions } from './run-types.js';
 
@@ -45,6 +46,8 @@ export class IacRunner {
   readonly #engines = new EngineProbeCache();
   readonly #modules: ModuleFiles | undefined;
   readonly #layout: StateLayout;
+  /** Drift checks, their Accept (refresh the state) and their plan to reconcile, on workspaces already deployed. */
+  readonly drift: DriftRuns;
 
   constructor(options: IacRunnerOptions) {
     this.#logger = options.logger.child({ module: 'iac-runner' });
@@ -79,6 +82,7 @@ export class IacRunner {
       stateEncryptionKeys: options.stateEncryptionKeys ?? [],
       selectEngine: (preference) => this.#select(preference),
     });
+    this.drift = new DriftRuns({ lifecycle: this.#lifecycle, projects: this.#projects, resources: this.#resources, modules: this.#modules });
   }
 
   /**

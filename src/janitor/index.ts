@@ -13,6 +13,7 @@ import type { RequestNoticeOutbox } from '../jit/request-outbox.js';
 import type { JitRequestRepository } from '../jit/request-repository.js';
 import { VaultPurgeJob, type ExpiringVault } from './vault-purge-job.js';
 import type { JanitorJob } from './job.js';
+import type { DriftCheckJob } from './drift-check-job.js';
 
 export { Janitor, type JanitorOptions, type TickReport, type JobReport } from './janitor.js';
 export { JitExpiryJob, type JitExpiryJobOptions, type ExpiryCounts } from './jit-expiry-job.js';
@@ -20,6 +21,7 @@ export { VaultPurgeJob, type ExpiringVault } from './vault-purge-job.js';
 export { JitRequestExpiryJob, type JitRequestExpiryJobOptions } from './jit-request-expiry-job.js';
 export { JitReminderJob, type JitReminderJobOptions } from './jit-reminder-job.js';
 export { DeployApprovalExpiryJob, type DeployApprovalExpiryJobOptions } from './deploy-approval-expiry-job.js';
+export { DriftCheckJob, type DriftCheckJobOptions } from './drift-check-job.js';
 export { HealthLine, HEALTH_INTERVAL_MS, type HealthSources } from './health-line.js';
 export type { JanitorJob, JobCounts } from './job.js';
 
@@ -45,14 +47,16 @@ export function createJanitor(deps: {
   reminders: { repository: ReminderRepository; leadMs: number };
   /** More jobs, run before the vault purge (deployment approvals' expiry). */
   more?: readonly JanitorJob[];
+  /** Starts the drift checks that are due (they run in the background; see DriftCheckJob). */
+  driftChecks?: DriftCheckJob;
 }): Janitor {
-  const { schedule, vault, runs, logger, requests, reminders, more = [], ...jit } = deps;
+  const { schedule, vault, runs, logger, requests, reminders, more = [], driftChecks, ...jit } = deps;
   const requestExpiry = new JitRequestExpiryJob({ requests: requests.repository, outbox: requests.outbox, audit: jit.audit, clock: jit.clock });
   const reminderJob = new JitReminderJob({ reminders: reminders.repository, leadMs: reminders.leadMs, ...jit, logger });
   return new Janitor({
     schedule,
     logger,
-    jobs: [new JitExpiryJob({ ...jit, logger }), requestExpiry, reminderJob, ...more, new VaultPurgeJob(vault)],
+    jobs: [new JitExpiryJob({ ...jit, logger }), requestExpiry, reminderJob, ...more, new VaultPurgeJob(vault), ...(driftChecks ? [driftChecks] : [])],
     health: new HealthLine({ vault, runs }, logger, jit.clock),
   });
 }

@@ -47,6 +47,8 @@ export const COMMAND_KEYS = [
   'templates.remove',
   'templates.enable',
   'templates.disable',
+  'drift.enable',
+  'drift.list',
 ] as const;
 export type CommandKey = (typeof COMMAND_KEYS)[number];
 

@@ -5,7 +5,7 @@
  * version 4 local state file. The parsers are also checked against real output in test/fixtures/terraform-1.11.4/.
  *
  * Commands: `version -json`, `init`, `plan -json -out=FILE [-target=ADDR]... [-destroy]`, `show -json FILE`,
- * `apply -json FILE`, `apply -json -auto-approve`, `destroy -json -auto-approve [-target=ADDR]...`, `output -json`.
+ * `plan -json -refresh-only [-detailed-exitcode] [-out=FILE]`, `apply -json FILE`, `apply -json -auto-approve [-refresh-only]`, `destroy -json -auto-approve [-target=ADDR]...`, `output -json`.
  * Unknown flags fail like the real engine ("flag provided but not defined"), so tests catch wrong arguments.
  *
  * What it plans: every `resource` block of every `*.tf.json` in the working directory, compared with
@@ -39,8 +39,19 @@
  *       "progressMessageBytes": 2048,  //   each with a message padded to this size
  *       "showBytes": 40000000          //   show -json pads its (still valid) JSON document to at least this size
  *     },
- *     "invocationLog": "/abs/path.jsonl" // where to record invocations (default: .fake-engine-invocations.jsonl in cwd)
- *   }
+ *     "invocationLog": "/abs/path.jsonl", // where to record invocations (default: .fake-engine-invocations.jsonl in cwd)
+ *     "drift": {                       // what changed in the cloud outside the engine, seen by a refresh:
+ *       "aws_instance.vm_1": { "attributes": { "instance_type": "t3.large" }, "sensitive": ["password"] },
+ *       "aws_s3_bucket.b_2": { "deleted": true }
+ *     }                                //   `attributes` are the cloud's values now (merged over the state's);
+ *   }                                  //   `sensitive` names top-level attributes the provider marks sensitive
+ *
+ * DRIFT. `plan -refresh-only` compares the state with the cloud (state + `drift`): each resource whose values differ
+ * is a `resource_drift` message in the stream and a `resource_drift` entry (before/after with before_sensitive and
+ * after_sensitive) in `show -json`; with `-detailed-exitcode` it exits 2 when something drifted, 0 when nothing did.
+ * `apply -refresh-only -auto-approve` writes the cloud's values into the state, so the next check finds no drift. A
+ * normal plan refreshes too: a drifted resource is planned as an update back to its configuration (a deleted one as a
+ * create).
  *
  * ECHOES. Real providers quote what they were given (a key file that does not parse, a project id). In the texts of
  * failInit, failPlan, failApply and warnings, `{{env:NAME}}` becomes the value of the variable NAME the engine
@@ -115,12 +126,12 @@ export async function runFakeEngine(engine) {
       case 'init':
         return cmdInit(engine, control, parseFlags(rest, ['input', 'no-color', 'upgrade', 'reconfigure']));
       case 'plan':
-        return await cmdPlan(ui, control, state, parseFlags(rest, ['json', 'out', 'input', 'no-color', 'target', 'destroy', 'lock-timeout']));
+        return await cmdPlan(ui, control, state, parseFlags(rest, ['json', 'out', 'input', 'no-color', 'target', 'destroy', 'lock-timeout', 'refresh-only', 'detailed-exitcode']));
       case 'show':
         if (control.failShow) return usageError('Failed to read the given file as a state or plan file');
         return await cmdShow(engine, control, parseFlags(rest, ['json', 'no-color'], 1));
       case 'apply':
-        return await cmdApply(ui, control, state, parseFlags(rest, ['json', 'input', 'no-color', 'auto-approve', 'target', 'lock-timeout'], 1));
+        return await cmdApply(ui, control, state, parseFlags(rest, ['json', 'input', 'no-color', 'auto-approve', 'target', 'lock-timeout', 'refresh-only'], 1));
       case 'destroy':
         return await cmdDestroy(ui, control, state, parseFlags(rest, ['json', 'input', 'no-color', 'auto-approve', 'target', 'lock-timeout']));
       case 'output':
@@ -299,8 +310,14 @@ function stripInterpolations(value) {
   return value;
 }
 
-function computeChanges(config, prior, { destroy, targets }) {
+function computeChanges(config, prior, { destroy, targets, drift = {} }) {
   const current = stateResources(prior);
+  // A normal plan refreshes first: what drifted (the `drift` knob) is put back as configured.
+  for (const [address, seen] of Object.entries(drift)) {
+    if (!current.has(address)) continue;
+    if (seen.deleted) current.delete(address);
+    else current.set(address, { ...current.get(address), ...(seen.attributes ?? {}), config_digest: 'drifted' });
+  }
   const changes = [];
   const addresses = new Set([...config.resources.keys(), ...current.keys()]);
   for (const address of [...addresses].sort()) {
@@ -409,8 +426,9 @@ async function cmdPlan(ui, control, state, flags) {
   const config = readConfiguration(cwd);
   if (reportMissingVariables(ui, config)) return;
   const prior = readState(cwd);
+  if (flags.has('refresh-only')) return refreshOnlyPlan(ui, control, flags, prior);
   await withLock(cwd, async () => {
-    const changes = computeChanges(config, prior, { destroy: flags.has('destroy'), targets: flags.all('target') });
+    const changes = computeChanges(config, prior, { destroy: flags.has('destroy'), targets: flags.all('target'), drift: control.drift });
     if (!(await streamPlan(ui, control, state, changes))) return interruptedExit(ui);
     if (control.failPlan) {
       ui.diagnostic('error', control.failPlan.summary, control.failPlan.detail ?? '');
@@ -434,6 +452,60 @@ async function cmdPlan(ui, control, state, flags) {
       writeFileSync(join(cwd, out), JSON.stringify(plan));
     }
   });
+}
+
+/** What a refresh would find: each resource of the state whose cloud values (the `drift` knob) differ from it. */
+function computeDrift(control, prior) {
+  const drift = [];
+  for (const [address, before] of stateResources(prior)) {
+    const seen = control.drift?.[address];
+    if (!seen) continue;
+    const sensitive = Object.fromEntries((seen.sensitive ?? []).map((name) => [name, true]));
+    if (seen.deleted) {
+      drift.push({ address, actions: ['delete'], before, after: null, sensitive });
+      continue;
+    }
+    const after = { ...before, ...(seen.attributes ?? {}) };
+    if (JSON.stringify(after) !== JSON.stringify(before)) drift.push({ address, actions: ['update'], before, after, sensitive });
+  }
+  return drift;
+}
+
+async function refreshOnlyPlan(ui, control, flags, prior) {
+  const cwd = process.cwd();
+  const drift = computeDrift(control, prior);
+  for (const d of drift) {
+    ui.emit('info', `${d.address}: Drift detected (${d.actions[0]})`, 'resource_drift', { change: { resource: resourceObject(d.address), action: d.actions[0] } });
+  }
+  if (control.failPlan) {
+    ui.diagnostic('error', control.failPlan.summary, control.failPlan.detail ?? '');
+    process.exitCode = 1;
+    return;
+  }
+  ui.emit('info', 'Plan: 0 to add, 0 to change, 0 to destroy.', 'change_summary', { changes: { add: 0, change: 0, remove: 0, import: 0, operation: 'plan' } });
+  const out = flags.one('out');
+  if (typeof out === 'string') {
+    const plan = { fake_plan_file: 1, refresh_only: true, engine: ui.engine, prior_lineage: prior?.lineage ?? null, prior_serial: prior?.serial ?? null, changes: [], drift, configuration: { resources: {}, outputs: {} }, variables: [] };
+    writeFileSync(join(cwd, out), JSON.stringify(plan));
+  }
+  if (flags.has('detailed-exitcode') && drift.length > 0) process.exitCode = 2;
+}
+
+/** `apply -refresh-only -auto-approve`: the cloud's values become the state's; nothing in the cloud changes. */
+async function refreshOnlyApply(ui, control) {
+  const cwd = process.cwd();
+  const prior = readState(cwd);
+  const drift = computeDrift(control, prior);
+  const resources = stateResources(prior);
+  for (const d of drift) {
+    ui.emit('info', `${d.address}: Drift detected (${d.actions[0]})`, 'resource_drift', { change: { resource: resourceObject(d.address), action: d.actions[0] } });
+    if (d.after === null) resources.delete(d.address);
+    else resources.set(d.address, d.after);
+  }
+  await withLock(cwd, async () => {
+    writeState(cwd, ui.engine, prior, resources, prior?.outputs ?? {});
+  });
+  ui.emit('info', 'Apply complete! Resources: 0 added, 0 changed, 0 destroyed.', 'change_summary', { changes: { add: 0, change: 0, remove: 0, import: 0, operation: 'apply' } });
 }
 
 function readPlanFile(path) {
@@ -465,6 +537,21 @@ async function cmdShow(engine, control, flags) {
         change: { actions: ch.actions, before: ch.before, after: planned.known, after_unknown: afterUnknown, before_sensitive: {}, after_sensitive: {} },
       };
     }),
+    ...(plan.drift
+      ? {
+          resource_drift: plan.drift.map((d) => {
+            const [type, name] = d.address.split('.');
+            return {
+              address: d.address,
+              mode: 'managed',
+              type,
+              name,
+              provider_name: `registry.terraform.io/hashicorp/${type.split('_')[0]}`,
+              change: { actions: d.actions, before: d.before, after: d.after, after_unknown: {}, before_sensitive: d.sensitive, after_sensitive: d.after === null ? false : d.sensitive },
+            };
+          }),
+        }
+      : {}),
     output_changes: {},
     prior_state: {},
     configuration: {
@@ -641,9 +728,10 @@ async function cmdApply(ui, control, state, flags) {
   const [file] = flags.positional;
   if (!file) {
     if (!flags.has('auto-approve')) throw new UsageError('apply without a plan file needs -auto-approve when input is disabled');
+    if (flags.has('refresh-only')) return refreshOnlyApply(ui, control);
     return runWithoutPlanFile(ui, control, state, flags, 'apply');
   }
-  if (flags.has('auto-approve') || flags.has('target')) throw new UsageError('-target and -auto-approve make no sense with a saved plan');
+  if (flags.has('auto-approve') || flags.has('target') || flags.has('refresh-only')) throw new UsageError('-target, -refresh-only and -auto-approve make no sense with a saved plan');
   const plan = readPlanFile(file);
   const prior = readState(cwd);
   if ((prior?.lineage ?? null) !== plan.prior_lineage || (prior?.serial ?? null) !== plan.prior_serial) {
@@ -670,7 +758,7 @@ async function runWithoutPlanFile(ui, control, state, flags, operation) {
   if (reportMissingVariables(ui, config)) return;
   const prior = readState(cwd);
   await withLock(cwd, async () => {
-    const changes = computeChanges(config, prior, { destroy: operation === 'destroy', targets: flags.all('target') }).map((ch) => ({
+    const changes = computeChanges(config, prior, { destroy: operation === 'destroy', targets: flags.all('target'), drift: control.drift }).map((ch) => ({
       ...ch,
       configBody: config.resources.get(ch.address),
     }));

@@ -8,3 +8,8 @@ export interface ApplyOptions {
 export function applyArgs(options: ApplyOptions): string[] {
   return ['apply', '-input=false', '-no-color', '-json', positional('planFile', options.planFile)];
 }
+
+/** `apply -refresh-only -auto-approve -json`: the cloud's current values become the state's; the cloud is not touched. */
+export function refreshStateArgs(): string[] {
+  return ['apply', '-input=false', '-no-color', '-json', '-refresh-only', '-auto-approve'];
+}

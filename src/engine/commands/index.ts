@@ -2,7 +2,7 @@
 export { initArgs, type InitOptions } from './init.js';
 export { planArgs, type PlanOptions } from './plan.js';
 export { showArgs, type ShowOptions } from './show.js';
-export { applyArgs, type ApplyOptions } from './apply.js';
+export { applyArgs, refreshStateArgs, type ApplyOptions } from './apply.js';
 export { destroyArgs, type DestroyOptions } from './destroy.js';
 export { outputArgs, type OutputOptions } from './output.js';
 export { versionArgs, type VersionOptions } from './version.js';
