@@ -14,6 +14,7 @@ import { jitExtendButtons } from './jit/jit-extend-buttons.js';
 import { jitRequestButtons } from './jit/jit-request-buttons.js';
 import cloudDeploy from './deploy/cloud-deploy.js';
 import cloudDestroy from './deploy/cloud-destroy.js';
+import { ttlButtons } from './deploy/ttl-buttons.js';
 import cloudInit from './projects/cloud-init.js';
 import cloudOutputs from './projects/cloud-outputs.js';
 import cloudProjects from './projects/cloud-projects.js';
@@ -46,4 +47,4 @@ export const allCommands: readonly Command[] = [
  * The handlers of durable buttons and forms, whose custom ids name a database record (src/interaction/
  * durable-components.ts): every front end routes presses to them, so they work after a restart.
  */
-export const allComponentHandlers: readonly DurableComponentHandler[] = [jitRequestButtons, jitExtendButtons];
+export const allComponentHandlers: readonly DurableComponentHandler[] = [jitRequestButtons, jitExtendButtons, ttlButtons];

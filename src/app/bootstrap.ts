@@ -21,7 +21,11 @@ import { templateStoreDir } from '../templates/template-store.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
-import { createJanitor, type Janitor } from '../janitor/index.js';
+import { createJanitor, ttlJobs, type Janitor } from '../janitor/index.js';
+import { TtlDestroyer } from '../ttl/ttl-destroyer.js';
+import { TtlReminderRepository } from '../ttl/ttl-reminder-repository.js';
+import { TtlRepository } from '../ttl/ttl-repository.js';
+import { DeploymentTtls } from '../ttl/ttl-service.js';
 import { JitRequestService } from '../jit/access-requests.js';
 import { ExtensionService } from '../jit/extensions.js';
 import { GrantRepository } from '../jit/grant-repository.js';
@@ -160,22 +164,10 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
   runner.sweepStalePlanFiles();
 
-  // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
-  const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);
-  const janitor = createJanitor({
-    schedule: config.JANITOR_SCHEDULE,
-    checkpoint: checkpointer && (() => checkpointer.checkpoint()),
-    grants,
-    clock,
-    audit,
-    policies,
-    notifier,
-    vault,
-    runs: runner,
-    logger,
-    requests: { repository: jitRequestRows, outbox: requestOutbox },
-    reminders: { repository: new ReminderRepository(database), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
-  });
+  const ttls = new TtlRepository(database);
+  // The destroyer runs DestroyService, which needs the whole context: made once the context is.
+  let ttlDestroyer: TtlDestroyer | undefined;
+  const destroyer = () => ttlDestroyer ?? (ttlDestroyer = TtlDestroyer.from(app, ttls, config.TTL_DESTROY_RETRY_MINUTES * 60_000));
 
   const app: AppContext = {
     config,
@@ -205,7 +197,27 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     tiers,
     templates: templates.catalogue,
     templateAdmin: templates.service,
+    deploymentTtls: new DeploymentTtls({ jit, policies, audit, projects, clock, ttls, destroyer }),
   };
+
+  // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
+  const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);
+  const janitor = createJanitor({
+    schedule: config.JANITOR_SCHEDULE,
+    checkpoint: checkpointer && (() => checkpointer.checkpoint()),
+    grants,
+    clock,
+    audit,
+    policies,
+    notifier,
+    vault,
+    runs: runner,
+    logger,
+    requests: { repository: jitRequestRows, outbox: requestOutbox },
+    reminders: { repository: new ReminderRepository(database), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
+    more: ttlJobs({ ttls, reminders: new TtlReminderRepository(database), destroyer: destroyer(), policies, notifier, clock, logger, leadsMs: config.TTL_REMINDER_LEADS }),
+  });
+
 
   return {
     app,
@@ -218,6 +230,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     async shutdown() {
       await runner.shutdown();
       await janitor.stop();
+      // Destroys at the end of a TTL run beside the ticks: the runner's shutdown has just ended their engines.
+      await destroyer().settled();
       await checkpointer?.close();
       vault.purgeAll();
       database.close();

@@ -25,6 +25,7 @@ import type { StateLayout } from '../state/layout.js';
 import type { TemplateCatalogue } from '../templates/template.js';
 import type { TemplateService } from '../templates/template-service.js';
 import type { TierService } from '../tiers/tier-service.js';
+import type { DeploymentTtls } from '../ttl/ttl-service.js';
 import type { EphemeralVault } from '../vault/ephemeral-vault.js';
 
 export interface AppContext {
@@ -61,4 +62,6 @@ export interface AppContext {
   templates: TemplateCatalogue;
   /** The admin use cases behind /cloud-template: add from git, update, remove, enable, disable, list, show. */
   templateAdmin: TemplateService;
+  /** Deployments with a time to live: the TTL asked at deploy, its clock, and Extend and Destroy now (src/ttl). */
+  deploymentTtls: DeploymentTtls;
 }

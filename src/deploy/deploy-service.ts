@@ -23,6 +23,8 @@ import { DeployApproval } from './deploy-approval.js';
 import { credentialsForRun, parseCredentialChoice, type RunCredentials } from './run-credentials.js';
 import { SensitiveInputs } from './sensitive-inputs.js';
 import type { Member, ShowProgress } from './steps.js';
+import type { TtlTyped } from '../ttl/ttl-duration.js';
+import { resolveTtl } from '../ttl/ttl-policy.js';
 
 export interface DeployInput {
   guildId: string;
@@ -36,6 +38,8 @@ export interface DeployInput {
   diskSizeGb?: number | undefined;
   /** `session`, `service` or a stored credential's name; the project's own when left out. */
   credential?: string | undefined;
+  /** The time to live asked for (`ttl` option); the guild's default when left out (src/ttl/ttl-policy.ts). */
+  ttl?: TtlTyped | undefined;
 }
 
 /** A deployment that passed its first checks: its resource row exists (planned). */
@@ -51,6 +55,8 @@ export interface Deployment {
   decision: PolicyDecision;
   /** The engine's environment stays inside the service's runs; only `label` is for showing. */
   credentials: RunCredentials;
+  /** Its time to live (ms), kept on the row; the clock starts when the apply succeeds. Null: none. */
+  ttlMs?: number | null;
 }
 
 export interface PlannedDeployment extends Omit<Deployment, 'decision'> {
@@ -90,7 +96,7 @@ export type Applied =
   | { outcome: 'access_lost'; refusal: AccessLostAtStep }
   | { outcome: 'failed'; error: UserError };
 
-export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor'> & Partial<Pick<AppContext, 'logger'>> & {
+export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor' | 'deploymentTtls'> & Partial<Pick<AppContext, 'logger'>> & {
   runner: Pick<IacRunner, 'plan' | 'apply' | 'discardPlan'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
   /** A discarded template deployment's secret inputs go with it. */
@@ -127,6 +133,8 @@ export class DeployService {
     jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
     // The minimum depends on the project's provider, so this is the first moment it can be checked.
     assertBootDiskSize(project.provider, input.resourceType, input.diskSizeGb);
+    // Before the plan: a time to live above the guild's maximum could never be applied.
+    const ttlMs = resolveTtl(policies.get(guildId), input.ttl);
     const request: DeploymentRequest = { provider: project.provider, resourceType: input.resourceType, instanceType: input.instanceType, diskSizeGb: input.diskSizeGb };
     const decision = policies.validate(guildId, request);
     if (!decision.allowed) {
@@ -144,7 +152,8 @@ export class DeployService {
       estimatedMonthlyCost: decision.estimate.monthlyUsd,
       createdBy: requester.id,
     });
-    return { allowed: true, deployment: { guildId, requester, channelId: input.channelId, project, resource, request, decision, credentials } };
+    this.deps.deploymentTtls.ask(guildId, resource.id, ttlMs);
+    return { allowed: true, deployment: { guildId, requester, channelId: input.channelId, project, resource, request, decision, credentials, ttlMs } };
   }
 
   /**
@@ -219,7 +228,9 @@ export class DeployService {
     const release = reservations.hold(guildId, resource.id, { monthlyUsd: recheck.estimate.monthlyUsd, vms: recheck.vms });
     try {
       const result = await show((observer) => runner.apply({ ...this.#runRequest(deployment), ...observer, planRunId: plan.runId }));
-      this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'success', { resourceId: resource.id, runId: result.runId });
+      // The clock of a time to live starts now, at the apply, not at the plan or the approval.
+      const expiresAt = this.deps.deploymentTtls.start(guildId, resource.id);
+      this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'success', { resourceId: resource.id, runId: result.runId, ...(expiresAt === null ? {} : { expiresAt }) });
       return { outcome: 'applied', resource: resources.get(guildId, resource.id), result };
     } catch (error) {
       // Refused before the engine applied anything (the workspace busy, the plan expired, cancelled in the queue):

@@ -11,7 +11,12 @@ import { JitRequestExpiryJob } from './jit-request-expiry-job.js';
 import type { ReminderRepository } from '../jit/reminder-repository.js';
 import type { RequestNoticeOutbox } from '../jit/request-outbox.js';
 import type { JitRequestRepository } from '../jit/request-repository.js';
+import type { TtlDestroyer } from '../ttl/ttl-destroyer.js';
+import type { TtlRepository } from '../ttl/ttl-repository.js';
 import { VaultPurgeJob, type ExpiringVault } from './vault-purge-job.js';
+import { TtlExpiryJob } from './ttl-expiry-job.js';
+import { TtlReminderJob, type TtlReminderJobOptions } from './ttl-reminder-job.js';
+import type { JanitorJob } from './job.js';
 
 export { Janitor, type JanitorOptions, type TickReport, type JobReport } from './janitor.js';
 export { JitExpiryJob, type JitExpiryJobOptions, type ExpiryCounts } from './jit-expiry-job.js';
@@ -20,6 +25,13 @@ export { JitRequestExpiryJob, type JitRequestExpiryJobOptions } from './jit-requ
 export { JitReminderJob, type JitReminderJobOptions } from './jit-reminder-job.js';
 export { HealthLine, HEALTH_INTERVAL_MS, type HealthSources } from './health-line.js';
 export type { JanitorJob, JobCounts } from './job.js';
+export { TtlExpiryJob, type TtlExpiryJobOptions } from './ttl-expiry-job.js';
+export { TtlReminderJob, type TtlReminderJobOptions } from './ttl-reminder-job.js';
+
+/** The jobs of deployments with a time to live (src/ttl): reminders before the end, then the destroy at the end. */
+export function ttlJobs(deps: Omit<TtlReminderJobOptions, 'destroyer' | 'ttls'> & { ttls: TtlRepository; destroyer: TtlDestroyer }): JanitorJob[] {
+  return [new TtlReminderJob(deps), new TtlExpiryJob(deps)];
+}
 
 /**
  * The janitor with the bot's standard jobs (JIT expiry, JIT requests' expiry and notices, reminders before grants end,
@@ -41,14 +53,16 @@ export function createJanitor(deps: {
   requests: { repository: JitRequestRepository; outbox: RequestNoticeOutbox };
   /** Reminders before grants end, `leadMs` ahead (0: none). */
   reminders: { repository: ReminderRepository; leadMs: number };
+  /** Further jobs, run after the JIT ones and before the vault purge (the TTL jobs: ttlJobs). */
+  more?: JanitorJob[];
 }): Janitor {
-  const { schedule, vault, runs, logger, requests, reminders, ...jit } = deps;
+  const { schedule, vault, runs, logger, requests, reminders, more = [], ...jit } = deps;
   const requestExpiry = new JitRequestExpiryJob({ requests: requests.repository, outbox: requests.outbox, audit: jit.audit, clock: jit.clock });
   const reminderJob = new JitReminderJob({ reminders: reminders.repository, leadMs: reminders.leadMs, ...jit, logger });
   return new Janitor({
     schedule,
     logger,
-    jobs: [new JitExpiryJob({ ...jit, logger }), requestExpiry, reminderJob, new VaultPurgeJob(vault)],
+    jobs: [new JitExpiryJob({ ...jit, logger }), requestExpiry, reminderJob, ...more, new VaultPurgeJob(vault)],
     health: new HealthLine({ vault, runs }, logger, jit.clock),
   });
 }

@@ -42,7 +42,27 @@ export interface TtlDestroyerDeps {
 type Readiness = { ready: true; run: () => Promise<{ ok: true } | { ok: false; reason: RichText }> } | { ready: false; reason: RichText; gone?: boolean };
 
 export class TtlDestroyer {
+  /** Destroys under way, by deployment: never two at once for one, and shutdown (and tests) can wait for them. */
+  readonly #running = new Map<number, Promise<ExpireOutcome>>();
+
   constructor(private readonly deps: TtlDestroyerDeps) {}
+
+  /** Whether a destroy of this deployment is under way in this process. */
+  isRunning(resourceId: number): boolean {
+    return this.#running.has(resourceId);
+  }
+
+  /** Starts `expire` without waiting for it (the janitor's tick must not wait minutes for an engine). */
+  start(row: TtlDeployment): boolean {
+    if (this.#running.has(row.id)) return false;
+    void this.expire(row);
+    return true;
+  }
+
+  /** Resolves once every destroy under way has ended. */
+  async settled(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running.values()]);
+  }
 
   static from(app: AppContext, ttls: TtlRepository, retryBaseMs: number): TtlDestroyer {
     return new TtlDestroyer({ ...app, ttls, destroys: DestroyService.from(app), retryBaseMs });
@@ -79,6 +99,20 @@ export class TtlDestroyer {
    * caller checked). Skipped when the row is not due or someone else claimed this try.
    */
   async expire(row: TtlDeployment, by: Member = TTL_SYSTEM): Promise<ExpireOutcome> {
+    if (this.#running.has(row.id)) return 'skipped';
+    const running = this.#expire(row, by).catch((error: unknown) => {
+      this.deps.logger?.error({ guildId: row.guildId, resourceId: row.id, error: describeError(error) }, 'TTL destroy could not be recorded');
+      return 'failed' as const;
+    });
+    this.#running.set(row.id, running);
+    try {
+      return await running;
+    } finally {
+      this.#running.delete(row.id);
+    }
+  }
+
+  async #expire(row: TtlDeployment, by: Member): Promise<ExpireOutcome> {
     const { ttls, clock } = this.deps;
     const now = clock.now();
     const attempt = row.attempts + 1;

@@ -78,6 +78,7 @@ export class TtlRepository {
   readonly #failed: Database.Statement;
   readonly #expired: Database.Statement;
   readonly #clear: Database.Statement;
+  readonly #dueNow: Database.Statement;
   readonly #pendingNotices: Database.Statement;
   readonly #markNotice: Database.Statement;
 
@@ -116,6 +117,10 @@ export class TtlRepository {
         WHERE id = @id AND expired_at IS NULL`,
     );
     this.#clear = sqlite.prepare(`UPDATE cloud_resources SET expires_at = NULL, ttl_next_attempt_at = NULL WHERE id = @id AND expired_at IS NULL`);
+    this.#dueNow = sqlite.prepare(
+      `UPDATE cloud_resources SET expires_at = MIN(expires_at, @now), ttl_next_attempt_at = NULL
+        WHERE id = @id AND guild_id = @guildId AND expires_at IS NOT NULL AND expired_at IS NULL`,
+    );
     this.#pendingNotices = sqlite.prepare(`SELECT ${COLUMNS} FROM cloud_resources WHERE ttl_notice_status = 'pending' ORDER BY id LIMIT @limit`);
     this.#markNotice = sqlite.prepare(`UPDATE cloud_resources SET ttl_notice_status = @status WHERE id = @id AND ttl_notice_status = 'pending'`);
   }
@@ -170,6 +175,11 @@ export class TtlRepository {
   /** No end any more: destroyed by someone else first, or nothing left to destroy. */
   clear(id: number): void {
     this.#clear.run({ id });
+  }
+
+  /** Makes the deployment's end now (Destroy now): if the destroy fails, the janitor tries again as at any end. */
+  dueNow(guildId: string, id: number, now: number): void {
+    this.#dueNow.run({ guildId, id, now });
   }
 
   pendingNotices(limit: number): TtlDeployment[] {
