@@ -113,6 +113,11 @@ export class DeploymentTtls {
     return { subject, outcome: await this.deps.destroyer().expire(due, presser) };
   }
 
+  /** Resolves once every destroy at the end under way in this process has ended (shutdown, tests). */
+  settled(): Promise<void> {
+    return this.deps.destroyer().settled();
+  }
+
   /** The guild a press in a DM is about (only the deployer's own deployments are found there). */
   guildOf(ref: TtlRef, presserId: string): string {
     return this.#row(ref, presserId).guildId;
