@@ -172,4 +172,9 @@ const GUARDED_BY_SCAN: string[] = [];
  * of its own (no command asks for one: only tests and tools); jit list for every member reads jit_expiry_due,
  * across every guild's grants in force, and an index for it belongs with jit_permissions' others (the janitor's).
  */
-const NOT_ON_A_HOT_PATH: RegExp[] = [/"cloud_projects"\."status" = 'archived'/];
+const NOT_ON_A_HOT_PATH: RegExp[] = [
+  /"cloud_projects"\."status" = 'archived'/,
+  // A deployment's time to live (src/ttl/ttl-repository.ts), read and moved by its primary key at a press or a TTL
+  // destroy: nothing to plan but the key. The janitor's scans of them (due, reminders) are in the janitor tick above.
+  /^(UPDATE cloud_resources SET|SELECT id, guild_id, project_id, created_by, template, status, ttl_ms)[\s\S]*\bWHERE id = @id\b/,
+];

@@ -57,14 +57,15 @@ export class TtlReminderRepository {
 
   constructor(handle: Pick<DatabaseHandle, 'sqlite'>) {
     const sqlite = handle.sqlite;
-    // Walks cloud_resources_ttl_due over the next `lead` ms only. A lifetime no longer than the lead gets no reminder
+    // Walks cloud_resources_ttl_due over the next `lead` ms only (`+r.status`: not by status, which would read every
+    // active resource of every guild and sort them). A lifetime no longer than the lead gets no reminder
     // for it (the deployer has only just been told when it ends); a reminder of this lead or a nearer one already
     // queued for this end means this one is late or done.
     this.#enqueue = sqlite.prepare(
       `INSERT OR IGNORE INTO deployment_ttl_reminders (resource_id, expires_at, lead_ms, guild_id, user_id, queued_at)
        SELECT r.id, r.expires_at, @lead, r.guild_id, r.created_by, @now FROM cloud_resources r
         WHERE r.expires_at IS NOT NULL AND r.expired_at IS NULL AND r.expires_at > @now AND r.expires_at <= @now + @lead
-          AND r.status = 'active' AND r.expires_at - r.ttl_set_at > @lead
+          AND +r.status = 'active' AND r.expires_at - r.ttl_set_at > @lead
           AND NOT EXISTS (SELECT 1 FROM deployment_ttl_reminders t
                            WHERE t.resource_id = r.id AND t.expires_at = r.expires_at AND t.lead_ms <= @lead)
         ORDER BY r.expires_at LIMIT @limit`,
