@@ -24,6 +24,7 @@ ALTER TABLE `cloud_resources` ADD `ttl_last_error` text;--> statement-breakpoint
 ALTER TABLE `cloud_resources` ADD `expired_at` integer;--> statement-breakpoint
 ALTER TABLE `cloud_resources` ADD `ttl_notice_status` text;--> statement-breakpoint
 CREATE INDEX `cloud_resources_ttl_due` ON `cloud_resources` (`expires_at`) WHERE expires_at IS NOT NULL AND expired_at IS NULL;--> statement-breakpoint
+CREATE INDEX `cloud_resources_ttl_next_try` ON `cloud_resources` (`ttl_next_attempt_at`) WHERE ttl_next_attempt_at IS NOT NULL AND expired_at IS NULL;--> statement-breakpoint
 CREATE INDEX `cloud_resources_ttl_notice` ON `cloud_resources` (`ttl_notice_status`) WHERE ttl_notice_status = 'pending';--> statement-breakpoint
 ALTER TABLE `guild_policies` ADD `default_ttl_minutes` integer;--> statement-breakpoint
 ALTER TABLE `guild_policies` ADD `max_ttl_minutes` integer;

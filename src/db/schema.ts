@@ -182,7 +182,10 @@ export const cloudResources = sqliteTable(
     expires_at: integer('expires_at'),
     /** When the clock last started (apply, or an extension): reminders fire only for a lifetime longer than their lead. */
     ttl_set_at: integer('ttl_set_at'),
-    /** Failed destroys at expiry so far, and when the next one may start (backoff). */
+    /**
+     * Failed destroys at expiry so far, and when the next try may start: the end itself until a try fails, then later
+     * by the backoff. The janitor's due query walks this one, so deployments waiting for a retry are not read each tick.
+     */
     ttl_attempts: integer('ttl_attempts').notNull().default(0),
     ttl_next_attempt_at: integer('ttl_next_attempt_at'),
     ttl_last_error: text('ttl_last_error'),
@@ -197,6 +200,7 @@ export const cloudResources = sqliteTable(
   (t) => [
     // The janitor's TTL reminders and expiries walk deployments with a time to live still to run out, by their end.
     index('cloud_resources_ttl_due').on(t.expires_at).where(sql`expires_at IS NOT NULL AND expired_at IS NULL`),
+    index('cloud_resources_ttl_next_try').on(t.ttl_next_attempt_at).where(sql`ttl_next_attempt_at IS NOT NULL AND expired_at IS NULL`),
     index('cloud_resources_ttl_notice').on(t.ttl_notice_status).where(sql`ttl_notice_status = 'pending'`),
     index('cloud_resources_guild_status').on(t.guild_id, t.status),
     index('cloud_resources_project').on(t.project_id),

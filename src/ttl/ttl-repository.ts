@@ -87,29 +87,28 @@ export class TtlRepository {
     this.#setTtl = sqlite.prepare(`UPDATE cloud_resources SET ttl_ms = @ttlMs WHERE id = @id AND guild_id = @guildId AND status = 'planned'`);
     // The clock starts at the apply: only an active row that asked for a time to live, and only once.
     this.#start = sqlite.prepare(
-      `UPDATE cloud_resources SET expires_at = @now + ttl_ms, ttl_set_at = @now, ttl_attempts = 0, ttl_next_attempt_at = NULL,
+      `UPDATE cloud_resources SET expires_at = @now + ttl_ms, ttl_set_at = @now, ttl_attempts = 0, ttl_next_attempt_at = @now + ttl_ms,
               ttl_last_error = NULL
         WHERE id = @id AND guild_id = @guildId AND ttl_ms IS NOT NULL AND expires_at IS NULL AND status = 'active'`,
     );
     this.#inGuild = sqlite.prepare(`SELECT ${COLUMNS} FROM cloud_resources WHERE id = @id AND guild_id = @guildId`);
     this.#byId = sqlite.prepare(`SELECT ${COLUMNS} FROM cloud_resources WHERE id = @id`);
     this.#extend = sqlite.prepare(
-      `UPDATE cloud_resources SET expires_at = @expiresAt, ttl_set_at = @now, ttl_attempts = 0, ttl_next_attempt_at = NULL,
+      `UPDATE cloud_resources SET expires_at = @expiresAt, ttl_set_at = @now, ttl_attempts = 0, ttl_next_attempt_at = @expiresAt,
               ttl_last_error = NULL
         WHERE id = @id AND guild_id = @guildId AND expires_at = @was AND expired_at IS NULL AND status = 'active'`,
     );
-    // Walks cloud_resources_ttl_due (the literal conditions let SQLite use the partial index) up to now.
+    // Walks cloud_resources_ttl_next_try (the literal conditions let SQLite use the partial index) up to now: a
+    // deployment waiting for its next try after a failure sits beyond now, and is not read.
     this.#due = sqlite.prepare(
       `SELECT ${COLUMNS} FROM cloud_resources
-        WHERE expires_at IS NOT NULL AND expired_at IS NULL AND expires_at <= @now
-          AND (ttl_next_attempt_at IS NULL OR ttl_next_attempt_at <= @now)
-        ORDER BY expires_at LIMIT @limit`,
+        WHERE ttl_next_attempt_at IS NOT NULL AND expired_at IS NULL AND ttl_next_attempt_at <= @now
+        ORDER BY ttl_next_attempt_at LIMIT @limit`,
     );
     // Claimed before the destroy starts: a crash mid-destroy leaves the next try at the backoff, not at once.
     this.#claim = sqlite.prepare(
       `UPDATE cloud_resources SET ttl_attempts = ttl_attempts + 1, ttl_next_attempt_at = @nextAt
-        WHERE id = @id AND expired_at IS NULL AND expires_at IS NOT NULL AND expires_at <= @now
-          AND (ttl_next_attempt_at IS NULL OR ttl_next_attempt_at <= @now)`,
+        WHERE id = @id AND expired_at IS NULL AND ttl_next_attempt_at IS NOT NULL AND ttl_next_attempt_at <= @now`,
     );
     this.#failed = sqlite.prepare(`UPDATE cloud_resources SET ttl_last_error = @error WHERE id = @id AND expired_at IS NULL`);
     this.#expired = sqlite.prepare(
@@ -118,7 +117,7 @@ export class TtlRepository {
     );
     this.#clear = sqlite.prepare(`UPDATE cloud_resources SET expires_at = NULL, ttl_next_attempt_at = NULL WHERE id = @id AND expired_at IS NULL`);
     this.#dueNow = sqlite.prepare(
-      `UPDATE cloud_resources SET expires_at = MIN(expires_at, @now), ttl_next_attempt_at = NULL
+      `UPDATE cloud_resources SET expires_at = MIN(expires_at, @now), ttl_next_attempt_at = @now
         WHERE id = @id AND guild_id = @guildId AND expires_at IS NOT NULL AND expired_at IS NULL`,
     );
     this.#pendingNotices = sqlite.prepare(`SELECT ${COLUMNS} FROM cloud_resources WHERE ttl_notice_status = 'pending' ORDER BY id LIMIT @limit`);
