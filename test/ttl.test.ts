@@ -122,11 +122,31 @@ describe('reminders before the end', () => {
     expect(shownInDiscord(dm)).toMatch(/Your deployment #\d+ \(bucket\) of project \*\*web\*\* in server \\"ACME Corp\\" reaches the end of its time to live <t:\d+:R>/);
     expect(shownInDiscord(posted)).toMatch(/<@222222222222222222>, your deployment/);
 
+    // The buttons of a reminder the first process sent work in the second: they name the deployment.
+    expect((await second.press(alice, `ttl:extend:${id}`, { guildId: null })).form()?.customId).toBe(`ttl:extend-form:${id}`);
+
     clock.advanceMinutes(23 * HOUR);
     await second.tick();
     await second.tick();
     expect(reminders(notifier.dmsTo(alice.id))).toHaveLength(2);
     expect(reminders(notifier.postsIn(NOTICES))).toHaveLength(2);
+  });
+
+  it('an extension makes the reminder queued for the old end stale, and earns one for the new end', async () => {
+    const { boot, clock, notifier } = setup({ TTL_REMINDER_LEADS: '1h' });
+    const bot = await boot();
+    await project(bot);
+    await deploy(bot, { ttl: '4h' });
+    const id = deployed(bot)[0]!.id;
+    clock.advanceMinutes(3 * HOUR);
+    notifier.failNext(1);
+    await bot.tick(); // queued; the DM failed, to be tried again
+    await bot.press(alice, `ttl:extend-form:${id}`, { guildId: null, values: { more: '2h' } });
+    await bot.tick();
+    expect(reminders(notifier.dmsTo(alice.id))).toHaveLength(0);
+    clock.advanceMinutes(2 * HOUR);
+    await bot.tick();
+    expect(reminders(notifier.dmsTo(alice.id))).toHaveLength(1);
   });
 
   it('say at the first reminder when no credential will be there to destroy it, and how to fix that', async () => {
