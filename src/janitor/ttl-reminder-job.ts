@@ -54,6 +54,8 @@ export class TtlReminderJob implements JanitorJob {
         counts[await this.deliver(reminder)] += 1;
       }
       if (batch.length < limit) break;
+      // Between batches, commands waiting on the event loop go first (a notifier that never waits would hold it).
+      await new Promise((resolve) => setImmediate(resolve));
     }
     return counts;
   }
