@@ -302,4 +302,17 @@ describe('Extend and Destroy now', () => {
     expect(bot.app.resources.get(TTL_GUILD, row.id)).toMatchObject({ status: 'active', expiresAt: row.expiresAt });
     expect((await bot.say(alice, 'cloud-projects', {}, {}, OTHER_GUILD)).text()).not.toMatch(/⏳/);
   });
+
+  it('a server admin pressing in a DM (where Discord sends no permissions) is told to press in the channel', async () => {
+    const { boot } = setup();
+    const bot = await boot();
+    await project(bot);
+    await deploy(bot, { ttl: '4h' });
+    const id = deployed(bot)[0]!.id;
+    const inDm = { ...alice, isGuildAdmin: false };
+    for (const button of [`ttl:extend:${id}`, `ttl:destroy:${id}`]) {
+      expect((await bot.press(inDm, button, { guildId: null })).text()).toMatch(/cannot see your server permissions \(Manage Server\)\. Press (Extend|Destroy now) on the same notice/);
+    }
+    expect(bot.app.resources.get(TTL_GUILD, id).status).toBe('active');
+  });
 });

@@ -19,6 +19,17 @@ import type { TtlSubject } from './ttl-notices.js';
 import { typedForm } from './ttl-policy.js';
 import type { TtlDeployment, TtlRepository } from './ttl-repository.js';
 
+/**
+ * A press in a DM carries no server permissions (Discord sends no member there), so Manage Server cannot count: the
+ * member is told to press on the notice in the server's channel, where it does, or what grant works anywhere.
+ */
+function permissionsUnknownInDm(button: string, denied: PermissionDenied): UserError {
+  return new UserError(
+    'ttl.dm_permissions_unknown',
+    text`In a direct message the bot cannot see your server permissions (Manage Server). Press ${button} on the same notice in the server's notification channel, or run ${command('destroy')} there. ${denied.text}`,
+  );
+}
+
 /** Where a press came from: a server (its id) or a DM (null). */
 export interface TtlRef {
   guildId: string | null;
@@ -59,7 +70,7 @@ export class DeploymentTtls {
   /** Extend pressed: who may, and what the form offers. @throws TtlDeploymentNotFound, TtlDeploymentEnded, PermissionDenied. */
   offerExtend(ref: TtlRef, presser: Member): ExtendOffer {
     const { row, subject, provider } = this.#open(ref, presser.id);
-    this.#requireMayExtend(row, provider, presser);
+    this.#requireMayExtend(ref, row, provider, presser);
     const max = this.deps.policies.get(row.guildId).maxTtlMinutes;
     return { subject, suggestedMinutes: Math.round((row.ttlMs ?? 60 * MINUTE_MS) / MINUTE_MS), maxMinutes: max };
   }
@@ -71,7 +82,7 @@ export class DeploymentTtls {
    */
   extend(ref: TtlRef, presser: Member, minutes: number): { subject: TtlSubject; beyondMax: boolean } {
     const { row, subject, provider } = this.#open(ref, presser.id);
-    const isAdmin = this.#requireMayExtend(row, provider, presser);
+    const isAdmin = this.#requireMayExtend(ref, row, provider, presser);
     const now = this.deps.clock.now();
     const was = row.expiresAt!;
     const expiresAt = Math.max(was, now) + minutes * MINUTE_MS;
@@ -104,7 +115,7 @@ export class DeploymentTtls {
       this.deps.jit.require({ guildId: row.guildId, userId: presser.id, provider, isGuildAdmin: presser.isGuildAdmin, needed: 'admin' });
     } catch (error) {
       this.deps.audit.record({ guildId: row.guildId, userId: presser.id, action: 'deploy.ttl_destroy_now', target: subject.projectName, outcome: 'denied', details: { resourceId: row.id } });
-      throw error;
+      throw ref.guildId === null && error instanceof PermissionDenied ? permissionsUnknownInDm('Destroy now', error) : error;
     }
     this.deps.audit.record({ guildId: row.guildId, userId: presser.id, action: 'deploy.ttl_destroy_now', target: subject.projectName, outcome: 'success', details: { resourceId: row.id } });
     this.deps.ttls.dueNow(row.guildId, row.id, this.deps.clock.now());
@@ -141,12 +152,15 @@ export class DeploymentTtls {
   }
 
   /** The deployer with Deployer access now, or an admin on the provider; whether the presser is such an admin. */
-  #requireMayExtend(row: TtlDeployment, provider: Provider, presser: Member): boolean {
+  #requireMayExtend(ref: TtlRef, row: TtlDeployment, provider: Provider, presser: Member): boolean {
     const held = this.deps.jit.effectiveLevel({ guildId: row.guildId, userId: presser.id, provider, isGuildAdmin: presser.isGuildAdmin });
     if (satisfies(held, 'admin')) return true;
     if (presser.id === row.createdBy && satisfies(held, 'deployer')) return false;
     this.deps.audit.record({ guildId: row.guildId, userId: presser.id, action: 'deploy.ttl_extend', target: String(row.id), outcome: 'denied', details: { resourceId: row.id, reason: 'not_allowed' } });
-    if (presser.id === row.createdBy) throw new PermissionDenied('deployer', provider, held);
+    if (presser.id === row.createdBy) {
+      const denied = new PermissionDenied('deployer', provider, held);
+      throw ref.guildId === null ? permissionsUnknownInDm('Extend', denied) : denied;
+    }
     throw new UserError('ttl.extend_not_allowed', text`Only the member who deployed #${row.id}, or an admin, can extend it.`);
   }
 }
