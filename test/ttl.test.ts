@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
 import type { Notice } from '../src/notify/notifier.js';
@@ -13,6 +14,7 @@ import { shownInDiscord } from './support/shown.js';
 import { TTL_GUILD, ttlFixture } from './support/ttl-app.js';
 
 const NOTICES = '400000000000000099';
+const TEMPLATES = fileURLToPath(new URL('./fixtures/templates', import.meta.url));
 const OTHER_GUILD = '999999999999999999';
 const alice: Actor = { id: '222222222222222222', displayName: 'alice', isBot: false, isGuildAdmin: true };
 const bob: Actor = { id: '333333333333333333', displayName: 'bob', isBot: false, isGuildAdmin: false };
@@ -90,6 +92,28 @@ describe('the ttl option and the guild policy', () => {
     // A default above the maximum is refused.
     expect((await bot.say(alice, 'cloud-guild-policy', { action: 'update', default_ttl: '4d' })).text()).toMatch(/must not be above the maximum TTL/);
   });
+});
+
+describe('a template deployment with a time to live', () => {
+  it('is refused above the maximum before any form, else expires and is destroyed in its own folder', async () => {
+    const { boot, clock, notifier } = setup({ TEMPLATES_DIR: TEMPLATES });
+    const bot = await boot();
+    await project(bot);
+    expect((await bot.say(alice, 'cloud-template', { subcommand: 'enable', name: 'hello' })).text()).toMatch(/enabled/i);
+    await bot.say(alice, 'cloud-guild-policy', { action: 'update', max_ttl: '3h' });
+    const refused = await bot.say(alice, 'cloud-deploy', { project: 'web', template: 'hello', ttl: '5h' }, { modal: { greeting: 'hi' } });
+    expect(refused.text()).toMatch(/above this server's maximum of 3 h/);
+    expect(refused.steps.some((step) => step.kind === 'modal')).toBe(false);
+
+    const applied = await bot.say(alice, 'cloud-deploy', { project: 'web', template: 'hello', ttl: '2h' }, { modal: { greeting: 'hi' }, buttons: [{ buttonId: 'apply', by: alice }] });
+    expect(applied.text()).toMatch(/Deployed hello/);
+    const [row] = deployed(bot);
+    expect(row).toMatchObject({ template: 'hello', expiresAt: clock.now() + 2 * HOUR * 60_000 });
+    clock.advanceMinutes(2 * HOUR);
+    await bot.tick();
+    expect(bot.app.resources.get(TTL_GUILD, row!.id).status).toBe('destroyed');
+    expect(shownInDiscord(titled(notifier.dmsTo(alice.id), 'Deployment expired and destroyed')[0])).toMatch(/\(hello\)/);
+  }, 90_000);
 });
 
 describe('reminders before the end', () => {
