@@ -39,7 +39,10 @@ export interface TtlDestroyerDeps {
   retryBaseMs: number;
 }
 
-type Readiness = { ready: true; run: () => Promise<{ ok: true } | { ok: false; reason: RichText }> } | { ready: false; reason: RichText; gone?: boolean };
+type Readiness =
+  | { ready: true; run: () => Promise<{ ok: true } | { ok: false; reason: RichText }> }
+  /** `gone`: nothing left to destroy; `busy`: a run (someone's /cloud-destroy, say) is changing it right now. */
+  | { ready: false; reason: RichText; gone?: boolean; busy?: boolean };
 
 export class TtlDestroyer {
   /** Destroys under way, by deployment: never two at once for one, and shutdown (and tests) can wait for them. */
@@ -130,6 +133,12 @@ export class TtlDestroyer {
       ttls.clear(row.id);
       return 'gone';
     }
+    if (!readiness.ready && readiness.busy) {
+      // Not a failure to report: whatever run holds it (most often a destroy) decides; the next try comes after it.
+      ttls.recordFailure(row.id, plain(readiness.reason));
+      this.deps.logger?.info({ guildId: row.guildId, resourceId: row.id, nextAttemptAt }, 'TTL destroy waits for a run on the deployment');
+      return 'skipped';
+    }
     let outcome: { ok: true } | { ok: false; reason: RichText };
     try {
       outcome = readiness.ready ? await readiness.run() : { ok: false, reason: readiness.reason };
@@ -171,7 +180,7 @@ export class TtlDestroyer {
   #prepare(row: TtlDeployment, project: Project, by: Member, channelId?: string | null, subject?: TtlSubject, attempt = 1): Readiness {
     if (row.status === 'destroyed') return { ready: false, reason: text`It is already destroyed.`, gone: true };
     if (row.status === 'applying' || row.status === 'destroying') {
-      return { ready: false, reason: text`A run is changing it right now; it is tried again once that run is over.` };
+      return { ready: false, reason: text`A run is changing it right now; it is tried again once that run is over.`, busy: true };
     }
     let prepared;
     try {
