@@ -13,9 +13,10 @@ import { growthBenchmark } from './growth.bench.js';
 import { interactionsBenchmark } from './interactions.bench.js';
 import { jitExpiryBenchmark } from './jit-expiry.bench.js';
 import { startupBenchmark } from './startup.bench.js';
+import { ttlBenchmark } from './ttl.bench.js';
 import { vaultBenchmark } from './vault.bench.js';
 
-const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark, growthBenchmark, vaultBenchmark, startupBenchmark, interactionsBenchmark];
+const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark, ttlBenchmark, growthBenchmark, vaultBenchmark, startupBenchmark, interactionsBenchmark];
 
 const DOC = resolve(dirname(fileURLToPath(import.meta.url)), '../docs/performance.md');
 const DOC_HEADER = `# Performance

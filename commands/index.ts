@@ -17,6 +17,7 @@ import { deployApprovalButtons } from './deploy/deploy-approval-buttons.js';
 import { jitRequestButtons } from './jit/jit-request-buttons.js';
 import cloudDeploy from './deploy/cloud-deploy.js';
 import cloudDestroy from './deploy/cloud-destroy.js';
+import { ttlButtons } from './deploy/ttl-buttons.js';
 import cloudInit from './projects/cloud-init.js';
 import cloudOutputs from './projects/cloud-outputs.js';
 import cloudProjects from './projects/cloud-projects.js';
@@ -50,4 +51,4 @@ export const allCommands: readonly Command[] = [
  * The handlers of durable buttons and forms, whose custom ids name a database record (src/interaction/
  * durable-components.ts): every front end routes presses to them, so they work after a restart.
  */
-export const allComponentHandlers: readonly DurableComponentHandler[] = [jitRequestButtons, jitExtendButtons, deployApprovalButtons, driftButtons];
+export const allComponentHandlers: readonly DurableComponentHandler[] = [jitRequestButtons, jitExtendButtons, deployApprovalButtons, driftButtons, ttlButtons];

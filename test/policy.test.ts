@@ -72,6 +72,9 @@ describe('guild policies', () => {
         enginePreference: 'terraform',
         maxJitMinutes: 480,
         jitSelfExtendMinutes: 0,
+        // Issue 14: no time to live by default, so nothing changes for a guild that sets none.
+        defaultTtlMinutes: null,
+        maxTtlMinutes: null,
         notificationChannelId: null,
         updatedAt: null,
         updatedBy: null,

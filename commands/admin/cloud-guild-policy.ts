@@ -5,7 +5,11 @@ import { defineCommand } from '../../src/interaction/command.js';
 import { UserError } from '../../src/shared/errors.js';
 import { requirePolicyUpdate, type PolicyField } from '../../src/policy/policy-access.js';
 import { channel, text } from '../../src/shared/text.js';
+import { ttlOptionSchema, type TtlTyped } from '../../src/ttl/ttl-duration.js';
 import { policyChangeView, policyView } from '../views/policy.js';
+
+/** `none` clears a TTL setting (null); a length sets it in minutes. */
+const ttlSetting = (typed: TtlTyped | undefined) => (typed === undefined ? undefined : typed === 'none' ? null : typed);
 
 /** "a, b ,c" → ['a','b','c']; "none" or "all" → [] (everything allowed). */
 const commaList = z
@@ -44,6 +48,8 @@ export default defineCommand({
     .addIntegerOption((o) =>
       o.setName('jit_self_extend_minutes').setDescription('Minutes members may add to their own grant unreviewed (0 = off)').setMinValue(0),
     )
+    .addStringOption((o) => o.setName('default_ttl').setDescription('Time to live of deployments that give none: 4h, 3d… or none').setMaxLength(32))
+    .addStringOption((o) => o.setName('max_ttl').setDescription('Longest time to live of a deployment: 4h, 3d… or none (no limit)').setMaxLength(32))
     .addChannelOption((o) =>
       o.setName('notification_channel').setDescription('Where notices go when a DM cannot be delivered').addChannelTypes(ChannelType.GuildText),
     )
@@ -60,6 +66,8 @@ export default defineCommand({
     unpriced_resources: z.enum(UNPRICED_POLICIES).optional(),
     max_jit_minutes: z.number().int().optional(),
     jit_self_extend_minutes: z.number().int().optional(),
+    default_ttl: ttlOptionSchema.optional(),
+    max_ttl: ttlOptionSchema.optional(),
     notification_channel: z.string().optional(),
     clear_notification_channel: z.boolean().optional(),
   }),
@@ -83,6 +91,8 @@ export default defineCommand({
       unpricedResources: options.unpriced_resources,
       maxJitMinutes: options.max_jit_minutes,
       jitSelfExtendMinutes: options.jit_self_extend_minutes,
+      defaultTtlMinutes: ttlSetting(options.default_ttl),
+      maxTtlMinutes: ttlSetting(options.max_ttl),
       notificationChannelId: options.clear_notification_channel ? null : options.notification_channel,
     };
     const given = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));

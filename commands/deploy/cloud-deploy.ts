@@ -2,6 +2,7 @@ import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
 import { DeployService } from '../../src/deploy/deploy-service.js';
 import { defineCommand } from '../../src/interaction/command.js';
+import { ttlOptionSchema } from '../../src/ttl/ttl-duration.js';
 import { completeCredentials, completeInstanceTypes, completeProjects, completeTemplates } from '../views/autocomplete.js';
 import { violationView } from '../views/deploy.js';
 import { deployTarget, resourceTypeOption } from '../views/options.js';
@@ -23,6 +24,7 @@ export default defineCommand({
     .addStringOption((o) =>
       o.setName('credential').setDescription('session, service, or a stored credential (default: the project’s)').setAutocomplete(true).setMaxLength(64),
     )
+    .addStringOption((o) => o.setName('ttl').setDescription('Time to live: destroyed after 90m, 4h, 3d… from the apply (none: never)').setMaxLength(32))
     .addBooleanOption((o) => o.setName('all_inputs').setDescription('A template: also ask for the inputs that have defaults (default: keep them)')),
   options: z
     .object({
@@ -33,19 +35,20 @@ export default defineCommand({
       disk_size: z.number().int().min(1).max(65_536).optional(),
       credential: z.string().trim().max(64).optional(),
       all_inputs: z.boolean().optional(),
+      ttl: ttlOptionSchema.optional(),
     })
     .transform((options, ctx) => ({ ...options, target: deployTarget(options, ctx) })),
 
   async execute({ conversation, options, app }) {
-    const { project, credential, target } = options;
-    if (target.kind === 'template') return deployTemplate(conversation, app, { project, template: target.template, credential, askOptional: options.all_inputs ?? false });
+    const { project, credential, target, ttl } = options;
+    if (target.kind === 'template') return deployTemplate(conversation, app, { project, template: target.template, credential, ttl, askOptional: options.all_inputs ?? false });
     const deploys = DeployService.from(app);
     await conversation.defer();
     const { guildId, actor: requester } = conversation;
     // The plan's tier caps the guild's runs at once (never /cloud-destroy: removing resources is always allowed).
     const load = app.runner.loadOf(guildId);
     app.tiers.requireRunSlot(guildId, load.running + load.queued);
-    const prepared = deploys.prepare({ guildId, requester, channelId: conversation.channelId, project, credential, resourceType: target.resourceType, instanceType: options.instance_type, diskSizeGb: options.disk_size });
+    const prepared = deploys.prepare({ guildId, requester, channelId: conversation.channelId, project, credential, resourceType: target.resourceType, instanceType: options.instance_type, diskSizeGb: options.disk_size, ttl });
     if (!prepared.allowed) return conversation.edit(violationView(prepared.decision));
     await planAndApply(conversation, deploys, prepared.deployment);
   },

@@ -8,19 +8,21 @@ import { DeployService } from '../../src/deploy/deploy-service.js';
 import { TemplateDeployments } from '../../src/deploy/template-deployment.js';
 import type { Conversation } from '../../src/interaction/conversation.js';
 import { askTemplateInputs } from '../views/template-inputs.js';
+import type { TtlTyped } from '../../src/ttl/ttl-duration.js';
 import { planAndApply } from './plan-and-apply.js';
 
 export interface TemplateDeployOptions {
   project: string;
   template: string;
   credential?: string | undefined;
+  ttl?: TtlTyped | undefined;
   askOptional: boolean;
 }
 
 export async function deployTemplate(conversation: Conversation, app: AppContext, options: TemplateDeployOptions): Promise<void> {
   const templates = TemplateDeployments.from(app);
   const { guildId, actor: requester } = conversation;
-  const request = templates.begin({ guildId, requester, project: options.project, template: options.template, askOptional: options.askOptional, credential: options.credential });
+  const request = templates.begin({ guildId, requester, project: options.project, template: options.template, askOptional: options.askOptional, credential: options.credential, ttl: options.ttl });
   const load = app.runner.loadOf(guildId);
   app.tiers.requireRunSlot(guildId, load.running + load.queued);
 

@@ -7,7 +7,7 @@ import type { PolicyDecision } from '../../src/policy/policy-service.js';
 import type { Project } from '../../src/projects/project-repository.js';
 import type { Resource } from '../../src/projects/resource-repository.js';
 import type { RichText, Text } from '../../src/shared/text.js';
-import { bullets, code, command, join, member, money, strong, text, toText } from './format.js';
+import { bullets, code, command, join, member, money, strong, text, time, toText } from './format.js';
 import { notEstimatedField } from './plan-policy.js';
 
 /** What a deployment is called in messages: the built-in's type (`vm`), or the template's name. */
@@ -161,7 +161,11 @@ export function appliedView(project: Project, resource: Resource, result: ApplyR
           [text`${result.changes.add} added, ${result.changes.change} changed, ${result.changes.remove} destroyed.`, ...(outputs.length ? [strong(text`Outputs`), ...outputs] : [])],
           '\n',
         ),
-        fields: [{ name: 'Monthly estimate', value: text`${money(resource.estimatedMonthlyCost)}/month` }],
+        fields: [
+          { name: 'Monthly estimate', value: text`${money(resource.estimatedMonthlyCost)}/month` },
+          // Its time to live started with this apply: when the janitor destroys it (after reminders).
+          ...(resource.expiresAt === null ? [] : [{ name: 'Time to live', value: text`destroyed ${time(resource.expiresAt)} (${time(resource.expiresAt, 'datetime')}), after reminders` }]),
+        ],
       },
     ],
   };

@@ -1,6 +1,6 @@
 import type { Message } from '../../src/interaction/conversation.js';
 import type { GuildPolicy } from '../../src/policy/policy-service.js';
-import { channel, plain } from '../../src/shared/text.js';
+import { channel, duration, plain } from '../../src/shared/text.js';
 import { code, command, join, list, literal, money, strong, text, type Text } from './format.js';
 
 /** What a plan holding resources the price catalogue cannot estimate needs. */
@@ -23,6 +23,8 @@ export function policyFields(policy: GuildPolicy): Array<{ name: string; value: 
     // In minutes, the unit of the option that sets it.
     { name: 'Max JIT grant', value: text`${policy.maxJitMinutes} min` },
     { name: 'JIT self-extension', value: policy.jitSelfExtendMinutes > 0 ? text`up to ${policy.jitSelfExtendMinutes} min per grant` : text`off (every extension is reviewed)` },
+    { name: 'Default TTL', value: policy.defaultTtlMinutes === null ? text`none` : duration(policy.defaultTtlMinutes * 60_000) },
+    { name: 'Max TTL', value: policy.maxTtlMinutes === null ? text`none` : duration(policy.maxTtlMinutes * 60_000) },
     { name: 'Notification channel', value: policy.notificationChannelId ? channel(policy.notificationChannelId) : text`none` },
   ];
 }

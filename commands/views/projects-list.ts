@@ -20,10 +20,16 @@ const STATUS_ICONS: Record<Resource['status'], string> = {
 
 export function resourceLine(resource: Resource): Text {
   if (resource.resourceType === null) {
-    return text`${STATUS_ICONS[resource.status]} #${resource.id} template ${resource.template} — ${resource.status}${inputsSummary(resource)}`;
+    return text`${STATUS_ICONS[resource.status]} #${resource.id} template ${resource.template} — ${resource.status}${timeLeft(resource)}${inputsSummary(resource)}`;
   }
   const size = resource.resourceType === 'vm' ? text` ${resource.instanceType ?? ''}, ${resource.diskSizeGb ?? 0} GB` : undefined;
-  return text`${STATUS_ICONS[resource.status]} #${resource.id} ${resource.resourceType}${size} — ${resource.status}, ${money(resource.estimatedMonthlyCost)}/mo`;
+  return text`${STATUS_ICONS[resource.status]} #${resource.id} ${resource.resourceType}${size} — ${resource.status}, ${money(resource.estimatedMonthlyCost)}/mo${timeLeft(resource)}`;
+}
+
+/** A deployment with a time to live: when it is destroyed (relative, so it reads as the time left). */
+function timeLeft(resource: Resource): Text | undefined {
+  if (resource.expiresAt === null || resource.status === 'destroyed') return undefined;
+  return text`, ⏳ destroyed ${time(resource.expiresAt)}`;
 }
 
 /** A template deployment's non-sensitive inputs, briefly (the secret ones are only named: their values are never kept here). */

@@ -25,11 +25,15 @@ import { templateStoreDir } from '../templates/template-store.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
-import { createJanitor, DeployApprovalExpiryJob, DriftCheckJob, type Janitor } from '../janitor/index.js';
+import { createJanitor, DeployApprovalExpiryJob, DriftCheckJob, ttlJobs, type Janitor } from '../janitor/index.js';
 import { credentialsForRun } from '../deploy/run-credentials.js';
 import { SensitiveInputs } from '../deploy/sensitive-inputs.js';
 import { DriftRepository } from '../drift/drift-repository.js';
 import { DriftService } from '../drift/drift-service.js';
+import { TtlDestroyer } from '../ttl/ttl-destroyer.js';
+import { TtlReminderRepository } from '../ttl/ttl-reminder-repository.js';
+import { TtlRepository } from '../ttl/ttl-repository.js';
+import { DeploymentTtls } from '../ttl/ttl-service.js';
 import { JitRequestService } from '../jit/access-requests.js';
 import { ExtensionService } from '../jit/extensions.js';
 import { GrantRepository } from '../jit/grant-repository.js';
@@ -205,33 +209,10 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     logger,
   });
 
-  // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
-  const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);
-  const janitor = createJanitor({
-    schedule: config.JANITOR_SCHEDULE,
-    checkpoint: checkpointer && (() => checkpointer.checkpoint()),
-    grants,
-    clock,
-    audit,
-    policies,
-    notifier,
-    vault,
-    runs: runner,
-    logger,
-    requests: { repository: jitRequestRows, outbox: requestOutbox },
-    reminders: { repository: new ReminderRepository(database), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
-    more: [
-      new DeployApprovalExpiryJob({
-        ...deployApprovals,
-        audit,
-        clock,
-        logger,
-        // `app` exists by the first tick: the janitor starts after the composition root returns.
-        discard: (approval) => DeployService.from(app).approvals.discardPlanOf(approval),
-      }),
-    ],
-    driftChecks,
-  });
+  const ttls = new TtlRepository(database);
+  // The destroyer runs DestroyService, which needs the whole context: made once the context is.
+  let ttlDestroyer: TtlDestroyer | undefined;
+  const destroyer = () => ttlDestroyer ?? (ttlDestroyer = TtlDestroyer.from(app, ttls, config.TTL_DESTROY_RETRY_MINUTES * 60_000));
 
   const app: AppContext = {
     config,
@@ -263,7 +244,36 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     templates: templates.catalogue,
     templateAdmin: templates.service,
     drift,
+    deploymentTtls: new DeploymentTtls({ jit, policies, audit, projects, clock, ttls, destroyer }),
   };
+
+  // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
+  const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);
+  const janitor = createJanitor({
+    schedule: config.JANITOR_SCHEDULE,
+    checkpoint: checkpointer && (() => checkpointer.checkpoint()),
+    grants,
+    clock,
+    audit,
+    policies,
+    notifier,
+    vault,
+    runs: runner,
+    logger,
+    requests: { repository: jitRequestRows, outbox: requestOutbox },
+    reminders: { repository: new ReminderRepository(database), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
+    more: [
+      new DeployApprovalExpiryJob({
+        ...deployApprovals,
+        audit,
+        clock,
+        logger,
+        discard: (approval) => DeployService.from(app).approvals.discardPlanOf(approval),
+      }),
+      ...ttlJobs({ ttls, reminders: new TtlReminderRepository(database), destroyer: destroyer(), policies, notifier, clock, logger, leadsMs: config.TTL_REMINDER_LEADS }),
+    ],
+    driftChecks,
+  });
 
   return {
     app,
@@ -278,6 +288,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
       await runner.shutdown();
       await janitor.stop();
       await driftChecks.idle();
+      // Destroys at the end of a TTL run beside the ticks: the runner's shutdown has just ended their engines.
+      await destroyer().settled();
       await checkpointer?.close();
       vault.purgeAll();
       database.close();

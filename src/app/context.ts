@@ -27,6 +27,7 @@ import type { StateLayout } from '../state/layout.js';
 import type { TemplateCatalogue } from '../templates/template.js';
 import type { TemplateService } from '../templates/template-service.js';
 import type { TierService } from '../tiers/tier-service.js';
+import type { DeploymentTtls } from '../ttl/ttl-service.js';
 import type { EphemeralVault } from '../vault/ephemeral-vault.js';
 
 export interface AppContext {
@@ -67,4 +68,6 @@ export interface AppContext {
   templateAdmin: TemplateService;
   /** Drift checks: schedules per project or deployment, the check itself, and the answers to a report's buttons. */
   drift: DriftService;
+  /** Deployments with a time to live: the TTL asked at deploy, its clock, and Extend and Destroy now (src/ttl). */
+  deploymentTtls: DeploymentTtls;
 }

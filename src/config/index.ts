@@ -9,6 +9,7 @@ import { isOnPseudoFilesystem } from '../shared/directories.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
 import { guildAllowListSchema } from '../tenancy/admission.js';
 import { gitHostListSchema } from '../templates/git-transport.js';
+import { MINUTE_MS, parseTtlMinutes } from '../ttl/ttl-duration.js';
 
 
 const optionalString = z
@@ -97,6 +98,22 @@ export const configSchema = z.object({
   DEPLOY_APPROVAL_TTL_MINUTES: integerIn(1, 24 * 60, 24 * 60),
   /** How long before a grant ends its holder is reminded (with an Extend button); 0 sends no reminders. */
   JIT_EXPIRY_REMINDER_MINUTES: integerIn(0, 24 * 60, 10),
+  /**
+   * When a deployment's deployer is reminded before its time to live runs out: lengths before the end, separated by
+   * commas (`24h,1h`); `none` sends no reminders.
+   */
+  TTL_REMINDER_LEADS: optionalString.transform((value, ctx) => {
+    if (value === undefined) return [24 * 60 * MINUTE_MS, 60 * MINUTE_MS];
+    if (/^none$/i.test(value)) return [];
+    const leads = value.split(',').map((part) => parseTtlMinutes(part.trim()));
+    if (leads.some((lead) => lead === undefined || lead < 1 || lead > 30 * 24 * 60) || leads.length > 5) {
+      ctx.addIssue({ code: 'custom', message: 'up to 5 lengths before the end separated by commas, each from 1m to 30d, such as 24h,1h (or none)' });
+      return z.NEVER;
+    }
+    return [...new Set(leads.map((lead) => lead! * MINUTE_MS))];
+  }),
+  /** First wait before a failed destroy at the end of a time to live is tried again; each failure doubles it (up to 6 h). */
+  TTL_DESTROY_RETRY_MINUTES: integerIn(1, 24 * 60, 5),
   MAX_CONCURRENT_RUNS: integerIn(1, 64, 2),
   RUN_TIMEOUT_MINUTES: integerIn(1, 24 * 60, 30),
   IAC_BIN_DIR: startUpRelativeFolder,

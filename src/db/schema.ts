@@ -80,6 +80,10 @@ export const guildPolicies = sqliteTable('guild_policies', {
   notification_channel_id: text('notification_channel_id'),
   /** Minutes a member may add to their own grant, in total, without review (0 = every extension is reviewed). */
   jit_self_extend_minutes: integer('jit_self_extend_minutes').notNull().default(0),
+  /** Time to live given to a deployment that asks for none (minutes); null: none, deployments live until destroyed. */
+  default_ttl_minutes: integer('default_ttl_minutes'),
+  /** Longest time to live a deployment may have (minutes); null: no limit (and a deployment may have none). */
+  max_ttl_minutes: integer('max_ttl_minutes'),
   updated_by: text('updated_by'),
   created_at: integer('created_at').notNull(),
   updated_at: integer('updated_at').notNull(),
@@ -179,11 +183,32 @@ export const cloudResources = sqliteTable(
     /** Terraform resource addresses this row stands for (JSON array), filled from the plan. */
     addresses: text('addresses').notNull().default('[]'),
     last_error: text('last_error'),
+    /** The time to live asked for at deploy (ms); the clock starts when the apply succeeds (`expires_at`). */
+    ttl_ms: integer('ttl_ms'),
+    /** When the janitor destroys this deployment (src/ttl); null: it lives until someone destroys it. */
+    expires_at: integer('expires_at'),
+    /** When the clock last started (apply, or an extension): reminders fire only for a lifetime longer than their lead. */
+    ttl_set_at: integer('ttl_set_at'),
+    /**
+     * Failed destroys at expiry so far, and when the next try may start: the end itself until a try fails, then later
+     * by the backoff. The janitor's due query walks this one, so deployments waiting for a retry are not read each tick.
+     */
+    ttl_attempts: integer('ttl_attempts').notNull().default(0),
+    ttl_next_attempt_at: integer('ttl_next_attempt_at'),
+    ttl_last_error: text('ttl_last_error'),
+    /** Set when the janitor destroyed it because its time was up. */
+    expired_at: integer('expired_at'),
+    /** Outbox of the one "destroyed, its time was up" notice; 'pending' is set with `expired_at`. */
+    ttl_notice_status: text('ttl_notice_status', { enum: NOTICE_STATUSES }),
     created_by: text('created_by').notNull(),
     created_at: integer('created_at').notNull(),
     updated_at: integer('updated_at').notNull(),
   },
   (t) => [
+    // The janitor's TTL reminders and expiries walk deployments with a time to live still to run out, by their end.
+    index('cloud_resources_ttl_due').on(t.expires_at).where(sql`expires_at IS NOT NULL AND expired_at IS NULL`),
+    index('cloud_resources_ttl_next_try').on(t.ttl_next_attempt_at).where(sql`ttl_next_attempt_at IS NOT NULL AND expired_at IS NULL`),
+    index('cloud_resources_ttl_notice').on(t.ttl_notice_status).where(sql`ttl_notice_status = 'pending'`),
     index('cloud_resources_guild_status').on(t.guild_id, t.status),
     index('cloud_resources_project').on(t.project_id),
     // Start-up looks for resources a stopped bot left applying or destroying, in every guild at once.
@@ -370,6 +395,34 @@ export const jitExpiryReminders = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.grant_id, t.expires_at] }),
     index('jit_reminders_unfinished').on(t.grant_id).where(sql`finished_at IS NULL`),
+  ],
+);
+
+/**
+ * The outbox of "this deployment is destroyed soon" reminders (src/ttl): one row per deployment, end and lead (24 h,
+ * 1 h before...). An extension moves the end, which earns new reminders. Each channel is marked once sent, so a crash
+ * neither loses nor repeats one.
+ */
+export const deploymentTtlReminders = sqliteTable(
+  'deployment_ttl_reminders',
+  {
+    resource_id: integer('resource_id')
+      .notNull()
+      .references(() => cloudResources.id),
+    expires_at: integer('expires_at').notNull(),
+    lead_ms: integer('lead_ms').notNull(),
+    guild_id: text('guild_id').notNull(),
+    user_id: text('user_id').notNull(),
+    queued_at: integer('queued_at').notNull(),
+    dm_status: text('dm_status', { enum: REMINDER_STATUSES }).notNull().default('pending'),
+    channel_status: text('channel_status', { enum: REMINDER_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    error: text('error'),
+    finished_at: integer('finished_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.resource_id, t.expires_at, t.lead_ms] }),
+    index('ttl_reminders_unfinished').on(t.resource_id).where(sql`finished_at IS NULL`),
   ],
 );
 
@@ -566,6 +619,7 @@ export const schema = {
   jitPermissions,
   jitRequests,
   jitExpiryReminders,
+  deploymentTtlReminders,
   auditLog,
   guildTiers,
   templates,

@@ -24,6 +24,8 @@ import { planCheckOf } from './plan-check.js';
 import { credentialsForRun, parseCredentialChoice, type RunCredentials } from './run-credentials.js';
 import { SensitiveInputs } from './sensitive-inputs.js';
 import type { Member, ShowProgress } from './steps.js';
+import type { TtlTyped } from '../ttl/ttl-duration.js';
+import { resolveTtl } from '../ttl/ttl-policy.js';
 
 export interface DeployInput {
   guildId: string;
@@ -37,6 +39,8 @@ export interface DeployInput {
   diskSizeGb?: number | undefined;
   /** `session`, `service` or a stored credential's name; the project's own when left out. */
   credential?: string | undefined;
+  /** The time to live asked for (`ttl` option); the guild's default when left out (src/ttl/ttl-policy.ts). */
+  ttl?: TtlTyped | undefined;
 }
 
 /** A deployment that passed its first checks: its resource row exists (planned). */
@@ -54,6 +58,8 @@ export interface Deployment {
   credentials: RunCredentials;
   /** The `credential` option it was asked with, to pick the credential again after a restart (an approval). */
   credentialChoice?: string | undefined;
+  /** Its time to live (ms), kept on the row; the clock starts when the apply succeeds. Null: none. */
+  ttlMs?: number | null;
 }
 
 export interface PlannedDeployment extends Omit<Deployment, 'decision'> {
@@ -93,7 +99,7 @@ export type Applied =
   | { outcome: 'access_lost'; refusal: AccessLostAtStep }
   | { outcome: 'failed'; error: UserError };
 
-export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor' | 'notifier' | 'deployApprovals'> &
+export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor' | 'notifier' | 'deployApprovals' | 'deploymentTtls'> &
   Partial<Pick<AppContext, 'logger'>> & {
   runner: Pick<IacRunner, 'plan' | 'apply' | 'discardPlan' | 'savedPlan'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
@@ -131,6 +137,8 @@ export class DeployService {
     jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
     // The minimum depends on the project's provider, so this is the first moment it can be checked.
     assertBootDiskSize(project.provider, input.resourceType, input.diskSizeGb);
+    // Before the plan: a time to live above the guild's maximum could never be applied.
+    const ttlMs = resolveTtl(policies.get(guildId), input.ttl);
     const request: DeploymentRequest = { provider: project.provider, resourceType: input.resourceType, instanceType: input.instanceType, diskSizeGb: input.diskSizeGb };
     const decision = policies.validate(guildId, request);
     if (!decision.allowed) {
@@ -148,7 +156,8 @@ export class DeployService {
       estimatedMonthlyCost: decision.estimate.monthlyUsd,
       createdBy: requester.id,
     });
-    return { allowed: true, deployment: { guildId, requester, channelId: input.channelId, project, resource, request, decision, credentials, credentialChoice: input.credential } };
+    this.deps.deploymentTtls.ask(guildId, resource.id, ttlMs);
+    return { allowed: true, deployment: { guildId, requester, channelId: input.channelId, project, resource, request, decision, credentials, credentialChoice: input.credential, ttlMs } };
   }
 
   /**
@@ -224,7 +233,9 @@ export class DeployService {
     const release = reservations.hold(guildId, resource.id, { monthlyUsd: recheck.estimate.monthlyUsd, vms: recheck.vms });
     try {
       const result = await show((observer) => runner.apply({ ...this.#runRequest(deployment), ...observer, planRunId: plan.runId }));
-      this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'success', { resourceId: resource.id, runId: result.runId });
+      // The clock of a time to live starts now, at the apply, not at the plan or the approval.
+      const expiresAt = this.deps.deploymentTtls.start(guildId, resource.id);
+      this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'success', { resourceId: resource.id, runId: result.runId, ...(expiresAt === null ? {} : { expiresAt }) });
       return { outcome: 'applied', resource: resources.get(guildId, resource.id), result };
     } catch (error) {
       // Refused before the engine applied anything (the workspace busy, the plan expired, cancelled in the queue):

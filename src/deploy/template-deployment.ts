@@ -14,6 +14,8 @@ import type { Deployment } from './deploy-service.js';
 import { credentialsForRun, parseCredentialChoice, type RunCredentials } from './run-credentials.js';
 import { asEngineEnv, SensitiveInputs } from './sensitive-inputs.js';
 import type { Member } from './steps.js';
+import type { TtlTyped } from '../ttl/ttl-duration.js';
+import { resolveTtl } from '../ttl/ttl-policy.js';
 import { InvalidInputs, inputSpecs, inputSteps, readInputs, type InputStep, type ReadInputs } from './template-inputs.js';
 
 export interface TemplateDeployInput {
@@ -27,6 +29,8 @@ export interface TemplateDeployInput {
   askOptional: boolean;
   /** `session`, `service` or a stored credential's name; the project's own when left out. */
   credential?: string | undefined;
+  /** The time to live asked for; the guild's default when left out. */
+  ttl?: TtlTyped | undefined;
 }
 
 /** What is known before any form: where it goes, what it is, and what to ask. */
@@ -36,6 +40,8 @@ export interface InputRequest {
   project: Project;
   template: Template;
   steps: InputStep[];
+  /** Its time to live (ms) under the guild's policy, checked before any form; null: none. */
+  ttlMs: number | null;
 }
 
 export interface TemplateDeployDetails {
@@ -46,7 +52,7 @@ export interface TemplateDeployDetails {
   typed: Readonly<Record<string, string>>;
 }
 
-export type TemplateDeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'templates'> & {
+export type TemplateDeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'templates' | 'deploymentTtls'> & {
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
   sensitiveInputs: Pick<SensitiveInputs, 'keep'>;
 };
@@ -71,11 +77,12 @@ export class TemplateDeployments {
     const { guildId, requester } = input;
     const project = this.deps.projects.get(guildId, input.project);
     this.#requireDeployer(guildId, requester, project);
+    const ttlMs = resolveTtl(this.deps.policies.get(guildId), input.ttl);
     const template = this.deps.templates.get(guildId, input.template);
     const steps = inputSteps(template, project.provider, { askOptional: input.askOptional });
     // The credential is chosen again after the forms; a choice that cannot work is refused before them.
     this.deps.credentialsFor(project, input.credential);
-    return { guildId, requester, project, template, steps };
+    return { guildId, requester, project, template, steps, ttlMs };
   }
 
   /**
@@ -104,6 +111,7 @@ export class TemplateDeployments {
       estimatedMonthlyCost: 0,
       createdBy: requester.id,
     });
+    this.deps.deploymentTtls.ask(guildId, resource.id, request.ttlMs);
     try {
       this.deps.sensitiveInputs.keep(project, resource.id, requester.id, secrets);
     } catch (error) {
@@ -122,6 +130,7 @@ export class TemplateDeployments {
       // The secrets join the run's environment, and so its redaction of everything shown, stored or logged.
       credentials: { ...credentials, env: { ...credentials.env, ...asEngineEnv(secrets) } },
       credentialChoice: details.credential,
+      ttlMs: request.ttlMs,
     };
   }
 

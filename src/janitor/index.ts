@@ -11,9 +11,13 @@ import { JitRequestExpiryJob } from './jit-request-expiry-job.js';
 import type { ReminderRepository } from '../jit/reminder-repository.js';
 import type { RequestNoticeOutbox } from '../jit/request-outbox.js';
 import type { JitRequestRepository } from '../jit/request-repository.js';
+import type { TtlDestroyer } from '../ttl/ttl-destroyer.js';
+import type { TtlRepository } from '../ttl/ttl-repository.js';
 import { VaultPurgeJob, type ExpiringVault } from './vault-purge-job.js';
-import type { JanitorJob } from './job.js';
 import type { DriftCheckJob } from './drift-check-job.js';
+import type { JanitorJob } from './job.js';
+import { TtlExpiryJob } from './ttl-expiry-job.js';
+import { TtlReminderJob, type TtlReminderJobOptions } from './ttl-reminder-job.js';
 
 export { Janitor, type JanitorOptions, type TickReport, type JobReport } from './janitor.js';
 export { JitExpiryJob, type JitExpiryJobOptions, type ExpiryCounts } from './jit-expiry-job.js';
@@ -24,6 +28,13 @@ export { DeployApprovalExpiryJob, type DeployApprovalExpiryJobOptions } from './
 export { DriftCheckJob, type DriftCheckJobOptions } from './drift-check-job.js';
 export { HealthLine, HEALTH_INTERVAL_MS, type HealthSources } from './health-line.js';
 export type { JanitorJob, JobCounts } from './job.js';
+export { TtlExpiryJob, type TtlExpiryJobOptions } from './ttl-expiry-job.js';
+export { TtlReminderJob, type TtlReminderJobOptions } from './ttl-reminder-job.js';
+
+/** The jobs of deployments with a time to live (src/ttl): reminders before the end, then the destroy at the end. */
+export function ttlJobs(deps: Omit<TtlReminderJobOptions, 'destroyer' | 'ttls'> & { ttls: TtlRepository; destroyer: TtlDestroyer }): JanitorJob[] {
+  return [new TtlReminderJob(deps), new TtlExpiryJob(deps)];
+}
 
 /**
  * The janitor with the bot's standard jobs (JIT expiry, JIT requests' expiry and notices, reminders before grants end,
@@ -45,7 +56,7 @@ export function createJanitor(deps: {
   requests: { repository: JitRequestRepository; outbox: RequestNoticeOutbox };
   /** Reminders before grants end, `leadMs` ahead (0: none). */
   reminders: { repository: ReminderRepository; leadMs: number };
-  /** More jobs, run before the vault purge (deployment approvals' expiry). */
+  /** Further jobs, run after the JIT ones and before the vault purge (deployment approvals' expiry, ttlJobs). */
   more?: readonly JanitorJob[];
   /** Starts the drift checks that are due (they run in the background; see DriftCheckJob). */
   driftChecks?: DriftCheckJob;

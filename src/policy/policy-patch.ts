@@ -17,6 +17,8 @@ export const POLICY_LIMITS = {
   maxDiskSizeGb: { min: 1, max: 65_536 },
   maxJitMinutes: { min: 1, max: 10_080 },
   jitSelfExtendMinutes: { min: 0, max: 10_080 },
+  /** A year, in minutes: the longest time to live a deployment may be given (src/ttl/ttl-duration.ts). */
+  ttlMinutes: { min: 1, max: 527_040 },
   allowedInstanceTypes: { max: 100 },
   allowedResourceTypes: { max: 100 },
 } as const;
@@ -46,6 +48,8 @@ export function patchSchema(pricing: PriceCatalogue) {
       maxDiskSizeGb: wholeIn('the disk limit', POLICY_LIMITS.maxDiskSizeGb, ' GB'),
       maxJitMinutes: wholeIn('the longest JIT grant', POLICY_LIMITS.maxJitMinutes, ' minutes'),
       jitSelfExtendMinutes: wholeIn('the self-extension allowance', POLICY_LIMITS.jitSelfExtendMinutes, ' minutes'),
+      defaultTtlMinutes: wholeIn('the default TTL', POLICY_LIMITS.ttlMinutes, ' minutes').nullable(),
+      maxTtlMinutes: wholeIn('the maximum TTL', POLICY_LIMITS.ttlMinutes, ' minutes').nullable(),
       allowedInstanceTypes: z
         .array(z.string().trim(), { error: 'allowed instance types must be a list of names' })
         .max(POLICY_LIMITS.allowedInstanceTypes.max, `at most ${POLICY_LIMITS.allowedInstanceTypes.max} allowed instance types`)

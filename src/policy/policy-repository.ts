@@ -84,6 +84,8 @@ function toPolicy(row: PolicyRow): Readonly<GuildPolicy> {
     enginePreference: row.iac_engine_preference,
     maxJitMinutes: row.max_jit_minutes,
     jitSelfExtendMinutes: row.jit_self_extend_minutes,
+    defaultTtlMinutes: row.default_ttl_minutes,
+    maxTtlMinutes: row.max_ttl_minutes,
     notificationChannelId: row.notification_channel_id,
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,

@@ -22,6 +22,7 @@ import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';
 import { patchSchema, POLICY_LIMITS } from './policy-patch.js';
 import { PolicyRepository, type PolicyRepositoryOptions } from './policy-repository.js';
 import { formatUsd } from '../shared/money.js';
+import { formatDuration } from '../shared/duration.js';
 import { printable } from '../shared/member-text.js';
 import { instanceTypeSchema } from '../shared/instance-type.js';
 import { command, text, type RichText } from '../shared/text.js';
@@ -50,6 +51,10 @@ export interface GuildPolicy {
   maxJitMinutes: number;
   /** Minutes a member may add to their own grant, in total, without a review; 0 = every extension is reviewed. */
   jitSelfExtendMinutes: number;
+  /** Time to live (minutes) of a deployment that asks for none; null: none (src/ttl). */
+  defaultTtlMinutes: number | null;
+  /** Longest time to live (minutes) a deployment may have; null: no limit, and deployments may have none. */
+  maxTtlMinutes: number | null;
   /** Where guild-wide notices go (e.g. when a DM is refused); null for none. */
   notificationChannelId: string | null;
   /** Null while the guild runs on defaults. */
@@ -72,6 +77,8 @@ export const DEFAULT_POLICY: Readonly<PolicySettings> = Object.freeze({
   enginePreference: 'terraform',
   maxJitMinutes: 480,
   jitSelfExtendMinutes: 0,
+  defaultTtlMinutes: null,
+  maxTtlMinutes: null,
   notificationChannelId: null,
 });
 
@@ -196,6 +203,9 @@ export class PolicyService {
       const now = this.clock.now();
       // The guild's own values, not the tier-lowered ones: a later tier upgrade must lift the ceiling again.
       const after: GuildPolicy = { ...this.#ownPolicy(guildId), ...changes, updatedAt: now, updatedBy: userId };
+      if (after.defaultTtlMinutes !== null && after.maxTtlMinutes !== null && after.defaultTtlMinutes > after.maxTtlMinutes) {
+        throw new InvalidPolicy([`the default TTL (${formatDuration(after.defaultTtlMinutes * 60_000)}) must not be above the maximum TTL (${formatDuration(after.maxTtlMinutes * 60_000)})`]);
+      }
       const values = {
         max_budget_monthly: after.maxBudgetMonthly,
         max_instances: after.maxInstances,
@@ -207,6 +217,8 @@ export class PolicyService {
         iac_engine_preference: after.enginePreference,
         max_jit_minutes: after.maxJitMinutes,
         jit_self_extend_minutes: after.jitSelfExtendMinutes,
+        default_ttl_minutes: after.defaultTtlMinutes,
+        max_ttl_minutes: after.maxTtlMinutes,
         notification_channel_id: after.notificationChannelId,
         updated_by: userId,
         updated_at: now,

@@ -48,6 +48,10 @@ export interface Resource {
   /** Terraform resource addresses this row stands for. */
   addresses: string[];
   lastError: string | null;
+  /** When its time to live runs out and the janitor destroys it (src/ttl); null: no time to live (yet: see ttlMs). */
+  expiresAt: number | null;
+  /** The time to live asked for at deploy; the clock starts when the apply succeeds. */
+  ttlMs: number | null;
   createdBy: string;
   createdAt: number;
   updatedAt: number;
@@ -340,6 +344,8 @@ export function toResource(row: ResourceRow): Resource {
     status: row.status,
     addresses,
     lastError: row.last_error,
+    expiresAt: row.expired_at === null ? row.expires_at : null,
+    ttlMs: row.ttl_ms,
     createdBy: row.created_by,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
