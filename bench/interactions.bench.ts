@@ -47,10 +47,12 @@ interface Settings {
   seconds: number;
   rates: number[];
   loaded: boolean;
-  /** Profile our bot with node --cpu-prof into this folder. */
+  /** Profile the bots with node --cpu-prof into this folder (ours in `ours/`, the bare bot in `bare/`). */
   profileDir: string | undefined;
   /** `--bots=ours` (or `bare`) runs only that one, e.g. while profiling. */
   bots: BotKind[];
+  /** `--scenarios=projects,autocomplete` measures only those (all are still warmed up). */
+  scenarios: Scenario[];
   /** `--keep`: leave the bots' logs and database in place. */
   keep: boolean;
   /**
@@ -73,9 +75,22 @@ function settingsFrom(flags: readonly string[]): Settings {
     loaded: flags.includes('--loaded'),
     profileDir: flagValue(flags, 'profile-dir'),
     keep: flags.includes('--keep'),
+    scenarios: scenariosFrom(flagValue(flags, 'scenarios')),
     nice: Number(flagValue(flags, 'nice') ?? 0),
     bots: (flagValue(flags, 'bots') ?? 'bare,ours').split(',').filter((bot): bot is BotKind => bot === 'ours' || bot === 'bare'),
   };
+}
+
+function profileArgs(kind: BotKind, settings: Settings): string[] {
+  return settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(settings.profileDir, kind)}`] : [];
+}
+
+function scenariosFrom(list: string | undefined): Scenario[] {
+  if (list === undefined) return SCENARIOS;
+  const ids = list.split(',');
+  const unknown = ids.filter((id) => !SCENARIOS.some((scenario) => scenario.id === id));
+  if (unknown.length > 0) throw new Error(`--scenarios: unknown ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  return SCENARIOS.filter((scenario) => ids.includes(scenario.id));
 }
 
 async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, bareBotScript: string, settings: Settings): Promise<RunningBot> {
@@ -83,7 +98,7 @@ async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, b
   const ready = server.waitForReady(60_000);
   const bot =
     kind === 'bare'
-      ? startBotProcess('bare discord.js bot', bareBotScript, discord, join(dir, 'bare-bot.log'))
+      ? startBotProcess('bare discord.js bot', bareBotScript, discord, join(dir, 'bare-bot.log'), profileArgs('bare', settings))
       : startBotProcess(
           'Cloud ChatOps',
           'dist/main.js',
@@ -94,7 +109,7 @@ async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, b
             DEPLOYMENTS_DIR: join(dir, 'deployments'),
           },
           join(dir, 'chatops.log'),
-          settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`] : [],
+          profileArgs('ours', settings),
         );
   await ready;
   return bot;
@@ -170,7 +185,7 @@ async function oneRun(run: number, settings: Settings, log: (line: string) => vo
       try {
         await warmUp(server, WARM_UP_PER_SCENARIO);
         for (const rate of settings.rates) {
-          for (const scenario of SCENARIOS) {
+          for (const scenario of settings.scenarios) {
             const cell = await measure(bot, kind, server, scenario, rate, settings.seconds);
             cells.push(cell);
             log(

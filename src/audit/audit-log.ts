@@ -65,14 +65,31 @@ const recordSchema = z.object({
 const storedDetails = z.record(z.string(), z.unknown());
 
 export class AuditLog {
+  /** One entry's insert, prepared once: every refused command records one, and building the query each time cost more than the insert. */
+  readonly #insertOne;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    const column = (name: keyof typeof auditLog.$inferInsert) => sql.placeholder(name);
+    this.#insertOne = db
+      .insert(auditLog)
+      .values({
+        guild_id: column('guild_id'),
+        user_id: column('user_id'),
+        action: column('action'),
+        target: column('target'),
+        outcome: column('outcome'),
+        details: column('details'),
+        created_at: column('created_at'),
+      })
+      .prepare();
+  }
 
   /** Appends an entry. Details are sanitised (secret-looking keys dropped, sizes bounded) before storage. */
   record(entry: AuditRecord): void {
-    this.db.insert(auditLog).values(this.toRow(entry, this.clock.now())).run();
+    this.#insertOne.run(this.toRow(entry, this.clock.now()));
   }
 
   /**
