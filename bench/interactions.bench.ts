@@ -8,7 +8,7 @@
 import { execa } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeDiscordServer } from '../test/discord-server/index.js';
 import { REPO_ROOT } from '../test/support/bot-process.js';
@@ -53,6 +53,8 @@ interface Settings {
   bots: BotKind[];
   /** `--scenarios=projects,autocomplete` measures only those (all are still warmed up). */
   scenarios: Scenario[];
+  /** `--bare-replies=FILE`: the bare bot answers with these payloads (bench/own-work.ts writes them), ours' own. */
+  bareReplies: string | undefined;
   /** `--keep`: leave the bots' logs and database in place. */
   keep: boolean;
   /**
@@ -75,6 +77,7 @@ function settingsFrom(flags: readonly string[]): Settings {
     loaded: flags.includes('--loaded'),
     profileDir: flagValue(flags, 'profile-dir'),
     keep: flags.includes('--keep'),
+    bareReplies: flagValue(flags, 'bare-replies'),
     scenarios: scenariosFrom(flagValue(flags, 'scenarios')),
     nice: Number(flagValue(flags, 'nice') ?? 0),
     bots: (flagValue(flags, 'bots') ?? 'bare,ours').split(',').filter((bot): bot is BotKind => bot === 'ours' || bot === 'bare'),
@@ -98,7 +101,13 @@ async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, b
   const ready = server.waitForReady(60_000);
   const bot =
     kind === 'bare'
-      ? startBotProcess('bare discord.js bot', bareBotScript, discord, join(dir, 'bare-bot.log'), profileArgs('bare', settings))
+      ? startBotProcess(
+          'bare discord.js bot',
+          bareBotScript,
+          { ...discord, ...(settings.bareReplies ? { BARE_REPLIES: resolve(settings.bareReplies) } : {}) },
+          join(dir, 'bare-bot.log'),
+          profileArgs('bare', settings),
+        )
       : startBotProcess(
           'Cloud ChatOps',
           'dist/main.js',
@@ -289,7 +298,8 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
   const markdown = [
     `Machine: ${machine}. Load average (1 min) at the start of each run: ${loads.map((l) => l.toFixed(2)).join(', ')}.` +
       (settings.loaded ? ` Loaded: ${hogs?.description ?? ''}.` : ' No load added by the benchmark; other work on the machine may have run.') +
-      (settings.nice !== 0 ? ` The benchmark and both bots ran at nice ${settings.nice}, ahead of the machine's other work.` : ''),
+      (settings.nice !== 0 ? ` The benchmark and both bots ran at nice ${settings.nice}, ahead of the machine's other work.` : '') +
+      (settings.bareReplies ? ' The bare bot answered with our bot\'s own payloads (`--bare-replies`, written by `bench/own-work.ts`), so both sent the same bytes.' : ''),
     '',
     ...settings.rates.flatMap((rate) => [...table(summary, rate, settings.runs), '']),
     `The benchmark process (open-loop sender and the local Discord server together) used ${Math.min(...bench).toFixed(0)}–${Math.max(...bench).toFixed(0)}% of one core; ` +

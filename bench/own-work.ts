@@ -1,3 +1,11 @@
+/**
+ * `node --import tsx bench/own-work.ts [n] [replies.json]`: what this bot's own work costs per interaction, without
+ * discord.js or the network: the benchmark's five interactions (bench/load/scenarios.ts, same seeded database and
+ * rate limits) through the real dispatcher and commands, each reply rendered to Discord's JSON as the front end
+ * does, then dropped. Prints µs of CPU per interaction. With `replies.json`, writes each command's rendered reply
+ * there (and the autocomplete's choices): `--bare-replies=FILE` has the bare bot of the load benchmark send the same
+ * payloads, so the two bots differ only in what they do, not in what they send.
+ */
 import { join } from 'node:path';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,9 +35,9 @@ class Conv implements Partial<Conversation> {
   constructor(readonly guildId: string, readonly actor: never, readonly commandName: string) {}
   channelId = '320000000000000001';
   responseState() { return this.state; }
-  async reply(m: Message) { renderMessage(m); this.state = 'answered'; }
+  async reply(m: Message) { replies[this.commandName] = { ...renderMessage(m), ephemeral: m.ephemeral ?? false }; this.state = 'answered'; }
   async defer() { this.state = 'deferred'; }
-  async edit(m: Message) { renderMessage(m); this.state = 'answered'; }
+  async edit(m: Message) { replies[this.commandName] = { ...renderMessage(m), ephemeral: m.ephemeral ?? false }; this.state = 'answered'; }
   async followUp(m: Message) { renderMessage(m); }
   canStillRespond() { return true; }
 }
@@ -38,10 +46,12 @@ const scenarios: Record<string, (i: number) => Promise<unknown>> = {
   projects: (i) => dispatcher.handle(new Conv(guild(i), actor(i, true), 'cloud-projects') as never, {}),
   'policy-view': (i) => dispatcher.handle(new Conv(guild(i), actor(i, true), 'cloud-guild-policy') as never, { action: 'view' }),
   'admin-refused': (i) => dispatcher.handle(new Conv(guild(i), actor(i, false), 'cloud-audit') as never, {}),
-  autocomplete: (i) => dispatcher.complete({ guildId: guild(i), actor: actor(i, true), commandName: 'cloud-deploy', focused: { name: 'project', value: 'proj' }, options: { project: 'proj' } }),
+  autocomplete: async (i) => (replies['autocomplete:cloud-deploy'] = await dispatcher.complete({ guildId: guild(i), actor: actor(i, true), commandName: 'cloud-deploy', focused: { name: 'project', value: 'proj' }, options: { project: 'proj' } })),
   'deploy-refused': (i) => dispatcher.handle(new Conv(guild(i), actor(i, true), 'cloud-deploy') as never, { project: `project-${(i % 3) + 1}`, resource_type: 'vm', instance_type: 'e2-micro', disk_size: 20 }),
 };
 const n = Number(process.argv[2] ?? 5000);
+const repliesFile = process.argv[3];
+const replies: Record<string, unknown> = {};
 for (const [name, run] of Object.entries(scenarios)) {
   for (let i = 0; i < 1000; i++) await run(i);
   const s = process.cpuUsage();
@@ -50,4 +60,5 @@ for (const [name, run] of Object.entries(scenarios)) {
   console.log(`${name.padEnd(16)} ${((c.user + c.system) / n).toFixed(1)} µs CPU per interaction (sys ${(c.system / n).toFixed(1)})`);
 }
 await core.shutdown();
-writeFileSync('/dev/null', String(bytes));
+if (repliesFile) writeFileSync(repliesFile, JSON.stringify(replies, null, 2));
+console.log(`(${bytes} bytes of log lines)`);
