@@ -313,7 +313,7 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
     'Latency is from the dispatch of INTERACTION_CREATE to the arrival of the interaction callback; later than 3 s, or never, is missed.',
     'CPU is the bot\'s own (utime + stime from /proc/<pid>/stat) over the phase and until it is idle again, divided by the interactions sent.',
     'The bare bot answers every command with one ephemeral message and every autocomplete with no choices: one REST call each, as',
-    'ours makes for all of these but `/cloud-deploy` (a deferral, then an edit: two).',
+    'ours makes for all of these (a `/cloud-deploy` the policy allows is deferred, then edited: two; one it refuses is answered at once).',
   ].join('\n');
   const section = settings.loaded
     ? { id: 'interactions-loaded', title: 'Interactions under load, machine loaded by engine-like work: ours against a bare discord.js bot' }
