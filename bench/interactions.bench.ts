@@ -8,7 +8,7 @@
 import { execa } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeDiscordServer } from '../test/discord-server/index.js';
 import { REPO_ROOT } from '../test/support/bot-process.js';
@@ -47,10 +47,14 @@ interface Settings {
   seconds: number;
   rates: number[];
   loaded: boolean;
-  /** Profile our bot with node --cpu-prof into this folder. */
+  /** Profile the bots with node --cpu-prof into this folder (ours in `ours/`, the bare bot in `bare/`). */
   profileDir: string | undefined;
   /** `--bots=ours` (or `bare`) runs only that one, e.g. while profiling. */
   bots: BotKind[];
+  /** `--scenarios=projects,autocomplete` measures only those (all are still warmed up). */
+  scenarios: Scenario[];
+  /** `--bare-replies=FILE`: the bare bot answers with these payloads (bench/own-work.ts writes them), ours' own. */
+  bareReplies: string | undefined;
   /** `--keep`: leave the bots' logs and database in place. */
   keep: boolean;
   /**
@@ -73,9 +77,23 @@ function settingsFrom(flags: readonly string[]): Settings {
     loaded: flags.includes('--loaded'),
     profileDir: flagValue(flags, 'profile-dir'),
     keep: flags.includes('--keep'),
+    bareReplies: flagValue(flags, 'bare-replies'),
+    scenarios: scenariosFrom(flagValue(flags, 'scenarios')),
     nice: Number(flagValue(flags, 'nice') ?? 0),
     bots: (flagValue(flags, 'bots') ?? 'bare,ours').split(',').filter((bot): bot is BotKind => bot === 'ours' || bot === 'bare'),
   };
+}
+
+function profileArgs(kind: BotKind, settings: Settings): string[] {
+  return settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(settings.profileDir, kind)}`] : [];
+}
+
+function scenariosFrom(list: string | undefined): Scenario[] {
+  if (list === undefined) return SCENARIOS;
+  const ids = list.split(',');
+  const unknown = ids.filter((id) => !SCENARIOS.some((scenario) => scenario.id === id));
+  if (unknown.length > 0) throw new Error(`--scenarios: unknown ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`);
+  return SCENARIOS.filter((scenario) => ids.includes(scenario.id));
 }
 
 async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, bareBotScript: string, settings: Settings): Promise<RunningBot> {
@@ -83,7 +101,13 @@ async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, b
   const ready = server.waitForReady(60_000);
   const bot =
     kind === 'bare'
-      ? startBotProcess('bare discord.js bot', bareBotScript, discord, join(dir, 'bare-bot.log'))
+      ? startBotProcess(
+          'bare discord.js bot',
+          bareBotScript,
+          { ...discord, ...(settings.bareReplies ? { BARE_REPLIES: resolve(settings.bareReplies) } : {}) },
+          join(dir, 'bare-bot.log'),
+          profileArgs('bare', settings),
+        )
       : startBotProcess(
           'Cloud ChatOps',
           'dist/main.js',
@@ -94,7 +118,7 @@ async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, b
             DEPLOYMENTS_DIR: join(dir, 'deployments'),
           },
           join(dir, 'chatops.log'),
-          settings.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${settings.profileDir}`] : [],
+          profileArgs('ours', settings),
         );
   await ready;
   return bot;
@@ -170,7 +194,7 @@ async function oneRun(run: number, settings: Settings, log: (line: string) => vo
       try {
         await warmUp(server, WARM_UP_PER_SCENARIO);
         for (const rate of settings.rates) {
-          for (const scenario of SCENARIOS) {
+          for (const scenario of settings.scenarios) {
             const cell = await measure(bot, kind, server, scenario, rate, settings.seconds);
             cells.push(cell);
             log(
@@ -274,7 +298,8 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
   const markdown = [
     `Machine: ${machine}. Load average (1 min) at the start of each run: ${loads.map((l) => l.toFixed(2)).join(', ')}.` +
       (settings.loaded ? ` Loaded: ${hogs?.description ?? ''}.` : ' No load added by the benchmark; other work on the machine may have run.') +
-      (settings.nice !== 0 ? ` The benchmark and both bots ran at nice ${settings.nice}, ahead of the machine's other work.` : ''),
+      (settings.nice !== 0 ? ` The benchmark and both bots ran at nice ${settings.nice}, ahead of the machine's other work.` : '') +
+      (settings.bareReplies ? ' The bare bot answered with our bot\'s own payloads (`--bare-replies`, written by `bench/own-work.ts`), so both sent the same bytes.' : ''),
     '',
     ...settings.rates.flatMap((rate) => [...table(summary, rate, settings.runs), '']),
     `The benchmark process (open-loop sender and the local Discord server together) used ${Math.min(...bench).toFixed(0)}–${Math.max(...bench).toFixed(0)}% of one core; ` +
@@ -288,7 +313,7 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
     'Latency is from the dispatch of INTERACTION_CREATE to the arrival of the interaction callback; later than 3 s, or never, is missed.',
     'CPU is the bot\'s own (utime + stime from /proc/<pid>/stat) over the phase and until it is idle again, divided by the interactions sent.',
     'The bare bot answers every command with one ephemeral message and every autocomplete with no choices: one REST call each, as',
-    'ours makes for all of these but `/cloud-deploy` (a deferral, then an edit: two).',
+    'ours makes for all of these (a `/cloud-deploy` the policy allows is deferred, then edited: two; one it refuses is answered at once).',
   ].join('\n');
   const section = settings.loaded
     ? { id: 'interactions-loaded', title: 'Interactions under load, machine loaded by engine-like work: ours against a bare discord.js bot' }

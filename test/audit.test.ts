@@ -1,5 +1,7 @@
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog, SYSTEM_USER, sanitiseDetails } from '../src/audit/audit-log.js';
+import { openDatabase } from '../src/db/index.js';
 import { FakeClock } from './support/clock.js';
 import { makeTestDatabase } from './support/tmp.js';
 
@@ -55,6 +57,62 @@ describe('audit log', () => {
     expect(log.recent(GUILD_A, { action: 'ok.one' })).toEqual([]);
   });
 
+  describe('entries recorded outside a transaction are written together, a few milliseconds later', () => {
+    const stored = (database: ReturnType<typeof makeLog>['database']) =>
+      (database.sqlite.prepare('SELECT action FROM audit_log ORDER BY id').all() as Array<{ action: string }>).map((row) => row.action);
+
+    it('every read sees them, through any AuditLog on the connection, and flush writes them', () => {
+      const { log, database } = makeLog();
+      log.record({ guildId: GUILD_A, userId: ALICE, action: 'command.cloud-audit', outcome: 'denied' });
+      expect(new AuditLog(database.db).recent(GUILD_A).map((e) => e.action)).toEqual(['command.cloud-audit']);
+      log.record({ guildId: GUILD_A, userId: ALICE, action: 'deploy.plan', outcome: 'denied' });
+      log.flush();
+      expect(stored(database)).toEqual(['command.cloud-audit', 'deploy.plan']);
+    });
+
+    it('inside a transaction an entry is part of it: rolled back with it, or there as soon as it commits', () => {
+      const { log, database } = makeLog();
+      expect(() =>
+        database.sqlite.transaction(() => {
+          log.record({ guildId: GUILD_A, userId: ALICE, action: 'jit.grant', outcome: 'success' });
+          throw new Error('the grant failed');
+        })(),
+      ).toThrow('the grant failed');
+      database.sqlite.transaction(() => log.record({ guildId: GUILD_A, userId: ALICE, action: 'jit.revoke', outcome: 'success' }))();
+      expect(stored(database)).toEqual(['jit.revoke']);
+    });
+
+    it('a read inside a transaction leaves waiting entries out of it, so its rollback cannot take them', () => {
+      const { log, database } = makeLog();
+      log.record({ guildId: GUILD_A, userId: ALICE, action: 'command.cloud-audit', outcome: 'denied' });
+      expect(() =>
+        database.sqlite.transaction(() => {
+          log.recent(GUILD_A);
+          throw new Error('rolled back');
+        })(),
+      ).toThrow('rolled back');
+      expect(log.recent(GUILD_A).map((e) => e.action)).toEqual(['command.cloud-audit']);
+    });
+
+    it('a malformed entry is refused at once, not when the batch is written', () => {
+      const { log, database } = makeLog();
+      expect(() => log.record({ guildId: GUILD_A, userId: 'nobody', action: 'x.y', outcome: 'success' })).toThrow();
+      log.flush();
+      expect(stored(database)).toEqual([]);
+    });
+
+    it.each(['exit', 'end'])('a process that records and leaves at once (%s) has written them all', async (how) => {
+      const { database } = makeLog();
+      await execa('node', ['--import', 'tsx', 'test/support/audit-then-exit.ts', database.path, '300', how]);
+      const reopened = openDatabase(database.path);
+      try {
+        expect(reopened.sqlite.prepare('SELECT count(*) AS n FROM audit_log').get()).toEqual({ n: 300 });
+      } finally {
+        reopened.close();
+      }
+    });
+  });
+
   it('orders entries recorded in the same millisecond by insertion', () => {
     const { log } = makeLog();
     for (let i = 0; i < 3; i += 1) log.record({ guildId: GUILD_A, userId: ALICE, action: `step.${i}`, outcome: 'success' });
@@ -108,6 +166,7 @@ describe('audit log', () => {
         credentialName: 'prod-gcp',
       },
     });
+    log.flush();
     const raw = database.sqlite.prepare('SELECT details FROM audit_log').get() as { details: string };
     for (const secret of ['wJalrXUtnFEMI', 'AKIAIOSFODNN7EXAMPLE', 'hunter2', 'tok"', 'service_account', '"pk"']) {
       expect(raw.details).not.toContain(secret);

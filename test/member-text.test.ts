@@ -136,6 +136,11 @@ describe('markdown typed by a member is shown as typed', () => {
     expect(escapeMarkdown('Standard_B1s_v2')).toBe('Standard\\_B1s\\_v2');
     expect(escapeMarkdown('old\u202ename')).toBe('old{U+202E}name');
     expect(escapeMarkdown('web-shop 2')).toBe('web-shop 2');
+    // A mention or a link alone is still caught; a line break is shown, so no later line can start a list.
+    expect(escapeMarkdown('a\n- b')).toBe('a{U+000A}- b');
+    expect(escapeMarkdown('ping @HERE')).toBe('ping @\u200bHERE');
+    expect(escapeMarkdown('see http://x')).toBe('see http:\\/\\/x');
+    expect(escapeMarkdown('mail a@b.example 3.5')).toBe('mail a@b.example 3.5');
   });
 
   it('never lets the bot ping: every rendered message allows no mentions', () => {

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WalCheckpointer, type CheckpointResult } from '../src/db/wal-checkpointer.js';
 import { GrantRepository } from '../src/jit/grant-repository.js';
 import { JitExpiryJob } from '../src/janitor/jit-expiry-job.js';
@@ -49,6 +49,27 @@ describe('WAL checkpoints off the event loop', () => {
     const checkpointer = WalCheckpointer.start(db.path, db)!;
     cleanups.unshift(() => checkpointer.close());
     expect(db.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(10_000);
+  });
+
+  it('checkpoints ordinary commits by itself too, so the WAL never grows to the fallback threshold', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const db = database();
+      const checkpointer = WalCheckpointer.start(db.path, db, { everyMs: 1_000 })!;
+      cleanups.unshift(() => checkpointer.close());
+      const checkpoint = vi.spyOn(checkpointer, 'checkpoint');
+      insertExpired(db, 100);
+      vi.advanceTimersByTime(999);
+      expect(checkpoint).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(1);
+      expect(checkpoint).toHaveBeenCalledTimes(1);
+      await expect(checkpoint.mock.results[0]!.value).resolves.toMatchObject({ busy: 0 });
+      await checkpointer.close();
+      vi.advanceTimersByTime(5_000);
+      expect(checkpoint).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('lets callers that come while a checkpoint is queued share it', async () => {

@@ -1,6 +1,9 @@
 import { InteractionContextType, SlashCommandBuilder } from 'discord.js';
 import { z } from 'zod';
-import { DeployService } from '../../src/deploy/deploy-service.js';
+import type { AppContext } from '../../src/app/context.js';
+import { DeployService, type DeployInput } from '../../src/deploy/deploy-service.js';
+import type { PolicyDecision } from '../../src/policy/index.js';
+import { isUserError } from '../../src/shared/errors.js';
 import { defineCommand } from '../../src/interaction/command.js';
 import { ttlOptionSchema } from '../../src/ttl/ttl-duration.js';
 import { completeCredentials, completeInstanceTypes, completeProjects, completeTemplates } from '../views/autocomplete.js';
@@ -8,6 +11,26 @@ import { violationView } from '../views/deploy.js';
 import { deployTarget, resourceTypeOption } from '../views/options.js';
 import { deployTemplate } from './deploy-template.js';
 import { planAndApply } from './plan-and-apply.js';
+
+/** The plan's tier caps the guild's runs at once (never /cloud-destroy: removing resources is always allowed). */
+function requireRunSlot(app: AppContext, guildId: string): void {
+  const load = app.runner.loadOf(guildId);
+  app.tiers.requireRunSlot(guildId, load.running + load.queued);
+}
+
+/**
+ * The policy's refusal, when that is what the member would be told after the deferral: any other refusal (no run
+ * slot, an unknown project, no access), which comes first, leaves the answer to the usual path, which meets it again.
+ */
+function policyRefusalNow(app: AppContext, deploys: DeployService, input: DeployInput): PolicyDecision | undefined {
+  try {
+    requireRunSlot(app, input.guildId);
+    return deploys.policyRefusal(input);
+  } catch (error) {
+    if (isUserError(error)) return undefined;
+    throw error;
+  }
+}
 
 export default defineCommand({
   data: new SlashCommandBuilder()
@@ -43,12 +66,15 @@ export default defineCommand({
     const { project, credential, target, ttl } = options;
     if (target.kind === 'template') return deployTemplate(conversation, app, { project, template: target.template, credential, ttl, askOptional: options.all_inputs ?? false });
     const deploys = DeployService.from(app);
-    await conversation.defer();
     const { guildId, actor: requester } = conversation;
-    // The plan's tier caps the guild's runs at once (never /cloud-destroy: removing resources is always allowed).
-    const load = app.runner.loadOf(guildId);
-    app.tiers.requireRunSlot(guildId, load.running + load.queued);
-    const prepared = deploys.prepare({ guildId, requester, channelId: conversation.channelId, project, credential, resourceType: target.resourceType, instanceType: options.instance_type, diskSizeGb: options.disk_size, ttl });
+    const input = { guildId, requester, channelId: conversation.channelId, project, credential, resourceType: target.resourceType, instanceType: options.instance_type, diskSizeGb: options.disk_size, ttl };
+    // What the policy refuses is known in a millisecond: it is the answer, without a deferral first (one call to
+    // Discord instead of two). Everything else is deferred and checked again when acted on, as before.
+    const refusal = policyRefusalNow(app, deploys, input);
+    if (refusal) return conversation.reply(violationView(refusal));
+    await conversation.defer();
+    requireRunSlot(app, guildId);
+    const prepared = deploys.prepare(input);
     if (!prepared.allowed) return conversation.edit(violationView(prepared.decision));
     await planAndApply(conversation, deploys, prepared.deployment);
   },

@@ -118,7 +118,9 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
 
   const pricing = PriceCatalogue.load(config.PRICING_OVERRIDES_FILE);
-  const audit = new AuditLog(database.db, clock);
+  const audit = new AuditLog(database.db, clock, {
+    onWriteError: (error, entries) => logger.error({ err: error, entries }, 'audit entries could not be written'),
+  });
   const tiers = new TierService(database.db, clock);
   // The tier's ceilings lower the policy in force, so a guild put on a smaller plan is held to it at once.
   const policies = new PolicyService(database.db, pricing, clock, (guildId) => tiers.get(guildId).limits);
@@ -292,6 +294,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
       await destroyer().settled();
       await checkpointer?.close();
       vault.purgeAll();
+      audit.flush();
       database.close();
       releaseLock();
     },

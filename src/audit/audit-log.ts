@@ -12,6 +12,7 @@ import { AUDIT_OUTCOMES, auditLog, type AuditOutcome } from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake } from '../shared/snowflake.js';
+import { WriteBehind } from './write-behind.js';
 
 export interface AuditRecord {
   guildId: string;
@@ -64,15 +65,58 @@ const recordSchema = z.object({
 });
 const storedDetails = z.record(z.string(), z.unknown());
 
+type AuditRow = typeof auditLog.$inferInsert;
+
+export interface AuditLogOptions {
+  /** Entries that could not be written after `record` returned (see write-behind.ts); they are dropped. */
+  onWriteError?: (error: unknown, entries: number) => void;
+}
+
 export class AuditLog {
+  /** One entry's insert, prepared once: every refused command records one, and building the query each time cost more than the insert. */
+  readonly #insertOne;
+  /** Entries recorded outside a transaction, written together a few milliseconds later. */
+  readonly #pending: WriteBehind<AuditRow>;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock = systemClock,
-  ) {}
+    options: AuditLogOptions = {},
+  ) {
+    const column = (name: keyof typeof auditLog.$inferInsert) => sql.placeholder(name);
+    this.#insertOne = db
+      .insert(auditLog)
+      .values({
+        guild_id: column('guild_id'),
+        user_id: column('user_id'),
+        action: column('action'),
+        target: column('target'),
+        outcome: column('outcome'),
+        details: column('details'),
+        created_at: column('created_at'),
+      })
+      .prepare();
+    const insertAll = db.$client.transaction((rows: readonly AuditRow[]) => {
+      for (const row of rows) this.#insertOne.run(row);
+    });
+    this.#pending = WriteBehind.of<AuditRow>(db.$client, { write: (rows) => insertAll(rows), onWriteError: options.onWriteError });
+  }
 
-  /** Appends an entry. Details are sanitised (secret-looking keys dropped, sizes bounded) before storage. */
+  /**
+   * Appends an entry. Details are sanitised (secret-looking keys dropped, sizes bounded) before storage. Inside a
+   * transaction the entry is written at once, part of it (kept or rolled back with what it records); otherwise
+   * within milliseconds, with others (write-behind.ts). Every read of the log sees it either way.
+   * @throws when the entry is malformed, at once
+   */
   record(entry: AuditRecord): void {
-    this.db.insert(auditLog).values(this.toRow(entry, this.clock.now())).run();
+    const row = this.toRow(entry, this.clock.now());
+    if (this.db.$client.inTransaction) this.#insertOne.run(row);
+    else this.#pending.add(row);
+  }
+
+  /** Writes the entries still waiting: before the connection closes. */
+  flush(): void {
+    this.#pending.flush();
   }
 
   /**
@@ -83,12 +127,14 @@ export class AuditLog {
     if (entries.length === 0) return;
     const now = this.clock.now();
     const rows = entries.map((entry) => this.toRow(entry, now));
+    // Entries recorded earlier go first, so the log keeps the order things happened in.
+    if (!this.db.$client.inTransaction) this.#pending.flush();
     this.db.transaction((tx) => {
       for (let i = 0; i < rows.length; i += BULK_CHUNK) tx.insert(auditLog).values(rows.slice(i, i + BULK_CHUNK)).run();
     });
   }
 
-  private toRow(entry: AuditRecord, now: number): typeof auditLog.$inferInsert {
+  private toRow(entry: AuditRecord, now: number): AuditRow {
     assertSnowflake(entry.guildId, 'guildId');
     const valid = recordSchema.parse(entry);
     return {
@@ -105,6 +151,7 @@ export class AuditLog {
   /** A guild's entries, newest first, optionally of one user or one action. */
   recent(guildId: string, options: AuditQuery = {}): AuditEntry[] {
     assertSnowflake(guildId, 'guildId');
+    this.#pending.flush();
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
     const conditions = [eq(auditLog.guild_id, guildId)];
     if (options.userId !== undefined) conditions.push(eq(auditLog.user_id, options.userId));

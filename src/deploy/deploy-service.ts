@@ -132,19 +132,10 @@ export class DeployService {
    */
   prepare(input: DeployInput): Prepared {
     const { guildId, requester } = input;
-    const { projects, jit, policies, audit, resources, clock } = this.deps;
-    const project = projects.get(guildId, input.project);
-    jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
-    // The minimum depends on the project's provider, so this is the first moment it can be checked.
-    assertBootDiskSize(project.provider, input.resourceType, input.diskSizeGb);
-    // Before the plan: a time to live above the guild's maximum could never be applied.
-    const ttlMs = resolveTtl(policies.get(guildId), input.ttl);
-    const request: DeploymentRequest = { provider: project.provider, resourceType: input.resourceType, instanceType: input.instanceType, diskSizeGb: input.diskSizeGb };
-    const decision = policies.validate(guildId, request);
-    if (!decision.allowed) {
-      audit.record({ guildId, userId: requester.id, action: 'deploy.plan', target: project.name, outcome: 'denied', details: { rules: decision.violations.map((v) => v.rule) } });
-      return { allowed: false, decision };
-    }
+    const { resources, clock } = this.deps;
+    const checked = this.#check(input);
+    if (!checked.decision.allowed) return { allowed: false, decision: checked.decision };
+    const { project, request, decision, ttlMs } = checked;
     const credentials = this.deps.credentialsFor(project, input.credential);
     const resource = resources.create({
       projectId: project.id,
@@ -158,6 +149,34 @@ export class DeployService {
     });
     this.deps.deploymentTtls.ask(guildId, resource.id, ttlMs);
     return { allowed: true, deployment: { guildId, requester, channelId: input.channelId, project, resource, request, decision, credentials, credentialChoice: input.credential, ttlMs } };
+  }
+
+  /**
+   * The policy's refusal of this request (audited, as `prepare` audits it), or undefined when the policy allows it.
+   * Nothing is created: a front end can answer a refusal at once, and `prepare` checks again when it acts.
+   * @throws what `prepare` throws before the policy check (an unknown project, no deployer access, a disk too small).
+   */
+  policyRefusal(input: DeployInput): PolicyDecision | undefined {
+    const { decision } = this.#check(input);
+    return decision.allowed ? undefined : decision;
+  }
+
+  /** Everything `prepare` checks before it creates anything; a policy refusal is audited here. */
+  #check(input: DeployInput): { project: Project; request: DeploymentRequest; decision: PolicyDecision; ttlMs: number | null } {
+    const { guildId, requester } = input;
+    const { projects, jit, policies, audit } = this.deps;
+    const project = projects.get(guildId, input.project);
+    jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
+    // The minimum depends on the project's provider, so this is the first moment it can be checked.
+    assertBootDiskSize(project.provider, input.resourceType, input.diskSizeGb);
+    // Before the plan: a time to live above the guild's maximum could never be applied.
+    const ttlMs = resolveTtl(policies.get(guildId), input.ttl);
+    const request: DeploymentRequest = { provider: project.provider, resourceType: input.resourceType, instanceType: input.instanceType, diskSizeGb: input.diskSizeGb };
+    const decision = policies.validate(guildId, request);
+    if (!decision.allowed) {
+      audit.record({ guildId, userId: requester.id, action: 'deploy.plan', target: project.name, outcome: 'denied', details: { rules: decision.violations.map((v) => v.rule) } });
+    }
+    return { project, request, decision, ttlMs };
   }
 
   /**

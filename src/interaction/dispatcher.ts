@@ -9,7 +9,6 @@ import type { ComponentPress, DurableComponentHandler } from './durable-componen
 import { DurableComponents } from './durable-components.js';
 import { AdminOnly, RateLimited } from './errors.js';
 import { RateLimiter } from './rate-limiter.js';
-import type { Logger } from '../logging/logger.js';
 import { logOperatorNote } from '../logging/operator-note.js';
 
 const MINUTE = 60_000;
@@ -18,7 +17,8 @@ type Outcome = 'success' | 'denied' | 'failed' | 'error';
 
 /**
  * The rules every command follows, applied once: the guild allow-list (ALLOWED_GUILDS), rate limits, admin-only
- * checks, option validation, one error path and one log line per interaction. Front ends build a Conversation and call `handle`; handlers see parsed options.
+ * checks, option validation, one error path and one log line per interaction (a refusal's code on it). Front ends build a
+ * Conversation and call `handle`; handlers see parsed options.
  */
 export class CommandDispatcher {
   private readonly byName: Map<string, Command>;
@@ -62,9 +62,10 @@ export class CommandDispatcher {
   async handle(conversation: Conversation, raw: RawOptions): Promise<void> {
     const startedAt = this.app.clock.now();
     const { guildId, actor, commandName } = conversation;
-    const log = this.app.logger.child({ guildId, userId: actor.id, command: commandName });
+    const about = { guildId, userId: actor.id, command: commandName };
     let outcome: Outcome = 'success';
     let errorId: string | undefined;
+    let code: string | undefined;
     try {
       // First: a guild the operator has not enabled gets nothing run, not even a rate-limit count or an audit row.
       this.admission.require(guildId);
@@ -80,11 +81,11 @@ export class CommandDispatcher {
       }
       await command.run(conversation, raw, this.app);
     } catch (error) {
-      const failure = this.failure(error, log, 'command');
-      ({ outcome, errorId } = failure);
+      const failure = this.failure(error, about, 'command');
+      ({ outcome, errorId, code } = failure);
       await this.answer(conversation, failure.message);
     } finally {
-      log.info({ outcome, errorId, durationMs: this.app.clock.now() - startedAt }, 'interaction handled');
+      this.app.logger.info({ ...about, outcome, code, errorId, durationMs: this.app.clock.now() - startedAt }, 'interaction handled');
     }
   }
 
@@ -100,33 +101,44 @@ export class CommandDispatcher {
   async handleComponent(press: ComponentPress): Promise<void> {
     const startedAt = this.app.clock.now();
     const customId = `${press.id.namespace}:${press.id.action}:${press.id.recordId}`;
-    const log = this.app.logger.child({ guildId: press.guildId, userId: press.actor.id, component: customId, kind: press.kind });
+    const about = { guildId: press.guildId, userId: press.actor.id, component: customId, kind: press.kind };
     let outcome: Outcome = 'success';
     let errorId: string | undefined;
+    let code: string | undefined;
     try {
       const routed = this.components.route(customId);
       if (!routed) throw new Error(`no durable handler for ${customId}`);
       if (press.guildId !== null) this.admission.require(press.guildId);
       await routed.handler.handle({ press, app: this.app, requireServed: (guildId) => this.admission.require(guildId) });
     } catch (error) {
-      const failure = this.failure(error, log, 'press');
-      ({ outcome, errorId } = failure);
+      const failure = this.failure(error, about, 'press');
+      ({ outcome, errorId, code } = failure);
       await this.tellPresser(press, failure.message);
     } finally {
-      log.info({ outcome, errorId, durationMs: this.app.clock.now() - startedAt }, 'interaction handled');
+      this.app.logger.info({ ...about, outcome, code, errorId, durationMs: this.app.clock.now() - startedAt }, 'interaction handled');
     }
   }
 
-  /** The one error path: a refusal is shown as such, anything else as an error id (logged, never shown). */
-  private failure(error: unknown, log: Logger, what: 'command' | 'press'): { outcome: Outcome; errorId?: string; message: Message } {
+  /**
+   * The one error path: a refusal is shown as such (its code goes on the interaction's log line), anything else as
+   * an error id (logged with the error, never shown). `about` names the interaction in those log lines.
+   */
+  private failure(
+    error: unknown,
+    about: Record<string, unknown>,
+    what: 'command' | 'press',
+  ): { outcome: Outcome; errorId?: string; code?: string; message: Message } {
     if (isUserError(error)) {
-      log.info({ code: error.code }, `${what} refused`);
-      logOperatorNote(log, error);
-      return { outcome: error.code.startsWith('permission.') ? 'denied' : 'failed', message: { content: text`⛔ ${toText(error.text)}`, ephemeral: true } };
+      logOperatorNote(this.app.logger, error, about);
+      return {
+        outcome: error.code.startsWith('permission.') ? 'denied' : 'failed',
+        code: error.code,
+        message: { content: text`⛔ ${toText(error.text)}`, ephemeral: true },
+      };
     }
     const errorId = randomBytes(4).toString('hex');
     // The error object may carry anything (stderr, a request body): log its class and stack, never show it.
-    log.error({ errorId, err: error }, `${what} failed unexpectedly`);
+    this.app.logger.error({ ...about, errorId, err: error }, `${what} failed unexpectedly`);
     return {
       outcome: 'error',
       errorId,

@@ -15,7 +15,13 @@ export class UserError extends Error {
     readonly code: string,
     text: RichText,
   ) {
-    super(plain(text));
+    // A refusal is an expected answer, not a fault: where it was thrown tells nobody anything, and capturing the
+    // stack was the dearest part of refusing a command (a few µs, more on a busy loop). Its `code` identifies it.
+    const message = plain(text);
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.text = text;
     this.name = new.target.name;
   }

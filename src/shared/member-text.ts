@@ -73,6 +73,9 @@ function codePointLabel(char: string): string {
   return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/** Anything one of escapeMarkdown's replacements below would change: the union of their patterns. */
+const NEEDS_ESCAPING = /[\\*_~`|[\]()<>]|^[-+#]|^\d+\.|@(?:everyone|here)|:\/\//im;
+
 /**
  * A member's text, safe to put in a Discord message or embed: markdown (`**`, `_`, `~~`, `||spoilers||`, backticks,
  * masked links `[text](url)`, headings, quotes, lists) shows as typed, mentions (`<@id>`, `@everyone`, `@here`) and
@@ -80,8 +83,11 @@ function codePointLabel(char: string): string {
  * Pings are also off for every message the bot sends (allowed_mentions), so this is about what people read.
  */
 export function escapeMarkdown(text: string): string {
+  const revealed = revealInvisible(text);
+  // Most names need nothing escaped: one test instead of five passes over the text (every row of /cloud-projects).
+  if (!NEEDS_ESCAPING.test(revealed)) return revealed;
   return (
-    revealInvisible(text)
+    revealed
       .replace(/[\\*_~`|[\]()<>]/g, '\\$&')
       // Lists and headings only start a line; numbered lists are digits, a dot, a space.
       .replace(/^([-+#])/gm, '\\$1')
