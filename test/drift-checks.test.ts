@@ -224,6 +224,25 @@ describe('drift checks', () => {
     expect(apply.text()).toMatch(/no reconcile plan to apply/);
   });
 
+  it('Apply of a reconcile plan is checked against the policy as it is at the press, not as it was at the plan', async () => {
+    await enable();
+    drifted();
+    await tick();
+    const checkId = checkRow().id;
+    await press(alice, `drift:reconcile:${checkId}`);
+    const planRunId = checkRow().reconcilePlanRunId!;
+    expect(planRunId).toBeGreaterThan(0);
+    const appliesBefore = runsOf('apply').length;
+    // Tightened while the Apply button waited.
+    await harness.say(alice, 'cloud-guild-policy', { action: 'update', allowed_resource_types: 'vm' });
+    const refused = await press(alice, `drift:apply:${checkId}`);
+    expect(refused.text()).toMatch(/policy no longer allows this reconcile plan \(resource_type/);
+    expect(runsOf('apply')).toHaveLength(appliesBefore);
+    expect(runsOf('plan').find((r) => r.number === planRunId)).toMatchObject({ applicable: false });
+    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.apply' })).toMatchObject([{ outcome: 'denied' }]);
+    expect(checkRow()).toMatchObject({ lastStatus: 'drifted', reconcilePlanRunId: null });
+  });
+
   it('non-admins and other guilds can neither see nor act on any of it', async () => {
     await enable();
     drifted();

@@ -603,6 +603,8 @@ export const driftChecks = sqliteTable(
     drift_summary: text('drift_summary'),
     /** The plan a Plan to reconcile press made, offered for Apply. */
     reconcile_plan_run_id: integer('reconcile_plan_run_id'),
+    /** What that plan makes, as the policy reads it (types, sizes; no values): checked again at its Apply. */
+    reconcile_planned: text('reconcile_planned'),
     created_at: integer('created_at').notNull(),
     updated_at: integer('updated_at').notNull(),
   },

@@ -12,7 +12,8 @@ import type { PlannedResource } from '../policy/planned-resources.js';
 import type { DriftTargetLabel } from './drift-notices.js';
 import type { DriftCheck } from './drift-repository.js';
 import { labelOf, liveTarget, requireAdmin, runRequest, type DriftDeps, type LiveTarget } from './drift-targets.js';
-import { DriftCheckNotFound, DriftReportClosed, DriftStepUnavailable } from './errors.js';
+import { DriftCheckNotFound, DriftReconcileRefused, DriftReportClosed, DriftStepUnavailable } from './errors.js';
+import { readPlannedResources } from '../deploy/approval-plan.js';
 
 export interface PressInput {
   /** The guild the press came from; a press elsewhere (a DM) names no check. */
@@ -98,15 +99,15 @@ export class DriftAnswers {
       this.#audit(input, target, 'drift.reconcile.plan', 'denied', { checkId: check.id, planRunId: plan.runId, rules: decision.violations.map((v) => v.rule) });
       return { ok: false, refusedByPolicy: decision, standing };
     }
-    this.deps.checks.setReconcilePlan(input.guildId, check.id, plan.runId, this.deps.clock.now());
+    this.deps.checks.setReconcilePlan(input.guildId, check.id, plan.runId, this.deps.clock.now(), JSON.stringify(plan.plannedResources));
     this.#audit(input, target, 'drift.reconcile.plan', 'success', { checkId: check.id, planRunId: plan.runId, requiresApproval: decision.requiresApproval });
     const { counts } = plan.summary;
     return { ok: true, runId: plan.runId, label: target.label, changes: { create: counts.create, update: counts.update, replace: counts.replace, delete: counts.delete }, decision };
   }
 
   /**
-   * Apply of the reconcile plan the report offers. The plan is applied exactly as shown (the runner checks its file);
-   * an admin's press is the approval a policy may ask for. @throws DriftStepUnavailable when no plan is offered.
+   * Apply of the reconcile plan the report offers. The plan is applied exactly as shown (the runner checks its file),
+   * if the guild's policy as it is at the press still allows it; an admin's press is the approval a policy may ask for. @throws DriftStepUnavailable when no plan is offered.
    */
   async applyReconcile(input: PressInput): Promise<Reconciled> {
     const standing = this.standing(input, 'drift.reconcile.apply');
@@ -115,6 +116,15 @@ export class DriftAnswers {
     if (planRunId === null) throw new DriftStepUnavailable('There is no reconcile plan to apply: press Plan to reconcile first.');
     // Taken now: whatever happens, this plan is offered only once.
     this.deps.checks.setReconcilePlan(input.guildId, check.id, null, this.deps.clock.now());
+    // The policy as it is now, not as it was at the plan: it may have been tightened while the button waited.
+    const planned = check.reconcilePlanned === null ? undefined : readPlannedResources(check.reconcilePlanned);
+    const decision = planned && this.deps.policies.checkPlan({ guildId: input.guildId, provider: target.project.provider, planned, alreadyCounted: this.#counted(target, planned) });
+    if (!decision?.allowed) {
+      this.deps.runner.discardPlan(input.guildId, planRunId);
+      const rules = decision ? decision.violations.map((v) => v.rule) : ['plan_unreadable'];
+      this.#audit(input, target, 'drift.reconcile.apply', 'denied', { checkId: check.id, planRunId, rules });
+      return { ok: false, error: new DriftReconcileRefused(rules), standing: { ...standing, check: { ...check, reconcilePlanRunId: null } } };
+    }
     try {
       const credentials = this.deps.credentialsFor(target.project);
       const request = runRequest(this.deps, target, input.presser.id, credentials);

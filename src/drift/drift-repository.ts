@@ -25,6 +25,8 @@ export interface DriftCheck {
   driftRunId: number | null;
   report: DriftReport | null;
   reconcilePlanRunId: number | null;
+  /** The reconcile plan's resources as the policy reads them (JSON), checked again at its Apply. */
+  reconcilePlanned: string | null;
 }
 
 type Row = typeof driftChecks.$inferSelect;
@@ -54,6 +56,7 @@ function toCheck(row: Row): DriftCheck {
     driftRunId: row.drift_run_id,
     report,
     reconcilePlanRunId: row.reconcile_plan_run_id,
+    reconcilePlanned: row.reconcile_planned,
   };
 }
 
@@ -150,8 +153,8 @@ export class DriftRepository {
     this.#set(guildId, id, { last_status: 'clean', drift_run_id: null, drift_summary: null, reconcile_plan_run_id: null, updated_at: at });
   }
 
-  setReconcilePlan(guildId: string, id: number, planRunId: number | null, at: number): void {
-    this.#set(guildId, id, { reconcile_plan_run_id: planRunId, updated_at: at });
+  setReconcilePlan(guildId: string, id: number, planRunId: number | null, at: number, plannedJson: string | null = null): void {
+    this.#set(guildId, id, { reconcile_plan_run_id: planRunId, reconcile_planned: plannedJson, updated_at: at });
   }
 
   /** A reconcile was applied: the cloud is as configured again, the report is done with. */

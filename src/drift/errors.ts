@@ -31,3 +31,13 @@ export class DriftStepUnavailable extends UserError {
     super('drift.step_unavailable', why);
   }
 }
+
+/** The guild's policy, as it is at the Apply press, no longer allows the reconcile plan (it was tightened since). */
+export class DriftReconcileRefused extends UserError {
+  constructor(rules: readonly string[]) {
+    super(
+      'drift.reconcile_refused',
+      `The server's policy no longer allows this reconcile plan (${rules.join(', ')}), so it was discarded. Press Plan to reconcile again to see what the policy refuses.`,
+    );
+  }
+}

@@ -1,0 +1,1 @@
+ALTER TABLE `drift_checks` ADD `reconcile_planned` text;
