@@ -13,7 +13,8 @@ import { handleShutdownSignals } from './app/shutdown-signals.js';
 
 const USAGE = `Usage: npm start [-- --console [--user NAME] [--admin]]
 
-  (no flags)    run the Discord bot (needs DISCORD_TOKEN in .env; see README.md, "Running the Discord bot")
+  (no flags)    run the Discord bot (needs DISCORD_TOKEN in .env; see README.md, "Running the Discord bot");
+                without a token, in a terminal: the same bot in this terminal, as a server admin
   --console     run the same bot in this terminal instead (same as: npm run console)
   --help, -h    this help (with --console: the console's flags)
 
@@ -37,7 +38,8 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
   if (!config.DISCORD_TOKEN) {
     process.stderr.write(
       'DISCORD_TOKEN is not set, so the bot cannot connect to Discord.\n' +
-        'Put your bot token in .env (see README.md, "Running the Discord bot"), or try every command locally first with: npm run console\n',
+        'Put your bot token in .env (see README.md, "Running the Discord bot"), or try every command locally first with: npm run console\n' +
+        '(npm start in a terminal, with no token, runs that console by itself.)\n',
     );
     process.exit(1);
   }
@@ -76,26 +78,48 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
   await core.announceInterruptedRuns();
 }
 
-async function runConsole(config: Config, logger: Logger, lastResort: LastResort): Promise<void> {
+async function runConsole(config: Config, logger: Logger, lastResort: LastResort, argv: readonly string[]): Promise<void> {
   const { runConsoleFrontEnd } = await import('./console/console-front-end.js');
-  await runConsoleFrontEnd({ config, logger, argv: process.argv.slice(2), onCore: (core) => lastResort.attach(core.app) });
+  await runConsoleFrontEnd({ config, logger, argv, onCore: (core) => lastResort.attach(core.app) });
+}
+
+/**
+ * `npm start` in a terminal with no token: rather than stop, run the same bot in that terminal (the console) with
+ * the configured data, as a server admin, since whoever runs the process owns its data anyway. A process manager
+ * (no terminal) still gets the refusal below, so a missing token never passes for a running bot.
+ */
+async function runEmbeddedDefault(config: Config, logger: Logger, lastResort: LastResort): Promise<void> {
+  process.stderr.write(
+    'DISCORD_TOKEN is not set, so the bot runs here, in this terminal (the console), as a server admin.\n' +
+      'Put your bot token in .env to connect to Discord (README.md, "Running the Discord bot").\n',
+  );
+  await runConsole(config, logger, lastResort, ['--admin']);
+}
+
+type FrontEnd = 'discord' | 'console' | 'embedded-console';
+
+function chooseFrontEnd(config: Config): FrontEnd {
+  if (process.argv.includes('--console')) return 'console';
+  return !config.DISCORD_TOKEN && process.stdin.isTTY ? 'embedded-console' : 'discord';
 }
 
 async function main(): Promise<void> {
-  const consoleMode = process.argv.includes('--console');
   // Help needs no configuration (the console prints its own, with its flags).
-  if (!consoleMode && process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
+  if (!process.argv.includes('--console') && process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
     process.stdout.write(USAGE);
     return;
   }
   const config = readConfig();
-  // In the console, logs would interleave with the conversation: they go to stderr, warnings and up only.
-  const logger = consoleMode
-    ? createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, process.stderr)
-    : createLogger(config.LOG_LEVEL);
+  const frontEnd = chooseFrontEnd(config);
+  // In a console, logs would interleave with the conversation: they go to stderr, warnings and up only.
+  const logger =
+    frontEnd === 'discord'
+      ? createLogger(config.LOG_LEVEL)
+      : createLogger(config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, process.stderr);
   // An error nothing caught: stop the engines, tell the members whose runs were under way, exit non-zero.
   const lastResort = new LastResort({ logger, exit: (code) => process.exit(code) }).install(process);
-  if (consoleMode) await runConsole(config, logger, lastResort);
+  if (frontEnd === 'console') await runConsole(config, logger, lastResort, process.argv.slice(2));
+  else if (frontEnd === 'embedded-console') await runEmbeddedDefault(config, logger, lastResort);
   else await runDiscord(config, logger, lastResort);
 }
 

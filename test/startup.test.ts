@@ -45,6 +45,25 @@ describe('starting the bot', () => {
     expect(result.stderr).toMatch(/npm run console/);
   });
 
+  it('without a Discord token, in a terminal, runs the same bot there (the console) as a server admin', async () => {
+    // `script` gives the bot a real terminal, as a newcomer typing `npm start` has; its input is the typed lines.
+    const result = await execa('script', ['-qefc', 'node --import tsx src/main.ts', '/dev/null'], {
+      cwd: REPO_ROOT,
+      input: '/cloud-guild-policy action:view\n/quit\n',
+      env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, TERM: 'dumb', DATABASE_PATH: join(tmp.dir, 'tty.sqlite'), DEPLOYMENTS_DIR: join(tmp.dir, 'tty-deployments') },
+      extendEnv: false,
+      reject: false,
+      timeout: 30_000,
+    });
+    expect(result.timedOut).toBe(false);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/DISCORD_TOKEN is not set, so the bot runs here, in this terminal/);
+    expect(result.stdout).toMatch(/\(server admin\)/);
+    // The command ran against the configured database: the policy view answered.
+    expect(result.stdout).toMatch(/Guild policies[\s\S]*Monthly budget: \$1,000\.00/);
+    expect(result.stdout).not.toMatch(/\n\s+at /);
+  });
+
   it('refuses a database under /proc instead of hanging in mkdir', async () => {
     // With a token the start-up goes on to open the database, where mkdir under /proc used to spin forever.
     const result = await start({ DATABASE_PATH: '/proc/x/y.db', DISCORD_TOKEN: 'not-a-real-token' });
