@@ -4,7 +4,7 @@
  * credential), Extend within and beyond the maximum, Destroy now, and another guild. Real core, real SQLite, the
  * stand-in engine, the fake clock.
  */
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -216,6 +216,31 @@ describe('the destroy at the end', () => {
     clock.advanceMinutes(60);
     await bot.tick();
     expect(titled(notifier.dmsTo(alice.id), 'Deployment expired and destroyed')).toHaveLength(1);
+  });
+
+  it('a crash between the "expired" DM and its channel post sends the post after the restart, never a second DM', async () => {
+    const crashed = setup();
+    const first = await crashed.boot();
+    await project(first);
+    await deploy(first, { ttl: '4h' });
+    crashed.clock.advanceMinutes(4 * HOUR);
+    const hold = crashed.notifier.holdNextPostTitled('Deployment expired and destroyed');
+    // The first process destroys, sends the DM, and is stopped for good while posting to the channel.
+    void first.tick();
+    await hold.reached;
+    expect(titled(crashed.notifier.dmsTo(alice.id), 'Deployment expired and destroyed')).toHaveLength(1);
+    // What the crash leaves on disk (the database and its WAL, as they are at that moment) is the next bot's start.
+    const restarted = setup();
+    for (const file of readdirSync(crashed.dir).filter((name) => /^db\.sqlite(-wal)?$/.test(name))) {
+      copyFileSync(join(crashed.dir, file), join(restarted.dir, file));
+    }
+    hold.cut();
+    restarted.clock.advanceMinutes(4 * HOUR + 1);
+    const second = await restarted.boot();
+    await second.tick();
+    await second.tick();
+    expect(titled(restarted.notifier.dmsTo(alice.id), 'Deployment expired and destroyed')).toHaveLength(0);
+    expect(titled(restarted.notifier.postsIn(NOTICES), 'Deployment expired and destroyed')).toHaveLength(1);
   });
 
   it('a failing destroy is reported each time and retried with backoff until it succeeds', async () => {

@@ -200,6 +200,11 @@ export const cloudResources = sqliteTable(
     expired_at: integer('expired_at'),
     /** Outbox of the one "destroyed, its time was up" notice; 'pending' is set with `expired_at`. */
     ttl_notice_status: text('ttl_notice_status', { enum: NOTICE_STATUSES }),
+    /**
+     * Set once the deployer's DM of that notice went out (or was refused), before the channel post: a crash between
+     * the two then sends only the post again, never a second DM.
+     */
+    ttl_notice_direct_done: integer('ttl_notice_direct_done', { mode: 'boolean' }).notNull().default(false),
     created_by: text('created_by').notNull(),
     created_at: integer('created_at').notNull(),
     updated_at: integer('updated_at').notNull(),

@@ -171,7 +171,10 @@ export class TtlDestroyer {
       return false;
     }
     const channelId = this.deps.policies.get(row.guildId).notificationChannelId;
-    const sent = await this.#tell(found.subject, channelId, (viaChannel, guildName) => ttlExpiredNotice(found.subject, guildName, viaChannel));
+    const sent = await this.#tell(found.subject, channelId, (viaChannel, guildName) => ttlExpiredNotice(found.subject, guildName, viaChannel), {
+      directDone: row.noticeDirectDone,
+      onDirectDone: () => this.deps.ttls.markNoticeDirectDone(row.id),
+    });
     this.deps.ttls.markNotice(row.id, sent ? 'sent' : 'failed');
     return sent;
   }
@@ -210,16 +213,28 @@ export class TtlDestroyer {
     };
   }
 
-  /** To the deployer by DM and to the notification channel; true when at least one of them got it. */
-  async #tell(subject: TtlSubject, channelId: string | null, notice: (viaChannel: boolean, guildName: string | undefined) => Notice): Promise<boolean> {
+  /**
+   * To the deployer by DM and to the notification channel; true when at least one of them got it. An outbox notice
+   * passes `directDone` (the DM went out before a crash: not again) and `onDirectDone` (recorded before the post).
+   */
+  async #tell(
+    subject: TtlSubject,
+    channelId: string | null,
+    notice: (viaChannel: boolean, guildName: string | undefined) => Notice,
+    outbox?: { directDone: boolean; onDirectDone: () => void },
+  ): Promise<boolean> {
     const { notifier, logger } = this.deps;
     const guildName = await notifier.guildName(subject.guildId).catch(() => undefined);
-    let told = false;
-    try {
-      await notifier.sendDirect(subject.deployerId, notice(false, guildName));
-      told = true;
-    } catch (error) {
-      if (!(error instanceof DirectMessageRefused)) logger?.warn({ guildId: subject.guildId, error: describeError(error) }, 'TTL notice DM failed');
+    let told = outbox?.directDone ?? false;
+    if (!outbox?.directDone) {
+      try {
+        await notifier.sendDirect(subject.deployerId, notice(false, guildName));
+        told = true;
+        outbox?.onDirectDone();
+      } catch (error) {
+        if (error instanceof DirectMessageRefused) outbox?.onDirectDone();
+        else logger?.warn({ guildId: subject.guildId, error: describeError(error) }, 'TTL notice DM failed');
+      }
     }
     if (channelId) {
       try {

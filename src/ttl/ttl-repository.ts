@@ -25,11 +25,13 @@ export interface TtlDeployment {
   lastError: string | null;
   expiredAt: number | null;
   noticeStatus: NoticeStatus | null;
+  /** The deployer's DM of the "expired" notice is done (sent or refused); only the channel post may be left. */
+  noticeDirectDone: boolean;
 }
 
 const MAX_ERROR_CHARS = 2000;
 const COLUMNS = `id, guild_id, project_id, created_by, template, status, ttl_ms, expires_at, ttl_set_at, ttl_attempts,
-  ttl_next_attempt_at, ttl_last_error, expired_at, ttl_notice_status`;
+  ttl_next_attempt_at, ttl_last_error, expired_at, ttl_notice_status, ttl_notice_direct_done`;
 
 const rowSchema = z
   .object({
@@ -47,6 +49,7 @@ const rowSchema = z
     ttl_last_error: z.string().nullable(),
     expired_at: z.number().nullable(),
     ttl_notice_status: z.string().nullable(),
+    ttl_notice_direct_done: z.number().int(),
   })
   .transform(
     (row): TtlDeployment => ({
@@ -64,6 +67,7 @@ const rowSchema = z
       lastError: row.ttl_last_error,
       expiredAt: row.expired_at,
       noticeStatus: row.ttl_notice_status as NoticeStatus | null,
+      noticeDirectDone: row.ttl_notice_direct_done !== 0,
     }),
   );
 
@@ -81,6 +85,7 @@ export class TtlRepository {
   readonly #dueNow: Database.Statement;
   readonly #pendingNotices: Database.Statement;
   readonly #markNotice: Database.Statement;
+  readonly #markNoticeDirectDone: Database.Statement;
 
   constructor(handle: Pick<DatabaseHandle, 'sqlite'>) {
     const sqlite = handle.sqlite;
@@ -122,6 +127,9 @@ export class TtlRepository {
     );
     this.#pendingNotices = sqlite.prepare(`SELECT ${COLUMNS} FROM cloud_resources WHERE ttl_notice_status = 'pending' ORDER BY id LIMIT @limit`);
     this.#markNotice = sqlite.prepare(`UPDATE cloud_resources SET ttl_notice_status = @status WHERE id = @id AND ttl_notice_status = 'pending'`);
+    this.#markNoticeDirectDone = sqlite.prepare(
+      `UPDATE cloud_resources SET ttl_notice_direct_done = 1 WHERE id = @id AND ttl_notice_status = 'pending'`,
+    );
   }
 
   /** The time to live a planned deployment asked for (null: none). */
@@ -187,5 +195,10 @@ export class TtlRepository {
 
   markNotice(id: number, status: NoticeStatus): void {
     this.#markNotice.run({ id, status });
+  }
+
+  /** The DM part of a pending notice is done; a redelivery after a crash posts to the channel only. */
+  markNoticeDirectDone(id: number): void {
+    this.#markNoticeDirectDone.run({ id });
   }
 }

@@ -49,7 +49,28 @@ export class RecordingNotifier implements Notifier {
     this.sent.push({ to: { user: userId }, notice });
   }
 
+  /**
+   * The next post titled `title` never completes (the process stops there, as in a crash), until `cut()` fails it
+   * the way a dead process's connection would. `reached` resolves once the post was attempted.
+   */
+  holdNextPostTitled(title: string): { reached: Promise<void>; cut: () => void } {
+    let reach = (): void => undefined;
+    const reached = new Promise<void>((resolve) => (reach = resolve));
+    let cut = (): void => undefined;
+    const held = new Promise<void>((_, reject) => (cut = () => reject(new Error('connection gone'))));
+    this.heldPost = { title, reach, held };
+    return { reached, cut };
+  }
+
+  private heldPost: { title: string; reach: () => void; held: Promise<void> } | undefined;
+
   async sendToChannel(channelId: string, notice: Notice): Promise<void> {
+    if (this.heldPost?.title === notice.title) {
+      const { reach, held } = this.heldPost;
+      this.heldPost = undefined;
+      reach();
+      return held;
+    }
     this.maybeFail();
     if (this.channelBroken) throw new Error('Missing Access');
     this.sent.push({ to: { channel: channelId }, notice });

@@ -1,0 +1,1 @@
+ALTER TABLE `cloud_resources` ADD `ttl_notice_direct_done` integer DEFAULT false NOT NULL;
