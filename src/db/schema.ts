@@ -232,7 +232,7 @@ export const guildResourceTotals = sqliteTable(
   {
     guild_id: text('guild_id').notNull(),
     status: text('status', { enum: RESOURCE_STATUSES }).notNull(),
-    resource_type: text('resource_type', { enum: RESOURCE_TYPES }).notNull(),
+    resource_type: text('resource_type', { enum: RESOURCE_KINDS }).notNull(),
     resources: integer('resources').notNull(),
     monthly_usd: real('monthly_usd').notNull(),
     /** The sum of the rows' compute_instances: a template deployment may stand for several VMs, or none. */
