@@ -49,6 +49,8 @@ export class RecordingNotifier implements Notifier {
     this.sent.push({ to: { user: userId }, notice });
   }
 
+  private heldPost: { title: string; reach: () => void; held: Promise<void> } | undefined;
+
   /**
    * The next post titled `title` never completes (the process stops there, as in a crash), until `cut()` fails it
    * the way a dead process's connection would. `reached` resolves once the post was attempted.
@@ -61,8 +63,6 @@ export class RecordingNotifier implements Notifier {
     this.heldPost = { title, reach, held };
     return { reached, cut };
   }
-
-  private heldPost: { title: string; reach: () => void; held: Promise<void> } | undefined;
 
   async sendToChannel(channelId: string, notice: Notice): Promise<void> {
     if (this.heldPost?.title === notice.title) {
