@@ -465,9 +465,7 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
     expect(fixture.resources.get(GUILD, resource.id).status).toBe('active');
   });
 
-  // Known race (about 1 run in 6 on a loaded 2-core machine; cause not yet found, see the closing note of this
-  // change): retried, so a real regression, which fails every time, still fails.
-  it('records a destroy whose engine exited 0 as succeeded and its resource destroyed, though a shutdown came as it exited', { retry: 2 }, async () => {
+  it('records a destroy whose engine exited 0 as succeeded and its resource destroyed, though a shutdown came as it exited', async () => {
     // A long grace: on a loaded machine the engine may take a while to exit after its last line.
     fixture = (await fixture.cleanup(), await makeRunnerFixture({ killGraceMs: 15_000 }));
     const project = fixture.project(GUILD, 'Late Shutdown');
