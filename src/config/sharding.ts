@@ -29,7 +29,13 @@ const shardId = z.coerce.number<string | undefined>({ error: 'a shard id (a whol
 
 const managerSchema = z
   .object({
-    SHARDS: blankIsUnset.pipe(z.union([z.literal('auto'), count], { error: `auto, or ${COUNT}` }).optional()),
+    SHARDS: blankIsUnset.pipe(
+      z
+        .string()
+        .refine((value) => value === 'auto' || (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= MAX_SHARDS), `auto, or ${COUNT}`)
+        .transform((value) => (value === 'auto' ? ('auto' as const) : Number(value)))
+        .optional(),
+    ),
     SHARD_COUNT: blankIsUnset.pipe(count.optional()),
     SHARD_LIST: blankIsUnset.pipe(
       z
@@ -40,6 +46,8 @@ const managerSchema = z
     ),
   })
   .superRefine((env, ctx) => {
+    // Checked together only once each variable parsed on its own (zod runs this even when one did not).
+    if (env.SHARD_LIST !== undefined && !Array.isArray(env.SHARD_LIST)) return;
     if (env.SHARD_LIST === undefined) {
       if (typeof env.SHARDS === 'number' && env.SHARD_COUNT !== undefined && env.SHARDS !== env.SHARD_COUNT) {
         ctx.addIssue({ code: 'custom', path: ['SHARD_COUNT'], message: `the same number as SHARDS (${env.SHARDS}), or unset` });
