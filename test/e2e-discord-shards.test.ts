@@ -63,12 +63,36 @@ describe('the bot in two shards (two processes) on one database', () => {
   let tmp: { dir: string; cleanup: () => void };
   let dbPath: string;
   let deploymentsDir: string;
+  let env: Record<string, string>;
 
   const run = (guildId: (typeof GUILDS)[number], userId: string, name: string, options: Array<{ name: string; value: string | number | boolean }> = []) =>
     server.sendChatInput({ guildId, channelId: CHANNEL[guildId], userId, name, options, ignoreDefaultMemberPermissions: true });
 
   const finalText = async (handle: InteractionHandle, pattern: RegExp, timeoutMs = 15_000) =>
     textOf(await handle.waitForOriginal((m) => pattern.test(textOf(m)), timeoutMs));
+
+  /** Inits a project in the guild and starts an apply that runs until it is stopped (the stand-in sleeps). */
+  async function applyRunning(guildId: (typeof GUILDS)[number], name: string): Promise<InteractionHandle> {
+    const init = await run(guildId, ADMIN[guildId], 'cloud-init', [
+      { name: 'provider', value: 'gcp' },
+      { name: 'project_name', value: name },
+      { name: 'region', value: 'us-central1' },
+    ]);
+    expect((await init.waitForResponse()).type).toBe(9);
+    const submitted = await server.submitModal({ guildId, channelId: CHANNEL[guildId], userId: ADMIN[guildId], fields: { project_id: 'zz-proj-4711' } });
+    await finalText(submitted, /initialised/);
+    const deploy = await run(guildId, ADMIN[guildId], 'cloud-deploy', [
+      { name: 'project', value: name },
+      { name: 'resource_type', value: 'bucket' },
+      { name: 'disk_size', value: 1 },
+    ]);
+    await deploy.waitForOriginal((m) => JSON.stringify(m.components).includes(':apply'), 30_000);
+    const slug = name.toLowerCase().replaceAll(' ', '-');
+    writeFileSync(join(deploymentsDir, `guild_${guildId}`, slug, 'fake-engine.json'), JSON.stringify({ sleepMs: 60_000 }));
+    await (await server.clickButton({ guildId, channelId: CHANNEL[guildId], userId: ADMIN[guildId], customId: /:apply$/ })).waitForResponse();
+    await finalText(deploy, /Applying bucket/, 15_000);
+    return deploy;
+  }
 
   /** Resolves once each shard's janitor (every second here) has finished two more ticks: what it would resend, it has. */
   async function twoJanitorTicksLaterInEachShard(): Promise<void> {
@@ -92,7 +116,7 @@ describe('the bot in two shards (two processes) on one database', () => {
       await server.addMember(guildId, { id: ADMIN[guildId], username: `admin-${guildId}`, permissions: PERMS | Permission.ManageGuild });
       await server.addMember(guildId, { id: MEMBER[guildId], username: `member-${guildId}`, permissions: PERMS });
     }
-    const env = {
+    env = {
       DISCORD_TOKEN: TOKEN,
       DISCORD_APPLICATION_ID: APP_ID,
       DISCORD_API_URL: server.apiUrl,
@@ -174,35 +198,51 @@ describe('the bot in two shards (two processes) on one database', () => {
     expect(expiries).toEqual([{ guild_id: GUILD_1 }, { guild_id: GUILD_0 }].sort((a, b) => a.guild_id.localeCompare(b.guild_id)));
   }, 90_000);
 
+  it('refuses a single-process bot, and a second manager, on the database the manager holds', async () => {
+    for (const extra of [{}, { SHARDS: '2' }] as Record<string, string>[]) {
+      const second = startBot({ ...env, ...extra });
+      expect(await second.exited()).toBe(1);
+      expect(second.output()).toMatch(new RegExp(`already in use by process ${bot.pid}\\b`));
+    }
+  }, 60_000);
+
+  it('after kill -9 of one shard mid-apply, the manager starts it again; it settles its own run and tells the member, the other shard goes on', async () => {
+    const guildId = GUILD_1;
+    await applyRunning(guildId, 'Crash Test');
+    const startedBefore = logLines(bot.output()).filter((line) => line.msg === 'shard started').length;
+    const shard1 = logLines(bot.output()).filter((line) => line.msg === 'shard started' && line.shardId === 1).at(-1)?.pid as number;
+    process.kill(shard1, 'SIGKILL');
+    await expect
+      .poll(() => logLines(bot.output()).filter((line) => line.msg === 'shard started').length, { timeout: 15_000 })
+      .toBe(startedBefore + 1);
+    await expect
+      .poll(() => server.channelMessages(CHANNEL[guildId]).filter((m) => JSON.stringify(m.embeds).includes('was interrupted')).length, { timeout: 30_000 })
+      .toBe(1);
+    // The new shard 1 serves its guild again; shard 0 was never touched (its pid still runs, nothing of it settled).
+    await expect.poll(() => server.isReady(), { timeout: 30_000 }).toBe(true);
+    const listing = await run(guildId, ADMIN[guildId], 'cloud-projects');
+    expect((await listing.waitForResponse()).type).toBeGreaterThan(0);
+    const shard0 = logLines(bot.output()).find((line) => line.msg === 'shard started' && line.shardId === 0)?.pid as number;
+    expect(alive(shard0)).toBe(true);
+    const settled = logLines(bot.output()).filter((line) => line.msg === 'runs left unfinished by the last stop marked interrupted' && (line.runs as number) > 0);
+    expect(settled.map((line) => line.shard)).toEqual([1]);
+  }, 120_000);
+
   it('on SIGTERM to the manager stops both shards gracefully: a running apply is stopped cleanly and its member told', async () => {
     // A running apply in shard 1's guild, so the stop must travel from the manager to a shard.
     const guildId = GUILD_1;
-    const init = await run(guildId, ADMIN[guildId], 'cloud-init', [
-      { name: 'provider', value: 'gcp' },
-      { name: 'project_name', value: 'Shutdown Test' },
-      { name: 'region', value: 'us-central1' },
-    ]);
-    expect((await init.waitForResponse()).type).toBe(9);
-    const submitted = await server.submitModal({ guildId, channelId: CHANNEL[guildId], userId: ADMIN[guildId], fields: { project_id: 'zz-proj-4711' } });
-    await finalText(submitted, /initialised/);
-    const deploy = await run(guildId, ADMIN[guildId], 'cloud-deploy', [
-      { name: 'project', value: 'Shutdown Test' },
-      { name: 'resource_type', value: 'bucket' },
-      { name: 'disk_size', value: 1 },
-    ]);
-    await deploy.waitForOriginal((m) => JSON.stringify(m.components).includes(':apply'), 30_000);
-    writeFileSync(join(deploymentsDir, `guild_${guildId}`, 'shutdown-test', 'fake-engine.json'), JSON.stringify({ sleepMs: 60_000 }));
-    await (await server.clickButton({ guildId, channelId: CHANNEL[guildId], userId: ADMIN[guildId], customId: /:apply$/ })).waitForResponse();
-    await finalText(deploy, /Applying bucket/, 15_000);
+    const deploy = await applyRunning(guildId, 'Shutdown Test');
 
     const shardPids = logLines(bot.output()).filter((line) => line.msg === 'shard started').map((line) => line.pid as number);
+    const shardsRunning = shardPids.filter(alive);
+    expect(shardsRunning).toHaveLength(2);
     expect(await bot.stop()).toBe(0);
     expect(textOf(deploy.original())).toMatch(/restarting.*stopped cleanly/s);
     // Both shards were told and went through their own graceful stop before the manager exited.
     const lines = logLines(bot.output());
     expect(lines.filter((line) => line.msg === 'shutting down').map((line) => [line.shard, line.signal]).sort()).toEqual([[0, 'SIGTERM'], [1, 'SIGTERM'], ['manager', 'SIGTERM']].sort());
-    expect(lines.filter((line) => line.msg === 'shard stopped').map((line) => [line.shard, line.exitCode]).sort()).toEqual([[0, 0], [1, 0]]);
-    for (const pid of shardPids) expect(alive(pid)).toBe(false);
+    expect(lines.filter((line) => line.msg === 'shard stopped').map((line) => [line.shardId, line.exitCode]).sort()).toEqual([[0, 0], [1, 0]]);
+    for (const pid of shardsRunning) expect(alive(pid)).toBe(false);
     const db = new Database(dbPath, { readonly: true });
     const apply = db.prepare("SELECT status FROM iac_runs WHERE kind = 'apply' ORDER BY id DESC LIMIT 1").get() as { status: string };
     db.close();

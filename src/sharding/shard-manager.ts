@@ -160,17 +160,17 @@ export class ShardManager {
   #watch(shard: Shard): void {
     const { logger } = this.#options;
     // mode 'process': each shard is a ChildProcess, never a Worker.
-    shard.on('spawn', (child) => logger.info({ shard: shard.id, pid: (child as ChildProcess).pid }, 'shard started'));
-    shard.on('ready', () => logger.info({ shard: shard.id }, 'shard ready'));
+    shard.on('spawn', (child) => logger.info({ shardId: shard.id, pid: (child as ChildProcess).pid }, 'shard started'));
+    shard.on('ready', () => logger.info({ shardId: shard.id }, 'shard ready'));
     shard.on('death', (died) => {
       const child = died as ChildProcess;
       const stopping = this.#stopping !== undefined;
       logger[stopping ? 'info' : 'error'](
-        { shard: shard.id, pid: child.pid, exitCode: child.exitCode, signal: child.signalCode, respawn: this.#manager.respawn },
+        { shardId: shard.id, pid: child.pid, exitCode: child.exitCode, signal: child.signalCode, respawn: this.#manager.respawn },
         stopping ? 'shard stopped' : 'shard exited',
       );
     });
-    shard.on('error', (error: unknown) => logger.error({ shard: shard.id, err: error }, 'shard could not be respawned'));
+    shard.on('error', (error: unknown) => logger.error({ shardId: shard.id, err: error }, 'shard could not be respawned'));
   }
 }
 
@@ -181,7 +181,7 @@ async function stopShard(shard: Shard, signal: NodeJS.Signals, graceMs: number, 
   child.kill(signal);
   const timer = sleep(graceMs, 'late' as const, { ref: false });
   if ((await Promise.race([exited.then(() => 'exited' as const), timer])) === 'exited') return 'stopped';
-  logger.warn({ shard: shard.id, pid: child.pid, graceMs }, 'shard did not stop in time; killing it');
+  logger.warn({ shardId: shard.id, pid: child.pid, graceMs }, 'shard did not stop in time; killing it');
   child.kill('SIGKILL');
   await exited;
   return 'killed';
