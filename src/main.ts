@@ -21,6 +21,7 @@ const USAGE = `Usage: npm start [-- --console [--user NAME] [--admin]]
   --help, -h    this help (with --console: the console's flags)
 
   npm run demo  the console as a server admin with a stand-in engine and throwaway data
+  SHARDS=auto npm start   several shards, each a process (README.md, "Running several shards")
 Settings come from the environment and .env: README.md, "Configuration", lists every variable.
 `;
 
@@ -46,7 +47,7 @@ function requireToken(config: Config): string {
   process.exit(1);
 }
 
-/** `shard`: this process is one shard, started by the sharding manager (src/sharding/shard-manager.ts). */
+/** `shard`: this process is one shard, started by the sharding manager (src/discord/shard-manager.ts). */
 async function runDiscord(config: Config, logger: Logger, lastResort: LastResort, shard?: ShardScope): Promise<void> {
   const token = requireToken(config);
   const { createDiscordClient, DiscordBot } = await import('./discord/discord-bot.js');
@@ -91,7 +92,7 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
 
 async function runShardManager(config: Config, sharding: Extract<ShardingSettings, { role: 'manager' }>, logger: Logger): Promise<void> {
   const token = requireToken(config);
-  const { ShardManager, fetchGatewayBot } = await import('./sharding/shard-manager.js');
+  const { ShardManager, fetchGatewayBot } = await import('./discord/shard-manager.js');
   const { describeConnectionError } = await import('./discord/connection-errors.js');
   let gateway;
   try {

@@ -74,7 +74,7 @@ export interface CoreOptions {
    */
   templateGit?: GitTransport;
   /**
-   * The shard this process runs when started by the ShardingManager (src/sharding/): it then locks only its shard,
+   * The shard this process runs when started by the ShardingManager (src/discord/shard-manager.ts): it then locks only its shard,
    * and settles, expires and notifies only its own guilds' rows. Unset: one process serves every guild.
    */
   shard?: ShardScope;

@@ -5,7 +5,7 @@
  * locking mode with a write made and the lock never released. The operating system drops the lock when the process
  * ends in any way, kill -9 included, so a crashed bot never blocks the next start.
  *
- * Sharded (src/sharding/), the ShardingManager holds this lock for its whole life, so neither a single-process bot
+ * Sharded (src/discord/shard-manager.ts), the ShardingManager holds this lock for its whole life, so neither a single-process bot
  * nor a second manager can start on the database; each shard it runs holds a lock of its own,
  * `${DATABASE_PATH}.shard-<id>.lock`, so a shard left running (its manager killed with -9) and the new manager's
  * shard of the same id never serve the same guilds at once. Each shard settles at start-up only its own guilds' runs.

@@ -1,7 +1,7 @@
 /**
  * Every transaction on the bot's connection begins IMMEDIATE, taking SQLite's write lock at BEGIN.
  *
- * With several processes on one file (shards: src/sharding/), a DEFERRED transaction that reads first and writes
+ * With several processes on one file (shards: src/discord/shard-manager.ts), a DEFERRED transaction that reads first and writes
  * later fails at its first write with SQLITE_BUSY (SQLITE_BUSY_SNAPSHOT in WAL mode) whenever another process wrote
  * in between: its snapshot is stale, and no busy timeout can help, because waiting would not make it fresh. A
  * transaction that takes the write lock at BEGIN waits its turn there, under the busy timeout, and then reads what
