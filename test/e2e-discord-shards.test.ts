@@ -249,3 +249,40 @@ describe('the bot in two shards (two processes) on one database', () => {
     expect(apply.status).toBe('interrupted');
   }, 120_000);
 });
+
+describe('SHARDS=2 npm start, as an operator runs it', () => {
+  it('a terminal’s Ctrl-C (SIGINT to the whole process group) stops the manager and both shards once each, gracefully', async () => {
+    const tmp = makeTempDir('chatops-e2e-shards-npm-');
+    const server = await FakeDiscordServer.start({ applicationId: APP_ID, botToken: TOKEN, shardCount: 2 });
+    let bot: BotProcess | undefined;
+    try {
+      for (const guildId of GUILDS) await server.addGuild({ id: guildId, name: 'g', ownerId: ADMIN[guildId], channels: [{ id: CHANNEL[guildId], name: 'ops' }] });
+      bot = startBot(
+        {
+          DISCORD_TOKEN: TOKEN,
+          DISCORD_APPLICATION_ID: APP_ID,
+          DISCORD_API_URL: server.apiUrl,
+          DATABASE_PATH: join(tmp.dir, 'chatops.db'),
+          DEPLOYMENTS_DIR: join(tmp.dir, 'deployments'),
+          IAC_BIN_DIR: FAKE_ENGINE_BIN,
+          LOG_LEVEL: 'debug',
+          SHARDS: '2',
+        },
+        [],
+        { via: 'npm-start' },
+      );
+      await server.waitForReady(90_000);
+      await bot.waitForOutput(/every shard is ready/, 30_000);
+      bot.signalGroup('SIGINT');
+      expect(await bot.exited(), bot.output().slice(-3000)).toBe(0);
+      const lines = logLines(bot.output());
+      expect(lines.filter((line) => line.msg === 'shutting down').map((line) => String(line.shard)).sort()).toEqual(['0', '1', 'manager']);
+      expect(lines.filter((line) => line.msg === 'second signal: exiting now')).toEqual([]);
+      expect(lines.filter((line) => line.msg === 'shard stopped').map((line) => [line.shardId, line.exitCode]).sort()).toEqual([[0, 0], [1, 0]]);
+    } finally {
+      if (bot && (await Promise.race([bot.exited(), Promise.resolve('running')])) === 'running') await bot.kill('SIGKILL');
+      await server.close();
+      tmp.cleanup();
+    }
+  }, 150_000);
+});
