@@ -136,9 +136,10 @@ describe('the bot in two shards (two processes) on one database', () => {
       });
     }
     bot = startBot({ ...env, SHARDS: '2' });
-    await server.waitForReady(60_000);
+    // Generous: two bots start on a machine that may be busy with other tests.
+    await server.waitForReady(150_000);
     await bot.waitForOutput(/every shard is ready/, 60_000);
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     const late = server?.deadlineViolations() ?? [];
@@ -271,8 +272,8 @@ describe('SHARDS=2 npm start, as an operator runs it', () => {
         [],
         { via: 'npm-start' },
       );
-      await server.waitForReady(90_000);
-      await bot.waitForOutput(/every shard is ready/, 30_000);
+      await server.waitForReady(150_000);
+      await bot.waitForOutput(/every shard is ready/, 60_000);
       bot.signalGroup('SIGINT');
       expect(await bot.exited(), bot.output().slice(-3000)).toBe(0);
       const lines = logLines(bot.output());
@@ -284,5 +285,5 @@ describe('SHARDS=2 npm start, as an operator runs it', () => {
       await server.close();
       tmp.cleanup();
     }
-  }, 150_000);
+  }, 240_000);
 });

@@ -46,7 +46,7 @@ export interface ShardManagerOptions {
   /** Shards that may identify at once (Discord's max_concurrency); more than one per bucket waits IDENTIFY_SPACING_MS. */
   maxConcurrency: number;
   logger: Logger;
-  /** How long a shard may take from its start to its READY (default 60 s). */
+  /** How long a shard may take from its start to its READY (default 120 s: a loaded machine starts slowly). */
   readyTimeoutMs?: number;
   /** How long a shard may take to stop gracefully after the signal before it is killed (default 90 s). */
   stopGraceMs?: number;
@@ -118,7 +118,7 @@ export class ShardManager {
    */
   async start(): Promise<void> {
     const { maxConcurrency, logger } = this.#options;
-    const timeout = this.#options.readyTimeoutMs ?? 60_000;
+    const timeout = this.#options.readyTimeoutMs ?? 120_000;
     for (const [index, id] of this.#shardList.entries()) {
       if (this.#stopping) return;
       // Shards in different identify buckets may start together; a second one in a bucket waits its turn.
