@@ -20,7 +20,9 @@ describe('the template store’s scratch space', () => {
     const scratchRoot = join(root, '.scratch');
     // Another shard, alive and mid-fetch; a process that has ended; a folder of the old single-scratch layout.
     const sleeper = execa('sleep', ['30']);
-    const ended = (await execa('true')).pid as number;
+    const finished = execa('true');
+    const ended = finished.pid as number;
+    await finished;
     for (const name of [String(sleeper.pid), String(ended), 'fetch-AbC123']) {
       mkdirSync(join(scratchRoot, name), { recursive: true });
       writeFileSync(join(scratchRoot, name, 'FETCH_HEAD'), 'x');
