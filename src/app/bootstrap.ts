@@ -183,7 +183,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
   runner.sweepStalePlanFiles(ownGuild);
 
-  const approvalRecords = new DeployApprovalRepository(database);
+  const approvalRecords = new DeployApprovalRepository(database, { shard });
   const deployApprovals: DeployApprovalStore = {
     records: approvalRecords,
     // One outbox for the presses that decide and the janitor that expires, as for JIT requests.
@@ -192,7 +192,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   };
   // The janitor's drift checks run as the project's own runs do; their credentials are those a run would use unasked.
   const drift = new DriftService({
-    checks: new DriftRepository(database.db),
+    checks: new DriftRepository(database.db, { shard }),
     projects,
     resources,
     runner,
@@ -218,7 +218,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     logger,
   });
 
-  const ttls = new TtlRepository(database);
+  const ttls = new TtlRepository(database, { shard });
   // The destroyer runs DestroyService, which needs the whole context: made once the context is.
   let ttlDestroyer: TtlDestroyer | undefined;
   const destroyer = () => ttlDestroyer ?? (ttlDestroyer = TtlDestroyer.from(app, ttls, config.TTL_DESTROY_RETRY_MINUTES * 60_000));
@@ -279,7 +279,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
         logger,
         discard: (approval) => DeployService.from(app).approvals.discardPlanOf(approval),
       }),
-      ...ttlJobs({ ttls, reminders: new TtlReminderRepository(database), destroyer: destroyer(), policies, notifier, clock, logger, leadsMs: config.TTL_REMINDER_LEADS }),
+      ...ttlJobs({ ttls, reminders: new TtlReminderRepository(database, { shard }), destroyer: destroyer(), policies, notifier, clock, logger, leadsMs: config.TTL_REMINDER_LEADS }),
     ],
     driftChecks,
   });

@@ -286,8 +286,8 @@ export class IacRunner {
   /**
    * At start-up, once runs left by the last process are settled (see orphans.ts): half-consumed (.applying) and
    * expired plan files they left behind are removed, as they hold variable values. Returns how many.
+   * `servesGuild`: with several shards, only this shard's guilds' folders are swept (another's runs may be writing).
    */
-  /** `servesGuild`: with several shards, only this shard's guilds' folders are swept (another's runs may be writing). */
   sweepStalePlanFiles(servesGuild: (guildId: string) => boolean = () => true): number {
     try {
       const planFiles = this.#plans.sweepAll(servesGuild);

@@ -30,11 +30,17 @@ export function servesGuild(scope: ShardScope | undefined, guildId: string): boo
  * The numbers are checked integers written into the text: a prepared statement is built once per process.
  */
 export function shardCondition(scope: ShardScope | undefined, column = 'guild_id'): string {
-  if (!scope || scope.count <= 1) return '';
+  const predicate = shardPredicate(scope, column);
+  return predicate === undefined ? '' : ` AND ${predicate}`;
+}
+
+/** The bare condition of shardCondition (for a query builder's `and`); undefined when the process serves every guild. */
+export function shardPredicate(scope: ShardScope | undefined, column = 'guild_id'): string | undefined {
+  if (!scope || scope.count <= 1) return undefined;
   if (!Number.isInteger(scope.id) || !Number.isInteger(scope.count) || scope.id < 0 || scope.id >= scope.count) {
     throw new RangeError(`invalid shard ${scope.id} of ${scope.count}`);
   }
-  return ` AND ((CAST(${column} AS INTEGER) >> 22) % ${scope.count}) = ${scope.id}`;
+  return `((CAST(${column} AS INTEGER) >> 22) % ${scope.count}) = ${scope.id}`;
 }
 
 /** "shard 1 of 4", for logs and messages. */
