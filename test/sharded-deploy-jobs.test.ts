@@ -163,6 +163,30 @@ describe('two shards’ janitors on one database, deployments’ jobs', () => {
     expect(destroys).toEqual([...GUILDS].sort().map((guild_id) => ({ guild_id, n: 1 })));
   }, 120_000);
 
+  it('Destroy now pressed in a DM (which Discord sends to shard 0) about a guild of shard 1: destroyed by shard 1, not in shard 0', async () => {
+    const { shards, owner, say, raceTicks, sqlite } = await twoShards();
+    const guildId = GUILDS[1];
+    const deployer = ADMIN[guildId]!;
+    expect((await say(guildId, 'cloud-deploy', { ...bucket, ttl: '3h' }, { buttons: [{ buttonId: 'apply', by: deployer }] })).text()).toMatch(/Deployed bucket/);
+    // In a DM there are no server permissions: the deployer's Admin grant is what allows Destroy now there.
+    await owner(guildId).bot.app.jit.grant({ guildId, granteeId: deployer.id, granteeIsBot: false, grantedBy: '300000000000000099', provider: 'gcp', level: 'admin', durationMinutes: 480, reason: 'cleanup' });
+    const [resource] = owner(guildId).bot.app.resources.listByGuild(guildId);
+    for (const shard of shards) shard.notifier.sent.length = 0;
+
+    const pressed = await shards[0]!.bot.press({ ...deployer, isGuildAdmin: false }, `ttl:destroy:${resource!.id}`, { guildId: null });
+    expect(pressed.text()).toMatch(/pressed Destroy now: deployment #\d+ .* is destroyed within about 1 min, by the bot's process that serves its server/);
+    // Shard 0 has no vault session and no workspace lock of that guild: it started nothing.
+    const destroys = () => sqlite().prepare("SELECT guild_id, status FROM iac_runs WHERE kind = 'destroy'").all();
+    expect(destroys()).toEqual([]);
+    expect(owner(guildId).bot.app.resources.get(guildId, resource!.id).status).toBe('active');
+
+    await raceTicks(1);
+    expect(owner(guildId).bot.app.resources.get(guildId, resource!.id).status).toBe('destroyed');
+    expect(destroys()).toEqual([{ guild_id: guildId, status: 'succeeded' }]);
+    expect(sentBy(owner(guildId)).dms(deployer.id)).toEqual(['Deployment expired and destroyed']);
+    expect(shards[0]!.notifier.sent).toEqual([]);
+  }, 120_000);
+
   it('run each due drift check once, in its own shard, and post each report once', async () => {
     const { clock, shards, owner, say, raceTicks, sqlite, dir } = await twoShards();
     for (const guildId of GUILDS) {

@@ -253,7 +253,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     templates: templates.catalogue,
     templateAdmin: templates.service,
     drift,
-    deploymentTtls: new DeploymentTtls({ jit, policies, audit, projects, clock, ttls, destroyer }),
+    deploymentTtls: new DeploymentTtls({ jit, policies, audit, projects, clock, ttls, destroyer, servesGuild: ownGuild }),
   };
 
   // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
