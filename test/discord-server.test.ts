@@ -18,6 +18,7 @@ import {
   TextInputStyle,
 } from 'discord.js';
 import { performance } from 'node:perf_hooks';
+import { WebSocket } from 'ws';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { buttonsOf, DEFAULT_HEARTBEAT_INTERVAL_MS, FakeDiscordServer, ImpossibleUserAction } from './discord-server/index.js';
 import { FakeClock } from './support/clock.js';
@@ -616,6 +617,141 @@ describe('the fake Discord server with two shards', () => {
     } finally {
       await client.destroy();
       await server.close();
+    }
+  });
+});
+
+/** A bare gateway connection, as one shard: Hello, IDENTIFY with `shard`, then every frame until it closes. */
+async function identifyAs(server: FakeDiscordServer, shard: unknown) {
+  const socket = new WebSocket(`${server.gatewayUrl}/?v=10&encoding=json`);
+  const frames: { op: number; t?: string; d: Record<string, unknown> }[] = [];
+  const waiters = new Set<() => void>();
+  let closed: { code: number; reason: string } | undefined;
+  socket.on('message', (raw) => {
+    const frame = JSON.parse(raw.toString()) as (typeof frames)[number];
+    frames.push(frame);
+    if (frame.op === 10) socket.send(JSON.stringify({ op: 2, d: { token: TOKEN, intents: 1, properties: {}, shard } }));
+    for (const wake of waiters) wake();
+  });
+  socket.on('close', (code, reason) => {
+    closed = { code, reason: reason.toString() };
+    for (const wake of waiters) wake();
+  });
+  const until = (done: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (done()) {
+          waiters.delete(check);
+          resolve();
+        }
+      };
+      waiters.add(check);
+      check();
+    });
+  return {
+    frames,
+    closed: async () => {
+      await until(() => closed !== undefined);
+      return closed!;
+    },
+    /** The dispatches received once `count` GUILD_CREATEs came and a heartbeat sent after them was acknowledged. */
+    async dispatchesAfter(count: number) {
+      await until(() => frames.filter((frame) => frame.t === 'GUILD_CREATE').length >= count);
+      const acks = frames.filter((frame) => frame.op === 11).length;
+      socket.send(JSON.stringify({ op: 1, d: null }));
+      await until(() => frames.filter((frame) => frame.op === 11).length > acks);
+      return frames.filter((frame) => frame.op === 0);
+    },
+    close: () => socket.close(),
+  };
+}
+
+describe('the fake Discord server sharding as Discord does', () => {
+  // (id >> 22) % 2: the first two on shard 0, the last two on shard 1.
+  const SHARD0 = ['444444444444444444', '320000000000000002'];
+  const SHARD1 = ['555555555555555555', '310000000000000001'];
+  let server: FakeDiscordServer;
+
+  beforeEach(async () => {
+    server = await FakeDiscordServer.start({ applicationId: APP_ID, botToken: TOKEN, shardCount: 2 });
+    for (const [index, id] of [...SHARD0, ...SHARD1].entries()) {
+      await server.addGuild({ id, name: `Guild ${index}`, ownerId: OWNER, channels: [{ id: `22222222222222230${index}`, name: 'ops' }] });
+      await server.addMember(id, { id: MEMBER, username: 'bob', permissions: 0n });
+    }
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('recommends its shard count in GET /gateway/bot, with an identify bucket per shard', async () => {
+    const response = await fetch(`${server.apiUrl}/v10/gateway/bot`, { headers: { Authorization: `Bot ${TOKEN}` } });
+    expect(await response.json()).toMatchObject({ shards: 2, session_start_limit: { max_concurrency: 2 } });
+  });
+
+  it('lists in READY, and sends as GUILD_CREATE, only the identifying shard’s guilds', async () => {
+    const shard1 = await identifyAs(server, [1, 2]);
+    const dispatches = await shard1.dispatchesAfter(2);
+    shard1.close();
+    const ready = dispatches.find((frame) => frame.t === 'READY');
+    expect(ready?.d.shard).toEqual([1, 2]);
+    expect((ready?.d.guilds as { id: string }[]).map((guild) => guild.id).sort()).toEqual([...SHARD1].sort());
+    expect(dispatches.filter((frame) => frame.t === 'GUILD_CREATE').map((frame) => frame.d.id).sort()).toEqual([...SHARD1].sort());
+  });
+
+  it('refuses an IDENTIFY naming a shard outside its count with 4010 Invalid shard', async () => {
+    for (const shard of [[2, 2], [-1, 2], [0, 0], [5, 3]]) {
+      const connection = await identifyAs(server, shard);
+      expect(await connection.closed(), JSON.stringify(shard)).toEqual({ code: 4010, reason: 'Invalid shard' });
+      expect(connection.frames.some((frame) => frame.t === 'READY')).toBe(false);
+    }
+  });
+
+  it('refuses with 4011 Sharding required a shard that would serve more guilds than one connection may', async () => {
+    const strict = await FakeDiscordServer.start({ applicationId: APP_ID, botToken: TOKEN, maxGuildsPerShard: 2 });
+    try {
+      for (const id of [...SHARD0, ...SHARD1]) await strict.addGuild({ id, name: 'g', ownerId: OWNER });
+      const unsharded = await identifyAs(strict, [0, 1]);
+      expect(await unsharded.closed()).toEqual({ code: 4011, reason: 'Sharding required' });
+      const sharded = await identifyAs(strict, [0, 2]);
+      expect((await sharded.dispatchesAfter(2)).some((frame) => frame.t === 'READY')).toBe(true);
+      sharded.close();
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('with one client per shard (as in two processes), dispatches a guild’s events to its shard’s client alone', async () => {
+    const clients = [0, 1].map((id) => new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: server.apiUrl }, shards: [id], shardCount: 2 }));
+    const seen: string[][] = [[], []];
+    try {
+      for (const [id, client] of clients.entries()) {
+        client.on('guildCreate', (guild) => seen[id]!.push(`guild ${guild.id}`));
+        client.on('interactionCreate', (interaction) => {
+          seen[id]!.push(`interaction ${interaction.guildId}`);
+          if (interaction.isChatInputCommand()) void interaction.reply('ok');
+        });
+        const ready = once(client, 'clientReady');
+        await client.login(TOKEN);
+        await ready;
+      }
+      await server.waitForReady(5000);
+      expect(clients.map((client) => [...client.guilds.cache.keys()].sort())).toEqual([[...SHARD0].sort(), [...SHARD1].sort()]);
+
+      const invited = '555555555555555556';
+      await server.addGuild({ id: invited, name: 'Invited', ownerId: OWNER, channels: [{ id: '222222222222222399', name: 'ops' }] });
+      await server.addMember(invited, { id: MEMBER, username: 'bob', permissions: 0n });
+      await vi.waitFor(() => expect(seen[1]).toContain(`guild ${invited}`));
+      const h = await server.sendChatInput({ guildId: SHARD0[0]!, channelId: '222222222222222300', userId: MEMBER, name: 'ping' });
+      await h.waitForResponse();
+      expect(seen[0]).toEqual([`interaction ${SHARD0[0]}`]);
+      expect(seen[1]).toEqual([`guild ${invited}`]);
+
+      // With shard 1's process gone, nothing else receives its guilds' interactions.
+      await clients[1]!.destroy();
+      await expect(server.sendChatInput({ guildId: SHARD1[0]!, channelId: '222222222222222302', userId: MEMBER, name: 'ping' })).rejects.toThrow(/no ready gateway connection serving guild/);
+      expect(seen[0]).toEqual([`interaction ${SHARD0[0]}`]);
+    } finally {
+      for (const client of clients) await client.destroy();
     }
   });
 });

@@ -15,6 +15,7 @@ import { interruptedRunNotice, tellInterruptedMembers } from '../src/engine/cras
 import { recoverUnfinishedRuns, type InterruptedRun } from '../src/engine/orphans.js';
 import { currentBootId, identify } from '../src/engine/process-identity.js';
 import { RunStore } from '../src/engine/run-store.js';
+import { shardOfGuild } from '../src/sharding/shard-scope.js';
 import type { Project } from '../src/projects/index.js';
 import { FAKE_ENGINE_BIN, makeRunnerFixture, memoryLogger, processExists, type RunnerFixture } from './support/engine-env.js';
 import { RecordingNotifier } from './support/recording-notifier.js';
@@ -176,5 +177,30 @@ describe('telling members about interrupted runs', () => {
   it('says a forced stop may have left the state locked, and that a queued run changed nothing', () => {
     expect(toMarkdown(toText(interruptedRunNotice({ ...run, engine: 'forced' }, 'p').description ?? ''))).toMatch(/may still be locked/);
     expect(toMarkdown(toText(interruptedRunNotice({ ...run, engine: 'not_started' }, 'p').description ?? ''))).toMatch(/nothing was changed/);
+  });
+});
+
+describe('recovery in one shard of several', () => {
+  /** Guilds served by shard 0 and shard 1 of two. */
+  const MINE = '320000000000000002';
+  const THEIRS = '310000000000000001';
+
+  it('settles only the runs and resources of the guilds its shard serves; the other shard’s stay as they are', async () => {
+    expect([shardOfGuild(MINE, 2), shardOfGuild(THEIRS, 2)]).toEqual([0, 1]);
+    const left = [MINE, THEIRS].map((guildId) => {
+      const project = fixture.project(guildId, `Left ${guildId}`);
+      const resource = fixture.resource(project);
+      const run = store.create({ guildId, projectId: project.id, resourceId: resource.id, kind: 'apply', startedBy: USER, channelId: CHANNEL });
+      fixture.resources.setStatus(guildId, resource.id, 'applying');
+      return { guildId, run, resource };
+    });
+    const recovered = await recoverUnfinishedRuns({ db: fixture.db.db, clock: fixture.clock, logger, graceMs: 300, shard: { id: 0, count: 2 } });
+    expect(recovered.runs.map((run) => run.guildId)).toEqual([MINE]);
+    expect(recovered.resources).toBe(1);
+    const statusOf = (guildId: string) => fixture.db.db.select().from(iacRuns).all().find((row) => row.guild_id === guildId)?.status;
+    expect(statusOf(MINE)).toBe('interrupted');
+    // Shard 1's run may be running right now in its own process: shard 0 must not touch it.
+    expect(statusOf(THEIRS)).toBe('queued');
+    expect(fixture.resources.get(THEIRS, left[1]!.resource.id)?.status).toBe('applying');
   });
 });

@@ -56,3 +56,35 @@ describe('the process lock', () => {
     b.release();
   });
 });
+
+describe('the process lock with shards', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => cleanups.splice(0).reverse().forEach((cleanup) => cleanup()));
+
+  function databasePath(): string {
+    const tmp = makeTempDir('chatops-lock-');
+    cleanups.push(tmp.cleanup);
+    return join(tmp.dir, 'chatops.db');
+  }
+
+  it('lets the manager hold the database while each shard holds its own, and refuses a second of one shard', () => {
+    const path = databasePath();
+    const manager = acquireProcessLock(path, SINCE);
+    cleanups.push(manager.release);
+    const shard0 = acquireProcessLock(path, SINCE, { id: 0, count: 2 });
+    cleanups.push(shard0.release);
+    const shard1 = acquireProcessLock(path, SINCE, { id: 1, count: 2 });
+    cleanups.push(shard1.release);
+    expect(lockPathFor(path, { id: 1, count: 2 })).toMatch(/chatops\.db\.shard-1\.lock$/);
+    let refusal: unknown;
+    try {
+      acquireProcessLock(path, SINCE + 1, { id: 1, count: 2 });
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(DatabaseInUse);
+    expect((refusal as Error).message).toMatch(/chatops\.db \(its shard 1\) is already in use by process \d+/);
+    // A second manager (or a bot started without shards) is refused by the manager's lock.
+    expect(() => acquireProcessLock(path, SINCE + 2)).toThrow(DatabaseInUse);
+  });
+});

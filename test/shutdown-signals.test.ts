@@ -15,6 +15,7 @@ function harness() {
   const clock = new FakeClock();
   const exits: number[] = [];
   let stops = 0;
+  const stoppedBy: NodeJS.Signals[] = [];
   let finishStop: () => void = () => {};
   let failStop: (error: Error) => void = () => {};
   let logs = '';
@@ -23,8 +24,9 @@ function harness() {
     logger,
     clock,
     exit: (code) => exits.push(code),
-    stop: () => {
+    stop: (signal) => {
       stops += 1;
+      stoppedBy.push(signal);
       return new Promise<void>((resolve, reject) => {
         finishStop = resolve;
         failStop = reject;
@@ -32,12 +34,19 @@ function harness() {
     },
   });
   const send = (signal: NodeJS.Signals) => source.emit(signal, signal);
-  return { send, clock, exits, stops: () => stops, finishStop: () => finishStop(), failStop: (e: Error) => failStop(e), logs: () => logs };
+  return { send, clock, exits, stoppedBy, stops: () => stops, finishStop: () => finishStop(), failStop: (e: Error) => failStop(e), logs: () => logs };
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('shutdown signals', () => {
+  it('tells the stop which signal asked for it, so a sharding manager passes the same one on to its shards', () => {
+    const h = harness();
+    h.send('SIGINT');
+    h.send('SIGINT');
+    expect(h.stoppedBy).toEqual(['SIGINT']);
+  });
+
   it('a SIGTERM delivered twice at once (group signal plus npm relay) drains once and exits 0', async () => {
     const h = harness();
     h.send('SIGTERM');

@@ -2,10 +2,9 @@
 import type { DurableForm } from '../../src/interaction/durable-components.js';
 import type { Message } from '../../src/interaction/conversation.js';
 import { UserError } from '../../src/shared/errors.js';
-import type { ExpireOutcome } from '../../src/ttl/ttl-destroyer.js';
 import { ttlOptionSchema } from '../../src/ttl/ttl-duration.js';
 import { ttlIds, type TtlSubject } from '../../src/ttl/ttl-notices.js';
-import type { ExtendOffer } from '../../src/ttl/ttl-service.js';
+import type { DestroyNowOutcome, ExtendOffer } from '../../src/ttl/ttl-service.js';
 import { typedForm } from '../../src/ttl/ttl-policy.js';
 import { command, duration, member, strong, text } from './format.js';
 
@@ -32,7 +31,7 @@ export function ttlDestroyStartedView(subject: TtlSubject, by: string): Message 
   return { content: text`🧨 ${member(by)} pressed Destroy now: destroying deployment #${subject.resourceId} (${subject.template}) of ${strong(subject.projectName)}…` };
 }
 
-export function ttlDestroyNowView(subject: TtlSubject, by: string, outcome: ExpireOutcome): Message {
+export function ttlDestroyNowView(subject: TtlSubject, by: string, outcome: DestroyNowOutcome): Message {
   const what = text`deployment #${subject.resourceId} (${subject.template}) of ${strong(subject.projectName)}`;
   switch (outcome) {
     case 'destroyed':
@@ -43,5 +42,7 @@ export function ttlDestroyNowView(subject: TtlSubject, by: string, outcome: Expi
       return { content: text`${what} was already destroyed.` };
     case 'skipped':
       return { content: text`${what} is being destroyed already; its outcome is posted when it ends (in about ${duration(60_000)} or more).` };
+    case 'handed_over':
+      return { content: text`⏳ ${member(by)} pressed Destroy now: ${what} is destroyed within about ${duration(60_000)}, by the bot's process that serves its server. Its deployer is told how it went.` };
   }
 }

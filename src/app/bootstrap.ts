@@ -49,6 +49,7 @@ import { ProjectOverviews } from '../projects/project-overview.js';
 import { ProjectRepository } from '../projects/project-repository.js';
 import { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
+import { servesGuild, type ShardScope } from '../sharding/shard-scope.js';
 import { StateLayout } from '../state/layout.js';
 import { buildTemplates, type GitTransport } from '../templates/index.js';
 import { TierService } from '../tiers/tier-service.js';
@@ -72,6 +73,11 @@ export interface CoreOptions {
    * the composition root can (the tests, for local bare repositories).
    */
   templateGit?: GitTransport;
+  /**
+   * The shard this process runs when started by the ShardingManager (src/discord/shard-manager.ts): it then locks only its shard,
+   * and settles, expires and notifies only its own guilds' rows. Unset: one process serves every guild.
+   */
+  shard?: ShardScope;
 }
 
 export interface Core {
@@ -91,7 +97,7 @@ export interface Core {
 
 export async function buildCore(options: CoreOptions): Promise<Core> {
   // First of all, before the database is touched: a second process on it stops here (DatabaseInUse).
-  const lock = acquireProcessLock(options.config.DATABASE_PATH, options.clock.now());
+  const lock = acquireProcessLock(options.config.DATABASE_PATH, options.clock.now(), options.shard);
   try {
     return await buildLockedCore(options, lock.release);
   } catch (error) {
@@ -100,7 +106,8 @@ export async function buildCore(options: CoreOptions): Promise<Core> {
   }
 }
 
-async function buildLockedCore({ config, clock, logger, notifier, engineHost = {}, templateGit }: CoreOptions, releaseLock: () => void): Promise<Core> {
+async function buildLockedCore({ config, clock, logger, notifier, engineHost = {}, templateGit, shard }: CoreOptions, releaseLock: () => void): Promise<Core> {
+  const ownGuild = (guildId: string): boolean => servesGuild(shard, guildId);
   const deploymentsRoot = resolve(config.DEPLOYMENTS_DIR);
   // Before the database is touched: without a working sandbox (unless turned off by name) the bot does not start.
   const executor = engineExecutorFor({
@@ -123,7 +130,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   });
   const tiers = new TierService(database.db, clock);
   // The tier's ceilings lower the policy in force, so a guild put on a smaller plan is held to it at once.
-  const policies = new PolicyService(database.db, pricing, clock, (guildId) => tiers.get(guildId).limits);
+  const policies = new PolicyService(database.db, pricing, clock, (guildId) => tiers.get(guildId).limits, { cacheGuild: ownGuild });
   const vault = new EphemeralVault({
     ttlMs: config.VAULT_TTL_MINUTES * 60_000,
     maxSessionsPerGuild: config.VAULT_MAX_SESSIONS_PER_GUILD,
@@ -134,9 +141,9 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const resources = new ResourceRepository(database.db, clock);
   const masterKeys = MasterKeyring.fromConfig(config);
   const credentials = new CredentialStore(database.db, masterKeys, clock);
-  const grants = new GrantRepository(database);
+  const grants = new GrantRepository(database, { shard });
   const jit = new JitService({ grants, policies, audit, notifier, clock, logger });
-  const jitRequestRows = new JitRequestRepository(database);
+  const jitRequestRows = new JitRequestRepository(database, { shard });
   // One outbox for the presses that decide and the janitor that sweeps up: it is what keeps a notice from going twice.
   const requestOutbox = new RequestNoticeOutbox({ requests: jitRequestRows, grants, policies, notifier, clock, logger });
   const jitRequests = new JitRequestService({
@@ -172,11 +179,11 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     ...engineHost,
   });
   // Before any command: engines the last process left running are stopped, their runs marked interrupted.
-  const interrupted = await recoverUnfinishedRuns({ db: database.db, clock, logger, graceMs: engineHost.killGraceMs ?? DEFAULT_KILL_GRACE_MS });
+  const interrupted = await recoverUnfinishedRuns({ db: database.db, clock, logger, graceMs: engineHost.killGraceMs ?? DEFAULT_KILL_GRACE_MS, shard });
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
-  runner.sweepStalePlanFiles();
+  runner.sweepStalePlanFiles(ownGuild);
 
-  const approvalRecords = new DeployApprovalRepository(database);
+  const approvalRecords = new DeployApprovalRepository(database, { shard });
   const deployApprovals: DeployApprovalStore = {
     records: approvalRecords,
     // One outbox for the presses that decide and the janitor that expires, as for JIT requests.
@@ -185,7 +192,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   };
   // The janitor's drift checks run as the project's own runs do; their credentials are those a run would use unasked.
   const drift = new DriftService({
-    checks: new DriftRepository(database.db),
+    checks: new DriftRepository(database.db, { shard }),
     projects,
     resources,
     runner,
@@ -211,7 +218,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     logger,
   });
 
-  const ttls = new TtlRepository(database);
+  const ttls = new TtlRepository(database, { shard });
   // The destroyer runs DestroyService, which needs the whole context: made once the context is.
   let ttlDestroyer: TtlDestroyer | undefined;
   const destroyer = () => ttlDestroyer ?? (ttlDestroyer = TtlDestroyer.from(app, ttls, config.TTL_DESTROY_RETRY_MINUTES * 60_000));
@@ -246,7 +253,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     templates: templates.catalogue,
     templateAdmin: templates.service,
     drift,
-    deploymentTtls: new DeploymentTtls({ jit, policies, audit, projects, clock, ttls, destroyer }),
+    deploymentTtls: new DeploymentTtls({ jit, policies, audit, projects, clock, ttls, destroyer, servesGuild: ownGuild }),
   };
 
   // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
@@ -263,7 +270,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     runs: runner,
     logger,
     requests: { repository: jitRequestRows, outbox: requestOutbox },
-    reminders: { repository: new ReminderRepository(database), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
+    reminders: { repository: new ReminderRepository(database, { shard }), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
     more: [
       new DeployApprovalExpiryJob({
         ...deployApprovals,
@@ -272,7 +279,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
         logger,
         discard: (approval) => DeployService.from(app).approvals.discardPlanOf(approval),
       }),
-      ...ttlJobs({ ttls, reminders: new TtlReminderRepository(database), destroyer: destroyer(), policies, notifier, clock, logger, leadsMs: config.TTL_REMINDER_LEADS }),
+      ...ttlJobs({ ttls, reminders: new TtlReminderRepository(database, { shard }), destroyer: destroyer(), policies, notifier, clock, logger, leadsMs: config.TTL_REMINDER_LEADS }),
     ],
     driftChecks,
   });

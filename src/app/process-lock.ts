@@ -5,6 +5,11 @@
  * locking mode with a write made and the lock never released. The operating system drops the lock when the process
  * ends in any way, kill -9 included, so a crashed bot never blocks the next start.
  *
+ * Sharded (src/discord/shard-manager.ts), the ShardingManager holds this lock for its whole life, so neither a single-process bot
+ * nor a second manager can start on the database; each shard it runs holds a lock of its own,
+ * `${DATABASE_PATH}.shard-<id>.lock`, so a shard left running (its manager killed with -9) and the new manager's
+ * shard of the same id never serve the same guilds at once. Each shard settles at start-up only its own guilds' runs.
+ *
  * The holder writes its pid, host and start time into the file, so a refused process can name it: the file's bytes
  * stay readable even while it is locked, and are read as an in-memory copy without asking for a lock.
  */
@@ -13,6 +18,7 @@ import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import type { ShardScope } from '../sharding/shard-scope.js';
 
 const lockHolderSchema = z.object({ pid: z.number().int().positive(), host: z.string().max(255), since: z.number().int().nonnegative() });
 export type LockHolder = z.infer<typeof lockHolderSchema>;
@@ -22,12 +28,13 @@ export class DatabaseInUse extends Error {
   constructor(
     readonly databasePath: string,
     readonly holder: LockHolder | undefined,
+    readonly shard?: ShardScope,
   ) {
     const who = holder
       ? `process ${holder.pid} on host "${holder.host}", running since ${new Date(holder.since).toISOString()}`
       : 'another process (it did not say which; `fuser` on the lock file names it)';
     super(
-      `the database ${databasePath} is already in use by ${who}.\n` +
+      `the database ${databasePath}${shard ? ` (its shard ${shard.id})` : ''} is already in use by ${who}.\n` +
         'Two bots on one database would stop and mark as interrupted each other’s runs, so this one stops here without changing anything.\n' +
         `Stop the other process first${holder ? ` (on "${holder.host}": kill ${holder.pid})` : ''}, or give this one another DATABASE_PATH.`,
     );
@@ -40,17 +47,18 @@ export interface ProcessLock {
   release(): void;
 }
 
-export function lockPathFor(databasePath: string): string {
-  return `${resolve(databasePath)}.lock`;
+/** The lock of the whole database, or of one shard's guilds in it. */
+export function lockPathFor(databasePath: string, shard?: ShardScope): string {
+  return shard ? `${resolve(databasePath)}.shard-${shard.id}.lock` : `${resolve(databasePath)}.lock`;
 }
 
 /**
  * Takes the database's process lock, or throws DatabaseInUse naming the holder. An in-memory database has no
  * other process to fear and gets a lock that does nothing.
  */
-export function acquireProcessLock(databasePath: string, now: number): ProcessLock {
+export function acquireProcessLock(databasePath: string, now: number, shard?: ShardScope): ProcessLock {
   if (databasePath === ':memory:') return { release: () => {} };
-  const path = lockPathFor(databasePath);
+  const path = lockPathFor(databasePath, shard);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const lock = new Database(path, { timeout: 0 });
   try {
@@ -59,7 +67,7 @@ export function acquireProcessLock(databasePath: string, now: number): ProcessLo
     lock.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     lock.close();
-    if (isBusy(error)) throw new DatabaseInUse(databasePath, readHolder(path));
+    if (isBusy(error)) throw new DatabaseInUse(databasePath, readHolder(path), shard);
     if ((error as { code?: unknown } | null)?.code === 'SQLITE_NOTADB') {
       throw new Error(`${path} is not a lock file this bot wrote (it is not an SQLite file). Make sure no bot is running on ${databasePath}, then remove it.`);
     }

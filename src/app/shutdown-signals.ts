@@ -23,8 +23,12 @@ export interface SignalSource {
 
 export interface ShutdownSignalOptions {
   logger: Logger;
-  /** Graceful shutdown: stop taking work, drain, close. */
-  stop: () => Promise<void>;
+  /**
+   * Graceful shutdown: stop taking work, drain, close. Given the signal that asked for it, which a sharding manager
+   * passes on as it is: a shard that gets a terminal's SIGINT from the process group and the manager's copy of it
+   * takes the two as one request, where a SIGTERM after a SIGINT would mean "exit now".
+   */
+  stop: (signal: NodeJS.Signals) => Promise<void>;
   /** `process.exit` in production. */
   exit: (code: number) => void;
   /** A monotonic clock (performance.now()): the window must not move with the wall clock. */
@@ -48,7 +52,7 @@ export function handleShutdownSignals(source: SignalSource, { logger, stop, exit
     }
     first = { signal, at: clock.now() };
     logger.info({ signal }, 'shutting down');
-    stop()
+    stop(signal)
       .then(() => exit(0))
       .catch((error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');

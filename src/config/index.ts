@@ -196,8 +196,13 @@ function expectation(message: string): string {
   return validatorPhrasing?.[1] ?? message;
 }
 
+/** The environment with `.env` (if present) beneath it: the real environment wins over the file. */
+export function readEnvironment(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): NodeJS.ProcessEnv {
+  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
+  return { ...fromFile, ...env };
+}
+
 /** Loads `.env` (if present; the real environment wins over it) and validates. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env'): Config {
-  const fromFile = existsSync(envFile) ? parseEnv(readFileSync(envFile, 'utf8')) : {};
-  return parseConfig({ ...fromFile, ...env });
+  return parseConfig(readEnvironment(env, envFile));
 }

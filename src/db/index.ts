@@ -5,6 +5,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { ensureDirectory } from '../shared/directories.js';
 import { projectRoot } from '../shared/project-root.js';
+import { beginTransactionsImmediately } from './immediate-transactions.js';
 import { schema } from './schema.js';
 
 /** drizzle over the connection; `$client` is that connection (drizzle's own handle on it). */
@@ -29,8 +30,11 @@ export function openDatabase(path: string): DatabaseHandle {
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
-  // Command handlers and the janitor share the file; wait briefly for a lock instead of failing at once.
+  // Command handlers, the janitor and, with shards, other processes share the file: wait for the write lock instead
+  // of failing at once. Each holds it for milliseconds (a janitor batch is sized to about 12 ms).
   sqlite.pragma('busy_timeout = 5000');
+  // And take it at BEGIN, so a transaction never finds its snapshot stale at its first write (see the module).
+  beginTransactionsImmediately(sqlite);
   sqlite.pragma('synchronous = NORMAL');
   // Deleted and shrunk rows are overwritten with zeros, not left in free space where a copy of the file keeps them.
   sqlite.pragma('secure_delete = ON');

@@ -2,7 +2,8 @@
  * Delivers the one notice that tells a requester how their deployment's approval ended, exactly once, as the JIT
  * requests' outbox does (src/jit/request-outbox.ts): the decision and notice_status = 'pending' are written in one
  * statement; the press that decided sends it at once, the janitor sends whatever is left (expiries, and what a crash
- * cut short). One process per database (the process lock), so an in-flight set plus a fresh read just before sending
+ * cut short). Both run in the process that serves the guild (one process per database, or per shard, whose janitor
+ * sweeps only its own guilds, whose presses arrive at it), so an in-flight set plus a fresh read just before sending
  * keeps the two from sending one notice twice.
  */
 import type { Logger } from '../logging/logger.js';

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { deployApprovals, type DatabaseHandle, type DeployApprovalStatus, type Db } from '../db/index.js';
+import { shardCondition, type ShardScope } from '../sharding/shard-scope.js';
 
 export type { DeployApprovalStatus };
 
@@ -85,16 +86,21 @@ export class DeployApprovalRepository {
   readonly #expireBatch: Database.Statement;
   readonly #pendingNotices: Database.Statement;
 
-  constructor(handle: Pick<DatabaseHandle, 'db' | 'sqlite'>) {
+  /**
+   * `shard`: the janitor's expiry batch and notice sweep see only the guilds this shard serves, so that with several
+   * shards on one database each expired approval is closed, audited and told by exactly one of them.
+   */
+  constructor(handle: Pick<DatabaseHandle, 'db' | 'sqlite'>, options: { shard?: ShardScope } = {}) {
     this.#db = handle.db;
     this.#sqlite = handle.sqlite;
+    const ownGuilds = shardCondition(options.shard);
     // Closing and queuing the notice is one statement, so a crash cannot expire a request without its notice.
     this.#expireBatch = this.#sqlite.prepare(
       `UPDATE deploy_approvals SET status = 'expired', decided_at = @now, notice_status = 'pending'
-        WHERE id IN (SELECT id FROM deploy_approvals WHERE status = 'pending' AND expires_at <= @now ORDER BY expires_at LIMIT @limit)
+        WHERE id IN (SELECT id FROM deploy_approvals WHERE status = 'pending' AND expires_at <= @now${ownGuilds} ORDER BY expires_at LIMIT @limit)
         RETURNING id, guild_id, requester_id`,
     );
-    this.#pendingNotices = this.#sqlite.prepare(`SELECT id FROM deploy_approvals WHERE notice_status = 'pending' AND id > @after ORDER BY id LIMIT @limit`);
+    this.#pendingNotices = this.#sqlite.prepare(`SELECT id FROM deploy_approvals WHERE notice_status = 'pending'${ownGuilds} AND id > @after ORDER BY id LIMIT @limit`);
   }
 
   /** Runs `work` in one transaction (a savepoint when already in one). */

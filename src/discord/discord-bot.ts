@@ -76,6 +76,8 @@ export class DiscordBot {
   }
 
   private async route(interaction: Interaction): Promise<void> {
+    // With shards, says which process took which guild's interaction (each line carries its shard).
+    this.logger.debug({ guildId: interaction.guildId, interactionId: interaction.id, type: interaction.type }, 'interaction received');
     if (interaction.isAutocomplete()) return this.autocomplete(interaction);
     if (!interaction.isRepliable()) return;
     if (!this.accepting) {

@@ -1,6 +1,9 @@
 import { ChannelType, DiscordAPIError, Routes, type Client } from 'discord.js';
 import { DirectMessageRefused, type Notice, type Notifier } from '../notify/notifier.js';
+import { z } from 'zod';
 import { renderDurableButtons, renderNotice } from './render.js';
+
+const guildNameSchema = z.object({ name: z.string() });
 
 /** Discord error codes that mean "this member cannot be messaged", as opposed to a passing failure. */
 const UNREACHABLE_CODES = new Set([
@@ -44,8 +47,21 @@ export class DiscordNotifier implements Notifier {
     }
   }
 
+  /**
+   * The guild's name from this shard's cache, else from Discord's REST: with several shards, a notice can be about a
+   * guild another shard holds (a press in a DM arrives at shard 0), and that shard's memory is not ours to read.
+   */
   async guildName(guildId: string): Promise<string | undefined> {
-    return this.client.guilds.cache.get(guildId)?.name;
+    const cached = this.client.guilds.cache.get(guildId)?.name;
+    if (cached !== undefined) return cached;
+    try {
+      const guild = guildNameSchema.safeParse(await this.client.rest.get(Routes.guild(guildId)));
+      return guild.success ? guild.data.name : undefined;
+    } catch (error) {
+      // The bot is no longer in that guild (or may not see it): the notice goes without the name.
+      if (error instanceof DiscordAPIError && (error.status === 404 || error.status === 403)) return undefined;
+      throw error;
+    }
   }
 }
 

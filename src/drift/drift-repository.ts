@@ -1,10 +1,12 @@
 /**
  * The one owner of the `drift_checks` table: the schedules admins enabled, when each is due, and what its last check
  * found. Every read a member's action leads to is scoped to a guild: another guild's check is not found, exactly
- * like a missing id. The janitor alone reads across guilds (what is due).
+ * like a missing id. The janitor alone reads across guilds (what is due), and with shards only across the guilds its
+ * shard serves.
  */
-import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
 import { driftChecks, type Db, type DriftStatus } from '../db/index.js';
+import { shardPredicate, type ShardScope } from '../sharding/shard-scope.js';
 import { driftReportSchema, type DriftReport } from './drift-report.js';
 
 export interface DriftCheck {
@@ -67,7 +69,20 @@ export type CheckOutcome =
   | { status: 'failed'; failure: string };
 
 export class DriftRepository {
-  constructor(private readonly db: Db) {}
+  /** Which guilds `due` may return (all when unsharded): a check runs in the process that serves its guild. */
+  readonly #ownGuilds: SQL | undefined;
+
+  /**
+   * `shard`: the janitor's `due` sees only the guilds this shard serves, so that with several shards on one database
+   * each check runs once, in the process that holds its guild's workspace locks and runs.
+   */
+  constructor(
+    private readonly db: Db,
+    options: { shard?: ShardScope } = {},
+  ) {
+    const predicate = shardPredicate(options.shard, '"drift_checks"."guild_id"');
+    this.#ownGuilds = predicate === undefined ? undefined : sql.raw(predicate);
+  }
 
   /** Enables (or reschedules) the check of one workspace; what it last found is kept. */
   upsert(values: { guildId: string; projectId: number; deploymentId: number | null; schedule: string; enabledBy: string; channelId: string | null; nextCheckAt: number; now: number }): DriftCheck {
@@ -124,7 +139,13 @@ export class DriftRepository {
     const first = this.db
       .select({ id: sql<number>`min(${driftChecks.id})` })
       .from(driftChecks)
-      .where(and(lte(driftChecks.next_check_at, now), eq(driftChecks.next_check_at, sql`(SELECT min(d.next_check_at) FROM drift_checks d WHERE d.guild_id = ${driftChecks.guild_id} AND d.next_check_at <= ${now})`)))
+      .where(
+        and(
+          lte(driftChecks.next_check_at, now),
+          eq(driftChecks.next_check_at, sql`(SELECT min(d.next_check_at) FROM drift_checks d WHERE d.guild_id = ${driftChecks.guild_id} AND d.next_check_at <= ${now})`),
+          this.#ownGuilds,
+        ),
+      )
       .groupBy(driftChecks.guild_id)
       .orderBy(sql`min(${driftChecks.next_check_at})`)
       .limit(limit)

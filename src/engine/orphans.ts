@@ -14,6 +14,7 @@ import type { Db } from '../db/index.js';
 import type { Logger } from '../logging/logger.js';
 import { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
+import { servesGuild, type ShardScope } from '../sharding/shard-scope.js';
 import type { SpawnedEngine } from './process.js';
 import { currentBootId, identify, isStillRunning, processGroupOf } from './process-identity.js';
 import { RunStore, type IacRunRow } from './run-store.js';
@@ -44,6 +45,11 @@ export interface RecoveryOptions {
   logger: Logger;
   /** Wait between SIGINT, SIGTERM and SIGKILL (the runner's kill grace). */
   graceMs: number;
+  /**
+   * A shard settles only its own guilds' runs and resources: the other shards' are theirs, still running or left
+   * for them to settle when they start again.
+   */
+  shard?: ShardScope;
 }
 
 const POLL_MS = 100;
@@ -74,7 +80,7 @@ export function engineProcessRecorder(runs: RunStore, guildId: string, runNumber
  */
 export async function recoverUnfinishedRuns(options: RecoveryOptions): Promise<{ runs: InterruptedRun[]; resources: number }> {
   const store = new RunStore(options.db, options.clock);
-  const unfinished = store.unfinished();
+  const unfinished = store.unfinished().filter((row) => servesGuild(options.shard, row.guild_id));
   const runs = await Promise.all(
     unfinished.map(async (row): Promise<InterruptedRun> => {
       const engine = await settleEngine(row, options);
@@ -171,6 +177,7 @@ function interruptStuckResources(options: RecoveryOptions): number {
     .all();
   let count = 0;
   for (const row of stuck) {
+    if (!servesGuild(options.shard, row.guild_id)) continue;
     try {
       resources.setStatus(row.guild_id, row.id, 'interrupted', { lastError: 'The bot stopped while this resource was being changed.' });
       count++;

@@ -286,10 +286,11 @@ export class IacRunner {
   /**
    * At start-up, once runs left by the last process are settled (see orphans.ts): half-consumed (.applying) and
    * expired plan files they left behind are removed, as they hold variable values. Returns how many.
+   * `servesGuild`: with several shards, only this shard's guilds' folders are swept (another's runs may be writing).
    */
-  sweepStalePlanFiles(): number {
+  sweepStalePlanFiles(servesGuild: (guildId: string) => boolean = () => true): number {
     try {
-      const planFiles = this.#plans.sweepAll();
+      const planFiles = this.#plans.sweepAll(servesGuild);
       if (planFiles > 0) this.#logger.info({ planFiles }, 'removed plan files that can no longer be applied');
       return planFiles;
     } catch (error) {

@@ -88,8 +88,9 @@ export class SavedPlans {
   }
 
   /** Every workspace's stale plan files (at start-up); returns how many were removed. */
-  sweepAll(): number {
-    return prunePlansEverywhere(this.layout.rootDir, (guildId, runId) => this.#stillApplicable(guildId, runId));
+  sweepAll(servesGuild: (guildId: string) => boolean = () => true): number {
+    // Kept: plans of guilds another shard serves, and plans still applicable.
+    return prunePlansEverywhere(this.layout.rootDir, (guildId, runId) => !servesGuild(guildId) || this.#stillApplicable(guildId, runId));
   }
 
   /** A succeeded plan run of this project (and guild) that has not expired. */

@@ -9,6 +9,7 @@ import { and, asc, desc, eq, gt, inArray, lte, or } from 'drizzle-orm';
 import { z } from 'zod';
 import { SYSTEM_USER } from '../audit/audit-log.js';
 import { jitPermissions, type DatabaseHandle, type Db } from '../db/index.js';
+import { shardCondition, type ShardScope } from '../sharding/shard-scope.js';
 import { jitProviderSchema, permissionLevelSchema, type JitProvider, type PermissionLevel } from './levels.js';
 
 /** One JIT grant as the rest of the bot sees it. */
@@ -83,8 +84,11 @@ export type PendingNotice = { id: number } & ({ grant: JitGrant; attempts: numbe
 export type NoticeOutcome = 'sent' | 'fallback' | 'failed';
 
 const EXPIRED_COLUMNS = 'id, guild_id, user_id, provider, permission_level, granted_at, expires_at, granted_by';
-/** Grants due for expiry, soonest first: `revoked = 0` written literally so the partial index jit_expiry_due applies. */
-const DUE = 'revoked = 0 AND expires_at <= @now ORDER BY expires_at, id';
+/**
+ * Grants due for expiry, soonest first: `revoked = 0` written literally so the partial index jit_expiry_due applies.
+ * A shard's janitor takes only its own guilds' grants (the index still gives the order; the shard test filters).
+ */
+const due = (shard: string): string => `revoked = 0 AND expires_at <= @now${shard} ORDER BY expires_at, id`;
 const NOTICE_COLUMNS = `${EXPIRED_COLUMNS}, reason, revoked, revoked_at, revoked_by, revoke_reason, notice_attempts`;
 
 export class GrantRepository {
@@ -96,9 +100,15 @@ export class GrantRepository {
   readonly #markNotified: Database.Statement;
   readonly #markNoticeAttemptFailed: Database.Statement;
 
-  constructor(handle: Pick<DatabaseHandle, 'db' | 'sqlite'>) {
+  /**
+   * `shard`: the janitor's batch statements (expiry, pending notices) see only the guilds this shard serves, so that
+   * with several shards on one database each expired grant is revoked and noticed by exactly one of them.
+   */
+  constructor(handle: Pick<DatabaseHandle, 'db' | 'sqlite'>, options: { shard?: ShardScope } = {}) {
     this.#db = handle.db;
     this.#sqlite = handle.sqlite;
+    const ownGuilds = shardCondition(options.shard);
+    const DUE = due(ownGuilds);
     // One expiry batch is these two statements in one transaction, set-based: no row travels through JavaScript.
     // Both pick the first @limit due grants in (expires_at, id) order, which is the order of the partial index
     // jit_expiry_due (so no sort), and they run on one snapshot, so they pick the same grants. The audit entry is
@@ -122,7 +132,7 @@ export class GrantRepository {
     // Walks the partial index jit_notice_pending; the id cursor lets a notice that failed this tick wait for the next.
     this.#selectPending = this.#sqlite.prepare(
       `SELECT ${NOTICE_COLUMNS} FROM jit_permissions
-        WHERE notice_status = 'pending' AND id > @after ORDER BY id LIMIT @limit`,
+        WHERE notice_status = 'pending'${ownGuilds} AND id > @after ORDER BY id LIMIT @limit`,
     );
     this.#markNotified = this.#sqlite.prepare(
       `UPDATE jit_permissions

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { DatabaseHandle } from '../db/index.js';
 import type { ReminderStatus } from '../db/schema.js';
+import { shardCondition, type ShardScope } from '../sharding/shard-scope.js';
 
 export interface QueuedReminder {
   rowId: number;
@@ -52,7 +53,8 @@ export class ReminderRepository {
   readonly #markChannel: Database.Statement;
   readonly #markAttemptFailed: Database.Statement;
 
-  constructor(handle: Pick<DatabaseHandle, 'sqlite'>) {
+  /** `shard`: queue and send only the reminders of the guilds this shard serves (one sender per reminder). */
+  constructor(handle: Pick<DatabaseHandle, 'sqlite'>, options: { shard?: ShardScope } = {}) {
     const sqlite = handle.sqlite;
     // Walks jit_permissions' (revoked, expires_at) index over the next `lead` ms only. Grants no longer than the
     // lead get no reminder: their holder has only just been told when they end.
@@ -60,13 +62,13 @@ export class ReminderRepository {
       `INSERT OR IGNORE INTO jit_expiry_reminders (grant_id, expires_at, guild_id, user_id, queued_at)
        SELECT p.id, p.expires_at, p.guild_id, p.user_id, @now FROM jit_permissions p
         WHERE p.revoked = 0 AND p.expires_at > @now AND p.expires_at <= @now + @lead
-          AND p.expires_at - p.granted_at > @lead
+          AND p.expires_at - p.granted_at > @lead${shardCondition(options.shard, 'p.guild_id')}
           AND NOT EXISTS (SELECT 1 FROM jit_expiry_reminders r WHERE r.grant_id = p.id AND r.expires_at = p.expires_at)
         ORDER BY p.expires_at LIMIT @limit`,
     );
     this.#unfinished = sqlite.prepare(
       `SELECT rowid, grant_id, expires_at, guild_id, user_id, dm_status, channel_status, attempts
-         FROM jit_expiry_reminders WHERE finished_at IS NULL AND rowid > @after ORDER BY rowid LIMIT @limit`,
+         FROM jit_expiry_reminders WHERE finished_at IS NULL${shardCondition(options.shard)} AND rowid > @after ORDER BY rowid LIMIT @limit`,
     );
     // Each mark closes the row when the other channel is settled too; only a 'pending' channel is ever marked.
     this.#markDm = sqlite.prepare(

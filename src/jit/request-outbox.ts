@@ -1,9 +1,10 @@
 /**
  * Delivers the one notice that tells a requester how their request ended, exactly once. The decision (or expiry) and
  * notice_status = 'pending' are written together; the notice is sent right after a decision by the press that made
- * it, and by the janitor for whatever is left (expiries, and what a crash cut short). Both run in this process (the
- * process lock allows one per database), so an in-flight set plus a fresh read of the row just before sending keeps
- * them from sending one notice twice. (The unavoidable window, as for expiry DMs: dying between Discord accepting the
+ * it, and by the janitor for whatever is left (expiries, and what a crash cut short). Both run in the process that
+ * serves the guild (the process lock allows one per database, or one per shard, and a shard's janitor sweeps only its
+ * own guilds, whose review presses arrive at it), so an in-flight set plus a fresh read of the row just before
+ * sending keeps them from sending one notice twice. (The unavoidable window, as for expiry DMs: dying between Discord accepting the
  * DM and the row update would send that one notice again.)
  */
 import type { Logger } from '../logging/logger.js';

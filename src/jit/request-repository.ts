@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { jitRequests, type DatabaseHandle, type Db, type JitRequestKind, type JitRequestStatus } from '../db/index.js';
+import { shardCondition, type ShardScope } from '../sharding/shard-scope.js';
 import type { JitProvider, PermissionLevel } from './levels.js';
 
 export type { JitRequestKind, JitRequestStatus };
@@ -98,18 +99,20 @@ export class JitRequestRepository {
   readonly #expireBatch: Database.Statement;
   readonly #selectPendingNotices: Database.Statement;
 
-  constructor(handle: Pick<DatabaseHandle, 'db' | 'sqlite'>) {
+  /** `shard`: the janitor's expiry and notice sweep see only the guilds this shard serves (one sender per notice). */
+  constructor(handle: Pick<DatabaseHandle, 'db' | 'sqlite'>, options: { shard?: ShardScope } = {}) {
     this.#db = handle.db;
     this.#sqlite = handle.sqlite;
+    const ownGuilds = shardCondition(options.shard);
     // Walks the partial index jit_requests_pending_due; closing and queuing the notice is one statement, so a crash
     // cannot expire a request without its notice.
     this.#expireBatch = this.#sqlite.prepare(
       `UPDATE jit_requests SET status = 'expired', decided_at = @now, notice_status = 'pending'
-        WHERE id IN (SELECT id FROM jit_requests WHERE status = 'pending' AND expires_at <= @now ORDER BY expires_at LIMIT @limit)
+        WHERE id IN (SELECT id FROM jit_requests WHERE status = 'pending' AND expires_at <= @now${ownGuilds} ORDER BY expires_at LIMIT @limit)
         RETURNING id, guild_id, kind, requester_id, provider, permission_level, grant_id`,
     );
     this.#selectPendingNotices = this.#sqlite.prepare(
-      `SELECT id FROM jit_requests WHERE notice_status = 'pending' AND id > @after ORDER BY id LIMIT @limit`,
+      `SELECT id FROM jit_requests WHERE notice_status = 'pending'${ownGuilds} AND id > @after ORDER BY id LIMIT @limit`,
     );
   }
 

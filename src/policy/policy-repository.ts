@@ -3,7 +3,8 @@
  * cache, as every deployment, JIT grant and listing asks for it and it changes only when an admin updates it.
  *
  * The cache is only correct while this process is the only writer: `save` is the one way the bot writes the table,
- * and it forgets the guild. With several processes on one database, turn it off (`cacheGuilds: 0`).
+ * and it forgets the guild. With several processes on one database, turn it off (`cacheGuilds: 0`), or, with shards,
+ * cache only the guilds this shard serves (`cacheGuild`): their admins' changes arrive here, and nowhere else.
  */
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -16,6 +17,11 @@ export type PolicyValues = Omit<typeof guildPolicies.$inferInsert, 'guild_id' | 
 export interface PolicyRepositoryOptions {
   /** How many guilds' policies to keep in memory (least recently used go first); 0 reads the database every time. */
   cacheGuilds?: number;
+  /**
+   * Which guilds may be cached (default all). A shard also handles presses in DMs (Discord sends DM interactions to
+   * shard 0) about guilds another shard serves, whose policy that other shard may change at any moment.
+   */
+  cacheGuild?: (guildId: string) => boolean;
 }
 
 /** Enough for every guild of a large bot; each entry is a few hundred bytes. */
@@ -29,19 +35,21 @@ export class PolicyRepository {
   readonly #db: Db;
   readonly #byGuild;
   readonly #capacity: number;
+  readonly #cacheGuild: (guildId: string) => boolean;
   /** Null: the guild has no row (it runs on the defaults), which is worth remembering too. */
   readonly #cache = new Map<string, Readonly<GuildPolicy> | null>();
 
   constructor(db: Db, options: PolicyRepositoryOptions = {}) {
     this.#db = db;
     this.#capacity = Math.max(0, Math.trunc(options.cacheGuilds ?? DEFAULT_CACHED_GUILDS));
+    this.#cacheGuild = options.cacheGuild ?? (() => true);
     this.#byGuild = db.select().from(guildPolicies).where(eq(guildPolicies.guild_id, sql.placeholder('guildId'))).prepare();
   }
 
   /** What the guild set, or undefined while it runs on the defaults. Frozen: it may be shared with other callers. */
   find(guildId: string): Readonly<GuildPolicy> | undefined {
     // Inside a transaction the row may be uncommitted (and rolled back): read it, but do not keep it.
-    if (this.#capacity === 0 || this.#db.$client.inTransaction) return this.#load(guildId) ?? undefined;
+    if (this.#capacity === 0 || this.#db.$client.inTransaction || !this.#cacheGuild(guildId)) return this.#load(guildId) ?? undefined;
     const cached = this.#cache.get(guildId);
     if (cached !== undefined) {
       // Most recently used last, so the oldest is first to go.

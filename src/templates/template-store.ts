@@ -21,6 +21,17 @@ export function templateStoreDir(config: Pick<Config, 'TEMPLATE_STORE_DIR' | 'DA
   return join(dirname(resolve(config.DATABASE_PATH)), 'templates');
 }
 
+/** Whether a scratch entry is named after a process still running (EPERM: running, as another user). */
+function isRunningPid(name: string): boolean {
+  if (!/^\d+$/.test(name) || Number(name) === process.pid) return false;
+  try {
+    process.kill(Number(name), 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'EPERM';
+  }
+}
+
 function realOrSelf(path: string): string {
   try {
     return realpathSync(path);
@@ -51,7 +62,14 @@ export class TemplateStore {
         throw new Error(`TEMPLATE_STORE_DIR cannot be used: ${this.rootDir} and the deployments folder ${folder} overlap; an engine run must never see the template store. Choose a folder outside DEPLOYMENTS_DIR.`);
       }
     }
-    this.scratchDir = join(this.rootDir, '.scratch');
+    // One scratch folder per process: with shards, several bots share this store, and one starting up must empty
+    // only what ended processes left, never the folder another shard is fetching in right now.
+    const scratchRoot = join(this.rootDir, '.scratch');
+    ensureDirectory(scratchRoot, 'TEMPLATE_STORE_DIR');
+    for (const entry of readdirSync(scratchRoot)) {
+      if (!isRunningPid(entry)) rmSync(join(scratchRoot, entry), { recursive: true, force: true });
+    }
+    this.scratchDir = join(scratchRoot, String(process.pid));
     rmSync(this.scratchDir, { recursive: true, force: true });
     ensureDirectory(this.scratchDir, 'TEMPLATE_STORE_DIR');
   }

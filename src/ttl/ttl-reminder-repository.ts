@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { DatabaseHandle } from '../db/index.js';
 import type { ReminderStatus } from '../db/schema.js';
+import { shardCondition, type ShardScope } from '../sharding/shard-scope.js';
 
 export interface QueuedTtlReminder {
   rowId: number;
@@ -55,7 +56,8 @@ export class TtlReminderRepository {
   readonly #markChannel: Database.Statement;
   readonly #markAttemptFailed: Database.Statement;
 
-  constructor(handle: Pick<DatabaseHandle, 'sqlite'>) {
+  /** `shard`: queue and send only the reminders of the guilds this shard serves (one sender per reminder). */
+  constructor(handle: Pick<DatabaseHandle, 'sqlite'>, options: { shard?: ShardScope } = {}) {
     const sqlite = handle.sqlite;
     // Walks cloud_resources_ttl_due over the next `lead` ms only (`+r.status`: not by status, which would read every
     // active resource of every guild and sort them). A lifetime no longer than the lead gets no reminder
@@ -65,14 +67,14 @@ export class TtlReminderRepository {
       `INSERT OR IGNORE INTO deployment_ttl_reminders (resource_id, expires_at, lead_ms, guild_id, user_id, queued_at)
        SELECT r.id, r.expires_at, @lead, r.guild_id, r.created_by, @now FROM cloud_resources r
         WHERE r.expires_at IS NOT NULL AND r.expired_at IS NULL AND r.expires_at > @now AND r.expires_at <= @now + @lead
-          AND +r.status = 'active' AND r.expires_at - r.ttl_set_at > @lead
+          AND +r.status = 'active' AND r.expires_at - r.ttl_set_at > @lead${shardCondition(options.shard, 'r.guild_id')}
           AND NOT EXISTS (SELECT 1 FROM deployment_ttl_reminders t
                            WHERE t.resource_id = r.id AND t.expires_at = r.expires_at AND t.lead_ms <= @lead)
         ORDER BY r.expires_at LIMIT @limit`,
     );
     this.#unfinished = sqlite.prepare(
       `SELECT rowid, resource_id, expires_at, lead_ms, guild_id, user_id, dm_status, channel_status, attempts
-         FROM deployment_ttl_reminders WHERE finished_at IS NULL AND rowid > @after ORDER BY rowid LIMIT @limit`,
+         FROM deployment_ttl_reminders WHERE finished_at IS NULL${shardCondition(options.shard)} AND rowid > @after ORDER BY rowid LIMIT @limit`,
     );
     this.#markDm = sqlite.prepare(
       `UPDATE deployment_ttl_reminders SET dm_status = @status,

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { DatabaseHandle } from '../db/index.js';
 import type { NoticeStatus, ResourceStatus } from '../db/schema.js';
+import { shardCondition, type ShardScope } from '../sharding/shard-scope.js';
 
 /** A deployment with a time to live, as the TTL jobs and buttons see it. */
 export interface TtlDeployment {
@@ -87,8 +88,13 @@ export class TtlRepository {
   readonly #markNotice: Database.Statement;
   readonly #markNoticeDirectDone: Database.Statement;
 
-  constructor(handle: Pick<DatabaseHandle, 'sqlite'>) {
+  /**
+   * `shard`: the janitor's statements (what is due, the notices left queued) see only the guilds this shard serves,
+   * so that with several shards on one database each deployment is destroyed at its end, and told, by one of them.
+   */
+  constructor(handle: Pick<DatabaseHandle, 'sqlite'>, options: { shard?: ShardScope } = {}) {
     const sqlite = handle.sqlite;
+    const ownGuilds = shardCondition(options.shard);
     this.#setTtl = sqlite.prepare(`UPDATE cloud_resources SET ttl_ms = @ttlMs WHERE id = @id AND guild_id = @guildId AND status = 'planned'`);
     // The clock starts at the apply: only an active row that asked for a time to live, and only once.
     this.#start = sqlite.prepare(
@@ -107,7 +113,7 @@ export class TtlRepository {
     // deployment waiting for its next try after a failure sits beyond now, and is not read.
     this.#due = sqlite.prepare(
       `SELECT ${COLUMNS} FROM cloud_resources
-        WHERE ttl_next_attempt_at IS NOT NULL AND expired_at IS NULL AND ttl_next_attempt_at <= @now
+        WHERE ttl_next_attempt_at IS NOT NULL AND expired_at IS NULL AND ttl_next_attempt_at <= @now${ownGuilds}
         ORDER BY ttl_next_attempt_at LIMIT @limit`,
     );
     // Claimed before the destroy starts: a crash mid-destroy leaves the next try at the backoff, not at once.
@@ -125,7 +131,7 @@ export class TtlRepository {
       `UPDATE cloud_resources SET expires_at = MIN(expires_at, @now), ttl_next_attempt_at = @now
         WHERE id = @id AND guild_id = @guildId AND expires_at IS NOT NULL AND expired_at IS NULL`,
     );
-    this.#pendingNotices = sqlite.prepare(`SELECT ${COLUMNS} FROM cloud_resources WHERE ttl_notice_status = 'pending' ORDER BY id LIMIT @limit`);
+    this.#pendingNotices = sqlite.prepare(`SELECT ${COLUMNS} FROM cloud_resources WHERE ttl_notice_status = 'pending'${ownGuilds} ORDER BY id LIMIT @limit`);
     this.#markNotice = sqlite.prepare(`UPDATE cloud_resources SET ttl_notice_status = @status WHERE id = @id AND ttl_notice_status = 'pending'`);
     this.#markNoticeDirectDone = sqlite.prepare(
       `UPDATE cloud_resources SET ttl_notice_direct_done = 1 WHERE id = @id AND ttl_notice_status = 'pending'`,

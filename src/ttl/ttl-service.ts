@@ -44,7 +44,19 @@ export class TtlDeploymentNotFound extends UserError {
 
 export class TtlDeploymentEnded extends UserError {}
 
-export type TtlServiceDeps = Pick<AppContext, 'jit' | 'policies' | 'audit' | 'projects'> & { clock: Clock; ttls: TtlRepository; destroyer: () => TtlDestroyer };
+export type TtlServiceDeps = Pick<AppContext, 'jit' | 'policies' | 'audit' | 'projects'> & {
+  clock: Clock;
+  ttls: TtlRepository;
+  destroyer: () => TtlDestroyer;
+  /**
+   * Whether this process serves the guild (default: every guild). With shards, a press in a DM arrives at shard 0
+   * whatever the guild; a destroy must run in the process that holds the guild's workspace locks and vault sessions.
+   */
+  servesGuild?: (guildId: string) => boolean;
+};
+
+/** How Destroy now went: as the destroy at the end, or `handed_over` to the janitor of the shard serving the guild. */
+export type DestroyNowOutcome = ExpireOutcome | 'handed_over';
 
 export interface ExtendOffer {
   subject: TtlSubject;
@@ -107,9 +119,10 @@ export class DeploymentTtls {
   /**
    * Destroy now pressed: the presser must be allowed to destroy (Admin on the project's provider, or Manage Server)
    * at this moment; then the destroy at the end runs at once, as the janitor would run it. `started` is told before
-   * it runs (a press must be answered within seconds, a destroy takes minutes).
+   * it runs (a press must be answered within seconds, a destroy takes minutes). A deployment of a guild another shard
+   * serves is only made due now: that shard's janitor destroys it at its next tick and tells the deployer.
    */
-  async destroyNow(ref: TtlRef, presser: Member, started: (subject: TtlSubject) => Promise<void>): Promise<{ subject: TtlSubject; outcome: ExpireOutcome }> {
+  async destroyNow(ref: TtlRef, presser: Member, started: (subject: TtlSubject) => Promise<void>): Promise<{ subject: TtlSubject; outcome: DestroyNowOutcome }> {
     const { row, subject, provider } = this.#open(ref, presser.id);
     try {
       this.deps.jit.require({ guildId: row.guildId, userId: presser.id, provider, isGuildAdmin: presser.isGuildAdmin, needed: 'admin' });
@@ -119,6 +132,7 @@ export class DeploymentTtls {
     }
     this.deps.audit.record({ guildId: row.guildId, userId: presser.id, action: 'deploy.ttl_destroy_now', target: subject.projectName, outcome: 'success', details: { resourceId: row.id } });
     this.deps.ttls.dueNow(row.guildId, row.id, this.deps.clock.now());
+    if (this.deps.servesGuild && !this.deps.servesGuild(row.guildId)) return { subject, outcome: 'handed_over' };
     const due = this.deps.ttls.find(row.guildId, row.id)!;
     await started(subject);
     return { subject, outcome: await this.deps.destroyer().expire(due, presser) };

@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import { apiGuildCreate, apiMember, apiUser } from './api-objects.js';
 import { GatewaySession, Op } from './gateway-session.js';
+import { shardOfGuild } from './snowflake.js';
 import { gatewayFrameSchema, identifySchema, requestGuildMembersSchema } from './schemas.js';
 import type { GuildRecord, MemberRecord, World } from './world.js';
 
@@ -14,6 +15,7 @@ const Close = {
   AuthenticationFailed: 4004,
   AlreadyAuthenticated: 4005,
   InvalidShard: 4010,
+  ShardingRequired: 4011,
   InvalidApiVersion: 4012,
 } as const;
 
@@ -25,6 +27,8 @@ export interface GatewayOptions {
   botToken: string | undefined;
   heartbeatIntervalMs: number;
   gatewayUrl: () => string;
+  /** Most guilds one connection may serve before Discord requires more shards (close 4011); Discord: 2,500. */
+  maxGuildsPerShard: number;
 }
 
 /** A heartbeat the client sent: the sequence it carried, and the last one this connection had dispatched. */
@@ -169,6 +173,12 @@ export class Gateway {
       session.socket.close(Close.InvalidShard, 'Invalid shard');
       return;
     }
+    const { world } = this.options;
+    const guilds = [...world.guilds.values()].filter((guild) => shardOfGuild(guild.id, shardCount) === shardId);
+    if (guilds.length > this.options.maxGuildsPerShard) {
+      session.socket.close(Close.ShardingRequired, 'Sharding required');
+      return;
+    }
     session.identified = true;
     session.shardId = shardId;
     session.shardCount = shardCount;
@@ -176,8 +186,6 @@ export class Gateway {
     session.compress = identify.compress ?? false;
     this.identifies.push({ shard: [shardId, shardCount], intents: identify.intents });
 
-    const { world } = this.options;
-    const guilds = [...world.guilds.values()].filter((guild) => session.servesGuild(guild.id));
     await session.dispatch('READY', {
       v: 10,
       user_settings: {},

@@ -39,8 +39,13 @@ export interface FakeDiscordServerOptions {
    * stall longer than it a reconnect: keep the default unless the test is about heartbeats.
    */
   heartbeatIntervalMs?: number;
-  /** Shards recommended by GET /gateway/bot. */
+  /**
+   * Shards recommended by GET /gateway/bot. Each IDENTIFY names its shard `[id, count]`: READY and GUILD_CREATE
+   * carry only that shard's guilds (`(guild_id >> 22) % count`), and each guild's events go to its shard alone.
+   */
   shardCount?: number;
+  /** Guilds one shard may serve before IDENTIFY is refused with 4011 Sharding required (default 2,500, as Discord). */
+  maxGuildsPerShard?: number;
   /** The bot's permissions in every guild (default Administrator). */
   botPermissions?: bigint | string;
 }
@@ -110,6 +115,7 @@ export class FakeDiscordServer {
     settings: ServerSettings,
     world: World,
     heartbeatIntervalMs: number,
+    maxGuildsPerShard: number,
   ) {
     this.core = {
       settings,
@@ -130,6 +136,7 @@ export class FakeDiscordServer {
       botToken: settings.botToken,
       heartbeatIntervalMs,
       gatewayUrl: () => this.gatewayUrl,
+      maxGuildsPerShard,
     });
   }
 
@@ -154,6 +161,7 @@ export class FakeDiscordServer {
       },
       world,
       options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+      options.maxGuildsPerShard ?? 2500,
     );
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);

@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config/index.js';
 import type { Actor, RawOptions } from '../../src/interaction/conversation.js';
 import { CommandDispatcher } from '../../src/interaction/dispatcher.js';
 import { createLogger } from '../../src/logging/logger.js';
+import type { ShardScope } from '../../src/sharding/shard-scope.js';
 import { FakeClock } from './clock.js';
 import { RecordingConversation } from './recording-conversation.js';
 import { RecordingNotifier } from './recording-notifier.js';
@@ -18,9 +19,9 @@ export const APP_CHANNEL = '400000000000000001';
  * One "process" of the bot over the database in `dir`: the real core and dispatcher (durable handlers included),
  * the given clock and notifier. Two of them in turn over one folder stand for the bot before and after a restart.
  */
-export async function bootApp(dir: string, clock: FakeClock, notifier: RecordingNotifier, env: Record<string, string> = {}) {
+export async function bootApp(dir: string, clock: FakeClock, notifier: RecordingNotifier, env: Record<string, string> = {}, shard?: ShardScope) {
   const config = parseConfig({ DATABASE_PATH: join(dir, 'db.sqlite'), DEPLOYMENTS_DIR: join(dir, 'deployments'), LOG_LEVEL: 'silent', ...env });
-  const core = await buildCore({ config, clock, logger: createLogger('silent'), notifier });
+  const core = await buildCore({ config, clock, logger: createLogger('silent'), notifier, shard });
   const dispatcher = new CommandDispatcher(allCommands, core.app, { components: allComponentHandlers });
   return {
     core,
