@@ -171,8 +171,11 @@ const EXPECTED_INDEXES: Record<string, string[]> = {
   'audit by member': ['audit_log_guild_member'],
   'audit by action': ['audit_log_guild_action'],
   'credentials list': ['cloud_credentials_guild_name_live'],
-  // Every member's grants in force: from the guild's grants not yet expired, in expiry order, not its whole history.
-  'jit list': ['jit_guild_expiry'],
+  // Every member's grants in force: from the guild's grants not yet expired, in expiry order, not its whole history
+  // (without it, 10,000 ended grants made /cloud-jit-list 4× dearer); its pending requests, not every request decided.
+  'jit list': ['jit_guild_expiry', 'jit_requests_guild_status'],
+  // A member's own: from their grants alone.
+  'jit list (own)': ['jit_member_active', 'jit_requests_guild_status'],
 };
 /** Indexes whose loss shows as a full scan somewhere, without an expectation above. */
 const GUARDED_BY_SCAN: string[] = [];
@@ -186,4 +189,6 @@ const NOT_ON_A_HOT_PATH: RegExp[] = [
   // A deployment's time to live (src/ttl/ttl-repository.ts), read and moved by its primary key at a press or a TTL
   // destroy: nothing to plan but the key. The janitor's scans of them (due, reminders) are in the janitor tick above.
   /^(UPDATE cloud_resources SET|SELECT id, guild_id, project_id, created_by, template, status, ttl_ms)[\s\S]*\bWHERE id = @id\b/,
+  // A JIT expiry reminder's outcome (src/jit/reminder-repository.ts), recorded by its rowid once the reminder went out.
+  /^UPDATE jit_expiry_reminders SET[\s\S]*\bWHERE rowid = @rowId\b/,
 ];

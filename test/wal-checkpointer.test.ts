@@ -1,5 +1,6 @@
+import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WalCheckpointer, type CheckpointResult } from '../src/db/wal-checkpointer.js';
+import { FALLBACK_AUTOCHECKPOINT_PAGES, WalCheckpointer, type CheckpointResult } from '../src/db/wal-checkpointer.js';
 import { GrantRepository } from '../src/jit/grant-repository.js';
 import { JitExpiryJob } from '../src/janitor/jit-expiry-job.js';
 import { createLogger } from '../src/logging/logger.js';
@@ -18,13 +19,13 @@ function database() {
   return db;
 }
 
-function insertExpired(db: ReturnType<typeof database>, count: number): void {
+function insertExpired(db: ReturnType<typeof database>, count: number, guilds = 7): void {
   const insert = db.sqlite.prepare(
     `INSERT INTO jit_permissions (user_id, guild_id, provider, permission_level, granted_at, expires_at, granted_by)
      VALUES (?, ?, 'gcp', 'viewer', ?, ?, '222222222222222222')`,
   );
   db.sqlite.transaction(() => {
-    for (let i = 0; i < count; i++) insert.run(String(700000000000000000n + BigInt(i)), String(100000000000000000n + BigInt(i % 7)), NOW - 3_600_000, NOW - 1 - i);
+    for (let i = 0; i < count; i++) insert.run(String(700000000000000000n + BigInt(i)), String(100000000000000000n + BigInt(i % guilds)), NOW - 3_600_000, NOW - 1 - i);
   })();
 }
 
@@ -122,6 +123,30 @@ describe('the expiry job with a checkpointer', () => {
     expect(results.length).toBeGreaterThan(0);
     expect(results.at(-1)!.checkpointed).toBe(results.at(-1)!.log);
   });
+
+  it('keeps the WAL below the fallback threshold however small its batches, so the bot’s thread never checkpoints', async () => {
+    const db = database();
+    // No periodic checkpoint, and the connection's own fallback off: what bounds the WAL here is the job alone.
+    const checkpointer = WalCheckpointer.start(db.path, db, { everyMs: 3_600_000 })!;
+    cleanups.unshift(() => checkpointer.close());
+    db.sqlite.pragma('wal_autocheckpoint = 0');
+    // 100 guilds in batches of 100: each commit rewrites a page of each guild's part of the audit indexes, about
+    // 250 frames for 100 grants, so 20,000 grants write some 50,000 frames, five times the threshold.
+    insertExpired(db, 20_000, 100);
+    await checkpointer.checkpoint();
+    const reports: CheckpointResult[] = [];
+    const { expiry } = job(db, async () => {
+      const report = await checkpointer.checkpoint();
+      reports.push(report);
+      return report;
+    });
+    expect(await expiry.revokeDue()).toBe(20_000);
+    const frameBytes = 24 + (db.sqlite.pragma('page_size', { simple: true }) as number);
+    const walFrames = Math.floor(statSync(`${db.path}-wal`).size / frameBytes);
+    expect(walFrames).toBeLessThan(FALLBACK_AUTOCHECKPOINT_PAGES);
+    expect(Math.max(...reports.map((r) => r.log))).toBeLessThan(FALLBACK_AUTOCHECKPOINT_PAGES);
+    expect(reports.length).toBeGreaterThan(5);
+  }, 60_000);
 
   it('still revokes everything when checkpoints fail, saying so once', async () => {
     const db = database();

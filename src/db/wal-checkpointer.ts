@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { DatabaseHandle } from './index.js';
 
 /** SQLite's default is 1,000 pages (4 MiB): a long revocation writes that much between two of ours. */
-const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
 /**
  * Ordinary traffic (audit entries of refused commands, run records) is checkpointed this often too, so the WAL never
  * reaches the fallback threshold: there SQLite copied 40 MiB and fsynced on the event loop, stalls of 0.3–0.9 s under

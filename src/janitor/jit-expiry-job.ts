@@ -8,6 +8,7 @@ import type { GrantRepository, JitGrant } from '../jit/grant-repository.js';
 import { expiryNotice } from '../jit/notices.js';
 import type { JitPolicy, JitPolicySource } from '../jit/ports.js';
 import type { JanitorJob, JobCounts } from './job.js';
+import { CheckpointPacer } from './checkpoint-pacer.js';
 import { AdaptiveBatchSize, TimeSlicer } from './time-slicer.js';
 
 export interface JitExpiryJobOptions {
@@ -37,9 +38,10 @@ export interface JitExpiryJobOptions {
   /** Transient failures (network, rate limit) after which a notice is given up as failed. */
   maxNoticeAttempts?: number;
   /**
-   * Runs a passive WAL checkpoint off the event loop (WalCheckpointer). Awaited every CHECKPOINT_EVERY_GRANTS of
-   * a long revocation, at its end and after the notices, so the WAL starts afresh and stays small, and no commit of
-   * the bot's has a big checkpoint to do itself.
+   * Runs a passive WAL checkpoint off the event loop (WalCheckpointer) and reports what it did. Awaited whenever a
+   * long revocation has written about WAL_FRAMES_PER_STRETCH frames (CheckpointPacer, from the frames it reports),
+   * at its end and after the notices, so the WAL starts afresh and stays small, and no commit of the bot's has a
+   * big checkpoint to do itself.
    */
   checkpoint?: () => Promise<unknown>;
 }
@@ -61,12 +63,6 @@ export interface ExpiryCounts extends NoticeCounts {
  * budget would give on a machine busy with other processes) cost far more per grant.
  */
 const MIN_REVOKE_BATCH = 100;
-/**
- * How many grants a long revocation revokes between two checkpoints (off the event loop, awaited): about 7 MiB of
- * WAL, far below the 10,000 pages at which the bot's own connection would checkpoint on a commit. Counted in grants,
- * not in time, so a machine busy with other work does not make the janitor checkpoint more per grant.
- */
-const CHECKPOINT_EVERY_GRANTS = 20_000;
 
 /**
  * Revokes grants past their expiry and tells each member, exactly once.
@@ -111,35 +107,36 @@ export class JitExpiryJob implements JanitorJob {
   async revokeDue(): Promise<number> {
     const now = this.options.clock.now();
     const batch = new AdaptiveBatchSize(this.revokeSliceMs, Math.min(MIN_REVOKE_BATCH, this.revokeBatchSize), this.revokeBatchSize);
+    const pacer = new CheckpointPacer();
     let total = 0;
-    let sinceCheckpoint = 0;
     for (;;) {
       const limit = batch.current;
       const started = performance.now();
       const revoked = this.options.grants.expireDue(now, limit);
       batch.observe(revoked, performance.now() - started);
       total += revoked;
-      sinceCheckpoint += revoked;
+      pacer.committed(revoked);
       if (revoked < limit) {
         if (total > 0) await this.#checkpoint();
         return total;
       }
-      if (sinceCheckpoint >= CHECKPOINT_EVERY_GRANTS) {
-        await this.#checkpoint();
-        sinceCheckpoint = 0;
-      }
+      if (pacer.due) pacer.checkpointed(await this.#checkpoint());
       // Always, even after a checkpoint: one that failed at once gave the event loop no turn.
       await yieldToEventLoop();
     }
   }
 
-  /** A checkpoint off the event loop when there is a checkpointer; failing, SQLite's own auto-checkpoint remains. */
-  async #checkpoint(): Promise<void> {
+  /**
+   * A checkpoint off the event loop when there is a checkpointer, and its report; failing, SQLite's own
+   * auto-checkpoint remains (and the report is undefined).
+   */
+  async #checkpoint(): Promise<unknown> {
     try {
-      await this.options.checkpoint?.();
+      return await this.options.checkpoint?.();
     } catch (error) {
       if (!this.#checkpointFailed) this.options.logger?.warn({ error: describeError(error) }, 'WAL checkpoint off the event loop failed; SQLite checkpoints on commit instead');
       this.#checkpointFailed = true;
+      return undefined;
     }
   }
 

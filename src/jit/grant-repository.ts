@@ -5,7 +5,7 @@
  * drizzle. Both run on the same connection, so `transaction()` covers either.
  */
 import type Database from 'better-sqlite3';
-import { and, asc, desc, eq, gt, inArray, lte, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { SYSTEM_USER } from '../audit/audit-log.js';
 import { jitPermissions, type DatabaseHandle, type Db } from '../db/index.js';
@@ -91,6 +91,23 @@ const EXPIRED_COLUMNS = 'id, guild_id, user_id, provider, permission_level, gran
 const due = (shard: string): string => `revoked = 0 AND expires_at <= @now${shard} ORDER BY expires_at, id`;
 const NOTICE_COLUMNS = `${EXPIRED_COLUMNS}, reason, revoked, revoked_at, revoked_by, revoke_reason, notice_attempts`;
 
+/** Grants of a guild in force at @now, soonest expiry first: /cloud-jit-list's query, for everyone or one member. */
+function inForceQuery(db: Db, oneMember: boolean) {
+  return db
+    .select()
+    .from(jitPermissions)
+    .where(
+      and(
+        eq(jitPermissions.guild_id, sql.placeholder('guildId')),
+        oneMember ? eq(jitPermissions.user_id, sql.placeholder('userId')) : undefined,
+        eq(jitPermissions.revoked, false),
+        gt(jitPermissions.expires_at, sql.placeholder('now')),
+      ),
+    )
+    .orderBy(asc(jitPermissions.expires_at), asc(jitPermissions.id))
+    .prepare();
+}
+
 export class GrantRepository {
   readonly #db: Db;
   readonly #sqlite: Database.Database;
@@ -99,6 +116,9 @@ export class GrantRepository {
   readonly #selectPending: Database.Statement;
   readonly #markNotified: Database.Statement;
   readonly #markNoticeAttemptFailed: Database.Statement;
+  // Prepared once: drizzle building and SQLite preparing each call was ~170 µs of the list's ~200 µs.
+  readonly #inForce: ReturnType<typeof inForceQuery>;
+  readonly #inForceOfMember: ReturnType<typeof inForceQuery>;
 
   /**
    * `shard`: the janitor's batch statements (expiry, pending notices) see only the guilds this shard serves, so that
@@ -145,6 +165,8 @@ export class GrantRepository {
               notice_status = CASE WHEN notice_attempts + 1 >= @maxAttempts THEN 'failed' ELSE 'pending' END
         WHERE id = @id AND notice_status = 'pending'`,
     );
+    this.#inForce = inForceQuery(this.#db, false);
+    this.#inForceOfMember = inForceQuery(this.#db, true);
   }
 
   /** Runs `work` in one transaction (a savepoint when already in one), audit entries written meanwhile included. */
@@ -211,20 +233,8 @@ export class GrantRepository {
 
   /** Grants in force at `now` in a guild (optionally one member's), soonest expiry first. */
   listActive(guildId: string, now: number, userId?: string): JitGrant[] {
-    return this.#db
-      .select()
-      .from(jitPermissions)
-      .where(
-        and(
-          eq(jitPermissions.guild_id, guildId),
-          userId === undefined ? undefined : eq(jitPermissions.user_id, userId),
-          eq(jitPermissions.revoked, false),
-          gt(jitPermissions.expires_at, now),
-        ),
-      )
-      .orderBy(asc(jitPermissions.expires_at), asc(jitPermissions.id))
-      .all()
-      .map(toGrant);
+    const rows = userId === undefined ? this.#inForce.all({ guildId, now }) : this.#inForceOfMember.all({ guildId, now, userId });
+    return rows.map(toGrant);
   }
 
   /** The levels of a member's grants in force at `now` for any of `providers`. */

@@ -4,7 +4,7 @@
  * action leads to is scoped to a guild: a request of another guild is not found, exactly like a missing id.
  */
 import type Database from 'better-sqlite3';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { jitRequests, type DatabaseHandle, type Db, type JitRequestKind, type JitRequestStatus } from '../db/index.js';
 import { shardCondition, type ShardScope } from '../sharding/shard-scope.js';
@@ -93,11 +93,31 @@ const expiredRowSchema = z.object({
 });
 export type ExpiredRequestRow = z.infer<typeof expiredRowSchema>;
 
+/** A guild's open requests at @now, oldest first: /cloud-jit-list's query, for everyone or one requester. */
+function pendingQuery(db: Db, oneRequester: boolean) {
+  return db
+    .select()
+    .from(jitRequests)
+    .where(
+      and(
+        eq(jitRequests.guild_id, sql.placeholder('guildId')),
+        eq(jitRequests.status, 'pending'),
+        oneRequester ? eq(jitRequests.requester_id, sql.placeholder('requesterId')) : undefined,
+        gt(jitRequests.expires_at, sql.placeholder('now')),
+      ),
+    )
+    .orderBy(asc(jitRequests.id))
+    .prepare();
+}
+
 export class JitRequestRepository {
   readonly #db: Db;
   readonly #sqlite: Database.Database;
   readonly #expireBatch: Database.Statement;
   readonly #selectPendingNotices: Database.Statement;
+  // Prepared once, like the grants in force: building and preparing each call was most of /cloud-jit-list's cost.
+  readonly #pending: ReturnType<typeof pendingQuery>;
+  readonly #pendingOfRequester: ReturnType<typeof pendingQuery>;
 
   /** `shard`: the janitor's expiry and notice sweep see only the guilds this shard serves (one sender per notice). */
   constructor(handle: Pick<DatabaseHandle, 'db' | 'sqlite'>, options: { shard?: ShardScope } = {}) {
@@ -114,6 +134,8 @@ export class JitRequestRepository {
     this.#selectPendingNotices = this.#sqlite.prepare(
       `SELECT id FROM jit_requests WHERE notice_status = 'pending'${ownGuilds} AND id > @after ORDER BY id LIMIT @limit`,
     );
+    this.#pending = pendingQuery(this.#db, false);
+    this.#pendingOfRequester = pendingQuery(this.#db, true);
   }
 
   /** Runs `work` in one transaction (a savepoint when already in one), audit entries written meanwhile included. */
@@ -187,20 +209,8 @@ export class JitRequestRepository {
 
   /** Pending requests of a guild (optionally one member's), oldest first; those past expiry are left out. */
   listPending(guildId: string, now: number, requesterId?: string): JitRequest[] {
-    return this.#db
-      .select()
-      .from(jitRequests)
-      .where(
-        and(
-          eq(jitRequests.guild_id, guildId),
-          eq(jitRequests.status, 'pending'),
-          requesterId === undefined ? undefined : eq(jitRequests.requester_id, requesterId),
-          sql`${jitRequests.expires_at} > ${now}`,
-        ),
-      )
-      .orderBy(asc(jitRequests.id))
-      .all()
-      .map(toRequest);
+    const rows = requesterId === undefined ? this.#pending.all({ guildId, now }) : this.#pendingOfRequester.all({ guildId, now, requesterId });
+    return rows.map(toRequest);
   }
 
   /** Minutes a member added to a grant by self-extension so far (decided by themselves, without review). */

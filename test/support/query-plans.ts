@@ -9,7 +9,7 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { MIGRATIONS_DIR } from '../../src/db/index.js';
 
 /** Tables with a row per project, resource, run, audit entry, grant or credential: a full scan grows with them. */
-export const GROWING_TABLES = ['cloud_projects', 'cloud_resources', 'iac_runs', 'audit_log', 'jit_permissions', 'cloud_credentials', 'deploy_approvals'] as const;
+export const GROWING_TABLES = ['cloud_projects', 'cloud_resources', 'iac_runs', 'audit_log', 'jit_permissions', 'cloud_credentials', 'deploy_approvals', 'jit_requests', 'jit_expiry_reminders'] as const;
 
 export interface ExecutedStatement {
   /** The connection's file (better-sqlite3's `name`): the process lock has a database of its own. */
