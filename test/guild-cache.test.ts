@@ -18,6 +18,12 @@ const GUILD_A = '111111111111111111';
 const GUILD_B = '222222222222222222';
 const ALICE = '333333333333333333';
 
+/**
+ * Lets the current synchronous stretch of work end: the caches ask data_version once per stretch, as a commit by
+ * another process can only ever be seen between two of them (it cannot be told apart from one just after).
+ */
+const nextStretch = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe('per-guild caches', () => {
   const cleanups: Array<() => void> = [];
   afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
@@ -37,7 +43,7 @@ describe('per-guild caches', () => {
     return { database, tiers, policies, projects, other, newProject, names };
   }
 
-  it('sees a tier change made through the service, and one committed by another connection, at the next read', () => {
+  it('sees a tier change made through the service, and one committed by another connection, at the next read', async () => {
     const { tiers, policies, other } = setup();
     expect(tiers.get(GUILD_A).tier).toBe('standard');
     expect(policies.get(GUILD_A).maxInstances).toBe(10);
@@ -46,18 +52,21 @@ describe('per-guild caches', () => {
     // The free tier's ceiling lowers the policy in force at once.
     expect(policies.get(GUILD_A).maxInstances).toBeLessThan(10);
     other.prepare('UPDATE guild_tiers SET tier = ? WHERE guild_id = ?').run('enterprise', GUILD_A);
+    await nextStretch();
     expect(tiers.get(GUILD_A).tier).toBe('enterprise');
     expect(policies.get(GUILD_A).maxInstances).toBe(10);
     other.prepare('DELETE FROM guild_tiers WHERE guild_id = ?').run(GUILD_A);
+    await nextStretch();
     expect(tiers.get(GUILD_A)).toMatchObject({ tier: 'standard', assignedBy: null });
   });
 
-  it('sees a policy written by another connection, though the guild was cached', () => {
+  it('sees a policy written by another connection, though the guild was cached', async () => {
     const { policies, other } = setup();
     policies.update(GUILD_A, { maxBudgetMonthly: 200 }, ALICE);
     expect(policies.get(GUILD_A).maxBudgetMonthly).toBe(200);
     expect(policies.get(GUILD_B).maxBudgetMonthly).toBe(1000);
     other.prepare('UPDATE guild_policies SET max_budget_monthly = 75 WHERE guild_id = ?').run(GUILD_A);
+    await nextStretch();
     expect(policies.get(GUILD_A).maxBudgetMonthly).toBe(75);
     expect(policies.get(GUILD_B).maxBudgetMonthly).toBe(1000);
   });
@@ -85,7 +94,7 @@ describe('per-guild caches', () => {
     expect(names(GUILD_A)).toEqual(['alpha-secret']);
   });
 
-  it('sees a project another connection added or archived', () => {
+  it('sees a project another connection added or archived', async () => {
     const { other, newProject, names } = setup();
     newProject(GUILD_A, 'web');
     expect(names(GUILD_A)).toEqual(['web']);
@@ -94,8 +103,10 @@ describe('per-guild caches', () => {
         "INSERT INTO cloud_projects (guild_id, name, slug, provider, region, backend_settings, created_by, created_at, updated_at) VALUES (?, 'db', 'db', 'aws', 'us-east-1', '{}', ?, 1, 1)",
       )
       .run(GUILD_A, ALICE);
+    await nextStretch();
     expect(names(GUILD_A)).toEqual(['db', 'web']);
     other.prepare("UPDATE cloud_projects SET status = 'archived' WHERE guild_id = ? AND name = 'web'").run(GUILD_A);
+    await nextStretch();
     expect(names(GUILD_A)).toEqual(['db']);
   });
 
@@ -113,6 +124,16 @@ describe('per-guild caches', () => {
     await execa('node', ['-e', script, database.path, GUILD_A]);
     expect(tiers.get(GUILD_A)).toMatchObject({ tier: 'team', assignedBy: 'cli' });
     expect(names(GUILD_A)).toEqual(['web-2']);
+  });
+
+  it('asks data_version once per synchronous stretch: a commit made during one is seen from the next', async () => {
+    const { tiers, other } = setup();
+    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    other.prepare("INSERT INTO guild_tiers (guild_id, tier, assigned_by, assigned_at) VALUES (?, 'free', 'cli', 1)").run(GUILD_A);
+    // Still the same stretch of work: the answer is the database as it was when the stretch began.
+    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    await nextStretch();
+    expect(tiers.get(GUILD_A).tier).toBe('free');
   });
 
   it('keeps nothing read inside a transaction, which may roll back', () => {

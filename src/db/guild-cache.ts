@@ -7,7 +7,12 @@
  *   writes those tables);
  * - other processes (the operator's tier CLI, a second tool on the same file): SQLite's `PRAGMA data_version`
  *   changes when another connection has committed since this one last looked, and costs one cheap statement, so
- *   every lookup asks it and a change empties the cache. Our own commits leave it unchanged, hence the first rule.
+ *   a lookup asks it and a change empties the cache. Our own commits leave it unchanged, hence the first rule.
+ *   Each statement outside a transaction takes and releases SQLite's shared-memory read lock, which made the pragma
+ *   a tenth of a refused /cloud-deploy's statements; so it is asked once per synchronous stretch of work (the answer
+ *   is kept until the next microtask) and shared by every cache on the connection. Another process's commit cannot
+ *   be told apart from one that came just after that stretch. A checkpoint by another connection (the WAL worker's)
+ *   counts as a change too: at worst the caches are refilled once a second.
  * Inside a transaction nothing is kept: what it reads may be uncommitted, and rolled back.
  */
 import type Database from 'better-sqlite3';
@@ -15,21 +20,41 @@ import type Database from 'better-sqlite3';
 /** Enough for every guild of a large bot; the least recently used go first beyond it. */
 export const DEFAULT_CACHED_GUILDS = 10_000;
 
-/** One `PRAGMA data_version` statement per connection, shared by every cache over it. */
-const versionStatements = new WeakMap<Database.Database, Database.Statement<[], number>>();
+/** The connection's data_version, read once per synchronous stretch of work and shared by every cache over it. */
+class DataVersion {
+  readonly #statement: Database.Statement<[], number>;
+  #current: number | undefined;
+  readonly #expire = () => {
+    this.#current = undefined;
+  };
 
-function dataVersionOf(sqlite: Database.Database): Database.Statement<[], number> {
-  let statement = versionStatements.get(sqlite);
-  if (!statement) {
-    statement = sqlite.prepare<[], number>('PRAGMA data_version').pluck();
-    versionStatements.set(sqlite, statement);
+  constructor(sqlite: Database.Database) {
+    this.#statement = sqlite.prepare<[], number>('PRAGMA data_version').pluck();
   }
-  return statement;
+
+  get(): number {
+    if (this.#current === undefined) {
+      this.#current = this.#statement.get() as number;
+      queueMicrotask(this.#expire);
+    }
+    return this.#current;
+  }
+}
+
+const versions = new WeakMap<Database.Database, DataVersion>();
+
+function dataVersionOf(sqlite: Database.Database): DataVersion {
+  let version = versions.get(sqlite);
+  if (!version) {
+    version = new DataVersion(sqlite);
+    versions.set(sqlite, version);
+  }
+  return version;
 }
 
 export class GuildCache<T> {
   readonly #sqlite: Database.Database;
-  readonly #dataVersion: Database.Statement<[], number>;
+  readonly #dataVersion: DataVersion;
   readonly #capacity: number;
   readonly #entries = new Map<string, T>();
   /** The connection's data_version when the entries were read; another connection's commit changes it. */
