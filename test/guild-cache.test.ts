@@ -94,6 +94,19 @@ describe('per-guild caches', () => {
     expect(names(GUILD_A)).toEqual(['alpha-secret']);
   });
 
+  it('forgets a write made through another instance of the repository on the same connection', () => {
+    const { database, tiers, names } = setup();
+    const otherProjects = new ProjectRepository(database.db);
+    const otherTiers = new TierService(database.db);
+    expect(names(GUILD_A)).toEqual([]);
+    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    // Our own connection's writes never change data_version: the instances must share what they forget.
+    otherProjects.create({ guildId: GUILD_A, name: 'web', provider: 'gcp', region: 'us-central1', createdBy: ALICE });
+    otherTiers.set(GUILD_A, 'team', 'ops');
+    expect(names(GUILD_A)).toEqual(['web']);
+    expect(tiers.get(GUILD_A).tier).toBe('team');
+  });
+
   it('sees a project another connection added or archived', async () => {
     const { other, newProject, names } = setup();
     newProject(GUILD_A, 'web');
@@ -153,7 +166,7 @@ describe('per-guild caches', () => {
 
   it('reads once while nothing changes, and keeps at most the guilds it was sized for', () => {
     const { database } = setup();
-    const cache = new GuildCache<string>(database.sqlite, 2);
+    const cache = new GuildCache<string>(database.sqlite, 'test rows', 2);
     let loads = 0;
     const load = (guildId: string) => () => {
       loads += 1;

@@ -41,55 +41,74 @@ class DataVersion {
   }
 }
 
-const versions = new WeakMap<Database.Database, DataVersion>();
+/** What the caches of one name hold on one connection, shared by every instance (see GuildCache's `name`). */
+interface Entries {
+  byGuild: Map<string, unknown>;
+  /** The connection's data_version when they were read; another connection's commit changes it. */
+  version: number | undefined;
+}
 
-function dataVersionOf(sqlite: Database.Database): DataVersion {
-  let version = versions.get(sqlite);
-  if (!version) {
-    version = new DataVersion(sqlite);
-    versions.set(sqlite, version);
+interface Connection {
+  version: DataVersion;
+  entries: Map<string, Entries>;
+}
+
+const connections = new WeakMap<Database.Database, Connection>();
+
+function connectionOf(sqlite: Database.Database): Connection {
+  let connection = connections.get(sqlite);
+  if (!connection) {
+    connection = { version: new DataVersion(sqlite), entries: new Map() };
+    connections.set(sqlite, connection);
   }
-  return version;
+  return connection;
 }
 
 export class GuildCache<T> {
   readonly #sqlite: Database.Database;
   readonly #dataVersion: DataVersion;
   readonly #capacity: number;
-  readonly #entries = new Map<string, T>();
-  /** The connection's data_version when the entries were read; another connection's commit changes it. */
-  #version: number | undefined;
+  readonly #entries: Entries;
 
-  /** @param capacity guilds kept at most; 0 keeps nothing (every lookup reads the database). */
-  constructor(sqlite: Database.Database, capacity: number = DEFAULT_CACHED_GUILDS) {
+  /**
+   * @param name what is cached (the table, say): every cache of that name on the connection shares its entries, so
+   *   a write forgotten through one repository instance is forgotten by all (data_version never shows our own).
+   * @param capacity guilds kept at most; 0 keeps nothing (every lookup reads the database).
+   */
+  constructor(sqlite: Database.Database, name: string, capacity: number = DEFAULT_CACHED_GUILDS) {
     this.#sqlite = sqlite;
-    this.#dataVersion = dataVersionOf(sqlite);
+    const connection = connectionOf(sqlite);
+    this.#dataVersion = connection.version;
     this.#capacity = Math.max(0, Math.trunc(capacity));
+    let entries = connection.entries.get(name);
+    if (!entries) connection.entries.set(name, (entries = { byGuild: new Map(), version: undefined }));
+    this.#entries = entries;
   }
 
   /** The guild's entry, from memory when nothing has changed since it was read, else from `load` (and kept). */
   get(guildId: string, load: () => T): T {
     if (this.#capacity === 0 || this.#sqlite.inTransaction) return load();
     const version = this.#dataVersion.get();
-    if (version !== this.#version) {
-      this.#entries.clear();
-      this.#version = version;
+    const entries = this.#entries;
+    if (version !== entries.version) {
+      entries.byGuild.clear();
+      entries.version = version;
     }
-    if (this.#entries.has(guildId)) {
-      const cached = this.#entries.get(guildId) as T;
+    if (entries.byGuild.has(guildId)) {
+      const cached = entries.byGuild.get(guildId) as T;
       // Most recently used last, so the oldest is first to go.
-      this.#entries.delete(guildId);
-      this.#entries.set(guildId, cached);
+      entries.byGuild.delete(guildId);
+      entries.byGuild.set(guildId, cached);
       return cached;
     }
     const loaded = load();
-    this.#entries.set(guildId, loaded);
-    if (this.#entries.size > this.#capacity) this.#entries.delete(this.#entries.keys().next().value as string);
+    entries.byGuild.set(guildId, loaded);
+    if (entries.byGuild.size > this.#capacity) entries.byGuild.delete(entries.byGuild.keys().next().value as string);
     return loaded;
   }
 
   /** Call on every write of the guild's rows through this process's connection (which data_version does not see). */
   forget(guildId: string): void {
-    this.#entries.delete(guildId);
+    this.#entries.byGuild.delete(guildId);
   }
 }

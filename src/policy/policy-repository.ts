@@ -30,7 +30,7 @@ export class PolicyRepository {
 
   constructor(db: Db, options: PolicyRepositoryOptions = {}) {
     this.#db = db;
-    this.#cache = new GuildCache(db.$client, options.cacheGuilds ?? DEFAULT_CACHED_GUILDS);
+    this.#cache = new GuildCache(db.$client, 'guild_policies', options.cacheGuilds ?? DEFAULT_CACHED_GUILDS);
     this.#byGuild = db.select().from(guildPolicies).where(eq(guildPolicies.guild_id, sql.placeholder('guildId'))).prepare();
   }
 

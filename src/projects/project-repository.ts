@@ -146,7 +146,7 @@ export class ProjectRepository {
       .where(and(eq(cloudProjects.guild_id, guildId), LIVE_PROJECT))
       .orderBy(asc(cloudProjects.name))
       .prepare();
-    this.#names = new GuildCache(db.$client);
+    this.#names = new GuildCache(db.$client, 'cloud_projects.live_names');
   }
 
   /**

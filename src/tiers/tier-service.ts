@@ -45,7 +45,7 @@ export class TierService {
     private readonly clock: Clock = systemClock,
   ) {
     this.#byGuild = db.select().from(guildTiers).where(eq(guildTiers.guild_id, sql.placeholder('guildId'))).prepare();
-    this.#cache = new GuildCache(db.$client);
+    this.#cache = new GuildCache(db.$client, 'guild_tiers');
   }
 
   /** The guild's tier. Frozen: it may be shared with other callers. */
