@@ -21,7 +21,8 @@ import { APP_ID, RATE_LIMITS, SCENARIOS, TOKEN, populateServer, seedDatabase, wa
 const DEADLINE_MS = 3_000;
 const DRAIN_MS = 5_000;
 const WARM_UP_PER_SCENARIO = 200;
-type BotKind = 'ours' | 'bare';
+/** `before`: our bot from another bundle (`--before=FILE`), e.g. main's, measured in the same run as this one. */
+type BotKind = 'ours' | 'bare' | 'before';
 
 interface Cell {
   bot: BotKind;
@@ -57,6 +58,8 @@ interface Settings {
   bareReplies: string | undefined;
   /** `--keep`: leave the bots' logs and database in place. */
   keep: boolean;
+  /** `--before=FILE`: also run our bot from this bundle (a copy of an earlier dist/main.js), for before/after figures. */
+  before: string | undefined;
   /**
    * `--nice=-10`: this process, the bots and the CPU hogs (which keep their offsets) run at this priority, ahead of
    * whatever else shares the machine, standing in for a machine of their own. 0 leaves the priority alone.
@@ -77,10 +80,14 @@ function settingsFrom(flags: readonly string[]): Settings {
     loaded: flags.includes('--loaded'),
     profileDir: flagValue(flags, 'profile-dir'),
     keep: flags.includes('--keep'),
+    before: flagValue(flags, 'before'),
     bareReplies: flagValue(flags, 'bare-replies'),
     scenarios: scenariosFrom(flagValue(flags, 'scenarios')),
     nice: Number(flagValue(flags, 'nice') ?? 0),
-    bots: (flagValue(flags, 'bots') ?? 'bare,ours').split(',').filter((bot): bot is BotKind => bot === 'ours' || bot === 'bare'),
+    bots: [
+      ...(flagValue(flags, 'bots') ?? 'bare,ours').split(',').filter((bot): bot is BotKind => bot === 'ours' || bot === 'bare'),
+      ...(flagValue(flags, 'before') ? (['before'] as const) : []),
+    ],
   };
 }
 
@@ -109,16 +116,16 @@ async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, b
           profileArgs('bare', settings),
         )
       : startBotProcess(
-          'Cloud ChatOps',
-          'dist/main.js',
+          kind === 'before' ? 'Cloud ChatOps (before)' : 'Cloud ChatOps',
+          kind === 'before' && settings.before ? resolve(settings.before) : 'dist/main.js',
           {
             ...discord,
             ...RATE_LIMITS,
             DATABASE_PATH: join(dir, 'chatops.db'),
             DEPLOYMENTS_DIR: join(dir, 'deployments'),
           },
-          join(dir, 'chatops.log'),
-          profileArgs('ours', settings),
+          join(dir, kind === 'before' ? 'chatops-before.log' : 'chatops.log'),
+          profileArgs(kind, settings),
         );
   await ready;
   return bot;
@@ -188,7 +195,7 @@ async function oneRun(run: number, settings: Settings, log: (line: string) => vo
     });
     const bareBotScript = await buildBareBot(dir);
     // Alternating which bot goes first cancels a drift of the machine's load over a run.
-    const order = (run % 2 === 0 ? (['bare', 'ours'] as const) : (['ours', 'bare'] as const)).filter((bot) => settings.bots.includes(bot));
+    const order = (run % 2 === 0 ? (['bare', 'before', 'ours'] as const) : (['ours', 'before', 'bare'] as const)).filter((bot) => settings.bots.includes(bot));
     for (const kind of order) {
       const bot = await startBot(kind, server, dir, bareBotScript, settings);
       try {
@@ -198,7 +205,7 @@ async function oneRun(run: number, settings: Settings, log: (line: string) => vo
             const cell = await measure(bot, kind, server, scenario, rate, settings.seconds);
             cells.push(cell);
             log(
-              `  run ${run + 1} ${kind.padEnd(4)} ${String(rate).padStart(4)}/s ${scenario.id.padEnd(14)} p50 ${cell.p50.toFixed(1)} p99 ${cell.p99.toFixed(1)} ` +
+              `  run ${run + 1} ${kind.padEnd(6)} ${String(rate).padStart(4)}/s ${scenario.id.padEnd(14)} p50 ${cell.p50.toFixed(1)} p99 ${cell.p99.toFixed(1)} ` +
                 `max ${cell.max.toFixed(0)} ms, missed ${cell.missed}/${cell.sent}, CPU ${cell.cpuMs.toFixed(3)} ms/interaction (${cell.cpuPct.toFixed(0)}% of a core); ` +
                 `bench ${cell.benchCpuPct.toFixed(0)}%, lag ${cell.senderLagMaxMs.toFixed(0)} ms`,
             );
@@ -271,6 +278,26 @@ function table(summary: Cell[], rate: number, runs: number): string[] {
   return rows;
 }
 
+/** With `--before`: our bot before and after, in the same runs. */
+function beforeTable(summary: Cell[], rate: number): string[] {
+  const find = (bot: BotKind, scenario: string) => summary.find((c) => c.bot === bot && c.scenario === scenario && c.rate === rate);
+  const rows = [
+    `**${rate}/s, our bot before (\`--before\` bundle) and after (dist/main.js)**`,
+    '',
+    '| Interaction | p99 before / after | CPU before / after / bare | CPU ÷ bare, before → after |',
+    '| --- | --- | --- | --- |',
+  ];
+  for (const scenario of SCENARIOS) {
+    const [before, ours, bare] = [find('before', scenario.id), find('ours', scenario.id), find('bare', scenario.id)];
+    if (!before || !ours || !bare) continue;
+    rows.push(
+      `| ${scenario.label} | ${ms(before.p99)} / ${ms(ours.p99)} | ${before.cpuMs.toFixed(3)} / ${ours.cpuMs.toFixed(3)} / ${bare.cpuMs.toFixed(3)} | ` +
+        `${ratio(before.cpuMs, bare.cpuMs)} → ${ratio(ours.cpuMs, bare.cpuMs)} |`,
+    );
+  }
+  return rows;
+}
+
 async function run(flags: readonly string[]): Promise<BenchmarkResult> {
   const settings = settingsFrom(flags);
   const machine = describeMachine(machineInfo());
@@ -301,7 +328,7 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
       (settings.nice !== 0 ? ` The benchmark and both bots ran at nice ${settings.nice}, ahead of the machine's other work.` : '') +
       (settings.bareReplies ? ' The bare bot answered with our bot\'s own payloads (`--bare-replies`, written by `bench/own-work.ts`), so both sent the same bytes.' : ''),
     '',
-    ...settings.rates.flatMap((rate) => [...table(summary, rate, settings.runs), '']),
+    ...settings.rates.flatMap((rate) => [...table(summary, rate, settings.runs), '', ...(settings.before ? [...beforeTable(summary, rate), ''] : [])]),
     `The benchmark process (open-loop sender and the local Discord server together) used ${Math.min(...bench).toFixed(0)}–${Math.max(...bench).toFixed(0)}% of one core; ` +
       `the sender fell at most ${Math.max(...summary.map((c) => c.senderLagMaxMs)).toFixed(0)} ms behind its schedule, and its event loop was held at most ` +
       `${Math.max(...summary.map((c) => c.benchLoopDelayMaxMs)).toFixed(0)} ms.`,
@@ -318,7 +345,9 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
   const section = settings.loaded
     ? { id: 'interactions-loaded', title: 'Interactions under load, machine loaded by engine-like work: ours against a bare discord.js bot' }
     : undefined;
-  const lines = settings.rates.flatMap((rate) => table(summary, rate, settings.runs).map((row) => `  ${row}`));
+  const lines = settings.rates.flatMap((rate) =>
+    [...table(summary, rate, settings.runs), ...(settings.before ? ['', ...beforeTable(summary, rate)] : [])].map((row) => `  ${row}`),
+  );
   return { lines: [...lines, `  Machine: ${machine}`], markdown, ...(section ? { section } : {}) };
 }
 

@@ -107,8 +107,13 @@ describe('query plans of the hot paths', () => {
     expect(shown.get('deploy needing approval')).toMatch(/Waiting for an admin’s approval/);
     expect(shown.get('approval press')).toMatch(/Deployed bucket/);
     expect(shown.get('destroy')).toMatch(/[Dd]estroyed/);
+    // Every step read the database, but the policy view: the tier and policy come from the per-guild caches
+    // (src/db/guild-cache.ts), filled by the steps before it; their statements are planned in those steps.
+    const fromCacheOnly = new Set(['policy view']);
     for (const [name, statements] of capture.steps) {
-      expect([...statements.values()].filter((s) => isQuery(s.sql) && s.database === sqlite().name).length, name).toBeGreaterThan(0);
+      const queries = [...statements.values()].filter((s) => isQuery(s.sql) && s.database === sqlite().name).length;
+      if (fromCacheOnly.has(name)) expect(queries, name).toBe(0);
+      else expect(queries, name).toBeGreaterThan(0);
     }
   });
 

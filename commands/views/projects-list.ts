@@ -1,7 +1,7 @@
 import type { Message } from '../../src/interaction/conversation.js';
 import type { GuildPolicy } from '../../src/policy/policy-service.js';
 import type { ProjectsOverview } from '../../src/projects/project-overview.js';
-import type { Resource } from '../../src/projects/resource-repository.js';
+import type { Resource, ResourceLine } from '../../src/projects/resource-repository.js';
 import { command, join, money, text, time, type Text } from './format.js';
 
 /** Discord shows at most 25 fields in an embed: one per project. */
@@ -18,7 +18,7 @@ const STATUS_ICONS: Record<Resource['status'], string> = {
   interrupted: '⚠️',
 };
 
-export function resourceLine(resource: Resource): Text {
+export function resourceLine(resource: ResourceLine): Text {
   if (resource.resourceType === null) {
     return text`${STATUS_ICONS[resource.status]} #${resource.id} template ${resource.template} — ${resource.status}${timeLeft(resource)}${inputsSummary(resource)}`;
   }
@@ -27,13 +27,13 @@ export function resourceLine(resource: Resource): Text {
 }
 
 /** A deployment with a time to live: when it is destroyed (relative, so it reads as the time left). */
-function timeLeft(resource: Resource): Text | undefined {
+function timeLeft(resource: ResourceLine): Text | undefined {
   if (resource.expiresAt === null || resource.status === 'destroyed') return undefined;
   return text`, ⏳ destroyed ${time(resource.expiresAt)}`;
 }
 
 /** A template deployment's non-sensitive inputs, briefly (the secret ones are only named: their values are never kept here). */
-function inputsSummary(resource: Resource): Text | undefined {
+function inputsSummary(resource: ResourceLine): Text | undefined {
   const shown = Object.entries(resource.inputs).map(([name, value]) => `${name}=${JSON.stringify(value)}`);
   const secrets = resource.sensitiveInputs.map((s) => `${s.name}=(secret)`);
   // The secrets first: only their names, short, and never cut off.

@@ -130,7 +130,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   });
   const tiers = new TierService(database.db, clock);
   // The tier's ceilings lower the policy in force, so a guild put on a smaller plan is held to it at once.
-  const policies = new PolicyService(database.db, pricing, clock, (guildId) => tiers.get(guildId).limits, { cacheGuild: ownGuild });
+  const policies = new PolicyService(database.db, pricing, clock, (guildId) => tiers.get(guildId).limits);
   const vault = new EphemeralVault({
     ttlMs: config.VAULT_TTL_MINUTES * 60_000,
     maxSessionsPerGuild: config.VAULT_MAX_SESSIONS_PER_GUILD,

@@ -14,6 +14,7 @@ import { parseDurableId } from '../interaction/durable-components.js';
 import { ComponentWaiters } from './component-waiters.js';
 import { DiscordComponentPress } from './discord-component-press.js';
 import { DiscordConversation, actorOf } from './discord-conversation.js';
+import { snakeCaseJson } from './json-transformer.js';
 import { flattenOptions } from './options.js';
 
 /** The discord.js client, pointed at DISCORD_API_URL when set (a self-hosted or local Discord-compatible server). */
@@ -21,6 +22,7 @@ export function createDiscordClient(config: Config): Client {
   return new Client({
     intents: [GatewayIntentBits.Guilds],
     rest: config.DISCORD_API_URL ? { api: config.DISCORD_API_URL } : {},
+    jsonTransformer: snakeCaseJson,
   });
 }
 

@@ -45,12 +45,11 @@ export class RunStore {
   ) {
     const guildId = sql.placeholder('guildId');
     this.#recent = db.select().from(iacRuns).where(eq(iacRuns.guild_id, guildId)).orderBy(desc(iacRuns.guild_run_number)).limit(sql.placeholder('limit')).prepare();
-    this.#activeCounts = db
-      .select({ status: iacRuns.status, n: sql<number>`count(*)` })
-      .from(iacRuns)
-      .where(and(eq(iacRuns.guild_id, guildId), inArray(iacRuns.status, ['queued', 'running'])))
-      .groupBy(iacRuns.status)
-      .prepare();
+    // Asked before every run and every refused /cloud-deploy: the raw statement costs half of drizzle's (no
+    // placeholder filling and row mapping), and the statuses are written in rather than bound.
+    this.#activeCounts = db.$client.prepare<[string], { status: 'queued' | 'running'; n: number }>(
+      "SELECT status, count(*) AS n FROM iac_runs WHERE guild_id = ? AND status IN ('queued', 'running') GROUP BY status",
+    );
   }
 
   /** A new queued run, numbered after the guild's last one in the same statement (so two inserts cannot share it). */
@@ -135,7 +134,7 @@ export class RunStore {
 
   /** How many of this guild's runs are running and waiting for an engine slot right now. */
   activeCounts(guildId: string): { running: number; queued: number } {
-    const rows = this.#activeCounts.all({ guildId });
+    const rows = this.#activeCounts.all(guildId);
     return { running: rows.find((r) => r.status === 'running')?.n ?? 0, queued: rows.find((r) => r.status === 'queued')?.n ?? 0 };
   }
 

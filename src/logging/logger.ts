@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 'pino';
+import { compilePaths, redactObject } from './log-redaction.js';
 
 export type { Logger };
 
@@ -44,14 +45,25 @@ const LOG_FLUSH_MS = 100;
  * LOG_FLUSH_MS late). pino writes out what is pending when the process exits, process.exit() and a fatal error
  * included; only a SIGKILL can lose the last tenth of a second of lines.
  */
+const REDACTED = compilePaths(REDACTED_PATHS);
+const CENSOR = '[redacted]';
+const redact = (object: Record<string, unknown>) => redactObject(object, REDACTED, CENSOR) as Record<string, unknown>;
+
 export function createLogger(level: LevelWithSilent, destination?: DestinationStream): Logger {
-  return pino(
+  const logger = pino(
     {
       level,
       base: { app: 'cloud-chatops' },
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      // In place of pino's `redact` option: the same paths, at a fifth of the cost (log-redaction.ts).
+      formatters: { log: redact },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     destination ?? pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }),
   );
+  // A child's bindings too (pino applies no formatter to them); children inherit this `child`, so theirs are as well.
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, redact(bindings), options);
+  } as Logger['child'];
+  return logger;
 }

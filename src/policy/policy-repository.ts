@@ -1,14 +1,13 @@
 /**
  * The `guild_policies` rows: what each guild set, read with a statement prepared once and kept in a per-process
- * cache, as every deployment, JIT grant and listing asks for it and it changes only when an admin updates it.
- *
- * The cache is only correct while this process is the only writer: `save` is the one way the bot writes the table,
- * and it forgets the guild. With several processes on one database, turn it off (`cacheGuilds: 0`), or, with shards,
- * cache only the guilds this shard serves (`cacheGuild`): their admins' changes arrive here, and nowhere else.
+ * cache (src/db/guild-cache.ts), as every deployment, JIT grant and listing asks for it and it changes only when an
+ * admin updates it. `save` is the one way the bot writes the table, and it forgets the guild; a write by another
+ * process is noticed through SQLite's data_version.
  */
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { guildPolicies } from '../db/schema.js';
+import { DEFAULT_CACHED_GUILDS, GuildCache } from '../db/guild-cache.js';
 import type { Db } from '../db/index.js';
 import type { GuildPolicy } from './policy-service.js';
 
@@ -17,15 +16,7 @@ export type PolicyValues = Omit<typeof guildPolicies.$inferInsert, 'guild_id' | 
 export interface PolicyRepositoryOptions {
   /** How many guilds' policies to keep in memory (least recently used go first); 0 reads the database every time. */
   cacheGuilds?: number;
-  /**
-   * Which guilds may be cached (default all). A shard also handles presses in DMs (Discord sends DM interactions to
-   * shard 0) about guilds another shard serves, whose policy that other shard may change at any moment.
-   */
-  cacheGuild?: (guildId: string) => boolean;
 }
-
-/** Enough for every guild of a large bot; each entry is a few hundred bytes. */
-export const DEFAULT_CACHED_GUILDS = 10_000;
 
 const storedList = z.array(z.string());
 
@@ -34,33 +25,18 @@ type PolicyRow = typeof guildPolicies.$inferSelect;
 export class PolicyRepository {
   readonly #db: Db;
   readonly #byGuild;
-  readonly #capacity: number;
-  readonly #cacheGuild: (guildId: string) => boolean;
   /** Null: the guild has no row (it runs on the defaults), which is worth remembering too. */
-  readonly #cache = new Map<string, Readonly<GuildPolicy> | null>();
+  readonly #cache: GuildCache<Readonly<GuildPolicy> | null>;
 
   constructor(db: Db, options: PolicyRepositoryOptions = {}) {
     this.#db = db;
-    this.#capacity = Math.max(0, Math.trunc(options.cacheGuilds ?? DEFAULT_CACHED_GUILDS));
-    this.#cacheGuild = options.cacheGuild ?? (() => true);
+    this.#cache = new GuildCache(db.$client, 'guild_policies', options.cacheGuilds ?? DEFAULT_CACHED_GUILDS);
     this.#byGuild = db.select().from(guildPolicies).where(eq(guildPolicies.guild_id, sql.placeholder('guildId'))).prepare();
   }
 
   /** What the guild set, or undefined while it runs on the defaults. Frozen: it may be shared with other callers. */
   find(guildId: string): Readonly<GuildPolicy> | undefined {
-    // Inside a transaction the row may be uncommitted (and rolled back): read it, but do not keep it.
-    if (this.#capacity === 0 || this.#db.$client.inTransaction || !this.#cacheGuild(guildId)) return this.#load(guildId) ?? undefined;
-    const cached = this.#cache.get(guildId);
-    if (cached !== undefined) {
-      // Most recently used last, so the oldest is first to go.
-      this.#cache.delete(guildId);
-      this.#cache.set(guildId, cached);
-      return cached ?? undefined;
-    }
-    const loaded = this.#load(guildId);
-    this.#cache.set(guildId, loaded);
-    if (this.#cache.size > this.#capacity) this.#cache.delete(this.#cache.keys().next().value as string);
-    return loaded ?? undefined;
+    return this.#cache.get(guildId, () => this.#load(guildId)) ?? undefined;
   }
 
   /** Creates or replaces the guild's row, and forgets what was cached for it. */
@@ -70,7 +46,7 @@ export class PolicyRepository {
       .values({ guild_id: guildId, created_at: now, ...values })
       .onConflictDoUpdate({ target: guildPolicies.guild_id, set: values })
       .run();
-    this.#cache.delete(guildId);
+    this.#cache.forget(guildId);
   }
 
   #load(guildId: string): Readonly<GuildPolicy> | null {

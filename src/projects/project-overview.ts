@@ -1,23 +1,25 @@
 /**
  * A guild's projects at a glance (what /cloud-projects shows): the first page of live projects by name, each with
- * its resources that are not destroyed, plus the guild's count of projects and what it has in the cloud. A fixed
- * number of statements, prepared once, whatever the number of projects: the cost follows the page, not the guild.
- * The page's resources come in a second statement rather than a join, which would repeat every project's columns
- * on each of its resources' rows (twice the cost for a page of 25 projects of 10 resources).
+ * its first resources that are not destroyed, its count of them and its monthly estimate, plus the guild's count of
+ * projects and what it has in the cloud. Two statements, prepared once, whatever the number of projects: the page
+ * (everything per project in one row: the resources shown as one JSON array, the counts and sums as subqueries
+ * on the project's index) and the guild's totals (resource-totals.ts). Only the columns the page shows are read.
  */
-import { and, asc, count, eq, inArray, ne, sql } from 'drizzle-orm';
-import { cloudProjects, cloudResources } from '../db/schema.js';
+import type Database from 'better-sqlite3';
 import type { Db } from '../db/index.js';
 import { assertSnowflake } from '../shared/snowflake.js';
-import { LIVE_PROJECT, toProject, type Project } from './project-repository.js';
-import { toResource, type Resource } from './resource-repository.js';
+import type { Project } from './project-repository.js';
+import { toResourceLine, type ResourceLine, type ResourceLineRow } from './resource-repository.js';
 import { MAY_EXIST_IN_CLOUD } from './resource-statuses.js';
 import { ResourceTotals, type InCloudTotals } from './resource-totals.js';
 
+/** What the page shows of a project. */
+export type ProjectHeadline = Pick<Project, 'id' | 'name' | 'provider' | 'region' | 'vaultSessionId' | 'credentialSource'>;
+
 export interface ProjectSummary {
-  project: Project;
+  project: ProjectHeadline;
   /** Its resources that are not destroyed, oldest first: at most `resourcesPerProject` of them. */
-  resources: Resource[];
+  resources: ResourceLine[];
   /** How many resources it has that are not destroyed, shown or not. */
   resourceCount: number;
   /** US dollars per month of its resources that may exist in the cloud. */
@@ -38,55 +40,116 @@ export interface OverviewLimits {
   resourcesPerProject: number;
 }
 
-const guildId = sql.placeholder('guildId');
+interface PageRow {
+  id: number;
+  name: string;
+  provider: Project['provider'];
+  region: string;
+  vault_session_id: string | null;
+  credential_source: Project['credentialSource'];
+  project_count: number;
+  resource_count: number;
+  monthly_usd: number;
+  /** JSON: an array of arrays, one per resource shown, in RESOURCE_COLUMNS' order. */
+  resources: string;
+}
+
+/** The columns of a resource line, in the order the JSON arrays hold them. */
+const RESOURCE_COLUMNS = [
+  'id',
+  'resource_type',
+  'template',
+  'inputs',
+  'sensitive_inputs',
+  'instance_type',
+  'disk_size_gb',
+  'estimated_monthly_cost',
+  'status',
+  'expires_at',
+  'expired_at',
+] as const satisfies ReadonlyArray<keyof ResourceLineRow>;
+
+const sqlList = (values: readonly string[]) => values.map((value) => `'${value}'`).join(', ');
+
+/*
+ * Statuses are written out, not bound (as LIVE_PROJECT in project-repository.ts): the partial index on live projects
+ * serves a query only when SQLite sees at prepare time that it asks for live projects. Each subquery reads the
+ * project's own resources by cloud_resources_project; naming the guild there too would lead SQLite to read all of the
+ * guild's resources by (guild, status) instead.
+ */
+const pageSql = (limits: OverviewLimits) => `
+SELECT p.id, p.name, p.provider, p.region, p.vault_session_id, p.credential_source,
+  (SELECT count(*) FROM cloud_projects WHERE guild_id = :guildId AND status = 'active') AS project_count,
+  (SELECT count(*) FROM cloud_resources r WHERE r.project_id = p.id AND r.status <> 'destroyed') AS resource_count,
+  (SELECT total(r.estimated_monthly_cost) FROM cloud_resources r
+     WHERE r.project_id = p.id AND r.status IN (${sqlList(MAY_EXIST_IN_CLOUD)})) AS monthly_usd,
+  (SELECT json_group_array(json_array(${RESOURCE_COLUMNS.map((column) => `s.${column}`).join(', ')}))
+     FROM (SELECT * FROM cloud_resources r WHERE r.project_id = p.id AND r.status <> 'destroyed' ORDER BY r.id LIMIT ${limits.resourcesPerProject}) s
+  ) AS resources
+FROM cloud_projects p
+WHERE p.guild_id = :guildId AND p.status = 'active'
+ORDER BY p.name
+LIMIT ${limits.projects}`;
+
+type PageStatement = Database.Statement<{ guildId: string }, PageRow>;
 
 export class ProjectOverviews {
-  readonly #page;
-  readonly #resources;
-  readonly #count;
+  readonly #db: Db;
+  /**
+   * One statement per pair of limits (in practice one: /cloud-projects'), with the limits written into the SQL: a
+   * bound LIMIT made this statement cost 3-6 times as much (SQLite plans the subqueries' LIMIT as an expression).
+   */
+  readonly #pages = new Map<string, PageStatement>();
 
   constructor(
     db: Db,
     private readonly totals: ResourceTotals = new ResourceTotals(db),
   ) {
-    const live = and(eq(cloudProjects.guild_id, guildId), LIVE_PROJECT);
-    const byName = asc(cloudProjects.name);
-    const projects = sql.placeholder('projects');
-    this.#page = db.select().from(cloudProjects).where(live).orderBy(byName).limit(projects).prepare();
-    const pageIds = db.select({ id: cloudProjects.id }).from(cloudProjects).where(live).orderBy(byName).limit(projects);
-    this.#resources = db
-      .select()
-      .from(cloudResources)
-      // By project only: the page's projects are the guild's, and a resource is always its project's guild's. Naming
-      // the guild here too would lead SQLite to read all of the guild's resources by (guild, status) instead.
-      .where(and(inArray(cloudResources.project_id, pageIds), ne(cloudResources.status, 'destroyed')))
-      .orderBy(asc(cloudResources.project_id), asc(cloudResources.id))
-      .prepare();
-    this.#count = db
-      .select({ projects: count() })
-      .from(cloudProjects)
-      .where(and(eq(cloudProjects.guild_id, guildId), LIVE_PROJECT))
-      .prepare();
+    this.#db = db;
   }
 
   of(guild: string, limits: OverviewLimits): ProjectsOverview {
     assertSnowflake(guild, 'guildId');
-    const values = { guildId: guild, projects: limits.projects };
-    const summaries = new Map<number, ProjectSummary>();
-    for (const row of this.#page.all(values)) summaries.set(row.id, { project: toProject(row), resources: [], resourceCount: 0, monthlyUsd: 0 });
-    for (const row of this.#resources.all(values)) {
-      // A project archived between the two statements is simply not on the page.
-      const summary = summaries.get(row.project_id);
-      if (!summary) continue;
-      summary.resourceCount += 1;
-      if (MAY_EXIST_IN_CLOUD.includes(row.status)) summary.monthlyUsd += row.estimated_monthly_cost;
-      // Only what is shown is turned into a Resource (its addresses parsed and checked).
-      if (summary.resources.length < limits.resourcesPerProject) summary.resources.push(toResource(row));
-    }
+    const rows = this.#page(limits).all({ guildId: guild });
     return {
-      projects: [...summaries.values()],
-      projectCount: this.#count.get({ guildId: guild })?.projects ?? 0,
+      projects: rows.map(toSummary),
+      // No row on the page means no live project (the page holds at least one when there is one).
+      projectCount: rows[0]?.project_count ?? 0,
       inCloud: this.totals.inCloud(guild),
     };
   }
+
+  #page(limits: OverviewLimits): PageStatement {
+    const key = `${limits.projects}:${limits.resourcesPerProject}`;
+    let statement = this.#pages.get(key);
+    if (!statement) {
+      // Whole numbers only, so nothing but digits reaches the SQL.
+      for (const limit of [limits.projects, limits.resourcesPerProject]) {
+        if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`overview limits must be positive whole numbers, not ${limit}`);
+      }
+      statement = this.#db.$client.prepare<{ guildId: string }, PageRow>(pageSql(limits));
+      this.#pages.set(key, statement);
+    }
+    return statement;
+  }
+}
+
+function toSummary(row: PageRow): ProjectSummary {
+  const lines = JSON.parse(row.resources) as unknown[][];
+  return {
+    project: {
+      id: row.id,
+      name: row.name,
+      provider: row.provider,
+      region: row.region,
+      vaultSessionId: row.vault_session_id,
+      credentialSource: row.credential_source,
+    },
+    resources: lines
+      .map((values) => toResourceLine(Object.fromEntries(RESOURCE_COLUMNS.map((column, i) => [column, values[i]])) as ResourceLineRow))
+      // SQLite aggregates in the subquery's order in practice, but does not promise it: oldest first, whatever it did.
+      .sort((a, b) => a.id - b.id),
+    resourceCount: row.resource_count,
+    monthlyUsd: row.monthly_usd,
+  };
 }

@@ -15,6 +15,7 @@ import {
   type StateBackendKind,
 } from '../db/schema.js';
 import type { Db } from '../db/index.js';
+import { GuildCache } from '../db/guild-cache.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { parseBackendSettings, type BackendSettings } from '../state/backend.js';
 import { InvalidProjectName } from '../state/errors.js';
@@ -59,6 +60,9 @@ export interface NewProject {
   createdBy: string;
 }
 
+/** What autocomplete shows of a project. */
+export type ProjectName = Readonly<Pick<Project, 'name' | 'provider' | 'region'>>;
+
 export interface ProjectQuery {
   /** Archived projects are left out unless asked for. */
   includeArchived?: boolean;
@@ -99,6 +103,11 @@ export class ProjectRepository {
   readonly #live;
   readonly #liveNames;
   readonly #byId;
+  /**
+   * Each guild's live project names (what autocomplete offers on every keystroke), kept per guild: every write of
+   * cloud_projects goes through this class and forgets the guild; another process's commit empties it (guild-cache.ts).
+   */
+  readonly #names: GuildCache<ReadonlyArray<ProjectName>>;
 
   constructor(
     private readonly db: Db,
@@ -136,8 +145,8 @@ export class ProjectRepository {
       .from(cloudProjects)
       .where(and(eq(cloudProjects.guild_id, guildId), LIVE_PROJECT))
       .orderBy(asc(cloudProjects.name))
-      .limit(sql.placeholder('limit'))
       .prepare();
+    this.#names = new GuildCache(db.$client, 'cloud_projects.live_names');
   }
 
   /**
@@ -159,7 +168,7 @@ export class ProjectRepository {
       throw new InvalidProject(['a stored credential is used exactly when the credential source is "stored"']);
     }
 
-    return this.db.transaction((tx) => {
+    const created = this.db.transaction((tx) => {
       if (valid.credentialId !== undefined) {
         const credential = tx
           .select({ id: cloudCredentials.id, provider: cloudCredentials.provider })
@@ -209,6 +218,8 @@ export class ProjectRepository {
         .get();
       return toProject(row);
     });
+    this.#names.forget(input.guildId);
+    return created;
   }
 
   /**
@@ -248,18 +259,21 @@ export class ProjectRepository {
   }
 
   /**
-   * Up to `limit` live projects whose name contains `typed` (any case), by name: what autocomplete offers. Only the
-   * three columns it shows are read; with nothing typed yet, only the first `limit` names.
+   * Up to `limit` live projects whose name contains `typed` (any case), by name: what autocomplete offers, from the
+   * guild's cached names (only the three columns it shows are read, once until the next write).
    */
-  search(guildId: string, typed: string, limit: number): Array<Pick<Project, 'name' | 'provider' | 'region'>> {
+  search(guildId: string, typed: string, limit: number): ProjectName[] {
     assertSnowflake(guildId, 'guildId');
+    const names = this.#names.get(guildId, () => Object.freeze(this.#liveNames.all({ guildId }).map((name) => Object.freeze(name))));
     const wanted = typed.toLowerCase();
     // SQLite's lower() folds ASCII letters only, so matching in SQL would miss "CAFÉ" for "café": filter here.
-    if (wanted === '') return this.#liveNames.all({ guildId, limit });
-    return this.#liveNames
-      .all({ guildId, limit: -1 })
-      .filter((project) => project.name.toLowerCase().includes(wanted))
-      .slice(0, limit);
+    if (wanted === '') return names.slice(0, limit);
+    const found: ProjectName[] = [];
+    for (const project of names) {
+      if (found.length >= limit) break;
+      if (project.name.toLowerCase().includes(wanted)) found.push(project);
+    }
+    return found;
   }
 
   /** Points the project at a (new) vault session, or at none. */
@@ -281,6 +295,7 @@ export class ProjectRepository {
 
   #update(guildId: string, projectId: number, values: Partial<Pick<ProjectRow, 'vault_session_id' | 'status'>>): Project {
     assertSnowflake(guildId, 'guildId');
+    this.#names.forget(guildId);
     const row = this.db
       .update(cloudProjects)
       .set({ ...values, updated_at: this.clock.now() })

@@ -322,29 +322,46 @@ function jsonColumn<T>(text: string, schema: z.ZodType<T>, fallback: T): T {
   }
 }
 
-/** A row of cloud_resources as the rest of the bot sees it. */
-export function toResource(row: ResourceRow): Resource {
-  const addresses = jsonColumn(row.addresses, addressesSchema, []);
+/** What a list of resources shows of each (/cloud-projects, a destroy's targets): `toResourceLine` makes it from these columns. */
+export type ResourceLine = Pick<
+  Resource,
+  'id' | 'resourceType' | 'template' | 'inputs' | 'sensitiveInputs' | 'instanceType' | 'diskSizeGb' | 'estimatedMonthlyCost' | 'status' | 'expiresAt'
+>;
+export type ResourceLineRow = Pick<
+  ResourceRow,
+  'id' | 'resource_type' | 'template' | 'inputs' | 'sensitive_inputs' | 'instance_type' | 'disk_size_gb' | 'estimated_monthly_cost' | 'status' | 'expires_at' | 'expired_at'
+>;
+
+export function toResourceLine(row: ResourceLineRow): ResourceLine {
   const builtin = row.resource_type === 'template' ? null : row.resource_type;
   return {
     id: row.id,
-    projectId: row.project_id,
-    guildId: row.guild_id,
-    name: row.name,
     resourceType: builtin,
     template: row.template || (builtin ?? ''),
-    templateRevision: row.template_revision,
-    inputs: jsonColumn(row.inputs, inputsJsonSchema, {}) as Record<string, JsonValue>,
-    sensitiveInputs: jsonColumn(row.sensitive_inputs, sensitiveInputsSchema, []),
-    workspace: builtin === null ? row.workspace : null,
+    // Empty for every built-in: not worth a parse and a schema check each.
+    inputs: row.inputs === '{}' ? {} : (jsonColumn(row.inputs, inputsJsonSchema, {}) as Record<string, JsonValue>),
+    sensitiveInputs: row.sensitive_inputs === '[]' ? [] : jsonColumn(row.sensitive_inputs, sensitiveInputsSchema, []),
     instanceType: row.instance_type,
     diskSizeGb: row.disk_size_gb,
     estimatedMonthlyCost: row.estimated_monthly_cost,
-    computeInstances: row.compute_instances,
     status: row.status,
-    addresses,
-    lastError: row.last_error,
     expiresAt: row.expired_at === null ? row.expires_at : null,
+  };
+}
+
+/** A row of cloud_resources as the rest of the bot sees it. */
+export function toResource(row: ResourceRow): Resource {
+  const line = toResourceLine(row);
+  return {
+    ...line,
+    projectId: row.project_id,
+    guildId: row.guild_id,
+    name: row.name,
+    templateRevision: row.template_revision,
+    workspace: line.resourceType === null ? row.workspace : null,
+    computeInstances: row.compute_instances,
+    addresses: jsonColumn(row.addresses, addressesSchema, []),
+    lastError: row.last_error,
     ttlMs: row.ttl_ms,
     createdBy: row.created_by,
     createdAt: row.created_at,

@@ -5,6 +5,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/index.js';
+import { GuildCache } from '../db/guild-cache.js';
 import { guildTiers } from '../db/schema.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { UserError } from '../shared/errors.js';
@@ -33,23 +34,31 @@ export class TierLimitReached extends UserError {
 }
 
 export class TierService {
-  // Read for every policy lookup (the tier's ceilings), so prepared once; never cached, as the operator's CLI
-  // changes it from another process and the change must apply to the guild's next command.
+  // Read for every policy lookup (the tier's ceilings), so prepared once and cached per guild. The operator's CLI
+  // changes it from another process and the change must apply to the guild's next command: the cache sees other
+  // processes' commits through SQLite's data_version (src/db/guild-cache.ts), and `set` forgets the guild.
   readonly #byGuild;
+  readonly #cache: GuildCache<GuildTier>;
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock = systemClock,
   ) {
     this.#byGuild = db.select().from(guildTiers).where(eq(guildTiers.guild_id, sql.placeholder('guildId'))).prepare();
+    this.#cache = new GuildCache(db.$client, 'guild_tiers');
   }
 
+  /** The guild's tier. Frozen: it may be shared with other callers. */
   get(guildId: string): GuildTier {
     assertSnowflake(guildId, 'guildId');
+    return this.#cache.get(guildId, () => this.#load(guildId));
+  }
+
+  #load(guildId: string): GuildTier {
     const row = this.#byGuild.get({ guildId });
     // A name no longer in the catalogue (a downgrade of the bot) falls back to the most restrictive plan, not to none.
     const tier: TierName = row === undefined ? DEFAULT_TIER : isTierName(row.tier) ? row.tier : 'free';
-    return { guildId, tier, limits: TIERS[tier], assignedAt: row?.assigned_at ?? null, assignedBy: row?.assigned_by ?? null };
+    return Object.freeze({ guildId, tier, limits: TIERS[tier], assignedAt: row?.assigned_at ?? null, assignedBy: row?.assigned_by ?? null });
   }
 
   /** The operator's assignment; `standard` removes the row (the default). */
@@ -61,6 +70,7 @@ export class TierService {
       const values = { tier, assigned_by: assignedBy, assigned_at: this.clock.now() };
       this.db.insert(guildTiers).values({ guild_id: guildId, ...values }).onConflictDoUpdate({ target: guildTiers.guild_id, set: values }).run();
     }
+    this.#cache.forget(guildId);
     return this.get(guildId);
   }
 

@@ -1,0 +1,190 @@
+/**
+ * The per-guild caches of what every interaction reads (tier, policy, project names): a write through the
+ * repositories is seen at once, so is a commit by another connection or another process (SQLite's data_version),
+ * nothing read inside a transaction is kept, and one guild's entry never answers for another's.
+ */
+import Database from 'better-sqlite3';
+import { execa } from 'execa';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GuildCache } from '../src/db/guild-cache.js';
+import { PolicyService } from '../src/policy/policy-service.js';
+import { PriceCatalogue } from '../src/pricing/catalogue.js';
+import { ProjectRepository } from '../src/projects/project-repository.js';
+import { TierService } from '../src/tiers/tier-service.js';
+import { FakeClock } from './support/clock.js';
+import { makeTestDatabase } from './support/tmp.js';
+
+const GUILD_A = '111111111111111111';
+const GUILD_B = '222222222222222222';
+const ALICE = '333333333333333333';
+
+/**
+ * Lets the current synchronous stretch of work end: the caches ask data_version once per stretch, as a commit by
+ * another process can only ever be seen between two of them (it cannot be told apart from one just after).
+ */
+const nextStretch = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('per-guild caches', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
+  function setup() {
+    const database = makeTestDatabase();
+    cleanups.push(database.cleanup);
+    const clock = new FakeClock();
+    const tiers = new TierService(database.db, clock);
+    const policies = new PolicyService(database.db, PriceCatalogue.load(), clock, (guildId) => tiers.get(guildId).limits);
+    const projects = new ProjectRepository(database.db, clock);
+    // Another connection on the same file, as another process (the tier CLI) has.
+    const other = new Database(database.path);
+    cleanups.unshift(() => other.close());
+    const newProject = (guildId: string, name: string) => projects.create({ guildId, name, provider: 'gcp', region: 'us-central1', createdBy: ALICE });
+    const names = (guildId: string, typed = '') => projects.search(guildId, typed, 25).map((p) => p.name);
+    return { database, tiers, policies, projects, other, newProject, names };
+  }
+
+  it('sees a tier change made through the service, and one committed by another connection, at the next read', async () => {
+    const { tiers, policies, other } = setup();
+    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    expect(policies.get(GUILD_A).maxInstances).toBe(10);
+    tiers.set(GUILD_A, 'free', 'ops');
+    expect(tiers.get(GUILD_A).tier).toBe('free');
+    // The free tier's ceiling lowers the policy in force at once.
+    expect(policies.get(GUILD_A).maxInstances).toBeLessThan(10);
+    other.prepare('UPDATE guild_tiers SET tier = ? WHERE guild_id = ?').run('enterprise', GUILD_A);
+    await nextStretch();
+    expect(tiers.get(GUILD_A).tier).toBe('enterprise');
+    expect(policies.get(GUILD_A).maxInstances).toBe(10);
+    other.prepare('DELETE FROM guild_tiers WHERE guild_id = ?').run(GUILD_A);
+    await nextStretch();
+    expect(tiers.get(GUILD_A)).toMatchObject({ tier: 'standard', assignedBy: null });
+  });
+
+  it('sees a policy written by another connection, though the guild was cached', async () => {
+    const { policies, other } = setup();
+    policies.update(GUILD_A, { maxBudgetMonthly: 200 }, ALICE);
+    expect(policies.get(GUILD_A).maxBudgetMonthly).toBe(200);
+    expect(policies.get(GUILD_B).maxBudgetMonthly).toBe(1000);
+    other.prepare('UPDATE guild_policies SET max_budget_monthly = 75 WHERE guild_id = ?').run(GUILD_A);
+    await nextStretch();
+    expect(policies.get(GUILD_A).maxBudgetMonthly).toBe(75);
+    expect(policies.get(GUILD_B).maxBudgetMonthly).toBe(1000);
+  });
+
+  it('offers a project in autocomplete as soon as it is created, and no longer once it is forgotten', () => {
+    const { projects, newProject, names } = setup();
+    expect(names(GUILD_A)).toEqual([]);
+    const web = newProject(GUILD_A, 'web');
+    expect(names(GUILD_A)).toEqual(['web']);
+    newProject(GUILD_A, 'api');
+    expect(names(GUILD_A)).toEqual(['api', 'web']);
+    expect(names(GUILD_A, 'WE')).toEqual(['web']);
+    projects.archive(GUILD_A, web.id);
+    expect(names(GUILD_A)).toEqual(['api']);
+  });
+
+  it('never answers one guild with another guild’s cached projects', () => {
+    const { newProject, names } = setup();
+    newProject(GUILD_A, 'alpha-secret');
+    expect(names(GUILD_A)).toEqual(['alpha-secret']);
+    expect(names(GUILD_B)).toEqual([]);
+    expect(names(GUILD_B, 'alpha')).toEqual([]);
+    newProject(GUILD_B, 'beta');
+    expect(names(GUILD_B)).toEqual(['beta']);
+    expect(names(GUILD_A)).toEqual(['alpha-secret']);
+  });
+
+  it('forgets a write made through another instance of the repository on the same connection', () => {
+    const { database, tiers, names } = setup();
+    const otherProjects = new ProjectRepository(database.db);
+    const otherTiers = new TierService(database.db);
+    expect(names(GUILD_A)).toEqual([]);
+    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    // Our own connection's writes never change data_version: the instances must share what they forget.
+    otherProjects.create({ guildId: GUILD_A, name: 'web', provider: 'gcp', region: 'us-central1', createdBy: ALICE });
+    otherTiers.set(GUILD_A, 'team', 'ops');
+    expect(names(GUILD_A)).toEqual(['web']);
+    expect(tiers.get(GUILD_A).tier).toBe('team');
+  });
+
+  it('sees a project another connection added or archived', async () => {
+    const { other, newProject, names } = setup();
+    newProject(GUILD_A, 'web');
+    expect(names(GUILD_A)).toEqual(['web']);
+    other
+      .prepare(
+        "INSERT INTO cloud_projects (guild_id, name, slug, provider, region, backend_settings, created_by, created_at, updated_at) VALUES (?, 'db', 'db', 'aws', 'us-east-1', '{}', ?, 1, 1)",
+      )
+      .run(GUILD_A, ALICE);
+    await nextStretch();
+    expect(names(GUILD_A)).toEqual(['db', 'web']);
+    other.prepare("UPDATE cloud_projects SET status = 'archived' WHERE guild_id = ? AND name = 'web'").run(GUILD_A);
+    await nextStretch();
+    expect(names(GUILD_A)).toEqual(['db']);
+  });
+
+  it('sees a commit by another process', async () => {
+    const { database, tiers, newProject, names } = setup();
+    newProject(GUILD_A, 'web');
+    expect(names(GUILD_A)).toEqual(['web']);
+    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    const script = `
+      const Database = require('better-sqlite3');
+      const db = new Database(process.argv[1]);
+      db.prepare("INSERT INTO guild_tiers (guild_id, tier, assigned_by, assigned_at) VALUES (?, 'team', 'cli', 1)").run(process.argv[2]);
+      db.prepare("UPDATE cloud_projects SET name = 'web-2', slug = 'web-2' WHERE guild_id = ?").run(process.argv[2]);
+      db.close();`;
+    await execa('node', ['-e', script, database.path, GUILD_A]);
+    expect(tiers.get(GUILD_A)).toMatchObject({ tier: 'team', assignedBy: 'cli' });
+    expect(names(GUILD_A)).toEqual(['web-2']);
+  });
+
+  it('asks data_version once per synchronous stretch: a commit made during one is seen from the next', async () => {
+    const { tiers, other } = setup();
+    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    other.prepare("INSERT INTO guild_tiers (guild_id, tier, assigned_by, assigned_at) VALUES (?, 'free', 'cli', 1)").run(GUILD_A);
+    // Still the same stretch of work: the answer is the database as it was when the stretch began.
+    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    await nextStretch();
+    expect(tiers.get(GUILD_A).tier).toBe('free');
+  });
+
+  it('keeps nothing read inside a transaction, which may roll back', () => {
+    const { database, tiers, newProject, names } = setup();
+    expect(() =>
+      database.db.transaction(() => {
+        newProject(GUILD_A, 'doomed');
+        tiers.set(GUILD_A, 'team', 'ops');
+        expect(names(GUILD_A)).toEqual(['doomed']);
+        expect(tiers.get(GUILD_A).tier).toBe('team');
+        throw new Error('a later step failed');
+      }),
+    ).toThrow(/later step/);
+    expect(names(GUILD_A)).toEqual([]);
+    expect(tiers.get(GUILD_A).tier).toBe('standard');
+  });
+
+  it('reads once while nothing changes, and keeps at most the guilds it was sized for', () => {
+    const { database } = setup();
+    const cache = new GuildCache<string>(database.sqlite, 'test rows', 2);
+    let loads = 0;
+    const load = (guildId: string) => () => {
+      loads += 1;
+      return `row of ${guildId}`;
+    };
+    expect(cache.get(GUILD_A, load(GUILD_A))).toBe(`row of ${GUILD_A}`);
+    expect(cache.get(GUILD_A, load(GUILD_A))).toBe(`row of ${GUILD_A}`);
+    expect(loads).toBe(1);
+    cache.get(GUILD_B, load(GUILD_B));
+    cache.get(GUILD_A, load(GUILD_A)); // A is now the most recently used
+    cache.get('444444444444444444', load('444444444444444444')); // B goes
+    expect(loads).toBe(3);
+    cache.get(GUILD_A, load(GUILD_A));
+    expect(loads).toBe(3);
+    cache.get(GUILD_B, load(GUILD_B));
+    expect(loads).toBe(4);
+    cache.forget(GUILD_B);
+    cache.get(GUILD_B, load(GUILD_B));
+    expect(loads).toBe(5);
+  });
+});
