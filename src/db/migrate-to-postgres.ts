@@ -147,25 +147,7 @@ export async function copySqliteToPostgres(source: Database.Database, target: Pg
       if (nonEmpty.length > 0) throw new TargetNotEmpty(nonEmpty);
       for (const pair of pairs) await tx.execute(sql`ALTER TABLE ${pair.pg} DISABLE TRIGGER USER`);
       for (const pair of pairs) {
-        const columns = columnPairs(pair);
-        const batchRows = Math.max(1, Math.floor(PARAMETERS_PER_BATCH / columns.length));
-        let rows = 0;
-        let batch: Record<string, unknown>[] = [];
-        for (const row of source.prepare(`SELECT * FROM "${pair.name}"`).iterate() as IterableIterator<Record<string, unknown>>) {
-          batch.push(row);
-          if (batch.length === batchRows) {
-            await tx.execute(insertStatement(pair, columns, batch));
-            rows += batch.length;
-            batch = [];
-          }
-        }
-        if (batch.length > 0) await tx.execute(insertStatement(pair, columns, batch));
-        rows += batch.length;
-        for (const { pg: column } of columns.filter((each) => each.pg.generatedIdentity !== undefined)) {
-          const next = highestIdGiven(source, pair.name, column.name) + 1;
-          await tx.execute(sql`SELECT setval(pg_get_serial_sequence(${`"${pair.name}"`}, ${column.name}), ${next}, false)`);
-        }
-        copied.push({ table: pair.name, rows });
+        copied.push({ table: pair.name, rows: await copyTable(source, tx, pair) });
       }
       for (const pair of pairs) await tx.execute(sql`ALTER TABLE ${pair.pg} ENABLE TRIGGER USER`);
     });
@@ -173,4 +155,33 @@ export async function copySqliteToPostgres(source: Database.Database, target: Pg
     source.exec('COMMIT');
   }
   return copied;
+}
+
+/** Copies one table's rows and moves its id sequence on; says which table when PostgreSQL refuses a row. */
+async function copyTable(source: Database.Database, tx: Pick<PgDb, 'execute'>, pair: TablePair): Promise<number> {
+  try {
+    const columns = columnPairs(pair);
+    const batchRows = Math.max(1, Math.floor(PARAMETERS_PER_BATCH / columns.length));
+    let rows = 0;
+    let batch: Record<string, unknown>[] = [];
+    for (const row of source.prepare(`SELECT * FROM "${pair.name}"`).iterate() as IterableIterator<Record<string, unknown>>) {
+      batch.push(row);
+      if (batch.length === batchRows) {
+        await tx.execute(insertStatement(pair, columns, batch));
+        rows += batch.length;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await tx.execute(insertStatement(pair, columns, batch));
+    rows += batch.length;
+    for (const { pg: column } of columns.filter((each) => each.pg.generatedIdentity !== undefined)) {
+      const next = highestIdGiven(source, pair.name, column.name) + 1;
+      await tx.execute(sql`SELECT setval(pg_get_serial_sequence(${`"${pair.name}"`}, ${column.name}), ${next}, false)`);
+    }
+    return rows;
+  } catch (error) {
+    // drizzle's error quotes the whole statement and its values; PostgreSQL's own reason is what tells the operator.
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    throw new Error(`could not copy the rows of ${pair.name}, so nothing was copied: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
 }
