@@ -80,9 +80,13 @@ function runAs(owner: { uid: number; gid: number } | undefined, dieWithParent: b
 
 function postgresOsUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
-  return { uid, gid };
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+    return { uid, gid };
+  } catch {
+    throw new Error('running as root, PostgreSQL must run as the postgres OS user, and there is none (Debian’s postgresql package makes it)');
+  }
 }
 
 function runToEnd(binDir: string, owner: { uid: number; gid: number } | undefined, binary: string, args: string[]): void {
