@@ -20,6 +20,10 @@ import { makeTempDir } from './tmp.js';
 
 export interface TestPostgresServer {
   port: number;
+  /** The postmaster's pid. */
+  pid: number;
+  /** The temporary folder holding its cluster and socket, removed by stop(). */
+  dir: string;
   /** postgres://postgres@127.0.0.1:<port>/<database>, trusted (no password) on the loopback only. */
   urlFor(database: string): string;
   /** A new, empty database on this server; its URL. */
@@ -150,6 +154,8 @@ export async function startPostgresServer(binDir: string): Promise<TestPostgresS
   const urlFor = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
   return {
     port,
+    pid: server.pid!,
+    dir,
     urlFor,
     createDatabase: async () => {
       databases += 1;
