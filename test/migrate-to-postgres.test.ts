@@ -6,6 +6,8 @@
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { getTableColumns, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { afterEach, expect, it } from 'vitest';
 import { acquireProcessLock } from '../src/app/process-lock.js';
@@ -15,7 +17,7 @@ import { openPostgres, type PostgresHandle } from '../src/db/postgres.js';
 import { auditLog } from '../src/db/schema.js';
 import { REPO_ROOT } from './support/bot-process.js';
 import { fillEveryTable, GUILD_A } from './support/every-table-rows.js';
-import { describeWithPostgres } from './support/postgres-server.js';
+import { describeWithPostgres, freePort } from './support/postgres-server.js';
 import { makeTestDatabase } from './support/tmp.js';
 
 type TestDatabase = ReturnType<typeof makeTestDatabase>;
@@ -118,6 +120,18 @@ describeWithPostgres('copying a SQLite database into PostgreSQL', (server) => {
     expect(disabled.rows).toEqual([]);
   });
 
+  it('as a user that does not own the tables, stops with PostgreSQL’s reason, and copies nothing', async () => {
+    const source = filledSqlite();
+    const target = await emptyPostgres();
+    await target.pool.query('DROP ROLE IF EXISTS stranger');
+    await target.pool.query('CREATE ROLE stranger LOGIN');
+    const strangerPool = new pg.Pool({ connectionString: target.url.replace('postgres://postgres@', 'postgres://stranger@') });
+    cleanups.push(() => strangerPool.end());
+    const asStranger = drizzle(strangerPool, { schema: pgSchema });
+    await expect(copySqliteToPostgres(source.sqlite, asStranger)).rejects.toThrow(/^could not copy, so nothing was copied: permission denied for table /);
+    for (const pair of tablePairs()) expect(await rowCount(target, pair), pair.name).toBe(0);
+  });
+
   /** The command as an operator runs it, with only the environment given. */
   function runTool(env: Record<string, string>) {
     return execa('node', ['--import', 'tsx', 'src/db/migrate-to-postgres-cli.ts'], {
@@ -147,33 +161,38 @@ describeWithPostgres('copying a SQLite database into PostgreSQL', (server) => {
     expect(second.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('as a command: stops, saying what to do, while the bot runs on the file, without a file, without DATABASE_URL, or with a server it cannot reach', async () => {
+  it('as a command: stops, saying so, while the bot runs on the file, and leaves the target empty', async () => {
     const source = filledSqlite();
     source.close();
     const url = await server().createDatabase();
-
     const lock = acquireProcessLock(source.path, 1);
-    const whileRunning = await runTool({ DATABASE_PATH: source.path, DATABASE_URL: url });
-    lock.release();
+    const whileRunning = await runTool({ DATABASE_PATH: source.path, DATABASE_URL: url }).finally(() => lock.release());
     expect(whileRunning.exitCode).toBe(1);
     expect(whileRunning.stderr).toMatch(/already in use by process \d+ .*Stop the other process first/s);
-
-    const noFile = await runTool({ DATABASE_PATH: join(source.dir, 'missing.db'), DATABASE_URL: url });
-    expect(noFile.exitCode).toBe(1);
-    expect(noFile.stderr).toMatch(/there is no SQLite database at DATABASE_PATH \(.*missing\.db\) to copy/);
-
-    const noUrl = await runTool({ DATABASE_PATH: source.path });
-    expect(noUrl.exitCode).toBe(1);
-    expect(noUrl.stderr).toMatch(/set DATABASE_URL to the PostgreSQL database to copy into/);
-
-    const unreachable = await runTool({ DATABASE_PATH: source.path, DATABASE_URL: 'postgres://chatops:hunter2-secret@127.0.0.1:9/chatops' });
-    expect(unreachable.exitCode).toBe(1);
-    expect(unreachable.stderr).toMatch(/^Could not copy: Could not connect to PostgreSQL at 127\.0\.0\.1:9\/chatops: .*ECONNREFUSED/);
-    expect(unreachable.stderr).not.toContain('hunter2');
-
-    // Nothing reached the target on the way.
     const target = await openPostgres(url);
     cleanups.push(() => target.close());
     for (const pair of tablePairs()) expect(await rowCount(target, pair), pair.name).toBe(0);
+  });
+
+  it('as a command: says what to set without a SQLite file or without DATABASE_URL', async () => {
+    const source = filledSqlite();
+    source.close();
+    const [noFile, noUrl] = await Promise.all([
+      runTool({ DATABASE_PATH: join(source.dir, 'missing.db'), DATABASE_URL: server().urlFor('postgres') }),
+      runTool({ DATABASE_PATH: source.path }),
+    ]);
+    expect(noFile.exitCode).toBe(1);
+    expect(noFile.stderr).toMatch(/there is no SQLite database at DATABASE_PATH \(.*missing\.db\) to copy/);
+    expect(noUrl.exitCode).toBe(1);
+    expect(noUrl.stderr).toMatch(/set DATABASE_URL to the PostgreSQL database to copy into/);
+  });
+
+  it('as a command: names the server it cannot reach, never the password', async () => {
+    const source = filledSqlite();
+    source.close();
+    const unreachable = await runTool({ DATABASE_PATH: source.path, DATABASE_URL: `postgres://chatops:hunter2-secret@127.0.0.1:${await freePort()}/chatops` });
+    expect(unreachable.exitCode).toBe(1);
+    expect(unreachable.stderr).toMatch(/^Could not copy: Could not connect to PostgreSQL at 127\.0\.0\.1:\d+\/chatops: .*ECONNREFUSED/);
+    expect(unreachable.stderr).not.toContain('hunter2');
   });
 });

@@ -16,7 +16,7 @@ import { getTableColumns, getTableName, sql, type SQL, type SQLWrapper } from 'd
 import { getTableConfig, type PgColumn, type PgTable } from 'drizzle-orm/pg-core';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { pgSchema } from './pg-schema.js';
-import type { PgDb } from './postgres.js';
+import { postgresReason, type PgDb } from './postgres.js';
 import { schema } from './schema.js';
 
 export interface TablePair {
@@ -67,6 +67,14 @@ export class TargetNotEmpty extends Error {
         'database, never merges into one. Give DATABASE_URL a new, empty database (createdb), or empty this one yourself first.',
     );
     this.name = 'TargetNotEmpty';
+  }
+}
+
+/** The copy stopped on PostgreSQL's refusal (a row, a permission); the transaction was rolled back. */
+export class CopyFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CopyFailed';
   }
 }
 
@@ -151,6 +159,10 @@ export async function copySqliteToPostgres(source: Database.Database, target: Pg
       }
       for (const pair of pairs) await tx.execute(sql`ALTER TABLE ${pair.pg} ENABLE TRIGGER USER`);
     });
+  } catch (error) {
+    if (error instanceof TargetNotEmpty || error instanceof CopyFailed) throw error;
+    // Locking or turning triggers off needs the user that owns the tables (the one the migrations ran as).
+    throw new CopyFailed(`could not copy, so nothing was copied: ${postgresReason(error)}`);
   } finally {
     source.exec('COMMIT');
   }
@@ -180,8 +192,6 @@ async function copyTable(source: Database.Database, tx: Pick<PgDb, 'execute'>, p
     }
     return rows;
   } catch (error) {
-    // drizzle's error quotes the whole statement and its values; PostgreSQL's own reason is what tells the operator.
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-    throw new Error(`could not copy the rows of ${pair.name}, so nothing was copied: ${cause instanceof Error ? cause.message : String(cause)}`);
+    throw new CopyFailed(`could not copy the rows of ${pair.name}, so nothing was copied: ${postgresReason(error)}`);
   }
 }

@@ -47,12 +47,13 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
   const db = drizzle(pool, { schema: pgSchema });
   try {
     const client = await pool.connect().catch((error: unknown) => {
-      throw new Error(`Could not connect to PostgreSQL at ${describeDatabaseUrl(url)}: ${reason(error)}.`);
+      throw new Error(`Could not connect to PostgreSQL at ${describeDatabaseUrl(url)}: ${postgresReason(error)}.`);
     });
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-      await migrate(db, { migrationsFolder: PG_MIGRATIONS_DIR }).catch((error: unknown) => {
-        throw new Error(`Could not apply the PostgreSQL migrations to ${describeDatabaseUrl(url)}: ${reason(error)}.`);
+      // On the connection holding the lock: a pool of one connection would otherwise wait for itself.
+      await migrate(drizzle(client, { schema: pgSchema }), { migrationsFolder: PG_MIGRATIONS_DIR }).catch((error: unknown) => {
+        throw new Error(`Could not apply the PostgreSQL migrations to ${describeDatabaseUrl(url)}: ${postgresReason(error)}.`);
       });
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
@@ -65,8 +66,11 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
   return { db, pool, close: () => pool.end() };
 }
 
-/** The server's or the network's own words, which name no secret (pg never puts the password in a message). */
-function reason(error: unknown): string {
+/**
+ * The server's or the network's own words, which name no secret (pg never puts the password in a message), rather
+ * than drizzle's wrapper, which quotes the whole statement and its values.
+ */
+export function postgresReason(error: unknown): string {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
   // A host name with several addresses (localhost: ::1 and 127.0.0.1) fails with one error per address, and no message.
   const errors = cause instanceof AggregateError ? (cause.errors as unknown[]) : [cause];
