@@ -206,7 +206,7 @@ describeWithPostgres('the PostgreSQL schema as migrated on a real server', (serv
 
   it('is migrated once when several processes start together, and again without change on the next start', async () => {
     const url = await server().createDatabase();
-    const together = await Promise.all([openPostgres(url), openPostgres(url), openPostgres(url)]);
+    const together = await Promise.all([openPostgres(url), openPostgres(url), openPostgres(url, { maxConnections: 1 })]);
     handles.push(...together);
     handles.push(await openPostgres(url));
     const applied = await together[0]!.pool.query<{ count: string }>('SELECT count(*) FROM drizzle.__drizzle_migrations');
