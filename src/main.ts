@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, readEnvironment, type Config } from './config/
 import { parseShardingSettings, type ShardingSettings } from './config/sharding.js';
 import type { ShardScope } from './sharding/shard-scope.js';
 import { buildCore, type Core } from './app/bootstrap.js';
+import { botDatabasePath } from './db/dialect.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { systemClock } from './shared/clock.js';
 import { allCommands, allComponentHandlers } from '../commands/index.js';
@@ -92,6 +93,8 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
 
 async function runShardManager(config: Config, sharding: Extract<ShardingSettings, { role: 'manager' }>, logger: Logger): Promise<void> {
   const token = requireToken(config);
+  // Before Discord is asked anything: a DATABASE_URL the bot cannot run on yet stops the manager too.
+  const databasePath = botDatabasePath(config);
   const { ShardManager, fetchGatewayBot } = await import('./discord/shard-manager.js');
   const { describeConnectionError } = await import('./discord/connection-errors.js');
   let gateway;
@@ -110,7 +113,7 @@ async function runShardManager(config: Config, sharding: Extract<ShardingSetting
     // Under tsx (the tests), the shards need its loader too; the bundle needs nothing.
     execArgv: process.execArgv,
     token,
-    databasePath: config.DATABASE_PATH,
+    databasePath,
     totalShards,
     shardList: sharding.shardList === 'auto' ? undefined : sharding.shardList,
     maxConcurrency: gateway.maxConcurrency,

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { createAdvisor } from '../advisor/advisor.js';
 import type { Config } from '../config/index.js';
 import { openDatabase, type DatabaseHandle } from '../db/index.js';
+import { botDatabasePath } from '../db/dialect.js';
 import { WalCheckpointer } from '../db/wal-checkpointer.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { CredentialStore } from '../credentials/credential-store.js';
@@ -96,8 +97,9 @@ export interface Core {
 }
 
 export async function buildCore(options: CoreOptions): Promise<Core> {
-  // First of all, before the database is touched: a second process on it stops here (DatabaseInUse).
-  const lock = acquireProcessLock(options.config.DATABASE_PATH, options.clock.now(), options.shard);
+  // First of all, before the database is touched: a second process on it stops here (DatabaseInUse); a DATABASE_URL,
+  // which the bot cannot run on yet, stops it even before (PostgresNotYetSupported).
+  const lock = acquireProcessLock(botDatabasePath(options.config), options.clock.now(), options.shard);
   try {
     return await buildLockedCore(options, lock.release);
   } catch (error) {

@@ -84,6 +84,13 @@ export const configSchema = z.object({
   DISCORD_GUILD_ID: optionalString.pipe(snowflakeSchema.optional()),
   DISCORD_API_URL: optionalString.pipe(z.url('an http(s) URL such as http://127.0.0.1:8080/api').optional()),
   DATABASE_PATH: localPath.default('./data/chatops.db'),
+  /**
+   * A PostgreSQL database (postgres://user:password@host:5432/name). Only npm run db:migrate-to-postgres uses it so
+   * far: the bot refuses to start with it set (src/db/dialect.ts) until its data access runs on PostgreSQL.
+   */
+  DATABASE_URL: optionalString.pipe(
+    z.url({ protocol: /^postgres(ql)?$/, error: 'a postgres:// URL such as postgres://chatops:password@db.example:5432/chatops' }).optional(),
+  ),
   DEPLOYMENTS_DIR: localPath.default('./deployments'),
   VAULT_TTL_MINUTES: integerIn(1, 24 * 60, 30),
   VAULT_MAX_SESSIONS_PER_GUILD: integerIn(1, 10_000, 50),
