@@ -66,7 +66,8 @@ class DiscardingConversation implements Conversation {
 
 const silentNotifier: Notifier = {
   sendDirect: async () => {},
-  sendToChannel: async () => {},
+  sendToChannel: async (channelId) => ({ channelId, messageId: '0' }),
+  editChannelMessage: async () => {},
   channelInGuild: async () => true,
   guildName: async () => 'Guild',
 };

@@ -14,7 +14,7 @@ import { GrantRepository } from '../src/jit/grant-repository.js';
 import { JitExpiryJob } from '../src/janitor/jit-expiry-job.js';
 import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
-import type { Notice, Notifier } from '../src/notify/notifier.js';
+import type { Notice, Notifier, PostedMessage } from '../src/notify/notifier.js';
 import type { Clock } from '../src/shared/clock.js';
 import { describeMachine, flagValue, fmtCount, fmtMs, machineInfo, raisePriority, type Benchmark, type BenchmarkResult } from './harness.js';
 
@@ -33,7 +33,11 @@ class InstantNotifier implements Notifier {
   async sendDirect(_userId: string, _notice: Notice): Promise<void> {
     this.delivered += 1;
   }
-  async sendToChannel(_channelId: string, _notice: Notice): Promise<void> {
+  async sendToChannel(channelId: string, _notice: Notice): Promise<PostedMessage> {
+    this.delivered += 1;
+    return { channelId, messageId: String(this.delivered) };
+  }
+  async editChannelMessage(_message: PostedMessage, _notice: Notice): Promise<void> {
     this.delivered += 1;
   }
   async channelInGuild(): Promise<boolean> {

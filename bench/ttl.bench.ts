@@ -11,7 +11,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { openDatabase, type DatabaseHandle } from '../src/db/index.js';
 import { TtlExpiryJob } from '../src/janitor/ttl-expiry-job.js';
 import { TtlReminderJob } from '../src/janitor/ttl-reminder-job.js';
-import type { Notice, Notifier } from '../src/notify/notifier.js';
+import type { Notice, Notifier, PostedMessage } from '../src/notify/notifier.js';
 import type { TtlDestroyer } from '../src/ttl/ttl-destroyer.js';
 import { TtlReminderRepository } from '../src/ttl/ttl-reminder-repository.js';
 import { TtlRepository, type TtlDeployment } from '../src/ttl/ttl-repository.js';
@@ -28,7 +28,11 @@ class InstantNotifier implements Notifier {
   async sendDirect(_userId: string, _notice: Notice): Promise<void> {
     this.delivered += 1;
   }
-  async sendToChannel(_channelId: string, _notice: Notice): Promise<void> {
+  async sendToChannel(channelId: string, _notice: Notice): Promise<PostedMessage> {
+    this.delivered += 1;
+    return { channelId, messageId: String(this.delivered) };
+  }
+  async editChannelMessage(_message: PostedMessage, _notice: Notice): Promise<void> {
     this.delivered += 1;
   }
   async channelInGuild(): Promise<boolean> {

@@ -2,8 +2,10 @@
  * End to end on Discord: a deployment that needs an admin's approval, through the real bot and unmodified discord.js
  * against the local Discord-compatible server. The request's card is posted; the bot restarts; another admin's press
  * on the old card applies the deployment (the button names the approval record, nothing the old process held), its
- * outcome on the card, and the requester gets a DM.
+ * outcome on the card, and the requester gets a DM. A second request that nobody decides is expired by the janitor,
+ * which edits its card in the channel to say so, without its buttons.
  */
+import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +22,8 @@ const SECOND_ADMIN = '410000000000000002';
 const PERMS = Permission.ViewChannel | Permission.SendMessages | Permission.UseApplicationCommands;
 
 const textOf = (message: unknown) => JSON.stringify(message ?? {});
-const approvalCards = (messages: RecordedMessage[]) => messages.filter((m) => m.embeds.some((e) => e.title?.includes('Deployment approval #1') || e.title?.includes('deployment approval #1')));
+const approvalCards = (messages: RecordedMessage[], id = 1) =>
+  messages.filter((m) => m.embeds.some((e) => e.title?.includes(`Deployment approval #${id}`) || e.title?.includes(`deployment approval #${id}`)));
 
 describe('deployment approvals on Discord', () => {
   let server: FakeDiscordServer;
@@ -50,6 +53,8 @@ describe('deployment approvals on Discord', () => {
       DEPLOYMENTS_DIR: join(tmp.dir, 'deployments'),
       IAC_BIN_DIR: FAKE_ENGINE_BIN,
       LOG_LEVEL: 'info',
+      // Every 2 s, so the expiry below is seen without waiting a minute.
+      JANITOR_SCHEDULE: '*/2 * * * * *',
       // The service's own credential survives a restart (a vault session would not): see the README's approvals.
       SERVICE_CREDENTIALS_GUILDS: GUILD,
       AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEEXAMPLE12',
@@ -111,4 +116,29 @@ describe('deployment approvals on Discord', () => {
     await expect.poll(() => server.dmsTo(ADMIN).filter((m) => textOf(m).includes('Deployment approved')).length, { timeout: 10_000 }).toBe(1);
     expect(textOf(server.dmsTo(ADMIN).at(-1))).not.toContain('service-secret-never-shown');
   }, 120_000);
+
+  it('a request nobody decides expires: the janitor edits its card in the channel to expired, without buttons', async () => {
+    const deploy = await run(ADMIN, 'cloud-deploy', [
+      { name: 'project', value: 'web' },
+      { name: 'resource_type', value: 'bucket' },
+      { name: 'disk_size', value: 6 },
+      { name: 'credential', value: 'service' },
+    ]);
+    await deploy.waitForOriginal((m) => JSON.stringify(m.components).includes(':apply'), 15_000);
+    await (await server.clickButton({ guildId: GUILD, channelId: CHANNEL, userId: ADMIN, customId: /:apply$/ })).waitForResponse();
+    await expect.poll(() => approvalCards(server.channelMessages(CHANNEL), 2).length, { timeout: 15_000 }).toBe(1);
+    const [posted] = approvalCards(server.channelMessages(CHANNEL), 2);
+    expect(buttonsOf(posted!).map((b) => b.custom_id)).toEqual(['deployapr:approve:2', 'deployapr:reject:2']);
+
+    // Its time is up (the database is the bot's only memory of it).
+    const db = new Database(env.DATABASE_PATH!);
+    db.prepare('UPDATE deploy_approvals SET expires_at = ? WHERE id = 2').run(Date.now() - 1000);
+    db.close();
+    const cardNow = () => server.channelMessages(CHANNEL).find((m) => m.id === posted!.id);
+    await expect.poll(() => cardNow()?.editedAt ?? null, { timeout: 15_000 }).not.toBeNull();
+    expect(textOf(cardNow()!.embeds)).toMatch(/⌛ Deployment approval #2/);
+    expect(textOf(cardNow()!.embeds)).toMatch(/Expired: nobody approved it by/);
+    expect(buttonsOf(cardNow()!)).toEqual([]);
+    await expect.poll(() => server.dmsTo(ADMIN).filter((m) => textOf(m).includes('Deployment approval expired')).length, { timeout: 10_000 }).toBe(1);
+  }, 60_000);
 });

@@ -13,7 +13,7 @@ import { VaultPurgeJob } from '../src/janitor/vault-purge-job.js';
 import { GrantRepository } from '../src/jit/grant-repository.js';
 import { JitService } from '../src/jit/jit-service.js';
 import { createLogger } from '../src/logging/logger.js';
-import type { Notice, Notifier } from '../src/notify/notifier.js';
+import type { Notice, Notifier, PostedMessage } from '../src/notify/notifier.js';
 import { EphemeralVault } from '../src/vault/ephemeral-vault.js';
 import { FakeClock } from './support/clock.js';
 import { RecordingNotifier } from './support/recording-notifier.js';
@@ -436,8 +436,11 @@ class GatedNotifier implements Notifier {
     await this.opened;
     await this.inner.sendDirect(userId, notice);
   }
-  sendToChannel(channelId: string, notice: Notice): Promise<void> {
+  sendToChannel(channelId: string, notice: Notice): Promise<PostedMessage> {
     return this.inner.sendToChannel(channelId, notice);
+  }
+  editChannelMessage(message: PostedMessage, notice: Notice): Promise<void> {
+    return this.inner.editChannelMessage(message, notice);
   }
   channelInGuild(guildId: string, channelId: string): Promise<boolean> {
     return this.inner.channelInGuild(guildId, channelId);

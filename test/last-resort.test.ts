@@ -11,7 +11,7 @@ import { toMarkdown } from '../src/discord/markdown.js';
 import { toText } from '../src/shared/text.js';
 import { toEngineEnv } from '../src/engine/credential-env.js';
 import type { RunEvent, RunRequest } from '../src/engine/runner.js';
-import type { Notifier } from '../src/notify/notifier.js';
+import type { Notifier, PostedMessage } from '../src/notify/notifier.js';
 import type { Project } from '../src/projects/index.js';
 import { startAppHarness } from './support/app-harness.js';
 import { FAKE_ENGINE_BIN, memoryLogger, signalsReceived, stillRunning, type Invocation } from './support/engine-env.js';
@@ -150,7 +150,8 @@ describe('the last resort after an error nothing caught', () => {
     const alice = await applyUnderWay(GUILD_A, 'Alpha', ALICE);
     const hanging: Notifier = {
       sendDirect: () => new Promise<void>(() => undefined),
-      sendToChannel: () => new Promise<void>(() => undefined),
+      sendToChannel: () => new Promise<PostedMessage>(() => undefined),
+      editChannelMessage: () => new Promise<void>(() => undefined),
       channelInGuild: async () => true,
       guildName: async () => undefined,
     };

@@ -26,6 +26,7 @@ import { templateStoreDir } from '../templates/template-store.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
+import { ApprovalCardEdits } from '../deploy/approval-card-edits.js';
 import { createJanitor, DeployApprovalExpiryJob, DriftCheckJob, ttlJobs, type Janitor } from '../janitor/index.js';
 import { credentialsForRun } from '../deploy/run-credentials.js';
 import { SensitiveInputs } from '../deploy/sensitive-inputs.js';
@@ -186,10 +187,12 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   runner.sweepStalePlanFiles(ownGuild);
 
   const approvalRecords = new DeployApprovalRepository(database, { shard });
+  // One outbox for the presses that decide and the janitor that expires, as for JIT requests.
+  const approvalOutbox = new ApprovalNoticeOutbox({ records: approvalRecords, projects, resources, policies, notifier, logger });
   const deployApprovals: DeployApprovalStore = {
     records: approvalRecords,
-    // One outbox for the presses that decide and the janitor that expires, as for JIT requests.
-    outbox: new ApprovalNoticeOutbox({ records: approvalRecords, projects, resources, policies, notifier, logger }),
+    outbox: approvalOutbox,
+    cardEdits: new ApprovalCardEdits({ records: approvalRecords, factsOf: (approval) => approvalOutbox.factsOf(approval), notifier, logger }),
     ttlMs: config.DEPLOY_APPROVAL_TTL_MINUTES * 60_000,
   };
   // The janitor's drift checks run as the project's own runs do; their credentials are those a run would use unasked.

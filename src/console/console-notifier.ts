@@ -1,10 +1,12 @@
-import { DirectMessageRefused, type Notice, type Notifier } from '../notify/notifier.js';
+import { DirectMessageRefused, type Notice, type Notifier, type PostedMessage } from '../notify/notifier.js';
 import type { ConsoleDirectory } from './directory.js';
 import { buttonSpecs, type ConsoleDurableOffers } from './durable-offers.js';
 import type { ConsoleRenderer } from './render.js';
 
 /** DMs and channel posts (JIT grants, expiries, requests, reminders) printed with who would have received them. */
 export class ConsoleNotifier implements Notifier {
+  #posts = 0;
+
   constructor(
     private readonly directory: ConsoleDirectory,
     private readonly renderer: ConsoleRenderer,
@@ -22,10 +24,18 @@ export class ConsoleNotifier implements Notifier {
     this.offers?.offer(notice.buttons ?? [], { kind: 'dm', member });
   }
 
-  async sendToChannel(channelId: string, notice: Notice): Promise<void> {
+  async sendToChannel(channelId: string, notice: Notice): Promise<PostedMessage> {
     const channel = this.directory.channelById(channelId);
     this.print(this.renderer.message(`📢 #${channel?.name ?? channelId}:`, { notices: [notice] }, buttonSpecs(notice.buttons ?? [])));
     if (channel) this.offers?.offer(notice.buttons ?? [], { kind: 'channel', channel });
+    this.#posts += 1;
+    return { channelId, messageId: `console-${this.#posts}` };
+  }
+
+  /** A printed line cannot change: the new state is printed as an update of the earlier post. */
+  async editChannelMessage(message: PostedMessage, notice: Notice): Promise<void> {
+    const channel = this.directory.channelById(message.channelId);
+    this.print(this.renderer.message(`✏️ #${channel?.name ?? message.channelId} (update of an earlier post):`, { notices: [notice] }, buttonSpecs(notice.buttons ?? [])));
   }
 
   async channelInGuild(guildId: string, channelId: string): Promise<boolean> {

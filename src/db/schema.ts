@@ -53,6 +53,8 @@ export type JitProvider = (typeof JIT_PROVIDERS)[number];
 
 /** Expiry notice lifecycle: null = nothing to send; pending survives a crash and is picked up by the next tick. */
 export const NOTICE_STATUSES = ['pending', 'sent', 'fallback', 'failed'] as const;
+/** Outbox of one edit of a posted message (an approval card shown closed): queued, done, or given up. */
+export const CARD_EDIT_STATUSES = ['pending', 'edited', 'failed'] as const;
 export type NoticeStatus = (typeof NOTICE_STATUSES)[number];
 
 export const AUDIT_OUTCOMES = ['success', 'denied', 'failed', 'error'] as const;
@@ -565,8 +567,18 @@ export const deployApprovals = sqliteTable(
     /** Outbox of the one notice telling the requester the decision; 'pending' is set with the decision itself. */
     notice_status: text('notice_status', { enum: NOTICE_STATUSES }),
     notice_attempts: integer('notice_attempts').notNull().default(0),
+    /** Where the card with Approve and Reject was posted (null: never posted, or posted before this was kept). */
+    card_channel_id: text('card_channel_id'),
+    card_message_id: text('card_message_id'),
+    /**
+     * Outbox of the one edit showing the card closed when it was closed without a press on it (the janitor's expiry):
+     * 'pending' is set with the closing itself; a press updates the card it is on and leaves this null.
+     */
+    card_edit_status: text('card_edit_status', { enum: CARD_EDIT_STATUSES }),
+    card_edit_attempts: integer('card_edit_attempts').notNull().default(0),
   },
   (t) => [
+    index('deploy_approvals_card_edit_pending').on(t.card_edit_status).where(sql`card_edit_status = 'pending'`),
     index('deploy_approvals_pending_due').on(t.expires_at).where(sql`status = 'pending'`),
     index('deploy_approvals_notice_pending').on(t.notice_status).where(sql`notice_status = 'pending'`),
     index('deploy_approvals_resource').on(t.resource_id),

@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { deployApprovals, type DatabaseHandle, type DeployApprovalStatus, type Db } from '../db/index.js';
+import type { PostedMessage } from '../notify/notifier.js';
 import { shardCondition, type ShardScope } from '../sharding/shard-scope.js';
 
 export type { DeployApprovalStatus };
@@ -36,9 +37,11 @@ export interface DeployApprovalRecord {
   decidedBy: string | null;
   decidedAt: number | null;
   closeReason: CloseReason | null;
+  /** Where its card was posted; null until the post said where (or if it never landed). */
+  card: PostedMessage | null;
 }
 
-export type NewDeployApproval = Omit<DeployApprovalRecord, 'id' | 'status' | 'decidedBy' | 'decidedAt' | 'closeReason'>;
+export type NewDeployApproval = Omit<DeployApprovalRecord, 'id' | 'status' | 'decidedBy' | 'decidedAt' | 'closeReason' | 'card'>;
 
 type Row = typeof deployApprovals.$inferSelect;
 
@@ -64,6 +67,7 @@ function toRecord(row: Row): DeployApprovalRecord {
     decidedBy: row.decided_by,
     decidedAt: row.decided_at,
     closeReason: closeReasonSchema.parse(row.close_reason),
+    card: row.card_channel_id !== null && row.card_message_id !== null ? { channelId: row.card_channel_id, messageId: row.card_message_id } : null,
   };
 }
 
@@ -85,6 +89,7 @@ export class DeployApprovalRepository {
   readonly #sqlite: Database.Database;
   readonly #expireBatch: Database.Statement;
   readonly #pendingNotices: Database.Statement;
+  readonly #pendingCardEdits: Database.Statement;
 
   /**
    * `shard`: the janitor's expiry batch and notice sweep see only the guilds this shard serves, so that with several
@@ -96,11 +101,13 @@ export class DeployApprovalRepository {
     const ownGuilds = shardCondition(options.shard);
     // Closing and queuing the notice is one statement, so a crash cannot expire a request without its notice.
     this.#expireBatch = this.#sqlite.prepare(
-      `UPDATE deploy_approvals SET status = 'expired', decided_at = @now, notice_status = 'pending'
+      `UPDATE deploy_approvals SET status = 'expired', decided_at = @now, notice_status = 'pending',
+          card_edit_status = CASE WHEN card_message_id IS NOT NULL THEN 'pending' ELSE card_edit_status END
         WHERE id IN (SELECT id FROM deploy_approvals WHERE status = 'pending' AND expires_at <= @now${ownGuilds} ORDER BY expires_at LIMIT @limit)
         RETURNING id, guild_id, requester_id`,
     );
     this.#pendingNotices = this.#sqlite.prepare(`SELECT id FROM deploy_approvals WHERE notice_status = 'pending'${ownGuilds} AND id > @after ORDER BY id LIMIT @limit`);
+    this.#pendingCardEdits = this.#sqlite.prepare(`SELECT id FROM deploy_approvals WHERE card_edit_status = 'pending'${ownGuilds} AND id > @after ORDER BY id LIMIT @limit`);
   }
 
   /** Runs `work` in one transaction (a savepoint when already in one). */
@@ -131,6 +138,22 @@ export class DeployApprovalRepository {
       .returning()
       .get();
     return toRecord(row);
+  }
+
+  /**
+   * Keeps where the card was posted. Were the request closed meanwhile (the janitor ran between the post and this),
+   * the card's edit is queued now, as the closing would have done.
+   */
+  recordCard(guildId: string, approvalId: number, card: PostedMessage): void {
+    this.#db
+      .update(deployApprovals)
+      .set({
+        card_channel_id: card.channelId,
+        card_message_id: card.messageId,
+        card_edit_status: sql`CASE WHEN ${deployApprovals.status} = 'pending' THEN ${deployApprovals.card_edit_status} ELSE 'pending' END`,
+      })
+      .where(and(eq(deployApprovals.id, approvalId), eq(deployApprovals.guild_id, guildId)))
+      .run();
   }
 
   /** One approval of the guild by id (another guild's is undefined, like a missing id). */
@@ -183,6 +206,34 @@ export class DeployApprovalRepository {
       .where(and(eq(deployApprovals.id, approvalId), eq(deployApprovals.notice_status, 'pending')))
       .get();
     return row ? { approval: toRecord(row), attempts: row.notice_attempts } : undefined;
+  }
+
+  /** Ids of up to `limit` approvals whose card's edit is queued, after id `after`, oldest first (this shard's guilds). */
+  pendingCardEditIds(after: number, limit: number): number[] {
+    return this.#pendingCardEdits.all({ after, limit }).map((raw) => z.object({ id: z.number().int() }).parse(raw).id);
+  }
+
+  /** The approval if its card's edit is still queued (read fresh, right before editing), with the tries so far. */
+  queuedCardEdit(approvalId: number): { approval: DeployApprovalRecord; attempts: number } | undefined {
+    const row = this.#db
+      .select()
+      .from(deployApprovals)
+      .where(and(eq(deployApprovals.id, approvalId), eq(deployApprovals.card_edit_status, 'pending')))
+      .get();
+    return row ? { approval: toRecord(row), attempts: row.card_edit_attempts } : undefined;
+  }
+
+  /** Closes a queued card edit: done, given up for good, or tried again later until `maxAttempts`. */
+  markCardEdit(approvalId: number, outcome: 'edited' | 'failed' | 'retry', maxAttempts: number): void {
+    this.#db
+      .update(deployApprovals)
+      .set({
+        card_edit_attempts: sql`${deployApprovals.card_edit_attempts} + 1`,
+        card_edit_status:
+          outcome === 'retry' ? sql`CASE WHEN ${deployApprovals.card_edit_attempts} + 1 >= ${maxAttempts} THEN 'failed' ELSE 'pending' END` : outcome,
+      })
+      .where(and(eq(deployApprovals.id, approvalId), eq(deployApprovals.card_edit_status, 'pending')))
+      .run();
   }
 
   /** Closes a queued notice: delivered by DM, posted in the channel instead, or given up after `maxAttempts`. */

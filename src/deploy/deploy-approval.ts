@@ -8,6 +8,7 @@
  */
 import type { AppContext } from '../app/context.js';
 import type { IacRunner, PlanResult } from '../engine/runner.js';
+import type { PostedMessage } from '../notify/notifier.js';
 import { accessLostAt } from '../jit/access-at-step.js';
 import type { PlanDecision } from '../policy/plan-policy.js';
 import type { DeploymentRequest } from '../policy/policy-service.js';
@@ -16,6 +17,7 @@ import { isUserError, UserError } from '../shared/errors.js';
 import { text } from '../shared/text.js';
 import { ApprovalClosed, ApprovalNeedsCredentials, ApprovalNotFound, ApprovalRefused } from './approval-errors.js';
 import { approvalCard } from './approval-notices.js';
+import type { ApprovalCardEdits } from './approval-card-edits.js';
 import type { ApprovalNoticeOutbox, ApprovalNoticeResult } from './approval-outbox.js';
 import type { CloseReason, DeployApprovalRecord, DeployApprovalRepository } from './approval-repository.js';
 import { readPlannedResources } from './approval-plan.js';
@@ -25,10 +27,14 @@ import type { RunCredentials } from './run-credentials.js';
 import { asEngineEnv, type SensitiveInputs } from './sensitive-inputs.js';
 import type { Member } from './steps.js';
 
-/** The approvals' table, their notices' outbox (shared by presses and the janitor) and how long one waits. */
+/**
+ * The approvals' table, their notices' outbox (shared by presses and the janitor), the edits showing a card closed
+ * when no press on it did (the janitor's), and how long one waits.
+ */
 export interface DeployApprovalStore {
   records: DeployApprovalRepository;
   outbox: ApprovalNoticeOutbox;
+  cardEdits: ApprovalCardEdits;
   /** DEPLOY_APPROVAL_TTL_MINUTES; never past the plan's own lifetime. */
   ttlMs: number;
 }
@@ -94,8 +100,9 @@ export class DeployApprovals {
       return created;
     });
     const facts = { projectName: project.name, resource, reasons: { approvalReasons: decision.approvalReasons, notEstimated: decision.notEstimated.length } };
+    let posted: PostedMessage;
     try {
-      await this.deps.notifier.sendToChannel(approval.channelId, approvalCard(approval, facts));
+      posted = await this.deps.notifier.sendToChannel(approval.channelId, approvalCard(approval, facts));
     } catch (error) {
       records.transaction(() => {
         records.decide(guildId, approval.id, { status: 'expired', by: null, at: this.deps.clock.now(), notify: false });
@@ -107,7 +114,9 @@ export class DeployApprovals {
         'The approval request could not be posted in this channel (the bot may not be allowed to post here), so nothing waits and the plan was discarded. Ask a server admin to check the bot’s permissions, then deploy again.',
       );
     }
-    return approval;
+    // Kept so that a close without a press on the card (the janitor's expiry) can show it closed.
+    records.recordCard(guildId, approval.id, posted);
+    return { ...approval, card: posted };
   }
 
   /** Whether `by` may answer the request now (Approve or Reject). A refused admin check is audited. */

@@ -1,9 +1,10 @@
 import { ChannelType, DiscordAPIError, Routes, type Client } from 'discord.js';
-import { DirectMessageRefused, type Notice, type Notifier } from '../notify/notifier.js';
+import { DirectMessageRefused, MessageUnreachable, type Notice, type Notifier, type PostedMessage } from '../notify/notifier.js';
 import { z } from 'zod';
 import { renderDurableButtons, renderNotice } from './render.js';
 
 const guildNameSchema = z.object({ name: z.string() });
+const postedSchema = z.object({ id: z.string() });
 
 /** Discord error codes that mean "this member cannot be messaged", as opposed to a passing failure. */
 const UNREACHABLE_CODES = new Set([
@@ -11,6 +12,15 @@ const UNREACHABLE_CODES = new Set([
   10013, // Unknown user
   10007, // Unknown member
   50278, // Cannot send messages to this user (DMs restricted by the recipient)
+]);
+
+/** Discord error codes that mean "this message cannot be edited, now or later". */
+const UNEDITABLE_CODES = new Set([
+  10008, // Unknown message (deleted)
+  10003, // Unknown channel (deleted)
+  50001, // Missing access (the bot may no longer see the channel)
+  50013, // Missing permissions
+  50005, // Cannot edit a message authored by another user
 ]);
 
 export class DiscordNotifier implements Notifier {
@@ -32,8 +42,21 @@ export class DiscordNotifier implements Notifier {
     }
   }
 
-  async sendToChannel(channelId: string, notice: Notice): Promise<void> {
-    await this.client.rest.post(Routes.channelMessages(channelId), { body: noticeBody(notice) });
+  async sendToChannel(channelId: string, notice: Notice): Promise<PostedMessage> {
+    const posted = postedSchema.parse(await this.client.rest.post(Routes.channelMessages(channelId), { body: noticeBody(notice) }));
+    return { channelId, messageId: posted.id };
+  }
+
+  async editChannelMessage(message: PostedMessage, notice: Notice): Promise<void> {
+    try {
+      // Components given as an empty list, so the buttons go (leaving them out would keep them).
+      await this.client.rest.patch(Routes.channelMessage(message.channelId, message.messageId), { body: noticeBody(notice) });
+    } catch (error) {
+      if (error instanceof DiscordAPIError && typeof error.code === 'number' && UNEDITABLE_CODES.has(error.code)) {
+        throw new MessageUnreachable(message, `Discord error ${error.code}: ${error.message}`);
+      }
+      throw error;
+    }
   }
 
   async channelInGuild(guildId: string, channelId: string): Promise<boolean> {

@@ -1,4 +1,5 @@
 import { SYSTEM_USER } from '../audit/audit-log.js';
+import type { ApprovalCardEdits } from '../deploy/approval-card-edits.js';
 import type { ApprovalNoticeOutbox } from '../deploy/approval-outbox.js';
 import type { DeployApprovalRecord, DeployApprovalRepository } from '../deploy/approval-repository.js';
 import type { JitAuditSink } from '../jit/ports.js';
@@ -10,6 +11,8 @@ export interface DeployApprovalExpiryJobOptions {
   records: DeployApprovalRepository;
   /** The same outbox the presses use, so a notice is never sent by both at once. */
   outbox: ApprovalNoticeOutbox;
+  /** Shows the cards of the requests it expired closed (queued with the expiry, so once across crashes). */
+  cardEdits: ApprovalCardEdits;
   audit: JitAuditSink;
   clock: Clock;
   logger: Logger;
@@ -17,12 +20,14 @@ export interface DeployApprovalExpiryJobOptions {
   discard: (approval: DeployApprovalRecord) => void;
   batchSize?: number;
   maxNoticesPerTick?: number;
+  maxCardEditsPerTick?: number;
 }
 
 /**
  * Expires deployment approvals nobody answered in time: each is closed with its notice queued in one statement (its
- * audit entry in the same transaction), its plan file deleted, and the requester told once through the approvals'
- * outbox, which also sends whatever decision notice a crash left unsent.
+ * audit entry in the same transaction), its plan file deleted, its card in the channel shown closed (no buttons), and
+ * the requester told once through the approvals' outbox, which also sends whatever decision notice a crash left unsent.
+ * Repository and outboxes are scoped to this shard's guilds.
  */
 export class DeployApprovalExpiryJob implements JanitorJob {
   readonly name = 'deploy-approvals';
@@ -31,8 +36,19 @@ export class DeployApprovalExpiryJob implements JanitorJob {
 
   async run(): Promise<JobCounts> {
     const { expired, discardFailed } = this.expireDue();
+    const cards = await this.options.cardEdits.editQueued(this.options.maxCardEditsPerTick ?? 500);
     const notices = await this.options.outbox.deliverQueued(this.options.maxNoticesPerTick ?? 500);
-    return { expired, discardFailed, noticesSent: notices.sent, noticesFallback: notices.fallback, noticesFailed: notices.failed, noticesRetrying: notices.retrying };
+    return {
+      expired,
+      discardFailed,
+      cardsEdited: cards.edited,
+      cardEditsFailed: cards.failed,
+      cardEditsRetrying: cards.retrying,
+      noticesSent: notices.sent,
+      noticesFallback: notices.fallback,
+      noticesFailed: notices.failed,
+      noticesRetrying: notices.retrying,
+    };
   }
 
   expireDue(): { expired: number; discardFailed: number } {

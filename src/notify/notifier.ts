@@ -25,11 +25,22 @@ export interface Notice {
   buttons?: DurableButton[];
 }
 
+/** Where a channel post landed, so it can be edited later (an approval card shown closed). */
+export interface PostedMessage {
+  channelId: string;
+  messageId: string;
+}
+
 export interface Notifier {
   /** Sends a direct message. Throws DirectMessageRefused when the member cannot be reached (DMs closed, left, unknown). */
   sendDirect(userId: string, notice: Notice): Promise<void>;
-  /** Posts in a guild channel (the guild's notification channel). */
-  sendToChannel(channelId: string, notice: Notice): Promise<void>;
+  /** Posts in a guild channel (the guild's notification channel); says where the post landed. */
+  sendToChannel(channelId: string, notice: Notice): Promise<PostedMessage>;
+  /**
+   * Replaces a post made by `sendToChannel` with `notice` (no buttons unless it has some). Throws MessageUnreachable
+   * when it cannot be edited for good (deleted message or channel, permission lost); other errors may pass.
+   */
+  editChannelMessage(message: PostedMessage, notice: Notice): Promise<void>;
   /**
    * Whether `channelId` is a text channel of this guild the bot can see, so notices posted there can arrive: checked
    * before a policy names it as the notification channel (a typo'd or foreign id would fail only at the first notice).
@@ -47,5 +58,16 @@ export class DirectMessageRefused extends Error {
   ) {
     super(`cannot send a direct message to ${userId}: ${reason}`);
     this.name = 'DirectMessageRefused';
+  }
+}
+
+/** A posted message that cannot be edited, for good (Discord 10008 unknown message, 10003, 50001, 50013). Not retryable. */
+export class MessageUnreachable extends Error {
+  constructor(
+    readonly target: PostedMessage,
+    readonly reason: string,
+  ) {
+    super(`cannot edit message ${target.messageId} in channel ${target.channelId}: ${reason}`);
+    this.name = 'MessageUnreachable';
   }
 }

@@ -271,6 +271,10 @@ export function fillEveryTable(db: Db): { deletedResourceId: number } {
       close_reason: 'policy',
       notice_status: 'pending',
       notice_attempts: 1,
+      card_channel_id: '666666666666666666',
+      card_message_id: '777777777777777777',
+      card_edit_status: 'failed',
+      card_edit_attempts: 2,
     })
     .run();
   db.insert(driftChecks)

@@ -1,7 +1,13 @@
-import { DirectMessageRefused, type Notice, type Notifier } from '../../src/notify/notifier.js';
+import { DirectMessageRefused, MessageUnreachable, type Notice, type Notifier, type PostedMessage } from '../../src/notify/notifier.js';
 
 export interface SentNotice {
   to: { user: string } | { channel: string };
+  notice: Notice;
+}
+
+/** An edit of an earlier channel post. */
+export interface EditedNotice {
+  message: PostedMessage;
   notice: Notice;
 }
 
@@ -11,6 +17,10 @@ export interface SentNotice {
  */
 export class RecordingNotifier implements Notifier {
   readonly sent: SentNotice[] = [];
+  readonly edits: EditedNotice[] = [];
+  private readonly deletedMessages = new Set<string>();
+  private editFailures = 0;
+  private posts = 0;
   private readonly dmsClosed = new Set<string>();
   private transientFailures = 0;
   private channelBroken = false;
@@ -64,16 +74,44 @@ export class RecordingNotifier implements Notifier {
     return { reached, cut };
   }
 
-  async sendToChannel(channelId: string, notice: Notice): Promise<void> {
+  async sendToChannel(channelId: string, notice: Notice): Promise<PostedMessage> {
     if (this.heldPost?.title === notice.title) {
       const { reach, held } = this.heldPost;
       this.heldPost = undefined;
       reach();
-      return held;
+      await held;
     }
     this.maybeFail();
     if (this.channelBroken) throw new Error('Missing Access');
     this.sent.push({ to: { channel: channelId }, notice });
+    this.posts += 1;
+    return { channelId, messageId: `m${this.posts}` };
+  }
+
+  /** The message is deleted: editing it fails for good (as Discord's 10008). */
+  deleteMessage(messageId: string): this {
+    this.deletedMessages.add(messageId);
+    return this;
+  }
+
+  /** The next `count` edits throw a plain Error (a passing network failure). */
+  failNextEdits(count: number): this {
+    this.editFailures = count;
+    return this;
+  }
+
+  async editChannelMessage(message: PostedMessage, notice: Notice): Promise<void> {
+    if (this.editFailures > 0) {
+      this.editFailures -= 1;
+      throw new Error('connect ECONNRESET');
+    }
+    if (this.deletedMessages.has(message.messageId)) throw new MessageUnreachable(message, 'Unknown Message (10008)');
+    this.edits.push({ message, notice });
+  }
+
+  /** Edits made to one posted message. */
+  editsOf(messageId: string): Notice[] {
+    return this.edits.filter((e) => e.message.messageId === messageId).map((e) => e.notice);
   }
 
   /** Every channel exists in every guild, except those marked missing (deleted, or never in that guild). */

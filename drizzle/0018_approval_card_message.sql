@@ -1,0 +1,5 @@
+ALTER TABLE `deploy_approvals` ADD `card_channel_id` text;--> statement-breakpoint
+ALTER TABLE `deploy_approvals` ADD `card_message_id` text;--> statement-breakpoint
+ALTER TABLE `deploy_approvals` ADD `card_edit_status` text;--> statement-breakpoint
+ALTER TABLE `deploy_approvals` ADD `card_edit_attempts` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+CREATE INDEX `deploy_approvals_card_edit_pending` ON `deploy_approvals` (`card_edit_status`) WHERE card_edit_status = 'pending';
