@@ -92,6 +92,8 @@ type ReferenceParams = [string, string, string, string, string, string];
 export const LIVE_PROJECT = sql`${cloudProjects.status} = 'active'`;
 const ARCHIVED_PROJECT = sql`${cloudProjects.status} = 'archived'`;
 
+/** References a guild's lookup cache holds at most (#byReference): far more than the projects a guild deploys to. */
+const REFERENCES_KEPT_PER_GUILD = 64;
 const guildId = sql.placeholder('guildId');
 const exact = sql.placeholder('exact');
 const slugged = sql.placeholder('slug');
@@ -110,6 +112,11 @@ export class ProjectRepository {
    * cloud_projects goes through this class and forgets the guild; another process's commit empties it (guild-cache.ts).
    */
   readonly #names: GuildCache<ReadonlyArray<ProjectName>>;
+  /**
+   * Each guild's live projects as looked up by name or slug (what every /cloud-deploy, /cloud-destroy… does first),
+   * by the reference typed: kept and forgotten as `#names` is. Only what was found: an unknown name asks again.
+   */
+  readonly #byReference: GuildCache<Map<string, ProjectRow>>;
 
   constructor(
     private readonly db: Db,
@@ -148,6 +155,7 @@ export class ProjectRepository {
       .orderBy(asc(cloudProjects.name))
       .prepare();
     this.#names = new GuildCache(db.$client, 'cloud_projects.live_names');
+    this.#byReference = new GuildCache(db.$client, 'cloud_projects.live_by_reference');
   }
 
   /**
@@ -220,6 +228,7 @@ export class ProjectRepository {
       return toProject(row);
     });
     this.#names.forget(input.guildId);
+    this.#byReference.forget(input.guildId);
     return created;
   }
 
@@ -230,17 +239,19 @@ export class ProjectRepository {
   get(guildId: string, slugOrName: string, options: ProjectQuery = {}): Project {
     assertSnowflake(guildId, 'guildId');
     const reference = typeof slugOrName === 'string' ? slugOrName.trim() : '';
-    let slug = reference;
-    try {
-      slug = StateLayout.slugify(reference);
-    } catch (error) {
-      if (!(error instanceof InvalidProjectName)) throw error;
+    const known = options.includeArchived ? undefined : this.#byReference.get(guildId, () => new Map<string, ProjectRow>());
+    let row = known?.get(reference);
+    if (!row) {
+      const slug = slugOrSelf(reference);
+      const live = this.#liveByReference.all(guildId, reference, slug, guildId, reference, slug);
+      const matches = options.includeArchived ? [...live, ...this.#archivedByReference.all({ guildId, exact: reference, slug })] : live;
+      // A live project wins over a forgotten one of the same name (live come first), and an exact name over a slug match.
+      row = matches.find((m) => m.name === reference) ?? matches[0];
+      if (!row) throw new ProjectNotFound(printable(reference));
+      // Bounded: a member typing names at random makes the guild look each one up again, not the cache grow.
+      if (known && known.size >= REFERENCES_KEPT_PER_GUILD) known.clear();
+      known?.set(reference, row);
     }
-    const live = this.#liveByReference.all(guildId, reference, slug, guildId, reference, slug);
-    const matches = options.includeArchived ? [...live, ...this.#archivedByReference.all({ guildId, exact: reference, slug })] : live;
-    // A live project wins over a forgotten one of the same name (live come first), and an exact name over a slug match.
-    const row = matches.find((m) => m.name === reference) ?? matches[0];
-    if (!row) throw new ProjectNotFound(printable(reference));
     return toProject(row);
   }
 
@@ -296,6 +307,7 @@ export class ProjectRepository {
   #update(guildId: string, projectId: number, values: Partial<Pick<ProjectRow, 'vault_session_id' | 'status'>>): Project {
     assertSnowflake(guildId, 'guildId');
     this.#names.forget(guildId);
+    this.#byReference.forget(guildId);
     const row = this.db
       .update(cloudProjects)
       .set({ ...values, updated_at: this.clock.now() })
@@ -320,6 +332,16 @@ function resolveBackend(
     throw new InvalidProject([`the state backend is "${kind}" but its settings are for "${backendSettings.kind}"`]);
   }
   return { stateBackend: backendSettings.kind, backendSettings };
+}
+
+/** The folder name a reference stands for, or the reference itself when it makes none (it can still match a name). */
+function slugOrSelf(reference: string): string {
+  try {
+    return StateLayout.slugify(reference);
+  } catch (error) {
+    if (!(error instanceof InvalidProjectName)) throw error;
+    return reference;
+  }
 }
 
 /** A row of cloud_projects as the rest of the bot sees it. */
