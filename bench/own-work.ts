@@ -52,7 +52,10 @@ const scenarios: Record<string, (i: number) => Promise<unknown>> = {
 const n = Number(process.argv[2] ?? 5000);
 const repliesFile = process.argv[3];
 const replies: Record<string, unknown> = {};
+/** `OWN_WORK_SCENARIOS=deploy-refused,projects`: only those (to profile one with --cpu-prof). */
+const only = process.env.OWN_WORK_SCENARIOS?.split(',');
 for (const [name, run] of Object.entries(scenarios)) {
+  if (only && !only.includes(name)) continue;
   for (let i = 0; i < 1000; i++) await run(i);
   const s = process.cpuUsage();
   for (let i = 0; i < n; i++) await run(i);

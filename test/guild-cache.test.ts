@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { GuildCache } from '../src/db/guild-cache.js';
 import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
+import { ProjectNotFound } from '../src/projects/errors.js';
 import { ProjectRepository } from '../src/projects/project-repository.js';
 import { TierService } from '../src/tiers/tier-service.js';
 import { FakeClock } from './support/clock.js';
@@ -108,9 +109,10 @@ describe('per-guild caches', () => {
   });
 
   it('sees a project another connection added or archived', async () => {
-    const { other, newProject, names } = setup();
+    const { other, projects, newProject, names } = setup();
     newProject(GUILD_A, 'web');
     expect(names(GUILD_A)).toEqual(['web']);
+    expect(projects.get(GUILD_A, 'web').name).toBe('web');
     other
       .prepare(
         "INSERT INTO cloud_projects (guild_id, name, slug, provider, region, backend_settings, created_by, created_at, updated_at) VALUES (?, 'db', 'db', 'aws', 'us-east-1', '{}', ?, 1, 1)",
@@ -121,12 +123,16 @@ describe('per-guild caches', () => {
     other.prepare("UPDATE cloud_projects SET status = 'archived' WHERE guild_id = ? AND name = 'web'").run(GUILD_A);
     await nextStretch();
     expect(names(GUILD_A)).toEqual(['db']);
+    // The lookup by name, kept since the first one, is forgotten too.
+    expect(() => projects.get(GUILD_A, 'web')).toThrow(ProjectNotFound);
+    expect(projects.get(GUILD_A, 'db').provider).toBe('aws');
   });
 
   it('sees a commit by another process', async () => {
-    const { database, tiers, newProject, names } = setup();
+    const { database, tiers, projects, newProject, names } = setup();
     newProject(GUILD_A, 'web');
     expect(names(GUILD_A)).toEqual(['web']);
+    expect(projects.get(GUILD_A, 'web').name).toBe('web');
     expect(tiers.get(GUILD_A).tier).toBe('standard');
     const script = `
       const Database = require('better-sqlite3');
@@ -137,6 +143,8 @@ describe('per-guild caches', () => {
     await execa('node', ['-e', script, database.path, GUILD_A]);
     expect(tiers.get(GUILD_A)).toMatchObject({ tier: 'team', assignedBy: 'cli' });
     expect(names(GUILD_A)).toEqual(['web-2']);
+    expect(() => projects.get(GUILD_A, 'web')).toThrow(ProjectNotFound);
+    expect(projects.get(GUILD_A, 'web-2').name).toBe('web-2');
   });
 
   it('asks data_version once per synchronous stretch: a commit made during one is seen from the next', async () => {

@@ -119,6 +119,8 @@ describe('projects and resources', () => {
     it('archives a project: hidden unless asked for, its name free for a new project', () => {
       const { projects } = setup();
       const project = projects.create(base);
+      // Looked up first, so what archiving forgets is a lookup kept from before.
+      expect(projects.get(GUILD_A, 'Production API').id).toBe(project.id);
       projects.archive(GUILD_A, project.id);
       expect(projects.list(GUILD_A)).toEqual([]);
       expect(projects.list(GUILD_A, { includeArchived: true })).toHaveLength(1);

@@ -81,6 +81,8 @@ const newProjectSchema = z.object({
 });
 
 type ProjectRow = typeof cloudProjects.$inferSelect;
+/** The guild, the name as typed and its slug; then the same again for the slug branch. */
+type ReferenceParams = [string, string, string, string, string, string];
 
 /**
  * Written out, not bound: the partial indexes on live projects (`WHERE status = 'active'`) serve a query only when
@@ -90,6 +92,8 @@ type ProjectRow = typeof cloudProjects.$inferSelect;
 export const LIVE_PROJECT = sql`${cloudProjects.status} = 'active'`;
 const ARCHIVED_PROJECT = sql`${cloudProjects.status} = 'archived'`;
 
+/** References a guild's lookup cache holds at most (#byReference): far more than the projects a guild deploys to. */
+const REFERENCES_KEPT_PER_GUILD = 64;
 const guildId = sql.placeholder('guildId');
 const exact = sql.placeholder('exact');
 const slugged = sql.placeholder('slug');
@@ -108,21 +112,25 @@ export class ProjectRepository {
    * cloud_projects goes through this class and forgets the guild; another process's commit empties it (guild-cache.ts).
    */
   readonly #names: GuildCache<ReadonlyArray<ProjectName>>;
+  /**
+   * Each guild's live projects as looked up by name or slug (what every /cloud-deploy, /cloud-destroy… does first),
+   * by the reference typed: kept and forgotten as `#names` is. Only what was found: an unknown name asks again.
+   */
+  readonly #byReference: GuildCache<Map<string, ProjectRow>>;
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock = systemClock,
   ) {
-    this.#liveByReference = db
-      .select()
-      .from(cloudProjects)
-      .where(
-        or(
-          and(eq(cloudProjects.guild_id, guildId), LIVE_PROJECT, inArray(cloudProjects.name, [exact, slugged])),
-          and(eq(cloudProjects.guild_id, guildId), LIVE_PROJECT, inArray(cloudProjects.slug, [exact, slugged])),
-        ),
-      )
-      .prepare();
+    // Plain SQL on better-sqlite3, not drizzle's prepared query: every /cloud-deploy looks its project up, and
+    // drizzle's mapping of the parameters and of each row cost more than the lookup itself (docs/performance.md).
+    // Positional parameters, each branch its own: with one named guild parameter shared by both, SQLite takes the
+    // guild out of the OR and reads all the guild's live projects off one index (query-plans.test.ts catches it).
+    this.#liveByReference = db.$client.prepare<ReferenceParams, ProjectRow>(
+      `SELECT * FROM cloud_projects
+       WHERE (guild_id = ? AND status = 'active' AND name IN (?, ?))
+          OR (guild_id = ? AND status = 'active' AND slug IN (?, ?))`,
+    );
     this.#archivedByReference = db
       .select()
       .from(cloudProjects)
@@ -147,6 +155,7 @@ export class ProjectRepository {
       .orderBy(asc(cloudProjects.name))
       .prepare();
     this.#names = new GuildCache(db.$client, 'cloud_projects.live_names');
+    this.#byReference = new GuildCache(db.$client, 'cloud_projects.live_by_reference');
   }
 
   /**
@@ -219,6 +228,7 @@ export class ProjectRepository {
       return toProject(row);
     });
     this.#names.forget(input.guildId);
+    this.#byReference.forget(input.guildId);
     return created;
   }
 
@@ -229,18 +239,19 @@ export class ProjectRepository {
   get(guildId: string, slugOrName: string, options: ProjectQuery = {}): Project {
     assertSnowflake(guildId, 'guildId');
     const reference = typeof slugOrName === 'string' ? slugOrName.trim() : '';
-    let slug = reference;
-    try {
-      slug = StateLayout.slugify(reference);
-    } catch (error) {
-      if (!(error instanceof InvalidProjectName)) throw error;
+    const known = options.includeArchived ? undefined : this.#byReference.get(guildId, () => new Map<string, ProjectRow>());
+    let row = known?.get(reference);
+    if (!row) {
+      const slug = slugOrSelf(reference);
+      const live = this.#liveByReference.all(guildId, reference, slug, guildId, reference, slug);
+      const matches = options.includeArchived ? [...live, ...this.#archivedByReference.all({ guildId, exact: reference, slug })] : live;
+      // A live project wins over a forgotten one of the same name (live come first), and an exact name over a slug match.
+      row = matches.find((m) => m.name === reference) ?? matches[0];
+      if (!row) throw new ProjectNotFound(printable(reference));
+      // Bounded: a member typing names at random makes the guild look each one up again, not the cache grow.
+      if (known && known.size >= REFERENCES_KEPT_PER_GUILD) known.clear();
+      known?.set(reference, row);
     }
-    const values = { guildId, exact: reference, slug };
-    const live = this.#liveByReference.all(values);
-    const matches = options.includeArchived ? [...live, ...this.#archivedByReference.all(values)] : live;
-    // A live project wins over a forgotten one of the same name (live come first), and an exact name over a slug match.
-    const row = matches.find((m) => m.name === reference) ?? matches[0];
-    if (!row) throw new ProjectNotFound(printable(reference));
     return toProject(row);
   }
 
@@ -296,6 +307,7 @@ export class ProjectRepository {
   #update(guildId: string, projectId: number, values: Partial<Pick<ProjectRow, 'vault_session_id' | 'status'>>): Project {
     assertSnowflake(guildId, 'guildId');
     this.#names.forget(guildId);
+    this.#byReference.forget(guildId);
     const row = this.db
       .update(cloudProjects)
       .set({ ...values, updated_at: this.clock.now() })
@@ -320,6 +332,16 @@ function resolveBackend(
     throw new InvalidProject([`the state backend is "${kind}" but its settings are for "${backendSettings.kind}"`]);
   }
   return { stateBackend: backendSettings.kind, backendSettings };
+}
+
+/** The folder name a reference stands for, or the reference itself when it makes none (it can still match a name). */
+function slugOrSelf(reference: string): string {
+  try {
+    return StateLayout.slugify(reference);
+  } catch (error) {
+    if (!(error instanceof InvalidProjectName)) throw error;
+    return reference;
+  }
 }
 
 /** A row of cloud_projects as the rest of the bot sees it. */

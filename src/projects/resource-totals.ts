@@ -5,8 +5,8 @@
  * Compute instances are summed from every kind of row: a built-in VM is one, a template deployment as many as its
  * plan made (cloud_resources.compute_instances).
  */
-import { eq, sql } from 'drizzle-orm';
-import { guildResourceTotals } from '../db/schema.js';
+import type Database from 'better-sqlite3';
+import type { ResourceStatus } from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import { LEFT_BY_STOPPED_RUNS, MAY_EXIST_IN_CLOUD } from './resource-statuses.js';
 
@@ -19,25 +19,27 @@ export interface InCloudTotals {
   vmsLeftByStoppedRuns: number;
 }
 
+interface TotalsRow {
+  status: ResourceStatus;
+  resources: number;
+  monthlyUsd: number;
+  computeInstances: number;
+}
+
 export class ResourceTotals {
-  readonly #ofGuild;
+  readonly #ofGuild: Database.Statement<[string], TotalsRow>;
 
   constructor(db: Db) {
-    this.#ofGuild = db
-      .select({
-        status: guildResourceTotals.status,
-        resources: guildResourceTotals.resources,
-        monthlyUsd: guildResourceTotals.monthly_usd,
-        computeInstances: guildResourceTotals.compute_instances,
-      })
-      .from(guildResourceTotals)
-      .where(eq(guildResourceTotals.guild_id, sql.placeholder('guildId')))
-      .prepare();
+    // Plain SQL on better-sqlite3: the budget check and /cloud-projects read it on every call, and drizzle's mapping
+    // of each row cost as much as the read.
+    this.#ofGuild = db.$client.prepare<[string], TotalsRow>(
+      'SELECT status, resources, monthly_usd AS monthlyUsd, compute_instances AS computeInstances FROM guild_resource_totals WHERE guild_id = ?',
+    );
   }
 
   inCloud(guildId: string): InCloudTotals {
     const totals: InCloudTotals = { monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 };
-    for (const row of this.#ofGuild.all({ guildId })) {
+    for (const row of this.#ofGuild.all(guildId)) {
       if (!MAY_EXIST_IN_CLOUD.includes(row.status)) continue;
       totals.monthlyUsd += row.monthlyUsd;
       totals.vms += row.computeInstances;
