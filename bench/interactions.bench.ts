@@ -12,7 +12,7 @@ import { FakeDiscordServer } from '../test/discord-server/index.js';
 import { describeMachine, flagValue, machineInfo, raisePriority, type Benchmark, type BenchmarkResult } from './harness.js';
 import { buildBareBot, buildOurBot, registerCommands, startBotProcess, untilIdle, type RunningBot } from './load/bot-processes.js';
 import { startCpuHogs, type CpuHogs } from './load/cpu-hogs.js';
-import { quantile, runOpenLoop } from './load/open-loop.js';
+import { phaseFigures, runOpenLoop, type PhaseFigures } from './load/open-loop.js';
 import { APP_ID, RATE_LIMITS, SCENARIOS, TOKEN, populateServer, seedDatabase, warmUp, type Scenario } from './load/scenarios.js';
 
 const DEADLINE_MS = 3_000;
@@ -21,23 +21,13 @@ const WARM_UP_PER_SCENARIO = 200;
 /** `before`: our bot from another bundle (`--before=FILE`), e.g. main's, measured in the same run as this one. */
 type BotKind = 'ours' | 'bare' | 'before';
 
-interface Cell {
+interface Cell extends PhaseFigures {
   bot: BotKind;
   scenario: string;
-  rate: number;
-  sent: number;
-  p50: number;
-  p99: number;
-  max: number;
-  missed: number;
   /** The bot's CPU per interaction, ms. */
   cpuMs: number;
   /** The bot's CPU over the phase, in % of one core. */
   cpuPct: number;
-  /** The benchmark process's (sender + server) CPU, % of one core. */
-  benchCpuPct: number;
-  senderLagMaxMs: number;
-  benchLoopDelayMaxMs: number;
 }
 
 interface Settings {
@@ -145,19 +135,11 @@ async function measure(bot: RunningBot, kind: BotKind, server: FakeDiscordServer
   const cpuMs = bot.cpuMs() - cpuBefore;
   const wallMs = result.wallMs + (Date.now() - tailStarted);
   return {
+    ...phaseFigures(rate, result),
     bot: kind,
     scenario: scenario.id,
-    rate,
-    sent: result.sent,
-    p50: quantile(result.latencies, 0.5),
-    p99: quantile(result.latencies, 0.99),
-    max: result.latencies.at(-1) ?? Number.NaN,
-    missed: result.missed,
     cpuMs: cpuMs / result.sent,
     cpuPct: (100 * cpuMs) / wallMs,
-    benchCpuPct: (100 * result.benchCpuMs) / result.wallMs,
-    senderLagMaxMs: result.senderLagMaxMs,
-    benchLoopDelayMaxMs: result.benchLoopDelayMaxMs,
   };
 }
 

@@ -15,7 +15,7 @@ import { FakeDiscordServer } from '../test/discord-server/index.js';
 import { describeMachine, flagValue, fmtCount, machineInfo, raisePriority, type Benchmark, type BenchmarkResult } from './harness.js';
 import { databaseKinds, openBenchDatabase, type DatabaseKind } from './load/bench-database.js';
 import { buildOurBot, processTreeCpuMs, registerCommands, startBotProcess, untilIdle, type RunningBot } from './load/bot-processes.js';
-import { quantile, runOpenLoop } from './load/open-loop.js';
+import { phaseFigures, runOpenLoop, type PhaseFigures } from './load/open-loop.js';
 import { APP_ID, RATE_LIMITS, TOKEN, benchWorld, type BenchWorld } from './load/scenarios.js';
 import { evenGuildCount, guildIdsCoveringShards } from './load/shard-guilds.js';
 import { addHolders, grantHolders, measureJanitor, type Holder, type JanitorFigures } from './load/shard-janitor.js';
@@ -55,19 +55,10 @@ function settingsFrom(flags: readonly string[]): Settings {
   };
 }
 
-interface Phase {
-  rate: number;
-  sent: number;
-  p50: number;
-  p99: number;
-  max: number;
-  missed: number;
+interface Phase extends PhaseFigures {
   /** The bot's CPU (manager and shards together), % of one core, and its busiest process's. */
   botCpuPct: number;
   busiestCpuPct: number;
-  /** The benchmark process: the open-loop sender and the local Discord server are one process. */
-  benchCpuPct: number;
-  senderLagMaxMs: number;
 }
 
 interface ShardRun {
@@ -99,16 +90,9 @@ async function loadPhase(bot: RunningBot, server: FakeDiscordServer, world: Benc
   const wallMs = result.wallMs + (Date.now() - tailStarted);
   const used = [...processTreeCpuMs(bot.pid)].map(([pid, ms]) => ms - (before.get(pid) ?? 0));
   return {
-    rate,
-    sent: result.sent,
-    p50: quantile(result.latencies, 0.5),
-    p99: quantile(result.latencies, 0.99),
-    max: result.latencies.at(-1) ?? Number.NaN,
-    missed: result.missed,
+    ...phaseFigures(rate, result),
     botCpuPct: (100 * used.reduce((a, b) => a + b, 0)) / wallMs,
     busiestCpuPct: (100 * Math.max(0, ...used)) / wallMs,
-    benchCpuPct: (100 * result.benchCpuMs) / result.wallMs,
-    senderLagMaxMs: result.senderLagMaxMs,
   };
 }
 
