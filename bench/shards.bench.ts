@@ -12,7 +12,7 @@ import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { FakeDiscordServer } from '../test/discord-server/index.js';
-import { describeMachine, flagValue, fmtCount, machineInfo, raisePriority, type Benchmark, type BenchmarkResult } from './harness.js';
+import { describeMachine, flagValue, fmtCount, fmtMs, machineInfo, raisePriority, type Benchmark, type BenchmarkResult } from './harness.js';
 import { databaseKinds, openBenchDatabase, type DatabaseKind } from './load/bench-database.js';
 import { buildOurBot, processTreeCpuMs, registerCommands, startBotProcess, untilIdle, type RunningBot } from './load/bot-processes.js';
 import { phaseFigures, runOpenLoop, type PhaseFigures } from './load/open-loop.js';
@@ -151,16 +151,24 @@ async function runShards(kind: DatabaseKind, shards: number, settings: Settings,
 
 const ms = (value: number) => (Number.isNaN(value) ? '–' : value >= 100 ? value.toFixed(0) : value.toFixed(1));
 
-/** The highest rate with no missed acknowledgement, and whether the ladder ended there (a miss) or ran out of rates. */
-function sustained(run: ShardRun): string {
-  const clean = run.phases.filter((phase) => phase.missed === 0);
-  const best = clean.at(-1);
+/**
+ * In a phase of a few seconds a backlog that grows all along can stay under the 3 s deadline, and so miss nothing,
+ * though the bot is falling behind and would miss given a longer phase: a p99 from this on is read as such a backlog.
+ */
+const KEPT_UP_P99_MS = 1_000;
+
+/** The highest rate meeting `ok`, and the next one tried (which did not); or that none, or all, did. */
+function highest(run: ShardRun, ok: (phase: Phase) => boolean, why: (phase: Phase) => string): string {
+  const best = run.phases.filter(ok).at(-1);
   if (!best) return `below ${run.phases[0]?.rate ?? '?'}/s`;
-  const missedNext = run.phases.find((phase) => phase.rate > best.rate && phase.missed > 0);
-  return missedNext ? `${best.rate}/s (${missedNext.rate}/s missed ${missedNext.missed})` : `≥ ${best.rate}/s (the highest rate tried)`;
+  const next = run.phases.find((phase) => phase.rate > best.rate);
+  return next ? `${best.rate}/s (${next.rate}/s: ${why(next)})` : `≥ ${best.rate}/s (the highest tried)`;
 }
 
-function markdown(runs: ShardRun[], settings: Settings, guilds: number, machine: string, uptime: string): string {
+const noneMissed = (phase: Phase) => phase.missed === 0;
+const keptUp = (phase: Phase) => phase.missed === 0 && phase.p99 < KEPT_UP_P99_MS;
+
+function markdown(runs: ShardRun[], settings: Settings, guilds: number, machine: string, uptime: { start: string; end: string }): string {
   const rates = settings.rates.filter((rate) => runs.some((run) => run.phases.some((phase) => phase.rate === rate)));
   const cell = (run: ShardRun, rate: number) => {
     const phase = run.phases.find((p) => p.rate === rate);
@@ -169,16 +177,20 @@ function markdown(runs: ShardRun[], settings: Settings, guilds: number, machine:
   };
   const label = (run: ShardRun) => `${run.shards} shard${run.shards > 1 ? 's' : ''}${settings.databases.length > 1 ? `, ${run.database}` : ''}`;
   return [
-    `Machine: ${machine}. \`uptime\` at the start: \`${uptime}\`. Load average (1 min) at the start and end of each bot: ` +
+    `Machine: ${machine}. \`uptime\` at the start: \`${uptime.start}\`; at the end: \`${uptime.end}\`. Load average (1 min) at the start and end of each bot: ` +
       runs.map((run) => `${label(run)} ${run.loadAverage.map((l) => l.toFixed(2)).join(' → ')}`).join('; ') +
       '.' + (settings.nice !== 0 ? ` The benchmark and the bot ran at nice ${settings.nice}, ahead of the machine's other work.` : ''),
     `Database: ${[...new Set(runs.map((run) => run.databaseLabel))].join('; ')}. PostgreSQL: not measured, the bot cannot run on it yet (\`--database=postgres\` says so and stops).`,
     '',
     `**Interactions: highest rate with 0 missed acknowledgements, and p50 / p99 in ms at each rate** (${settings.seconds} s per rate, open loop; CPU in % of one core)`,
     '',
-    `| Shards | Sustained | ${rates.map((rate) => `${rate}/s`).join(' | ')} |`,
-    `| --- | --- | ${rates.map(() => '---').join(' | ')} |`,
-    ...runs.map((run) => `| ${label(run)} | ${sustained(run)} | ${rates.map((rate) => cell(run, rate)).join(' | ')} |`),
+    `| Shards | 0 missed up to | Kept up (0 missed, p99 < ${KEPT_UP_P99_MS / 1000} s) up to | ${rates.map((rate) => `${rate}/s`).join(' | ')} |`,
+    `| --- | --- | --- | ${rates.map(() => '---').join(' | ')} |`,
+    ...runs.map(
+      (run) =>
+        `| ${label(run)} | ${highest(run, noneMissed, (p) => `${p.missed} missed`)} | ${highest(run, keptUp, (p) => (p.missed > 0 ? `${p.missed} missed` : `p99 ${ms(p.p99)} ms`))} | ` +
+        `${rates.map((rate) => cell(run, rate)).join(' | ')} |`,
+    ),
     '',
     `**Janitor: ${fmtCount(settings.grants)} JIT grants over ${guilds} guilds expire at once**`,
     '',
@@ -186,7 +198,7 @@ function markdown(runs: ShardRun[], settings: Settings, guilds: number, machine:
     '| --- | --- | --- | --- | --- | --- |',
     ...runs.map(
       (run) =>
-        `| ${label(run)} | ${ms(run.janitor.revokedMs)} ms (${fmtCount(run.janitor.grants / (run.janitor.revokedMs / 1000))}/s) | ${ms(run.janitor.noticedMs)} ms (${fmtCount(run.janitor.grants / (run.janitor.noticedMs / 1000))}/s) | ` +
+        `| ${label(run)} | ${fmtMs(run.janitor.revokedMs)} (${fmtCount(run.janitor.grants / (run.janitor.revokedMs / 1000))}/s) | ${fmtMs(run.janitor.noticedMs)} (${fmtCount(run.janitor.grants / (run.janitor.noticedMs / 1000))}/s) | ` +
         `${run.janitor.expiredByShard.join(' / ')} | ${run.janitor.benchCpuPct.toFixed(0)}% | ${run.janitor.problems.length === 0 ? 'each DM once, each grant audited once, each shard its own guilds' : `**${run.janitor.problems.join('; ')}**`} |`,
     ),
     '',
@@ -196,11 +208,14 @@ function markdown(runs: ShardRun[], settings: Settings, guilds: number, machine:
     'projects each, with ids chosen so each shard of each count serves the same number of them (bench/load/shard-guilds.ts).',
     `Each bot is warmed up with ${WARM_UP_PER_SCENARIO} of each interaction. The sender sends the five interactions of the interactions`,
     'benchmark in turn, on schedule whatever the answers; latency is from the dispatch of INTERACTION_CREATE to the interaction',
-    'callback, and later than 3 s (or never) is missed. Rates rise until one misses; higher ones are not run. "Bot" CPU is the',
+    'callback, and later than 3 s (or never) is missed. Rates rise until one misses; higher ones are not run. In a phase this',
+    `short a backlog growing all along can stay under 3 s and miss nothing: "kept up" also asks for a p99 under ${KEPT_UP_P99_MS / 1000} s. "Bot" CPU is the`,
     'manager and its shards together (utime + stime from /proc) over the phase until idle again. The sender and the local',
     'Discord server are one process, so their CPU is one figure. Janitor: the grants (one per member, guild by guild in turn)',
     'are inserted while the bot runs and expire on a whole second, when every shard\'s janitor ticks; timed from then until the',
     'database shows every grant revoked and every notice accepted by Discord (each janitor tick sends at most 1,000 notices).',
+    'An expiry DM is two REST requests (open the DM channel, post), and discord.js holds each process to Discord\'s global',
+    '50 requests a second, so each shard sends at most 25 DMs a second; the local server adds no limit of its own.',
     'Checked two seconds later: every holder has exactly one expiry DM, every grant one audit entry, and each shard\'s',
     'janitor log counts exactly the grants of its own guilds.',
   ].join('\n');
@@ -209,7 +224,8 @@ function markdown(runs: ShardRun[], settings: Settings, guilds: number, machine:
 async function run(flags: readonly string[]): Promise<BenchmarkResult> {
   const settings = settingsFrom(flags);
   const machine = describeMachine(machineInfo());
-  const uptime = execFileSync('uptime', { encoding: 'utf8' }).trim();
+  const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
+  const start = uptime();
   const log = (line: string) => process.stdout.write(`${line}\n`);
   buildOurBot();
   if (settings.nice !== 0) raisePriority(settings.nice);
@@ -219,8 +235,9 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
   for (const kind of settings.databases) {
     for (const shards of settings.shards) runs.push(await runShards(kind, shards, settings, guildIds, holders, log));
   }
-  const body = markdown(runs, settings, guildIds.length, machine, uptime);
-  return { lines: [`  Machine: ${machine}`, `  uptime: ${uptime}`], markdown: body };
+  const end = uptime();
+  const body = markdown(runs, settings, guildIds.length, machine, { start, end });
+  return { lines: [`  Machine: ${machine}`, `  uptime at the start: ${start}`, `  at the end: ${end}`], markdown: body };
 }
 
 export const shardsBenchmark: Benchmark = {
