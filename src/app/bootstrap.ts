@@ -170,7 +170,6 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const workspaceLeases = new WorkspaceLeases(database.db, clock, owner);
   const reservations = new BudgetReservations(database.db, clock, owner);
   const heartbeat = new LeaseHeartbeat([workspaceLeases, reservations], clock, (error) => logger.error({ err: error }, 'could not renew this process\'s leases'));
-  heartbeat.start();
   const runner = new IacRunner({
     runs: new RunStore(database.db, clock),
     scheduler: new RunScheduler(config.MAX_CONCURRENT_RUNS),
@@ -300,6 +299,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     driftChecks,
   });
 
+  // Last, once nothing can fail: no lease is taken before the first command.
+  heartbeat.start();
   return {
     app,
     database,
