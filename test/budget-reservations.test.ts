@@ -3,6 +3,7 @@ import { BudgetReservations } from '../src/deploy/budget-reservations.js';
 import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { FakeClock } from './support/clock.js';
+import { PLANNED_VM } from './support/lease-race-child.js';
 import { makeTestDatabase } from './support/tmp.js';
 import { HEARTBEAT_EVERY_MS, LEASE_MS, LeaseHeartbeat } from '../src/shared/leases.js';
 
@@ -54,22 +55,11 @@ describe('budget reservations', () => {
     expect(reservations.reservedFor(GUILD_A)).toEqual({ monthlyUsd: 500, vms: 1 });
   });
 
-  const plannedVm = {
-    address: 'google_compute_instance.web',
-    terraformType: 'google_compute_instance',
-    action: 'create' as const,
-    category: 'vm' as const,
-    supporting: false,
-    provider: 'gcp' as const,
-    instanceType: { state: 'known' as const, value: 'e2-micro', sensitive: false },
-    disks: [{ role: 'boot' as const, sizeGb: 10, source: 'plan' as const }],
-  };
-
   it('holds a share only when the check inside the same transaction allows it', () => {
     const { policies, reservations } = setup();
     const check = (resourceId: number) =>
-      reservations.reserveIfAllowed(GUILD_A, resourceId, (reserved) => policies.checkPlan({ guildId: GUILD_A, provider: 'gcp', planned: [plannedVm], reserved }));
-    const cost = policies.checkPlan({ guildId: GUILD_A, provider: 'gcp', planned: [plannedVm] }).estimate.monthlyUsd;
+      reservations.reserveIfAllowed(GUILD_A, resourceId, (reserved) => policies.checkPlan({ guildId: GUILD_A, provider: 'gcp', planned: [PLANNED_VM], reserved }));
+    const cost = policies.checkPlan({ guildId: GUILD_A, provider: 'gcp', planned: [PLANNED_VM] }).estimate.monthlyUsd;
     policies.update(GUILD_A, { maxBudgetMonthly: Math.ceil(cost * 1.5) }, ADMIN);
 
     const first = check(1);
