@@ -90,6 +90,8 @@ export interface Core {
   janitor: Janitor;
   /** The janitor's drift checks, which run in the background: `idle()` waits for those started. */
   driftChecks: DriftCheckJob;
+  /** Renews what this process holds in the database (workspace leases, budget holds) every HEARTBEAT_EVERY_MS. */
+  heartbeat: LeaseHeartbeat;
   /**
    * Tells the members whose runs the last process left unfinished what happened (in the run's channel, else by
    * DM). Call once the front end can deliver messages.
@@ -306,6 +308,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     database,
     janitor,
     driftChecks,
+    heartbeat,
     async announceInterruptedRuns() {
       const runs = interrupted.runs.splice(0);
       await tellInterruptedMembers(runs, { notifier, projects, logger });
