@@ -9,7 +9,8 @@ import { untilEngineTakesSigint } from '../src/engine/signal-readiness.js';
  */
 const IGNORING_MS = 300;
 const ENGINE = `process.on('SIGINT', () => process.exit(42)); setTimeout(() => process.exit(0), 3000);`;
-const STARTING = `sleep ${IGNORING_MS / 1000}; exec env --default-signal ${process.execPath} -e "${ENGINE}"`;
+const starting = (ignoringMs: number) => `sleep ${ignoringMs / 1000}; exec env --default-signal ${process.execPath} -e "${ENGINE}"`;
+const STARTING = starting(IGNORING_MS);
 
 
 describe.skipIf(process.platform !== 'linux')('waiting until a SIGINT would reach a starting engine', () => {
@@ -33,8 +34,10 @@ describe.skipIf(process.platform !== 'linux')('waiting until a SIGINT would reac
   });
 
   it('shows the loss it prevents: a SIGINT sent without waiting is dropped and the engine runs on', async () => {
-    const keeper = execa('sh', ['-c', `trap "" INT TERM; (${STARTING}) & wait $!`], { detached: true, reject: false });
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the child exists and ignores SIGINT
+    // The keeper says when its trap is set and the child started (still ignoring SIGINT, for 2 s: wide enough that a
+    // loaded machine's delay in reading the line cannot let the signal arrive after the engine began to listen).
+    const keeper = execa('sh', ['-c', `trap "" INT TERM; (${starting(2000)}) & echo 0; wait $!`], { detached: true, reject: false });
+    await firstLine(keeper);
     process.kill(-keeper.pid!, 'SIGINT');
     expect((await keeper).exitCode).toBe(0);
   });
