@@ -64,7 +64,11 @@ function sqliteUnderTest(cleanups: Array<() => unknown>): DialectUnderTest {
       for (const writer of writers) writer.flush();
       return database.db.all<AuditRowShape>(AUDIT_QUERY(guildId)).map(toEntry);
     },
-    rows: async (query) => database.sqlite.prepare(query).all() as Array<Record<string, unknown>>,
+    rows: async (query) => {
+      const statement = database.sqlite.prepare(query);
+      if (!statement.reader) statement.run();
+      return statement.reader ? (statement.all() as Array<Record<string, unknown>>) : [];
+    },
     another: async () => {
       const other = openDatabase(database.path);
       cleanups.push(other.close);
