@@ -60,7 +60,7 @@ describeWithPostgres('two janitors on one PostgreSQL database', (server) => {
     const ticks: ExpiryCounts[] = [];
     for (let tick = 0; tick < 2; tick += 1) ticks.push(...(await Promise.all([a.job.run(), b.job.run()])));
 
-    const total = (key: keyof ExpiryCounts) => ticks.reduce((sum, counts) => sum + counts[key], 0);
+    const total = (key: keyof ExpiryCounts) => ticks.reduce((sum, counts) => sum + (counts[key] ?? 0), 0);
     expect(total('expired')).toBe(GRANTS);
     expect(total('noticesSent')).toBe(GRANTS);
 

@@ -166,10 +166,6 @@ export class UnitOfWork<Repositories> {
     this.#build = build;
   }
 
-  get data(): DataAccess {
-    return this.#data;
-  }
-
   get outside(): Repositories {
     return this.#for(this.#data.session);
   }
