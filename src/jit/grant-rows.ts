@@ -1,7 +1,7 @@
 /** A `jit_permissions` row into a JitGrant, the same on both dialects (their rows differ only in how `revoked` reads). */
 import { z } from 'zod';
 import { jitProviderSchema, permissionLevelSchema } from './levels.js';
-import type { JitGrant, PendingNotice } from './grant-repository.js';
+import type { JitGrant, NewGrant, PendingNotice } from './grant-repository.js';
 
 /** A row's grant columns as drizzle reads them (either dialect: the column names and types agree). */
 export interface GrantRow {
@@ -35,6 +35,20 @@ export function toGrant(row: GrantRow): JitGrant {
     revokedAt: row.revoked_at,
     revokedBy: row.revoked_by,
     revokeReason: row.revoke_reason,
+  };
+}
+
+/** A grant about to be made, as the columns of its row (the rest take their defaults). */
+export function newGrantRow(grant: NewGrant) {
+  return {
+    guild_id: grant.guildId,
+    user_id: grant.userId,
+    provider: grant.provider,
+    permission_level: grant.level,
+    reason: grant.reason,
+    granted_at: grant.grantedAt,
+    expires_at: grant.expiresAt,
+    granted_by: grant.grantedBy,
   };
 }
 

@@ -8,13 +8,14 @@
  * (a row lock needs a transaction, and none may be held across a call to Discord), so their delivery runs in one
  * process at a time per shard, under a session advisory lock (postgresExclusively).
  */
-import { and, asc, desc, eq, gt, inArray, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import { SYSTEM_USER } from '../audit/audit-log.js';
 import { postgresExclusively, type PostgresSession } from '../db/data-access.js';
 import { jitPermissions } from '../db/pg-schema.js';
 import { pgShardCondition } from '../sharding/shard-scope.js';
 import type { GrantRepository, GrantRepositoryOptions, JitGrant, MemberGrantsQuery, NewGrant, NoticeOutcome, PendingNotice } from './grant-repository.js';
-import { NOTICE_COLUMNS, toGrant, toPendingNotice } from './grant-rows.js';
+import { endedFor, inForceFor, memberInForce, oneInForce } from './grant-conditions.js';
+import { newGrantRow, NOTICE_COLUMNS, toGrant, toPendingNotice } from './grant-rows.js';
 import type { PermissionLevel } from './levels.js';
 
 /** The advisory lock of expiry-notice delivery ("jitn"), with the shard's id as its second half. */
@@ -38,16 +39,7 @@ export class PgGrantRepository implements GrantRepository {
   async insert(grant: NewGrant): Promise<JitGrant> {
     const [row] = await this.#db
       .insert(jitPermissions)
-      .values({
-        guild_id: grant.guildId,
-        user_id: grant.userId,
-        provider: grant.provider,
-        permission_level: grant.level,
-        reason: grant.reason,
-        granted_at: grant.grantedAt,
-        expires_at: grant.expiresAt,
-        granted_by: grant.grantedBy,
-      })
+      .values(newGrantRow(grant))
       .returning();
     if (!row) throw new Error('the grant insert returned no row');
     return toGrant(row);
@@ -74,7 +66,7 @@ export class PgGrantRepository implements GrantRepository {
     const rows = await this.#db
       .update(jitPermissions)
       .set({ revoked: true, revoked_at: now, revoked_by: revokedBy, revoke_reason: 'manual' })
-      .where(and(eq(jitPermissions.guild_id, guildId), eq(jitPermissions.user_id, userId), eq(jitPermissions.revoked, false), gt(jitPermissions.expires_at, now)))
+      .where(memberInForce(jitPermissions, guildId, userId, now))
       .returning();
     // RETURNING comes in no promised order; SQLite's comes in id order, and so does this.
     return rows.sort((a, b) => a.id - b.id).map(toGrant);
@@ -100,15 +92,7 @@ export class PgGrantRepository implements GrantRepository {
     const rows = await this.#db
       .select({ level: jitPermissions.permission_level })
       .from(jitPermissions)
-      .where(
-        and(
-          eq(jitPermissions.guild_id, query.guildId),
-          eq(jitPermissions.user_id, query.userId),
-          eq(jitPermissions.revoked, false),
-          gt(jitPermissions.expires_at, query.now),
-          inArray(jitPermissions.provider, query.providers),
-        ),
-      );
+      .where(inForceFor(jitPermissions, query));
     return rows.map((row) => row.level);
   }
 
@@ -116,14 +100,7 @@ export class PgGrantRepository implements GrantRepository {
     const [row] = await this.#db
       .select()
       .from(jitPermissions)
-      .where(
-        and(
-          eq(jitPermissions.guild_id, query.guildId),
-          eq(jitPermissions.user_id, query.userId),
-          inArray(jitPermissions.provider, query.providers),
-          or(eq(jitPermissions.revoked, true), lte(jitPermissions.expires_at, query.now)),
-        ),
-      )
+      .where(endedFor(jitPermissions, query))
       .orderBy(desc(jitPermissions.id))
       .limit(1);
     return row ? toGrant(row) : undefined;
@@ -133,7 +110,7 @@ export class PgGrantRepository implements GrantRepository {
     const [row] = await this.#db
       .update(jitPermissions)
       .set({ expires_at: expiresAt })
-      .where(and(eq(jitPermissions.id, grantId), eq(jitPermissions.guild_id, guildId), eq(jitPermissions.revoked, false), gt(jitPermissions.expires_at, now)))
+      .where(oneInForce(jitPermissions, guildId, grantId, now))
       .returning();
     return row ? toGrant(row) : undefined;
   }

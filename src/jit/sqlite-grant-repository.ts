@@ -8,13 +8,14 @@
  * reminders), which use grants inside SQLite's synchronous transactions; it goes once they are converted.
  */
 import type Database from 'better-sqlite3';
-import { and, asc, desc, eq, gt, inArray, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import { SYSTEM_USER } from '../audit/audit-log.js';
 import type { SqliteSession } from '../db/data-access.js';
 import { jitPermissions, type DatabaseHandle, type Db } from '../db/index.js';
 import { shardCondition } from '../sharding/shard-scope.js';
 import type { GrantRepository, GrantRepositoryOptions, JitGrant, MemberGrantsQuery, NewGrant, NoticeOutcome, PendingNotice } from './grant-repository.js';
-import { NOTICE_COLUMNS, toGrant, toPendingNotice } from './grant-rows.js';
+import { endedFor, inForceFor, memberInForce, oneInForce } from './grant-conditions.js';
+import { newGrantRow, NOTICE_COLUMNS, toGrant, toPendingNotice } from './grant-rows.js';
 import type { PermissionLevel } from './levels.js';
 
 /**
@@ -105,16 +106,7 @@ export class SqliteGrants {
   insert(grant: NewGrant): JitGrant {
     const row = this.#db
       .insert(jitPermissions)
-      .values({
-        guild_id: grant.guildId,
-        user_id: grant.userId,
-        provider: grant.provider,
-        permission_level: grant.level,
-        reason: grant.reason,
-        granted_at: grant.grantedAt,
-        expires_at: grant.expiresAt,
-        granted_by: grant.grantedBy,
-      })
+      .values(newGrantRow(grant))
       .returning()
       .get();
     return toGrant(row);
@@ -146,14 +138,7 @@ export class SqliteGrants {
     return this.#db
       .update(jitPermissions)
       .set({ revoked: true, revoked_at: now, revoked_by: revokedBy, revoke_reason: 'manual' })
-      .where(
-        and(
-          eq(jitPermissions.guild_id, guildId),
-          eq(jitPermissions.user_id, userId),
-          eq(jitPermissions.revoked, false),
-          gt(jitPermissions.expires_at, now),
-        ),
-      )
+      .where(memberInForce(jitPermissions, guildId, userId, now))
       .returning()
       .all()
       .map(toGrant);
@@ -170,15 +155,7 @@ export class SqliteGrants {
     return this.#db
       .select({ level: jitPermissions.permission_level })
       .from(jitPermissions)
-      .where(
-        and(
-          eq(jitPermissions.guild_id, query.guildId),
-          eq(jitPermissions.user_id, query.userId),
-          eq(jitPermissions.revoked, false),
-          gt(jitPermissions.expires_at, query.now),
-          inArray(jitPermissions.provider, query.providers),
-        ),
-      )
+      .where(inForceFor(jitPermissions, query))
       .all()
       .map((row) => row.level);
   }
@@ -188,14 +165,7 @@ export class SqliteGrants {
     const row = this.#db
       .select()
       .from(jitPermissions)
-      .where(
-        and(
-          eq(jitPermissions.guild_id, query.guildId),
-          eq(jitPermissions.user_id, query.userId),
-          inArray(jitPermissions.provider, query.providers),
-          or(eq(jitPermissions.revoked, true), lte(jitPermissions.expires_at, query.now)),
-        ),
-      )
+      .where(endedFor(jitPermissions, query))
       .orderBy(desc(jitPermissions.id))
       .get();
     return row ? toGrant(row) : undefined;
@@ -245,14 +215,7 @@ export class SqliteGrants {
     const row = this.#db
       .update(jitPermissions)
       .set({ expires_at: expiresAt })
-      .where(
-        and(
-          eq(jitPermissions.id, grantId),
-          eq(jitPermissions.guild_id, guildId),
-          eq(jitPermissions.revoked, false),
-          gt(jitPermissions.expires_at, now),
-        ),
-      )
+      .where(oneInForce(jitPermissions, guildId, grantId, now))
       .returning()
       .get();
     return row ? toGrant(row) : undefined;
