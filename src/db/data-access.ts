@@ -8,11 +8,15 @@
  *    an `async` method) and PostgreSQL's (drizzle's node-postgres dialect over pg-schema.ts). Mind on PostgreSQL:
  *    booleans are booleans (`revoked = false`, never `= 0`, or the partial index no longer applies); `count(*)` and
  *    other bigints come back as strings (cast `::int` in SQL, or Number()); `ORDER BY` of text follows the
- *    database's collation (add `COLLATE "C"` where the order must match SQLite's bytewise one); a guild id is cast
- *    `::bigint`, not to INTEGER (32 bits there). A small factory switching on `session.dialect` picks the one.
+ *    database's collation (add `COLLATE "C"` where the order must match SQLite's bytewise one); a shard's guilds are
+ *    pgShardCondition's (a cast to INTEGER is 32 bits there). Write drizzle conditions once for both tables (they
+ *    have the same columns: grant-conditions.ts). A small factory switching on `session.dialect` picks the one.
  * 3. Services take a UnitOfWork of the repositories they change together, and await: `units.transaction(async (tx)
- *    => …)` hands repositories bound to that transaction; `units.outside` the ones for work outside one.
+ *    => …)` hands repositories bound to that transaction; `units.outside` the ones for work outside one. Audit
+ *    entries written with a change go through `tx.audit` (src/audit/audit-writer.ts), so they commit with it.
  * 4. Run its tests on both dialects: a shared suite parameterised by dialect (test/support/dialects.ts).
+ * 5. A caller that cannot await yet keeps a synchronous, SQLite-only face, named as such (SqliteGrants,
+ *    JitService's `…Sync` checks for src/deploy), to be removed when that caller is converted.
  *
  * SQLite: one better-sqlite3 connection is shared by the whole process, and its statements are synchronous. A
  * transaction is BEGIN IMMEDIATE … COMMIT on that connection, so anything else run on it meanwhile becomes part of
