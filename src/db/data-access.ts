@@ -142,16 +142,23 @@ export function postgresDataAccess(handle: { db: PgQueries; pool: pg.Pool }): Da
  */
 export async function postgresExclusively<T>(pool: pg.Pool, key: readonly [number, number], work: () => Promise<T>): Promise<T | undefined> {
   const client = await pool.connect();
+  // A lock that could not be released is let go of with its connection, which is closed rather than pooled.
+  let keepConnection = true;
   try {
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [key[0], key[1]]);
     if (rows[0]?.locked !== true) return undefined;
     try {
       return await work();
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1, $2)', [key[0], key[1]]);
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [key[0], key[1]]).catch(() => {
+        keepConnection = false;
+      });
     }
+  } catch (error) {
+    keepConnection = false;
+    throw error;
   } finally {
-    client.release();
+    client.release(!keepConnection);
   }
 }
 
