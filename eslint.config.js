@@ -13,6 +13,17 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware, for the two mistakes the compiler lets through once repositories are asynchronous (issue 16): a
+    // promise nobody awaits (a write that may land after the reply, or fail unseen), and an async function handed to
+    // a callback that ignores its promise.
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     // Build scripts are plain JavaScript run by node before anything is compiled.
     files: ['scripts/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly' } },

@@ -20,6 +20,14 @@ export interface Benchmark {
   run(flags: readonly string[]): Promise<BenchmarkResult>;
 }
 
+/** A benchmark that cannot run as asked (a flag it refuses): its message says why, and nothing was started. */
+export class BenchmarkRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BenchmarkRefused';
+  }
+}
+
 /** The value of `--name=value` among the flags, or undefined. */
 export function flagValue(flags: readonly string[], name: string): string | undefined {
   const prefix = `--${name}=`;

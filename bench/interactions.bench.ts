@@ -5,17 +5,14 @@
  * max, missed after 3 s) and each bot's CPU per interaction. `--loaded` runs the same with engine-like CPU work
  * in other processes (bench/load/cpu-hogs.ts). `--runs=N` (default 3) repeats it all and reports medians.
  */
-import { execa } from 'execa';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeDiscordServer } from '../test/discord-server/index.js';
-import { REPO_ROOT } from '../test/support/bot-process.js';
 import { describeMachine, flagValue, machineInfo, raisePriority, type Benchmark, type BenchmarkResult } from './harness.js';
-import { buildBareBot, buildOurBot, startBotProcess, type RunningBot } from './load/bot-processes.js';
+import { buildBareBot, buildOurBot, registerCommands, startBotProcess, untilIdle, type RunningBot } from './load/bot-processes.js';
 import { startCpuHogs, type CpuHogs } from './load/cpu-hogs.js';
-import { quantile, runOpenLoop } from './load/open-loop.js';
+import { phaseFigures, runOpenLoop, type PhaseFigures } from './load/open-loop.js';
 import { APP_ID, RATE_LIMITS, SCENARIOS, TOKEN, populateServer, seedDatabase, warmUp, type Scenario } from './load/scenarios.js';
 
 const DEADLINE_MS = 3_000;
@@ -24,23 +21,13 @@ const WARM_UP_PER_SCENARIO = 200;
 /** `before`: our bot from another bundle (`--before=FILE`), e.g. main's, measured in the same run as this one. */
 type BotKind = 'ours' | 'bare' | 'before';
 
-interface Cell {
+interface Cell extends PhaseFigures {
   bot: BotKind;
   scenario: string;
-  rate: number;
-  sent: number;
-  p50: number;
-  p99: number;
-  max: number;
-  missed: number;
   /** The bot's CPU per interaction, ms. */
   cpuMs: number;
   /** The bot's CPU over the phase, in % of one core. */
   cpuPct: number;
-  /** The benchmark process's (sender + server) CPU, % of one core. */
-  benchCpuPct: number;
-  senderLagMaxMs: number;
-  benchLoopDelayMaxMs: number;
 }
 
 interface Settings {
@@ -131,23 +118,8 @@ async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, b
   return bot;
 }
 
-/**
- * Waits until the bot has used (nearly) no CPU for a quarter of a second: what follows an acknowledgement (the
- * deferred deploy's edit, a backlog's tail) is done, so it is neither cut off nor counted in the next phase.
- */
-async function untilIdle(bot: RunningBot, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = bot.cpuMs();
-  while (Date.now() < deadline) {
-    await sleep(250);
-    const now = bot.cpuMs();
-    if (now - last <= 10) return;
-    last = now;
-  }
-}
-
 async function measure(bot: RunningBot, kind: BotKind, server: FakeDiscordServer, scenario: Scenario, rate: number, seconds: number): Promise<Cell> {
-  await untilIdle(bot);
+  await untilIdle(() => bot.cpuMs());
   server.forgetHistory();
   const cpuBefore = bot.cpuMs();
   const result = await runOpenLoop({
@@ -159,23 +131,15 @@ async function measure(bot: RunningBot, kind: BotKind, server: FakeDiscordServer
   });
   // What follows the acknowledgement (the deferred deploy's edit) belongs to the interaction too.
   const tailStarted = Date.now();
-  await untilIdle(bot);
+  await untilIdle(() => bot.cpuMs());
   const cpuMs = bot.cpuMs() - cpuBefore;
   const wallMs = result.wallMs + (Date.now() - tailStarted);
   return {
+    ...phaseFigures(rate, result),
     bot: kind,
     scenario: scenario.id,
-    rate,
-    sent: result.sent,
-    p50: quantile(result.latencies, 0.5),
-    p99: quantile(result.latencies, 0.99),
-    max: result.latencies.at(-1) ?? Number.NaN,
-    missed: result.missed,
     cpuMs: cpuMs / result.sent,
     cpuPct: (100 * cpuMs) / wallMs,
-    benchCpuPct: (100 * result.benchCpuMs) / result.wallMs,
-    senderLagMaxMs: result.senderLagMaxMs,
-    benchLoopDelayMaxMs: result.benchLoopDelayMaxMs,
   };
 }
 
@@ -187,12 +151,7 @@ async function oneRun(run: number, settings: Settings, log: (line: string) => vo
   try {
     await populateServer(server);
     seedDatabase(join(dir, 'chatops.db'));
-    // Asynchronously: the server answering the registration runs in this process.
-    await execa('node', ['--import', 'tsx', 'src/discord/register.ts'], {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DISCORD_TOKEN: TOKEN, DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_URL: server.apiUrl },
-      extendEnv: false,
-    });
+    await registerCommands({ DISCORD_TOKEN: TOKEN, DISCORD_APPLICATION_ID: APP_ID, DISCORD_API_URL: server.apiUrl });
     const bareBotScript = await buildBareBot(dir);
     // Alternating which bot goes first cancels a drift of the machine's load over a run.
     const order = (run % 2 === 0 ? (['bare', 'before', 'ours'] as const) : (['ours', 'before', 'bare'] as const)).filter((bot) => settings.bots.includes(bot));

@@ -3,21 +3,23 @@
  * their results, and rewrites each one's section of docs/performance.md. Text outside the sections is kept. Other
  * `--` flags go to the benchmarks (interactions: `--loaded`, `--runs=N`, `--seconds=N`, `--rates=500,1000`,
  * `--bots=ours`, `--scenarios=projects,autocomplete`, `--profile-dir=DIR`, `--keep`, `--before=FILE` (our bot from
- * an earlier bundle too, in the same runs); both interactions and startup: `--nice=-10` on a shared machine).
+ * an earlier bundle too, in the same runs); both interactions and startup: `--nice=-10` on a shared machine; shards:
+ * `--shards=1,2,4`, `--rates=...`, `--seconds=N`, `--grants=N`, `--database=sqlite`, `--nice=-10`, `--keep`).
  * To add a benchmark: write bench/<name>.bench.ts exporting a Benchmark and list it in BENCHMARKS.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Benchmark } from './harness.js';
+import { BenchmarkRefused, type Benchmark } from './harness.js';
 import { growthBenchmark } from './growth.bench.js';
 import { interactionsBenchmark } from './interactions.bench.js';
 import { jitExpiryBenchmark } from './jit-expiry.bench.js';
+import { shardsBenchmark } from './shards.bench.js';
 import { startupBenchmark } from './startup.bench.js';
 import { ttlBenchmark } from './ttl.bench.js';
 import { vaultBenchmark } from './vault.bench.js';
 
-const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark, ttlBenchmark, growthBenchmark, vaultBenchmark, startupBenchmark, interactionsBenchmark];
+const BENCHMARKS: Benchmark[] = [jitExpiryBenchmark, ttlBenchmark, growthBenchmark, vaultBenchmark, startupBenchmark, interactionsBenchmark, shardsBenchmark];
 
 const DOC = resolve(dirname(fileURLToPath(import.meta.url)), '../docs/performance.md');
 const DOC_HEADER = `# Performance
@@ -52,7 +54,14 @@ async function main(): Promise<void> {
   const sections: Array<{ id: string; title: string; markdown: string }> = [];
   for (const benchmark of selected) {
     process.stdout.write(`${benchmark.title}\n`);
-    const result = await benchmark.run(args.filter((arg) => arg.startsWith('--') && arg !== '--no-write'));
+    let result;
+    try {
+      result = await benchmark.run(args.filter((arg) => arg.startsWith('--') && arg !== '--no-write'));
+    } catch (error) {
+      if (!(error instanceof BenchmarkRefused)) throw error;
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
     process.stdout.write(`${result.lines.join('\n')}\n\n`);
     sections.push({ ...(result.section ?? benchmark), markdown: result.markdown });
   }

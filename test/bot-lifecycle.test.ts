@@ -185,6 +185,11 @@ describe('one bot per database, and crashes', () => {
   it('after kill -9 mid-apply the engine gets SIGINT from the kernel and stops by itself; the next start tells the member in the channel', async () => {
     const bot = await launch();
     const { slug, enginePid, apply: applying } = await applyUnderway('Death Signal', { sleepMs: 60_000 });
+    // The apply holds its workspace and its share of the budget in the database, under this process's name.
+    const lease = query<{ owner: string; kind: string; started_by: string }>(`SELECT owner, kind, started_by FROM workspace_leases WHERE workspace = '${slug}'`);
+    expect(lease).toMatchObject({ kind: 'apply', started_by: ADMIN });
+    expect(lease.owner).toContain(`/${bot.pid}/`);
+    expect(query<{ owner: string }>("SELECT h.owner FROM budget_holds h JOIN cloud_resources r ON r.id = h.resource_id JOIN cloud_projects p ON p.id = r.project_id WHERE p.slug = 'death-signal'").owner).toBe(lease.owner);
     await bot.kill('SIGKILL');
 
     // No bot is running now: the engine stops on its own.
@@ -200,6 +205,8 @@ describe('one bot per database, and crashes', () => {
     expect(notice).toMatch(/no longer running/);
     const apply = query<{ guild_run_number: number; status: string }>("SELECT guild_run_number, status FROM iac_runs WHERE kind = 'apply' ORDER BY id DESC LIMIT 1");
     expect(apply.status).toBe('interrupted');
+    // Its run is over for certain, so the next start freed the workspace at once, without waiting for the lease.
+    expect(query<{ n: number }>('SELECT count(*) AS n FROM workspace_leases')).toEqual({ n: 0 });
     expect(notice).toContain(`Run #${apply.guild_run_number} (apply)`);
     expect(query<{ status: string }>("SELECT r.status FROM cloud_resources r JOIN cloud_projects p ON p.id = r.project_id WHERE p.slug = 'death-signal'").status).toBe('interrupted');
   }, 120_000);
@@ -233,5 +240,9 @@ describe('one bot per database, and crashes', () => {
     expect(bot.output()).not.toMatch(/second signal/);
     await deploy.waitForOriginal((m) => /restarting.*stopped cleanly/s.test(textOf(m)), 10_000);
     expect(query<{ status: string }>("SELECT status FROM iac_runs WHERE kind = 'apply' ORDER BY id DESC LIMIT 1").status).toBe('interrupted');
+    // A clean stop lets go of what the run held in the database: no other process has to wait for an expiry.
+    expect(query<{ n: number }>("SELECT count(*) AS n FROM workspace_leases WHERE workspace = 'group-stop'")).toEqual({ n: 0 });
+    const holds = 'SELECT count(*) AS n FROM budget_holds h JOIN cloud_resources r ON r.id = h.resource_id JOIN cloud_projects p ON p.id = r.project_id';
+    expect(query<{ n: number }>(`${holds} WHERE p.slug = 'group-stop'`)).toEqual({ n: 0 });
   }, 120_000);
 });

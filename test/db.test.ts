@@ -25,7 +25,7 @@ describe('database', () => {
       .map((row) => (row as { name: string }).name)
       .sort();
     expect(tables).toEqual(
-      ['audit_log', 'cloud_credentials', 'cloud_projects', 'cloud_resources', 'deploy_approvals', 'deployment_ttl_reminders', 'drift_checks', 'guild_policies', 'guild_resource_totals', 'guild_template_enablements', 'guild_tiers', 'iac_runs', 'jit_expiry_reminders', 'jit_permissions', 'jit_requests', 'templates'].sort(),
+      ['audit_log', 'cloud_credentials', 'cloud_projects', 'cloud_resources', 'deploy_approvals', 'deployment_ttl_reminders', 'drift_checks', 'guild_policies', 'guild_resource_totals', 'guild_template_enablements', 'guild_tiers', 'iac_runs', 'jit_expiry_reminders', 'jit_permissions', 'jit_requests', 'templates', 'workspace_leases', 'budget_holds'].sort(),
     );
     expect(handle.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(handle.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);

@@ -11,6 +11,7 @@ import { LocalEngineExecutor, type EngineExecutor } from '../src/engine/executor
 import type { EngineCommand, EngineCommandResult } from '../src/engine/process.js';
 import { IacRunner, type RunRequest } from '../src/engine/runner.js';
 import { RunScheduler } from '../src/engine/scheduler.js';
+import { WorkspaceLeases } from '../src/engine/workspace-leases.js';
 import { RunStore } from '../src/engine/run-store.js';
 import { meaningOf, stopError } from '../src/engine/stop-reasons.js';
 import type { Project } from '../src/projects/index.js';
@@ -46,6 +47,7 @@ function runnerWith(executor: EngineExecutor): IacRunner {
   return new IacRunner({
     runs: new RunStore(fixture.db.db, fixture.clock),
     scheduler: new RunScheduler(1),
+    leases: new WorkspaceLeases(fixture.db.db, fixture.clock, 'this-process'),
     projects: fixture.projects,
     resources: fixture.resources,
     transitions: new ResourceStatusTransitions(fixture.resources, logger),

@@ -298,6 +298,8 @@ describe('one run at a time per workspace, and a global limit', () => {
     expect(error.message).toContain(new Date(fixture.clock.now()).toISOString());
     const plan = await first;
     expect(plan.runId).toBe(error.holder.runId);
+    // The refused run left no record: its row is written in the lease's transaction, and rolled back with it.
+    expect(fixture.runner.recentRuns(GUILD, 50).filter((run) => run.projectId === project.id).map((run) => run.number)).toEqual([plan.runId]);
     // Free again once the first has ended.
     await expect(fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id })).resolves.toMatchObject({ summary: { counts: { create: 1 } } });
   });

@@ -287,17 +287,6 @@ describe('the run scheduler', () => {
     expect(scheduler.running).toBe(0);
   });
 
-  it('refuses a second claim on a workspace and names the holder', () => {
-    const scheduler = new RunScheduler(2);
-    const holder = { runId: 5, kind: 'apply' as const, since: 1, startedBy: '222222222222222222' };
-    const claim = scheduler.tryClaimWorkspace('g/p', holder);
-    expect(claim.claimed).toBe(true);
-    expect(scheduler.tryClaimWorkspace('g/p', { ...holder, runId: 6 })).toEqual({ claimed: false, holder });
-    expect(scheduler.tryClaimWorkspace('g/other', { ...holder, runId: 7 }).claimed).toBe(true);
-    if (claim.claimed) claim.release();
-    expect(scheduler.tryClaimWorkspace('g/p', { ...holder, runId: 8 }).claimed).toBe(true);
-  });
-
   it('takes a run out of the queue when its signal aborts', async () => {
     const scheduler = new RunScheduler(1);
     const release = await scheduler.acquireSlot('A');

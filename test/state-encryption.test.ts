@@ -8,6 +8,7 @@ import { RunFailed } from '../src/engine/errors.js';
 import { IacRunner, type RunEvent, type RunRequest } from '../src/engine/runner.js';
 import { LocalEngineExecutor } from '../src/engine/executor.js';
 import { RunScheduler } from '../src/engine/scheduler.js';
+import { WorkspaceLeases } from '../src/engine/workspace-leases.js';
 import { RunStore } from '../src/engine/run-store.js';
 import { ResourceStatusTransitions } from '../src/deploy/resource-transitions.js';
 import {
@@ -159,6 +160,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
     const again = new IacRunner({
       runs: new RunStore(first.db.db, first.clock),
       scheduler: new RunScheduler(1),
+      leases: new WorkspaceLeases(first.db.db, first.clock, 'after-restart'),
       projects: first.projects,
       resources: first.resources,
       transitions: new ResourceStatusTransitions(first.resources, logger),

@@ -243,6 +243,31 @@ describe('the destroy at the end', () => {
     expect(titled(restarted.notifier.postsIn(NOTICES), 'Deployment expired and destroyed')).toHaveLength(1);
   });
 
+  it('a refused DM, a crash during the channel post and a failing post after the restart: recorded as failed, not sent', async () => {
+    const crashed = setup();
+    const first = await crashed.boot();
+    await project(first);
+    await deploy(first, { ttl: '4h' });
+    const id = deployed(first)[0]!.id;
+    crashed.notifier.closeDms(alice.id);
+    crashed.clock.advanceMinutes(4 * HOUR);
+    const hold = crashed.notifier.holdNextPostTitled('Deployment expired and destroyed');
+    void first.tick();
+    await hold.reached;
+    const restarted = setup();
+    for (const file of readdirSync(crashed.dir).filter((name) => /^db\.sqlite(-wal)?$/.test(name))) {
+      copyFileSync(join(crashed.dir, file), join(restarted.dir, file));
+    }
+    hold.cut();
+    // After the restart the deployer's DMs are still closed and the channel post fails too: nobody was told.
+    restarted.notifier.closeDms(alice.id).breakChannels();
+    restarted.clock.advanceMinutes(4 * HOUR + 1);
+    const second = await restarted.boot();
+    await second.tick();
+    const stored = second.app.db.$client.prepare('SELECT ttl_notice_status AS status FROM cloud_resources WHERE id = ?').get(id);
+    expect(stored).toEqual({ status: 'failed' });
+  });
+
   it('a failing destroy is reported each time and retried with backoff until it succeeds', async () => {
     const { boot, clock, notifier, dir } = setup({ TTL_DESTROY_RETRY_MINUTES: '5' });
     const bot = await boot();

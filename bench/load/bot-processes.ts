@@ -6,7 +6,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { build } from 'esbuild';
+import { execa } from 'execa';
 import { REPO_ROOT } from '../../test/support/bot-process.js';
 
 /** Linux's USER_HZ: /proc reports CPU time in ticks of 10 ms. */
@@ -37,6 +39,18 @@ export interface RunningBot {
 /** Builds dist/main.js if a source is newer, exactly as `npm start`'s prestart does. */
 export function buildOurBot(): void {
   execFileSync('node', ['scripts/build.mjs', '--if-stale'], { cwd: REPO_ROOT, stdio: 'inherit' });
+}
+
+/**
+ * Registers the bot's commands at the local Discord server, as `npm run register` does. Asynchronously: the server
+ * answering the registration runs in this process.
+ */
+export async function registerCommands(discord: { DISCORD_TOKEN: string; DISCORD_APPLICATION_ID: string; DISCORD_API_URL: string }): Promise<void> {
+  await execa('node', ['--import', 'tsx', 'src/discord/register.ts'], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...discord },
+    extendEnv: false,
+  });
 }
 
 /** Bundles bench/bare-bot.ts into `dir` the way scripts/build.mjs bundles ours; returns the file. */
@@ -94,4 +108,42 @@ export function processCpuMs(pid: number): number {
 export function processRssMiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/** The processes `pid` started (a sharding manager's shards), from /proc; none once it has exited. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** CPU time (ms) of `pid` and of each process it started, by pid; a process gone meanwhile is left out. */
+export function processTreeCpuMs(pid: number): Map<number, number> {
+  const cpu = new Map<number, number>();
+  for (const id of [pid, ...childPids(pid)]) {
+    try {
+      cpu.set(id, processCpuMs(id));
+    } catch {
+      // exited between the listing and the read
+    }
+  }
+  return cpu;
+}
+
+/**
+ * Waits until `cpuMs` (a bot's CPU time so far) has grown by (nearly) nothing for a quarter of a second: what
+ * follows an acknowledgement (a deferred reply's edit, a backlog's tail) is done, so it is neither cut off nor
+ * counted in the next phase.
+ */
+export async function untilIdle(cpuMs: () => number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = cpuMs();
+  while (Date.now() < deadline) {
+    await sleep(250);
+    const now = cpuMs();
+    if (now - last <= 10) return;
+    last = now;
+  }
 }

@@ -91,3 +91,31 @@ export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
 }
+
+/** What one phase of open-loop load came to, as the benchmarks report it (delays in ms, CPU in % of one core). */
+export interface PhaseFigures {
+  rate: number;
+  sent: number;
+  p50: number;
+  p99: number;
+  max: number;
+  missed: number;
+  /** The benchmark process's (sender and local Discord server together) CPU. */
+  benchCpuPct: number;
+  senderLagMaxMs: number;
+  benchLoopDelayMaxMs: number;
+}
+
+export function phaseFigures(rate: number, result: OpenLoopResult): PhaseFigures {
+  return {
+    rate,
+    sent: result.sent,
+    p50: quantile(result.latencies, 0.5),
+    p99: quantile(result.latencies, 0.99),
+    max: result.latencies.at(-1) ?? Number.NaN,
+    missed: result.missed,
+    benchCpuPct: (100 * result.benchCpuMs) / result.wallMs,
+    senderLagMaxMs: result.senderLagMaxMs,
+    benchLoopDelayMaxMs: result.benchLoopDelayMaxMs,
+  };
+}

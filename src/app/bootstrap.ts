@@ -12,6 +12,7 @@ import { AuditLog } from '../audit/audit-log.js';
 import { CredentialStore } from '../credentials/credential-store.js';
 import { MasterKeyring } from '../credentials/master-keys.js';
 import { BudgetReservations } from '../deploy/budget-reservations.js';
+import { LeaseHeartbeat, processOwnerId } from '../shared/leases.js';
 import { ApprovalNoticeOutbox } from '../deploy/approval-outbox.js';
 import { DeployApprovalRepository } from '../deploy/approval-repository.js';
 import type { DeployApprovalStore } from '../deploy/deploy-approval.js';
@@ -24,6 +25,7 @@ import { DEFAULT_KILL_GRACE_MS } from '../engine/process.js';
 import { engineExecutorFor } from '../engine/sandbox-check.js';
 import { templateStoreDir } from '../templates/template-store.js';
 import { RunScheduler } from '../engine/scheduler.js';
+import { WorkspaceLeases } from '../engine/workspace-leases.js';
 import { RunStore } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
 import { ApprovalCardEdits } from '../deploy/approval-card-edits.js';
@@ -90,6 +92,8 @@ export interface Core {
   janitor: Janitor;
   /** The janitor's drift checks, which run in the background: `idle()` waits for those started. */
   driftChecks: DriftCheckJob;
+  /** Renews what this process holds in the database (workspace leases, budget holds) every HEARTBEAT_EVERY_MS. */
+  heartbeat: LeaseHeartbeat;
   /**
    * Tells the members whose runs the last process left unfinished what happened (in the run's channel, else by
    * DM). Call once the front end can deliver messages.
@@ -169,9 +173,15 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const jitExtensions = new ExtensionService({ grants: synchronousGrants, requests: jitRequestRows, reviews: jitRequests, policies, audit, clock });
   // Before the runner: it writes each template deployment's module files (materialise) before init.
   const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
+  // What this process holds in the shared database (workspace leases, budget holds), kept alive by its heartbeat.
+  const owner = processOwnerId(shard);
+  const workspaceLeases = new WorkspaceLeases(database.db, clock, owner);
+  const reservations = new BudgetReservations(database.db, clock, owner);
+  const heartbeat = new LeaseHeartbeat([workspaceLeases, reservations], clock, (error) => logger.error({ err: error }, 'could not renew this process\'s leases'));
   const runner = new IacRunner({
     runs: new RunStore(database.db, clock),
     scheduler: new RunScheduler(config.MAX_CONCURRENT_RUNS),
+    leases: workspaceLeases,
     projects,
     resources,
     transitions: new ResourceStatusTransitions(resources, logger),
@@ -190,6 +200,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   // Before any command: engines the last process left running are stopped, their runs marked interrupted.
   const interrupted = await recoverUnfinishedRuns({ db: database.db, clock, logger, graceMs: engineHost.killGraceMs ?? DEFAULT_KILL_GRACE_MS, shard });
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
+  // Their process is gone, so their workspaces are free now rather than when the leases expire.
+  workspaceLeases.releaseRuns(interrupted.runs);
   runner.sweepStalePlanFiles(ownGuild);
 
   const approvalRecords = new DeployApprovalRepository(database, { shard });
@@ -243,7 +255,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     pricing,
     advisor: createAdvisor(config, { pricing, projects, resources, logger }),
     policies,
-    reservations: new BudgetReservations(),
+    reservations,
     projects,
     projectOverviews: new ProjectOverviews(database.db),
     resources,
@@ -295,11 +307,14 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     driftChecks,
   });
 
+  // Last, once nothing can fail: no lease is taken before the first command.
+  heartbeat.start();
   return {
     app,
     database,
     janitor,
     driftChecks,
+    heartbeat,
     async announceInterruptedRuns() {
       const runs = interrupted.runs.splice(0);
       await tellInterruptedMembers(runs, { notifier, projects, logger });
@@ -311,6 +326,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
       // Destroys at the end of a TTL run beside the ticks: the runner's shutdown has just ended their engines.
       await destroyer().settled();
       await checkpointer?.close();
+      heartbeat.stop();
       vault.purgeAll();
       audit.flush();
       database.close();

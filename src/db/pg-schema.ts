@@ -40,6 +40,7 @@ import {
   STATE_BACKENDS,
   STORED_TEMPLATE_SOURCES,
   UNPRICED_POLICIES,
+  WORKSPACE_HOLDER_KINDS,
 } from './schema.js';
 
 /** `bytea`, read and written as a Buffer like SQLite's blob({ mode: 'buffer' }); drizzle's pg-core has no builder for it. */
@@ -456,6 +457,35 @@ export const driftChecks = pgTable(
   (t) => [uniqueIndex('drift_checks_target').on(t.guild_id, t.project_id, t.deployment_id), index('drift_checks_due').on(t.next_check_at)],
 );
 
+export const workspaceLeases = pgTable(
+  'workspace_leases',
+  {
+    guild_id: text('guild_id').notNull(),
+    workspace: text('workspace').notNull(),
+    run_id: integer('run_id').notNull(),
+    kind: text('kind', { enum: WORKSPACE_HOLDER_KINDS }).notNull(),
+    started_by: text('started_by').notNull(),
+    since: int64('since').notNull(),
+    owner: text('owner').notNull(),
+    token: text('token').notNull(),
+    expires_at: int64('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.guild_id, t.workspace] }), index('workspace_leases_owner').on(t.owner)],
+);
+
+export const budgetHolds = pgTable(
+  'budget_holds',
+  {
+    guild_id: text('guild_id').notNull(),
+    resource_id: int64('resource_id').notNull(),
+    monthly_usd: doublePrecision('monthly_usd').notNull(),
+    vms: integer('vms').notNull(),
+    owner: text('owner').notNull(),
+    expires_at: int64('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.guild_id, t.resource_id] }), index('budget_holds_owner').on(t.owner)],
+);
+
 export const pgSchema = {
   guildPolicies,
   cloudCredentials,
@@ -473,4 +503,6 @@ export const pgSchema = {
   guildTemplateEnablements,
   deployApprovals,
   driftChecks,
+  workspaceLeases,
+  budgetHolds,
 };

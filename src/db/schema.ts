@@ -42,6 +42,10 @@ export type ResourceStatus = (typeof RESOURCE_STATUSES)[number];
 export const RUN_KINDS = ['plan', 'apply', 'destroy', 'drift', 'refresh'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
+/** What may hold a workspace: a run of one of RUN_KINDS, or a read of its outputs (not a run, so no run number). */
+export const WORKSPACE_HOLDER_KINDS = [...RUN_KINDS, 'outputs'] as const;
+export type WorkspaceHolderKind = (typeof WORKSPACE_HOLDER_KINDS)[number];
+
 export const RUN_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
@@ -628,6 +632,51 @@ export const driftChecks = sqliteTable(
   (t) => [uniqueIndex('drift_checks_target').on(t.guild_id, t.project_id, t.deployment_id), index('drift_checks_due').on(t.next_check_at)],
 );
 
+/**
+ * One run at a time per workspace, across every process on the database (src/engine/workspace-leases.ts): a row is the
+ * lock. It is taken by one INSERT (a row already there and not expired means busy), renewed by the holding process's
+ * heartbeat, deleted when the run ends, and taken over once `expires_at` has passed (its process is gone).
+ */
+export const workspaceLeases = sqliteTable(
+  'workspace_leases',
+  {
+    guild_id: text('guild_id').notNull(),
+    /** The project's slug, or `<slug>/<deployment>` for a template deployment's folder (run-workspace.ts). */
+    workspace: text('workspace').notNull(),
+    /** The holder's guild run number; 0 for a read of outputs, which is not a run. */
+    run_id: integer('run_id').notNull(),
+    kind: text('kind', { enum: WORKSPACE_HOLDER_KINDS }).notNull(),
+    started_by: text('started_by').notNull(),
+    /** When the holder asked for the workspace (shown to a member who is refused). */
+    since: integer('since').notNull(),
+    /** The process holding it (src/shared/leases.ts): its heartbeat renews its own rows only. */
+    owner: text('owner').notNull(),
+    /** This claim alone, so a release never deletes a later holder's row. */
+    token: text('token').notNull(),
+    expires_at: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.guild_id, t.workspace] }), index('workspace_leases_owner').on(t.owner)],
+);
+
+/**
+ * Budget and instance slots promised to a deployment between its policy check at Apply and the end of its run
+ * (src/deploy/budget-reservations.ts), written in the check's own transaction so two processes cannot both fit one
+ * budget. Renewed by the holding process's heartbeat; a crashed holder's hold stops counting at `expires_at`.
+ */
+export const budgetHolds = sqliteTable(
+  'budget_holds',
+  {
+    guild_id: text('guild_id').notNull(),
+    resource_id: integer('resource_id').notNull(),
+    monthly_usd: real('monthly_usd').notNull(),
+    /** Compute instances the plan makes. */
+    vms: integer('vms').notNull(),
+    owner: text('owner').notNull(),
+    expires_at: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.guild_id, t.resource_id] }), index('budget_holds_owner').on(t.owner)],
+);
+
 export const schema = {
   guildPolicies,
   cloudCredentials,
@@ -645,4 +694,6 @@ export const schema = {
   guildTemplateEnablements,
   deployApprovals,
   driftChecks,
+  workspaceLeases,
+  budgetHolds,
 };

@@ -241,15 +241,19 @@ export class DeployService {
   async apply(deployment: ConfirmedDeployment, show: ShowProgress): Promise<Applied> {
     const { guildId, resource, plan } = deployment;
     const { policies, reservations, runner, resources } = this.deps;
-    const recheck = policies.checkPlan(planCheckOf(deployment, reservations.reservedFor(guildId)));
-    if (!recheck.allowed) {
+    // The check and the hold in one transaction: a deployment pressed at the same moment, in this process or
+    // another, is checked after this one's hold and counts it.
+    const { decision: recheck, release } = reservations.reserveIfAllowed(guildId, resource.id, (reserved) => policies.checkPlan(planCheckOf(deployment, reserved)));
+    if (!release) {
       this.discard(deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'denied', { resourceId: resource.id, planRunId: plan.runId, step: 'apply.start', rules: recheck.violations.map((v) => v.rule) });
       return { outcome: 'refused_by_policy', decision: recheck };
     }
     const refusal = this.#accessLost(deployment, 'apply.start');
-    if (refusal) return { outcome: 'access_lost', refusal };
-    const release = reservations.hold(guildId, resource.id, { monthlyUsd: recheck.estimate.monthlyUsd, vms: recheck.vms });
+    if (refusal) {
+      release();
+      return { outcome: 'access_lost', refusal };
+    }
     try {
       const result = await show((observer) => runner.apply({ ...this.#runRequest(deployment), ...observer, planRunId: plan.runId }));
       // The clock of a time to live starts now, at the apply, not at the plan or the approval.

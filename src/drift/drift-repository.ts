@@ -74,7 +74,7 @@ export class DriftRepository {
 
   /**
    * `shard`: the janitor's `due` sees only the guilds this shard serves, so that with several shards on one database
-   * each check runs once, in the process that holds its guild's workspace locks and runs.
+   * each check runs once, in the process that holds its guild's runs.
    */
   constructor(
     private readonly db: Db,

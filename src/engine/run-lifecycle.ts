@@ -14,7 +14,7 @@ import type { Clock } from '../shared/clock.js';
 import { isUserError } from '../shared/errors.js';
 import { Redactor } from '../shared/redaction.js';
 import { assertWorkspaceSafe, type StateLayout } from '../state/index.js';
-import { isDeploymentFolderName, openWorkspace, workspaceKey, workspaceLabel, type RunWorkspace } from './run-workspace.js';
+import { isDeploymentFolderName, openWorkspace, workspaceLabel, type RunWorkspace } from './run-workspace.js';
 import { buildChildEnv } from './child-env.js';
 import type { EngineSelection } from './discovery.js';
 import { RunFailed, RunnerShuttingDown, WorkspaceBusy } from './errors.js';
@@ -27,10 +27,13 @@ import type { RunStore } from './run-store.js';
 import type { RunEvent, RunRequest } from './run-types.js';
 import { QueueWaitAborted, type RunScheduler, SchedulerClosed } from './scheduler.js';
 import { stateEncryptionFor } from './state-encryption.js';
+import type { WorkspaceLeases } from './workspace-leases.js';
 import { meaningOf, RunStopped, StoppedBeforeStart, stopError, type RunEnd } from './stop-reasons.js';
 
 export interface RunLifecycleOptions {
   scheduler: RunScheduler;
+  /** One run per workspace, held in the database so that it holds across processes. */
+  leases: WorkspaceLeases;
   runs: RunStore;
   audit: AuditLog;
   executor: EngineExecutor;
@@ -67,22 +70,27 @@ export class RunLifecycle {
 
   /**
    * A recorded run (plan, apply, destroy). `onEnd` hears how a run that started and did not succeed ended.
-   * Everything up to taking the workspace is synchronous, so two requests for one workspace cannot both get it.
+   * Everything up to taking the workspace is synchronous, and the take is one database transaction, so two requests
+   * for one workspace, in this process or another, cannot both get it.
    */
   run<T>(kind: RunKind, request: RunRequest, workspace: RunWorkspace, resourceId: number | null, body: RunBody<T>, onEnd?: (end: RunEnd) => void): Promise<T> {
     if (this.#shuttingDown) throw new RunnerShuttingDown();
-    const holder = this.#o.scheduler.holderOf(workspaceKey(workspace));
-    if (holder) throw new WorkspaceBusy(workspaceLabel(workspace), holder);
-    const recorder = recordRun({ runs: this.#o.runs, audit: this.#o.audit, logger: this.#o.logger, kind, project: workspace.project, request, resourceId });
+    let recorder: RunRecorder = unrecorded;
+    // The run's row is written in the lease's transaction: a workspace found busy leaves no run behind.
+    const release = this.#claim(kind, request, workspace, () => {
+      recorder = recordRun({ runs: this.#o.runs, audit: this.#o.audit, logger: this.#o.logger, kind, project: workspace.project, request, resourceId });
+      return recorder.runId;
+    });
     // Synchronously, so the caller knows the id (for a Cancel button) even while the run waits in the queue.
     this.#emitTo(request, { type: 'run_created', runId: recorder.runId, kind });
-    return this.#hold(kind, request, workspace, recorder, body, onEnd);
+    return this.#hold(kind, request, workspace, recorder, release, body, onEnd);
   }
 
   /** Engine work that is not a run (reading outputs): the same workspace lock, slot, timeout and stop; no record. */
   unrecorded<T>(label: 'outputs', request: RunRequest, workspace: RunWorkspace, body: RunBody<T>): Promise<T> {
     if (this.#shuttingDown) throw new RunnerShuttingDown();
-    return this.#hold(label, request, workspace, unrecorded, body);
+    const release = this.#claim(label, request, workspace, () => unrecorded.runId);
+    return this.#hold(label, request, workspace, unrecorded, release, body);
   }
 
   /** Cancels a queued or running run of this guild (SIGINT first). Returns false when it is not running. */
@@ -103,12 +111,29 @@ export class RunLifecycle {
     await Promise.allSettled(active.map((run) => run.done));
   }
 
-  /** Claims the workspace, then runs `body` in it; the workspace and the run's stop are let go at its end. */
-  #hold<T>(kind: RunKind | 'outputs', request: RunRequest, workspace: RunWorkspace, recorder: RunRecorder, body: RunBody<T>, onEnd?: (end: RunEnd) => void): Promise<T> {
+  /**
+   * Takes the workspace's lease (workspace-leases.ts) for this run, or throws WorkspaceBusy naming who holds it.
+   * `runIdOf` runs only once the workspace is known to be free, inside the lease's transaction.
+   */
+  #claim(kind: RunKind | 'outputs', request: RunRequest, workspace: RunWorkspace, runIdOf: () => number): () => void {
+    const label = workspaceLabel(workspace);
+    const claim = this.#o.leases.claim(workspace.project.guildId, label, () => ({ runId: runIdOf(), kind, since: this.#o.clock.now(), startedBy: request.userId }));
+    if (!claim.claimed) throw new WorkspaceBusy(label, claim.holder);
+    return claim.release;
+  }
+
+  /** Runs `body` in the workspace it holds; the workspace and the run's stop are let go at its end. */
+  #hold<T>(
+    kind: RunKind | 'outputs',
+    request: RunRequest,
+    workspace: RunWorkspace,
+    recorder: RunRecorder,
+    releaseWorkspace: () => void,
+    body: RunBody<T>,
+    onEnd?: (end: RunEnd) => void,
+  ): Promise<T> {
     const { runId } = recorder;
     const { project } = workspace;
-    const claim = this.#o.scheduler.tryClaimWorkspace(workspaceKey(workspace), { runId, kind, since: this.#o.clock.now(), startedBy: request.userId });
-    if (!claim.claimed) throw new WorkspaceBusy(workspaceLabel(workspace), claim.holder);
     // A stop while queued takes the run out of the queue; a stop while running stops the engine.
     const slotAbort = new AbortController();
     const stopper = new RunStopper(this.#o.killGraceMs, () => slotAbort.abort(), recorder.onSpawn);
@@ -119,7 +144,7 @@ export class RunLifecycle {
     this.#active.add(active);
     const done = this.#live(kind, request, workspace, recorder, stopper, slotAbort.signal, body, onEnd).finally(() => {
       request.signal?.removeEventListener('abort', onAbort);
-      claim.release();
+      releaseWorkspace();
       this.#active.delete(active);
     });
     active.done = done;

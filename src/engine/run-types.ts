@@ -15,6 +15,7 @@ import type { ProjectRepository, ResourceRepository } from '../projects/index.js
 import type { EngineExecutor } from './executor.js';
 import type { ResourceTransitions } from './resource-transitions.js';
 import type { RunScheduler } from './scheduler.js';
+import type { WorkspaceLeases } from './workspace-leases.js';
 import type { RunStore } from './run-store.js';
 import type { TemplateCatalogue } from '../templates/template.js';
 
@@ -118,8 +119,10 @@ export interface RunRecord {
 export interface IacRunnerOptions {
   /** The `iac_runs` rows. */
   runs: RunStore;
-  /** Workspace locks and engine slots (config MAX_CONCURRENT_RUNS). */
+  /** Engine slots in this process (config MAX_CONCURRENT_RUNS). */
   scheduler: RunScheduler;
+  /** Workspace locks, as database leases shared by every process. */
+  leases: WorkspaceLeases;
   projects: ProjectRepository;
   resources: ResourceRepository;
   /** What each moment of an apply or destroy means for the resources (the deploy domain's). */

@@ -17,13 +17,7 @@ export function workspaceOf(project: Project, resource?: Pick<Resource, 'workspa
   return resource?.workspace ? { project, deployment: resource.workspace } : { project };
 }
 
-/** The lock key: one run at a time per workspace. */
-export function workspaceKey(workspace: RunWorkspace): string {
-  const { guildId, slug } = workspace.project;
-  return workspace.deployment ? `${guildId}/${slug}/${workspace.deployment}` : `${guildId}/${slug}`;
-}
-
-/** How a member reads which workspace is busy: the project, or the deployment in it. */
+/** How a member reads which workspace is busy (the project, or the deployment in it), and its lease's key in its guild. */
 export function workspaceLabel(workspace: RunWorkspace): string {
   return workspace.deployment ? `${workspace.project.slug}/${workspace.deployment}` : workspace.project.slug;
 }

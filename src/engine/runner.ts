@@ -69,6 +69,7 @@ export class IacRunner {
       : undefined;
     this.#lifecycle = new RunLifecycle({
       scheduler: options.scheduler,
+      leases: options.leases,
       runs: options.runs,
       audit: options.audit,
       executor: options.executor,

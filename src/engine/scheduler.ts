@@ -1,11 +1,10 @@
 /**
- * Who may run now: one run per workspace (a second request is refused at once), and at most `maxConcurrent`
- * engine runs overall. Runs waiting for a slot queue FIFO per guild, and guilds are served round-robin, so one
- * guild with many queued runs cannot hold back another guild's single run. A waiting run hears its position in its
- * own guild's queue, never a figure that counts other guilds' runs.
+ * When a run may start, in this process: at most `maxConcurrent` engine runs at once (engines run on this host's
+ * cores). Runs waiting for a slot queue FIFO per guild, and guilds are served round-robin, so one guild with many
+ * queued runs cannot hold back another guild's single run. A waiting run hears its position in its own guild's
+ * queue, never a figure that counts other guilds' runs. Which run holds a workspace is not decided here but in the
+ * database, across processes (workspace-leases.ts).
  */
-import type { WorkspaceHolder } from './errors.js';
-
 export class QueueWaitAborted extends Error {
   constructor() {
     super('the run was cancelled while it waited for a slot');
@@ -29,7 +28,6 @@ interface Waiter {
 }
 
 export class RunScheduler {
-  readonly #holders = new Map<string, WorkspaceHolder>();
   readonly #queues = new Map<string, Waiter[]>();
   /** Guilds with waiting runs, in the order they will next be served. */
   readonly #ring: string[] = [];
@@ -38,30 +36,6 @@ export class RunScheduler {
 
   constructor(readonly maxConcurrent: number) {
     if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new RangeError('maxConcurrent must be a positive integer');
-  }
-
-  /** The current holder of a workspace, if any. */
-  holderOf(workspaceKey: string): WorkspaceHolder | undefined {
-    return this.#holders.get(workspaceKey);
-  }
-
-  /**
-   * Takes the workspace for `holder`, or returns the run that already holds it. Synchronous, so check-and-take
-   * cannot interleave with another request.
-   */
-  tryClaimWorkspace(workspaceKey: string, holder: WorkspaceHolder): { claimed: true; release: () => void } | { claimed: false; holder: WorkspaceHolder } {
-    const current = this.#holders.get(workspaceKey);
-    if (current) return { claimed: false, holder: current };
-    this.#holders.set(workspaceKey, holder);
-    let released = false;
-    return {
-      claimed: true,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (this.#holders.get(workspaceKey) === holder) this.#holders.delete(workspaceKey);
-      },
-    };
   }
 
   get running(): number {

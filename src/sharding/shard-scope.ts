@@ -1,8 +1,9 @@
 /**
  * Which guilds a process serves. Discord sends each guild's events (its interactions included) to one shard only,
  * shard `(guild_id >> 22) % shard_count`, so the process running that shard is the one that holds the guild's vault
- * sessions, buttons, runs and workspace locks. Work that is not started by an interaction (the janitor's expiries
- * and notices, the runs a crash left unfinished) is divided the same way, so each row has exactly one owner.
+ * sessions, buttons and runs (its workspace locks and budget holds are database leases, good across processes).
+ * Work that is not started by an interaction (the janitor's expiries and notices, the runs a crash left unfinished)
+ * is divided the same way, so each row has exactly one owner.
  */
 
 /** One shard out of `count`; a process with no scope (the default single process) serves every guild. */

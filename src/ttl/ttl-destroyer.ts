@@ -215,7 +215,8 @@ export class TtlDestroyer {
 
   /**
    * To the deployer by DM and to the notification channel; true when at least one of them got it. An outbox notice
-   * passes `directDone` (the DM went out before a crash: not again) and `onDirectDone` (recorded before the post).
+   * passes `directDone` (the DM was delivered before a crash: not again) and `onDirectDone` (recorded once the DM is
+   * delivered, before the post).
    */
   async #tell(
     subject: TtlSubject,
@@ -232,8 +233,9 @@ export class TtlDestroyer {
         told = true;
         outbox?.onDirectDone();
       } catch (error) {
-        if (error instanceof DirectMessageRefused) outbox?.onDirectDone();
-        else logger?.warn({ guildId: subject.guildId, error: describeError(error) }, 'TTL notice DM failed');
+        // A refused DM is not recorded as done: `directDone` must mean "the deployer has it", so that after a crash a
+        // failing channel post cannot count as told. Asking again after a crash delivers nothing twice.
+        if (!(error instanceof DirectMessageRefused)) logger?.warn({ guildId: subject.guildId, error: describeError(error) }, 'TTL notice DM failed');
       }
     }
     if (channelId) {

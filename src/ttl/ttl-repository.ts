@@ -26,7 +26,7 @@ export interface TtlDeployment {
   lastError: string | null;
   expiredAt: number | null;
   noticeStatus: NoticeStatus | null;
-  /** The deployer's DM of the "expired" notice is done (sent or refused); only the channel post may be left. */
+  /** The deployer has the DM of the "expired" notice (a refused DM is not recorded); only the channel post may be left. */
   noticeDirectDone: boolean;
 }
 

@@ -50,7 +50,7 @@ export type TtlServiceDeps = Pick<AppContext, 'jit' | 'policies' | 'audit' | 'pr
   destroyer: () => TtlDestroyer;
   /**
    * Whether this process serves the guild (default: every guild). With shards, a press in a DM arrives at shard 0
-   * whatever the guild; a destroy must run in the process that holds the guild's workspace locks and vault sessions.
+   * whatever the guild; a destroy must run in the process that holds the guild's runs and vault sessions.
    */
   servesGuild?: (guildId: string) => boolean;
 };

@@ -8,6 +8,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../src/db/index.js';
 import {
   auditLog,
+  budgetHolds,
   cloudCredentials,
   cloudProjects,
   cloudResources,
@@ -22,6 +23,7 @@ import {
   jitPermissions,
   jitRequests,
   templates,
+  workspaceLeases,
 } from '../../src/db/schema.js';
 
 export const GUILD_A = '111111111111111111';
@@ -300,5 +302,10 @@ export function fillEveryTable(db: Db): { deletedResourceId: number } {
       { guild_id: GUILD_A, project_id: web!.id, schedule: '0 0 * * *', enabled_by: ALICE, next_check_at: T, created_at: T, updated_at: T },
     ])
     .run();
+  // Leases a stopped bot left: copied as they are, they expire on the new database as they would have on this one.
+  db.insert(workspaceLeases)
+    .values({ guild_id: GUILD_A, workspace: 'web/site', run_id: 7, kind: 'outputs', started_by: ALICE, since: T, owner: 'host/4242/shard-1/ab12cd34', token: 'ë-token', expires_at: T + 60_000 })
+    .run();
+  db.insert(budgetHolds).values({ guild_id: GUILD_A, resource_id: web!.id, monthly_usd: 0.1 + 0.2, vms: 3, owner: 'host/4242/ab12cd34', expires_at: T + 60_000 }).run();
   return { deletedResourceId: deleted.id };
 }

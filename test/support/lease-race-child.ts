@@ -1,0 +1,61 @@
+/**
+ * One of several bot processes on one SQLite file, each making one claim the others may want:
+ * `node --import tsx lease-race-child.ts <db> budget|workspace <owner>`, with NOW (epoch ms), GUILD, MEMBER, RUN_ID and for a
+ * budget RESOURCE_ID and MONTHLY_USD in the environment. It opens the file (already migrated), prints `ready`, waits
+ * for `go` on stdin so that the racers start together, makes its claim as the bot does, prints the outcome as one
+ * JSON line, and keeps what it took until its stdin closes or it is killed (then nothing is released: a crash).
+ */
+import { createInterface } from 'node:readline';
+import { openDatabase } from '../../src/db/index.js';
+import { BudgetReservations } from '../../src/deploy/budget-reservations.js';
+import { WorkspaceLeases } from '../../src/engine/workspace-leases.js';
+import { PolicyService } from '../../src/policy/policy-service.js';
+import type { PlannedResource } from '../../src/policy/planned-resources.js';
+import { PriceCatalogue } from '../../src/pricing/catalogue.js';
+
+export const RACED_WORKSPACE = 'web';
+
+/** The VM the budget racers both plan (priced by the catalogue like a real plan's). */
+export const PLANNED_VM: PlannedResource = {
+  address: 'google_compute_instance.web',
+  terraformType: 'google_compute_instance',
+  action: 'create',
+  category: 'vm',
+  supporting: false,
+  provider: 'gcp',
+  instanceType: { state: 'known', value: 'e2-standard-2', sensitive: false },
+  disks: [{ role: 'boot', sizeGb: 10, source: 'plan' }],
+};
+
+const [path, mode, owner] = process.argv.slice(2) as [string, 'budget' | 'workspace', string];
+if (process.argv[1]?.endsWith('lease-race-child.ts')) await main();
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const clock = { now: () => Number(env.NOW) };
+  const guildId = env.GUILD!;
+  const handle = openDatabase(path);
+  const lines = createInterface({ input: process.stdin });
+  const next = (): Promise<string | undefined> => new Promise((resolve) => {
+    lines.once('line', resolve);
+    lines.once('close', () => resolve(undefined));
+  });
+  process.stdout.write('ready\n');
+  if ((await next()) !== 'go') return;
+  let outcome: unknown;
+  if (mode === 'budget') {
+    const policies = new PolicyService(handle.db, PriceCatalogue.load(), clock);
+    const reservations = new BudgetReservations(handle.db, clock, owner);
+    const { decision, release } = reservations.reserveIfAllowed(guildId, Number(env.RESOURCE_ID), (reserved) =>
+      policies.checkPlan({ guildId, provider: 'gcp', planned: [PLANNED_VM], reserved }),
+    );
+    outcome = { held: release !== undefined, violations: decision.violations };
+  } else {
+    const leases = new WorkspaceLeases(handle.db, clock, owner);
+    const claim = leases.claim(guildId, RACED_WORKSPACE, () => ({ runId: Number(env.RUN_ID), kind: 'apply', since: clock.now(), startedBy: env.MEMBER! }));
+    outcome = claim.claimed ? { claimed: true } : { claimed: false, holder: claim.holder };
+  }
+  process.stdout.write(`${JSON.stringify(outcome)}\n`);
+  await next();
+  handle.close();
+}
