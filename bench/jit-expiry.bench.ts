@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { openDatabase, type DatabaseHandle } from '../src/db/index.js';
 import { WalCheckpointer } from '../src/db/wal-checkpointer.js';
-import { GrantRepository } from '../src/jit/grant-repository.js';
+import { SqliteGrantRepository, SqliteGrants } from '../src/jit/sqlite-grant-repository.js';
 import { JitExpiryJob } from '../src/janitor/jit-expiry-job.js';
 import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
@@ -71,7 +71,7 @@ interface Batch {
  * how long the thread ran, waited for a CPU, or was blocked (the rest: the disk, a lock), so that a long batch can
  * be told apart from a machine busy with other processes.
  */
-class TimedGrants extends GrantRepository {
+class TimedGrants extends SqliteGrants {
   readonly batches: Batch[] = [];
 
   override expireDue(now: number, limit: number): number {
@@ -183,7 +183,8 @@ async function scenario(expired: number, deliver: boolean): Promise<Array<[strin
     const insertMs = insertGrants(handle, expired);
     const clock: Clock = { now: () => NOW };
     const notifier = new InstantNotifier();
-    const grants = new TimedGrants(handle);
+    const timed = new TimedGrants(handle);
+    const grants = new SqliteGrantRepository(timed);
     const job = new JitExpiryJob({
       grants,
       clock,
@@ -215,7 +216,7 @@ async function scenario(expired: number, deliver: boolean): Promise<Array<[strin
           `; load average ${loadAtStart} → ${loadAtEnd}`,
       ],
       [`${label}: event-loop delay while revoking`, `${delayText(revoke)}; target ≤ ${STALL_TARGET_MS} ms: ${verdict(revoke.delayMaxMs <= STALL_TARGET_MS)}`],
-      [`${label}: revoke batches on the bot's thread`, batchText(grants.batches)],
+      [`${label}: revoke batches on the bot's thread`, batchText(timed.batches)],
     ];
     if (deliver) {
       const delivered = await measure(() => job.deliverPendingNotices());

@@ -10,7 +10,8 @@ import { JitExpiryJob, type JitExpiryJobOptions } from '../src/janitor/jit-expir
 import type { JanitorJob } from '../src/janitor/job.js';
 import { AdaptiveBatchSize } from '../src/janitor/time-slicer.js';
 import { VaultPurgeJob } from '../src/janitor/vault-purge-job.js';
-import { GrantRepository } from '../src/jit/grant-repository.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
+import { jitStore } from '../src/jit/jit-store.js';
 import { JitService } from '../src/jit/jit-service.js';
 import { createLogger } from '../src/logging/logger.js';
 import type { Notice, Notifier, PostedMessage } from '../src/notify/notifier.js';
@@ -61,8 +62,9 @@ function bootProcess(path: string, clock: FakeClock, notifier: Notifier, jobOpti
   const policies = new PolicyService(handle.db, PriceCatalogue.load(), clock);
   const audit = new AuditLog(handle.db, clock);
   const { lines, logger } = captureLogs();
-  const grants = new GrantRepository(handle);
-  const jit = new JitService({ grants, policies, audit, notifier, clock });
+  const store = jitStore(sqliteDataAccess(handle), { clock });
+  const grants = store.outside.grants;
+  const jit = new JitService({ store, policies, audit, notifier, clock });
   const expiry = new JitExpiryJob({ grants, clock, notifier, policies, logger, ...jobOptions });
   const janitor = new Janitor({ schedule: '* * * * *', jobs: [expiry], logger, tickOnStart: true });
   cleanups.unshift(() => void janitor.stop());

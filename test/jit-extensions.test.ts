@@ -37,7 +37,7 @@ async function grantBob(app: Awaited<ReturnType<typeof bootApp>>, minutes = 60) 
 }
 
 const reminders = (notices: Notice[]) => notices.filter((n) => n.title === 'JIT permission ending soon');
-const expiresAt = (app: Awaited<ReturnType<typeof bootApp>>) => app.app.jit.listActive(APP_GUILD, bob.id)[0]?.expiresAt;
+const expiresAt = async (app: Awaited<ReturnType<typeof bootApp>>) => (await app.app.jit.listActive(APP_GUILD, bob.id))[0]?.expiresAt;
 
 describe('the reminder before a grant ends', () => {
   it('goes 10 minutes before the end, by DM and in the notification channel, with Extend, once', async () => {
@@ -113,7 +113,7 @@ describe('Extend', () => {
     expect(form?.fields[0]?.label).toMatch(/reviewed/);
     const asked = await app.press(bob, form!.customId, { guildId: null, values: { minutes: '30', reason: 'still on call' } });
     expect(asked.text()).toMatch(/More time asked/);
-    expect(expiresAt(app)).toBe(oldEnd);
+    expect(await expiresAt(app)).toBe(oldEnd);
 
     const card = notifier.postsIn(NOTICES).find((n) => n.title === `🙋 JIT extension request #1`);
     expect(shownInDiscord(card)).toMatch(/asks for 30 min more on JIT grant #1/);
@@ -122,13 +122,13 @@ describe('Extend', () => {
     const approve = (await app.press(alice, 'jitreq:approve:1', { channelId: NOTICES })).form();
     expect(approve?.fields[0]?.value).toBe('30');
     await app.press(alice, approve!.customId, { channelId: NOTICES, values: { minutes: '20' } });
-    expect(expiresAt(app)).toBe(oldEnd + 20 * 60_000);
+    expect(await expiresAt(app)).toBe(oldEnd + 20 * 60_000);
     expect(notifier.dmsTo(bob.id).map((n) => n.title)).toContain('JIT extension approved');
     expect(app.app.audit.recent(APP_GUILD, { action: 'jit.extend' })[0]).toMatchObject({ outcome: 'success', details: { addedMinutes: 20, self: false } });
 
     clock.advanceMinutes(15); // past the old end
     await app.tick();
-    expect(app.app.jit.effectiveLevel({ guildId: APP_GUILD, userId: bob.id, provider: 'aws', isGuildAdmin: false })).toBe('deployer');
+    expect(await app.app.jit.effectiveLevel({ guildId: APP_GUILD, userId: bob.id, provider: 'aws', isGuildAdmin: false })).toBe('deployer');
     expect(reminders(notifier.dmsTo(bob.id))).toHaveLength(1);
     clock.advanceMinutes(5); // 10 minutes before the new end
     await app.tick();
@@ -148,7 +148,7 @@ describe('Extend', () => {
     expect(form?.fields[0]).toMatchObject({ value: '30', label: 'Minutes more (up to 30 at once)' });
     const done = await app.press(bob, form!.customId, { guildId: null, values: { minutes: '20', reason: 'wrapping up' } });
     expect(done.text()).toMatch(/JIT permission extended/);
-    expect(expiresAt(app)).toBe(grant.expiresAt + 20 * 60_000);
+    expect(await expiresAt(app)).toBe(grant.expiresAt + 20 * 60_000);
     expect(notifier.sent.filter((s) => shownInDiscord(s.notice).includes('extension request'))).toEqual([]);
     expect(app.app.audit.recent(APP_GUILD, { action: 'jit.extend' })[0]).toMatchObject({ userId: bob.id, details: { addedMinutes: 20, self: true } });
 

@@ -67,7 +67,7 @@ describe('asking for access', () => {
     expect(shownInDiscord(card)).toContain('incident 42');
     expect(auditActions(app.app)).toContain('jit.request:success');
     // Nothing is granted by asking.
-    expect(level(app.app, bob.id)).toBeNull();
+    expect(await level(app.app, bob.id)).toBeNull();
   });
 
   it('posts in the notification channel when the guild has one', async () => {
@@ -114,7 +114,7 @@ describe('reviewing a request', () => {
     // A reviewer may shorten what was asked, not lengthen it.
     const longer = await app.press(alice, form!.customId, { values: { minutes: '90' } });
     expect(longer.text()).toMatch(/from 1 to 60/);
-    expect(level(app.app, bob.id)).toBeNull();
+    expect(await level(app.app, bob.id)).toBeNull();
 
     const approvedAt = clock.now();
     const submitted = await app.press(alice, form!.customId, { values: { minutes: '30' } });
@@ -123,16 +123,16 @@ describe('reviewing a request', () => {
     expect(shownInDiscord(card)).toMatch(/Approved by <@222222222222222222> for 30 min/);
     expect(shownInDiscord(card)).not.toContain('jitreq:approve');
 
-    const [grant] = app.app.jit.listActive(APP_GUILD, bob.id);
+    const [grant] = await app.app.jit.listActive(APP_GUILD, bob.id);
     expect(grant).toMatchObject({ level: 'deployer', provider: 'aws', grantedAt: approvedAt, expiresAt: approvedAt + 30 * 60_000, grantedBy: alice.id });
     const [dm] = notifier.dmsTo(bob.id);
     expect(dm?.title).toBe('JIT request approved');
     expect(shownInDiscord(dm)).toContain(`<t:${Math.floor((approvedAt + 30 * 60_000) / 1000)}:R>`);
-    expect(level(app.app, bob.id)).toBe('deployer');
+    expect(await level(app.app, bob.id)).toBe('deployer');
     expect(auditActions(app.app)).toEqual(expect.arrayContaining(['jit.request:success', 'jit.request.approve:success', 'jit.grant:success']));
 
     clock.advanceMinutes(30);
-    expect(level(app.app, bob.id)).toBeNull();
+    expect(await level(app.app, bob.id)).toBeNull();
     await app.tick();
     expect(notifier.dmsTo(bob.id).map((n) => n.title)).toEqual(['JIT request approved', 'JIT permission expired']);
     // The approval's notice went once: the janitor found nothing left to send.
@@ -153,7 +153,7 @@ describe('reviewing a request', () => {
     expect(told?.title).toBe('JIT request denied');
     expect(shownInDiscord(told)).toMatch(/<@333333333333333333>, your request #1 .* was denied by <@444444444444444444>/);
     expect(shownInDiscord(told)).toContain('Use the staging account');
-    expect(level(app.app, bob.id)).toBeNull();
+    expect(await level(app.app, bob.id)).toBeNull();
     expect(auditActions(app.app)).toContain('jit.request.deny:success');
 
     // Decided is decided: a second press says so and refreshes the card.
@@ -195,14 +195,14 @@ describe('reviewing a request', () => {
     clock.advanceMinutes(6);
     const submit = await app.press(dave, form!.customId, { values: { minutes: '60' } });
     expect(submit.text()).toMatch(/Only server admins/);
-    expect(level(app.app, bob.id)).toBeNull();
+    expect(await level(app.app, bob.id)).toBeNull();
     expect(awsAdmin.grant.expiresAt).toBeLessThan(clock.now());
 
     // A server admin whose Manage Server was taken away is refused the same way (the flag comes with each press).
     const demoted = await app.press({ ...carol, isGuildAdmin: false }, form!.customId, { values: { minutes: '60' } });
     expect(demoted.text()).toMatch(/Only server admins/);
     await app.press(carol, form!.customId, { values: { minutes: '60' } });
-    expect(level(app.app, bob.id)).toBe('deployer');
+    expect(await level(app.app, bob.id)).toBe('deployer');
   });
 
   it('a request for all providers needs a reviewer who is admin on every provider', async () => {
@@ -266,7 +266,7 @@ describe('pending requests', () => {
     const form = (await after.press(alice, approve)).form();
     expect(form).toBeDefined();
     await after.press(alice, form!.customId, { values: { minutes: '45' } });
-    expect(level(after.app, bob.id)).toBe('deployer');
+    expect(await level(after.app, bob.id)).toBe('deployer');
     expect(notifier.dmsTo(bob.id).map((n) => n.title)).toEqual(['JIT request approved']);
   });
 

@@ -115,7 +115,7 @@ describe('invisible characters in names are refused', () => {
         reason: 'on call \u202eesrever',
       });
       expect(reply.text()).toContain('U+202E');
-      expect(harness.core.app.jit.listActive(HARNESS_GUILD)).toEqual([]);
+      expect(await harness.core.app.jit.listActive(HARNESS_GUILD)).toEqual([]);
     });
   });
 });

@@ -135,6 +135,6 @@ describe('two shards’ janitors racing on one database', () => {
     const db = shards[0]!.app.app.db.$client;
     expect(db.prepare('SELECT revoked FROM jit_permissions').get()).toEqual({ revoked: 0 });
     // The access itself is over at its end whoever revokes it: the check at use compares the time.
-    expect(shards[0]!.app.app.jit.effectiveLevel({ guildId: guildOf1, userId: memberOf(0, 9), provider: 'aws', isGuildAdmin: false })).toBeNull();
+    expect(await shards[0]!.app.app.jit.effectiveLevel({ guildId: guildOf1, userId: memberOf(0, 9), provider: 'aws', isGuildAdmin: false })).toBeNull();
   }, 30_000);
 });

@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FALLBACK_AUTOCHECKPOINT_PAGES, WalCheckpointer, type CheckpointResult } from '../src/db/wal-checkpointer.js';
-import { GrantRepository } from '../src/jit/grant-repository.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
+import { grantRepositoryFor } from '../src/jit/grant-repository.js';
 import { JitExpiryJob } from '../src/janitor/jit-expiry-job.js';
 import { createLogger } from '../src/logging/logger.js';
 import type { Notifier } from '../src/notify/notifier.js';
@@ -100,7 +101,7 @@ describe('the expiry job with a checkpointer', () => {
     const logger = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
     const unused = {} as Notifier;
     const expiry = new JitExpiryJob({
-      grants: new GrantRepository(db),
+      grants: grantRepositoryFor(sqliteDataAccess(db).session),
       clock: { now: () => NOW },
       notifier: unused,
       policies: { get: () => ({ maxJitMinutes: 480 }) },

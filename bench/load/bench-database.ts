@@ -7,7 +7,8 @@
  */
 import { join } from 'node:path';
 import { openDatabase, type DatabaseHandle } from '../../src/db/index.js';
-import { GrantRepository, type NewGrant } from '../../src/jit/grant-repository.js';
+import type { NewGrant } from '../../src/jit/grant-repository.js';
+import { SqliteGrants } from '../../src/jit/sqlite-grant-repository.js';
 import { BenchmarkRefused } from '../harness.js';
 import type { BenchWorld } from './scenarios.js';
 
@@ -78,7 +79,7 @@ class SqliteBenchDatabase implements BenchDatabase {
   }
 
   async insertGrants(grants: readonly NewGrant[]): Promise<void> {
-    const repository = new GrantRepository(this.#open());
+    const repository = new SqliteGrants(this.#open());
     repository.transaction(() => {
       for (const grant of grants) repository.insert(grant);
     });

@@ -99,7 +99,7 @@ export default defineCommand({
     if (Object.keys(given).length === 0) {
       throw new UserError('policy.nothing_to_update', 'Give at least one value to change, e.g. `max_budget:2000` or `engine:tofu`.');
     }
-    requirePolicyUpdate(app, { guildId, member: actor, fields: Object.keys(given) as PolicyField[] });
+    await requirePolicyUpdate(app, { guildId, member: actor, fields: Object.keys(given) as PolicyField[] });
     app.tiers.requirePolicyWithin(guildId, { maxBudgetMonthly: options.max_budget, maxInstances: options.max_instances });
     if (options.notification_channel !== undefined && !(await app.notifier.channelInGuild(guildId, options.notification_channel))) {
       throw new UserError(

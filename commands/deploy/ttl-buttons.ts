@@ -18,10 +18,10 @@ export const ttlButtons: DurableComponentHandler = {
     requireServed(app.deploymentTtls.guildOf(ref, presser.id));
     switch (press.id.action) {
       case 'extend':
-        await press.showForm(ttlExtendForm(app.deploymentTtls.offerExtend(ref, presser)));
+        await press.showForm(ttlExtendForm(await app.deploymentTtls.offerExtend(ref, presser)));
         return;
       case 'extend-form': {
-        const extended = app.deploymentTtls.extend(ref, presser, ttlTyped(press.values.more));
+        const extended = await app.deploymentTtls.extend(ref, presser, ttlTyped(press.values.more));
         await press.update({ notices: [ttlExtendedNotice(extended.subject, presser.id, extended.beyondMax)] });
         return;
       }

@@ -21,7 +21,7 @@ export default defineCommand({
       throw new UserError('permission.admin_only', "Only server admins can see other members' grants and requests. Run it without `user` to see yours.");
     }
     const userId = actor.isGuildAdmin ? options.user?.id : actor.id;
-    const grants = app.jit.listActive(guildId, userId);
+    const grants = await app.jit.listActive(guildId, userId);
     const lines = grants.map(
       (g) =>
         text`${strong(text`#${g.id}`)} ${member(g.userId)} — ${levelLabel(g.level)} on ${providerLabel(g.provider)}, expires ${time(g.expiresAt)}${g.reason ? text` — ${g.reason}` : undefined}`,

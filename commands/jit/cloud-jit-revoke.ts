@@ -19,7 +19,7 @@ export default defineCommand({
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;
     if (options.permission_id !== undefined) {
-      const grant = app.jit.revokeOne(guildId, options.permission_id, actor.id);
+      const grant = await app.jit.revokeOne(guildId, options.permission_id, actor.id);
       await conversation.reply({
         content: text`✅ Revoked permission ${grant.id} (${grant.level} on ${grant.provider}) of ${member(grant.userId)}.`,
         ephemeral: true,
@@ -29,7 +29,7 @@ export default defineCommand({
     if (!options.user) {
       throw new UserError('options.missing', 'Say whose access to revoke: give `user`, or `permission_id` for a single grant.');
     }
-    const count = app.jit.revokeAll(guildId, options.user.id, actor.id);
+    const count = await app.jit.revokeAll(guildId, options.user.id, actor.id);
     await conversation.reply({
       content:
         count > 0

@@ -20,13 +20,13 @@ export const jitRequestButtons: DurableComponentHandler = {
     try {
       switch (press.id.action) {
         case 'approve': {
-          const request = app.jitRequests.openForReview(guildId, requestId, reviewer, 'jit.request.approve');
+          const request = await app.jitRequests.openForReview(guildId, requestId, reviewer, 'jit.request.approve');
           const max = app.policies.get(guildId).maxJitMinutes;
           await press.showForm(approveForm(request, request.kind === 'access' ? Math.min(request.durationMinutes, max) : request.durationMinutes));
           return;
         }
         case 'deny':
-          await press.showForm(denyForm(app.jitRequests.openForReview(guildId, requestId, reviewer, 'jit.request.deny')));
+          await press.showForm(denyForm(await app.jitRequests.openForReview(guildId, requestId, reviewer, 'jit.request.deny')));
           return;
         case 'approve-form': {
           const approval = await app.jitRequests.approve({ guildId, requestId, reviewer, minutes: minutesTyped(press.values.minutes) });
@@ -38,7 +38,7 @@ export const jitRequestButtons: DurableComponentHandler = {
           return;
         }
         case 'deny-form': {
-          const denied = app.jitRequests.deny({ guildId, requestId, reviewer, note: press.values.words });
+          const denied = await app.jitRequests.deny({ guildId, requestId, reviewer, note: press.values.words });
           await press.update({ notices: [requestCard(denied)] });
           await app.jitRequests.tellRequester(denied.id);
           return;

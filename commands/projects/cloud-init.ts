@@ -55,7 +55,7 @@ export default defineCommand({
 
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;
-    app.jit.require({ guildId, userId: actor.id, provider: options.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'deployer' });
+    await app.jit.require({ guildId, userId: actor.id, provider: options.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'deployer' });
     const slug = StateLayout.slugify(options.project_name);
     const existing = findProject(app, guildId, options.project_name);
     // Found by its slug: "Café" finds "Cafe". Only the name as spelled renews it, so nobody renews another by accident.
@@ -68,7 +68,7 @@ export default defineCommand({
     }
     // Renewing replaces the owner's vault session with the caller's keys: the owner's or an admin's call.
     if (existing) {
-      requireProjectControl(app, { guildId, member: actor, project: existing, action: 'vault.renew', doing: 'renew its vault session or credentials' });
+      await requireProjectControl(app, { guildId, member: actor, project: existing, action: 'vault.renew', doing: 'renew its vault session or credentials' });
     }
     // Everything that can be refused is refused before the form, so nobody types a secret for nothing.
     const backendSettings = stateBackendSettings(app, {
@@ -80,7 +80,7 @@ export default defineCommand({
       endpoint: options.state_endpoint,
       stateCredential: options.state_credential,
     });
-    requireStateCredentialUse(app, { guildId, member: actor, projectName: options.project_name, projectProvider: options.provider, settings: backendSettings, existing });
+    await requireStateCredentialUse(app, { guildId, member: actor, projectName: options.project_name, projectProvider: options.provider, settings: backendSettings, existing });
     await assertStateEndpointSafe(backendSettings);
     const stored = options.credential ? app.credentials.requireFor(guildId, options.credential, [options.provider]) : undefined;
     const newProject = { guildId, name: options.project_name, provider: options.provider, region: options.region, stateBackend: options.state_backend, backendSettings, createdBy: actor.id };

@@ -25,7 +25,7 @@ export default defineCommand({
     const { guildId, actor } = conversation;
     await conversation.defer({ ephemeral: true });
     const project = app.projects.get(guildId, options.project);
-    app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'viewer' });
+    await app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'viewer' });
     // A template deployment keeps its outputs in its own state; the built-ins share the project's.
     const deployment = options.resource === undefined ? undefined : app.resources.get(guildId, options.resource);
     if (deployment && (deployment.projectId !== project.id || deployment.workspace === null)) {

@@ -67,7 +67,7 @@ export default defineCommand({
     if (!run) throw new UserError('runs.not_found', text`There is no run #${options.run} in this server. ${command('runs.list')} shows recent ones.`);
     if (run.startedBy !== actor.id) {
       const project = app.projects.getById(guildId, run.projectId, { includeArchived: true });
-      app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'admin' });
+      await app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'admin' });
     }
     if (!app.runner.cancel(guildId, run.number)) {
       throw new UserError('runs.not_active', `Run #${run.number} is not queued or running (${ALREADY[run.status]}); there is nothing to cancel.`);

@@ -15,7 +15,7 @@ export async function setAllowList(
   const { guildId, actor } = conversation;
   if (options.buckets === undefined) {
     // Seeing the list is what any storage viewer may do; changing it is an admin's.
-    requireStorageAccess(app, conversation, 'viewer');
+    await requireStorageAccess(app, conversation, 'viewer');
     const chosen = app.credentials.requireFor(guildId, options.credential, STORAGE_PROVIDERS, 'storage (aws or s3)');
     await conversation.reply(allowListView(chosen.name, app.credentials.settings(guildId, chosen.name).allowedBuckets, false));
     return;

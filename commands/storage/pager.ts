@@ -15,7 +15,7 @@ export interface Page {
 export interface PagerOptions {
   fetch(token: string | undefined, pageNumber: number): Promise<Page>;
   /** Throws (a UserError) when the member may no longer see this listing. */
-  recheck(): void;
+  recheck(): Promise<void>;
   timeoutMs?: number;
 }
 
@@ -47,7 +47,7 @@ export async function showPages(conversation: Conversation, options: PagerOption
       },
     );
     if (choice === null) return;
-    options.recheck();
+    await options.recheck();
     index = choice.buttonId === 'next' ? index + 1 : Math.max(0, index - 1);
     page = await options.fetch(tokens[index], index + 1);
   }

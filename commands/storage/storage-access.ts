@@ -59,10 +59,10 @@ export class BucketNotAllowed extends UserError {
 }
 
 /** Checks the member may use storage insights at `needed`, now (called again before each page). */
-export function requireStorageAccess(app: AppContext, conversation: Conversation, needed: PermissionLevel): void {
+export async function requireStorageAccess(app: AppContext, conversation: Conversation, needed: PermissionLevel): Promise<void> {
   const { guildId, actor } = conversation;
   // S3-compatible stores count as aws for permissions.
-  app.jit.require({ guildId, userId: actor.id, provider: 'aws', isGuildAdmin: actor.isGuildAdmin, needed });
+  await app.jit.require({ guildId, userId: actor.id, provider: 'aws', isGuildAdmin: actor.isGuildAdmin, needed });
 }
 
 /**
@@ -75,7 +75,7 @@ export async function resolveStorageAccess(
   options: AccessOptions,
   needed: PermissionLevel,
 ): Promise<StorageAccess | null> {
-  requireStorageAccess(app, conversation, needed);
+  await requireStorageAccess(app, conversation, needed);
   const { guildId } = conversation;
   if (options.one_off === true) {
     if (options.credential !== undefined) throw new StorageAccessInvalid('Use either credential: (a stored credential) or one_off:true (a key typed now), not both.');

@@ -40,7 +40,9 @@ import { TtlRepository } from '../ttl/ttl-repository.js';
 import { DeploymentTtls } from '../ttl/ttl-service.js';
 import { JitRequestService } from '../jit/access-requests.js';
 import { ExtensionService } from '../jit/extensions.js';
-import { GrantRepository } from '../jit/grant-repository.js';
+import { sqliteDataAccess } from '../db/data-access.js';
+import { jitStore } from '../jit/jit-store.js';
+import { SqliteGrants } from '../jit/sqlite-grant-repository.js';
 import { JitService } from '../jit/jit-service.js';
 import { ReminderRepository } from '../jit/reminder-repository.js';
 import { RequestNoticeOutbox } from '../jit/request-outbox.js';
@@ -148,14 +150,18 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const resources = new ResourceRepository(database.db, clock);
   const masterKeys = MasterKeyring.fromConfig(config);
   const credentials = new CredentialStore(database.db, masterKeys, clock);
-  const grants = new GrantRepository(database, { shard });
-  const jit = new JitService({ grants, policies, audit, notifier, clock, logger });
+  const data = sqliteDataAccess(database);
+  const jitUnits = jitStore(data, { shard, clock });
+  const grants = jitUnits.outside.grants;
+  // The JIT requests and extensions, and src/deploy's checks, are not on the asynchronous seam yet (issue 16).
+  const synchronousGrants = new SqliteGrants(database, { shard });
+  const jit = new JitService({ store: jitUnits, policies, audit, notifier, clock, logger, synchronousReads: synchronousGrants });
   const jitRequestRows = new JitRequestRepository(database, { shard });
   // One outbox for the presses that decide and the janitor that sweeps up: it is what keeps a notice from going twice.
   const requestOutbox = new RequestNoticeOutbox({ requests: jitRequestRows, grants, policies, notifier, clock, logger });
   const jitRequests = new JitRequestService({
     requests: jitRequestRows,
-    grants,
+    grants: synchronousGrants,
     jit,
     policies,
     audit,
@@ -164,7 +170,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     outbox: requestOutbox,
     requestTtlMs: config.JIT_REQUEST_TTL_MINUTES * 60_000,
   });
-  const jitExtensions = new ExtensionService({ grants, requests: jitRequestRows, reviews: jitRequests, policies, audit, clock });
+  const jitExtensions = new ExtensionService({ grants: synchronousGrants, requests: jitRequestRows, reviews: jitRequests, policies, audit, clock });
   // Before the runner: it writes each template deployment's module files (materialise) before init.
   const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
   // What this process holds in the shared database (workspace leases, budget holds), kept alive by its heartbeat.

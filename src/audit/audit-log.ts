@@ -65,7 +65,7 @@ const recordSchema = z.object({
 });
 const storedDetails = z.record(z.string(), z.unknown());
 
-type AuditRow = typeof auditLog.$inferInsert;
+export type AuditRow = typeof auditLog.$inferInsert;
 
 export interface AuditLogOptions {
   /** Entries that could not be written after `record` returned (see write-behind.ts); they are dropped. */
@@ -127,17 +127,7 @@ export class AuditLog {
   }
 
   private toRow(entry: AuditRecord, now: number): AuditRow {
-    assertSnowflake(entry.guildId, 'guildId');
-    const valid = recordSchema.parse(entry);
-    return {
-      guild_id: entry.guildId,
-      user_id: valid.userId,
-      action: valid.action,
-      target: valid.target ?? null,
-      outcome: valid.outcome,
-      details: entry.details === undefined ? null : serialiseDetails(entry.details),
-      created_at: now,
-    };
+    return auditRow(entry, now);
   }
 
   /** A guild's entries, newest first, optionally of one user or one action. */
@@ -168,6 +158,24 @@ export class AuditLog {
         createdAt: row.created_at,
       }));
   }
+}
+
+/**
+ * An entry as its row, checked and sanitised: what every writer of the log stores (AuditLog on SQLite, PgAuditWriter).
+ * @throws when the entry is malformed
+ */
+export function auditRow(entry: AuditRecord, now: number): AuditRow {
+  assertSnowflake(entry.guildId, 'guildId');
+  const valid = recordSchema.parse(entry);
+  return {
+    guild_id: entry.guildId,
+    user_id: valid.userId,
+    action: valid.action,
+    target: valid.target ?? null,
+    outcome: valid.outcome,
+    details: entry.details === undefined ? null : serialiseDetails(entry.details),
+    created_at: now,
+  };
 }
 
 /** Drops secret-looking keys at any depth, truncates long strings, and caps the stored JSON. */

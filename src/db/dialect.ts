@@ -2,10 +2,11 @@
  * Which database the bot runs on: SQLite at DATABASE_PATH, or PostgreSQL when DATABASE_URL is set (issue 16). The
  * choice is made here alone; the rest of the bot is handed a database, not a dialect.
  *
- * For now only SQLite can run the bot: its repositories are synchronous, as better-sqlite3 is, and PostgreSQL's
- * driver is not. The PostgreSQL schema, its migrations and the copy tool exist (postgres.ts,
- * migrate-to-postgres.ts); until the repositories are asynchronous, a DATABASE_URL is refused at start-up rather than
- * ignored, so no operator believes the bot writes to PostgreSQL while it writes to a SQLite file.
+ * For now only SQLite can run the bot. The repositories are being moved onto an asynchronous seam both dialects
+ * implement (data-access.ts); the JIT grants and their janitor are on it, on SQLite and on PostgreSQL, but the rest
+ * of the bot's repositories are still synchronous, as better-sqlite3 is, and PostgreSQL's driver is not. Until every
+ * one is converted, a DATABASE_URL is refused at start-up rather than ignored, so no operator believes the bot writes
+ * to PostgreSQL while it writes to a SQLite file.
  */
 import type { Config } from '../config/index.js';
 
@@ -19,8 +20,8 @@ export function chooseDatabase(config: Pick<Config, 'DATABASE_PATH' | 'DATABASE_
 export class PostgresNotYetSupported extends Error {
   constructor() {
     super(
-      'DATABASE_URL is set, but the bot cannot run on PostgreSQL yet: only its schema, its migrations and the copy tool ' +
-        '(npm run db:migrate-to-postgres) exist so far. Unset DATABASE_URL (in the environment and in .env) to run on SQLite ' +
+      'DATABASE_URL is set, but the bot cannot run on PostgreSQL yet: its schema, its migrations, the copy tool ' +
+        '(npm run db:migrate-to-postgres) and the JIT grants exist on it so far, not the rest of its data. Unset DATABASE_URL (in the environment and in .env) to run on SQLite ' +
         'at DATABASE_PATH, as before. README.md, "PostgreSQL", says what is ready.',
     );
     this.name = 'PostgresNotYetSupported';

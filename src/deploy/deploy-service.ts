@@ -166,7 +166,7 @@ export class DeployService {
     const { guildId, requester } = input;
     const { projects, jit, policies, audit } = this.deps;
     const project = projects.get(guildId, input.project);
-    jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
+    jit.requireSync({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
     // The minimum depends on the project's provider, so this is the first moment it can be checked.
     assertBootDiskSize(project.provider, input.resourceType, input.diskSizeGb);
     // Before the plan: a time to live above the guild's maximum could never be applied.

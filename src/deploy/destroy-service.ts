@@ -100,7 +100,7 @@ export class DestroyService {
   prepare(input: DestroyInput): DestroyPrepared {
     const { guildId, requester } = input;
     const project = this.deps.projects.get(guildId, input.project);
-    this.deps.jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'admin' });
+    this.deps.jit.requireSync({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'admin' });
     const targets = this.deps.resources
       .listByProject(guildId, project.id)
       .filter((r) => DESTROYABLE.includes(r.status))

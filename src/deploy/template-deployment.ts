@@ -135,7 +135,7 @@ export class TemplateDeployments {
   }
 
   #requireDeployer(guildId: string, requester: Member, project: Project): void {
-    this.deps.jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
+    this.deps.jit.requireSync({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
   }
 }
 

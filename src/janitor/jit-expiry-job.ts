@@ -112,7 +112,7 @@ export class JitExpiryJob implements JanitorJob {
     for (;;) {
       const limit = batch.current;
       const started = performance.now();
-      const revoked = this.options.grants.expireDue(now, limit);
+      const revoked = await this.options.grants.expireDue(now, limit);
       batch.observe(revoked, performance.now() - started);
       total += revoked;
       pacer.committed(revoked);
@@ -140,8 +140,16 @@ export class JitExpiryJob implements JanitorJob {
     }
   }
 
-  /** Sends pending expiry notices (oldest first, up to maxNoticesPerTick) and records how each went. */
+  /**
+   * Sends pending expiry notices (oldest first, up to maxNoticesPerTick) and records how each went. Another process
+   * delivering this shard's notices right now (PostgreSQL, several janitors) has them all: this one sends none.
+   */
   async deliverPendingNotices(): Promise<NoticeCounts> {
+    const none: NoticeCounts = { noticesSent: 0, noticesFallback: 0, noticesFailed: 0, noticesRetrying: 0 };
+    return (await this.options.grants.deliveringNotices(() => this.#deliverPendingNotices())) ?? none;
+  }
+
+  async #deliverPendingNotices(): Promise<NoticeCounts> {
     const counts: NoticeCounts = { noticesSent: 0, noticesFallback: 0, noticesFailed: 0, noticesRetrying: 0 };
     const policies = new Map<string, Promise<JitPolicy>>();
     const guildNames = new Map<string, Promise<string | undefined>>();
@@ -150,12 +158,12 @@ export class JitExpiryJob implements JanitorJob {
     let handled = 0;
     while (handled < this.maxNoticesPerTick) {
       const limit = Math.min(this.noticeBatchSize, this.maxNoticesPerTick - handled);
-      const rows = this.options.grants.pendingNotices(after, limit);
+      const rows = await this.options.grants.pendingNotices(after, limit);
       for (const row of rows) {
         after = row.id;
         handled += 1;
         if (!row.grant) {
-          this.options.grants.markNotified(row.id, 'failed', this.options.clock.now(), 'unreadable grant row');
+          await this.options.grants.markNotified(row.id, 'failed', this.options.clock.now(), 'unreadable grant row');
           this.options.logger?.error({ grantId: row.id, error: row.problem }, 'JIT expiry notice skipped: unreadable row');
           counts.noticesFailed += 1;
           continue;
@@ -188,19 +196,19 @@ export class JitExpiryJob implements JanitorJob {
       );
       const now = clock.now();
       if (delivery.via === 'dm') {
-        grants.markNotified(grant.id, 'sent', now, null);
+        await grants.markNotified(grant.id, 'sent', now, null);
         return 'noticesSent';
       }
       if (delivery.via === 'channel') {
-        grants.markNotified(grant.id, 'fallback', now, `direct message refused: ${delivery.refused}`);
+        await grants.markNotified(grant.id, 'fallback', now, `direct message refused: ${delivery.refused}`);
         return 'noticesFallback';
       }
-      grants.markNotified(grant.id, 'failed', now, `direct message refused: ${delivery.refused}; the guild has no notification channel`);
+      await grants.markNotified(grant.id, 'failed', now, `direct message refused: ${delivery.refused}; the guild has no notification channel`);
       return 'noticesFailed';
     } catch (error) {
       // Anything else may pass (network, rate limit, a channel post that failed): keep it pending for a later tick.
       const description = describeError(error);
-      grants.markNoticeAttemptFailed(grant.id, description, this.maxNoticeAttempts);
+      await grants.markNoticeAttemptFailed(grant.id, description, this.maxNoticeAttempts);
       const gaveUp = attempts + 1 >= this.maxNoticeAttempts;
       logger?.[gaveUp ? 'warn' : 'debug'](
         { guildId: grant.guildId, grantId: grant.id, attempts: attempts + 1, error: description },

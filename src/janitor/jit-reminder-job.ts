@@ -59,7 +59,7 @@ export class JitReminderJob implements JanitorJob {
 
   private async deliver(reminder: QueuedReminder): Promise<Sent> {
     const { reminders, grants, policies, notifier, clock, logger } = this.options;
-    const grant = grants.findInGuild(reminder.guildId, reminder.grantId);
+    const grant = await grants.findInGuild(reminder.guildId, reminder.grantId);
     if (!grant || !stillEnding(grant, reminder, clock.now())) {
       // Extended (a new reminder comes for the new end), revoked, or already over: nothing to remind of.
       reminders.markBoth(reminder.rowId, 'skipped', clock.now());

@@ -53,7 +53,8 @@ export class AccessLostAtStep extends UserError {
   }
 }
 
-type Deps = { jit: Pick<JitService, 'effectiveLevel' | 'lastEnded'>; audit: JitAuditSink };
+// Synchronous for now: every caller is in src/deploy, whose checks are not asynchronous yet (issue 16).
+type Deps = { jit: Pick<JitService, 'effectiveLevelSync' | 'lastEndedSync'>; audit: JitAuditSink };
 
 /**
  * Checks every participant at this instant. Returns null when all still hold what the step needs; otherwise records
@@ -62,9 +63,9 @@ type Deps = { jit: Pick<JitService, 'effectiveLevel' | 'lastEnded'>; audit: JitA
 export function accessLostAt(deps: Deps, check: StepCheck): AccessLostAtStep | null {
   for (const participant of check.participants) {
     const query = { guildId: check.guildId, userId: participant.userId, provider: check.provider, isGuildAdmin: participant.isGuildAdmin };
-    const held = deps.jit.effectiveLevel(query);
+    const held = deps.jit.effectiveLevelSync(query);
     if (satisfies(held, participant.needed)) continue;
-    const ended = deps.jit.lastEnded(query);
+    const ended = deps.jit.lastEndedSync(query);
     const why = !ended
       ? undefined
       : ended.revoked && ended.revokeReason === 'manual'

@@ -9,7 +9,8 @@ import type { Notifier } from '../notify/notifier.js';
 import type { Clock } from '../shared/clock.js';
 import { text, time } from '../shared/text.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
-import type { GrantRepository, JitGrant } from './grant-repository.js';
+import type { JitGrant } from './grant-repository.js';
+import type { SqliteGrants } from './sqlite-grant-repository.js';
 import { jitProviderSchema, permissionLevelSchema } from './levels.js';
 import type { JitAuditSink, JitPolicySource } from './ports.js';
 import { InvalidJitRequest, RequestClosed, RequestNotFound } from './request-errors.js';
@@ -44,7 +45,8 @@ export type Approval = { outcome: 'approved'; request: JitRequest; grant: JitGra
 
 export interface JitRequestServiceDeps {
   requests: JitRequestRepository;
-  grants: GrantRepository;
+  /** Synchronous, SQLite's: a decision writes its grant inside the request repository's transaction (not yet converted). */
+  grants: SqliteGrants;
   jit: Pick<JitService, 'effectiveLevel'>;
   policies: JitPolicySource;
   audit: JitAuditSink;
@@ -157,13 +159,13 @@ export class JitRequestService {
   }
 
   /** The request, if it is open and `reviewer` may decide it now; used when a reviewer presses Approve or Deny. */
-  openForReview(guildId: string, requestId: number, reviewer: Reviewer, action: 'jit.request.approve' | 'jit.request.deny'): JitRequest {
+  async openForReview(guildId: string, requestId: number, reviewer: Reviewer, action: 'jit.request.approve' | 'jit.request.deny'): Promise<JitRequest> {
     const request = this.deps.requests.findInGuild(guildId, requestId);
     if (!request) throw new RequestNotFound(requestId);
     if (request.status !== 'pending' || request.expiresAt <= this.deps.clock.now()) {
       throw new RequestClosed(request.status === 'pending' ? { ...request, status: 'expired' } : request);
     }
-    requireReviewer(this.deps, request, reviewer, action);
+    await requireReviewer(this.deps, request, reviewer, action);
     return request;
   }
 
@@ -177,7 +179,7 @@ export class JitRequestService {
     const policy = await this.deps.policies.get(input.guildId);
     // Outside the transaction, so a refusal's audit entry stays; from here on nothing awaits, and `decide` only
     // closes a request still pending, so a concurrent decision cannot slip in between.
-    const request = this.openForReview(input.guildId, input.requestId, input.reviewer, 'jit.request.approve');
+    const request = await this.openForReview(input.guildId, input.requestId, input.reviewer, 'jit.request.approve');
     const ceiling = request.kind === 'access' ? Math.min(request.durationMinutes, policy.maxJitMinutes) : request.durationMinutes;
     if (!Number.isInteger(input.minutes) || input.minutes < 1 || input.minutes > ceiling) {
       throw new InvalidJitRequest(
@@ -235,13 +237,13 @@ export class JitRequestService {
   }
 
   /** Denies, with optional words to the requester (queued with the decision; `tellRequester` sends them). */
-  deny(input: { guildId: string; requestId: number; reviewer: Reviewer; note?: string }): JitRequest {
+  async deny(input: { guildId: string; requestId: number; reviewer: Reviewer; note?: string }): Promise<JitRequest> {
     const note = input.note?.trim() ? input.note.trim() : null;
     if (note !== null && note.length > 300) {
       throw new InvalidJitRequest('jit.deny_note', 'Your words to the requester can be at most 300 characters. Nothing was changed.');
     }
     const { requests, audit } = this.deps;
-    const request = this.openForReview(input.guildId, input.requestId, input.reviewer, 'jit.request.deny');
+    const request = await this.openForReview(input.guildId, input.requestId, input.reviewer, 'jit.request.deny');
     return requests.transaction(() => {
       const decided = requests.decide(request.guildId, request.id, { status: 'denied', by: input.reviewer.id, at: this.deps.clock.now(), note, notify: true });
       if (!decided) throw this.closed(request);

@@ -8,7 +8,8 @@ import { command, text, time } from '../shared/text.js';
 import type { JitRequestService } from './access-requests.js';
 import { reasonSchema } from './access-requests.js';
 import { GrantNotFound } from './errors.js';
-import type { GrantRepository, JitGrant } from './grant-repository.js';
+import type { JitGrant } from './grant-repository.js';
+import type { SqliteGrants } from './sqlite-grant-repository.js';
 import type { JitAuditSink, JitPolicySource } from './ports.js';
 import { ExtensionRefused, InvalidJitRequest } from './request-errors.js';
 import type { JitRequest, JitRequestRepository } from './request-repository.js';
@@ -34,7 +35,8 @@ export type ExtensionResult =
   | { outcome: 'requested'; request: JitRequest; postedIn: string };
 
 export interface ExtensionServiceDeps {
-  grants: GrantRepository;
+  /** Synchronous, SQLite's: a self-extension moves its grant inside the request repository's transaction (not yet converted). */
+  grants: SqliteGrants;
   requests: JitRequestRepository;
   reviews: Pick<JitRequestService, 'submit' | 'requestTtlMs'>;
   policies: JitPolicySource;

@@ -1,16 +1,13 @@
 /**
- * The one owner of the `jit_permissions` table: every read and write of a JIT grant, by the service (grant, revoke,
- * list, check) and by the janitor (expire in batches, the expiry-notice outbox), and the one mapping of a row to a
- * JitGrant. Queries that must be fast at scale are single prepared statements on the raw connection; the rest is
- * drizzle. Both run on the same connection, so `transaction()` covers either.
+ * The one owner of the `jit_permissions` table, as the services and the janitor see it: every read and write of a
+ * JIT grant (grant, revoke, list, check; expire in batches, the expiry-notice outbox), asynchronous, on either
+ * dialect (src/db/data-access.ts says how; sqlite-grant-repository.ts and pg-grant-repository.ts are the two).
  */
-import type Database from 'better-sqlite3';
-import { and, asc, desc, eq, gt, inArray, lte, or, sql } from 'drizzle-orm';
-import { z } from 'zod';
-import { SYSTEM_USER } from '../audit/audit-log.js';
-import { jitPermissions, type DatabaseHandle, type Db } from '../db/index.js';
-import { shardCondition, type ShardScope } from '../sharding/shard-scope.js';
-import { jitProviderSchema, permissionLevelSchema, type JitProvider, type PermissionLevel } from './levels.js';
+import type { Session } from '../db/data-access.js';
+import type { ShardScope } from '../sharding/shard-scope.js';
+import type { JitProvider, PermissionLevel } from './levels.js';
+import { PgGrantRepository } from './pg-grant-repository.js';
+import { SqliteGrantRepository } from './sqlite-grant-repository.js';
 
 /** One JIT grant as the rest of the bot sees it. */
 export interface JitGrant {
@@ -32,307 +29,64 @@ export interface JitGrant {
 /** A grant about to be made: everything but its id and the revocation, which come later. */
 export type NewGrant = Omit<JitGrant, 'id' | 'revoked' | 'revokedAt' | 'revokedBy' | 'revokeReason'>;
 
-/** A row's grant columns (the outbox columns are the janitor's business, not the grant's). */
-type GrantRow = Omit<typeof jitPermissions.$inferSelect, 'notice_status' | 'notice_attempts' | 'notice_error' | 'notified_at'>;
-
-function toGrant(row: GrantRow): JitGrant {
-  return {
-    id: row.id,
-    guildId: row.guild_id,
-    userId: row.user_id,
-    provider: row.provider,
-    level: row.permission_level,
-    reason: row.reason,
-    grantedAt: row.granted_at,
-    expiresAt: row.expires_at,
-    grantedBy: row.granted_by,
-    revoked: row.revoked,
-    revokedAt: row.revoked_at,
-    revokedBy: row.revoked_by,
-    revokeReason: row.revoke_reason,
-  };
-}
-
-/** A row's grant columns as read from SQL, before the strict checks a notice's words need. */
-const grantColumnsSchema = z.object({
-  id: z.number().int(),
-  guild_id: z.string(),
-  user_id: z.string(),
-  provider: z.string(),
-  permission_level: z.string(),
-  granted_at: z.number(),
-  expires_at: z.number(),
-  granted_by: z.string(),
-});
-
-/** A raw row read strictly (a notice's words come from these values), into drizzle's row shape. */
-const strictRowSchema = grantColumnsSchema.extend({
-  provider: jitProviderSchema,
-  permission_level: permissionLevelSchema,
-  reason: z.string().nullable(),
-  revoked: z.union([z.literal(0), z.literal(1)]).transform((value) => value === 1),
-  revoked_at: z.number().nullable(),
-  revoked_by: z.string().nullable(),
-  revoke_reason: z.enum(['manual', 'expired']).nullable(),
-  notice_attempts: z.number().int(),
-});
-const idSchema = z.object({ id: z.number().int() });
-
 /** A queued expiry notice: the grant it is about, or why its row could not be read. */
 export type PendingNotice = { id: number } & ({ grant: JitGrant; attempts: number } | { grant?: undefined; problem: string });
 
 export type NoticeOutcome = 'sent' | 'fallback' | 'failed';
 
-const EXPIRED_COLUMNS = 'id, guild_id, user_id, provider, permission_level, granted_at, expires_at, granted_by';
-/**
- * Grants due for expiry, soonest first: `revoked = 0` written literally so the partial index jit_expiry_due applies.
- * A shard's janitor takes only its own guilds' grants (the index still gives the order; the shard test filters).
- */
-const due = (shard: string): string => `revoked = 0 AND expires_at <= @now${shard} ORDER BY expires_at, id`;
-const NOTICE_COLUMNS = `${EXPIRED_COLUMNS}, reason, revoked, revoked_at, revoked_by, revoke_reason, notice_attempts`;
-
-/** Grants of a guild in force at @now, soonest expiry first: /cloud-jit-list's query, for everyone or one member. */
-function inForceQuery(db: Db, oneMember: boolean) {
-  return db
-    .select()
-    .from(jitPermissions)
-    .where(
-      and(
-        eq(jitPermissions.guild_id, sql.placeholder('guildId')),
-        oneMember ? eq(jitPermissions.user_id, sql.placeholder('userId')) : undefined,
-        eq(jitPermissions.revoked, false),
-        gt(jitPermissions.expires_at, sql.placeholder('now')),
-      ),
-    )
-    .orderBy(asc(jitPermissions.expires_at), asc(jitPermissions.id))
-    .prepare();
+export interface MemberGrantsQuery {
+  guildId: string;
+  userId: string;
+  providers: JitProvider[];
+  now: number;
 }
 
-export class GrantRepository {
-  readonly #db: Db;
-  readonly #sqlite: Database.Database;
-  readonly #auditDue: Database.Statement;
-  readonly #expireDue: Database.Statement;
-  readonly #selectPending: Database.Statement;
-  readonly #markNotified: Database.Statement;
-  readonly #markNoticeAttemptFailed: Database.Statement;
-  // Prepared once: drizzle building and SQLite preparing each call was ~170 µs of the list's ~200 µs.
-  readonly #inForce: ReturnType<typeof inForceQuery>;
-  readonly #inForceOfMember: ReturnType<typeof inForceQuery>;
-
-  /**
-   * `shard`: the janitor's batch statements (expiry, pending notices) see only the guilds this shard serves, so that
-   * with several shards on one database each expired grant is revoked and noticed by exactly one of them.
-   */
-  constructor(handle: Pick<DatabaseHandle, 'db' | 'sqlite'>, options: { shard?: ShardScope } = {}) {
-    this.#db = handle.db;
-    this.#sqlite = handle.sqlite;
-    const ownGuilds = shardCondition(options.shard);
-    const DUE = due(ownGuilds);
-    // One expiry batch is these two statements in one transaction, set-based: no row travels through JavaScript.
-    // Both pick the first @limit due grants in (expires_at, id) order, which is the order of the partial index
-    // jit_expiry_due (so no sort), and they run on one snapshot, so they pick the same grants. The audit entry is
-    // written first, while the rows still read as due; its shape is the one AuditLog.record writes for the
-    // janitor (user 'system', strings bounded as AuditLog bounds them), so /cloud-audit shows both alike.
-    this.#auditDue = this.#sqlite.prepare(
-      `INSERT INTO audit_log (guild_id, user_id, action, target, outcome, details, created_at)
-       SELECT guild_id, '${SYSTEM_USER}', 'jit.expire', substr(user_id, 1, 200), 'success',
-              json_object('grantId', id, 'provider', substr(provider, 1, 500), 'level', substr(permission_level, 1, 500),
-                          'grantedBy', substr(granted_by, 1, 500),
-                          'lastedMinutes', CAST(round((expires_at - granted_at) / 60000.0) AS INTEGER)),
-              @now
-         FROM jit_permissions WHERE ${DUE} LIMIT @limit`,
-    );
-    // The revocation and its outbox entry (notice_status = 'pending') are one statement: a crash cannot split them.
-    this.#expireDue = this.#sqlite.prepare(
-      `UPDATE jit_permissions
-          SET revoked = 1, revoked_at = @now, revoke_reason = 'expired', notice_status = 'pending'
-        WHERE id IN (SELECT id FROM jit_permissions WHERE ${DUE} LIMIT @limit)`,
-    );
-    // Walks the partial index jit_notice_pending; the id cursor lets a notice that failed this tick wait for the next.
-    this.#selectPending = this.#sqlite.prepare(
-      `SELECT ${NOTICE_COLUMNS} FROM jit_permissions
-        WHERE notice_status = 'pending'${ownGuilds} AND id > @after ORDER BY id LIMIT @limit`,
-    );
-    this.#markNotified = this.#sqlite.prepare(
-      `UPDATE jit_permissions
-          SET notice_status = @status, notified_at = @now, notice_attempts = notice_attempts + 1, notice_error = @error
-        WHERE id = @id AND notice_status = 'pending'`,
-    );
-    this.#markNoticeAttemptFailed = this.#sqlite.prepare(
-      `UPDATE jit_permissions
-          SET notice_attempts = notice_attempts + 1, notice_error = @error,
-              notice_status = CASE WHEN notice_attempts + 1 >= @maxAttempts THEN 'failed' ELSE 'pending' END
-        WHERE id = @id AND notice_status = 'pending'`,
-    );
-    this.#inForce = inForceQuery(this.#db, false);
-    this.#inForceOfMember = inForceQuery(this.#db, true);
-  }
-
-  /** Runs `work` in one transaction (a savepoint when already in one), audit entries written meanwhile included. */
-  transaction<T>(work: () => T): T {
-    return this.#sqlite.transaction(work)();
-  }
-
-  insert(grant: NewGrant): JitGrant {
-    const row = this.#db
-      .insert(jitPermissions)
-      .values({
-        guild_id: grant.guildId,
-        user_id: grant.userId,
-        provider: grant.provider,
-        permission_level: grant.level,
-        reason: grant.reason,
-        granted_at: grant.grantedAt,
-        expires_at: grant.expiresAt,
-        granted_by: grant.grantedBy,
-      })
-      .returning()
-      .get();
-    return toGrant(row);
-  }
-
+export interface GrantRepository {
+  insert(grant: NewGrant): Promise<JitGrant>;
   /** One grant of the guild by id (another guild's is undefined, like a missing id). */
-  findInGuild(guildId: string, grantId: number): JitGrant | undefined {
-    const row = this.#db
-      .select()
-      .from(jitPermissions)
-      .where(and(eq(jitPermissions.id, grantId), eq(jitPermissions.guild_id, guildId)))
-      .get();
-    return row ? toGrant(row) : undefined;
-  }
-
+  findInGuild(guildId: string, grantId: number): Promise<JitGrant | undefined>;
+  /** One grant held by `userId`, in whichever guild (a press in a DM names only the grant); others' are undefined. */
+  findOfMember(userId: string, grantId: number): Promise<JitGrant | undefined>;
   /** Revokes one grant by hand unless already revoked; the revoked grant, or undefined when it already was. */
-  revokeManually(grantId: number, revokedBy: string, now: number): JitGrant | undefined {
-    const row = this.#db
-      .update(jitPermissions)
-      .set({ revoked: true, revoked_at: now, revoked_by: revokedBy, revoke_reason: 'manual' })
-      .where(and(eq(jitPermissions.id, grantId), eq(jitPermissions.revoked, false)))
-      .returning()
-      .get();
-    return row ? toGrant(row) : undefined;
-  }
-
+  revokeManually(grantId: number, revokedBy: string, now: number): Promise<JitGrant | undefined>;
   /** Revokes by hand every grant of a member still in force at `now`; those revoked. */
-  revokeActiveOfMember(guildId: string, userId: string, revokedBy: string, now: number): JitGrant[] {
-    return this.#db
-      .update(jitPermissions)
-      .set({ revoked: true, revoked_at: now, revoked_by: revokedBy, revoke_reason: 'manual' })
-      .where(
-        and(
-          eq(jitPermissions.guild_id, guildId),
-          eq(jitPermissions.user_id, userId),
-          eq(jitPermissions.revoked, false),
-          gt(jitPermissions.expires_at, now),
-        ),
-      )
-      .returning()
-      .all()
-      .map(toGrant);
-  }
-
-  /** Grants in force at `now` in a guild (optionally one member's), soonest expiry first. */
-  listActive(guildId: string, now: number, userId?: string): JitGrant[] {
-    const rows = userId === undefined ? this.#inForce.all({ guildId, now }) : this.#inForceOfMember.all({ guildId, now, userId });
-    return rows.map(toGrant);
-  }
-
+  revokeActiveOfMember(guildId: string, userId: string, revokedBy: string, now: number): Promise<JitGrant[]>;
+  /** Grants in force at `now` in a guild (optionally one member's), soonest expiry first (then by id). */
+  listActive(guildId: string, now: number, userId?: string): Promise<JitGrant[]>;
   /** The levels of a member's grants in force at `now` for any of `providers`. */
-  activeLevels(query: { guildId: string; userId: string; providers: JitProvider[]; now: number }): PermissionLevel[] {
-    return this.#db
-      .select({ level: jitPermissions.permission_level })
-      .from(jitPermissions)
-      .where(
-        and(
-          eq(jitPermissions.guild_id, query.guildId),
-          eq(jitPermissions.user_id, query.userId),
-          eq(jitPermissions.revoked, false),
-          gt(jitPermissions.expires_at, query.now),
-          inArray(jitPermissions.provider, query.providers),
-        ),
-      )
-      .all()
-      .map((row) => row.level);
-  }
-
+  activeLevels(query: MemberGrantsQuery): Promise<PermissionLevel[]>;
   /** The member's latest grant for any of `providers` no longer in force at `now` (expired or revoked). */
-  lastEnded(query: { guildId: string; userId: string; providers: JitProvider[]; now: number }): JitGrant | undefined {
-    const row = this.#db
-      .select()
-      .from(jitPermissions)
-      .where(
-        and(
-          eq(jitPermissions.guild_id, query.guildId),
-          eq(jitPermissions.user_id, query.userId),
-          inArray(jitPermissions.provider, query.providers),
-          or(eq(jitPermissions.revoked, true), lte(jitPermissions.expires_at, query.now)),
-        ),
-      )
-      .orderBy(desc(jitPermissions.id))
-      .get();
-    return row ? toGrant(row) : undefined;
-  }
-
+  lastEnded(query: MemberGrantsQuery): Promise<JitGrant | undefined>;
+  /** Moves a grant still in force at `now` to expire at `expiresAt`; undefined when it has ended (or is another guild's). */
+  extend(guildId: string, grantId: number, expiresAt: number, now: number): Promise<JitGrant | undefined>;
   /**
    * Revokes up to `limit` grants due at `now`, writes each one's `jit.expire` audit entry and queues its expiry
-   * notice, all in one transaction; how many it revoked. Fewer than `limit` means none is left due.
+   * notice, atomically; how many it revoked. Fewer than `limit` means none is left due (for this process: on
+   * PostgreSQL, grants another process is expiring right now are skipped, and are that process's to count).
    */
-  expireDue(now: number, limit: number): number {
-    return this.transaction(() => {
-      const audited = this.#auditDue.run({ now, limit }).changes;
-      const revoked = this.#expireDue.run({ now, limit }).changes;
-      // Cannot differ on one snapshot; if it ever did, nothing of this batch is kept rather than a half-audited one.
-      if (audited !== revoked) throw new Error(`expiry batch audited ${audited} grants but revoked ${revoked}`);
-      return revoked;
-    });
-  }
-
+  expireDue(now: number, limit: number): Promise<number>;
+  /**
+   * Runs `work` (the delivery of pending notices) unless another process is delivering this shard's notices right
+   * now; undefined when it is. Two processes never read the same pending notice, so none is sent twice.
+   */
+  deliveringNotices<T>(work: () => Promise<T>): Promise<T | undefined>;
   /** Up to `limit` queued expiry notices after grant id `after`, oldest first. */
-  pendingNotices(after: number, limit: number): PendingNotice[] {
-    return this.#selectPending.all({ after, limit }).map((raw): PendingNotice => {
-      const { id } = idSchema.parse(raw);
-      const row = strictRowSchema.safeParse(raw);
-      if (!row.success) return { id, problem: row.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };
-      const { notice_attempts: attempts, ...grant } = row.data;
-      return { id, grant: toGrant(grant), attempts };
-    });
-  }
-
+  pendingNotices(after: number, limit: number): Promise<PendingNotice[]>;
   /** Closes a pending notice: delivered by DM, posted in the channel instead, or given up. */
-  markNotified(grantId: number, outcome: NoticeOutcome, now: number, error: string | null): void {
-    this.#markNotified.run({ id: grantId, status: outcome, now, error });
-  }
-
+  markNotified(grantId: number, outcome: NoticeOutcome, now: number, error: string | null): Promise<void>;
   /** Counts a failed try; the notice stays pending until `maxAttempts` tries, then is marked failed. */
-  markNoticeAttemptFailed(grantId: number, error: string, maxAttempts: number): void {
-    this.#markNoticeAttemptFailed.run({ id: grantId, error, maxAttempts });
-  }
+  markNoticeAttemptFailed(grantId: number, error: string, maxAttempts: number): Promise<void>;
+}
 
-  /** One grant held by `userId`, in whichever guild (a press in a DM names only the grant); others' are undefined. */
-  findOfMember(userId: string, grantId: number): JitGrant | undefined {
-    const row = this.#db
-      .select()
-      .from(jitPermissions)
-      .where(and(eq(jitPermissions.id, grantId), eq(jitPermissions.user_id, userId)))
-      .get();
-    return row ? toGrant(row) : undefined;
-  }
+export interface GrantRepositoryOptions {
+  /**
+   * The janitor's batch statements (expiry, pending notices) see only the guilds this shard serves, so that with
+   * several shards on one database each expired grant is revoked and noticed by exactly one of them.
+   */
+  shard?: ShardScope;
+}
 
-  /** Moves a grant still in force at `now` to expire at `expiresAt`; undefined when it has ended (or is another guild's). */
-  extend(guildId: string, grantId: number, expiresAt: number, now: number): JitGrant | undefined {
-    const row = this.#db
-      .update(jitPermissions)
-      .set({ expires_at: expiresAt })
-      .where(
-        and(
-          eq(jitPermissions.id, grantId),
-          eq(jitPermissions.guild_id, guildId),
-          eq(jitPermissions.revoked, false),
-          gt(jitPermissions.expires_at, now),
-        ),
-      )
-      .returning()
-      .get();
-    return row ? toGrant(row) : undefined;
-  }
+/** The grant repository of the session's dialect. */
+export function grantRepositoryFor(session: Session, options: GrantRepositoryOptions = {}): GrantRepository {
+  return session.dialect === 'sqlite' ? SqliteGrantRepository.over(session, options) : new PgGrantRepository(session, options);
 }

@@ -4,7 +4,8 @@ import type { Notifier } from '../notify/notifier.js';
 import type { Clock } from '../shared/clock.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
 import { deliverToMember, describeError, type Delivery } from './delivery.js';
-import type { GrantRepository, JitGrant } from './grant-repository.js';
+import type { JitGrant } from './grant-repository.js';
+import type { JitRepositories, JitStore } from './jit-store.js';
 import { GrantNotActive, GrantNotFound, InvalidGrant, PermissionDenied } from './errors.js';
 import {
   highestLevel,
@@ -15,7 +16,7 @@ import {
   type Provider,
 } from './levels.js';
 import { grantNotice } from './notices.js';
-import type { JitAuditSink, JitPolicySource } from './ports.js';
+import type { JitAuditSink, JitPolicySource, SynchronousGrantReads } from './ports.js';
 
 export type { JitGrant } from './grant-repository.js';
 
@@ -49,14 +50,19 @@ export interface GrantResult {
 }
 
 export interface JitServiceDeps {
-  /** The one owner of jit_permissions, shared with the janitor's expiry job. */
-  grants: GrantRepository;
+  /** The grants and their audit entries, in units of work (the janitor's expiry job shares the grants). */
+  store: JitStore;
   policies: JitPolicySource;
   audit: JitAuditSink;
   notifier: Notifier;
   clock: Clock;
   logger?: Logger;
+  /** For the `…Sync` checks (see SynchronousGrantReads); without it they throw. */
+  synchronousReads?: SynchronousGrantReads;
 }
+
+type LevelQuery = { guildId: string; userId: string; provider: Provider; isGuildAdmin: boolean };
+type RequiredLevel = LevelQuery & { needed: PermissionLevel };
 
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || 'the request'} must be ${issue.message}`).join('; ');
@@ -67,20 +73,22 @@ function describeIssues(error: z.ZodError): string {
  * Whether a grant counts is decided by `expires_at` against the clock, never by whether the janitor has run.
  */
 export class JitService {
-  private readonly grants: GrantRepository;
+  private readonly store: JitStore;
   private readonly policies: JitPolicySource;
   private readonly audit: JitAuditSink;
   private readonly notifier: Notifier;
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
+  private readonly synchronousReads: SynchronousGrantReads | undefined;
 
   constructor(deps: JitServiceDeps) {
-    this.grants = deps.grants;
+    this.store = deps.store;
     this.policies = deps.policies;
     this.audit = deps.audit;
     this.notifier = deps.notifier;
     this.clock = deps.clock;
     this.logger = deps.logger;
+    this.synchronousReads = deps.synchronousReads;
   }
 
   /**
@@ -93,8 +101,8 @@ export class JitService {
     if (!parsed.success) throw new InvalidGrant('jit.invalid', `That grant cannot be made: ${describeIssues(parsed.error)}.`);
     const input = parsed.data;
 
-    const refuse = (code: string, message: string): never => {
-      this.audit.record({
+    const refuse = async (code: string, message: string): Promise<never> => {
+      await this.audit.record({
         guildId: input.guildId,
         userId: input.grantedBy,
         action: 'jit.grant',
@@ -105,14 +113,14 @@ export class JitService {
       throw new InvalidGrant(code, message);
     };
 
-    if (input.granteeIsBot) refuse('jit.bot_grantee', 'JIT permissions are for members, not bots. Pick a human member.');
+    if (input.granteeIsBot) await refuse('jit.bot_grantee', 'JIT permissions are for members, not bots. Pick a human member.');
     if (input.granteeId === input.grantedBy) {
-      refuse('jit.self_grant', 'You cannot grant temporary permissions to yourself. Ask another server admin to grant them.');
+      await refuse('jit.self_grant', 'You cannot grant temporary permissions to yourself. Ask another server admin to grant them.');
     }
     const policy = await this.policies.get(input.guildId);
     const max = policy.maxJitMinutes;
     if (!Number.isInteger(input.durationMinutes) || input.durationMinutes < 1 || input.durationMinutes > max) {
-      refuse(
+      await refuse(
         'jit.duration_out_of_range',
         `The duration must be a whole number of minutes from 1 to ${max} (this server's maximum, set in the guild policy); ` +
           `${input.durationMinutes} is not.`,
@@ -120,8 +128,8 @@ export class JitService {
     }
 
     const now = this.clock.now();
-    const grant = this.grants.transaction(() => {
-      const created = this.grants.insert({
+    const grant = await this.store.transaction(async (tx) => {
+      const created = await tx.grants.insert({
         guildId: input.guildId,
         userId: input.granteeId,
         provider: input.provider,
@@ -131,7 +139,7 @@ export class JitService {
         expiresAt: now + input.durationMinutes * 60_000,
         grantedBy: input.grantedBy,
       });
-      this.audit.record({
+      await tx.audit.record({
         guildId: input.guildId,
         userId: input.grantedBy,
         action: 'jit.grant',
@@ -170,32 +178,32 @@ export class JitService {
   }
 
   /** Revokes every active grant of a member in a guild; returns how many. Grants already past expiry are left to the janitor. */
-  revokeAll(guildId: string, userId: string, revokedBy: string): number {
+  async revokeAll(guildId: string, userId: string, revokedBy: string): Promise<number> {
     const now = this.clock.now();
-    return this.grants.transaction(() => {
-      const revoked = this.grants.revokeActiveOfMember(guildId, userId, revokedBy, now);
-      for (const grant of revoked) this.recordRevoke(grant, revokedBy);
+    return this.store.transaction(async (tx) => {
+      const revoked = await tx.grants.revokeActiveOfMember(guildId, userId, revokedBy, now);
+      for (const grant of revoked) await this.recordRevoke(tx, grant, revokedBy);
       return revoked.length;
     });
   }
 
   /** Revokes one grant by id. A grant of another guild is reported as not found, exactly like a missing id. */
-  revokeOne(guildId: string, grantId: number, revokedBy: string): JitGrant {
+  async revokeOne(guildId: string, grantId: number, revokedBy: string): Promise<JitGrant> {
     const now = this.clock.now();
-    return this.grants.transaction(() => {
-      const existing = this.grants.findInGuild(guildId, grantId);
+    return this.store.transaction(async (tx) => {
+      const existing = await tx.grants.findInGuild(guildId, grantId);
       if (!existing) throw new GrantNotFound(grantId);
       if (existing.revoked) throw new GrantNotActive(grantId, existing.revokeReason === 'expired' ? 'expired' : 'revoked');
       if (existing.expiresAt <= now) throw new GrantNotActive(grantId, 'expired');
-      const revoked = this.grants.revokeManually(grantId, revokedBy, now);
+      const revoked = await tx.grants.revokeManually(grantId, revokedBy, now);
       if (!revoked) throw new GrantNotActive(grantId, 'revoked');
-      this.recordRevoke(revoked, revokedBy);
+      await this.recordRevoke(tx, revoked, revokedBy);
       return revoked;
     });
   }
 
-  private recordRevoke(grant: JitGrant, revokedBy: string): void {
-    this.audit.record({
+  private async recordRevoke(tx: JitRepositories, grant: JitGrant, revokedBy: string): Promise<void> {
+    await tx.audit.record({
       guildId: grant.guildId,
       userId: revokedBy,
       action: 'jit.revoke',
@@ -206,30 +214,58 @@ export class JitService {
   }
 
   /** Grants in force right now in a guild (optionally one member's), soonest expiry first. */
-  listActive(guildId: string, userId?: string): JitGrant[] {
-    return this.grants.listActive(guildId, this.clock.now(), userId);
+  listActive(guildId: string, userId?: string): Promise<JitGrant[]> {
+    return this.store.outside.grants.listActive(guildId, this.clock.now(), userId);
   }
 
   /**
    * The highest level a member holds for a provider at this instant: guild admins are admin; otherwise the best
    * grant that is neither revoked nor past `expires_at` (a grant for 'all' covers every provider); null for none.
    */
-  effectiveLevel(query: { guildId: string; userId: string; provider: Provider; isGuildAdmin: boolean }): PermissionLevel | null {
+  async effectiveLevel(query: LevelQuery): Promise<PermissionLevel | null> {
     if (query.isGuildAdmin) return 'admin';
-    const { guildId, userId, provider } = query;
-    return highestLevel(this.grants.activeLevels({ guildId, userId, providers: [provider, 'all'], now: this.clock.now() }));
+    return highestLevel(await this.store.outside.grants.activeLevels(this.#covering(query)));
   }
 
   /** The member's latest grant covering `provider` that is no longer in force (expired or revoked): why access ended. */
-  lastEnded(query: { guildId: string; userId: string; provider: Provider }): JitGrant | undefined {
-    const { guildId, userId, provider } = query;
-    return this.grants.lastEnded({ guildId, userId, providers: [provider, 'all'], now: this.clock.now() });
+  lastEnded(query: { guildId: string; userId: string; provider: Provider }): Promise<JitGrant | undefined> {
+    return this.store.outside.grants.lastEnded(this.#covering(query));
   }
 
   /** Returns the member's level when it is at least `needed`; otherwise throws PermissionDenied saying how to get it. */
-  require(query: { guildId: string; userId: string; provider: Provider; isGuildAdmin: boolean; needed: PermissionLevel }): PermissionLevel {
-    const held = this.effectiveLevel(query);
-    if (held === null || !satisfies(held, query.needed)) throw new PermissionDenied(query.needed, query.provider, held);
-    return held;
+  async require(query: RequiredLevel): Promise<PermissionLevel> {
+    return enough(await this.effectiveLevel(query), query);
   }
+
+  /** effectiveLevel, synchronously: only for the callers not yet asynchronous (see SynchronousGrantReads). */
+  effectiveLevelSync(query: LevelQuery): PermissionLevel | null {
+    if (query.isGuildAdmin) return 'admin';
+    return highestLevel(this.#synchronousReads().activeLevels(this.#covering(query)));
+  }
+
+  /** lastEnded, synchronously: only for the callers not yet asynchronous (see SynchronousGrantReads). */
+  lastEndedSync(query: { guildId: string; userId: string; provider: Provider }): JitGrant | undefined {
+    return this.#synchronousReads().lastEnded(this.#covering(query));
+  }
+
+  /** require, synchronously: only for the callers not yet asynchronous (see SynchronousGrantReads). */
+  requireSync(query: RequiredLevel): PermissionLevel {
+    return enough(this.effectiveLevelSync(query), query);
+  }
+
+  /** A member's grants that cover `provider` (a grant for 'all' covers every provider), at this instant. */
+  #covering(query: { guildId: string; userId: string; provider: Provider }) {
+    return { guildId: query.guildId, userId: query.userId, providers: [query.provider, 'all' as const], now: this.clock.now() };
+  }
+
+  #synchronousReads(): SynchronousGrantReads {
+    if (!this.synchronousReads) throw new Error('synchronous JIT checks need synchronous grant reads (SQLite), and none were given');
+    return this.synchronousReads;
+  }
+}
+
+/** The held level when it is at least `needed`; otherwise PermissionDenied saying how to get it. */
+function enough(held: PermissionLevel | null, query: RequiredLevel): PermissionLevel {
+  if (held === null || !satisfies(held, query.needed)) throw new PermissionDenied(query.needed, query.provider, held);
+  return held;
 }

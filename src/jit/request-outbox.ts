@@ -73,7 +73,7 @@ export class RequestNoticeOutbox {
   private async send(request: JitRequest, attempts: number): Promise<OutboxResult> {
     const { requests, grants, policies, notifier, clock, logger } = this.deps;
     try {
-      const grant = request.grantId === null ? undefined : grants.findInGuild(request.guildId, request.grantId);
+      const grant = request.grantId === null ? undefined : await grants.findInGuild(request.guildId, request.grantId);
       const guildName = await notifier.guildName(request.guildId).catch(() => undefined);
       const policy = await policies.get(request.guildId);
       // Without a notification channel, the channel the request was reviewed in is where the requester looks.

@@ -30,17 +30,16 @@ export class ReviewRefused extends UserError {
 type Deps = { jit: Pick<JitService, 'effectiveLevel'>; audit: JitAuditSink };
 
 /** Whether `reviewer` holds Admin where the request applies, right now. */
-export function holdsAdminOn(deps: Deps, guildId: string, reviewer: Reviewer, provider: JitProvider): boolean {
+export async function holdsAdminOn(deps: Deps, guildId: string, reviewer: Reviewer, provider: JitProvider): Promise<boolean> {
   const providers = provider === 'all' ? PROVIDERS : [provider];
-  return providers.every((one) =>
-    satisfies(deps.jit.effectiveLevel({ guildId, userId: reviewer.id, provider: one, isGuildAdmin: reviewer.isGuildAdmin }), 'admin'),
-  );
+  const levels = await Promise.all(providers.map((one) => deps.jit.effectiveLevel({ guildId, userId: reviewer.id, provider: one, isGuildAdmin: reviewer.isGuildAdmin })));
+  return levels.every((level) => satisfies(level, 'admin'));
 }
 
 /**
  * Throws ReviewRefused (and records a denied audit entry under `action`) unless `reviewer` may decide `request` now.
  */
-export function requireReviewer(deps: Deps, request: JitRequest, reviewer: Reviewer, action: string): void {
+export async function requireReviewer(deps: Deps, request: JitRequest, reviewer: Reviewer, action: string): Promise<void> {
   const refuse = (reason: 'own_request' | 'not_reviewer', message: string | ReturnType<typeof text>): never => {
     deps.audit.record({
       guildId: request.guildId,
@@ -55,7 +54,7 @@ export function requireReviewer(deps: Deps, request: JitRequest, reviewer: Revie
   if (reviewer.id === request.requesterId) {
     refuse('own_request', 'You cannot decide your own request, even as an admin: another admin must.');
   }
-  if (!holdsAdminOn(deps, request.guildId, reviewer, request.provider)) {
+  if (!(await holdsAdminOn(deps, request.guildId, reviewer, request.provider))) {
     refuse(
       'not_reviewer',
       text`Only server admins, or members with ${levelLabel('admin')} JIT access to ${providerLabel(request.provider)} right now, can decide this request. Nothing was changed; it still waits for a reviewer.`,

@@ -39,15 +39,14 @@ type Deps = { jit: Pick<JitService, 'effectiveLevel'>; audit: JitAuditSink };
  * Refuses the update unless the member may change every one of `fields` right now; audits a refusal.
  * @throws PolicyUpdateDenied saying what is needed and what the member may still change.
  */
-export function requirePolicyUpdate(
+export async function requirePolicyUpdate(
   deps: Deps,
   input: { guildId: string; member: { id: string; isGuildAdmin: boolean }; fields: readonly PolicyField[] },
-): void {
+): Promise<void> {
   const { guildId, member, fields } = input;
   if (member.isGuildAdmin) return;
-  const jitAdminEverywhere = PROVIDERS.every((provider) =>
-    satisfies(deps.jit.effectiveLevel({ guildId, userId: member.id, provider, isGuildAdmin: false }), 'admin'),
-  );
+  const levels = await Promise.all(PROVIDERS.map((provider) => deps.jit.effectiveLevel({ guildId, userId: member.id, provider, isGuildAdmin: false })));
+  const jitAdminEverywhere = levels.every((level) => satisfies(level, 'admin'));
   const reserved = fields.map((field) => MANAGE_SERVER_ONLY_FIELDS[field]).filter((name): name is string => name !== undefined);
   if (jitAdminEverywhere && reserved.length === 0) return;
   deps.audit.record({

@@ -30,8 +30,8 @@ export function credentialCloud(provider: CredentialProvider): Provider {
 
 export class NotProjectController extends UserError {}
 
-function isAdminOn(deps: Deps, guildId: string, member: Member, provider: Provider): boolean {
-  return satisfies(deps.jit.effectiveLevel({ guildId, userId: member.id, provider, isGuildAdmin: member.isGuildAdmin }), 'admin');
+async function isAdminOn(deps: Deps, guildId: string, member: Member, provider: Provider): Promise<boolean> {
+  return satisfies(await deps.jit.effectiveLevel({ guildId, userId: member.id, provider, isGuildAdmin: member.isGuildAdmin }), 'admin');
 }
 
 /**
@@ -39,12 +39,12 @@ function isAdminOn(deps: Deps, guildId: string, member: Member, provider: Provid
  * @param doing what the member asked for, audited under `action` (e.g. `vault.renew`).
  * @throws NotProjectController saying whose project it is and how to get the right.
  */
-export function requireProjectControl(
+export async function requireProjectControl(
   deps: Deps,
   input: { guildId: string; member: Member; project: Pick<Project, 'name' | 'provider' | 'createdBy'>; action: string; doing: string },
-): void {
+): Promise<void> {
   const { guildId, member, project } = input;
-  if (member.id === project.createdBy || isAdminOn(deps, guildId, member, project.provider)) return;
+  if (member.id === project.createdBy || (await isAdminOn(deps, guildId, member, project.provider))) return;
   deps.audit.record({
     guildId,
     userId: member.id,
@@ -64,7 +64,7 @@ export function requireProjectControl(
  * credential's cloud. A credential of the project's own cloud is left to the usual provider checks.
  * @throws NotProjectController naming the credential, its cloud and how to get the right.
  */
-export function requireOtherProviderCredential(
+export async function requireOtherProviderCredential(
   deps: Deps,
   input: {
     guildId: string;
@@ -74,11 +74,11 @@ export function requireOtherProviderCredential(
     credential: { name: string; provider: CredentialProvider; createdBy: string };
     action: string;
   },
-): void {
+): Promise<void> {
   const { guildId, member, credential } = input;
   const cloud = credentialCloud(credential.provider);
   if (cloud === input.projectProvider) return;
-  if (member.id === credential.createdBy || isAdminOn(deps, guildId, member, cloud)) return;
+  if (member.id === credential.createdBy || (await isAdminOn(deps, guildId, member, cloud))) return;
   deps.audit.record({
     guildId,
     userId: member.id,
@@ -98,15 +98,15 @@ export function requireOtherProviderCredential(
  * requireOtherProviderCredential. Renewing a project (already authorised) with the state credential it already has
  * is no new use of it.
  */
-export function requireStateCredentialUse(
+export async function requireStateCredentialUse(
   deps: Deps & { credentials: Pick<CredentialStore, 'find'> },
   input: { guildId: string; member: Member; projectName: string; projectProvider: Provider; settings: BackendSettings; existing?: Pick<Project, 'backendSettings'> },
-): void {
+): Promise<void> {
   if (input.settings.kind !== 's3' || !input.settings.credentialName) return;
   const current = input.existing?.backendSettings;
   if (current?.kind === 's3' && current.credentialName === input.settings.credentialName) return;
   const credential = deps.credentials.find(input.guildId, input.settings.credentialName);
   // A name that does not resolve was already refused when the settings were built; nothing to authorise.
   if (!credential) return;
-  requireOtherProviderCredential(deps, { ...input, credential, action: 'project.init' });
+  await requireOtherProviderCredential(deps, { ...input, credential, action: 'project.init' });
 }

@@ -44,6 +44,15 @@ export function shardPredicate(scope: ShardScope | undefined, column = 'guild_id
   return `((CAST(${column} AS INTEGER) >> 22) % ${scope.count}) = ${scope.id}`;
 }
 
+/**
+ * shardCondition for PostgreSQL: a cast to INTEGER is 32 bits there, and a guild id that is not a number (the
+ * console's) fails the cast instead of reading as 0, so the id is divided as a numeric, and anything else is shard 0.
+ */
+export function pgShardCondition(scope: ShardScope | undefined, column = 'guild_id'): string {
+  if (shardPredicate(scope, column) === undefined || !scope) return '';
+  return ` AND (CASE WHEN ${column} ~ '^[0-9]{1,20}$' THEN mod(div(${column}::numeric, 4194304), ${scope.count}) ELSE 0 END) = ${scope.id}`;
+}
+
 /** "shard 1 of 4", for logs and messages. */
 export function describeShard(scope: ShardScope): string {
   return `shard ${scope.id} of ${scope.count}`;

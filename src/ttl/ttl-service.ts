@@ -80,9 +80,9 @@ export class DeploymentTtls {
   }
 
   /** Extend pressed: who may, and what the form offers. @throws TtlDeploymentNotFound, TtlDeploymentEnded, PermissionDenied. */
-  offerExtend(ref: TtlRef, presser: Member): ExtendOffer {
+  async offerExtend(ref: TtlRef, presser: Member): Promise<ExtendOffer> {
     const { row, subject, provider } = this.#open(ref, presser.id);
-    this.#requireMayExtend(ref, row, provider, presser);
+    await this.#requireMayExtend(ref, row, provider, presser);
     const max = this.deps.policies.get(row.guildId).maxTtlMinutes;
     return { subject, suggestedMinutes: Math.round((row.ttlMs ?? 60 * MINUTE_MS) / MINUTE_MS), maxMinutes: max };
   }
@@ -92,9 +92,9 @@ export class DeploymentTtls {
    * presser is an admin (Manage Server, or JIT Admin on the project's provider), whose press goes beyond it.
    * @throws as offerExtend; TtlDeploymentEnded when the row changed meanwhile; UserError beyond the maximum.
    */
-  extend(ref: TtlRef, presser: Member, minutes: number): { subject: TtlSubject; beyondMax: boolean } {
+  async extend(ref: TtlRef, presser: Member, minutes: number): Promise<{ subject: TtlSubject; beyondMax: boolean }> {
     const { row, subject, provider } = this.#open(ref, presser.id);
-    const isAdmin = this.#requireMayExtend(ref, row, provider, presser);
+    const isAdmin = await this.#requireMayExtend(ref, row, provider, presser);
     const now = this.deps.clock.now();
     const was = row.expiresAt!;
     const expiresAt = Math.max(was, now) + minutes * MINUTE_MS;
@@ -125,7 +125,7 @@ export class DeploymentTtls {
   async destroyNow(ref: TtlRef, presser: Member, started: (subject: TtlSubject) => Promise<void>): Promise<{ subject: TtlSubject; outcome: DestroyNowOutcome }> {
     const { row, subject, provider } = this.#open(ref, presser.id);
     try {
-      this.deps.jit.require({ guildId: row.guildId, userId: presser.id, provider, isGuildAdmin: presser.isGuildAdmin, needed: 'admin' });
+      await this.deps.jit.require({ guildId: row.guildId, userId: presser.id, provider, isGuildAdmin: presser.isGuildAdmin, needed: 'admin' });
     } catch (error) {
       this.deps.audit.record({ guildId: row.guildId, userId: presser.id, action: 'deploy.ttl_destroy_now', target: subject.projectName, outcome: 'denied', details: { resourceId: row.id } });
       throw ref.guildId === null && error instanceof PermissionDenied ? permissionsUnknownInDm('Destroy now', error) : error;
@@ -166,8 +166,8 @@ export class DeploymentTtls {
   }
 
   /** The deployer with Deployer access now, or an admin on the provider; whether the presser is such an admin. */
-  #requireMayExtend(ref: TtlRef, row: TtlDeployment, provider: Provider, presser: Member): boolean {
-    const held = this.deps.jit.effectiveLevel({ guildId: row.guildId, userId: presser.id, provider, isGuildAdmin: presser.isGuildAdmin });
+  async #requireMayExtend(ref: TtlRef, row: TtlDeployment, provider: Provider, presser: Member): Promise<boolean> {
+    const held = await this.deps.jit.effectiveLevel({ guildId: row.guildId, userId: presser.id, provider, isGuildAdmin: presser.isGuildAdmin });
     if (satisfies(held, 'admin')) return true;
     if (presser.id === row.createdBy && satisfies(held, 'deployer')) return false;
     this.deps.audit.record({ guildId: row.guildId, userId: presser.id, action: 'deploy.ttl_extend', target: String(row.id), outcome: 'denied', details: { resourceId: row.id, reason: 'not_allowed' } });

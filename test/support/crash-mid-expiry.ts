@@ -4,7 +4,8 @@
  * batch's transaction open. No cleanup of any kind runs: what the file holds afterwards is what a crash leaves.
  */
 import { openDatabase } from '../../src/db/index.js';
-import { GrantRepository } from '../../src/jit/grant-repository.js';
+import { sqliteDataAccess } from '../../src/db/data-access.js';
+import { grantRepositoryFor } from '../../src/jit/grant-repository.js';
 import { JitExpiryJob } from '../../src/janitor/jit-expiry-job.js';
 import type { Notifier } from '../../src/notify/notifier.js';
 
@@ -14,7 +15,7 @@ handle.sqlite.function('die_now', () => process.kill(process.pid, 'SIGKILL'));
 handle.sqlite.exec(`CREATE TEMP TRIGGER crash AFTER INSERT ON main.audit_log WHEN NEW.id >= ${Number(dieAt)} BEGIN SELECT die_now(); END`);
 const unused = {} as Notifier; // never reached: the process dies while revoking
 const job = new JitExpiryJob({
-  grants: new GrantRepository(handle),
+  grants: grantRepositoryFor(sqliteDataAccess(handle).session),
   clock: { now: () => Number(process.env.NOW) },
   notifier: unused,
   policies: { get: () => ({ maxJitMinutes: 480 }) },
