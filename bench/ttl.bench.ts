@@ -88,7 +88,7 @@ function stubDestroyer(ttls: TtlRepository): Pick<TtlDestroyer, 'subject' | 'can
   const stub = {
     started: 0,
     subject: (row: TtlDeployment) => ({ subject: { resourceId: row.id, guildId: row.guildId, template: row.template, projectName: 'p', deployerId: row.createdBy, expiresAt: row.expiresAt ?? 0 }, project: {} as never }),
-    cannotDestroy: () => undefined,
+    cannotDestroy: () => Promise.resolve(undefined),
     isRunning: () => false,
     deliverNotice: async () => true,
     // As TtlDestroyer.start: the try is claimed on the row (the next one pushed back) before the destroy starts.

@@ -37,7 +37,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: project, region: 'us-central1' }, HARNESS_GUILD, { modal: { project_id: `${project}-project-123` } });
 
   async function planned(request: { project?: string; resourceType: 'vm' | 'bucket'; instanceType?: string; diskSizeGb?: number }): Promise<PlannedDeployment> {
-    const prepared = deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', ...request });
+    const prepared = await deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', ...request });
     if (!prepared.allowed) throw new Error(`refused from the options: ${JSON.stringify(prepared.decision.violations)}`);
     const plan = await deploys.plan(prepared.deployment, quietly);
     if (!plan.ok) throw new Error('refusedByPolicy' in plan ? `refused from the plan: ${JSON.stringify(plan.refusedByPolicy.violations)}` : plan.error.message);
@@ -143,7 +143,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     await policy({ unpriced_resources: 'allow' });
     const deployment = await planned({ resourceType: 'bucket', diskSizeGb: 5 });
     expect(deployment.decision).toMatchObject({ requiresApproval: false, notEstimated: [{ address: 'google_sql_database_instance.db', reason: 'unknown_type' }] });
-    const step = deploys.decide(deployment, alice);
+    const step = await deploys.decide(deployment, alice);
     expect(step.next).toBe('apply');
     if (step.next === 'refused') return;
     expect((await deploys.apply(step.deployment, quietly)).outcome).toBe('applied');
@@ -153,7 +153,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     const deployment = await planned({ resourceType: 'vm', instanceType: 'e2-micro' });
     expect(deployment.decision.estimate.monthlyUsd).toBe(8.11);
     expect(app().resources.get(HARNESS_GUILD, deployment.resource.id).estimatedMonthlyCost).toBe(8.11);
-    const step = deploys.decide(deployment, alice);
+    const step = await deploys.decide(deployment, alice);
     if (step.next === 'refused') throw new Error('refused');
     // Enough for the options' $6.11, not for the plan's $8.11.
     await policy({ max_budget: 7 });
@@ -168,7 +168,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     await policy({ max_budget: 8.61 });
     const vm = await planned({ resourceType: 'vm', instanceType: 'e2-micro' });
     const bucket = await planned({ project: 'other', resourceType: 'bucket' });
-    const [vmStep, bucketStep] = [deploys.decide(vm, alice), deploys.decide(bucket, alice)];
+    const [vmStep, bucketStep] = [await deploys.decide(vm, alice), await deploys.decide(bucket, alice)];
     if (vmStep.next === 'refused' || bucketStep.next === 'refused') throw new Error('refused');
 
     const applying = deploys.apply(vmStep.deployment, quietly);

@@ -39,7 +39,7 @@ describe('DeployService', () => {
   const requireApproval = () => harness.say(alice, 'cloud-guild-policy', { action: 'update', require_approval: true });
 
   async function planned(requester: Actor = alice, request: Partial<typeof bucket> = {}): Promise<PlannedDeployment> {
-    const prepared = deploys.prepare({ guildId: HARNESS_GUILD, requester, channelId: '400000000000000001', ...bucket, ...request });
+    const prepared = await deploys.prepare({ guildId: HARNESS_GUILD, requester, channelId: '400000000000000001', ...bucket, ...request });
     if (!prepared.allowed) throw new Error(`refused: ${JSON.stringify(prepared.decision.violations)}`);
     const plan = await deploys.plan(prepared.deployment, quietly);
     if (!plan.ok) throw 'error' in plan ? plan.error : new Error(`plan refused: ${JSON.stringify(plan.refusedByPolicy.violations)}`);
@@ -61,7 +61,7 @@ describe('DeployService', () => {
     expect(statusOf(deployment)).toBe('planned');
     expect(existsSync(planFileOf(deployment))).toBe(true);
     expect(deploys.mayConfirm(deployment, alice)).toBe(true);
-    const step = deploys.decide(deployment, alice);
+    const step = await deploys.decide(deployment, alice);
     expect(step.next).toBe('apply');
     if (step.next === 'refused') throw new Error('refused');
     const applied = await deploys.apply(step.deployment, quietly);
@@ -72,7 +72,7 @@ describe('DeployService', () => {
 
   it('refused by policy: nothing is created, the refusal names the rule and is audited', async () => {
     await harness.say(alice, 'cloud-guild-policy', { action: 'update', max_disk: 10 });
-    const prepared = deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, ...bucket, resourceType: 'vm', instanceType: 'e2-micro', diskSizeGb: 50 });
+    const prepared = await deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, ...bucket, resourceType: 'vm', instanceType: 'e2-micro', diskSizeGb: 50 });
     expect(prepared.allowed).toBe(false);
     if (prepared.allowed) return;
     expect(prepared.decision.violations.map((v) => v.rule)).toEqual(['disk']);
@@ -81,7 +81,7 @@ describe('DeployService', () => {
   });
 
   it('a deployment refused by a policy tightened while it waited is discarded at apply, and the refusal is audited', async () => {
-    const step = deploys.decide(await planned(), alice);
+    const step = await deploys.decide(await planned(), alice);
     if (step.next === 'refused') throw new Error('refused');
     await harness.say(alice, 'cloud-guild-policy', { action: 'update', max_budget: 0.01 });
     const applied = await deploys.apply(step.deployment, quietly);
@@ -93,19 +93,19 @@ describe('DeployService', () => {
   });
 
   it('a member without access is refused before anything is created', async () => {
-    expect(() => deploys.prepare({ guildId: HARNESS_GUILD, requester: bob, ...bucket })).toThrow(/Deployer/);
+    await expect(deploys.prepare({ guildId: HARNESS_GUILD, requester: bob, ...bucket })).rejects.toThrow(/Deployer/);
     expect(app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
   });
 
-  it('another guild cannot deploy into this guild’s project, even by its name', () => {
-    expect(() => deploys.prepare({ guildId: OTHER_GUILD, requester: alice, ...bucket })).toThrow(ProjectNotFound);
+  it('another guild cannot deploy into this guild’s project, even by its name', async () => {
+    await expect(deploys.prepare({ guildId: OTHER_GUILD, requester: alice, ...bucket })).rejects.toThrow(ProjectNotFound);
     expect(app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
   });
 
   /** A confirmed deployment that needs approval, its request recorded and posted. */
   async function awaitingApproval(requester: Actor = alice) {
     await requireApproval();
-    const step = deploys.decide(await planned(requester), requester);
+    const step = await deploys.decide(await planned(requester), requester);
     if (step.next !== 'needs_approval') throw new Error(`expected needs_approval, got ${step.next}`);
     return { deployment: step.deployment, approval: await deploys.approvals.request(step.deployment) };
   }
@@ -115,7 +115,7 @@ describe('DeployService', () => {
     const { approval } = await awaitingApproval();
     expect(approval).toMatchObject({ status: 'pending', requester: { id: alice.id }, planRunId: expect.any(Number) });
     expect(harness.notifier.postsIn('400000000000000001').at(-1)?.buttons?.map((b) => b.customId)).toEqual([`deployapr:approve:${approval.id}`, `deployapr:reject:${approval.id}`]);
-    const result = deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: carol });
+    const result = await deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: carol });
     if (result.outcome !== 'approved') throw new Error(result.outcome);
     expect(approvalOf(approval.id)).toMatchObject({ status: 'approved', decidedBy: carol.id });
     expect(audit('deploy.approval')[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
@@ -124,8 +124,8 @@ describe('DeployService', () => {
 
   it('the requester cannot approve their own deployment, even as a server admin: nothing changes', async () => {
     const { approval, deployment } = await awaitingApproval();
-    expect(() => deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: alice })).toThrow(/cannot approve your own deployment/);
-    expect(() => deploys.approvals.reject({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: alice })).toThrow(/cannot approve your own/);
+    await expect(deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: alice })).rejects.toThrow(/cannot approve your own deployment/);
+    await expect(deploys.approvals.reject({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: alice })).rejects.toThrow(/cannot approve your own/);
     expect(approvalOf(approval.id)?.status).toBe('pending');
     expect(statusOf(deployment)).toBe('planned');
     expect(existsSync(planFileOf(deployment))).toBe(true);
@@ -137,16 +137,16 @@ describe('DeployService', () => {
     const { approval } = await awaitingApproval();
     harness.clock.advanceMinutes(11);
     const press = () => deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: dave });
-    expect(press).toThrow(/Only server admins, or members with Admin access/);
-    expect(press).toThrow(/JIT grant #\d+ expired/);
+    await expect(press()).rejects.toThrow(/Only server admins, or members with Admin access/);
+    await expect(press()).rejects.toThrow(/JIT grant #\d+ expired/);
     expect(audit('deploy.approval').find((e) => e.outcome === 'denied')).toMatchObject({ userId: dave.id, details: { reason: 'missing_access', step: 'approve' } });
-    expect(() => deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: bob })).toThrow(/Only server admins/);
+    await expect(deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: bob })).rejects.toThrow(/Only server admins/);
     expect(approvalOf(approval.id)?.status).toBe('pending');
   });
 
   it('a rejected approval discards the plan and its row; the requester is told', async () => {
     const { approval, deployment } = await awaitingApproval();
-    const rejected = deploys.approvals.reject({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: carol });
+    const rejected = await deploys.approvals.reject({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: carol });
     expect(rejected).toMatchObject({ status: 'rejected', decidedBy: carol.id });
     expect(statusOf(deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(deployment))).toBe(false);
@@ -161,7 +161,7 @@ describe('DeployService', () => {
     const deployment = await planned(bob);
     expect(deploys.mayConfirm(deployment, dave)).toBe(false);
     harness.clock.advanceMinutes(11);
-    const step = deploys.decide(deployment, bob);
+    const step = await deploys.decide(deployment, bob);
     expect(step).toMatchObject({ next: 'refused', refusal: { code: 'jit.access_lost', held: null } });
     expect(statusOf(deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(deployment))).toBe(false);
@@ -170,7 +170,7 @@ describe('DeployService', () => {
 
   it('access lost between the press and the apply: nothing applied, plan discarded', async () => {
     await grant(bob, 'deployer', 10);
-    const step = deploys.decide(await planned(bob), bob);
+    const step = await deploys.decide(await planned(bob), bob);
     if (step.next === 'refused') throw new Error('refused');
     harness.clock.advanceMinutes(11);
     const applied = await deploys.apply(step.deployment, quietly);
@@ -192,7 +192,7 @@ describe('DeployService', () => {
 
   it('a failed plan is audited and leaves no planned row', async () => {
     control({ failPlan: { summary: 'Invalid bucket name' } });
-    const prepared = deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, ...bucket });
+    const prepared = await deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, ...bucket });
     if (!prepared.allowed) throw new Error('refused');
     const plan = await deploys.plan(prepared.deployment, quietly);
     expect(plan).toMatchObject({ ok: false, error: { code: 'engine.run_failed' } });
@@ -201,7 +201,7 @@ describe('DeployService', () => {
   });
 
   it('Apply refused because the workspace is busy: the plan file and the planned row are discarded', async () => {
-    const step = deploys.decide(await planned(), alice);
+    const step = await deploys.decide(await planned(), alice);
     if (step.next === 'refused') throw new Error('refused');
     const blocking = await holdWorkspace();
     const applied = await deploys.apply(step.deployment, quietly);
@@ -232,7 +232,7 @@ describe('DeployService', () => {
   /** Another deployment's plan holds the workspace (the stand-in sleeps) until `release` cancels it. */
   async function holdWorkspace(): Promise<{ release: () => Promise<void> }> {
     control({ sleepMs: 120_000 });
-    const prepared = deploys.prepare({ guildId: HARNESS_GUILD, requester: carol, ...bucket });
+    const prepared = await deploys.prepare({ guildId: HARNESS_GUILD, requester: carol, ...bucket });
     if (!prepared.allowed) throw new Error('refused');
     const blocker = deploys.plan(prepared.deployment, quietly);
     const run = await vi.waitFor(
@@ -268,25 +268,25 @@ describe('DestroyService', () => {
   afterEach(() => harness?.stop());
 
   it('destroys what the requester confirmed and audits it; only the requester may confirm', async () => {
-    const prepared = destroys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', forget: false });
+    const prepared = await destroys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', forget: false });
     if (!prepared.ready) throw new Error('nothing to destroy');
     expect(destroys.mayConfirm(prepared.destruction, carol)).toBe(false);
-    expect(destroys.confirm(prepared.destruction, alice)).toEqual({ confirmed: true });
+    expect(await destroys.confirm(prepared.destruction, alice)).toEqual({ confirmed: true });
     const destroyed = await destroys.destroy(prepared.destruction, quietly);
     expect(destroyed.ok).toBe(true);
     expect(app().resources.listByGuild(HARNESS_GUILD).map((r) => r.status)).toEqual(['destroyed']);
     expect(app().audit.recent(HARNESS_GUILD, { action: 'deploy.destroy' })[0]).toMatchObject({ userId: alice.id, outcome: 'success' });
-    expect(destroys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', forget: false })).toMatchObject({ ready: false, reason: 'nothing_to_destroy' });
+    expect(await destroys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', forget: false })).toMatchObject({ ready: false, reason: 'nothing_to_destroy' });
   });
 
   it('an admin grant that expired before the press destroys nothing; another guild cannot reach the project', async () => {
     await harness.say(alice, 'cloud-jit-grant', { user: { id: dave.id, displayName: 'dave', isBot: false }, provider: 'gcp', level: 'admin', duration: 10 });
-    const prepared = destroys.prepare({ guildId: HARNESS_GUILD, requester: dave, project: 'web', forget: false });
+    const prepared = await destroys.prepare({ guildId: HARNESS_GUILD, requester: dave, project: 'web', forget: false });
     if (!prepared.ready) throw new Error('nothing to destroy');
     harness.clock.advanceMinutes(11);
-    expect(destroys.confirm(prepared.destruction, dave)).toMatchObject({ confirmed: false, refusal: { code: 'jit.access_lost' } });
+    expect(await destroys.confirm(prepared.destruction, dave)).toMatchObject({ confirmed: false, refusal: { code: 'jit.access_lost' } });
     expect(app().resources.listByGuild(HARNESS_GUILD).map((r) => r.status)).toEqual(['active']);
-    expect(() => destroys.prepare({ guildId: OTHER_GUILD, requester: alice, project: 'web', forget: true })).toThrow(ProjectNotFound);
-    expect(() => destroys.prepare({ guildId: HARNESS_GUILD, requester: bob, project: 'web', forget: false })).toThrow(/Admin/);
+    await expect(destroys.prepare({ guildId: OTHER_GUILD, requester: alice, project: 'web', forget: true })).rejects.toThrow(ProjectNotFound);
+    await expect(destroys.prepare({ guildId: HARNESS_GUILD, requester: bob, project: 'web', forget: false })).rejects.toThrow(/Admin/);
   });
 });

@@ -61,11 +61,11 @@ describe('drift checks', () => {
     expect(init.text()).toMatch(/initialised/);
     await harness.say(alice, 'cloud-guild-policy', { action: 'update', notification_channel: CHANNEL });
     const deploys = DeployService.from(app());
-    const prepared = deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', resourceType: 'bucket', diskSizeGb: 5 });
+    const prepared = await deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', resourceType: 'bucket', diskSizeGb: 5 });
     if (!prepared.allowed) throw new Error('refused');
     const planned = await deploys.plan(prepared.deployment, quietly);
     if (!planned.ok) throw new Error('plan failed');
-    const step = deploys.decide(planned.deployment, alice);
+    const step = await deploys.decide(planned.deployment, alice);
     if (step.next !== 'apply') throw new Error(step.next);
     const applied = await deploys.apply(step.deployment, quietly);
     if (applied.outcome !== 'applied') throw new Error(applied.outcome);
@@ -144,7 +144,7 @@ describe('drift checks', () => {
     await enable();
     control({ sleepMs: 400 });
     const deploys = DeployService.from(app());
-    const prepared = deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', resourceType: 'bucket', diskSizeGb: 5 });
+    const prepared = await deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', resourceType: 'bucket', diskSizeGb: 5 });
     if (!prepared.allowed) throw new Error('refused');
     const planning = deploys.plan(prepared.deployment, quietly);
     const due = checkRow().nextCheckAt;
@@ -293,7 +293,7 @@ describe('drift checks and the engine slots', () => {
     await harness.say(alice, 'cloud-drift', { subcommand: 'enable', project: 'web', schedule: '*/5 * * * *' });
     writeFileSync(join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'api', 'fake-engine.json'), JSON.stringify({ sleepMs: 400 }));
     const deploys = DeployService.from(app);
-    const prepared = deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'api', resourceType: 'bucket', diskSizeGb: 5 });
+    const prepared = await deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'api', resourceType: 'bucket', diskSizeGb: 5 });
     if (!prepared.allowed) throw new Error('refused');
     const planning = deploys.plan(prepared.deployment, quietly);
     harness.clock.advanceMinutes(5);

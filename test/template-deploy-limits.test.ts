@@ -89,8 +89,8 @@ describe('compute instances of template deployments, against max_instances', () 
     const deploys = DeployService.from(app());
     const templates = TemplateDeployments.from(app());
     const planned = async (prefix: string): Promise<PlannedDeployment> => {
-      const request = templates.begin({ guildId: HARNESS_GUILD, requester: alice, project: 'web', template: 'pair', askOptional: false });
-      const plan = await deploys.plan(templates.prepare(request, { typed: { prefix } }), quietly);
+      const request = await templates.begin({ guildId: HARNESS_GUILD, requester: alice, project: 'web', template: 'pair', askOptional: false });
+      const plan = await deploys.plan(await templates.prepare(request, { typed: { prefix } }), quietly);
       if (!plan.ok) throw new Error('refusedByPolicy' in plan ? JSON.stringify(plan.refusedByPolicy.violations) : plan.error.message);
       return plan.deployment;
     };

@@ -22,10 +22,10 @@ function requireRunSlot(app: AppContext, guildId: string): void {
  * The policy's refusal, when that is what the member would be told after the deferral: any other refusal (no run
  * slot, an unknown project, no access), which comes first, leaves the answer to the usual path, which meets it again.
  */
-function policyRefusalNow(app: AppContext, deploys: DeployService, input: DeployInput): PolicyDecision | undefined {
+async function policyRefusalNow(app: AppContext, deploys: DeployService, input: DeployInput): Promise<PolicyDecision | undefined> {
   try {
     requireRunSlot(app, input.guildId);
-    return deploys.policyRefusal(input);
+    return await deploys.policyRefusal(input);
   } catch (error) {
     if (isUserError(error)) return undefined;
     throw error;
@@ -70,11 +70,11 @@ export default defineCommand({
     const input = { guildId, requester, channelId: conversation.channelId, project, credential, resourceType: target.resourceType, instanceType: options.instance_type, diskSizeGb: options.disk_size, ttl };
     // What the policy refuses is known in a millisecond: it is the answer, without a deferral first (one call to
     // Discord instead of two). Everything else is deferred and checked again when acted on, as before.
-    const refusal = policyRefusalNow(app, deploys, input);
+    const refusal = await policyRefusalNow(app, deploys, input);
     if (refusal) return conversation.reply(violationView(refusal));
     await conversation.defer();
     requireRunSlot(app, guildId);
-    const prepared = deploys.prepare(input);
+    const prepared = await deploys.prepare(input);
     if (!prepared.allowed) return conversation.edit(violationView(prepared.decision));
     await planAndApply(conversation, deploys, prepared.deployment);
   },

@@ -28,7 +28,7 @@ export default defineCommand({
   async execute({ conversation, options, app }) {
     const destroys = DestroyService.from(app);
     const { guildId, actor } = conversation;
-    const prepared = destroys.prepare({ guildId, requester: actor, channelId: conversation.channelId, project: options.project, resourceId: options.resource, forget: options.forget, credential: options.credential });
+    const prepared = await destroys.prepare({ guildId, requester: actor, channelId: conversation.channelId, project: options.project, resourceId: options.resource, forget: options.forget, credential: options.credential });
     if (!prepared.ready) return conversation.reply(nothingToDestroyView(prepared));
     const destruction = prepared.destruction;
     // The engine needs a template deployment's secret inputs to destroy it: asked again when the vault lost them.
@@ -40,7 +40,7 @@ export default defineCommand({
     }
     const press = await offerDestroy(conversation, destruction, (by) => destroys.mayConfirm(destruction, by));
     if (press?.buttonId !== 'destroy') return;
-    const confirmed = destroys.confirm(destruction, press.by);
+    const confirmed = await destroys.confirm(destruction, press.by);
     if (!confirmed.confirmed) return deliverResult(conversation, notDestroyedView(destruction, confirmed.refusal));
 
     if (destruction.targets.length) {

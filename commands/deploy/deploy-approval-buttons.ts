@@ -26,13 +26,13 @@ export const deployApprovalButtons: DurableComponentHandler = {
     try {
       switch (press.id.action) {
         case 'reject': {
-          const rejected = approvals.reject({ guildId, approvalId, reviewer });
+          const rejected = await approvals.reject({ guildId, approvalId, reviewer });
           await press.update({ notices: [approvals.card(rejected)] });
           await approvals.tellRequester(rejected.id);
           return;
         }
         case 'approve': {
-          const result = approvals.approve({ guildId, approvalId, reviewer });
+          const result = await approvals.approve({ guildId, approvalId, reviewer });
           const card = approvals.card(result.approval);
           if (result.outcome === 'refused_by_policy') {
             await press.update({ notices: [card, ...(planRefusedView(result.decision).notices ?? [])] });

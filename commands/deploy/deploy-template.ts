@@ -22,13 +22,13 @@ export interface TemplateDeployOptions {
 export async function deployTemplate(conversation: Conversation, app: AppContext, options: TemplateDeployOptions): Promise<void> {
   const templates = TemplateDeployments.from(app);
   const { guildId, actor: requester } = conversation;
-  const request = templates.begin({ guildId, requester, project: options.project, template: options.template, askOptional: options.askOptional, credential: options.credential, ttl: options.ttl });
+  const request = await templates.begin({ guildId, requester, project: options.project, template: options.template, askOptional: options.askOptional, credential: options.credential, ttl: options.ttl });
   const load = app.runner.loadOf(guildId);
   app.tiers.requireRunSlot(guildId, load.running + load.queued);
 
   const typed = await askTemplateInputs(conversation, { template: request.template.name, project: request.project.name, steps: request.steps });
   if (!typed) return;
   await conversation.defer();
-  const deployment = templates.prepare(request, { channelId: conversation.channelId, credential: options.credential, typed });
+  const deployment = await templates.prepare(request, { channelId: conversation.channelId, credential: options.credential, typed });
   await planAndApply(conversation, DeployService.from(app), deployment);
 }

@@ -19,7 +19,7 @@ export async function planAndApply(conversation: Conversation, deploys: DeploySe
 
   const press = await offerApply(conversation, planned.deployment, (by) => deploys.mayConfirm(planned.deployment, by));
   if (press?.buttonId !== 'apply') return deploys.cancel(planned.deployment, press?.by);
-  const step = deploys.decide(planned.deployment, press.by);
+  const step = await deploys.decide(planned.deployment, press.by);
   if (step.next === 'refused') return deliverResult(conversation, notAppliedView(planned.deployment, step.refusal));
   if (step.next === 'needs_approval') {
     // Recorded and posted with durable buttons: the approving press applies it, whenever it comes (after a restart too).

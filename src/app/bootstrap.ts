@@ -153,9 +153,9 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const data = sqliteDataAccess(database);
   const jitUnits = jitStore(data, { shard, clock });
   const grants = jitUnits.outside.grants;
-  // The JIT requests and extensions, and src/deploy's checks, are not on the asynchronous seam yet (issue 16).
+  // The JIT requests and extensions are not on the asynchronous seam yet (issue 16).
   const synchronousGrants = new SqliteGrants(database, { shard });
-  const jit = new JitService({ store: jitUnits, policies, audit, notifier, clock, logger, synchronousReads: synchronousGrants });
+  const jit = new JitService({ store: jitUnits, policies, audit, notifier, clock, logger });
   const jitRequestRows = new JitRequestRepository(database, { shard });
   // One outbox for the presses that decide and the janitor that sweeps up: it is what keeps a notice from going twice.
   const requestOutbox = new RequestNoticeOutbox({ requests: jitRequestRows, grants, policies, notifier, clock, logger });

@@ -120,9 +120,9 @@ export class DeployApprovals {
   }
 
   /** Whether `by` may answer the request now (Approve or Reject). A refused admin check is audited. */
-  mayApprove(approval: DeployApprovalRecord, provider: Project['provider'], by: Member): ApproverCheck {
+  async mayApprove(approval: DeployApprovalRecord, provider: Project['provider'], by: Member): Promise<ApproverCheck> {
     if (by.id === approval.requester.id) return { may: false, error: new ApprovalRefused('own_request') };
-    const refusal = accessLostAt(this.deps, {
+    const refusal = await accessLostAt(this.deps, {
       guildId: approval.guildId,
       provider,
       action: 'deploy.approval',
@@ -140,8 +140,8 @@ export class DeployApprovals {
    * press or reviewer finds it closed) and returns the deployment to apply, with the policy's decision of now.
    * @throws ApprovalNotFound (also another guild's), ApprovalClosed, ApprovalRefused, ApprovalNeedsCredentials (it keeps waiting).
    */
-  approve(input: { guildId: string; approvalId: number; reviewer: Member }): ApprovalOutcome {
-    const approval = this.#openForReview(input.guildId, input.approvalId, input.reviewer);
+  async approve(input: { guildId: string; approvalId: number; reviewer: Member }): Promise<ApprovalOutcome> {
+    const approval = await this.#openForReview(input.guildId, input.approvalId, input.reviewer);
     const { policies, reservations, clock } = this.deps;
     const { records } = this.deps.deployApprovals;
     const project = this.#projectOf(approval);
@@ -206,8 +206,8 @@ export class DeployApprovals {
   }
 
   /** Reject pressed: the request is closed and its plan discarded. Same reviewers as Approve. */
-  reject(input: { guildId: string; approvalId: number; reviewer: Member }): DeployApprovalRecord {
-    const approval = this.#openForReview(input.guildId, input.approvalId, input.reviewer);
+  async reject(input: { guildId: string; approvalId: number; reviewer: Member }): Promise<DeployApprovalRecord> {
+    const approval = await this.#openForReview(input.guildId, input.approvalId, input.reviewer);
     const project = this.#projectOf(approval);
     const resource = this.deps.resources.get(approval.guildId, approval.resourceId);
     const { clock } = this.deps;
@@ -240,11 +240,11 @@ export class DeployApprovals {
   }
 
   /** The request, if it is open and `reviewer` may decide it now. */
-  #openForReview(guildId: string, approvalId: number, reviewer: Member): DeployApprovalRecord {
+  async #openForReview(guildId: string, approvalId: number, reviewer: Member): Promise<DeployApprovalRecord> {
     const approval = this.deps.deployApprovals.records.findInGuild(guildId, approvalId);
     if (!approval) throw new ApprovalNotFound(approvalId);
     if (approval.status !== 'pending' || approval.expiresAt <= this.deps.clock.now()) throw this.#closedNow(approval);
-    const check = this.mayApprove(approval, this.#projectOf(approval).provider, reviewer);
+    const check = await this.mayApprove(approval, this.#projectOf(approval).provider, reviewer);
     if (!check.may) {
       if (check.error.reason === 'own_request') this.#audit(approval, reviewer.id, 'deploy.approval', 'denied', { reason: 'own_request' });
       throw check.error;

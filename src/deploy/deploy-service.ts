@@ -130,10 +130,10 @@ export class DeployService {
    * Access (Deployer on the project’s provider), boot disk and the policy on the options; then the resource row, planned.
    * @throws ProjectNotFound (also for another guild's project), PermissionDenied, InvalidBootDisk, credential errors.
    */
-  prepare(input: DeployInput): Prepared {
+  async prepare(input: DeployInput): Promise<Prepared> {
     const { guildId, requester } = input;
     const { resources, clock } = this.deps;
-    const checked = this.#check(input);
+    const checked = await this.#check(input);
     if (!checked.decision.allowed) return { allowed: false, decision: checked.decision };
     const { project, request, decision, ttlMs } = checked;
     const credentials = this.deps.credentialsFor(project, input.credential);
@@ -156,17 +156,17 @@ export class DeployService {
    * Nothing is created: a front end can answer a refusal at once, and `prepare` checks again when it acts.
    * @throws what `prepare` throws before the policy check (an unknown project, no deployer access, a disk too small).
    */
-  policyRefusal(input: DeployInput): PolicyDecision | undefined {
-    const { decision } = this.#check(input);
+  async policyRefusal(input: DeployInput): Promise<PolicyDecision | undefined> {
+    const { decision } = await this.#check(input);
     return decision.allowed ? undefined : decision;
   }
 
   /** Everything `prepare` checks before it creates anything; a policy refusal is audited here. */
-  #check(input: DeployInput): { project: Project; request: DeploymentRequest; decision: PolicyDecision; ttlMs: number | null } {
+  async #check(input: DeployInput): Promise<{ project: Project; request: DeploymentRequest; decision: PolicyDecision; ttlMs: number | null }> {
     const { guildId, requester } = input;
     const { projects, jit, policies, audit } = this.deps;
     const project = projects.get(guildId, input.project);
-    jit.requireSync({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
+    await jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
     // The minimum depends on the project's provider, so this is the first moment it can be checked.
     assertBootDiskSize(project.provider, input.resourceType, input.diskSizeGb);
     // Before the plan: a time to live above the guild's maximum could never be applied.
@@ -224,10 +224,10 @@ export class DeployService {
    * Apply was pressed by `presser`. A grant may have expired or been revoked while the plan waited, so the requester
    * (and the presser, if someone else) must still be a Deployer now; then the policy says whether an admin must approve.
    */
-  decide(deployment: PlannedDeployment, presser: Member): NextStep {
+  async decide(deployment: PlannedDeployment, presser: Member): Promise<NextStep> {
     const requester = presser.id === deployment.requester.id ? presser : deployment.requester;
     const confirmed: ConfirmedDeployment = { ...deployment, requester, confirmedBy: presser };
-    const refusal = this.#accessLost(confirmed, 'apply.press');
+    const refusal = await this.#accessLost(confirmed, 'apply.press');
     if (refusal) return { next: 'refused', refusal };
     return { next: confirmed.decision.requiresApproval ? 'needs_approval' : 'apply', deployment: confirmed };
   }
@@ -249,7 +249,14 @@ export class DeployService {
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'denied', { resourceId: resource.id, planRunId: plan.runId, step: 'apply.start', rules: recheck.violations.map((v) => v.rule) });
       return { outcome: 'refused_by_policy', decision: recheck };
     }
-    const refusal = this.#accessLost(deployment, 'apply.start');
+    // After the hold, outside its transaction (the grants are read asynchronously); a refusal releases the hold.
+    let refusal: AccessLostAtStep | null;
+    try {
+      refusal = await this.#accessLost(deployment, 'apply.start');
+    } catch (error) {
+      release();
+      throw error;
+    }
     if (refusal) {
       release();
       return { outcome: 'access_lost', refusal };
@@ -286,9 +293,9 @@ export class DeployService {
   }
 
   /** The requester and whoever pressed Apply must still be Deployers; on a refusal (audited) the plan is discarded. */
-  #accessLost(deployment: ConfirmedDeployment, step: 'apply.press' | 'apply.start'): AccessLostAtStep | null {
+  async #accessLost(deployment: ConfirmedDeployment, step: 'apply.press' | 'apply.start'): Promise<AccessLostAtStep | null> {
     const participants: StepParticipant[] = requesterAndPresser(deployment.requester, deployment.confirmedBy, 'deployer');
-    const refusal = accessLostAt(this.deps, {
+    const refusal = await accessLostAt(this.deps, {
       guildId: deployment.guildId,
       provider: deployment.project.provider,
       action: 'deploy.apply',

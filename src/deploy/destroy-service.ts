@@ -97,10 +97,10 @@ export class DestroyService {
    * @throws ProjectNotFound (also for another guild's project), PermissionDenied, credential errors,
    * UserError when destroying everything would need a deployment's secret inputs again (destroy it on its own).
    */
-  prepare(input: DestroyInput): DestroyPrepared {
+  async prepare(input: DestroyInput): Promise<DestroyPrepared> {
     const { guildId, requester } = input;
     const project = this.deps.projects.get(guildId, input.project);
-    this.deps.jit.requireSync({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'admin' });
+    await this.deps.jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'admin' });
     const targets = this.deps.resources
       .listByProject(guildId, project.id)
       .filter((r) => DESTROYABLE.includes(r.status))
@@ -139,8 +139,8 @@ export class DestroyService {
   }
 
   /** The confirmation can come minutes later: Admin on the provider must still be held at the press (audited if not). */
-  confirm(destruction: Destruction, presser: Member): Confirmed {
-    const refusal = accessLostAt(this.deps, {
+  async confirm(destruction: Destruction, presser: Member): Promise<Confirmed> {
+    const refusal = await accessLostAt(this.deps, {
       guildId: destruction.guildId,
       provider: destruction.project.provider,
       action: 'deploy.destroy',

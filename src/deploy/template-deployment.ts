@@ -73,10 +73,10 @@ export class TemplateDeployments {
    * @throws ProjectNotFound, PermissionDenied, TemplateNotFound (also for another guild's template), UnusableTemplate,
    * credential errors.
    */
-  begin(input: TemplateDeployInput): InputRequest {
+  async begin(input: TemplateDeployInput): Promise<InputRequest> {
     const { guildId, requester } = input;
     const project = this.deps.projects.get(guildId, input.project);
-    this.#requireDeployer(guildId, requester, project);
+    await this.#requireDeployer(guildId, requester, project);
     const ttlMs = resolveTtl(this.deps.policies.get(guildId), input.ttl);
     const template = this.deps.templates.get(guildId, input.template);
     const steps = inputSteps(template, project.provider, { askOptional: input.askOptional });
@@ -90,10 +90,10 @@ export class TemplateDeployments {
    * (planned, in a folder of its own) and the secret inputs kept in the project's vault session.
    * @throws PermissionDenied, InvalidInputs listing every problem, credential and vault errors; nothing is kept then.
    */
-  prepare(request: InputRequest, details: TemplateDeployDetails): Deployment {
+  async prepare(request: InputRequest, details: TemplateDeployDetails): Promise<Deployment> {
     const { guildId, requester, template } = request;
     const project = this.deps.projects.getById(guildId, request.project.id);
-    this.#requireDeployer(guildId, requester, project);
+    await this.#requireDeployer(guildId, requester, project);
     const fields = inputSpecs(template, project.provider);
     const read = readInputs(fields, details.typed);
     if (read.problems.length > 0) throw new InvalidInputs(read.problems);
@@ -134,8 +134,8 @@ export class TemplateDeployments {
     };
   }
 
-  #requireDeployer(guildId: string, requester: Member, project: Project): void {
-    this.deps.jit.requireSync({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
+  async #requireDeployer(guildId: string, requester: Member, project: Project): Promise<void> {
+    await this.deps.jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
   }
 }
 

@@ -71,7 +71,7 @@ export class TtlReminderJob implements JanitorJob {
     }
     try {
       const guildName = await notifier.guildName(row.guildId).catch(() => undefined);
-      const cannotDestroy = destroyer.cannotDestroy(row);
+      const cannotDestroy = await destroyer.cannotDestroy(row);
       if (reminder.dmStatus === 'pending') {
         let status: 'sent' | 'refused' = 'sent';
         try {

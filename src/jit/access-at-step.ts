@@ -53,25 +53,24 @@ export class AccessLostAtStep extends UserError {
   }
 }
 
-// Synchronous for now: every caller is in src/deploy, whose checks are not asynchronous yet (issue 16).
-type Deps = { jit: Pick<JitService, 'effectiveLevelSync' | 'lastEndedSync'>; audit: JitAuditSink };
+type Deps = { jit: Pick<JitService, 'effectiveLevel' | 'lastEnded'>; audit: JitAuditSink };
 
 /**
  * Checks every participant at this instant. Returns null when all still hold what the step needs; otherwise records
  * a denied audit entry and returns the refusal to show (the caller undoes what it prepared, e.g. discards the plan).
  */
-export function accessLostAt(deps: Deps, check: StepCheck): AccessLostAtStep | null {
+export async function accessLostAt(deps: Deps, check: StepCheck): Promise<AccessLostAtStep | null> {
   for (const participant of check.participants) {
     const query = { guildId: check.guildId, userId: participant.userId, provider: check.provider, isGuildAdmin: participant.isGuildAdmin };
-    const held = deps.jit.effectiveLevelSync(query);
+    const held = await deps.jit.effectiveLevel(query);
     if (satisfies(held, participant.needed)) continue;
-    const ended = deps.jit.lastEndedSync(query);
+    const ended = await deps.jit.lastEnded(query);
     const why = !ended
       ? undefined
       : ended.revoked && ended.revokeReason === 'manual'
         ? { grantId: ended.id, ended: 'revoked' as const, by: ended.revokedBy }
         : { grantId: ended.id, ended: 'expired' as const, at: ended.expiresAt };
-    deps.audit.record({
+    await deps.audit.record({
       guildId: check.guildId,
       userId: participant.userId,
       action: check.action,

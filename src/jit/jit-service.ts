@@ -16,7 +16,7 @@ import {
   type Provider,
 } from './levels.js';
 import { grantNotice } from './notices.js';
-import type { JitAuditSink, JitPolicySource, SynchronousGrantReads } from './ports.js';
+import type { JitAuditSink, JitPolicySource } from './ports.js';
 
 export type { JitGrant } from './grant-repository.js';
 
@@ -57,8 +57,6 @@ export interface JitServiceDeps {
   notifier: Notifier;
   clock: Clock;
   logger?: Logger;
-  /** For the `…Sync` checks (see SynchronousGrantReads); without it they throw. */
-  synchronousReads?: SynchronousGrantReads;
 }
 
 type LevelQuery = { guildId: string; userId: string; provider: Provider; isGuildAdmin: boolean };
@@ -79,7 +77,6 @@ export class JitService {
   private readonly notifier: Notifier;
   private readonly clock: Clock;
   private readonly logger: Logger | undefined;
-  private readonly synchronousReads: SynchronousGrantReads | undefined;
 
   constructor(deps: JitServiceDeps) {
     this.store = deps.store;
@@ -88,7 +85,6 @@ export class JitService {
     this.notifier = deps.notifier;
     this.clock = deps.clock;
     this.logger = deps.logger;
-    this.synchronousReads = deps.synchronousReads;
   }
 
   /**
@@ -237,30 +233,9 @@ export class JitService {
     return enough(await this.effectiveLevel(query), query);
   }
 
-  /** effectiveLevel, synchronously: only for the callers not yet asynchronous (see SynchronousGrantReads). */
-  effectiveLevelSync(query: LevelQuery): PermissionLevel | null {
-    if (query.isGuildAdmin) return 'admin';
-    return highestLevel(this.#synchronousReads().activeLevels(this.#covering(query)));
-  }
-
-  /** lastEnded, synchronously: only for the callers not yet asynchronous (see SynchronousGrantReads). */
-  lastEndedSync(query: { guildId: string; userId: string; provider: Provider }): JitGrant | undefined {
-    return this.#synchronousReads().lastEnded(this.#covering(query));
-  }
-
-  /** require, synchronously: only for the callers not yet asynchronous (see SynchronousGrantReads). */
-  requireSync(query: RequiredLevel): PermissionLevel {
-    return enough(this.effectiveLevelSync(query), query);
-  }
-
   /** A member's grants that cover `provider` (a grant for 'all' covers every provider), at this instant. */
   #covering(query: { guildId: string; userId: string; provider: Provider }) {
     return { guildId: query.guildId, userId: query.userId, providers: [query.provider, 'all' as const], now: this.clock.now() };
-  }
-
-  #synchronousReads(): SynchronousGrantReads {
-    if (!this.synchronousReads) throw new Error('synchronous JIT checks need synchronous grant reads (SQLite), and none were given');
-    return this.synchronousReads;
   }
 }
 

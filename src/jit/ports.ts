@@ -4,8 +4,6 @@
  * (and tested) with nothing else of those services.
  */
 import type { AuditRecord } from '../audit/audit-log.js';
-import type { JitGrant, MemberGrantsQuery } from './grant-repository.js';
-import type { PermissionLevel } from './levels.js';
 
 /** The part of a guild's policy that JIT reads. */
 export interface JitPolicy {
@@ -20,16 +18,6 @@ export interface JitPolicy {
 export interface JitPolicySource {
   /** The guild's current policy (defaults when the guild never set one). */
   get(guildId: string): JitPolicy | Promise<JitPolicy>;
-}
-
-/**
- * Transitional (issue 16): a member's grants read synchronously, for the checks whose callers are not asynchronous
- * yet (src/deploy's preparation and approval checks). Only SQLite can answer so (SqliteGrants); it goes once those
- * callers await JitService's `require` and `effectiveLevel`.
- */
-export interface SynchronousGrantReads {
-  activeLevels(query: MemberGrantsQuery): PermissionLevel[];
-  lastEnded(query: MemberGrantsQuery): JitGrant | undefined;
 }
 
 /** The audit log's own entry shape: the janitor and the JIT service write ordinary audit entries. */

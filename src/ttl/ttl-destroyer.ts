@@ -90,10 +90,10 @@ export class TtlDestroyer {
    * Why the deployment could not be destroyed unattended right now (no credential for its project, secret inputs the
    * vault no longer holds), or undefined when it could. Nothing runs.
    */
-  cannotDestroy(row: TtlDeployment): RichText | undefined {
+  async cannotDestroy(row: TtlDeployment): Promise<RichText | undefined> {
     const found = this.subject(row);
     if (!found) return undefined;
-    const readiness = this.#prepare(row, found.project, TTL_SYSTEM);
+    const readiness = await this.#prepare(row, found.project, TTL_SYSTEM);
     return readiness.ready ? undefined : readiness.reason;
   }
 
@@ -128,7 +128,7 @@ export class TtlDestroyer {
     }
     const { subject, project } = found;
     const channelId = this.deps.policies.get(row.guildId).notificationChannelId;
-    const readiness = this.#prepare(row, project, by, channelId, subject, attempt);
+    const readiness = await this.#prepare(row, project, by, channelId, subject, attempt);
     if (!readiness.ready && readiness.gone) {
       ttls.clear(row.id);
       return 'gone';
@@ -180,14 +180,14 @@ export class TtlDestroyer {
   }
 
   /** What stands between the deployment and its destroy, or the destroy itself, ready to run. */
-  #prepare(row: TtlDeployment, project: Project, by: Member, channelId?: string | null, subject?: TtlSubject, attempt = 1): Readiness {
+  async #prepare(row: TtlDeployment, project: Project, by: Member, channelId?: string | null, subject?: TtlSubject, attempt = 1): Promise<Readiness> {
     if (row.status === 'destroyed') return { ready: false, reason: text`It is already destroyed.`, gone: true };
     if (row.status === 'applying' || row.status === 'destroying') {
       return { ready: false, reason: text`A run is changing it right now; it is tried again once that run is over.`, busy: true };
     }
     let prepared;
     try {
-      prepared = this.deps.destroys.prepare({ guildId: row.guildId, requester: by, channelId: channelId ?? undefined, project: project.slug, resourceId: row.id, forget: false });
+      prepared = await this.deps.destroys.prepare({ guildId: row.guildId, requester: by, channelId: channelId ?? undefined, project: project.slug, resourceId: row.id, forget: false });
     } catch (error) {
       if (!isUserError(error)) throw error;
       return { ready: false, reason: error.text };
