@@ -11,6 +11,7 @@ import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { ProjectNotFound } from '../src/projects/errors.js';
 import { ProjectRepository } from '../src/projects/project-repository.js';
+import { RunStore } from '../src/engine/run-store.js';
 import { TierService } from '../src/tiers/tier-service.js';
 import { FakeClock } from './support/clock.js';
 import { makeTestDatabase } from './support/tmp.js';
@@ -155,6 +156,37 @@ describe('per-guild caches', () => {
     expect(tiers.get(GUILD_A).tier).toBe('standard');
     await nextStretch();
     expect(tiers.get(GUILD_A).tier).toBe('free');
+  });
+
+  it('counts a guild\u2019s active runs again after each write of iac_runs, here or by another connection', async () => {
+    const { database, other, newProject } = setup();
+    const clock = new FakeClock();
+    const runs = new RunStore(database.db, clock);
+    // The engine's recovery builds its own store on the same connection: what one forgets, the other must too.
+    const recovery = new RunStore(database.db, clock);
+    const web = newProject(GUILD_A, 'web');
+    const api = newProject(GUILD_B, 'api');
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
+    const first = runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
+    runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 2 });
+    // Another guild's runs never count for this one.
+    runs.create({ guildId: GUILD_B, projectId: api.id, resourceId: null, kind: 'plan', startedBy: ALICE });
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 2 });
+    expect(runs.activeCounts(GUILD_B)).toEqual({ running: 0, queued: 1 });
+    runs.markRunning(GUILD_A, first.guild_run_number, 'tofu', '1.8.0');
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 1, queued: 1 });
+    runs.finish(GUILD_A, first.guild_run_number, 'succeeded');
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 1 });
+    // Failed by id, guilds unknown: every guild is counted again.
+    recovery.failUnlessEnded(recovery.unfinished().map((run) => run.id), 'the bot stopped');
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
+    expect(runs.activeCounts(GUILD_B)).toEqual({ running: 0, queued: 0 });
+    other
+      .prepare("INSERT INTO iac_runs (guild_id, guild_run_number, project_id, kind, status, started_by, created_at) VALUES (?, 9, ?, 'apply', 'running', ?, 1)")
+      .run(GUILD_A, web.id, ALICE);
+    await nextStretch();
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 1, queued: 0 });
   });
 
   it('keeps nothing read inside a transaction, which may roll back', () => {
