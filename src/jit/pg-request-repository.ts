@@ -13,7 +13,8 @@ import { postgresExclusively, type PostgresSession } from '../db/data-access.js'
 import { jitRequests } from '../db/pg-schema.js';
 import { pgShardCondition } from '../sharding/shard-scope.js';
 import type { Decision, JitRequest, NewJitRequest, RequestNoticeOutcome, RequestRepository, RequestRepositoryOptions } from './request-repository.js';
-import { decisionColumns, EXPIRY_DETAILS_PG, toNoticeId, toRequest } from './request-rows.js';
+import { decidable, selfExtensionsOf } from './request-conditions.js';
+import { decisionColumns, newRequestRow, EXPIRY_DETAILS_PG, toNoticeId, toRequest } from './request-rows.js';
 
 /** The advisory lock of request-notice delivery ("jitr"), with the shard's id as its second half. */
 const NOTICE_LOCK = 0x6a_69_74_72;
@@ -36,22 +37,7 @@ export class PgRequestRepository implements RequestRepository {
   async insert(request: NewJitRequest, decided?: Omit<Decision, 'notify' | 'note'>): Promise<JitRequest> {
     const [row] = await this.#db
       .insert(jitRequests)
-      .values({
-        ...(decided
-          ? { status: decided.status, decided_by: decided.by, decided_at: decided.at, approved_minutes: decided.approvedMinutes ?? null }
-          : {}),
-        guild_id: request.guildId,
-        kind: request.kind,
-        requester_id: request.requesterId,
-        provider: request.provider,
-        permission_level: request.level,
-        duration_minutes: request.durationMinutes,
-        reason: request.reason,
-        grant_id: request.grantId,
-        review_channel_id: request.reviewChannelId,
-        created_at: request.createdAt,
-        expires_at: request.expiresAt,
-      })
+      .values(newRequestRow(request, decided))
       .returning();
     if (!row) throw new Error('the request insert returned no row');
     return toRequest(row);
@@ -70,14 +56,7 @@ export class PgRequestRepository implements RequestRepository {
     const [row] = await this.#db
       .update(jitRequests)
       .set(decisionColumns(decision))
-      .where(
-        and(
-          eq(jitRequests.id, requestId),
-          eq(jitRequests.guild_id, guildId),
-          eq(jitRequests.status, 'pending'),
-          decision.status === 'expired' ? undefined : gt(jitRequests.expires_at, decision.at),
-        ),
-      )
+      .where(decidable(jitRequests, guildId, requestId, decision))
       .returning();
     return row ? toRequest(row) : undefined;
   }
@@ -102,14 +81,7 @@ export class PgRequestRepository implements RequestRepository {
     const [row] = await this.#db
       .select({ total: sql<number>`coalesce(sum(${jitRequests.approved_minutes}), 0)::int` })
       .from(jitRequests)
-      .where(
-        and(
-          eq(jitRequests.grant_id, grantId),
-          eq(jitRequests.kind, 'extension'),
-          eq(jitRequests.status, 'approved'),
-          sql`${jitRequests.decided_by} = ${jitRequests.requester_id}`,
-        ),
-      );
+      .where(selfExtensionsOf(jitRequests, grantId));
     return Number(row?.total ?? 0);
   }
 

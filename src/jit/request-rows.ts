@@ -1,7 +1,7 @@
 /** The row mapping of `jit_requests`, once for both dialects (their tables have the same columns). */
 import { z } from 'zod';
 import type { jitRequests } from '../db/index.js';
-import type { JitRequest } from './request-repository.js';
+import type { Decision, JitRequest, NewJitRequest } from './request-repository.js';
 
 type Row = typeof jitRequests.$inferSelect;
 
@@ -38,15 +38,7 @@ export const EXPIRY_DETAILS_PG = `(CASE WHEN grant_id IS NULL THEN json_build_ob
 export const toNoticeId = (raw: unknown): number => z.object({ id: z.coerce.number().int() }).parse(raw).id;
 
 /** The columns a decision sets (the same on both dialects). */
-export function decisionColumns(decision: {
-  status: JitRequest['status'];
-  by: string | null;
-  at: number;
-  approvedMinutes?: number;
-  note?: string | null;
-  grantId?: number | null;
-  notify: boolean;
-}) {
+export function decisionColumns(decision: Decision) {
   return {
     status: decision.status,
     decided_by: decision.by,
@@ -55,5 +47,23 @@ export function decisionColumns(decision: {
     decision_note: decision.note ?? null,
     ...(decision.grantId !== undefined ? { grant_id: decision.grantId } : {}),
     ...(decision.notify ? { notice_status: 'pending' as const } : {}),
+  };
+}
+
+/** The row of a new request: pending, or already `decided` (a self-extension). */
+export function newRequestRow(request: NewJitRequest, decided?: Omit<Decision, 'notify' | 'note'>) {
+  return {
+    ...(decided ? { status: decided.status, decided_by: decided.by, decided_at: decided.at, approved_minutes: decided.approvedMinutes ?? null } : {}),
+    guild_id: request.guildId,
+    kind: request.kind,
+    requester_id: request.requesterId,
+    provider: request.provider,
+    permission_level: request.level,
+    duration_minutes: request.durationMinutes,
+    reason: request.reason,
+    grant_id: request.grantId,
+    review_channel_id: request.reviewChannelId,
+    created_at: request.createdAt,
+    expires_at: request.expiresAt,
   };
 }

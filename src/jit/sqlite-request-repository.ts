@@ -9,7 +9,8 @@ import type { SqliteSession } from '../db/data-access.js';
 import { jitRequests, type Db } from '../db/index.js';
 import { shardCondition } from '../sharding/shard-scope.js';
 import type { Decision, JitRequest, NewJitRequest, RequestNoticeOutcome, RequestRepository, RequestRepositoryOptions } from './request-repository.js';
-import { decisionColumns, EXPIRY_DETAILS_SQLITE, toNoticeId, toRequest } from './request-rows.js';
+import { decidable, selfExtensionsOf } from './request-conditions.js';
+import { decisionColumns, newRequestRow, EXPIRY_DETAILS_SQLITE, toNoticeId, toRequest } from './request-rows.js';
 
 /** A guild's open requests at @now, oldest first: /cloud-jit-list's query, for everyone or one requester. */
 function pendingQuery(db: Db, oneRequester: boolean) {
@@ -70,22 +71,7 @@ export class SqliteRequestRepository implements RequestRepository {
   async insert(request: NewJitRequest, decided?: Omit<Decision, 'notify' | 'note'>): Promise<JitRequest> {
     const row = this.#db
       .insert(jitRequests)
-      .values({
-        ...(decided
-          ? { status: decided.status, decided_by: decided.by, decided_at: decided.at, approved_minutes: decided.approvedMinutes ?? null }
-          : {}),
-        guild_id: request.guildId,
-        kind: request.kind,
-        requester_id: request.requesterId,
-        provider: request.provider,
-        permission_level: request.level,
-        duration_minutes: request.durationMinutes,
-        reason: request.reason,
-        grant_id: request.grantId,
-        review_channel_id: request.reviewChannelId,
-        created_at: request.createdAt,
-        expires_at: request.expiresAt,
-      })
+      .values(newRequestRow(request, decided))
       .returning()
       .get();
     return toRequest(row);
@@ -109,14 +95,7 @@ export class SqliteRequestRepository implements RequestRepository {
     const row = this.#db
       .update(jitRequests)
       .set(decisionColumns(decision))
-      .where(
-        and(
-          eq(jitRequests.id, requestId),
-          eq(jitRequests.guild_id, guildId),
-          eq(jitRequests.status, 'pending'),
-          decision.status === 'expired' ? undefined : sql`${jitRequests.expires_at} > ${decision.at}`,
-        ),
-      )
+      .where(decidable(jitRequests, guildId, requestId, decision))
       .returning()
       .get();
     return row ? toRequest(row) : undefined;
@@ -133,14 +112,7 @@ export class SqliteRequestRepository implements RequestRepository {
     const row = this.#db
       .select({ total: sql<number>`coalesce(sum(${jitRequests.approved_minutes}), 0)` })
       .from(jitRequests)
-      .where(
-        and(
-          eq(jitRequests.grant_id, grantId),
-          eq(jitRequests.kind, 'extension'),
-          eq(jitRequests.status, 'approved'),
-          sql`${jitRequests.decided_by} = ${jitRequests.requester_id}`,
-        ),
-      )
+      .where(selfExtensionsOf(jitRequests, grantId))
       .get();
     return row?.total ?? 0;
   }
