@@ -41,6 +41,8 @@ interface Settings {
   bots: BotKind[];
   /** `--scenarios=projects,autocomplete` measures only those (all are still warmed up). */
   scenarios: Scenario[];
+  /** `--bare-work=US`: the bare bot does that many µs of made-up work before each answer (bench/bare-bot.ts). */
+  bareWorkUs: string | undefined;
   /** `--bare-replies=FILE`: the bare bot answers with these payloads (bench/own-work.ts writes them), ours' own. */
   bareReplies: string | undefined;
   /** `--keep`: leave the bots' logs and database in place. */
@@ -69,6 +71,7 @@ function settingsFrom(flags: readonly string[]): Settings {
     keep: flags.includes('--keep'),
     before: flagValue(flags, 'before'),
     bareReplies: flagValue(flags, 'bare-replies'),
+    bareWorkUs: flagValue(flags, 'bare-work'),
     scenarios: scenariosFrom(flagValue(flags, 'scenarios')),
     nice: Number(flagValue(flags, 'nice') ?? 0),
     bots: [
@@ -98,7 +101,7 @@ async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, b
       ? startBotProcess(
           'bare discord.js bot',
           bareBotScript,
-          { ...discord, ...(settings.bareReplies ? { BARE_REPLIES: resolve(settings.bareReplies) } : {}) },
+          { ...discord, ...(settings.bareReplies ? { BARE_REPLIES: resolve(settings.bareReplies) } : {}), ...(settings.bareWorkUs ? { BARE_WORK_US: settings.bareWorkUs } : {}) },
           join(dir, 'bare-bot.log'),
           profileArgs('bare', settings),
         )
@@ -285,7 +288,8 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
     `Machine: ${machine}. Load average (1 min) at the start of each run: ${loads.map((l) => l.toFixed(2)).join(', ')}.` +
       (settings.loaded ? ` Loaded: ${hogs?.description ?? ''}.` : ' No load added by the benchmark; other work on the machine may have run.') +
       (settings.nice !== 0 ? ` The benchmark and both bots ran at nice ${settings.nice}, ahead of the machine's other work.` : '') +
-      (settings.bareReplies ? ' The bare bot answered with our bot\'s own payloads (`--bare-replies`, written by `bench/own-work.ts`), so both sent the same bytes.' : ''),
+      (settings.bareReplies ? ' The bare bot answered with our bot\'s own payloads (`--bare-replies`, written by `bench/own-work.ts`), so both sent the same bytes.' : '') +
+      (settings.bareWorkUs ? ` The bare bot did ${settings.bareWorkUs} µs of made-up work before each answer (\`--bare-work\`).` : ''),
     '',
     ...settings.rates.flatMap((rate) => [...table(summary, rate, settings.runs), '', ...(settings.before ? [...beforeTable(summary, rate), ''] : [])]),
     `The benchmark process (open-loop sender and the local Discord server together) used ${Math.min(...bench).toFixed(0)}–${Math.max(...bench).toFixed(0)}% of one core; ` +

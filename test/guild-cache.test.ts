@@ -11,6 +11,9 @@ import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { ProjectNotFound } from '../src/projects/errors.js';
 import { ProjectRepository } from '../src/projects/project-repository.js';
+import { RunStore } from '../src/engine/run-store.js';
+import { ResourceRepository } from '../src/projects/resource-repository.js';
+import { ResourceTotals } from '../src/projects/resource-totals.js';
 import { TierService } from '../src/tiers/tier-service.js';
 import { FakeClock } from './support/clock.js';
 import { makeTestDatabase } from './support/tmp.js';
@@ -155,6 +158,63 @@ describe('per-guild caches', () => {
     expect(tiers.get(GUILD_A).tier).toBe('standard');
     await nextStretch();
     expect(tiers.get(GUILD_A).tier).toBe('free');
+  });
+
+  it('counts a guild\u2019s active runs again after each write of iac_runs, here or by another connection', async () => {
+    const { database, other, newProject } = setup();
+    const clock = new FakeClock();
+    const runs = new RunStore(database.db, clock);
+    // The engine's recovery builds its own store on the same connection: what one forgets, the other must too.
+    const recovery = new RunStore(database.db, clock);
+    const web = newProject(GUILD_A, 'web');
+    const api = newProject(GUILD_B, 'api');
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
+    const first = runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
+    runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 2 });
+    // Another guild's runs never count for this one.
+    runs.create({ guildId: GUILD_B, projectId: api.id, resourceId: null, kind: 'plan', startedBy: ALICE });
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 2 });
+    expect(runs.activeCounts(GUILD_B)).toEqual({ running: 0, queued: 1 });
+    runs.markRunning(GUILD_A, first.guild_run_number, 'tofu', '1.8.0');
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 1, queued: 1 });
+    runs.finish(GUILD_A, first.guild_run_number, 'succeeded');
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 1 });
+    // Failed by id, guilds unknown: every guild is counted again.
+    recovery.failUnlessEnded(recovery.unfinished().map((run) => run.id), 'the bot stopped');
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
+    expect(runs.activeCounts(GUILD_B)).toEqual({ running: 0, queued: 0 });
+    other
+      .prepare("INSERT INTO iac_runs (guild_id, guild_run_number, project_id, kind, status, started_by, created_at) VALUES (?, 9, ?, 'apply', 'running', ?, 1)")
+      .run(GUILD_A, web.id, ALICE);
+    await nextStretch();
+    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 1, queued: 0 });
+  });
+
+  it('sums a guild\u2019s resources again after each write of cloud_resources, here or by another connection', async () => {
+    const { database, other, newProject } = setup();
+    const clock = new FakeClock();
+    const resources = new ResourceRepository(database.db, clock);
+    const totals = new ResourceTotals(database.db);
+    const web = newProject(GUILD_A, 'web');
+    const api = newProject(GUILD_B, 'api');
+    const vm = (guildId: string, projectId: number, cost: number) =>
+      resources.create({ guildId, projectId, name: `vm-${cost}`, resourceType: 'vm', instanceType: 'e2-small', estimatedMonthlyCost: cost, createdBy: ALICE });
+    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
+    const first = vm(GUILD_A, web.id, 10);
+    vm(GUILD_B, api.id, 99);
+    // Planned is not in the cloud yet; applying may be.
+    expect(totals.inCloud(GUILD_A).monthlyUsd).toBe(0);
+    resources.setStatus(GUILD_A, first.id, 'applying');
+    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 10, vms: 1, vmsLeftByStoppedRuns: 0 });
+    // Another guild's resources never count for this one.
+    expect(totals.inCloud(GUILD_B).monthlyUsd).toBe(0);
+    // Through another repository instance on the same connection (the engine's recovery builds its own).
+    new ResourceRepository(database.db, clock).setStatus(GUILD_A, first.id, 'interrupted');
+    expect(totals.inCloud(GUILD_A)).toMatchObject({ vms: 1, vmsLeftByStoppedRuns: 1 });
+    other.prepare("UPDATE cloud_resources SET status = 'destroyed' WHERE id = ?").run(first.id);
+    await nextStretch();
+    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
   });
 
   it('keeps nothing read inside a transaction, which may roll back', () => {

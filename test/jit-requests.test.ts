@@ -90,7 +90,7 @@ describe('asking for access', () => {
     const missing = await app.say(bob, 'cloud-jit-request', { provider: 'aws', level: 'deployer', duration: 20 });
     expect(missing.text()).toMatch(/`reason`/);
     expect(notifier.sent).toEqual([]);
-    expect(app.app.jitRequests.listPending(APP_GUILD)).toEqual([]);
+    expect(await app.app.jitRequests.listPending(APP_GUILD)).toEqual([]);
     expect(auditActions(app.app).filter((a) => a === 'jit.request:denied')).toHaveLength(2);
 
     await app.say(bob, 'cloud-jit-request', ask(20));
@@ -172,7 +172,7 @@ describe('reviewing a request', () => {
     // Nor by submitting the form directly.
     const forged = await app.press(alice, 'jitreq:approve-form:1', { values: { minutes: '60' } });
     expect(forged.text()).toMatch(/cannot decide your own request/);
-    expect(app.app.jitRequests.listPending(APP_GUILD)).toHaveLength(1);
+    expect(await app.app.jitRequests.listPending(APP_GUILD)).toHaveLength(1);
     expect(auditActions(app.app).filter((a) => a === 'jit.request.approve:denied')).toHaveLength(2);
   });
 
@@ -252,7 +252,7 @@ describe('pending requests', () => {
     // A press on the stale card says it expired, and shows it expired.
     const late = await second.press(alice, 'jitreq:approve:1');
     expect(late.text()).toMatch(/expired .* without a decision/);
-    expect(second.app.jitRequests.listPending(APP_GUILD)).toEqual([]);
+    expect(await second.app.jitRequests.listPending(APP_GUILD)).toEqual([]);
   });
 
   it('survive a restart: Approve pressed on the old card after a new start works', async () => {
@@ -292,7 +292,7 @@ describe('another guild', () => {
     expect(forged.text()).toMatch(/There is no JIT request #1 in this server/);
     expect((await app.press(erin, 'jitreq:deny-form:1', { guildId: OTHER_GUILD, values: { words: 'no' } })).text()).toMatch(/no JIT request #1/);
     expect((await app.say(erin, 'cloud-jit-list', {}, OTHER_GUILD)).text()).toMatch(/No pending requests/);
-    expect(app.app.jitRequests.listPending(APP_GUILD)).toHaveLength(1);
+    expect(await app.app.jitRequests.listPending(APP_GUILD)).toHaveLength(1);
 
     const { grant } = await app.app.jit.grant({ guildId: APP_GUILD, granteeId: bob.id, granteeIsBot: false, grantedBy: alice.id, provider: 'aws', level: 'deployer', durationMinutes: 60 });
     expect((await app.press(bob, `jitext:extend:${grant.id}`, { guildId: OTHER_GUILD })).text()).toMatch(new RegExp(`no JIT grant #${grant.id} in this server`));

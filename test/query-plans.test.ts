@@ -173,7 +173,9 @@ const EXPECTED_INDEXES: Record<string, string[]> = {
   // indexes are checked in init.
   'deploy refused by policy': ['iac_runs_guild_status', 'jit_member_active'],
   projects: ['cloud_projects_guild_name_live', 'cloud_resources_project'],
-  'runs list': ['iac_runs_guild_number', 'iac_runs_guild_status'],
+  // Its active-run counts come from RunStore's per-guild cache (the deploy before it counted them): that count's
+  // index is checked in 'deploy refused by policy'.
+  'runs list': ['iac_runs_guild_number'],
   audit: ['audit_log_guild_time'],
   'audit by member': ['audit_log_guild_member'],
   'audit by action': ['audit_log_guild_action'],

@@ -26,7 +26,7 @@ export default defineCommand({
       (g) =>
         text`${strong(text`#${g.id}`)} ${member(g.userId)} — ${levelLabel(g.level)} on ${providerLabel(g.provider)}, expires ${time(g.expiresAt)}${g.reason ? text` — ${g.reason}` : undefined}`,
     );
-    const pending = app.jitRequests.listPending(guildId, userId).map((r) =>
+    const pending = (await app.jitRequests.listPending(guildId, userId)).map((r) =>
       r.kind === 'access'
         ? text`${strong(text`request #${r.id}`)} ${member(r.requesterId)} — ${levelLabel(r.level)} on ${providerLabel(r.provider)} for ${duration(r.durationMinutes * 60_000)}, waits until ${time(r.expiresAt)} — ${r.reason}`
         : text`${strong(text`request #${r.id}`)} ${member(r.requesterId)} — ${duration(r.durationMinutes * 60_000)} more on grant #${r.grantId ?? 0}, waits until ${time(r.expiresAt)} — ${r.reason}`,

@@ -15,7 +15,7 @@ export const jitExtendButtons: DurableComponentHandler = {
     const ref = { guildId: press.guildId, grantId: press.id.recordId };
     const channelId = press.guildId === null ? null : press.channelId;
     // A press in a DM names its server only through the grant: that server must still be one the bot serves.
-    requireServed(app.jitExtensions.holdersGrant(ref, press.actor.id).guildId);
+    requireServed((await app.jitExtensions.holdersGrant(ref, press.actor.id)).guildId);
     const offer = await app.jitExtensions.offer(ref, press.actor.id, channelId);
     switch (press.id.action) {
       case 'extend':

@@ -42,11 +42,9 @@ import { JitRequestService } from '../jit/access-requests.js';
 import { ExtensionService } from '../jit/extensions.js';
 import { sqliteDataAccess } from '../db/data-access.js';
 import { jitStore } from '../jit/jit-store.js';
-import { SqliteGrants } from '../jit/sqlite-grant-repository.js';
 import { JitService } from '../jit/jit-service.js';
 import { ReminderRepository } from '../jit/reminder-repository.js';
 import { RequestNoticeOutbox } from '../jit/request-outbox.js';
-import { JitRequestRepository } from '../jit/request-repository.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import { PolicyService } from '../policy/policy-service.js';
@@ -153,15 +151,11 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const data = sqliteDataAccess(database);
   const jitUnits = jitStore(data, { shard, clock });
   const grants = jitUnits.outside.grants;
-  // The JIT requests and extensions are not on the asynchronous seam yet (issue 16).
-  const synchronousGrants = new SqliteGrants(database, { shard });
   const jit = new JitService({ store: jitUnits, policies, audit, notifier, clock, logger });
-  const jitRequestRows = new JitRequestRepository(database, { shard });
   // One outbox for the presses that decide and the janitor that sweeps up: it is what keeps a notice from going twice.
-  const requestOutbox = new RequestNoticeOutbox({ requests: jitRequestRows, grants, policies, notifier, clock, logger });
+  const requestOutbox = new RequestNoticeOutbox({ requests: jitUnits.outside.requests, grants, policies, notifier, clock, logger });
   const jitRequests = new JitRequestService({
-    requests: jitRequestRows,
-    grants: synchronousGrants,
+    units: jitUnits,
     jit,
     policies,
     audit,
@@ -170,7 +164,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     outbox: requestOutbox,
     requestTtlMs: config.JIT_REQUEST_TTL_MINUTES * 60_000,
   });
-  const jitExtensions = new ExtensionService({ grants: synchronousGrants, requests: jitRequestRows, reviews: jitRequests, policies, audit, clock });
+  const jitExtensions = new ExtensionService({ units: jitUnits, reviews: jitRequests, policies, audit, clock });
   // Before the runner: it writes each template deployment's module files (materialise) before init.
   const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
   // What this process holds in the shared database (workspace leases, budget holds), kept alive by its heartbeat.
@@ -292,7 +286,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     vault,
     runs: runner,
     logger,
-    requests: { repository: jitRequestRows, outbox: requestOutbox },
+    requests: { units: jitUnits, outbox: requestOutbox },
     reminders: { repository: new ReminderRepository(database, { shard }), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
     more: [
       new DeployApprovalExpiryJob({

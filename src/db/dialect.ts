@@ -3,7 +3,7 @@
  * choice is made here alone; the rest of the bot is handed a database, not a dialect.
  *
  * For now only SQLite can run the bot. The repositories are being moved onto an asynchronous seam both dialects
- * implement (data-access.ts); the JIT grants and their janitor are on it, on SQLite and on PostgreSQL, but the rest
+ * implement (data-access.ts); the JIT grants, requests and extensions and their janitor jobs are on it, on SQLite and on PostgreSQL, but the rest
  * of the bot's repositories are still synchronous, as better-sqlite3 is, and PostgreSQL's driver is not. Until every
  * one is converted, a DATABASE_URL is refused at start-up rather than ignored, so no operator believes the bot writes
  * to PostgreSQL while it writes to a SQLite file.
@@ -21,7 +21,7 @@ export class PostgresNotYetSupported extends Error {
   constructor() {
     super(
       'DATABASE_URL is set, but the bot cannot run on PostgreSQL yet: its schema, its migrations, the copy tool ' +
-        '(npm run db:migrate-to-postgres) and the JIT grants exist on it so far, not the rest of its data. Unset DATABASE_URL (in the environment and in .env) to run on SQLite ' +
+        '(npm run db:migrate-to-postgres) and the JIT grants, requests and extensions exist on it so far, not the rest of its data. Unset DATABASE_URL (in the environment and in .env) to run on SQLite ' +
         'at DATABASE_PATH, as before. README.md, "PostgreSQL", says what is ready.',
     );
     this.name = 'PostgresNotYetSupported';

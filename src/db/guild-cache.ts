@@ -111,4 +111,9 @@ export class GuildCache<T> {
   forget(guildId: string): void {
     this.#entries.byGuild.delete(guildId);
   }
+
+  /** For a write whose guilds are not known without reading them back (a set of rows by id): forgets every guild. */
+  forgetAll(): void {
+    this.#entries.byGuild.clear();
+  }
 }

@@ -110,6 +110,8 @@ export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'po
 /** What an access refusal at Apply tells the member happened and what to do. */
 const APPLY_REFUSED = { outcome: 'The plan was discarded; nothing was applied.', afterwards: text`run ${command('deploy')} again` };
 
+const servicesOfApps = new WeakMap<AppContext, DeployService>();
+
 export class DeployService {
   /** An admin's approval, when the policy asks for one (`decide` says so): recorded, decided by a durable press. */
   readonly approvals: DeployApprovals;
@@ -118,12 +120,18 @@ export class DeployService {
     this.approvals = new DeployApprovals({ ...deps, discard: (deployment) => this.discard(deployment) });
   }
 
+  /** The app's service, built at its first use and kept: every /cloud-deploy asks for it (a copy of the app each time). */
   static from(app: AppContext): DeployService {
-    return new DeployService({
-      ...app,
-      credentialsFor: (project, credential) => credentialsForRun(app, project, parseCredentialChoice(credential, project)),
-      sensitiveInputs: new SensitiveInputs(app),
-    });
+    let service = servicesOfApps.get(app);
+    if (!service) {
+      service = new DeployService({
+        ...app,
+        credentialsFor: (project, credential) => credentialsForRun(app, project, parseCredentialChoice(credential, project)),
+        sensitiveInputs: new SensitiveInputs(app),
+      });
+      servicesOfApps.set(app, service);
+    }
+    return service;
   }
 
   /**

@@ -9,6 +9,7 @@ import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { iacRuns, type EngineName, type RunKind, type RunStatus } from '../db/schema.js';
 import type { Db } from '../db/index.js';
+import { GuildCache } from '../db/guild-cache.js';
 import type { Clock } from '../shared/clock.js';
 
 export type IacRunRow = typeof iacRuns.$inferSelect;
@@ -38,6 +39,12 @@ export class RunStore {
   // What /cloud-runs and the tier's run slots read on every call, prepared once.
   readonly #recent;
   readonly #activeCounts;
+  /**
+   * The counts per guild: asked by every /cloud-deploy, they were its dearest statement in the bot (a profile under
+   * the load benchmark). Every write of iac_runs is in this class and forgets what it changed; another connection's
+   * commit empties the cache (see GuildCache).
+   */
+  readonly #countsCache: GuildCache<{ running: number; queued: number }>;
 
   constructor(
     private readonly db: Db,
@@ -50,11 +57,12 @@ export class RunStore {
     this.#activeCounts = db.$client.prepare<[string], { status: 'queued' | 'running'; n: number }>(
       "SELECT status, count(*) AS n FROM iac_runs WHERE guild_id = ? AND status IN ('queued', 'running') GROUP BY status",
     );
+    this.#countsCache = new GuildCache(db.$client, 'iac_runs.active');
   }
 
   /** A new queued run, numbered after the guild's last one in the same statement (so two inserts cannot share it). */
   create(values: { guildId: string; projectId: number; resourceId: number | null; kind: RunKind; startedBy: string; channelId?: string }): IacRunRow {
-    return this.db
+    const row = this.db
       .insert(iacRuns)
       .values({
         guild_id: values.guildId,
@@ -69,6 +77,8 @@ export class RunStore {
       })
       .returning()
       .get();
+    this.#countsCache.forget(values.guildId);
+    return row;
   }
 
   markRunning(guildId: string, runNumber: number, engine: EngineName, engineVersion: string): void {
@@ -77,6 +87,7 @@ export class RunStore {
       .set({ status: 'running', engine, engine_version: engineVersion, started_at: this.clock.now() })
       .where(this.#byNumber(guildId, runNumber))
       .run();
+    this.#countsCache.forget(guildId);
   }
 
   /** The engine process now running this run's current command (see EngineProcessRecord). */
@@ -99,6 +110,7 @@ export class RunStore {
       })
       .where(this.#byNumber(guildId, runNumber))
       .run();
+    this.#countsCache.forget(guildId);
   }
 
   /** A run of this guild by its number; undefined for a number this guild does not have. */
@@ -123,19 +135,26 @@ export class RunStore {
    */
   failUnlessEnded(ids: readonly number[], error: string): number[] {
     if (ids.length === 0) return [];
-    return this.db
+    const failed = this.db
       .update(iacRuns)
       .set({ status: 'failed', finished_at: this.clock.now(), error: error.slice(0, MAX_ERROR_CHARS) })
       .where(and(inArray(iacRuns.id, [...ids]), inArray(iacRuns.status, ['queued', 'running', 'interrupted'])))
       .returning({ id: iacRuns.id })
       .all()
       .map((row) => row.id);
+    this.#countsCache.forgetAll();
+    return failed;
   }
 
   /** How many of this guild's runs are running and waiting for an engine slot right now. */
   activeCounts(guildId: string): { running: number; queued: number } {
+    return this.#countsCache.get(guildId, () => this.#readCounts(guildId));
+  }
+
+  #readCounts(guildId: string): { running: number; queued: number } {
     const rows = this.#activeCounts.all(guildId);
-    return { running: rows.find((r) => r.status === 'running')?.n ?? 0, queued: rows.find((r) => r.status === 'queued')?.n ?? 0 };
+    // Frozen: the same object answers every caller until a write.
+    return Object.freeze({ running: rows.find((r) => r.status === 'running')?.n ?? 0, queued: rows.find((r) => r.status === 'queued')?.n ?? 0 });
   }
 
   #byNumber(guildId: string, runNumber: number) {

@@ -10,7 +10,7 @@ import { JitReminderJob } from './jit-reminder-job.js';
 import { JitRequestExpiryJob } from './jit-request-expiry-job.js';
 import type { ReminderRepository } from '../jit/reminder-repository.js';
 import type { RequestNoticeOutbox } from '../jit/request-outbox.js';
-import type { JitRequestRepository } from '../jit/request-repository.js';
+import type { JitStore } from '../jit/jit-store.js';
 import type { TtlDestroyer } from '../ttl/ttl-destroyer.js';
 import type { TtlRepository } from '../ttl/ttl-repository.js';
 import { VaultPurgeJob, type ExpiringVault } from './vault-purge-job.js';
@@ -53,7 +53,7 @@ export function createJanitor(deps: {
   /** WAL checkpoints off the event loop (src/db/wal-checkpointer.ts); without one, SQLite checkpoints on commit. */
   checkpoint?: () => Promise<unknown>;
   /** JIT requests and their outcome notices' outbox (shared with the service that decides them). */
-  requests: { repository: JitRequestRepository; outbox: RequestNoticeOutbox };
+  requests: { units: JitStore; outbox: RequestNoticeOutbox };
   /** Reminders before grants end, `leadMs` ahead (0: none). */
   reminders: { repository: ReminderRepository; leadMs: number };
   /** Further jobs, run after the JIT ones and before the vault purge (deployment approvals' expiry, ttlJobs). */
@@ -62,7 +62,7 @@ export function createJanitor(deps: {
   driftChecks?: DriftCheckJob;
 }): Janitor {
   const { schedule, vault, runs, logger, requests, reminders, more = [], driftChecks, ...jit } = deps;
-  const requestExpiry = new JitRequestExpiryJob({ requests: requests.repository, outbox: requests.outbox, audit: jit.audit, clock: jit.clock });
+  const requestExpiry = new JitRequestExpiryJob({ units: requests.units, outbox: requests.outbox, clock: jit.clock });
   const reminderJob = new JitReminderJob({ reminders: reminders.repository, leadMs: reminders.leadMs, ...jit, logger });
   return new Janitor({
     schedule,

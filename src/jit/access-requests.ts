@@ -10,13 +10,13 @@ import type { Clock } from '../shared/clock.js';
 import { text, time } from '../shared/text.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
 import type { JitGrant } from './grant-repository.js';
-import type { SqliteGrants } from './sqlite-grant-repository.js';
+import type { JitRepositories, JitStore } from './jit-store.js';
 import { jitProviderSchema, permissionLevelSchema } from './levels.js';
 import type { JitAuditSink, JitPolicySource } from './ports.js';
 import { InvalidJitRequest, RequestClosed, RequestNotFound } from './request-errors.js';
 import { requestCard } from './request-notices.js';
 import type { OutboxResult, RequestNoticeOutbox } from './request-outbox.js';
-import type { JitRequest, JitRequestRepository, NewJitRequest } from './request-repository.js';
+import type { JitRequest, NewJitRequest } from './request-repository.js';
 import { requireReviewer, type Reviewer } from './reviewers.js';
 import type { JitService } from './jit-service.js';
 
@@ -44,9 +44,8 @@ export type AccessAsk = z.input<typeof askSchema>;
 export type Approval = { outcome: 'approved'; request: JitRequest; grant: JitGrant } | { outcome: 'grant_ended'; request: JitRequest };
 
 export interface JitRequestServiceDeps {
-  requests: JitRequestRepository;
-  /** Synchronous, SQLite's: a decision writes its grant inside the request repository's transaction (not yet converted). */
-  grants: SqliteGrants;
+  /** The requests, the grants an approval makes or moves, and their audit entries, in one unit of work. */
+  units: JitStore;
   jit: Pick<JitService, 'effectiveLevel'>;
   policies: JitPolicySource;
   audit: JitAuditSink;
@@ -96,7 +95,7 @@ export class JitRequestService {
       );
     }
     const now = this.deps.clock.now();
-    const pending = this.deps.requests.listPending(ask.guildId, now, ask.requesterId);
+    const pending = await this.deps.units.outside.requests.listPending(ask.guildId, now, ask.requesterId);
     const same = pending.find((other) => other.kind === 'access' && other.provider === ask.provider && other.level === ask.level);
     if (same) {
       refuse('jit.request_duplicate', text`You already asked for this: request #${same.id} waits for a reviewer until ${time(same.expiresAt)}. Nothing was sent.`);
@@ -124,10 +123,10 @@ export class JitRequestService {
    * the request is closed at once and the member told why.
    */
   async submit(fresh: NewJitRequest & { reviewChannelId: string }): Promise<{ request: JitRequest; postedIn: string }> {
-    const { requests, audit, notifier } = this.deps;
-    const request = requests.transaction(() => {
-      const created = requests.insert(fresh);
-      audit.record({
+    const { units, notifier } = this.deps;
+    const request = await units.transaction(async ({ requests, audit }) => {
+      const created = await requests.insert(fresh);
+      await audit.record({
         guildId: created.guildId,
         userId: created.requesterId,
         action: 'jit.request',
@@ -140,9 +139,9 @@ export class JitRequestService {
     try {
       await notifier.sendToChannel(fresh.reviewChannelId, requestCard(request));
     } catch (error) {
-      requests.transaction(() => {
-        requests.decide(request.guildId, request.id, { status: 'expired', by: null, at: this.deps.clock.now(), notify: false });
-        audit.record({
+      await units.transaction(async ({ requests, audit }) => {
+        await requests.decide(request.guildId, request.id, { status: 'expired', by: null, at: this.deps.clock.now(), notify: false });
+        await audit.record({
           guildId: request.guildId,
           userId: request.requesterId,
           action: 'jit.request',
@@ -160,7 +159,7 @@ export class JitRequestService {
 
   /** The request, if it is open and `reviewer` may decide it now; used when a reviewer presses Approve or Deny. */
   async openForReview(guildId: string, requestId: number, reviewer: Reviewer, action: 'jit.request.approve' | 'jit.request.deny'): Promise<JitRequest> {
-    const request = this.deps.requests.findInGuild(guildId, requestId);
+    const request = await this.deps.units.outside.requests.findInGuild(guildId, requestId);
     if (!request) throw new RequestNotFound(requestId);
     if (request.status !== 'pending' || request.expiresAt <= this.deps.clock.now()) {
       throw new RequestClosed(request.status === 'pending' ? { ...request, status: 'expired' } : request);
@@ -175,10 +174,9 @@ export class JitRequestService {
    * closed as expired). The requester's notice is queued with the decision; `tellRequester` sends it.
    */
   async approve(input: { guildId: string; requestId: number; reviewer: Reviewer; minutes: number }): Promise<Approval> {
-    const { requests, grants, audit } = this.deps;
     const policy = await this.deps.policies.get(input.guildId);
-    // Outside the transaction, so a refusal's audit entry stays; from here on nothing awaits, and `decide` only
-    // closes a request still pending, so a concurrent decision cannot slip in between.
+    // Outside the transaction, so a refusal's audit entry stays; inside it `decide` only closes a request still
+    // pending, so a concurrent decision (another press, another process) cannot slip in between.
     const request = await this.openForReview(input.guildId, input.requestId, input.reviewer, 'jit.request.approve');
     const ceiling = request.kind === 'access' ? Math.min(request.durationMinutes, policy.maxJitMinutes) : request.durationMinutes;
     if (!Number.isInteger(input.minutes) || input.minutes < 1 || input.minutes > ceiling) {
@@ -187,53 +185,55 @@ export class JitRequestService {
         `Approve for a whole number of minutes from 1 to ${ceiling} (a reviewer may shorten what was asked, not lengthen it${ceiling < request.durationMinutes ? ", and this server's maximum is now lower" : ''}). Nothing was changed.`,
       );
     }
-    return requests.transaction((): Approval => {
-      const now = this.deps.clock.now();
-      const by = input.reviewer.id;
-      if (request.kind === 'access') {
-        const grant = grants.insert({
-          guildId: request.guildId,
-          userId: request.requesterId,
-          provider: request.provider,
-          level: request.level,
-          reason: request.reason,
-          grantedAt: now,
-          expiresAt: now + input.minutes * 60_000,
-          grantedBy: by,
-        });
-        const decided = requests.decide(request.guildId, request.id, { status: 'approved', by, at: now, approvedMinutes: input.minutes, grantId: grant.id, notify: true });
-        if (!decided) throw this.closed(request);
-        audit.record({ guildId: request.guildId, userId: by, action: 'jit.request.approve', target: request.requesterId, outcome: 'success', details: this.details(decided, { minutes: input.minutes, grantId: grant.id }) });
-        audit.record({
-          guildId: request.guildId,
-          userId: by,
-          action: 'jit.grant',
-          target: request.requesterId,
-          outcome: 'success',
-          details: { grantId: grant.id, provider: grant.provider, level: grant.level, durationMinutes: input.minutes, expiresAt: grant.expiresAt, requestId: request.id, reason: grant.reason },
-        });
-        return { outcome: 'approved', request: decided, grant };
-      }
-      const current = request.grantId === null ? undefined : grants.findInGuild(request.guildId, request.grantId);
-      const extended = current && grants.extend(request.guildId, current.id, current.expiresAt + input.minutes * 60_000, now);
-      if (!extended) {
-        const closed = requests.decide(request.guildId, request.id, { status: 'expired', by: null, at: now, notify: true });
-        audit.record({ guildId: request.guildId, userId: by, action: 'jit.request.approve', target: request.requesterId, outcome: 'failed', details: this.details(request, { reason: 'grant_ended' }) });
-        return { outcome: 'grant_ended', request: closed ?? request };
-      }
-      const decided = requests.decide(request.guildId, request.id, { status: 'approved', by, at: now, approvedMinutes: input.minutes, notify: true });
-      if (!decided) throw this.closed(request);
-      audit.record({ guildId: request.guildId, userId: by, action: 'jit.request.approve', target: request.requesterId, outcome: 'success', details: this.details(decided, { minutes: input.minutes }) });
-      audit.record({
+    return this.deps.units.transaction((tx) => this.decideApproval(tx, request, input.reviewer.id, input.minutes));
+  }
+
+  /** The approval's writes, in one transaction: the grant made or moved, the request closed, both audited. */
+  private async decideApproval({ requests, grants, audit }: JitRepositories, request: JitRequest, by: string, minutes: number): Promise<Approval> {
+    const now = this.deps.clock.now();
+    if (request.kind === 'access') {
+      const grant = await grants.insert({
+        guildId: request.guildId,
+        userId: request.requesterId,
+        provider: request.provider,
+        level: request.level,
+        reason: request.reason,
+        grantedAt: now,
+        expiresAt: now + minutes * 60_000,
+        grantedBy: by,
+      });
+      const decided = await requests.decide(request.guildId, request.id, { status: 'approved', by, at: now, approvedMinutes: minutes, grantId: grant.id, notify: true });
+      if (!decided) throw await this.closed(request, requests);
+      await audit.record({ guildId: request.guildId, userId: by, action: 'jit.request.approve', target: request.requesterId, outcome: 'success', details: this.details(decided, { minutes, grantId: grant.id }) });
+      await audit.record({
         guildId: request.guildId,
         userId: by,
-        action: 'jit.extend',
+        action: 'jit.grant',
         target: request.requesterId,
         outcome: 'success',
-        details: { grantId: extended.id, requestId: request.id, addedMinutes: input.minutes, expiresAt: extended.expiresAt, self: false },
+        details: { grantId: grant.id, provider: grant.provider, level: grant.level, durationMinutes: minutes, expiresAt: grant.expiresAt, requestId: request.id, reason: grant.reason },
       });
-      return { outcome: 'approved', request: decided, grant: extended };
+      return { outcome: 'approved', request: decided, grant };
+    }
+    const current = request.grantId === null ? undefined : await grants.findInGuild(request.guildId, request.grantId);
+    const extended = current && (await grants.extend(request.guildId, current.id, current.expiresAt + minutes * 60_000, now));
+    if (!extended) {
+      const closed = await requests.decide(request.guildId, request.id, { status: 'expired', by: null, at: now, notify: true });
+      await audit.record({ guildId: request.guildId, userId: by, action: 'jit.request.approve', target: request.requesterId, outcome: 'failed', details: this.details(request, { reason: 'grant_ended' }) });
+      return { outcome: 'grant_ended', request: closed ?? request };
+    }
+    const decided = await requests.decide(request.guildId, request.id, { status: 'approved', by, at: now, approvedMinutes: minutes, notify: true });
+    if (!decided) throw await this.closed(request, requests);
+    await audit.record({ guildId: request.guildId, userId: by, action: 'jit.request.approve', target: request.requesterId, outcome: 'success', details: this.details(decided, { minutes }) });
+    await audit.record({
+      guildId: request.guildId,
+      userId: by,
+      action: 'jit.extend',
+      target: request.requesterId,
+      outcome: 'success',
+      details: { grantId: extended.id, requestId: request.id, addedMinutes: minutes, expiresAt: extended.expiresAt, self: false },
     });
+    return { outcome: 'approved', request: decided, grant: extended };
   }
 
   /** Denies, with optional words to the requester (queued with the decision; `tellRequester` sends them). */
@@ -242,12 +242,11 @@ export class JitRequestService {
     if (note !== null && note.length > 300) {
       throw new InvalidJitRequest('jit.deny_note', 'Your words to the requester can be at most 300 characters. Nothing was changed.');
     }
-    const { requests, audit } = this.deps;
     const request = await this.openForReview(input.guildId, input.requestId, input.reviewer, 'jit.request.deny');
-    return requests.transaction(() => {
-      const decided = requests.decide(request.guildId, request.id, { status: 'denied', by: input.reviewer.id, at: this.deps.clock.now(), note, notify: true });
-      if (!decided) throw this.closed(request);
-      audit.record({ guildId: request.guildId, userId: input.reviewer.id, action: 'jit.request.deny', target: request.requesterId, outcome: 'success', details: this.details(decided, { withWords: note !== null }) });
+    return this.deps.units.transaction(async ({ requests, audit }) => {
+      const decided = await requests.decide(request.guildId, request.id, { status: 'denied', by: input.reviewer.id, at: this.deps.clock.now(), note, notify: true });
+      if (!decided) throw await this.closed(request, requests);
+      await audit.record({ guildId: request.guildId, userId: input.reviewer.id, action: 'jit.request.deny', target: request.requesterId, outcome: 'success', details: this.details(decided, { withWords: note !== null }) });
       return decided;
     });
   }
@@ -258,20 +257,20 @@ export class JitRequestService {
   }
 
   /** Open requests of a guild (a member's own, when `requesterId` is given), oldest first. */
-  listPending(guildId: string, requesterId?: string): JitRequest[] {
-    return this.deps.requests.listPending(guildId, this.deps.clock.now(), requesterId);
+  listPending(guildId: string, requesterId?: string): Promise<JitRequest[]> {
+    return this.deps.units.outside.requests.listPending(guildId, this.deps.clock.now(), requesterId);
   }
 
   /** A request of the guild by id, whatever its state (for refreshing a card); another guild's is not found. */
-  find(guildId: string, requestId: number): JitRequest {
-    const request = this.deps.requests.findInGuild(guildId, requestId);
+  async find(guildId: string, requestId: number): Promise<JitRequest> {
+    const request = await this.deps.units.outside.requests.findInGuild(guildId, requestId);
     if (!request) throw new RequestNotFound(requestId);
     return request;
   }
 
   /** The refusal for a request someone else closed a moment ago, as it stands now. */
-  private closed(request: JitRequest): RequestClosed {
-    const now = this.deps.requests.findInGuild(request.guildId, request.id) ?? request;
+  private async closed(request: JitRequest, requests: JitRepositories['requests']): Promise<RequestClosed> {
+    const now = (await requests.findInGuild(request.guildId, request.id)) ?? request;
     return new RequestClosed(now.status === 'pending' ? { ...now, status: 'expired' } : now);
   }
 

@@ -9,10 +9,10 @@ import type { JitRequestService } from './access-requests.js';
 import { reasonSchema } from './access-requests.js';
 import { GrantNotFound } from './errors.js';
 import type { JitGrant } from './grant-repository.js';
-import type { SqliteGrants } from './sqlite-grant-repository.js';
+import type { JitStore } from './jit-store.js';
 import type { JitAuditSink, JitPolicySource } from './ports.js';
 import { ExtensionRefused, InvalidJitRequest } from './request-errors.js';
-import type { JitRequest, JitRequestRepository } from './request-repository.js';
+import type { JitRequest } from './request-repository.js';
 
 /** Which grant a press names: in a guild, one of that guild's; in a DM (guildId null), one the presser holds. */
 export interface GrantRef {
@@ -35,9 +35,8 @@ export type ExtensionResult =
   | { outcome: 'requested'; request: JitRequest; postedIn: string };
 
 export interface ExtensionServiceDeps {
-  /** Synchronous, SQLite's: a self-extension moves its grant inside the request repository's transaction (not yet converted). */
-  grants: SqliteGrants;
-  requests: JitRequestRepository;
+  /** The grants, the requests that record self-extensions, and their audit entries, in one unit of work. */
+  units: JitStore;
   reviews: Pick<JitRequestService, 'submit' | 'requestTtlMs'>;
   policies: JitPolicySource;
   audit: JitAuditSink;
@@ -53,14 +52,15 @@ export class ExtensionService {
    * review goes to the notification channel, else there, else where the grant's own request was reviewed.
    */
   async offer(ref: GrantRef, holderId: string, channelId: string | null): Promise<ExtensionOffer> {
-    const grant = this.holdersGrant(ref, holderId);
+    const grant = await this.holdersGrant(ref, holderId);
     const policy = await this.deps.policies.get(grant.guildId);
-    const pending = this.deps.requests.listPending(grant.guildId, this.deps.clock.now(), holderId).find((r) => r.kind === 'extension' && r.grantId === grant.id);
+    const { requests } = this.deps.units.outside;
+    const pending = (await requests.listPending(grant.guildId, this.deps.clock.now(), holderId)).find((r) => r.kind === 'extension' && r.grantId === grant.id);
     if (pending) {
       throw new ExtensionRefused('jit.extension_pending', text`You already asked for more time on JIT grant #${grant.id}: request #${pending.id} waits for a reviewer.`);
     }
-    const allowance = Math.min(policy.maxJitMinutes, Math.max(0, (policy.jitSelfExtendMinutes ?? 0) - this.deps.requests.selfExtendedMinutes(grant.id)));
-    const reviewChannelId = policy.notificationChannelId ?? channelId ?? this.deps.requests.reviewChannelOfGrant(grant.guildId, grant.id);
+    const allowance = Math.min(policy.maxJitMinutes, Math.max(0, (policy.jitSelfExtendMinutes ?? 0) - (await requests.selfExtendedMinutes(grant.id))));
+    const reviewChannelId = policy.notificationChannelId ?? channelId ?? (await requests.reviewChannelOfGrant(grant.guildId, grant.id));
     if (allowance === 0 && !reviewChannelId) {
       throw new ExtensionRefused(
         'jit.extension_nowhere',
@@ -103,13 +103,12 @@ export class ExtensionService {
     return { outcome: 'requested', request, postedIn };
   }
 
-  private selfExtend(grant: JitGrant, minutes: number, reason: string, now: number): ExtensionResult {
-    const { grants, requests, audit } = this.deps;
-    return requests.transaction((): ExtensionResult => {
-      const extended = grants.extend(grant.guildId, grant.id, grant.expiresAt + minutes * 60_000, now);
+  private selfExtend(grant: JitGrant, minutes: number, reason: string, now: number): Promise<ExtensionResult> {
+    return this.deps.units.transaction(async ({ grants, requests, audit }): Promise<ExtensionResult> => {
+      const extended = await grants.extend(grant.guildId, grant.id, grant.expiresAt + minutes * 60_000, now);
       if (!extended) throw this.ended(grant);
       // Recorded as a request its holder decided, so the allowance used so far is counted from the table.
-      const request = requests.insert({
+      const request = await requests.insert({
         guildId: grant.guildId,
         kind: 'extension',
         requesterId: grant.userId,
@@ -122,7 +121,7 @@ export class ExtensionService {
         createdAt: now,
         expiresAt: now,
       }, { status: 'approved', by: grant.userId, at: now, approvedMinutes: minutes });
-      audit.record({
+      await audit.record({
         guildId: grant.guildId,
         userId: grant.userId,
         action: 'jit.extend',
@@ -135,8 +134,9 @@ export class ExtensionService {
   }
 
   /** The grant a press names, if `holderId` holds it and it is still in force; refusals say why. */
-  holdersGrant(ref: GrantRef, holderId: string): JitGrant {
-    const grant = ref.guildId === null ? this.deps.grants.findOfMember(holderId, ref.grantId) : this.deps.grants.findInGuild(ref.guildId, ref.grantId);
+  async holdersGrant(ref: GrantRef, holderId: string): Promise<JitGrant> {
+    const { grants } = this.deps.units.outside;
+    const grant = ref.guildId === null ? await grants.findOfMember(holderId, ref.grantId) : await grants.findInGuild(ref.guildId, ref.grantId);
     if (!grant) throw new GrantNotFound(ref.grantId);
     if (grant.userId !== holderId) {
       this.deps.audit.record({ guildId: grant.guildId, userId: holderId, action: 'jit.extend', target: grant.userId, outcome: 'denied', details: { grantId: grant.id, reason: 'not_holder' } });

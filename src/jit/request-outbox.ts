@@ -14,12 +14,12 @@ import { deliverToMember, describeError } from './delivery.js';
 import type { GrantRepository } from './grant-repository.js';
 import type { JitPolicySource } from './ports.js';
 import { requestOutcomeNotice } from './request-notices.js';
-import type { JitRequest, JitRequestRepository } from './request-repository.js';
+import type { JitRequest, RequestRepository } from './request-repository.js';
 
 export type OutboxResult = 'sent' | 'fallback' | 'failed' | 'retrying' | 'skipped';
 
 export interface RequestOutboxDeps {
-  requests: JitRequestRepository;
+  requests: RequestRepository;
   grants: Pick<GrantRepository, 'findInGuild'>;
   policies: JitPolicySource;
   notifier: Notifier;
@@ -40,26 +40,34 @@ export class RequestNoticeOutbox {
   /** Sends the request's queued notice, unless it is not queued (sent already) or being sent right now. */
   async deliver(requestId: number): Promise<OutboxResult> {
     if (this.#inFlight.has(requestId)) return 'skipped';
-    // Synchronous from here to the first await: nothing else can claim the row in between.
-    const queued = this.deps.requests.queuedNotice(requestId);
-    if (!queued) return 'skipped';
+    // Claimed before the first await, so nothing else in this process can claim the row in between.
     this.#inFlight.add(requestId);
     try {
+      const queued = await this.deps.requests.queuedNotice(requestId);
+      if (!queued) return 'skipped';
       return await this.send(queued.request, queued.attempts);
     } finally {
       this.#inFlight.delete(requestId);
     }
   }
 
-  /** Sends queued notices, oldest first, up to `max`; counts how each went. */
+  /**
+   * Sends queued notices, oldest first, up to `max`; counts how each went. None when another process is sending
+   * this shard's right now (PostgreSQL: see pg-request-repository.ts).
+   */
   async deliverQueued(max = 500): Promise<Record<OutboxResult, number>> {
     const counts: Record<OutboxResult, number> = { sent: 0, fallback: 0, failed: 0, retrying: 0, skipped: 0 };
+    await this.deps.requests.deliveringNotices(() => this.#sweep(max, counts));
+    return counts;
+  }
+
+  async #sweep(max: number, counts: Record<OutboxResult, number>): Promise<void> {
     let after = 0;
     let handled = 0;
     while (handled < max) {
       const limit = Math.min(100, max - handled);
       // The id cursor lets a notice that failed this time wait for the next run instead of being retried at once.
-      const ids = this.deps.requests.pendingNoticeIds(after, limit);
+      const ids = await this.deps.requests.pendingNoticeIds(after, limit);
       for (const id of ids) {
         after = id;
         handled += 1;
@@ -67,7 +75,6 @@ export class RequestNoticeOutbox {
       }
       if (ids.length < limit) break;
     }
-    return counts;
   }
 
   private async send(request: JitRequest, attempts: number): Promise<OutboxResult> {
@@ -86,18 +93,18 @@ export class RequestNoticeOutbox {
       );
       const now = clock.now();
       if (delivery.via === 'dm') {
-        requests.markNotified(request.id, 'sent', now, null);
+        await requests.markNotified(request.id, 'sent', now, null);
         return 'sent';
       }
       if (delivery.via === 'channel') {
-        requests.markNotified(request.id, 'fallback', now, `direct message refused: ${delivery.refused}`);
+        await requests.markNotified(request.id, 'fallback', now, `direct message refused: ${delivery.refused}`);
         return 'fallback';
       }
-      requests.markNotified(request.id, 'failed', now, `direct message refused: ${delivery.refused}; nowhere else to post`);
+      await requests.markNotified(request.id, 'failed', now, `direct message refused: ${delivery.refused}; nowhere else to post`);
       return 'failed';
     } catch (error) {
       const description = describeError(error);
-      requests.markNoticeAttemptFailed(request.id, description, this.#maxAttempts);
+      await requests.markNoticeAttemptFailed(request.id, description, this.#maxAttempts);
       const gaveUp = attempts + 1 >= this.#maxAttempts;
       logger?.[gaveUp ? 'warn' : 'debug'](
         { guildId: request.guildId, requestId: request.id, attempts: attempts + 1, error: description },

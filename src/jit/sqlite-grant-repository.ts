@@ -4,8 +4,8 @@
  * on the same connection, so a unit of work (src/db/data-access.ts) covers either.
  *
  * SqliteGrants is the synchronous form, which SqliteGrantRepository awaits nothing around. It remains public only for
- * the modules not yet converted to the asynchronous seam (JIT requests, extensions, the request outbox and the
- * reminders), which use grants inside SQLite's synchronous transactions; it goes once they are converted.
+ * what cannot await yet: JitService's synchronous checks for src/deploy (ports.ts) and the load bench; it goes once
+ * those are converted.
  */
 import type Database from 'better-sqlite3';
 import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';

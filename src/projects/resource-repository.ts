@@ -14,6 +14,8 @@ import { STATUS_TRANSITIONS } from './resource-statuses.js';
 import { IllegalStatusTransition, InvalidResource, ProjectNotFound, ResourceNotFound } from './errors.js';
 import { snowflakeSchema } from '../shared/snowflake.js';
 import { instanceTypeSchema } from '../shared/instance-type.js';
+import { GuildCache } from '../db/guild-cache.js';
+import { RESOURCE_TOTALS_CACHE } from './resource-totals.js';
 
 /** A sensitive input of a template deployment as declared (its value is only ever in the project's vault session). */
 export interface SensitiveInputDeclaration {
@@ -113,10 +115,15 @@ const newDeploymentSchema = z.object({
 type ResourceRow = typeof cloudResources.$inferSelect;
 
 export class ResourceRepository {
+  /** ResourceTotals' per-guild cache of the totals the triggers keep: every write here forgets the guild's. */
+  readonly #totals: GuildCache<unknown>;
+
   constructor(
     private readonly db: Db,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    this.#totals = new GuildCache(db.$client, RESOURCE_TOTALS_CACHE);
+  }
 
   /**
    * Records a planned resource in one of the guild's projects.
@@ -158,6 +165,7 @@ export class ResourceRepository {
         })
         .returning()
         .get();
+      this.#totals.forget(input.guildId);
       return toResource(row);
     });
   }
@@ -207,6 +215,7 @@ export class ResourceRepository {
         .where(eq(cloudResources.id, inserted.id))
         .returning()
         .get();
+      this.#totals.forget(input.guildId);
       return toResource(row!);
     });
   }
@@ -274,6 +283,7 @@ export class ResourceRepository {
       .where(and(eq(cloudResources.id, id), eq(cloudResources.guild_id, guildId), eq(cloudResources.status, current.status)))
       .returning()
       .get();
+    this.#totals.forget(guildId);
     if (!row) {
       const now = this.get(guildId, id);
       throw new IllegalStatusTransition(id, now.status, status);
@@ -297,6 +307,7 @@ export class ResourceRepository {
       .where(and(eq(cloudResources.id, id), eq(cloudResources.guild_id, guildId), eq(cloudResources.status, 'planned')))
       .returning()
       .get();
+    this.#totals.forget(guildId);
     if (!row) throw new IllegalStatusTransition(id, this.get(guildId, id).status, 'planned');
     return toResource(row);
   }
