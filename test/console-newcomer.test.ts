@@ -75,6 +75,8 @@ describe('console sessions', () => {
     // From now on the stand-in pauses between streamed events, so the apply is still running when the next lines come.
     writeFileSync(join(shell.root, 'deployments', `guild_${CONSOLE_GUILD_ID}`, 'demo', 'fake-engine.json'), JSON.stringify({ sleepMs: 15_000 }));
     await shell.run('1', 'pressed [1] Apply');
+    // The press re-checks access (asynchronously) before the run exists; the member sees it start, then lists runs.
+    await shell.waitFor(/apply started/);
     const runs = await shell.run('/cloud-runs list', /#\d+ apply in demo/);
     const runId = /#(\d+) apply in demo/.exec(runs)?.[1];
     const cancelled = await shell.run(`/cloud-runs cancel run:${runId}`, /cancel/i);
