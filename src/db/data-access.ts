@@ -15,8 +15,8 @@
  *    => …)` hands repositories bound to that transaction; `units.outside` the ones for work outside one. Audit
  *    entries written with a change go through `tx.audit` (src/audit/audit-writer.ts), so they commit with it.
  * 4. Run its tests on both dialects: a shared suite parameterised by dialect (test/support/dialects.ts).
- * 5. A caller that cannot await yet keeps a synchronous, SQLite-only face, named as such (SqliteGrants, for the
- *    JIT requests and extensions), to be removed when that caller is converted.
+ * 5. A caller that cannot await yet may keep a synchronous, SQLite-only face, named as such, to be removed when that
+ *    caller is converted (the JIT grants needed one until src/deploy awaited them; none is left).
  *
  * SQLite: one better-sqlite3 connection is shared by the whole process, and its statements are synchronous. A
  * transaction is BEGIN IMMEDIATE … COMMIT on that connection, so anything else run on it meanwhile becomes part of

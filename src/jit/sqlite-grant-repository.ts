@@ -3,9 +3,8 @@
  * are single prepared statements on the raw connection; the rest is drizzle, prepared once where it is hot. Both run
  * on the same connection, so a unit of work (src/db/data-access.ts) covers either.
  *
- * SqliteGrants is the synchronous form, which SqliteGrantRepository awaits nothing around. It remains public only for
- * what cannot await yet: JitService's synchronous checks for src/deploy (ports.ts) and the load bench; it goes once
- * those are converted.
+ * SqliteGrants is the synchronous form, which SqliteGrantRepository awaits nothing around. It is public only for the
+ * benchmarks, which fill and time the table directly; the bot reaches grants through the asynchronous interface.
  */
 import type Database from 'better-sqlite3';
 import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
