@@ -29,14 +29,16 @@ export class DatabaseInUse extends Error {
     readonly databasePath: string,
     readonly holder: LockHolder | undefined,
     readonly shard?: ShardScope,
+    /** The setting that names the database: a SQLite file, or a PostgreSQL server. */
+    setting: 'DATABASE_PATH' | 'DATABASE_URL' = 'DATABASE_PATH',
   ) {
     const who = holder
       ? `process ${holder.pid} on host "${holder.host}", running since ${new Date(holder.since).toISOString()}`
-      : 'another process (it did not say which; `fuser` on the lock file names it)';
+      : `another process (it did not say which; ${setting === 'DATABASE_PATH' ? '`fuser` on the lock file' : "the server's pg_stat_activity"} names it)`;
     super(
       `the database ${databasePath}${shard ? ` (its shard ${shard.id})` : ''} is already in use by ${who}.\n` +
         'Two bots on one database would stop and mark as interrupted each other’s runs, so this one stops here without changing anything.\n' +
-        `Stop the other process first${holder ? ` (on "${holder.host}": kill ${holder.pid})` : ''}, or give this one another DATABASE_PATH.`,
+        `Stop the other process first${holder ? ` (on "${holder.host}": kill ${holder.pid})` : ''}, or give this one another ${setting}.`,
     );
     this.name = 'DatabaseInUse';
   }
