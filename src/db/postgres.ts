@@ -35,21 +35,33 @@ export function describeDatabaseUrl(url: string): string {
   }
 }
 
+export interface PostgresOpenOptions {
+  maxConnections?: number;
+  /**
+   * Runs once connected, before the migrations (the bot takes its process lock here, so a refused process changes
+   * nothing). What it returns is called should the migrations then fail, before the pool is closed (which waits for
+   * every connection it lent: a lock's must be given back first).
+   */
+  beforeMigrations?: (pool: pg.Pool) => Promise<() => void>;
+}
+
 /**
  * Connects, then applies pending migrations while holding an advisory lock, so processes started together (shards,
  * machines) do not apply one migration twice; the second finds it applied. Throws a message naming the server (never
  * the password) when it cannot connect or migrate; the pool is closed then.
  */
-export async function openPostgres(url: string, options: { maxConnections?: number } = {}): Promise<PostgresHandle> {
+export async function openPostgres(url: string, options: PostgresOpenOptions = {}): Promise<PostgresHandle> {
   const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
   // An idle connection the server dropped (restart, failover) must not crash the process: the pool makes a new one.
   pool.on('error', () => undefined);
   const db = drizzle(pool, { schema: pgSchema });
+  let undoBeforeMigrations: (() => void) | undefined;
   try {
     const client = await pool.connect().catch((error: unknown) => {
       throw new Error(`Could not connect to PostgreSQL at ${describeDatabaseUrl(url)}: ${postgresReason(error)}.`);
     });
     try {
+      undoBeforeMigrations = await options.beforeMigrations?.(pool);
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       // On the connection holding the lock: a pool of one connection would otherwise wait for itself.
       await migrate(drizzle(client, { schema: pgSchema }), { migrationsFolder: PG_MIGRATIONS_DIR }).catch((error: unknown) => {
@@ -60,6 +72,7 @@ export async function openPostgres(url: string, options: { maxConnections?: numb
       client.release();
     }
   } catch (error) {
+    undoBeforeMigrations?.();
     await pool.end();
     throw error;
   }
