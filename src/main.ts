@@ -94,7 +94,7 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
 async function runShardManager(config: Config, sharding: Extract<ShardingSettings, { role: 'manager' }>, logger: Logger): Promise<void> {
   const token = requireToken(config);
   // Before Discord is asked anything: a DATABASE_URL the bot cannot run on yet stops the manager too.
-  const databasePath = botDatabasePath(config);
+  botDatabasePath(config);
   const { ShardManager, fetchGatewayBot } = await import('./discord/shard-manager.js');
   const { describeConnectionError } = await import('./discord/connection-errors.js');
   let gateway;
@@ -107,13 +107,13 @@ async function runShardManager(config: Config, sharding: Extract<ShardingSetting
     process.exit(1);
   }
   const totalShards = sharding.totalShards === 'auto' ? gateway.shards : sharding.totalShards;
-  const manager = ShardManager.prepare({
+  const manager = await ShardManager.prepare({
     file: process.argv[1] ?? '',
     args: process.argv.slice(2),
     // Under tsx (the tests), the shards need its loader too; the bundle needs nothing.
     execArgv: process.execArgv,
     token,
-    databasePath,
+    database: config,
     totalShards,
     shardList: sharding.shardList === 'auto' ? undefined : sharding.shardList,
     maxConcurrency: gateway.maxConcurrency,

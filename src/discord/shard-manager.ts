@@ -1,8 +1,10 @@
 /**
  * `SHARDS=auto|N` (or SHARD_COUNT / SHARD_LIST): discord.js's ShardingManager runs the bot's shards, each one the
- * same bundle as `npm start` in a child process of its own. This process serves no guild itself: it holds the
- * database's process lock (so neither a single-process bot nor a second manager can start on it), applies the
- * migrations once before any shard opens the database, starts the shards one after another at the pace Discord
+ * same bundle as `npm start` in a child process of its own. This process serves no guild itself. On SQLite it holds
+ * the database's process lock (so neither a single-process bot nor a second manager can start on it); on PostgreSQL
+ * managers on several machines share one database, each running the shards it is given, and each shard's own lock
+ * (src/db/pg-process-lock.ts) keeps two of one id apart. Either way it applies the migrations once before any shard
+ * opens the database, starts the shards one after another at the pace Discord
  * allows identifies, respawns a shard that dies once all are up, and on SIGINT/SIGTERM passes the same signal to
  * every shard and waits for each to stop the way one bot stops (engines get SIGINT, members are told).
  */
@@ -13,7 +15,10 @@ import { REST, Routes, ShardingManager, type Shard } from 'discord.js';
 import { z } from 'zod';
 import type { Logger } from '../logging/logger.js';
 import { acquireProcessLock, type ProcessLock } from '../app/process-lock.js';
+import type { Config } from '../config/index.js';
+import { chooseDatabase } from '../db/dialect.js';
 import { openDatabase } from '../db/index.js';
+import { openPostgres } from '../db/postgres.js';
 
 /** Discord lets a bot identify once per 5 s in each of its `max_concurrency` buckets; a little more, to be safe. */
 export const IDENTIFY_SPACING_MS = 5_500;
@@ -38,7 +43,7 @@ export interface ShardManagerOptions {
   args: string[];
   execArgv: string[];
   token: string;
-  databasePath: string;
+  database: Pick<Config, 'DATABASE_PATH' | 'DATABASE_URL'>;
   /** Every shard of the bot, on all machines. */
   totalShards: number;
   /** The shards this machine runs (default all). */
@@ -88,12 +93,21 @@ export class ShardManager {
     this.#manager.on('shardCreate', (shard) => this.#watch(shard));
   }
 
-  /** Takes the database's lock and applies migrations; throws DatabaseInUse when another bot holds it. */
-  static prepare(options: ShardManagerOptions): ShardManager {
-    const lock = acquireProcessLock(options.databasePath, (options.now ?? Date.now)());
+  /**
+   * Applies the migrations, having taken the database's lock on SQLite; throws DatabaseInUse when another bot holds
+   * it. On PostgreSQL the shards lock themselves (other machines' managers run beside this one).
+   */
+  static async prepare(options: ShardManagerOptions): Promise<ShardManager> {
+    const choice = chooseDatabase(options.database);
+    if (choice.dialect === 'postgres') {
+      // Once, here: migrations are applied under an advisory lock anyway, but a shard then starts on a ready schema.
+      await (await openPostgres(choice.url, { maxConnections: 2 })).close();
+      return new ShardManager(options, { release: () => {} });
+    }
+    const lock = acquireProcessLock(choice.path, (options.now ?? Date.now)());
     try {
       // Once, here: shards started side by side would otherwise race to apply the same migration.
-      openDatabase(options.databasePath).close();
+      openDatabase(choice.path).close();
       return new ShardManager(options, lock);
     } catch (error) {
       lock.release();
