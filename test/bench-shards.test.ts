@@ -1,11 +1,15 @@
 /**
  * The shards benchmark's choices, without running it. Its guilds (bench/load/shard-guilds.ts): for every shard count
  * it measures, each shard must serve the same number of guilds, or the figure for N shards would be the busiest
- * shard's, not N shards'. Its databases (bench/load/bench-database.ts): PostgreSQL is refused with the reason.
+ * shard's, not N shards'. Its databases (bench/load/bench-database.ts): SQLite, or a PostgreSQL server of its own,
+ * seeded alike and counted alike.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { BenchmarkRefused } from '../bench/harness.js';
-import { databaseKinds } from '../bench/load/bench-database.js';
+import { databaseKinds, openBenchDatabase, type DatabaseKind } from '../bench/load/bench-database.js';
+import { benchWorld } from '../bench/load/scenarios.js';
+import { postgresForTests } from './support/postgres-server.js';
+import { makeTempDir } from './support/tmp.js';
 import { evenGuildCount, guildIdsCoveringShards } from '../bench/load/shard-guilds.js';
 import { shardOfGuild } from '../src/sharding/shard-scope.js';
 import { isSnowflake } from '../src/shared/snowflake.js';
@@ -57,12 +61,42 @@ describe('databases for the shards benchmark', () => {
     expect(databaseKinds(undefined)).toEqual(['sqlite']);
   });
 
-  it('refuses PostgreSQL, saying the bot cannot run on it yet, alone or beside SQLite', () => {
-    for (const flag of ['postgres', 'sqlite,postgres']) {
-      expect(() => databaseKinds(flag)).toThrow(BenchmarkRefused);
-      expect(() => databaseKinds(flag)).toThrow(/bot cannot run on PostgreSQL/);
+  it('refuses PostgreSQL without server binaries, saying what to install', () => {
+    expect(() => databaseKinds('sqlite,postgres')).not.toThrow();
+    const bare = { ...process.env, PATH: '/nonexistent', PG_BIN_DIR: '/nonexistent' };
+    const saved = process.env;
+    process.env = bare;
+    try {
+      expect(() => databaseKinds('postgres')).toThrow(BenchmarkRefused);
+      expect(() => databaseKinds('postgres')).toThrow(/PG_BIN_DIR=\/nonexistent holds no initdb/);
+    } finally {
+      process.env = saved;
     }
   });
+
+  const kinds: DatabaseKind[] = 'missing' in postgresForTests() ? ['sqlite'] : ['sqlite', 'postgres'];
+  it.each(kinds)('on %s: seeds the world, takes the grants and counts the janitor’s progress alike', async (kind) => {
+    const { dir, cleanup } = makeTempDir('chatops-bench-db-');
+    onTestFinished(cleanup);
+    const database = await openBenchDatabase(kind, dir);
+    onTestFinished(() => database.close());
+    const guilds = guildIdsCoveringShards([1, 2], 2);
+    await database.seed(benchWorld(guilds));
+    const now = Date.now();
+    const grants = Array.from({ length: 1_500 }, (_, k) => ({
+      guildId: guilds[k % 2] as string,
+      userId: String(510000000000000000n + BigInt(k)),
+      provider: 'aws' as const,
+      level: 'deployer' as const,
+      reason: null,
+      grantedAt: now - 60_000,
+      expiresAt: now - 1,
+      grantedBy: '420000000000000001',
+    }));
+    await database.insertGrants(grants);
+    expect(await database.janitorProgress()).toEqual({ grants: 1_500, revoked: 0, noticed: 0, notNoticed: 0, audited: 0 });
+    expect(database.botEnv[kind === 'sqlite' ? 'DATABASE_PATH' : 'DATABASE_URL']).toBeDefined();
+  }, 60_000);
 
   it('refuses an unknown database by name', () => {
     expect(() => databaseKinds('mysql')).toThrow(/unknown mysql; known: sqlite, postgres/);

@@ -89,7 +89,7 @@ export async function measureJanitor({ server, database, holders, shards, logFil
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   let revokedMs = Number.NaN;
-  let progress: JanitorProgress = { revoked: 0, noticed: 0, notNoticed: 0, audited: 0 };
+  let progress: JanitorProgress = { grants: 0, revoked: 0, noticed: 0, notNoticed: 0, audited: 0 };
   while (performance.now() - started < timeoutMs) {
     progress = await database.janitorProgress();
     if (Number.isNaN(revokedMs) && progress.revoked >= grants.length) revokedMs = performance.now() - started;

@@ -115,14 +115,27 @@ async function waitUntilReady(child: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * How much a commit promises. `throwaway` (tests): nothing survives a crash of the machine, and nothing is fsynced.
+ * `like-sqlite` (benchmarks): what the bot's SQLite (WAL, synchronous=NORMAL) promises, so the two compare fairly:
+ * the data is fsynced and never corrupted, but a commit returns before its WAL record reaches the disk.
+ * `max_connections` is raised too: four shards' pools of ten, the benchmark's and the migrations' connections.
+ */
+export type ServerDurability = 'throwaway' | 'like-sqlite';
+
+const DURABILITY_SETTINGS: Record<ServerDurability, string[]> = {
+  throwaway: ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'shared_buffers=32MB'],
+  'like-sqlite': ['fsync=on', 'synchronous_commit=off', 'full_page_writes=on', 'shared_buffers=128MB', 'max_connections=200'],
+};
+
 /** A fresh cluster on a free loopback port; `stop()` shuts it down and removes its files. */
-export async function startPostgresServer(binDir: string): Promise<TestPostgresServer> {
+export async function startPostgresServer(binDir: string, durability: ServerDurability = 'throwaway'): Promise<TestPostgresServer> {
   const { dir, cleanup } = makeTempDir('chatops-pg-');
   const owner = postgresOsUser();
   if (owner) chownSync(dir, owner.uid, owner.gid);
   const dataDir = join(dir, 'data');
   try {
-    // C collation: text sorts by bytes, as SQLite's BINARY does. No fsync: the cluster is thrown away.
+    // C collation: text sorts by bytes, as SQLite's BINARY does. No fsync at creation: a crash now loses nothing.
     runToEnd(binDir, owner, 'initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
   } catch (error) {
     cleanup();
@@ -133,7 +146,7 @@ export async function startPostgresServer(binDir: string): Promise<TestPostgresS
   // A port found free can be taken before postgres binds it: try another, a few times.
   for (let attempt = 1; child === undefined; attempt += 1) {
     port = await freePort();
-    const settings = ['listen_addresses=127.0.0.1', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off', 'shared_buffers=32MB'];
+    const settings = ['listen_addresses=127.0.0.1', ...DURABILITY_SETTINGS[durability]];
     const argv = [...runAs(owner, true), '--', join(binDir, 'postgres'), '-D', dataDir, '-p', String(port), '-k', dir, ...settings.flatMap((s) => ['-c', s])];
     const started = spawn('setpriv', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     try {
