@@ -7,12 +7,12 @@
  */
 import { execa } from 'execa';
 import Database from 'better-sqlite3';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shardOfGuild } from '../src/sharding/shard-scope.js';
-import { FakeDiscordServer, Permission, type InteractionHandle, type OriginalMessage, type RecordedMessage } from './discord-server/index.js';
+import { FakeDiscordServer, Permission, type InteractionHandle } from './discord-server/index.js';
 import { FAKE_ENGINE_BIN, REPO_ROOT, startBot, type BotProcess } from './support/bot-process.js';
+import { alive, commandsIn, logLines, textOf, titled } from './support/shard-e2e.js';
 import { makeTempDir } from './support/tmp.js';
 
 const APP_ID = '900000000000000001';
@@ -25,37 +25,6 @@ const ADMIN = { [GUILD_0]: '420000000000000001', [GUILD_1]: '410000000000000001'
 const MEMBER = { [GUILD_0]: '420000000000000003', [GUILD_1]: '410000000000000003' } as const;
 const PERMS = Permission.ViewChannel | Permission.SendMessages | Permission.UseApplicationCommands;
 const GUILDS = [GUILD_0, GUILD_1] as const;
-
-function textOf(message: OriginalMessage | undefined): string {
-  if (!message) return '';
-  const embeds = message.embeds.map((e) => [e.title, e.description, ...(e.fields ?? []).map((f) => `${f.name}: ${f.value}`)].filter(Boolean).join('\n'));
-  return [message.content, ...embeds].join('\n');
-}
-
-const titled = (messages: RecordedMessage[], title: string) => messages.filter((m) => JSON.stringify(m.embeds).includes(title));
-
-/** The bot's JSON log lines (the manager's and both shards', on one stdout). */
-function logLines(output: string): Record<string, unknown>[] {
-  return output
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, unknown>];
-      } catch {
-        return [];
-      }
-    });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('the bot in two shards (two processes) on one database', () => {
   let server: FakeDiscordServer;
@@ -72,27 +41,8 @@ describe('the bot in two shards (two processes) on one database', () => {
     textOf(await handle.waitForOriginal((m) => pattern.test(textOf(m)), timeoutMs));
 
   /** Inits a project in the guild and starts an apply that runs until it is stopped (the stand-in sleeps). */
-  async function applyRunning(guildId: (typeof GUILDS)[number], name: string): Promise<InteractionHandle> {
-    const init = await run(guildId, ADMIN[guildId], 'cloud-init', [
-      { name: 'provider', value: 'gcp' },
-      { name: 'project_name', value: name },
-      { name: 'region', value: 'us-central1' },
-    ]);
-    expect((await init.waitForResponse()).type).toBe(9);
-    const submitted = await server.submitModal({ guildId, channelId: CHANNEL[guildId], userId: ADMIN[guildId], fields: { project_id: 'zz-proj-4711' } });
-    await finalText(submitted, /initialised/);
-    const deploy = await run(guildId, ADMIN[guildId], 'cloud-deploy', [
-      { name: 'project', value: name },
-      { name: 'resource_type', value: 'bucket' },
-      { name: 'disk_size', value: 1 },
-    ]);
-    await deploy.waitForOriginal((m) => JSON.stringify(m.components).includes(':apply'), 30_000);
-    const slug = name.toLowerCase().replaceAll(' ', '-');
-    writeFileSync(join(deploymentsDir, `guild_${guildId}`, slug, 'fake-engine.json'), JSON.stringify({ sleepMs: 60_000 }));
-    await (await server.clickButton({ guildId, channelId: CHANNEL[guildId], userId: ADMIN[guildId], customId: /:apply$/ })).waitForResponse();
-    await finalText(deploy, /Applying bucket/, 15_000);
-    return deploy;
-  }
+  const applyRunning = (guildId: (typeof GUILDS)[number], name: string): Promise<InteractionHandle> =>
+    commandsIn(server, { guildId, channelId: CHANNEL[guildId], adminId: ADMIN[guildId] }).applyRunning(name, deploymentsDir);
 
   /** Resolves once each shard's janitor (every second here) has finished two more ticks: what it would resend, it has. */
   async function twoJanitorTicksLaterInEachShard(): Promise<void> {
