@@ -5,7 +5,7 @@
  * shard (bench/load/shard-guilds.ts), until a rate misses an acknowledgement; (b) janitor throughput: N JIT grants
  * over those guilds expire at once, each shard's janitor revokes and notices its own (bench/load/shard-janitor.ts).
  * Flags: `--shards=1,2,4`, `--rates=250,500,...`, `--seconds=5`, `--grants=1000`, `--nice=-10`, `--keep`,
- * `--database=sqlite` (default), `postgres`, or `sqlite,postgres` (each shard count on each).
+ * `--database=sqlite` (default); `postgres` is refused, with the reason, until the bot runs on it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';

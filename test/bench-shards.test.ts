@@ -2,13 +2,13 @@
  * The shards benchmark's choices, without running it. Its guilds (bench/load/shard-guilds.ts): for every shard count
  * it measures, each shard must serve the same number of guilds, or the figure for N shards would be the busiest
  * shard's, not N shards'. Its databases (bench/load/bench-database.ts): SQLite, or a PostgreSQL server of its own,
- * seeded alike and counted alike.
+ * seeded alike and counted alike (refused with the reason while the bot cannot run on PostgreSQL).
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { BenchmarkRefused } from '../bench/harness.js';
 import { databaseKinds, openBenchDatabase, type DatabaseKind } from '../bench/load/bench-database.js';
 import { benchWorld } from '../bench/load/scenarios.js';
-import { postgresForTests } from './support/postgres-server.js';
+import { findPostgresBinaries, postgresForTests } from './support/postgres-server.js';
 import { makeTempDir } from './support/tmp.js';
 import { evenGuildCount, guildIdsCoveringShards } from '../bench/load/shard-guilds.js';
 import { shardOfGuild } from '../src/sharding/shard-scope.js';
@@ -62,16 +62,13 @@ describe('databases for the shards benchmark', () => {
   });
 
   it('refuses PostgreSQL without server binaries, saying what to install', () => {
-    expect(() => databaseKinds('sqlite,postgres')).not.toThrow();
-    const bare = { ...process.env, PATH: '/nonexistent', PG_BIN_DIR: '/nonexistent' };
-    const saved = process.env;
-    process.env = bare;
-    try {
-      expect(() => databaseKinds('postgres')).toThrow(BenchmarkRefused);
-      expect(() => databaseKinds('postgres')).toThrow(/PG_BIN_DIR=\/nonexistent holds no initdb/);
-    } finally {
-      process.env = saved;
-    }
+    const none = { PATH: '/nonexistent', PG_BIN_DIR: '/nonexistent' };
+    expect(() => databaseKinds('postgres', none)).toThrow(BenchmarkRefused);
+    expect(() => databaseKinds('sqlite,postgres', none)).toThrow(/PG_BIN_DIR=\/nonexistent holds no initdb/);
+  });
+
+  it.skipIf('missing' in findPostgresBinaries())('refuses PostgreSQL while the bot cannot run on it, alone or beside SQLite', () => {
+    for (const flag of ['postgres', 'sqlite,postgres']) expect(() => databaseKinds(flag)).toThrow(/bot refuses DATABASE_URL/);
   });
 
   const kinds: DatabaseKind[] = 'missing' in postgresForTests() ? ['sqlite'] : ['sqlite', 'postgres'];

@@ -54,7 +54,8 @@ export async function acquirePostgresProcessLock({ url, pool, now, shard, onLost
     if (!released) onLost?.(error);
   };
   try {
-    await client.query(`SET application_name = '${holderApplicationName({ pid: process.pid, host: hostname(), since: now }).replaceAll("'", "''")}'`);
+    // A parameter, not SQL text: the host name is the machine's to choose.
+    await client.query("SELECT set_config('application_name', $1, false)", [holderApplicationName({ pid: process.pid, host: hostname(), since: now })]);
     const keys: Array<{ id: number; shared: boolean }> = shard ? [{ id: WHOLE_BOT, shared: true }, { id: shard.id, shared: false }] : [{ id: WHOLE_BOT, shared: false }];
     for (const { id, shared } of keys) {
       const { rows } = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock${shared ? '_shared' : ''}($1, $2) AS locked`, [PROCESS_LOCK_CLASS, id]);

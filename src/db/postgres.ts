@@ -40,7 +40,8 @@ export interface PostgresOpenOptions {
   /**
    * Runs once connected, before the migrations (the bot takes its process lock here, so a refused process changes
    * nothing). What it returns is called should the migrations then fail, before the pool is closed (which waits for
-   * every connection it lent: a lock's must be given back first).
+   * every connection it lent: a lock's must be given back first). It runs while the migrations' connection is held,
+   * so a connection it takes needs a pool of at least two (the default is ten).
    */
   beforeMigrations?: (pool: pg.Pool) => Promise<() => void>;
 }

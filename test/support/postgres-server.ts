@@ -135,7 +135,7 @@ export async function startPostgresServer(binDir: string, durability: ServerDura
   if (owner) chownSync(dir, owner.uid, owner.gid);
   const dataDir = join(dir, 'data');
   try {
-    // C collation: text sorts by bytes, as SQLite's BINARY does. No fsync at creation: a crash now loses nothing.
+    // C collation: text sorts by bytes, as SQLite's BINARY does. initdb skips its fsync: a cluster half made is thrown away.
     runToEnd(binDir, owner, 'initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
   } catch (error) {
     cleanup();
