@@ -147,7 +147,7 @@ export default defineCommand({
       case 'get': {
         const credential = app.credentials.find(guildId, options.name);
         if (credential === undefined) throw new CredentialNotFound(options.name);
-        const using = app.projects.list(guildId).filter((project) => project.credentialId === credential.id).map((project) => project.name);
+        const using = (await app.projects.list(guildId)).filter((project) => project.credentialId === credential.id).map((project) => project.name);
         await conversation.reply(credentialDetailView(credential, using));
         return;
       }

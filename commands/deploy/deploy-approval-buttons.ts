@@ -27,13 +27,13 @@ export const deployApprovalButtons: DurableComponentHandler = {
       switch (press.id.action) {
         case 'reject': {
           const rejected = await approvals.reject({ guildId, approvalId, reviewer });
-          await press.update({ notices: [approvals.card(rejected)] });
+          await press.update({ notices: [await approvals.card(rejected)] });
           await approvals.tellRequester(rejected.id);
           return;
         }
         case 'approve': {
           const result = await approvals.approve({ guildId, approvalId, reviewer });
-          const card = approvals.card(result.approval);
+          const card = await approvals.card(result.approval);
           if (result.outcome === 'refused_by_policy') {
             await press.update({ notices: [card, ...(planRefusedView(result.decision).notices ?? [])] });
           } else if (result.outcome === 'closed') {
@@ -58,7 +58,7 @@ export const deployApprovalButtons: DurableComponentHandler = {
       }
     } catch (error) {
       // The card may still show buttons for a request decided elsewhere or expired: show how it ended, then say so.
-      if (error instanceof ApprovalClosed) await press.update({ notices: [approvals.card(error.approval)] });
+      if (error instanceof ApprovalClosed) await press.update({ notices: [await approvals.card(error.approval)] });
       throw error;
     }
   },

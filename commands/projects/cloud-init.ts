@@ -57,7 +57,7 @@ export default defineCommand({
     const { guildId, actor } = conversation;
     await app.jit.require({ guildId, userId: actor.id, provider: options.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'deployer' });
     const slug = StateLayout.slugify(options.project_name);
-    const existing = findProject(app, guildId, options.project_name);
+    const existing = await findProject(app, guildId, options.project_name);
     // Found by its slug: "Café" finds "Cafe". Only the name as spelled renews it, so nobody renews another by accident.
     if (existing && !namesSameProject(options.project_name, existing.name)) throw new ProjectNameTakenBySimilar(options.project_name, existing);
     if (existing && existing.provider !== options.provider) {
@@ -89,7 +89,7 @@ export default defineCommand({
       await conversation.defer({ ephemeral: true });
       const secrets = app.credentials.reveal(guildId, stored.name).secrets;
       await verifyStateBackend({ guildId, projectSlug: slug, settings: backendSettings, secrets: stateSecrets(app, guildId, backendSettings, secrets) });
-      const project = existing ?? app.projects.create({ ...newProject, credentialSource: 'stored', credentialId: stored.id });
+      const project = existing ?? await app.projects.create({ ...newProject, credentialSource: 'stored', credentialId: stored.id });
       app.layout.workspaceDir(guildId, project.slug);
       app.audit.record({ guildId, userId: actor.id, action: 'project.init', target: project.name, outcome: 'success', details: { credentialName: stored.name } });
       await conversation.edit(initialisedView({ project, policy: app.policies.get(guildId), credentialName: stored.name }));
@@ -103,12 +103,12 @@ export default defineCommand({
     await conversation.defer({ ephemeral: true });
     await verifyStateBackend({ guildId, projectSlug: slug, settings: backendSettings, secrets: stateSecrets(app, guildId, backendSettings, secrets) });
     // Template deployments' secret inputs kept in the session being replaced stay with the project.
-    const carried = existing ? new SensitiveInputs(app).carriedOver(existing) : {};
+    const carried = existing ? await new SensitiveInputs(app).carriedOver(existing) : {};
     const session = app.vault.open(guildId, actor.id, { ...secrets, ...carried });
     try {
       const project = existing
-        ? app.projects.setVaultSession(guildId, existing.id, session.sessionId)
-        : app.projects.create({ ...newProject, vaultSessionId: session.sessionId, credentialSource: 'ephemeral' });
+        ? await app.projects.setVaultSession(guildId, existing.id, session.sessionId)
+        : await app.projects.create({ ...newProject, vaultSessionId: session.sessionId, credentialSource: 'ephemeral' });
       // A renewed project keeps one live session: the one it replaced is wiped now, not at its expiry.
       if (existing?.vaultSessionId) app.vault.close(guildId, existing.vaultSessionId);
       app.layout.workspaceDir(guildId, project.slug);

@@ -24,10 +24,10 @@ export default defineCommand({
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;
     await conversation.defer({ ephemeral: true });
-    const project = app.projects.get(guildId, options.project);
+    const project = await app.projects.get(guildId, options.project);
     await app.jit.require({ guildId, userId: actor.id, provider: project.provider, isGuildAdmin: actor.isGuildAdmin, needed: 'viewer' });
     // A template deployment keeps its outputs in its own state; the built-ins share the project's.
-    const deployment = options.resource === undefined ? undefined : app.resources.get(guildId, options.resource);
+    const deployment = options.resource === undefined ? undefined : await app.resources.get(guildId, options.resource);
     if (deployment && (deployment.projectId !== project.id || deployment.workspace === null)) {
       throw new UserError('outputs.not_a_deployment', text`Project ${strong(project.name)} has no template deployment #${options.resource}: leave ${code('resource')} out for its vm and bucket resources, or see ${command('projects')}.`);
     }

@@ -33,13 +33,13 @@ export default defineCommand({
         app.audit.record({ guildId, userId: actor.id, action: 'vault.status', outcome: 'denied' });
         throw new AdminOnly('cloud-vault status');
       }
-      const projectOf = new Map(app.projects.list(guildId).flatMap((p) => (p.vaultSessionId ? [[p.vaultSessionId, p.name] as const] : [])));
+      const projectOf = new Map((await app.projects.list(guildId)).flatMap((p) => (p.vaultSessionId ? [[p.vaultSessionId, p.name] as const] : [])));
       await conversation.reply(vaultStatusView(app.vault.list(guildId), projectOf, app.clock.now(), app.config.VAULT_MAX_SESSIONS_PER_GUILD));
       return;
     }
     if (options.subcommand === 'list') {
       const sessions = app.vault.list(guildId, actor.id);
-      const linked = new Map(app.projects.list(guildId).map((p) => [p.vaultSessionId, p.name]));
+      const linked = new Map((await app.projects.list(guildId)).map((p) => [p.vaultSessionId, p.name]));
       const lines = sessions.map(
         (s) => text`${code(s.sessionId)} — ${linked.get(s.sessionId) ?? 'no project'} — expires ${time(s.expiresAt)}`,
       );

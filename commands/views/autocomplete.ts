@@ -11,15 +11,13 @@ function matches(text: string, typed: string): boolean {
 const MAX_CHOICES = 25;
 
 export async function completeProjects(app: AppContext, request: AutocompleteRequest): Promise<Choice[]> {
-  return app.projects
-    .search(request.guildId, request.focused.value, MAX_CHOICES)
-    .map((p) => ({ name: `${p.name} (${p.provider}, ${p.region})`, value: p.name }));
+  return (await app.projects.search(request.guildId, request.focused.value, MAX_CHOICES)).map((p) => ({ name: `${p.name} (${p.provider}, ${p.region})`, value: p.name }));
 }
 
 /** The policy's allowed list when it has one, else the price catalogue for the chosen project's provider. */
 export async function completeInstanceTypes(app: AppContext, request: AutocompleteRequest): Promise<Choice[]> {
   const projectName = typeof request.options.project === 'string' ? request.options.project : '';
-  const project = projectName ? findProject(app, request.guildId, projectName) : undefined;
+  const project = projectName ? await findProject(app, request.guildId, projectName) : undefined;
   const providers = project ? [project.provider] : (['gcp', 'aws', 'azure'] as const);
   const allowed = app.policies.get(request.guildId).allowedInstanceTypes;
   const types = providers.flatMap((provider) =>

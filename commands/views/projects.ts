@@ -26,9 +26,9 @@ export const STATE_BACKEND_CHOICES = [
 ] as const;
 
 /** The project of that name or slug in this guild, or undefined. Another guild's project is never found. */
-export function findProject(app: AppContext, guildId: string, nameOrSlug: string): Project | undefined {
+export async function findProject(app: AppContext, guildId: string, nameOrSlug: string): Promise<Project | undefined> {
   try {
-    return app.projects.get(guildId, nameOrSlug);
+    return await app.projects.get(guildId, nameOrSlug);
   } catch (error) {
     if (error instanceof ProjectNotFound) return undefined;
     throw error;

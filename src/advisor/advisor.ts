@@ -61,7 +61,7 @@ class RuleAndModelAdvisor implements Advisor {
   async advise({ guildId, project, request, monthlyEstimateUsd }: AdviceRequest): Promise<Advice[]> {
     const advice: Advice[] = [];
     try {
-      advice.push(...adviseByRules(this.#subject(guildId, project, request), this.deps.pricing));
+      advice.push(...adviseByRules(await this.#subject(guildId, project, request), this.deps.pricing));
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'advisor: rules failed; their advice is left out');
     }
@@ -79,10 +79,9 @@ class RuleAndModelAdvisor implements Advisor {
     return advice;
   }
 
-  #subject(guildId: string, project: Project, request: DeploymentRequest): AdviceSubject {
-    const otherProjects = this.deps.projects.list(guildId).filter((p) => p.id !== project.id);
-    const guildVmDiskSizesGb = this.deps.resources
-      .listByGuild(guildId, ['active'])
+  async #subject(guildId: string, project: Project, request: DeploymentRequest): Promise<AdviceSubject> {
+    const otherProjects = (await this.deps.projects.list(guildId)).filter((p) => p.id !== project.id);
+    const guildVmDiskSizesGb = (await this.deps.resources.listByGuild(guildId, ['active']))
       .flatMap((r) => (r.resourceType === 'vm' && r.diskSizeGb !== null ? [r.diskSizeGb] : []));
     return { ...request, region: project.region, otherProjects, guildVmDiskSizesGb };
   }

@@ -49,9 +49,10 @@ import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
 import { PolicyService } from '../policy/policy-service.js';
 import { PriceCatalogue } from '../pricing/catalogue.js';
-import { ProjectOverviews } from '../projects/project-overview.js';
-import { ProjectRepository } from '../projects/project-repository.js';
-import { ResourceRepository } from '../projects/resource-repository.js';
+import { projectOverviewsFor } from '../projects/project-overview.js';
+import { projectRepositoryFor } from '../projects/project-repository.js';
+import { resourceRepositoryFor } from '../projects/resource-repository.js';
+import { ResourceTotals } from '../projects/resource-totals.js';
 import type { Clock } from '../shared/clock.js';
 import { servesGuild, type ShardScope } from '../sharding/shard-scope.js';
 import { StateLayout } from '../state/layout.js';
@@ -144,11 +145,11 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     clock,
   });
   const layout = new StateLayout(deploymentsRoot);
-  const projects = new ProjectRepository(database.db, clock);
-  const resources = new ResourceRepository(database.db, clock);
+  const data = sqliteDataAccess(database);
+  const projects = projectRepositoryFor(data.session, clock);
+  const resources = resourceRepositoryFor(data.session, clock);
   const masterKeys = MasterKeyring.fromConfig(config);
   const credentials = new CredentialStore(database.db, masterKeys, clock);
-  const data = sqliteDataAccess(database);
   const jitUnits = jitStore(data, { shard, clock });
   const grants = jitUnits.outside.grants;
   const jit = new JitService({ store: jitUnits, policies, audit, notifier, clock, logger });
@@ -245,13 +246,14 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     clock,
     logger,
     db: database.db,
+    data,
     vault,
     pricing,
     advisor: createAdvisor(config, { pricing, projects, resources, logger }),
     policies,
     reservations,
     projects,
-    projectOverviews: new ProjectOverviews(database.db),
+    projectOverviews: projectOverviewsFor(data.session, new ResourceTotals(database.db)),
     resources,
     layout,
     runner,

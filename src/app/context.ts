@@ -4,6 +4,7 @@
  */
 import type { Advisor } from '../advisor/advisor.js';
 import type { Config } from '../config/index.js';
+import type { DataAccess } from '../db/data-access.js';
 import type { Db } from '../db/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { CredentialStore } from '../credentials/credential-store.js';
@@ -35,6 +36,8 @@ export interface AppContext {
   clock: Clock;
   logger: Logger;
   db: Db;
+  /** The data-access seam (issue 16): repositories' sessions and units of work, and the dialect's own chores. */
+  data: DataAccess;
   vault: EphemeralVault;
   pricing: PriceCatalogue;
   /** Advice shown with a deployment's plan; a no-op unless ADVISOR_ENABLED. */

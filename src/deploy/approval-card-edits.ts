@@ -18,7 +18,7 @@ export type CardEditResult = 'edited' | 'failed' | 'retrying' | 'skipped';
 export interface ApprovalCardEditDeps {
   records: Pick<DeployApprovalRepository, 'pendingCardEditIds' | 'queuedCardEdit' | 'markCardEdit'>;
   /** What the card names besides the record (the notice outbox's factsOf), read now. */
-  factsOf: (approval: DeployApprovalRecord) => ApprovalFacts;
+  factsOf: (approval: DeployApprovalRecord) => Promise<ApprovalFacts>;
   notifier: Pick<Notifier, 'editChannelMessage'>;
   logger?: Logger;
   /** Passing failures after which an edit is given up (default 5). */
@@ -74,7 +74,7 @@ export class ApprovalCardEdits {
       return 'failed';
     }
     try {
-      await notifier.editChannelMessage(approval.card, approvalCard(approval, this.deps.factsOf(approval)));
+      await notifier.editChannelMessage(approval.card, approvalCard(approval, await this.deps.factsOf(approval)));
       records.markCardEdit(approval.id, 'edited', this.#maxAttempts);
       return 'edited';
     } catch (error) {

@@ -37,9 +37,9 @@ export class ApprovalNoticeOutbox {
   }
 
   /** What a card or notice names besides the record, read now. */
-  factsOf(approval: DeployApprovalRecord): ApprovalFacts {
-    const project = this.deps.projects.getById(approval.guildId, approval.projectId, { includeArchived: true });
-    return { projectName: project.name, resource: this.deps.resources.get(approval.guildId, approval.resourceId) };
+  async factsOf(approval: DeployApprovalRecord): Promise<ApprovalFacts> {
+    const project = await this.deps.projects.getById(approval.guildId, approval.projectId, { includeArchived: true });
+    return { projectName: project.name, resource: await this.deps.resources.get(approval.guildId, approval.resourceId) };
   }
 
   /** Sends the approval's queued notice, unless it is not queued (sent already) or being sent right now. */
@@ -77,7 +77,7 @@ export class ApprovalNoticeOutbox {
   async #send(approval: DeployApprovalRecord, attempts: number): Promise<ApprovalNoticeResult> {
     const { records, notifier, policies, logger } = this.deps;
     try {
-      const facts = this.factsOf(approval);
+      const facts = await this.factsOf(approval);
       const policy = await policies.get(approval.guildId);
       const delivery = await deliverToMember(
         notifier,

@@ -50,7 +50,7 @@ export type ApprovalOutcome =
 type Deps = Pick<AppContext, 'jit' | 'audit' | 'clock' | 'projects' | 'resources' | 'policies' | 'reservations' | 'notifier' | 'deployApprovals'> & {
   runner: Pick<IacRunner, 'savedPlan'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
-  discard: (deployment: Discardable) => void;
+  discard: (deployment: Discardable) => Promise<void>;
   sensitiveInputs: Pick<SensitiveInputs, 'read'>;
 };
 
@@ -72,11 +72,11 @@ export class DeployApprovals {
     const { guildId, project, resource, plan, decision } = deployment;
     const { records, ttlMs } = this.deps.deployApprovals;
     if (!deployment.channelId) throw new Error('a deployment approval needs the channel the deployment was asked in');
-    let saved: ReturnType<Deps['runner']['savedPlan']>;
+    let saved: Awaited<ReturnType<Deps['runner']['savedPlan']>>;
     try {
-      saved = this.deps.runner.savedPlan(guildId, project.slug, plan.runId);
+      saved = await this.deps.runner.savedPlan(guildId, project.slug, plan.runId);
     } catch (error) {
-      this.deps.discard(deployment);
+      await this.deps.discard(deployment);
       throw error;
     }
     const now = this.deps.clock.now();
@@ -96,7 +96,7 @@ export class DeployApprovals {
         requestedAt: now,
         expiresAt: Math.min(now + ttlMs, saved.expiresAt),
       });
-      this.#audit(created, deployment.requester.id, 'deploy.approval.request', 'success', { reasons: decision.approvalReasons, expiresAt: created.expiresAt });
+      this.#audit(project.name, created, deployment.requester.id, 'deploy.approval.request', 'success', { reasons: decision.approvalReasons, expiresAt: created.expiresAt });
       return created;
     });
     const facts = { projectName: project.name, resource, reasons: { approvalReasons: decision.approvalReasons, notEstimated: decision.notEstimated.length } };
@@ -106,9 +106,9 @@ export class DeployApprovals {
     } catch (error) {
       records.transaction(() => {
         records.decide(guildId, approval.id, { status: 'expired', by: null, at: this.deps.clock.now(), notify: false });
-        this.#audit(approval, deployment.requester.id, 'deploy.approval.request', 'failed', { reason: 'not_posted', error: error instanceof Error ? error.name : 'unknown' });
+        this.#audit(project.name, approval, deployment.requester.id, 'deploy.approval.request', 'failed', { reason: 'not_posted', error: error instanceof Error ? error.name : 'unknown' });
       });
-      this.deps.discard(deployment);
+      await this.deps.discard(deployment);
       throw new UserError(
         'deploy.approval_not_posted',
         'The approval request could not be posted in this channel (the bot may not be allowed to post here), so nothing waits and the plan was discarded. Ask a server admin to check the bot’s permissions, then deploy again.',
@@ -126,7 +126,7 @@ export class DeployApprovals {
       guildId: approval.guildId,
       provider,
       action: 'deploy.approval',
-      target: this.#projectOf(approval).name,
+      target: (await this.#projectOf(approval)).name,
       step: 'approve',
       participants: [{ userId: by.id, isGuildAdmin: by.isGuildAdmin, needed: 'admin', role: 'approver' }],
       ...PRESS_NOT_COUNTED,
@@ -144,13 +144,13 @@ export class DeployApprovals {
     const approval = await this.#openForReview(input.guildId, input.approvalId, input.reviewer);
     const { policies, reservations, clock } = this.deps;
     const { records } = this.deps.deployApprovals;
-    const project = this.#projectOf(approval);
-    const resource = this.deps.resources.get(approval.guildId, approval.resourceId);
+    const project = await this.#projectOf(approval);
+    const resource = await this.deps.resources.get(approval.guildId, approval.resourceId);
     const discardable: Discardable = { guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } };
     if (project.status === 'archived' || resource.status !== 'planned') return this.#close(approval, discardable, 'refused', 'resource_gone', input.reviewer.id);
     let plan: PlanResult;
     try {
-      plan = this.#planOf(approval, project, resource.estimatedMonthlyCost);
+      plan = await this.#planOf(approval, project, resource.estimatedMonthlyCost);
     } catch (error) {
       if (!isUserError(error)) throw error;
       const changed = error.code === 'deploy.approval_plan_changed';
@@ -161,17 +161,17 @@ export class DeployApprovals {
       credentials = this.deps.credentialsFor(project, approval.credential ?? undefined);
     } catch (error) {
       if (!isUserError(error)) throw error;
-      this.#audit(approval, input.reviewer.id, 'deploy.approval', 'failed', { reason: 'no_credentials', code: error.code });
+      this.#audit(project.name, approval, input.reviewer.id, 'deploy.approval', 'failed', { reason: 'no_credentials', code: error.code });
       throw new ApprovalNeedsCredentials(approval.id, error.text);
     }
     // Never another credential than the plan's (a guild default standing in for an ended session): another account.
     if (credentials.label !== approval.credentialLabel) {
-      this.#audit(approval, input.reviewer.id, 'deploy.approval', 'failed', { reason: 'credential_changed' });
+      this.#audit(project.name, approval, input.reviewer.id, 'deploy.approval', 'failed', { reason: 'credential_changed' });
       throw new ApprovalNeedsCredentials(approval.id, text`it was planned with ${approval.credentialLabel}, which is not available now (it would run with ${credentials.label}).`);
     }
     // A template deployment's secret inputs join the run's environment (and so its redaction) while the session
     // still holds them; the plan file carries their values for the apply either way.
-    const secrets = resource.workspace ? this.deps.sensitiveInputs.read(project, resource) : undefined;
+    const secrets = resource.workspace ? await this.deps.sensitiveInputs.read(project, resource) : undefined;
     if (secrets) credentials = { ...credentials, env: { ...credentials.env, ...asEngineEnv(secrets) } };
     const request: DeploymentRequest | null =
       resource.resourceType === null
@@ -179,12 +179,12 @@ export class DeployApprovals {
         : { provider: project.provider, resourceType: resource.resourceType, instanceType: resource.instanceType ?? undefined, diskSizeGb: resource.diskSizeGb ?? undefined };
     const decision = policies.checkPlan(planCheckOf({ guildId: approval.guildId, project, request, plan }, reservations.reservedFor(approval.guildId)));
     if (!decision.allowed) {
-      const closed = this.#close(approval, discardable, 'refused', 'policy', input.reviewer.id, undefined, { rules: decision.violations.map((v) => v.rule) });
+      const closed = await this.#close(approval, discardable, 'refused', 'policy', input.reviewer.id, undefined, { rules: decision.violations.map((v) => v.rule) });
       return { outcome: 'refused_by_policy', approval: closed.approval, decision };
     }
     const decided = records.transaction(() => {
       const row = records.decide(approval.guildId, approval.id, { status: 'approved', by: input.reviewer.id, at: clock.now(), notify: true });
-      if (row) this.#audit(row, input.reviewer.id, 'deploy.approval', 'success', { answer: 'approve', planRunId: approval.planRunId });
+      if (row) this.#audit(project.name, row, input.reviewer.id, 'deploy.approval', 'success', { answer: 'approve', planRunId: approval.planRunId });
       return row;
     });
     if (!decided) throw this.#closedNow(approval);
@@ -208,30 +208,30 @@ export class DeployApprovals {
   /** Reject pressed: the request is closed and its plan discarded. Same reviewers as Approve. */
   async reject(input: { guildId: string; approvalId: number; reviewer: Member }): Promise<DeployApprovalRecord> {
     const approval = await this.#openForReview(input.guildId, input.approvalId, input.reviewer);
-    const project = this.#projectOf(approval);
-    const resource = this.deps.resources.get(approval.guildId, approval.resourceId);
+    const project = await this.#projectOf(approval);
+    const resource = await this.deps.resources.get(approval.guildId, approval.resourceId);
     const { clock } = this.deps;
     const { records } = this.deps.deployApprovals;
     const decided = records.transaction(() => {
       const row = records.decide(approval.guildId, approval.id, { status: 'rejected', by: input.reviewer.id, at: clock.now(), notify: true });
-      if (row) this.#audit(row, input.reviewer.id, 'deploy.approval', 'denied', { answer: 'reject', planRunId: approval.planRunId });
+      if (row) this.#audit(project.name, row, input.reviewer.id, 'deploy.approval', 'denied', { answer: 'reject', planRunId: approval.planRunId });
       return row;
     });
     if (!decided) throw this.#closedNow(approval);
-    this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
+    await this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
     return decided;
   }
 
   /** Throws away the plan (and the still-planned row) of a request closed without applying (the janitor's expiry). */
-  discardPlanOf(approval: DeployApprovalRecord): void {
-    const project = this.#projectOf(approval);
-    const resource = this.deps.resources.get(approval.guildId, approval.resourceId);
-    this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
+  async discardPlanOf(approval: DeployApprovalRecord): Promise<void> {
+    const project = await this.#projectOf(approval);
+    const resource = await this.deps.resources.get(approval.guildId, approval.resourceId);
+    await this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
   }
 
   /** The request's card as it stands (for a press to refresh the message it is on). */
-  card(approval: DeployApprovalRecord) {
-    return approvalCard(approval, this.deps.deployApprovals.outbox.factsOf(approval));
+  async card(approval: DeployApprovalRecord) {
+    return approvalCard(approval, await this.deps.deployApprovals.outbox.factsOf(approval));
   }
 
   /** Sends the requester the notice queued with a decision (the janitor sends it later if this cannot). */
@@ -244,17 +244,18 @@ export class DeployApprovals {
     const approval = this.deps.deployApprovals.records.findInGuild(guildId, approvalId);
     if (!approval) throw new ApprovalNotFound(approvalId);
     if (approval.status !== 'pending' || approval.expiresAt <= this.deps.clock.now()) throw this.#closedNow(approval);
-    const check = await this.mayApprove(approval, this.#projectOf(approval).provider, reviewer);
+    const project = await this.#projectOf(approval);
+    const check = await this.mayApprove(approval, project.provider, reviewer);
     if (!check.may) {
-      if (check.error.reason === 'own_request') this.#audit(approval, reviewer.id, 'deploy.approval', 'denied', { reason: 'own_request' });
+      if (check.error.reason === 'own_request') this.#audit(project.name, approval, reviewer.id, 'deploy.approval', 'denied', { reason: 'own_request' });
       throw check.error;
     }
     return approval;
   }
 
   /** Exactly the plan shown: still applicable, its file's digest the one recorded, its resources as read then. */
-  #planOf(approval: DeployApprovalRecord, project: Project, estimatedMonthlyCost: number): PlanResult {
-    const saved = this.deps.runner.savedPlan(approval.guildId, project.slug, approval.planRunId);
+  async #planOf(approval: DeployApprovalRecord, project: Project, estimatedMonthlyCost: number): Promise<PlanResult> {
+    const saved = await this.deps.runner.savedPlan(approval.guildId, project.slug, approval.planRunId);
     const plannedResources = readPlannedResources(approval.plannedResourcesJson);
     if (saved.fileSha256 !== approval.planSha256 || saved.stored.planSha256 !== approval.planSha256 || !plannedResources) {
       throw new UserError('deploy.approval_plan_changed', text`Plan #${approval.planRunId} changed since it was shown, so it is not the one asked to approve.`);
@@ -271,7 +272,7 @@ export class DeployApprovals {
   }
 
   /** Closes the request without an admin's answer (a check at the press failed), discards its plan, says why. */
-  #close(
+  async #close(
     approval: DeployApprovalRecord,
     discardable: Discardable,
     status: 'refused' | 'expired',
@@ -279,16 +280,16 @@ export class DeployApprovals {
     by: string,
     why?: UserError,
     details: Record<string, unknown> = {},
-  ): Extract<ApprovalOutcome, { outcome: 'closed' }> {
+  ): Promise<Extract<ApprovalOutcome, { outcome: 'closed' }>> {
     const { clock } = this.deps;
     const { records } = this.deps.deployApprovals;
     const closed = records.transaction(() => {
       const row = records.decide(approval.guildId, approval.id, { status, by, at: clock.now(), reason, notify: true });
-      if (row) this.#audit(row, by, 'deploy.approval', 'denied', { reason, ...details });
+      if (row) this.#audit(discardable.project.name, row, by, 'deploy.approval', 'denied', { reason, ...details });
       return row;
     });
     if (!closed) throw this.#closedNow(approval);
-    this.deps.discard(discardable);
+    await this.deps.discard(discardable);
     const said =
       why ??
       new UserError(`deploy.approval_${reason}`, reason === 'policy' ? 'The plan no longer meets this server’s policy.' : 'The deployment this approval was for is gone (destroyed, or its project forgotten).');
@@ -301,16 +302,17 @@ export class DeployApprovals {
     return new ApprovalClosed(now.status === 'pending' ? { ...now, status: 'expired' } : now);
   }
 
-  #projectOf(approval: DeployApprovalRecord): Project {
+  #projectOf(approval: DeployApprovalRecord): Promise<Project> {
     return this.deps.projects.getById(approval.guildId, approval.projectId, { includeArchived: true });
   }
 
-  #audit(approval: DeployApprovalRecord, userId: string, action: string, outcome: 'success' | 'failed' | 'denied', details: Record<string, unknown>): void {
+  /** `projectName`: the audit entry's target, read before (entries are written inside the records' transactions). */
+  #audit(projectName: string, approval: DeployApprovalRecord, userId: string, action: string, outcome: 'success' | 'failed' | 'denied', details: Record<string, unknown>): void {
     this.deps.audit.record({
       guildId: approval.guildId,
       userId,
       action,
-      target: this.#projectOf(approval).name,
+      target: projectName,
       outcome,
       details: { approvalId: approval.id, resourceId: approval.resourceId, requester: approval.requester.id, ...details },
     });

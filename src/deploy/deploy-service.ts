@@ -145,7 +145,7 @@ export class DeployService {
     if (!checked.decision.allowed) return { allowed: false, decision: checked.decision };
     const { project, request, decision, ttlMs } = checked;
     const credentials = this.deps.credentialsFor(project, input.credential);
-    const resource = resources.create({
+    const resource = await resources.create({
       projectId: project.id,
       guildId,
       name: `${input.resourceType}-${clock.now().toString(36)}`,
@@ -173,7 +173,7 @@ export class DeployService {
   async #check(input: DeployInput): Promise<{ project: Project; request: DeploymentRequest; decision: PolicyDecision; ttlMs: number | null }> {
     const { guildId, requester } = input;
     const { projects, jit, policies, audit } = this.deps;
-    const project = projects.get(guildId, input.project);
+    const project = await projects.get(guildId, input.project);
     await jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'deployer' });
     // The minimum depends on the project's provider, so this is the first moment it can be checked.
     assertBootDiskSize(project.provider, input.resourceType, input.diskSizeGb);
@@ -200,16 +200,16 @@ export class DeployService {
       plan = await show((observer) => this.deps.runner.plan({ ...this.#runRequest(deployment), ...observer, resourceId: deployment.resource.id }));
       const decision = this.deps.policies.checkPlan(planCheckOf({ ...deployment, plan }, this.deps.reservations.reservedFor(guildId)));
       if (!decision.allowed) {
-        this.discard({ ...deployment, plan });
+        await this.discard({ ...deployment, plan });
         this.#audit(deployment, deployment.requester.id, 'deploy.plan', 'denied', { resourceId: deployment.resource.id, planRunId: plan.runId, step: 'plan', rules: decision.violations.map((v) => v.rule) });
         return { ok: false, refusedByPolicy: decision };
       }
       // From now on the resource counts against the budget at what its plan costs, and against max_instances with
       // the VMs its plan makes (a template's may be several), like every row once it may exist in the cloud.
-      const resource = this.deps.resources.setPlannedFigures(guildId, deployment.resource.id, { monthlyUsd: decision.estimate.monthlyUsd, computeInstances: decision.vms });
+      const resource = await this.deps.resources.setPlannedFigures(guildId, deployment.resource.id, { monthlyUsd: decision.estimate.monthlyUsd, computeInstances: decision.vms });
       return { ok: true, deployment: { ...deployment, resource, plan, decision, advice: await advice } };
     } catch (error) {
-      this.discard(plan ? { ...deployment, plan } : deployment);
+      await this.discard(plan ? { ...deployment, plan } : deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.plan', 'failed', { resourceId: deployment.resource.id });
       if (!isUserError(error)) throw error;
       logOperatorNote(this.deps.logger, error, { guildId: deployment.guildId, step: 'deploy.plan' });
@@ -223,8 +223,8 @@ export class DeployService {
   }
 
   /** Cancel pressed (`by`), or nobody answered (undefined): the plan and its row go. */
-  cancel(deployment: PlannedDeployment, by: Member | undefined): void {
-    this.discard(deployment);
+  async cancel(deployment: PlannedDeployment, by: Member | undefined): Promise<void> {
+    await this.discard(deployment);
     this.#audit(deployment, by?.id ?? deployment.requester.id, 'deploy.cancel', 'success', { planRunId: deployment.plan.runId });
   }
 
@@ -253,7 +253,7 @@ export class DeployService {
     // another, is checked after this one's hold and counts it.
     const { decision: recheck, release } = reservations.reserveIfAllowed(guildId, resource.id, (reserved) => policies.checkPlan(planCheckOf(deployment, reserved)));
     if (!release) {
-      this.discard(deployment);
+      await this.discard(deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'denied', { resourceId: resource.id, planRunId: plan.runId, step: 'apply.start', rules: recheck.violations.map((v) => v.rule) });
       return { outcome: 'refused_by_policy', decision: recheck };
     }
@@ -274,11 +274,11 @@ export class DeployService {
       // The clock of a time to live starts now, at the apply, not at the plan or the approval.
       const expiresAt = this.deps.deploymentTtls.start(guildId, resource.id);
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'success', { resourceId: resource.id, runId: result.runId, ...(expiresAt === null ? {} : { expiresAt }) });
-      return { outcome: 'applied', resource: resources.get(guildId, resource.id), result };
+      return { outcome: 'applied', resource: await resources.get(guildId, resource.id), result };
     } catch (error) {
       // Refused before the engine applied anything (the workspace busy, the plan expired, cancelled in the queue):
       // the plan file and the still-planned row go now. A run that got further has settled both itself.
-      this.discard(deployment);
+      await this.discard(deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'failed', { resourceId: resource.id });
       if (!isUserError(error)) throw error;
       return { outcome: 'failed', error };
@@ -291,12 +291,12 @@ export class DeployService {
    * Throws away what nobody will apply: the plan file, and the row while it is still planned (nothing was created,
    * so it goes straight to destroyed). Safe to call more than once, and after a run has moved the row on.
    */
-  discard(deployment: Discardable): void {
+  async discard(deployment: Discardable): Promise<void> {
     const { guildId, resource } = deployment;
-    if (deployment.plan) this.deps.runner.discardPlan(guildId, deployment.plan.runId);
-    if (this.deps.resources.get(guildId, resource.id).status === 'planned') {
-      this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
-      if (resource.workspace) this.deps.sensitiveInputs.forget(deployment.project, resource);
+    if (deployment.plan) await this.deps.runner.discardPlan(guildId, deployment.plan.runId);
+    if ((await this.deps.resources.get(guildId, resource.id)).status === 'planned') {
+      await this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
+      if (resource.workspace) await this.deps.sensitiveInputs.forget(deployment.project, resource);
     }
   }
 
@@ -313,7 +313,7 @@ export class DeployService {
       ...APPLY_REFUSED,
       details: { resourceId: deployment.resource.id, planRunId: deployment.plan.runId },
     });
-    if (refusal) this.discard(deployment);
+    if (refusal) await this.discard(deployment);
     return refusal;
   }
 

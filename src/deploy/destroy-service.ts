@@ -99,14 +99,14 @@ export class DestroyService {
    */
   async prepare(input: DestroyInput): Promise<DestroyPrepared> {
     const { guildId, requester } = input;
-    const project = this.deps.projects.get(guildId, input.project);
+    const project = await this.deps.projects.get(guildId, input.project);
     await this.deps.jit.require({ guildId, userId: requester.id, provider: project.provider, isGuildAdmin: requester.isGuildAdmin, needed: 'admin' });
-    const targets = this.deps.resources
-      .listByProject(guildId, project.id)
+    const targets = (await this.deps.resources.listByProject(guildId, project.id))
       .filter((r) => DESTROYABLE.includes(r.status))
       .filter((r) => input.resourceId === undefined || r.id === input.resourceId);
     if (targets.length === 0 && !input.forget) return { ready: false, reason: 'nothing_to_destroy', project, resourceId: input.resourceId };
-    const needingSecrets = targets.filter((r) => this.#secretsToAsk(project, r).length > 0);
+    const needingSecrets: Resource[] = [];
+    for (const r of targets) if ((await this.#secretsToAsk(project, r)).length > 0) needingSecrets.push(r);
     if (input.resourceId === undefined && needingSecrets.length > 0) {
       throw new UserError(
         'destroy.secrets_needed',
@@ -114,7 +114,7 @@ export class DestroyService {
       );
     }
     const credentials = targets.length ? this.deps.credentialsFor(project, input.credential) : undefined;
-    const steps = needingSecrets[0] ? secretSteps(this.#secretsToAsk(project, needingSecrets[0])) : [];
+    const steps = needingSecrets[0] ? secretSteps(await this.#secretsToAsk(project, needingSecrets[0])) : [];
     return { ready: true, destruction: { guildId, requester, channelId: input.channelId, project, resourceId: input.resourceId, targets, forget: input.forget, credentials, secretSteps: steps } };
   }
 
@@ -171,7 +171,7 @@ export class DestroyService {
     try {
       for (const target of runs) {
         // A template deployment's secret inputs come from the vault session, as when it was deployed.
-        const env = target?.workspace ? { ...credentials.env, ...this.deps.sensitiveInputs.env(project, target) } : credentials.env;
+        const env = target?.workspace ? { ...credentials.env, ...(await this.deps.sensitiveInputs.env(project, target)) } : credentials.env;
         const result = await show((observer) =>
           this.deps.runner.destroy({
             guildId,
@@ -185,7 +185,7 @@ export class DestroyService {
           }),
         );
         results.push(result);
-        if (target?.workspace) this.deps.sensitiveInputs.forget(project, target);
+        if (target?.workspace) await this.deps.sensitiveInputs.forget(project, target);
       }
       const result = combined(results);
       audit('success', { resourceIds: result.resourceIds });
@@ -199,9 +199,9 @@ export class DestroyService {
   }
 
   /** A template deployment's secret inputs without a default that the vault session no longer holds. */
-  #secretsToAsk(project: Project, resource: Resource): Resource['sensitiveInputs'] {
+  async #secretsToAsk(project: Project, resource: Resource): Promise<Resource['sensitiveInputs']> {
     const needed = resource.sensitiveInputs.filter((s) => !s.hasDefault);
-    if (needed.length === 0 || this.deps.sensitiveInputs.read(project, resource) !== undefined) return [];
+    if (needed.length === 0 || (await this.deps.sensitiveInputs.read(project, resource)) !== undefined) return [];
     return needed;
   }
 

@@ -9,8 +9,8 @@ import { escapeMarkdown } from '../shared/member-text.js';
  * included: it is empty once everything is destroyed) and archives the row, which frees the name for a new project.
  * Runs, resources and audit entries keep pointing at the archived row, so history stays readable.
  */
-export function forgetProject(app: AppContext, project: Project, userId: string): void {
-  const remaining = app.resources.listByProject(project.guildId, project.id).filter((r) => r.status !== 'destroyed');
+export async function forgetProject(app: AppContext, project: Project, userId: string): Promise<void> {
+  const remaining = (await app.resources.listByProject(project.guildId, project.id)).filter((r) => r.status !== 'destroyed');
   if (remaining.length > 0) {
     throw new UserError(
       'project.not_empty',
@@ -19,7 +19,11 @@ export function forgetProject(app: AppContext, project: Project, userId: string)
   }
   if (project.vaultSessionId) app.vault.close(project.guildId, project.vaultSessionId);
   app.layout.removeWorkspace(project.guildId, project.slug);
-  app.projects.archive(project.guildId, project.id);
+  await app.projects.archive(project.guildId, project.id);
   app.audit.record({ guildId: project.guildId, userId, action: 'project.forget', target: project.name, outcome: 'success' });
-  checkpointAfterErasure(app.db);
+  // SQLite only: its WAL is a file beside the database that keeps the pages as they were until a checkpoint, so a
+  // copy of the files would carry what was just wiped. PostgreSQL's write-ahead log is the server's own, recycled by
+  // its checkpoints and not reachable (nor truncatable) from a client, so there is nothing of ours to checkpoint.
+  const session = app.data.session;
+  if (session.dialect === 'sqlite') checkpointAfterErasure(session.db);
 }

@@ -20,21 +20,21 @@ export class SensitiveInputs {
    * Keeps `values` (engine-ready text, by variable name) for the deployment `resourceId`.
    * @throws InvalidVaultSecrets when the session would grow past its limits; VaultLimitReached for a new session.
    */
-  keep(project: Project, resourceId: number, ownerId: string, values: Record<string, string>): void {
+  async keep(project: Project, resourceId: number, ownerId: string, values: Record<string, string>): Promise<void> {
     if (Object.keys(values).length === 0) return;
     const entry = { [deploymentEntryName(resourceId)]: JSON.stringify(values) };
-    const sessionId = this.#liveSession(project);
+    const sessionId = await this.#liveSession(project);
     if (sessionId) {
       this.deps.vault.amend(project.guildId, sessionId, { set: entry });
       return;
     }
     const session = this.deps.vault.open(project.guildId, ownerId, entry);
-    this.deps.projects.setVaultSession(project.guildId, project.id, session.sessionId);
+    await this.deps.projects.setVaultSession(project.guildId, project.id, session.sessionId);
   }
 
   /** What was kept for the deployment, or undefined when the session no longer holds it (expired, closed). */
-  read(project: Project, resource: Pick<Resource, 'id'>): Record<string, string> | undefined {
-    const sessionId = this.#liveSession(project);
+  async read(project: Project, resource: Pick<Resource, 'id'>): Promise<Record<string, string> | undefined> {
+    const sessionId = await this.#liveSession(project);
     if (!sessionId) return undefined;
     const stored = this.deps.vault.read(project.guildId, sessionId)[deploymentEntryName(resource.id)];
     if (stored === undefined) return undefined;
@@ -50,19 +50,19 @@ export class SensitiveInputs {
    * The deployments' values in the project's live session, for the session that renews it (/cloud-init again):
    * renewing the credentials must not lose what deployments keep there.
    */
-  carriedOver(project: Project): Record<string, string> {
-    const sessionId = this.#liveSession(project);
+  async carriedOver(project: Project): Promise<Record<string, string>> {
+    const sessionId = await this.#liveSession(project);
     return sessionId ? deploymentEntriesOf(this.deps.vault.read(project.guildId, sessionId)) : {};
   }
 
   /** The engine environment for the deployment's kept values (none kept: empty). */
-  env(project: Project, resource: Pick<Resource, 'id'>): Record<string, string> {
-    return asEngineEnv(this.read(project, resource) ?? {});
+  async env(project: Project, resource: Pick<Resource, 'id'>): Promise<Record<string, string>> {
+    return asEngineEnv((await this.read(project, resource)) ?? {});
   }
 
   /** Drops the deployment's values (destroyed, or its plan discarded). Best effort: a closed session holds none. */
-  forget(project: Project, resource: Pick<Resource, 'id'>): void {
-    const sessionId = this.#liveSession(project);
+  async forget(project: Project, resource: Pick<Resource, 'id'>): Promise<void> {
+    const sessionId = await this.#liveSession(project);
     try {
       if (sessionId) this.deps.vault.amend(project.guildId, sessionId, { remove: [deploymentEntryName(resource.id)] });
     } catch (error) {
@@ -72,8 +72,8 @@ export class SensitiveInputs {
   }
 
   /** The project's session as it is now (a renewal may have replaced it), if it still lives. */
-  #liveSession(project: Project): string | undefined {
-    const sessionId = this.deps.projects.getById(project.guildId, project.id).vaultSessionId;
+  async #liveSession(project: Project): Promise<string | undefined> {
+    const sessionId = (await this.deps.projects.getById(project.guildId, project.id)).vaultSessionId;
     if (!sessionId) return undefined;
     try {
       this.deps.vault.info(project.guildId, sessionId);

@@ -75,7 +75,7 @@ export class TemplateDeployments {
    */
   async begin(input: TemplateDeployInput): Promise<InputRequest> {
     const { guildId, requester } = input;
-    const project = this.deps.projects.get(guildId, input.project);
+    const project = await this.deps.projects.get(guildId, input.project);
     await this.#requireDeployer(guildId, requester, project);
     const ttlMs = resolveTtl(this.deps.policies.get(guildId), input.ttl);
     const template = this.deps.templates.get(guildId, input.template);
@@ -92,14 +92,14 @@ export class TemplateDeployments {
    */
   async prepare(request: InputRequest, details: TemplateDeployDetails): Promise<Deployment> {
     const { guildId, requester, template } = request;
-    const project = this.deps.projects.getById(guildId, request.project.id);
+    const project = await this.deps.projects.getById(guildId, request.project.id);
     await this.#requireDeployer(guildId, requester, project);
     const fields = inputSpecs(template, project.provider);
     const read = readInputs(fields, details.typed);
     if (read.problems.length > 0) throw new InvalidInputs(read.problems);
     const credentials = this.deps.credentialsFor(project, details.credential);
     const secrets = engineValues(read, fields);
-    const resource = this.deps.resources.createTemplateDeployment({
+    const resource = await this.deps.resources.createTemplateDeployment({
       projectId: project.id,
       guildId,
       template: template.name,
@@ -116,7 +116,7 @@ export class TemplateDeployments {
       this.deps.sensitiveInputs.keep(project, resource.id, requester.id, secrets);
     } catch (error) {
       // Nothing half-done: a deployment whose secrets could not be kept is not left planned.
-      this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
+      await this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
       throw error;
     }
     return {

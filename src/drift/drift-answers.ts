@@ -44,12 +44,12 @@ export class DriftAnswers {
    * The report a press acts on, read now: the presser a server admin, the check this guild's, its report standing.
    * @throws DriftAdminOnly, DriftCheckNotFound (also another guild's check), DriftReportClosed.
    */
-  standing(input: PressInput, action: string): StandingReport {
+  async standing(input: PressInput, action: string): Promise<StandingReport> {
     requireAdmin(this.deps, input.guildId, input.presser, action);
     const check = this.deps.checks.get(input.guildId, input.checkId);
     if (!check) throw new DriftCheckNotFound(`#${input.checkId}`);
-    const target = liveTarget(this.deps, check);
-    if (!target) throw new DriftReportClosed(labelOf(this.deps, check).project, 'its project or deployment is gone');
+    const target = await liveTarget(this.deps, check);
+    if (!target) throw new DriftReportClosed((await labelOf(this.deps, check)).project, 'its project or deployment is gone');
     // A later check that could not run leaves the report standing: it said nothing about the drift.
     if (check.driftRunId === null) throw new DriftReportClosed(target.label.project, 'the drift was accepted, reconciled, or a later check found none');
     return { check: { ...check, driftRunId: check.driftRunId }, target };
@@ -57,12 +57,12 @@ export class DriftAnswers {
 
   /** Accept: refresh the state from the cloud, so it records what is there now. */
   async accept(input: PressInput): Promise<Accepted> {
-    const standing = this.standing(input, 'drift.accept');
+    const standing = await this.standing(input, 'drift.accept');
     const { check, target } = standing;
     const details = { checkId: check.id, checkRunId: check.driftRunId, resources: check.report?.resources.map((r) => r.address) ?? [] };
     try {
       const credentials = this.deps.credentialsFor(target.project);
-      const result = await this.deps.runner.drift.refresh(runRequest(this.deps, target, input.presser.id, credentials));
+      const result = await this.deps.runner.drift.refresh(await runRequest(this.deps, target, input.presser.id, credentials));
       this.deps.checks.markAccepted(input.guildId, check.id, this.deps.clock.now());
       this.#audit(input, target, 'drift.accept', 'success', { ...details, runId: result.runId });
       return { ok: true, runId: result.runId, label: target.label };
@@ -75,14 +75,14 @@ export class DriftAnswers {
 
   /** Plan to reconcile: plan what is deployed, then the guild's policy on what that plan keeps and makes. */
   async planReconcile(input: PressInput): Promise<ReconcilePlanned> {
-    const standing = this.standing(input, 'drift.reconcile.plan');
+    const standing = await this.standing(input, 'drift.reconcile.plan');
     const { check, target } = standing;
     if (check.reconcilePlanRunId !== null) this.deps.runner.discardPlan(input.guildId, check.reconcilePlanRunId);
     this.deps.checks.setReconcilePlan(input.guildId, check.id, null, this.deps.clock.now());
     let plan;
     try {
       const credentials = this.deps.credentialsFor(target.project);
-      plan = await this.deps.runner.drift.planReconcile(runRequest(this.deps, target, input.presser.id, credentials));
+      plan = await this.deps.runner.drift.planReconcile(await runRequest(this.deps, target, input.presser.id, credentials));
     } catch (error) {
       this.#audit(input, target, 'drift.reconcile.plan', 'failed', { checkId: check.id });
       if (!isUserError(error)) throw error;
@@ -92,7 +92,7 @@ export class DriftAnswers {
       guildId: input.guildId,
       provider: target.project.provider,
       planned: plan.plannedResources,
-      alreadyCounted: this.#counted(target, plan.plannedResources),
+      alreadyCounted: await this.#counted(target, plan.plannedResources),
     });
     if (!decision.allowed) {
       this.deps.runner.discardPlan(input.guildId, plan.runId);
@@ -110,7 +110,7 @@ export class DriftAnswers {
    * if the guild's policy as it is at the press still allows it; an admin's press is the approval a policy may ask for. @throws DriftStepUnavailable when no plan is offered.
    */
   async applyReconcile(input: PressInput): Promise<Reconciled> {
-    const standing = this.standing(input, 'drift.reconcile.apply');
+    const standing = await this.standing(input, 'drift.reconcile.apply');
     const { check, target } = standing;
     const planRunId = check.reconcilePlanRunId;
     if (planRunId === null) throw new DriftStepUnavailable('There is no reconcile plan to apply: press Plan to reconcile first.');
@@ -118,7 +118,7 @@ export class DriftAnswers {
     this.deps.checks.setReconcilePlan(input.guildId, check.id, null, this.deps.clock.now());
     // The policy as it is now, not as it was at the plan: it may have been tightened while the button waited.
     const planned = check.reconcilePlanned === null ? undefined : readPlannedResources(check.reconcilePlanned);
-    const decision = planned && this.deps.policies.checkPlan({ guildId: input.guildId, provider: target.project.provider, planned, alreadyCounted: this.#counted(target, planned) });
+    const decision = planned && this.deps.policies.checkPlan({ guildId: input.guildId, provider: target.project.provider, planned, alreadyCounted: await this.#counted(target, planned) });
     if (!decision?.allowed) {
       this.deps.runner.discardPlan(input.guildId, planRunId);
       const rules = decision ? decision.violations.map((v) => v.rule) : ['plan_unreadable'];
@@ -127,7 +127,7 @@ export class DriftAnswers {
     }
     try {
       const credentials = this.deps.credentialsFor(target.project);
-      const request = runRequest(this.deps, target, input.presser.id, credentials);
+      const request = await runRequest(this.deps, target, input.presser.id, credentials);
       const result = await this.deps.runner.apply({ ...request, planRunId });
       this.deps.checks.markReconciled(input.guildId, check.id, this.deps.clock.now());
       this.#audit(input, target, 'drift.reconcile.apply', 'success', { checkId: check.id, planRunId, runId: result.runId, approvedBy: input.presser.id });
@@ -141,9 +141,9 @@ export class DriftAnswers {
   }
 
   /** What the guild's figures already count for this workspace: a reconcile plan keeps it, it does not add it. */
-  #counted(target: LiveTarget, planned: readonly PlannedResource[]): { monthlyUsd: number; vms: number } {
+  async #counted(target: LiveTarget, planned: readonly PlannedResource[]): Promise<{ monthlyUsd: number; vms: number }> {
     if (target.deployment) return { monthlyUsd: target.deployment.estimatedMonthlyCost, vms: planned.filter((p) => p.category === 'vm').length };
-    const rows = this.deps.resources.listByProject(target.project.guildId, target.project.id).filter((r) => r.workspace === null && MAY_EXIST_IN_CLOUD.includes(r.status));
+    const rows = (await this.deps.resources.listByProject(target.project.guildId, target.project.id)).filter((r) => r.workspace === null && MAY_EXIST_IN_CLOUD.includes(r.status));
     return { monthlyUsd: rows.reduce((sum, r) => sum + r.estimatedMonthlyCost, 0), vms: rows.filter((r) => r.resourceType === 'vm').length };
   }
 

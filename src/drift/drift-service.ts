@@ -55,39 +55,39 @@ export class DriftService {
    * Enables (or reschedules) the check of a project's built-ins or of one of its template deployments. `schedule` is
    * a node-cron expression already validated (driftScheduleSchema); it is checked again here.
    */
-  enable(input: TargetInput & { schedule: string; channelId: string | null }): { check: DriftCheck; label: DriftTargetLabel } {
+  async enable(input: TargetInput & { schedule: string; channelId: string | null }): Promise<{ check: DriftCheck; label: DriftTargetLabel }> {
     requireAdmin(this.deps, input.guildId, input.admin, 'drift.enable');
     if (!cron.validate(input.schedule)) throw new TypeError(`not a validated schedule: ${input.schedule}`);
-    const { project, deploymentId } = this.#target(input);
+    const { project, deploymentId } = await this.#target(input);
     const now = this.deps.clock.now();
     const nextCheckAt = nextRunAfter(input.schedule, now);
     if (nextCheckAt === undefined) throw new TypeError(`schedule never matches: ${input.schedule}`);
     const check = this.deps.checks.upsert({ guildId: input.guildId, projectId: project.id, deploymentId, schedule: input.schedule, enabledBy: input.admin.id, channelId: input.channelId, nextCheckAt, now });
     this.deps.audit.record({ guildId: input.guildId, userId: input.admin.id, action: 'drift.enable', target: project.name, outcome: 'success', details: { checkId: check.id, deploymentId, schedule: input.schedule } });
-    return { check, label: labelOf(this.deps, check) };
+    return { check, label: await labelOf(this.deps, check) };
   }
 
   /** @throws DriftCheckNotFound when that workspace has no check (in this guild). */
-  disable(input: TargetInput): DriftTargetLabel {
+  async disable(input: TargetInput): Promise<DriftTargetLabel> {
     requireAdmin(this.deps, input.guildId, input.admin, 'drift.disable');
-    const check = this.#existing(input);
-    const label = labelOf(this.deps, check);
+    const check = await this.#existing(input);
+    const label = await labelOf(this.deps, check);
     this.deps.checks.remove(input.guildId, check.id);
     this.deps.audit.record({ guildId: input.guildId, userId: input.admin.id, action: 'drift.disable', target: label.project, outcome: 'success', details: { checkId: check.id } });
     return label;
   }
 
   /** This guild's checks, with what each found last. */
-  list(guildId: string, admin: Member): Array<{ check: DriftCheck; label: DriftTargetLabel }> {
+  async list(guildId: string, admin: Member): Promise<Array<{ check: DriftCheck; label: DriftTargetLabel }>> {
     requireAdmin(this.deps, guildId, admin, 'drift.list');
-    return this.deps.checks.list(guildId).map((check) => ({ check, label: labelOf(this.deps, check) }));
+    return Promise.all(this.deps.checks.list(guildId).map(async (check) => ({ check, label: await labelOf(this.deps, check) })));
   }
 
   /** An admin's "check now": the same check as the schedule's, reported the same way; the schedule is unchanged. */
   async checkNow(input: TargetInput): Promise<{ result: CheckResult; label: DriftTargetLabel }> {
     requireAdmin(this.deps, input.guildId, input.admin, 'drift.check');
-    const check = this.#existing(input);
-    return { result: await this.runCheck(check, input.admin.id), label: labelOf(this.deps, check) };
+    const check = await this.#existing(input);
+    return { result: await this.runCheck(check, input.admin.id), label: await labelOf(this.deps, check) };
   }
 
   /**
@@ -97,7 +97,7 @@ export class DriftService {
   async runCheck(check: DriftCheck, by: string = check.enabledBy): Promise<CheckResult> {
     const { checks, clock, logger } = this.deps;
     const log = logger.child({ guildId: check.guildId, driftCheckId: check.id });
-    const target = liveTarget(this.deps, check);
+    const target = await liveTarget(this.deps, check);
     if (!target) {
       // The project was forgotten or the deployment destroyed: nothing is left to drift.
       checks.remove(check.guildId, check.id);
@@ -108,7 +108,7 @@ export class DriftService {
     let failure: { code: string; reason: RichText } | undefined;
     try {
       const credentials = this.deps.credentialsFor(target.project);
-      result = await this.deps.runner.drift.check(runRequest(this.deps, target, by, credentials, reportChannel(this.deps, check)));
+      result = await this.deps.runner.drift.check(await runRequest(this.deps, target, by, credentials, reportChannel(this.deps, check)));
     } catch (error) {
       if (error instanceof WorkspaceBusy || error instanceof RunnerShuttingDown) {
         log.info({ reason: error.code }, 'drift check skipped: the workspace is busy; trying again at the next tick');
@@ -156,12 +156,12 @@ export class DriftService {
     }
   }
 
-  #target(input: TargetInput): { project: Project; deploymentId: number | null } {
-    const project = this.deps.projects.get(input.guildId, input.project);
+  async #target(input: TargetInput): Promise<{ project: Project; deploymentId: number | null }> {
+    const project = await this.deps.projects.get(input.guildId, input.project);
     if (input.deploymentId === undefined) return { project, deploymentId: null };
     let deployment: Resource;
     try {
-      deployment = this.deps.resources.get(input.guildId, input.deploymentId);
+      deployment = await this.deps.resources.get(input.guildId, input.deploymentId);
     } catch {
       throw new ResourceNotFound(input.deploymentId);
     }
@@ -173,8 +173,8 @@ export class DriftService {
     return { project, deploymentId: deployment.id };
   }
 
-  #existing(input: TargetInput): DriftCheck {
-    const project = this.deps.projects.get(input.guildId, input.project);
+  async #existing(input: TargetInput): Promise<DriftCheck> {
+    const project = await this.deps.projects.get(input.guildId, input.project);
     const check = this.deps.checks.find(input.guildId, project.id, input.deploymentId ?? null);
     if (!check) throw new DriftCheckNotFound(input.deploymentId === undefined ? strong(project.name) : text`deployment #${input.deploymentId} of ${strong(project.name)}`);
     return check;

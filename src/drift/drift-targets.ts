@@ -31,7 +31,7 @@ export interface DriftDeps {
   /** The credentials a run of the project uses when nobody chooses (src/deploy/run-credentials.ts). */
   credentialsFor: (project: Project) => RunCredentials;
   /** A template deployment's sensitive inputs, while the vault holds them (`TF_VAR_*`; src/deploy/sensitive-inputs.ts). */
-  sensitiveEnv: (project: Project, deployment: Resource) => Record<string, string>;
+  sensitiveEnv: (project: Project, deployment: Resource) => Promise<Record<string, string>>;
 }
 
 /** A check's workspace as it is now; undefined when the project was forgotten or the deployment destroyed. */
@@ -41,17 +41,17 @@ export interface LiveTarget {
   label: DriftTargetLabel;
 }
 
-export function liveTarget(deps: Pick<DriftDeps, 'projects' | 'resources'>, check: DriftCheck): LiveTarget | undefined {
+export async function liveTarget(deps: Pick<DriftDeps, 'projects' | 'resources'>, check: DriftCheck): Promise<LiveTarget | undefined> {
   let project: Project;
   try {
-    project = deps.projects.getById(check.guildId, check.projectId);
+    project = await deps.projects.getById(check.guildId, check.projectId);
   } catch {
     return undefined;
   }
   if (check.deploymentId === null) return { project, deployment: undefined, label: { project: project.name } };
   let deployment: Resource;
   try {
-    deployment = deps.resources.get(check.guildId, check.deploymentId);
+    deployment = await deps.resources.get(check.guildId, check.deploymentId);
   } catch {
     return undefined;
   }
@@ -60,12 +60,12 @@ export function liveTarget(deps: Pick<DriftDeps, 'projects' | 'resources'>, chec
 }
 
 /** How a check is named when its workspace is gone (list, closed reports). */
-export function labelOf(deps: Pick<DriftDeps, 'projects' | 'resources'>, check: DriftCheck): DriftTargetLabel {
-  const live = liveTarget(deps, check);
+export async function labelOf(deps: Pick<DriftDeps, 'projects' | 'resources'>, check: DriftCheck): Promise<DriftTargetLabel> {
+  const live = await liveTarget(deps, check);
   if (live) return live.label;
   let project = `project #${check.projectId}`;
   try {
-    project = deps.projects.getById(check.guildId, check.projectId, { includeArchived: true }).name;
+    project = (await deps.projects.getById(check.guildId, check.projectId, { includeArchived: true })).name;
   } catch {
     // Named by id.
   }
@@ -73,13 +73,13 @@ export function labelOf(deps: Pick<DriftDeps, 'projects' | 'resources'>, check: 
 }
 
 /** The request of a run on the check's workspace, by `userId` (the presser, or for the schedule whoever enabled it). */
-export function runRequest(deps: Pick<DriftDeps, 'policies' | 'sensitiveEnv'>, target: LiveTarget, userId: string, credentials: RunCredentials, channelId?: string | null): DriftTarget {
+export async function runRequest(deps: Pick<DriftDeps, 'policies' | 'sensitiveEnv'>, target: LiveTarget, userId: string, credentials: RunCredentials, channelId?: string | null): Promise<DriftTarget> {
   return {
     guildId: target.project.guildId,
     projectSlug: target.project.slug,
     userId,
     ...(channelId ? { channelId } : {}),
-    credentialEnv: target.deployment ? { ...credentials.env, ...deps.sensitiveEnv(target.project, target.deployment) } : credentials.env,
+    credentialEnv: target.deployment ? { ...credentials.env, ...(await deps.sensitiveEnv(target.project, target.deployment)) } : credentials.env,
     enginePreference: deps.policies.get(target.project.guildId).enginePreference,
     deploymentId: target.deployment?.id,
   };

@@ -51,7 +51,7 @@ export class DriftRuns {
 
   /** A refresh-only plan: exit 0 is no drift, exit 2 drift (read from the plan), anything else a failure. */
   async check(request: DriftTarget): Promise<DriftCheckResult> {
-    const { project, deployment } = this.#target(request);
+    const { project, deployment } = await this.#target(request);
     let planned: { workspace: string; planFile: string } | undefined;
     return this.o.lifecycle
       .run('drift', request, workspaceOf(project, deployment), deployment?.id ?? null, async (ctx) => {
@@ -78,7 +78,7 @@ export class DriftRuns {
 
   /** Accept: `apply -refresh-only -auto-approve`, so the state records what the cloud holds now. */
   async refresh(request: DriftTarget): Promise<{ runId: number; engine: EngineUsed }> {
-    const { project, deployment } = this.#target(request);
+    const { project, deployment } = await this.#target(request);
     return this.o.lifecycle.run('refresh', request, workspaceOf(project, deployment), deployment?.id ?? null, async (ctx) => {
       await this.#configure(ctx, project, deployment);
       await init(ctx);
@@ -94,7 +94,7 @@ export class DriftRuns {
    * whose rows stay as they are).
    */
   async planReconcile(request: DriftTarget): Promise<ReconcilePlanResult> {
-    const { project, deployment } = this.#target(request);
+    const { project, deployment } = await this.#target(request);
     let planned: { workspace: string; planFile: string } | undefined;
     return this.o.lifecycle.run(
       'plan',
@@ -130,10 +130,10 @@ export class DriftRuns {
     );
   }
 
-  #target(request: DriftTarget): { project: Project; deployment: Resource | undefined } {
-    const project = this.o.projects.get(request.guildId, request.projectSlug);
+  async #target(request: DriftTarget): Promise<{ project: Project; deployment: Resource | undefined }> {
+    const project = await this.o.projects.get(request.guildId, request.projectSlug);
     if (request.deploymentId === undefined) return { project, deployment: undefined };
-    const deployment = this.o.resources.get(request.guildId, request.deploymentId);
+    const deployment = await this.o.resources.get(request.guildId, request.deploymentId);
     if (deployment.projectId !== project.id || !deployment.workspace) throw new ResourceNotFound(request.deploymentId);
     if (!MAY_EXIST_IN_CLOUD.includes(deployment.status)) throw new UnsupportedResource(`deployment #${deployment.id} is ${deployment.status}: nothing of it is deployed to check`);
     return { project, deployment };
@@ -142,7 +142,7 @@ export class DriftRuns {
   async #configure(ctx: StepContext, project: Project, deployment: Resource | undefined): Promise<void> {
     // What is deployed is what the last plan wrote, checked again with today's rules (as a destroy does).
     if (deployment) await writeDeploymentConfiguration(ctx, deployment, this.o.modules, 'last-plan');
-    else writeConfiguration(ctx, this.o.resources.listByProject(project.guildId, project.id));
+    else writeConfiguration(ctx, await this.o.resources.listByProject(project.guildId, project.id));
   }
 
   #readReport(ctx: StepContext, shown: string): DriftReport {

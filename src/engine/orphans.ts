@@ -12,7 +12,7 @@ import { inArray } from 'drizzle-orm';
 import { cloudResources, type RunKind } from '../db/schema.js';
 import type { Db } from '../db/index.js';
 import type { Logger } from '../logging/logger.js';
-import { ResourceRepository } from '../projects/resource-repository.js';
+import { resourceRepositoryFor } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { servesGuild, type ShardScope } from '../sharding/shard-scope.js';
 import type { SpawnedEngine } from './process.js';
@@ -100,7 +100,7 @@ export async function recoverUnfinishedRuns(options: RecoveryOptions): Promise<{
       };
     }),
   );
-  const resources = interruptStuckResources(options);
+  const resources = await interruptStuckResources(options);
   if (runs.length + resources > 0) options.logger.warn({ runs: runs.length, resources }, 'marked runs and resources left by the last process as interrupted');
   return { runs, resources };
 }
@@ -168,8 +168,8 @@ function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-function interruptStuckResources(options: RecoveryOptions): number {
-  const resources = new ResourceRepository(options.db, options.clock);
+async function interruptStuckResources(options: RecoveryOptions): Promise<number> {
+  const resources = resourceRepositoryFor({ dialect: 'sqlite', db: options.db, sqlite: options.db.$client }, options.clock);
   const stuck = options.db
     .select({ id: cloudResources.id, guild_id: cloudResources.guild_id })
     .from(cloudResources)
@@ -179,7 +179,7 @@ function interruptStuckResources(options: RecoveryOptions): number {
   for (const row of stuck) {
     if (!servesGuild(options.shard, row.guild_id)) continue;
     try {
-      resources.setStatus(row.guild_id, row.id, 'interrupted', { lastError: 'The bot stopped while this resource was being changed.' });
+      await resources.setStatus(row.guild_id, row.id, 'interrupted', { lastError: 'The bot stopped while this resource was being changed.' });
       count++;
     } catch (error) {
       options.logger.error({ err: error, resourceId: row.id }, 'could not mark resource interrupted');

@@ -73,7 +73,7 @@ export class RunLifecycle {
    * Everything up to taking the workspace is synchronous, and the take is one database transaction, so two requests
    * for one workspace, in this process or another, cannot both get it.
    */
-  run<T>(kind: RunKind, request: RunRequest, workspace: RunWorkspace, resourceId: number | null, body: RunBody<T>, onEnd?: (end: RunEnd) => void): Promise<T> {
+  run<T>(kind: RunKind, request: RunRequest, workspace: RunWorkspace, resourceId: number | null, body: RunBody<T>, onEnd?: (end: RunEnd) => void | Promise<void>): Promise<T> {
     if (this.#shuttingDown) throw new RunnerShuttingDown();
     let recorder: RunRecorder = unrecorded;
     // The run's row is written in the lease's transaction: a workspace found busy leaves no run behind.
@@ -130,7 +130,7 @@ export class RunLifecycle {
     recorder: RunRecorder,
     releaseWorkspace: () => void,
     body: RunBody<T>,
-    onEnd?: (end: RunEnd) => void,
+    onEnd?: (end: RunEnd) => void | Promise<void>,
   ): Promise<T> {
     const { runId } = recorder;
     const { project } = workspace;
@@ -159,7 +159,7 @@ export class RunLifecycle {
     stopper: RunStopper,
     slotSignal: AbortSignal,
     body: RunBody<T>,
-    onEnd?: (end: RunEnd) => void,
+    onEnd?: (end: RunEnd) => void | Promise<void>,
   ): Promise<T> {
     const { runId } = recorder;
     const { project } = runWorkspace;
@@ -223,7 +223,7 @@ export class RunLifecycle {
       const end: RunEnd = stop ?? 'failed';
       const error = stop ? stopError(stop, runId, kind, this.#o.runTimeoutMs, stopper.reason === 'shutdown') : this.#unstopped(caught, kind, runId, redactor);
       recorder.ended(meaningOf(end).status, error);
-      if (started) onEnd?.(end);
+      if (started) await onEnd?.(end);
       throw error;
     } finally {
       if (timer) clearTimeout(timer);

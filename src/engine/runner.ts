@@ -102,15 +102,15 @@ export class IacRunner {
    * @throws WorkspaceBusy, ProjectNotFound, ResourceNotFound, NoEngineInstalled, RunFailed, RunCancelled, RunTimedOut.
    */
   async plan(request: RunRequest & { resourceId: number }): Promise<PlanResult> {
-    const project = this.#projects.get(request.guildId, request.projectSlug);
-    const resource = this.#resourceOf(project, request.resourceId);
+    const project = await this.#projects.get(request.guildId, request.projectSlug);
+    const resource = await this.#resourceOf(project, request.resourceId);
     if (!PLANNABLE.includes(resource.status)) {
       throw new UnsupportedResource(`resource #${resource.id} is ${resource.status}; only a planned or interrupted resource can be planned`);
     }
     let planned: { workspace: string; planFile: string } | undefined;
     return this.#lifecycle.run('plan', request, workspaceOf(project, resource), resource.id, async (ctx) => {
       this.#plans.pruneExpired(ctx.workspace, project);
-      const config = resource.workspace ? undefined : writeConfiguration(ctx, this.#inProject(project), [resource]);
+      const config = resource.workspace ? undefined : writeConfiguration(ctx, await this.#inProject(project), [resource]);
       if (resource.workspace) await writeDeploymentConfiguration(ctx, resource, requireModules(this.#modules), 'pinned');
       await init(ctx);
       ensurePlansDir(ctx.workspace);
@@ -140,12 +140,12 @@ export class IacRunner {
    * @throws PlanNotApplicable, PlanEngineMissing, WorkspaceBusy, RunFailed, RunCancelled, RunTimedOut.
    */
   async apply(request: RunRequest & { planRunId: number }): Promise<ApplyResult> {
-    const project = this.#projects.get(request.guildId, request.projectSlug);
-    const { run: planRun, stored, workspace, planPath } = this.#plans.applicable(request.guildId, project, request.planRunId);
+    const project = await this.#projects.get(request.guildId, request.projectSlug);
+    const { run: planRun, stored, workspace, planPath } = await this.#plans.applicable(request.guildId, project, request.planRunId);
     const resourceId = planRun.resource_id;
     const planEngine = planRun.engine;
     const { guildId } = request;
-    const resource = resourceId === null ? undefined : this.#resourceOf(project, resourceId);
+    const resource = resourceId === null ? undefined : await this.#resourceOf(project, resourceId);
     return this.#lifecycle.run('apply', { ...request, enginePreference: planEngine }, workspaceOf(project, resource), resourceId, async (ctx) => {
       if (ctx.engine.name !== planEngine) throw new PlanEngineMissing(planEngine);
       if (!existsSync(planPath) || planDigest(planPath) !== stored.planSha256) {
@@ -155,7 +155,7 @@ export class IacRunner {
       const consumed = `${planPath}${APPLYING_SUFFIX}`;
       renameSync(planPath, consumed);
       try {
-        if (resourceId !== null) this.#transitions.applyStarted(guildId, resourceId, stored.resourceAddresses);
+        if (resourceId !== null) await this.#transitions.applyStarted(guildId, resourceId, stored.resourceAddresses);
         ctx.emit({ type: 'phase', phase: 'apply' });
         const digest = await stream(ctx, applyArgs({ planFile: `${stored.planFile}${APPLYING_SUFFIX}` }), 'apply');
         const result: ApplyResult = {
@@ -167,13 +167,13 @@ export class IacRunner {
           outputs: digest.outputs(),
           warnings: ctx.warnings,
         };
-        if (resourceId !== null) this.#transitions.applySucceeded(guildId, resourceId);
+        if (resourceId !== null) await this.#transitions.applySucceeded(guildId, resourceId);
         return { result, summary: { planRunId: request.planRunId, changes: result.changes, applied: result.applied } };
       } finally {
         rmSync(consumed, { force: true });
       }
-    }, (end) => {
-      if (resourceId !== null) this.#transitions.applyEnded(guildId, resourceId, end);
+    }, async (end) => {
+      if (resourceId !== null) await this.#transitions.applyEnded(guildId, resourceId, end);
     // A plan is attempted once, whatever the outcome (cancelled in the queue, refused, failed): its file goes.
     }).finally(() => removePlanFile(workspace, stored.planFile));
   }
@@ -186,12 +186,12 @@ export class IacRunner {
    * it was), then its folder is removed. Resources go destroying → destroyed (or failed).
    */
   async destroy(request: RunRequest & { resourceId?: number }): Promise<DestroyResult> {
-    const project = this.#projects.get(request.guildId, request.projectSlug);
-    const one = request.resourceId === undefined ? undefined : this.#resourceOf(project, request.resourceId);
+    const project = await this.#projects.get(request.guildId, request.projectSlug);
+    const one = request.resourceId === undefined ? undefined : await this.#resourceOf(project, request.resourceId);
     if (one && !DESTROYABLE.includes(one.status)) {
       throw new UnsupportedResource(`resource #${one.id} is ${one.status}; only an active, failed or interrupted resource can be destroyed`);
     }
-    const targets = one ? [one] : this.#inProject(project).filter((r) => r.workspace === null && DESTROYABLE.includes(r.status));
+    const targets = one ? [one] : (await this.#inProject(project)).filter((r) => r.workspace === null && DESTROYABLE.includes(r.status));
     const targetIds = targets.map((r) => r.id);
     const { guildId } = request;
     const modules = this.#modules;
@@ -201,14 +201,14 @@ export class IacRunner {
         await writeDeploymentConfiguration(ctx, one, modules, 'last-plan');
         args = destroyArgs({});
       } else {
-        const config = writeConfiguration(ctx, this.#inProject(project));
+        const config = writeConfiguration(ctx, await this.#inProject(project));
         args = destroyArgs(one ? { targets: [...(config.addressesByResource.get(one.id) ?? []), ...one.addresses] } : {});
       }
-      this.#transitions.destroyStarted(guildId, targetIds);
+      await this.#transitions.destroyStarted(guildId, targetIds);
       await init(ctx);
       ctx.emit({ type: 'phase', phase: 'destroy' });
       const digest = await stream(ctx, args, 'destroy');
-      this.#transitions.destroySucceeded(guildId, targetIds);
+      await this.#transitions.destroySucceeded(guildId, targetIds);
       // Nothing of the deployment is left: its folder goes too (the state backup still held its values).
       if (one?.workspace) this.#layout.removeDeployment(guildId, project.slug, one.workspace);
       const result: DestroyResult = {
@@ -230,12 +230,12 @@ export class IacRunner {
    * @throws WorkspaceBusy while a run holds the workspace.
    */
   async outputs(request: RunRequest & { resourceId?: number }): Promise<OutputsResult> {
-    const project = this.#projects.get(request.guildId, request.projectSlug);
-    const deployment = request.resourceId === undefined ? undefined : this.#resourceOf(project, request.resourceId);
+    const project = await this.#projects.get(request.guildId, request.projectSlug);
+    const deployment = request.resourceId === undefined ? undefined : await this.#resourceOf(project, request.resourceId);
     return this.#lifecycle.unrecorded('outputs', request, workspaceOf(project, deployment), async (ctx) => {
       if (!existsSync(join(ctx.workspace, '.terraform'))) {
         if (deployment?.workspace) await writeDeploymentConfiguration(ctx, deployment, this.#modules, 'last-plan');
-        else writeConfiguration(ctx, this.#inProject(project));
+        else writeConfiguration(ctx, await this.#inProject(project));
         await init(ctx);
       }
       ctx.emit({ type: 'phase', phase: 'output' });
@@ -257,14 +257,14 @@ export class IacRunner {
    * taken long after the plan (an admin's approval), checked at the press.
    * @throws PlanNotApplicable saying why not; ProjectNotFound.
    */
-  savedPlan(guildId: string, projectSlug: string, planRunId: number): { stored: PlanRunSummary; engine: EngineName; fileSha256: string; expiresAt: number } {
-    const project = this.#projects.get(guildId, projectSlug);
-    const { run, stored, planPath } = this.#plans.applicable(guildId, project, planRunId);
+  async savedPlan(guildId: string, projectSlug: string, planRunId: number): Promise<{ stored: PlanRunSummary; engine: EngineName; fileSha256: string; expiresAt: number }> {
+    const project = await this.#projects.get(guildId, projectSlug);
+    const { run, stored, planPath } = await this.#plans.applicable(guildId, project, planRunId);
     return { stored, engine: run.engine, fileSha256: planDigest(planPath), expiresAt: this.#plans.expiresAt(run.created_at) };
   }
 
   /** Throws away a plan nobody will apply (the Cancel button). Returns false when there was nothing to discard. */
-  discardPlan(guildId: string, planRunId: number): boolean {
+  discardPlan(guildId: string, planRunId: number): Promise<boolean> {
     return this.#plans.discard(guildId, planRunId);
   }
 
@@ -274,12 +274,12 @@ export class IacRunner {
   }
 
   /** This guild's most recent runs (at most 50), newest first. */
-  recentRuns(guildId: string, limit = 10): RunRecord[] {
-    return this.#runs.recent(guildId, limit).map((row) => this.#toRecord(row));
+  recentRuns(guildId: string, limit = 10): Promise<RunRecord[]> {
+    return Promise.all(this.#runs.recent(guildId, limit).map((row) => this.#toRecord(row)));
   }
 
   /** A run of this guild, or undefined (also for another guild's run). */
-  getRun(guildId: string, runId: number): RunRecord | undefined {
+  async getRun(guildId: string, runId: number): Promise<RunRecord | undefined> {
     const row = this.#runs.get(guildId, runId);
     return row ? this.#toRecord(row) : undefined;
   }
@@ -317,13 +317,13 @@ export class IacRunner {
 
   // -------------------------------------------------------------------------------------------------------------
 
-  #resourceOf(project: Project, resourceId: number): Resource {
-    const resource = this.#resources.get(project.guildId, resourceId);
+  async #resourceOf(project: Project, resourceId: number): Promise<Resource> {
+    const resource = await this.#resources.get(project.guildId, resourceId);
     if (resource.projectId !== project.id) throw new ResourceNotFound(resourceId);
     return resource;
   }
 
-  #inProject(project: Project): Resource[] {
+  #inProject(project: Project): Promise<Resource[]> {
     return this.#resources.listByProject(project.guildId, project.id);
   }
 
@@ -343,7 +343,7 @@ export class IacRunner {
     return selectEngine(preference, available, this.#logger);
   }
 
-  #toRecord(row: IacRunRow): RunRecord {
+  async #toRecord(row: IacRunRow): Promise<RunRecord> {
     return {
       number: row.guild_run_number,
       guildId: row.guild_id,
@@ -358,7 +358,7 @@ export class IacRunner {
       startedAt: row.started_at,
       finishedAt: row.finished_at,
       error: row.error,
-      applicable: this.#plans.fileKept(row),
+      applicable: await this.#plans.fileKept(row),
     };
   }
 }

@@ -63,7 +63,7 @@ export class TtlReminderJob implements JanitorJob {
   private async deliver(reminder: QueuedTtlReminder): Promise<Sent> {
     const { reminders, ttls, destroyer, policies, notifier, clock, logger } = this.options;
     const row = ttls.find(reminder.guildId, reminder.resourceId);
-    const found = row && row.expiresAt === reminder.expiresAt && row.expiredAt === null && row.status === 'active' && row.expiresAt > clock.now() ? destroyer.subject(row) : undefined;
+    const found = row && row.expiresAt === reminder.expiresAt && row.expiredAt === null && row.status === 'active' && row.expiresAt > clock.now() ? await destroyer.subject(row) : undefined;
     if (!row || !found) {
       // Extended (a new reminder comes for the new end), destroyed, or already over: nothing to remind of.
       reminders.markBoth(reminder.rowId, 'skipped', clock.now());

@@ -77,9 +77,9 @@ export class TtlDestroyer {
   }
 
   /** What the notices say about the deployment; undefined when its project is gone. */
-  subject(row: TtlDeployment): { subject: TtlSubject; project: Project } | undefined {
+  async subject(row: TtlDeployment): Promise<{ subject: TtlSubject; project: Project } | undefined> {
     try {
-      const project = this.deps.projects.getById(row.guildId, row.projectId);
+      const project = await this.deps.projects.getById(row.guildId, row.projectId);
       return { project, subject: { resourceId: row.id, guildId: row.guildId, template: row.template, projectName: project.name, deployerId: row.createdBy, expiresAt: row.expiresAt ?? 0 } };
     } catch {
       return undefined;
@@ -91,7 +91,7 @@ export class TtlDestroyer {
    * vault no longer holds), or undefined when it could. Nothing runs.
    */
   async cannotDestroy(row: TtlDeployment): Promise<RichText | undefined> {
-    const found = this.subject(row);
+    const found = await this.subject(row);
     if (!found) return undefined;
     const readiness = await this.#prepare(row, found.project, TTL_SYSTEM);
     return readiness.ready ? undefined : readiness.reason;
@@ -121,7 +121,7 @@ export class TtlDestroyer {
     const attempt = row.attempts + 1;
     const nextAttemptAt = this.nextAttemptAt(attempt, now);
     if (!ttls.claim(row.id, now, nextAttemptAt)) return 'skipped';
-    const found = this.subject(row);
+    const found = await this.subject(row);
     if (!found) {
       ttls.clear(row.id);
       return 'gone';
@@ -165,7 +165,7 @@ export class TtlDestroyer {
   }
 
   async deliverNotice(row: TtlDeployment): Promise<boolean> {
-    const found = this.subject(row);
+    const found = await this.subject(row);
     if (!found) {
       this.deps.ttls.markNotice(row.id, 'failed');
       return false;

@@ -81,7 +81,7 @@ export class DeploymentTtls {
 
   /** Extend pressed: who may, and what the form offers. @throws TtlDeploymentNotFound, TtlDeploymentEnded, PermissionDenied. */
   async offerExtend(ref: TtlRef, presser: Member): Promise<ExtendOffer> {
-    const { row, subject, provider } = this.#open(ref, presser.id);
+    const { row, subject, provider } = await this.#open(ref, presser.id);
     await this.#requireMayExtend(ref, row, provider, presser);
     const max = this.deps.policies.get(row.guildId).maxTtlMinutes;
     return { subject, suggestedMinutes: Math.round((row.ttlMs ?? 60 * MINUTE_MS) / MINUTE_MS), maxMinutes: max };
@@ -93,7 +93,7 @@ export class DeploymentTtls {
    * @throws as offerExtend; TtlDeploymentEnded when the row changed meanwhile; UserError beyond the maximum.
    */
   async extend(ref: TtlRef, presser: Member, minutes: number): Promise<{ subject: TtlSubject; beyondMax: boolean }> {
-    const { row, subject, provider } = this.#open(ref, presser.id);
+    const { row, subject, provider } = await this.#open(ref, presser.id);
     const isAdmin = await this.#requireMayExtend(ref, row, provider, presser);
     const now = this.deps.clock.now();
     const was = row.expiresAt!;
@@ -123,7 +123,7 @@ export class DeploymentTtls {
    * serves is only made due now: that shard's janitor destroys it at its next tick and tells the deployer.
    */
   async destroyNow(ref: TtlRef, presser: Member, started: (subject: TtlSubject) => Promise<void>): Promise<{ subject: TtlSubject; outcome: DestroyNowOutcome }> {
-    const { row, subject, provider } = this.#open(ref, presser.id);
+    const { row, subject, provider } = await this.#open(ref, presser.id);
     try {
       await this.deps.jit.require({ guildId: row.guildId, userId: presser.id, provider, isGuildAdmin: presser.isGuildAdmin, needed: 'admin' });
     } catch (error) {
@@ -155,12 +155,12 @@ export class DeploymentTtls {
   }
 
   /** The deployment, still running with a time to live. */
-  #open(ref: TtlRef, presserId: string) {
+  async #open(ref: TtlRef, presserId: string) {
     const row = this.#row(ref, presserId);
     if (row.expiredAt !== null || !DESTROYABLE.includes(row.status)) {
       throw new TtlDeploymentEnded('ttl.ended', text`Deployment #${row.id} is ${row.expiredAt !== null || row.status === 'destroyed' ? 'already destroyed' : `${row.status} right now`}: there is nothing to extend or destroy from here.`);
     }
-    const project = this.deps.projects.getById(row.guildId, row.projectId);
+    const project = await this.deps.projects.getById(row.guildId, row.projectId);
     const subject: TtlSubject = { resourceId: row.id, guildId: row.guildId, template: row.template, projectName: project.name, deployerId: row.createdBy, expiresAt: row.expiresAt! };
     return { row, subject, provider: project.provider };
   }
