@@ -36,7 +36,7 @@ export default defineCommand({
       const target = destruction.targets[0]!;
       const typed = await askTemplateInputs(conversation, { template: target.template, project: destruction.project.name, steps: destruction.secretSteps });
       if (!typed) return;
-      destroys.provideSecrets(destruction, typed);
+      await destroys.provideSecrets(destruction, typed);
     }
     const press = await offerDestroy(conversation, destruction, (by) => destroys.mayConfirm(destruction, by));
     if (press?.buttonId !== 'destroy') return;
@@ -49,7 +49,7 @@ export default defineCommand({
       if (!destroyed.ok) return;
     }
     if (options.forget) {
-      destroys.forget(destruction);
+      await destroys.forget(destruction);
       // After a destroy its result stays on screen and this follows; with nothing to destroy, this is the answer.
       if (destruction.targets.length) await conversation.followUp(forgottenView(destruction));
       else await deliverResult(conversation, forgottenView(destruction));

@@ -75,7 +75,7 @@ function combined(results: readonly DestroyResult[]): DestroyResult {
 export type DestroyDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'audit'> & Partial<Pick<AppContext, 'logger'>> & {
   runner: Pick<IacRunner, 'destroy'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
-  forget: (project: Project, userId: string) => void;
+  forget: (project: Project, userId: string) => Promise<void>;
   sensitiveInputs: Pick<SensitiveInputs, 'read' | 'env' | 'keep' | 'forget'>;
 };
 
@@ -123,14 +123,14 @@ export class DestroyService {
    * vault session for the destroy run (and dropped once it has succeeded).
    * @throws InvalidInputs listing every problem.
    */
-  provideSecrets(destruction: Destruction, typed: Readonly<Record<string, string>>): void {
+  async provideSecrets(destruction: Destruction, typed: Readonly<Record<string, string>>): Promise<void> {
     const target = destruction.targets[0];
     if (!target || destruction.secretSteps.length === 0) return;
     const fields = destruction.secretSteps.flatMap((step) => step.fields);
     const read = readInputs(fields, typed);
     if (read.problems.length > 0) throw new InvalidInputs(read.problems);
     const values = Object.fromEntries(fields.flatMap((f) => (read.secrets[f.variable.name] === undefined ? [] : [[f.variable.name, toEnvironmentValue(f.spec.type, read.secrets[f.variable.name]!)]])));
-    this.deps.sensitiveInputs.keep(destruction.project, target.id, destruction.requester.id, values);
+    await this.deps.sensitiveInputs.keep(destruction.project, target.id, destruction.requester.id, values);
   }
 
   /** Only the member who asked may confirm. */
@@ -206,7 +206,7 @@ export class DestroyService {
   }
 
   /** Forgets the project once everything is destroyed (see forgetProject). @throws UserError when some resource is left. */
-  forget(destruction: Destruction): void {
-    this.deps.forget(destruction.project, destruction.requester.id);
+  forget(destruction: Destruction): Promise<void> {
+    return this.deps.forget(destruction.project, destruction.requester.id);
   }
 }

@@ -113,7 +113,7 @@ export class TemplateDeployments {
     });
     this.deps.deploymentTtls.ask(guildId, resource.id, request.ttlMs);
     try {
-      this.deps.sensitiveInputs.keep(project, resource.id, requester.id, secrets);
+      await this.deps.sensitiveInputs.keep(project, resource.id, requester.id, secrets);
     } catch (error) {
       // Nothing half-done: a deployment whose secrets could not be kept is not left planned.
       await this.deps.resources.setStatus(guildId, resource.id, 'destroyed');

@@ -17,7 +17,7 @@ export interface DeployApprovalExpiryJobOptions {
   clock: Clock;
   logger: Logger;
   /** Throws away an expired request's plan file and its still-planned row. */
-  discard: (approval: DeployApprovalRecord) => void;
+  discard: (approval: DeployApprovalRecord) => Promise<void>;
   batchSize?: number;
   maxNoticesPerTick?: number;
   maxCardEditsPerTick?: number;
@@ -35,7 +35,7 @@ export class DeployApprovalExpiryJob implements JanitorJob {
   constructor(private readonly options: DeployApprovalExpiryJobOptions) {}
 
   async run(): Promise<JobCounts> {
-    const { expired, discardFailed } = this.expireDue();
+    const { expired, discardFailed } = await this.expireDue();
     const cards = await this.options.cardEdits.editQueued(this.options.maxCardEditsPerTick ?? 500);
     const notices = await this.options.outbox.deliverQueued(this.options.maxNoticesPerTick ?? 500);
     return {
@@ -51,7 +51,7 @@ export class DeployApprovalExpiryJob implements JanitorJob {
     };
   }
 
-  expireDue(): { expired: number; discardFailed: number } {
+  async expireDue(): Promise<{ expired: number; discardFailed: number }> {
     const { records, audit, clock } = this.options;
     const now = clock.now();
     const limit = this.options.batchSize ?? 500;
@@ -69,7 +69,7 @@ export class DeployApprovalExpiryJob implements JanitorJob {
         // Each on its own: a plan that cannot be discarded now is swept at the next start or plan of its workspace.
         try {
           const approval = records.findInGuild(row.guild_id, row.id);
-          if (approval) this.options.discard(approval);
+          if (approval) await this.options.discard(approval);
         } catch (error) {
           discardFailed++;
           this.options.logger.warn({ guildId: row.guild_id, approvalId: row.id, error: error instanceof Error ? error.message : String(error) }, 'expired deployment approval: plan not discarded');
