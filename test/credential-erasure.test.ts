@@ -88,10 +88,10 @@ describe('forgetting a project', () => {
     const harness = await startAppHarness();
     try {
       const { app } = harness.core;
-      const project = app.projects.create({ guildId: GUILD, name: 'Scratch', provider: 'aws', region: 'us-east-1', createdBy: ADMIN });
+      const project = await app.projects.create({ guildId: GUILD, name: 'Scratch', provider: 'aws', region: 'us-east-1', createdBy: ADMIN });
       const wal = join(harness.dir, 'db.sqlite-wal');
       expect(statSync(wal).size).toBeGreaterThan(0);
-      forgetProject(app, project, ADMIN);
+      await forgetProject(app, project, ADMIN);
       expect(statSync(wal).size).toBe(0);
     } finally {
       await harness.stop();

@@ -40,20 +40,20 @@ describe('/cloud-init on another member’s project', () => {
   });
 
   it('lets the owner renew their own project', async () => {
-    const before = project().vaultSessionId;
+    const before = (await project()).vaultSessionId;
     const renew = await harness.say(bob, 'cloud-init', web, HARNESS_GUILD, { modal: { project_id: 'bob-project-222' } });
     expect(renew.text()).toMatch(/initialised/);
-    expect(project().vaultSessionId).not.toBe(before);
-    expect(sessions()).toEqual([project().vaultSessionId]);
+    expect((await project()).vaultSessionId).not.toBe(before);
+    expect(sessions()).toEqual([(await project()).vaultSessionId]);
   });
 
   it('refuses another deployer before the secret form, and the owner’s session stays', async () => {
-    const before = project().vaultSessionId;
+    const before = (await project()).vaultSessionId;
     const takeover = await harness.say(dave, 'cloud-init', web, HARNESS_GUILD, { modal: { project_id: 'dave-project-999' } });
     expect(takeover.steps.map((s) => s.kind)).not.toContain('modal');
     expect(takeover.text()).toContain(`belongs to <@${bob.id}>`);
     expect(takeover.text()).toMatch(/provider: gcp, level: admin/);
-    expect(project().vaultSessionId).toBe(before);
+    expect((await project()).vaultSessionId).toBe(before);
     expect(sessions()).toEqual([before]);
     expect(harness.core.app.vault.info(HARNESS_GUILD, before!).ownerId).toBe(bob.id);
     const [denied] = harness.core.app.audit.recent(HARNESS_GUILD, { action: 'vault.renew' });
@@ -63,18 +63,18 @@ describe('/cloud-init on another member’s project', () => {
     harness.core.app.credentials.create({ guildId: HARNESS_GUILD, name: 'gcp-main', provider: 'gcp', secrets: { project_id: 'guild-project-1' }, createdBy: alice.id });
     const viaStored = await harness.say(dave, 'cloud-init', { ...web, credential: 'gcp-main' });
     expect(viaStored.text()).toContain(`belongs to <@${bob.id}>`);
-    expect(project().vaultSessionId).toBe(before);
+    expect((await project()).vaultSessionId).toBe(before);
   });
 
   it('lets a server admin, or a JIT admin on the provider, renew it', async () => {
     const byAdmin = await harness.say(alice, 'cloud-init', web, HARNESS_GUILD, { modal: { project_id: 'admin-project-333' } });
     expect(byAdmin.text()).toMatch(/initialised/);
-    expect(sessions()).toEqual([project().vaultSessionId]);
+    expect(sessions()).toEqual([(await project()).vaultSessionId]);
 
     await grant(erin, 'gcp', 'admin');
     const byJitAdmin = await harness.say(erin, 'cloud-init', web, HARNESS_GUILD, { modal: { project_id: 'erin-project-444' } });
     expect(byJitAdmin.text()).toMatch(/initialised/);
-    expect(harness.core.app.vault.info(HARNESS_GUILD, project().vaultSessionId!).ownerId).toBe(erin.id);
+    expect(harness.core.app.vault.info(HARNESS_GUILD, (await project()).vaultSessionId!).ownerId).toBe(erin.id);
   });
 });
 
@@ -97,7 +97,7 @@ describe('/cloud-init with a stored credential of another provider as state_cred
     expect(reply.steps.map((s) => s.kind)).not.toContain('modal');
     expect(reply.text()).toMatch(/'spaces' is an s3 credential, not a gcp one/);
     expect(reply.text()).toMatch(/provider: aws, level: admin/);
-    expect(harness.core.app.projects.list(HARNESS_GUILD)).toEqual([]);
+    expect(await harness.core.app.projects.list(HARNESS_GUILD)).toEqual([]);
     expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'project.init' })[0]).toMatchObject({
       userId: bob.id,
       outcome: 'denied',
@@ -116,6 +116,6 @@ describe('/cloud-init with a stored credential of another provider as state_cred
       modal: { project_id: 'bob-project-777' },
     });
     expect(byJitAdmin.text()).toMatch(/initialised/);
-    expect(harness.core.app.projects.get(HARNESS_GUILD, 'bob-state').backendSettings).toMatchObject({ kind: 's3', credentialName: 'spaces' });
+    expect((await harness.core.app.projects.get(HARNESS_GUILD, 'bob-state')).backendSettings).toMatchObject({ kind: 's3', credentialName: 'spaces' });
   });
 });

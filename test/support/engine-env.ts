@@ -82,8 +82,8 @@ export interface RunnerFixture {
   root: string;
   pathEnv: string;
   /** A project (and its workspace folder, created). */
-  project(guildId: string, name: string, provider?: Provider, region?: string): Project;
-  resource(project: Project, type?: ResourceType, extra?: { instanceType?: string; diskSizeGb?: number; name?: string }): Resource;
+  project(guildId: string, name: string, provider?: Provider, region?: string): Promise<Project>;
+  resource(project: Project, type?: ResourceType, extra?: { instanceType?: string; diskSizeGb?: number; name?: string }): Promise<Resource>;
   workspace(project: Project): string;
   /** Writes the stand-in's control file (see test/fake-engine/engine.mjs) into the project's workspace. */
   control(project: Project, knobs: Record<string, unknown>): void;

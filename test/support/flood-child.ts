@@ -46,7 +46,7 @@ try {
           const result = await fixture.runner.apply({ ...request, planRunId: planRunId as number });
           return { applied: result.applied, changes: result.changes, warnings: result.warnings };
         });
-  const resourceStatus = fixture.resources.get(project.guildId, resource.id).status;
+  const resourceStatus = (await fixture.resources.get(project.guildId, resource.id)).status;
   // maxRSS is in kilobytes: the peak over the whole life of this process.
   const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
   process.stdout.write(`${JSON.stringify({ plan, apply, resourceStatus, peakRssMb })}\n`);
