@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
-import { ProjectOverviews } from '../src/projects/project-overview.js';
-import { ProjectRepository } from '../src/projects/project-repository.js';
-import { ResourceRepository } from '../src/projects/resource-repository.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
+import { projectOverviewsFor } from '../src/projects/project-overview.js';
+import { projectRepositoryFor } from '../src/projects/project-repository.js';
+import { resourceRepositoryFor } from '../src/projects/resource-repository.js';
+import { ResourceTotals } from '../src/projects/resource-totals.js';
 import type { ResourceStatus } from '../src/db/schema.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
 import { FakeClock } from './support/clock.js';
@@ -23,13 +25,17 @@ const PATH: Record<ResourceStatus, ResourceStatus[]> = {
   interrupted: ['applying', 'interrupted'],
 };
 
-function seed(db: ConstructorParameters<typeof ProjectRepository>[0], clock = new FakeClock()) {
-  const projects = new ProjectRepository(db, clock);
-  const resources = new ResourceRepository(db, clock);
+type TestDatabase = Pick<ReturnType<typeof makeTestDatabase>, 'db' | 'sqlite'>;
+const overviewsOf = (database: TestDatabase) => projectOverviewsFor(sqliteDataAccess(database).session, new ResourceTotals(database.db));
+
+function seed(database: TestDatabase, clock = new FakeClock()) {
+  const session = sqliteDataAccess(database).session;
+  const projects = projectRepositoryFor(session, clock);
+  const resources = resourceRepositoryFor(session, clock);
   const project = (guildId: string, name: string) => projects.create({ guildId, name, provider: 'gcp', region: 'us-central1', createdBy: ALICE });
-  const resource = (guildId: string, projectId: number, status: ResourceStatus, cost: number) => {
-    const { id } = resources.create({ projectId, guildId, name: 'b', resourceType: 'bucket', estimatedMonthlyCost: cost, createdBy: ALICE });
-    for (const step of PATH[status]) resources.setStatus(guildId, id, step);
+  const resource = async (guildId: string, projectId: number, status: ResourceStatus, cost: number) => {
+    const { id } = await resources.create({ projectId, guildId, name: 'b', resourceType: 'bucket', estimatedMonthlyCost: cost, createdBy: ALICE });
+    for (const step of PATH[status]) await resources.setStatus(guildId, id, step);
     return id;
   };
   return { projects, project, resource };
@@ -41,22 +47,23 @@ describe('a guild’s projects at a glance', () => {
     for (const cleanup of cleanups.splice(0)) await cleanup();
   });
 
-  it('gives the first projects by name, each with its resources that are not destroyed, and the whole guild’s totals', () => {
+  it('gives the first projects by name, each with its resources that are not destroyed, and the whole guild’s totals', async () => {
     const database = makeTestDatabase();
     cleanups.push(database.cleanup);
-    const { projects, project, resource } = seed(database.db);
-    const web = project(GUILD_A, 'web');
-    const api = project(GUILD_A, 'api');
-    const zeta = project(GUILD_A, 'zeta');
-    project(GUILD_A, 'empty');
-    projects.archive(GUILD_A, project(GUILD_A, 'forgotten').id);
-    const other = project(GUILD_B, 'aaa');
-    resource(GUILD_B, other.id, 'active', 1000);
-    const webIds = (['active', 'failed', 'planned', 'destroyed', 'interrupted', 'active'] as const).map((s, i) => resource(GUILD_A, web.id, s, i + 1));
-    resource(GUILD_A, api.id, 'destroyed', 50);
-    resource(GUILD_A, zeta.id, 'active', 100); // beyond the page: not shown, but counted in the guild's total
+    const { projects, project, resource } = seed(database);
+    const web = await project(GUILD_A, 'web');
+    const api = await project(GUILD_A, 'api');
+    const zeta = await project(GUILD_A, 'zeta');
+    await project(GUILD_A, 'empty');
+    await projects.archive(GUILD_A, (await project(GUILD_A, 'forgotten')).id);
+    const other = await project(GUILD_B, 'aaa');
+    await resource(GUILD_B, other.id, 'active', 1000);
+    const webIds: number[] = [];
+    for (const [i, s] of (['active', 'failed', 'planned', 'destroyed', 'interrupted', 'active'] as const).entries()) webIds.push(await resource(GUILD_A, web.id, s, i + 1));
+    await resource(GUILD_A, api.id, 'destroyed', 50);
+    await resource(GUILD_A, zeta.id, 'active', 100); // beyond the page: not shown, but counted in the guild's total
 
-    const overview = new ProjectOverviews(database.db).of(GUILD_A, { projects: 3, resourcesPerProject: 3 });
+    const overview = await overviewsOf(database).of(GUILD_A, { projects: 3, resourcesPerProject: 3 });
     expect(overview.projects.map((p) => p.project.name)).toEqual(['api', 'empty', 'web']);
     expect(overview.projectCount).toBe(4);
     const [apiSummary, emptySummary, webSummary] = overview.projects;
@@ -68,7 +75,7 @@ describe('a guild’s projects at a glance', () => {
     expect(webSummary!.monthlyUsd).toBe(1 + 2 + 5 + 6);
     // What the budget counts: every project's resources that may exist in the cloud, this guild only.
     expect(overview.inCloud).toEqual({ monthlyUsd: 1 + 2 + 5 + 6 + 100, vms: 0, vmsLeftByStoppedRuns: 0 });
-    expect(new ProjectOverviews(database.db).of('444444444444444444', { projects: 3, resourcesPerProject: 3 })).toEqual({
+    expect(await overviewsOf(database).of('444444444444444444', { projects: 3, resourcesPerProject: 3 })).toEqual({
       projects: [],
       projectCount: 0,
       inCloud: { monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 },
@@ -78,8 +85,8 @@ describe('a guild’s projects at a glance', () => {
   it('/cloud-projects says how many projects it leaves out, and its estimate is the one the budget is checked against', async () => {
     const harness = await startAppHarness();
     cleanups.push(() => harness.stop());
-    const { project, resource } = seed(harness.core.app.db, harness.clock);
-    for (let i = 0; i < 27; i++) resource(HARNESS_GUILD, project(HARNESS_GUILD, `p${String(i).padStart(2, '0')}`).id, 'active', 10);
+    const { project, resource } = seed({ db: harness.core.app.db, sqlite: harness.core.app.db.$client }, harness.clock);
+    for (let i = 0; i < 27; i++) await resource(HARNESS_GUILD, (await project(HARNESS_GUILD, `p${String(i).padStart(2, '0')}`)).id, 'active', 10);
     const member: Actor = { id: ALICE, displayName: 'alice', isBot: false, isGuildAdmin: false };
     const shown = (await harness.say(member, 'cloud-projects')).text();
     expect(shown).toContain('Running estimate $270.00/month of a $1,000.00 budget. Showing the first 25 of 27 projects, by name.');
