@@ -77,13 +77,13 @@ describe('drift checks', () => {
   it('enables a schedule (validated, stored per guild) and lists it', async () => {
     const bad = await enable({ schedule: 'every tuesday' });
     expect(bad.text()).toMatch(/not a cron expression/);
-    expect(app().drift.deps.checks.list(HARNESS_GUILD)).toEqual([]);
+    expect(await app().drift.deps.checks.list(HARNESS_GUILD)).toEqual([]);
     const hourly = await enable({ schedule: 'hourly' });
     expect(hourly.text()).toMatch(/checked hourly/);
-    expect(app().drift.deps.checks.list(HARNESS_GUILD)).toMatchObject([{ schedule: '0 * * * *' }]);
+    expect(await app().drift.deps.checks.list(HARNESS_GUILD)).toMatchObject([{ schedule: '0 * * * *' }]);
     const daily = await harness.say(alice, 'cloud-drift', { subcommand: 'enable', project: 'web' });
     expect(daily.text()).toMatch(/daily/);
-    expect(app().drift.deps.checks.list(HARNESS_GUILD)).toMatchObject([{ schedule: '0 6 * * *', nextCheckAt: Date.UTC(2026, 0, 2, 6, 0) }]);
+    expect(await app().drift.deps.checks.list(HARNESS_GUILD)).toMatchObject([{ schedule: '0 6 * * *', nextCheckAt: Date.UTC(2026, 0, 2, 6, 0) }]);
     expect((await harness.say(alice, 'cloud-drift', { subcommand: 'list' })).text()).toMatch(/web.*daily.*not checked yet/s);
     expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.enable' })).toHaveLength(2);
   });
@@ -115,7 +115,7 @@ describe('drift checks', () => {
     const checkId = (await checkRow()).id;
     expect(reports[0]!.notice.buttons?.map((b) => b.customId)).toEqual([`drift:reconcile:${checkId}`, `drift:accept:${checkId}`]);
     // Nothing the bot keeps holds the secret: the check's row, its run, the audit log.
-    const stored = JSON.stringify([app().drift.deps.checks.list(HARNESS_GUILD), app().runner.recentRuns(HARNESS_GUILD, 50), app().audit.recent(HARNESS_GUILD, { limit: 50 })]);
+    const stored = JSON.stringify([await app().drift.deps.checks.list(HARNESS_GUILD), app().runner.recentRuns(HARNESS_GUILD, 50), app().audit.recent(HARNESS_GUILD, { limit: 50 })]);
     expect(stored).not.toContain(SECRET);
     // The same drift at the next check is not posted again.
     await tick();
@@ -264,7 +264,7 @@ describe('drift checks', () => {
     expect((await harness.say(alice, 'cloud-drift', { subcommand: 'list' }, OTHER_GUILD)).text()).toMatch(/None yet/);
     expect((await enable({}, alice, OTHER_GUILD)).text()).toMatch(/no project .*web/);
     expect((await harness.say(alice, 'cloud-drift', { subcommand: 'disable', project: 'web' }, OTHER_GUILD)).text()).toMatch(/no project .*web/);
-    expect(app().drift.deps.checks.list(OTHER_GUILD)).toEqual([]);
+    expect(await app().drift.deps.checks.list(OTHER_GUILD)).toEqual([]);
   });
 
   it('check now runs the same check at once; disable stops the schedule', async () => {
