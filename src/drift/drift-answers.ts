@@ -113,9 +113,10 @@ export class DriftAnswers {
     const standing = await this.standing(input, 'drift.reconcile.apply');
     const { check, target } = standing;
     const planRunId = check.reconcilePlanRunId;
-    if (planRunId === null) throw new DriftStepUnavailable('There is no reconcile plan to apply: press Plan to reconcile first.');
-    // Taken now: whatever happens, this plan is offered only once.
-    await this.deps.checks.setReconcilePlan(input.guildId, check.id, null, this.deps.clock.now());
+    // Taken now: whatever happens, this plan is offered only once (a press that lost the race to another finds none).
+    if (planRunId === null || !(await this.deps.checks.takeReconcilePlan(input.guildId, check.id, planRunId, this.deps.clock.now()))) {
+      throw new DriftStepUnavailable('There is no reconcile plan to apply: press Plan to reconcile first.');
+    }
     // The policy as it is now, not as it was at the plan: it may have been tightened while the button waited.
     const planned = check.reconcilePlanned === null ? undefined : readPlannedResources(check.reconcilePlanned);
     const decision = planned && this.deps.policies.checkPlan({ guildId: input.guildId, provider: target.project.provider, planned, alreadyCounted: this.#counted(target, planned) });

@@ -73,6 +73,11 @@ export interface DriftRepository {
   /** Accept succeeded: the state now matches the cloud, so the report and its buttons are done with. */
   markAccepted(guildId: string, id: number, at: number): Promise<void>;
   setReconcilePlan(guildId: string, id: number, planRunId: number | null, at: number, plannedJson?: string | null): Promise<void>;
+  /**
+   * Takes the reconcile plan the report offers, if it is still `planRunId`: a conditional UPDATE, so of two presses
+   * of Apply at once (in one process or two) exactly one gets true and applies it.
+   */
+  takeReconcilePlan(guildId: string, id: number, planRunId: number, at: number): Promise<boolean>;
   /** A reconcile was applied: the cloud is as configured again, the report is done with. */
   markReconciled(guildId: string, id: number, at: number): Promise<void>;
 }

@@ -78,6 +78,15 @@ export class PgDriftRepository implements DriftRepository {
     await this.#set(guildId, id, reconcilePlanColumns(planRunId, at, plannedJson));
   }
 
+  async takeReconcilePlan(guildId: string, id: number, planRunId: number, at: number): Promise<boolean> {
+    const taken = await this.#db
+      .update(driftChecks)
+      .set(reconcilePlanColumns(null, at, null))
+      .where(and(eq(driftChecks.guild_id, guildId), eq(driftChecks.id, id), eq(driftChecks.reconcile_plan_run_id, planRunId)))
+      .returning({ id: driftChecks.id });
+    return taken.length > 0;
+  }
+
   async markReconciled(guildId: string, id: number, at: number): Promise<void> {
     await this.#set(guildId, id, settledColumns(at));
   }

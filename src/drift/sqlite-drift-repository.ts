@@ -82,6 +82,15 @@ export class SqliteDriftRepository implements DriftRepository {
     this.#set(guildId, id, reconcilePlanColumns(planRunId, at, plannedJson));
   }
 
+  async takeReconcilePlan(guildId: string, id: number, planRunId: number, at: number): Promise<boolean> {
+    const taken = this.db
+      .update(driftChecks)
+      .set(reconcilePlanColumns(null, at, null))
+      .where(and(eq(driftChecks.guild_id, guildId), eq(driftChecks.id, id), eq(driftChecks.reconcile_plan_run_id, planRunId)))
+      .run();
+    return taken.changes > 0;
+  }
+
   async markReconciled(guildId: string, id: number, at: number): Promise<void> {
     this.#set(guildId, id, settledColumns(at));
   }
