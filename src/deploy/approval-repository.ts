@@ -75,8 +75,9 @@ export interface DeployApprovalRepository {
    */
   decide(guildId: string, approvalId: number, decision: ApprovalDecision): Promise<DeployApprovalRecord | undefined>;
   /**
-   * Expires up to `limit` pending approvals due at `now` and queues each one's notice, in one statement. Of two
-   * processes expiring at once, each approval is expired (and returned) by one.
+   * Expires up to `limit` pending approvals due at `now`, queuing each one's notice in the same statement and writing
+   * its audit entry (the janitor's, `system`) in the same transaction. Of two processes expiring at once, each
+   * approval is expired, audited and returned by one.
    */
   expireDue(now: number, limit: number): Promise<ExpiredApprovalRow[]>;
   /**

@@ -1,8 +1,9 @@
 /** The approvals' rows as both dialects read them (approval-repository.ts's two implementations share it). */
 import { z } from 'zod';
+import { SYSTEM_USER, type AuditRecord } from '../audit/audit-log.js';
 import type { deployApprovals as pgDeployApprovals } from '../db/pg-schema.js';
 import type { deployApprovals } from '../db/schema.js';
-import type { DeployApprovalRecord, NewDeployApproval } from './approval-repository.js';
+import type { DeployApprovalRecord, ExpiredApprovalRow, NewDeployApproval } from './approval-repository.js';
 
 type Row = typeof deployApprovals.$inferSelect | typeof pgDeployApprovals.$inferSelect;
 
@@ -54,4 +55,9 @@ export function newApprovalRow(approval: NewDeployApproval) {
     requested_at: approval.requestedAt,
     expires_at: approval.expiresAt,
   };
+}
+
+/** The audit entry of an approval the janitor expired, written in the expiry's own transaction. */
+export function approvalExpiryAudit(row: ExpiredApprovalRow): AuditRecord {
+  return { guildId: row.guild_id, userId: SYSTEM_USER, action: 'deploy.approval', target: row.requester_id, outcome: 'denied', details: { approvalId: row.id, answer: 'expired' } };
 }

@@ -8,11 +8,12 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import type { PostgresSession } from '../db/data-access.js';
 import { DELIVERY_LOCKS, deliveringExclusively } from '../db/exclusive-delivery.js';
-import { deployApprovals } from '../db/pg-schema.js';
+import { auditRow } from '../audit/audit-log.js';
+import { auditLog, deployApprovals } from '../db/pg-schema.js';
 import type { PostedMessage } from '../notify/notifier.js';
 import { pgShardCondition, type ShardScope } from '../sharding/shard-scope.js';
 import type { ApprovalDecision, DeployApprovalRecord, DeployApprovalRepository, DeployApprovalRepositoryOptions, ExpiredApprovalRow, NewDeployApproval } from './approval-repository.js';
-import { expiredRowSchema, newApprovalRow, toApprovalRecord } from './approval-rows.js';
+import { approvalExpiryAudit, expiredRowSchema, newApprovalRow, toApprovalRecord } from './approval-rows.js';
 
 const idRow = z.object({ id: z.coerce.number().int() });
 
@@ -74,15 +75,20 @@ export class PgDeployApprovalRepository implements DeployApprovalRepository {
   }
 
   async expireDue(now: number, limit: number): Promise<ExpiredApprovalRow[]> {
-    const result = await this.#db.execute(sql`
+    // A transaction of its own (a savepoint inside a unit of work): the expiry and its audit entries commit together.
+    return this.#db.transaction(async (tx) => {
+      const result = await tx.execute(sql`
       UPDATE deploy_approvals SET status = 'expired', decided_at = ${now}::bigint, notice_status = 'pending',
              card_edit_status = CASE WHEN card_message_id IS NOT NULL THEN 'pending' ELSE card_edit_status END
        WHERE status = 'pending' AND id IN (
                SELECT id FROM deploy_approvals WHERE status = 'pending' AND expires_at <= ${now}${this.#ownGuilds}
                 ORDER BY expires_at, id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
       RETURNING id, guild_id, requester_id`);
-    // RETURNING comes in no promised order; SQLite's comes in id order, and so does this.
-    return result.rows.map((raw) => expiredRowSchema.parse(raw)).sort((a, b) => a.id - b.id);
+      // RETURNING comes in no promised order; SQLite's comes in id order, and so does this.
+      const rows = result.rows.map((raw) => expiredRowSchema.parse(raw)).sort((a, b) => a.id - b.id);
+      if (rows.length > 0) await tx.insert(auditLog).values(rows.map((row) => auditRow(approvalExpiryAudit(row), now)));
+      return rows;
+    });
   }
 
   delivering<T>(work: () => Promise<T>): Promise<T | undefined> {

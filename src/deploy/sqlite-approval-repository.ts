@@ -4,11 +4,12 @@ import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { SqliteSession } from '../db/data-access.js';
 import { DELIVERY_LOCKS, deliveringExclusively } from '../db/exclusive-delivery.js';
-import { deployApprovals, type Db } from '../db/index.js';
+import { auditRow } from '../audit/audit-log.js';
+import { auditLog, deployApprovals, type Db } from '../db/index.js';
 import type { PostedMessage } from '../notify/notifier.js';
 import { shardCondition, type ShardScope } from '../sharding/shard-scope.js';
 import type { ApprovalDecision, DeployApprovalRecord, DeployApprovalRepository, DeployApprovalRepositoryOptions, ExpiredApprovalRow, NewDeployApproval } from './approval-repository.js';
-import { expiredRowSchema, newApprovalRow, toApprovalRecord } from './approval-rows.js';
+import { approvalExpiryAudit, expiredRowSchema, newApprovalRow, toApprovalRecord } from './approval-rows.js';
 
 const idRow = z.object({ id: z.number().int() });
 
@@ -86,7 +87,12 @@ export class SqliteDeployApprovalRepository implements DeployApprovalRepository 
   }
 
   async expireDue(now: number, limit: number): Promise<ExpiredApprovalRow[]> {
-    return this.#expireBatch.all({ now, limit }).map((raw) => expiredRowSchema.parse(raw));
+    // Synchronous, so that no other statement on the connection can land inside it (a savepoint inside a unit of work).
+    return this.#sqlite.transaction(() => {
+      const rows = this.#expireBatch.all({ now, limit }).map((raw) => expiredRowSchema.parse(raw));
+      if (rows.length > 0) this.#db.insert(auditLog).values(rows.map((row) => auditRow(approvalExpiryAudit(row), now))).run();
+      return rows;
+    })();
   }
 
   delivering<T>(work: () => Promise<T>): Promise<T | undefined> {

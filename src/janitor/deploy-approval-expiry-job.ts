@@ -1,14 +1,13 @@
-import { SYSTEM_USER } from '../audit/audit-log.js';
 import type { ApprovalCardEdits } from '../deploy/approval-card-edits.js';
 import type { ApprovalNoticeOutbox } from '../deploy/approval-outbox.js';
-import type { DeployApprovalRecord, DeployApprovalUnits } from '../deploy/approval-repository.js';
+import type { DeployApprovalRecord, DeployApprovalRepository } from '../deploy/approval-repository.js';
 import type { Logger } from '../logging/logger.js';
 import type { Clock } from '../shared/clock.js';
 import type { JanitorJob, JobCounts } from './job.js';
 
 export interface DeployApprovalExpiryJobOptions {
-  /** The approvals with their audit writer: each expiry batch is one transaction with its audit entries. */
-  units: DeployApprovalUnits;
+  /** The approvals: each expiry batch is one transaction with its audit entries (DeployApprovalRepository.expireDue). */
+  records: DeployApprovalRepository;
   /** The same outbox the presses use, so a notice is never sent by both at once. */
   outbox: ApprovalNoticeOutbox;
   /** Shows the cards of the requests it expired closed (queued with the expiry, so once across crashes). */
@@ -51,23 +50,17 @@ export class DeployApprovalExpiryJob implements JanitorJob {
   }
 
   async expireDue(): Promise<{ expired: number; discardFailed: number }> {
-    const { units, clock } = this.options;
+    const { records, clock } = this.options;
     const now = clock.now();
     const limit = this.options.batchSize ?? 500;
     let expired = 0;
     let discardFailed = 0;
     for (;;) {
-      const rows = await units.transaction(async (tx) => {
-        const due = await tx.approvals.expireDue(now, limit);
-        for (const row of due) {
-          await tx.audit.record({ guildId: row.guild_id, userId: SYSTEM_USER, action: 'deploy.approval', target: row.requester_id, outcome: 'denied', details: { approvalId: row.id, answer: 'expired' } });
-        }
-        return due;
-      });
+      const rows = await records.expireDue(now, limit);
       for (const row of rows) {
         // Each on its own: a plan that cannot be discarded now is swept at the next start or plan of its workspace.
         try {
-          const approval = await units.outside.approvals.findInGuild(row.guild_id, row.id);
+          const approval = await records.findInGuild(row.guild_id, row.id);
           if (approval) this.options.discard(approval);
         } catch (error) {
           discardFailed++;
