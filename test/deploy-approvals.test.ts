@@ -67,7 +67,7 @@ describe('a deployment that needs approval', () => {
     expect(reply.text()).toMatch(/across restarts of the bot/);
     expect(approve).toBe('deployapr:approve:1');
     expect(JSON.stringify(card)).toMatch(/This server’s policy requires an admin’s approval/);
-    expect(approvalRow(first)).toMatchObject({ status: 'pending', requester: { id: alice.id }, credentialLabel: expect.stringMatching(/gcp-main/) });
+    expect(await approvalRow(first)).toMatchObject({ status: 'pending', requester: { id: alice.id }, credentialLabel: expect.stringMatching(/gcp-main/) });
     expect(resourceStatuses(first)).toEqual(['planned']);
     expect(first.app.audit.recent(APP_GUILD, { action: 'deploy.approval.request' })[0]).toMatchObject({ userId: alice.id, outcome: 'success' });
   });
@@ -84,7 +84,7 @@ describe('a deployment that needs approval', () => {
     expect(press.steps.every((s) => s.kind === 'update')).toBe(true);
     expect(resourceStatuses(after)).toEqual(['active']);
     expect(applyRuns(after)).toHaveLength(1);
-    expect(approvalRow(after)).toMatchObject({ status: 'approved', decidedBy: carol.id });
+    expect(await approvalRow(after)).toMatchObject({ status: 'approved', decidedBy: carol.id });
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approved']);
     expect(after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
     expect(after.app.audit.recent(APP_GUILD, { action: 'deploy.apply' })[0]).toMatchObject({ outcome: 'success' });
@@ -100,7 +100,7 @@ describe('a deployment that needs approval', () => {
     expect(refused.text()).toMatch(/Deployment approval #1 cannot be applied now/);
     expect(refused.text()).toMatch(/opens its vault session again with `\/cloud-init`/);
     expect(refused.text()).toMatch(/press Approve again/);
-    expect(approvalRow(after)?.status).toBe('pending');
+    expect((await approvalRow(after))?.status).toBe('pending');
     expect(applyRuns(after)).toEqual([]);
 
     const renewed = await after.say(alice, 'cloud-init', web, APP_GUILD, APP_CHANNEL, { modal: { project_id: 'typed-proj' } });
@@ -119,7 +119,7 @@ describe('a deployment that needs approval', () => {
     const refused = await after.press(carol, approve);
     expect(refused.text()).toMatch(/it was planned with gcp credentials from this project's vault session/);
     expect(refused.text()).toMatch(/it would run with this server's default stored credential/);
-    expect(approvalRow(after)?.status).toBe('pending');
+    expect((await approvalRow(after))?.status).toBe('pending');
     expect(applyRuns(after)).toEqual([]);
     expect(after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ outcome: 'failed', details: { reason: 'credential_changed' } });
   });
@@ -127,7 +127,7 @@ describe('a deployment that needs approval', () => {
   it('Reject closes it: the plan and its row go, the card says who, the requester is told', async () => {
     const { first, notifier, dir } = await setup();
     const { reject } = await requestDeployment(first, notifier);
-    const planRunId = approvalRow(first)!.planRunId;
+    const planRunId = (await approvalRow(first))!.planRunId;
     expect(existsSync(planFile(dir, planRunId))).toBe(true);
     const press = await first.press(carol, reject);
     expect(press.text()).toMatch(/Rejected by <@300000000000000003>/);
@@ -147,7 +147,7 @@ describe('a deployment that needs approval', () => {
     const member = await first.press(dave, approve);
     expect(member.text()).toMatch(/Only server admins, or members with Admin access to this project’s provider, can approve/);
     expect(member.text()).toMatch(/needs Admin access to GCP for this step/);
-    expect(approvalRow(first)?.status).toBe('pending');
+    expect((await approvalRow(first))?.status).toBe('pending');
     expect(resourceStatuses(first)).toEqual(['planned']);
     expect(applyRuns(first)).toEqual([]);
     const denied = first.app.audit.recent(APP_GUILD, { action: 'deploy.approval' }).filter((e) => e.outcome === 'denied');
@@ -165,7 +165,7 @@ describe('a deployment that needs approval', () => {
     const missing = await first.press({ ...carol, id: '300000000000000009' }, 'deployapr:approve:77', { guildId: OTHER_GUILD });
     expect(foreign.text()).toMatch(/There is no deployment approval #1 in this server/);
     expect(foreign.text().replace('#1', '#N')).toBe(missing.text().replace('#77', '#N'));
-    expect(approvalRow(first)?.status).toBe('pending');
+    expect((await approvalRow(first))?.status).toBe('pending');
     const inDm = await first.press(carol, approve, { guildId: null });
     expect(inDm.text()).toMatch(/There is no deployment approval #1/);
   });
@@ -173,12 +173,12 @@ describe('a deployment that needs approval', () => {
   it('expires: the janitor closes it, deletes its plan file, tells the requester once; a later press says it expired', async () => {
     const { first, notifier, clock, dir } = await setup({ env: { DEPLOY_APPROVAL_TTL_MINUTES: '60' } });
     const { approve } = await requestDeployment(first, notifier);
-    const { planRunId, expiresAt, requestedAt } = approvalRow(first)!;
+    const { planRunId, expiresAt, requestedAt } = (await approvalRow(first))!;
     expect(expiresAt - requestedAt).toBe(60 * 60_000);
     clock.advanceMinutes(61);
     await first.tick();
     await first.tick();
-    expect(approvalRow(first)?.status).toBe('expired');
+    expect((await approvalRow(first))?.status).toBe('expired');
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
     expect(resourceStatuses(first)).toEqual(['destroyed']);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approval expired']);
@@ -199,12 +199,12 @@ describe('a deployment that needs approval', () => {
   it('a policy tightened between the request and the press: refused at the press, plan discarded, requester told', async () => {
     const { first, notifier, dir } = await setup();
     const { approve } = await requestDeployment(first, notifier);
-    const { planRunId } = approvalRow(first)!;
+    const { planRunId } = (await approvalRow(first))!;
     await first.say(alice, 'cloud-guild-policy', { action: 'update', allowed_resource_types: 'vm' });
     const press = await first.press(carol, approve);
     expect(press.text()).toMatch(/no longer meets this server’s policy/);
     expect(press.text()).toMatch(/bucket/);
-    expect(approvalRow(first)).toMatchObject({ status: 'refused', closeReason: 'policy' });
+    expect(await approvalRow(first)).toMatchObject({ status: 'refused', closeReason: 'policy' });
     expect(resourceStatuses(first)).toEqual(['destroyed']);
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
     expect(applyRuns(first)).toEqual([]);
@@ -215,21 +215,21 @@ describe('a deployment that needs approval', () => {
   it('a plan file gone since the request (expired, swept): the press closes it and says the plan cannot be applied', async () => {
     const { first, notifier, dir } = await setup();
     const { approve } = await requestDeployment(first, notifier);
-    rmSync(planFile(dir, approvalRow(first)!.planRunId));
+    rmSync(planFile(dir, (await approvalRow(first))!.planRunId));
     const press = await first.press(carol, approve);
     expect(press.text()).toMatch(/can no longer be applied/);
-    expect(approvalRow(first)).toMatchObject({ status: 'expired', closeReason: 'plan_gone' });
+    expect(await approvalRow(first)).toMatchObject({ status: 'expired', closeReason: 'plan_gone' });
     expect(applyRuns(first)).toEqual([]);
   });
 
   it('a plan file changed since it was shown is not the one approved: refused at the press, nothing applied', async () => {
     const { first, notifier, dir } = await setup();
     const { approve } = await requestDeployment(first, notifier);
-    const { planRunId } = approvalRow(first)!;
+    const { planRunId } = (await approvalRow(first))!;
     writeFileSync(planFile(dir, planRunId), 'another plan');
     const press = await first.press(carol, approve);
     expect(press.text()).toMatch(/Plan #\d+ changed since it was shown, so it is not the one asked to approve/);
-    expect(approvalRow(first)).toMatchObject({ status: 'refused', closeReason: 'plan_gone' });
+    expect(await approvalRow(first)).toMatchObject({ status: 'refused', closeReason: 'plan_gone' });
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
     expect(applyRuns(first)).toEqual([]);
   });
@@ -265,7 +265,7 @@ describe('a deployment that needs approval', () => {
       buttons: [{ buttonId: 'apply', by: alice }],
     });
     expect(reply.text()).toMatch(/Waiting for an admin’s approval/);
-    const { planRunId, resourceId } = approvalRow(first)!;
+    const { planRunId, resourceId } = (await approvalRow(first))!;
     const folder = first.app.resources.get(APP_GUILD, resourceId).workspace!;
     const plan = join(dir, 'deployments', `guild_${APP_GUILD}`, 'web', folder, '.plans', `run-${planRunId}.tfplan`);
     expect(existsSync(plan)).toBe(true);

@@ -117,7 +117,7 @@ describe('DeployService', () => {
     expect(harness.notifier.postsIn('400000000000000001').at(-1)?.buttons?.map((b) => b.customId)).toEqual([`deployapr:approve:${approval.id}`, `deployapr:reject:${approval.id}`]);
     const result = await deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: carol });
     if (result.outcome !== 'approved') throw new Error(result.outcome);
-    expect(approvalOf(approval.id)).toMatchObject({ status: 'approved', decidedBy: carol.id });
+    expect(await approvalOf(approval.id)).toMatchObject({ status: 'approved', decidedBy: carol.id });
     expect(audit('deploy.approval')[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
     expect((await deploys.apply(result.deployment, quietly)).outcome).toBe('applied');
   });
@@ -126,7 +126,7 @@ describe('DeployService', () => {
     const { approval, deployment } = await awaitingApproval();
     await expect(deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: alice })).rejects.toThrow(/cannot approve your own deployment/);
     await expect(deploys.approvals.reject({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: alice })).rejects.toThrow(/cannot approve your own/);
-    expect(approvalOf(approval.id)?.status).toBe('pending');
+    expect((await approvalOf(approval.id))?.status).toBe('pending');
     expect(statusOf(deployment)).toBe('planned');
     expect(existsSync(planFileOf(deployment))).toBe(true);
     expect(audit('deploy.approval').find((e) => e.outcome === 'denied')).toMatchObject({ userId: alice.id, details: { reason: 'own_request' } });
@@ -141,7 +141,7 @@ describe('DeployService', () => {
     await expect(press()).rejects.toThrow(/JIT grant #\d+ expired/);
     expect(audit('deploy.approval').find((e) => e.outcome === 'denied')).toMatchObject({ userId: dave.id, details: { reason: 'missing_access', step: 'approve' } });
     await expect(deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: bob })).rejects.toThrow(/Only server admins/);
-    expect(approvalOf(approval.id)?.status).toBe('pending');
+    expect((await approvalOf(approval.id))?.status).toBe('pending');
   });
 
   it('a rejected approval discards the plan and its row; the requester is told', async () => {

@@ -107,7 +107,7 @@ describe('two shards’ janitors on one database, deployments’ jobs', () => {
       const reply = await say(guildId, 'cloud-deploy', bucket, { buttons: [{ buttonId: 'apply', by: ADMIN[guildId]! }] });
       expect(reply.text()).toMatch(/Waiting for an admin’s approval/);
     }
-    const approvals = GUILDS.map((guildId) => owner(guildId).bot.app.deployApprovals.records.findInGuild(guildId, guildId === GUILDS[0] ? 1 : 2)!);
+    const approvals = await Promise.all(GUILDS.map(async (guildId) => (await owner(guildId).bot.app.deployApprovals.records.findInGuild(guildId, guildId === GUILDS[0] ? 1 : 2))!));
     expect(approvals.map((approval) => approval.status)).toEqual(['pending', 'pending']);
     for (const shard of shards) shard.notifier.sent.length = 0;
 
@@ -115,7 +115,7 @@ describe('two shards’ janitors on one database, deployments’ jobs', () => {
     await raceTicks();
     for (const [index, guildId] of GUILDS.entries()) {
       const mine = owner(guildId);
-      expect(mine.bot.app.deployApprovals.records.findInGuild(guildId, approvals[index]!.id)?.status).toBe('expired');
+      expect((await mine.bot.app.deployApprovals.records.findInGuild(guildId, approvals[index]!.id))?.status).toBe('expired');
       expect(sentBy(mine).dms(ADMIN[guildId]!.id)).toEqual(['Deployment approval expired']);
       const plan = join(dir, 'deployments', `guild_${guildId}`, 'web', '.plans', `run-${approvals[index]!.planRunId}.tfplan`);
       expect(existsSync(plan)).toBe(false);

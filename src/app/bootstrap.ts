@@ -14,7 +14,7 @@ import { MasterKeyring } from '../credentials/master-keys.js';
 import { BudgetReservations } from '../deploy/budget-reservations.js';
 import { LeaseHeartbeat, processOwnerId } from '../shared/leases.js';
 import { ApprovalNoticeOutbox } from '../deploy/approval-outbox.js';
-import { DeployApprovalRepository } from '../deploy/approval-repository.js';
+import { deployApprovalUnits } from '../deploy/approval-repository.js';
 import type { DeployApprovalStore } from '../deploy/deploy-approval.js';
 import { DeployService } from '../deploy/deploy-service.js';
 import { parseServiceGuildAllowList, serviceDefaultsFromEnv } from '../credentials/service-defaults.js';
@@ -35,15 +35,15 @@ import { SensitiveInputs } from '../deploy/sensitive-inputs.js';
 import { driftRepositoryFor } from '../drift/drift-repository.js';
 import { DriftService } from '../drift/drift-service.js';
 import { TtlDestroyer } from '../ttl/ttl-destroyer.js';
-import { TtlReminderRepository } from '../ttl/ttl-reminder-repository.js';
-import { TtlRepository } from '../ttl/ttl-repository.js';
+import { ttlReminderRepositoryFor } from '../ttl/ttl-reminder-repository.js';
+import { ttlRepositoryFor } from '../ttl/ttl-repository.js';
 import { DeploymentTtls } from '../ttl/ttl-service.js';
 import { JitRequestService } from '../jit/access-requests.js';
 import { ExtensionService } from '../jit/extensions.js';
 import { sqliteDataAccess } from '../db/data-access.js';
 import { jitStore } from '../jit/jit-store.js';
 import { JitService } from '../jit/jit-service.js';
-import { ReminderRepository } from '../jit/reminder-repository.js';
+import { reminderRepositoryFor } from '../jit/reminder-repository.js';
 import { RequestNoticeOutbox } from '../jit/request-outbox.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -198,11 +198,13 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   workspaceLeases.releaseRuns(interrupted.runs);
   runner.sweepStalePlanFiles(ownGuild);
 
-  const approvalRecords = new DeployApprovalRepository(database, { shard });
+  const approvalUnits = deployApprovalUnits(data, { shard, clock });
+  const approvalRecords = approvalUnits.outside.approvals;
   // One outbox for the presses that decide and the janitor that expires, as for JIT requests.
   const approvalOutbox = new ApprovalNoticeOutbox({ records: approvalRecords, projects, resources, policies, notifier, logger });
   const deployApprovals: DeployApprovalStore = {
     records: approvalRecords,
+    units: approvalUnits,
     outbox: approvalOutbox,
     cardEdits: new ApprovalCardEdits({ records: approvalRecords, factsOf: (approval) => approvalOutbox.factsOf(approval), notifier, logger }),
     ttlMs: config.DEPLOY_APPROVAL_TTL_MINUTES * 60_000,
@@ -235,7 +237,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     logger,
   });
 
-  const ttls = new TtlRepository(database, { shard });
+  const ttls = ttlRepositoryFor(data.session, { shard });
   // The destroyer runs DestroyService, which needs the whole context: made once the context is.
   let ttlDestroyer: TtlDestroyer | undefined;
   const destroyer = () => ttlDestroyer ?? (ttlDestroyer = TtlDestroyer.from(app, ttls, config.TTL_DESTROY_RETRY_MINUTES * 60_000));
@@ -287,16 +289,15 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     runs: runner,
     logger,
     requests: { units: jitUnits, outbox: requestOutbox },
-    reminders: { repository: new ReminderRepository(database, { shard }), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
+    reminders: { repository: reminderRepositoryFor(data.session, { shard }), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
     more: [
       new DeployApprovalExpiryJob({
         ...deployApprovals,
-        audit,
         clock,
         logger,
         discard: (approval) => DeployService.from(app).approvals.discardPlanOf(approval),
       }),
-      ...ttlJobs({ ttls, reminders: new TtlReminderRepository(database, { shard }), destroyer: destroyer(), policies, notifier, clock, logger, leadsMs: config.TTL_REMINDER_LEADS }),
+      ...ttlJobs({ ttls, reminders: ttlReminderRepositoryFor(data.session, { shard }), destroyer: destroyer(), policies, notifier, clock, logger, leadsMs: config.TTL_REMINDER_LEADS }),
     ],
     driftChecks,
   });

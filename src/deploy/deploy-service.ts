@@ -155,7 +155,7 @@ export class DeployService {
       estimatedMonthlyCost: decision.estimate.monthlyUsd,
       createdBy: requester.id,
     });
-    this.deps.deploymentTtls.ask(guildId, resource.id, ttlMs);
+    await this.deps.deploymentTtls.ask(guildId, resource.id, ttlMs);
     return { allowed: true, deployment: { guildId, requester, channelId: input.channelId, project, resource, request, decision, credentials, credentialChoice: input.credential, ttlMs } };
   }
 
@@ -272,7 +272,7 @@ export class DeployService {
     try {
       const result = await show((observer) => runner.apply({ ...this.#runRequest(deployment), ...observer, planRunId: plan.runId }));
       // The clock of a time to live starts now, at the apply, not at the plan or the approval.
-      const expiresAt = this.deps.deploymentTtls.start(guildId, resource.id);
+      const expiresAt = await this.deps.deploymentTtls.start(guildId, resource.id);
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'success', { resourceId: resource.id, runId: result.runId, ...(expiresAt === null ? {} : { expiresAt }) });
       return { outcome: 'applied', resource: resources.get(guildId, resource.id), result };
     } catch (error) {

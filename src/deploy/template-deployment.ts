@@ -111,7 +111,7 @@ export class TemplateDeployments {
       estimatedMonthlyCost: 0,
       createdBy: requester.id,
     });
-    this.deps.deploymentTtls.ask(guildId, resource.id, request.ttlMs);
+    await this.deps.deploymentTtls.ask(guildId, resource.id, request.ttlMs);
     try {
       this.deps.sensitiveInputs.keep(project, resource.id, requester.id, secrets);
     } catch (error) {
