@@ -171,10 +171,21 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     const [vmStep, bucketStep] = [await deploys.decide(vm, alice), await deploys.decide(bucket, alice)];
     if (vmStep.next === 'refused' || bucketStep.next === 'refused') throw new Error('refused');
 
-    const applying = deploys.apply(vmStep.deployment, quietly);
+    // The progress is shown once the hold is taken, to run the engine: the VM's apply waits there, held, not yet applying.
+    let held = () => {};
+    let proceed = () => {};
+    const isHeld = new Promise<void>((resolve) => (held = resolve));
+    const mayProceed = new Promise<void>((resolve) => (proceed = resolve));
+    const applying = deploys.apply(vmStep.deployment, async (run) => {
+      held();
+      await mayProceed;
+      return quietly(run);
+    });
+    await isHeld;
     expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 8.11, vms: 1 });
     // $8.11 held plus the bucket's $1 is over $8.61 (with the options' $6.11 held, it would have fitted).
     expect(await deploys.apply(bucketStep.deployment, quietly)).toMatchObject({ outcome: 'refused_by_policy', decision: { violations: [{ rule: 'budget', projectedUsd: 9.11 }] } });
+    proceed();
     expect((await applying).outcome).toBe('applied');
     expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });

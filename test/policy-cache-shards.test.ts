@@ -26,8 +26,10 @@ function shardPolicies(path: string) {
   return new PolicyService(sqliteDataAccess(handle), PriceCatalogue.load(), new FakeClock());
 }
 
+const nextInteraction = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe('guild policies read by two shards', () => {
-  // Each interaction is its own turn of the event loop: the awaits stand for the next one arriving.
+  // Each interaction is its own turn of the event loop (it arrives as I/O): the awaits stand for the next one.
   it('see another shard’s guild as it is now, and their own guilds’ changes at once', async () => {
     expect([shardOfGuild(SHARD0_GUILD, 2), shardOfGuild(SHARD1_GUILD, 2)]).toEqual([0, 1]);
     const database = makeTestDatabase();
@@ -36,9 +38,9 @@ describe('guild policies read by two shards', () => {
     const shard1 = shardPolicies(database.path);
 
     const before = (await shard0.get(SHARD1_GUILD)).maxBudgetMonthly;
-    await Promise.resolve();
+    await nextInteraction();
     await shard1.update(SHARD1_GUILD, { maxBudgetMonthly: before + 7 }, ADMIN);
-    await Promise.resolve();
+    await nextInteraction();
     expect((await shard0.get(SHARD1_GUILD)).maxBudgetMonthly).toBe(before + 7);
 
     // Its own guild: changed through itself, forgotten by the write itself.
