@@ -205,7 +205,7 @@ describe('two shards’ janitors on one database, deployments’ jobs', () => {
       const posts = sentBy(owner(guildId)).posts(NOTICES[guildId]!);
       expect(posts).toHaveLength(1);
       expect(posts[0]).toMatch(/Drift in web/);
-      expect(owner(guildId).bot.app.drift.deps.checks.list(guildId)[0]).toMatchObject({ lastStatus: 'drifted', lastCheckedAt: clock.now() });
+      expect((await owner(guildId).bot.app.drift.deps.checks.list(guildId))[0]).toMatchObject({ lastStatus: 'drifted', lastCheckedAt: clock.now() });
     }
     for (const shard of shards) expectOnlyOwnGuild(shard);
     const checks = sqlite().prepare("SELECT guild_id, COUNT(*) AS n FROM iac_runs WHERE kind = 'drift' GROUP BY guild_id ORDER BY guild_id").all();

@@ -49,13 +49,13 @@ export default defineCommand({
     const { guildId, actor: admin } = conversation;
     switch (options.subcommand) {
       case 'enable': {
-        const { check, label } = app.drift.enable({ guildId, admin, project: options.project, deploymentId: options.deployment, schedule: options.schedule, channelId: conversation.channelId });
+        const { check, label } = await app.drift.enable({ guildId, admin, project: options.project, deploymentId: options.deployment, schedule: options.schedule, channelId: conversation.channelId });
         return conversation.reply(driftEnabledView(check, label));
       }
       case 'disable':
-        return conversation.reply(driftDisabledView(app.drift.disable({ guildId, admin, project: options.project, deploymentId: options.deployment })));
+        return conversation.reply(driftDisabledView(await app.drift.disable({ guildId, admin, project: options.project, deploymentId: options.deployment })));
       case 'list':
-        return conversation.reply(driftListView(app.drift.list(guildId, admin)));
+        return conversation.reply(driftListView(await app.drift.list(guildId, admin)));
       case 'check': {
         await conversation.defer({ ephemeral: true });
         const { result, label } = await app.drift.checkNow({ guildId, admin, project: options.project, deploymentId: options.deployment });

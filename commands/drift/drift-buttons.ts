@@ -29,7 +29,7 @@ export const driftButtons: DurableComponentHandler = {
     try {
       switch (press.id.action) {
         case 'accept': {
-          const standing = answers.standing(input, 'drift.accept');
+          const standing = await answers.standing(input, 'drift.accept');
           await press.update({ notices: [driftWorkingNotice(standing.target.label, press.actor.id, 'accepting')] });
           const accepted = await answers.accept(input);
           if (accepted.ok) return press.update({ notices: [driftSettledNotice(accepted.label, { outcome: 'accepted', by: press.actor.id, runId: accepted.runId })] });
@@ -37,7 +37,7 @@ export const driftButtons: DurableComponentHandler = {
           throw accepted.error;
         }
         case 'reconcile': {
-          const standing = answers.standing(input, 'drift.reconcile.plan');
+          const standing = await answers.standing(input, 'drift.reconcile.plan');
           // The server's plan caps its runs at once, as for /cloud-deploy (Accept and Apply settle what exists).
           const load = app.runner.loadOf(input.guildId);
           await app.tiers.requireRunSlot(input.guildId, load.running + load.queued);
@@ -52,7 +52,7 @@ export const driftButtons: DurableComponentHandler = {
           throw planned.error;
         }
         case 'apply': {
-          const standing = answers.standing(input, 'drift.reconcile.apply');
+          const standing = await answers.standing(input, 'drift.reconcile.apply');
           if (standing.check.reconcilePlanRunId === null) throw new DriftStepUnavailable('There is no reconcile plan to apply: press Plan to reconcile first.');
           await press.update({ notices: [driftWorkingNotice(standing.target.label, press.actor.id, 'applying')] });
           const applied = await answers.applyReconcile(input);

@@ -38,8 +38,7 @@ export async function completeInstanceTypes(app: AppContext, request: Autocomple
 
 /** The templates this guild can deploy (its own, the operator's it enabled, the built-ins), by name or description. */
 export async function completeTemplates(app: AppContext, request: AutocompleteRequest): Promise<Choice[]> {
-  return app.templates
-    .list(request.guildId)
+  return (await app.templates.list(request.guildId))
     .filter((t) => matches(t.name, request.focused.value) || matches(t.description ?? '', request.focused.value))
     .map((t) => ({ name: t.description ? `${t.name} — ${t.description}` : t.name, value: t.name }));
 }

@@ -32,7 +32,7 @@ import { ApprovalCardEdits } from '../deploy/approval-card-edits.js';
 import { createJanitor, DeployApprovalExpiryJob, DriftCheckJob, ttlJobs, type Janitor } from '../janitor/index.js';
 import { credentialsForRun } from '../deploy/run-credentials.js';
 import { SensitiveInputs } from '../deploy/sensitive-inputs.js';
-import { DriftRepository } from '../drift/drift-repository.js';
+import { driftRepositoryFor } from '../drift/drift-repository.js';
 import { DriftService } from '../drift/drift-service.js';
 import { TtlDestroyer } from '../ttl/ttl-destroyer.js';
 import { TtlReminderRepository } from '../ttl/ttl-reminder-repository.js';
@@ -167,7 +167,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   });
   const jitExtensions = new ExtensionService({ units: jitUnits, reviews: jitRequests, policies, audit, clock });
   // Before the runner: it writes each template deployment's module files (materialise) before init.
-  const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
+  const templates = await buildTemplates({ config, data, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
   // What this process holds in the shared database (workspace leases, budget holds), kept alive by its heartbeat.
   const owner = processOwnerId(shard);
   const workspaceLeases = new WorkspaceLeases(database.db, clock, owner);
@@ -210,7 +210,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   };
   // The janitor's drift checks run as the project's own runs do; their credentials are those a run would use unasked.
   const drift = new DriftService({
-    checks: new DriftRepository(database.db, { shard }),
+    checks: driftRepositoryFor(data.session, { shard }),
     projects,
     resources,
     runner,

@@ -78,7 +78,7 @@ export class TemplateDeployments {
     const project = this.deps.projects.get(guildId, input.project);
     await this.#requireDeployer(guildId, requester, project);
     const ttlMs = resolveTtl(await this.deps.policies.get(guildId), input.ttl);
-    const template = this.deps.templates.get(guildId, input.template);
+    const template = await this.deps.templates.get(guildId, input.template);
     const steps = inputSteps(template, project.provider, { askOptional: input.askOptional });
     // The credential is chosen again after the forms; a choice that cannot work is refused before them.
     this.deps.credentialsFor(project, input.credential);

@@ -55,38 +55,38 @@ export class DriftService {
    * Enables (or reschedules) the check of a project's built-ins or of one of its template deployments. `schedule` is
    * a node-cron expression already validated (driftScheduleSchema); it is checked again here.
    */
-  enable(input: TargetInput & { schedule: string; channelId: string | null }): { check: DriftCheck; label: DriftTargetLabel } {
+  async enable(input: TargetInput & { schedule: string; channelId: string | null }): Promise<{ check: DriftCheck; label: DriftTargetLabel }> {
     requireAdmin(this.deps, input.guildId, input.admin, 'drift.enable');
     if (!cron.validate(input.schedule)) throw new TypeError(`not a validated schedule: ${input.schedule}`);
     const { project, deploymentId } = this.#target(input);
     const now = this.deps.clock.now();
     const nextCheckAt = nextRunAfter(input.schedule, now);
     if (nextCheckAt === undefined) throw new TypeError(`schedule never matches: ${input.schedule}`);
-    const check = this.deps.checks.upsert({ guildId: input.guildId, projectId: project.id, deploymentId, schedule: input.schedule, enabledBy: input.admin.id, channelId: input.channelId, nextCheckAt, now });
+    const check = await this.deps.checks.upsert({ guildId: input.guildId, projectId: project.id, deploymentId, schedule: input.schedule, enabledBy: input.admin.id, channelId: input.channelId, nextCheckAt, now });
     this.deps.audit.record({ guildId: input.guildId, userId: input.admin.id, action: 'drift.enable', target: project.name, outcome: 'success', details: { checkId: check.id, deploymentId, schedule: input.schedule } });
     return { check, label: labelOf(this.deps, check) };
   }
 
   /** @throws DriftCheckNotFound when that workspace has no check (in this guild). */
-  disable(input: TargetInput): DriftTargetLabel {
+  async disable(input: TargetInput): Promise<DriftTargetLabel> {
     requireAdmin(this.deps, input.guildId, input.admin, 'drift.disable');
-    const check = this.#existing(input);
+    const check = await this.#existing(input);
     const label = labelOf(this.deps, check);
-    this.deps.checks.remove(input.guildId, check.id);
+    await this.deps.checks.remove(input.guildId, check.id);
     this.deps.audit.record({ guildId: input.guildId, userId: input.admin.id, action: 'drift.disable', target: label.project, outcome: 'success', details: { checkId: check.id } });
     return label;
   }
 
   /** This guild's checks, with what each found last. */
-  list(guildId: string, admin: Member): Array<{ check: DriftCheck; label: DriftTargetLabel }> {
+  async list(guildId: string, admin: Member): Promise<Array<{ check: DriftCheck; label: DriftTargetLabel }>> {
     requireAdmin(this.deps, guildId, admin, 'drift.list');
-    return this.deps.checks.list(guildId).map((check) => ({ check, label: labelOf(this.deps, check) }));
+    return (await this.deps.checks.list(guildId)).map((check) => ({ check, label: labelOf(this.deps, check) }));
   }
 
   /** An admin's "check now": the same check as the schedule's, reported the same way; the schedule is unchanged. */
   async checkNow(input: TargetInput): Promise<{ result: CheckResult; label: DriftTargetLabel }> {
     requireAdmin(this.deps, input.guildId, input.admin, 'drift.check');
-    const check = this.#existing(input);
+    const check = await this.#existing(input);
     return { result: await this.runCheck(check, input.admin.id), label: labelOf(this.deps, check) };
   }
 
@@ -100,7 +100,7 @@ export class DriftService {
     const target = liveTarget(this.deps, check);
     if (!target) {
       // The project was forgotten or the deployment destroyed: nothing is left to drift.
-      checks.remove(check.guildId, check.id);
+      await checks.remove(check.guildId, check.id);
       log.info('drift check removed: its project or deployment is gone');
       return { outcome: 'gone' };
     }
@@ -125,19 +125,19 @@ export class DriftService {
     const next = nextRunAfter(check.schedule, now) ?? now + 24 * 60 * 60_000;
     if (failure) {
       const repeated = check.lastStatus === 'failed' && check.lastFailure === failure.code;
-      checks.recordOutcome(check.guildId, check.id, { status: 'failed', failure: failure.code }, now, next);
+      await checks.recordOutcome(check.guildId, check.id, { status: 'failed', failure: failure.code }, now, next);
       log.warn({ failure: failure.code, reported: !repeated }, 'drift check could not run');
       if (!repeated) await this.#post(check, driftCheckFailedNotice(target.label, failure.reason, NO_CREDENTIAL.test(failure.code)), log);
       return { outcome: 'failed', reason: failure.reason, reported: !repeated };
     }
     if (!result.drifted) {
-      checks.recordOutcome(check.guildId, check.id, { status: 'clean' }, now, next);
+      await checks.recordOutcome(check.guildId, check.id, { status: 'clean' }, now, next);
       log.info({ runId: result.runId }, 'drift check: no drift');
       return { outcome: 'clean', runId: result.runId };
     }
     // The same drift as the report that stands is not posted again; its buttons act on the check as it is now.
     const same = check.lastStatus === 'drifted' && check.report !== null && JSON.stringify(check.report) === JSON.stringify(result.report);
-    checks.recordOutcome(check.guildId, check.id, { status: 'drifted', runId: result.runId, report: result.report }, now, next);
+    await checks.recordOutcome(check.guildId, check.id, { status: 'drifted', runId: result.runId, report: result.report }, now, next);
     log.info({ runId: result.runId, resources: result.report.resources.length + result.report.moreResources, posted: !same }, 'drift check: drift found');
     if (!same) await this.#post(check, driftReportNotice(check.id, target.label, result.runId, result.report), log);
     return { outcome: 'drifted', runId: result.runId, report: result.report, posted: !same };
@@ -173,9 +173,9 @@ export class DriftService {
     return { project, deploymentId: deployment.id };
   }
 
-  #existing(input: TargetInput): DriftCheck {
+  async #existing(input: TargetInput): Promise<DriftCheck> {
     const project = this.deps.projects.get(input.guildId, input.project);
-    const check = this.deps.checks.find(input.guildId, project.id, input.deploymentId ?? null);
+    const check = await this.deps.checks.find(input.guildId, project.id, input.deploymentId ?? null);
     if (!check) throw new DriftCheckNotFound(input.deploymentId === undefined ? strong(project.name) : text`deployment #${input.deploymentId} of ${strong(project.name)}`);
     return check;
   }

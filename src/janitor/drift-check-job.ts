@@ -34,7 +34,7 @@ export class DriftCheckJob implements JanitorJob {
   async run(): Promise<JobCounts> {
     const { checks, clock, load, maxConcurrentRuns } = this.options;
     const counts = { started: 0, guild_busy: 0, no_slot: 0, tier_cap: 0 };
-    const due = checks.due(clock.now(), this.options.batch ?? 200);
+    const due = await checks.due(clock.now(), this.options.batch ?? 200);
     for (const check of due) {
       if (this.#running.has(check.guildId)) {
         counts.guild_busy++;
