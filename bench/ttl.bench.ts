@@ -122,7 +122,7 @@ async function run(): Promise<BenchmarkResult> {
   const label = fmtCount(ROWS);
   const rows: Array<[string, string]> = [];
   const clock = { now: () => NOW };
-  const policies = { get: () => ({ notificationChannelId: '400000000000000099' }) };
+  const policies = { get: async () => ({ notificationChannelId: '400000000000000099' }) };
 
   // Reminders: every deployment ends within the next hour (its 1 h reminder due), none reminded yet.
   await withDatabase(async (handle) => {

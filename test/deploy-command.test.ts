@@ -139,7 +139,7 @@ describe('two deployments racing for the last of the budget', () => {
       const outcomes = replies.map((r) => (/Deployed vm/.test(r.text()) ? 'deployed' : /over its budget limit/.test(r.text()) ? 'refused' : 'other')).sort();
       expect(outcomes).toEqual(['deployed', 'refused']);
       expect(harness.core.app.resources.listByGuild(HARNESS_GUILD).filter((r) => r.status === 'active')).toHaveLength(1);
-      expect(harness.core.app.reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
+      expect(await harness.core.app.reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
     } finally {
       await harness.stop();
     }

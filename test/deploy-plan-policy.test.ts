@@ -171,12 +171,23 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     const [vmStep, bucketStep] = [await deploys.decide(vm, alice), await deploys.decide(bucket, alice)];
     if (vmStep.next === 'refused' || bucketStep.next === 'refused') throw new Error('refused');
 
-    const applying = deploys.apply(vmStep.deployment, quietly);
-    expect(app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 8.11, vms: 1 });
+    // The progress is shown once the hold is taken, to run the engine: the VM's apply waits there, held, not yet applying.
+    let held = () => {};
+    let proceed = () => {};
+    const isHeld = new Promise<void>((resolve) => (held = resolve));
+    const mayProceed = new Promise<void>((resolve) => (proceed = resolve));
+    const applying = deploys.apply(vmStep.deployment, async (run) => {
+      held();
+      await mayProceed;
+      return quietly(run);
+    });
+    await isHeld;
+    expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 8.11, vms: 1 });
     // $8.11 held plus the bucket's $1 is over $8.61 (with the options' $6.11 held, it would have fitted).
     expect(await deploys.apply(bucketStep.deployment, quietly)).toMatchObject({ outcome: 'refused_by_policy', decision: { violations: [{ rule: 'budget', projectedUsd: 9.11 }] } });
+    proceed();
     expect((await applying).outcome).toBe('applied');
-    expect(app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
+    expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });
 });
 
@@ -192,12 +203,12 @@ describe('/cloud-guild-policy: what to do with resources not estimated', () => {
     const set = await harness.say(alice, 'cloud-guild-policy', { action: 'update', unpriced_resources: 'refuse', allowed_resource_types: 'vm, google_sql_database_instance' });
     expect(set.text()).toMatch(/Guild policies updated/);
     expect(set.text()).toMatch(/need an admin’s approval → \*\*refused\*\*/);
-    expect(harness.core.app.policies.get(HARNESS_GUILD)).toMatchObject({ unpricedResources: 'refuse', allowedResourceTypes: ['vm', 'google_sql_database_instance'] });
+    expect(await harness.core.app.policies.get(HARNESS_GUILD)).toMatchObject({ unpricedResources: 'refuse', allowedResourceTypes: ['vm', 'google_sql_database_instance'] });
 
     await harness.core.app.jit.grant({ guildId: HARNESS_GUILD, granteeId: bob.id, granteeIsBot: false, grantedBy: alice.id, provider: 'all', level: 'admin', durationMinutes: 60 });
     const waive = await harness.say(bob, 'cloud-guild-policy', { action: 'update', unpriced_resources: 'allow' });
     expect(waive.text()).toMatch(/`unpriced_resources` can be changed only by a member with the Manage Server permission/);
-    expect(harness.core.app.policies.get(HARNESS_GUILD).unpricedResources).toBe('refuse');
+    expect((await harness.core.app.policies.get(HARNESS_GUILD)).unpricedResources).toBe('refuse');
   });
 });
 

@@ -67,7 +67,7 @@ describe('DeployService', () => {
     const applied = await deploys.apply(step.deployment, quietly);
     expect(applied).toMatchObject({ outcome: 'applied', resource: { id: deployment.resource.id, status: 'active' } });
     expect(audit('deploy.apply')[0]).toMatchObject({ userId: alice.id, outcome: 'success', details: { resourceId: deployment.resource.id } });
-    expect(app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
+    expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });
 
   it('refused by policy: nothing is created, the refusal names the rule and is audited', async () => {
@@ -178,7 +178,7 @@ describe('DeployService', () => {
     expect(statusOf(step.deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(step.deployment))).toBe(false);
     expect(applyRuns()).toEqual([]);
-    expect(app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
+    expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });
 
   it('Cancel (or no answer) discards the plan file and the planned row, and is audited', async () => {
@@ -212,7 +212,7 @@ describe('DeployService', () => {
     expect(existsSync(planFileOf(step.deployment))).toBe(false);
     expect(statusOf(step.deployment)).toBe('destroyed');
     expect(applyRuns()).toEqual([]);
-    expect(app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
+    expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });
 
   it('through /cloud-deploy: a workspace busy at the Apply press leaves no plan file and no planned row', async () => {

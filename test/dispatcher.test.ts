@@ -54,7 +54,7 @@ describe('the command dispatcher', () => {
     const { say, core } = await setup();
     const reply = await say(admin, 'cloud-guild-policy', { action: 'update', max_budget: -5, engine: 'pulumi' });
     expect(reply.text()).toMatch(/engine/);
-    expect(core.app.policies.get(GUILD_A).maxBudgetMonthly).toBe(1000);
+    expect((await core.app.policies.get(GUILD_A)).maxBudgetMonthly).toBe(1000);
   });
 
   it('rate-limits a member and says when to retry, then lets them in once the window has passed', async () => {

@@ -43,7 +43,7 @@ describe('the reminder before a grant ends', () => {
   it('goes 10 minutes before the end, by DM and in the notification channel, with Extend, once', async () => {
     const { boot, notifier, clock } = await setup();
     const app = await boot();
-    app.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
+    await app.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
     const grant = await grantBob(app);
     clock.advanceMinutes(49);
     await app.tick();
@@ -78,7 +78,7 @@ describe('the reminder before a grant ends', () => {
   it('each channel goes exactly once across a crash: the DM that went is not repeated, the post that failed goes after', async () => {
     const { boot, notifier, clock } = await setup();
     const first = await boot();
-    first.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
+    await first.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
     await grantBob(first);
     clock.advanceMinutes(51);
     // The DM goes; then the process dies before the channel post.
@@ -101,7 +101,7 @@ describe('Extend', () => {
   it('asks reviewers from the DM; an approval moves the end, tells the member, and earns a new reminder', async () => {
     const { boot, notifier, clock } = await setup();
     const app = await boot();
-    app.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
+    await app.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
     const grant = await grantBob(app);
     clock.advanceMinutes(50);
     await app.tick();
@@ -139,7 +139,7 @@ describe('Extend', () => {
   it('extends at once within the self-extension allowance, in total per grant; beyond it, reviewers decide', async () => {
     const { boot, notifier, clock } = await setup();
     const app = await boot();
-    app.app.policies.update(APP_GUILD, { jitSelfExtendMinutes: 30 }, alice.id);
+    await app.app.policies.update(APP_GUILD, { jitSelfExtendMinutes: 30 }, alice.id);
     const grant = await grantBob(app);
     clock.advanceMinutes(50);
     await app.tick();

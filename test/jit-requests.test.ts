@@ -73,7 +73,7 @@ describe('asking for access', () => {
   it('posts in the notification channel when the guild has one', async () => {
     const { boot, notifier } = await setup();
     const app = await boot();
-    app.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
+    await app.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
     await app.say(bob, 'cloud-jit-request', ask());
     expect(notifier.postsIn(NOTICES)).toHaveLength(1);
     expect(notifier.postsIn(APP_CHANNEL)).toHaveLength(0);
@@ -82,7 +82,7 @@ describe('asking for access', () => {
   it('refuses a duration over the guild maximum, a blank reason and a repeat before anything is posted', async () => {
     const { boot, notifier } = await setup();
     const app = await boot();
-    app.app.policies.update(APP_GUILD, { maxJitMinutes: 30 }, alice.id);
+    await app.app.policies.update(APP_GUILD, { maxJitMinutes: 30 }, alice.id);
     const tooLong = await app.say(bob, 'cloud-jit-request', ask(60));
     expect(tooLong.text()).toMatch(/from 1 to 30 .*; 60 is not\. Nothing was sent/);
     const blank = await app.say(bob, 'cloud-jit-request', ask(20, '   '));

@@ -96,7 +96,7 @@ function recordingExit(): { exit: (code: number) => void; exited: Promise<number
 describe('the last resort after an error nothing caught', () => {
   it('stops running engines, tells each member (by DM, or in the notification channel), marks the runs failed and exits non-zero', async () => {
     const { app } = harness.core;
-    app.policies.update(GUILD_B, { notificationChannelId: NOTICES_B }, ADMIN);
+    await app.policies.update(GUILD_B, { notificationChannelId: NOTICES_B }, ADMIN);
     harness.notifier.closeDms(BOB);
     const alice = await applyUnderWay(GUILD_A, 'Alpha', ALICE);
     const bob = await applyUnderWay(GUILD_B, 'Bravo', BOB);

@@ -41,7 +41,7 @@ describe('a guild’s projects at a glance', () => {
     for (const cleanup of cleanups.splice(0)) await cleanup();
   });
 
-  it('gives the first projects by name, each with its resources that are not destroyed, and the whole guild’s totals', () => {
+  it('gives the first projects by name, each with its resources that are not destroyed, and the whole guild’s totals', async () => {
     const database = makeTestDatabase();
     cleanups.push(database.cleanup);
     const { projects, project, resource } = seed(database.db);
@@ -56,7 +56,7 @@ describe('a guild’s projects at a glance', () => {
     resource(GUILD_A, api.id, 'destroyed', 50);
     resource(GUILD_A, zeta.id, 'active', 100); // beyond the page: not shown, but counted in the guild's total
 
-    const overview = new ProjectOverviews(database.db).of(GUILD_A, { projects: 3, resourcesPerProject: 3 });
+    const overview = await new ProjectOverviews(database.db).of(GUILD_A, { projects: 3, resourcesPerProject: 3 });
     expect(overview.projects.map((p) => p.project.name)).toEqual(['api', 'empty', 'web']);
     expect(overview.projectCount).toBe(4);
     const [apiSummary, emptySummary, webSummary] = overview.projects;
@@ -68,7 +68,7 @@ describe('a guild’s projects at a glance', () => {
     expect(webSummary!.monthlyUsd).toBe(1 + 2 + 5 + 6);
     // What the budget counts: every project's resources that may exist in the cloud, this guild only.
     expect(overview.inCloud).toEqual({ monthlyUsd: 1 + 2 + 5 + 6 + 100, vms: 0, vmsLeftByStoppedRuns: 0 });
-    expect(new ProjectOverviews(database.db).of('444444444444444444', { projects: 3, resourcesPerProject: 3 })).toEqual({
+    expect(await new ProjectOverviews(database.db).of('444444444444444444', { projects: 3, resourcesPerProject: 3 })).toEqual({
       projects: [],
       projectCount: 0,
       inCloud: { monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 },

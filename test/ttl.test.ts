@@ -31,7 +31,7 @@ type Bot = Awaited<ReturnType<ReturnType<typeof ttlFixture>['boot']>>;
 async function project(bot: Bot) {
   const init = await bot.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1' }, { modal: { project_id: 'web-project-123' } });
   expect(init.text()).toMatch(/initialised/);
-  bot.app.policies.update(TTL_GUILD, { notificationChannelId: NOTICES }, alice.id);
+  await bot.app.policies.update(TTL_GUILD, { notificationChannelId: NOTICES }, alice.id);
 }
 
 async function deploy(bot: Bot, options: Record<string, string | number> = {}, by: Actor = alice) {

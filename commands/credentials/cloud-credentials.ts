@@ -119,7 +119,8 @@ export default defineCommand({
       case 'add': {
         // Refuse before the form: nobody should type a secret that cannot be stored.
         if (app.config.CREDENTIALS_MASTER_KEY === undefined) throw new MasterKeyMissing();
-        app.tiers.requireStoredCredentials(guildId);
+        // A cached read on SQLite (tier-repository.ts): quick enough before the form, which must be the first answer.
+        await app.tiers.requireStoredCredentials(guildId);
         // Everything but the secret is checked now, and again inside create(): this only spares a form typed in vain.
         const name = parseField(credentialNameSchema, 'name', options.name);
         const location = parseCredentialLocation(options.provider, options.region, options.endpoint);

@@ -92,7 +92,7 @@ export default defineCommand({
       const project = existing ?? app.projects.create({ ...newProject, credentialSource: 'stored', credentialId: stored.id });
       app.layout.workspaceDir(guildId, project.slug);
       app.audit.record({ guildId, userId: actor.id, action: 'project.init', target: project.name, outcome: 'success', details: { credentialName: stored.name } });
-      await conversation.edit(initialisedView({ project, policy: app.policies.get(guildId), credentialName: stored.name }));
+      await conversation.edit(initialisedView({ project, policy: await app.policies.get(guildId), credentialName: stored.name }));
       return;
     }
 
@@ -120,7 +120,7 @@ export default defineCommand({
         outcome: 'success',
         details: { vaultSession: session.sessionId },
       });
-      await conversation.edit(initialisedView({ project, policy: app.policies.get(guildId), session, ttlMinutes: app.config.VAULT_TTL_MINUTES }));
+      await conversation.edit(initialisedView({ project, policy: await app.policies.get(guildId), session, ttlMinutes: app.config.VAULT_TTL_MINUTES }));
     } catch (error) {
       // Nothing half-done: a project that could not be saved leaves no secret behind.
       app.vault.close(guildId, session.sessionId);

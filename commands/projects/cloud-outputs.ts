@@ -37,7 +37,7 @@ export default defineCommand({
       projectSlug: project.slug,
       userId: actor.id,
       credentialEnv: credentials.env,
-      enginePreference: app.policies.get(guildId).enginePreference,
+      enginePreference: (await app.policies.get(guildId)).enginePreference,
       ...(deployment ? { resourceId: deployment.id } : {}),
     });
     await conversation.edit(outputsView(project, result.outputs, deployment));

@@ -21,7 +21,7 @@ export async function completeInstanceTypes(app: AppContext, request: Autocomple
   const projectName = typeof request.options.project === 'string' ? request.options.project : '';
   const project = projectName ? findProject(app, request.guildId, projectName) : undefined;
   const providers = project ? [project.provider] : (['gcp', 'aws', 'azure'] as const);
-  const allowed = app.policies.get(request.guildId).allowedInstanceTypes;
+  const allowed = (await app.policies.get(request.guildId)).allowedInstanceTypes;
   const types = providers.flatMap((provider) =>
     app.pricing
       .instanceTypes(provider)

@@ -50,6 +50,7 @@ import type { Notifier } from '../notify/notifier.js';
 import { PolicyService } from '../policy/policy-service.js';
 import { PriceCatalogue } from '../pricing/catalogue.js';
 import { ProjectOverviews } from '../projects/project-overview.js';
+import { resourceTotalsFor } from '../projects/resource-totals.js';
 import { ProjectRepository } from '../projects/project-repository.js';
 import { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
@@ -135,9 +136,10 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const audit = new AuditLog(database.db, clock, {
     onWriteError: (error, entries) => logger.error({ err: error, entries }, 'audit entries could not be written'),
   });
-  const tiers = new TierService(database.db, clock);
+  const data = sqliteDataAccess(database);
+  const tiers = new TierService(data, clock);
   // The tier's ceilings lower the policy in force, so a guild put on a smaller plan is held to it at once.
-  const policies = new PolicyService(database.db, pricing, clock, (guildId) => tiers.get(guildId).limits);
+  const policies = new PolicyService(data, pricing, clock, async (guildId) => (await tiers.get(guildId)).limits);
   const vault = new EphemeralVault({
     ttlMs: config.VAULT_TTL_MINUTES * 60_000,
     maxSessionsPerGuild: config.VAULT_MAX_SESSIONS_PER_GUILD,
@@ -148,7 +150,6 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const resources = new ResourceRepository(database.db, clock);
   const masterKeys = MasterKeyring.fromConfig(config);
   const credentials = new CredentialStore(database.db, masterKeys, clock);
-  const data = sqliteDataAccess(database);
   const jitUnits = jitStore(data, { shard, clock });
   const grants = jitUnits.outside.grants;
   const jit = new JitService({ store: jitUnits, policies, audit, notifier, clock, logger });
@@ -170,7 +171,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   // What this process holds in the shared database (workspace leases, budget holds), kept alive by its heartbeat.
   const owner = processOwnerId(shard);
   const workspaceLeases = new WorkspaceLeases(database.db, clock, owner);
-  const reservations = new BudgetReservations(database.db, clock, owner);
+  const reservations = new BudgetReservations(data, clock, owner);
   const heartbeat = new LeaseHeartbeat([workspaceLeases, reservations], clock, (error) => logger.error({ err: error }, 'could not renew this process\'s leases'));
   const runner = new IacRunner({
     runs: new RunStore(database.db, clock),
@@ -228,8 +229,8 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     service: drift,
     load: () => runner.load,
     maxConcurrentRuns: config.MAX_CONCURRENT_RUNS,
-    guildMayRun: (guildId) => {
-      const max = tiers.get(guildId).limits.maxConcurrentRuns;
+    guildMayRun: async (guildId) => {
+      const max = (await tiers.get(guildId)).limits.maxConcurrentRuns;
       const { running, queued } = runner.loadOf(guildId);
       return max === null || running + queued < max;
     },
@@ -253,7 +254,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     policies,
     reservations,
     projects,
-    projectOverviews: new ProjectOverviews(database.db),
+    projectOverviews: new ProjectOverviews(database.db, resourceTotalsFor(data.session)),
     resources,
     layout,
     runner,

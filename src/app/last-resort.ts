@@ -106,7 +106,7 @@ export class LastResort {
   async #tell(app: LastResortApp, run: IacRunRow): Promise<void> {
     try {
       const projectName = app.projects.getById(run.guild_id, run.project_id, { includeArchived: true }).name;
-      const channelId = app.policies.get(run.guild_id).notificationChannelId;
+      const channelId = (await app.policies.get(run.guild_id)).notificationChannelId;
       const delivery = await deliverToMember(app.notifier, run.started_by, runFailedNotices(run, projectName), channelId);
       if (delivery.via === 'none') this.#logger.warn({ runId: run.id, refused: delivery.refused }, 'could not tell the member their run failed');
     } catch (error) {

@@ -181,7 +181,7 @@ export class DeployApprovals {
       resource.resourceType === null
         ? null
         : { provider: project.provider, resourceType: resource.resourceType, instanceType: resource.instanceType ?? undefined, diskSizeGb: resource.diskSizeGb ?? undefined };
-    const decision = policies.checkPlan(planCheckOf({ guildId: approval.guildId, project, request, plan }, reservations.reservedFor(approval.guildId)));
+    const decision = await policies.checkPlan(planCheckOf({ guildId: approval.guildId, project, request, plan }, await reservations.reservedFor(approval.guildId)));
     if (!decision.allowed) {
       const closed = await this.#close(approval, discardable, 'refused', 'policy', input.reviewer.id, undefined, { rules: decision.violations.map((v) => v.rule) });
       return { outcome: 'refused_by_policy', approval: closed.approval, decision };

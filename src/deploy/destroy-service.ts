@@ -168,6 +168,7 @@ export class DestroyService {
         ? destruction.targets.slice(0, 1)
         : [...(destruction.targets.some((r) => r.workspace === null) ? [undefined] : []), ...destruction.targets.filter((r) => r.workspace !== null)];
     const results: DestroyResult[] = [];
+    const { enginePreference } = await this.deps.policies.get(guildId);
     try {
       for (const target of runs) {
         // A template deployment's secret inputs come from the vault session, as when it was deployed.
@@ -179,7 +180,7 @@ export class DestroyService {
             userId: requester.id,
             ...(destruction.channelId ? { channelId: destruction.channelId } : {}),
             credentialEnv: env,
-            enginePreference: this.deps.policies.get(guildId).enginePreference,
+            enginePreference,
             resourceId: target?.id,
             ...observer,
           }),

@@ -77,7 +77,7 @@ export class TemplateDeployments {
     const { guildId, requester } = input;
     const project = this.deps.projects.get(guildId, input.project);
     await this.#requireDeployer(guildId, requester, project);
-    const ttlMs = resolveTtl(this.deps.policies.get(guildId), input.ttl);
+    const ttlMs = resolveTtl(await this.deps.policies.get(guildId), input.ttl);
     const template = await this.deps.templates.get(guildId, input.template);
     const steps = inputSteps(template, project.provider, { askOptional: input.askOptional });
     // The credential is chosen again after the forms; a choice that cannot work is refused before them.
@@ -126,7 +126,7 @@ export class TemplateDeployments {
       project,
       resource,
       request: null,
-      decision: beforeThePlan(this.deps.policies.get(guildId).requireApproval),
+      decision: beforeThePlan((await this.deps.policies.get(guildId)).requireApproval),
       // The secrets join the run's environment, and so its redaction of everything shown, stored or logged.
       credentials: { ...credentials, env: { ...credentials.env, ...asEngineEnv(secrets) } },
       credentialChoice: details.credential,

@@ -62,7 +62,7 @@ export class DriftAnswers {
     const details = { checkId: check.id, checkRunId: check.driftRunId, resources: check.report?.resources.map((r) => r.address) ?? [] };
     try {
       const credentials = this.deps.credentialsFor(target.project);
-      const result = await this.deps.runner.drift.refresh(runRequest(this.deps, target, input.presser.id, credentials));
+      const result = await this.deps.runner.drift.refresh(await runRequest(this.deps, target, input.presser.id, credentials));
       await this.deps.checks.markAccepted(input.guildId, check.id, this.deps.clock.now());
       this.#audit(input, target, 'drift.accept', 'success', { ...details, runId: result.runId });
       return { ok: true, runId: result.runId, label: target.label };
@@ -82,13 +82,13 @@ export class DriftAnswers {
     let plan;
     try {
       const credentials = this.deps.credentialsFor(target.project);
-      plan = await this.deps.runner.drift.planReconcile(runRequest(this.deps, target, input.presser.id, credentials));
+      plan = await this.deps.runner.drift.planReconcile(await runRequest(this.deps, target, input.presser.id, credentials));
     } catch (error) {
       this.#audit(input, target, 'drift.reconcile.plan', 'failed', { checkId: check.id });
       if (!isUserError(error)) throw error;
       return { ok: false, error, standing };
     }
-    const decision = this.deps.policies.checkPlan({
+    const decision = await this.deps.policies.checkPlan({
       guildId: input.guildId,
       provider: target.project.provider,
       planned: plan.plannedResources,
@@ -119,7 +119,7 @@ export class DriftAnswers {
     }
     // The policy as it is now, not as it was at the plan: it may have been tightened while the button waited.
     const planned = check.reconcilePlanned === null ? undefined : readPlannedResources(check.reconcilePlanned);
-    const decision = planned && this.deps.policies.checkPlan({ guildId: input.guildId, provider: target.project.provider, planned, alreadyCounted: this.#counted(target, planned) });
+    const decision = planned && (await this.deps.policies.checkPlan({ guildId: input.guildId, provider: target.project.provider, planned, alreadyCounted: this.#counted(target, planned) }));
     if (!decision?.allowed) {
       this.deps.runner.discardPlan(input.guildId, planRunId);
       const rules = decision ? decision.violations.map((v) => v.rule) : ['plan_unreadable'];
@@ -128,7 +128,7 @@ export class DriftAnswers {
     }
     try {
       const credentials = this.deps.credentialsFor(target.project);
-      const request = runRequest(this.deps, target, input.presser.id, credentials);
+      const request = await runRequest(this.deps, target, input.presser.id, credentials);
       const result = await this.deps.runner.apply({ ...request, planRunId });
       await this.deps.checks.markReconciled(input.guildId, check.id, this.deps.clock.now());
       this.#audit(input, target, 'drift.reconcile.apply', 'success', { checkId: check.id, planRunId, runId: result.runId, approvedBy: input.presser.id });

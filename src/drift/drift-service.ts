@@ -108,7 +108,7 @@ export class DriftService {
     let failure: { code: string; reason: RichText } | undefined;
     try {
       const credentials = this.deps.credentialsFor(target.project);
-      result = await this.deps.runner.drift.check(runRequest(this.deps, target, by, credentials, reportChannel(this.deps, check)));
+      result = await this.deps.runner.drift.check(await runRequest(this.deps, target, by, credentials, await reportChannel(this.deps, check)));
     } catch (error) {
       if (error instanceof WorkspaceBusy || error instanceof RunnerShuttingDown) {
         log.info({ reason: error.code }, 'drift check skipped: the workspace is busy; trying again at the next tick');
@@ -144,7 +144,7 @@ export class DriftService {
   }
 
   async #post(check: DriftCheck, notice: Notice, log: DriftDeps['logger']): Promise<void> {
-    const channelId = reportChannel(this.deps, check);
+    const channelId = await reportChannel(this.deps, check);
     if (!channelId) {
       log.warn('drift notice not posted: the guild has no notification channel');
       return;

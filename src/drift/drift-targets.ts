@@ -73,14 +73,14 @@ export function labelOf(deps: Pick<DriftDeps, 'projects' | 'resources'>, check: 
 }
 
 /** The request of a run on the check's workspace, by `userId` (the presser, or for the schedule whoever enabled it). */
-export function runRequest(deps: Pick<DriftDeps, 'policies' | 'sensitiveEnv'>, target: LiveTarget, userId: string, credentials: RunCredentials, channelId?: string | null): DriftTarget {
+export async function runRequest(deps: Pick<DriftDeps, 'policies' | 'sensitiveEnv'>, target: LiveTarget, userId: string, credentials: RunCredentials, channelId?: string | null): Promise<DriftTarget> {
   return {
     guildId: target.project.guildId,
     projectSlug: target.project.slug,
     userId,
     ...(channelId ? { channelId } : {}),
     credentialEnv: target.deployment ? { ...credentials.env, ...deps.sensitiveEnv(target.project, target.deployment) } : credentials.env,
-    enginePreference: deps.policies.get(target.project.guildId).enginePreference,
+    enginePreference: (await deps.policies.get(target.project.guildId)).enginePreference,
     deploymentId: target.deployment?.id,
   };
 }
@@ -93,6 +93,6 @@ export function requireAdmin(deps: Pick<DriftDeps, 'audit'>, guildId: string, wh
 }
 
 /** Where a check's notices go: the guild's notification channel, else where the check was enabled. */
-export function reportChannel(deps: Pick<DriftDeps, 'policies'>, check: DriftCheck): string | null {
-  return deps.policies.get(check.guildId).notificationChannelId ?? check.channelId;
+export async function reportChannel(deps: Pick<DriftDeps, 'policies'>, check: DriftCheck): Promise<string | null> {
+  return (await deps.policies.get(check.guildId)).notificationChannelId ?? check.channelId;
 }

@@ -12,7 +12,7 @@ export interface TtlReminderJobOptions {
   reminders: TtlReminderRepository;
   ttls: Pick<TtlRepository, 'find'>;
   destroyer: Pick<TtlDestroyer, 'subject' | 'cannotDestroy'>;
-  policies: { get(guildId: string): { notificationChannelId: string | null } };
+  policies: { get(guildId: string): Promise<{ notificationChannelId: string | null }> };
   notifier: Notifier;
   clock: Clock;
   /** How long before the end the deployer is reminded (config TTL_REMINDER_LEADS); empty turns it off. */
@@ -88,7 +88,7 @@ export class TtlReminderJob implements JanitorJob {
         await reminders.markDm(reminder, status, clock.now());
       }
       if (reminder.channelStatus === 'pending') {
-        const channelId = policies.get(row.guildId).notificationChannelId;
+        const channelId = (await policies.get(row.guildId)).notificationChannelId;
         if (channelId) await notifier.sendToChannel(channelId, ttlReminder(found.subject, guildName, true, cannotDestroy));
         await reminders.markChannel(reminder, channelId ? 'sent' : 'none', clock.now());
       }

@@ -11,7 +11,7 @@ import { assertSnowflake } from '../shared/snowflake.js';
 import type { Project } from './project-repository.js';
 import { toResourceLine, type ResourceLine, type ResourceLineRow } from './resource-repository.js';
 import { MAY_EXIST_IN_CLOUD } from './resource-statuses.js';
-import { ResourceTotals, type InCloudTotals } from './resource-totals.js';
+import { SqliteResourceTotals, type InCloudTotals, type ResourceTotals } from './resource-totals.js';
 
 /** What the page shows of a project. */
 export type ProjectHeadline = Pick<Project, 'id' | 'name' | 'provider' | 'region' | 'vaultSessionId' | 'credentialSource'>;
@@ -103,19 +103,19 @@ export class ProjectOverviews {
 
   constructor(
     db: Db,
-    private readonly totals: ResourceTotals = new ResourceTotals(db),
+    private readonly totals: ResourceTotals = new SqliteResourceTotals({ sqlite: db.$client }),
   ) {
     this.#db = db;
   }
 
-  of(guild: string, limits: OverviewLimits): ProjectsOverview {
+  async of(guild: string, limits: OverviewLimits): Promise<ProjectsOverview> {
     assertSnowflake(guild, 'guildId');
     const rows = this.#page(limits).all({ guildId: guild });
     return {
       projects: rows.map(toSummary),
       // No row on the page means no live project (the page holds at least one when there is one).
       projectCount: rows[0]?.project_count ?? 0,
-      inCloud: this.totals.inCloud(guild),
+      inCloud: await this.totals.inCloud(guild),
     };
   }
 

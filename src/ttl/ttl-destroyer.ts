@@ -30,7 +30,7 @@ export interface TtlDestroyerDeps {
   ttls: TtlRepository;
   destroys: Pick<DestroyService, 'prepare' | 'destroy'>;
   projects: Pick<ProjectRepository, 'getById'>;
-  policies: { get(guildId: string): { notificationChannelId: string | null } };
+  policies: { get(guildId: string): Promise<{ notificationChannelId: string | null }> };
   audit: AppContext['audit'];
   notifier: Notifier;
   clock: Clock;
@@ -127,7 +127,7 @@ export class TtlDestroyer {
       return 'gone';
     }
     const { subject, project } = found;
-    const channelId = this.deps.policies.get(row.guildId).notificationChannelId;
+    const channelId = (await this.deps.policies.get(row.guildId)).notificationChannelId;
     const readiness = await this.#prepare(row, project, by, channelId, subject, attempt);
     if (!readiness.ready && readiness.gone) {
       await ttls.clear(row.id);
@@ -178,7 +178,7 @@ export class TtlDestroyer {
       await this.deps.ttls.markNotice(row.id, 'failed');
       return false;
     }
-    const channelId = this.deps.policies.get(row.guildId).notificationChannelId;
+    const channelId = (await this.deps.policies.get(row.guildId)).notificationChannelId;
     const sent = await this.#tell(found.subject, channelId, (viaChannel, guildName) => ttlExpiredNotice(found.subject, guildName, viaChannel), {
       directDone: row.noticeDirectDone,
       onDirectDone: () => this.deps.ttls.markNoticeDirectDone(row.id),

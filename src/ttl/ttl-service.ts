@@ -83,7 +83,7 @@ export class DeploymentTtls {
   async offerExtend(ref: TtlRef, presser: Member): Promise<ExtendOffer> {
     const { row, subject, provider } = await this.#open(ref, presser.id);
     await this.#requireMayExtend(ref, row, provider, presser);
-    const max = this.deps.policies.get(row.guildId).maxTtlMinutes;
+    const max = (await this.deps.policies.get(row.guildId)).maxTtlMinutes;
     return { subject, suggestedMinutes: Math.round((row.ttlMs ?? 60 * MINUTE_MS) / MINUTE_MS), maxMinutes: max };
   }
 
@@ -98,7 +98,7 @@ export class DeploymentTtls {
     const now = this.deps.clock.now();
     const was = row.expiresAt!;
     const expiresAt = Math.max(was, now) + minutes * MINUTE_MS;
-    const max = this.deps.policies.get(row.guildId).maxTtlMinutes;
+    const max = (await this.deps.policies.get(row.guildId)).maxTtlMinutes;
     const beyondMax = max !== null && expiresAt - now > max * MINUTE_MS;
     const audit = (outcome: 'success' | 'denied', details: Record<string, unknown>) =>
       this.deps.audit.record({ guildId: row.guildId, userId: presser.id, action: 'deploy.ttl_extend', target: subject.projectName, outcome, details: { resourceId: row.id, minutes, ...details } });
