@@ -41,7 +41,7 @@ function reminderJob(data: DataAccess, notifier: HeldDmNotifier) {
     subject: (row: TtlDeployment) => ({ subject: { resourceId: row.id, guildId: row.guildId, template: 'vm', projectName: 'web', deployerId: row.createdBy, expiresAt: row.expiresAt ?? 0 }, project: {} as never }),
     cannotDestroy: async () => undefined,
   };
-  const policies = { get: () => ({ notificationChannelId: null }) };
+  const policies = { get: async () => ({ notificationChannelId: null }) };
   return new TtlReminderJob({ reminders: ttlReminderRepositoryFor(data.session), ttls, destroyer, policies, notifier, clock: new FakeClock(NOW), leadsMs: LEADS });
 }
 
