@@ -54,8 +54,8 @@ describe("a credential's bucket allow-list (non-secret settings sealed with it)"
   });
 
   it("another server cannot read or change it: the name is simply not found there", async () => {
-    await expect((await store.settings(OTHER_GUILD, 'spaces'))).rejects.toThrow(/no stored credential named 'spaces'/);
-    await expect((await store.updateSettings(OTHER_GUILD, 'spaces', { allowedBuckets: ['x-bucket'] }))).rejects.toThrow(/no stored credential named 'spaces'/);
+    await expect(store.settings(OTHER_GUILD, 'spaces')).rejects.toThrow(/no stored credential named 'spaces'/);
+    await expect(store.updateSettings(OTHER_GUILD, 'spaces', { allowedBuckets: ['x-bucket'] })).rejects.toThrow(/no stored credential named 'spaces'/);
     expect((await store.settings(GUILD, 'spaces')).allowedBuckets).toEqual([]);
   });
 
