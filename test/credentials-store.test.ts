@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { DrizzleQueryError } from 'drizzle-orm';
 import { CredentialStore } from '../src/credentials/credential-store.js';
+import { CredentialStatementFailed } from '../src/credentials/pg-credential-repository.js';
 import {
   CredentialNameTaken,
   CredentialNotFound,
@@ -167,6 +169,31 @@ describeOnBothDialects('stored credentials', (open) => {
       await u.rows("UPDATE cloud_credentials SET endpoint = 'https://nyc3.digitaloceanspaces.com', name = 'other'");
       await expect(store.reveal(GUILD, 'other')).rejects.toThrow(CredentialUnreadable);
     });
+  });
+
+  it('two processes storing one name at once: one stores it, the other is told the name is taken', async (context) => {
+    // Two SQLite connections in one thread cannot race: the second's BEGIN IMMEDIATE would block the thread the first
+    // needs to commit. Between processes SQLite serialises them, and the name check and insert are one transaction.
+    if (u.dialect === 'sqlite') context.skip();
+    const other = new CredentialStore(await u.another(), keyring(key1), clock);
+    const results = await Promise.allSettled([createProd(), other.create({ guildId: GUILD, name: 'prod', provider: 'aws', secrets: awsSecrets, createdBy: ADMIN })]);
+    expect(results.map((result) => result.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = results.find((result) => result.status === 'rejected');
+    expect(refused?.reason).toBeInstanceOf(CredentialNameTaken);
+    expect(await store.list(GUILD)).toHaveLength(1);
+  });
+
+  it('a failed PostgreSQL statement is reported without the values drizzle and the server quote', () => {
+    const sealed = Buffer.from(SECRET, 'utf8');
+    const serverError = Object.assign(new Error('null value in column "iv" violates not-null constraint'), {
+      code: '23502',
+      detail: `Failing row contains (1, ${GUILD}, prod, aws, \\x${sealed.toString('hex')}).`,
+    });
+    const failed = new CredentialStatementFailed(new DrizzleQueryError('insert into "cloud_credentials" ...', [GUILD, 'prod', sealed], serverError));
+    expect(failed.message).toContain('violates not-null constraint');
+    expect(failed.code).toBe('23502');
+    expect(JSON.stringify({ ...failed, message: failed.message, stack: failed.stack })).not.toMatch(new RegExp(`${sealed.toString('hex')}|${SECRET}`));
+    expect(failed.cause).toBeUndefined();
   });
 
   describe('tampering and keys', () => {
