@@ -31,7 +31,7 @@ const ENV = { IAC_BIN_DIR: FAKE_ENGINE_BIN, CREDENTIALS_MASTER_KEY: randomBytes(
 async function requested() {
   const fixture = appFixture(cleanups, ENV);
   const first = await fixture.boot();
-  first.app.credentials.create({ guildId: APP_GUILD, name: 'gcp-main', provider: 'gcp', secrets: { project_id: 'stored-proj' }, createdBy: alice.id });
+  await first.app.credentials.create({ guildId: APP_GUILD, name: 'gcp-main', provider: 'gcp', secrets: { project_id: 'stored-proj' }, createdBy: alice.id });
   expect((await first.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1', credential: 'gcp-main' })).text()).toMatch(/initialised/);
   expect((await first.say(alice, 'cloud-guild-policy', { action: 'update', require_approval: true })).text()).toMatch(/Approval required/);
   const reply = await first.say(alice, 'cloud-deploy', { project: 'web', resource_type: 'bucket', disk_size: 5 }, APP_GUILD, APP_CHANNEL, { buttons: [{ buttonId: 'apply', by: alice }] });

@@ -35,7 +35,7 @@ async function setup(options: { credential?: 'stored' | 'session'; env?: Record<
   const fixture = appFixture(cleanups, { IAC_BIN_DIR: FAKE_ENGINE_BIN, CREDENTIALS_MASTER_KEY: randomBytes(32).toString('base64'), ...STAND_IN_SANDBOX_ENV, ...options.env });
   const first = await fixture.boot();
   if (options.credential !== 'session') {
-    first.app.credentials.create({ guildId: APP_GUILD, name: 'gcp-main', provider: 'gcp', secrets: { project_id: 'stored-proj' }, createdBy: alice.id });
+    await first.app.credentials.create({ guildId: APP_GUILD, name: 'gcp-main', provider: 'gcp', secrets: { project_id: 'stored-proj' }, createdBy: alice.id });
     expect((await first.say(alice, 'cloud-init', { ...web, credential: 'gcp-main' })).text()).toMatch(/initialised/);
   } else {
     const init = await first.say(alice, 'cloud-init', web, APP_GUILD, APP_CHANNEL, { modal: { project_id: 'typed-proj' } });
@@ -69,7 +69,7 @@ describe('a deployment that needs approval', () => {
     expect(JSON.stringify(card)).toMatch(/This server’s policy requires an admin’s approval/);
     expect(await approvalRow(first)).toMatchObject({ status: 'pending', requester: { id: alice.id }, credentialLabel: expect.stringMatching(/gcp-main/) });
     expect(resourceStatuses(first)).toEqual(['planned']);
-    expect(first.app.audit.recent(APP_GUILD, { action: 'deploy.approval.request' })[0]).toMatchObject({ userId: alice.id, outcome: 'success' });
+    expect((await first.app.audit.recent(APP_GUILD, { action: 'deploy.approval.request' }))[0]).toMatchObject({ userId: alice.id, outcome: 'success' });
   });
 
   it('survives a restart: Approve pressed on the old card after a new start applies it, in the channel, and tells the requester', async () => {
@@ -86,8 +86,8 @@ describe('a deployment that needs approval', () => {
     expect(applyRuns(after)).toHaveLength(1);
     expect(await approvalRow(after)).toMatchObject({ status: 'approved', decidedBy: carol.id });
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approved']);
-    expect(after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
-    expect(after.app.audit.recent(APP_GUILD, { action: 'deploy.apply' })[0]).toMatchObject({ outcome: 'success' });
+    expect((await after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
+    expect((await after.app.audit.recent(APP_GUILD, { action: 'deploy.apply' }))[0]).toMatchObject({ outcome: 'success' });
   });
 
   it('after a restart, a plan whose vault session is gone is not applied: the press says what to do, and works once the session is back', async () => {
@@ -111,7 +111,7 @@ describe('a deployment that needs approval', () => {
 
   it('after a restart, a server default credential never stands in for the plan’s ended vault session', async () => {
     const { first, boot, notifier } = await setup({ credential: 'session' });
-    first.app.credentials.create({ guildId: APP_GUILD, name: 'shared', provider: 'gcp', secrets: { project_id: 'another-account' }, createdBy: alice.id, makeDefault: true });
+    await first.app.credentials.create({ guildId: APP_GUILD, name: 'shared', provider: 'gcp', secrets: { project_id: 'another-account' }, createdBy: alice.id, makeDefault: true });
     const { approve } = await requestDeployment(first, notifier);
     await first.stop();
 
@@ -121,7 +121,7 @@ describe('a deployment that needs approval', () => {
     expect(refused.text()).toMatch(/it would run with this server's default stored credential/);
     expect((await approvalRow(after))?.status).toBe('pending');
     expect(applyRuns(after)).toEqual([]);
-    expect(after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ outcome: 'failed', details: { reason: 'credential_changed' } });
+    expect((await after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ outcome: 'failed', details: { reason: 'credential_changed' } });
   });
 
   it('Reject closes it: the plan and its row go, the card says who, the requester is told', async () => {
@@ -150,7 +150,7 @@ describe('a deployment that needs approval', () => {
     expect((await approvalRow(first))?.status).toBe('pending');
     expect(resourceStatuses(first)).toEqual(['planned']);
     expect(applyRuns(first)).toEqual([]);
-    const denied = first.app.audit.recent(APP_GUILD, { action: 'deploy.approval' }).filter((e) => e.outcome === 'denied');
+    const denied = (await first.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })).filter((e) => e.outcome === 'denied');
     expect(denied.map((e) => [e.userId, e.details?.reason])).toEqual([
       [dave.id, 'missing_access'],
       [alice.id, 'own_request'],
@@ -209,7 +209,7 @@ describe('a deployment that needs approval', () => {
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
     expect(applyRuns(first)).toEqual([]);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment not applied']);
-    expect(first.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ userId: carol.id, outcome: 'denied', details: { reason: 'policy' } });
+    expect((await first.app.audit.recent(APP_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ userId: carol.id, outcome: 'denied', details: { reason: 'policy' } });
   });
 
   it('a plan file gone since the request (expired, swept): the press closes it and says the plan cannot be applied', async () => {

@@ -33,7 +33,7 @@ describe('/cloud-deploy, through the dispatcher with the stand-in engine', () =>
     expect(shownInDiscord(last)).toMatch(/Invalid machine type/);
     const resources = harness.core.app.resources.listByGuild(HARNESS_GUILD);
     expect(resources.map((r) => r.status)).toEqual(['destroyed']);
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'deploy.plan' })[0]?.outcome).toBe('failed');
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'deploy.plan' }))[0]?.outcome).toBe('failed');
   });
 
   it('discards the plan when the requester cancels, and nothing is applied', async () => {
@@ -182,7 +182,7 @@ describe('/cloud-destroy forget:true', () => {
         modal: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'not-a-real-secret-value' },
       });
       expect(again.text()).toMatch(/initialised/);
-      expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'project.forget' })).toHaveLength(1);
+      expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'project.forget' }))).toHaveLength(1);
     } finally {
       await harness.stop();
     }

@@ -63,7 +63,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     expect(refused.text()).toMatch(/The plan was discarded; nothing was applied/);
     expect(app().resources.listByGuild(HARNESS_GUILD).map((r) => r.status)).toEqual(['destroyed']);
     expect(readdirSync(join(workspace(), '.plans')).filter((f) => f.endsWith('.tfplan'))).toEqual([]);
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'deploy.plan' })[0]).toMatchObject({ outcome: 'denied', details: { step: 'plan', rules: ['disk'] } });
+    expect((await app().audit.recent(HARNESS_GUILD, { action: 'deploy.plan' }))[0]).toMatchObject({ outcome: 'denied', details: { step: 'plan', rules: ['disk'] } });
     expect(runs('apply')).toEqual([]);
 
     await policy({ max_disk: 500 });
@@ -107,7 +107,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     expect(refused.text()).toMatch(/The plan adds 2 instances, and the guild already runs 0 of its 1 allowed instances; destroy 1 first\./);
     expect(refused.text()).toMatch(/Instance type \W+n1-standard-8\W+ of `google_compute_instance\.worker` is not allowed in this guild; allowed: e2-micro\./);
     expect(refused.text()).not.toMatch(/google_compute_instance\.vm_\d+` is not allowed/);
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'deploy.plan' })[0]).toMatchObject({ outcome: 'denied', details: { rules: ['instances', 'instance_type'] } });
+    expect((await app().audit.recent(HARNESS_GUILD, { action: 'deploy.plan' }))[0]).toMatchObject({ outcome: 'denied', details: { rules: ['instances', 'instance_type'] } });
   });
 
   it('the budget is held to the plan’s estimate, not the options’', async () => {
@@ -130,7 +130,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     expect(card).toMatch(/1 of its resources could not be estimated, and this server’s policy requires an admin’s approval for that/);
     expect(card).not.toMatch(/This server’s policy requires an admin’s approval\./);
     expect((await harness.press(carol, harness.durableButton('Approve'))).text()).toMatch(/Deployed bucket/);
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ userId: carol.id, outcome: 'success' });
+    expect((await app().audit.recent(HARNESS_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ userId: carol.id, outcome: 'success' });
   });
 
   it('resources not estimated: refused, or allowed without approval, as the policy says', async () => {

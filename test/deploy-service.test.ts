@@ -66,7 +66,7 @@ describe('DeployService', () => {
     if (step.next === 'refused') throw new Error('refused');
     const applied = await deploys.apply(step.deployment, quietly);
     expect(applied).toMatchObject({ outcome: 'applied', resource: { id: deployment.resource.id, status: 'active' } });
-    expect(audit('deploy.apply')[0]).toMatchObject({ userId: alice.id, outcome: 'success', details: { resourceId: deployment.resource.id } });
+    expect((await audit('deploy.apply'))[0]).toMatchObject({ userId: alice.id, outcome: 'success', details: { resourceId: deployment.resource.id } });
     expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });
 
@@ -77,7 +77,7 @@ describe('DeployService', () => {
     if (prepared.allowed) return;
     expect(prepared.decision.violations.map((v) => v.rule)).toEqual(['disk']);
     expect(app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
-    expect(audit('deploy.plan')[0]).toMatchObject({ outcome: 'denied', details: { rules: ['disk'] } });
+    expect((await audit('deploy.plan'))[0]).toMatchObject({ outcome: 'denied', details: { rules: ['disk'] } });
   });
 
   it('a deployment refused by a policy tightened while it waited is discarded at apply, and the refusal is audited', async () => {
@@ -89,7 +89,7 @@ describe('DeployService', () => {
     expect(statusOf(step.deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(step.deployment))).toBe(false);
     expect(applyRuns()).toEqual([]);
-    expect(audit('deploy.apply')[0]).toMatchObject({ outcome: 'denied', details: { step: 'apply.start', rules: ['budget'] } });
+    expect((await audit('deploy.apply'))[0]).toMatchObject({ outcome: 'denied', details: { step: 'apply.start', rules: ['budget'] } });
   });
 
   it('a member without access is refused before anything is created', async () => {
@@ -118,7 +118,7 @@ describe('DeployService', () => {
     const result = await deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: carol });
     if (result.outcome !== 'approved') throw new Error(result.outcome);
     expect(await approvalOf(approval.id)).toMatchObject({ status: 'approved', decidedBy: carol.id });
-    expect(audit('deploy.approval')[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
+    expect((await audit('deploy.approval'))[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
     expect((await deploys.apply(result.deployment, quietly)).outcome).toBe('applied');
   });
 
@@ -129,7 +129,7 @@ describe('DeployService', () => {
     expect((await approvalOf(approval.id))?.status).toBe('pending');
     expect(statusOf(deployment)).toBe('planned');
     expect(existsSync(planFileOf(deployment))).toBe(true);
-    expect(audit('deploy.approval').find((e) => e.outcome === 'denied')).toMatchObject({ userId: alice.id, details: { reason: 'own_request' } });
+    expect((await audit('deploy.approval')).find((e) => e.outcome === 'denied')).toMatchObject({ userId: alice.id, details: { reason: 'own_request' } });
   });
 
   it('a member who is not an admin at the moment of the press cannot approve; the refusal is audited', async () => {
@@ -139,7 +139,7 @@ describe('DeployService', () => {
     const press = () => deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: dave });
     await expect(press()).rejects.toThrow(/Only server admins, or members with Admin access/);
     await expect(press()).rejects.toThrow(/JIT grant #\d+ expired/);
-    expect(audit('deploy.approval').find((e) => e.outcome === 'denied')).toMatchObject({ userId: dave.id, details: { reason: 'missing_access', step: 'approve' } });
+    expect((await audit('deploy.approval')).find((e) => e.outcome === 'denied')).toMatchObject({ userId: dave.id, details: { reason: 'missing_access', step: 'approve' } });
     await expect(deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: bob })).rejects.toThrow(/Only server admins/);
     expect((await approvalOf(approval.id))?.status).toBe('pending');
   });
@@ -152,7 +152,7 @@ describe('DeployService', () => {
     expect(existsSync(planFileOf(deployment))).toBe(false);
     await deploys.approvals.tellRequester(approval.id);
     expect(harness.notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment rejected']);
-    expect(audit('deploy.approval').map((e) => [e.userId, e.outcome, e.details?.answer])).toEqual([[carol.id, 'denied', 'reject']]);
+    expect((await audit('deploy.approval')).map((e) => [e.userId, e.outcome, e.details?.answer])).toEqual([[carol.id, 'denied', 'reject']]);
     expect(applyRuns()).toEqual([]);
   });
 
@@ -165,7 +165,7 @@ describe('DeployService', () => {
     expect(step).toMatchObject({ next: 'refused', refusal: { code: 'jit.access_lost', held: null } });
     expect(statusOf(deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(deployment))).toBe(false);
-    expect(audit('deploy.apply')[0]).toMatchObject({ userId: bob.id, outcome: 'denied', details: { step: 'apply.press', grantEnded: 'expired' } });
+    expect((await audit('deploy.apply'))[0]).toMatchObject({ userId: bob.id, outcome: 'denied', details: { step: 'apply.press', grantEnded: 'expired' } });
   });
 
   it('access lost between the press and the apply: nothing applied, plan discarded', async () => {
@@ -186,7 +186,7 @@ describe('DeployService', () => {
     deploys.cancel(deployment, carol);
     expect(statusOf(deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(deployment))).toBe(false);
-    expect(audit('deploy.cancel')[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { planRunId: deployment.plan.runId } });
+    expect((await audit('deploy.cancel'))[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { planRunId: deployment.plan.runId } });
     expect(() => deploys.cancel(deployment, undefined)).not.toThrow();
   });
 
@@ -197,7 +197,7 @@ describe('DeployService', () => {
     const plan = await deploys.plan(prepared.deployment, quietly);
     expect(plan).toMatchObject({ ok: false, error: { code: 'engine.run_failed' } });
     expect(statusOf(prepared.deployment)).toBe('destroyed');
-    expect(audit('deploy.plan')[0]).toMatchObject({ outcome: 'failed' });
+    expect((await audit('deploy.plan'))[0]).toMatchObject({ outcome: 'failed' });
   });
 
   it('Apply refused because the workspace is busy: the plan file and the planned row are discarded', async () => {
@@ -275,7 +275,7 @@ describe('DestroyService', () => {
     const destroyed = await destroys.destroy(prepared.destruction, quietly);
     expect(destroyed.ok).toBe(true);
     expect(app().resources.listByGuild(HARNESS_GUILD).map((r) => r.status)).toEqual(['destroyed']);
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'deploy.destroy' })[0]).toMatchObject({ userId: alice.id, outcome: 'success' });
+    expect((await app().audit.recent(HARNESS_GUILD, { action: 'deploy.destroy' }))[0]).toMatchObject({ userId: alice.id, outcome: 'success' });
     expect(await destroys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', forget: false })).toMatchObject({ ready: false, reason: 'nothing_to_destroy' });
   });
 

@@ -47,7 +47,7 @@ describe('the command dispatcher', () => {
     const { say, core } = await setup();
     const reply = await say(member, 'cloud-jit-revoke', { user: { id: admin.id, displayName: admin.displayName, isBot: false } });
     expect(reply.text()).toMatch(/Manage Server/);
-    expect(core.app.audit.recent(GUILD_A).map((e) => [e.action, e.outcome])).toContainEqual(['command.cloud-jit-revoke', 'denied']);
+    expect((await core.app.audit.recent(GUILD_A)).map((e) => [e.action, e.outcome])).toContainEqual(['command.cloud-jit-revoke', 'denied']);
   });
 
   it('rejects bad options before the handler runs, naming each one', async () => {

@@ -85,7 +85,7 @@ describe('drift checks', () => {
     expect(daily.text()).toMatch(/daily/);
     expect(await app().drift.deps.checks.list(HARNESS_GUILD)).toMatchObject([{ schedule: '0 6 * * *', nextCheckAt: Date.UTC(2026, 0, 2, 6, 0) }]);
     expect((await harness.say(alice, 'cloud-drift', { subcommand: 'list' })).text()).toMatch(/web.*daily.*not checked yet/s);
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.enable' })).toHaveLength(2);
+    expect((await app().audit.recent(HARNESS_GUILD, { action: 'drift.enable' }))).toHaveLength(2);
   });
 
   it('no drift: nothing is posted, one log line, and the next check is scheduled', async () => {
@@ -115,7 +115,7 @@ describe('drift checks', () => {
     const checkId = (await checkRow()).id;
     expect(reports[0]!.notice.buttons?.map((b) => b.customId)).toEqual([`drift:reconcile:${checkId}`, `drift:accept:${checkId}`]);
     // Nothing the bot keeps holds the secret: the check's row, its run, the audit log.
-    const stored = JSON.stringify([await app().drift.deps.checks.list(HARNESS_GUILD), app().runner.recentRuns(HARNESS_GUILD, 50), app().audit.recent(HARNESS_GUILD, { limit: 50 })]);
+    const stored = JSON.stringify([await app().drift.deps.checks.list(HARNESS_GUILD), app().runner.recentRuns(HARNESS_GUILD, 50), (await app().audit.recent(HARNESS_GUILD, { limit: 50 }))]);
     expect(stored).not.toContain(SECRET);
     // The same drift at the next check is not posted again.
     await tick();
@@ -181,7 +181,7 @@ describe('drift checks', () => {
     expect(accepted.text()).toMatch(/accepted the drift/);
     expect(invocations().some((i) => i.argv!.join(' ') === 'apply -input=false -no-color -json -refresh-only -auto-approve')).toBe(true);
     expect(runsOf('refresh')).toMatchObject([{ status: 'succeeded', startedBy: alice.id }]);
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.accept' })).toMatchObject([{ userId: alice.id, outcome: 'success' }]);
+    expect((await app().audit.recent(HARNESS_GUILD, { action: 'drift.accept' }))).toMatchObject([{ userId: alice.id, outcome: 'success' }]);
     // The report no longer stands: a second press says so.
     const again = await press(alice, `drift:accept:${checkId}`);
     expect(again.text()).toMatch(/no longer stands/);
@@ -206,7 +206,7 @@ describe('drift checks', () => {
     const applied = await press(alice, `drift:apply:${checkId}`);
     expect(applied.text()).toMatch(/reconciled/);
     expect(runsOf('apply')[0]).toMatchObject({ status: 'succeeded', startedBy: alice.id });
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.apply' })).toMatchObject([{ outcome: 'success', details: { planRunId } }]);
+    expect(await app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.apply' })).toMatchObject([{ outcome: 'success', details: { planRunId } }]);
     expect((await checkRow())).toMatchObject({ lastStatus: 'clean', reconcilePlanRunId: null });
   });
 
@@ -219,7 +219,7 @@ describe('drift checks', () => {
     const refused = await press(alice, `drift:reconcile:${checkId}`);
     expect(refused.text()).toMatch(/refused by the guild's policy/);
     expect((await checkRow())).toMatchObject({ lastStatus: 'drifted', reconcilePlanRunId: null });
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.plan' })).toMatchObject([{ outcome: 'denied' }]);
+    expect(await app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.plan' })).toMatchObject([{ outcome: 'denied' }]);
     const apply = await press(alice, `drift:apply:${checkId}`);
     expect(apply.text()).toMatch(/no reconcile plan to apply/);
   });
@@ -239,7 +239,7 @@ describe('drift checks', () => {
     expect(refused.text()).toMatch(/policy no longer allows this reconcile plan \(resource_type/);
     expect(runsOf('apply')).toHaveLength(appliesBefore);
     expect(runsOf('plan').find((r) => r.number === planRunId)).toMatchObject({ applicable: false });
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.apply' })).toMatchObject([{ outcome: 'denied' }]);
+    expect(await app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.apply' })).toMatchObject([{ outcome: 'denied' }]);
     expect((await checkRow())).toMatchObject({ lastStatus: 'drifted', reconcilePlanRunId: null });
   });
 
@@ -259,7 +259,7 @@ describe('drift checks', () => {
     expect(runsOf('refresh')).toEqual([]);
     expect(runsOf('plan')).toHaveLength(1);
     expect((await checkRow())).toMatchObject({ lastStatus: 'drifted' });
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.accept' })).toMatchObject([{ userId: bob.id, outcome: 'denied' }]);
+    expect(await app().audit.recent(HARNESS_GUILD, { action: 'drift.accept' })).toMatchObject([{ userId: bob.id, outcome: 'denied' }]);
     expect((await harness.say(bob, 'cloud-drift', { subcommand: 'list' })).text()).toMatch(/server admins/);
     expect((await harness.say(alice, 'cloud-drift', { subcommand: 'list' }, OTHER_GUILD)).text()).toMatch(/None yet/);
     expect((await enable({}, alice, OTHER_GUILD)).text()).toMatch(/no project .*web/);

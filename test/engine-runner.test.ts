@@ -177,7 +177,7 @@ describe('plan, apply and destroy', () => {
     expect(run).toMatchObject({ kind: 'apply', status: 'failed' });
     expect(run?.error).toContain('quota exceeded');
     expect(run?.error).not.toContain(SECRET_PROJECT_ID);
-    expect(fixture.audit.recent(GUILD, { action: 'iac.apply' })[0]).toMatchObject({ outcome: 'failed' });
+    expect((await fixture.audit.recent(GUILD, { action: 'iac.apply' }))[0]).toMatchObject({ outcome: 'failed' });
   });
 
   it('reports an engine that crashes mid-apply without diagnostics as a failure, not raw output', async () => {
@@ -317,7 +317,7 @@ describe('one run at a time per workspace, and a global limit', () => {
     expect(fixture.runner.getRun(OTHER_GUILD, 1)?.projectId).toBe(theirs.id);
     expect(fixture.runner.getRun(OTHER_GUILD, 2)).toBeUndefined();
     // The audit trail names the guild's number too.
-    expect(fixture.audit.recent(OTHER_GUILD).map((e) => e.target)).toContain(`${theirs.slug}#1`);
+    expect((await fixture.audit.recent(OTHER_GUILD)).map((e) => e.target)).toContain(`${theirs.slug}#1`);
   });
 
   it('queues runs past the limit and serves guilds round-robin, reporting positions', async () => {
@@ -442,7 +442,7 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
     expect(applied.applied).toEqual([`google_compute_instance.vm_${resource.id}`]);
     expect(fixture.runner.getRun(GUILD, runId)).toMatchObject({ kind: 'apply', status: 'succeeded', error: null });
     expect(fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'active', lastError: null });
-    expect(fixture.audit.recent(GUILD, { action: 'iac.apply' })[0]).toMatchObject({ outcome: 'success' });
+    expect((await fixture.audit.recent(GUILD, { action: 'iac.apply' }))[0]).toMatchObject({ outcome: 'success' });
   });
 
   it('records an apply as succeeded when the engine finishes its work after the SIGINT of a cancel', async () => {
@@ -487,6 +487,6 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
     expect(destroyed.destroyed).toEqual([`google_compute_instance.vm_${resource.id}`]);
     expect(fixture.runner.getRun(GUILD, destroyed.runId)?.status).toBe('succeeded');
     expect(fixture.resources.get(GUILD, resource.id).status).toBe('destroyed');
-    expect(fixture.audit.recent(GUILD, { action: 'iac.destroy' })[0]).toMatchObject({ outcome: 'success' });
+    expect((await fixture.audit.recent(GUILD, { action: 'iac.destroy' }))[0]).toMatchObject({ outcome: 'success' });
   });
 });

@@ -60,7 +60,7 @@ function bootProcess(path: string, clock: FakeClock, notifier: Notifier, jobOpti
   const handle: DatabaseHandle = openDatabase(path);
   cleanups.unshift(handle.close);
   const policies = new PolicyService(sqliteDataAccess(handle), PriceCatalogue.load(), clock);
-  const audit = new AuditLog(handle.db, clock);
+  const audit = new AuditLog(sqliteDataAccess(handle).session, clock);
   const { lines, logger } = captureLogs();
   const store = jitStore(sqliteDataAccess(handle), { clock });
   const grants = store.outside.grants;
@@ -123,7 +123,7 @@ describe('expiry job', () => {
     const [dm] = notifier.dmsTo(BOB);
     expect(toMarkdown(dm?.description ?? '')).toContain('Deployer permission for AWS in server "ACME Corp" has expired');
     expect(shownInDiscord(dm?.fields)).toContain('2 h');
-    const audited = new AuditLog(handle.db).recent(GUILD, { action: 'jit.expire' });
+    const audited = await new AuditLog(sqliteDataAccess(handle).session).recent(GUILD, { action: 'jit.expire' });
     expect(audited).toEqual([
       expect.objectContaining({
         userId: 'system',

@@ -124,7 +124,7 @@ describe('Extend', () => {
     await app.press(alice, approve!.customId, { channelId: NOTICES, values: { minutes: '20' } });
     expect(await expiresAt(app)).toBe(oldEnd + 20 * 60_000);
     expect(notifier.dmsTo(bob.id).map((n) => n.title)).toContain('JIT extension approved');
-    expect(app.app.audit.recent(APP_GUILD, { action: 'jit.extend' })[0]).toMatchObject({ outcome: 'success', details: { addedMinutes: 20, self: false } });
+    expect((await app.app.audit.recent(APP_GUILD, { action: 'jit.extend' }))[0]).toMatchObject({ outcome: 'success', details: { addedMinutes: 20, self: false } });
 
     clock.advanceMinutes(15); // past the old end
     await app.tick();
@@ -150,7 +150,7 @@ describe('Extend', () => {
     expect(done.text()).toMatch(/JIT permission extended/);
     expect(await expiresAt(app)).toBe(grant.expiresAt + 20 * 60_000);
     expect(notifier.sent.filter((s) => shownInDiscord(s.notice).includes('extension request'))).toEqual([]);
-    expect(app.app.audit.recent(APP_GUILD, { action: 'jit.extend' })[0]).toMatchObject({ userId: bob.id, details: { addedMinutes: 20, self: true } });
+    expect((await app.app.audit.recent(APP_GUILD, { action: 'jit.extend' }))[0]).toMatchObject({ userId: bob.id, details: { addedMinutes: 20, self: true } });
 
     // 10 minutes of allowance left: 20 more needs a reviewer, posted where the press came from (no notification channel).
     const again = (await app.press(bob, `jitext:extend:${grant.id}`)).form();

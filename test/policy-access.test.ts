@@ -33,7 +33,7 @@ describe('/cloud-guild-policy: who may view and who may change', () => {
     const reply = await say(bob, 'cloud-guild-policy', { action: 'update', max_budget: 5 });
     expect(reply.text()).toMatch(/needs the Manage Server permission, or Admin JIT access on all providers/);
     expect((await core.app.policies.get(GUILD)).maxBudgetMonthly).toBe(1000);
-    expect(core.app.audit.recent(GUILD).map((e) => [e.action, e.outcome])).toContainEqual(['policy.update', 'denied']);
+    expect((await core.app.audit.recent(GUILD)).map((e) => [e.action, e.outcome])).toContainEqual(['policy.update', 'denied']);
   });
 
   it('refuses a JIT admin on one provider only: the policy binds every provider', async () => {

@@ -143,7 +143,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
     for (const file of [...filesUnder(fixture.layout.rootDir).filter((f) => f !== invocationLog), ...filesUnder(fixture.db.dir)]) {
       expect(readFileSync(file).includes(passphrase), file).toBe(false);
     }
-    const shown = JSON.stringify([plan, applied, events, fixture.runner.recentRuns(GUILD, 10), fixture.audit.recent(GUILD, {}), fixture.logEntries]);
+    const shown = JSON.stringify([plan, applied, events, fixture.runner.recentRuns(GUILD, 10), (await fixture.audit.recent(GUILD, {})), fixture.logEntries]);
     expect(shown).not.toContain(passphrase);
   });
 

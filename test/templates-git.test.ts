@@ -102,7 +102,7 @@ describe('a template from git', () => {
     expect(statSync(join(stored, 'main.tf')).mode & 0o777).toBe(0o600);
     expect(stored.startsWith(join(harness.dir, 'deployments'))).toBe(false);
 
-    const entry = harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.add' })[0];
+    const entry = (await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.add' }))[0];
     expect(entry).toMatchObject({ outcome: 'success', target: 'web', userId: admin.id, details: { commit: commit1, subdir: 'web', ref: 'main', inputs: 3 } });
   });
 
@@ -129,7 +129,7 @@ describe('a template from git', () => {
     const back = await template(HARNESS_GUILD, { subcommand: 'update', name: 'web', ref: 'v1' });
     expect(back.text()).toContain(commit1);
     expect(await harness.core.app.templates.get(HARNESS_GUILD, 'web')).toMatchObject({ pinnedRevision: commit1, gitRef: 'v1' });
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.update' })[0]).toMatchObject({ outcome: 'success', details: { from: commit2, to: commit1, ref: 'v1' } });
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.update' }))[0]).toMatchObject({ outcome: 'success', details: { from: commit2, to: commit1, ref: 'v1' } });
   });
 
   it('checks the stored copy before every run: altered files are refused, nothing is written', async () => {
@@ -154,7 +154,7 @@ describe('a template from git', () => {
     const badRef = await template(HARNESS_GUILD, { subcommand: 'add', name: 'ghost', url: repo.url, ref: '--upload-pack=touch /tmp/x' });
     expect(badRef.text()).toContain('`ref`: a branch, tag or commit');
     await expect(harness.core.app.templates.get(HARNESS_GUILD, 'ghost')).rejects.toThrow(TemplateNotFound);
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.add' })[0]).toMatchObject({ outcome: 'failed', details: { code: 'options.invalid' } });
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.add' }))[0]).toMatchObject({ outcome: 'failed', details: { code: 'options.invalid' } });
   });
 
   it('refuses a module with forbidden blocks or a symbolic link, and a name already taken', async () => {
@@ -178,7 +178,7 @@ describe('a template from git', () => {
     expect(added.text()).toContain('`state.tf` has a `backend \\"s3\\"` block');
     expect(added.text()).toContain('The bot chooses the state backend per project');
     await expect(harness.core.app.templates.get(GUILD_D, 'stateful')).rejects.toThrow(TemplateNotFound);
-    expect(harness.core.app.audit.recent(GUILD_D, { action: 'template.add' })[0]).toMatchObject({ outcome: 'failed', details: { code: 'templates.own_backend' } });
+    expect((await harness.core.app.audit.recent(GUILD_D, { action: 'template.add' }))[0]).toMatchObject({ outcome: 'failed', details: { code: 'templates.own_backend' } });
 
     expect((await template(GUILD_D, { subcommand: 'add', name: 'moving', url: repo.url, subdir: 'moving' })).text()).toContain('Template moving added');
     const pinned = (await harness.core.app.templates.get(GUILD_D, 'moving')).pinnedRevision;
@@ -237,7 +237,7 @@ describe('a template from git', () => {
     for (const options of changes) {
       const refused = await template(HARNESS_GUILD, options, member);
       expect(refused.text(), options.subcommand).toContain('needs the Manage Server permission');
-      expect(harness.core.app.audit.recent(HARNESS_GUILD, { userId: member.id, limit: 1 })[0]).toMatchObject({ action: `template.${options.subcommand ?? ''}`, outcome: 'denied' });
+      expect((await harness.core.app.audit.recent(HARNESS_GUILD, { userId: member.id, limit: 1 }))[0]).toMatchObject({ action: `template.${options.subcommand ?? ''}`, outcome: 'denied' });
     }
     expect(await harness.core.app.templates.get(HARNESS_GUILD, 'web')).toEqual(before);
     await expect(harness.core.app.templates.get(HARNESS_GUILD, 'mine')).rejects.toThrow(TemplateNotFound);
@@ -252,7 +252,7 @@ describe('a template from git', () => {
     expect((await template(HARNESS_GUILD, { subcommand: 'show', name: 'web' })).text()).toContain('This server has no template');
     const builtin = await template(HARNESS_GUILD, { subcommand: 'remove', name: 'vm' });
     expect(builtin.text()).toContain('built into the bot');
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.remove', limit: 2 }).map((entry) => entry.outcome)).toEqual(['failed', 'success']);
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.remove', limit: 2 })).map((entry) => entry.outcome)).toEqual(['failed', 'success']);
   });
 });
 

@@ -87,7 +87,7 @@ describe('operator templates', () => {
     const disabled = await harness.say(admin, 'cloud-template', { subcommand: 'disable', name: 'static-site' });
     expect(disabled.text()).toContain('is disabled');
     await expect(templates.get(HARNESS_GUILD, 'static-site')).rejects.toThrow(TemplateNotFound);
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.enable' })[0]).toMatchObject({ outcome: 'success', target: 'static-site', userId: admin.id });
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.enable' }))[0]).toMatchObject({ outcome: 'success', target: 'static-site', userId: admin.id });
   });
 
   it('keep their enablement across restarts, pinned again to the files found then; a folder gone is hidden', async () => {

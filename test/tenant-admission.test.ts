@@ -34,7 +34,7 @@ describe('tenant admission (ALLOWED_GUILDS)', () => {
     expect(init.steps.map((step) => step.kind)).toEqual(['reply']);
     expect(core.app.vault.list(STRANGER)).toEqual([]);
     expect(core.app.projects.list(STRANGER)).toEqual([]);
-    expect(core.app.audit.recent(STRANGER)).toEqual([]);
+    expect((await core.app.audit.recent(STRANGER))).toEqual([]);
   });
 
   it('still serves a server on the list', async () => {

@@ -74,7 +74,7 @@ describe('tiers: what an operator’s plan lets a server set', () => {
     });
     expect(reply.text()).toMatch(/Storing credentials is not part of this plan.*free plan; it needs the team plan/);
     expect(reply.steps.some((step) => step.kind === 'modal')).toBe(false);
-    expect(core.app.credentials.list(GUILD)).toEqual([]);
+    expect((await core.app.credentials.list(GUILD))).toEqual([]);
   });
 
   it('refuses a deployment past the plan’s runs at once, naming the plan it needs', async () => {

@@ -31,7 +31,7 @@ export default defineCommand({
     if (deployment && (deployment.projectId !== project.id || deployment.workspace === null)) {
       throw new UserError('outputs.not_a_deployment', text`Project ${strong(project.name)} has no template deployment #${options.resource}: leave ${code('resource')} out for its vm and bucket resources, or see ${command('projects')}.`);
     }
-    const credentials = credentialsForRun(app, project, parseCredentialChoice(options.credential, project));
+    const credentials = await credentialsForRun(app, project, parseCredentialChoice(options.credential, project));
     const result = await app.runner.outputs({
       guildId,
       projectSlug: project.slug,

@@ -49,5 +49,5 @@ export async function completeCredentials(app: AppContext, request: Autocomplete
     { name: 'service (the bot’s own, if allowed)', value: 'service' },
   ];
   const typedFixed = fixed.filter((c) => matches(c.name, request.focused.value));
-  return [...typedFixed, ...completeStoredCredentials(app, request)];
+  return [...typedFixed, ...(await completeStoredCredentials(app, request))];
 }

@@ -131,12 +131,12 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   });
   const database = openDatabase(config.DATABASE_PATH);
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
+  const data = sqliteDataAccess(database);
 
   const pricing = PriceCatalogue.load(config.PRICING_OVERRIDES_FILE);
-  const audit = new AuditLog(database.db, clock, {
+  const audit = new AuditLog(data.session, clock, {
     onWriteError: (error, entries) => logger.error({ err: error, entries }, 'audit entries could not be written'),
   });
-  const data = sqliteDataAccess(database);
   const tiers = new TierService(data, clock);
   // The tier's ceilings lower the policy in force, so a guild put on a smaller plan is held to it at once.
   const policies = new PolicyService(data, pricing, clock, async (guildId) => (await tiers.get(guildId)).limits);
@@ -149,7 +149,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const projects = new ProjectRepository(database.db, clock);
   const resources = new ResourceRepository(database.db, clock);
   const masterKeys = MasterKeyring.fromConfig(config);
-  const credentials = new CredentialStore(database.db, masterKeys, clock);
+  const credentials = new CredentialStore(data, masterKeys, clock);
   const jitUnits = jitStore(data, { shard, clock });
   const grants = jitUnits.outside.grants;
   const jit = new JitService({ store: jitUnits, policies, audit, notifier, clock, logger });
@@ -324,7 +324,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
       await checkpointer?.close();
       heartbeat.stop();
       vault.purgeAll();
-      audit.flush();
+      await audit.flush();
       database.close();
       releaseLock();
     },

@@ -53,7 +53,7 @@ export type ApprovalOutcome =
 
 type Deps = Pick<AppContext, 'jit' | 'audit' | 'clock' | 'projects' | 'resources' | 'policies' | 'reservations' | 'notifier' | 'deployApprovals'> & {
   runner: Pick<IacRunner, 'savedPlan'>;
-  credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
+  credentialsFor: (project: Project, credential: string | undefined) => Promise<RunCredentials>;
   discard: (deployment: Discardable) => void;
   sensitiveInputs: Pick<SensitiveInputs, 'read'>;
 };
@@ -162,7 +162,7 @@ export class DeployApprovals {
     }
     let credentials: RunCredentials;
     try {
-      credentials = this.deps.credentialsFor(project, approval.credential ?? undefined);
+      credentials = await this.deps.credentialsFor(project, approval.credential ?? undefined);
     } catch (error) {
       if (!isUserError(error)) throw error;
       this.#audit(approval, input.reviewer.id, 'deploy.approval', 'failed', { reason: 'no_credentials', code: error.code });

@@ -102,7 +102,7 @@ export type Applied =
 export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor' | 'notifier' | 'deployApprovals' | 'deploymentTtls'> &
   Partial<Pick<AppContext, 'logger'>> & {
   runner: Pick<IacRunner, 'plan' | 'apply' | 'discardPlan' | 'savedPlan'>;
-  credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
+  credentialsFor: (project: Project, credential: string | undefined) => Promise<RunCredentials>;
   /** A discarded template deployment's secret inputs go with it. */
   sensitiveInputs: Pick<SensitiveInputs, 'forget' | 'read'>;
 };
@@ -144,7 +144,7 @@ export class DeployService {
     const checked = await this.#check(input);
     if (!checked.decision.allowed) return { allowed: false, decision: checked.decision };
     const { project, request, decision, ttlMs } = checked;
-    const credentials = this.deps.credentialsFor(project, input.credential);
+    const credentials = await this.deps.credentialsFor(project, input.credential);
     const resource = resources.create({
       projectId: project.id,
       guildId,

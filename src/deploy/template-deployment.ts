@@ -53,7 +53,7 @@ export interface TemplateDeployDetails {
 }
 
 export type TemplateDeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'templates' | 'deploymentTtls'> & {
-  credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
+  credentialsFor: (project: Project, credential: string | undefined) => Promise<RunCredentials>;
   sensitiveInputs: Pick<SensitiveInputs, 'keep'>;
 };
 
@@ -81,7 +81,7 @@ export class TemplateDeployments {
     const template = await this.deps.templates.get(guildId, input.template);
     const steps = inputSteps(template, project.provider, { askOptional: input.askOptional });
     // The credential is chosen again after the forms; a choice that cannot work is refused before them.
-    this.deps.credentialsFor(project, input.credential);
+    await this.deps.credentialsFor(project, input.credential);
     return { guildId, requester, project, template, steps, ttlMs };
   }
 
@@ -97,7 +97,7 @@ export class TemplateDeployments {
     const fields = inputSpecs(template, project.provider);
     const read = readInputs(fields, details.typed);
     if (read.problems.length > 0) throw new InvalidInputs(read.problems);
-    const credentials = this.deps.credentialsFor(project, details.credential);
+    const credentials = await this.deps.credentialsFor(project, details.credential);
     const secrets = engineValues(read, fields);
     const resource = this.deps.resources.createTemplateDeployment({
       projectId: project.id,

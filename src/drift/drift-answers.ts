@@ -61,7 +61,7 @@ export class DriftAnswers {
     const { check, target } = standing;
     const details = { checkId: check.id, checkRunId: check.driftRunId, resources: check.report?.resources.map((r) => r.address) ?? [] };
     try {
-      const credentials = this.deps.credentialsFor(target.project);
+      const credentials = await this.deps.credentialsFor(target.project);
       const result = await this.deps.runner.drift.refresh(await runRequest(this.deps, target, input.presser.id, credentials));
       await this.deps.checks.markAccepted(input.guildId, check.id, this.deps.clock.now());
       this.#audit(input, target, 'drift.accept', 'success', { ...details, runId: result.runId });
@@ -81,7 +81,7 @@ export class DriftAnswers {
     await this.deps.checks.setReconcilePlan(input.guildId, check.id, null, this.deps.clock.now());
     let plan;
     try {
-      const credentials = this.deps.credentialsFor(target.project);
+      const credentials = await this.deps.credentialsFor(target.project);
       plan = await this.deps.runner.drift.planReconcile(await runRequest(this.deps, target, input.presser.id, credentials));
     } catch (error) {
       this.#audit(input, target, 'drift.reconcile.plan', 'failed', { checkId: check.id });
@@ -127,7 +127,7 @@ export class DriftAnswers {
       return { ok: false, error: new DriftReconcileRefused(rules), standing: { ...standing, check: { ...check, reconcilePlanRunId: null } } };
     }
     try {
-      const credentials = this.deps.credentialsFor(target.project);
+      const credentials = await this.deps.credentialsFor(target.project);
       const request = await runRequest(this.deps, target, input.presser.id, credentials);
       const result = await this.deps.runner.apply({ ...request, planRunId });
       await this.deps.checks.markReconciled(input.guildId, check.id, this.deps.clock.now());

@@ -107,7 +107,7 @@ export class DriftService {
     let result: { runId: number; drifted: boolean; report: DriftReport };
     let failure: { code: string; reason: RichText } | undefined;
     try {
-      const credentials = this.deps.credentialsFor(target.project);
+      const credentials = await this.deps.credentialsFor(target.project);
       result = await this.deps.runner.drift.check(await runRequest(this.deps, target, by, credentials, await reportChannel(this.deps, check)));
     } catch (error) {
       if (error instanceof WorkspaceBusy || error instanceof RunnerShuttingDown) {

@@ -29,7 +29,7 @@ export interface DriftDeps {
   clock: Clock;
   logger: Logger;
   /** The credentials a run of the project uses when nobody chooses (src/deploy/run-credentials.ts). */
-  credentialsFor: (project: Project) => RunCredentials;
+  credentialsFor: (project: Project) => Promise<RunCredentials>;
   /** A template deployment's sensitive inputs, while the vault holds them (`TF_VAR_*`; src/deploy/sensitive-inputs.ts). */
   sensitiveEnv: (project: Project, deployment: Resource) => Record<string, string>;
 }
