@@ -99,7 +99,7 @@ describe('a deployment’s folder and state', () => {
       mkdirSync(join(folder, '.plans'), { recursive: true });
       writeFileSync(join(folder, '.plans', 'run-7.tfplan'), 'stale');
     }
-    expect(prunePlansEverywhere(root, () => false)).toBe(2);
+    expect(await prunePlansEverywhere(root, async () => false)).toBe(2);
     expect(existsSync(join(deployment, '.plans', 'run-7.tfplan'))).toBe(false);
 
     // The deployment's provider links (into the cache) are fine for it; the project's walk does not see them at all.
