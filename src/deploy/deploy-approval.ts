@@ -72,9 +72,9 @@ export class DeployApprovals {
     const { guildId, project, resource, plan, decision } = deployment;
     const { records, ttlMs } = this.deps.deployApprovals;
     if (!deployment.channelId) throw new Error('a deployment approval needs the channel the deployment was asked in');
-    let saved: ReturnType<Deps['runner']['savedPlan']>;
+    let saved: Awaited<ReturnType<Deps['runner']['savedPlan']>>;
     try {
-      saved = this.deps.runner.savedPlan(guildId, project.slug, plan.runId);
+      saved = await this.deps.runner.savedPlan(guildId, project.slug, plan.runId);
     } catch (error) {
       this.deps.discard(deployment);
       throw error;
@@ -150,7 +150,7 @@ export class DeployApprovals {
     if (project.status === 'archived' || resource.status !== 'planned') return this.#close(approval, discardable, 'refused', 'resource_gone', input.reviewer.id);
     let plan: PlanResult;
     try {
-      plan = this.#planOf(approval, project, resource.estimatedMonthlyCost);
+      plan = await this.#planOf(approval, project, resource.estimatedMonthlyCost);
     } catch (error) {
       if (!isUserError(error)) throw error;
       const changed = error.code === 'deploy.approval_plan_changed';
@@ -253,8 +253,8 @@ export class DeployApprovals {
   }
 
   /** Exactly the plan shown: still applicable, its file's digest the one recorded, its resources as read then. */
-  #planOf(approval: DeployApprovalRecord, project: Project, estimatedMonthlyCost: number): PlanResult {
-    const saved = this.deps.runner.savedPlan(approval.guildId, project.slug, approval.planRunId);
+  async #planOf(approval: DeployApprovalRecord, project: Project, estimatedMonthlyCost: number): Promise<PlanResult> {
+    const saved = await this.deps.runner.savedPlan(approval.guildId, project.slug, approval.planRunId);
     const plannedResources = readPlannedResources(approval.plannedResourcesJson);
     if (saved.fileSha256 !== approval.planSha256 || saved.stored.planSha256 !== approval.planSha256 || !plannedResources) {
       throw new UserError('deploy.approval_plan_changed', text`Plan #${approval.planRunId} changed since it was shown, so it is not the one asked to approve.`);

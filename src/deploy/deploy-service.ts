@@ -293,7 +293,9 @@ export class DeployService {
    */
   discard(deployment: Discardable): void {
     const { guildId, resource } = deployment;
-    if (deployment.plan) this.deps.runner.discardPlan(guildId, deployment.plan.runId);
+    // Not awaited while discard is synchronous for its callers (the resource reads below are): on SQLite the file
+    // goes before this returns, on PostgreSQL a round trip later.
+    if (deployment.plan) this.deps.runner.discardPlan(guildId, deployment.plan.runId).catch((error: unknown) => this.deps.logger?.error({ err: error, guildId }, 'could not discard a plan'));
     if (this.deps.resources.get(guildId, resource.id).status === 'planned') {
       this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
       if (resource.workspace) this.deps.sensitiveInputs.forget(deployment.project, resource);

@@ -12,7 +12,7 @@ export interface DriftCheckJobOptions {
   /** Config MAX_CONCURRENT_RUNS: checks start only while a slot is free, so members' runs never queue behind them. */
   maxConcurrentRuns: number;
   /** Whether the guild's plan (tier) lets it start one more run now; a guild at its cap is tried at the next tick. */
-  guildMayRun?: (guildId: string) => boolean;
+  guildMayRun?: (guildId: string) => boolean | Promise<boolean>;
   clock: Clock;
   logger: Logger;
   /** Guilds whose first due check is looked at per tick (default 200). */
@@ -40,7 +40,7 @@ export class DriftCheckJob implements JanitorJob {
         counts.guild_busy++;
         continue;
       }
-      if (this.options.guildMayRun && !this.options.guildMayRun(check.guildId)) {
+      if (this.options.guildMayRun && !(await this.options.guildMayRun(check.guildId))) {
         counts.tier_cap++;
         continue;
       }
