@@ -68,7 +68,7 @@ describe('plan files (they hold variable values) live only while they can be app
     controller.abort();
     await expect(applying).rejects.toThrow(RunCancelled);
     expect(plans(project)).toEqual([]);
-    expect(fixture.runner.getRun(GUILD, plan.runId)?.applicable).toBe(false);
+    expect((await fixture.runner.getRun(GUILD, plan.runId))?.applicable).toBe(false);
     await holder;
   });
 

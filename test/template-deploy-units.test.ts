@@ -90,7 +90,7 @@ describe('a deployment’s folder and state', () => {
     expect(() => backendBlock('local', GUILD, 'web', { kind: 'local' }, '../x')).toThrow(TypeError);
   });
 
-  it('is swept for stale plans at start-up, and skipped by the project’s own safety check (it has its own)', () => {
+  it('is swept for stale plans at start-up, and skipped by the project’s own safety check (it has its own)', async () => {
     const root = join(tmp(), 'deployments');
     const layout = new StateLayout(root);
     const project = layout.workspaceDir(GUILD, 'web');

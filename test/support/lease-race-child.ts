@@ -6,6 +6,7 @@
  * JSON line, and keeps what it took until its stdin closes or it is killed (then nothing is released: a crash).
  */
 import { createInterface } from 'node:readline';
+import { sqliteDataAccess } from '../../src/db/data-access.js';
 import { openDatabase } from '../../src/db/index.js';
 import { BudgetReservations } from '../../src/deploy/budget-reservations.js';
 import { WorkspaceLeases } from '../../src/engine/workspace-leases.js';
@@ -51,8 +52,8 @@ async function main(): Promise<void> {
     );
     outcome = { held: release !== undefined, violations: decision.violations };
   } else {
-    const leases = new WorkspaceLeases(handle.db, clock, owner);
-    const claim = leases.claim(guildId, RACED_WORKSPACE, () => ({ runId: Number(env.RUN_ID), kind: 'apply', since: clock.now(), startedBy: env.MEMBER! }));
+    const leases = new WorkspaceLeases(sqliteDataAccess(handle), clock, owner);
+    const claim = await leases.claim(guildId, RACED_WORKSPACE, async () => ({ runId: Number(env.RUN_ID), kind: 'apply', since: clock.now(), startedBy: env.MEMBER! }));
     outcome = claim.claimed ? { claimed: true } : { claimed: false, holder: claim.holder };
   }
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
