@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { toEngineEnv } from '../src/engine/credential-env.js';
 import { PlanNotApplicable, RunCancelled, RunFailed, RunTimedOut, WorkspaceBusy } from '../src/engine/errors.js';
 import type { RunEvent, RunRequest } from '../src/engine/runner.js';
@@ -123,7 +123,7 @@ describe('plan, apply and destroy', () => {
     await expect(fixture.runner.apply({ ...request(other), planRunId: plan.runId })).rejects.toThrow(PlanNotApplicable);
     await expect(fixture.runner.apply({ ...request(sibling), planRunId: plan.runId })).rejects.toThrow(PlanNotApplicable);
     expect(await fixture.runner.getRun(OTHER_GUILD, plan.runId)).toBeUndefined();
-    expect(fixture.runner.discardPlan(GUILD, plan.runId)).toBe(true);
+    expect(await fixture.runner.discardPlan(GUILD, plan.runId)).toBe(true);
     await expect(fixture.runner.apply({ ...request(project), planRunId: plan.runId })).rejects.toThrow(/already applied or discarded/);
   });
 
@@ -340,7 +340,8 @@ describe('one run at a time per workspace, and a global limit', () => {
     const a2 = run(GUILD, 'a2');
     const a3 = run(GUILD, 'a3');
     const b1 = run(OTHER_GUILD, 'b1');
-    expect(fixture.runner.load).toEqual({ running: 1, queued: 3 });
+    // Each takes its workspace's lease (a unit of work) before it joins the queue.
+    await vi.waitFor(() => expect(fixture.runner.load).toEqual({ running: 1, queued: 3 }), { interval: 5 });
     // Positions count the guild's own waiting runs: b1 is first of its guild, and a3 hears nothing of b1.
     expect(positions).toEqual({ a2: [1], a3: [2], b1: [1] });
     await Promise.all([a1, a2, a3, b1]);

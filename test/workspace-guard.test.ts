@@ -116,7 +116,7 @@ describe('a workspace holding a link into another folder is refused before every
     rmSync(join(workspace, '.plans'), { recursive: true });
     symlinkSync(elsewhere, join(workspace, '.plans'));
     expect((await fixture.runner.getRun(GUILD, plan.runId))?.applicable).toBe(false);
-    expect(fixture.runner.discardPlan(GUILD, plan.runId)).toBe(false);
+    expect(await fixture.runner.discardPlan(GUILD, plan.runId)).toBe(false);
     expect(existsSync(join(elsewhere, `run-${plan.runId}.tfplan`))).toBe(true);
   });
 
