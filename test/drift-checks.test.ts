@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeployService } from '../src/deploy/deploy-service.js';
 import type { ShowProgress } from '../src/deploy/steps.js';
 import type { Actor } from '../src/interaction/conversation.js';
@@ -146,7 +146,10 @@ describe('drift checks', () => {
     const deploys = DeployService.from(app());
     const prepared = await deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', resourceType: 'bucket', diskSizeGb: 5 });
     if (!prepared.allowed) throw new Error('refused');
+    const plansBefore = (await runsOf('plan')).length;
     const planning = deploys.plan(prepared.deployment, quietly);
+    // Its run's row is written with the workspace's lease, a few microtasks after the call.
+    await vi.waitFor(async () => expect(await runsOf('plan')).toHaveLength(plansBefore + 1), { interval: 5 });
     const due = checkRow().nextCheckAt;
     await tick();
     expect(await runsOf('drift')).toEqual([]);

@@ -50,7 +50,8 @@ export type ApprovalOutcome =
 type Deps = Pick<AppContext, 'jit' | 'audit' | 'clock' | 'projects' | 'resources' | 'policies' | 'reservations' | 'notifier' | 'deployApprovals'> & {
   runner: Pick<IacRunner, 'savedPlan'>;
   credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
-  discard: (deployment: Discardable) => void;
+  /** Never rejects (see DeployService.discard). */
+  discard: (deployment: Discardable) => Promise<void>;
   sensitiveInputs: Pick<SensitiveInputs, 'read'>;
 };
 
@@ -76,7 +77,7 @@ export class DeployApprovals {
     try {
       saved = await this.deps.runner.savedPlan(guildId, project.slug, plan.runId);
     } catch (error) {
-      this.deps.discard(deployment);
+      await this.deps.discard(deployment);
       throw error;
     }
     const now = this.deps.clock.now();
@@ -108,7 +109,7 @@ export class DeployApprovals {
         records.decide(guildId, approval.id, { status: 'expired', by: null, at: this.deps.clock.now(), notify: false });
         this.#audit(approval, deployment.requester.id, 'deploy.approval.request', 'failed', { reason: 'not_posted', error: error instanceof Error ? error.name : 'unknown' });
       });
-      this.deps.discard(deployment);
+      await this.deps.discard(deployment);
       throw new UserError(
         'deploy.approval_not_posted',
         'The approval request could not be posted in this channel (the bot may not be allowed to post here), so nothing waits and the plan was discarded. Ask a server admin to check the bot’s permissions, then deploy again.',
@@ -179,7 +180,7 @@ export class DeployApprovals {
         : { provider: project.provider, resourceType: resource.resourceType, instanceType: resource.instanceType ?? undefined, diskSizeGb: resource.diskSizeGb ?? undefined };
     const decision = policies.checkPlan(planCheckOf({ guildId: approval.guildId, project, request, plan }, reservations.reservedFor(approval.guildId)));
     if (!decision.allowed) {
-      const closed = this.#close(approval, discardable, 'refused', 'policy', input.reviewer.id, undefined, { rules: decision.violations.map((v) => v.rule) });
+      const closed = await this.#close(approval, discardable, 'refused', 'policy', input.reviewer.id, undefined, { rules: decision.violations.map((v) => v.rule) });
       return { outcome: 'refused_by_policy', approval: closed.approval, decision };
     }
     const decided = records.transaction(() => {
@@ -218,7 +219,7 @@ export class DeployApprovals {
       return row;
     });
     if (!decided) throw this.#closedNow(approval);
-    this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
+    await this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
     return decided;
   }
 
@@ -226,7 +227,8 @@ export class DeployApprovals {
   discardPlanOf(approval: DeployApprovalRecord): void {
     const project = this.#projectOf(approval);
     const resource = this.deps.resources.get(approval.guildId, approval.resourceId);
-    this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
+    // The janitor's expiry is synchronous: the row changes now, the plan file a read later (discard never rejects).
+    void this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
   }
 
   /** The request's card as it stands (for a press to refresh the message it is on). */
@@ -271,7 +273,7 @@ export class DeployApprovals {
   }
 
   /** Closes the request without an admin's answer (a check at the press failed), discards its plan, says why. */
-  #close(
+  async #close(
     approval: DeployApprovalRecord,
     discardable: Discardable,
     status: 'refused' | 'expired',
@@ -279,7 +281,7 @@ export class DeployApprovals {
     by: string,
     why?: UserError,
     details: Record<string, unknown> = {},
-  ): Extract<ApprovalOutcome, { outcome: 'closed' }> {
+  ): Promise<Extract<ApprovalOutcome, { outcome: 'closed' }>> {
     const { clock } = this.deps;
     const { records } = this.deps.deployApprovals;
     const closed = records.transaction(() => {
@@ -288,7 +290,7 @@ export class DeployApprovals {
       return row;
     });
     if (!closed) throw this.#closedNow(approval);
-    this.deps.discard(discardable);
+    await this.deps.discard(discardable);
     const said =
       why ??
       new UserError(`deploy.approval_${reason}`, reason === 'policy' ? 'The plan no longer meets this server’s policy.' : 'The deployment this approval was for is gone (destroyed, or its project forgotten).');
