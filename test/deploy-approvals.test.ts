@@ -55,7 +55,7 @@ async function requestDeployment(bot: Booted, notifier: { postsIn(channel: strin
 }
 
 const resourceStatuses = (bot: Booted) => bot.app.resources.listByGuild(APP_GUILD).map((r) => r.status);
-const applyRuns = (bot: Booted) => bot.app.runner.recentRuns(APP_GUILD).filter((r) => r.kind === 'apply');
+const applyRuns = async (bot: Booted) => (await bot.app.runner.recentRuns(APP_GUILD)).filter((r) => r.kind === 'apply');
 const planFile = (dir: string, runId: number) => join(dir, 'deployments', `guild_${APP_GUILD}`, 'web', '.plans', `run-${runId}.tfplan`);
 const approvalRow = (bot: Booted, id = 1) => bot.app.deployApprovals.records.findInGuild(APP_GUILD, id);
 
@@ -83,7 +83,7 @@ describe('a deployment that needs approval', () => {
     expect(press.text()).toMatch(/Deployed bucket/);
     expect(press.steps.every((s) => s.kind === 'update')).toBe(true);
     expect(resourceStatuses(after)).toEqual(['active']);
-    expect(applyRuns(after)).toHaveLength(1);
+    expect(await applyRuns(after)).toHaveLength(1);
     expect(await approvalRow(after)).toMatchObject({ status: 'approved', decidedBy: carol.id });
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approved']);
     expect((await after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
@@ -101,7 +101,7 @@ describe('a deployment that needs approval', () => {
     expect(refused.text()).toMatch(/opens its vault session again with `\/cloud-init`/);
     expect(refused.text()).toMatch(/press Approve again/);
     expect((await approvalRow(after))?.status).toBe('pending');
-    expect(applyRuns(after)).toEqual([]);
+    expect(await applyRuns(after)).toEqual([]);
 
     const renewed = await after.say(alice, 'cloud-init', web, APP_GUILD, APP_CHANNEL, { modal: { project_id: 'typed-proj' } });
     expect(renewed.text()).toMatch(/initialised|renewed/i);
@@ -120,7 +120,7 @@ describe('a deployment that needs approval', () => {
     expect(refused.text()).toMatch(/it was planned with gcp credentials from this project's vault session/);
     expect(refused.text()).toMatch(/it would run with this server's default stored credential/);
     expect((await approvalRow(after))?.status).toBe('pending');
-    expect(applyRuns(after)).toEqual([]);
+    expect(await applyRuns(after)).toEqual([]);
     expect((await after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ outcome: 'failed', details: { reason: 'credential_changed' } });
   });
 
@@ -136,7 +136,7 @@ describe('a deployment that needs approval', () => {
     expect(resourceStatuses(first)).toEqual(['destroyed']);
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment rejected']);
-    expect(applyRuns(first)).toEqual([]);
+    expect(await applyRuns(first)).toEqual([]);
   });
 
   it('the requester cannot approve (or reject) their own, even as a server admin; a member who is not an admin cannot either', async () => {
@@ -149,7 +149,7 @@ describe('a deployment that needs approval', () => {
     expect(member.text()).toMatch(/needs Admin access to GCP for this step/);
     expect((await approvalRow(first))?.status).toBe('pending');
     expect(resourceStatuses(first)).toEqual(['planned']);
-    expect(applyRuns(first)).toEqual([]);
+    expect(await applyRuns(first)).toEqual([]);
     const denied = (await first.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })).filter((e) => e.outcome === 'denied');
     expect(denied.map((e) => [e.userId, e.details?.reason])).toEqual([
       [dave.id, 'missing_access'],
@@ -185,7 +185,7 @@ describe('a deployment that needs approval', () => {
     const late = await first.press(carol, approve);
     expect(late.text()).toMatch(/Deployment approval #1 expired/);
     expect(late.steps[0]).toMatchObject({ kind: 'update', message: { notices: [{ title: expect.stringMatching(/⌛/) }] } });
-    expect(applyRuns(first)).toEqual([]);
+    expect(await applyRuns(first)).toEqual([]);
   });
 
   it('a press past the expiry, before the janitor ran, is refused as expired too', async () => {
@@ -193,7 +193,7 @@ describe('a deployment that needs approval', () => {
     const { approve } = await requestDeployment(first, notifier);
     clock.advanceMinutes(60);
     expect((await first.press(carol, approve)).text()).toMatch(/expired/);
-    expect(applyRuns(first)).toEqual([]);
+    expect(await applyRuns(first)).toEqual([]);
   });
 
   it('a policy tightened between the request and the press: refused at the press, plan discarded, requester told', async () => {
@@ -207,7 +207,7 @@ describe('a deployment that needs approval', () => {
     expect(await approvalRow(first)).toMatchObject({ status: 'refused', closeReason: 'policy' });
     expect(resourceStatuses(first)).toEqual(['destroyed']);
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
-    expect(applyRuns(first)).toEqual([]);
+    expect(await applyRuns(first)).toEqual([]);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment not applied']);
     expect((await first.app.audit.recent(APP_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ userId: carol.id, outcome: 'denied', details: { reason: 'policy' } });
   });
@@ -219,7 +219,7 @@ describe('a deployment that needs approval', () => {
     const press = await first.press(carol, approve);
     expect(press.text()).toMatch(/can no longer be applied/);
     expect(await approvalRow(first)).toMatchObject({ status: 'expired', closeReason: 'plan_gone' });
-    expect(applyRuns(first)).toEqual([]);
+    expect(await applyRuns(first)).toEqual([]);
   });
 
   it('a plan file changed since it was shown is not the one approved: refused at the press, nothing applied', async () => {
@@ -231,7 +231,7 @@ describe('a deployment that needs approval', () => {
     expect(press.text()).toMatch(/Plan #\d+ changed since it was shown, so it is not the one asked to approve/);
     expect(await approvalRow(first)).toMatchObject({ status: 'refused', closeReason: 'plan_gone' });
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
-    expect(applyRuns(first)).toEqual([]);
+    expect(await applyRuns(first)).toEqual([]);
   });
 
   it('two reviewers pressing at once (or one pressing twice): applied once, the other told it was already approved', async () => {
@@ -241,7 +241,7 @@ describe('a deployment that needs approval', () => {
     const texts = [one, two, again].map((p) => p.text());
     expect(texts.filter((t) => /Deployed bucket/.test(t))).toHaveLength(1);
     expect(texts.filter((t) => /already approved by <@300000000000000003>/.test(t))).toHaveLength(2);
-    expect(applyRuns(first)).toHaveLength(1);
+    expect(await applyRuns(first)).toHaveLength(1);
     expect(resourceStatuses(first)).toEqual(['active']);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approved']);
   });

@@ -31,7 +31,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
   /** The guild's own module, planned alongside the bot's configuration. */
   const module = (resources: Record<string, unknown>, project = 'web') => writeFileSync(join(workspace(project), 'module.tf.json'), JSON.stringify({ resource: resources }));
   const policy = (options: Record<string, unknown>) => harness.say(alice, 'cloud-guild-policy', { action: 'update', ...options });
-  const runs = (kind: string) => app().runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === kind);
+  const runs = async (kind: string) => (await app().runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === kind);
   const offeredApply = (reply: Awaited<ReturnType<typeof harness.say>>) => reply.steps.some((s) => s.kind === 'buttons' && JSON.stringify(s.message).includes('Apply'));
   const init = (project: string) =>
     harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: project, region: 'us-central1' }, HARNESS_GUILD, { modal: { project_id: `${project}-project-123` } });
@@ -55,7 +55,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     await policy({ max_disk: 15 });
     const refused = await harness.say(alice, 'cloud-deploy', vmWithoutDisk, HARNESS_GUILD, apply);
     // The options named no disk, so only the plan could see it: one plan ran, and no Apply was offered.
-    expect(runs('plan')).toHaveLength(1);
+    expect(await runs('plan')).toHaveLength(1);
     expect(offeredApply(refused)).toBe(false);
     expect(refused.text()).toMatch(/Plan refused by policy/);
     expect(refused.text()).toMatch(/The boot disk of `google_compute_instance\.vm_1` \(20 GB\) exceeds the guild limit \(15 GB\)/);
@@ -64,7 +64,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     expect(app().resources.listByGuild(HARNESS_GUILD).map((r) => r.status)).toEqual(['destroyed']);
     expect(readdirSync(join(workspace(), '.plans')).filter((f) => f.endsWith('.tfplan'))).toEqual([]);
     expect((await app().audit.recent(HARNESS_GUILD, { action: 'deploy.plan' }))[0]).toMatchObject({ outcome: 'denied', details: { step: 'plan', rules: ['disk'] } });
-    expect(runs('apply')).toEqual([]);
+    expect(await runs('apply')).toEqual([]);
 
     await policy({ max_disk: 500 });
     const deployed = await harness.say(alice, 'cloud-deploy', vmWithoutDisk, HARNESS_GUILD, apply);
@@ -81,7 +81,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     expect(reply.text()).toMatch(/initialised/);
     const refused = await harness.say(alice, 'cloud-deploy', { project: 'ec2', resource_type: 'vm', instance_type: 't3.micro', disk_size: 4 }, HARNESS_GUILD, apply);
     expect(refused.text()).toMatch(/an AWS virtual machine's boot disk must be 8 to 65536 GB \(its image needs 8 GB\), not 4 GB/);
-    expect(app().runner.recentRuns(HARNESS_GUILD)).toEqual([]);
+    expect(await app().runner.recentRuns(HARNESS_GUILD)).toEqual([]);
     expect(app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
     expect(existsSync(join(workspace('ec2'), '.fake-engine-invocations.jsonl'))).toBe(false);
   });
@@ -92,7 +92,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     const refused = await harness.say(alice, 'cloud-deploy', { project: 'web', resource_type: 'bucket', disk_size: 5 }, HARNESS_GUILD, apply);
     expect(offeredApply(refused)).toBe(false);
     expect(refused.text()).toMatch(/Resource type `google_sql_database_instance` is not allowed in this guild \(`google_sql_database_instance\.db`\); allowed: bucket\./);
-    expect(runs('apply')).toEqual([]);
+    expect(await runs('apply')).toEqual([]);
 
     // Listed by its Terraform type, it passes (and, unpriced, waits for an admin).
     await policy({ allowed_resource_types: 'bucket, google_sql_database_instance' });
@@ -160,7 +160,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     const applied = await deploys.apply(step.deployment, quietly);
     expect(applied).toMatchObject({ outcome: 'refused_by_policy', decision: { violations: [{ rule: 'budget', estimateUsd: 8.11, maxUsd: 7 }] } });
     expect(app().resources.get(HARNESS_GUILD, deployment.resource.id).status).toBe('destroyed');
-    expect(runs('apply')).toEqual([]);
+    expect(await runs('apply')).toEqual([]);
   });
 
   it('the budget reservation holds the plan’s estimate while the apply runs', async () => {

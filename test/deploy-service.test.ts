@@ -33,7 +33,7 @@ describe('DeployService', () => {
   const planFileOf = (deployment: PlannedDeployment) => join(workspace(), '.plans', `run-${deployment.plan.runId}.tfplan`);
   const statusOf = (deployment: Pick<Deployment, 'resource'>) => app().resources.get(HARNESS_GUILD, deployment.resource.id).status;
   const audit = (action: string) => app().audit.recent(HARNESS_GUILD, { action });
-  const applyRuns = () => app().runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === 'apply');
+  const applyRuns = async () => (await app().runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'apply');
   const grant = (who: Actor, level: 'deployer' | 'admin', minutes: number) =>
     harness.say(alice, 'cloud-jit-grant', { user: { id: who.id, displayName: who.displayName, isBot: false }, provider: 'gcp', level, duration: minutes });
   const requireApproval = () => harness.say(alice, 'cloud-guild-policy', { action: 'update', require_approval: true });
@@ -88,7 +88,7 @@ describe('DeployService', () => {
     expect(applied.outcome).toBe('refused_by_policy');
     expect(statusOf(step.deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(step.deployment))).toBe(false);
-    expect(applyRuns()).toEqual([]);
+    expect(await applyRuns()).toEqual([]);
     expect((await audit('deploy.apply'))[0]).toMatchObject({ outcome: 'denied', details: { step: 'apply.start', rules: ['budget'] } });
   });
 
@@ -153,7 +153,7 @@ describe('DeployService', () => {
     await deploys.approvals.tellRequester(approval.id);
     expect(harness.notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment rejected']);
     expect((await audit('deploy.approval')).map((e) => [e.userId, e.outcome, e.details?.answer])).toEqual([[carol.id, 'denied', 'reject']]);
-    expect(applyRuns()).toEqual([]);
+    expect(await applyRuns()).toEqual([]);
   });
 
   it('access lost by the Apply press: refused, plan discarded, audited', async () => {
@@ -177,17 +177,17 @@ describe('DeployService', () => {
     expect(applied).toMatchObject({ outcome: 'access_lost', refusal: { participant: { userId: bob.id, role: 'requester' } } });
     expect(statusOf(step.deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(step.deployment))).toBe(false);
-    expect(applyRuns()).toEqual([]);
+    expect(await applyRuns()).toEqual([]);
     expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });
 
   it('Cancel (or no answer) discards the plan file and the planned row, and is audited', async () => {
     const deployment = await planned();
-    deploys.cancel(deployment, carol);
+    await deploys.cancel(deployment, carol);
     expect(statusOf(deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(deployment))).toBe(false);
     expect((await audit('deploy.cancel'))[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { planRunId: deployment.plan.runId } });
-    expect(() => deploys.cancel(deployment, undefined)).not.toThrow();
+    await expect(deploys.cancel(deployment, undefined)).resolves.toBeUndefined();
   });
 
   it('a failed plan is audited and leaves no planned row', async () => {
@@ -211,7 +211,7 @@ describe('DeployService', () => {
     expect(applied.error).toBeInstanceOf(WorkspaceBusy);
     expect(existsSync(planFileOf(step.deployment))).toBe(false);
     expect(statusOf(step.deployment)).toBe('destroyed');
-    expect(applyRuns()).toEqual([]);
+    expect(await applyRuns()).toEqual([]);
     expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });
 
@@ -223,7 +223,7 @@ describe('DeployService', () => {
     await blocking?.release();
     expect(reply.text()).toMatch(/is busy: run #\d+ \(plan\)/);
     const [mine] = app().resources.listByGuild(HARNESS_GUILD);
-    const myPlan = app().runner.recentRuns(HARNESS_GUILD).find((r) => r.kind === 'plan' && r.resourceId === mine!.id);
+    const myPlan = (await app().runner.recentRuns(HARNESS_GUILD)).find((r) => r.kind === 'plan' && r.resourceId === mine!.id);
     expect(mine?.status).toBe('destroyed');
     expect(existsSync(join(workspace(), '.plans', `run-${myPlan!.number}.tfplan`))).toBe(false);
     expect(myPlan?.applicable).toBe(false);
@@ -236,8 +236,8 @@ describe('DeployService', () => {
     if (!prepared.allowed) throw new Error('refused');
     const blocker = deploys.plan(prepared.deployment, quietly);
     const run = await vi.waitFor(
-      () => {
-        const found = app().runner.recentRuns(HARNESS_GUILD).find((r) => r.resourceId === prepared.deployment.resource.id && r.status === 'running');
+      async () => {
+        const found = (await app().runner.recentRuns(HARNESS_GUILD)).find((r) => r.resourceId === prepared.deployment.resource.id && r.status === 'running');
         if (!found) throw new Error('the blocking plan is not running yet');
         return found;
       },

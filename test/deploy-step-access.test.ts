@@ -17,7 +17,7 @@ describe('access re-checked at each step that acts', () => {
   const grant = (who: Actor, level: 'deployer' | 'admin', minutes: number) =>
     harness.say(alice, 'cloud-jit-grant', { user: { id: who.id, displayName: who.displayName, isBot: false }, provider: 'gcp', level, duration: minutes });
   const resources = () => harness.core.app.resources.listByGuild(HARNESS_GUILD);
-  const applyRuns = () => harness.core.app.runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === 'apply');
+  const applyRuns = async () => (await harness.core.app.runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'apply');
   const deniedAudit = async (action: string) =>
     (await harness.core.app.audit.recent(HARNESS_GUILD, { action })).filter((e) => e.outcome === 'denied');
 
@@ -42,7 +42,7 @@ describe('access re-checked at each step that acts', () => {
     expect(reply.text()).toMatch(/The plan was discarded; nothing was applied/);
     expect(reply.text()).toMatch(/cloud-jit-grant.*provider: gcp, level: deployer/);
     expect(reply.text()).not.toMatch(/Deployed bucket/);
-    expect(applyRuns()).toEqual([]);
+    expect(await applyRuns()).toEqual([]);
     expect(resources().map((r) => r.status)).toEqual(['destroyed']);
     const [entry] = await deniedAudit('deploy.apply');
     expect(entry).toMatchObject({ userId: bob.id, details: { reason: 'missing_access', step: 'apply.press', needed: 'deployer', held: null, grantEnded: 'expired' } });
@@ -55,7 +55,7 @@ describe('access re-checked at each step that acts', () => {
     });
     expect(reply.text()).toContain(`<@${bob.id}> (the requester) needs Deployer access to GCP`);
     expect(reply.text()).toMatch(new RegExp(`revoked by <@${alice.id}>`));
-    expect(applyRuns()).toEqual([]);
+    expect(await applyRuns()).toEqual([]);
     expect(resources().map((r) => r.status)).toEqual(['destroyed']);
   });
 
@@ -69,7 +69,7 @@ describe('access re-checked at each step that acts', () => {
     expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ userId: carol.id, outcome: 'success' });
     expect(press.text()).toMatch(/Not applied/);
     expect(press.text()).toMatch(/JIT grant #\d+ was revoked/);
-    expect(applyRuns()).toEqual([]);
+    expect(await applyRuns()).toEqual([]);
     expect(resources().map((r) => r.status)).toEqual(['destroyed']);
     expect((await deniedAudit('deploy.apply'))[0]?.details).toMatchObject({ step: 'apply.start', grantEnded: 'revoked' });
   });
@@ -103,7 +103,7 @@ describe('access re-checked at each step that acts', () => {
     expect(reply.text()).toMatch(/needs Admin access to GCP for this step/);
     expect(reply.text()).toMatch(/Nothing was destroyed/);
     expect(resources().map((r) => r.status)).toEqual(['active']);
-    expect(harness.core.app.runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === 'destroy')).toEqual([]);
+    expect((await harness.core.app.runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'destroy')).toEqual([]);
     expect((await deniedAudit('deploy.destroy'))[0]).toMatchObject({ userId: dave.id, details: { step: 'destroy.press', needed: 'admin' } });
   });
 });

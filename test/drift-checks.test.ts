@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeployService } from '../src/deploy/deploy-service.js';
 import type { ShowProgress } from '../src/deploy/steps.js';
 import type { Actor } from '../src/interaction/conversation.js';
@@ -32,7 +32,7 @@ describe('drift checks', () => {
   const control = (knobs: Record<string, unknown>) => writeFileSync(join(workspace(), 'fake-engine.json'), JSON.stringify(knobs));
   const drifted = () => control({ drift: { [address]: { attributes: { storage_class: 'COLDLINE', labels: { env: 'prod' }, api_token: SECRET }, sensitive: ['api_token'] } } });
   const posted = () => harness.notifier.sent.filter((s) => 'channel' in s.to).map((s) => ({ channel: (s.to as { channel: string }).channel, notice: s.notice }));
-  const runsOf = (kind: string) => app().runner.recentRuns(HARNESS_GUILD, 50).filter((r) => r.kind === kind);
+  const runsOf = async (kind: string) => (await app().runner.recentRuns(HARNESS_GUILD, 50)).filter((r) => r.kind === kind);
   const invocations = () =>
     readFileSync(join(workspace(), '.fake-engine-invocations.jsonl'), 'utf8')
       .trim()
@@ -94,9 +94,9 @@ describe('drift checks', () => {
     expect(posted()).toEqual([]);
     expect(harness.logs().match(/drift check: no drift/g)).toHaveLength(1);
     expect((await checkRow())).toMatchObject({ lastStatus: 'clean', nextCheckAt: harness.clock.now() + 5 * 60_000 });
-    expect(runsOf('drift')).toMatchObject([{ status: 'succeeded' }]);
+    expect(await runsOf('drift')).toMatchObject([{ status: 'succeeded' }]);
     const argv = invocations().map((i) => i.argv!.join(' '));
-    expect(argv).toContain(`plan -input=false -no-color -json -refresh-only -detailed-exitcode -out=.plans/run-${runsOf('drift')[0]!.number}.tfplan`);
+    expect(argv).toContain(`plan -input=false -no-color -json -refresh-only -detailed-exitcode -out=.plans/run-${(await runsOf('drift'))[0]!.number}.tfplan`);
   });
 
   it('drift found: the report names resources and attributes, masks the sensitive one, and carries both buttons', async () => {
@@ -115,7 +115,7 @@ describe('drift checks', () => {
     const checkId = (await checkRow()).id;
     expect(reports[0]!.notice.buttons?.map((b) => b.customId)).toEqual([`drift:reconcile:${checkId}`, `drift:accept:${checkId}`]);
     // Nothing the bot keeps holds the secret: the check's row, its run, the audit log.
-    const stored = JSON.stringify([await app().drift.deps.checks.list(HARNESS_GUILD), app().runner.recentRuns(HARNESS_GUILD, 50), (await app().audit.recent(HARNESS_GUILD, { limit: 50 }))]);
+    const stored = JSON.stringify([await app().drift.deps.checks.list(HARNESS_GUILD), (await app().runner.recentRuns(HARNESS_GUILD, 50)), (await app().audit.recent(HARNESS_GUILD, { limit: 50 }))]);
     expect(stored).not.toContain(SECRET);
     // The same drift at the next check is not posted again.
     await tick();
@@ -127,7 +127,7 @@ describe('drift checks', () => {
     await enable();
     control({ failPlan: { summary: 'Error: googleapi: 403 Forbidden' } });
     for (let i = 0; i < 3; i++) await tick();
-    expect(runsOf('drift')).toHaveLength(3);
+    expect(await runsOf('drift')).toHaveLength(3);
     expect(posted()).toHaveLength(1);
     expect(shownText(posted()[0]!.notice)).toMatch(/could not run[\s\S]*403 Forbidden[\s\S]*said once/);
     // The vault session closes: no credential is a new reason, reported once too.
@@ -136,7 +136,7 @@ describe('drift checks', () => {
     for (let i = 0; i < 3; i++) await tick();
     expect(posted()).toHaveLength(2);
     expect(shownText(posted()[1]!.notice)).toMatch(/stored credential/);
-    expect(runsOf('drift')).toHaveLength(3);
+    expect(await runsOf('drift')).toHaveLength(3);
     expect((await checkRow())).toMatchObject({ lastStatus: 'failed' });
   });
 
@@ -146,16 +146,19 @@ describe('drift checks', () => {
     const deploys = DeployService.from(app());
     const prepared = await deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', resourceType: 'bucket', diskSizeGb: 5 });
     if (!prepared.allowed) throw new Error('refused');
+    const plansBefore = (await runsOf('plan')).length;
     const planning = deploys.plan(prepared.deployment, quietly);
+    // Its run's row is written with the workspace's lease, a few microtasks after the call.
+    await vi.waitFor(async () => expect(await runsOf('plan')).toHaveLength(plansBefore + 1), { interval: 5 });
     const due = (await checkRow()).nextCheckAt;
     await tick();
-    expect(runsOf('drift')).toEqual([]);
+    expect(await runsOf('drift')).toEqual([]);
     expect((await checkRow())).toMatchObject({ lastStatus: 'never', nextCheckAt: due });
     expect(harness.logs()).toMatch(/drift check skipped: the workspace is busy/);
     await planning;
     control({});
     await tick(0);
-    expect(runsOf('drift')).toMatchObject([{ status: 'succeeded' }]);
+    expect(await runsOf('drift')).toMatchObject([{ status: 'succeeded' }]);
     expect((await checkRow())).toMatchObject({ lastStatus: 'clean' });
   });
 
@@ -180,7 +183,7 @@ describe('drift checks', () => {
     const accepted = await press(alice, `drift:accept:${checkId}`);
     expect(accepted.text()).toMatch(/accepted the drift/);
     expect(invocations().some((i) => i.argv!.join(' ') === 'apply -input=false -no-color -json -refresh-only -auto-approve')).toBe(true);
-    expect(runsOf('refresh')).toMatchObject([{ status: 'succeeded', startedBy: alice.id }]);
+    expect(await runsOf('refresh')).toMatchObject([{ status: 'succeeded', startedBy: alice.id }]);
     expect((await app().audit.recent(HARNESS_GUILD, { action: 'drift.accept' }))).toMatchObject([{ userId: alice.id, outcome: 'success' }]);
     // The report no longer stands: a second press says so.
     const again = await press(alice, `drift:accept:${checkId}`);
@@ -202,10 +205,10 @@ describe('drift checks', () => {
     expect(shownText(card)).toMatch(/1 to update/);
     expect(card.buttons?.map((b) => b.customId)).toEqual([`drift:apply:${checkId}`, `drift:accept:${checkId}`]);
     const planRunId = (await checkRow()).reconcilePlanRunId!;
-    expect(runsOf('plan').find((r) => r.number === planRunId)).toMatchObject({ status: 'succeeded', applicable: true });
+    expect((await runsOf('plan')).find((r) => r.number === planRunId)).toMatchObject({ status: 'succeeded', applicable: true });
     const applied = await press(alice, `drift:apply:${checkId}`);
     expect(applied.text()).toMatch(/reconciled/);
-    expect(runsOf('apply')[0]).toMatchObject({ status: 'succeeded', startedBy: alice.id });
+    expect((await runsOf('apply'))[0]).toMatchObject({ status: 'succeeded', startedBy: alice.id });
     expect(await app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.apply' })).toMatchObject([{ outcome: 'success', details: { planRunId } }]);
     expect((await checkRow())).toMatchObject({ lastStatus: 'clean', reconcilePlanRunId: null });
   });
@@ -232,13 +235,13 @@ describe('drift checks', () => {
     await press(alice, `drift:reconcile:${checkId}`);
     const planRunId = (await checkRow()).reconcilePlanRunId!;
     expect(planRunId).toBeGreaterThan(0);
-    const appliesBefore = runsOf('apply').length;
+    const appliesBefore = (await runsOf('apply')).length;
     // Tightened while the Apply button waited.
     await harness.say(alice, 'cloud-guild-policy', { action: 'update', allowed_resource_types: 'vm' });
     const refused = await press(alice, `drift:apply:${checkId}`);
     expect(refused.text()).toMatch(/policy no longer allows this reconcile plan \(resource_type/);
-    expect(runsOf('apply')).toHaveLength(appliesBefore);
-    expect(runsOf('plan').find((r) => r.number === planRunId)).toMatchObject({ applicable: false });
+    expect(await runsOf('apply')).toHaveLength(appliesBefore);
+    expect((await runsOf('plan')).find((r) => r.number === planRunId)).toMatchObject({ applicable: false });
     expect(await app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.apply' })).toMatchObject([{ outcome: 'denied' }]);
     expect((await checkRow())).toMatchObject({ lastStatus: 'drifted', reconcilePlanRunId: null });
   });
@@ -256,8 +259,8 @@ describe('drift checks', () => {
       const inDm = await press(alice, `drift:${action}:${checkId}`, null);
       expect(inDm.text()).toMatch(/no drift check/);
     }
-    expect(runsOf('refresh')).toEqual([]);
-    expect(runsOf('plan')).toHaveLength(1);
+    expect(await runsOf('refresh')).toEqual([]);
+    expect(await runsOf('plan')).toHaveLength(1);
     expect((await checkRow())).toMatchObject({ lastStatus: 'drifted' });
     expect(await app().audit.recent(HARNESS_GUILD, { action: 'drift.accept' })).toMatchObject([{ userId: bob.id, outcome: 'denied' }]);
     expect((await harness.say(bob, 'cloud-drift', { subcommand: 'list' })).text()).toMatch(/server admins/);
@@ -276,7 +279,7 @@ describe('drift checks', () => {
     expect(posted()).toHaveLength(1);
     expect((await harness.say(alice, 'cloud-drift', { subcommand: 'disable', project: 'web' })).text()).toMatch(/off/);
     await tick();
-    expect(runsOf('drift')).toHaveLength(1);
+    expect(await runsOf('drift')).toHaveLength(1);
   });
 });
 
@@ -300,11 +303,11 @@ describe('drift checks and the engine slots', () => {
     const report = await harness.core.janitor.tick();
     await harness.core.driftChecks.idle();
     expect(report.jobs.find((j) => j.job === 'drift-checks')).toMatchObject({ ok: true, counts: { started: 0, no_slot: 1 } });
-    expect(app.runner.recentRuns(HARNESS_GUILD, 50).filter((r) => r.kind === 'drift')).toEqual([]);
+    expect((await app.runner.recentRuns(HARNESS_GUILD, 50)).filter((r) => r.kind === 'drift')).toEqual([]);
     await planning;
     await harness.core.janitor.tick();
     await harness.core.driftChecks.idle();
-    expect(app.runner.recentRuns(HARNESS_GUILD, 50).filter((r) => r.kind === 'drift')).toMatchObject([{ status: 'succeeded' }]);
+    expect((await app.runner.recentRuns(HARNESS_GUILD, 50)).filter((r) => r.kind === 'drift')).toMatchObject([{ status: 'succeeded' }]);
   });
 });
 
@@ -338,7 +341,7 @@ describe('drift checks of a template deployment', () => {
     expect(shown).toContain(`web/${deployment.name}`);
     // The stand-in keeps an interpolated value as "(interpolated)" in its state.
     expect(shown).toMatch(/input: "\(interpolated\)" → "changed by hand"/);
-    const run = app.runner.recentRuns(HARNESS_GUILD, 50).find((r) => r.kind === 'drift')!;
+    const run = (await app.runner.recentRuns(HARNESS_GUILD, 50)).find((r) => r.kind === 'drift')!;
     expect(run).toMatchObject({ resourceId: deployment.id, status: 'succeeded' });
 
     const check = (await app.drift.deps.checks.list(HARNESS_GUILD))[0]!;

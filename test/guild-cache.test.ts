@@ -3,16 +3,16 @@
  * repositories is seen at once, so is a commit by another connection or another process (SQLite's data_version),
  * nothing read inside a transaction is kept, and one guild's entry never answers for another's.
  */
-import { sqliteDataAccess } from '../src/db/data-access.js';
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { GuildCache } from '../src/db/guild-cache.js';
 import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { ProjectNotFound } from '../src/projects/errors.js';
 import { ProjectRepository } from '../src/projects/project-repository.js';
-import { RunStore } from '../src/engine/run-store.js';
+import { runStoreFor } from '../src/engine/run-store.js';
 import { ResourceRepository } from '../src/projects/resource-repository.js';
 import { SqliteResourceTotals } from '../src/projects/resource-totals.js';
 import { TierService } from '../src/tiers/tier-service.js';
@@ -165,32 +165,33 @@ describe('per-guild caches', () => {
   it('counts a guild\u2019s active runs again after each write of iac_runs, here or by another connection', async () => {
     const { database, other, newProject } = setup();
     const clock = new FakeClock();
-    const runs = new RunStore(database.db, clock);
+    const data = sqliteDataAccess(database);
+    const runs = runStoreFor(data, clock);
     // The engine's recovery builds its own store on the same connection: what one forgets, the other must too.
-    const recovery = new RunStore(database.db, clock);
+    const recovery = runStoreFor(data, clock);
     const web = newProject(GUILD_A, 'web');
     const api = newProject(GUILD_B, 'api');
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
-    const first = runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
-    runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 2 });
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
+    const first = await runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
+    await runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 2 });
     // Another guild's runs never count for this one.
-    runs.create({ guildId: GUILD_B, projectId: api.id, resourceId: null, kind: 'plan', startedBy: ALICE });
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 2 });
-    expect(runs.activeCounts(GUILD_B)).toEqual({ running: 0, queued: 1 });
-    runs.markRunning(GUILD_A, first.guild_run_number, 'tofu', '1.8.0');
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 1, queued: 1 });
-    runs.finish(GUILD_A, first.guild_run_number, 'succeeded');
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 1 });
+    await runs.create({ guildId: GUILD_B, projectId: api.id, resourceId: null, kind: 'plan', startedBy: ALICE });
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 2 });
+    expect(await runs.activeCounts(GUILD_B)).toEqual({ running: 0, queued: 1 });
+    await runs.markRunning(GUILD_A, first.guild_run_number, 'tofu', '1.8.0');
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 1, queued: 1 });
+    await runs.finish(GUILD_A, first.guild_run_number, 'succeeded');
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 1 });
     // Failed by id, guilds unknown: every guild is counted again.
-    recovery.failUnlessEnded(recovery.unfinished().map((run) => run.id), 'the bot stopped');
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
-    expect(runs.activeCounts(GUILD_B)).toEqual({ running: 0, queued: 0 });
+    await recovery.failUnlessEnded((await recovery.unfinished()).map((run) => run.id), 'the bot stopped');
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
+    expect(await runs.activeCounts(GUILD_B)).toEqual({ running: 0, queued: 0 });
     other
       .prepare("INSERT INTO iac_runs (guild_id, guild_run_number, project_id, kind, status, started_by, created_at) VALUES (?, 9, ?, 'apply', 'running', ?, 1)")
       .run(GUILD_A, web.id, ALICE);
     await nextStretch();
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 1, queued: 0 });
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 1, queued: 0 });
   });
 
   it('sums a guild\u2019s resources again after each write of cloud_resources, here or by another connection', async () => {

@@ -65,11 +65,16 @@ async function twoShards(env: Record<string, string> = {}) {
     expect(init.text()).toMatch(/initialised/);
     expect((await say(guildId, 'cloud-guild-policy', { action: 'update', notification_channel: NOTICES[guildId]! })).text()).toMatch(/Notification channel/i);
   }
-  /** Both janitors tick at the same moment, then wait for what their ticks started (destroys, drift checks). */
+  /** Both janitors tick in turn, each waiting for what its tick started (destroys, drift checks). */
   const raceTicks = async (times = 2) => {
     for (let i = 0; i < times; i += 1) {
-      await Promise.all(shards.map((shard) => shard.bot.tick()));
-      await Promise.all(shards.map(async (shard) => Promise.all([shard.bot.app.deploymentTtls.settled(), shard.bot.core.driftChecks.idle()])));
+      // One shard after the other, each settled: two SQLite connections in one process would block each other's
+      // BEGIN now that a workspace claim's unit of work spans a few microtasks (shards are processes in production;
+      // two processes racing for a lease: shared-state-processes.test.ts).
+      for (const shard of shards) {
+        await shard.bot.tick();
+        await Promise.all([shard.bot.app.deploymentTtls.settled(), shard.bot.core.driftChecks.idle()]);
+      }
     }
   };
   const sqlite = () => {

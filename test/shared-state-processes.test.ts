@@ -3,10 +3,10 @@
  * workspace only one run may hold, and what a process killed with SIGKILL leaves behind. Each racer is a real OS
  * process (test/support/lease-race-child.ts); they start together on a `go` sent to all of them at once.
  */
-import { sqliteDataAccess } from '../src/db/data-access.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { BudgetReservations } from '../src/deploy/budget-reservations.js';
 import { WorkspaceBusy } from '../src/engine/errors.js';
 import { WorkspaceLeases } from '../src/engine/workspace-leases.js';
@@ -121,20 +121,20 @@ describe('state shared by processes on one database', () => {
     expect(await exited(workspaceHolder)).toBe('SIGKILL');
     expect(await exited(budgetHolder)).toBe('SIGKILL');
 
-    const leases = new WorkspaceLeases(database.db, clock, 'survivor');
+    const leases = new WorkspaceLeases(sqliteDataAccess(database), clock, 'survivor');
     const reservations = new BudgetReservations(data, clock, 'survivor');
-    const claimNow = () => leases.claim(GUILD, RACED_WORKSPACE, () => ({ runId: 8, kind: 'plan', since: clock.now(), startedBy: MEMBERS[2]! }));
+    const claimNow = () => leases.claim(GUILD, RACED_WORKSPACE, async () => ({ runId: 8, kind: 'plan', since: clock.now(), startedBy: MEMBERS[2]! }));
     const check = () => reservations.reserveIfAllowed(GUILD, 2, (reserved) => policies.checkPlan({ guildId: GUILD, provider: 'gcp', planned: [PLANNED_VM], reserved }));
 
     clock.advance(LEASE_MS - 1);
-    const busy = claimNow();
+    const busy = await claimNow();
     expect(busy).toEqual({ claimed: false, holder: { runId: 7, kind: 'apply', since: clock.now() - (LEASE_MS - 1), startedBy: MEMBERS[0] } });
     if (!busy.claimed) expect(new WorkspaceBusy(RACED_WORKSPACE, busy.holder).message).toContain('run #7 (apply)');
     expect((await check()).release).toBeUndefined();
 
     clock.advance(1);
-    expect(claimNow().claimed).toBe(true);
-    expect(leases.holderOf(GUILD, RACED_WORKSPACE)).toMatchObject({ runId: 8, startedBy: MEMBERS[2] });
+    expect((await claimNow()).claimed).toBe(true);
+    expect(await leases.holderOf(GUILD, RACED_WORKSPACE)).toMatchObject({ runId: 8, startedBy: MEMBERS[2] });
     expect((await check()).release).toBeDefined();
     expect(await reservations.reservedFor(GUILD)).toEqual({ monthlyUsd: cost, vms: 1 });
   });

@@ -170,7 +170,7 @@ describe('deploying a template with typed inputs, one workspace per deployment',
     });
     expect(said(nullSecret.steps)).toContain('`db_password`: expected text; a secret input cannot be null');
 
-    expect(harness.core.app.runner.recentRuns(HARNESS_GUILD)).toEqual([]);
+    expect(await harness.core.app.runner.recentRuns(HARNESS_GUILD)).toEqual([]);
     expect(harness.core.app.resources.listByGuild(HARNESS_GUILD)).toEqual([]);
   });
 

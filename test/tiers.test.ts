@@ -81,7 +81,7 @@ describe('tiers: what an operator’s plan lets a server set', () => {
     const { say, core } = await setup();
     await core.app.tiers.set(GUILD, 'free', null);
     // One run of this server already holds an engine slot.
-    core.app.runner.loadOf = (guildId: string) => (guildId === GUILD ? { running: 1, queued: 0 } : { running: 0, queued: 0 });
+    core.app.runner.loadOf = async (guildId: string) => (guildId === GUILD ? { running: 1, queued: 0 } : { running: 0, queued: 0 });
     const reply = await say(admin, 'cloud-deploy', { project: 'web', resource_type: 'vm' });
     expect(reply.text()).toMatch(/already has 1 engine run\(s\) going.*free plan; it needs the team plan/);
     await core.app.tiers.requireRunSlot(GUILD, 0);

@@ -14,7 +14,7 @@ import { planAndApply } from './plan-and-apply.js';
 
 /** The plan's tier caps the guild's runs at once (never /cloud-destroy: removing resources is always allowed). */
 async function requireRunSlot(app: AppContext, guildId: string): Promise<void> {
-  const load = app.runner.loadOf(guildId);
+  const load = await app.runner.loadOf(guildId);
   await app.tiers.requireRunSlot(guildId, load.running + load.queued);
 }
 

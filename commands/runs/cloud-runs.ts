@@ -45,12 +45,12 @@ export default defineCommand({
   async execute({ conversation, options, app }) {
     const { guildId, actor } = conversation;
     if (options.subcommand === 'list') {
-      const lines = app.runner.recentRuns(guildId, 15).map((run) => {
+      const lines = (await app.runner.recentRuns(guildId, 15)).map((run) => {
         const project = app.projects.getById(guildId, run.projectId, { includeArchived: true });
         return text`${STATUS_ICONS[run.status]} ${strong(text`#${String(run.number)}`)} ${run.kind} in ${project.name} by ${member(run.startedBy)} ${time(run.createdAt)} — ${run.status.replace('_', ' ')}`;
       });
       // This server's runs only: how busy the engines are for other servers is theirs to know.
-      const { running, queued } = app.runner.loadOf(guildId);
+      const { running, queued } = await app.runner.loadOf(guildId);
       await conversation.reply({
         ephemeral: true,
         notices: [
@@ -63,7 +63,7 @@ export default defineCommand({
       return;
     }
     // Another guild's run is reported exactly like a missing one.
-    const run = app.runner.getRun(guildId, options.run);
+    const run = await app.runner.getRun(guildId, options.run);
     if (!run) throw new UserError('runs.not_found', text`There is no run #${options.run} in this server. ${command('runs.list')} shows recent ones.`);
     if (run.startedBy !== actor.id) {
       const project = app.projects.getById(guildId, run.projectId, { includeArchived: true });

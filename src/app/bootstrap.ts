@@ -26,7 +26,7 @@ import { engineExecutorFor } from '../engine/sandbox-check.js';
 import { templateStoreDir } from '../templates/template-store.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { WorkspaceLeases } from '../engine/workspace-leases.js';
-import { RunStore } from '../engine/run-store.js';
+import { runStoreFor } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
 import { ApprovalCardEdits } from '../deploy/approval-card-edits.js';
 import { createJanitor, DeployApprovalExpiryJob, DriftCheckJob, ttlJobs, type Janitor } from '../janitor/index.js';
@@ -170,11 +170,11 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   const templates = await buildTemplates({ config, data, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
   // What this process holds in the shared database (workspace leases, budget holds), kept alive by its heartbeat.
   const owner = processOwnerId(shard);
-  const workspaceLeases = new WorkspaceLeases(database.db, clock, owner);
+  const workspaceLeases = new WorkspaceLeases(data, clock, owner);
   const reservations = new BudgetReservations(data, clock, owner);
   const heartbeat = new LeaseHeartbeat([workspaceLeases, reservations], clock, (error) => logger.error({ err: error }, 'could not renew this process\'s leases'));
   const runner = new IacRunner({
-    runs: new RunStore(database.db, clock),
+    runs: runStoreFor(data, clock),
     scheduler: new RunScheduler(config.MAX_CONCURRENT_RUNS),
     leases: workspaceLeases,
     projects,
@@ -193,11 +193,11 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     ...engineHost,
   });
   // Before any command: engines the last process left running are stopped, their runs marked interrupted.
-  const interrupted = await recoverUnfinishedRuns({ db: database.db, clock, logger, graceMs: engineHost.killGraceMs ?? DEFAULT_KILL_GRACE_MS, shard });
+  const interrupted = await recoverUnfinishedRuns({ data, resources, clock, logger, graceMs: engineHost.killGraceMs ?? DEFAULT_KILL_GRACE_MS, shard });
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
   // Their process is gone, so their workspaces are free now rather than when the leases expire.
-  workspaceLeases.releaseRuns(interrupted.runs);
-  runner.sweepStalePlanFiles(ownGuild);
+  await workspaceLeases.releaseRuns(interrupted.runs);
+  await runner.sweepStalePlanFiles(ownGuild);
 
   const approvalUnits = deployApprovalUnits(data, { shard, clock });
   const approvalRecords = approvalUnits.outside.approvals;
@@ -231,7 +231,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     maxConcurrentRuns: config.MAX_CONCURRENT_RUNS,
     guildMayRun: async (guildId) => {
       const max = (await tiers.get(guildId)).limits.maxConcurrentRuns;
-      const { running, queued } = runner.loadOf(guildId);
+      const { running, queued } = await runner.loadOf(guildId);
       return max === null || running + queued < max;
     },
     clock,

@@ -10,7 +10,6 @@
 import { command, member, text } from '../shared/text.js';
 import type { AppContext } from './context.js';
 import type { IacRunRow } from '../engine/run-store.js';
-import { RunStore } from '../engine/run-store.js';
 import { deliverToMember, describeError } from '../jit/delivery.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notice } from '../notify/notifier.js';
@@ -90,16 +89,16 @@ export class LastResort {
   }
 
   async #failRuns(app: LastResortApp): Promise<void> {
-    const runs = new RunStore(app.db, app.clock);
-    const underWay = runs.unfinished();
+    const runs = app.runner.runs;
+    const underWay = await runs.unfinished();
     await settleWithin(app.runner.shutdown(), this.#stopEnginesMs);
     const ids = underWay.map((run) => run.id);
     // Marked now, in case telling members takes all the time left; again after, over any run the shutdown
     // marked interrupted meanwhile. A run whose engine finished in the meantime keeps its own outcome.
-    const failed = new Set(runs.failUnlessEnded(ids, RUN_FAILED_INTERNAL_ERROR));
+    const failed = new Set(await runs.failUnlessEnded(ids, RUN_FAILED_INTERNAL_ERROR));
     const toTell = underWay.filter((run) => failed.has(run.id));
     await settleWithin(Promise.allSettled(toTell.map((run) => this.#tell(app, run))), this.#notifyMs);
-    runs.failUnlessEnded([...failed], RUN_FAILED_INTERNAL_ERROR);
+    await runs.failUnlessEnded([...failed], RUN_FAILED_INTERNAL_ERROR);
     this.#logger.warn({ runs: [...failed] }, 'runs under way marked failed after an internal error');
   }
 

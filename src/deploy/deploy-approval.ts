@@ -54,7 +54,8 @@ export type ApprovalOutcome =
 type Deps = Pick<AppContext, 'jit' | 'audit' | 'clock' | 'projects' | 'resources' | 'policies' | 'reservations' | 'notifier' | 'deployApprovals'> & {
   runner: Pick<IacRunner, 'savedPlan'>;
   credentialsFor: (project: Project, credential: string | undefined) => Promise<RunCredentials>;
-  discard: (deployment: Discardable) => void;
+  /** Never rejects (see DeployService.discard). */
+  discard: (deployment: Discardable) => Promise<void>;
   sensitiveInputs: Pick<SensitiveInputs, 'read'>;
 };
 
@@ -76,11 +77,11 @@ export class DeployApprovals {
     const { guildId, project, resource, plan, decision } = deployment;
     const { records, units, ttlMs } = this.deps.deployApprovals;
     if (!deployment.channelId) throw new Error('a deployment approval needs the channel the deployment was asked in');
-    let saved: ReturnType<Deps['runner']['savedPlan']>;
+    let saved: Awaited<ReturnType<Deps['runner']['savedPlan']>>;
     try {
-      saved = this.deps.runner.savedPlan(guildId, project.slug, plan.runId);
+      saved = await this.deps.runner.savedPlan(guildId, project.slug, plan.runId);
     } catch (error) {
-      this.deps.discard(deployment);
+      await this.deps.discard(deployment);
       throw error;
     }
     const now = this.deps.clock.now();
@@ -112,7 +113,7 @@ export class DeployApprovals {
         await tx.approvals.decide(guildId, approval.id, { status: 'expired', by: null, at: this.deps.clock.now(), notify: false });
         await this.#audit(approval, deployment.requester.id, 'deploy.approval.request', 'failed', { reason: 'not_posted', error: error instanceof Error ? error.name : 'unknown' }, tx.audit);
       });
-      this.deps.discard(deployment);
+      await this.deps.discard(deployment);
       throw new UserError(
         'deploy.approval_not_posted',
         'The approval request could not be posted in this channel (the bot may not be allowed to post here), so nothing waits and the plan was discarded. Ask a server admin to check the bot’s permissions, then deploy again.',
@@ -154,7 +155,7 @@ export class DeployApprovals {
     if (project.status === 'archived' || resource.status !== 'planned') return this.#close(approval, discardable, 'refused', 'resource_gone', input.reviewer.id);
     let plan: PlanResult;
     try {
-      plan = this.#planOf(approval, project, resource.estimatedMonthlyCost);
+      plan = await this.#planOf(approval, project, resource.estimatedMonthlyCost);
     } catch (error) {
       if (!isUserError(error)) throw error;
       const changed = error.code === 'deploy.approval_plan_changed';
@@ -222,7 +223,7 @@ export class DeployApprovals {
       return row;
     });
     if (!decided) throw await this.#closedNow(approval);
-    this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
+    await this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
     return decided;
   }
 
@@ -230,7 +231,8 @@ export class DeployApprovals {
   discardPlanOf(approval: DeployApprovalRecord): void {
     const project = this.#projectOf(approval);
     const resource = this.deps.resources.get(approval.guildId, approval.resourceId);
-    this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
+    // The janitor's expiry is synchronous: the row changes now, the plan file a read later (discard never rejects).
+    void this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
   }
 
   /** The request's card as it stands (for a press to refresh the message it is on). */
@@ -257,8 +259,8 @@ export class DeployApprovals {
   }
 
   /** Exactly the plan shown: still applicable, its file's digest the one recorded, its resources as read then. */
-  #planOf(approval: DeployApprovalRecord, project: Project, estimatedMonthlyCost: number): PlanResult {
-    const saved = this.deps.runner.savedPlan(approval.guildId, project.slug, approval.planRunId);
+  async #planOf(approval: DeployApprovalRecord, project: Project, estimatedMonthlyCost: number): Promise<PlanResult> {
+    const saved = await this.deps.runner.savedPlan(approval.guildId, project.slug, approval.planRunId);
     const plannedResources = readPlannedResources(approval.plannedResourcesJson);
     if (saved.fileSha256 !== approval.planSha256 || saved.stored.planSha256 !== approval.planSha256 || !plannedResources) {
       throw new UserError('deploy.approval_plan_changed', text`Plan #${approval.planRunId} changed since it was shown, so it is not the one asked to approve.`);
@@ -292,7 +294,7 @@ export class DeployApprovals {
       return row;
     });
     if (!closed) throw await this.#closedNow(approval);
-    this.deps.discard(discardable);
+    await this.deps.discard(discardable);
     const said =
       why ??
       new UserError(`deploy.approval_${reason}`, reason === 'policy' ? 'The plan no longer meets this server’s policy.' : 'The deployment this approval was for is gone (destroyed, or its project forgotten).');

@@ -201,7 +201,7 @@ export class DeployService {
       plan = await show((observer) => this.deps.runner.plan({ ...runRequest, ...observer, resourceId: deployment.resource.id }));
       const decision = await this.deps.policies.checkPlan(planCheckOf({ ...deployment, plan }, await this.deps.reservations.reservedFor(guildId)));
       if (!decision.allowed) {
-        this.discard({ ...deployment, plan });
+        await this.discard({ ...deployment, plan });
         this.#audit(deployment, deployment.requester.id, 'deploy.plan', 'denied', { resourceId: deployment.resource.id, planRunId: plan.runId, step: 'plan', rules: decision.violations.map((v) => v.rule) });
         return { ok: false, refusedByPolicy: decision };
       }
@@ -210,7 +210,7 @@ export class DeployService {
       const resource = this.deps.resources.setPlannedFigures(guildId, deployment.resource.id, { monthlyUsd: decision.estimate.monthlyUsd, computeInstances: decision.vms });
       return { ok: true, deployment: { ...deployment, resource, plan, decision, advice: await advice } };
     } catch (error) {
-      this.discard(plan ? { ...deployment, plan } : deployment);
+      await this.discard(plan ? { ...deployment, plan } : deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.plan', 'failed', { resourceId: deployment.resource.id });
       if (!isUserError(error)) throw error;
       logOperatorNote(this.deps.logger, error, { guildId: deployment.guildId, step: 'deploy.plan' });
@@ -224,8 +224,8 @@ export class DeployService {
   }
 
   /** Cancel pressed (`by`), or nobody answered (undefined): the plan and its row go. */
-  cancel(deployment: PlannedDeployment, by: Member | undefined): void {
-    this.discard(deployment);
+  async cancel(deployment: PlannedDeployment, by: Member | undefined): Promise<void> {
+    await this.discard(deployment);
     this.#audit(deployment, by?.id ?? deployment.requester.id, 'deploy.cancel', 'success', { planRunId: deployment.plan.runId });
   }
 
@@ -254,7 +254,7 @@ export class DeployService {
     // another, is checked after this one's hold and counts it.
     const { decision: recheck, release } = await reservations.reserveIfAllowed(guildId, resource.id, (reserved) => policies.checkPlan(planCheckOf(deployment, reserved)));
     if (!release) {
-      this.discard(deployment);
+      await this.discard(deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'denied', { resourceId: resource.id, planRunId: plan.runId, step: 'apply.start', rules: recheck.violations.map((v) => v.rule) });
       return { outcome: 'refused_by_policy', decision: recheck };
     }
@@ -280,7 +280,7 @@ export class DeployService {
     } catch (error) {
       // Refused before the engine applied anything (the workspace busy, the plan expired, cancelled in the queue):
       // the plan file and the still-planned row go now. A run that got further has settled both itself.
-      this.discard(deployment);
+      await this.discard(deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'failed', { resourceId: resource.id });
       if (!isUserError(error)) throw error;
       return { outcome: 'failed', error };
@@ -293,12 +293,18 @@ export class DeployService {
    * Throws away what nobody will apply: the plan file, and the row while it is still planned (nothing was created,
    * so it goes straight to destroyed). Safe to call more than once, and after a run has moved the row on.
    */
-  discard(deployment: Discardable): void {
+  async discard(deployment: Discardable): Promise<void> {
     const { guildId, resource } = deployment;
-    if (deployment.plan) this.deps.runner.discardPlan(guildId, deployment.plan.runId);
-    if (this.deps.resources.get(guildId, resource.id).status === 'planned') {
-      this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
-      if (resource.workspace) this.deps.sensitiveInputs.forget(deployment.project, resource);
+    // The plan file goes once the plan's run is read (asynchronous); the row changes at once, as before. Never
+    // rejects: a plan file that could not be removed is swept at the next start or plan of its workspace.
+    const plan = deployment.plan ? this.deps.runner.discardPlan(guildId, deployment.plan.runId) : Promise.resolve(false);
+    try {
+      if (this.deps.resources.get(guildId, resource.id).status === 'planned') {
+        this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
+        if (resource.workspace) this.deps.sensitiveInputs.forget(deployment.project, resource);
+      }
+    } finally {
+      await plan.catch((error: unknown) => this.deps.logger?.error({ err: error, guildId }, 'could not discard a plan'));
     }
   }
 
@@ -315,7 +321,7 @@ export class DeployService {
       ...APPLY_REFUSED,
       details: { resourceId: deployment.resource.id, planRunId: deployment.plan.runId },
     });
-    if (refusal) this.discard(deployment);
+    if (refusal) await this.discard(deployment);
     return refusal;
   }
 

@@ -77,7 +77,7 @@ export class DriftAnswers {
   async planReconcile(input: PressInput): Promise<ReconcilePlanned> {
     const standing = await this.standing(input, 'drift.reconcile.plan');
     const { check, target } = standing;
-    if (check.reconcilePlanRunId !== null) this.deps.runner.discardPlan(input.guildId, check.reconcilePlanRunId);
+    if (check.reconcilePlanRunId !== null) await this.deps.runner.discardPlan(input.guildId, check.reconcilePlanRunId);
     await this.deps.checks.setReconcilePlan(input.guildId, check.id, null, this.deps.clock.now());
     let plan;
     try {
@@ -95,7 +95,7 @@ export class DriftAnswers {
       alreadyCounted: this.#counted(target, plan.plannedResources),
     });
     if (!decision.allowed) {
-      this.deps.runner.discardPlan(input.guildId, plan.runId);
+      await this.deps.runner.discardPlan(input.guildId, plan.runId);
       this.#audit(input, target, 'drift.reconcile.plan', 'denied', { checkId: check.id, planRunId: plan.runId, rules: decision.violations.map((v) => v.rule) });
       return { ok: false, refusedByPolicy: decision, standing };
     }
@@ -121,7 +121,7 @@ export class DriftAnswers {
     const planned = check.reconcilePlanned === null ? undefined : readPlannedResources(check.reconcilePlanned);
     const decision = planned && (await this.deps.policies.checkPlan({ guildId: input.guildId, provider: target.project.provider, planned, alreadyCounted: this.#counted(target, planned) }));
     if (!decision?.allowed) {
-      this.deps.runner.discardPlan(input.guildId, planRunId);
+      await this.deps.runner.discardPlan(input.guildId, planRunId);
       const rules = decision ? decision.violations.map((v) => v.rule) : ['plan_unreadable'];
       this.#audit(input, target, 'drift.reconcile.apply', 'denied', { checkId: check.id, planRunId, rules });
       return { ok: false, error: new DriftReconcileRefused(rules), standing: { ...standing, check: { ...check, reconcilePlanRunId: null } } };
@@ -134,7 +134,7 @@ export class DriftAnswers {
       this.#audit(input, target, 'drift.reconcile.apply', 'success', { checkId: check.id, planRunId, runId: result.runId, approvedBy: input.presser.id });
       return { ok: true, runId: result.runId, label: target.label };
     } catch (error) {
-      this.deps.runner.discardPlan(input.guildId, planRunId);
+      await this.deps.runner.discardPlan(input.guildId, planRunId);
       this.#audit(input, target, 'drift.reconcile.apply', 'failed', { checkId: check.id, planRunId });
       if (!isUserError(error)) throw error;
       return { ok: false, error, standing: { ...standing, check: { ...check, reconcilePlanRunId: null } } };

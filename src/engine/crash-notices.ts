@@ -47,7 +47,7 @@ export async function tellInterruptedMembers(
   for (const run of runs) {
     let projectName = 'this project';
     try {
-      projectName = deps.projects.getById(run.guildId, run.projectId, { includeArchived: true }).name;
+      projectName = (await deps.projects.getById(run.guildId, run.projectId, { includeArchived: true })).name;
     } catch {
       // A project gone from the database still deserves the notice.
     }

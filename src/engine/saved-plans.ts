@@ -34,8 +34,8 @@ export class SavedPlans {
    * Plan `planRunId` of this project, if it can be applied now.
    * @throws PlanNotApplicable saying why not.
    */
-  applicable(guildId: string, project: Project, planRunId: number): ApplicablePlan {
-    const run = this.runs.get(guildId, planRunId);
+  async applicable(guildId: string, project: Project, planRunId: number): Promise<ApplicablePlan> {
+    const run = await this.runs.get(guildId, planRunId);
     if (!run || run.project_id !== project.id || run.kind !== 'plan') {
       throw new PlanNotApplicable(planRunId, `there is no plan #${planRunId} for project "${escapeMarkdown(project.name)}"`);
     }
@@ -45,7 +45,7 @@ export class SavedPlans {
       throw new PlanNotApplicable(planRunId, `that plan ${run.status === 'succeeded' ? 'has no saved plan' : `ended as ${run.status}`}`);
     }
     if (this.clock.now() - run.created_at > this.ttlMs) throw new PlanNotApplicable(planRunId, `it is older than ${Math.round(this.ttlMs / 3_600_000)} hours`);
-    const workspace = this.#workspaceOf(run, project);
+    const workspace = await this.#workspaceOf(run, project);
     if (!planFileExists(workspace, stored.planFile)) throw new PlanNotApplicable(planRunId, 'it was already applied or discarded');
     return { run: { ...run, engine }, stored, workspace, planPath: join(workspace, stored.planFile) };
   }
@@ -56,46 +56,46 @@ export class SavedPlans {
   }
 
   /** Whether `apply` would still accept this run (a succeeded plan whose plan file is still there). */
-  fileKept(row: IacRunRow): boolean {
+  async fileKept(row: IacRunRow): Promise<boolean> {
     const stored = row.kind === 'plan' && row.status === 'succeeded' ? readPlanRunSummary(row) : undefined;
     if (!stored) return false;
     try {
-      const project = this.projects.getById(row.guild_id, row.project_id, { includeArchived: true });
-      return planFileExists(this.#workspaceOf(row, project), stored.planFile);
+      const project = await this.projects.getById(row.guild_id, row.project_id, { includeArchived: true });
+      return planFileExists(await this.#workspaceOf(row, project), stored.planFile);
     } catch {
       return false;
     }
   }
 
   /** Throws away a plan nobody will apply. Returns false when there was nothing to discard. */
-  discard(guildId: string, planRunId: number): boolean {
-    const run = this.runs.get(guildId, planRunId);
+  async discard(guildId: string, planRunId: number): Promise<boolean> {
+    const run = await this.runs.get(guildId, planRunId);
     const stored = run ? readPlanRunSummary(run) : undefined;
     if (!run || !stored) return false;
-    const project = this.projects.getById(guildId, run.project_id, { includeArchived: true });
-    return removePlanFile(this.#workspaceOf(run, project), stored.planFile);
+    const project = await this.projects.getById(guildId, run.project_id, { includeArchived: true });
+    return removePlanFile(await this.#workspaceOf(run, project), stored.planFile);
   }
 
   /** The folder a plan run worked in: its template deployment's, or its project's. */
-  #workspaceOf(run: IacRunRow, project: Project): string {
-    const resource = run.resource_id === null ? undefined : this.resources.get(run.guild_id, run.resource_id);
+  async #workspaceOf(run: IacRunRow, project: Project): Promise<string> {
+    const resource = run.resource_id === null ? undefined : await this.resources.get(run.guild_id, run.resource_id);
     return workspaceLocation(this.layout, workspaceOf(project, resource));
   }
 
   /** Removes plan files of this project's plans that can no longer be applied. The caller holds the workspace. */
-  pruneExpired(workspace: string, project: Project): void {
-    prunePlans(workspace, (runId) => this.#stillApplicable(project.guildId, runId, project.id));
+  async pruneExpired(workspace: string, project: Project): Promise<void> {
+    await prunePlans(workspace, (runId) => this.#stillApplicable(project.guildId, runId, project.id));
   }
 
   /** Every workspace's stale plan files (at start-up); returns how many were removed. */
-  sweepAll(servesGuild: (guildId: string) => boolean = () => true): number {
+  sweepAll(servesGuild: (guildId: string) => boolean = () => true): Promise<number> {
     // Kept: plans of guilds another shard serves, and plans still applicable.
-    return prunePlansEverywhere(this.layout.rootDir, (guildId, runId) => !servesGuild(guildId) || this.#stillApplicable(guildId, runId));
+    return prunePlansEverywhere(this.layout.rootDir, async (guildId, runId) => !servesGuild(guildId) || (await this.#stillApplicable(guildId, runId)));
   }
 
   /** A succeeded plan run of this project (and guild) that has not expired. */
-  #stillApplicable(guildId: string, runId: number, projectId?: number): boolean {
-    const run = this.runs.get(guildId, runId);
+  async #stillApplicable(guildId: string, runId: number, projectId?: number): Promise<boolean> {
+    const run = await this.runs.get(guildId, runId);
     const cutoff = this.clock.now() - this.ttlMs;
     return !!run && run.kind === 'plan' && run.status === 'succeeded' && (projectId === undefined || run.project_id === projectId) && run.created_at >= cutoff;
   }

@@ -53,8 +53,8 @@ async function main(): Promise<void> {
     );
     outcome = { held: release !== undefined, violations: decision.violations };
   } else {
-    const leases = new WorkspaceLeases(handle.db, clock, owner);
-    const claim = leases.claim(guildId, RACED_WORKSPACE, () => ({ runId: Number(env.RUN_ID), kind: 'apply', since: clock.now(), startedBy: env.MEMBER! }));
+    const leases = new WorkspaceLeases(sqliteDataAccess(handle), clock, owner);
+    const claim = await leases.claim(guildId, RACED_WORKSPACE, async () => ({ runId: Number(env.RUN_ID), kind: 'apply', since: clock.now(), startedBy: env.MEMBER! }));
     outcome = claim.claimed ? { claimed: true } : { claimed: false, holder: claim.holder };
   }
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
