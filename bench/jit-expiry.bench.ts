@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { openDatabase, type DatabaseHandle } from '../src/db/index.js';
 import { WalCheckpointer } from '../src/db/wal-checkpointer.js';
 import { SqliteGrantRepository, SqliteGrants } from '../src/jit/sqlite-grant-repository.js';
@@ -189,7 +190,7 @@ async function scenario(expired: number, deliver: boolean): Promise<Array<[strin
       grants,
       clock,
       notifier,
-      policies: new PolicyService(handle.db, PriceCatalogue.load(), clock),
+      policies: new PolicyService(sqliteDataAccess(handle), PriceCatalogue.load(), clock),
       noticeBatchSize: NOTICE_BATCH,
       maxNoticesPerTick: Number.POSITIVE_INFINITY,
       checkpoint: () => checkpointer.checkpoint(),

@@ -13,8 +13,9 @@ import { TtlExpiryJob } from '../src/janitor/ttl-expiry-job.js';
 import { TtlReminderJob } from '../src/janitor/ttl-reminder-job.js';
 import type { Notice, Notifier, PostedMessage } from '../src/notify/notifier.js';
 import type { TtlDestroyer } from '../src/ttl/ttl-destroyer.js';
-import { TtlReminderRepository } from '../src/ttl/ttl-reminder-repository.js';
-import { TtlRepository, type TtlDeployment } from '../src/ttl/ttl-repository.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
+import { ttlReminderRepositoryFor } from '../src/ttl/ttl-reminder-repository.js';
+import { ttlRepositoryFor, type TtlDeployment, type TtlRepository } from '../src/ttl/ttl-repository.js';
 import { describeMachine, fmtCount, fmtMs, machineInfo, type Benchmark, type BenchmarkResult } from './harness.js';
 
 const ROWS = Number(process.env.TTL_BENCH_ROWS ?? 100_000);
@@ -87,14 +88,16 @@ async function measure<T>(work: () => Promise<T> | T): Promise<{ result: T; ms: 
 function stubDestroyer(ttls: TtlRepository): Pick<TtlDestroyer, 'subject' | 'cannotDestroy' | 'start' | 'isRunning' | 'deliverNotice'> & { started: number } {
   const stub = {
     started: 0,
-    subject: (row: TtlDeployment) => ({ subject: { resourceId: row.id, guildId: row.guildId, template: row.template, projectName: 'p', deployerId: row.createdBy, expiresAt: row.expiresAt ?? 0 }, project: {} as never }),
+    subject: async (row: TtlDeployment) => ({ subject: { resourceId: row.id, guildId: row.guildId, template: row.template, projectName: 'p', deployerId: row.createdBy, expiresAt: row.expiresAt ?? 0 }, project: {} as never }),
     cannotDestroy: () => Promise.resolve(undefined),
     isRunning: () => false,
     deliverNotice: async () => true,
-    // As TtlDestroyer.start: the try is claimed on the row (the next one pushed back) before the destroy starts.
+    // As TtlDestroyer.start: the try is claimed on the row (the next one pushed back) before the destroy starts, and
+    // the start does not wait for it (on SQLite the claim's statement runs within the call all the same).
     start: (row: TtlDeployment) => {
-      if (!ttls.claim(row.id, NOW, NOW + 5 * 60_000)) return false;
-      stub.started += 1;
+      void ttls.claim(row.id, NOW, NOW + 5 * 60_000).then((claimed) => {
+        if (claimed) stub.started += 1;
+      });
       return true;
     },
   };
@@ -119,13 +122,13 @@ async function run(): Promise<BenchmarkResult> {
   const label = fmtCount(ROWS);
   const rows: Array<[string, string]> = [];
   const clock = { now: () => NOW };
-  const policies = { get: () => ({ notificationChannelId: '400000000000000099' }) };
+  const policies = { get: async () => ({ notificationChannelId: '400000000000000099' }) };
 
   // Reminders: every deployment ends within the next hour (its 1 h reminder due), none reminded yet.
   await withDatabase(async (handle) => {
     const insertMs = insertDeployments(handle, ROWS, (i) => 60_000 + (i % (59 * 60)) * 1_000);
-    const ttls = new TtlRepository(handle);
-    const reminders = new TtlReminderRepository(handle);
+    const ttls = ttlRepositoryFor(sqliteDataAccess(handle).session);
+    const reminders = ttlReminderRepositoryFor(sqliteDataAccess(handle).session);
     const notifier = new InstantNotifier();
     const job = new TtlReminderJob({ reminders, ttls, destroyer: stubDestroyer(ttls), policies, notifier, clock, leadsMs: LEADS });
     const tick = await measure(() => job.run());
@@ -146,7 +149,8 @@ async function run(): Promise<BenchmarkResult> {
     const insertMs = insertDeployments(handle, ROWS, (i) => -1 - (i % HOUR));
     // As the clock's start leaves them: the first try is due at the end itself.
     handle.sqlite.exec('UPDATE cloud_resources SET ttl_next_attempt_at = expires_at');
-    const ttls = new TtlRepository(handle);
+    const session = sqliteDataAccess(handle).session;
+    const ttls = ttlRepositoryFor(session);
     const destroyer = stubDestroyer(ttls);
     const job = new TtlExpiryJob({ ttls, destroyer, clock });
     const tick = await measure(() => job.run());
@@ -159,7 +163,7 @@ async function run(): Promise<BenchmarkResult> {
     });
     const idle = await measure(() => job.run());
     const reminderIdle = await measure(() =>
-      new TtlReminderJob({ reminders: new TtlReminderRepository(handle), ttls, destroyer, policies, notifier: new InstantNotifier(), clock, leadsMs: LEADS }).run(),
+      new TtlReminderJob({ reminders: ttlReminderRepositoryFor(session), ttls, destroyer, policies, notifier: new InstantNotifier(), clock, leadsMs: LEADS }).run(),
     );
     rows.push(
       [`expiry: ${label} deployments past their end`, `${GUILDS} guilds (inserted in ${fmtMs(insertMs)})`],

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialStore } from '../src/credentials/credential-store.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { MasterKeyring } from '../src/credentials/master-keys.js';
 import { openDatabase } from '../src/db/index.js';
 import { withS3Client } from '../src/storage/s3-client.js';
@@ -110,8 +111,8 @@ describe('/cloud-storage on a real S3-compatible server', () => {
     // Another guild stores the same key pair under its own name, in the same database.
     const handle = openDatabase(shell.config.DATABASE_PATH);
     try {
-      const store = new CredentialStore(handle.db, MasterKeyring.fromConfig(shell.config));
-      store.create({
+      const store = new CredentialStore(sqliteDataAccess(handle), MasterKeyring.fromConfig(shell.config));
+      await store.create({
         guildId: OTHER_GUILD,
         name: 'theirs',
         provider: 's3',

@@ -11,9 +11,8 @@ const alice: Actor = { id: '300000000000000001', displayName: 'alice', isBot: fa
 
 describe('a deployment through the production composition root', () => {
   let harness: Awaited<ReturnType<typeof startAppHarness>>;
-  const engineEntries = () =>
-    harness.core.app.audit
-      .recent(HARNESS_GUILD, {})
+  const engineEntries = async () =>
+    (await harness.core.app.audit.recent(HARNESS_GUILD, {}))
       .filter((entry) => entry.action.startsWith('iac.'))
       .map((entry) => ({ action: entry.action, outcome: entry.outcome, userId: entry.userId }));
 
@@ -31,15 +30,15 @@ describe('a deployment through the production composition root', () => {
       buttons: [{ buttonId: 'apply', by: alice }],
     });
     expect(deploy.text()).toMatch(/Deployed bucket/);
-    expect(engineEntries().reverse()).toEqual([
+    expect((await engineEntries()).reverse()).toEqual([
       { action: 'iac.plan', outcome: 'success', userId: alice.id },
       { action: 'iac.apply', outcome: 'success', userId: alice.id },
     ]);
 
     const destroy = await harness.say(alice, 'cloud-destroy', { project: 'web' }, HARNESS_GUILD, { buttons: [{ buttonId: 'destroy', by: alice }] });
     expect(destroy.text()).toMatch(/[Dd]estroyed/);
-    expect(engineEntries()[0]).toEqual({ action: 'iac.destroy', outcome: 'success', userId: alice.id });
+    expect((await engineEntries())[0]).toEqual({ action: 'iac.destroy', outcome: 'success', userId: alice.id });
     // Another guild's audit log sees none of it.
-    expect(harness.core.app.audit.recent('222222222222222222', {}).filter((entry) => entry.action.startsWith('iac.'))).toEqual([]);
+    expect((await harness.core.app.audit.recent('222222222222222222', {})).filter((entry) => entry.action.startsWith('iac.'))).toEqual([]);
   });
 });

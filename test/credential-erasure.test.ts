@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CredentialStore } from '../src/credentials/credential-store.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { MasterKeyring } from '../src/credentials/master-keys.js';
 import { forgetProject } from '../src/deploy/forget-project.js';
 import { startAppHarness } from './support/app-harness.js';
@@ -40,13 +41,13 @@ describe('erasing a stored credential from the database files', () => {
   // Unique per run, long enough never to occur by chance.
   const secret = `erase-me-${randomBytes(16).toString('hex')}`;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     database = makeTestDatabase();
     key1 = newKey();
-    store = new CredentialStore(database.db, keyring(key1), new FakeClock());
+    store = new CredentialStore(sqliteDataAccess(database), keyring(key1), new FakeClock());
     // Neighbours on the same page, as in a real guild: the erased row's bytes must not survive their rewrites.
     for (const name of ['alpha', 'beta']) {
-      store.create({ guildId: GUILD, name, provider: 'aws', secrets: { access_key_id: 'AKIAIOSFODNN7NEIGHBR', secret_access_key: `n-${name}` }, createdBy: ADMIN });
+      await store.create({ guildId: GUILD, name, provider: 'aws', secrets: { access_key_id: 'AKIAIOSFODNN7NEIGHBR', secret_access_key: `n-${name}` }, createdBy: ADMIN });
     }
   });
   afterEach(() => database.cleanup());
@@ -56,30 +57,30 @@ describe('erasing a stored credential from the database files', () => {
     return Buffer.from(row.ciphertext);
   };
 
-  it('after removal, neither the old ciphertext nor the secret is anywhere in the file, the WAL or the shared memory file', () => {
-    store.create({ guildId: GUILD, name: 'prod', provider: 'aws', secrets: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: secret }, createdBy: ADMIN });
+  it('after removal, neither the old ciphertext nor the secret is anywhere in the file, the WAL or the shared memory file', async () => {
+    await store.create({ guildId: GUILD, name: 'prod', provider: 'aws', secrets: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: secret }, createdBy: ADMIN });
     const ciphertext = ciphertextOf('prod');
     expect(ciphertext.length).toBeGreaterThan(16);
     // The bytes are really there before: the scan can see them.
     expect(filesHolding(database.path, ciphertext).length).toBeGreaterThan(0);
 
-    store.remove(GUILD, 'prod');
+    await store.remove(GUILD, 'prod');
 
     expect(filesHolding(database.path, ciphertext)).toEqual([]);
     expect(filesHolding(database.path, Buffer.from(secret))).toEqual([]);
-    expect(store.reveal(GUILD, 'alpha').secrets['secret_access_key']).toBe('n-alpha');
+    expect((await store.reveal(GUILD, 'alpha')).secrets['secret_access_key']).toBe('n-alpha');
   });
 
-  it('after rotation, the ciphertext under the previous key is gone from every file', () => {
-    store.create({ guildId: GUILD, name: 'prod', provider: 'aws', secrets: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: secret }, createdBy: ADMIN });
+  it('after rotation, the ciphertext under the previous key is gone from every file', async () => {
+    await store.create({ guildId: GUILD, name: 'prod', provider: 'aws', secrets: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: secret }, createdBy: ADMIN });
     const oldCiphertext = ciphertextOf('prod');
 
-    const rotating = new CredentialStore(database.db, keyring(newKey(), 'k2', `k1:${key1}`), new FakeClock());
-    expect(rotating.rotate().reencrypted).toBe(3);
+    const rotating = new CredentialStore(sqliteDataAccess(database), keyring(newKey(), 'k2', `k1:${key1}`), new FakeClock());
+    expect((await rotating.rotate()).reencrypted).toBe(3);
 
     expect(ciphertextOf('prod').equals(oldCiphertext)).toBe(false);
     expect(filesHolding(database.path, oldCiphertext)).toEqual([]);
-    expect(rotating.reveal(GUILD, 'prod').secrets['secret_access_key']).toBe(secret);
+    expect((await rotating.reveal(GUILD, 'prod')).secrets['secret_access_key']).toBe(secret);
   });
 });
 

@@ -57,12 +57,12 @@ describe('/cloud-credentials get and update', () => {
     expect(fromOther.steps.some((step) => step.kind === 'modal')).toBe(false);
     const denied = await say(member, 'cloud-credentials', { subcommand: 'get', name: 'prod' });
     expect(denied.text()).toMatch(/Manage Server/);
-    expect(core.app.credentials.reveal(GUILD, 'prod').secrets['secret_access_key']).toBe(OLD_SECRET);
+    expect((await core.app.credentials.reveal(GUILD, 'prod')).secrets['secret_access_key']).toBe(OLD_SECRET);
   });
 
   it('update replaces the secret in a private form, keeps the id projects refer to, and erases the old ciphertext', async () => {
     const { say, core, dir } = await setup();
-    const before = core.app.credentials.find(GUILD, 'prod')!;
+    const before = (await core.app.credentials.find(GUILD, 'prod'))!;
     const path = join(dir, 'db.sqlite');
     const oldCiphertext = Buffer.from(
       (core.database.sqlite.prepare('SELECT ciphertext FROM cloud_credentials WHERE id = ?').get(before.id) as { ciphertext: Buffer }).ciphertext,
@@ -74,19 +74,19 @@ describe('/cloud-credentials get and update', () => {
     });
     expect(reply.text()).toMatch(/prod updated/);
     expect(reply.text()).not.toContain(NEW_SECRET);
-    const after = core.app.credentials.find(GUILD, 'prod')!;
+    const after = (await core.app.credentials.find(GUILD, 'prod'))!;
     expect(after).toMatchObject({ id: before.id, keyIdHint: 'KEY2', region: 'eu-west-1' });
-    expect(core.app.credentials.reveal(GUILD, 'prod').secrets['secret_access_key']).toBe(NEW_SECRET);
+    expect((await core.app.credentials.reveal(GUILD, 'prod')).secrets['secret_access_key']).toBe(NEW_SECRET);
     expect(databaseHolds(path, oldCiphertext)).toBe(false);
-    expect(core.app.audit.recent(GUILD).map((e) => [e.action, e.outcome])).toContainEqual(['credentials.update', 'success']);
+    expect((await core.app.audit.recent(GUILD)).map((e) => [e.action, e.outcome])).toContainEqual(['credentials.update', 'success']);
   });
 
   it('update with new_secret:false changes only the region, without asking for a secret', async () => {
     const { say, core } = await setup();
     const reply = await say(admin, 'cloud-credentials', { subcommand: 'update', name: 'prod', region: 'us-east-2', new_secret: false });
     expect(reply.steps.some((step) => step.kind === 'modal')).toBe(false);
-    expect(core.app.credentials.find(GUILD, 'prod')?.region).toBe('us-east-2');
-    expect(core.app.credentials.reveal(GUILD, 'prod').secrets['secret_access_key']).toBe(OLD_SECRET);
+    expect((await core.app.credentials.find(GUILD, 'prod'))?.region).toBe('us-east-2');
+    expect((await core.app.credentials.reveal(GUILD, 'prod')).secrets['secret_access_key']).toBe(OLD_SECRET);
   });
 
   it('update refuses a bad region before the form is shown, and nothing to change at all', async () => {
@@ -98,16 +98,16 @@ describe('/cloud-credentials get and update', () => {
     expect(bad.steps.some((step) => step.kind === 'modal')).toBe(false);
     const nothing = await say(admin, 'cloud-credentials', { subcommand: 'update', name: 'prod', new_secret: false });
     expect(nothing.text()).toMatch(/Nothing to update/);
-    expect(core.app.credentials.find(GUILD, 'prod')?.region).toBe('eu-west-1');
+    expect((await core.app.credentials.find(GUILD, 'prod'))?.region).toBe('eu-west-1');
   });
 
   it('a credential removed while its update form was open stays removed', async () => {
     const { core } = await setup();
-    core.app.credentials.remove(GUILD, 'prod');
-    expect(() => core.app.credentials.update(GUILD, 'prod', { secrets: { access_key_id: 'AKIAIOSFODNN7NEWKEY2', secret_access_key: NEW_SECRET } })).toThrow(
+    await core.app.credentials.remove(GUILD, 'prod');
+    await expect(core.app.credentials.update(GUILD, 'prod', { secrets: { access_key_id: 'AKIAIOSFODNN7NEWKEY2', secret_access_key: NEW_SECRET } })).rejects.toThrow(
       /no stored credential named 'prod'/,
     );
-    expect(core.app.credentials.list(GUILD)).toEqual([]);
+    expect((await core.app.credentials.list(GUILD))).toEqual([]);
   });
 });
 

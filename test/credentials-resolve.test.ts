@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CredentialStore } from '../src/credentials/credential-store.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import {
   CredentialProviderMismatch,
   InvalidCredentialSecrets,
@@ -38,7 +39,7 @@ describe('choosing the credential for a run', () => {
       CREDENTIALS_MASTER_KEY_ID: 'k1',
       CREDENTIALS_PREVIOUS_MASTER_KEYS: undefined,
     });
-    store = new CredentialStore(database.db, keyring, clock);
+    store = new CredentialStore(sqliteDataAccess(database), keyring, clock);
     vault = new EphemeralVault({ ttlMs: 30 * 60_000, maxSessionsPerGuild: 5, clock });
   });
   afterEach(() => database.cleanup());
@@ -56,19 +57,19 @@ describe('choosing the credential for a run', () => {
     store.create({ guildId: GUILD, name: 'prod', provider: 'aws', region: 'us-west-2', secrets: stored, createdBy: MEMBER, makeDefault });
 
   describe('without a choice', () => {
-    it("uses the project's open vault session first, even when the guild has a default stored credential", () => {
-      storeProd(true);
+    it("uses the project's open vault session first, even when the guild has a default stored credential", async () => {
+      await storeProd(true);
       const session = vault.open(GUILD, MEMBER, ephemeral);
-      const resolved = resolveRunCredentials(base({ vaultSessionId: session.sessionId }));
+      const resolved = await resolveRunCredentials(base({ vaultSessionId: session.sessionId }));
       expect(resolved).toMatchObject({ source: 'ephemeral', secrets: ephemeral, label: "aws credentials from this project's vault session (kept in memory only)" });
     });
 
-    it("uses the guild's default stored credential when the project has no open session, and says it is the default", () => {
-      storeProd(true);
+    it("uses the guild's default stored credential when the project has no open session, and says it is the default", async () => {
+      await storeProd(true);
       const session = vault.open(GUILD, MEMBER, ephemeral);
       clock.advanceMinutes(31);
       for (const vaultSessionId of [null, session.sessionId]) {
-        expect(resolveRunCredentials(base({ vaultSessionId }))).toEqual({
+        expect((await resolveRunCredentials(base({ vaultSessionId })))).toEqual({
           source: 'stored',
           secrets: stored,
           label: "this server's default stored credential 'prod' (aws, key …0001)",
@@ -78,21 +79,21 @@ describe('choosing the credential for a run', () => {
       }
     });
 
-    it("falls back to the project's open vault session", () => {
-      storeProd(false);
+    it("falls back to the project's open vault session", async () => {
+      await storeProd(false);
       const session = vault.open(GUILD, MEMBER, { ...ephemeral, region: 'eu-central-1' });
-      const resolved = resolveRunCredentials(base({ vaultSessionId: session.sessionId }));
+      const resolved = await resolveRunCredentials(base({ vaultSessionId: session.sessionId }));
       expect(resolved).toMatchObject({ source: 'ephemeral', secrets: ephemeral, region: 'eu-central-1' });
     });
 
-    it('never falls back to service credentials, even for an allowed guild', () => {
-      expect(() => resolveRunCredentials(base({ guildId: OTHER_GUILD }))).toThrow(NoCredentialAvailable);
+    it('never falls back to service credentials, even for an allowed guild', async () => {
+      await expect(resolveRunCredentials(base({ guildId: OTHER_GUILD }))).rejects.toThrow(NoCredentialAvailable);
     });
 
-    it('explains the three options, naming stored credentials that are not the default', () => {
-      storeProd(false);
+    it('explains the three options, naming stored credentials that are not the default', async () => {
+      await storeProd(false);
       try {
-        resolveRunCredentials(base());
+        await resolveRunCredentials(base());
         expect.unreachable();
       } catch (error) {
         expect(error).toBeInstanceOf(NoCredentialAvailable);
@@ -102,68 +103,68 @@ describe('choosing the credential for a run', () => {
       }
     });
 
-    it('an expired vault session counts as no session', () => {
+    it('an expired vault session counts as no session', async () => {
       const session = vault.open(GUILD, MEMBER, ephemeral);
       clock.advanceMinutes(31);
-      expect(() => resolveRunCredentials(base({ vaultSessionId: session.sessionId }))).toThrow(NoCredentialAvailable);
+      await expect(resolveRunCredentials(base({ vaultSessionId: session.sessionId }))).rejects.toThrow(NoCredentialAvailable);
     });
 
-    it('an open session missing a field says which, rather than "no credential"', () => {
+    it('an open session missing a field says which, rather than "no credential"', async () => {
       const session = vault.open(GUILD, MEMBER, { access_key_id: 'AKIAONLYTHEKEYID0004' });
-      expect(() => resolveRunCredentials(base({ vaultSessionId: session.sessionId }))).toThrow(/secret_access_key is missing/);
+      await expect(resolveRunCredentials(base({ vaultSessionId: session.sessionId }))).rejects.toThrow(/secret_access_key is missing/);
     });
   });
 
   describe('with a choice', () => {
-    it('a named stored credential is used even when another is the default', () => {
-      storeProd(true);
-      store.create({ guildId: GUILD, name: 'staging', provider: 'aws', secrets: ephemeral, createdBy: MEMBER });
-      expect(resolveRunCredentials(base({ choice: { source: 'stored', name: 'staging' } })).secrets).toEqual(ephemeral);
+    it('a named stored credential is used even when another is the default', async () => {
+      await storeProd(true);
+      await store.create({ guildId: GUILD, name: 'staging', provider: 'aws', secrets: ephemeral, createdBy: MEMBER });
+      expect((await resolveRunCredentials(base({ choice: { source: 'stored', name: 'staging' } }))).secrets).toEqual(ephemeral);
     });
 
-    it('a stored credential of another provider is refused', () => {
-      storeProd(true);
-      expect(() => resolveRunCredentials(base({ provider: 's3', choice: { source: 'stored', name: 'prod' } }))).toThrow(
+    it('a stored credential of another provider is refused', async () => {
+      await storeProd(true);
+      await expect(resolveRunCredentials(base({ provider: 's3', choice: { source: 'stored', name: 'prod' } }))).rejects.toThrow(
         CredentialProviderMismatch,
       );
     });
 
-    it("a vault session of another guild, or an expired one, is refused with the vault's error", () => {
+    it("a vault session of another guild, or an expired one, is refused with the vault's error", async () => {
       const theirs = vault.open(OTHER_GUILD, MEMBER, ephemeral);
-      expect(() => resolveRunCredentials(base({ choice: { source: 'ephemeral', sessionId: theirs.sessionId } }))).toThrow(
+      await expect(resolveRunCredentials(base({ choice: { source: 'ephemeral', sessionId: theirs.sessionId } }))).rejects.toThrow(
         VaultSessionNotFound,
       );
       const mine = vault.open(GUILD, MEMBER, ephemeral);
       clock.advanceMinutes(31);
-      expect(() => resolveRunCredentials(base({ choice: { source: 'ephemeral', sessionId: mine.sessionId } }))).toThrow(
+      await expect(resolveRunCredentials(base({ choice: { source: 'ephemeral', sessionId: mine.sessionId } }))).rejects.toThrow(
         VaultSessionExpired,
       );
     });
 
-    it('the vault session secrets are checked against the provider', () => {
+    it('the vault session secrets are checked against the provider', async () => {
       const session = vault.open(GUILD, MEMBER, { project_id: 'my-project-123' });
-      expect(() =>
+      await expect(
         resolveRunCredentials(base({ choice: { source: 'ephemeral', sessionId: session.sessionId } })),
-      ).toThrow(InvalidCredentialSecrets);
+      ).rejects.toThrow(InvalidCredentialSecrets);
       expect(
-        resolveRunCredentials(base({ provider: 'gcp', choice: { source: 'ephemeral', sessionId: session.sessionId } })).secrets,
+        (await resolveRunCredentials(base({ provider: 'gcp', choice: { source: 'ephemeral', sessionId: session.sessionId } }))).secrets,
       ).toEqual({ project_id: 'my-project-123' });
     });
   });
 
   describe('service credentials', () => {
-    it('are refused for a guild not on the allow-list', () => {
-      expect(() => resolveRunCredentials(base({ choice: { source: 'service' } }))).toThrow(ServiceCredentialsNotAllowed);
+    it('are refused for a guild not on the allow-list', async () => {
+      await expect(resolveRunCredentials(base({ choice: { source: 'service' } }))).rejects.toThrow(ServiceCredentialsNotAllowed);
     });
 
-    it('are refused for everyone when the allow-list is empty (the default)', () => {
-      expect(() =>
+    it('are refused for everyone when the allow-list is empty (the default)', async () => {
+      await expect(
         resolveRunCredentials(base({ guildId: OTHER_GUILD, serviceAllowedGuilds: parseServiceGuildAllowList(undefined), choice: { source: 'service' } })),
-      ).toThrow(ServiceCredentialsNotAllowed);
+      ).rejects.toThrow(ServiceCredentialsNotAllowed);
     });
 
-    it('are used by an allowed guild that asks for them', () => {
-      const resolved = resolveRunCredentials(base({ guildId: OTHER_GUILD, choice: { source: 'service' } }));
+    it('are used by an allowed guild that asks for them', async () => {
+      const resolved = await resolveRunCredentials(base({ guildId: OTHER_GUILD, choice: { source: 'service' } }));
       expect(resolved).toEqual({
         source: 'service',
         secrets: { access_key_id: 'AKIASERVICESERVICE03', secret_access_key: 'service-secret' },
@@ -173,8 +174,8 @@ describe('choosing the credential for a run', () => {
       });
     });
 
-    it('an allowed guild asking for a provider the service lacks is told so', () => {
-      expect(() => resolveRunCredentials(base({ guildId: OTHER_GUILD, provider: 'gcp', choice: { source: 'service' } }))).toThrow(
+    it('an allowed guild asking for a provider the service lacks is told so', async () => {
+      await expect(resolveRunCredentials(base({ guildId: OTHER_GUILD, provider: 'gcp', choice: { source: 'service' } }))).rejects.toThrow(
         ServiceCredentialsUnavailable,
       );
     });

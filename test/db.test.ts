@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { MIGRATIONS_DIR, openDatabase } from '../src/db/index.js';
-import { RunStore } from '../src/engine/run-store.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
+import { runStoreFor } from '../src/engine/run-store.js';
 import { makeTempDir } from './support/tmp.js';
 
 describe('database', () => {
@@ -73,7 +74,7 @@ describe('database', () => {
     expect(indexes).toEqual(['cloud_projects_guild_name_live', 'cloud_projects_guild_slug_live']);
   });
 
-  it('upgrades a database from before per-guild run numbers: its runs numbered 1, 2, 3 in order within each guild', () => {
+  it('upgrades a database from before per-guild run numbers: its runs numbered 1, 2, 3 in order within each guild', async () => {
     const { dir, cleanup } = makeTempDir();
     cleanups.push(cleanup);
     // The migrations folder as the release before run numbers shipped it: 0000 and 0001.
@@ -111,8 +112,8 @@ describe('database', () => {
       { id: 5, guild_id: guildA, guild_run_number: 3, kind: 'destroy', summary: null, created_at: 50 },
     ]);
     // The next run of each guild continues its own count, and a number cannot be taken twice in a guild.
-    const store = new RunStore(upgraded.db, { now: () => 60 });
-    expect(store.create({ guildId: guildB, projectId: projectB, resourceId: null, kind: 'plan', startedBy: user }).guild_run_number).toBe(3);
+    const store = runStoreFor(sqliteDataAccess(upgraded), { now: () => 60 });
+    expect((await store.create({ guildId: guildB, projectId: projectB, resourceId: null, kind: 'plan', startedBy: user })).guild_run_number).toBe(3);
     expect(() =>
       upgraded.sqlite
         .prepare("INSERT INTO iac_runs (guild_id, guild_run_number, project_id, kind, started_by, created_at) VALUES (?, 1, ?, 'plan', ?, 70)")

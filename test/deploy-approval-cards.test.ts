@@ -31,11 +31,11 @@ const ENV = { IAC_BIN_DIR: FAKE_ENGINE_BIN, CREDENTIALS_MASTER_KEY: randomBytes(
 async function requested() {
   const fixture = appFixture(cleanups, ENV);
   const first = await fixture.boot();
-  first.app.credentials.create({ guildId: APP_GUILD, name: 'gcp-main', provider: 'gcp', secrets: { project_id: 'stored-proj' }, createdBy: alice.id });
+  await first.app.credentials.create({ guildId: APP_GUILD, name: 'gcp-main', provider: 'gcp', secrets: { project_id: 'stored-proj' }, createdBy: alice.id });
   expect((await first.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1', credential: 'gcp-main' })).text()).toMatch(/initialised/);
   expect((await first.say(alice, 'cloud-guild-policy', { action: 'update', require_approval: true })).text()).toMatch(/Approval required/);
   const reply = await first.say(alice, 'cloud-deploy', { project: 'web', resource_type: 'bucket', disk_size: 5 }, APP_GUILD, APP_CHANNEL, { buttons: [{ buttonId: 'apply', by: alice }] });
-  const approval = first.app.deployApprovals.records.findInGuild(APP_GUILD, 1);
+  const approval = await first.app.deployApprovals.records.findInGuild(APP_GUILD, 1);
   if (!approval?.card) throw new Error(`no approval card recorded: ${reply.text()}`);
   return { ...fixture, first, card: approval.card };
 }
@@ -68,7 +68,7 @@ describe('an approval card closed without a press on it', () => {
     const { first, notifier, clock, boot, card } = await requested();
     clock.advanceMinutes(61);
     // The janitor's first half, as a process killed right after it would leave it.
-    expect(first.app.deployApprovals.records.expireDue(clock.now(), 10)).toHaveLength(1);
+    expect(await first.app.deployApprovals.records.expireDue(clock.now(), 10)).toHaveLength(1);
     await first.stop();
     expect(notifier.edits).toEqual([]);
     const second = await boot();
@@ -82,7 +82,7 @@ describe('an approval card closed without a press on it', () => {
     clock.advanceMinutes(61);
     notifier.failNextEdits(1);
     await first.tick();
-    expect(first.app.deployApprovals.records.findInGuild(APP_GUILD, 1)?.status).toBe('expired');
+    expect((await first.app.deployApprovals.records.findInGuild(APP_GUILD, 1))?.status).toBe('expired');
     expect(notifier.edits).toEqual([]);
     await first.tick();
     await first.tick();
@@ -93,7 +93,7 @@ describe('an approval card closed without a press on it', () => {
     const { first, notifier, clock, card } = await requested();
     notifier.deleteMessage(card.messageId);
     clock.advanceMinutes(61);
-    first.app.deployApprovals.records.expireDue(clock.now(), 10);
+    await first.app.deployApprovals.records.expireDue(clock.now(), 10);
     const lines: Array<Record<string, unknown>> = [];
     const logger = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
     const { records, outbox } = first.app.deployApprovals;
@@ -102,7 +102,7 @@ describe('an approval card closed without a press on it', () => {
     expect(lines.some((l) => l.level === 40 && l.approvalId === 1 && String(l.msg).includes('cannot be edited'))).toBe(true);
     expect(await edits.editQueued()).toMatchObject({ edited: 0, failed: 0, skipped: 0 });
     await first.tick();
-    expect(records.findInGuild(APP_GUILD, 1)?.status).toBe('expired');
+    expect((await records.findInGuild(APP_GUILD, 1))?.status).toBe('expired');
     expect(notifier.edits).toEqual([]);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approval expired']);
   });
@@ -119,15 +119,15 @@ describe('an approval card closed without a press on it', () => {
 
   it('is not recorded for another guild’s id, and is edited only by the janitor of the shard serving its guild', async () => {
     const { first, notifier, clock, dir, card } = await requested();
-    first.app.deployApprovals.records.recordCard(OTHER_GUILD, 1, { channelId: 'elsewhere', messageId: 'forged' });
-    expect(first.app.deployApprovals.records.findInGuild(APP_GUILD, 1)?.card).toEqual(card);
+    await first.app.deployApprovals.records.recordCard(OTHER_GUILD, 1, { channelId: 'elsewhere', messageId: 'forged' });
+    expect((await first.app.deployApprovals.records.findInGuild(APP_GUILD, 1))?.card).toEqual(card);
     await first.stop();
     clock.advanceMinutes(61);
     const own = shardOfGuild(APP_GUILD, 2);
     const other = await bootApp(dir, clock, notifier, ENV, { id: 1 - own, count: 2 });
     await other.tick();
     await other.tick();
-    expect(other.app.deployApprovals.records.findInGuild(APP_GUILD, 1)?.status).toBe('pending');
+    expect((await other.app.deployApprovals.records.findInGuild(APP_GUILD, 1))?.status).toBe('pending');
     expect(notifier.edits).toEqual([]);
     await other.stop();
     const serving = await bootApp(dir, clock, notifier, ENV, { id: own, count: 2 });

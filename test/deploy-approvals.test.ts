@@ -35,7 +35,7 @@ async function setup(options: { credential?: 'stored' | 'session'; env?: Record<
   const fixture = appFixture(cleanups, { IAC_BIN_DIR: FAKE_ENGINE_BIN, CREDENTIALS_MASTER_KEY: randomBytes(32).toString('base64'), ...STAND_IN_SANDBOX_ENV, ...options.env });
   const first = await fixture.boot();
   if (options.credential !== 'session') {
-    first.app.credentials.create({ guildId: APP_GUILD, name: 'gcp-main', provider: 'gcp', secrets: { project_id: 'stored-proj' }, createdBy: alice.id });
+    await first.app.credentials.create({ guildId: APP_GUILD, name: 'gcp-main', provider: 'gcp', secrets: { project_id: 'stored-proj' }, createdBy: alice.id });
     expect((await first.say(alice, 'cloud-init', { ...web, credential: 'gcp-main' })).text()).toMatch(/initialised/);
   } else {
     const init = await first.say(alice, 'cloud-init', web, APP_GUILD, APP_CHANNEL, { modal: { project_id: 'typed-proj' } });
@@ -55,7 +55,7 @@ async function requestDeployment(bot: Booted, notifier: { postsIn(channel: strin
 }
 
 const resourceStatuses = (bot: Booted) => bot.app.resources.listByGuild(APP_GUILD).map((r) => r.status);
-const applyRuns = (bot: Booted) => bot.app.runner.recentRuns(APP_GUILD).filter((r) => r.kind === 'apply');
+const applyRuns = async (bot: Booted) => (await bot.app.runner.recentRuns(APP_GUILD)).filter((r) => r.kind === 'apply');
 const planFile = (dir: string, runId: number) => join(dir, 'deployments', `guild_${APP_GUILD}`, 'web', '.plans', `run-${runId}.tfplan`);
 const approvalRow = (bot: Booted, id = 1) => bot.app.deployApprovals.records.findInGuild(APP_GUILD, id);
 
@@ -67,9 +67,9 @@ describe('a deployment that needs approval', () => {
     expect(reply.text()).toMatch(/across restarts of the bot/);
     expect(approve).toBe('deployapr:approve:1');
     expect(JSON.stringify(card)).toMatch(/This server’s policy requires an admin’s approval/);
-    expect(approvalRow(first)).toMatchObject({ status: 'pending', requester: { id: alice.id }, credentialLabel: expect.stringMatching(/gcp-main/) });
+    expect(await approvalRow(first)).toMatchObject({ status: 'pending', requester: { id: alice.id }, credentialLabel: expect.stringMatching(/gcp-main/) });
     expect(resourceStatuses(first)).toEqual(['planned']);
-    expect(first.app.audit.recent(APP_GUILD, { action: 'deploy.approval.request' })[0]).toMatchObject({ userId: alice.id, outcome: 'success' });
+    expect((await first.app.audit.recent(APP_GUILD, { action: 'deploy.approval.request' }))[0]).toMatchObject({ userId: alice.id, outcome: 'success' });
   });
 
   it('survives a restart: Approve pressed on the old card after a new start applies it, in the channel, and tells the requester', async () => {
@@ -83,11 +83,11 @@ describe('a deployment that needs approval', () => {
     expect(press.text()).toMatch(/Deployed bucket/);
     expect(press.steps.every((s) => s.kind === 'update')).toBe(true);
     expect(resourceStatuses(after)).toEqual(['active']);
-    expect(applyRuns(after)).toHaveLength(1);
-    expect(approvalRow(after)).toMatchObject({ status: 'approved', decidedBy: carol.id });
+    expect(await applyRuns(after)).toHaveLength(1);
+    expect(await approvalRow(after)).toMatchObject({ status: 'approved', decidedBy: carol.id });
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approved']);
-    expect(after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
-    expect(after.app.audit.recent(APP_GUILD, { action: 'deploy.apply' })[0]).toMatchObject({ outcome: 'success' });
+    expect((await after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
+    expect((await after.app.audit.recent(APP_GUILD, { action: 'deploy.apply' }))[0]).toMatchObject({ outcome: 'success' });
   });
 
   it('after a restart, a plan whose vault session is gone is not applied: the press says what to do, and works once the session is back', async () => {
@@ -100,8 +100,8 @@ describe('a deployment that needs approval', () => {
     expect(refused.text()).toMatch(/Deployment approval #1 cannot be applied now/);
     expect(refused.text()).toMatch(/opens its vault session again with `\/cloud-init`/);
     expect(refused.text()).toMatch(/press Approve again/);
-    expect(approvalRow(after)?.status).toBe('pending');
-    expect(applyRuns(after)).toEqual([]);
+    expect((await approvalRow(after))?.status).toBe('pending');
+    expect(await applyRuns(after)).toEqual([]);
 
     const renewed = await after.say(alice, 'cloud-init', web, APP_GUILD, APP_CHANNEL, { modal: { project_id: 'typed-proj' } });
     expect(renewed.text()).toMatch(/initialised|renewed/i);
@@ -111,7 +111,7 @@ describe('a deployment that needs approval', () => {
 
   it('after a restart, a server default credential never stands in for the plan’s ended vault session', async () => {
     const { first, boot, notifier } = await setup({ credential: 'session' });
-    first.app.credentials.create({ guildId: APP_GUILD, name: 'shared', provider: 'gcp', secrets: { project_id: 'another-account' }, createdBy: alice.id, makeDefault: true });
+    await first.app.credentials.create({ guildId: APP_GUILD, name: 'shared', provider: 'gcp', secrets: { project_id: 'another-account' }, createdBy: alice.id, makeDefault: true });
     const { approve } = await requestDeployment(first, notifier);
     await first.stop();
 
@@ -119,15 +119,15 @@ describe('a deployment that needs approval', () => {
     const refused = await after.press(carol, approve);
     expect(refused.text()).toMatch(/it was planned with gcp credentials from this project's vault session/);
     expect(refused.text()).toMatch(/it would run with this server's default stored credential/);
-    expect(approvalRow(after)?.status).toBe('pending');
-    expect(applyRuns(after)).toEqual([]);
-    expect(after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ outcome: 'failed', details: { reason: 'credential_changed' } });
+    expect((await approvalRow(after))?.status).toBe('pending');
+    expect(await applyRuns(after)).toEqual([]);
+    expect((await after.app.audit.recent(APP_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ outcome: 'failed', details: { reason: 'credential_changed' } });
   });
 
   it('Reject closes it: the plan and its row go, the card says who, the requester is told', async () => {
     const { first, notifier, dir } = await setup();
     const { reject } = await requestDeployment(first, notifier);
-    const planRunId = approvalRow(first)!.planRunId;
+    const planRunId = (await approvalRow(first))!.planRunId;
     expect(existsSync(planFile(dir, planRunId))).toBe(true);
     const press = await first.press(carol, reject);
     expect(press.text()).toMatch(/Rejected by <@300000000000000003>/);
@@ -136,7 +136,7 @@ describe('a deployment that needs approval', () => {
     expect(resourceStatuses(first)).toEqual(['destroyed']);
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment rejected']);
-    expect(applyRuns(first)).toEqual([]);
+    expect(await applyRuns(first)).toEqual([]);
   });
 
   it('the requester cannot approve (or reject) their own, even as a server admin; a member who is not an admin cannot either', async () => {
@@ -147,10 +147,10 @@ describe('a deployment that needs approval', () => {
     const member = await first.press(dave, approve);
     expect(member.text()).toMatch(/Only server admins, or members with Admin access to this project’s provider, can approve/);
     expect(member.text()).toMatch(/needs Admin access to GCP for this step/);
-    expect(approvalRow(first)?.status).toBe('pending');
+    expect((await approvalRow(first))?.status).toBe('pending');
     expect(resourceStatuses(first)).toEqual(['planned']);
-    expect(applyRuns(first)).toEqual([]);
-    const denied = first.app.audit.recent(APP_GUILD, { action: 'deploy.approval' }).filter((e) => e.outcome === 'denied');
+    expect(await applyRuns(first)).toEqual([]);
+    const denied = (await first.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })).filter((e) => e.outcome === 'denied');
     expect(denied.map((e) => [e.userId, e.details?.reason])).toEqual([
       [dave.id, 'missing_access'],
       [alice.id, 'own_request'],
@@ -165,7 +165,7 @@ describe('a deployment that needs approval', () => {
     const missing = await first.press({ ...carol, id: '300000000000000009' }, 'deployapr:approve:77', { guildId: OTHER_GUILD });
     expect(foreign.text()).toMatch(/There is no deployment approval #1 in this server/);
     expect(foreign.text().replace('#1', '#N')).toBe(missing.text().replace('#77', '#N'));
-    expect(approvalRow(first)?.status).toBe('pending');
+    expect((await approvalRow(first))?.status).toBe('pending');
     const inDm = await first.press(carol, approve, { guildId: null });
     expect(inDm.text()).toMatch(/There is no deployment approval #1/);
   });
@@ -173,19 +173,19 @@ describe('a deployment that needs approval', () => {
   it('expires: the janitor closes it, deletes its plan file, tells the requester once; a later press says it expired', async () => {
     const { first, notifier, clock, dir } = await setup({ env: { DEPLOY_APPROVAL_TTL_MINUTES: '60' } });
     const { approve } = await requestDeployment(first, notifier);
-    const { planRunId, expiresAt, requestedAt } = approvalRow(first)!;
+    const { planRunId, expiresAt, requestedAt } = (await approvalRow(first))!;
     expect(expiresAt - requestedAt).toBe(60 * 60_000);
     clock.advanceMinutes(61);
     await first.tick();
     await first.tick();
-    expect(approvalRow(first)?.status).toBe('expired');
+    expect((await approvalRow(first))?.status).toBe('expired');
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
     expect(resourceStatuses(first)).toEqual(['destroyed']);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approval expired']);
     const late = await first.press(carol, approve);
     expect(late.text()).toMatch(/Deployment approval #1 expired/);
     expect(late.steps[0]).toMatchObject({ kind: 'update', message: { notices: [{ title: expect.stringMatching(/⌛/) }] } });
-    expect(applyRuns(first)).toEqual([]);
+    expect(await applyRuns(first)).toEqual([]);
   });
 
   it('a press past the expiry, before the janitor ran, is refused as expired too', async () => {
@@ -193,45 +193,45 @@ describe('a deployment that needs approval', () => {
     const { approve } = await requestDeployment(first, notifier);
     clock.advanceMinutes(60);
     expect((await first.press(carol, approve)).text()).toMatch(/expired/);
-    expect(applyRuns(first)).toEqual([]);
+    expect(await applyRuns(first)).toEqual([]);
   });
 
   it('a policy tightened between the request and the press: refused at the press, plan discarded, requester told', async () => {
     const { first, notifier, dir } = await setup();
     const { approve } = await requestDeployment(first, notifier);
-    const { planRunId } = approvalRow(first)!;
+    const { planRunId } = (await approvalRow(first))!;
     await first.say(alice, 'cloud-guild-policy', { action: 'update', allowed_resource_types: 'vm' });
     const press = await first.press(carol, approve);
     expect(press.text()).toMatch(/no longer meets this server’s policy/);
     expect(press.text()).toMatch(/bucket/);
-    expect(approvalRow(first)).toMatchObject({ status: 'refused', closeReason: 'policy' });
+    expect(await approvalRow(first)).toMatchObject({ status: 'refused', closeReason: 'policy' });
     expect(resourceStatuses(first)).toEqual(['destroyed']);
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
-    expect(applyRuns(first)).toEqual([]);
+    expect(await applyRuns(first)).toEqual([]);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment not applied']);
-    expect(first.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ userId: carol.id, outcome: 'denied', details: { reason: 'policy' } });
+    expect((await first.app.audit.recent(APP_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ userId: carol.id, outcome: 'denied', details: { reason: 'policy' } });
   });
 
   it('a plan file gone since the request (expired, swept): the press closes it and says the plan cannot be applied', async () => {
     const { first, notifier, dir } = await setup();
     const { approve } = await requestDeployment(first, notifier);
-    rmSync(planFile(dir, approvalRow(first)!.planRunId));
+    rmSync(planFile(dir, (await approvalRow(first))!.planRunId));
     const press = await first.press(carol, approve);
     expect(press.text()).toMatch(/can no longer be applied/);
-    expect(approvalRow(first)).toMatchObject({ status: 'expired', closeReason: 'plan_gone' });
-    expect(applyRuns(first)).toEqual([]);
+    expect(await approvalRow(first)).toMatchObject({ status: 'expired', closeReason: 'plan_gone' });
+    expect(await applyRuns(first)).toEqual([]);
   });
 
   it('a plan file changed since it was shown is not the one approved: refused at the press, nothing applied', async () => {
     const { first, notifier, dir } = await setup();
     const { approve } = await requestDeployment(first, notifier);
-    const { planRunId } = approvalRow(first)!;
+    const { planRunId } = (await approvalRow(first))!;
     writeFileSync(planFile(dir, planRunId), 'another plan');
     const press = await first.press(carol, approve);
     expect(press.text()).toMatch(/Plan #\d+ changed since it was shown, so it is not the one asked to approve/);
-    expect(approvalRow(first)).toMatchObject({ status: 'refused', closeReason: 'plan_gone' });
+    expect(await approvalRow(first)).toMatchObject({ status: 'refused', closeReason: 'plan_gone' });
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
-    expect(applyRuns(first)).toEqual([]);
+    expect(await applyRuns(first)).toEqual([]);
   });
 
   it('two reviewers pressing at once (or one pressing twice): applied once, the other told it was already approved', async () => {
@@ -241,7 +241,7 @@ describe('a deployment that needs approval', () => {
     const texts = [one, two, again].map((p) => p.text());
     expect(texts.filter((t) => /Deployed bucket/.test(t))).toHaveLength(1);
     expect(texts.filter((t) => /already approved by <@300000000000000003>/.test(t))).toHaveLength(2);
-    expect(applyRuns(first)).toHaveLength(1);
+    expect(await applyRuns(first)).toHaveLength(1);
     expect(resourceStatuses(first)).toEqual(['active']);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approved']);
   });
@@ -265,7 +265,7 @@ describe('a deployment that needs approval', () => {
       buttons: [{ buttonId: 'apply', by: alice }],
     });
     expect(reply.text()).toMatch(/Waiting for an admin’s approval/);
-    const { planRunId, resourceId } = approvalRow(first)!;
+    const { planRunId, resourceId } = (await approvalRow(first))!;
     const folder = first.app.resources.get(APP_GUILD, resourceId).workspace!;
     const plan = join(dir, 'deployments', `guild_${APP_GUILD}`, 'web', folder, '.plans', `run-${planRunId}.tfplan`);
     expect(existsSync(plan)).toBe(true);

@@ -33,7 +33,7 @@ describe('/cloud-deploy, through the dispatcher with the stand-in engine', () =>
     expect(shownInDiscord(last)).toMatch(/Invalid machine type/);
     const resources = harness.core.app.resources.listByGuild(HARNESS_GUILD);
     expect(resources.map((r) => r.status)).toEqual(['destroyed']);
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'deploy.plan' })[0]?.outcome).toBe('failed');
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'deploy.plan' }))[0]?.outcome).toBe('failed');
   });
 
   it('discards the plan when the requester cancels, and nothing is applied', async () => {
@@ -139,7 +139,7 @@ describe('two deployments racing for the last of the budget', () => {
       const outcomes = replies.map((r) => (/Deployed vm/.test(r.text()) ? 'deployed' : /over its budget limit/.test(r.text()) ? 'refused' : 'other')).sort();
       expect(outcomes).toEqual(['deployed', 'refused']);
       expect(harness.core.app.resources.listByGuild(HARNESS_GUILD).filter((r) => r.status === 'active')).toHaveLength(1);
-      expect(harness.core.app.reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
+      expect(await harness.core.app.reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
     } finally {
       await harness.stop();
     }
@@ -182,7 +182,7 @@ describe('/cloud-destroy forget:true', () => {
         modal: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'not-a-real-secret-value' },
       });
       expect(again.text()).toMatch(/initialised/);
-      expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'project.forget' })).toHaveLength(1);
+      expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'project.forget' }))).toHaveLength(1);
     } finally {
       await harness.stop();
     }

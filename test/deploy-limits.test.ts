@@ -34,8 +34,8 @@ describe('limits count resources left by failed and cancelled applies', () => {
     control({ sleepMs: 5_000 });
     const deploy = harness.say(deployer, 'cloud-deploy', vm, HARNESS_GUILD, { buttons: [{ buttonId: 'apply', by: deployer }] });
     const running = await vi.waitFor(
-      () => {
-        const run = harness.core.app.runner.recentRuns(HARNESS_GUILD).find((r) => r.kind === 'apply' && r.status === 'running');
+      async () => {
+        const run = (await harness.core.app.runner.recentRuns(HARNESS_GUILD)).find((r) => r.kind === 'apply' && r.status === 'running');
         if (!run) throw new Error('no running apply yet');
         return run;
       },
@@ -52,7 +52,7 @@ describe('limits count resources left by failed and cancelled applies', () => {
     expect(again.text()).toMatch(/already runs 1 of its 1 allowed instances/);
     expect(again.text()).toMatch(/may still exist in the cloud/);
     expect(again.text()).not.toMatch(/Deployed vm/);
-    expect(harness.core.app.runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === 'plan')).toHaveLength(1);
+    expect((await harness.core.app.runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'plan')).toHaveLength(1);
   });
 
   it('a failed apply counts against the budget and instances until it is destroyed, then frees them', async () => {

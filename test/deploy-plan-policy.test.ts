@@ -31,7 +31,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
   /** The guild's own module, planned alongside the bot's configuration. */
   const module = (resources: Record<string, unknown>, project = 'web') => writeFileSync(join(workspace(project), 'module.tf.json'), JSON.stringify({ resource: resources }));
   const policy = (options: Record<string, unknown>) => harness.say(alice, 'cloud-guild-policy', { action: 'update', ...options });
-  const runs = (kind: string) => app().runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === kind);
+  const runs = async (kind: string) => (await app().runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === kind);
   const offeredApply = (reply: Awaited<ReturnType<typeof harness.say>>) => reply.steps.some((s) => s.kind === 'buttons' && JSON.stringify(s.message).includes('Apply'));
   const init = (project: string) =>
     harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: project, region: 'us-central1' }, HARNESS_GUILD, { modal: { project_id: `${project}-project-123` } });
@@ -55,7 +55,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     await policy({ max_disk: 15 });
     const refused = await harness.say(alice, 'cloud-deploy', vmWithoutDisk, HARNESS_GUILD, apply);
     // The options named no disk, so only the plan could see it: one plan ran, and no Apply was offered.
-    expect(runs('plan')).toHaveLength(1);
+    expect(await runs('plan')).toHaveLength(1);
     expect(offeredApply(refused)).toBe(false);
     expect(refused.text()).toMatch(/Plan refused by policy/);
     expect(refused.text()).toMatch(/The boot disk of `google_compute_instance\.vm_1` \(20 GB\) exceeds the guild limit \(15 GB\)/);
@@ -63,8 +63,8 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     expect(refused.text()).toMatch(/The plan was discarded; nothing was applied/);
     expect(app().resources.listByGuild(HARNESS_GUILD).map((r) => r.status)).toEqual(['destroyed']);
     expect(readdirSync(join(workspace(), '.plans')).filter((f) => f.endsWith('.tfplan'))).toEqual([]);
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'deploy.plan' })[0]).toMatchObject({ outcome: 'denied', details: { step: 'plan', rules: ['disk'] } });
-    expect(runs('apply')).toEqual([]);
+    expect((await app().audit.recent(HARNESS_GUILD, { action: 'deploy.plan' }))[0]).toMatchObject({ outcome: 'denied', details: { step: 'plan', rules: ['disk'] } });
+    expect(await runs('apply')).toEqual([]);
 
     await policy({ max_disk: 500 });
     const deployed = await harness.say(alice, 'cloud-deploy', vmWithoutDisk, HARNESS_GUILD, apply);
@@ -81,7 +81,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     expect(reply.text()).toMatch(/initialised/);
     const refused = await harness.say(alice, 'cloud-deploy', { project: 'ec2', resource_type: 'vm', instance_type: 't3.micro', disk_size: 4 }, HARNESS_GUILD, apply);
     expect(refused.text()).toMatch(/an AWS virtual machine's boot disk must be 8 to 65536 GB \(its image needs 8 GB\), not 4 GB/);
-    expect(app().runner.recentRuns(HARNESS_GUILD)).toEqual([]);
+    expect(await app().runner.recentRuns(HARNESS_GUILD)).toEqual([]);
     expect(app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
     expect(existsSync(join(workspace('ec2'), '.fake-engine-invocations.jsonl'))).toBe(false);
   });
@@ -92,7 +92,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     const refused = await harness.say(alice, 'cloud-deploy', { project: 'web', resource_type: 'bucket', disk_size: 5 }, HARNESS_GUILD, apply);
     expect(offeredApply(refused)).toBe(false);
     expect(refused.text()).toMatch(/Resource type `google_sql_database_instance` is not allowed in this guild \(`google_sql_database_instance\.db`\); allowed: bucket\./);
-    expect(runs('apply')).toEqual([]);
+    expect(await runs('apply')).toEqual([]);
 
     // Listed by its Terraform type, it passes (and, unpriced, waits for an admin).
     await policy({ allowed_resource_types: 'bucket, google_sql_database_instance' });
@@ -107,7 +107,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     expect(refused.text()).toMatch(/The plan adds 2 instances, and the guild already runs 0 of its 1 allowed instances; destroy 1 first\./);
     expect(refused.text()).toMatch(/Instance type \W+n1-standard-8\W+ of `google_compute_instance\.worker` is not allowed in this guild; allowed: e2-micro\./);
     expect(refused.text()).not.toMatch(/google_compute_instance\.vm_\d+` is not allowed/);
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'deploy.plan' })[0]).toMatchObject({ outcome: 'denied', details: { rules: ['instances', 'instance_type'] } });
+    expect((await app().audit.recent(HARNESS_GUILD, { action: 'deploy.plan' }))[0]).toMatchObject({ outcome: 'denied', details: { rules: ['instances', 'instance_type'] } });
   });
 
   it('the budget is held to the plan’s estimate, not the options’', async () => {
@@ -130,7 +130,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     expect(card).toMatch(/1 of its resources could not be estimated, and this server’s policy requires an admin’s approval for that/);
     expect(card).not.toMatch(/This server’s policy requires an admin’s approval\./);
     expect((await harness.press(carol, harness.durableButton('Approve'))).text()).toMatch(/Deployed bucket/);
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ userId: carol.id, outcome: 'success' });
+    expect((await app().audit.recent(HARNESS_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ userId: carol.id, outcome: 'success' });
   });
 
   it('resources not estimated: refused, or allowed without approval, as the policy says', async () => {
@@ -160,7 +160,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     const applied = await deploys.apply(step.deployment, quietly);
     expect(applied).toMatchObject({ outcome: 'refused_by_policy', decision: { violations: [{ rule: 'budget', estimateUsd: 8.11, maxUsd: 7 }] } });
     expect(app().resources.get(HARNESS_GUILD, deployment.resource.id).status).toBe('destroyed');
-    expect(runs('apply')).toEqual([]);
+    expect(await runs('apply')).toEqual([]);
   });
 
   it('the budget reservation holds the plan’s estimate while the apply runs', async () => {
@@ -171,12 +171,23 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     const [vmStep, bucketStep] = [await deploys.decide(vm, alice), await deploys.decide(bucket, alice)];
     if (vmStep.next === 'refused' || bucketStep.next === 'refused') throw new Error('refused');
 
-    const applying = deploys.apply(vmStep.deployment, quietly);
-    expect(app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 8.11, vms: 1 });
+    // The progress is shown once the hold is taken, to run the engine: the VM's apply waits there, held, not yet applying.
+    let held = () => {};
+    let proceed = () => {};
+    const isHeld = new Promise<void>((resolve) => (held = resolve));
+    const mayProceed = new Promise<void>((resolve) => (proceed = resolve));
+    const applying = deploys.apply(vmStep.deployment, async (run) => {
+      held();
+      await mayProceed;
+      return quietly(run);
+    });
+    await isHeld;
+    expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 8.11, vms: 1 });
     // $8.11 held plus the bucket's $1 is over $8.61 (with the options' $6.11 held, it would have fitted).
     expect(await deploys.apply(bucketStep.deployment, quietly)).toMatchObject({ outcome: 'refused_by_policy', decision: { violations: [{ rule: 'budget', projectedUsd: 9.11 }] } });
+    proceed();
     expect((await applying).outcome).toBe('applied');
-    expect(app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
+    expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });
 });
 
@@ -192,12 +203,12 @@ describe('/cloud-guild-policy: what to do with resources not estimated', () => {
     const set = await harness.say(alice, 'cloud-guild-policy', { action: 'update', unpriced_resources: 'refuse', allowed_resource_types: 'vm, google_sql_database_instance' });
     expect(set.text()).toMatch(/Guild policies updated/);
     expect(set.text()).toMatch(/need an admin’s approval → \*\*refused\*\*/);
-    expect(harness.core.app.policies.get(HARNESS_GUILD)).toMatchObject({ unpricedResources: 'refuse', allowedResourceTypes: ['vm', 'google_sql_database_instance'] });
+    expect(await harness.core.app.policies.get(HARNESS_GUILD)).toMatchObject({ unpricedResources: 'refuse', allowedResourceTypes: ['vm', 'google_sql_database_instance'] });
 
     await harness.core.app.jit.grant({ guildId: HARNESS_GUILD, granteeId: bob.id, granteeIsBot: false, grantedBy: alice.id, provider: 'all', level: 'admin', durationMinutes: 60 });
     const waive = await harness.say(bob, 'cloud-guild-policy', { action: 'update', unpriced_resources: 'allow' });
     expect(waive.text()).toMatch(/`unpriced_resources` can be changed only by a member with the Manage Server permission/);
-    expect(harness.core.app.policies.get(HARNESS_GUILD).unpricedResources).toBe('refuse');
+    expect((await harness.core.app.policies.get(HARNESS_GUILD)).unpricedResources).toBe('refuse');
   });
 });
 

@@ -33,7 +33,7 @@ describe('DeployService', () => {
   const planFileOf = (deployment: PlannedDeployment) => join(workspace(), '.plans', `run-${deployment.plan.runId}.tfplan`);
   const statusOf = (deployment: Pick<Deployment, 'resource'>) => app().resources.get(HARNESS_GUILD, deployment.resource.id).status;
   const audit = (action: string) => app().audit.recent(HARNESS_GUILD, { action });
-  const applyRuns = () => app().runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === 'apply');
+  const applyRuns = async () => (await app().runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'apply');
   const grant = (who: Actor, level: 'deployer' | 'admin', minutes: number) =>
     harness.say(alice, 'cloud-jit-grant', { user: { id: who.id, displayName: who.displayName, isBot: false }, provider: 'gcp', level, duration: minutes });
   const requireApproval = () => harness.say(alice, 'cloud-guild-policy', { action: 'update', require_approval: true });
@@ -66,8 +66,8 @@ describe('DeployService', () => {
     if (step.next === 'refused') throw new Error('refused');
     const applied = await deploys.apply(step.deployment, quietly);
     expect(applied).toMatchObject({ outcome: 'applied', resource: { id: deployment.resource.id, status: 'active' } });
-    expect(audit('deploy.apply')[0]).toMatchObject({ userId: alice.id, outcome: 'success', details: { resourceId: deployment.resource.id } });
-    expect(app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
+    expect((await audit('deploy.apply'))[0]).toMatchObject({ userId: alice.id, outcome: 'success', details: { resourceId: deployment.resource.id } });
+    expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });
 
   it('refused by policy: nothing is created, the refusal names the rule and is audited', async () => {
@@ -77,7 +77,7 @@ describe('DeployService', () => {
     if (prepared.allowed) return;
     expect(prepared.decision.violations.map((v) => v.rule)).toEqual(['disk']);
     expect(app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
-    expect(audit('deploy.plan')[0]).toMatchObject({ outcome: 'denied', details: { rules: ['disk'] } });
+    expect((await audit('deploy.plan'))[0]).toMatchObject({ outcome: 'denied', details: { rules: ['disk'] } });
   });
 
   it('a deployment refused by a policy tightened while it waited is discarded at apply, and the refusal is audited', async () => {
@@ -88,8 +88,8 @@ describe('DeployService', () => {
     expect(applied.outcome).toBe('refused_by_policy');
     expect(statusOf(step.deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(step.deployment))).toBe(false);
-    expect(applyRuns()).toEqual([]);
-    expect(audit('deploy.apply')[0]).toMatchObject({ outcome: 'denied', details: { step: 'apply.start', rules: ['budget'] } });
+    expect(await applyRuns()).toEqual([]);
+    expect((await audit('deploy.apply'))[0]).toMatchObject({ outcome: 'denied', details: { step: 'apply.start', rules: ['budget'] } });
   });
 
   it('a member without access is refused before anything is created', async () => {
@@ -117,8 +117,8 @@ describe('DeployService', () => {
     expect(harness.notifier.postsIn('400000000000000001').at(-1)?.buttons?.map((b) => b.customId)).toEqual([`deployapr:approve:${approval.id}`, `deployapr:reject:${approval.id}`]);
     const result = await deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: carol });
     if (result.outcome !== 'approved') throw new Error(result.outcome);
-    expect(approvalOf(approval.id)).toMatchObject({ status: 'approved', decidedBy: carol.id });
-    expect(audit('deploy.approval')[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
+    expect(await approvalOf(approval.id)).toMatchObject({ status: 'approved', decidedBy: carol.id });
+    expect((await audit('deploy.approval'))[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { answer: 'approve' } });
     expect((await deploys.apply(result.deployment, quietly)).outcome).toBe('applied');
   });
 
@@ -126,10 +126,10 @@ describe('DeployService', () => {
     const { approval, deployment } = await awaitingApproval();
     await expect(deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: alice })).rejects.toThrow(/cannot approve your own deployment/);
     await expect(deploys.approvals.reject({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: alice })).rejects.toThrow(/cannot approve your own/);
-    expect(approvalOf(approval.id)?.status).toBe('pending');
+    expect((await approvalOf(approval.id))?.status).toBe('pending');
     expect(statusOf(deployment)).toBe('planned');
     expect(existsSync(planFileOf(deployment))).toBe(true);
-    expect(audit('deploy.approval').find((e) => e.outcome === 'denied')).toMatchObject({ userId: alice.id, details: { reason: 'own_request' } });
+    expect((await audit('deploy.approval')).find((e) => e.outcome === 'denied')).toMatchObject({ userId: alice.id, details: { reason: 'own_request' } });
   });
 
   it('a member who is not an admin at the moment of the press cannot approve; the refusal is audited', async () => {
@@ -139,9 +139,9 @@ describe('DeployService', () => {
     const press = () => deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: dave });
     await expect(press()).rejects.toThrow(/Only server admins, or members with Admin access/);
     await expect(press()).rejects.toThrow(/JIT grant #\d+ expired/);
-    expect(audit('deploy.approval').find((e) => e.outcome === 'denied')).toMatchObject({ userId: dave.id, details: { reason: 'missing_access', step: 'approve' } });
+    expect((await audit('deploy.approval')).find((e) => e.outcome === 'denied')).toMatchObject({ userId: dave.id, details: { reason: 'missing_access', step: 'approve' } });
     await expect(deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: bob })).rejects.toThrow(/Only server admins/);
-    expect(approvalOf(approval.id)?.status).toBe('pending');
+    expect((await approvalOf(approval.id))?.status).toBe('pending');
   });
 
   it('a rejected approval discards the plan and its row; the requester is told', async () => {
@@ -152,8 +152,8 @@ describe('DeployService', () => {
     expect(existsSync(planFileOf(deployment))).toBe(false);
     await deploys.approvals.tellRequester(approval.id);
     expect(harness.notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment rejected']);
-    expect(audit('deploy.approval').map((e) => [e.userId, e.outcome, e.details?.answer])).toEqual([[carol.id, 'denied', 'reject']]);
-    expect(applyRuns()).toEqual([]);
+    expect((await audit('deploy.approval')).map((e) => [e.userId, e.outcome, e.details?.answer])).toEqual([[carol.id, 'denied', 'reject']]);
+    expect(await applyRuns()).toEqual([]);
   });
 
   it('access lost by the Apply press: refused, plan discarded, audited', async () => {
@@ -165,7 +165,7 @@ describe('DeployService', () => {
     expect(step).toMatchObject({ next: 'refused', refusal: { code: 'jit.access_lost', held: null } });
     expect(statusOf(deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(deployment))).toBe(false);
-    expect(audit('deploy.apply')[0]).toMatchObject({ userId: bob.id, outcome: 'denied', details: { step: 'apply.press', grantEnded: 'expired' } });
+    expect((await audit('deploy.apply'))[0]).toMatchObject({ userId: bob.id, outcome: 'denied', details: { step: 'apply.press', grantEnded: 'expired' } });
   });
 
   it('access lost between the press and the apply: nothing applied, plan discarded', async () => {
@@ -177,17 +177,17 @@ describe('DeployService', () => {
     expect(applied).toMatchObject({ outcome: 'access_lost', refusal: { participant: { userId: bob.id, role: 'requester' } } });
     expect(statusOf(step.deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(step.deployment))).toBe(false);
-    expect(applyRuns()).toEqual([]);
-    expect(app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
+    expect(await applyRuns()).toEqual([]);
+    expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });
 
   it('Cancel (or no answer) discards the plan file and the planned row, and is audited', async () => {
     const deployment = await planned();
-    deploys.cancel(deployment, carol);
+    await deploys.cancel(deployment, carol);
     expect(statusOf(deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(deployment))).toBe(false);
-    expect(audit('deploy.cancel')[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { planRunId: deployment.plan.runId } });
-    expect(() => deploys.cancel(deployment, undefined)).not.toThrow();
+    expect((await audit('deploy.cancel'))[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { planRunId: deployment.plan.runId } });
+    await expect(deploys.cancel(deployment, undefined)).resolves.toBeUndefined();
   });
 
   it('a failed plan is audited and leaves no planned row', async () => {
@@ -197,7 +197,7 @@ describe('DeployService', () => {
     const plan = await deploys.plan(prepared.deployment, quietly);
     expect(plan).toMatchObject({ ok: false, error: { code: 'engine.run_failed' } });
     expect(statusOf(prepared.deployment)).toBe('destroyed');
-    expect(audit('deploy.plan')[0]).toMatchObject({ outcome: 'failed' });
+    expect((await audit('deploy.plan'))[0]).toMatchObject({ outcome: 'failed' });
   });
 
   it('Apply refused because the workspace is busy: the plan file and the planned row are discarded', async () => {
@@ -211,8 +211,8 @@ describe('DeployService', () => {
     expect(applied.error).toBeInstanceOf(WorkspaceBusy);
     expect(existsSync(planFileOf(step.deployment))).toBe(false);
     expect(statusOf(step.deployment)).toBe('destroyed');
-    expect(applyRuns()).toEqual([]);
-    expect(app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
+    expect(await applyRuns()).toEqual([]);
+    expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });
 
   it('through /cloud-deploy: a workspace busy at the Apply press leaves no plan file and no planned row', async () => {
@@ -223,7 +223,7 @@ describe('DeployService', () => {
     await blocking?.release();
     expect(reply.text()).toMatch(/is busy: run #\d+ \(plan\)/);
     const [mine] = app().resources.listByGuild(HARNESS_GUILD);
-    const myPlan = app().runner.recentRuns(HARNESS_GUILD).find((r) => r.kind === 'plan' && r.resourceId === mine!.id);
+    const myPlan = (await app().runner.recentRuns(HARNESS_GUILD)).find((r) => r.kind === 'plan' && r.resourceId === mine!.id);
     expect(mine?.status).toBe('destroyed');
     expect(existsSync(join(workspace(), '.plans', `run-${myPlan!.number}.tfplan`))).toBe(false);
     expect(myPlan?.applicable).toBe(false);
@@ -236,8 +236,8 @@ describe('DeployService', () => {
     if (!prepared.allowed) throw new Error('refused');
     const blocker = deploys.plan(prepared.deployment, quietly);
     const run = await vi.waitFor(
-      () => {
-        const found = app().runner.recentRuns(HARNESS_GUILD).find((r) => r.resourceId === prepared.deployment.resource.id && r.status === 'running');
+      async () => {
+        const found = (await app().runner.recentRuns(HARNESS_GUILD)).find((r) => r.resourceId === prepared.deployment.resource.id && r.status === 'running');
         if (!found) throw new Error('the blocking plan is not running yet');
         return found;
       },
@@ -275,7 +275,7 @@ describe('DestroyService', () => {
     const destroyed = await destroys.destroy(prepared.destruction, quietly);
     expect(destroyed.ok).toBe(true);
     expect(app().resources.listByGuild(HARNESS_GUILD).map((r) => r.status)).toEqual(['destroyed']);
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'deploy.destroy' })[0]).toMatchObject({ userId: alice.id, outcome: 'success' });
+    expect((await app().audit.recent(HARNESS_GUILD, { action: 'deploy.destroy' }))[0]).toMatchObject({ userId: alice.id, outcome: 'success' });
     expect(await destroys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', forget: false })).toMatchObject({ ready: false, reason: 'nothing_to_destroy' });
   });
 

@@ -17,9 +17,9 @@ describe('access re-checked at each step that acts', () => {
   const grant = (who: Actor, level: 'deployer' | 'admin', minutes: number) =>
     harness.say(alice, 'cloud-jit-grant', { user: { id: who.id, displayName: who.displayName, isBot: false }, provider: 'gcp', level, duration: minutes });
   const resources = () => harness.core.app.resources.listByGuild(HARNESS_GUILD);
-  const applyRuns = () => harness.core.app.runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === 'apply');
-  const deniedAudit = (action: string) =>
-    harness.core.app.audit.recent(HARNESS_GUILD, { action }).filter((e) => e.outcome === 'denied');
+  const applyRuns = async () => (await harness.core.app.runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'apply');
+  const deniedAudit = async (action: string) =>
+    (await harness.core.app.audit.recent(HARNESS_GUILD, { action })).filter((e) => e.outcome === 'denied');
 
   beforeEach(async () => {
     harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN });
@@ -42,9 +42,9 @@ describe('access re-checked at each step that acts', () => {
     expect(reply.text()).toMatch(/The plan was discarded; nothing was applied/);
     expect(reply.text()).toMatch(/cloud-jit-grant.*provider: gcp, level: deployer/);
     expect(reply.text()).not.toMatch(/Deployed bucket/);
-    expect(applyRuns()).toEqual([]);
+    expect(await applyRuns()).toEqual([]);
     expect(resources().map((r) => r.status)).toEqual(['destroyed']);
-    const [entry] = deniedAudit('deploy.apply');
+    const [entry] = await deniedAudit('deploy.apply');
     expect(entry).toMatchObject({ userId: bob.id, details: { reason: 'missing_access', step: 'apply.press', needed: 'deployer', held: null, grantEnded: 'expired' } });
   });
 
@@ -55,7 +55,7 @@ describe('access re-checked at each step that acts', () => {
     });
     expect(reply.text()).toContain(`<@${bob.id}> (the requester) needs Deployer access to GCP`);
     expect(reply.text()).toMatch(new RegExp(`revoked by <@${alice.id}>`));
-    expect(applyRuns()).toEqual([]);
+    expect(await applyRuns()).toEqual([]);
     expect(resources().map((r) => r.status)).toEqual(['destroyed']);
   });
 
@@ -66,12 +66,12 @@ describe('access re-checked at each step that acts', () => {
     await harness.say(bob, 'cloud-deploy', bucket, HARNESS_GUILD, { buttons: [{ buttonId: 'apply', by: bob }] });
     await harness.say(alice, 'cloud-jit-revoke', { user: { id: bob.id, displayName: 'bob', isBot: false } });
     const press = await harness.press(carol, harness.durableButton('Approve'));
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'deploy.approval' })[0]).toMatchObject({ userId: carol.id, outcome: 'success' });
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'deploy.approval' }))[0]).toMatchObject({ userId: carol.id, outcome: 'success' });
     expect(press.text()).toMatch(/Not applied/);
     expect(press.text()).toMatch(/JIT grant #\d+ was revoked/);
-    expect(applyRuns()).toEqual([]);
+    expect(await applyRuns()).toEqual([]);
     expect(resources().map((r) => r.status)).toEqual(['destroyed']);
-    expect(deniedAudit('deploy.apply')[0]?.details).toMatchObject({ step: 'apply.start', grantEnded: 'revoked' });
+    expect((await deniedAudit('deploy.apply'))[0]?.details).toMatchObject({ step: 'apply.start', grantEnded: 'revoked' });
   });
 
   it('a JIT admin may approve while the grant is in force, and not once it has expired', async () => {
@@ -89,7 +89,7 @@ describe('access re-checked at each step that acts', () => {
     expect(refusal).toMatch(/expired/);
     expect(refusal).not.toMatch(/Deployed bucket/);
     expect(resources().filter((r) => r.status === 'active')).toHaveLength(1);
-    expect(deniedAudit('deploy.approval').find((e) => e.details?.reason === 'missing_access')).toMatchObject({ userId: dave.id });
+    expect((await deniedAudit('deploy.approval')).find((e) => e.details?.reason === 'missing_access')).toMatchObject({ userId: dave.id });
   });
 
   it('a destroy confirmed after the admin grant expired destroys nothing and says why', async () => {
@@ -103,7 +103,7 @@ describe('access re-checked at each step that acts', () => {
     expect(reply.text()).toMatch(/needs Admin access to GCP for this step/);
     expect(reply.text()).toMatch(/Nothing was destroyed/);
     expect(resources().map((r) => r.status)).toEqual(['active']);
-    expect(harness.core.app.runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === 'destroy')).toEqual([]);
-    expect(deniedAudit('deploy.destroy')[0]).toMatchObject({ userId: dave.id, details: { step: 'destroy.press', needed: 'admin' } });
+    expect((await harness.core.app.runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'destroy')).toEqual([]);
+    expect((await deniedAudit('deploy.destroy'))[0]).toMatchObject({ userId: dave.id, details: { step: 'destroy.press', needed: 'admin' } });
   });
 });

@@ -47,14 +47,14 @@ describe('the command dispatcher', () => {
     const { say, core } = await setup();
     const reply = await say(member, 'cloud-jit-revoke', { user: { id: admin.id, displayName: admin.displayName, isBot: false } });
     expect(reply.text()).toMatch(/Manage Server/);
-    expect(core.app.audit.recent(GUILD_A).map((e) => [e.action, e.outcome])).toContainEqual(['command.cloud-jit-revoke', 'denied']);
+    expect((await core.app.audit.recent(GUILD_A)).map((e) => [e.action, e.outcome])).toContainEqual(['command.cloud-jit-revoke', 'denied']);
   });
 
   it('rejects bad options before the handler runs, naming each one', async () => {
     const { say, core } = await setup();
     const reply = await say(admin, 'cloud-guild-policy', { action: 'update', max_budget: -5, engine: 'pulumi' });
     expect(reply.text()).toMatch(/engine/);
-    expect(core.app.policies.get(GUILD_A).maxBudgetMonthly).toBe(1000);
+    expect((await core.app.policies.get(GUILD_A)).maxBudgetMonthly).toBe(1000);
   });
 
   it('rate-limits a member and says when to retry, then lets them in once the window has passed', async () => {

@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DeployService } from '../src/deploy/deploy-service.js';
 import type { ShowProgress } from '../src/deploy/steps.js';
 import type { Actor } from '../src/interaction/conversation.js';
@@ -32,14 +32,14 @@ describe('drift checks', () => {
   const control = (knobs: Record<string, unknown>) => writeFileSync(join(workspace(), 'fake-engine.json'), JSON.stringify(knobs));
   const drifted = () => control({ drift: { [address]: { attributes: { storage_class: 'COLDLINE', labels: { env: 'prod' }, api_token: SECRET }, sensitive: ['api_token'] } } });
   const posted = () => harness.notifier.sent.filter((s) => 'channel' in s.to).map((s) => ({ channel: (s.to as { channel: string }).channel, notice: s.notice }));
-  const runsOf = (kind: string) => app().runner.recentRuns(HARNESS_GUILD, 50).filter((r) => r.kind === kind);
+  const runsOf = async (kind: string) => (await app().runner.recentRuns(HARNESS_GUILD, 50)).filter((r) => r.kind === kind);
   const invocations = () =>
     readFileSync(join(workspace(), '.fake-engine-invocations.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { argv?: string[] })
       .filter((entry) => entry.argv);
-  const checkRow = () => app().drift.deps.checks.list(HARNESS_GUILD)[0]!;
+  const checkRow = async () => (await app().drift.deps.checks.list(HARNESS_GUILD))[0]!;
   /** One janitor tick, then the drift checks it started. */
   const tick = async (minutes = 5) => {
     harness.clock.advanceMinutes(minutes);
@@ -77,15 +77,15 @@ describe('drift checks', () => {
   it('enables a schedule (validated, stored per guild) and lists it', async () => {
     const bad = await enable({ schedule: 'every tuesday' });
     expect(bad.text()).toMatch(/not a cron expression/);
-    expect(app().drift.deps.checks.list(HARNESS_GUILD)).toEqual([]);
+    expect(await app().drift.deps.checks.list(HARNESS_GUILD)).toEqual([]);
     const hourly = await enable({ schedule: 'hourly' });
     expect(hourly.text()).toMatch(/checked hourly/);
-    expect(app().drift.deps.checks.list(HARNESS_GUILD)).toMatchObject([{ schedule: '0 * * * *' }]);
+    expect(await app().drift.deps.checks.list(HARNESS_GUILD)).toMatchObject([{ schedule: '0 * * * *' }]);
     const daily = await harness.say(alice, 'cloud-drift', { subcommand: 'enable', project: 'web' });
     expect(daily.text()).toMatch(/daily/);
-    expect(app().drift.deps.checks.list(HARNESS_GUILD)).toMatchObject([{ schedule: '0 6 * * *', nextCheckAt: Date.UTC(2026, 0, 2, 6, 0) }]);
+    expect(await app().drift.deps.checks.list(HARNESS_GUILD)).toMatchObject([{ schedule: '0 6 * * *', nextCheckAt: Date.UTC(2026, 0, 2, 6, 0) }]);
     expect((await harness.say(alice, 'cloud-drift', { subcommand: 'list' })).text()).toMatch(/web.*daily.*not checked yet/s);
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.enable' })).toHaveLength(2);
+    expect((await app().audit.recent(HARNESS_GUILD, { action: 'drift.enable' }))).toHaveLength(2);
   });
 
   it('no drift: nothing is posted, one log line, and the next check is scheduled', async () => {
@@ -93,10 +93,10 @@ describe('drift checks', () => {
     await tick();
     expect(posted()).toEqual([]);
     expect(harness.logs().match(/drift check: no drift/g)).toHaveLength(1);
-    expect(checkRow()).toMatchObject({ lastStatus: 'clean', nextCheckAt: harness.clock.now() + 5 * 60_000 });
-    expect(runsOf('drift')).toMatchObject([{ status: 'succeeded' }]);
+    expect((await checkRow())).toMatchObject({ lastStatus: 'clean', nextCheckAt: harness.clock.now() + 5 * 60_000 });
+    expect(await runsOf('drift')).toMatchObject([{ status: 'succeeded' }]);
     const argv = invocations().map((i) => i.argv!.join(' '));
-    expect(argv).toContain(`plan -input=false -no-color -json -refresh-only -detailed-exitcode -out=.plans/run-${runsOf('drift')[0]!.number}.tfplan`);
+    expect(argv).toContain(`plan -input=false -no-color -json -refresh-only -detailed-exitcode -out=.plans/run-${(await runsOf('drift'))[0]!.number}.tfplan`);
   });
 
   it('drift found: the report names resources and attributes, masks the sensitive one, and carries both buttons', async () => {
@@ -112,22 +112,22 @@ describe('drift checks', () => {
     expect(shown).toMatch(/labels\.env.*"prod"/);
     expect(shown).toMatch(/api_token.*sensitive, not shown/);
     expect(shown).not.toContain(SECRET);
-    const checkId = checkRow().id;
+    const checkId = (await checkRow()).id;
     expect(reports[0]!.notice.buttons?.map((b) => b.customId)).toEqual([`drift:reconcile:${checkId}`, `drift:accept:${checkId}`]);
     // Nothing the bot keeps holds the secret: the check's row, its run, the audit log.
-    const stored = JSON.stringify([app().drift.deps.checks.list(HARNESS_GUILD), app().runner.recentRuns(HARNESS_GUILD, 50), app().audit.recent(HARNESS_GUILD, { limit: 50 })]);
+    const stored = JSON.stringify([await app().drift.deps.checks.list(HARNESS_GUILD), (await app().runner.recentRuns(HARNESS_GUILD, 50)), (await app().audit.recent(HARNESS_GUILD, { limit: 50 }))]);
     expect(stored).not.toContain(SECRET);
     // The same drift at the next check is not posted again.
     await tick();
     expect(posted()).toHaveLength(1);
-    expect(checkRow()).toMatchObject({ lastStatus: 'drifted' });
+    expect((await checkRow())).toMatchObject({ lastStatus: 'drifted' });
   });
 
   it('a check that cannot run is reported once over several ticks, and again when the reason changes', async () => {
     await enable();
     control({ failPlan: { summary: 'Error: googleapi: 403 Forbidden' } });
     for (let i = 0; i < 3; i++) await tick();
-    expect(runsOf('drift')).toHaveLength(3);
+    expect(await runsOf('drift')).toHaveLength(3);
     expect(posted()).toHaveLength(1);
     expect(shownText(posted()[0]!.notice)).toMatch(/could not run[\s\S]*403 Forbidden[\s\S]*said once/);
     // The vault session closes: no credential is a new reason, reported once too.
@@ -136,8 +136,8 @@ describe('drift checks', () => {
     for (let i = 0; i < 3; i++) await tick();
     expect(posted()).toHaveLength(2);
     expect(shownText(posted()[1]!.notice)).toMatch(/stored credential/);
-    expect(runsOf('drift')).toHaveLength(3);
-    expect(checkRow()).toMatchObject({ lastStatus: 'failed' });
+    expect(await runsOf('drift')).toHaveLength(3);
+    expect((await checkRow())).toMatchObject({ lastStatus: 'failed' });
   });
 
   it('a check is skipped while a deployment’s run holds the workspace, and runs at the next tick', async () => {
@@ -146,17 +146,20 @@ describe('drift checks', () => {
     const deploys = DeployService.from(app());
     const prepared = await deploys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', resourceType: 'bucket', diskSizeGb: 5 });
     if (!prepared.allowed) throw new Error('refused');
+    const plansBefore = (await runsOf('plan')).length;
     const planning = deploys.plan(prepared.deployment, quietly);
-    const due = checkRow().nextCheckAt;
+    // Its run's row is written with the workspace's lease, a few microtasks after the call.
+    await vi.waitFor(async () => expect(await runsOf('plan')).toHaveLength(plansBefore + 1), { interval: 5 });
+    const due = (await checkRow()).nextCheckAt;
     await tick();
-    expect(runsOf('drift')).toEqual([]);
-    expect(checkRow()).toMatchObject({ lastStatus: 'never', nextCheckAt: due });
+    expect(await runsOf('drift')).toEqual([]);
+    expect((await checkRow())).toMatchObject({ lastStatus: 'never', nextCheckAt: due });
     expect(harness.logs()).toMatch(/drift check skipped: the workspace is busy/);
     await planning;
     control({});
     await tick(0);
-    expect(runsOf('drift')).toMatchObject([{ status: 'succeeded' }]);
-    expect(checkRow()).toMatchObject({ lastStatus: 'clean' });
+    expect(await runsOf('drift')).toMatchObject([{ status: 'succeeded' }]);
+    expect((await checkRow())).toMatchObject({ lastStatus: 'clean' });
   });
 
   it('a report stands through a later check that could not run: its buttons still act', async () => {
@@ -165,10 +168,10 @@ describe('drift checks', () => {
     await tick();
     control({ failPlan: { summary: 'Error: googleapi: 503 Service Unavailable' } });
     await tick();
-    expect(checkRow()).toMatchObject({ lastStatus: 'failed' });
+    expect((await checkRow())).toMatchObject({ lastStatus: 'failed' });
     expect(posted()).toHaveLength(2);
     drifted();
-    const accepted = await press(alice, `drift:accept:${checkRow().id}`);
+    const accepted = await press(alice, `drift:accept:${(await checkRow()).id}`);
     expect(accepted.text()).toMatch(/accepted the drift/);
   });
 
@@ -176,17 +179,17 @@ describe('drift checks', () => {
     await enable();
     drifted();
     await tick();
-    const checkId = checkRow().id;
+    const checkId = (await checkRow()).id;
     const accepted = await press(alice, `drift:accept:${checkId}`);
     expect(accepted.text()).toMatch(/accepted the drift/);
     expect(invocations().some((i) => i.argv!.join(' ') === 'apply -input=false -no-color -json -refresh-only -auto-approve')).toBe(true);
-    expect(runsOf('refresh')).toMatchObject([{ status: 'succeeded', startedBy: alice.id }]);
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.accept' })).toMatchObject([{ userId: alice.id, outcome: 'success' }]);
+    expect(await runsOf('refresh')).toMatchObject([{ status: 'succeeded', startedBy: alice.id }]);
+    expect((await app().audit.recent(HARNESS_GUILD, { action: 'drift.accept' }))).toMatchObject([{ userId: alice.id, outcome: 'success' }]);
     // The report no longer stands: a second press says so.
     const again = await press(alice, `drift:accept:${checkId}`);
     expect(again.text()).toMatch(/no longer stands/);
     await tick();
-    expect(checkRow()).toMatchObject({ lastStatus: 'clean' });
+    expect((await checkRow())).toMatchObject({ lastStatus: 'clean' });
     expect(posted()).toHaveLength(1);
   });
 
@@ -194,20 +197,20 @@ describe('drift checks', () => {
     await enable();
     drifted();
     await tick();
-    const checkId = checkRow().id;
+    const checkId = (await checkRow()).id;
     const planned = await press(alice, `drift:reconcile:${checkId}`);
     const last = planned.steps.at(-1);
     if (last?.kind !== 'update') throw new Error('no update');
     const card = last.message.notices![0] as Notice;
     expect(shownText(card)).toMatch(/1 to update/);
     expect(card.buttons?.map((b) => b.customId)).toEqual([`drift:apply:${checkId}`, `drift:accept:${checkId}`]);
-    const planRunId = checkRow().reconcilePlanRunId!;
-    expect(runsOf('plan').find((r) => r.number === planRunId)).toMatchObject({ status: 'succeeded', applicable: true });
+    const planRunId = (await checkRow()).reconcilePlanRunId!;
+    expect((await runsOf('plan')).find((r) => r.number === planRunId)).toMatchObject({ status: 'succeeded', applicable: true });
     const applied = await press(alice, `drift:apply:${checkId}`);
     expect(applied.text()).toMatch(/reconciled/);
-    expect(runsOf('apply')[0]).toMatchObject({ status: 'succeeded', startedBy: alice.id });
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.apply' })).toMatchObject([{ outcome: 'success', details: { planRunId } }]);
-    expect(checkRow()).toMatchObject({ lastStatus: 'clean', reconcilePlanRunId: null });
+    expect((await runsOf('apply'))[0]).toMatchObject({ status: 'succeeded', startedBy: alice.id });
+    expect(await app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.apply' })).toMatchObject([{ outcome: 'success', details: { planRunId } }]);
+    expect((await checkRow())).toMatchObject({ lastStatus: 'clean', reconcilePlanRunId: null });
   });
 
   it('a reconcile plan the policy refuses is discarded, and the report keeps its buttons', async () => {
@@ -215,11 +218,11 @@ describe('drift checks', () => {
     drifted();
     await tick();
     await harness.say(alice, 'cloud-guild-policy', { action: 'update', allowed_resource_types: 'vm' });
-    const checkId = checkRow().id;
+    const checkId = (await checkRow()).id;
     const refused = await press(alice, `drift:reconcile:${checkId}`);
     expect(refused.text()).toMatch(/refused by the guild's policy/);
-    expect(checkRow()).toMatchObject({ lastStatus: 'drifted', reconcilePlanRunId: null });
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.plan' })).toMatchObject([{ outcome: 'denied' }]);
+    expect((await checkRow())).toMatchObject({ lastStatus: 'drifted', reconcilePlanRunId: null });
+    expect(await app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.plan' })).toMatchObject([{ outcome: 'denied' }]);
     const apply = await press(alice, `drift:apply:${checkId}`);
     expect(apply.text()).toMatch(/no reconcile plan to apply/);
   });
@@ -228,26 +231,26 @@ describe('drift checks', () => {
     await enable();
     drifted();
     await tick();
-    const checkId = checkRow().id;
+    const checkId = (await checkRow()).id;
     await press(alice, `drift:reconcile:${checkId}`);
-    const planRunId = checkRow().reconcilePlanRunId!;
+    const planRunId = (await checkRow()).reconcilePlanRunId!;
     expect(planRunId).toBeGreaterThan(0);
-    const appliesBefore = runsOf('apply').length;
+    const appliesBefore = (await runsOf('apply')).length;
     // Tightened while the Apply button waited.
     await harness.say(alice, 'cloud-guild-policy', { action: 'update', allowed_resource_types: 'vm' });
     const refused = await press(alice, `drift:apply:${checkId}`);
     expect(refused.text()).toMatch(/policy no longer allows this reconcile plan \(resource_type/);
-    expect(runsOf('apply')).toHaveLength(appliesBefore);
-    expect(runsOf('plan').find((r) => r.number === planRunId)).toMatchObject({ applicable: false });
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.apply' })).toMatchObject([{ outcome: 'denied' }]);
-    expect(checkRow()).toMatchObject({ lastStatus: 'drifted', reconcilePlanRunId: null });
+    expect(await runsOf('apply')).toHaveLength(appliesBefore);
+    expect((await runsOf('plan')).find((r) => r.number === planRunId)).toMatchObject({ applicable: false });
+    expect(await app().audit.recent(HARNESS_GUILD, { action: 'drift.reconcile.apply' })).toMatchObject([{ outcome: 'denied' }]);
+    expect((await checkRow())).toMatchObject({ lastStatus: 'drifted', reconcilePlanRunId: null });
   });
 
   it('non-admins and other guilds can neither see nor act on any of it', async () => {
     await enable();
     drifted();
     await tick();
-    const checkId = checkRow().id;
+    const checkId = (await checkRow()).id;
     for (const action of ['accept', 'reconcile', 'apply']) {
       const denied = await press(bob, `drift:${action}:${checkId}`);
       expect(denied.text()).toMatch(/Manage Server/);
@@ -256,15 +259,15 @@ describe('drift checks', () => {
       const inDm = await press(alice, `drift:${action}:${checkId}`, null);
       expect(inDm.text()).toMatch(/no drift check/);
     }
-    expect(runsOf('refresh')).toEqual([]);
-    expect(runsOf('plan')).toHaveLength(1);
-    expect(checkRow()).toMatchObject({ lastStatus: 'drifted' });
-    expect(app().audit.recent(HARNESS_GUILD, { action: 'drift.accept' })).toMatchObject([{ userId: bob.id, outcome: 'denied' }]);
+    expect(await runsOf('refresh')).toEqual([]);
+    expect(await runsOf('plan')).toHaveLength(1);
+    expect((await checkRow())).toMatchObject({ lastStatus: 'drifted' });
+    expect(await app().audit.recent(HARNESS_GUILD, { action: 'drift.accept' })).toMatchObject([{ userId: bob.id, outcome: 'denied' }]);
     expect((await harness.say(bob, 'cloud-drift', { subcommand: 'list' })).text()).toMatch(/server admins/);
     expect((await harness.say(alice, 'cloud-drift', { subcommand: 'list' }, OTHER_GUILD)).text()).toMatch(/None yet/);
     expect((await enable({}, alice, OTHER_GUILD)).text()).toMatch(/no project .*web/);
     expect((await harness.say(alice, 'cloud-drift', { subcommand: 'disable', project: 'web' }, OTHER_GUILD)).text()).toMatch(/no project .*web/);
-    expect(app().drift.deps.checks.list(OTHER_GUILD)).toEqual([]);
+    expect(await app().drift.deps.checks.list(OTHER_GUILD)).toEqual([]);
   });
 
   it('check now runs the same check at once; disable stops the schedule', async () => {
@@ -276,7 +279,7 @@ describe('drift checks', () => {
     expect(posted()).toHaveLength(1);
     expect((await harness.say(alice, 'cloud-drift', { subcommand: 'disable', project: 'web' })).text()).toMatch(/off/);
     await tick();
-    expect(runsOf('drift')).toHaveLength(1);
+    expect(await runsOf('drift')).toHaveLength(1);
   });
 });
 
@@ -300,11 +303,11 @@ describe('drift checks and the engine slots', () => {
     const report = await harness.core.janitor.tick();
     await harness.core.driftChecks.idle();
     expect(report.jobs.find((j) => j.job === 'drift-checks')).toMatchObject({ ok: true, counts: { started: 0, no_slot: 1 } });
-    expect(app.runner.recentRuns(HARNESS_GUILD, 50).filter((r) => r.kind === 'drift')).toEqual([]);
+    expect((await app.runner.recentRuns(HARNESS_GUILD, 50)).filter((r) => r.kind === 'drift')).toEqual([]);
     await planning;
     await harness.core.janitor.tick();
     await harness.core.driftChecks.idle();
-    expect(app.runner.recentRuns(HARNESS_GUILD, 50).filter((r) => r.kind === 'drift')).toMatchObject([{ status: 'succeeded' }]);
+    expect((await app.runner.recentRuns(HARNESS_GUILD, 50)).filter((r) => r.kind === 'drift')).toMatchObject([{ status: 'succeeded' }]);
   });
 });
 
@@ -338,10 +341,10 @@ describe('drift checks of a template deployment', () => {
     expect(shown).toContain(`web/${deployment.name}`);
     // The stand-in keeps an interpolated value as "(interpolated)" in its state.
     expect(shown).toMatch(/input: "\(interpolated\)" → "changed by hand"/);
-    const run = app.runner.recentRuns(HARNESS_GUILD, 50).find((r) => r.kind === 'drift')!;
+    const run = (await app.runner.recentRuns(HARNESS_GUILD, 50)).find((r) => r.kind === 'drift')!;
     expect(run).toMatchObject({ resourceId: deployment.id, status: 'succeeded' });
 
-    const check = app.drift.deps.checks.list(HARNESS_GUILD)[0]!;
+    const check = (await app.drift.deps.checks.list(HARNESS_GUILD))[0]!;
     const accepted = new RecordingPress(alice, `drift:accept:${check.id}`, HARNESS_GUILD);
     await harness.dispatcher.handleComponent(accepted);
     const state = JSON.parse(readFileSync(join(folder, 'terraform.tfstate'), 'utf8')) as { resources: Array<{ instances: Array<{ attributes: { input: string } }> }> };

@@ -7,8 +7,6 @@ import { planArgs, refreshStateArgs } from '../src/engine/commands/index.js';
 import { readDriftReport } from '../src/drift/drift-report.js';
 import { driftScheduleSchema, nextRunAfter } from '../src/drift/drift-schedule.js';
 import { PlanJsonInvalid } from '../src/engine/plan-summary.js';
-import { openDatabase } from '../src/db/index.js';
-import { DriftRepository } from '../src/drift/drift-repository.js';
 
 const SECRET = 's3cr3t-value';
 
@@ -116,37 +114,5 @@ describe('drift argv', () => {
   it('checks with -refresh-only -detailed-exitcode and accepts with apply -refresh-only -auto-approve', () => {
     expect(planArgs({ out: '.plans/run-3.tfplan', refreshOnly: true, detailedExitcode: true })).toEqual(['plan', '-input=false', '-no-color', '-json', '-refresh-only', '-detailed-exitcode', '-out=.plans/run-3.tfplan']);
     expect(refreshStateArgs()).toEqual(['apply', '-input=false', '-no-color', '-json', '-refresh-only', '-auto-approve']);
-  });
-});
-
-describe('DriftRepository', () => {
-  it('offers the janitor the first due check of each guild, earliest first, and scopes every other read to a guild', () => {
-    const handle = openDatabase(':memory:');
-    try {
-      const insertProject = handle.sqlite.prepare("INSERT INTO cloud_projects (guild_id, name, slug, provider, region, created_by, created_at, updated_at) VALUES (?, ?, ?, 'gcp', 'us-central1', 'u', 0, 0)");
-      const projectA = Number(insertProject.run('111111111111111111', 'a', 'a').lastInsertRowid);
-      const projectB = Number(insertProject.run('222222222222222222', 'b', 'b').lastInsertRowid);
-      const repo = new DriftRepository(handle.db);
-      const add = (guildId: string, projectId: number, deploymentId: number | null, nextCheckAt: number) =>
-        repo.upsert({ guildId, projectId, deploymentId, schedule: '* * * * *', enabledBy: 'u', channelId: null, nextCheckAt, now: 0 });
-      const a1 = add('111111111111111111', projectA, null, 300);
-      add('111111111111111111', projectA, 7, 100);
-      add('111111111111111111', projectA, 8, 100);
-      const b1 = add('222222222222222222', projectB, null, 200);
-      add('222222222222222222', projectB, 9, 5_000);
-      expect(repo.due(1_000, 10).map((c) => [c.guildId, c.deploymentId])).toEqual([
-        ['111111111111111111', 7],
-        ['222222222222222222', null],
-      ]);
-      expect(repo.due(1_000, 1)).toHaveLength(1);
-      expect(repo.due(50, 10)).toEqual([]);
-      // Enabling again reschedules the same row.
-      expect(add('111111111111111111', projectA, null, 400).id).toBe(a1.id);
-      expect(repo.get('111111111111111111', b1.id)).toBeUndefined();
-      expect(repo.remove('111111111111111111', b1.id)).toBe(false);
-      expect(repo.list('222222222222222222')).toHaveLength(2);
-    } finally {
-      handle.close();
-    }
   });
 });

@@ -172,7 +172,7 @@ describe('endpoints a member gives', () => {
     const reply = await harness.say(admin, 'cloud-credentials', { subcommand: 'add', name: 'imds', provider: 's3', endpoint: 'https://imds.attacker.test' });
     expect(reply.steps.map((step) => step.kind)).not.toContain('modal');
     expect(reply.text()).toMatch(/imds\.attacker\.test resolves to a link-local or cloud metadata address/);
-    expect(harness.core.app.credentials.find(HARNESS_GUILD, 'imds')).toBeUndefined();
+    expect((await harness.core.app.credentials.find(HARNESS_GUILD, 'imds'))).toBeUndefined();
   });
 
   it('refuses the connection when the name resolves to the metadata service after the check (DNS rebinding)', async () => {
@@ -203,7 +203,7 @@ describe('endpoints a member gives', () => {
   });
 
   it('never shows the server’s error body when a stored credential is validated against it', async () => {
-    const created = harness.core.app.credentials.create({
+    const created = await harness.core.app.credentials.create({
       guildId: HARNESS_GUILD,
       name: 'hostile',
       provider: 's3',

@@ -169,7 +169,7 @@ describe('a run when the preferred engine is missing', () => {
     expect(plan.engine.name).toBe('terraform');
     expect(plan.engine.fallbackNotice).toMatch(/OpenTofu.*not installed.*Terraform/);
     expect(fixture.logEntries.some((e) => e.level === 40 && e.preferred === 'tofu' && e.used === 'terraform')).toBe(true);
-    expect(fixture.runner.getRun(GUILD, plan.runId)).toMatchObject({ engine: 'terraform', engineVersion: '1.9.8', status: 'succeeded' });
+    expect(await fixture.runner.getRun(GUILD, plan.runId)).toMatchObject({ engine: 'terraform', engineVersion: '1.9.8', status: 'succeeded' });
   });
 
   it('fails clearly, records the run as failed and leaves the resource planned when no engine is installed', async () => {

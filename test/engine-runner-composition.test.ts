@@ -12,7 +12,8 @@ import type { EngineCommand, EngineCommandResult } from '../src/engine/process.j
 import { IacRunner, type RunRequest } from '../src/engine/runner.js';
 import { RunScheduler } from '../src/engine/scheduler.js';
 import { WorkspaceLeases } from '../src/engine/workspace-leases.js';
-import { RunStore } from '../src/engine/run-store.js';
+import { runStoreFor } from '../src/engine/run-store.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { meaningOf, stopError } from '../src/engine/stop-reasons.js';
 import type { Project } from '../src/projects/index.js';
 import { makeRunnerFixture, type RunnerFixture } from './support/engine-env.js';
@@ -45,9 +46,9 @@ class RecordingExecutor implements EngineExecutor {
 function runnerWith(executor: EngineExecutor): IacRunner {
   const logger = pino({ level: 'silent' });
   return new IacRunner({
-    runs: new RunStore(fixture.db.db, fixture.clock),
+    runs: runStoreFor(sqliteDataAccess(fixture.db), fixture.clock),
     scheduler: new RunScheduler(1),
-    leases: new WorkspaceLeases(fixture.db.db, fixture.clock, 'this-process'),
+    leases: new WorkspaceLeases(sqliteDataAccess(fixture.db), fixture.clock, 'this-process'),
     projects: fixture.projects,
     resources: fixture.resources,
     transitions: new ResourceStatusTransitions(fixture.resources, logger),
@@ -113,7 +114,7 @@ describe('reading outputs holds the workspace', () => {
     expect(error.message).toContain('started reading its outputs');
     expect(error.message).not.toContain('run #0');
     await outputs;
-    expect(fixture.runner.recentRuns(GUILD, 10)).toEqual([]);
+    expect(await fixture.runner.recentRuns(GUILD, 10)).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { toEngineEnv } from '../src/engine/credential-env.js';
 import { PlanNotApplicable, RunCancelled, RunFailed, RunTimedOut, WorkspaceBusy } from '../src/engine/errors.js';
 import type { RunEvent, RunRequest } from '../src/engine/runner.js';
@@ -72,7 +72,7 @@ describe('plan, apply and destroy', () => {
     expect(plan.resourceAddresses).toEqual([`google_compute_instance.vm_${resource.id}`]);
     expect(plan.engine).toEqual({ name: 'terraform', version: '1.9.8' });
     expect(planEvents.map((e) => e.type)).toEqual(['run_created', 'run_started', 'phase', 'phase', 'version', 'planned_change', 'change_summary', 'phase']);
-    expect(fixture.runner.getRun(GUILD, plan.runId)).toMatchObject({ kind: 'plan', status: 'succeeded', applicable: true, startedBy: USER });
+    expect(await fixture.runner.getRun(GUILD, plan.runId)).toMatchObject({ kind: 'plan', status: 'succeeded', applicable: true, startedBy: USER });
     expect(fixture.resources.get(GUILD, resource.id).status).toBe('planned');
 
     const applyEvents: RunEvent[] = [];
@@ -98,7 +98,7 @@ describe('plan, apply and destroy', () => {
     // The apply used the saved plan file, and a plan applies only once.
     const applyCall = fixture.invocations(project).find((i) => i.argv?.[0] === 'apply');
     expect(applyCall?.argv).toEqual(['apply', '-input=false', '-no-color', '-json', `.plans/run-${plan.runId}.tfplan.applying`]);
-    expect(fixture.runner.getRun(GUILD, plan.runId)?.applicable).toBe(false);
+    expect((await fixture.runner.getRun(GUILD, plan.runId))?.applicable).toBe(false);
     await expect(fixture.runner.apply({ ...request(project), planRunId: plan.runId })).rejects.toThrow(PlanNotApplicable);
 
     const outputs = await fixture.runner.outputs(request(project));
@@ -122,8 +122,8 @@ describe('plan, apply and destroy', () => {
     const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
     await expect(fixture.runner.apply({ ...request(other), planRunId: plan.runId })).rejects.toThrow(PlanNotApplicable);
     await expect(fixture.runner.apply({ ...request(sibling), planRunId: plan.runId })).rejects.toThrow(PlanNotApplicable);
-    expect(fixture.runner.getRun(OTHER_GUILD, plan.runId)).toBeUndefined();
-    expect(fixture.runner.discardPlan(GUILD, plan.runId)).toBe(true);
+    expect(await fixture.runner.getRun(OTHER_GUILD, plan.runId)).toBeUndefined();
+    expect(await fixture.runner.discardPlan(GUILD, plan.runId)).toBe(true);
     await expect(fixture.runner.apply({ ...request(project), planRunId: plan.runId })).rejects.toThrow(/already applied or discarded/);
   });
 
@@ -134,7 +134,7 @@ describe('plan, apply and destroy', () => {
     await expect(fixture.runner.apply({ ...request(project), planRunId: first.runId })).rejects.toThrow(/older than 24 hours/);
     const second = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
     expect(readdirSync(join(fixture.workspace(project), '.plans'))).toEqual([`run-${second.runId}.tfplan`]);
-    expect(fixture.runner.getRun(GUILD, first.runId)?.applicable).toBe(false);
+    expect((await fixture.runner.getRun(GUILD, first.runId))?.applicable).toBe(false);
   });
 
   it('destroys a whole project and marks every live resource destroyed', async () => {
@@ -173,11 +173,11 @@ describe('plan, apply and destroy', () => {
     const row = fixture.resources.get(GUILD, resource.id);
     expect(row.status).toBe('failed');
     expect(row.lastError).toMatch(/engine reported an error/);
-    const run = fixture.runner.getRun(GUILD, failure.runId);
+    const run = await fixture.runner.getRun(GUILD, failure.runId);
     expect(run).toMatchObject({ kind: 'apply', status: 'failed' });
     expect(run?.error).toContain('quota exceeded');
     expect(run?.error).not.toContain(SECRET_PROJECT_ID);
-    expect(fixture.audit.recent(GUILD, { action: 'iac.apply' })[0]).toMatchObject({ outcome: 'failed' });
+    expect((await fixture.audit.recent(GUILD, { action: 'iac.apply' }))[0]).toMatchObject({ outcome: 'failed' });
   });
 
   it('reports an engine that crashes mid-apply without diagnostics as a failure, not raw output', async () => {
@@ -299,7 +299,7 @@ describe('one run at a time per workspace, and a global limit', () => {
     const plan = await first;
     expect(plan.runId).toBe(error.holder.runId);
     // The refused run left no record: its row is written in the lease's transaction, and rolled back with it.
-    expect(fixture.runner.recentRuns(GUILD, 50).filter((run) => run.projectId === project.id).map((run) => run.number)).toEqual([plan.runId]);
+    expect((await fixture.runner.recentRuns(GUILD, 50)).filter((run) => run.projectId === project.id).map((run) => run.number)).toEqual([plan.runId]);
     // Free again once the first has ended.
     await expect(fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id })).resolves.toMatchObject({ summary: { counts: { create: 1 } } });
   });
@@ -311,13 +311,13 @@ describe('one run at a time per workspace, and a global limit', () => {
     const second = await fixture.runner.plan({ ...request(mine), resourceId: fixture.resource(mine).id });
     const other = await fixture.runner.plan({ ...request(theirs), resourceId: fixture.resource(theirs).id });
     expect([first.runId, second.runId, other.runId]).toEqual([1, 2, 1]);
-    expect(fixture.runner.recentRuns(GUILD).map((r) => r.number)).toEqual([2, 1]);
-    expect(fixture.runner.recentRuns(OTHER_GUILD).map((r) => r.number)).toEqual([1]);
+    expect((await fixture.runner.recentRuns(GUILD)).map((r) => r.number)).toEqual([2, 1]);
+    expect((await fixture.runner.recentRuns(OTHER_GUILD)).map((r) => r.number)).toEqual([1]);
     // Run #1 of each guild is its own: the other guild's #1 is not this one.
-    expect(fixture.runner.getRun(OTHER_GUILD, 1)?.projectId).toBe(theirs.id);
-    expect(fixture.runner.getRun(OTHER_GUILD, 2)).toBeUndefined();
+    expect((await fixture.runner.getRun(OTHER_GUILD, 1))?.projectId).toBe(theirs.id);
+    expect(await fixture.runner.getRun(OTHER_GUILD, 2)).toBeUndefined();
     // The audit trail names the guild's number too.
-    expect(fixture.audit.recent(OTHER_GUILD).map((e) => e.target)).toContain(`${theirs.slug}#1`);
+    expect((await fixture.audit.recent(OTHER_GUILD)).map((e) => e.target)).toContain(`${theirs.slug}#1`);
   });
 
   it('queues runs past the limit and serves guilds round-robin, reporting positions', async () => {
@@ -340,7 +340,8 @@ describe('one run at a time per workspace, and a global limit', () => {
     const a2 = run(GUILD, 'a2');
     const a3 = run(GUILD, 'a3');
     const b1 = run(OTHER_GUILD, 'b1');
-    expect(fixture.runner.load).toEqual({ running: 1, queued: 3 });
+    // Each takes its workspace's lease (a unit of work) before it joins the queue.
+    await vi.waitFor(() => expect(fixture.runner.load).toEqual({ running: 1, queued: 3 }), { interval: 5 });
     // Positions count the guild's own waiting runs: b1 is first of its guild, and a3 hears nothing of b1.
     expect(positions).toEqual({ a2: [1], a3: [2], b1: [1] });
     await Promise.all([a1, a2, a3, b1]);
@@ -371,7 +372,7 @@ describe('cancellation, timeouts and shutdown', () => {
     // the same instant, but the kernel may take a moment longer to finish it off on a loaded machine (bounded: 10 s).
     await waitFor(() => (stillRunning(apply) ? undefined : true), 'the engine to be gone after SIGKILL');
     expect(signalsReceived(fixture.invocations(project), apply)).toEqual(['SIGINT', 'SIGTERM']);
-    expect(fixture.runner.getRun(GUILD, (error as RunCancelled).runId)?.status).toBe('cancelled');
+    expect((await fixture.runner.getRun(GUILD, (error as RunCancelled).runId))?.status).toBe('cancelled');
     expect(fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'failed', lastError: 'The run was cancelled.' });
   });
 
@@ -384,7 +385,7 @@ describe('cancellation, timeouts and shutdown', () => {
     const calls = fixture.invocations(project).filter((i) => i.argv);
     for (const call of calls) expect(stillRunning(call)).toBe(false);
     expect(fixture.invocations(project).filter((i) => i.signal).map((i) => i.signal)).toEqual(['SIGINT']);
-    expect(fixture.runner.getRun(GUILD, error.runId)?.status).toBe('timed_out');
+    expect((await fixture.runner.getRun(GUILD, error.runId))?.status).toBe('timed_out');
     // The engine released its state lock on the graceful stop.
     expect(readdirSync(fixture.workspace(project))).not.toContain('.terraform.tfstate.lock.info');
   });
@@ -400,7 +401,7 @@ describe('cancellation, timeouts and shutdown', () => {
     controller.abort();
     const error = (await queued.catch((e: unknown) => e)) as RunCancelled;
     expect(error).toBeInstanceOf(RunCancelled);
-    expect(fixture.runner.getRun(OTHER_GUILD, error.runId)?.status).toBe('cancelled');
+    expect((await fixture.runner.getRun(OTHER_GUILD, error.runId))?.status).toBe('cancelled');
     expect(fixture.invocations(waiting)).toEqual([]);
     await holder;
   });
@@ -440,9 +441,9 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
       },
     });
     expect(applied.applied).toEqual([`google_compute_instance.vm_${resource.id}`]);
-    expect(fixture.runner.getRun(GUILD, runId)).toMatchObject({ kind: 'apply', status: 'succeeded', error: null });
+    expect(await fixture.runner.getRun(GUILD, runId)).toMatchObject({ kind: 'apply', status: 'succeeded', error: null });
     expect(fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'active', lastError: null });
-    expect(fixture.audit.recent(GUILD, { action: 'iac.apply' })[0]).toMatchObject({ outcome: 'success' });
+    expect((await fixture.audit.recent(GUILD, { action: 'iac.apply' }))[0]).toMatchObject({ outcome: 'success' });
   });
 
   it('records an apply as succeeded when the engine finishes its work after the SIGINT of a cancel', async () => {
@@ -463,7 +464,7 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
     });
     expect(fixture.invocations(project).filter((i) => i.signal).map((i) => i.signal)).toEqual(['SIGINT']);
     expect(applied.changes).toEqual({ add: 1, change: 0, remove: 0 });
-    expect(fixture.runner.getRun(GUILD, runId)?.status).toBe('succeeded');
+    expect((await fixture.runner.getRun(GUILD, runId))?.status).toBe('succeeded');
     expect(fixture.resources.get(GUILD, resource.id).status).toBe('active');
   });
 
@@ -485,8 +486,8 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
     await shutdown;
     expect(shutdown).toBeDefined();
     expect(destroyed.destroyed).toEqual([`google_compute_instance.vm_${resource.id}`]);
-    expect(fixture.runner.getRun(GUILD, destroyed.runId)?.status).toBe('succeeded');
+    expect((await fixture.runner.getRun(GUILD, destroyed.runId))?.status).toBe('succeeded');
     expect(fixture.resources.get(GUILD, resource.id).status).toBe('destroyed');
-    expect(fixture.audit.recent(GUILD, { action: 'iac.destroy' })[0]).toMatchObject({ outcome: 'success' });
+    expect((await fixture.audit.recent(GUILD, { action: 'iac.destroy' }))[0]).toMatchObject({ outcome: 'success' });
   });
 });

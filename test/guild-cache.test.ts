@@ -6,14 +6,15 @@
 import Database from 'better-sqlite3';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { GuildCache } from '../src/db/guild-cache.js';
 import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { ProjectNotFound } from '../src/projects/errors.js';
 import { ProjectRepository } from '../src/projects/project-repository.js';
-import { RunStore } from '../src/engine/run-store.js';
+import { runStoreFor } from '../src/engine/run-store.js';
 import { ResourceRepository } from '../src/projects/resource-repository.js';
-import { ResourceTotals } from '../src/projects/resource-totals.js';
+import { SqliteResourceTotals } from '../src/projects/resource-totals.js';
 import { TierService } from '../src/tiers/tier-service.js';
 import { FakeClock } from './support/clock.js';
 import { makeTestDatabase } from './support/tmp.js';
@@ -36,46 +37,47 @@ describe('per-guild caches', () => {
     const database = makeTestDatabase();
     cleanups.push(database.cleanup);
     const clock = new FakeClock();
-    const tiers = new TierService(database.db, clock);
-    const policies = new PolicyService(database.db, PriceCatalogue.load(), clock, (guildId) => tiers.get(guildId).limits);
+    const data = sqliteDataAccess(database);
+    const tiers = new TierService(data, clock);
+    const policies = new PolicyService(data, PriceCatalogue.load(), clock, async (guildId) => (await tiers.get(guildId)).limits);
     const projects = new ProjectRepository(database.db, clock);
     // Another connection on the same file, as another process (the tier CLI) has.
     const other = new Database(database.path);
     cleanups.unshift(() => other.close());
     const newProject = (guildId: string, name: string) => projects.create({ guildId, name, provider: 'gcp', region: 'us-central1', createdBy: ALICE });
     const names = (guildId: string, typed = '') => projects.search(guildId, typed, 25).map((p) => p.name);
-    return { database, tiers, policies, projects, other, newProject, names };
+    return { database, data, tiers, policies, projects, other, newProject, names };
   }
 
   it('sees a tier change made through the service, and one committed by another connection, at the next read', async () => {
     const { tiers, policies, other } = setup();
-    expect(tiers.get(GUILD_A).tier).toBe('standard');
-    expect(policies.get(GUILD_A).maxInstances).toBe(10);
-    tiers.set(GUILD_A, 'free', 'ops');
-    expect(tiers.get(GUILD_A).tier).toBe('free');
+    expect((await tiers.get(GUILD_A)).tier).toBe('standard');
+    expect((await policies.get(GUILD_A)).maxInstances).toBe(10);
+    await tiers.set(GUILD_A, 'free', 'ops');
+    expect((await tiers.get(GUILD_A)).tier).toBe('free');
     // The free tier's ceiling lowers the policy in force at once.
-    expect(policies.get(GUILD_A).maxInstances).toBeLessThan(10);
+    expect((await policies.get(GUILD_A)).maxInstances).toBeLessThan(10);
     other.prepare('UPDATE guild_tiers SET tier = ? WHERE guild_id = ?').run('enterprise', GUILD_A);
     await nextStretch();
-    expect(tiers.get(GUILD_A).tier).toBe('enterprise');
-    expect(policies.get(GUILD_A).maxInstances).toBe(10);
+    expect((await tiers.get(GUILD_A)).tier).toBe('enterprise');
+    expect((await policies.get(GUILD_A)).maxInstances).toBe(10);
     other.prepare('DELETE FROM guild_tiers WHERE guild_id = ?').run(GUILD_A);
     await nextStretch();
-    expect(tiers.get(GUILD_A)).toMatchObject({ tier: 'standard', assignedBy: null });
+    expect(await tiers.get(GUILD_A)).toMatchObject({ tier: 'standard', assignedBy: null });
   });
 
   it('sees a policy written by another connection, though the guild was cached', async () => {
     const { policies, other } = setup();
-    policies.update(GUILD_A, { maxBudgetMonthly: 200 }, ALICE);
-    expect(policies.get(GUILD_A).maxBudgetMonthly).toBe(200);
-    expect(policies.get(GUILD_B).maxBudgetMonthly).toBe(1000);
+    await policies.update(GUILD_A, { maxBudgetMonthly: 200 }, ALICE);
+    expect((await policies.get(GUILD_A)).maxBudgetMonthly).toBe(200);
+    expect((await policies.get(GUILD_B)).maxBudgetMonthly).toBe(1000);
     other.prepare('UPDATE guild_policies SET max_budget_monthly = 75 WHERE guild_id = ?').run(GUILD_A);
     await nextStretch();
-    expect(policies.get(GUILD_A).maxBudgetMonthly).toBe(75);
-    expect(policies.get(GUILD_B).maxBudgetMonthly).toBe(1000);
+    expect((await policies.get(GUILD_A)).maxBudgetMonthly).toBe(75);
+    expect((await policies.get(GUILD_B)).maxBudgetMonthly).toBe(1000);
   });
 
-  it('offers a project in autocomplete as soon as it is created, and no longer once it is forgotten', () => {
+  it('offers a project in autocomplete as soon as it is created, and no longer once it is forgotten', async () => {
     const { projects, newProject, names } = setup();
     expect(names(GUILD_A)).toEqual([]);
     const web = newProject(GUILD_A, 'web');
@@ -87,7 +89,7 @@ describe('per-guild caches', () => {
     expect(names(GUILD_A)).toEqual(['api']);
   });
 
-  it('never answers one guild with another guild’s cached projects', () => {
+  it('never answers one guild with another guild’s cached projects', async () => {
     const { newProject, names } = setup();
     newProject(GUILD_A, 'alpha-secret');
     expect(names(GUILD_A)).toEqual(['alpha-secret']);
@@ -98,17 +100,17 @@ describe('per-guild caches', () => {
     expect(names(GUILD_A)).toEqual(['alpha-secret']);
   });
 
-  it('forgets a write made through another instance of the repository on the same connection', () => {
+  it('forgets a write made through another instance of the repository on the same connection', async () => {
     const { database, tiers, names } = setup();
     const otherProjects = new ProjectRepository(database.db);
-    const otherTiers = new TierService(database.db);
+    const otherTiers = new TierService(sqliteDataAccess(database));
     expect(names(GUILD_A)).toEqual([]);
-    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    expect((await tiers.get(GUILD_A)).tier).toBe('standard');
     // Our own connection's writes never change data_version: the instances must share what they forget.
     otherProjects.create({ guildId: GUILD_A, name: 'web', provider: 'gcp', region: 'us-central1', createdBy: ALICE });
-    otherTiers.set(GUILD_A, 'team', 'ops');
+    await otherTiers.set(GUILD_A, 'team', 'ops');
     expect(names(GUILD_A)).toEqual(['web']);
-    expect(tiers.get(GUILD_A).tier).toBe('team');
+    expect((await tiers.get(GUILD_A)).tier).toBe('team');
   });
 
   it('sees a project another connection added or archived', async () => {
@@ -136,7 +138,7 @@ describe('per-guild caches', () => {
     newProject(GUILD_A, 'web');
     expect(names(GUILD_A)).toEqual(['web']);
     expect(projects.get(GUILD_A, 'web').name).toBe('web');
-    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    expect((await tiers.get(GUILD_A)).tier).toBe('standard');
     const script = `
       const Database = require('better-sqlite3');
       const db = new Database(process.argv[1]);
@@ -144,7 +146,7 @@ describe('per-guild caches', () => {
       db.prepare("UPDATE cloud_projects SET name = 'web-2', slug = 'web-2' WHERE guild_id = ?").run(process.argv[2]);
       db.close();`;
     await execa('node', ['-e', script, database.path, GUILD_A]);
-    expect(tiers.get(GUILD_A)).toMatchObject({ tier: 'team', assignedBy: 'cli' });
+    expect(await tiers.get(GUILD_A)).toMatchObject({ tier: 'team', assignedBy: 'cli' });
     expect(names(GUILD_A)).toEqual(['web-2']);
     expect(() => projects.get(GUILD_A, 'web')).toThrow(ProjectNotFound);
     expect(projects.get(GUILD_A, 'web-2').name).toBe('web-2');
@@ -152,87 +154,88 @@ describe('per-guild caches', () => {
 
   it('asks data_version once per synchronous stretch: a commit made during one is seen from the next', async () => {
     const { tiers, other } = setup();
-    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    expect((await tiers.get(GUILD_A)).tier).toBe('standard');
     other.prepare("INSERT INTO guild_tiers (guild_id, tier, assigned_by, assigned_at) VALUES (?, 'free', 'cli', 1)").run(GUILD_A);
     // Still the same stretch of work: the answer is the database as it was when the stretch began.
-    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    expect((await tiers.get(GUILD_A)).tier).toBe('standard');
     await nextStretch();
-    expect(tiers.get(GUILD_A).tier).toBe('free');
+    expect((await tiers.get(GUILD_A)).tier).toBe('free');
   });
 
   it('counts a guild\u2019s active runs again after each write of iac_runs, here or by another connection', async () => {
     const { database, other, newProject } = setup();
     const clock = new FakeClock();
-    const runs = new RunStore(database.db, clock);
+    const data = sqliteDataAccess(database);
+    const runs = runStoreFor(data, clock);
     // The engine's recovery builds its own store on the same connection: what one forgets, the other must too.
-    const recovery = new RunStore(database.db, clock);
+    const recovery = runStoreFor(data, clock);
     const web = newProject(GUILD_A, 'web');
     const api = newProject(GUILD_B, 'api');
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
-    const first = runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
-    runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 2 });
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
+    const first = await runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
+    await runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 2 });
     // Another guild's runs never count for this one.
-    runs.create({ guildId: GUILD_B, projectId: api.id, resourceId: null, kind: 'plan', startedBy: ALICE });
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 2 });
-    expect(runs.activeCounts(GUILD_B)).toEqual({ running: 0, queued: 1 });
-    runs.markRunning(GUILD_A, first.guild_run_number, 'tofu', '1.8.0');
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 1, queued: 1 });
-    runs.finish(GUILD_A, first.guild_run_number, 'succeeded');
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 1 });
+    await runs.create({ guildId: GUILD_B, projectId: api.id, resourceId: null, kind: 'plan', startedBy: ALICE });
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 2 });
+    expect(await runs.activeCounts(GUILD_B)).toEqual({ running: 0, queued: 1 });
+    await runs.markRunning(GUILD_A, first.guild_run_number, 'tofu', '1.8.0');
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 1, queued: 1 });
+    await runs.finish(GUILD_A, first.guild_run_number, 'succeeded');
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 1 });
     // Failed by id, guilds unknown: every guild is counted again.
-    recovery.failUnlessEnded(recovery.unfinished().map((run) => run.id), 'the bot stopped');
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
-    expect(runs.activeCounts(GUILD_B)).toEqual({ running: 0, queued: 0 });
+    await recovery.failUnlessEnded((await recovery.unfinished()).map((run) => run.id), 'the bot stopped');
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
+    expect(await runs.activeCounts(GUILD_B)).toEqual({ running: 0, queued: 0 });
     other
       .prepare("INSERT INTO iac_runs (guild_id, guild_run_number, project_id, kind, status, started_by, created_at) VALUES (?, 9, ?, 'apply', 'running', ?, 1)")
       .run(GUILD_A, web.id, ALICE);
     await nextStretch();
-    expect(runs.activeCounts(GUILD_A)).toEqual({ running: 1, queued: 0 });
+    expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 1, queued: 0 });
   });
 
   it('sums a guild\u2019s resources again after each write of cloud_resources, here or by another connection', async () => {
     const { database, other, newProject } = setup();
     const clock = new FakeClock();
     const resources = new ResourceRepository(database.db, clock);
-    const totals = new ResourceTotals(database.db);
+    const totals = new SqliteResourceTotals(database);
     const web = newProject(GUILD_A, 'web');
     const api = newProject(GUILD_B, 'api');
     const vm = (guildId: string, projectId: number, cost: number) =>
       resources.create({ guildId, projectId, name: `vm-${cost}`, resourceType: 'vm', instanceType: 'e2-small', estimatedMonthlyCost: cost, createdBy: ALICE });
-    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
+    expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
     const first = vm(GUILD_A, web.id, 10);
     vm(GUILD_B, api.id, 99);
     // Planned is not in the cloud yet; applying may be.
-    expect(totals.inCloud(GUILD_A).monthlyUsd).toBe(0);
+    expect((await totals.inCloud(GUILD_A)).monthlyUsd).toBe(0);
     resources.setStatus(GUILD_A, first.id, 'applying');
-    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 10, vms: 1, vmsLeftByStoppedRuns: 0 });
+    expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 10, vms: 1, vmsLeftByStoppedRuns: 0 });
     // Another guild's resources never count for this one.
-    expect(totals.inCloud(GUILD_B).monthlyUsd).toBe(0);
+    expect((await totals.inCloud(GUILD_B)).monthlyUsd).toBe(0);
     // Through another repository instance on the same connection (the engine's recovery builds its own).
     new ResourceRepository(database.db, clock).setStatus(GUILD_A, first.id, 'interrupted');
-    expect(totals.inCloud(GUILD_A)).toMatchObject({ vms: 1, vmsLeftByStoppedRuns: 1 });
+    expect(await totals.inCloud(GUILD_A)).toMatchObject({ vms: 1, vmsLeftByStoppedRuns: 1 });
     other.prepare("UPDATE cloud_resources SET status = 'destroyed' WHERE id = ?").run(first.id);
     await nextStretch();
-    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
+    expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
   });
 
-  it('keeps nothing read inside a transaction, which may roll back', () => {
-    const { database, tiers, newProject, names } = setup();
-    expect(() =>
-      database.db.transaction(() => {
+  it('keeps nothing read inside a transaction, which may roll back', async () => {
+    const { data, tiers, newProject, names } = setup();
+    await expect(
+      data.transaction(async () => {
         newProject(GUILD_A, 'doomed');
-        tiers.set(GUILD_A, 'team', 'ops');
+        await tiers.set(GUILD_A, 'team', 'ops');
         expect(names(GUILD_A)).toEqual(['doomed']);
-        expect(tiers.get(GUILD_A).tier).toBe('team');
+        expect((await tiers.get(GUILD_A)).tier).toBe('team');
         throw new Error('a later step failed');
       }),
-    ).toThrow(/later step/);
+    ).rejects.toThrow(/later step/);
     expect(names(GUILD_A)).toEqual([]);
-    expect(tiers.get(GUILD_A).tier).toBe('standard');
+    expect((await tiers.get(GUILD_A)).tier).toBe('standard');
   });
 
-  it('reads once while nothing changes, and keeps at most the guilds it was sized for', () => {
+  it('reads once while nothing changes, and keeps at most the guilds it was sized for', async () => {
     const { database } = setup();
     const cache = new GuildCache<string>(database.sqlite, 'test rows', 2);
     let loads = 0;

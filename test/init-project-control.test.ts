@@ -56,11 +56,11 @@ describe('/cloud-init on another member’s project', () => {
     expect((await project()).vaultSessionId).toBe(before);
     expect(sessions()).toEqual([before]);
     expect(harness.core.app.vault.info(HARNESS_GUILD, before!).ownerId).toBe(bob.id);
-    const [denied] = harness.core.app.audit.recent(HARNESS_GUILD, { action: 'vault.renew' });
+    const [denied] = await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'vault.renew' });
     expect(denied).toMatchObject({ userId: dave.id, outcome: 'denied', details: { reason: 'not_owner', owner: bob.id } });
 
     // With a stored GCP credential instead of the form: refused just the same.
-    harness.core.app.credentials.create({ guildId: HARNESS_GUILD, name: 'gcp-main', provider: 'gcp', secrets: { project_id: 'guild-project-1' }, createdBy: alice.id });
+    await harness.core.app.credentials.create({ guildId: HARNESS_GUILD, name: 'gcp-main', provider: 'gcp', secrets: { project_id: 'guild-project-1' }, createdBy: alice.id });
     const viaStored = await harness.say(dave, 'cloud-init', { ...web, credential: 'gcp-main' });
     expect(viaStored.text()).toContain(`belongs to <@${bob.id}>`);
     expect((await project()).vaultSessionId).toBe(before);
@@ -80,8 +80,8 @@ describe('/cloud-init on another member’s project', () => {
 
 describe('/cloud-init with a stored credential of another provider as state_credential', () => {
   const spacesState = { provider: 'gcp', region: 'us-central1', state_backend: 's3', state_bucket: 'tf-state', state_credential: 'spaces' };
-  beforeEach(() => {
-    harness.core.app.credentials.create({
+  beforeEach(async () => {
+    await harness.core.app.credentials.create({
       guildId: HARNESS_GUILD,
       name: 'spaces',
       provider: 's3',
@@ -98,7 +98,7 @@ describe('/cloud-init with a stored credential of another provider as state_cred
     expect(reply.text()).toMatch(/'spaces' is an s3 credential, not a gcp one/);
     expect(reply.text()).toMatch(/provider: aws, level: admin/);
     expect(await harness.core.app.projects.list(HARNESS_GUILD)).toEqual([]);
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'project.init' })[0]).toMatchObject({
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'project.init' }))[0]).toMatchObject({
       userId: bob.id,
       outcome: 'denied',
       details: { reason: 'other_provider_credential', credentialName: 'spaces' },

@@ -27,7 +27,7 @@ describe('/cloud-init and a name that differs only in accents', () => {
       expect(reply.text()).toContain('(both are `cafe`)');
     }
     expect(harness.core.app.projects.get(HARNESS_GUILD, 'cafe').vaultSessionId).toBe(before);
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'vault.renew' })).toEqual([]);
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'vault.renew' }))).toEqual([]);
   });
 
   it('the same name, in any letter case, still renews it', async () => {

@@ -98,7 +98,7 @@ describe('/cloud-init with S3 state', () => {
   });
 
   it('refuses a state credential stored by another guild, as if it did not exist', async () => {
-    harness.core.app.credentials.create({
+    await harness.core.app.credentials.create({
       guildId: '222222222222222222',
       name: 'theirs',
       provider: 's3',
@@ -120,7 +120,7 @@ describe('/cloud-init with S3 state', () => {
   });
 
   it('keeps a GCP project’s state in an S3-compatible store with a stored credential, and gives the engine both keys', async () => {
-    harness.core.app.credentials.create({
+    await harness.core.app.credentials.create({
       guildId: HARNESS_GUILD,
       name: 'spaces',
       provider: 's3',

@@ -59,8 +59,8 @@ function captureLogs() {
 function bootProcess(path: string, clock: FakeClock, notifier: Notifier, jobOptions: Partial<JitExpiryJobOptions> = {}) {
   const handle: DatabaseHandle = openDatabase(path);
   cleanups.unshift(handle.close);
-  const policies = new PolicyService(handle.db, PriceCatalogue.load(), clock);
-  const audit = new AuditLog(handle.db, clock);
+  const policies = new PolicyService(sqliteDataAccess(handle), PriceCatalogue.load(), clock);
+  const audit = new AuditLog(sqliteDataAccess(handle).session, clock);
   const { lines, logger } = captureLogs();
   const store = jitStore(sqliteDataAccess(handle), { clock });
   const grants = store.outside.grants;
@@ -123,7 +123,7 @@ describe('expiry job', () => {
     const [dm] = notifier.dmsTo(BOB);
     expect(toMarkdown(dm?.description ?? '')).toContain('Deployer permission for AWS in server "ACME Corp" has expired');
     expect(shownInDiscord(dm?.fields)).toContain('2 h');
-    const audited = new AuditLog(handle.db).recent(GUILD, { action: 'jit.expire' });
+    const audited = await new AuditLog(sqliteDataAccess(handle).session).recent(GUILD, { action: 'jit.expire' });
     expect(audited).toEqual([
       expect.objectContaining({
         userId: 'system',
@@ -301,7 +301,7 @@ describe('exactly-once expiry notices', () => {
 describe('members who cannot be reached', () => {
   it('with DMs closed and a notification channel, the notice goes to the channel and the others still get DMs', async () => {
     const { grant, clock, janitor, notifier, policies, rows } = setup();
-    policies.update(GUILD, { notificationChannelId: CHANNEL }, ADMIN);
+    await policies.update(GUILD, { notificationChannelId: CHANNEL }, ADMIN);
     await grant(BOB, 5);
     await grant(CAROL, 5);
     notifier.sent.length = 0;
@@ -334,7 +334,7 @@ describe('members who cannot be reached', () => {
 
   it("a guild's fallback channel is used only for that guild's members", async () => {
     const { grant, clock, janitor, notifier, policies } = setup();
-    policies.update(OTHER_GUILD, { notificationChannelId: CHANNEL }, ADMIN);
+    await policies.update(OTHER_GUILD, { notificationChannelId: CHANNEL }, ADMIN);
     await grant(BOB, 5);
     notifier.closeDms(BOB);
     clock.advanceMinutes(5);

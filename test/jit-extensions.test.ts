@@ -43,7 +43,7 @@ describe('the reminder before a grant ends', () => {
   it('goes 10 minutes before the end, by DM and in the notification channel, with Extend, once', async () => {
     const { boot, notifier, clock } = await setup();
     const app = await boot();
-    app.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
+    await app.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
     const grant = await grantBob(app);
     clock.advanceMinutes(49);
     await app.tick();
@@ -78,7 +78,7 @@ describe('the reminder before a grant ends', () => {
   it('each channel goes exactly once across a crash: the DM that went is not repeated, the post that failed goes after', async () => {
     const { boot, notifier, clock } = await setup();
     const first = await boot();
-    first.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
+    await first.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
     await grantBob(first);
     clock.advanceMinutes(51);
     // The DM goes; then the process dies before the channel post.
@@ -101,7 +101,7 @@ describe('Extend', () => {
   it('asks reviewers from the DM; an approval moves the end, tells the member, and earns a new reminder', async () => {
     const { boot, notifier, clock } = await setup();
     const app = await boot();
-    app.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
+    await app.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
     const grant = await grantBob(app);
     clock.advanceMinutes(50);
     await app.tick();
@@ -124,7 +124,7 @@ describe('Extend', () => {
     await app.press(alice, approve!.customId, { channelId: NOTICES, values: { minutes: '20' } });
     expect(await expiresAt(app)).toBe(oldEnd + 20 * 60_000);
     expect(notifier.dmsTo(bob.id).map((n) => n.title)).toContain('JIT extension approved');
-    expect(app.app.audit.recent(APP_GUILD, { action: 'jit.extend' })[0]).toMatchObject({ outcome: 'success', details: { addedMinutes: 20, self: false } });
+    expect((await app.app.audit.recent(APP_GUILD, { action: 'jit.extend' }))[0]).toMatchObject({ outcome: 'success', details: { addedMinutes: 20, self: false } });
 
     clock.advanceMinutes(15); // past the old end
     await app.tick();
@@ -139,7 +139,7 @@ describe('Extend', () => {
   it('extends at once within the self-extension allowance, in total per grant; beyond it, reviewers decide', async () => {
     const { boot, notifier, clock } = await setup();
     const app = await boot();
-    app.app.policies.update(APP_GUILD, { jitSelfExtendMinutes: 30 }, alice.id);
+    await app.app.policies.update(APP_GUILD, { jitSelfExtendMinutes: 30 }, alice.id);
     const grant = await grantBob(app);
     clock.advanceMinutes(50);
     await app.tick();
@@ -150,7 +150,7 @@ describe('Extend', () => {
     expect(done.text()).toMatch(/JIT permission extended/);
     expect(await expiresAt(app)).toBe(grant.expiresAt + 20 * 60_000);
     expect(notifier.sent.filter((s) => shownInDiscord(s.notice).includes('extension request'))).toEqual([]);
-    expect(app.app.audit.recent(APP_GUILD, { action: 'jit.extend' })[0]).toMatchObject({ userId: bob.id, details: { addedMinutes: 20, self: true } });
+    expect((await app.app.audit.recent(APP_GUILD, { action: 'jit.extend' }))[0]).toMatchObject({ userId: bob.id, details: { addedMinutes: 20, self: true } });
 
     // 10 minutes of allowance left: 20 more needs a reviewer, posted where the press came from (no notification channel).
     const again = (await app.press(bob, `jitext:extend:${grant.id}`)).form();

@@ -4,6 +4,7 @@
  * racing settle a request once; a self-extension moves the grant and records itself; the janitor expires what
  * nobody decided and tells the requester once. (The Discord-facing flows: jit-requests.test.ts, jit-extensions.test.ts.)
  */
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { afterEach, expect, it } from 'vitest';
 import type { DataAccess } from '../src/db/data-access.js';
 import { JitRequestExpiryJob } from '../src/janitor/jit-request-expiry-job.js';
@@ -39,7 +40,7 @@ async function setup(open: () => Promise<DialectUnderTest>) {
   cleanups.push(policyDatabase.cleanup);
   const clock = new FakeClock();
   const notifier = new RecordingNotifier({ [GUILD]: 'ACME Corp' });
-  const policies = new PolicyService(policyDatabase.db, PriceCatalogue.load(), clock);
+  const policies = new PolicyService(sqliteDataAccess(policyDatabase), PriceCatalogue.load(), clock);
   const audit = db.audit(clock);
   const services = (data: DataAccess) => {
     const units = jitStore(data, { clock });
@@ -106,7 +107,7 @@ describeOnBothDialects('JIT requests and extensions', (open) => {
 
   it('self-extends within the allowance, then asks reviewers; the approved extension moves the grant', async () => {
     const { requests, extensions, jit, policies, db } = await setup(open);
-    policies.update(GUILD, { jitSelfExtendMinutes: 20, notificationChannelId: CHANNEL }, ADMIN);
+    await policies.update(GUILD, { jitSelfExtendMinutes: 20, notificationChannelId: CHANNEL }, ADMIN);
     const { grant } = await jit.grant({ guildId: GUILD, granteeId: BOB, granteeIsBot: false, grantedBy: ADMIN, provider: 'aws', level: 'deployer', durationMinutes: 60 });
     const ref = { guildId: GUILD, grantId: grant.id };
     await expect(extensions.ask(ref, CAROL, { minutes: 5, reason: 'mine', channelId: CHANNEL })).rejects.toThrow(/Only the member holding this grant/);
@@ -123,7 +124,7 @@ describeOnBothDialects('JIT requests and extensions', (open) => {
 
   it('an extension approved after its grant ended closes as expired and extends nothing', async () => {
     const { requests, extensions, jit, policies } = await setup(open);
-    policies.update(GUILD, { notificationChannelId: CHANNEL }, ADMIN);
+    await policies.update(GUILD, { notificationChannelId: CHANNEL }, ADMIN);
     const { grant } = await jit.grant({ guildId: GUILD, granteeId: BOB, granteeIsBot: false, grantedBy: ADMIN, provider: 'aws', level: 'deployer', durationMinutes: 60 });
     const asked = await extensions.ask({ guildId: GUILD, grantId: grant.id }, BOB, { minutes: 30, reason: 'more', channelId: CHANNEL });
     if (asked.outcome !== 'requested') throw new Error('not requested');

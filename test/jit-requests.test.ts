@@ -37,8 +37,8 @@ function button(notices: Notice[], label: string): string {
   return found.customId;
 }
 
-function auditActions(app: Awaited<ReturnType<typeof bootApp>>['app'], guildId = APP_GUILD) {
-  return app.audit.recent(guildId, { limit: 200 }).reverse().map((e) => `${e.action}:${e.outcome}`);
+async function auditActions(app: Awaited<ReturnType<typeof bootApp>>['app'], guildId = APP_GUILD) {
+  return (await app.audit.recent(guildId, { limit: 200 })).reverse().map((e) => `${e.action}:${e.outcome}`);
 }
 
 const level = (app: Awaited<ReturnType<typeof bootApp>>['app'], userId: string, provider: 'aws' | 'gcp' = 'aws') =>
@@ -65,7 +65,7 @@ describe('asking for access', () => {
     expect(card?.buttons?.map((b) => b.customId)).toEqual(['jitreq:approve:1', 'jitreq:deny:1']);
     expect(shownInDiscord(card)).toMatch(/<@333333333333333333> asks for Deployer access to AWS for 1 h/);
     expect(shownInDiscord(card)).toContain('incident 42');
-    expect(auditActions(app.app)).toContain('jit.request:success');
+    expect((await auditActions(app.app))).toContain('jit.request:success');
     // Nothing is granted by asking.
     expect(await level(app.app, bob.id)).toBeNull();
   });
@@ -73,7 +73,7 @@ describe('asking for access', () => {
   it('posts in the notification channel when the guild has one', async () => {
     const { boot, notifier } = await setup();
     const app = await boot();
-    app.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
+    await app.app.policies.update(APP_GUILD, { notificationChannelId: NOTICES }, alice.id);
     await app.say(bob, 'cloud-jit-request', ask());
     expect(notifier.postsIn(NOTICES)).toHaveLength(1);
     expect(notifier.postsIn(APP_CHANNEL)).toHaveLength(0);
@@ -82,7 +82,7 @@ describe('asking for access', () => {
   it('refuses a duration over the guild maximum, a blank reason and a repeat before anything is posted', async () => {
     const { boot, notifier } = await setup();
     const app = await boot();
-    app.app.policies.update(APP_GUILD, { maxJitMinutes: 30 }, alice.id);
+    await app.app.policies.update(APP_GUILD, { maxJitMinutes: 30 }, alice.id);
     const tooLong = await app.say(bob, 'cloud-jit-request', ask(60));
     expect(tooLong.text()).toMatch(/from 1 to 30 .*; 60 is not\. Nothing was sent/);
     const blank = await app.say(bob, 'cloud-jit-request', ask(20, '   '));
@@ -91,7 +91,7 @@ describe('asking for access', () => {
     expect(missing.text()).toMatch(/`reason`/);
     expect(notifier.sent).toEqual([]);
     expect(await app.app.jitRequests.listPending(APP_GUILD)).toEqual([]);
-    expect(auditActions(app.app).filter((a) => a === 'jit.request:denied')).toHaveLength(2);
+    expect((await auditActions(app.app)).filter((a) => a === 'jit.request:denied')).toHaveLength(2);
 
     await app.say(bob, 'cloud-jit-request', ask(20));
     const again = await app.say(bob, 'cloud-jit-request', ask(25, 'again'));
@@ -129,7 +129,7 @@ describe('reviewing a request', () => {
     expect(dm?.title).toBe('JIT request approved');
     expect(shownInDiscord(dm)).toContain(`<t:${Math.floor((approvedAt + 30 * 60_000) / 1000)}:R>`);
     expect(await level(app.app, bob.id)).toBe('deployer');
-    expect(auditActions(app.app)).toEqual(expect.arrayContaining(['jit.request:success', 'jit.request.approve:success', 'jit.grant:success']));
+    expect((await auditActions(app.app))).toEqual(expect.arrayContaining(['jit.request:success', 'jit.request.approve:success', 'jit.grant:success']));
 
     clock.advanceMinutes(30);
     expect(await level(app.app, bob.id)).toBeNull();
@@ -154,7 +154,7 @@ describe('reviewing a request', () => {
     expect(shownInDiscord(told)).toMatch(/<@333333333333333333>, your request #1 .* was denied by <@444444444444444444>/);
     expect(shownInDiscord(told)).toContain('Use the staging account');
     expect(await level(app.app, bob.id)).toBeNull();
-    expect(auditActions(app.app)).toContain('jit.request.deny:success');
+    expect((await auditActions(app.app))).toContain('jit.request.deny:success');
 
     // Decided is decided: a second press says so and refreshes the card.
     const late = await app.press(alice, 'jitreq:approve:1');
@@ -173,7 +173,7 @@ describe('reviewing a request', () => {
     const forged = await app.press(alice, 'jitreq:approve-form:1', { values: { minutes: '60' } });
     expect(forged.text()).toMatch(/cannot decide your own request/);
     expect(await app.app.jitRequests.listPending(APP_GUILD)).toHaveLength(1);
-    expect(auditActions(app.app).filter((a) => a === 'jit.request.approve:denied')).toHaveLength(2);
+    expect((await auditActions(app.app)).filter((a) => a === 'jit.request.approve:denied')).toHaveLength(2);
   });
 
   it('refuses members who are not reviewers, accepts a JIT admin on that provider, and checks again at the submit', async () => {
@@ -248,7 +248,7 @@ describe('pending requests', () => {
     const told = notifier.dmsTo(bob.id);
     expect(told.map((n) => n.title)).toEqual(['JIT request expired']);
     expect(shownInDiscord(told[0])).toMatch(/Ask again with `\/cloud-jit-request`/);
-    expect(auditActions(second.app)).toContain('jit.request.expire:success');
+    expect((await auditActions(second.app))).toContain('jit.request.expire:success');
     // A press on the stale card says it expired, and shows it expired.
     const late = await second.press(alice, 'jitreq:approve:1');
     expect(late.text()).toMatch(/expired .* without a decision/);
@@ -298,7 +298,7 @@ describe('another guild', () => {
     expect((await app.press(bob, `jitext:extend:${grant.id}`, { guildId: OTHER_GUILD })).text()).toMatch(new RegExp(`no JIT grant #${grant.id} in this server`));
     // In a DM, a grant is found only among the presser's own.
     expect((await app.press(erin, `jitext:extend:${grant.id}`, { guildId: null })).text()).toMatch(/no JIT grant/);
-    expect(app.app.audit.recent(OTHER_GUILD, { limit: 50 }).filter((e) => e.action.startsWith('jit.request'))).toEqual([]);
+    expect((await app.app.audit.recent(OTHER_GUILD, { limit: 50 })).filter((e) => e.action.startsWith('jit.request'))).toEqual([]);
   });
 
   it('a server the bot does not serve (ALLOWED_GUILDS) gets nothing from a press, in its channels or in a DM', async () => {

@@ -1,3 +1,4 @@
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -32,7 +33,7 @@ async function setup(open: () => Promise<DialectUnderTest>) {
   cleanups.push(policyDatabase.cleanup);
   const clock = new FakeClock();
   const notifier = new RecordingNotifier({ [GUILD]: 'ACME Corp', [OTHER_GUILD]: 'Other Corp' });
-  const policies = new PolicyService(policyDatabase.db, PriceCatalogue.load(), clock);
+  const policies = new PolicyService(sqliteDataAccess(policyDatabase), PriceCatalogue.load(), clock);
   const audit = db.audit(clock);
   const jit = new JitService({ store: jitStore(db.data, { clock }), policies, audit, notifier, clock });
   const request = (overrides: Partial<GrantRequest> = {}): GrantRequest => ({
@@ -114,11 +115,11 @@ describeOnBothDialects('JIT grants', (open) => {
 
     it('follows a change of the guild policy maximum at once', async () => {
       const { jit, request, policies } = await setup(open);
-      policies.update(GUILD, { maxJitMinutes: 30 }, ADMIN);
+      await policies.update(GUILD, { maxJitMinutes: 30 }, ADMIN);
       const error = await rejection(jit.grant(request({ durationMinutes: 60 })));
       expect(error.message).toContain('from 1 to 30');
 
-      policies.update(GUILD, { maxJitMinutes: 1440 }, ADMIN);
+      await policies.update(GUILD, { maxJitMinutes: 1440 }, ADMIN);
       const { grant } = await jit.grant(request({ durationMinutes: 1000 }));
       expect(grant.expiresAt - grant.grantedAt).toBe(1000 * 60_000);
       // Another guild keeps its own (default) maximum.
@@ -159,7 +160,7 @@ describeOnBothDialects('JIT grants', (open) => {
       expect(silent.notice.via).toBe('none');
       expect(await level('aws')).toBe('deployer');
 
-      policies.update(GUILD, { notificationChannelId: CHANNEL }, ADMIN);
+      await policies.update(GUILD, { notificationChannelId: CHANNEL }, ADMIN);
       const viaChannel = await jit.grant(request({ provider: 'gcp' }));
       expect(viaChannel.dmDelivered).toBe(false);
       expect(viaChannel.notice.via).toBe('channel');

@@ -96,7 +96,7 @@ function recordingExit(): { exit: (code: number) => void; exited: Promise<number
 describe('the last resort after an error nothing caught', () => {
   it('stops running engines, tells each member (by DM, or in the notification channel), marks the runs failed and exits non-zero', async () => {
     const { app } = harness.core;
-    app.policies.update(GUILD_B, { notificationChannelId: NOTICES_B }, ADMIN);
+    await app.policies.update(GUILD_B, { notificationChannelId: NOTICES_B }, ADMIN);
     harness.notifier.closeDms(BOB);
     const alice = await applyUnderWay(GUILD_A, 'Alpha', ALICE);
     const bob = await applyUnderWay(GUILD_B, 'Bravo', BOB);
@@ -110,10 +110,10 @@ describe('the last resort after an error nothing caught', () => {
     expect(await exited).toBe(1);
 
     for (const run of [alice, bob]) {
-      expect(app.runner.getRun(run.project.guildId, run.runId())).toMatchObject({ status: 'failed', error: RUN_FAILED_INTERNAL_ERROR });
+      expect(await app.runner.getRun(run.project.guildId, run.runId())).toMatchObject({ status: 'failed', error: RUN_FAILED_INTERNAL_ERROR });
       // The engine got its SIGINT and is gone; the plan run before it keeps its own outcome.
       expect(applyProcess(run.project)).toEqual({ signals: ['SIGINT'], alive: false });
-      expect(app.runner.getRun(run.project.guildId, run.planRunId)?.status).toBe('succeeded');
+      expect((await app.runner.getRun(run.project.guildId, run.planRunId))?.status).toBe('succeeded');
       expect(await run.outcome).toBeInstanceOf(Error);
       expect(app.resources.get(run.project.guildId, run.resource.id).status).toBe('interrupted');
     }
@@ -140,7 +140,7 @@ describe('the last resort after an error nothing caught', () => {
     events.emit('uncaughtException', new Error('and then this'));
     await exited;
     expect(codes).toEqual([1]);
-    expect(app.runner.getRun(GUILD_A, alice.runId())?.status).toBe('failed');
+    expect((await app.runner.getRun(GUILD_A, alice.runId()))?.status).toBe('failed');
     expect(harness.notifier.dmsTo(ALICE)).toHaveLength(1);
     expect(entries.some((e) => e.msg === 'another internal error while stopping after the first')).toBe(true);
   }, 30_000);
@@ -161,7 +161,7 @@ describe('the last resort after an error nothing caught', () => {
     lastResort.attach(appWithHangingNotifier);
     void lastResort.handle(new Error('boom'), 'uncaughtException');
     expect(await exited).toBe(1);
-    expect(app.runner.getRun(GUILD_A, alice.runId())?.status).toBe('failed');
+    expect((await app.runner.getRun(GUILD_A, alice.runId()))?.status).toBe('failed');
   }, 30_000);
 
   it('before the app is built, logs the error and exits non-zero', async () => {

@@ -2,6 +2,7 @@
  * Names that deceive: invisible and formatting characters are refused where a member gives a name, and markdown a
  * member typed is shown as typed (escaped in one place), never as formatting, links or mentions.
  */
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toMarkdown } from '../src/discord/markdown.js';
 import { renderMessage } from '../src/discord/render.js';
@@ -57,18 +58,18 @@ describe('invisible characters in names are refused', () => {
     expect(found?.codePoint).toBe(`U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
   });
 
-  it('lets ordinary names through, accents and emoji included', () => {
+  it('lets ordinary names through, accents and emoji included', async () => {
     for (const name of ['Production API', 'Café prod', 'équipe-données', '🚀 launch', 'web_shop.v2']) expect(findInvisible(name)).toBeUndefined();
   });
 
   it('a wrong value quoted back in an error shows hidden characters as code points and is cut to 64 characters', async () => {
     const database = makeTestDatabase();
     try {
-      const policies = new PolicyService(database.db, PriceCatalogue.load(), new FakeClock());
+      const policies = new PolicyService(sqliteDataAccess(database), PriceCatalogue.load(), new FakeClock());
       const unknownSetting = () => policies.update(HARNESS_GUILD, { ['col\u202eruo' + 'x'.repeat(100)]: 1 }, alice.id);
-      expect(unknownSetting).toThrow(InvalidPolicy);
-      expect(unknownSetting).toThrow(`unknown setting "col{U+202E}ruo${'x'.repeat(57)}"`);
-      expect(() => policies.update(HARNESS_GUILD, { allowedInstanceTypes: ['e2\u200b-micro'] }, alice.id)).toThrow(/unknown instance type "e2\{U\+200B\}-micro"/);
+      await expect(unknownSetting()).rejects.toThrow(InvalidPolicy);
+      await expect(unknownSetting()).rejects.toThrow(`unknown setting "col{U+202E}ruo${'x'.repeat(57)}"`);
+      await expect(policies.update(HARNESS_GUILD, { allowedInstanceTypes: ['e2\u200b-micro'] }, alice.id)).rejects.toThrow(/unknown instance type "e2\{U\+200B\}-micro"/);
     } finally {
       database.cleanup();
     }
@@ -76,7 +77,7 @@ describe('invisible characters in names are refused', () => {
     expect(() => layout.workspaceDir(HARNESS_GUILD, 'web\u2066x')).toThrow(/"web\{U\+2066\}x" is not a project folder name/);
   });
 
-  it('refuses such a project name in the domain too, not only at the command', () => {
+  it('refuses such a project name in the domain too, not only at the command', async () => {
     expect(() => StateLayout.slugify('pay\u202eroll')).toThrow(InvalidProjectName);
     expect(() => StateLayout.slugify('pay\u202eroll')).toThrow(/bidirectional control.*U\+202E, at character 4/);
   });
@@ -121,7 +122,7 @@ describe('invisible characters in names are refused', () => {
 });
 
 describe('markdown typed by a member is shown as typed', () => {
-  it('escapes links, emphasis, spoilers, code, quotes, headings and mentions', () => {
+  it('escapes links, emphasis, spoilers, code, quotes, headings and mentions', async () => {
     expect(escapeMarkdown(MARKDOWN_NAME)).toBe('\\[Approve here\\]\\(https:\\/\\/evil.example\\)');
     expect(escapeMarkdown('**bold** __under__ ~~gone~~ ||spoiler|| `code`')).toBe(
       '\\*\\*bold\\*\\* \\_\\_under\\_\\_ \\~\\~gone\\~\\~ \\|\\|spoiler\\|\\| \\`code\\`',
@@ -143,7 +144,7 @@ describe('markdown typed by a member is shown as typed', () => {
     expect(escapeMarkdown('mail a@b.example 3.5')).toBe('mail a@b.example 3.5');
   });
 
-  it('never lets the bot ping: every rendered message allows no mentions', () => {
+  it('never lets the bot ping: every rendered message allows no mentions', async () => {
     const message: Message = { content: escapeMarkdown('@everyone look'), notices: [{ title: 't', description: '@here' }] };
     expect(renderMessage(message).allowedMentions).toEqual({ parse: [] });
     expect(renderMessage(message).content).not.toContain('@everyone');
@@ -196,7 +197,7 @@ describe('markdown typed by a member is shown as typed', () => {
 });
 
 describe('which characters count as invisible', () => {
-  it('exactly the documented kinds, over every Unicode code point, in a name of ordinary letters too', () => {
+  it('exactly the documented kinds, over every Unicode code point, in a name of ordinary letters too', async () => {
     // The rules as documented (member-text.ts), written out independently of its one-pattern fast path.
     const zeroWidthBidiOrBlank = new Set([
       0x200b, 0x200c, 0x200d, 0x2060, 0xfeff, 0x180e, 0x200e, 0x200f, 0x061c, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e,

@@ -7,6 +7,7 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sqliteDataAccess, type DataAccess } from '../src/db/data-access.js';
 import { iacRuns } from '../src/db/schema.js';
 import { toEngineEnv } from '../src/engine/credential-env.js';
 import { toMarkdown } from '../src/discord/markdown.js';
@@ -14,7 +15,7 @@ import { toText } from '../src/shared/text.js';
 import { interruptedRunNotice, tellInterruptedMembers } from '../src/engine/crash-notices.js';
 import { recoverUnfinishedRuns, type InterruptedRun } from '../src/engine/orphans.js';
 import { currentBootId, identify } from '../src/engine/process-identity.js';
-import { RunStore } from '../src/engine/run-store.js';
+import { runStoreFor, type RunStore } from '../src/engine/run-store.js';
 import { shardOfGuild } from '../src/sharding/shard-scope.js';
 import type { Project } from '../src/projects/index.js';
 import { FAKE_ENGINE_BIN, makeRunnerFixture, memoryLogger, processExists, type RunnerFixture } from './support/engine-env.js';
@@ -25,12 +26,14 @@ const USER = '222222222222222222';
 const CHANNEL = '444444444444444444';
 
 let fixture: RunnerFixture;
+let data: DataAccess;
 let store: RunStore;
 const children: ResultPromise[] = [];
 
 beforeEach(async () => {
   fixture = await makeRunnerFixture({ killGraceMs: 300 });
-  store = new RunStore(fixture.db.db, fixture.clock);
+  data = sqliteDataAccess(fixture.db);
+  store = runStoreFor(data, fixture.clock);
 });
 
 afterEach(async () => {
@@ -51,8 +54,8 @@ async function crashedApply(knobs: Record<string, unknown>, stopsWithBot = false
   const credentialEnv = toEngineEnv('gcp', { project_id: 'orphan-project-1' });
   const plan = await fixture.runner.plan({ guildId: GUILD, projectSlug: project.slug, userId: USER, credentialEnv, enginePreference: 'terraform', resourceId: resource.id });
   fixture.control(project, { sleepMs: 60_000, ...knobs });
-  const run = store.create({ guildId: GUILD, projectId: project.id, resourceId: resource.id, kind: 'apply', startedBy: USER, channelId: CHANNEL });
-  store.markRunning(GUILD, run.guild_run_number, 'terraform', '1.9.8');
+  const run = await store.create({ guildId: GUILD, projectId: project.id, resourceId: resource.id, kind: 'apply', startedBy: USER, channelId: CHANNEL });
+  await store.markRunning(GUILD, run.guild_run_number, 'terraform', '1.9.8');
   fixture.resources.setStatus(GUILD, resource.id, 'applying');
   const child = execa(join(FAKE_ENGINE_BIN, 'terraform'), ['apply', '-input=false', '-no-color', '-json', `.plans/run-${plan.runId}.tfplan`], {
     cwd: fixture.workspace(project),
@@ -65,7 +68,7 @@ async function crashedApply(knobs: Record<string, unknown>, stopsWithBot = false
   children.push(child);
   const pid = child.pid as number;
   const identity = identify(pid);
-  store.recordEngineProcess(GUILD, run.guild_run_number, { pid, startTicks: identity?.startTicks ?? null, bootId: identity?.bootId ?? null, stopsWithBot });
+  await store.recordEngineProcess(GUILD, run.guild_run_number, { pid, startTicks: identity?.startTicks ?? null, bootId: identity?.bootId ?? null, stopsWithBot });
   // Wait until it is really applying (it holds the state lock by then).
   await new Promise<void>((resolve) => {
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -81,7 +84,7 @@ function signalsOf(project: Project, pid: number): string[] {
 
 const { logger } = memoryLogger();
 /** A short grace where the engine is expected to ignore the signal; a long one (never waited out) where it should obey. */
-const recover = (graceMs = 300) => recoverUnfinishedRuns({ db: fixture.db.db, clock: fixture.clock, logger, graceMs });
+const recover = (graceMs = 300) => recoverUnfinishedRuns({ data, resources: fixture.resources, clock: fixture.clock, logger, graceMs });
 
 describe('start-up after a crash', () => {
   it('stops an engine a killed bot left applying with SIGINT, so it saves its state and releases its lock, and marks the run and resource interrupted', async () => {
@@ -96,7 +99,7 @@ describe('start-up after a crash', () => {
     expect(readdirSync(fixture.workspace(project))).not.toContain('.terraform.tfstate.lock.info');
     expect(runs).toEqual([expect.objectContaining({ guildId: GUILD, runNumber: 2, kind: 'apply', resourceId, startedBy: USER, channelId: CHANNEL, engine: 'stopped' })]);
     expect(resources).toBe(1);
-    expect(store.get(GUILD, 2)).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/stopped cleanly/) });
+    expect(await store.get(GUILD, 2)).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/stopped cleanly/) });
     expect(fixture.resources.get(GUILD, resourceId).status).toBe('interrupted');
   });
 
@@ -122,10 +125,10 @@ describe('start-up after a crash', () => {
     const stranger = execa(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { reject: false, detached: true });
     children.push(stranger);
     const pid = stranger.pid as number;
-    const run = store.create({ guildId: GUILD, projectId: project.id, resourceId: null, kind: 'destroy', startedBy: USER });
-    store.markRunning(GUILD, run.guild_run_number, 'terraform', '1.9.8');
+    const run = await store.create({ guildId: GUILD, projectId: project.id, resourceId: null, kind: 'destroy', startedBy: USER });
+    await store.markRunning(GUILD, run.guild_run_number, 'terraform', '1.9.8');
     const real = identify(pid);
-    store.recordEngineProcess(GUILD, run.guild_run_number, { pid, startTicks: (real?.startTicks ?? 0) - 1, bootId: currentBootId(), stopsWithBot: false });
+    await store.recordEngineProcess(GUILD, run.guild_run_number, { pid, startTicks: (real?.startTicks ?? 0) - 1, bootId: currentBootId(), stopsWithBot: false });
 
     const { runs } = await recover();
     expect(runs[0]?.engine).toBe('gone');
@@ -138,9 +141,9 @@ describe('start-up after a crash', () => {
     const applying = fixture.resource(project);
     fixture.resources.setStatus(GUILD, applying.id, 'applying');
     const untouched = fixture.resource(project);
-    store.create({ guildId: GUILD, projectId: project.id, resourceId: untouched.id, kind: 'plan', startedBy: USER });
-    const done = store.create({ guildId: GUILD, projectId: project.id, resourceId: null, kind: 'plan', startedBy: USER });
-    store.finish(GUILD, done.guild_run_number, 'succeeded');
+    await store.create({ guildId: GUILD, projectId: project.id, resourceId: untouched.id, kind: 'plan', startedBy: USER });
+    const done = await store.create({ guildId: GUILD, projectId: project.id, resourceId: null, kind: 'plan', startedBy: USER });
+    await store.finish(GUILD, done.guild_run_number, 'succeeded');
 
     const first = await recover();
     expect(first.runs.map((r) => [r.runNumber, r.engine])).toEqual([[1, 'not_started']]);
@@ -187,14 +190,15 @@ describe('recovery in one shard of several', () => {
 
   it('settles only the runs and resources of the guilds its shard serves; the other shard’s stay as they are', async () => {
     expect([shardOfGuild(MINE, 2), shardOfGuild(THEIRS, 2)]).toEqual([0, 1]);
-    const left = [MINE, THEIRS].map((guildId) => {
+    const left = [];
+    for (const guildId of [MINE, THEIRS]) {
       const project = fixture.project(guildId, `Left ${guildId}`);
       const resource = fixture.resource(project);
-      const run = store.create({ guildId, projectId: project.id, resourceId: resource.id, kind: 'apply', startedBy: USER, channelId: CHANNEL });
+      const run = await store.create({ guildId, projectId: project.id, resourceId: resource.id, kind: 'apply', startedBy: USER, channelId: CHANNEL });
       fixture.resources.setStatus(guildId, resource.id, 'applying');
-      return { guildId, run, resource };
-    });
-    const recovered = await recoverUnfinishedRuns({ db: fixture.db.db, clock: fixture.clock, logger, graceMs: 300, shard: { id: 0, count: 2 } });
+      left.push({ guildId, run, resource });
+    }
+    const recovered = await recoverUnfinishedRuns({ data, resources: fixture.resources, clock: fixture.clock, logger, graceMs: 300, shard: { id: 0, count: 2 } });
     expect(recovered.runs.map((run) => run.guildId)).toEqual([MINE]);
     expect(recovered.resources).toBe(1);
     const statusOf = (guildId: string) => fixture.db.db.select().from(iacRuns).all().find((row) => row.guild_id === guildId)?.status;

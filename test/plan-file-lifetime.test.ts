@@ -68,16 +68,16 @@ describe('plan files (they hold variable values) live only while they can be app
     controller.abort();
     await expect(applying).rejects.toThrow(RunCancelled);
     expect(plans(project)).toEqual([]);
-    expect(fixture.runner.getRun(GUILD, plan.runId)?.applicable).toBe(false);
+    expect((await fixture.runner.getRun(GUILD, plan.runId))?.applicable).toBe(false);
     await holder;
   });
 
   it('is removed by the Cancel button (discardPlan), once', async () => {
     const project = fixture.project(GUILD, 'Discarded');
     const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
-    expect(fixture.runner.discardPlan(GUILD, plan.runId)).toBe(true);
+    expect(await fixture.runner.discardPlan(GUILD, plan.runId)).toBe(true);
     expect(plans(project)).toEqual([]);
-    expect(fixture.runner.discardPlan(GUILD, plan.runId)).toBe(false);
+    expect(await fixture.runner.discardPlan(GUILD, plan.runId)).toBe(false);
   });
 
   it('at start-up, removes .applying leftovers of a crash and expired plans, keeps plans still applicable, follows no link', async () => {
@@ -96,7 +96,7 @@ describe('plan files (they hold variable values) live only while they can be app
     writeFileSync(join(elsewhere, 'run-1.tfplan.applying'), 'not ours');
     symlinkSync(elsewhere, join(fixture.workspace(linked), '.plans'));
 
-    fixture.runner.sweepStalePlanFiles();
+    await fixture.runner.sweepStalePlanFiles();
     expect(plans(project)).toEqual([`run-${fresh.runId}.tfplan`]);
     expect(readdirSync(elsewhere)).toEqual(['run-1.tfplan.applying']);
   });

@@ -5,6 +5,7 @@
  * written by hand in the documented format (test/fixtures/plan-json: computed values in `after_unknown`,
  * sensitive ones in `after_sensitive`, module calls in `configuration`).
  */
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -38,7 +39,7 @@ const judge = (resources: PlannedResource[], settings: Partial<GuildPolicy> = {}
 const rules = (decision: ReturnType<typeof judge>) => decision.violations.map((v) => v.rule);
 
 describe('reading a plan', () => {
-  it('real Terraform 1.11.4: terraform_data resources are created, supporting, of no cloud and free', () => {
+  it('real Terraform 1.11.4: terraform_data resources are created, supporting, of no cloud and free', async () => {
     const resources = planned('terraform-1.11.4/show.json');
     expect(resources).toEqual([
       { address: 'terraform_data.bucket_2', terraformType: 'terraform_data', action: 'create', category: null, supporting: true, provider: null, instanceType: null, disks: [] },
@@ -48,7 +49,7 @@ describe('reading a plan', () => {
     expect(judge(resources, { allowedResourceTypes: ['vm'] })).toMatchObject({ allowed: true, requiresApproval: false });
   });
 
-  it('a VM without a disk size gets its image’s boot disk; data sources and deletions make nothing', () => {
+  it('a VM without a disk size gets its image’s boot disk; data sources and deletions make nothing', async () => {
     const resources = planned('plan-json/gcp-vm-no-disk-size.json');
     expect(resources.map((r) => [r.address, r.action])).toEqual([
       ['google_compute_instance.web', 'create'],
@@ -72,7 +73,7 @@ describe('reading a plan', () => {
     });
   });
 
-  it('a disk size the module sets from something known only after apply stays unknown, never guessed', () => {
+  it('a disk size the module sets from something known only after apply stays unknown, never guessed', async () => {
     expect(byAddress(planned('plan-json/gcp-vm-no-disk-size.json'), 'google_compute_disk.data')?.disks).toEqual([{ role: 'standalone', sizeGb: null, source: 'unknown' }]);
     // The same unknown boot disk size, set by the configuration from a computed value:
     const json = fixture('plan-json/gcp-vm-no-disk-size.json') as { configuration: { root_module: { resources: Array<{ name: string; expressions: { boot_disk: unknown } }> } } };
@@ -84,7 +85,7 @@ describe('reading a plan', () => {
     expect(byAddress(readPlannedResources(json), 'google_compute_instance.web')?.disks[0]).toEqual({ role: 'boot', sizeGb: null, source: 'unknown' });
   });
 
-  it('resources inside modules, with count, replaced, from an OpenTofu registry; a secret in the plan is never read out', () => {
+  it('resources inside modules, with count, replaced, from an OpenTofu registry; a secret in the plan is never read out', async () => {
     const resources = planned('plan-json/aws-module.json');
     expect(resources.map((r) => [r.address, r.action, r.category, r.supporting, r.provider])).toEqual([
       ['module.app.aws_instance.this[0]', 'create', 'vm', false, 'aws'],
@@ -102,7 +103,7 @@ describe('reading a plan', () => {
     expect(JSON.stringify(resources)).not.toContain('hunter2');
   });
 
-  it('a sensitive instance type is read for the checks and flagged; Windows and Azure disks', () => {
+  it('a sensitive instance type is read for the checks and flagged; Windows and Azure disks', async () => {
     const resources = planned('plan-json/azure-vms.json');
     expect(byAddress(resources, 'azurerm_linux_virtual_machine.app')).toMatchObject({
       action: 'update',
@@ -114,7 +115,7 @@ describe('reading a plan', () => {
     expect(byAddress(resources, 'azurerm_storage_container.files')).toMatchObject({ category: 'bucket', supporting: true });
   });
 
-  it('refuses what is not a plan, unknown actions and more resource changes than it reads', () => {
+  it('refuses what is not a plan, unknown actions and more resource changes than it reads', async () => {
     expect(() => readPlannedResources({ resource_changes: 'nope' })).toThrow(PlanJsonInvalid);
     const change = (actions: string[]) => ({ address: 'a_b.c', type: 'a_b', name: 'c', change: { actions } });
     expect(() => readPlannedResources({ resource_changes: [change(['move'])] })).toThrow(/unknown actions/);
@@ -151,7 +152,7 @@ describe('reading a plan', () => {
 });
 
 describe('the cost of a plan', () => {
-  it('prices VMs with every disk, buckets, flat-priced and free types; counts unchanged resources; lists what it cannot price', () => {
+  it('prices VMs with every disk, buckets, flat-priced and free types; counts unchanged resources; lists what it cannot price', async () => {
     const gcp = estimatePlanCost(pricing, 'gcp', planned('plan-json/gcp-vm-no-disk-size.json'));
     expect(gcp.estimate.lines).toEqual([
       { label: 'google_compute_instance.web: e2-standard-2 instance (on-demand)', monthlyUsd: 48.92 },
@@ -180,7 +181,7 @@ describe('the cost of a plan', () => {
     expect(azure.notEstimated).toEqual([]);
   });
 
-  it('an instance type the catalogue does not list, or one known only after apply, is not estimated rather than free', () => {
+  it('an instance type the catalogue does not list, or one known only after apply, is not estimated rather than free', async () => {
     const vm = (instanceType: PlannedResource['instanceType']): PlannedResource => ({
       address: 'google_compute_instance.x', terraformType: 'google_compute_instance', action: 'create', category: 'vm', supporting: false, provider: 'gcp', instanceType, disks: [],
     });
@@ -191,7 +192,7 @@ describe('the cost of a plan', () => {
     expect(estimatePlanCost(pricing, 'gcp', [vm({ state: 'unknown' })]).notEstimated[0]?.reason).toBe('instance_type_unknown');
   });
 
-  it('an operator’s overrides file can price a type the catalogue does not know', () => {
+  it('an operator’s overrides file can price a type the catalogue does not know', async () => {
     const { dir, cleanup } = makeTempDir();
     try {
       writeFileSync(join(dir, 'prices.json'), JSON.stringify({ providers: { aws: { resources: { aws_db_instance: 15.5 } } } }));
@@ -207,7 +208,7 @@ describe('the cost of a plan', () => {
 });
 
 describe('the policy on a plan', () => {
-  it('every disk is held to max_disk, including the default one and one of unknown size', () => {
+  it('every disk is held to max_disk, including the default one and one of unknown size', async () => {
     const decision = judge(planned('plan-json/gcp-vm-no-disk-size.json'), { maxDiskSizeGb: 5 });
     expect(decision.violations.filter((v) => v.rule === 'disk')).toEqual([
       { rule: 'disk', address: 'google_compute_instance.web', disk: { role: 'boot', sizeGb: 10, source: 'default' }, maxGb: 5 },
@@ -221,7 +222,7 @@ describe('the policy on a plan', () => {
     ]);
   });
 
-  it('resource types: categories and Terraform types; supporting resources pass; one line per type refused', () => {
+  it('resource types: categories and Terraform types; supporting resources pass; one line per type refused', async () => {
     const aws = planned('plan-json/aws-module.json');
     const refused = judge(aws, { allowedResourceTypes: ['vm'], unpricedResources: 'allow' });
     expect(refused.violations).toEqual([
@@ -232,7 +233,7 @@ describe('the policy on a plan', () => {
     expect(judge(aws, { allowedResourceTypes: ['aws_instance', 'bucket', 'aws_db_instance'], unpricedResources: 'allow' }).allowed).toBe(true);
   });
 
-  it('instance types: each VM, by name, hidden when sensitive; only changed resources are checked', () => {
+  it('instance types: each VM, by name, hidden when sensitive; only changed resources are checked', async () => {
     const azure = judge(planned('plan-json/azure-vms.json'), { allowedInstanceTypes: ['Standard_B2s'] });
     expect(azure.violations).toEqual([
       { rule: 'instance_type', address: 'azurerm_linux_virtual_machine.app', instanceType: { state: 'known', value: 'Standard_D8s_v5', sensitive: true }, allowed: ['Standard_B2s'] },
@@ -242,7 +243,7 @@ describe('the policy on a plan', () => {
     expect(judge(unchanged, { allowedInstanceTypes: ['Standard_B2s'] }).violations).toEqual([]);
   });
 
-  it('counts the plan’s compute instances with those that may exist and those reserved', () => {
+  it('counts the plan’s compute instances with those that may exist and those reserved', async () => {
     const aws = planned('plan-json/aws-module.json');
     const decision = judge(aws, { maxInstances: 3, unpricedResources: 'allow' }, { spend: 0, vms: 1, unsettledVms: 1 }, { reserved: { monthlyUsd: 0, vms: 1 } });
     expect(decision.vms).toBe(2);
@@ -252,7 +253,7 @@ describe('the policy on a plan', () => {
     expect(judge(aws, { maxInstances: 3, unpricedResources: 'allow' }, { spend: 0, vms: 3, unsettledVms: 0 }, { alreadyCounted: { monthlyUsd: 0, vms: 2 } }).allowed).toBe(true);
   });
 
-  it('the budget counts the plan’s estimate with the guild’s spend and reservations, and says what was not estimated', () => {
+  it('the budget counts the plan’s estimate with the guild’s spend and reservations, and says what was not estimated', async () => {
     const gcp = planned('plan-json/gcp-vm-no-disk-size.json');
     const decision = judge(gcp, { maxBudgetMonthly: 100 }, { spend: 10, vms: 0, unsettledVms: 0 }, { reserved: { monthlyUsd: 5, vms: 0 } });
     expect(decision.projectedMonthlyUsd).toBe(103.42);
@@ -262,7 +263,7 @@ describe('the policy on a plan', () => {
     );
   });
 
-  it('resources not estimated: require approval by default, or pass, or refuse, as the policy says', () => {
+  it('resources not estimated: require approval by default, or pass, or refuse, as the policy says', async () => {
     const aws = planned('plan-json/aws-module.json');
     expect(judge(aws)).toMatchObject({ allowed: true, requiresApproval: true, approvalReasons: ['unpriced'] });
     expect(judge(aws, { requireApproval: true })).toMatchObject({ requiresApproval: true, approvalReasons: ['policy', 'unpriced'] });
@@ -276,7 +277,7 @@ describe('the policy on a plan', () => {
     expect(judge(planned('plan-json/azure-vms.json'))).toMatchObject({ allowed: true, requiresApproval: false, notEstimated: [] });
   });
 
-  it('reports every broken rule at once', () => {
+  it('reports every broken rule at once', async () => {
     const decision = judge(planned('plan-json/aws-module.json'), {
       maxBudgetMonthly: 10, maxInstances: 1, maxDiskSizeGb: 20, allowedInstanceTypes: ['t3.micro'], allowedResourceTypes: ['vm'], unpricedResources: 'refuse',
     });
@@ -290,27 +291,27 @@ describe('the policy settings the plan check reads', () => {
   function service() {
     const database = makeTestDatabase();
     cleanups.push(database.cleanup);
-    return new PolicyService(database.db, pricing, new FakeClock());
+    return new PolicyService(sqliteDataAccess(database), pricing, new FakeClock());
   }
 
-  it('stores what to do with resources not estimated, and Terraform types among the allowed resource types', () => {
+  it('stores what to do with resources not estimated, and Terraform types among the allowed resource types', async () => {
     const policies = service();
-    policies.update(GUILD, { unpricedResources: 'refuse', allowedResourceTypes: ['vm', 'google_sql_database_instance', 'vm'] }, ADMIN);
-    expect(policies.get(GUILD)).toMatchObject({ unpricedResources: 'refuse', allowedResourceTypes: ['vm', 'google_sql_database_instance'] });
-    expect(() => policies.update(GUILD, { unpricedResources: 'maybe' }, ADMIN)).toThrow(/must be one of: allow, require_approval, refuse/);
-    expect(() => policies.update(GUILD, { allowedResourceTypes: ['vm', 'Google Compute', 'x'] }, ADMIN)).toThrow(/or Terraform resource types such as google_compute_instance \(not "Google Compute", "x"\)/);
-    expect(() => policies.update(GUILD, { allowedResourceTypes: Array.from({ length: 101 }, (_, i) => `aws_type_${i}`) }, ADMIN)).toThrow(InvalidPolicy);
+    await policies.update(GUILD, { unpricedResources: 'refuse', allowedResourceTypes: ['vm', 'google_sql_database_instance', 'vm'] }, ADMIN);
+    expect(await policies.get(GUILD)).toMatchObject({ unpricedResources: 'refuse', allowedResourceTypes: ['vm', 'google_sql_database_instance'] });
+    await expect(policies.update(GUILD, { unpricedResources: 'maybe' }, ADMIN)).rejects.toThrow(/must be one of: allow, require_approval, refuse/);
+    await expect(policies.update(GUILD, { allowedResourceTypes: ['vm', 'Google Compute', 'x'] }, ADMIN)).rejects.toThrow(/or Terraform resource types such as google_compute_instance \(not "Google Compute", "x"\)/);
+    await expect(policies.update(GUILD, { allowedResourceTypes: Array.from({ length: 101 }, (_, i) => `aws_type_${i}`) }, ADMIN)).rejects.toThrow(InvalidPolicy);
   });
 
-  it('the option check reads a Terraform type in the allowed list as the built-in resource it names', () => {
+  it('the option check reads a Terraform type in the allowed list as the built-in resource it names', async () => {
     const policies = service();
-    policies.update(GUILD, { allowedResourceTypes: ['google_storage_bucket', 'aws_instance'] }, ADMIN);
-    expect(policies.validate(GUILD, { provider: 'gcp', resourceType: 'bucket' }).allowed).toBe(true);
-    expect(policies.validate(GUILD, { provider: 'aws', resourceType: 'vm', instanceType: 't3.micro' }).allowed).toBe(true);
-    expect(policies.validate(GUILD, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-micro' }).violations.map((v) => v.rule)).toEqual(['resource_type']);
+    await policies.update(GUILD, { allowedResourceTypes: ['google_storage_bucket', 'aws_instance'] }, ADMIN);
+    expect((await policies.validate(GUILD, { provider: 'gcp', resourceType: 'bucket' })).allowed).toBe(true);
+    expect((await policies.validate(GUILD, { provider: 'aws', resourceType: 'vm', instanceType: 't3.micro' })).allowed).toBe(true);
+    expect((await policies.validate(GUILD, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-micro' })).violations.map((v) => v.rule)).toEqual(['resource_type']);
   });
 
-  it('the built-in Terraform types are the ones the generated configuration writes, read as their category', () => {
+  it('the built-in Terraform types are the ones the generated configuration writes, read as their category', async () => {
     for (const [provider, types] of Object.entries(BUILT_IN_TERRAFORM_TYPES) as Array<[keyof typeof BUILT_IN_TERRAFORM_TYPES, Record<'vm' | 'bucket', string>]>) {
       for (const [resourceType, terraformType] of Object.entries(types) as Array<['vm' | 'bucket', string]>) {
         const config = generateConfig(

@@ -32,15 +32,15 @@ describe('/cloud-guild-policy: who may view and who may change', () => {
     const { say, core } = await setup();
     const reply = await say(bob, 'cloud-guild-policy', { action: 'update', max_budget: 5 });
     expect(reply.text()).toMatch(/needs the Manage Server permission, or Admin JIT access on all providers/);
-    expect(core.app.policies.get(GUILD).maxBudgetMonthly).toBe(1000);
-    expect(core.app.audit.recent(GUILD).map((e) => [e.action, e.outcome])).toContainEqual(['policy.update', 'denied']);
+    expect((await core.app.policies.get(GUILD)).maxBudgetMonthly).toBe(1000);
+    expect((await core.app.audit.recent(GUILD)).map((e) => [e.action, e.outcome])).toContainEqual(['policy.update', 'denied']);
   });
 
   it('refuses a JIT admin on one provider only: the policy binds every provider', async () => {
     const { say, core, grant } = await setup();
     await grant('aws');
     expect((await say(bob, 'cloud-guild-policy', { action: 'update', max_budget: 5 })).text()).toMatch(/on all providers/);
-    expect(core.app.policies.get(GUILD).maxBudgetMonthly).toBe(1000);
+    expect((await core.app.policies.get(GUILD)).maxBudgetMonthly).toBe(1000);
   });
 
   it('lets a JIT admin on all providers change the guardrails, but not approvals, JIT length or the notice channel', async () => {
@@ -48,15 +48,15 @@ describe('/cloud-guild-policy: who may view and who may change', () => {
     await grant('all');
     const ok = await say(bob, 'cloud-guild-policy', { action: 'update', max_budget: 5, engine: 'tofu' });
     expect(ok.text()).toMatch(/Guild policies updated/);
-    expect(core.app.policies.get(GUILD)).toMatchObject({ maxBudgetMonthly: 5, enginePreference: 'tofu' });
+    expect((await core.app.policies.get(GUILD))).toMatchObject({ maxBudgetMonthly: 5, enginePreference: 'tofu' });
 
     const mixed = await say(bob, 'cloud-guild-policy', { action: 'update', max_budget: 50, require_approval: false, max_jit_minutes: 10_000 });
     expect(mixed.text()).toMatch(/`require_approval`, `max_jit_minutes` can be changed only by a member with the Manage Server permission/);
-    expect(core.app.policies.get(GUILD)).toMatchObject({ maxBudgetMonthly: 5, maxJitMinutes: 480 });
+    expect((await core.app.policies.get(GUILD))).toMatchObject({ maxBudgetMonthly: 5, maxJitMinutes: 480 });
 
     const byAdmin = await say(admin, 'cloud-guild-policy', { action: 'update', require_approval: true });
     expect(byAdmin.text()).toMatch(/Guild policies updated/);
-    expect(core.app.policies.get(GUILD).requireApproval).toBe(true);
+    expect((await core.app.policies.get(GUILD)).requireApproval).toBe(true);
   });
 
   it('checks the grant at the moment of the update: an expired JIT admin is refused', async () => {
@@ -64,13 +64,13 @@ describe('/cloud-guild-policy: who may view and who may change', () => {
     await grant('all', GUILD, 1);
     clock.advance(61_000);
     expect((await say(bob, 'cloud-guild-policy', { action: 'update', max_budget: 5 })).text()).toMatch(/needs the Manage Server permission/);
-    expect(core.app.policies.get(GUILD).maxBudgetMonthly).toBe(1000);
+    expect((await core.app.policies.get(GUILD)).maxBudgetMonthly).toBe(1000);
   });
 
   it('a JIT admin of one server cannot change another server’s policy', async () => {
     const { say, core, grant } = await setup();
     await grant('all', GUILD);
     expect((await say(bob, 'cloud-guild-policy', { action: 'update', max_budget: 5 }, OTHER_GUILD)).text()).toMatch(/needs the Manage Server/);
-    expect(core.app.policies.get(OTHER_GUILD).maxBudgetMonthly).toBe(1000);
+    expect((await core.app.policies.get(OTHER_GUILD)).maxBudgetMonthly).toBe(1000);
   });
 });

@@ -4,6 +4,7 @@
  * (SQLite's data_version, src/db/guild-cache.ts) from the next interaction on. Two connections on one file stand for
  * two shards.
  */
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/index.js';
 import { PolicyService } from '../src/policy/policy-service.js';
@@ -22,11 +23,13 @@ afterEach(() => cleanups.splice(0).reverse().forEach((cleanup) => cleanup()));
 function shardPolicies(path: string) {
   const handle = openDatabase(path);
   cleanups.push(handle.close);
-  return new PolicyService(handle.db, PriceCatalogue.load(), new FakeClock());
+  return new PolicyService(sqliteDataAccess(handle), PriceCatalogue.load(), new FakeClock());
 }
 
+const nextInteraction = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe('guild policies read by two shards', () => {
-  // Each interaction is its own turn of the event loop: the awaits stand for the next one arriving.
+  // Each interaction is its own turn of the event loop (it arrives as I/O): the awaits stand for the next one.
   it('see another shard’s guild as it is now, and their own guilds’ changes at once', async () => {
     expect([shardOfGuild(SHARD0_GUILD, 2), shardOfGuild(SHARD1_GUILD, 2)]).toEqual([0, 1]);
     const database = makeTestDatabase();
@@ -34,15 +37,15 @@ describe('guild policies read by two shards', () => {
     const shard0 = shardPolicies(database.path);
     const shard1 = shardPolicies(database.path);
 
-    const before = shard0.get(SHARD1_GUILD).maxBudgetMonthly;
-    await Promise.resolve();
-    shard1.update(SHARD1_GUILD, { maxBudgetMonthly: before + 7 }, ADMIN);
-    await Promise.resolve();
-    expect(shard0.get(SHARD1_GUILD).maxBudgetMonthly).toBe(before + 7);
+    const before = (await shard0.get(SHARD1_GUILD)).maxBudgetMonthly;
+    await nextInteraction();
+    await shard1.update(SHARD1_GUILD, { maxBudgetMonthly: before + 7 }, ADMIN);
+    await nextInteraction();
+    expect((await shard0.get(SHARD1_GUILD)).maxBudgetMonthly).toBe(before + 7);
 
     // Its own guild: changed through itself, forgotten by the write itself.
-    const own = shard0.get(SHARD0_GUILD).maxBudgetMonthly;
-    shard0.update(SHARD0_GUILD, { maxBudgetMonthly: own + 3 }, ADMIN);
-    expect(shard0.get(SHARD0_GUILD).maxBudgetMonthly).toBe(own + 3);
+    const own = (await shard0.get(SHARD0_GUILD)).maxBudgetMonthly;
+    await shard0.update(SHARD0_GUILD, { maxBudgetMonthly: own + 3 }, ADMIN);
+    expect((await shard0.get(SHARD0_GUILD)).maxBudgetMonthly).toBe(own + 3);
   });
 });

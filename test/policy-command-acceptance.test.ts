@@ -27,20 +27,20 @@ describe('/cloud-guild-policy refuses or says what it did not do', () => {
       expect(reply.text()).toContain(`<#${missing}> is not a text channel of this server that the bot can see`);
       expect(reply.text()).toContain('Nothing was changed');
     }
-    expect(harness.core.app.policies.get(HARNESS_GUILD)).toMatchObject({ notificationChannelId: null, maxBudgetMonthly: 1000 });
+    expect((await harness.core.app.policies.get(HARNESS_GUILD))).toMatchObject({ notificationChannelId: null, maxBudgetMonthly: 1000 });
     // The same channel id exists in the other guild: there it is accepted.
     const elsewhere = await harness.say(admin, 'cloud-guild-policy', { action: 'update', notification_channel: FOREIGN }, OTHER_GUILD);
     expect(elsewhere.text()).toContain('Guild policies updated');
     const accepted = await harness.say(admin, 'cloud-guild-policy', { action: 'update', notification_channel: NOTICES });
     expect(accepted.text()).toContain('Guild policies updated');
-    expect(harness.core.app.policies.get(HARNESS_GUILD).notificationChannelId).toBe(NOTICES);
+    expect((await harness.core.app.policies.get(HARNESS_GUILD)).notificationChannelId).toBe(NOTICES);
   });
 
   it('names the options it ignored with action:view, and changes nothing', async () => {
     const reply = await harness.say(admin, 'cloud-guild-policy', { action: 'view', max_budget: 5, require_approval: true });
     expect(reply.text()).toContain('Nothing was changed: `max_budget`, `require_approval` were ignored with `action:view`');
     expect(reply.text()).toContain('Use `/cloud-guild-policy` (action: update) to change them.');
-    expect(harness.core.app.policies.get(HARNESS_GUILD)).toMatchObject({ maxBudgetMonthly: 1000, requireApproval: false });
+    expect((await harness.core.app.policies.get(HARNESS_GUILD))).toMatchObject({ maxBudgetMonthly: 1000, requireApproval: false });
     expect(await harness.say(admin, 'cloud-guild-policy', { action: 'view' }).then((r) => r.text())).not.toContain('ignored');
   });
 });

@@ -1,3 +1,4 @@
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidDeploymentRequest, InvalidPolicy } from '../src/policy/errors.js';
 import { DEFAULT_POLICY, PolicyService } from '../src/policy/policy-service.js';
@@ -28,7 +29,7 @@ describe('guild policies', () => {
     cleanups.push(database.cleanup);
     const clock = new FakeClock();
     const pricing = PriceCatalogue.load();
-    const policies = new PolicyService(database.db, pricing, clock);
+    const policies = new PolicyService(sqliteDataAccess(database), pricing, clock);
     const projects = new ProjectRepository(database.db, clock);
     const resources = new ResourceRepository(database.db, clock);
     const projectIds = new Map<string, number>();
@@ -57,9 +58,9 @@ describe('guild policies', () => {
   const bigVm = { provider: 'gcp', resourceType: 'vm', instanceType: 'n1-standard-32', diskSizeGb: 100 } as const;
 
   describe('view and update', () => {
-    it('gives a guild that set nothing seed 003\'s defaults', () => {
+    it('gives a guild that set nothing seed 003\'s defaults', async () => {
       const { policies } = setup();
-      expect(policies.get(GUILD_A)).toEqual({
+      expect(await policies.get(GUILD_A)).toEqual({
         guildId: GUILD_A,
         maxBudgetMonthly: 1000,
         maxInstances: 10,
@@ -82,33 +83,33 @@ describe('guild policies', () => {
       expect(DEFAULT_POLICY.maxJitMinutes).toBe(480);
     });
 
-    it('updates only what is given and returns before and after', () => {
+    it('updates only what is given and returns before and after', async () => {
       const { policies, clock } = setup();
-      const { before, after } = policies.update(GUILD_A, { maxBudgetMonthly: 2000, enginePreference: 'tofu' }, ADMIN);
+      const { before, after } = await policies.update(GUILD_A, { maxBudgetMonthly: 2000, enginePreference: 'tofu' }, ADMIN);
       expect(before.maxBudgetMonthly).toBe(1000);
       expect(after).toMatchObject({ maxBudgetMonthly: 2000, enginePreference: 'tofu', maxInstances: 10, updatedBy: ADMIN, updatedAt: clock.now() });
-      expect(policies.get(GUILD_A)).toEqual(after);
-      const second = policies.update(
+      expect(await policies.get(GUILD_A)).toEqual(after);
+      const second = await policies.update(
         GUILD_A,
         { allowedInstanceTypes: ['e2-micro', 't3.micro', 'e2-micro'], allowedResourceTypes: ['vm'], notificationChannelId: CHANNEL, requireApproval: true },
         ADMIN,
       );
       expect(second.before).toEqual(after);
       expect(second.after).toMatchObject({ maxBudgetMonthly: 2000, allowedInstanceTypes: ['e2-micro', 't3.micro'], allowedResourceTypes: ['vm'], notificationChannelId: CHANNEL, requireApproval: true });
-      expect(policies.update(GUILD_A, { notificationChannelId: null }, ADMIN).after.notificationChannelId).toBeNull();
+      expect((await policies.update(GUILD_A, { notificationChannelId: null }, ADMIN)).after.notificationChannelId).toBeNull();
     });
 
-    it('keeps each guild\'s policy to itself', () => {
+    it('keeps each guild\'s policy to itself', async () => {
       const { policies } = setup();
-      policies.update(GUILD_A, { maxBudgetMonthly: 50 }, ADMIN);
-      expect(policies.get(GUILD_B).maxBudgetMonthly).toBe(1000);
+      await policies.update(GUILD_A, { maxBudgetMonthly: 50 }, ADMIN);
+      expect((await policies.get(GUILD_B)).maxBudgetMonthly).toBe(1000);
     });
 
-    it('rejects bad values, listing every problem with the allowed range or values, and saves nothing', () => {
+    it('rejects bad values, listing every problem with the allowed range or values, and saves nothing', async () => {
       const { policies } = setup();
       let error: InvalidPolicy | undefined;
       try {
-        policies.update(
+        await policies.update(
           GUILD_A,
           {
             maxBudgetMonthly: -5,
@@ -138,31 +139,31 @@ describe('guild policies', () => {
       expect(message).toMatch(/channel must be a channel id/);
       expect(message).toMatch(/unknown setting "colour"/);
       expect(error!.problems).toHaveLength(9);
-      expect(policies.get(GUILD_A).updatedAt).toBeNull();
+      expect((await policies.get(GUILD_A)).updatedAt).toBeNull();
     });
 
-    it('rejects an empty update and non-numbers', () => {
+    it('rejects an empty update and non-numbers', async () => {
       const { policies } = setup();
-      expect(() => policies.update(GUILD_A, {}, ADMIN)).toThrow(/nothing to change/);
-      expect(() => policies.update(GUILD_A, { maxBudgetMonthly: Number.NaN }, ADMIN)).toThrow(InvalidPolicy);
-      expect(() => policies.update(GUILD_A, { maxBudgetMonthly: Infinity }, ADMIN)).toThrow(InvalidPolicy);
-      expect(() => policies.update(GUILD_A, { maxInstances: '5' }, ADMIN)).toThrow(InvalidPolicy);
-      expect(() => policies.update(GUILD_A, { maxBudgetMonthly: 1 }, 'not-a-user')).toThrow(TypeError);
+      await expect(policies.update(GUILD_A, {}, ADMIN)).rejects.toThrow(/nothing to change/);
+      await expect(policies.update(GUILD_A, { maxBudgetMonthly: Number.NaN }, ADMIN)).rejects.toThrow(InvalidPolicy);
+      await expect(policies.update(GUILD_A, { maxBudgetMonthly: Infinity }, ADMIN)).rejects.toThrow(InvalidPolicy);
+      await expect(policies.update(GUILD_A, { maxInstances: '5' }, ADMIN)).rejects.toThrow(InvalidPolicy);
+      await expect(policies.update(GUILD_A, { maxBudgetMonthly: 1 }, 'not-a-user')).rejects.toThrow(TypeError);
     });
   });
 
   describe('validate', () => {
-    it('allows a small VM under the defaults and returns the estimate', () => {
+    it('allows a small VM under the defaults and returns the estimate', async () => {
       const { policies, pricing } = setup();
-      const decision = policies.validate(GUILD_A, smallVm);
+      const decision = await policies.validate(GUILD_A, smallVm);
       expect(decision).toMatchObject({ allowed: true, violations: [], requiresApproval: false });
       expect(decision.estimate).toEqual(pricing.estimate(smallVm));
       expect(decision.projectedMonthlyUsd).toBe(decision.estimate.monthlyUsd);
     });
 
-    it('budget: counts everything that may exist in the cloud (applying, active, failed, destroying, interrupted), not planned, destroyed or other guilds\'', () => {
+    it('budget: counts everything that may exist in the cloud (applying, active, failed, destroying, interrupted), not planned, destroyed or other guilds\'', async () => {
       const { policies, existing } = setup();
-      policies.update(GUILD_A, { maxBudgetMonthly: 500 }, ADMIN);
+      await policies.update(GUILD_A, { maxBudgetMonthly: 500 }, ADMIN);
       existing(GUILD_A, 'active', 100);
       existing(GUILD_A, 'applying', 50);
       // What a failed, cancelled or interrupted run left behind may still be billed.
@@ -171,23 +172,23 @@ describe('guild policies', () => {
       existing(GUILD_A, 'interrupted', 80);
       for (const status of ['planned', 'destroyed'] as const) existing(GUILD_A, status, 10_000);
       existing(GUILD_B, 'active', 10_000);
-      const small = policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-micro' });
+      const small = await policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-micro' });
       expect(small.allowed).toBe(true);
       expect(small.projectedMonthlyUsd).toBeCloseTo(360 + small.estimate.monthlyUsd, 2);
 
       existing(GUILD_A, 'failed', 140);
-      const decision = policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-micro' });
+      const decision = await policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-micro' });
       expect(decision.allowed).toBe(false);
       expect(decision.violations.map((v) => v.rule)).toEqual(['budget']);
       expect(decision.projectedMonthlyUsd).toBeCloseTo(500 + decision.estimate.monthlyUsd, 2);
     });
 
-    it('budget: says what the new resource costs, where it would bring the guild, and the limit', () => {
+    it('budget: says what the new resource costs, where it would bring the guild, and the limit', async () => {
       const { policies, existing } = setup();
-      policies.update(GUILD_A, { maxBudgetMonthly: 500 }, ADMIN);
+      await policies.update(GUILD_A, { maxBudgetMonthly: 500 }, ADMIN);
       existing(GUILD_A, 'active', 80.4);
       // n1-standard-32 (built-in $1,109.60) + 100 GB pd-balanced ($10.00)
-      expect(shownViolations(policies.validate(GUILD_A, bigVm).violations)).toEqual([
+      expect(shownViolations((await policies.validate(GUILD_A, bigVm)).violations)).toEqual([
         {
           rule: 'budget',
           message: 'Estimated monthly cost ($1,119.60) would bring the guild to $1,200.00, over its budget limit ($500.00).',
@@ -195,38 +196,38 @@ describe('guild policies', () => {
       ]);
     });
 
-    it('budget: exactly reaching the limit is allowed', () => {
+    it('budget: exactly reaching the limit is allowed', async () => {
       const { policies, existing, pricing } = setup();
       const cost = pricing.estimate(smallVm).monthlyUsd;
       existing(GUILD_A, 'active', 100);
-      policies.update(GUILD_A, { maxBudgetMonthly: 100 + cost }, ADMIN);
-      expect(policies.validate(GUILD_A, smallVm).allowed).toBe(true);
+      await policies.update(GUILD_A, { maxBudgetMonthly: 100 + cost }, ADMIN);
+      expect((await policies.validate(GUILD_A, smallVm)).allowed).toBe(true);
     });
 
-    it('instances: counts VMs that may exist in the cloud, and buckets are not instances', () => {
+    it('instances: counts VMs that may exist in the cloud, and buckets are not instances', async () => {
       const { policies, existing } = setup();
-      policies.update(GUILD_A, { maxInstances: 2 }, ADMIN);
+      await policies.update(GUILD_A, { maxInstances: 2 }, ADMIN);
       existing(GUILD_A, 'active', 1);
       existing(GUILD_A, 'destroyed', 1);
       existing(GUILD_A, 'planned', 1);
       existing(GUILD_A, 'active', 1, 'bucket');
       existing(GUILD_B, 'active', 1);
       existing(GUILD_B, 'active', 1);
-      expect(policies.validate(GUILD_A, smallVm).allowed).toBe(true);
+      expect((await policies.validate(GUILD_A, smallVm)).allowed).toBe(true);
       existing(GUILD_A, 'applying', 1);
-      const decision = policies.validate(GUILD_A, smallVm);
+      const decision = await policies.validate(GUILD_A, smallVm);
       expect(shownViolations(decision.violations)).toEqual([
         { rule: 'instances', message: 'The guild already runs 2 of its 2 allowed instances; destroy one first.' },
       ]);
-      expect(policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'bucket' }).allowed).toBe(true);
+      expect((await policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'bucket' })).allowed).toBe(true);
     });
 
-    it('instances: a VM left by a failed, cancelled or interrupted run counts, and the refusal says where it is', () => {
+    it('instances: a VM left by a failed, cancelled or interrupted run counts, and the refusal says where it is', async () => {
       for (const status of ['failed', 'interrupted', 'destroying'] as const) {
         const { policies, existing } = setup();
-        policies.update(GUILD_A, { maxInstances: 1 }, ADMIN);
+        await policies.update(GUILD_A, { maxInstances: 1 }, ADMIN);
         existing(GUILD_A, status, 1);
-        expect(shownViolations(policies.validate(GUILD_A, smallVm).violations)).toEqual([
+        expect(shownViolations((await policies.validate(GUILD_A, smallVm)).violations)).toEqual([
           {
             rule: 'instances',
             message:
@@ -236,68 +237,68 @@ describe('guild policies', () => {
       }
     });
 
-    it('disk: over the limit is refused, at the limit is fine', () => {
+    it('disk: over the limit is refused, at the limit is fine', async () => {
       const { policies } = setup();
-      policies.update(GUILD_A, { maxDiskSizeGb: 100 }, ADMIN);
-      expect(policies.validate(GUILD_A, { ...smallVm, diskSizeGb: 100 }).allowed).toBe(true);
-      expect(shownViolations(policies.validate(GUILD_A, { ...smallVm, diskSizeGb: 101 }).violations)).toEqual([
+      await policies.update(GUILD_A, { maxDiskSizeGb: 100 }, ADMIN);
+      expect((await policies.validate(GUILD_A, { ...smallVm, diskSizeGb: 100 })).allowed).toBe(true);
+      expect(shownViolations((await policies.validate(GUILD_A, { ...smallVm, diskSizeGb: 101 })).violations)).toEqual([
         { rule: 'disk', message: 'Disk size (101 GB) exceeds the guild limit (100 GB).' },
       ]);
     });
 
-    it('instance type: only listed types when a list is set', () => {
+    it('instance type: only listed types when a list is set', async () => {
       const { policies } = setup();
-      policies.update(GUILD_A, { allowedInstanceTypes: ['e2-micro', 't3.micro'] }, ADMIN);
-      expect(policies.validate(GUILD_A, smallVm).allowed).toBe(true);
-      const decision = policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-small' });
+      await policies.update(GUILD_A, { allowedInstanceTypes: ['e2-micro', 't3.micro'] }, ADMIN);
+      expect((await policies.validate(GUILD_A, smallVm)).allowed).toBe(true);
+      const decision = await policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-small' });
       expect(shownViolations(decision.violations)).toEqual([
         { rule: 'instance_type', message: 'Instance type "e2-small" is not allowed in this guild; allowed: e2-micro, t3.micro.' },
       ]);
     });
 
-    it('resource type: only listed types when a list is set', () => {
+    it('resource type: only listed types when a list is set', async () => {
       const { policies } = setup();
-      policies.update(GUILD_A, { allowedResourceTypes: ['bucket'] }, ADMIN);
-      expect(policies.validate(GUILD_A, { provider: 'aws', resourceType: 'bucket' }).allowed).toBe(true);
-      expect(policies.validate(GUILD_A, smallVm).violations.map((v) => v.rule)).toEqual(['resource_type']);
+      await policies.update(GUILD_A, { allowedResourceTypes: ['bucket'] }, ADMIN);
+      expect((await policies.validate(GUILD_A, { provider: 'aws', resourceType: 'bucket' })).allowed).toBe(true);
+      expect((await policies.validate(GUILD_A, smallVm)).violations.map((v) => v.rule)).toEqual(['resource_type']);
     });
 
-    it('reports every broken rule at once, and whether approval is required', () => {
+    it('reports every broken rule at once, and whether approval is required', async () => {
       const { policies, existing } = setup();
-      policies.update(
+      await policies.update(
         GUILD_A,
         { maxBudgetMonthly: 500, maxInstances: 1, maxDiskSizeGb: 50, allowedInstanceTypes: ['e2-micro'], allowedResourceTypes: ['bucket'], requireApproval: true },
         ADMIN,
       );
       existing(GUILD_A, 'active', 10);
-      const decision = policies.validate(GUILD_A, bigVm);
+      const decision = await policies.validate(GUILD_A, bigVm);
       expect(decision.allowed).toBe(false);
       expect(decision.requiresApproval).toBe(true);
       expect(decision.violations.map((v) => v.rule)).toEqual(['budget', 'instances', 'disk', 'instance_type', 'resource_type']);
-      expect(policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'bucket' })).toMatchObject({ allowed: true, requiresApproval: true });
+      expect(await policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'bucket' })).toMatchObject({ allowed: true, requiresApproval: true });
     });
 
-    it('refuses malformed requests and unknown instance types instead of guessing', () => {
+    it('refuses malformed requests and unknown instance types instead of guessing', async () => {
       const { policies } = setup();
-      expect(() => policies.validate(GUILD_A, { provider: 'aws', resourceType: 'vm', instanceType: 'e2-micro' })).toThrow(UnknownInstanceType);
-      expect(() => policies.validate(GUILD_A, { ...smallVm, diskSizeGb: -1 })).toThrow(InvalidDeploymentRequest);
-      expect(() => policies.validate(GUILD_A, { ...smallVm, resourceType: 'database' as 'vm' })).toThrow(InvalidDeploymentRequest);
-      expect(() => policies.validate(GUILD_A, { ...smallVm, instanceType: '../x' })).toThrow(InvalidDeploymentRequest);
-      expect(() => policies.validate('x', smallVm)).toThrow(TypeError);
+      await expect(policies.validate(GUILD_A, { provider: 'aws', resourceType: 'vm', instanceType: 'e2-micro' })).rejects.toThrow(UnknownInstanceType);
+      await expect(policies.validate(GUILD_A, { ...smallVm, diskSizeGb: -1 })).rejects.toThrow(InvalidDeploymentRequest);
+      await expect(policies.validate(GUILD_A, { ...smallVm, resourceType: 'database' as 'vm' })).rejects.toThrow(InvalidDeploymentRequest);
+      await expect(policies.validate(GUILD_A, { ...smallVm, instanceType: '../x' })).rejects.toThrow(InvalidDeploymentRequest);
+      await expect(policies.validate('x', smallVm)).rejects.toThrow(TypeError);
     });
   });
 });
 
 describe('a budget is set in whole cents', () => {
-  it('refuses a sub-cent budget such as 0.001 (it would read "$0.00"), accepts 0, 0.07 and 25.50', () => {
+  it('refuses a sub-cent budget such as 0.001 (it would read "$0.00"), accepts 0, 0.07 and 25.50', async () => {
     const database = makeTestDatabase();
     try {
-      const policies = new PolicyService(database.db, PriceCatalogue.load(), new FakeClock());
+      const policies = new PolicyService(sqliteDataAccess(database), PriceCatalogue.load(), new FakeClock());
       for (const usd of [0.001, 12.345, 0.005]) {
-        expect(() => policies.update(GUILD_A, { maxBudgetMonthly: usd }, ADMIN)).toThrow(/whole cents, such as 25 or 25\.50/);
+        await expect(policies.update(GUILD_A, { maxBudgetMonthly: usd }, ADMIN)).rejects.toThrow(/whole cents, such as 25 or 25\.50/);
       }
-      expect(policies.get(GUILD_A).maxBudgetMonthly).toBe(1000);
-      for (const usd of [0, 0.07, 25.5, 1999.99]) expect(policies.update(GUILD_A, { maxBudgetMonthly: usd }, ADMIN).after.maxBudgetMonthly).toBe(usd);
+      expect((await policies.get(GUILD_A)).maxBudgetMonthly).toBe(1000);
+      for (const usd of [0, 0.07, 25.5, 1999.99]) expect((await policies.update(GUILD_A, { maxBudgetMonthly: usd }, ADMIN)).after.maxBudgetMonthly).toBe(usd);
     } finally {
       database.cleanup();
     }

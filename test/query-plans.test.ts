@@ -198,6 +198,6 @@ const NOT_ON_A_HOT_PATH: RegExp[] = [
   // A deployment's time to live (src/ttl/ttl-repository.ts), read and moved by its primary key at a press or a TTL
   // destroy: nothing to plan but the key. The janitor's scans of them (due, reminders) are in the janitor tick above.
   /^(UPDATE cloud_resources SET|SELECT id, guild_id, project_id, created_by, template, status, ttl_ms)[\s\S]*\bWHERE id = @id\b/,
-  // A JIT expiry reminder's outcome (src/jit/reminder-repository.ts), recorded by its rowid once the reminder went out.
-  /^UPDATE jit_expiry_reminders SET[\s\S]*\bWHERE rowid = @rowId\b/,
+  // A JIT expiry reminder's outcome (src/jit/reminder-repository.ts), recorded by its key (grant, end) once the reminder went out.
+  /^UPDATE jit_expiry_reminders SET[\s\S]*\bWHERE grant_id = @grantId AND expires_at = @expiresAt\b/,
 ];

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR, openDatabase, RESOURCE_STATUSES, type ResourceStatus } from '../src/db/index.js';
 import { ProjectRepository } from '../src/projects/project-repository.js';
 import { ResourceRepository } from '../src/projects/resource-repository.js';
-import { ResourceTotals } from '../src/projects/resource-totals.js';
+import { SqliteResourceTotals } from '../src/projects/resource-totals.js';
 import { FakeClock } from './support/clock.js';
 import { makeTempDir, makeTestDatabase } from './support/tmp.js';
 
@@ -58,10 +58,10 @@ describe('guild resource totals', () => {
     const projects = new ProjectRepository(database.db, clock);
     const resources = new ResourceRepository(database.db, clock);
     const project = (guildId: string, name: string) => projects.create({ guildId, name, provider: 'gcp', region: 'us-central1', createdBy: ALICE });
-    return { database, resources, project, totals: new ResourceTotals(database.db) };
+    return { database, resources, project, totals: new SqliteResourceTotals(database) };
   }
 
-  it('follow every create, status change and delete, through the repository or raw SQL, in every guild', () => {
+  it('follow every create, status change and delete, through the repository or raw SQL, in every guild', async () => {
     const { database, resources, project } = setup();
     const a = project(GUILD_A, 'web');
     const b = project(GUILD_B, 'web');
@@ -113,7 +113,7 @@ describe('guild resource totals', () => {
     expect(database.sqlite.prepare('SELECT status FROM cloud_resources').all().length).toBeGreaterThan(0);
   });
 
-  it('count what may exist in the cloud for one guild only: VMs, spend, and VMs stopped runs left', () => {
+  it('count what may exist in the cloud for one guild only: VMs, spend, and VMs stopped runs left', async () => {
     const { resources, project, totals } = setup();
     const a = project(GUILD_A, 'web');
     const b = project(GUILD_B, 'api');
@@ -127,12 +127,12 @@ describe('guild resource totals', () => {
     walk(GUILD_B, vm(b.id, GUILD_B, 160).id, 'applying', 'active');
     resources.create({ projectId: a.id, guildId: GUILD_A, name: 'b', resourceType: 'bucket', estimatedMonthlyCost: 1.5, createdBy: ALICE });
 
-    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 30, vms: 2, vmsLeftByStoppedRuns: 1 });
-    expect(totals.inCloud(GUILD_B)).toEqual({ monthlyUsd: 160, vms: 1, vmsLeftByStoppedRuns: 0 });
-    expect(totals.inCloud('444444444444444444')).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
+    expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 30, vms: 2, vmsLeftByStoppedRuns: 1 });
+    expect(await totals.inCloud(GUILD_B)).toEqual({ monthlyUsd: 160, vms: 1, vmsLeftByStoppedRuns: 0 });
+    expect(await totals.inCloud('444444444444444444')).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
   });
 
-  it('count every compute instance a template deployment’s plan makes, with the built-in VMs, in its own guild only', () => {
+  it('count every compute instance a template deployment’s plan makes, with the built-in VMs, in its own guild only', async () => {
     const { resources, project, totals } = setup();
     const a = project(GUILD_A, 'web');
     const b = project(GUILD_B, 'api');
@@ -143,9 +143,9 @@ describe('guild resource totals', () => {
     };
     const pair = deploy(a.id, GUILD_A, 2);
     // Planned: nothing is in the cloud yet, so nothing counts.
-    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
+    expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
     walk(GUILD_A, pair.id, 'applying');
-    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 10, vms: 2, vmsLeftByStoppedRuns: 0 });
+    expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 10, vms: 2, vmsLeftByStoppedRuns: 0 });
     walk(GUILD_A, deploy(a.id, GUILD_A, 3).id, 'applying', 'failed');
     walk(GUILD_A, deploy(a.id, GUILD_A, 0).id, 'applying', 'active');
     const vm = resources.create({ projectId: a.id, guildId: GUILD_A, name: 'vm', resourceType: 'vm', instanceType: 'e2-micro', diskSizeGb: 10, estimatedMonthlyCost: 1, createdBy: ALICE });
@@ -153,15 +153,15 @@ describe('guild resource totals', () => {
     walk(GUILD_A, vm.id, 'applying', 'active');
     walk(GUILD_B, deploy(b.id, GUILD_B, 4).id, 'applying', 'active');
 
-    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 26, vms: 6, vmsLeftByStoppedRuns: 3 });
-    expect(totals.inCloud(GUILD_B)).toEqual({ monthlyUsd: 20, vms: 4, vmsLeftByStoppedRuns: 0 });
+    expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 26, vms: 6, vmsLeftByStoppedRuns: 3 });
+    expect(await totals.inCloud(GUILD_B)).toEqual({ monthlyUsd: 20, vms: 4, vmsLeftByStoppedRuns: 0 });
     walk(GUILD_A, pair.id, 'active', 'destroying', 'destroyed');
-    expect(totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 16, vms: 4, vmsLeftByStoppedRuns: 3 });
+    expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 16, vms: 4, vmsLeftByStoppedRuns: 3 });
     // Once applying, the figures it was approved with stand.
     expect(() => resources.setPlannedFigures(GUILD_A, vm.id, { monthlyUsd: 0, computeInstances: 0 })).toThrow(/active/);
   });
 
-  it('go back to exactly $0 when the last resource of a kind leaves a status', () => {
+  it('go back to exactly $0 when the last resource of a kind leaves a status', async () => {
     const { database, resources, project, totals } = setup();
     const a = project(GUILD_A, 'web');
     const ids = [0.1, 0.2, 0.3].map(
@@ -171,9 +171,9 @@ describe('guild resource totals', () => {
     ids.forEach((id) => resources.setStatus(GUILD_A, id, 'active'));
     // In binary, 0.1 + 0.2 + 0.3 - 0.1 - 0.2 - 0.3 is 5.6e-17, not 0: without the reset that remainder would stay for ever.
     ids.forEach((id) => resources.setStatus(GUILD_A, id, 'destroying'));
-    expect(totals.inCloud(GUILD_A).monthlyUsd).toBeCloseTo(0.6, 12);
+    expect((await totals.inCloud(GUILD_A)).monthlyUsd).toBeCloseTo(0.6, 12);
     ids.forEach((id) => resources.setStatus(GUILD_A, id, 'destroyed'));
-    expect(totals.inCloud(GUILD_A).monthlyUsd).toBe(0);
+    expect((await totals.inCloud(GUILD_A)).monthlyUsd).toBe(0);
     expect(database.sqlite.prepare("SELECT resources, monthly_usd FROM guild_resource_totals WHERE status = 'destroying'").get()).toEqual({
       resources: 0,
       monthly_usd: 0,
@@ -197,7 +197,7 @@ describe('guild resource totals', () => {
     return { path, old };
   }
 
-  it('count the instances of template deployments made before rows had a count, from the addresses their plans recorded', () => {
+  it('count the instances of template deployments made before rows had a count, from the addresses their plans recorded', async () => {
     const { path, old } = databaseBefore('_template_instances');
     const insertProject = old.prepare(
       "INSERT INTO cloud_projects (guild_id, name, slug, provider, region, created_by, created_at, updated_at) VALUES (?, 'web', 'web', 'gcp', 'us-central1', ?, 1, 1)",
@@ -227,11 +227,11 @@ describe('guild resource totals', () => {
       { name: 'bucket', compute_instances: 0 },
     ]);
     expectSame(kept(upgraded.sqlite), summed(upgraded.sqlite));
-    expect(new ResourceTotals(upgraded.db).inCloud(GUILD_A)).toEqual({ monthlyUsd: 4, vms: 4, vmsLeftByStoppedRuns: 1 });
-    expect(new ResourceTotals(upgraded.db).inCloud(GUILD_B)).toEqual({ monthlyUsd: 1, vms: 1, vmsLeftByStoppedRuns: 0 });
+    expect(await new SqliteResourceTotals(upgraded).inCloud(GUILD_A)).toEqual({ monthlyUsd: 4, vms: 4, vmsLeftByStoppedRuns: 1 });
+    expect(await new SqliteResourceTotals(upgraded).inCloud(GUILD_B)).toEqual({ monthlyUsd: 1, vms: 1, vmsLeftByStoppedRuns: 0 });
   });
 
-  it('are filled from the resources a database already has when it is upgraded', () => {
+  it('are filled from the resources a database already has when it is upgraded', async () => {
     const { path, old } = databaseBefore('_resource_totals');
     const insertProject = old.prepare(
       "INSERT INTO cloud_projects (guild_id, name, slug, provider, region, created_by, created_at, updated_at) VALUES (?, ?, ?, 'gcp', 'us-central1', ?, 1, 1)",
@@ -252,6 +252,6 @@ describe('guild resource totals', () => {
     cleanups.unshift(() => upgraded.close());
     expectSame(kept(upgraded.sqlite), summed(upgraded.sqlite));
     // applying 11 + active 12 + failed 13 + destroying 14 + interrupted 16, and a $0.50 bucket in each of those five.
-    expect(new ResourceTotals(upgraded.db).inCloud(GUILD_A)).toEqual({ monthlyUsd: 68.5, vms: 5, vmsLeftByStoppedRuns: 3 });
+    expect(await new SqliteResourceTotals(upgraded).inCloud(GUILD_A)).toEqual({ monthlyUsd: 68.5, vms: 5, vmsLeftByStoppedRuns: 3 });
   });
 });

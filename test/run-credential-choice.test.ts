@@ -25,7 +25,7 @@ describe('which credential a run uses', () => {
 
   beforeEach(async () => {
     harness = await startAppHarness({ IAC_BIN_DIR: FAKE_ENGINE_BIN, CREDENTIALS_MASTER_KEY: randomBytes(32).toString('base64') });
-    harness.core.app.credentials.create({ guildId: HARNESS_GUILD, name: 'shared', provider: 'gcp', secrets: { project_id: 'guild-default-proj' }, createdBy: alice.id, makeDefault: true });
+    await harness.core.app.credentials.create({ guildId: HARNESS_GUILD, name: 'shared', provider: 'gcp', secrets: { project_id: 'guild-default-proj' }, createdBy: alice.id, makeDefault: true });
     const init = await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1' }, HARNESS_GUILD, {
       modal: { project_id: 'typed-at-init-proj' },
     });

@@ -94,7 +94,7 @@ describe('what a run shows, stores and logs carries no secret', () => {
     const failure = error as RunFailed;
     expect(failure.detail).toMatch(/^error loading credentials: ".*\[redacted\].*" is not a valid key for \[redacted\]$/s);
 
-    const run = fixture.runner.getRun(GUILD, failure.runId);
+    const run = await fixture.runner.getRun(GUILD, failure.runId);
     expect(run?.error).toContain('is not a valid key');
     fixture.db.sqlite.pragma('wal_checkpoint(PASSIVE)');
     const rawFiles = [fixture.db.path, `${fixture.db.path}-wal`].filter(existsSync);
@@ -112,7 +112,7 @@ describe('what a run shows, stores and logs carries no secret', () => {
     expect(error).toBeInstanceOf(RunFailed);
     expect(error.summary).toMatch(/^Failed to load key .*\[redacted\].* for project \[redacted\]$/);
     expect(leaks(error.message)).toEqual([]);
-    expect(leaks(fixture.runner.getRun(GUILD, error.runId)?.error ?? '')).toEqual([]);
+    expect(leaks((await fixture.runner.getRun(GUILD, error.runId))?.error ?? '')).toEqual([]);
   });
 });
 

@@ -32,8 +32,8 @@ describe('/cloud-runs', () => {
       buttons: [{ buttonId: 'apply', by: alice }],
     });
     const running = await vi.waitFor(
-      () => {
-        const run = harness.core.app.runner.recentRuns(HARNESS_GUILD).find((r) => r.kind === 'apply' && r.status === 'running');
+      async () => {
+        const run = (await harness.core.app.runner.recentRuns(HARNESS_GUILD)).find((r) => r.kind === 'apply' && r.status === 'running');
         if (!run) throw new Error('no running apply yet');
         return run;
       },
@@ -58,7 +58,7 @@ describe('/cloud-runs', () => {
     expect(cancel.text()).toMatch(/Cancelling run/);
     const result = await deploy;
     expect(result.text()).toMatch(/cancelled/);
-    expect(harness.core.app.runner.getRun(HARNESS_GUILD, running.number)?.status).toBe('cancelled');
+    expect((await harness.core.app.runner.getRun(HARNESS_GUILD, running.number))?.status).toBe('cancelled');
   });
 
   it('says there is nothing to cancel for a finished run', async () => {
@@ -66,7 +66,7 @@ describe('/cloud-runs', () => {
     await harness.say(alice, 'cloud-deploy', { project: 'slow', resource_type: 'bucket', disk_size: 5 }, HARNESS_GUILD, {
       buttons: [{ buttonId: 'cancel', by: alice }],
     });
-    const [finished] = harness.core.app.runner.recentRuns(HARNESS_GUILD);
+    const [finished] = await harness.core.app.runner.recentRuns(HARNESS_GUILD);
     expect(finished).toMatchObject({ kind: 'plan', status: 'succeeded' });
     const reply = await harness.say(alice, 'cloud-runs', { subcommand: 'cancel', run: finished!.number });
     expect(reply.text()).toMatch(/nothing to cancel/);

@@ -65,11 +65,16 @@ async function twoShards(env: Record<string, string> = {}) {
     expect(init.text()).toMatch(/initialised/);
     expect((await say(guildId, 'cloud-guild-policy', { action: 'update', notification_channel: NOTICES[guildId]! })).text()).toMatch(/Notification channel/i);
   }
-  /** Both janitors tick at the same moment, then wait for what their ticks started (destroys, drift checks). */
+  /** Both janitors tick in turn, each waiting for what its tick started (destroys, drift checks). */
   const raceTicks = async (times = 2) => {
     for (let i = 0; i < times; i += 1) {
-      await Promise.all(shards.map((shard) => shard.bot.tick()));
-      await Promise.all(shards.map(async (shard) => Promise.all([shard.bot.app.deploymentTtls.settled(), shard.bot.core.driftChecks.idle()])));
+      // One shard after the other, each settled: two SQLite connections in one process would block each other's
+      // BEGIN now that a workspace claim's unit of work spans a few microtasks (shards are processes in production;
+      // two processes racing for a lease: shared-state-processes.test.ts).
+      for (const shard of shards) {
+        await shard.bot.tick();
+        await Promise.all([shard.bot.app.deploymentTtls.settled(), shard.bot.core.driftChecks.idle()]);
+      }
     }
   };
   const sqlite = () => {
@@ -107,7 +112,7 @@ describe('two shards’ janitors on one database, deployments’ jobs', () => {
       const reply = await say(guildId, 'cloud-deploy', bucket, { buttons: [{ buttonId: 'apply', by: ADMIN[guildId]! }] });
       expect(reply.text()).toMatch(/Waiting for an admin’s approval/);
     }
-    const approvals = GUILDS.map((guildId) => owner(guildId).bot.app.deployApprovals.records.findInGuild(guildId, guildId === GUILDS[0] ? 1 : 2)!);
+    const approvals = await Promise.all(GUILDS.map(async (guildId) => (await owner(guildId).bot.app.deployApprovals.records.findInGuild(guildId, guildId === GUILDS[0] ? 1 : 2))!));
     expect(approvals.map((approval) => approval.status)).toEqual(['pending', 'pending']);
     for (const shard of shards) shard.notifier.sent.length = 0;
 
@@ -115,7 +120,7 @@ describe('two shards’ janitors on one database, deployments’ jobs', () => {
     await raceTicks();
     for (const [index, guildId] of GUILDS.entries()) {
       const mine = owner(guildId);
-      expect(mine.bot.app.deployApprovals.records.findInGuild(guildId, approvals[index]!.id)?.status).toBe('expired');
+      expect((await mine.bot.app.deployApprovals.records.findInGuild(guildId, approvals[index]!.id))?.status).toBe('expired');
       expect(sentBy(mine).dms(ADMIN[guildId]!.id)).toEqual(['Deployment approval expired']);
       const plan = join(dir, 'deployments', `guild_${guildId}`, 'web', '.plans', `run-${approvals[index]!.planRunId}.tfplan`);
       expect(existsSync(plan)).toBe(false);
@@ -205,7 +210,7 @@ describe('two shards’ janitors on one database, deployments’ jobs', () => {
       const posts = sentBy(owner(guildId)).posts(NOTICES[guildId]!);
       expect(posts).toHaveLength(1);
       expect(posts[0]).toMatch(/Drift in web/);
-      expect(owner(guildId).bot.app.drift.deps.checks.list(guildId)[0]).toMatchObject({ lastStatus: 'drifted', lastCheckedAt: clock.now() });
+      expect((await owner(guildId).bot.app.drift.deps.checks.list(guildId))[0]).toMatchObject({ lastStatus: 'drifted', lastCheckedAt: clock.now() });
     }
     for (const shard of shards) expectOnlyOwnGuild(shard);
     const checks = sqlite().prepare("SELECT guild_id, COUNT(*) AS n FROM iac_runs WHERE kind = 'drift' GROUP BY guild_id ORDER BY guild_id").all();

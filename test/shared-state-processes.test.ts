@@ -6,6 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { BudgetReservations } from '../src/deploy/budget-reservations.js';
 import { WorkspaceBusy } from '../src/engine/errors.js';
 import { WorkspaceLeases } from '../src/engine/workspace-leases.js';
@@ -66,7 +67,8 @@ describe('state shared by processes on one database', () => {
     const database = makeTestDatabase();
     cleanups.push(database.cleanup);
     const clock = new FakeClock(Date.UTC(2026, 11, 2, 12));
-    const policies = new PolicyService(database.db, PriceCatalogue.load(), clock);
+    const data = sqliteDataAccess(database);
+    const policies = new PolicyService(data, PriceCatalogue.load(), clock);
     const racers: Racer[] = [];
     const start = (mode: 'budget' | 'workspace', owner: string, env: Record<string, string>): Racer => {
       const racer = startRacer(database.path, mode, owner, { NOW: String(clock.now()), GUILD, ...env });
@@ -77,13 +79,13 @@ describe('state shared by processes on one database', () => {
       for (const racer of racers) racer.child.kill('SIGKILL');
       await Promise.all(racers.map(exited));
     });
-    return { database, clock, policies, start };
+    return { database, data, clock, policies, start };
   }
 
   it('two processes racing for a budget that fits one deployment: one holds it, the other gets the budget refusal', async () => {
     const { database, clock, policies, start } = setup();
-    const cost = policies.checkPlan({ guildId: GUILD, provider: 'gcp', planned: [PLANNED_VM] }).estimate.monthlyUsd;
-    policies.update(GUILD, { maxBudgetMonthly: Math.ceil(cost * 1.5) }, ADMIN);
+    const cost = (await policies.checkPlan({ guildId: GUILD, provider: 'gcp', planned: [PLANNED_VM] })).estimate.monthlyUsd;
+    await policies.update(GUILD, { maxBudgetMonthly: Math.ceil(cost * 1.5) }, ADMIN);
 
     const outcomes = await race<{ held: boolean; violations: Array<{ rule: string; projectedUsd?: number; maxUsd?: number }> }>([
       start('budget', 'shard-0', { RESOURCE_ID: '1', MEMBER: MEMBERS[0]! }),
@@ -93,7 +95,7 @@ describe('state shared by processes on one database', () => {
     const refused = outcomes.find((o) => !o.held)!;
     expect(refused.violations).toEqual([expect.objectContaining({ rule: 'budget', projectedUsd: Math.round(cost * 2 * 100) / 100, maxUsd: Math.ceil(cost * 1.5) })]);
     // The winner's hold is in the database for every process, this one included.
-    expect(new BudgetReservations(database.db, clock, 'observer').reservedFor(GUILD)).toEqual({ monthlyUsd: cost, vms: 1 });
+    expect(await new BudgetReservations(sqliteDataAccess(database), clock, 'observer').reservedFor(GUILD)).toEqual({ monthlyUsd: cost, vms: 1 });
   });
 
   it('two processes racing for one workspace: one takes it, the other is told who holds it', async () => {
@@ -109,9 +111,9 @@ describe('state shared by processes on one database', () => {
   });
 
   it('a holder killed with SIGKILL keeps its workspace and its budget until the lease expires, then another process takes them over', async () => {
-    const { database, clock, policies, start } = setup();
-    const cost = policies.checkPlan({ guildId: GUILD, provider: 'gcp', planned: [PLANNED_VM] }).estimate.monthlyUsd;
-    policies.update(GUILD, { maxBudgetMonthly: Math.ceil(cost * 1.5) }, ADMIN);
+    const { database, data, clock, policies, start } = setup();
+    const cost = (await policies.checkPlan({ guildId: GUILD, provider: 'gcp', planned: [PLANNED_VM] })).estimate.monthlyUsd;
+    await policies.update(GUILD, { maxBudgetMonthly: Math.ceil(cost * 1.5) }, ADMIN);
     const [workspaceHolder, budgetHolder] = [start('workspace', 'crashed-a', { RUN_ID: '7', MEMBER: MEMBERS[0]! }), start('budget', 'crashed-b', { RESOURCE_ID: '1', MEMBER: MEMBERS[0]! })];
     expect(await race([workspaceHolder, budgetHolder])).toEqual([{ claimed: true }, { held: true, violations: [] }]);
     workspaceHolder.child.kill('SIGKILL');
@@ -119,21 +121,21 @@ describe('state shared by processes on one database', () => {
     expect(await exited(workspaceHolder)).toBe('SIGKILL');
     expect(await exited(budgetHolder)).toBe('SIGKILL');
 
-    const leases = new WorkspaceLeases(database.db, clock, 'survivor');
-    const reservations = new BudgetReservations(database.db, clock, 'survivor');
-    const claimNow = () => leases.claim(GUILD, RACED_WORKSPACE, () => ({ runId: 8, kind: 'plan', since: clock.now(), startedBy: MEMBERS[2]! }));
+    const leases = new WorkspaceLeases(sqliteDataAccess(database), clock, 'survivor');
+    const reservations = new BudgetReservations(data, clock, 'survivor');
+    const claimNow = () => leases.claim(GUILD, RACED_WORKSPACE, async () => ({ runId: 8, kind: 'plan', since: clock.now(), startedBy: MEMBERS[2]! }));
     const check = () => reservations.reserveIfAllowed(GUILD, 2, (reserved) => policies.checkPlan({ guildId: GUILD, provider: 'gcp', planned: [PLANNED_VM], reserved }));
 
     clock.advance(LEASE_MS - 1);
-    const busy = claimNow();
+    const busy = await claimNow();
     expect(busy).toEqual({ claimed: false, holder: { runId: 7, kind: 'apply', since: clock.now() - (LEASE_MS - 1), startedBy: MEMBERS[0] } });
     if (!busy.claimed) expect(new WorkspaceBusy(RACED_WORKSPACE, busy.holder).message).toContain('run #7 (apply)');
-    expect(check().release).toBeUndefined();
+    expect((await check()).release).toBeUndefined();
 
     clock.advance(1);
-    expect(claimNow().claimed).toBe(true);
-    expect(leases.holderOf(GUILD, RACED_WORKSPACE)).toMatchObject({ runId: 8, startedBy: MEMBERS[2] });
-    expect(check().release).toBeDefined();
-    expect(reservations.reservedFor(GUILD)).toEqual({ monthlyUsd: cost, vms: 1 });
+    expect((await claimNow()).claimed).toBe(true);
+    expect(await leases.holderOf(GUILD, RACED_WORKSPACE)).toMatchObject({ runId: 8, startedBy: MEMBERS[2] });
+    expect((await check()).release).toBeDefined();
+    expect(await reservations.reservedFor(GUILD)).toEqual({ monthlyUsd: cost, vms: 1 });
   });
 });

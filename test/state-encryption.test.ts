@@ -9,7 +9,8 @@ import { IacRunner, type RunEvent, type RunRequest } from '../src/engine/runner.
 import { LocalEngineExecutor } from '../src/engine/executor.js';
 import { RunScheduler } from '../src/engine/scheduler.js';
 import { WorkspaceLeases } from '../src/engine/workspace-leases.js';
-import { RunStore } from '../src/engine/run-store.js';
+import { runStoreFor } from '../src/engine/run-store.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { ResourceStatusTransitions } from '../src/deploy/resource-transitions.js';
 import {
   StateUnreadable,
@@ -143,7 +144,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
     for (const file of [...filesUnder(fixture.layout.rootDir).filter((f) => f !== invocationLog), ...filesUnder(fixture.db.dir)]) {
       expect(readFileSync(file).includes(passphrase), file).toBe(false);
     }
-    const shown = JSON.stringify([plan, applied, events, fixture.runner.recentRuns(GUILD, 10), fixture.audit.recent(GUILD, {}), fixture.logEntries]);
+    const shown = JSON.stringify([plan, applied, events, (await fixture.runner.recentRuns(GUILD, 10)), (await fixture.audit.recent(GUILD, {})), fixture.logEntries]);
     expect(shown).not.toContain(passphrase);
   });
 
@@ -158,9 +159,9 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
     // A second runner over the same database and folders, as after a restart (the vault is empty by then).
     const logger = pino({ level: 'silent' });
     const again = new IacRunner({
-      runs: new RunStore(first.db.db, first.clock),
+      runs: runStoreFor(sqliteDataAccess(first.db), first.clock),
       scheduler: new RunScheduler(1),
-      leases: new WorkspaceLeases(first.db.db, first.clock, 'after-restart'),
+      leases: new WorkspaceLeases(sqliteDataAccess(first.db), first.clock, 'after-restart'),
       projects: first.projects,
       resources: first.resources,
       transitions: new ResourceStatusTransitions(first.resources, logger),
@@ -214,7 +215,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
     const error = (await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id }).catch((e: unknown) => e)) as RunFailed;
     expect(error).toBeInstanceOf(RunFailed);
     expect(error.detail).toBe('passphrase = "[redacted]"');
-    expect(JSON.stringify(fixture.runner.recentRuns(GUILD, 1))).not.toContain(passphrase);
+    expect(JSON.stringify(await fixture.runner.recentRuns(GUILD, 1))).not.toContain(passphrase);
   });
 });
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialStore } from '../src/credentials/credential-store.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { MasterKeyring } from '../src/credentials/master-keys.js';
 import { openDatabase } from '../src/db/index.js';
 import { withS3Client } from '../src/storage/s3-client.js';
@@ -250,7 +251,7 @@ describe('/cloud-storage keys: stored, one-off, another guild, allow-list', () =
     const shell = await consoleWithCredential();
     const handle = openDatabase(shell.config.DATABASE_PATH);
     try {
-      new CredentialStore(handle.db, MasterKeyring.fromConfig(shell.config)).create({
+      await new CredentialStore(sqliteDataAccess(handle), MasterKeyring.fromConfig(shell.config)).create({
         guildId: OTHER_GUILD,
         name: 'theirs',
         provider: 's3',

@@ -73,7 +73,7 @@ describe('compute instances of template deployments, against max_instances', () 
     expect((await harness.say(alice, 'cloud-deploy', vm, HARNESS_GUILD, apply())).text()).toMatch(/Deployed vm/);
     const full = await harness.say(alice, 'cloud-deploy', vm, HARNESS_GUILD, apply());
     expect(full.text()).toMatch(/The guild already runs 3 of its 3 allowed instances; destroy one first\./);
-    expect(app().runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === 'apply')).toHaveLength(2);
+    expect((await app().runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'apply')).toHaveLength(2);
 
     // Another guild has its own allowance: this guild's three VMs are not its.
     await setUp(OTHER_GUILD);
@@ -105,6 +105,6 @@ describe('compute instances of template deployments, against max_instances', () 
     const refused = await deploys.apply({ ...second, confirmedBy: alice }, quietly);
     expect(refused).toMatchObject({ outcome: 'refused_by_policy', decision: { violations: [{ rule: 'instances', running: 2, adding: 2, max: 3 }] } });
     expect(app().resources.get(HARNESS_GUILD, second.resource.id).status).toBe('destroyed');
-    expect(app().runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === 'apply')).toHaveLength(1);
+    expect((await app().runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'apply')).toHaveLength(1);
   });
 });

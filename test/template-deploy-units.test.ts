@@ -90,7 +90,7 @@ describe('a deployment’s folder and state', () => {
     expect(() => backendBlock('local', GUILD, 'web', { kind: 'local' }, '../x')).toThrow(TypeError);
   });
 
-  it('is swept for stale plans at start-up, and skipped by the project’s own safety check (it has its own)', () => {
+  it('is swept for stale plans at start-up, and skipped by the project’s own safety check (it has its own)', async () => {
     const root = join(tmp(), 'deployments');
     const layout = new StateLayout(root);
     const project = layout.workspaceDir(GUILD, 'web');
@@ -99,7 +99,7 @@ describe('a deployment’s folder and state', () => {
       mkdirSync(join(folder, '.plans'), { recursive: true });
       writeFileSync(join(folder, '.plans', 'run-7.tfplan'), 'stale');
     }
-    expect(prunePlansEverywhere(root, () => false)).toBe(2);
+    expect(await prunePlansEverywhere(root, async () => false)).toBe(2);
     expect(existsSync(join(deployment, '.plans', 'run-7.tfplan'))).toBe(false);
 
     // The deployment's provider links (into the cache) are fine for it; the project's walk does not see them at all.

@@ -99,7 +99,7 @@ describe('deploying a template with typed inputs, one workspace per deployment',
       resourceType: null,
       status: 'active',
       workspace: 'typed-inputs-1',
-      templateRevision: harness.core.app.templates.get(HARNESS_GUILD, 'typed-inputs').pinnedRevision,
+      templateRevision: (await harness.core.app.templates.get(HARNESS_GUILD, 'typed-inputs')).pinnedRevision,
       inputs: {
         name: 'web-app',
         replicas: 3,
@@ -170,7 +170,7 @@ describe('deploying a template with typed inputs, one workspace per deployment',
     });
     expect(said(nullSecret.steps)).toContain('`db_password`: expected text; a secret input cannot be null');
 
-    expect(harness.core.app.runner.recentRuns(HARNESS_GUILD)).toEqual([]);
+    expect(await harness.core.app.runner.recentRuns(HARNESS_GUILD)).toEqual([]);
     expect(harness.core.app.resources.listByGuild(HARNESS_GUILD)).toEqual([]);
   });
 
@@ -269,7 +269,7 @@ describe('deploying a template with typed inputs, one workspace per deployment',
     expect(modals(reply.steps)).toEqual([]);
     const offered = await harness.dispatcher.complete({ guildId: OTHER_GUILD, actor: alice, commandName: 'cloud-deploy', focused: { name: 'template', value: '' }, options: {} });
     expect(offered.map((c) => c.value)).toEqual(['vm', 'bucket']);
-    expect(() => harness.core.app.templates.get(OTHER_GUILD, 'hello')).toThrow(TemplateNotFound);
+    await expect(harness.core.app.templates.get(OTHER_GUILD, 'hello')).rejects.toThrow(TemplateNotFound);
     const ours = await harness.dispatcher.complete({ guildId: HARNESS_GUILD, actor: alice, commandName: 'cloud-deploy', focused: { name: 'template', value: 'hel' }, options: {} });
     expect(ours.map((c) => c.value)).toEqual(['hello']);
   });

@@ -54,7 +54,7 @@ describe('destroying a template deployment checks its module files again first',
   };
   const destroy = (harness: Awaited<ReturnType<typeof startAppHarness>>) =>
     harness.say(alice, 'cloud-destroy', { project: 'web', resource: 1 }, HARNESS_GUILD, { buttons: [{ buttonId: 'destroy', by: alice }] });
-  const destroyRuns = (harness: Awaited<ReturnType<typeof startAppHarness>>) => harness.core.app.runner.recentRuns(HARNESS_GUILD).filter((r) => r.kind === 'destroy');
+  const destroyRuns = async (harness: Awaited<ReturnType<typeof startAppHarness>>) => (await harness.core.app.runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'destroy');
 
   it('refuses a module deployed while the operator allowed host access, once it no longer does', async () => {
     const env = folders();
@@ -69,7 +69,7 @@ describe('destroying a template deployment checks its module files again first',
     expect(refused.text()).toMatch(/`main\.tf\.json`: resource .*hook.* has a provisioner \\*\(local-exec\\*\)/);
     expect(refused.text()).not.toMatch(/Destroyed in web/);
     // The engine never ran: the deployment, its state and its folder are as they were.
-    expect(destroyRuns(harness).map((r) => r.status)).toEqual(['failed']);
+    expect((await destroyRuns(harness)).map((r) => r.status)).toEqual(['failed']);
     expect(harness.core.app.resources.get(HARNESS_GUILD, 1).status).toBe('active');
     expect(readFileSync(join(folder, 'terraform.tfstate'), 'utf8')).toMatch(/terraform_data/);
   });
@@ -91,7 +91,7 @@ describe('destroying a template deployment checks its module files again first',
     const nested = await destroy(harness);
     expect(nested.text()).toContain('data \\"external\\" \\"env\\" uses the external provider');
 
-    expect(destroyRuns(harness).map((r) => r.status)).toEqual(['failed', 'failed']);
+    expect((await destroyRuns(harness)).map((r) => r.status)).toEqual(['failed', 'failed']);
     expect(harness.core.app.resources.get(HARNESS_GUILD, 1).status).toBe('active');
     expect(readFileSync(join(folder, 'main.tf.json'))).toEqual(original);
 

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
 import { ForbiddenModule, ModuleBackendRefused, TemplateChanged, TemplateNotFound } from '../src/templates/errors.js';
 import { digestOf, type ModuleFile } from '../src/templates/module-files.js';
-import { TemplateRepository } from '../src/templates/template-repository.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
+import { templateRepositoryFor } from '../src/templates/template-repository.js';
 import { TemplateStore, templateStoreDir } from '../src/templates/template-store.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
 import { localGitTransport, makeBareRepository, type BareRepository } from './support/git-repos.js';
@@ -92,7 +93,7 @@ describe('a template from git', () => {
     const listed = (await template(HARNESS_GUILD, { subcommand: 'list' }, member)).text();
     for (const name of ['**vm**', '**bucket**', '**web**']) expect(listed).toContain(name);
 
-    const web = harness.core.app.templates.get(HARNESS_GUILD, 'web');
+    const web = await harness.core.app.templates.get(HARNESS_GUILD, 'web');
     expect(web).toMatchObject({ source: 'git', pinnedRevision: commit1, gitRef: 'main', gitSubdir: 'web', guildId: HARNESS_GUILD });
     // The bot's own store: owner-only, outside the deployments tree.
     expect(storedCommits(HARNESS_GUILD, web.id)).toEqual([commit1]);
@@ -101,7 +102,7 @@ describe('a template from git', () => {
     expect(statSync(join(stored, 'main.tf')).mode & 0o777).toBe(0o600);
     expect(stored.startsWith(join(harness.dir, 'deployments'))).toBe(false);
 
-    const entry = harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.add' })[0];
+    const entry = (await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.add' }))[0];
     expect(entry).toMatchObject({ outcome: 'success', target: 'web', userId: admin.id, details: { commit: commit1, subdir: 'web', ref: 'main', inputs: 3 } });
   });
 
@@ -115,7 +116,7 @@ describe('a template from git', () => {
     expect(updated.text()).toContain('Template web updated');
     expect(updated.text()).toContain(commit2);
     expect(updated.text()).toContain('new inputs: `replicas`');
-    const web = harness.core.app.templates.get(HARNESS_GUILD, 'web');
+    const web = await harness.core.app.templates.get(HARNESS_GUILD, 'web');
     expect(web.pinnedRevision).toBe(commit2);
     expect(storedCommits(HARNESS_GUILD, web.id)).toEqual([commit2]);
     await harness.core.app.templates.materialise(HARNESS_GUILD, 'web', workspace);
@@ -127,12 +128,12 @@ describe('a template from git', () => {
     // A new ref becomes the template's ref: the tag still points at the first commit.
     const back = await template(HARNESS_GUILD, { subcommand: 'update', name: 'web', ref: 'v1' });
     expect(back.text()).toContain(commit1);
-    expect(harness.core.app.templates.get(HARNESS_GUILD, 'web')).toMatchObject({ pinnedRevision: commit1, gitRef: 'v1' });
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.update' })[0]).toMatchObject({ outcome: 'success', details: { from: commit2, to: commit1, ref: 'v1' } });
+    expect(await harness.core.app.templates.get(HARNESS_GUILD, 'web')).toMatchObject({ pinnedRevision: commit1, gitRef: 'v1' });
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.update' }))[0]).toMatchObject({ outcome: 'success', details: { from: commit2, to: commit1, ref: 'v1' } });
   });
 
   it('checks the stored copy before every run: altered files are refused, nothing is written', async () => {
-    const web = harness.core.app.templates.get(HARNESS_GUILD, 'web');
+    const web = await harness.core.app.templates.get(HARNESS_GUILD, 'web');
     const stored = join(harness.dir, 'templates', `guild_${HARNESS_GUILD}`, `template_${web.id}`, web.pinnedRevision ?? '');
     const original = readFileSync(join(stored, 'main.tf'));
     writeFileSync(join(stored, 'main.tf'), 'resource "terraform_data" "x" {\n  provisioner "local-exec" { command = "id" }\n}\n');
@@ -152,8 +153,8 @@ describe('a template from git', () => {
     expect(noFolder.text()).toContain('has no folder `nowhere`');
     const badRef = await template(HARNESS_GUILD, { subcommand: 'add', name: 'ghost', url: repo.url, ref: '--upload-pack=touch /tmp/x' });
     expect(badRef.text()).toContain('`ref`: a branch, tag or commit');
-    expect(() => harness.core.app.templates.get(HARNESS_GUILD, 'ghost')).toThrow(TemplateNotFound);
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.add' })[0]).toMatchObject({ outcome: 'failed', details: { code: 'options.invalid' } });
+    await expect(harness.core.app.templates.get(HARNESS_GUILD, 'ghost')).rejects.toThrow(TemplateNotFound);
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.add' }))[0]).toMatchObject({ outcome: 'failed', details: { code: 'options.invalid' } });
   });
 
   it('refuses a module with forbidden blocks or a symbolic link, and a name already taken', async () => {
@@ -167,7 +168,7 @@ describe('a template from git', () => {
     expect(builtin.text()).toContain('already the name of a built-in template');
     const taken = await template(HARNESS_GUILD, { subcommand: 'add', name: 'web', url: repo.url, subdir: 'other' });
     expect(taken.text()).toContain('already the name of a template of this server');
-    expect(harness.core.app.templates.list(HARNESS_GUILD).map((t) => t.name)).toEqual(['vm', 'bucket', 'web']);
+    expect((await harness.core.app.templates.list(HARNESS_GUILD)).map((t) => t.name)).toEqual(['vm', 'bucket', 'web']);
   });
 
   it('refuses a module with a state backend of its own at add and at update, naming the file; the pin stays', async () => {
@@ -176,15 +177,15 @@ describe('a template from git', () => {
     const added = await template(GUILD_D, { subcommand: 'add', name: 'stateful', url: repo.url, subdir: 'stateful' });
     expect(added.text()).toContain('`state.tf` has a `backend \\"s3\\"` block');
     expect(added.text()).toContain('The bot chooses the state backend per project');
-    expect(() => harness.core.app.templates.get(GUILD_D, 'stateful')).toThrow(TemplateNotFound);
-    expect(harness.core.app.audit.recent(GUILD_D, { action: 'template.add' })[0]).toMatchObject({ outcome: 'failed', details: { code: 'templates.own_backend' } });
+    await expect(harness.core.app.templates.get(GUILD_D, 'stateful')).rejects.toThrow(TemplateNotFound);
+    expect((await harness.core.app.audit.recent(GUILD_D, { action: 'template.add' }))[0]).toMatchObject({ outcome: 'failed', details: { code: 'templates.own_backend' } });
 
     expect((await template(GUILD_D, { subcommand: 'add', name: 'moving', url: repo.url, subdir: 'moving' })).text()).toContain('Template moving added');
-    const pinned = harness.core.app.templates.get(GUILD_D, 'moving').pinnedRevision;
+    const pinned = (await harness.core.app.templates.get(GUILD_D, 'moving')).pinnedRevision;
     await repo.commit({ 'moving/cloud.tf.json': JSON.stringify({ terraform: { cloud: { organization: 'acme' } } }) });
     const updated = await template(GUILD_D, { subcommand: 'update', name: 'moving' });
     expect(updated.text()).toContain('`cloud.tf.json` has a `cloud` block');
-    expect(harness.core.app.templates.get(GUILD_D, 'moving').pinnedRevision).toBe(pinned);
+    expect((await harness.core.app.templates.get(GUILD_D, 'moving')).pinnedRevision).toBe(pinned);
     await expect(harness.core.app.templates.materialise(GUILD_D, 'moving', join(harness.dir, 'workspace-moving'))).resolves.toBeUndefined();
   });
 
@@ -192,8 +193,8 @@ describe('a template from git', () => {
     // What an older version stored, written as it would have: the row and the files, its digest pinned.
     const files: ModuleFile[] = [{ path: 'main.tf.json', bytes: Buffer.from(JSON.stringify({ terraform: { backend: { gcs: { bucket: 'elsewhere' } } }, resource: { terraform_data: { x: {} } } })) }];
     const config = harness.core.app.config;
-    const repository = new TemplateRepository(harness.core.database.db, harness.clock);
-    const legacy = repository.insertGit({ guildId: GUILD_D, name: 'legacy', gitUrl: repo.url, gitSubdir: '', gitRef: 'HEAD', pinnedRevision: 'a'.repeat(40), filesDigest: digestOf(files), variables: [], createdBy: admin.id });
+    const repository = templateRepositoryFor(sqliteDataAccess(harness.core.database).session, harness.clock);
+    const legacy = await repository.insertGit({ guildId: GUILD_D, name: 'legacy', gitUrl: repo.url, gitSubdir: '', gitRef: 'HEAD', pinnedRevision: 'a'.repeat(40), filesDigest: digestOf(files), variables: [], createdBy: admin.id });
     new TemplateStore(templateStoreDir(config), [config.DEPLOYMENTS_DIR]).save(GUILD_D, legacy.id, 'a'.repeat(40), files);
 
     const workspace = join(harness.dir, 'workspace-legacy');
@@ -208,7 +209,7 @@ describe('a template from git', () => {
     const fromC = await template(GUILD_C, { subcommand: 'show', name: 'web' }, adminB);
     expect(fromB.text()).toContain('This server has no template \\"web\\"');
     expect(fromB.steps).toEqual(fromC.steps);
-    expect(harness.core.app.templates.list(GUILD_B).map((t) => t.name)).toEqual(['vm', 'bucket']);
+    expect((await harness.core.app.templates.list(GUILD_B)).map((t) => t.name)).toEqual(['vm', 'bucket']);
     for (const subcommand of ['update', 'remove']) {
       expect((await template(GUILD_B, { subcommand, name: 'web' }, adminB)).steps.at(-1)).toEqual((await template(GUILD_C, { subcommand, name: 'web' }, adminB)).steps.at(-1));
     }
@@ -220,12 +221,12 @@ describe('a template from git', () => {
     // Names are per guild: B adds its own "web", pinned on its own.
     const added = await template(GUILD_B, { subcommand: 'add', name: 'web', url: repo.url, subdir: 'other' }, adminB);
     expect(added.text()).toContain('Template web added');
-    expect(harness.core.app.templates.get(GUILD_B, 'web').variables.map((v) => v.name)).toEqual(['x']);
-    expect(harness.core.app.templates.get(HARNESS_GUILD, 'web').variables.map((v) => v.name)).toContain('db_password');
+    expect((await harness.core.app.templates.get(GUILD_B, 'web')).variables.map((v) => v.name)).toEqual(['x']);
+    expect((await harness.core.app.templates.get(HARNESS_GUILD, 'web')).variables.map((v) => v.name)).toContain('db_password');
   });
 
   it('refuses a member without Manage Server every change, audited; list and show stay open', async () => {
-    const before = harness.core.app.templates.get(HARNESS_GUILD, 'web');
+    const before = await harness.core.app.templates.get(HARNESS_GUILD, 'web');
     const changes: Array<Record<string, string>> = [
       { subcommand: 'add', name: 'mine', url: repo.url, subdir: 'other' },
       { subcommand: 'update', name: 'web' },
@@ -236,22 +237,22 @@ describe('a template from git', () => {
     for (const options of changes) {
       const refused = await template(HARNESS_GUILD, options, member);
       expect(refused.text(), options.subcommand).toContain('needs the Manage Server permission');
-      expect(harness.core.app.audit.recent(HARNESS_GUILD, { userId: member.id, limit: 1 })[0]).toMatchObject({ action: `template.${options.subcommand ?? ''}`, outcome: 'denied' });
+      expect((await harness.core.app.audit.recent(HARNESS_GUILD, { userId: member.id, limit: 1 }))[0]).toMatchObject({ action: `template.${options.subcommand ?? ''}`, outcome: 'denied' });
     }
-    expect(harness.core.app.templates.get(HARNESS_GUILD, 'web')).toEqual(before);
-    expect(() => harness.core.app.templates.get(HARNESS_GUILD, 'mine')).toThrow(TemplateNotFound);
+    expect(await harness.core.app.templates.get(HARNESS_GUILD, 'web')).toEqual(before);
+    await expect(harness.core.app.templates.get(HARNESS_GUILD, 'mine')).rejects.toThrow(TemplateNotFound);
   });
 
   it('is removed with its stored files, and is then not found', async () => {
-    const web = harness.core.app.templates.get(HARNESS_GUILD, 'web');
+    const web = await harness.core.app.templates.get(HARNESS_GUILD, 'web');
     const removed = await template(HARNESS_GUILD, { subcommand: 'remove', name: 'web' });
     expect(removed.text()).toContain('Template **web** removed');
     expect(storedCommits(HARNESS_GUILD, web.id)).toEqual([]);
-    expect(() => harness.core.app.templates.get(HARNESS_GUILD, 'web')).toThrow(TemplateNotFound);
+    await expect(harness.core.app.templates.get(HARNESS_GUILD, 'web')).rejects.toThrow(TemplateNotFound);
     expect((await template(HARNESS_GUILD, { subcommand: 'show', name: 'web' })).text()).toContain('This server has no template');
     const builtin = await template(HARNESS_GUILD, { subcommand: 'remove', name: 'vm' });
     expect(builtin.text()).toContain('built into the bot');
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.remove', limit: 2 }).map((entry) => entry.outcome)).toEqual(['failed', 'success']);
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.remove', limit: 2 })).map((entry) => entry.outcome)).toEqual(['failed', 'success']);
   });
 });
 

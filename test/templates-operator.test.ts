@@ -48,8 +48,8 @@ describe('operator templates', () => {
     expect(harness.logs()).toContain('templates.forbidden');
     expect(harness.logs()).toContain('folder skipped');
 
-    expect(templates.list(HARNESS_GUILD).map((t) => t.name)).toEqual(['vm', 'bucket']);
-    expect(() => templates.get(HARNESS_GUILD, 'static-site')).toThrow(TemplateNotFound);
+    expect((await templates.list(HARNESS_GUILD)).map((t) => t.name)).toEqual(['vm', 'bucket']);
+    await expect(templates.get(HARNESS_GUILD, 'static-site')).rejects.toThrow(TemplateNotFound);
     const listed = (await harness.say(admin, 'cloud-template', { subcommand: 'list' })).text();
     expect(listed).toContain('not enabled here: `static-site`');
     expect(listed).not.toContain('runner');
@@ -61,14 +61,14 @@ describe('operator templates', () => {
 
     const enabled = await harness.say(admin, 'cloud-template', { subcommand: 'enable', name: 'static-site' });
     expect(enabled.text()).toContain('**static-site** is enabled');
-    const site = templates.get(HARNESS_GUILD, 'static-site');
+    const site = await templates.get(HARNESS_GUILD, 'static-site');
     expect(site).toMatchObject({ source: 'operator', guildId: null });
     expect(site.pinnedRevision).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(site.variables.map((v) => [v.name, v.sensitive])).toEqual([['api_token', true], ['domain', false]]);
     expect(await complete('enable')).toEqual([]);
     expect((await complete('disable')).map((choice) => choice.value)).toEqual(['static-site']);
     // Another guild has not enabled it: not offered there.
-    expect(() => templates.get(GUILD_B, 'static-site')).toThrow(TemplateNotFound);
+    await expect(templates.get(GUILD_B, 'static-site')).rejects.toThrow(TemplateNotFound);
     await expect(templates.materialise(GUILD_B, 'static-site', join(harness.dir, 'ws-b'))).rejects.toThrow(TemplateNotFound);
 
     const workspace = join(harness.dir, 'ws-a');
@@ -86,8 +86,8 @@ describe('operator templates', () => {
     expect(removal.text()).toContain('belongs to the bot’s operator');
     const disabled = await harness.say(admin, 'cloud-template', { subcommand: 'disable', name: 'static-site' });
     expect(disabled.text()).toContain('is disabled');
-    expect(() => templates.get(HARNESS_GUILD, 'static-site')).toThrow(TemplateNotFound);
-    expect(harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.enable' })[0]).toMatchObject({ outcome: 'success', target: 'static-site', userId: admin.id });
+    await expect(templates.get(HARNESS_GUILD, 'static-site')).rejects.toThrow(TemplateNotFound);
+    expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'template.enable' }))[0]).toMatchObject({ outcome: 'success', target: 'static-site', userId: admin.id });
   });
 
   it('keep their enablement across restarts, pinned again to the files found then; a folder gone is hidden', async () => {
@@ -97,12 +97,12 @@ describe('operator templates', () => {
     const env = { TEMPLATES_DIR: dir, DATABASE_PATH: join(data, 'db.sqlite'), DEPLOYMENTS_DIR: join(data, 'deployments') };
     const first = await startAppHarness(env);
     await first.say(admin, 'cloud-template', { subcommand: 'enable', name: 'static-site' });
-    const pinned = first.core.app.templates.get(HARNESS_GUILD, 'static-site').pinnedRevision;
+    const pinned = (await first.core.app.templates.get(HARNESS_GUILD, 'static-site')).pinnedRevision;
     await first.stop();
 
     writeFileSync(join(dir, 'static-site', 'extra.tf'), 'variable "region" {\n  default = "eu"\n}\n');
     const second = await startAppHarness(env);
-    const repinned = second.core.app.templates.get(HARNESS_GUILD, 'static-site');
+    const repinned = await second.core.app.templates.get(HARNESS_GUILD, 'static-site');
     expect(repinned.pinnedRevision).not.toBe(pinned);
     expect(repinned.variables.map((v) => v.name)).toContain('region');
     expect(second.logs()).toContain('operator template changed since the last start');
@@ -110,7 +110,7 @@ describe('operator templates', () => {
 
     const third = await startAppHarness({ ...env, TEMPLATES_DIR: '' });
     cleanups.push(() => third.stop());
-    expect(() => third.core.app.templates.get(HARNESS_GUILD, 'static-site')).toThrow(TemplateNotFound);
+    await expect(third.core.app.templates.get(HARNESS_GUILD, 'static-site')).rejects.toThrow(TemplateNotFound);
   });
 
   it('refuse to start when TEMPLATES_DIR is not a folder', async () => {
@@ -124,7 +124,7 @@ describe('operator templates', () => {
     expect(shown).toContain('operator catalogue (not enabled here)');
     expect(shown).toContain('`api_token`: `string` · required · sensitive (asked privately)');
     expect((await harness.say(member, 'cloud-template', { subcommand: 'enable', name: 'static-site' })).text()).toContain('needs the Manage Server permission');
-    expect(harness.core.app.templates.list(HARNESS_GUILD).map((t) => t.name)).toEqual(['vm', 'bucket']);
+    expect((await harness.core.app.templates.list(HARNESS_GUILD)).map((t) => t.name)).toEqual(['vm', 'bucket']);
   });
 });
 

@@ -25,7 +25,7 @@ describe('tenant admission (ALLOWED_GUILDS)', () => {
     const { say, core } = await setup({ ALLOWED_GUILDS: ENABLED });
     const update = await say(admin, 'cloud-guild-policy', { action: 'update', max_budget: 5 }, STRANGER);
     expect(update.text()).toMatch(NOT_ENABLED);
-    expect(core.app.policies.get(STRANGER).maxBudgetMonthly).toBe(1000);
+    expect((await core.app.policies.get(STRANGER)).maxBudgetMonthly).toBe(1000);
     const init = await say(member, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1' }, STRANGER, {
       modal: { project_id: 'stranger-proj-123' },
     });
@@ -34,14 +34,14 @@ describe('tenant admission (ALLOWED_GUILDS)', () => {
     expect(init.steps.map((step) => step.kind)).toEqual(['reply']);
     expect(core.app.vault.list(STRANGER)).toEqual([]);
     expect(core.app.projects.list(STRANGER)).toEqual([]);
-    expect(core.app.audit.recent(STRANGER)).toEqual([]);
+    expect((await core.app.audit.recent(STRANGER))).toEqual([]);
   });
 
   it('still serves a server on the list', async () => {
     const { say, core } = await setup({ ALLOWED_GUILDS: ` ${ENABLED} , 333333333333333333` });
     const update = await say(admin, 'cloud-guild-policy', { action: 'update', max_budget: 5 }, ENABLED);
     expect(update.text()).not.toMatch(NOT_ENABLED);
-    expect(core.app.policies.get(ENABLED).maxBudgetMonthly).toBe(5);
+    expect((await core.app.policies.get(ENABLED)).maxBudgetMonthly).toBe(5);
   });
 
   it('serves every server when ALLOWED_GUILDS is empty or unset', async () => {

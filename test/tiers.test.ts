@@ -23,7 +23,7 @@ describe('tiers: what an operator’s plan lets a server set', () => {
 
   it('changes nothing for a server nobody assigned a tier: no ceilings, stored credentials allowed', async () => {
     const { say, core } = await setup();
-    expect(core.app.tiers.get(GUILD).tier).toBe('standard');
+    expect((await core.app.tiers.get(GUILD)).tier).toBe('standard');
     expect((await say(admin, 'cloud-guild-policy', { action: 'update', max_budget: 900_000, max_instances: 900 })).text()).toMatch(/updated/);
     const added = await say(admin, 'cloud-credentials', { subcommand: 'add', name: 'prod', provider: 'aws' }, GUILD, {
       modal: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'x' },
@@ -33,13 +33,13 @@ describe('tiers: what an operator’s plan lets a server set', () => {
 
   it('refuses a budget or instance count over the tier’s ceiling, naming the plan it is on and the one it needs', async () => {
     const { say, core } = await setup();
-    core.app.tiers.set(GUILD, 'free', 'ops');
+    await core.app.tiers.set(GUILD, 'free', 'ops');
     const team = await say(admin, 'cloud-guild-policy', { action: 'update', max_budget: 500 });
     expect(team.text()).toMatch(/over this plan's ceiling of \$100\.00; nothing was changed\. This server is on the free plan; it needs the team plan/);
     const enterprise = await say(admin, 'cloud-guild-policy', { action: 'update', max_budget: 50, max_instances: 100 });
     expect(enterprise.text()).toMatch(/100 instances is over this plan's ceiling of 2.*it needs the enterprise plan/);
     expect((await say(admin, 'cloud-guild-policy', { action: 'update', max_budget: 80 })).text()).toMatch(/updated/);
-    expect(core.app.policies.get(GUILD).maxBudgetMonthly).toBe(80);
+    expect((await core.app.policies.get(GUILD)).maxBudgetMonthly).toBe(80);
     // Another server is not on this plan.
     expect((await say(admin, 'cloud-guild-policy', { action: 'update', max_budget: 500 }, OTHER_GUILD)).text()).toMatch(/updated/);
   });
@@ -47,45 +47,45 @@ describe('tiers: what an operator’s plan lets a server set', () => {
   it('holds a server put on a smaller plan to its ceiling at once, whatever its policy had set', async () => {
     const { say, core } = await setup();
     await say(admin, 'cloud-guild-policy', { action: 'update', max_budget: 3000 });
-    core.app.tiers.set(GUILD, 'free', null);
-    expect(core.app.policies.get(GUILD)).toMatchObject({ maxBudgetMonthly: 100, maxInstances: 2 });
-    const decision = core.app.policies.validate(GUILD, { provider: 'gcp', resourceType: 'vm', instanceType: 'n1-standard-4', diskSizeGb: 20 });
+    await core.app.tiers.set(GUILD, 'free', null);
+    expect(await core.app.policies.get(GUILD)).toMatchObject({ maxBudgetMonthly: 100, maxInstances: 2 });
+    const decision = await core.app.policies.validate(GUILD, { provider: 'gcp', resourceType: 'vm', instanceType: 'n1-standard-4', diskSizeGb: 20 });
     expect(decision.allowed).toBe(false);
-    core.app.tiers.set(GUILD, 'standard', null);
-    expect(core.app.policies.get(GUILD).maxBudgetMonthly).toBe(3000);
+    await core.app.tiers.set(GUILD, 'standard', null);
+    expect((await core.app.policies.get(GUILD)).maxBudgetMonthly).toBe(3000);
   });
 
   it('keeps the server’s own limits when it changes another setting while its plan lowers them', async () => {
     const { say, core } = await setup();
     await say(admin, 'cloud-guild-policy', { action: 'update', max_budget: 3000, max_instances: 40 });
-    core.app.tiers.set(GUILD, 'free', null);
+    await core.app.tiers.set(GUILD, 'free', null);
     expect((await say(admin, 'cloud-guild-policy', { action: 'update', max_disk: 100 })).text()).toMatch(/updated/);
-    expect(core.app.policies.get(GUILD)).toMatchObject({ maxBudgetMonthly: 100, maxInstances: 2, maxDiskSizeGb: 100 });
+    expect(await core.app.policies.get(GUILD)).toMatchObject({ maxBudgetMonthly: 100, maxInstances: 2, maxDiskSizeGb: 100 });
     // Back on a larger plan, what the server itself set is in force again: the free plan's ceilings were not saved.
-    core.app.tiers.set(GUILD, 'standard', null);
-    expect(core.app.policies.get(GUILD)).toMatchObject({ maxBudgetMonthly: 3000, maxInstances: 40, maxDiskSizeGb: 100 });
+    await core.app.tiers.set(GUILD, 'standard', null);
+    expect(await core.app.policies.get(GUILD)).toMatchObject({ maxBudgetMonthly: 3000, maxInstances: 40, maxDiskSizeGb: 100 });
   });
 
   it('refuses storing a credential on a plan without stored credentials, before the form', async () => {
     const { say, core } = await setup();
-    core.app.tiers.set(GUILD, 'free', null);
+    await core.app.tiers.set(GUILD, 'free', null);
     const reply = await say(admin, 'cloud-credentials', { subcommand: 'add', name: 'prod', provider: 'aws' }, GUILD, {
       modal: { access_key_id: 'AKIAIOSFODNN7EXAMPLE', secret_access_key: 'x' },
     });
     expect(reply.text()).toMatch(/Storing credentials is not part of this plan.*free plan; it needs the team plan/);
     expect(reply.steps.some((step) => step.kind === 'modal')).toBe(false);
-    expect(core.app.credentials.list(GUILD)).toEqual([]);
+    expect((await core.app.credentials.list(GUILD))).toEqual([]);
   });
 
   it('refuses a deployment past the plan’s runs at once, naming the plan it needs', async () => {
     const { say, core } = await setup();
-    core.app.tiers.set(GUILD, 'free', null);
+    await core.app.tiers.set(GUILD, 'free', null);
     // One run of this server already holds an engine slot.
-    core.app.runner.loadOf = (guildId: string) => (guildId === GUILD ? { running: 1, queued: 0 } : { running: 0, queued: 0 });
+    core.app.runner.loadOf = async (guildId: string) => (guildId === GUILD ? { running: 1, queued: 0 } : { running: 0, queued: 0 });
     const reply = await say(admin, 'cloud-deploy', { project: 'web', resource_type: 'vm' });
     expect(reply.text()).toMatch(/already has 1 engine run\(s\) going.*free plan; it needs the team plan/);
-    expect(() => core.app.tiers.requireRunSlot(GUILD, 0)).not.toThrow();
-    expect(() => core.app.tiers.requireRunSlot(OTHER_GUILD, 40)).not.toThrow();
+    await core.app.tiers.requireRunSlot(GUILD, 0);
+    await core.app.tiers.requireRunSlot(OTHER_GUILD, 40);
   });
 
   it('is assigned by the operator’s CLI into the database the bot reads', async () => {
@@ -94,10 +94,10 @@ describe('tiers: what an operator’s plan lets a server set', () => {
     const set = await execa('npx', ['tsx', 'src/tiers/tiers-cli.ts', 'set', GUILD, 'team', '--by', 'ticket-42'], { env, reject: false });
     expect(set.exitCode).toBe(0);
     expect(set.stdout).toMatch(/111111111111111111 {2}team/);
-    expect(core.app.tiers.get(GUILD)).toMatchObject({ tier: 'team', assignedBy: 'ticket-42' });
+    expect(await core.app.tiers.get(GUILD)).toMatchObject({ tier: 'team', assignedBy: 'ticket-42' });
     const bad = await execa('npx', ['tsx', 'src/tiers/tiers-cli.ts', 'set', GUILD, 'gold'], { env, reject: false });
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr).toMatch(/the tier must be one of free, team, enterprise, standard/);
-    expect(core.app.tiers.get(GUILD).tier).toBe('team');
+    expect((await core.app.tiers.get(GUILD)).tier).toBe('team');
   }, 60_000);
 });

@@ -31,7 +31,7 @@ type Bot = Awaited<ReturnType<ReturnType<typeof ttlFixture>['boot']>>;
 async function project(bot: Bot) {
   const init = await bot.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1' }, { modal: { project_id: 'web-project-123' } });
   expect(init.text()).toMatch(/initialised/);
-  bot.app.policies.update(TTL_GUILD, { notificationChannelId: NOTICES }, alice.id);
+  await bot.app.policies.update(TTL_GUILD, { notificationChannelId: NOTICES }, alice.id);
 }
 
 async function deploy(bot: Bot, options: Record<string, string | number> = {}, by: Actor = alice) {
@@ -212,7 +212,7 @@ describe('the destroy at the end', () => {
     expect(titled(notifier.postsIn(NOTICES), '🧨 Time to live over: destroying')).toHaveLength(1);
     expect(titled(notifier.dmsTo(alice.id), 'Deployment expired and destroyed')).toHaveLength(1);
     expect(titled(notifier.postsIn(NOTICES), 'Deployment expired and destroyed')).toHaveLength(1);
-    expect(bot.app.audit.recent(TTL_GUILD, { action: 'deploy.destroy' })[0]).toMatchObject({ outcome: 'success', userId: 'system' });
+    expect((await bot.app.audit.recent(TTL_GUILD, { action: 'deploy.destroy' }))[0]).toMatchObject({ outcome: 'success', userId: 'system' });
     clock.advanceMinutes(60);
     await bot.tick();
     expect(titled(notifier.dmsTo(alice.id), 'Deployment expired and destroyed')).toHaveLength(1);
@@ -313,7 +313,7 @@ describe('the destroy at the end', () => {
     expect(shownInDiscord(failed)).toMatch(/No gcp credential is available/);
     expect(shownInDiscord(failed)).toMatch(/still running and still costs money/);
     expect(bot.app.resources.get(TTL_GUILD, id).status).toBe('active');
-    expect(bot.app.audit.recent(TTL_GUILD, { action: 'deploy.ttl_destroy' })[0]).toMatchObject({ outcome: 'failed' });
+    expect((await bot.app.audit.recent(TTL_GUILD, { action: 'deploy.ttl_destroy' }))[0]).toMatchObject({ outcome: 'failed' });
   });
 });
 
@@ -337,7 +337,7 @@ describe('Extend and Destroy now', () => {
     const admin = await bot.press(alice, form!.customId, { channelId: NOTICES, values: { more: '3h' } });
     expect(admin.text()).toMatch(/beyond this server's maximum time to live, as an admin may/);
     expect(bot.app.resources.get(TTL_GUILD, row.id).expiresAt).toBe(row.expiresAt! + 5 * HOUR * 60_000);
-    expect(bot.app.audit.recent(TTL_GUILD, { action: 'deploy.ttl_extend' }).map((e) => e.outcome)).toEqual(['success', 'denied', 'success']);
+    expect((await bot.app.audit.recent(TTL_GUILD, { action: 'deploy.ttl_extend' })).map((e) => e.outcome)).toEqual(['success', 'denied', 'success']);
     // The new end earns new reminders; the old end none.
     clock.advanceMinutes(8 * HOUR);
     await bot.tick();

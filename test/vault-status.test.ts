@@ -49,7 +49,7 @@ describe('/cloud-vault status and close, for a server’s admins', () => {
     const { say, core } = await setup();
     const reply = await say(bob, 'cloud-vault', { subcommand: 'status' });
     expect(reply.text()).toMatch(/cloud-vault status is for server admins/);
-    expect(core.app.audit.recent(GUILD).map((e) => [e.action, e.outcome])).toContainEqual(['vault.status', 'denied']);
+    expect((await core.app.audit.recent(GUILD)).map((e) => [e.action, e.outcome])).toContainEqual(['vault.status', 'denied']);
   });
 
   it('lets an admin close any session of the server, but a member only their own, and no one another server’s', async () => {

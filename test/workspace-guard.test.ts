@@ -69,7 +69,7 @@ describe('a workspace holding a link into another folder is refused before every
     expect(snapshot(victimDir)).toEqual(before);
     // No engine ran in the refused workspace, and the refusal is on record.
     expect(fixture.invocations(project)).toEqual([]);
-    expect(fixture.runner.recentRuns(GUILD, 1)[0]).toMatchObject({ kind: 'plan', status: 'failed' });
+    expect((await fixture.runner.recentRuns(GUILD, 1))[0]).toMatchObject({ kind: 'plan', status: 'failed' });
     await expect(fixture.runner.destroy(request(project))).rejects.toThrow(WorkspaceUnsafe);
     await expect(fixture.runner.outputs(request(project))).rejects.toThrow(WorkspaceUnsafe);
     expect(snapshot(victimDir)).toEqual(before);
@@ -115,8 +115,8 @@ describe('a workspace holding a link into another folder is refused before every
     renameSync(join(workspace, '.plans', `run-${plan.runId}.tfplan`), join(elsewhere, `run-${plan.runId}.tfplan`));
     rmSync(join(workspace, '.plans'), { recursive: true });
     symlinkSync(elsewhere, join(workspace, '.plans'));
-    expect(fixture.runner.getRun(GUILD, plan.runId)?.applicable).toBe(false);
-    expect(fixture.runner.discardPlan(GUILD, plan.runId)).toBe(false);
+    expect((await fixture.runner.getRun(GUILD, plan.runId))?.applicable).toBe(false);
+    expect(await fixture.runner.discardPlan(GUILD, plan.runId)).toBe(false);
     expect(existsSync(join(elsewhere, `run-${plan.runId}.tfplan`))).toBe(true);
   });
 

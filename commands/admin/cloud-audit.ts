@@ -22,7 +22,7 @@ export default defineCommand({
   adminOnly: true,
 
   async execute({ conversation, options, app }) {
-    const entries = app.audit.recent(conversation.guildId, {
+    const entries = await app.audit.recent(conversation.guildId, {
       limit: options.limit,
       userId: options.user?.id,
       action: options.action,

@@ -77,7 +77,7 @@ export default defineCommand({
     if (options.action === 'view') {
       // A value typed with action:view changes nothing: say so rather than let it look accepted.
       const ignored = Object.keys(options).filter((name) => name !== 'action');
-      await conversation.reply(policyView(app.policies.get(guildId), ignored));
+      await conversation.reply(policyView(await app.policies.get(guildId), ignored));
       return;
     }
     const patch = {
@@ -100,14 +100,14 @@ export default defineCommand({
       throw new UserError('policy.nothing_to_update', 'Give at least one value to change, e.g. `max_budget:2000` or `engine:tofu`.');
     }
     await requirePolicyUpdate(app, { guildId, member: actor, fields: Object.keys(given) as PolicyField[] });
-    app.tiers.requirePolicyWithin(guildId, { maxBudgetMonthly: options.max_budget, maxInstances: options.max_instances });
+    await app.tiers.requirePolicyWithin(guildId, { maxBudgetMonthly: options.max_budget, maxInstances: options.max_instances });
     if (options.notification_channel !== undefined && !(await app.notifier.channelInGuild(guildId, options.notification_channel))) {
       throw new UserError(
         'policy.unknown_channel',
         text`${channel(options.notification_channel)} is not a text channel of this server that the bot can see, so notices could not be posted there. Nothing was changed. Pick a text channel of this server, and give the bot View Channel and Send Messages in it.`,
       );
     }
-    const { before, after } = app.policies.update(guildId, given, actor.id);
+    const { before, after } = await app.policies.update(guildId, given, actor.id);
     app.audit.record({ guildId, userId: actor.id, action: 'policy.update', outcome: 'success', details: { changed: Object.keys(given) } });
     await conversation.reply(policyChangeView(before, after));
   },

@@ -119,15 +119,16 @@ export default defineCommand({
       case 'add': {
         // Refuse before the form: nobody should type a secret that cannot be stored.
         if (app.config.CREDENTIALS_MASTER_KEY === undefined) throw new MasterKeyMissing();
-        app.tiers.requireStoredCredentials(guildId);
+        // A cached read on SQLite (tier-repository.ts): quick enough before the form, which must be the first answer.
+        await app.tiers.requireStoredCredentials(guildId);
         // Everything but the secret is checked now, and again inside create(): this only spares a form typed in vain.
         const name = parseField(credentialNameSchema, 'name', options.name);
         const location = parseCredentialLocation(options.provider, options.region, options.endpoint);
         if (location.endpoint !== null) await assertEndpointResolvesSafely(location.endpoint);
-        if (app.credentials.find(guildId, name) !== undefined) throw new CredentialNameTaken(name);
+        if ((await app.credentials.find(guildId, name)) !== undefined) throw new CredentialNameTaken(name);
         const answer = await conversation.askModal(secretForm(options.provider, `Secrets for ${name}`.slice(0, MODAL_TITLE_MAX)), FORM_TIMEOUT_MS);
         if (!answer) return;
-        const stored = app.credentials.create({
+        const stored = await app.credentials.create({
           guildId,
           name,
           provider: options.provider,
@@ -142,10 +143,10 @@ export default defineCommand({
         return;
       }
       case 'list':
-        await conversation.reply(credentialListView(app.credentials.list(guildId)));
+        await conversation.reply(credentialListView(await app.credentials.list(guildId)));
         return;
       case 'get': {
-        const credential = app.credentials.find(guildId, options.name);
+        const credential = await app.credentials.find(guildId, options.name);
         if (credential === undefined) throw new CredentialNotFound(options.name);
         const using = (await app.projects.list(guildId)).filter((project) => project.credentialId === credential.id).map((project) => project.name);
         await conversation.reply(credentialDetailView(credential, using));
@@ -160,7 +161,7 @@ export default defineCommand({
         }
         if (app.config.CREDENTIALS_MASTER_KEY === undefined) throw new MasterKeyMissing();
         // Everything but the secret is checked before the form, as for add: nobody types a secret that is then refused.
-        const current = app.credentials.find(guildId, options.name);
+        const current = await app.credentials.find(guildId, options.name);
         if (current === undefined) throw new CredentialNotFound(options.name);
         const location = parseCredentialLocation(current.provider, options.region ?? current.region, options.endpoint ?? current.endpoint);
         if (options.endpoint !== undefined && location.endpoint !== null) await assertEndpointResolvesSafely(location.endpoint);
@@ -171,13 +172,13 @@ export default defineCommand({
           secrets = answer.values;
         }
         // Checked again inside update(): the credential may have been removed while the form was open.
-        const updated = app.credentials.update(guildId, current.name, { secrets, region: options.region, endpoint: options.endpoint });
+        const updated = await app.credentials.update(guildId, current.name, { secrets, region: options.region, endpoint: options.endpoint });
         audit('credentials.update', updated.name, 'success', { provider: updated.provider, changed });
         await conversation.reply(credentialUpdatedView(updated, changed));
         return;
       }
       case 'remove': {
-        const removed = app.credentials.remove(guildId, options.name);
+        const removed = await app.credentials.remove(guildId, options.name);
         audit('credentials.remove', removed.name, 'success', { provider: removed.provider });
         await conversation.reply({
           ephemeral: true,
@@ -186,7 +187,7 @@ export default defineCommand({
         return;
       }
       case 'default': {
-        const chosen = app.credentials.setDefault(guildId, options.name);
+        const chosen = await app.credentials.setDefault(guildId, options.name);
         audit('credentials.default', chosen.name, 'success', { provider: chosen.provider });
         await conversation.reply({
           ephemeral: true,
@@ -197,7 +198,7 @@ export default defineCommand({
       case 'validate': {
         // A network call: acknowledge first so Discord's three seconds cannot run out.
         await conversation.defer({ ephemeral: true });
-        const { metadata, secrets } = app.credentials.reveal(guildId, options.name);
+        const { metadata, secrets } = await app.credentials.reveal(guildId, options.name);
         const result = await validateCredential(metadata, secrets, { bucket: options.bucket });
         audit('credentials.validate', metadata.name, result.ok ? 'success' : 'failed', result.ok ? ('offline' in result ? { offline: true } : undefined) : { code: result.code });
         await conversation.edit(credentialValidationView(metadata, result, options.bucket));
@@ -205,7 +206,7 @@ export default defineCommand({
       }
       case 'rotate': {
         // Only this guild's rows: one tenant's admin never touches another tenant's data (operators: npm run credentials:rotate).
-        const report = app.credentials.rotate(guildId);
+        const report = await app.credentials.rotate(guildId);
         for (const row of report.unreadable) {
           app.logger.warn({ guildId: row.guildId, credentialName: row.name, masterKeyId: row.masterKeyId }, 'stored credential unreadable during rotation');
         }

@@ -13,9 +13,9 @@ import { deployTemplate } from './deploy-template.js';
 import { planAndApply } from './plan-and-apply.js';
 
 /** The plan's tier caps the guild's runs at once (never /cloud-destroy: removing resources is always allowed). */
-function requireRunSlot(app: AppContext, guildId: string): void {
-  const load = app.runner.loadOf(guildId);
-  app.tiers.requireRunSlot(guildId, load.running + load.queued);
+async function requireRunSlot(app: AppContext, guildId: string): Promise<void> {
+  const load = await app.runner.loadOf(guildId);
+  await app.tiers.requireRunSlot(guildId, load.running + load.queued);
 }
 
 /**
@@ -24,7 +24,7 @@ function requireRunSlot(app: AppContext, guildId: string): void {
  */
 async function policyRefusalNow(app: AppContext, deploys: DeployService, input: DeployInput): Promise<PolicyDecision | undefined> {
   try {
-    requireRunSlot(app, input.guildId);
+    await requireRunSlot(app, input.guildId);
     return await deploys.policyRefusal(input);
   } catch (error) {
     if (isUserError(error)) return undefined;
@@ -73,7 +73,7 @@ export default defineCommand({
     const refusal = await policyRefusalNow(app, deploys, input);
     if (refusal) return conversation.reply(violationView(refusal));
     await conversation.defer();
-    requireRunSlot(app, guildId);
+    await requireRunSlot(app, guildId);
     const prepared = await deploys.prepare(input);
     if (!prepared.allowed) return conversation.edit(violationView(prepared.decision));
     await planAndApply(conversation, deploys, prepared.deployment);

@@ -23,8 +23,9 @@ export async function deployTemplate(conversation: Conversation, app: AppContext
   const templates = TemplateDeployments.from(app);
   const { guildId, actor: requester } = conversation;
   const request = await templates.begin({ guildId, requester, project: options.project, template: options.template, askOptional: options.askOptional, credential: options.credential, ttl: options.ttl });
-  const load = app.runner.loadOf(guildId);
-  app.tiers.requireRunSlot(guildId, load.running + load.queued);
+  // Before the form is shown: on SQLite it settles within microtasks (a cached count), so the modal is not late.
+  const load = await app.runner.loadOf(guildId);
+  await app.tiers.requireRunSlot(guildId, load.running + load.queued);
 
   const typed = await askTemplateInputs(conversation, { template: request.template.name, project: request.project.name, steps: request.steps });
   if (!typed) return;

@@ -14,8 +14,9 @@ export const ttlButtons: DurableComponentHandler = {
   async handle({ press, app, requireServed }) {
     const ref = { guildId: press.guildId, resourceId: press.id.recordId };
     const presser = { id: press.actor.id, isGuildAdmin: press.actor.isGuildAdmin };
-    // A press in a DM names its server only through the row: that server must still be one the bot serves.
-    requireServed(app.deploymentTtls.guildOf(ref, presser.id));
+    // A press in a DM names its server only through the row: that server must still be one the bot serves. One
+    // read by primary key (a settled promise on SQLite), so an Extend press still shows its form at once.
+    requireServed(await app.deploymentTtls.guildOf(ref, presser.id));
     switch (press.id.action) {
       case 'extend':
         await press.showForm(ttlExtendForm(await app.deploymentTtls.offerExtend(ref, presser)));

@@ -39,8 +39,8 @@ export const driftButtons: DurableComponentHandler = {
         case 'reconcile': {
           const standing = await answers.standing(input, 'drift.reconcile.plan');
           // The server's plan caps its runs at once, as for /cloud-deploy (Accept and Apply settle what exists).
-          const load = app.runner.loadOf(input.guildId);
-          app.tiers.requireRunSlot(input.guildId, load.running + load.queued);
+          const load = await app.runner.loadOf(input.guildId);
+          await app.tiers.requireRunSlot(input.guildId, load.running + load.queued);
           await press.update({ notices: [driftWorkingNotice(standing.target.label, press.actor.id, 'planning')] });
           const planned = await answers.planReconcile(input);
           if (planned.ok) {

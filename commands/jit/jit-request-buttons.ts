@@ -21,7 +21,7 @@ export const jitRequestButtons: DurableComponentHandler = {
       switch (press.id.action) {
         case 'approve': {
           const request = await app.jitRequests.openForReview(guildId, requestId, reviewer, 'jit.request.approve');
-          const max = app.policies.get(guildId).maxJitMinutes;
+          const max = (await app.policies.get(guildId)).maxJitMinutes;
           await press.showForm(approveForm(request, request.kind === 'access' ? Math.min(request.durationMinutes, max) : request.durationMinutes));
           return;
         }

@@ -71,7 +71,7 @@ export default defineCommand({
       await requireProjectControl(app, { guildId, member: actor, project: existing, action: 'vault.renew', doing: 'renew its vault session or credentials' });
     }
     // Everything that can be refused is refused before the form, so nobody types a secret for nothing.
-    const backendSettings = stateBackendSettings(app, {
+    const backendSettings = await stateBackendSettings(app, {
       guildId,
       provider: options.provider,
       kind: options.state_backend,
@@ -82,17 +82,17 @@ export default defineCommand({
     });
     await requireStateCredentialUse(app, { guildId, member: actor, projectName: options.project_name, projectProvider: options.provider, settings: backendSettings, existing });
     await assertStateEndpointSafe(backendSettings);
-    const stored = options.credential ? app.credentials.requireFor(guildId, options.credential, [options.provider]) : undefined;
+    const stored = options.credential ? await app.credentials.requireFor(guildId, options.credential, [options.provider]) : undefined;
     const newProject = { guildId, name: options.project_name, provider: options.provider, region: options.region, stateBackend: options.state_backend, backendSettings, createdBy: actor.id };
 
     if (stored) {
       await conversation.defer({ ephemeral: true });
-      const secrets = app.credentials.reveal(guildId, stored.name).secrets;
-      await verifyStateBackend({ guildId, projectSlug: slug, settings: backendSettings, secrets: stateSecrets(app, guildId, backendSettings, secrets) });
+      const secrets = (await app.credentials.reveal(guildId, stored.name)).secrets;
+      await verifyStateBackend({ guildId, projectSlug: slug, settings: backendSettings, secrets: await stateSecrets(app, guildId, backendSettings, secrets) });
       const project = existing ?? await app.projects.create({ ...newProject, credentialSource: 'stored', credentialId: stored.id });
       app.layout.workspaceDir(guildId, project.slug);
       app.audit.record({ guildId, userId: actor.id, action: 'project.init', target: project.name, outcome: 'success', details: { credentialName: stored.name } });
-      await conversation.edit(initialisedView({ project, policy: app.policies.get(guildId), credentialName: stored.name }));
+      await conversation.edit(initialisedView({ project, policy: await app.policies.get(guildId), credentialName: stored.name }));
       return;
     }
 
@@ -101,7 +101,7 @@ export default defineCommand({
     const secrets = toSecretRecord(parseProviderSecrets(options.provider, answer.values));
     // The state bucket check is a network call: acknowledge the form first.
     await conversation.defer({ ephemeral: true });
-    await verifyStateBackend({ guildId, projectSlug: slug, settings: backendSettings, secrets: stateSecrets(app, guildId, backendSettings, secrets) });
+    await verifyStateBackend({ guildId, projectSlug: slug, settings: backendSettings, secrets: await stateSecrets(app, guildId, backendSettings, secrets) });
     // Template deployments' secret inputs kept in the session being replaced stay with the project.
     const carried = existing ? await new SensitiveInputs(app).carriedOver(existing) : {};
     const session = app.vault.open(guildId, actor.id, { ...secrets, ...carried });
@@ -120,7 +120,7 @@ export default defineCommand({
         outcome: 'success',
         details: { vaultSession: session.sessionId },
       });
-      await conversation.edit(initialisedView({ project, policy: app.policies.get(guildId), session, ttlMinutes: app.config.VAULT_TTL_MINUTES }));
+      await conversation.edit(initialisedView({ project, policy: await app.policies.get(guildId), session, ttlMinutes: app.config.VAULT_TTL_MINUTES }));
     } catch (error) {
       // Nothing half-done: a project that could not be saved leaves no secret behind.
       app.vault.close(guildId, session.sessionId);

@@ -31,13 +31,13 @@ export default defineCommand({
     if (deployment && (deployment.projectId !== project.id || deployment.workspace === null)) {
       throw new UserError('outputs.not_a_deployment', text`Project ${strong(project.name)} has no template deployment #${options.resource}: leave ${code('resource')} out for its vm and bucket resources, or see ${command('projects')}.`);
     }
-    const credentials = credentialsForRun(app, project, parseCredentialChoice(options.credential, project));
+    const credentials = await credentialsForRun(app, project, parseCredentialChoice(options.credential, project));
     const result = await app.runner.outputs({
       guildId,
       projectSlug: project.slug,
       userId: actor.id,
       credentialEnv: credentials.env,
-      enginePreference: app.policies.get(guildId).enginePreference,
+      enginePreference: (await app.policies.get(guildId)).enginePreference,
       ...(deployment ? { resourceId: deployment.id } : {}),
     });
     await conversation.edit(outputsView(project, result.outputs, deployment));

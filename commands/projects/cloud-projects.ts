@@ -14,6 +14,6 @@ export default defineCommand({
     const { guildId } = conversation;
     const overview = await app.projectOverviews.of(guildId, { projects: PROJECTS_SHOWN, resourcesPerProject: RESOURCES_SHOWN });
     const vaultExpiry = new Map(app.vault.list(guildId).map((session) => [session.sessionId, session.expiresAt]));
-    await conversation.reply(projectsView(overview, vaultExpiry, app.policies.get(guildId)));
+    await conversation.reply(projectsView(overview, vaultExpiry, await app.policies.get(guildId)));
   },
 });

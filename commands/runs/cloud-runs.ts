@@ -50,7 +50,7 @@ export default defineCommand({
         return text`${STATUS_ICONS[run.status]} ${strong(text`#${String(run.number)}`)} ${run.kind} in ${project.name} by ${member(run.startedBy)} ${time(run.createdAt)} — ${run.status.replace('_', ' ')}`;
       }));
       // This server's runs only: how busy the engines are for other servers is theirs to know.
-      const { running, queued } = app.runner.loadOf(guildId);
+      const { running, queued } = await app.runner.loadOf(guildId);
       await conversation.reply({
         ephemeral: true,
         notices: [

@@ -16,14 +16,14 @@ export async function setAllowList(
   if (options.buckets === undefined) {
     // Seeing the list is what any storage viewer may do; changing it is an admin's.
     await requireStorageAccess(app, conversation, 'viewer');
-    const chosen = app.credentials.requireFor(guildId, options.credential, STORAGE_PROVIDERS, 'storage (aws or s3)');
-    await conversation.reply(allowListView(chosen.name, app.credentials.settings(guildId, chosen.name).allowedBuckets, false));
+    const chosen = await app.credentials.requireFor(guildId, options.credential, STORAGE_PROVIDERS, 'storage (aws or s3)');
+    await conversation.reply(allowListView(chosen.name, (await app.credentials.settings(guildId, chosen.name)).allowedBuckets, false));
     return;
   }
   if (!actor.isGuildAdmin) throw new AdminOnly('cloud-storage allow-list');
   const buckets = parseAllowedBuckets(options.buckets);
-  const chosen = app.credentials.requireFor(guildId, options.credential, STORAGE_PROVIDERS, 'storage (aws or s3)');
-  app.credentials.updateSettings(guildId, chosen.name, { allowedBuckets: buckets });
+  const chosen = await app.credentials.requireFor(guildId, options.credential, STORAGE_PROVIDERS, 'storage (aws or s3)');
+  await app.credentials.updateSettings(guildId, chosen.name, { allowedBuckets: buckets });
   app.audit.record({
     guildId,
     userId: actor.id,

@@ -38,7 +38,7 @@ export interface StorageAccess {
   /** The stored credential's name, for the audit entry; undefined for a one-off key. */
   credentialName: string | undefined;
   /** Re-reads the credential (so a removed one stops working mid-paging) and returns where to connect. */
-  target(): S3Target;
+  target(): S3Target | Promise<S3Target>;
   /** Empty: any bucket the key can reach. */
   allowedBuckets: readonly string[];
 }
@@ -100,13 +100,13 @@ export async function resolveStorageAccess(
   if (options.credential === undefined) {
     throw new StorageAccessInvalid('Say which key to use: credential:NAME for a stored aws or s3 credential, or one_off:true to type a key now (it is not stored).');
   }
-  const chosen = app.credentials.requireFor(guildId, options.credential, STORAGE_PROVIDERS, 'storage (aws or s3)');
-  const settings = app.credentials.settings(guildId, chosen.name) ?? NO_SETTINGS;
+  const chosen = await app.credentials.requireFor(guildId, options.credential, STORAGE_PROVIDERS, 'storage (aws or s3)');
+  const settings = await app.credentials.settings(guildId, chosen.name) ?? NO_SETTINGS;
   return {
     via: chosen,
     credentialName: chosen.name,
-    target: () => {
-      const { metadata, secrets } = app.credentials.reveal(guildId, chosen.name);
+    target: async () => {
+      const { metadata, secrets } = await app.credentials.reveal(guildId, chosen.name);
       return { secrets, region: metadata.region, endpoint: metadata.endpoint };
     },
     allowedBuckets: settings.allowedBuckets,

@@ -61,7 +61,7 @@ export async function runStorageAction(app: AppContext, conversation: Conversati
     await showPages(conversation, paged);
     return;
   }
-  const message = await withS3Client(access.target(), (client) => oneAnswer(app, client, access, options, signal));
+  const message = await withS3Client(await access.target(), (client) => oneAnswer(app, client, access, options, signal));
   audit();
   await conversation.edit(message);
 }
@@ -112,7 +112,7 @@ function pagedListing(app: AppContext, conversation: Conversation, access: Stora
   return {
     recheck: () => requireStorageAccess(app, conversation, needed),
     fetch: async (token: string | undefined, pageNumber: number) => {
-      const page = await withS3Client(access.target(), (client) => listObjectPage(client, listing.bucket, listing.prefix, token, { signal }));
+      const page = await withS3Client(await access.target(), (client) => listObjectPage(client, listing.bucket, listing.prefix, token, { signal }));
       return {
         message: objectPageView(listing.title, access.via, listing.where, page.objects, pageNumber, page.nextToken !== undefined),
         nextToken: page.nextToken,

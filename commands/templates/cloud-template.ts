@@ -84,9 +84,9 @@ export default defineCommand({
     const templates = app.templateAdmin;
     switch (options.subcommand) {
       case 'list':
-        return conversation.reply(templateListView(templates.overview(guildId), actor.isGuildAdmin));
+        return conversation.reply(templateListView(await templates.overview(guildId), actor.isGuildAdmin));
       case 'show':
-        return conversation.reply(templateShowView(templates.show(guildId, options.name)));
+        return conversation.reply(templateShowView(await templates.show(guildId, options.name)));
       case 'add': {
         // Fetching a repository can outlast Discord's three seconds (a refusal then edits this private answer).
         await conversation.defer({ ephemeral: true });

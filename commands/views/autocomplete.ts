@@ -19,7 +19,7 @@ export async function completeInstanceTypes(app: AppContext, request: Autocomple
   const projectName = typeof request.options.project === 'string' ? request.options.project : '';
   const project = projectName ? await findProject(app, request.guildId, projectName) : undefined;
   const providers = project ? [project.provider] : (['gcp', 'aws', 'azure'] as const);
-  const allowed = app.policies.get(request.guildId).allowedInstanceTypes;
+  const allowed = (await app.policies.get(request.guildId)).allowedInstanceTypes;
   const types = providers.flatMap((provider) =>
     app.pricing
       .instanceTypes(provider)
@@ -36,8 +36,7 @@ export async function completeInstanceTypes(app: AppContext, request: Autocomple
 
 /** The templates this guild can deploy (its own, the operator's it enabled, the built-ins), by name or description. */
 export async function completeTemplates(app: AppContext, request: AutocompleteRequest): Promise<Choice[]> {
-  return app.templates
-    .list(request.guildId)
+  return (await app.templates.list(request.guildId))
     .filter((t) => matches(t.name, request.focused.value) || matches(t.description ?? '', request.focused.value))
     .map((t) => ({ name: t.description ? `${t.name} — ${t.description}` : t.name, value: t.name }));
 }
@@ -48,5 +47,5 @@ export async function completeCredentials(app: AppContext, request: Autocomplete
     { name: 'service (the bot’s own, if allowed)', value: 'service' },
   ];
   const typedFixed = fixed.filter((c) => matches(c.name, request.focused.value));
-  return [...typedFixed, ...completeStoredCredentials(app, request)];
+  return [...typedFixed, ...(await completeStoredCredentials(app, request))];
 }

@@ -159,14 +159,13 @@ export function rotationView(report: RotationReport, guildId: string): Message {
 }
 
 /** Autocomplete over the guild's stored credentials, optionally only some providers. */
-export function completeStoredCredentials(
+export async function completeStoredCredentials(
   app: AppContext,
   request: AutocompleteRequest,
   providers?: readonly CredentialProvider[],
-): Choice[] {
+): Promise<Choice[]> {
   const typed = request.focused.value.toLowerCase();
-  return app.credentials
-    .list(request.guildId)
+  return (await app.credentials.list(request.guildId))
     .filter((c) => providers === undefined || providers.includes(c.provider))
     .filter((c) => c.name.includes(typed))
     .slice(0, 25)

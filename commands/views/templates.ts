@@ -145,7 +145,7 @@ export function templateToggledView(template: Template, enabled: boolean, change
 
 /** The names a subcommand can act on: what is enabled for `disable`, what is not for `enable`, the rest for others. */
 export async function completeTemplateNames(app: AppContext, request: AutocompleteRequest): Promise<Choice[]> {
-  const overview = app.templateAdmin.overview(request.guildId);
+  const overview = await app.templateAdmin.overview(request.guildId);
   const subcommand = typeof request.options.subcommand === 'string' ? request.options.subcommand : '';
   const own = overview.deployable.filter((template) => template.source === 'git').concat(overview.dormant);
   const enabled = overview.deployable.filter((template) => template.source === 'operator');

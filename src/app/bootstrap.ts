@@ -14,7 +14,7 @@ import { MasterKeyring } from '../credentials/master-keys.js';
 import { BudgetReservations } from '../deploy/budget-reservations.js';
 import { LeaseHeartbeat, processOwnerId } from '../shared/leases.js';
 import { ApprovalNoticeOutbox } from '../deploy/approval-outbox.js';
-import { DeployApprovalRepository } from '../deploy/approval-repository.js';
+import { deployApprovalUnits } from '../deploy/approval-repository.js';
 import type { DeployApprovalStore } from '../deploy/deploy-approval.js';
 import { DeployService } from '../deploy/deploy-service.js';
 import { parseServiceGuildAllowList, serviceDefaultsFromEnv } from '../credentials/service-defaults.js';
@@ -26,24 +26,24 @@ import { engineExecutorFor } from '../engine/sandbox-check.js';
 import { templateStoreDir } from '../templates/template-store.js';
 import { RunScheduler } from '../engine/scheduler.js';
 import { WorkspaceLeases } from '../engine/workspace-leases.js';
-import { RunStore } from '../engine/run-store.js';
+import { runStoreFor } from '../engine/run-store.js';
 import { ResourceStatusTransitions } from '../deploy/resource-transitions.js';
 import { ApprovalCardEdits } from '../deploy/approval-card-edits.js';
 import { createJanitor, DeployApprovalExpiryJob, DriftCheckJob, ttlJobs, type Janitor } from '../janitor/index.js';
 import { credentialsForRun } from '../deploy/run-credentials.js';
 import { SensitiveInputs } from '../deploy/sensitive-inputs.js';
-import { DriftRepository } from '../drift/drift-repository.js';
+import { driftRepositoryFor } from '../drift/drift-repository.js';
 import { DriftService } from '../drift/drift-service.js';
 import { TtlDestroyer } from '../ttl/ttl-destroyer.js';
-import { TtlReminderRepository } from '../ttl/ttl-reminder-repository.js';
-import { TtlRepository } from '../ttl/ttl-repository.js';
+import { ttlReminderRepositoryFor } from '../ttl/ttl-reminder-repository.js';
+import { ttlRepositoryFor } from '../ttl/ttl-repository.js';
 import { DeploymentTtls } from '../ttl/ttl-service.js';
 import { JitRequestService } from '../jit/access-requests.js';
 import { ExtensionService } from '../jit/extensions.js';
 import { sqliteDataAccess } from '../db/data-access.js';
 import { jitStore } from '../jit/jit-store.js';
 import { JitService } from '../jit/jit-service.js';
-import { ReminderRepository } from '../jit/reminder-repository.js';
+import { reminderRepositoryFor } from '../jit/reminder-repository.js';
 import { RequestNoticeOutbox } from '../jit/request-outbox.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notifier } from '../notify/notifier.js';
@@ -52,7 +52,7 @@ import { PriceCatalogue } from '../pricing/catalogue.js';
 import { projectOverviewsFor } from '../projects/project-overview.js';
 import { projectRepositoryFor } from '../projects/project-repository.js';
 import { resourceRepositoryFor } from '../projects/resource-repository.js';
-import { ResourceTotals } from '../projects/resource-totals.js';
+import { resourceTotalsFor } from '../projects/resource-totals.js';
 import type { Clock } from '../shared/clock.js';
 import { servesGuild, type ShardScope } from '../sharding/shard-scope.js';
 import { StateLayout } from '../state/layout.js';
@@ -131,25 +131,25 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   });
   const database = openDatabase(config.DATABASE_PATH);
   logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
+  const data = sqliteDataAccess(database);
 
   const pricing = PriceCatalogue.load(config.PRICING_OVERRIDES_FILE);
-  const audit = new AuditLog(database.db, clock, {
+  const audit = new AuditLog(data.session, clock, {
     onWriteError: (error, entries) => logger.error({ err: error, entries }, 'audit entries could not be written'),
   });
-  const tiers = new TierService(database.db, clock);
+  const tiers = new TierService(data, clock);
   // The tier's ceilings lower the policy in force, so a guild put on a smaller plan is held to it at once.
-  const policies = new PolicyService(database.db, pricing, clock, (guildId) => tiers.get(guildId).limits);
+  const policies = new PolicyService(data, pricing, clock, async (guildId) => (await tiers.get(guildId)).limits);
   const vault = new EphemeralVault({
     ttlMs: config.VAULT_TTL_MINUTES * 60_000,
     maxSessionsPerGuild: config.VAULT_MAX_SESSIONS_PER_GUILD,
     clock,
   });
   const layout = new StateLayout(deploymentsRoot);
-  const data = sqliteDataAccess(database);
   const projects = projectRepositoryFor(data.session, clock);
   const resources = resourceRepositoryFor(data.session, clock);
   const masterKeys = MasterKeyring.fromConfig(config);
-  const credentials = new CredentialStore(database.db, masterKeys, clock);
+  const credentials = new CredentialStore(data, masterKeys, clock);
   const jitUnits = jitStore(data, { shard, clock });
   const grants = jitUnits.outside.grants;
   const jit = new JitService({ store: jitUnits, policies, audit, notifier, clock, logger });
@@ -167,14 +167,14 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   });
   const jitExtensions = new ExtensionService({ units: jitUnits, reviews: jitRequests, policies, audit, clock });
   // Before the runner: it writes each template deployment's module files (materialise) before init.
-  const templates = await buildTemplates({ config, db: database.db, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
+  const templates = await buildTemplates({ config, data, clock, logger, audit, deploymentsRoot, gitTransport: templateGit });
   // What this process holds in the shared database (workspace leases, budget holds), kept alive by its heartbeat.
   const owner = processOwnerId(shard);
-  const workspaceLeases = new WorkspaceLeases(database.db, clock, owner);
-  const reservations = new BudgetReservations(database.db, clock, owner);
+  const workspaceLeases = new WorkspaceLeases(data, clock, owner);
+  const reservations = new BudgetReservations(data, clock, owner);
   const heartbeat = new LeaseHeartbeat([workspaceLeases, reservations], clock, (error) => logger.error({ err: error }, 'could not renew this process\'s leases'));
   const runner = new IacRunner({
-    runs: new RunStore(database.db, clock),
+    runs: runStoreFor(data, clock),
     scheduler: new RunScheduler(config.MAX_CONCURRENT_RUNS),
     leases: workspaceLeases,
     projects,
@@ -193,24 +193,26 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     ...engineHost,
   });
   // Before any command: engines the last process left running are stopped, their runs marked interrupted.
-  const interrupted = await recoverUnfinishedRuns({ db: database.db, clock, logger, graceMs: engineHost.killGraceMs ?? DEFAULT_KILL_GRACE_MS, shard });
+  const interrupted = await recoverUnfinishedRuns({ data, resources, clock, logger, graceMs: engineHost.killGraceMs ?? DEFAULT_KILL_GRACE_MS, shard });
   logger.info({ runs: interrupted.runs.length, resources: interrupted.resources }, 'runs left unfinished by the last stop marked interrupted');
   // Their process is gone, so their workspaces are free now rather than when the leases expire.
-  workspaceLeases.releaseRuns(interrupted.runs);
-  runner.sweepStalePlanFiles(ownGuild);
+  await workspaceLeases.releaseRuns(interrupted.runs);
+  await runner.sweepStalePlanFiles(ownGuild);
 
-  const approvalRecords = new DeployApprovalRepository(database, { shard });
+  const approvalUnits = deployApprovalUnits(data, { shard, clock });
+  const approvalRecords = approvalUnits.outside.approvals;
   // One outbox for the presses that decide and the janitor that expires, as for JIT requests.
   const approvalOutbox = new ApprovalNoticeOutbox({ records: approvalRecords, projects, resources, policies, notifier, logger });
   const deployApprovals: DeployApprovalStore = {
     records: approvalRecords,
+    units: approvalUnits,
     outbox: approvalOutbox,
     cardEdits: new ApprovalCardEdits({ records: approvalRecords, factsOf: (approval) => approvalOutbox.factsOf(approval), notifier, logger }),
     ttlMs: config.DEPLOY_APPROVAL_TTL_MINUTES * 60_000,
   };
   // The janitor's drift checks run as the project's own runs do; their credentials are those a run would use unasked.
   const drift = new DriftService({
-    checks: new DriftRepository(database.db, { shard }),
+    checks: driftRepositoryFor(data.session, { shard }),
     projects,
     resources,
     runner,
@@ -227,16 +229,16 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     service: drift,
     load: () => runner.load,
     maxConcurrentRuns: config.MAX_CONCURRENT_RUNS,
-    guildMayRun: (guildId) => {
-      const max = tiers.get(guildId).limits.maxConcurrentRuns;
-      const { running, queued } = runner.loadOf(guildId);
+    guildMayRun: async (guildId) => {
+      const max = (await tiers.get(guildId)).limits.maxConcurrentRuns;
+      const { running, queued } = await runner.loadOf(guildId);
       return max === null || running + queued < max;
     },
     clock,
     logger,
   });
 
-  const ttls = new TtlRepository(database, { shard });
+  const ttls = ttlRepositoryFor(data.session, { shard });
   // The destroyer runs DestroyService, which needs the whole context: made once the context is.
   let ttlDestroyer: TtlDestroyer | undefined;
   const destroyer = () => ttlDestroyer ?? (ttlDestroyer = TtlDestroyer.from(app, ttls, config.TTL_DESTROY_RETRY_MINUTES * 60_000));
@@ -253,7 +255,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     policies,
     reservations,
     projects,
-    projectOverviews: projectOverviewsFor(data.session, new ResourceTotals(database.db)),
+    projectOverviews: projectOverviewsFor(data.session, resourceTotalsFor(data.session)),
     resources,
     layout,
     runner,
@@ -289,16 +291,15 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     runs: runner,
     logger,
     requests: { units: jitUnits, outbox: requestOutbox },
-    reminders: { repository: new ReminderRepository(database, { shard }), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
+    reminders: { repository: reminderRepositoryFor(data.session, { shard }), leadMs: config.JIT_EXPIRY_REMINDER_MINUTES * 60_000 },
     more: [
       new DeployApprovalExpiryJob({
         ...deployApprovals,
-        audit,
         clock,
         logger,
         discard: (approval) => DeployService.from(app).approvals.discardPlanOf(approval),
       }),
-      ...ttlJobs({ ttls, reminders: new TtlReminderRepository(database, { shard }), destroyer: destroyer(), policies, notifier, clock, logger, leadsMs: config.TTL_REMINDER_LEADS }),
+      ...ttlJobs({ ttls, reminders: ttlReminderRepositoryFor(data.session, { shard }), destroyer: destroyer(), policies, notifier, clock, logger, leadsMs: config.TTL_REMINDER_LEADS }),
     ],
     driftChecks,
   });
@@ -324,7 +325,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
       await checkpointer?.close();
       heartbeat.stop();
       vault.purgeAll();
-      audit.flush();
+      await audit.flush();
       database.close();
       releaseLock();
     },

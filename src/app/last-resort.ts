@@ -10,7 +10,6 @@
 import { command, member, text } from '../shared/text.js';
 import type { AppContext } from './context.js';
 import type { IacRunRow } from '../engine/run-store.js';
-import { RunStore } from '../engine/run-store.js';
 import { deliverToMember, describeError } from '../jit/delivery.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notice } from '../notify/notifier.js';
@@ -90,23 +89,23 @@ export class LastResort {
   }
 
   async #failRuns(app: LastResortApp): Promise<void> {
-    const runs = new RunStore(app.db, app.clock);
-    const underWay = runs.unfinished();
+    const runs = app.runner.runs;
+    const underWay = await runs.unfinished();
     await settleWithin(app.runner.shutdown(), this.#stopEnginesMs);
     const ids = underWay.map((run) => run.id);
     // Marked now, in case telling members takes all the time left; again after, over any run the shutdown
     // marked interrupted meanwhile. A run whose engine finished in the meantime keeps its own outcome.
-    const failed = new Set(runs.failUnlessEnded(ids, RUN_FAILED_INTERNAL_ERROR));
+    const failed = new Set(await runs.failUnlessEnded(ids, RUN_FAILED_INTERNAL_ERROR));
     const toTell = underWay.filter((run) => failed.has(run.id));
     await settleWithin(Promise.allSettled(toTell.map((run) => this.#tell(app, run))), this.#notifyMs);
-    runs.failUnlessEnded([...failed], RUN_FAILED_INTERNAL_ERROR);
+    await runs.failUnlessEnded([...failed], RUN_FAILED_INTERNAL_ERROR);
     this.#logger.warn({ runs: [...failed] }, 'runs under way marked failed after an internal error');
   }
 
   async #tell(app: LastResortApp, run: IacRunRow): Promise<void> {
     try {
       const projectName = (await app.projects.getById(run.guild_id, run.project_id, { includeArchived: true })).name;
-      const channelId = app.policies.get(run.guild_id).notificationChannelId;
+      const channelId = (await app.policies.get(run.guild_id)).notificationChannelId;
       const delivery = await deliverToMember(app.notifier, run.started_by, runFailedNotices(run, projectName), channelId);
       if (delivery.via === 'none') this.#logger.warn({ runId: run.id, refused: delivery.refused }, 'could not tell the member their run failed');
     } catch (error) {

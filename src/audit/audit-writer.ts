@@ -1,12 +1,13 @@
 /**
  * Audit entries written inside a unit of work (src/db/data-access.ts), on the session's dialect, so they commit or
- * roll back with what they record. Outside one, the bot's AuditLog (write-behind, SQLite) stays the writer; the log is
- * read through it too, until the audit log itself is converted.
+ * roll back with what they record. Outside one, the bot's AuditLog (write-behind, either dialect) is the writer, and
+ * the log is read through it.
  */
-import type { Session } from '../db/data-access.js';
-import { auditLog as pgAuditLog } from '../db/pg-schema.js';
+import type { PostgresSession, Session } from '../db/data-access.js';
 import type { Clock } from '../shared/clock.js';
-import { AuditLog, auditRow, type AuditRecord } from './audit-log.js';
+import { AuditLog } from './audit-log.js';
+import { auditRow, type AuditRecord } from './audit-rows.js';
+import { insertPgAuditRows } from './pg-audit-store.js';
 
 export interface AuditWriter {
   record(entry: AuditRecord): unknown;
@@ -15,16 +16,16 @@ export interface AuditWriter {
 /** PostgreSQL's: one insert per entry, awaited, on the session's connection or transaction. */
 class PgAuditWriter implements AuditWriter {
   constructor(
-    private readonly session: Extract<Session, { dialect: 'postgres' }>,
+    private readonly session: PostgresSession,
     private readonly clock: Clock,
   ) {}
 
   async record(entry: AuditRecord): Promise<void> {
-    await this.session.db.insert(pgAuditLog).values(auditRow(entry, this.clock.now()));
+    await insertPgAuditRows(this.session.db, [auditRow(entry, this.clock.now())]);
   }
 }
 
 /** The audit writer of the session's dialect (on SQLite, an AuditLog: inside a transaction it writes at once). */
 export function auditWriterFor(session: Session, clock: Clock): AuditWriter {
-  return session.dialect === 'sqlite' ? new AuditLog(session.db, clock) : new PgAuditWriter(session, clock);
+  return session.dialect === 'sqlite' ? new AuditLog(session, clock) : new PgAuditWriter(session, clock);
 }

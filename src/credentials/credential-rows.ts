@@ -2,8 +2,7 @@
  * What a stored credential looks like outside its store: the shapes callers pass and get back, and the mapping of a
  * `cloud_credentials` row to them (one mapper for the table, used by the store alone).
  */
-import { and, eq, isNull } from 'drizzle-orm';
-import { cloudCredentials, type CredentialProvider } from '../db/schema.js';
+import type { cloudCredentials, CredentialProvider } from '../db/schema.js';
 import type { SealBinding } from './sealing.js';
 
 export type CredentialRow = typeof cloudCredentials.$inferSelect;
@@ -75,10 +74,12 @@ export function bindingOf(row: Pick<CredentialRow, 'guild_id' | 'name' | 'provid
   return { guildId: row.guild_id, name: row.name, provider: row.provider, endpoint: row.endpoint };
 }
 
+/** SQLite's or PostgreSQL's (23505) unique violation, thrown as it is or wrapped (drizzle's error has it as its cause). */
 export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && 'code' in error && error.code === 'SQLITE_CONSTRAINT_UNIQUE';
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 3; depth++, current = current.cause) {
+    if ('code' in current && (current.code === 'SQLITE_CONSTRAINT_UNIQUE' || current.code === '23505')) return true;
+  }
+  return false;
 }
-
-/** A guild's credentials that are not removed. */
-export const live = (guildId: string) => and(eq(cloudCredentials.guild_id, guildId), isNull(cloudCredentials.deleted_at));
 

@@ -53,8 +53,8 @@ export interface ResolvedCredentials {
   endpoint: string | null;
 }
 
-function fromStored(input: ResolveRunCredentialsInput, name: string, why = 'stored credential'): ResolvedCredentials {
-  const { metadata, secrets } = input.store.reveal(input.guildId, name);
+async function fromStored(input: ResolveRunCredentialsInput, name: string, why = 'stored credential'): Promise<ResolvedCredentials> {
+  const { metadata, secrets } = await input.store.reveal(input.guildId, name);
   if (metadata.provider !== input.provider) throw new CredentialProviderMismatch(metadata.name, metadata.provider, input.provider);
   const hint = metadata.keyIdHint === null ? '' : `, key …${metadata.keyIdHint}`;
   return {
@@ -94,7 +94,7 @@ function fromService(input: ResolveRunCredentialsInput): ResolvedCredentials {
 }
 
 /** Resolves the credential for a run; throws a UserError explaining what to do when there is none. */
-export function resolveRunCredentials(input: ResolveRunCredentialsInput): ResolvedCredentials {
+export async function resolveRunCredentials(input: ResolveRunCredentialsInput): Promise<ResolvedCredentials> {
   const { choice } = input;
   if (choice !== undefined) {
     switch (choice.source) {
@@ -120,10 +120,9 @@ export function resolveRunCredentials(input: ResolveRunCredentialsInput): Resolv
     // deployments' inputs (opened for them) holds no credential at all.
     if (raw !== undefined && Object.keys(raw).length > 0) return fromVault(input, raw);
   }
-  const preferred = input.store.getDefault(input.guildId, input.provider);
+  const preferred = await input.store.getDefault(input.guildId, input.provider);
   if (preferred !== undefined) return fromStored(input, preferred.name, "this server's default stored credential");
-  const storedNames = input.store
-    .list(input.guildId)
+  const storedNames = (await input.store.list(input.guildId))
     .filter((credential) => credential.provider === input.provider)
     .map((credential) => credential.name);
   throw new NoCredentialAvailable(input.provider, storedNames);

@@ -70,6 +70,12 @@ export interface DataAccess {
   readonly dialect: Session['dialect'];
   /** The session outside any transaction. */
   readonly session: Session;
+  /**
+   * The session of the unit of work this async flow is in, else `session`: reads made on behalf of one (the policy
+   * check inside a budget reservation) then run in it, on its connection. On PostgreSQL that matters: a read on
+   * another connection of the pool while transactions wait for a lock could wait for a connection none will free.
+   */
+  readonly current: Session;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (session: Session) => Promise<T>): Promise<T>;
 }
@@ -92,6 +98,8 @@ export function sqliteDataAccess(handle: { db: Db; sqlite: Database.Database }):
   return {
     dialect: 'sqlite',
     session,
+    // One connection: inside a unit of work or not, statements run on it.
+    current: session,
     transaction<T>(work: (session: Session) => Promise<T>): Promise<T> {
       if (inside.getStore()) return work(session);
       const run = gate.then(async () => {
@@ -124,6 +132,9 @@ export function postgresDataAccess(handle: { db: PgQueries; pool: pg.Pool }): Da
   return {
     dialect: 'postgres',
     session,
+    get current(): Session {
+      return inside.getStore() ?? session;
+    },
     transaction<T>(work: (session: Session) => Promise<T>): Promise<T> {
       const current = inside.getStore();
       if (current) return work(current);
@@ -179,6 +190,11 @@ export class UnitOfWork<Repositories> {
 
   get outside(): Repositories {
     return this.#for(this.#data.session);
+  }
+
+  /** Bound to the transaction this async flow is in (see DataAccess.current), else the ones outside. */
+  get current(): Repositories {
+    return this.#for(this.#data.current);
   }
 
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {

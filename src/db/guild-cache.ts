@@ -9,8 +9,9 @@
  *   changes when another connection has committed since this one last looked, and costs one cheap statement, so
  *   a lookup asks it and a change empties the cache. Our own commits leave it unchanged, hence the first rule.
  *   Each statement outside a transaction takes and releases SQLite's shared-memory read lock, which made the pragma
- *   a tenth of a refused /cloud-deploy's statements; so it is asked once per synchronous stretch of work (the answer
- *   is kept until the next microtask) and shared by every cache on the connection. Another process's commit cannot
+ *   a tenth of a refused /cloud-deploy's statements; so it is asked once per stretch of work (the answer is kept
+ *   until the event loop turns: a stretch's synchronous code and the microtasks of its awaits, which on SQLite wait for
+ *   nothing) and shared by every cache on the connection. Another process's commit cannot
  *   be told apart from one that came just after that stretch. A checkpoint by another connection (the WAL worker's)
  *   counts as a change too: at worst the caches are refilled once a second.
  * Inside a transaction nothing is kept: what it reads may be uncommitted, and rolled back.
@@ -20,7 +21,7 @@ import type Database from 'better-sqlite3';
 /** Enough for every guild of a large bot; the least recently used go first beyond it. */
 export const DEFAULT_CACHED_GUILDS = 10_000;
 
-/** The connection's data_version, read once per synchronous stretch of work and shared by every cache over it. */
+/** The connection's data_version, read once per turn of the event loop and shared by every cache over it. */
 class DataVersion {
   readonly #statement: Database.Statement<[], number>;
   #current: number | undefined;
@@ -35,7 +36,9 @@ class DataVersion {
   get(): number {
     if (this.#current === undefined) {
       this.#current = this.#statement.get() as number;
-      queueMicrotask(this.#expire);
+      // Until the event loop turns, not the next microtask: the repositories are asynchronous (data-access.ts), so
+      // one interaction's lookups are separated by awaits of settled promises, and each would ask again.
+      setImmediate(this.#expire);
     }
     return this.#current;
   }

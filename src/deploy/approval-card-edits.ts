@@ -16,7 +16,7 @@ import type { DeployApprovalRecord, DeployApprovalRepository } from './approval-
 export type CardEditResult = 'edited' | 'failed' | 'retrying' | 'skipped';
 
 export interface ApprovalCardEditDeps {
-  records: Pick<DeployApprovalRepository, 'pendingCardEditIds' | 'queuedCardEdit' | 'markCardEdit'>;
+  records: Pick<DeployApprovalRepository, 'delivering' | 'pendingCardEditIds' | 'queuedCardEdit' | 'markCardEdit'>;
   /** What the card names besides the record (the notice outbox's factsOf), read now. */
   factsOf: (approval: DeployApprovalRecord) => Promise<ApprovalFacts>;
   notifier: Pick<Notifier, 'editChannelMessage'>;
@@ -36,32 +36,34 @@ export class ApprovalCardEdits {
   /** Edits the approval's card to how it ended, unless its edit is not queued (done, given up) or under way. */
   async edit(approvalId: number): Promise<CardEditResult> {
     if (this.#inFlight.has(approvalId)) return 'skipped';
-    // Synchronous from here to the first await: nothing else can claim the row in between.
-    const queued = this.deps.records.queuedCardEdit(approvalId);
-    if (!queued) return 'skipped';
+    // Claimed before the first await, so nothing else in this process can claim the row in between.
     this.#inFlight.add(approvalId);
     try {
+      const queued = await this.deps.records.queuedCardEdit(approvalId);
+      if (!queued) return 'skipped';
       return await this.#edit(queued.approval, queued.attempts);
     } finally {
       this.#inFlight.delete(approvalId);
     }
   }
 
-  /** Edits queued cards, oldest first, up to `max`; counts how each went. */
+  /** Edits queued cards, oldest first, up to `max`; counts how each went. None while another process edits this shard's. */
   async editQueued(max = 500): Promise<Record<CardEditResult, number>> {
     const counts: Record<CardEditResult, number> = { edited: 0, failed: 0, retrying: 0, skipped: 0 };
-    let after = 0;
-    let handled = 0;
-    while (handled < max) {
-      const limit = Math.min(100, max - handled);
-      const ids = this.deps.records.pendingCardEditIds(after, limit);
-      for (const id of ids) {
-        after = id;
-        handled += 1;
-        counts[await this.edit(id)] += 1;
+    await this.deps.records.delivering(async () => {
+      let after = 0;
+      let handled = 0;
+      while (handled < max) {
+        const limit = Math.min(100, max - handled);
+        const ids = await this.deps.records.pendingCardEditIds(after, limit);
+        for (const id of ids) {
+          after = id;
+          handled += 1;
+          counts[await this.edit(id)] += 1;
+        }
+        if (ids.length < limit) break;
       }
-      if (ids.length < limit) break;
-    }
+    });
     return counts;
   }
 
@@ -70,20 +72,20 @@ export class ApprovalCardEdits {
     const where = { guildId: approval.guildId, approvalId: approval.id };
     if (!approval.card || approval.status === 'pending') {
       // Nothing to edit (or not closed after all): close the queue entry rather than look at it every tick.
-      records.markCardEdit(approval.id, 'failed', this.#maxAttempts);
+      await records.markCardEdit(approval.id, 'failed', this.#maxAttempts);
       return 'failed';
     }
     try {
       await notifier.editChannelMessage(approval.card, approvalCard(approval, await this.deps.factsOf(approval)));
-      records.markCardEdit(approval.id, 'edited', this.#maxAttempts);
+      await records.markCardEdit(approval.id, 'edited', this.#maxAttempts);
       return 'edited';
     } catch (error) {
       if (error instanceof MessageUnreachable) {
-        records.markCardEdit(approval.id, 'failed', this.#maxAttempts);
+        await records.markCardEdit(approval.id, 'failed', this.#maxAttempts);
         logger?.warn({ ...where, reason: error.reason }, 'deployment approval card not shown closed: the message cannot be edited (deleted, or the bot lost access)');
         return 'failed';
       }
-      records.markCardEdit(approval.id, 'retry', this.#maxAttempts);
+      await records.markCardEdit(approval.id, 'retry', this.#maxAttempts);
       const gaveUp = attempts + 1 >= this.#maxAttempts;
       logger?.[gaveUp ? 'warn' : 'debug'](
         { ...where, attempts: attempts + 1, error: describeError(error) },

@@ -45,32 +45,37 @@ export class ApprovalNoticeOutbox {
   /** Sends the approval's queued notice, unless it is not queued (sent already) or being sent right now. */
   async deliver(approvalId: number): Promise<ApprovalNoticeResult> {
     if (this.#inFlight.has(approvalId)) return 'skipped';
-    // Synchronous from here to the first await: nothing else can claim the row in between.
-    const queued = this.deps.records.queuedNotice(approvalId);
-    if (!queued) return 'skipped';
+    // Claimed before the first await, so nothing else in this process can claim the row in between.
     this.#inFlight.add(approvalId);
     try {
+      const queued = await this.deps.records.queuedNotice(approvalId);
+      if (!queued) return 'skipped';
       return await this.#send(queued.approval, queued.attempts);
     } finally {
       this.#inFlight.delete(approvalId);
     }
   }
 
-  /** Sends queued notices, oldest first, up to `max`; counts how each went. */
+  /**
+   * Sends queued notices, oldest first, up to `max`; counts how each went. None when another process is sending
+   * this shard's right now (PostgreSQL: src/db/exclusive-delivery.ts).
+   */
   async deliverQueued(max = 500): Promise<Record<ApprovalNoticeResult, number>> {
     const counts: Record<ApprovalNoticeResult, number> = { sent: 0, fallback: 0, failed: 0, retrying: 0, skipped: 0 };
-    let after = 0;
-    let handled = 0;
-    while (handled < max) {
-      const limit = Math.min(100, max - handled);
-      const ids = this.deps.records.pendingNoticeIds(after, limit);
-      for (const id of ids) {
-        after = id;
-        handled += 1;
-        counts[await this.deliver(id)] += 1;
+    await this.deps.records.delivering(async () => {
+      let after = 0;
+      let handled = 0;
+      while (handled < max) {
+        const limit = Math.min(100, max - handled);
+        const ids = await this.deps.records.pendingNoticeIds(after, limit);
+        for (const id of ids) {
+          after = id;
+          handled += 1;
+          counts[await this.deliver(id)] += 1;
+        }
+        if (ids.length < limit) break;
       }
-      if (ids.length < limit) break;
-    }
+    });
     return counts;
   }
 
@@ -87,10 +92,10 @@ export class ApprovalNoticeOutbox {
         policy.notificationChannelId ?? approval.channelId,
       );
       const outcome = delivery.via === 'dm' ? 'sent' : delivery.via === 'channel' ? 'fallback' : 'failed';
-      records.markNotice(approval.id, outcome, this.#maxAttempts);
+      await records.markNotice(approval.id, outcome, this.#maxAttempts);
       return outcome;
     } catch (error) {
-      records.markNotice(approval.id, 'retry', this.#maxAttempts);
+      await records.markNotice(approval.id, 'retry', this.#maxAttempts);
       const gaveUp = attempts + 1 >= this.#maxAttempts;
       logger?.[gaveUp ? 'warn' : 'debug'](
         { guildId: approval.guildId, approvalId: approval.id, attempts: attempts + 1, error: describeError(error) },

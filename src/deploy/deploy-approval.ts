@@ -19,7 +19,8 @@ import { ApprovalClosed, ApprovalNeedsCredentials, ApprovalNotFound, ApprovalRef
 import { approvalCard } from './approval-notices.js';
 import type { ApprovalCardEdits } from './approval-card-edits.js';
 import type { ApprovalNoticeOutbox, ApprovalNoticeResult } from './approval-outbox.js';
-import type { CloseReason, DeployApprovalRecord, DeployApprovalRepository } from './approval-repository.js';
+import type { AuditWriter } from '../audit/audit-writer.js';
+import type { CloseReason, DeployApprovalRecord, DeployApprovalRepository, DeployApprovalUnits } from './approval-repository.js';
 import { readPlannedResources } from './approval-plan.js';
 import type { ConfirmedDeployment, Discardable } from './deploy-service.js';
 import { planCheckOf } from './plan-check.js';
@@ -32,7 +33,10 @@ import type { Member } from './steps.js';
  * when no press on it did (the janitor's), and how long one waits.
  */
 export interface DeployApprovalStore {
+  /** The approvals outside a transaction (reads, and the outboxes' marks). */
   records: DeployApprovalRepository;
+  /** A decision with its audit entry, in one transaction. */
+  units: DeployApprovalUnits;
   outbox: ApprovalNoticeOutbox;
   cardEdits: ApprovalCardEdits;
   /** DEPLOY_APPROVAL_TTL_MINUTES; never past the plan's own lifetime. */
@@ -49,7 +53,8 @@ export type ApprovalOutcome =
 
 type Deps = Pick<AppContext, 'jit' | 'audit' | 'clock' | 'projects' | 'resources' | 'policies' | 'reservations' | 'notifier' | 'deployApprovals'> & {
   runner: Pick<IacRunner, 'savedPlan'>;
-  credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
+  credentialsFor: (project: Project, credential: string | undefined) => Promise<RunCredentials>;
+  /** Never rejects (see DeployService.discard). */
   discard: (deployment: Discardable) => Promise<void>;
   sensitiveInputs: Pick<SensitiveInputs, 'read'>;
 };
@@ -70,7 +75,7 @@ export class DeployApprovals {
    */
   async request(deployment: ConfirmedDeployment): Promise<DeployApprovalRecord> {
     const { guildId, project, resource, plan, decision } = deployment;
-    const { records, ttlMs } = this.deps.deployApprovals;
+    const { records, units, ttlMs } = this.deps.deployApprovals;
     if (!deployment.channelId) throw new Error('a deployment approval needs the channel the deployment was asked in');
     let saved: Awaited<ReturnType<Deps['runner']['savedPlan']>>;
     try {
@@ -80,8 +85,8 @@ export class DeployApprovals {
       throw error;
     }
     const now = this.deps.clock.now();
-    const approval = records.transaction(() => {
-      const created = records.insert({
+    const approval = await units.transaction(async (tx) => {
+      const created = await tx.approvals.insert({
         guildId,
         projectId: project.id,
         resourceId: resource.id,
@@ -96,7 +101,7 @@ export class DeployApprovals {
         requestedAt: now,
         expiresAt: Math.min(now + ttlMs, saved.expiresAt),
       });
-      this.#audit(project.name, created, deployment.requester.id, 'deploy.approval.request', 'success', { reasons: decision.approvalReasons, expiresAt: created.expiresAt });
+      await this.#audit(project.name, created, deployment.requester.id, 'deploy.approval.request', 'success', { reasons: decision.approvalReasons, expiresAt: created.expiresAt }, tx.audit);
       return created;
     });
     const facts = { projectName: project.name, resource, reasons: { approvalReasons: decision.approvalReasons, notEstimated: decision.notEstimated.length } };
@@ -104,9 +109,9 @@ export class DeployApprovals {
     try {
       posted = await this.deps.notifier.sendToChannel(approval.channelId, approvalCard(approval, facts));
     } catch (error) {
-      records.transaction(() => {
-        records.decide(guildId, approval.id, { status: 'expired', by: null, at: this.deps.clock.now(), notify: false });
-        this.#audit(project.name, approval, deployment.requester.id, 'deploy.approval.request', 'failed', { reason: 'not_posted', error: error instanceof Error ? error.name : 'unknown' });
+      await units.transaction(async (tx) => {
+        await tx.approvals.decide(guildId, approval.id, { status: 'expired', by: null, at: this.deps.clock.now(), notify: false });
+        await this.#audit(project.name, approval, deployment.requester.id, 'deploy.approval.request', 'failed', { reason: 'not_posted', error: error instanceof Error ? error.name : 'unknown' }, tx.audit);
       });
       await this.deps.discard(deployment);
       throw new UserError(
@@ -115,7 +120,7 @@ export class DeployApprovals {
       );
     }
     // Kept so that a close without a press on the card (the janitor's expiry) can show it closed.
-    records.recordCard(guildId, approval.id, posted);
+    await records.recordCard(guildId, approval.id, posted);
     return { ...approval, card: posted };
   }
 
@@ -143,7 +148,7 @@ export class DeployApprovals {
   async approve(input: { guildId: string; approvalId: number; reviewer: Member }): Promise<ApprovalOutcome> {
     const approval = await this.#openForReview(input.guildId, input.approvalId, input.reviewer);
     const { policies, reservations, clock } = this.deps;
-    const { records } = this.deps.deployApprovals;
+    const { units } = this.deps.deployApprovals;
     const project = await this.#projectOf(approval);
     const resource = await this.deps.resources.get(approval.guildId, approval.resourceId);
     const discardable: Discardable = { guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } };
@@ -158,7 +163,7 @@ export class DeployApprovals {
     }
     let credentials: RunCredentials;
     try {
-      credentials = this.deps.credentialsFor(project, approval.credential ?? undefined);
+      credentials = await this.deps.credentialsFor(project, approval.credential ?? undefined);
     } catch (error) {
       if (!isUserError(error)) throw error;
       this.#audit(project.name, approval, input.reviewer.id, 'deploy.approval', 'failed', { reason: 'no_credentials', code: error.code });
@@ -177,17 +182,17 @@ export class DeployApprovals {
       resource.resourceType === null
         ? null
         : { provider: project.provider, resourceType: resource.resourceType, instanceType: resource.instanceType ?? undefined, diskSizeGb: resource.diskSizeGb ?? undefined };
-    const decision = policies.checkPlan(planCheckOf({ guildId: approval.guildId, project, request, plan }, reservations.reservedFor(approval.guildId)));
+    const decision = await policies.checkPlan(planCheckOf({ guildId: approval.guildId, project, request, plan }, await reservations.reservedFor(approval.guildId)));
     if (!decision.allowed) {
       const closed = await this.#close(approval, discardable, 'refused', 'policy', input.reviewer.id, undefined, { rules: decision.violations.map((v) => v.rule) });
       return { outcome: 'refused_by_policy', approval: closed.approval, decision };
     }
-    const decided = records.transaction(() => {
-      const row = records.decide(approval.guildId, approval.id, { status: 'approved', by: input.reviewer.id, at: clock.now(), notify: true });
-      if (row) this.#audit(project.name, row, input.reviewer.id, 'deploy.approval', 'success', { answer: 'approve', planRunId: approval.planRunId });
+    const decided = await units.transaction(async (tx) => {
+      const row = await tx.approvals.decide(approval.guildId, approval.id, { status: 'approved', by: input.reviewer.id, at: clock.now(), notify: true });
+      if (row) await this.#audit(project.name, row, input.reviewer.id, 'deploy.approval', 'success', { answer: 'approve', planRunId: approval.planRunId }, tx.audit);
       return row;
     });
-    if (!decided) throw this.#closedNow(approval);
+    if (!decided) throw await this.#closedNow(approval);
     const deployment: ConfirmedDeployment = {
       guildId: approval.guildId,
       requester: approval.requester,
@@ -211,13 +216,13 @@ export class DeployApprovals {
     const project = await this.#projectOf(approval);
     const resource = await this.deps.resources.get(approval.guildId, approval.resourceId);
     const { clock } = this.deps;
-    const { records } = this.deps.deployApprovals;
-    const decided = records.transaction(() => {
-      const row = records.decide(approval.guildId, approval.id, { status: 'rejected', by: input.reviewer.id, at: clock.now(), notify: true });
-      if (row) this.#audit(project.name, row, input.reviewer.id, 'deploy.approval', 'denied', { answer: 'reject', planRunId: approval.planRunId });
+    const { units } = this.deps.deployApprovals;
+    const decided = await units.transaction(async (tx) => {
+      const row = await tx.approvals.decide(approval.guildId, approval.id, { status: 'rejected', by: input.reviewer.id, at: clock.now(), notify: true });
+      if (row) await this.#audit(project.name, row, input.reviewer.id, 'deploy.approval', 'denied', { answer: 'reject', planRunId: approval.planRunId }, tx.audit);
       return row;
     });
-    if (!decided) throw this.#closedNow(approval);
+    if (!decided) throw await this.#closedNow(approval);
     await this.deps.discard({ guildId: approval.guildId, project, resource, plan: { runId: approval.planRunId } });
     return decided;
   }
@@ -241,9 +246,9 @@ export class DeployApprovals {
 
   /** The request, if it is open and `reviewer` may decide it now. */
   async #openForReview(guildId: string, approvalId: number, reviewer: Member): Promise<DeployApprovalRecord> {
-    const approval = this.deps.deployApprovals.records.findInGuild(guildId, approvalId);
+    const approval = await this.deps.deployApprovals.records.findInGuild(guildId, approvalId);
     if (!approval) throw new ApprovalNotFound(approvalId);
-    if (approval.status !== 'pending' || approval.expiresAt <= this.deps.clock.now()) throw this.#closedNow(approval);
+    if (approval.status !== 'pending' || approval.expiresAt <= this.deps.clock.now()) throw await this.#closedNow(approval);
     const project = await this.#projectOf(approval);
     const check = await this.mayApprove(approval, project.provider, reviewer);
     if (!check.may) {
@@ -282,13 +287,13 @@ export class DeployApprovals {
     details: Record<string, unknown> = {},
   ): Promise<Extract<ApprovalOutcome, { outcome: 'closed' }>> {
     const { clock } = this.deps;
-    const { records } = this.deps.deployApprovals;
-    const closed = records.transaction(() => {
-      const row = records.decide(approval.guildId, approval.id, { status, by, at: clock.now(), reason, notify: true });
-      if (row) this.#audit(discardable.project.name, row, by, 'deploy.approval', 'denied', { reason, ...details });
+    const { units } = this.deps.deployApprovals;
+    const closed = await units.transaction(async (tx) => {
+      const row = await tx.approvals.decide(approval.guildId, approval.id, { status, by, at: clock.now(), reason, notify: true });
+      if (row) await this.#audit(discardable.project.name, row, by, 'deploy.approval', 'denied', { reason, ...details }, tx.audit);
       return row;
     });
-    if (!closed) throw this.#closedNow(approval);
+    if (!closed) throw await this.#closedNow(approval);
     await this.deps.discard(discardable);
     const said =
       why ??
@@ -297,8 +302,8 @@ export class DeployApprovals {
   }
 
   /** The refusal for a request someone else closed (or that expired), as it stands now. */
-  #closedNow(approval: DeployApprovalRecord): ApprovalClosed {
-    const now = this.deps.deployApprovals.records.findInGuild(approval.guildId, approval.id) ?? approval;
+  async #closedNow(approval: DeployApprovalRecord): Promise<ApprovalClosed> {
+    const now = (await this.deps.deployApprovals.records.findInGuild(approval.guildId, approval.id)) ?? approval;
     return new ApprovalClosed(now.status === 'pending' ? { ...now, status: 'expired' } : now);
   }
 
@@ -306,9 +311,20 @@ export class DeployApprovals {
     return this.deps.projects.getById(approval.guildId, approval.projectId, { includeArchived: true });
   }
 
-  /** `projectName`: the audit entry's target, read before (entries are written inside the records' transactions). */
-  #audit(projectName: string, approval: DeployApprovalRecord, userId: string, action: string, outcome: 'success' | 'failed' | 'denied', details: Record<string, unknown>): void {
-    this.deps.audit.record({
+  /**
+   * Audits at once, or with the unit of work whose writer is `writer` (so the entry commits with the decision).
+   * `projectName`: the entry's target, read before (entries are written inside the records' transactions).
+   */
+  #audit(
+    projectName: string,
+    approval: DeployApprovalRecord,
+    userId: string,
+    action: string,
+    outcome: 'success' | 'failed' | 'denied',
+    details: Record<string, unknown>,
+    writer: Pick<AuditWriter, 'record'> = this.deps.audit,
+  ): unknown {
+    return writer.record({
       guildId: approval.guildId,
       userId,
       action,

@@ -102,7 +102,7 @@ export type Applied =
 export type DeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'reservations' | 'audit' | 'clock' | 'advisor' | 'notifier' | 'deployApprovals' | 'deploymentTtls'> &
   Partial<Pick<AppContext, 'logger'>> & {
   runner: Pick<IacRunner, 'plan' | 'apply' | 'discardPlan' | 'savedPlan'>;
-  credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
+  credentialsFor: (project: Project, credential: string | undefined) => Promise<RunCredentials>;
   /** A discarded template deployment's secret inputs go with it. */
   sensitiveInputs: Pick<SensitiveInputs, 'forget' | 'read'>;
 };
@@ -144,7 +144,7 @@ export class DeployService {
     const checked = await this.#check(input);
     if (!checked.decision.allowed) return { allowed: false, decision: checked.decision };
     const { project, request, decision, ttlMs } = checked;
-    const credentials = this.deps.credentialsFor(project, input.credential);
+    const credentials = await this.deps.credentialsFor(project, input.credential);
     const resource = await resources.create({
       projectId: project.id,
       guildId,
@@ -155,7 +155,7 @@ export class DeployService {
       estimatedMonthlyCost: decision.estimate.monthlyUsd,
       createdBy: requester.id,
     });
-    this.deps.deploymentTtls.ask(guildId, resource.id, ttlMs);
+    await this.deps.deploymentTtls.ask(guildId, resource.id, ttlMs);
     return { allowed: true, deployment: { guildId, requester, channelId: input.channelId, project, resource, request, decision, credentials, credentialChoice: input.credential, ttlMs } };
   }
 
@@ -178,9 +178,9 @@ export class DeployService {
     // The minimum depends on the project's provider, so this is the first moment it can be checked.
     assertBootDiskSize(project.provider, input.resourceType, input.diskSizeGb);
     // Before the plan: a time to live above the guild's maximum could never be applied.
-    const ttlMs = resolveTtl(policies.get(guildId), input.ttl);
+    const ttlMs = resolveTtl(await policies.get(guildId), input.ttl);
     const request: DeploymentRequest = { provider: project.provider, resourceType: input.resourceType, instanceType: input.instanceType, diskSizeGb: input.diskSizeGb };
-    const decision = policies.validate(guildId, request);
+    const decision = await policies.validate(guildId, request);
     if (!decision.allowed) {
       audit.record({ guildId, userId: requester.id, action: 'deploy.plan', target: project.name, outcome: 'denied', details: { rules: decision.violations.map((v) => v.rule) } });
     }
@@ -197,8 +197,9 @@ export class DeployService {
     const advice = request ? this.deps.advisor.advise({ guildId, project, request, monthlyEstimateUsd: precheck.estimate.monthlyUsd }) : Promise.resolve([]);
     let plan: PlanResult | undefined;
     try {
-      plan = await show((observer) => this.deps.runner.plan({ ...this.#runRequest(deployment), ...observer, resourceId: deployment.resource.id }));
-      const decision = this.deps.policies.checkPlan(planCheckOf({ ...deployment, plan }, this.deps.reservations.reservedFor(guildId)));
+      const runRequest = await this.#runRequest(deployment);
+      plan = await show((observer) => this.deps.runner.plan({ ...runRequest, ...observer, resourceId: deployment.resource.id }));
+      const decision = await this.deps.policies.checkPlan(planCheckOf({ ...deployment, plan }, await this.deps.reservations.reservedFor(guildId)));
       if (!decision.allowed) {
         await this.discard({ ...deployment, plan });
         this.#audit(deployment, deployment.requester.id, 'deploy.plan', 'denied', { resourceId: deployment.resource.id, planRunId: plan.runId, step: 'plan', rules: decision.violations.map((v) => v.rule) });
@@ -251,7 +252,7 @@ export class DeployService {
     const { policies, reservations, runner, resources } = this.deps;
     // The check and the hold in one transaction: a deployment pressed at the same moment, in this process or
     // another, is checked after this one's hold and counts it.
-    const { decision: recheck, release } = reservations.reserveIfAllowed(guildId, resource.id, (reserved) => policies.checkPlan(planCheckOf(deployment, reserved)));
+    const { decision: recheck, release } = await reservations.reserveIfAllowed(guildId, resource.id, (reserved) => policies.checkPlan(planCheckOf(deployment, reserved)));
     if (!release) {
       await this.discard(deployment);
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'denied', { resourceId: resource.id, planRunId: plan.runId, step: 'apply.start', rules: recheck.violations.map((v) => v.rule) });
@@ -262,17 +263,18 @@ export class DeployService {
     try {
       refusal = await this.#accessLost(deployment, 'apply.start');
     } catch (error) {
-      release();
+      await release();
       throw error;
     }
     if (refusal) {
-      release();
+      await release();
       return { outcome: 'access_lost', refusal };
     }
     try {
-      const result = await show((observer) => runner.apply({ ...this.#runRequest(deployment), ...observer, planRunId: plan.runId }));
+      const runRequest = await this.#runRequest(deployment);
+      const result = await show((observer) => runner.apply({ ...runRequest, ...observer, planRunId: plan.runId }));
       // The clock of a time to live starts now, at the apply, not at the plan or the approval.
-      const expiresAt = this.deps.deploymentTtls.start(guildId, resource.id);
+      const expiresAt = await this.deps.deploymentTtls.start(guildId, resource.id);
       this.#audit(deployment, deployment.requester.id, 'deploy.apply', 'success', { resourceId: resource.id, runId: result.runId, ...(expiresAt === null ? {} : { expiresAt }) });
       return { outcome: 'applied', resource: await resources.get(guildId, resource.id), result };
     } catch (error) {
@@ -283,7 +285,7 @@ export class DeployService {
       if (!isUserError(error)) throw error;
       return { outcome: 'failed', error };
     } finally {
-      release();
+      await release();
     }
   }
 
@@ -293,10 +295,16 @@ export class DeployService {
    */
   async discard(deployment: Discardable): Promise<void> {
     const { guildId, resource } = deployment;
-    if (deployment.plan) await this.deps.runner.discardPlan(guildId, deployment.plan.runId);
-    if ((await this.deps.resources.get(guildId, resource.id)).status === 'planned') {
-      await this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
-      if (resource.workspace) await this.deps.sensitiveInputs.forget(deployment.project, resource);
+    // The plan file goes once the plan's run is read (asynchronous). The plan's removal never rejects: a plan file
+    // that could not be removed is swept at the next start or plan of its workspace.
+    const plan = deployment.plan ? this.deps.runner.discardPlan(guildId, deployment.plan.runId) : Promise.resolve(false);
+    try {
+      if ((await this.deps.resources.get(guildId, resource.id)).status === 'planned') {
+        await this.deps.resources.setStatus(guildId, resource.id, 'destroyed');
+        if (resource.workspace) await this.deps.sensitiveInputs.forget(deployment.project, resource);
+      }
+    } finally {
+      await plan.catch((error: unknown) => this.deps.logger?.error({ err: error, guildId }, 'could not discard a plan'));
     }
   }
 
@@ -317,14 +325,14 @@ export class DeployService {
     return refusal;
   }
 
-  #runRequest(deployment: Pick<Deployment, 'guildId' | 'project' | 'requester' | 'channelId' | 'credentials'>): RunRequest {
+  async #runRequest(deployment: Pick<Deployment, 'guildId' | 'project' | 'requester' | 'channelId' | 'credentials'>): Promise<RunRequest> {
     return {
       guildId: deployment.guildId,
       projectSlug: deployment.project.slug,
       userId: deployment.requester.id,
       ...(deployment.channelId ? { channelId: deployment.channelId } : {}),
       credentialEnv: deployment.credentials.env,
-      enginePreference: this.deps.policies.get(deployment.guildId).enginePreference,
+      enginePreference: (await this.deps.policies.get(deployment.guildId)).enginePreference,
     };
   }
 

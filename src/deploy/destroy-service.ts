@@ -74,7 +74,7 @@ function combined(results: readonly DestroyResult[]): DestroyResult {
 
 export type DestroyDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'audit'> & Partial<Pick<AppContext, 'logger'>> & {
   runner: Pick<IacRunner, 'destroy'>;
-  credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
+  credentialsFor: (project: Project, credential: string | undefined) => Promise<RunCredentials>;
   forget: (project: Project, userId: string) => Promise<void>;
   sensitiveInputs: Pick<SensitiveInputs, 'read' | 'env' | 'keep' | 'forget'>;
 };
@@ -113,7 +113,7 @@ export class DestroyService {
         text`The engine needs the secret inputs of ${join(needingSecrets.map((r) => text`#${r.id} (${r.template})`), ', ')} to destroy ${needingSecrets.length === 1 ? 'it' : 'them'}, and this project's vault session no longer holds them. Destroy ${needingSecrets.length === 1 ? 'it' : 'each'} on its own with ${command('destroy', { resource: needingSecrets[0]!.id })}: you will be asked for them.`,
       );
     }
-    const credentials = targets.length ? this.deps.credentialsFor(project, input.credential) : undefined;
+    const credentials = targets.length ? await this.deps.credentialsFor(project, input.credential) : undefined;
     const steps = needingSecrets[0] ? secretSteps(await this.#secretsToAsk(project, needingSecrets[0])) : [];
     return { ready: true, destruction: { guildId, requester, channelId: input.channelId, project, resourceId: input.resourceId, targets, forget: input.forget, credentials, secretSteps: steps } };
   }
@@ -168,6 +168,7 @@ export class DestroyService {
         ? destruction.targets.slice(0, 1)
         : [...(destruction.targets.some((r) => r.workspace === null) ? [undefined] : []), ...destruction.targets.filter((r) => r.workspace !== null)];
     const results: DestroyResult[] = [];
+    const { enginePreference } = await this.deps.policies.get(guildId);
     try {
       for (const target of runs) {
         // A template deployment's secret inputs come from the vault session, as when it was deployed.
@@ -179,7 +180,7 @@ export class DestroyService {
             userId: requester.id,
             ...(destruction.channelId ? { channelId: destruction.channelId } : {}),
             credentialEnv: env,
-            enginePreference: this.deps.policies.get(guildId).enginePreference,
+            enginePreference,
             resourceId: target?.id,
             ...observer,
           }),

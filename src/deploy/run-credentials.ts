@@ -18,10 +18,10 @@ export interface RunCredentials {
  * initialised with (stored), else the project's open vault session, else the guild's default stored credential.
  * `label` names the one picked; the deploy and destroy steps show it before the plan.
  */
-export function credentialsForRun(app: AppContext, project: Project, choice?: CredentialChoice): RunCredentials {
+export async function credentialsForRun(app: AppContext, project: Project, choice?: CredentialChoice): Promise<RunCredentials> {
   let effective = choice;
   if (!effective && project.credentialSource === 'stored' && project.credentialId !== null) {
-    const stored = app.credentials.list(project.guildId).find((c) => c.id === project.credentialId);
+    const stored = (await app.credentials.list(project.guildId)).find((c) => c.id === project.credentialId);
     if (!stored) {
       throw new UserError(
         'credentials.project_credential_removed',
@@ -31,7 +31,7 @@ export function credentialsForRun(app: AppContext, project: Project, choice?: Cr
     effective = { source: 'stored', name: stored.name };
   }
   if (!effective && project.credentialSource === 'service') effective = { source: 'service' };
-  const resolved = resolveRunCredentials({
+  const resolved = await resolveRunCredentials({
     guildId: project.guildId,
     provider: project.provider,
     choice: effective,
@@ -42,7 +42,7 @@ export function credentialsForRun(app: AppContext, project: Project, choice?: Cr
     serviceAllowedGuilds: app.serviceCredentials.allowedGuilds,
   });
   // A backend with keys of its own (S3 state of a GCP or Azure project) gets them too, as AWS_* variables.
-  const env = { ...backendEngineEnv(app, project.guildId, project.backendSettings), ...toEngineEnv(project.provider, resolved.secrets) };
+  const env = { ...(await backendEngineEnv(app, project.guildId, project.backendSettings)), ...toEngineEnv(project.provider, resolved.secrets) };
   return { env, label: resolved.label };
 }
 

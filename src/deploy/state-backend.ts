@@ -33,7 +33,7 @@ export interface StateBackendRequest {
 }
 
 /** Validates what /cloud-init was given and returns the settings to save; refuses combinations that cannot work. */
-export function stateBackendSettings(app: AppContext, request: StateBackendRequest): BackendSettings {
+export async function stateBackendSettings(app: AppContext, request: StateBackendRequest): Promise<BackendSettings> {
   const { kind, bucket, provider } = request;
   if (kind === 'local') {
     if (request.stateCredential) throw new UserError('state.credential_unused', '`state_credential` is only for S3 state; leave it out for local state.');
@@ -67,7 +67,7 @@ export function stateBackendSettings(app: AppContext, request: StateBackendReque
   if (request.endpoint) {
     throw new UserError('state.endpoint_from_credential', 'The endpoint comes from the stored credential; leave `state_endpoint` out.');
   }
-  const stored = app.credentials.requireFor(request.guildId, request.stateCredential, ['s3', 'aws'], 'S3 (s3 or aws)');
+  const stored = await app.credentials.requireFor(request.guildId, request.stateCredential, ['s3', 'aws'], 'S3 (s3 or aws)');
   return parseBackendSettings({
     kind,
     bucket,
@@ -87,15 +87,15 @@ export async function assertStateEndpointSafe(settings: BackendSettings): Promis
 }
 
 /** The keys that reach the state: a stored credential's when the settings name one, else the project's own. */
-export function stateSecrets(app: AppContext, guildId: string, settings: BackendSettings, projectSecrets: Record<string, string>): Record<string, string> {
-  if (settings.kind === 's3' && settings.credentialName) return app.credentials.reveal(guildId, settings.credentialName).secrets;
+export async function stateSecrets(app: AppContext, guildId: string, settings: BackendSettings, projectSecrets: Record<string, string>): Promise<Record<string, string>> {
+  if (settings.kind === 's3' && settings.credentialName) return (await app.credentials.reveal(guildId, settings.credentialName)).secrets;
   return projectSecrets;
 }
 
 /** Extra engine environment for the backend (only when its keys are not the project's own). */
-export function backendEngineEnv(app: AppContext, guildId: string, settings: BackendSettings): Record<string, string> {
+export async function backendEngineEnv(app: AppContext, guildId: string, settings: BackendSettings): Promise<Record<string, string>> {
   if (settings.kind !== 's3' || !settings.credentialName) return {};
-  const { secrets } = app.credentials.reveal(guildId, settings.credentialName);
+  const { secrets } = await app.credentials.reveal(guildId, settings.credentialName);
   return toEngineEnv('aws', secrets);
 }
 

@@ -53,7 +53,7 @@ export interface TemplateDeployDetails {
 }
 
 export type TemplateDeployDeps = Pick<AppContext, 'projects' | 'resources' | 'jit' | 'policies' | 'templates' | 'deploymentTtls'> & {
-  credentialsFor: (project: Project, credential: string | undefined) => RunCredentials;
+  credentialsFor: (project: Project, credential: string | undefined) => Promise<RunCredentials>;
   sensitiveInputs: Pick<SensitiveInputs, 'keep'>;
 };
 
@@ -77,11 +77,11 @@ export class TemplateDeployments {
     const { guildId, requester } = input;
     const project = await this.deps.projects.get(guildId, input.project);
     await this.#requireDeployer(guildId, requester, project);
-    const ttlMs = resolveTtl(this.deps.policies.get(guildId), input.ttl);
-    const template = this.deps.templates.get(guildId, input.template);
+    const ttlMs = resolveTtl(await this.deps.policies.get(guildId), input.ttl);
+    const template = await this.deps.templates.get(guildId, input.template);
     const steps = inputSteps(template, project.provider, { askOptional: input.askOptional });
     // The credential is chosen again after the forms; a choice that cannot work is refused before them.
-    this.deps.credentialsFor(project, input.credential);
+    await this.deps.credentialsFor(project, input.credential);
     return { guildId, requester, project, template, steps, ttlMs };
   }
 
@@ -97,7 +97,7 @@ export class TemplateDeployments {
     const fields = inputSpecs(template, project.provider);
     const read = readInputs(fields, details.typed);
     if (read.problems.length > 0) throw new InvalidInputs(read.problems);
-    const credentials = this.deps.credentialsFor(project, details.credential);
+    const credentials = await this.deps.credentialsFor(project, details.credential);
     const secrets = engineValues(read, fields);
     const resource = await this.deps.resources.createTemplateDeployment({
       projectId: project.id,
@@ -111,7 +111,7 @@ export class TemplateDeployments {
       estimatedMonthlyCost: 0,
       createdBy: requester.id,
     });
-    this.deps.deploymentTtls.ask(guildId, resource.id, request.ttlMs);
+    await this.deps.deploymentTtls.ask(guildId, resource.id, request.ttlMs);
     try {
       await this.deps.sensitiveInputs.keep(project, resource.id, requester.id, secrets);
     } catch (error) {
@@ -126,7 +126,7 @@ export class TemplateDeployments {
       project,
       resource,
       request: null,
-      decision: beforeThePlan(this.deps.policies.get(guildId).requireApproval),
+      decision: beforeThePlan((await this.deps.policies.get(guildId)).requireApproval),
       // The secrets join the run's environment, and so its redaction of everything shown, stored or logged.
       credentials: { ...credentials, env: { ...credentials.env, ...asEngineEnv(secrets) } },
       credentialChoice: details.credential,

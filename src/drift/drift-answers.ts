@@ -46,7 +46,7 @@ export class DriftAnswers {
    */
   async standing(input: PressInput, action: string): Promise<StandingReport> {
     requireAdmin(this.deps, input.guildId, input.presser, action);
-    const check = this.deps.checks.get(input.guildId, input.checkId);
+    const check = await this.deps.checks.get(input.guildId, input.checkId);
     if (!check) throw new DriftCheckNotFound(`#${input.checkId}`);
     const target = await liveTarget(this.deps, check);
     if (!target) throw new DriftReportClosed((await labelOf(this.deps, check)).project, 'its project or deployment is gone');
@@ -61,9 +61,9 @@ export class DriftAnswers {
     const { check, target } = standing;
     const details = { checkId: check.id, checkRunId: check.driftRunId, resources: check.report?.resources.map((r) => r.address) ?? [] };
     try {
-      const credentials = this.deps.credentialsFor(target.project);
+      const credentials = await this.deps.credentialsFor(target.project);
       const result = await this.deps.runner.drift.refresh(await runRequest(this.deps, target, input.presser.id, credentials));
-      this.deps.checks.markAccepted(input.guildId, check.id, this.deps.clock.now());
+      await this.deps.checks.markAccepted(input.guildId, check.id, this.deps.clock.now());
       this.#audit(input, target, 'drift.accept', 'success', { ...details, runId: result.runId });
       return { ok: true, runId: result.runId, label: target.label };
     } catch (error) {
@@ -78,17 +78,17 @@ export class DriftAnswers {
     const standing = await this.standing(input, 'drift.reconcile.plan');
     const { check, target } = standing;
     if (check.reconcilePlanRunId !== null) await this.deps.runner.discardPlan(input.guildId, check.reconcilePlanRunId);
-    this.deps.checks.setReconcilePlan(input.guildId, check.id, null, this.deps.clock.now());
+    await this.deps.checks.setReconcilePlan(input.guildId, check.id, null, this.deps.clock.now());
     let plan;
     try {
-      const credentials = this.deps.credentialsFor(target.project);
+      const credentials = await this.deps.credentialsFor(target.project);
       plan = await this.deps.runner.drift.planReconcile(await runRequest(this.deps, target, input.presser.id, credentials));
     } catch (error) {
       this.#audit(input, target, 'drift.reconcile.plan', 'failed', { checkId: check.id });
       if (!isUserError(error)) throw error;
       return { ok: false, error, standing };
     }
-    const decision = this.deps.policies.checkPlan({
+    const decision = await this.deps.policies.checkPlan({
       guildId: input.guildId,
       provider: target.project.provider,
       planned: plan.plannedResources,
@@ -99,7 +99,7 @@ export class DriftAnswers {
       this.#audit(input, target, 'drift.reconcile.plan', 'denied', { checkId: check.id, planRunId: plan.runId, rules: decision.violations.map((v) => v.rule) });
       return { ok: false, refusedByPolicy: decision, standing };
     }
-    this.deps.checks.setReconcilePlan(input.guildId, check.id, plan.runId, this.deps.clock.now(), JSON.stringify(plan.plannedResources));
+    await this.deps.checks.setReconcilePlan(input.guildId, check.id, plan.runId, this.deps.clock.now(), JSON.stringify(plan.plannedResources));
     this.#audit(input, target, 'drift.reconcile.plan', 'success', { checkId: check.id, planRunId: plan.runId, requiresApproval: decision.requiresApproval });
     const { counts } = plan.summary;
     return { ok: true, runId: plan.runId, label: target.label, changes: { create: counts.create, update: counts.update, replace: counts.replace, delete: counts.delete }, decision };
@@ -113,12 +113,13 @@ export class DriftAnswers {
     const standing = await this.standing(input, 'drift.reconcile.apply');
     const { check, target } = standing;
     const planRunId = check.reconcilePlanRunId;
-    if (planRunId === null) throw new DriftStepUnavailable('There is no reconcile plan to apply: press Plan to reconcile first.');
-    // Taken now: whatever happens, this plan is offered only once.
-    this.deps.checks.setReconcilePlan(input.guildId, check.id, null, this.deps.clock.now());
+    // Taken now: whatever happens, this plan is offered only once (a press that lost the race to another finds none).
+    if (planRunId === null || !(await this.deps.checks.takeReconcilePlan(input.guildId, check.id, planRunId, this.deps.clock.now()))) {
+      throw new DriftStepUnavailable('There is no reconcile plan to apply: press Plan to reconcile first.');
+    }
     // The policy as it is now, not as it was at the plan: it may have been tightened while the button waited.
     const planned = check.reconcilePlanned === null ? undefined : readPlannedResources(check.reconcilePlanned);
-    const decision = planned && this.deps.policies.checkPlan({ guildId: input.guildId, provider: target.project.provider, planned, alreadyCounted: await this.#counted(target, planned) });
+    const decision = planned && (await this.deps.policies.checkPlan({ guildId: input.guildId, provider: target.project.provider, planned, alreadyCounted: await this.#counted(target, planned) }));
     if (!decision?.allowed) {
       await this.deps.runner.discardPlan(input.guildId, planRunId);
       const rules = decision ? decision.violations.map((v) => v.rule) : ['plan_unreadable'];
@@ -126,10 +127,10 @@ export class DriftAnswers {
       return { ok: false, error: new DriftReconcileRefused(rules), standing: { ...standing, check: { ...check, reconcilePlanRunId: null } } };
     }
     try {
-      const credentials = this.deps.credentialsFor(target.project);
+      const credentials = await this.deps.credentialsFor(target.project);
       const request = await runRequest(this.deps, target, input.presser.id, credentials);
       const result = await this.deps.runner.apply({ ...request, planRunId });
-      this.deps.checks.markReconciled(input.guildId, check.id, this.deps.clock.now());
+      await this.deps.checks.markReconciled(input.guildId, check.id, this.deps.clock.now());
       this.#audit(input, target, 'drift.reconcile.apply', 'success', { checkId: check.id, planRunId, runId: result.runId, approvedBy: input.presser.id });
       return { ok: true, runId: result.runId, label: target.label };
     } catch (error) {

@@ -1,13 +1,17 @@
 /**
  * The one owner of the `drift_checks` table: the schedules admins enabled, when each is due, and what its last check
- * found. Every read a member's action leads to is scoped to a guild: another guild's check is not found, exactly
- * like a missing id. The janitor alone reads across guilds (what is due), and with shards only across the guilds its
- * shard serves.
+ * found, asynchronous, on either dialect (src/db/data-access.ts says how; sqlite-drift-repository.ts and
+ * pg-drift-repository.ts are the two). Every read a member's action leads to is scoped to a guild: another guild's
+ * check is not found, exactly like a missing id. The janitor alone reads across guilds (what is due), and with shards
+ * only across the guilds its shard serves: with several shards on one database (SQLite or PostgreSQL), each guild's
+ * checks are offered to exactly one process, the one that holds the guild's runs.
  */
-import { and, asc, eq, inArray, lte, sql, type SQL } from 'drizzle-orm';
-import { driftChecks, type Db, type DriftStatus } from '../db/index.js';
-import { shardPredicate, type ShardScope } from '../sharding/shard-scope.js';
-import { driftReportSchema, type DriftReport } from './drift-report.js';
+import type { Session } from '../db/data-access.js';
+import type { DriftStatus } from '../db/index.js';
+import type { ShardScope } from '../sharding/shard-scope.js';
+import type { DriftReport } from './drift-report.js';
+import { PgDriftRepository } from './pg-drift-repository.js';
+import { SqliteDriftRepository } from './sqlite-drift-repository.js';
 
 export interface DriftCheck {
   id: number;
@@ -31,159 +35,59 @@ export interface DriftCheck {
   reconcilePlanned: string | null;
 }
 
-type Row = typeof driftChecks.$inferSelect;
-
-function toCheck(row: Row): DriftCheck {
-  let report: DriftReport | null = null;
-  if (row.drift_summary) {
-    try {
-      const parsed = driftReportSchema.safeParse(JSON.parse(row.drift_summary));
-      report = parsed.success ? parsed.data : null;
-    } catch {
-      report = null;
-    }
-  }
-  return {
-    id: row.id,
-    guildId: row.guild_id,
-    projectId: row.project_id,
-    deploymentId: row.deployment_id === 0 ? null : row.deployment_id,
-    schedule: row.schedule,
-    enabledBy: row.enabled_by,
-    channelId: row.channel_id,
-    nextCheckAt: row.next_check_at,
-    lastCheckedAt: row.last_checked_at,
-    lastStatus: row.last_status,
-    lastFailure: row.last_failure,
-    driftRunId: row.drift_run_id,
-    report,
-    reconcilePlanRunId: row.reconcile_plan_run_id,
-    reconcilePlanned: row.reconcile_planned,
-  };
-}
-
 /** What a finished check leaves on its row. */
 export type CheckOutcome =
   | { status: 'clean' }
   | { status: 'drifted'; runId: number; report: DriftReport }
   | { status: 'failed'; failure: string };
 
-export class DriftRepository {
-  /** Which guilds `due` may return (all when unsharded): a check runs in the process that serves its guild. */
-  readonly #ownGuilds: SQL | undefined;
+/** A check to enable, or to reschedule when the workspace has one. */
+export interface DriftCheckSchedule {
+  guildId: string;
+  projectId: number;
+  deploymentId: number | null;
+  schedule: string;
+  enabledBy: string;
+  channelId: string | null;
+  nextCheckAt: number;
+  now: number;
+}
 
-  /**
-   * `shard`: the janitor's `due` sees only the guilds this shard serves, so that with several shards on one database
-   * each check runs once, in the process that holds its guild's runs.
-   */
-  constructor(
-    private readonly db: Db,
-    options: { shard?: ShardScope } = {},
-  ) {
-    const predicate = shardPredicate(options.shard, '"drift_checks"."guild_id"');
-    this.#ownGuilds = predicate === undefined ? undefined : sql.raw(predicate);
-  }
-
+export interface DriftRepository {
   /** Enables (or reschedules) the check of one workspace; what it last found is kept. */
-  upsert(values: { guildId: string; projectId: number; deploymentId: number | null; schedule: string; enabledBy: string; channelId: string | null; nextCheckAt: number; now: number }): DriftCheck {
-    const row = this.db
-      .insert(driftChecks)
-      .values({
-        guild_id: values.guildId,
-        project_id: values.projectId,
-        deployment_id: values.deploymentId ?? 0,
-        schedule: values.schedule,
-        enabled_by: values.enabledBy,
-        channel_id: values.channelId,
-        next_check_at: values.nextCheckAt,
-        created_at: values.now,
-        updated_at: values.now,
-      })
-      .onConflictDoUpdate({
-        target: [driftChecks.guild_id, driftChecks.project_id, driftChecks.deployment_id],
-        set: { schedule: values.schedule, enabled_by: values.enabledBy, channel_id: values.channelId, next_check_at: values.nextCheckAt, updated_at: values.now },
-      })
-      .returning()
-      .get();
-    return toCheck(row);
-  }
-
-  find(guildId: string, projectId: number, deploymentId: number | null): DriftCheck | undefined {
-    const row = this.db
-      .select()
-      .from(driftChecks)
-      .where(and(eq(driftChecks.guild_id, guildId), eq(driftChecks.project_id, projectId), eq(driftChecks.deployment_id, deploymentId ?? 0)))
-      .get();
-    return row && toCheck(row);
-  }
-
+  upsert(values: DriftCheckSchedule): Promise<DriftCheck>;
+  find(guildId: string, projectId: number, deploymentId: number | null): Promise<DriftCheck | undefined>;
   /** A check of this guild by id; undefined for a missing id and for another guild's. */
-  get(guildId: string, id: number): DriftCheck | undefined {
-    const row = this.db.select().from(driftChecks).where(and(eq(driftChecks.guild_id, guildId), eq(driftChecks.id, id))).get();
-    return row && toCheck(row);
-  }
-
-  list(guildId: string): DriftCheck[] {
-    return this.db.select().from(driftChecks).where(eq(driftChecks.guild_id, guildId)).orderBy(asc(driftChecks.project_id), asc(driftChecks.deployment_id)).all().map(toCheck);
-  }
-
-  remove(guildId: string, id: number): boolean {
-    return this.db.delete(driftChecks).where(and(eq(driftChecks.guild_id, guildId), eq(driftChecks.id, id))).run().changes > 0;
-  }
-
+  get(guildId: string, id: number): Promise<DriftCheck | undefined>;
+  /** The guild's checks, by project, then deployment. */
+  list(guildId: string): Promise<DriftCheck[]>;
+  remove(guildId: string, id: number): Promise<boolean>;
   /**
    * The check due first in each guild at `now`, earliest first, at most `limit` guilds (the janitor's: it runs one
-   * check per guild at a time, so a guild with many due checks does not crowd the others out of a tick).
+   * check per guild at a time, so a guild with many due checks does not crowd the others out of a tick); only the
+   * guilds of this process's shard.
    */
-  due(now: number, limit: number): DriftCheck[] {
-    const first = this.db
-      .select({ id: sql<number>`min(${driftChecks.id})` })
-      .from(driftChecks)
-      .where(
-        and(
-          lte(driftChecks.next_check_at, now),
-          eq(driftChecks.next_check_at, sql`(SELECT min(d.next_check_at) FROM drift_checks d WHERE d.guild_id = ${driftChecks.guild_id} AND d.next_check_at <= ${now})`),
-          this.#ownGuilds,
-        ),
-      )
-      .groupBy(driftChecks.guild_id)
-      .orderBy(sql`min(${driftChecks.next_check_at})`)
-      .limit(limit)
-      .all()
-      .map((row) => row.id);
-    if (first.length === 0) return [];
-    const rows = this.db.select().from(driftChecks).where(inArray(driftChecks.id, first)).all().map(toCheck);
-    return rows.sort((a, b) => a.nextCheckAt - b.nextCheckAt || a.id - b.id);
-  }
-
+  due(now: number, limit: number): Promise<DriftCheck[]>;
   /** Records a finished check and when the next is due. */
-  recordOutcome(guildId: string, id: number, outcome: CheckOutcome, at: number, nextCheckAt: number): void {
-    const base = { last_checked_at: at, next_check_at: nextCheckAt, last_status: outcome.status, updated_at: at };
-    if (outcome.status === 'drifted') {
-      this.#set(guildId, id, { ...base, last_failure: null, drift_run_id: outcome.runId, drift_summary: JSON.stringify(outcome.report), reconcile_plan_run_id: null });
-    } else if (outcome.status === 'clean') {
-      this.#set(guildId, id, { ...base, last_failure: null, drift_run_id: null, drift_summary: null, reconcile_plan_run_id: null });
-    } else {
-      // A failed check says nothing about drift: a report that stands keeps its buttons working.
-      this.#set(guildId, id, { ...base, last_failure: outcome.failure });
-    }
-  }
-
+  recordOutcome(guildId: string, id: number, outcome: CheckOutcome, at: number, nextCheckAt: number): Promise<void>;
   /** Accept succeeded: the state now matches the cloud, so the report and its buttons are done with. */
-  markAccepted(guildId: string, id: number, at: number): void {
-    this.#set(guildId, id, { last_status: 'clean', drift_run_id: null, drift_summary: null, reconcile_plan_run_id: null, updated_at: at });
-  }
-
-  setReconcilePlan(guildId: string, id: number, planRunId: number | null, at: number, plannedJson: string | null = null): void {
-    this.#set(guildId, id, { reconcile_plan_run_id: planRunId, reconcile_planned: plannedJson, updated_at: at });
-  }
-
+  markAccepted(guildId: string, id: number, at: number): Promise<void>;
+  setReconcilePlan(guildId: string, id: number, planRunId: number | null, at: number, plannedJson?: string | null): Promise<void>;
+  /**
+   * Takes the reconcile plan the report offers, if it is still `planRunId`: a conditional UPDATE, so of two presses
+   * of Apply at once (in one process or two) exactly one gets true and applies it.
+   */
+  takeReconcilePlan(guildId: string, id: number, planRunId: number, at: number): Promise<boolean>;
   /** A reconcile was applied: the cloud is as configured again, the report is done with. */
-  markReconciled(guildId: string, id: number, at: number): void {
-    this.#set(guildId, id, { last_status: 'clean', drift_run_id: null, drift_summary: null, reconcile_plan_run_id: null, updated_at: at });
-  }
+  markReconciled(guildId: string, id: number, at: number): Promise<void>;
+}
 
-  #set(guildId: string, id: number, values: Partial<typeof driftChecks.$inferInsert>): void {
-    this.db.update(driftChecks).set(values).where(and(eq(driftChecks.guild_id, guildId), eq(driftChecks.id, id))).run();
-  }
+export interface DriftRepositoryOptions {
+  /** `due` sees only the guilds this shard serves, so each check runs once, in the process that holds its guild's runs. */
+  shard?: ShardScope;
+}
+
+/** The drift-check repository of the session's dialect. */
+export function driftRepositoryFor(session: Session, options: DriftRepositoryOptions = {}): DriftRepository {
+  return session.dialect === 'sqlite' ? new SqliteDriftRepository(session.db, options) : new PgDriftRepository(session, options);
 }

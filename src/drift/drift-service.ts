@@ -62,7 +62,7 @@ export class DriftService {
     const now = this.deps.clock.now();
     const nextCheckAt = nextRunAfter(input.schedule, now);
     if (nextCheckAt === undefined) throw new TypeError(`schedule never matches: ${input.schedule}`);
-    const check = this.deps.checks.upsert({ guildId: input.guildId, projectId: project.id, deploymentId, schedule: input.schedule, enabledBy: input.admin.id, channelId: input.channelId, nextCheckAt, now });
+    const check = await this.deps.checks.upsert({ guildId: input.guildId, projectId: project.id, deploymentId, schedule: input.schedule, enabledBy: input.admin.id, channelId: input.channelId, nextCheckAt, now });
     this.deps.audit.record({ guildId: input.guildId, userId: input.admin.id, action: 'drift.enable', target: project.name, outcome: 'success', details: { checkId: check.id, deploymentId, schedule: input.schedule } });
     return { check, label: await labelOf(this.deps, check) };
   }
@@ -72,7 +72,7 @@ export class DriftService {
     requireAdmin(this.deps, input.guildId, input.admin, 'drift.disable');
     const check = await this.#existing(input);
     const label = await labelOf(this.deps, check);
-    this.deps.checks.remove(input.guildId, check.id);
+    await this.deps.checks.remove(input.guildId, check.id);
     this.deps.audit.record({ guildId: input.guildId, userId: input.admin.id, action: 'drift.disable', target: label.project, outcome: 'success', details: { checkId: check.id } });
     return label;
   }
@@ -80,7 +80,7 @@ export class DriftService {
   /** This guild's checks, with what each found last. */
   async list(guildId: string, admin: Member): Promise<Array<{ check: DriftCheck; label: DriftTargetLabel }>> {
     requireAdmin(this.deps, guildId, admin, 'drift.list');
-    return Promise.all(this.deps.checks.list(guildId).map(async (check) => ({ check, label: await labelOf(this.deps, check) })));
+    return Promise.all((await this.deps.checks.list(guildId)).map(async (check) => ({ check, label: await labelOf(this.deps, check) })));
   }
 
   /** An admin's "check now": the same check as the schedule's, reported the same way; the schedule is unchanged. */
@@ -100,15 +100,15 @@ export class DriftService {
     const target = await liveTarget(this.deps, check);
     if (!target) {
       // The project was forgotten or the deployment destroyed: nothing is left to drift.
-      checks.remove(check.guildId, check.id);
+      await checks.remove(check.guildId, check.id);
       log.info('drift check removed: its project or deployment is gone');
       return { outcome: 'gone' };
     }
     let result: { runId: number; drifted: boolean; report: DriftReport };
     let failure: { code: string; reason: RichText } | undefined;
     try {
-      const credentials = this.deps.credentialsFor(target.project);
-      result = await this.deps.runner.drift.check(await runRequest(this.deps, target, by, credentials, reportChannel(this.deps, check)));
+      const credentials = await this.deps.credentialsFor(target.project);
+      result = await this.deps.runner.drift.check(await runRequest(this.deps, target, by, credentials, await reportChannel(this.deps, check)));
     } catch (error) {
       if (error instanceof WorkspaceBusy || error instanceof RunnerShuttingDown) {
         log.info({ reason: error.code }, 'drift check skipped: the workspace is busy; trying again at the next tick');
@@ -125,26 +125,26 @@ export class DriftService {
     const next = nextRunAfter(check.schedule, now) ?? now + 24 * 60 * 60_000;
     if (failure) {
       const repeated = check.lastStatus === 'failed' && check.lastFailure === failure.code;
-      checks.recordOutcome(check.guildId, check.id, { status: 'failed', failure: failure.code }, now, next);
+      await checks.recordOutcome(check.guildId, check.id, { status: 'failed', failure: failure.code }, now, next);
       log.warn({ failure: failure.code, reported: !repeated }, 'drift check could not run');
       if (!repeated) await this.#post(check, driftCheckFailedNotice(target.label, failure.reason, NO_CREDENTIAL.test(failure.code)), log);
       return { outcome: 'failed', reason: failure.reason, reported: !repeated };
     }
     if (!result.drifted) {
-      checks.recordOutcome(check.guildId, check.id, { status: 'clean' }, now, next);
+      await checks.recordOutcome(check.guildId, check.id, { status: 'clean' }, now, next);
       log.info({ runId: result.runId }, 'drift check: no drift');
       return { outcome: 'clean', runId: result.runId };
     }
     // The same drift as the report that stands is not posted again; its buttons act on the check as it is now.
     const same = check.lastStatus === 'drifted' && check.report !== null && JSON.stringify(check.report) === JSON.stringify(result.report);
-    checks.recordOutcome(check.guildId, check.id, { status: 'drifted', runId: result.runId, report: result.report }, now, next);
+    await checks.recordOutcome(check.guildId, check.id, { status: 'drifted', runId: result.runId, report: result.report }, now, next);
     log.info({ runId: result.runId, resources: result.report.resources.length + result.report.moreResources, posted: !same }, 'drift check: drift found');
     if (!same) await this.#post(check, driftReportNotice(check.id, target.label, result.runId, result.report), log);
     return { outcome: 'drifted', runId: result.runId, report: result.report, posted: !same };
   }
 
   async #post(check: DriftCheck, notice: Notice, log: DriftDeps['logger']): Promise<void> {
-    const channelId = reportChannel(this.deps, check);
+    const channelId = await reportChannel(this.deps, check);
     if (!channelId) {
       log.warn('drift notice not posted: the guild has no notification channel');
       return;
@@ -175,7 +175,7 @@ export class DriftService {
 
   async #existing(input: TargetInput): Promise<DriftCheck> {
     const project = await this.deps.projects.get(input.guildId, input.project);
-    const check = this.deps.checks.find(input.guildId, project.id, input.deploymentId ?? null);
+    const check = await this.deps.checks.find(input.guildId, project.id, input.deploymentId ?? null);
     if (!check) throw new DriftCheckNotFound(input.deploymentId === undefined ? strong(project.name) : text`deployment #${input.deploymentId} of ${strong(project.name)}`);
     return check;
   }

@@ -29,7 +29,7 @@ export interface DriftDeps {
   clock: Clock;
   logger: Logger;
   /** The credentials a run of the project uses when nobody chooses (src/deploy/run-credentials.ts). */
-  credentialsFor: (project: Project) => RunCredentials;
+  credentialsFor: (project: Project) => Promise<RunCredentials>;
   /** A template deployment's sensitive inputs, while the vault holds them (`TF_VAR_*`; src/deploy/sensitive-inputs.ts). */
   sensitiveEnv: (project: Project, deployment: Resource) => Promise<Record<string, string>>;
 }
@@ -80,7 +80,7 @@ export async function runRequest(deps: Pick<DriftDeps, 'policies' | 'sensitiveEn
     userId,
     ...(channelId ? { channelId } : {}),
     credentialEnv: target.deployment ? { ...credentials.env, ...(await deps.sensitiveEnv(target.project, target.deployment)) } : credentials.env,
-    enginePreference: deps.policies.get(target.project.guildId).enginePreference,
+    enginePreference: (await deps.policies.get(target.project.guildId)).enginePreference,
     deploymentId: target.deployment?.id,
   };
 }
@@ -93,6 +93,6 @@ export function requireAdmin(deps: Pick<DriftDeps, 'audit'>, guildId: string, wh
 }
 
 /** Where a check's notices go: the guild's notification channel, else where the check was enabled. */
-export function reportChannel(deps: Pick<DriftDeps, 'policies'>, check: DriftCheck): string | null {
-  return deps.policies.get(check.guildId).notificationChannelId ?? check.channelId;
+export async function reportChannel(deps: Pick<DriftDeps, 'policies'>, check: DriftCheck): Promise<string | null> {
+  return (await deps.policies.get(check.guildId)).notificationChannelId ?? check.channelId;
 }

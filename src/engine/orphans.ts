@@ -5,19 +5,20 @@
  * way (SIGINT to its process group, so it saves its state), escalating to SIGTERM and SIGKILL after the grace
  * period; then the run and its resources are marked interrupted. The caller tells the members (crash-notices.ts).
  *
- * Workspace locks live in memory, so they are free after a restart: this must finish before the front end takes
- * commands, or a new run could start in a folder where an old engine is still writing.
+ * This must finish before the front end takes commands: the caller then frees the interrupted runs' workspace
+ * leases at once (workspace-leases.ts), and a new run must not start in a folder where an old engine still writes.
  */
 import { inArray } from 'drizzle-orm';
+import type { DataAccess } from '../db/data-access.js';
+import { cloudResources as pgCloudResources } from '../db/pg-schema.js';
 import { cloudResources, type RunKind } from '../db/schema.js';
-import type { Db } from '../db/index.js';
 import type { Logger } from '../logging/logger.js';
-import { resourceRepositoryFor } from '../projects/resource-repository.js';
+import type { ResourceRepository } from '../projects/resource-repository.js';
 import type { Clock } from '../shared/clock.js';
 import { servesGuild, type ShardScope } from '../sharding/shard-scope.js';
 import type { SpawnedEngine } from './process.js';
 import { currentBootId, identify, isStillRunning, processGroupOf } from './process-identity.js';
-import { RunStore, type IacRunRow } from './run-store.js';
+import { runStoreFor, type IacRunRow, type RunStore } from './run-store.js';
 
 /** What became of a crashed run's engine at start-up. */
 export type EngineAftermath =
@@ -40,7 +41,9 @@ export interface InterruptedRun {
 }
 
 export interface RecoveryOptions {
-  db: Db;
+  data: DataAccess;
+  /** Marks a resource left applying or destroying interrupted (the repository's own transition rules apply). */
+  resources: Pick<ResourceRepository, 'setStatus'>;
   clock: Clock;
   logger: Logger;
   /** Wait between SIGINT, SIGTERM and SIGKILL (the runner's kill grace). */
@@ -56,21 +59,23 @@ const POLL_MS = 100;
 /** After SIGKILL the kernel ends a process at once; wait this long for its parent to reap it before giving up. */
 const AFTER_KILL_MS = 5_000;
 
-/** The callback a run's RunStopper calls on each engine spawn: records the process with the run. */
+/**
+ * The callback a run's RunStopper calls on each engine spawn: records the process with the run. Not awaited by the
+ * spawn (on SQLite the row is written before the call returns; on PostgreSQL a round trip later).
+ */
 export function engineProcessRecorder(runs: RunStore, guildId: string, runNumber: number, logger: Logger): (engine: SpawnedEngine) => void {
   return (engine) => {
     const identity = identify(engine.pid);
-    try {
-      runs.recordEngineProcess(guildId, runNumber, {
-        pid: engine.pid,
-        startTicks: identity?.startTicks ?? null,
-        bootId: identity?.bootId ?? currentBootId(),
-        stopsWithBot: engine.stopsWithBot,
-      });
-    } catch (error) {
+    const record = {
+      pid: engine.pid,
+      startTicks: identity?.startTicks ?? null,
+      bootId: identity?.bootId ?? currentBootId(),
+      stopsWithBot: engine.stopsWithBot,
+    };
+    runs.recordEngineProcess(guildId, runNumber, record).catch((error: unknown) => {
       // The run goes on; only a crash during it would miss the record.
       logger.error({ err: error, guildId, runId: runNumber }, 'could not record the engine process of a run');
-    }
+    });
   };
 }
 
@@ -79,12 +84,12 @@ export function engineProcessRecorder(runs: RunStore, guildId: string, runNumber
  * Returns the runs (for telling their members) and how many resources were marked interrupted.
  */
 export async function recoverUnfinishedRuns(options: RecoveryOptions): Promise<{ runs: InterruptedRun[]; resources: number }> {
-  const store = new RunStore(options.db, options.clock);
-  const unfinished = store.unfinished().filter((row) => servesGuild(options.shard, row.guild_id));
+  const store = runStoreFor(options.data, options.clock);
+  const unfinished = (await store.unfinished()).filter((row) => servesGuild(options.shard, row.guild_id));
   const runs = await Promise.all(
     unfinished.map(async (row): Promise<InterruptedRun> => {
       const engine = await settleEngine(row, options);
-      store.finish(row.guild_id, row.guild_run_number, 'interrupted', { error: RUN_ERRORS[engine] });
+      await store.finish(row.guild_id, row.guild_run_number, 'interrupted', { error: RUN_ERRORS[engine] });
       if (engine !== 'not_started' && engine !== 'gone') {
         options.logger.warn({ guildId: row.guild_id, runId: row.guild_run_number, pid: row.engine_pid, engine }, 'engine left running by the last process');
       }
@@ -169,21 +174,26 @@ function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
 }
 
 async function interruptStuckResources(options: RecoveryOptions): Promise<number> {
-  const resources = resourceRepositoryFor({ dialect: 'sqlite', db: options.db, sqlite: options.db.$client }, options.clock);
-  const stuck = options.db
-    .select({ id: cloudResources.id, guild_id: cloudResources.guild_id })
-    .from(cloudResources)
-    .where(inArray(cloudResources.status, ['applying', 'destroying']))
-    .all();
+  const stuck = await resourcesBeingChanged(options.data);
   let count = 0;
   for (const row of stuck) {
     if (!servesGuild(options.shard, row.guild_id)) continue;
     try {
-      await resources.setStatus(row.guild_id, row.id, 'interrupted', { lastError: 'The bot stopped while this resource was being changed.' });
+      await options.resources.setStatus(row.guild_id, row.id, 'interrupted', { lastError: 'The bot stopped while this resource was being changed.' });
       count++;
     } catch (error) {
       options.logger.error({ err: error, resourceId: row.id }, 'could not mark resource interrupted');
     }
   }
   return count;
+}
+
+/** Every guild's resources left applying or destroying. */
+async function resourcesBeingChanged(data: DataAccess): Promise<Array<{ id: number; guild_id: string }>> {
+  const session = data.session;
+  if (session.dialect === 'sqlite') {
+    return session.db.select({ id: cloudResources.id, guild_id: cloudResources.guild_id }).from(cloudResources).where(inArray(cloudResources.status, ['applying', 'destroying'])).all();
+  }
+  const t = pgCloudResources;
+  return session.db.select({ id: t.id, guild_id: t.guild_id }).from(t).where(inArray(t.status, ['applying', 'destroying'])).orderBy(t.id);
 }

@@ -56,14 +56,14 @@ export function planFileExists(workspace: string, planFile: string): boolean {
  * while the caller holds the workspace, or at start-up), plans `keep` rejects, and anything that is not a plan file.
  * Returns how many entries were removed.
  */
-export function prunePlans(workspace: string, keep: (runId: number) => boolean): number {
+export async function prunePlans(workspace: string, keep: (runId: number) => Promise<boolean>): Promise<number> {
   const dir = join(workspace, PLANS_DIR);
   if (!isRealDir(dir)) return 0;
   let removed = 0;
   for (const name of readdirSync(dir)) {
     const match = PLAN_NAME.exec(name);
     const stats = lstatOrUndefined(join(dir, name));
-    if (match && stats?.isFile() && keep(Number(match[1]))) continue;
+    if (match && stats?.isFile() && (await keep(Number(match[1])))) continue;
     // recursive: a stray folder goes too; rm never follows links inside it.
     rmSync(join(dir, name), { recursive: true, force: true });
     removed++;
@@ -75,7 +75,7 @@ export function prunePlans(workspace: string, keep: (runId: number) => boolean):
  * At start-up: prunes `.plans` of every workspace under the deployments root: projects' (`<root>/guild_<id>/<slug>/`)
  * and their template deployments' (`<slug>/<deployment>/`). Folders that are links are skipped, not followed.
  */
-export function prunePlansEverywhere(rootDir: string, keep: (guildId: string, runId: number) => boolean): number {
+export async function prunePlansEverywhere(rootDir: string, keep: (guildId: string, runId: number) => Promise<boolean>): Promise<number> {
   if (!isRealDir(rootDir)) return 0;
   let removed = 0;
   for (const guildFolder of readdirSync(rootDir)) {
@@ -85,10 +85,10 @@ export function prunePlansEverywhere(rootDir: string, keep: (guildId: string, ru
     for (const slug of readdirSync(guildDir)) {
       const workspace = join(guildDir, slug);
       if (!isRealDir(workspace)) continue;
-      removed += prunePlans(workspace, (runId) => keep(guildId, runId));
+      removed += await prunePlans(workspace, (runId) => keep(guildId, runId));
       for (const deployment of readdirSync(workspace).filter(isDeploymentFolderName)) {
         const folder = join(workspace, deployment);
-        if (isRealDir(folder)) removed += prunePlans(folder, (runId) => keep(guildId, runId));
+        if (isRealDir(folder)) removed += await prunePlans(folder, (runId) => keep(guildId, runId));
       }
     }
   }

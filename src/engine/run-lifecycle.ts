@@ -62,6 +62,8 @@ interface ActiveRun {
 export class RunLifecycle {
   readonly #o: RunLifecycleOptions;
   readonly #active = new Set<ActiveRun>();
+  /** Claims of a workspace under way: the shutdown waits for them, so that a run it claims is among those stopped. */
+  readonly #claims = new Set<Promise<unknown>>();
   #shuttingDown = false;
 
   constructor(options: RunLifecycleOptions) {
@@ -70,26 +72,26 @@ export class RunLifecycle {
 
   /**
    * A recorded run (plan, apply, destroy). `onEnd` hears how a run that started and did not succeed ended.
-   * Everything up to taking the workspace is synchronous, and the take is one database transaction, so two requests
+   * The take of the workspace is one unit of work, atomic across processes (workspace-leases.ts), so two requests
    * for one workspace, in this process or another, cannot both get it.
    */
-  run<T>(kind: RunKind, request: RunRequest, workspace: RunWorkspace, resourceId: number | null, body: RunBody<T>, onEnd?: (end: RunEnd) => void | Promise<void>): Promise<T> {
+  async run<T>(kind: RunKind, request: RunRequest, workspace: RunWorkspace, resourceId: number | null, body: RunBody<T>, onEnd?: (end: RunEnd) => void | Promise<void>): Promise<T> {
     if (this.#shuttingDown) throw new RunnerShuttingDown();
     let recorder: RunRecorder = unrecorded;
     // The run's row is written in the lease's transaction: a workspace found busy leaves no run behind.
-    const release = this.#claim(kind, request, workspace, () => {
-      recorder = recordRun({ runs: this.#o.runs, audit: this.#o.audit, logger: this.#o.logger, kind, project: workspace.project, request, resourceId });
+    const release = await this.#claim(kind, request, workspace, async () => {
+      recorder = await recordRun({ runs: this.#o.runs, audit: this.#o.audit, logger: this.#o.logger, kind, project: workspace.project, request, resourceId });
       return recorder.runId;
     });
-    // Synchronously, so the caller knows the id (for a Cancel button) even while the run waits in the queue.
+    // Before the run waits in the queue, so the caller knows the id (for a Cancel button) meanwhile.
     this.#emitTo(request, { type: 'run_created', runId: recorder.runId, kind });
     return this.#hold(kind, request, workspace, recorder, release, body, onEnd);
   }
 
   /** Engine work that is not a run (reading outputs): the same workspace lock, slot, timeout and stop; no record. */
-  unrecorded<T>(label: 'outputs', request: RunRequest, workspace: RunWorkspace, body: RunBody<T>): Promise<T> {
+  async unrecorded<T>(label: 'outputs', request: RunRequest, workspace: RunWorkspace, body: RunBody<T>): Promise<T> {
     if (this.#shuttingDown) throw new RunnerShuttingDown();
-    const release = this.#claim(label, request, workspace, () => unrecorded.runId);
+    const release = await this.#claim(label, request, workspace, async () => unrecorded.runId);
     return this.#hold(label, request, workspace, unrecorded, release, body);
   }
 
@@ -106,6 +108,9 @@ export class RunLifecycle {
   async shutdown(): Promise<void> {
     this.#shuttingDown = true;
     this.#o.scheduler.close();
+    await Promise.allSettled([...this.#claims]);
+    // A run whose claim just settled joins #active a few microtasks later, with no I/O between: one turn of the loop.
+    await new Promise((resolve) => setImmediate(resolve));
     const active = [...this.#active.values()];
     await Promise.allSettled(active.map((run) => run.stopper.stop('shutdown')));
     await Promise.allSettled(active.map((run) => run.done));
@@ -115,9 +120,12 @@ export class RunLifecycle {
    * Takes the workspace's lease (workspace-leases.ts) for this run, or throws WorkspaceBusy naming who holds it.
    * `runIdOf` runs only once the workspace is known to be free, inside the lease's transaction.
    */
-  #claim(kind: RunKind | 'outputs', request: RunRequest, workspace: RunWorkspace, runIdOf: () => number): () => void {
+  async #claim(kind: RunKind | 'outputs', request: RunRequest, workspace: RunWorkspace, runIdOf: () => Promise<number>): Promise<() => Promise<void>> {
     const label = workspaceLabel(workspace);
-    const claim = this.#o.leases.claim(workspace.project.guildId, label, () => ({ runId: runIdOf(), kind, since: this.#o.clock.now(), startedBy: request.userId }));
+    const since = this.#o.clock.now();
+    const claiming = this.#o.leases.claim(workspace.project.guildId, label, async () => ({ runId: await runIdOf(), kind, since, startedBy: request.userId }));
+    this.#claims.add(claiming);
+    const claim = await claiming.finally(() => this.#claims.delete(claiming));
     if (!claim.claimed) throw new WorkspaceBusy(label, claim.holder);
     return claim.release;
   }
@@ -128,7 +136,7 @@ export class RunLifecycle {
     request: RunRequest,
     workspace: RunWorkspace,
     recorder: RunRecorder,
-    releaseWorkspace: () => void,
+    releaseWorkspace: () => Promise<void>,
     body: RunBody<T>,
     onEnd?: (end: RunEnd) => void | Promise<void>,
   ): Promise<T> {
@@ -142,10 +150,11 @@ export class RunLifecycle {
     if (request.signal?.aborted) void stopper.stop('cancelled');
     const active: ActiveRun = { runId, guildId: project.guildId, stopper, done: Promise.resolve() };
     this.#active.add(active);
-    const done = this.#live(kind, request, workspace, recorder, stopper, slotAbort.signal, body, onEnd).finally(() => {
+    const done = this.#live(kind, request, workspace, recorder, stopper, slotAbort.signal, body, onEnd).finally(async () => {
       request.signal?.removeEventListener('abort', onAbort);
-      releaseWorkspace();
       this.#active.delete(active);
+      // Never throws (a failed release is retried by the heartbeat): the run's own outcome stands.
+      await releaseWorkspace();
     });
     active.done = done;
     return done;
@@ -189,7 +198,7 @@ export class RunLifecycle {
         workspace,
       });
       redactor = new Redactor([...Object.values(request.credentialEnv), ...encryption.secrets]);
-      recorder.started(engine);
+      await recorder.started(engine);
       started = true;
       timer = setTimeout(() => void stopper.stop('timed_out'), this.#o.runTimeoutMs);
       const env = {
@@ -215,14 +224,14 @@ export class RunLifecycle {
       };
       emit({ type: 'run_started', runId, kind, engine: engine.name, engineVersion: engine.version, ...(selection.notice ? { fallbackNotice: selection.notice } : {}) });
       const { result, summary } = await body(ctx);
-      recorder.succeeded(engine, redactor.deep(summary));
+      await recorder.succeeded(engine, redactor.deep(summary));
       return redactor.deep(result);
     } catch (caught) {
       // Only a stop that cut an engine command short, or kept one from starting, counts (see run-outcome.ts).
       const stop = caught instanceof RunStopped ? caught.reason : undefined;
       const end: RunEnd = stop ?? 'failed';
       const error = stop ? stopError(stop, runId, kind, this.#o.runTimeoutMs, stopper.reason === 'shutdown') : this.#unstopped(caught, kind, runId, redactor);
-      recorder.ended(meaningOf(end).status, error);
+      await recorder.ended(meaningOf(end).status, error);
       if (started) await onEnd?.(end);
       throw error;
     } finally {

@@ -18,18 +18,18 @@ export interface RunRecorder {
   readonly runId: number;
   /** Records each engine process the run starts, for recovery after a crash (see orphans.ts). */
   readonly onSpawn: ((engine: SpawnedEngine) => void) | undefined;
-  started(engine: DiscoveredEngine): void;
+  started(engine: DiscoveredEngine): Promise<void>;
   /** `summary` is already redacted. */
-  succeeded(engine: DiscoveredEngine, summary: unknown): void;
-  ended(status: EndedRunStatus, error: Error): void;
+  succeeded(engine: DiscoveredEngine, summary: unknown): Promise<void>;
+  ended(status: EndedRunStatus, error: Error): Promise<void>;
 }
 
 export const unrecorded: RunRecorder = {
   runId: 0,
   onSpawn: undefined,
-  started: () => undefined,
-  succeeded: () => undefined,
-  ended: () => undefined,
+  started: async () => undefined,
+  succeeded: async () => undefined,
+  ended: async () => undefined,
 };
 
 interface RecordedRunOptions {
@@ -43,9 +43,9 @@ interface RecordedRunOptions {
 }
 
 /** Creates the run's row (queued) now, so its number is known while it waits. */
-export function recordRun({ runs, audit, logger, kind, project, request, resourceId }: RecordedRunOptions): RunRecorder {
+export async function recordRun({ runs, audit, logger, kind, project, request, resourceId }: RecordedRunOptions): Promise<RunRecorder> {
   const { guildId } = project;
-  const row = runs.create({ guildId, projectId: project.id, resourceId, kind, startedBy: request.userId, ...(request.channelId ? { channelId: request.channelId } : {}) });
+  const row = await runs.create({ guildId, projectId: project.id, resourceId, kind, startedBy: request.userId, ...(request.channelId ? { channelId: request.channelId } : {}) });
   const runId = row.guild_run_number;
   const record = (outcome: 'success' | 'failed', details: Record<string, unknown>): void => {
     try {
@@ -58,12 +58,12 @@ export function recordRun({ runs, audit, logger, kind, project, request, resourc
     runId,
     onSpawn: engineProcessRecorder(runs, guildId, runId, logger),
     started: (engine) => runs.markRunning(guildId, runId, engine.name, engine.version),
-    succeeded: (engine, summary) => {
-      runs.finish(guildId, runId, 'succeeded', { summary });
+    succeeded: async (engine, summary) => {
+      await runs.finish(guildId, runId, 'succeeded', { summary });
       record('success', { engine: engine.name });
     },
-    ended: (status, error) => {
-      runs.finish(guildId, runId, status, { error: error.message });
+    ended: async (status, error) => {
+      await runs.finish(guildId, runId, status, { error: error.message });
       record('failed', { status });
     },
   };

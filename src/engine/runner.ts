@@ -37,7 +37,8 @@ export class IacRunner {
   readonly #binDir: string | undefined;
   readonly #pathEnv: string;
   readonly #scheduler: RunScheduler;
-  readonly #runs: RunStore;
+  /** The runs' records; public for the last resort (src/app/last-resort.ts), which fails those under way. */
+  readonly runs: RunStore;
   readonly #projects: ProjectRepository;
   readonly #resources: ResourceRepository;
   readonly #transitions: ResourceTransitions;
@@ -54,7 +55,7 @@ export class IacRunner {
     this.#binDir = options.binDir;
     this.#pathEnv = options.pathEnv ?? process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
     this.#scheduler = options.scheduler;
-    this.#runs = options.runs;
+    this.runs = options.runs;
     this.#projects = options.projects;
     this.#resources = options.resources;
     this.#transitions = options.transitions;
@@ -109,7 +110,7 @@ export class IacRunner {
     }
     let planned: { workspace: string; planFile: string } | undefined;
     return this.#lifecycle.run('plan', request, workspaceOf(project, resource), resource.id, async (ctx) => {
-      this.#plans.pruneExpired(ctx.workspace, project);
+      await this.#plans.pruneExpired(ctx.workspace, project);
       const config = resource.workspace ? undefined : writeConfiguration(ctx, await this.#inProject(project), [resource]);
       if (resource.workspace) await writeDeploymentConfiguration(ctx, resource, requireModules(this.#modules), 'pinned');
       await init(ctx);
@@ -274,24 +275,23 @@ export class IacRunner {
   }
 
   /** This guild's most recent runs (at most 50), newest first. */
-  recentRuns(guildId: string, limit = 10): Promise<RunRecord[]> {
-    return Promise.all(this.#runs.recent(guildId, limit).map((row) => this.#toRecord(row)));
+  async recentRuns(guildId: string, limit = 10): Promise<RunRecord[]> {
+    return Promise.all((await this.runs.recent(guildId, limit)).map((row) => this.#toRecord(row)));
   }
 
   /** A run of this guild, or undefined (also for another guild's run). */
   async getRun(guildId: string, runId: number): Promise<RunRecord | undefined> {
-    const row = this.#runs.get(guildId, runId);
+    const row = await this.runs.get(guildId, runId);
     return row ? this.#toRecord(row) : undefined;
   }
 
   /**
-   * At start-up, once runs left by the last process are settled (see orphans.ts): half-consumed (.applying) and
-   * expired plan files they left behind are removed, as they hold variable values. Returns how many.
-   * `servesGuild`: with several shards, only this shard's guilds' folders are swept (another's runs may be writing).
+   * At start-up, once runs left by the last process are settled (see orphans.ts): half-consumed (.applying) and expired
+   * plan files are removed (they hold variable values); how many. With several shards, only `servesGuild`'s folders.
    */
-  sweepStalePlanFiles(servesGuild: (guildId: string) => boolean = () => true): number {
+  async sweepStalePlanFiles(servesGuild: (guildId: string) => boolean = () => true): Promise<number> {
     try {
-      const planFiles = this.#plans.sweepAll(servesGuild);
+      const planFiles = await this.#plans.sweepAll(servesGuild);
       if (planFiles > 0) this.#logger.info({ planFiles }, 'removed plan files that can no longer be applied');
       return planFiles;
     } catch (error) {
@@ -311,8 +311,8 @@ export class IacRunner {
   }
 
   /** This guild's runs running and waiting for an engine slot: the only load a guild may be shown. */
-  loadOf(guildId: string): { running: number; queued: number } {
-    return this.#runs.activeCounts(guildId);
+  loadOf(guildId: string): Promise<{ running: number; queued: number }> {
+    return this.runs.activeCounts(guildId);
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ export class SavedPlans {
    * @throws PlanNotApplicable saying why not.
    */
   async applicable(guildId: string, project: Project, planRunId: number): Promise<ApplicablePlan> {
-    const run = this.runs.get(guildId, planRunId);
+    const run = await this.runs.get(guildId, planRunId);
     if (!run || run.project_id !== project.id || run.kind !== 'plan') {
       throw new PlanNotApplicable(planRunId, `there is no plan #${planRunId} for project "${escapeMarkdown(project.name)}"`);
     }
@@ -69,7 +69,7 @@ export class SavedPlans {
 
   /** Throws away a plan nobody will apply. Returns false when there was nothing to discard. */
   async discard(guildId: string, planRunId: number): Promise<boolean> {
-    const run = this.runs.get(guildId, planRunId);
+    const run = await this.runs.get(guildId, planRunId);
     const stored = run ? readPlanRunSummary(run) : undefined;
     if (!run || !stored) return false;
     const project = await this.projects.getById(guildId, run.project_id, { includeArchived: true });
@@ -83,19 +83,19 @@ export class SavedPlans {
   }
 
   /** Removes plan files of this project's plans that can no longer be applied. The caller holds the workspace. */
-  pruneExpired(workspace: string, project: Project): void {
-    prunePlans(workspace, (runId) => this.#stillApplicable(project.guildId, runId, project.id));
+  async pruneExpired(workspace: string, project: Project): Promise<void> {
+    await prunePlans(workspace, (runId) => this.#stillApplicable(project.guildId, runId, project.id));
   }
 
   /** Every workspace's stale plan files (at start-up); returns how many were removed. */
-  sweepAll(servesGuild: (guildId: string) => boolean = () => true): number {
+  sweepAll(servesGuild: (guildId: string) => boolean = () => true): Promise<number> {
     // Kept: plans of guilds another shard serves, and plans still applicable.
-    return prunePlansEverywhere(this.layout.rootDir, (guildId, runId) => !servesGuild(guildId) || this.#stillApplicable(guildId, runId));
+    return prunePlansEverywhere(this.layout.rootDir, async (guildId, runId) => !servesGuild(guildId) || (await this.#stillApplicable(guildId, runId)));
   }
 
   /** A succeeded plan run of this project (and guild) that has not expired. */
-  #stillApplicable(guildId: string, runId: number, projectId?: number): boolean {
-    const run = this.runs.get(guildId, runId);
+  async #stillApplicable(guildId: string, runId: number, projectId?: number): Promise<boolean> {
+    const run = await this.runs.get(guildId, runId);
     const cutoff = this.clock.now() - this.ttlMs;
     return !!run && run.kind === 'plan' && run.status === 'succeeded' && (projectId === undefined || run.project_id === projectId) && run.created_at >= cutoff;
   }

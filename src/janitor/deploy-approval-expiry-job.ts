@@ -1,19 +1,17 @@
-import { SYSTEM_USER } from '../audit/audit-log.js';
 import type { ApprovalCardEdits } from '../deploy/approval-card-edits.js';
 import type { ApprovalNoticeOutbox } from '../deploy/approval-outbox.js';
 import type { DeployApprovalRecord, DeployApprovalRepository } from '../deploy/approval-repository.js';
-import type { JitAuditSink } from '../jit/ports.js';
 import type { Logger } from '../logging/logger.js';
 import type { Clock } from '../shared/clock.js';
 import type { JanitorJob, JobCounts } from './job.js';
 
 export interface DeployApprovalExpiryJobOptions {
+  /** The approvals: each expiry batch is one transaction with its audit entries (DeployApprovalRepository.expireDue). */
   records: DeployApprovalRepository;
   /** The same outbox the presses use, so a notice is never sent by both at once. */
   outbox: ApprovalNoticeOutbox;
   /** Shows the cards of the requests it expired closed (queued with the expiry, so once across crashes). */
   cardEdits: ApprovalCardEdits;
-  audit: JitAuditSink;
   clock: Clock;
   logger: Logger;
   /** Throws away an expired request's plan file and its still-planned row. */
@@ -52,23 +50,17 @@ export class DeployApprovalExpiryJob implements JanitorJob {
   }
 
   async expireDue(): Promise<{ expired: number; discardFailed: number }> {
-    const { records, audit, clock } = this.options;
+    const { records, clock } = this.options;
     const now = clock.now();
     const limit = this.options.batchSize ?? 500;
     let expired = 0;
     let discardFailed = 0;
     for (;;) {
-      const rows = records.transaction(() => {
-        const due = records.expireDue(now, limit);
-        for (const row of due) {
-          audit.record({ guildId: row.guild_id, userId: SYSTEM_USER, action: 'deploy.approval', target: row.requester_id, outcome: 'denied', details: { approvalId: row.id, answer: 'expired' } });
-        }
-        return due;
-      });
+      const rows = await records.expireDue(now, limit);
       for (const row of rows) {
         // Each on its own: a plan that cannot be discarded now is swept at the next start or plan of its workspace.
         try {
-          const approval = records.findInGuild(row.guild_id, row.id);
+          const approval = await records.findInGuild(row.guild_id, row.id);
           if (approval) await this.options.discard(approval);
         } catch (error) {
           discardFailed++;

@@ -12,7 +12,7 @@ export interface DriftCheckJobOptions {
   /** Config MAX_CONCURRENT_RUNS: checks start only while a slot is free, so members' runs never queue behind them. */
   maxConcurrentRuns: number;
   /** Whether the guild's plan (tier) lets it start one more run now; a guild at its cap is tried at the next tick. */
-  guildMayRun?: (guildId: string) => boolean;
+  guildMayRun?: (guildId: string) => boolean | Promise<boolean>;
   clock: Clock;
   logger: Logger;
   /** Guilds whose first due check is looked at per tick (default 200). */
@@ -34,13 +34,13 @@ export class DriftCheckJob implements JanitorJob {
   async run(): Promise<JobCounts> {
     const { checks, clock, load, maxConcurrentRuns } = this.options;
     const counts = { started: 0, guild_busy: 0, no_slot: 0, tier_cap: 0 };
-    const due = checks.due(clock.now(), this.options.batch ?? 200);
+    const due = await checks.due(clock.now(), this.options.batch ?? 200);
     for (const check of due) {
       if (this.#running.has(check.guildId)) {
         counts.guild_busy++;
         continue;
       }
-      if (this.options.guildMayRun && !this.options.guildMayRun(check.guildId)) {
+      if (this.options.guildMayRun && !(await this.options.guildMayRun(check.guildId))) {
         counts.tier_cap++;
         continue;
       }

@@ -40,21 +40,26 @@ export class JitReminderJob implements JanitorJob {
     const { reminders, clock, leadMs } = this.options;
     const counts = { queued: 0, sent: 0, retrying: 0, failed: 0, skipped: 0 };
     if (leadMs <= 0) return counts;
-    counts.queued = reminders.enqueueDue(clock.now(), leadMs, this.options.maxQueuedPerTick ?? 1000);
+    counts.queued = await reminders.enqueueDue(clock.now(), leadMs, this.options.maxQueuedPerTick ?? 1000);
+    // Another process sending this shard's reminders right now (PostgreSQL) has them all: this one sends none.
+    await reminders.delivering(() => this.#sweep(counts));
+    return counts;
+  }
+
+  async #sweep(counts: Record<Sent, number>): Promise<void> {
     const max = this.options.maxSentPerTick ?? 500;
-    let after = 0;
+    let after: QueuedReminder | undefined;
     let handled = 0;
     while (handled < max) {
       const limit = Math.min(100, max - handled);
-      const batch = reminders.unfinished(after, limit);
+      const batch = await this.options.reminders.unfinished(after, limit);
       for (const reminder of batch) {
-        after = reminder.rowId;
+        after = reminder;
         handled += 1;
         counts[await this.deliver(reminder)] += 1;
       }
       if (batch.length < limit) break;
     }
-    return counts;
   }
 
   private async deliver(reminder: QueuedReminder): Promise<Sent> {
@@ -62,7 +67,7 @@ export class JitReminderJob implements JanitorJob {
     const grant = await grants.findInGuild(reminder.guildId, reminder.grantId);
     if (!grant || !stillEnding(grant, reminder, clock.now())) {
       // Extended (a new reminder comes for the new end), revoked, or already over: nothing to remind of.
-      reminders.markBoth(reminder.rowId, 'skipped', clock.now());
+      await reminders.markBoth(reminder, 'skipped', clock.now());
       return 'skipped';
     }
     try {
@@ -75,18 +80,18 @@ export class JitReminderJob implements JanitorJob {
           if (!(error instanceof DirectMessageRefused)) throw error;
           status = 'refused';
         }
-        reminders.markDm(reminder.rowId, status, clock.now());
+        await reminders.markDm(reminder, status, clock.now());
       }
       if (reminder.channelStatus === 'pending') {
         const channelId = (await policies.get(grant.guildId)).notificationChannelId;
         if (channelId) await notifier.sendToChannel(channelId, expiryReminder(grant, guildName, true));
-        reminders.markChannel(reminder.rowId, channelId ? 'sent' : 'none', clock.now());
+        await reminders.markChannel(reminder, channelId ? 'sent' : 'none', clock.now());
       }
       return 'sent';
     } catch (error) {
       const description = describeError(error);
       const maxAttempts = this.options.maxAttempts ?? 5;
-      reminders.markAttemptFailed(reminder.rowId, description, maxAttempts, clock.now());
+      await reminders.markAttemptFailed(reminder, description, maxAttempts, clock.now());
       const gaveUp = reminder.attempts + 1 >= maxAttempts;
       logger?.[gaveUp ? 'warn' : 'debug'](
         { guildId: grant.guildId, grantId: grant.id, attempts: reminder.attempts + 1, error: description },

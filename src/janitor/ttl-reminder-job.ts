@@ -12,7 +12,7 @@ export interface TtlReminderJobOptions {
   reminders: TtlReminderRepository;
   ttls: Pick<TtlRepository, 'find'>;
   destroyer: Pick<TtlDestroyer, 'subject' | 'cannotDestroy'>;
-  policies: { get(guildId: string): { notificationChannelId: string | null } };
+  policies: { get(guildId: string): Promise<{ notificationChannelId: string | null }> };
   notifier: Notifier;
   clock: Clock;
   /** How long before the end the deployer is reminded (config TTL_REMINDER_LEADS); empty turns it off. */
@@ -41,15 +41,21 @@ export class TtlReminderJob implements JanitorJob {
     const { reminders, clock, leadsMs } = this.options;
     const counts = { queued: 0, sent: 0, retrying: 0, failed: 0, skipped: 0 };
     if (leadsMs.length === 0) return counts;
-    counts.queued = reminders.enqueueDue(clock.now(), leadsMs, this.options.maxQueuedPerTick ?? 1000);
+    counts.queued = await reminders.enqueueDue(clock.now(), leadsMs, this.options.maxQueuedPerTick ?? 1000);
+    // Another process sending this shard's reminders right now (PostgreSQL) has them all: this one sends none.
+    await reminders.delivering(() => this.#sweep(counts));
+    return counts;
+  }
+
+  async #sweep(counts: Record<Sent, number>): Promise<void> {
     const max = this.options.maxSentPerTick ?? 500;
-    let after = 0;
+    let after: QueuedTtlReminder | undefined;
     let handled = 0;
     while (handled < max) {
       const limit = Math.min(100, max - handled);
-      const batch = reminders.unfinished(after, limit);
+      const batch = await this.options.reminders.unfinished(after, limit);
       for (const reminder of batch) {
-        after = reminder.rowId;
+        after = reminder;
         handled += 1;
         counts[await this.deliver(reminder)] += 1;
       }
@@ -57,16 +63,15 @@ export class TtlReminderJob implements JanitorJob {
       // Between batches, commands waiting on the event loop go first (a notifier that never waits would hold it).
       await new Promise((resolve) => setImmediate(resolve));
     }
-    return counts;
   }
 
   private async deliver(reminder: QueuedTtlReminder): Promise<Sent> {
     const { reminders, ttls, destroyer, policies, notifier, clock, logger } = this.options;
-    const row = ttls.find(reminder.guildId, reminder.resourceId);
+    const row = await ttls.find(reminder.guildId, reminder.resourceId);
     const found = row && row.expiresAt === reminder.expiresAt && row.expiredAt === null && row.status === 'active' && row.expiresAt > clock.now() ? await destroyer.subject(row) : undefined;
     if (!row || !found) {
       // Extended (a new reminder comes for the new end), destroyed, or already over: nothing to remind of.
-      reminders.markBoth(reminder.rowId, 'skipped', clock.now());
+      await reminders.markBoth(reminder, 'skipped', clock.now());
       return 'skipped';
     }
     try {
@@ -80,18 +85,18 @@ export class TtlReminderJob implements JanitorJob {
           if (!(error instanceof DirectMessageRefused)) throw error;
           status = 'refused';
         }
-        reminders.markDm(reminder.rowId, status, clock.now());
+        await reminders.markDm(reminder, status, clock.now());
       }
       if (reminder.channelStatus === 'pending') {
-        const channelId = policies.get(row.guildId).notificationChannelId;
+        const channelId = (await policies.get(row.guildId)).notificationChannelId;
         if (channelId) await notifier.sendToChannel(channelId, ttlReminder(found.subject, guildName, true, cannotDestroy));
-        reminders.markChannel(reminder.rowId, channelId ? 'sent' : 'none', clock.now());
+        await reminders.markChannel(reminder, channelId ? 'sent' : 'none', clock.now());
       }
       return 'sent';
     } catch (error) {
       const description = describeError(error);
       const maxAttempts = this.options.maxAttempts ?? 5;
-      reminders.markAttemptFailed(reminder.rowId, description, maxAttempts, clock.now());
+      await reminders.markAttemptFailed(reminder, description, maxAttempts, clock.now());
       const gaveUp = reminder.attempts + 1 >= maxAttempts;
       logger?.[gaveUp ? 'warn' : 'debug'](
         { guildId: row.guildId, resourceId: row.id, attempts: reminder.attempts + 1, error: description },

@@ -3,18 +3,27 @@
  * one statement for every grant entering its last minutes (read, never written, from jit_permissions: the grant
  * itself is still GrantRepository's), then its DM and its channel notice are each marked as soon as they are sent, so
  * a crash repeats neither and loses neither. An extension moves the grant's end, which makes it due for a new one.
+ * A reminder is named by its key (the grant and the end it is about): PostgreSQL's table has no rowid.
+ *
+ * Any number of processes may queue (the key makes a second insert a no-op); the sweep that sends them runs in one
+ * process at a time per shard (`delivering`, src/db/exclusive-delivery.ts), so each is sent once.
  */
 import type Database from 'better-sqlite3';
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { DatabaseHandle } from '../db/index.js';
+import type { PostgresSession, Session, SqliteSession } from '../db/data-access.js';
+import { DELIVERY_LOCKS, deliveringExclusively } from '../db/exclusive-delivery.js';
 import type { ReminderStatus } from '../db/schema.js';
-import { shardCondition, type ShardScope } from '../sharding/shard-scope.js';
+import { pgShardCondition, shardCondition, type ShardScope } from '../sharding/shard-scope.js';
 
-export interface QueuedReminder {
-  rowId: number;
+/** Which reminder: the grant, and the end of it the reminder is about. */
+export interface ReminderKey {
   grantId: number;
   /** The grant's end this reminder is about; a grant extended since is due for another, later, reminder. */
   expiresAt: number;
+}
+
+export interface QueuedReminder extends ReminderKey {
   guildId: string;
   userId: string;
   dmStatus: ReminderStatus;
@@ -22,20 +31,42 @@ export interface QueuedReminder {
   attempts: number;
 }
 
+export interface ReminderRepository {
+  /** Queues a reminder for up to `limit` grants ending within `leadMs` of `now`; how many it queued. */
+  enqueueDue(now: number, leadMs: number, limit: number): Promise<number>;
+  /** Runs `work` (a sweep sending reminders) unless another process sends this shard's right now; undefined then. */
+  delivering<T>(work: () => Promise<T>): Promise<T | undefined>;
+  /** Up to `limit` reminders still to send, after `after` (the last of the previous batch; none: from the start), in key order. */
+  unfinished(after: ReminderKey | undefined, limit: number): Promise<QueuedReminder[]>;
+  markDm(key: ReminderKey, status: ReminderStatus, now: number): Promise<void>;
+  markChannel(key: ReminderKey, status: ReminderStatus, now: number): Promise<void>;
+  /** Both channels at once, e.g. 'skipped' for a grant extended or revoked since the reminder was queued. */
+  markBoth(key: ReminderKey, status: ReminderStatus, now: number): Promise<void>;
+  /** Counts a failed try; after `maxAttempts` what is still pending is given up as failed. */
+  markAttemptFailed(key: ReminderKey, error: string, maxAttempts: number, now: number): Promise<void>;
+}
+
+export interface ReminderRepositoryOptions {
+  /** Queue and send only the reminders of the guilds this shard serves (one sender per reminder). */
+  shard?: ShardScope;
+}
+
+export function reminderRepositoryFor(session: Session, options: ReminderRepositoryOptions = {}): ReminderRepository {
+  return session.dialect === 'sqlite' ? new SqliteReminderRepository(session, options) : new PgReminderRepository(session, options);
+}
+
 const rowSchema = z
   .object({
-    rowid: z.number().int(),
-    grant_id: z.number().int(),
-    expires_at: z.number(),
+    grant_id: z.coerce.number().int(),
+    expires_at: z.coerce.number(),
     guild_id: z.string(),
     user_id: z.string(),
     dm_status: z.string(),
     channel_status: z.string(),
-    attempts: z.number().int(),
+    attempts: z.coerce.number().int(),
   })
   .transform(
     (row): QueuedReminder => ({
-      rowId: row.rowid,
       grantId: row.grant_id,
       expiresAt: row.expires_at,
       guildId: row.guild_id,
@@ -46,16 +77,23 @@ const rowSchema = z
     }),
   );
 
-export class ReminderRepository {
+const COLUMNS = 'grant_id, expires_at, guild_id, user_id, dm_status, channel_status, attempts';
+/** Before every key: grant ids start at 1. */
+const START: ReminderKey = { grantId: 0, expiresAt: 0 };
+
+class SqliteReminderRepository implements ReminderRepository {
   readonly #enqueue: Database.Statement;
   readonly #unfinished: Database.Statement;
   readonly #markDm: Database.Statement;
   readonly #markChannel: Database.Statement;
   readonly #markAttemptFailed: Database.Statement;
+  readonly #session: SqliteSession;
+  readonly #shard: ShardScope | undefined;
 
-  /** `shard`: queue and send only the reminders of the guilds this shard serves (one sender per reminder). */
-  constructor(handle: Pick<DatabaseHandle, 'sqlite'>, options: { shard?: ShardScope } = {}) {
-    const sqlite = handle.sqlite;
+  constructor(session: SqliteSession, options: ReminderRepositoryOptions) {
+    const sqlite = session.sqlite;
+    this.#session = session;
+    this.#shard = options.shard;
     // Walks jit_permissions' (revoked, expires_at) index over the next `lead` ms only. Grants no longer than the
     // lead get no reminder: their holder has only just been told when they end.
     this.#enqueue = sqlite.prepare(
@@ -66,56 +104,124 @@ export class ReminderRepository {
           AND NOT EXISTS (SELECT 1 FROM jit_expiry_reminders r WHERE r.grant_id = p.id AND r.expires_at = p.expires_at)
         ORDER BY p.expires_at LIMIT @limit`,
     );
+    // Walks the partial index jit_reminders_unfinished from the cursor on.
     this.#unfinished = sqlite.prepare(
-      `SELECT rowid, grant_id, expires_at, guild_id, user_id, dm_status, channel_status, attempts
-         FROM jit_expiry_reminders WHERE finished_at IS NULL${shardCondition(options.shard)} AND rowid > @after ORDER BY rowid LIMIT @limit`,
+      `SELECT ${COLUMNS} FROM jit_expiry_reminders
+        WHERE finished_at IS NULL${shardCondition(options.shard)} AND (grant_id, expires_at) > (@grantId, @expiresAt)
+        ORDER BY grant_id, expires_at LIMIT @limit`,
     );
     // Each mark closes the row when the other channel is settled too; only a 'pending' channel is ever marked.
     this.#markDm = sqlite.prepare(
       `UPDATE jit_expiry_reminders SET dm_status = @status,
               finished_at = CASE WHEN channel_status = 'pending' THEN NULL ELSE @now END
-        WHERE rowid = @rowId AND dm_status = 'pending'`,
+        WHERE grant_id = @grantId AND expires_at = @expiresAt AND dm_status = 'pending'`,
     );
     this.#markChannel = sqlite.prepare(
       `UPDATE jit_expiry_reminders SET channel_status = @status,
               finished_at = CASE WHEN dm_status = 'pending' THEN NULL ELSE @now END
-        WHERE rowid = @rowId AND channel_status = 'pending'`,
+        WHERE grant_id = @grantId AND expires_at = @expiresAt AND channel_status = 'pending'`,
     );
     this.#markAttemptFailed = sqlite.prepare(
       `UPDATE jit_expiry_reminders SET attempts = attempts + 1, error = @error,
               dm_status = CASE WHEN attempts + 1 >= @maxAttempts AND dm_status = 'pending' THEN 'failed' ELSE dm_status END,
               channel_status = CASE WHEN attempts + 1 >= @maxAttempts AND channel_status = 'pending' THEN 'failed' ELSE channel_status END,
               finished_at = CASE WHEN attempts + 1 >= @maxAttempts THEN @now ELSE NULL END
-        WHERE rowid = @rowId AND finished_at IS NULL`,
+        WHERE grant_id = @grantId AND expires_at = @expiresAt AND finished_at IS NULL`,
     );
   }
 
-  /** Queues a reminder for up to `limit` grants ending within `leadMs` of `now`; how many it queued. */
-  enqueueDue(now: number, leadMs: number, limit: number): number {
+  async enqueueDue(now: number, leadMs: number, limit: number): Promise<number> {
     return this.#enqueue.run({ now, lead: leadMs, limit }).changes;
   }
 
-  /** Up to `limit` reminders still to send, after row `after`, oldest first. */
-  unfinished(after: number, limit: number): QueuedReminder[] {
-    return this.#unfinished.all({ after, limit }).map((raw) => rowSchema.parse(raw));
+  delivering<T>(work: () => Promise<T>): Promise<T | undefined> {
+    return deliveringExclusively(this.#session, DELIVERY_LOCKS.jitReminders, this.#shard, work);
   }
 
-  markDm(rowId: number, status: ReminderStatus, now: number): void {
-    this.#markDm.run({ rowId, status, now });
+  async unfinished(after: ReminderKey | undefined, limit: number): Promise<QueuedReminder[]> {
+    const { grantId, expiresAt } = after ?? START;
+    return this.#unfinished.all({ grantId, expiresAt, limit }).map((raw) => rowSchema.parse(raw));
   }
 
-  markChannel(rowId: number, status: ReminderStatus, now: number): void {
-    this.#markChannel.run({ rowId, status, now });
+  async markDm(key: ReminderKey, status: ReminderStatus, now: number): Promise<void> {
+    this.#markDm.run({ grantId: key.grantId, expiresAt: key.expiresAt, status, now });
   }
 
-  /** Both channels at once, e.g. 'skipped' for a grant extended or revoked since the reminder was queued. */
-  markBoth(rowId: number, status: ReminderStatus, now: number): void {
-    this.markDm(rowId, status, now);
-    this.markChannel(rowId, status, now);
+  async markChannel(key: ReminderKey, status: ReminderStatus, now: number): Promise<void> {
+    this.#markChannel.run({ grantId: key.grantId, expiresAt: key.expiresAt, status, now });
   }
 
-  /** Counts a failed try; after `maxAttempts` what is still pending is given up as failed. */
-  markAttemptFailed(rowId: number, error: string, maxAttempts: number, now: number): void {
-    this.#markAttemptFailed.run({ rowId, error, maxAttempts, now });
+  async markBoth(key: ReminderKey, status: ReminderStatus, now: number): Promise<void> {
+    await this.markDm(key, status, now);
+    await this.markChannel(key, status, now);
+  }
+
+  async markAttemptFailed(key: ReminderKey, error: string, maxAttempts: number, now: number): Promise<void> {
+    this.#markAttemptFailed.run({ grantId: key.grantId, expiresAt: key.expiresAt, error, maxAttempts, now });
+  }
+}
+
+class PgReminderRepository implements ReminderRepository {
+  readonly #session: PostgresSession;
+  readonly #shard: ShardScope | undefined;
+  readonly #ownGuilds: string;
+
+  constructor(session: PostgresSession, options: ReminderRepositoryOptions) {
+    this.#session = session;
+    this.#shard = options.shard;
+    this.#ownGuilds = pgShardCondition(options.shard);
+  }
+
+  async enqueueDue(now: number, leadMs: number, limit: number): Promise<number> {
+    const result = await this.#session.db.execute(sql`
+      INSERT INTO jit_expiry_reminders (grant_id, expires_at, guild_id, user_id, queued_at)
+      SELECT p.id, p.expires_at, p.guild_id, p.user_id, ${now}::bigint FROM jit_permissions p
+       WHERE p.revoked = false AND p.expires_at > ${now} AND p.expires_at <= ${now + leadMs}
+         AND p.expires_at - p.granted_at > ${leadMs}${sql.raw(pgShardCondition(this.#shard, 'p.guild_id'))}
+         AND NOT EXISTS (SELECT 1 FROM jit_expiry_reminders r WHERE r.grant_id = p.id AND r.expires_at = p.expires_at)
+       ORDER BY p.expires_at LIMIT ${limit}
+      ON CONFLICT DO NOTHING`);
+    return result.rowCount ?? 0;
+  }
+
+  delivering<T>(work: () => Promise<T>): Promise<T | undefined> {
+    return deliveringExclusively(this.#session, DELIVERY_LOCKS.jitReminders, this.#shard, work);
+  }
+
+  async unfinished(after: ReminderKey | undefined, limit: number): Promise<QueuedReminder[]> {
+    const { grantId, expiresAt } = after ?? START;
+    const result = await this.#session.db.execute(sql`
+      SELECT ${sql.raw(COLUMNS)} FROM jit_expiry_reminders
+       WHERE finished_at IS NULL${sql.raw(this.#ownGuilds)} AND (grant_id, expires_at) > (${grantId}::bigint, ${expiresAt}::bigint)
+       ORDER BY grant_id, expires_at LIMIT ${limit}`);
+    return result.rows.map((raw) => rowSchema.parse(raw));
+  }
+
+  async markDm(key: ReminderKey, status: ReminderStatus, now: number): Promise<void> {
+    await this.#session.db.execute(sql`
+      UPDATE jit_expiry_reminders SET dm_status = ${status},
+             finished_at = CASE WHEN channel_status = 'pending' THEN NULL ELSE ${now}::bigint END
+       WHERE grant_id = ${key.grantId} AND expires_at = ${key.expiresAt} AND dm_status = 'pending'`);
+  }
+
+  async markChannel(key: ReminderKey, status: ReminderStatus, now: number): Promise<void> {
+    await this.#session.db.execute(sql`
+      UPDATE jit_expiry_reminders SET channel_status = ${status},
+             finished_at = CASE WHEN dm_status = 'pending' THEN NULL ELSE ${now}::bigint END
+       WHERE grant_id = ${key.grantId} AND expires_at = ${key.expiresAt} AND channel_status = 'pending'`);
+  }
+
+  async markBoth(key: ReminderKey, status: ReminderStatus, now: number): Promise<void> {
+    await this.markDm(key, status, now);
+    await this.markChannel(key, status, now);
+  }
+
+  async markAttemptFailed(key: ReminderKey, error: string, maxAttempts: number, now: number): Promise<void> {
+    await this.#session.db.execute(sql`
+      UPDATE jit_expiry_reminders SET attempts = attempts + 1, error = ${error},
+             dm_status = CASE WHEN attempts + 1 >= ${maxAttempts} AND dm_status = 'pending' THEN 'failed' ELSE dm_status END,
+             channel_status = CASE WHEN attempts + 1 >= ${maxAttempts} AND channel_status = 'pending' THEN 'failed' ELSE channel_status END,
+             finished_at = CASE WHEN attempts + 1 >= ${maxAttempts} THEN ${now}::bigint ELSE NULL END
+       WHERE grant_id = ${key.grantId} AND expires_at = ${key.expiresAt} AND finished_at IS NULL`);
   }
 }

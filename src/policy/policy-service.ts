@@ -13,14 +13,15 @@ import {
   type ResourceType,
   type UnpricedPolicy,
 } from '../db/schema.js';
-import type { Db } from '../db/index.js';
+import { UnitOfWork, type DataAccess } from '../db/data-access.js';
+import { serialiseGuild } from '../db/guild-lock.js';
 import type { CostEstimate, PriceCatalogue } from '../pricing/catalogue.js';
-import { ResourceTotals } from '../projects/resource-totals.js';
+import { resourceTotalsFor, type ResourceTotals } from '../projects/resource-totals.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { assertSnowflake } from '../shared/snowflake.js';
 import { InvalidDeploymentRequest, InvalidPolicy } from './errors.js';
 import { patchSchema, POLICY_LIMITS } from './policy-patch.js';
-import { PolicyRepository, type PolicyRepositoryOptions } from './policy-repository.js';
+import { policyRepositoryFor, type PolicyRepository, type PolicyRepositoryOptions } from './policy-repository.js';
 import { formatUsd } from '../shared/money.js';
 import { formatDuration } from '../shared/duration.js';
 import { printable } from '../shared/member-text.js';
@@ -128,40 +129,61 @@ export interface PolicyDecision {
 
 
 /** Ceilings set from outside the guild (its tier, src/tiers): the policy in force is never above them. */
-export type PolicyCeilings = (guildId: string) => { maxBudgetMonthly: number | null; maxInstances: number | null };
+export type PolicyCeilings = (guildId: string) => Promise<Ceilings> | Ceilings;
+interface Ceilings {
+  maxBudgetMonthly: number | null;
+  maxInstances: number | null;
+}
+
+/** What the policy reads: the guild's own settings, and what it has in the cloud. */
+interface PolicyReads {
+  policies: PolicyRepository;
+  totals: ResourceTotals;
+  /** Inside a unit of work: the rest of it runs alone for this guild's policy (src/db/guild-lock.ts). */
+  serialise(guildId: string): Promise<void>;
+}
 
 export class PolicyService {
   readonly #schema: ReturnType<typeof patchSchema>;
-  readonly #policies: PolicyRepository;
-  readonly #totals: ResourceTotals;
+  readonly #units: UnitOfWork<PolicyReads>;
 
   constructor(
-    private readonly db: Db,
+    data: DataAccess,
     private readonly pricing: PriceCatalogue,
     private readonly clock: Clock = systemClock,
     private readonly ceilings?: PolicyCeilings,
     options: PolicyRepositoryOptions = {},
   ) {
     this.#schema = patchSchema(pricing);
-    this.#policies = new PolicyRepository(db, options);
-    this.#totals = new ResourceTotals(db);
-  }
-  /** What the guild may already have in the cloud, as the policy counts it (totals kept by triggers, resource-totals.ts). */
-  #footprint(guildId: string): GuildFootprint {
-    const totals = this.#totals.inCloud(guildId);
-    return { spend: totals.monthlyUsd, vms: totals.vms, unsettledVms: totals.vmsLeftByStoppedRuns };
+    this.#units = new UnitOfWork(data, (session) => ({
+      policies: policyRepositoryFor(session, options),
+      totals: resourceTotalsFor(session),
+      serialise: (guildId) => serialiseGuild(session, 'policy', guildId),
+    }));
   }
 
+  /**
+   * What the guild may already have in the cloud, as the policy counts it (totals kept by triggers, resource-totals.ts).
+   * Read in the unit of work the caller is in, if any (a budget reservation's: DataAccess.current).
+   */
+  async #footprint(guildId: string): Promise<GuildFootprint> {
+    const totals = await this.#units.current.totals.inCloud(guildId);
+    return { spend: totals.monthlyUsd, vms: totals.vms, unsettledVms: totals.vmsLeftByStoppedRuns };
+  }
 
   /**
    * The guild's policy in force: what it set (or the defaults), lowered to its tier's ceilings. The result may be
    * shared with other callers and is frozen: copy it to change it.
    */
-  get(guildId: string): GuildPolicy {
+  async get(guildId: string): Promise<GuildPolicy> {
     assertSnowflake(guildId, 'guildId');
-    const policy = this.#ownPolicy(guildId);
-    const cap = this.ceilings?.(guildId);
-    if (cap === undefined) return policy;
+    return this.#inForce(this.#units.current, guildId);
+  }
+
+  async #inForce(reads: PolicyReads, guildId: string): Promise<GuildPolicy> {
+    const policy = await this.#ownPolicy(reads, guildId);
+    if (!this.ceilings) return policy;
+    const cap = await this.ceilings(guildId);
     return {
       ...policy,
       maxBudgetMonthly: cap.maxBudgetMonthly === null ? policy.maxBudgetMonthly : Math.min(policy.maxBudgetMonthly, cap.maxBudgetMonthly),
@@ -170,19 +192,19 @@ export class PolicyService {
   }
 
   /** What the guild itself set (or the defaults), before its tier's ceilings lower it. */
-  #ownPolicy(guildId: string): GuildPolicy {
-    return this.#policies.find(guildId) ?? { guildId, ...DEFAULT_POLICY, allowedInstanceTypes: [], allowedResourceTypes: [], updatedAt: null, updatedBy: null };
+  async #ownPolicy(reads: PolicyReads, guildId: string): Promise<GuildPolicy> {
+    return (await reads.policies.find(guildId)) ?? { guildId, ...DEFAULT_POLICY, allowedInstanceTypes: [], allowedResourceTypes: [], updatedAt: null, updatedBy: null };
   }
 
   /**
    * Validates and applies a partial update.
    * @throws InvalidPolicy listing every problem (and the allowed range or values), or that nothing was given.
    */
-  update(
+  async update(
     guildId: string,
     patch: PolicyPatch | Readonly<Record<string, unknown>>,
     userId: string,
-  ): { before: GuildPolicy; after: GuildPolicy } {
+  ): Promise<{ before: GuildPolicy; after: GuildPolicy }> {
     assertSnowflake(guildId, 'guildId');
     assertSnowflake(userId, 'userId');
     const parsed = this.#schema.safeParse(patch);
@@ -198,11 +220,13 @@ export class PolicyService {
     const changes = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as PolicyPatch;
     if (Object.keys(changes).length === 0) throw new InvalidPolicy(['nothing to change: give at least one setting']);
 
-    return this.db.transaction(() => {
-      const before = this.get(guildId);
+    return this.#units.transaction(async (tx) => {
+      // Two admins' changes to one guild merge rather than the second overwriting the first with what it read.
+      await tx.serialise(guildId);
+      const before = await this.#inForce(tx, guildId);
       const now = this.clock.now();
       // The guild's own values, not the tier-lowered ones: a later tier upgrade must lift the ceiling again.
-      const after: GuildPolicy = { ...this.#ownPolicy(guildId), ...changes, updatedAt: now, updatedBy: userId };
+      const after: GuildPolicy = { ...(await this.#ownPolicy(tx, guildId)), ...changes, updatedAt: now, updatedBy: userId };
       if (after.defaultTtlMinutes !== null && after.maxTtlMinutes !== null && after.defaultTtlMinutes > after.maxTtlMinutes) {
         throw new InvalidPolicy([`the default TTL (${formatDuration(after.defaultTtlMinutes * 60_000)}) must not be above the maximum TTL (${formatDuration(after.maxTtlMinutes * 60_000)})`]);
       }
@@ -223,8 +247,8 @@ export class PolicyService {
         updated_by: userId,
         updated_at: now,
       };
-      this.#policies.save(guildId, values, now);
-      return { before, after: this.get(guildId) };
+      await tx.policies.save(guildId, values, now);
+      return { before, after: await this.#inForce(tx, guildId) };
     });
   }
 
@@ -234,16 +258,16 @@ export class PolicyService {
    * what a failed or cancelled apply left behind counts until it is destroyed.
    * @throws InvalidDeploymentRequest for a malformed request; UnknownInstanceType from the catalogue.
    */
-  validate(guildId: string, request: DeploymentRequest, reserved: Reserved = NOTHING_RESERVED): PolicyDecision {
+  async validate(guildId: string, request: DeploymentRequest, reserved: Reserved = NOTHING_RESERVED): Promise<PolicyDecision> {
     assertSnowflake(guildId, 'guildId');
     const parsedRequest = requestSchema.safeParse(request);
     if (!parsedRequest.success) throw new InvalidDeploymentRequest(parsedRequest.error.issues.map((i) => `expected ${i.message}`));
     const valid = parsedRequest.data;
-    const policy = this.get(guildId);
+    const policy = await this.get(guildId);
     const estimate = this.pricing.estimate(valid);
     const violations: PolicyViolation[] = [];
 
-    const live = this.#footprint(guildId);
+    const live = await this.#footprint(guildId);
     // Deployments approved but not yet applying count too, or two could both fit a budget only one fits.
     live.spend += reserved.monthlyUsd;
     live.vms += reserved.vms;
@@ -298,9 +322,9 @@ export class PolicyService {
    * The guild's policy against what a plan will make (plan-policy.ts), with everything that may exist in the cloud:
    * after `plan`, the authority on whether the deployment may be applied.
    */
-  checkPlan(check: PlanCheck): PlanDecision {
+  async checkPlan(check: PlanCheck): Promise<PlanDecision> {
     assertSnowflake(check.guildId, 'guildId');
-    return judgePlan(this.get(check.guildId), this.#footprint(check.guildId), this.pricing, check);
+    return judgePlan(await this.get(check.guildId), await this.#footprint(check.guildId), this.pricing, check);
   }
 }
 

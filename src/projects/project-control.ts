@@ -105,7 +105,7 @@ export async function requireStateCredentialUse(
   if (input.settings.kind !== 's3' || !input.settings.credentialName) return;
   const current = input.existing?.backendSettings;
   if (current?.kind === 's3' && current.credentialName === input.settings.credentialName) return;
-  const credential = deps.credentials.find(input.guildId, input.settings.credentialName);
+  const credential = await deps.credentials.find(input.guildId, input.settings.credentialName);
   // A name that does not resolve was already refused when the settings were built; nothing to authorise.
   if (!credential) return;
   await requireOtherProviderCredential(deps, { ...input, credential, action: 'project.init' });

@@ -4,11 +4,15 @@
  * The budget check and /cloud-projects both read it, so the estimate a member sees is the one the policy checks.
  * Compute instances are summed from every kind of row: a built-in VM is one, a template deployment as many as its
  * plan made (cloud_resources.compute_instances).
+ * On PostgreSQL (the same table, kept by PL/pgSQL triggers: drizzle/pg) they are read every time, as no data_version
+ * tells of other processes' writes there.
  */
 import type Database from 'better-sqlite3';
-import type { ResourceStatus } from '../db/schema.js';
-import type { Db } from '../db/index.js';
+import { eq, sql } from 'drizzle-orm';
+import type { PostgresSession, Session, SqliteSession } from '../db/data-access.js';
 import { GuildCache } from '../db/guild-cache.js';
+import { guildResourceTotals } from '../db/pg-schema.js';
+import type { ResourceStatus } from '../db/schema.js';
 import { LEFT_BY_STOPPED_RUNS, MAY_EXIST_IN_CLOUD } from './resource-statuses.js';
 
 /**
@@ -33,33 +37,61 @@ interface TotalsRow {
   computeInstances: number;
 }
 
-export class ResourceTotals {
+export interface ResourceTotals {
+  /** Frozen: on SQLite the same object answers every caller until the guild's resources change. */
+  inCloud(guildId: string): Promise<InCloudTotals>;
+}
+
+/** The totals reader of the session's dialect. */
+export function resourceTotalsFor(session: Session): ResourceTotals {
+  return session.dialect === 'sqlite' ? new SqliteResourceTotals(session) : new PgResourceTotals(session);
+}
+
+export class SqliteResourceTotals implements ResourceTotals {
   readonly #ofGuild: Database.Statement<[string], TotalsRow>;
   /** Every /cloud-deploy and /cloud-projects reads them: in the bot, the statement was a fifth of our SQLite time. */
   readonly #cache: GuildCache<InCloudTotals>;
 
-  constructor(db: Db) {
+  constructor(session: Pick<SqliteSession, 'sqlite'>) {
     // Plain SQL on better-sqlite3: the budget check and /cloud-projects read it on every call, and drizzle's mapping
     // of each row cost as much as the read.
-    this.#ofGuild = db.$client.prepare<[string], TotalsRow>(
+    this.#ofGuild = session.sqlite.prepare<[string], TotalsRow>(
       'SELECT status, resources, monthly_usd AS monthlyUsd, compute_instances AS computeInstances FROM guild_resource_totals WHERE guild_id = ?',
     );
-    this.#cache = new GuildCache(db.$client, RESOURCE_TOTALS_CACHE);
+    this.#cache = new GuildCache(session.sqlite, RESOURCE_TOTALS_CACHE);
   }
 
-  /** Frozen: the same object answers every caller until the guild's resources change. */
-  inCloud(guildId: string): InCloudTotals {
-    return this.#cache.get(guildId, () => Object.freeze(this.#read(guildId)));
+  async inCloud(guildId: string): Promise<InCloudTotals> {
+    return this.#cache.get(guildId, () => summed(this.#ofGuild.all(guildId)));
+  }
+}
+
+export class PgResourceTotals implements ResourceTotals {
+  readonly #session: PostgresSession;
+
+  constructor(session: PostgresSession) {
+    this.#session = session;
   }
 
-  #read(guildId: string): InCloudTotals {
-    const totals: InCloudTotals = { monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 };
-    for (const row of this.#ofGuild.all(guildId)) {
-      if (!MAY_EXIST_IN_CLOUD.includes(row.status)) continue;
-      totals.monthlyUsd += row.monthlyUsd;
-      totals.vms += row.computeInstances;
-      if (LEFT_BY_STOPPED_RUNS.includes(row.status)) totals.vmsLeftByStoppedRuns += row.computeInstances;
-    }
-    return totals;
+  async inCloud(guildId: string): Promise<InCloudTotals> {
+    const totals = guildResourceTotals;
+    const rows = await this.#session.db
+      .select({ status: totals.status, resources: totals.resources, monthlyUsd: totals.monthly_usd, computeInstances: totals.compute_instances })
+      .from(totals)
+      .where(eq(totals.guild_id, guildId))
+      // SQLite reads them in its primary key's (bytewise) order: summed in the same order, the floats come out equal.
+      .orderBy(sql`${totals.status} COLLATE "C"`, sql`${totals.resource_type} COLLATE "C"`);
+    return summed(rows);
   }
+}
+
+function summed(rows: readonly TotalsRow[]): InCloudTotals {
+  const totals: InCloudTotals = { monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 };
+  for (const row of rows) {
+    if (!MAY_EXIST_IN_CLOUD.includes(row.status)) continue;
+    totals.monthlyUsd += row.monthlyUsd;
+    totals.vms += row.computeInstances;
+    if (LEFT_BY_STOPPED_RUNS.includes(row.status)) totals.vmsLeftByStoppedRuns += row.computeInstances;
+  }
+  return Object.freeze(totals);
 }

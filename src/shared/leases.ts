@@ -19,9 +19,12 @@ export const LEASE_MS = 60_000;
 /** How often the heartbeat renews: three beats fit in one lease, so two missed beats still leave it held. */
 export const HEARTBEAT_EVERY_MS = LEASE_MS / 4;
 
-/** What a table of leased rows offers the heartbeat: push this owner's rows to `expiresAt`; how many there were. */
+/**
+ * What a table of leased rows offers the heartbeat: push this owner's rows to `expiresAt`; how many there were.
+ * Synchronous (a SQLite-only table) or asynchronous (one on the data-access seam, either dialect).
+ */
 export interface LeaseRenewer {
-  renewOwn(expiresAt: number): number;
+  renewOwn(expiresAt: number): number | Promise<number>;
 }
 
 /**
@@ -42,21 +45,27 @@ export class LeaseHeartbeat {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  /** Renews every row this process holds, now; one table failing does not keep the others from being renewed. */
-  beat(): void {
+  /**
+   * Renews every row this process holds, now; one table failing does not keep the others from being renewed.
+   * Never rejects: failures go to `onError`. Beats may overlap on a slow database; each one pushes the rows at least
+   * a lease from its own start, which is all a beat promises.
+   */
+  async beat(): Promise<void> {
     const expiresAt = this.clock.now() + LEASE_MS;
-    for (const renewer of this.renewers) {
-      try {
-        renewer.renewOwn(expiresAt);
-      } catch (error) {
-        this.onError(error);
-      }
-    }
+    await Promise.all(
+      this.renewers.map(async (renewer) => {
+        try {
+          await renewer.renewOwn(expiresAt);
+        } catch (error) {
+          this.onError(error);
+        }
+      }),
+    );
   }
 
   /** Beats every HEARTBEAT_EVERY_MS until `stop`; never keeps the process alive on its own. */
   start(): void {
-    this.#timer ??= setInterval(() => this.beat(), HEARTBEAT_EVERY_MS);
+    this.#timer ??= setInterval(() => void this.beat(), HEARTBEAT_EVERY_MS);
     this.#timer.unref();
   }
 

@@ -4,20 +4,21 @@
  */
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Config } from '../config/index.js';
-import type { Db } from '../db/index.js';
+import { UnitOfWork, type DataAccess } from '../db/data-access.js';
 import type { Logger } from '../logging/logger.js';
 import type { Clock } from '../shared/clock.js';
 import { GitFetcher } from './git-fetcher.js';
 import { httpsGitTransport, type GitTransport } from './git-transport.js';
 import { ModuleCatalogue } from './module-catalogue.js';
 import { scanOperatorTemplates } from './operator-templates.js';
-import { TemplateRepository } from './template-repository.js';
+import { templateRepositoryFor } from './template-repository.js';
 import { TemplateService } from './template-service.js';
 import { TemplateStore, templateStoreDir } from './template-store.js';
 
 export interface TemplatesDeps {
   config: Config;
-  db: Db;
+  /** The database, on whichever dialect runs. */
+  data: DataAccess;
   clock: Clock;
   logger: Logger;
   audit: AuditLog;
@@ -27,8 +28,9 @@ export interface TemplatesDeps {
   gitTransport?: GitTransport;
 }
 
-export async function buildTemplates({ config, db, clock, logger, audit, deploymentsRoot, gitTransport }: TemplatesDeps): Promise<{ catalogue: ModuleCatalogue; service: TemplateService }> {
-  const repository = new TemplateRepository(db, clock);
+export async function buildTemplates({ config, data, clock, logger, audit, deploymentsRoot, gitTransport }: TemplatesDeps): Promise<{ catalogue: ModuleCatalogue; service: TemplateService }> {
+  const templates = new UnitOfWork(data, (session) => templateRepositoryFor(session, clock));
+  const repository = templates.outside;
   const store = new TemplateStore(templateStoreDir(config), [deploymentsRoot]);
   const allowHostAccess = config.TEMPLATE_ALLOW_HOST_ACCESS;
   if (allowHostAccess) {
@@ -40,7 +42,7 @@ export async function buildTemplates({ config, db, clock, logger, audit, deploym
   const fetcher = new GitFetcher({ transport, timeoutMs: config.TEMPLATE_GIT_TIMEOUT_SECONDS * 1000, scratchDir: store.scratchDir });
   const service = new TemplateService({
     catalogue,
-    repository,
+    templates,
     store,
     fetcher,
     transport,

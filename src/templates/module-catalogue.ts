@@ -27,31 +27,31 @@ export interface ModuleCatalogueOptions {
 export class ModuleCatalogue implements TemplateCatalogue {
   constructor(private readonly options: ModuleCatalogueOptions) {}
 
-  list(guildId: string): Template[] {
+  async list(guildId: string): Promise<Template[]> {
     const { repository } = this.options;
-    const own = this.options.guildTemplates ? repository.guildTemplates(guildId) : [];
-    const stored = [...own, ...repository.enabledFor(guildId)].sort((a, b) => (a.name < b.name ? -1 : 1));
+    const own = this.options.guildTemplates ? await repository.guildTemplates(guildId) : [];
+    const stored = [...own, ...(await repository.enabledFor(guildId))].sort((a, b) => (a.name < b.name ? -1 : 1));
     return [...BUILTIN_TEMPLATES, ...stored];
   }
 
-  get(guildId: string, name: string): Template {
-    const found = builtinTemplate(name) ?? this.stored(guildId, name);
+  async get(guildId: string, name: string): Promise<Template> {
+    const found = builtinTemplate(name) ?? (await this.stored(guildId, name));
     if (found === undefined) throw new TemplateNotFound(name);
     return found;
   }
 
   /** The guild's own template or an operator template it enabled; never another guild's. */
-  stored(guildId: string, name: string): StoredTemplate | undefined {
+  async stored(guildId: string, name: string): Promise<StoredTemplate | undefined> {
     const { repository } = this.options;
-    const own = this.options.guildTemplates ? repository.findGuildTemplate(guildId, name) : undefined;
+    const own = this.options.guildTemplates ? await repository.findGuildTemplate(guildId, name) : undefined;
     if (own !== undefined) return own;
-    const operator = repository.findOperator(name);
-    return operator !== undefined && repository.isEnabled(guildId, operator.id) ? operator : undefined;
+    const operator = await repository.findOperator(name);
+    return operator !== undefined && (await repository.isEnabled(guildId, operator.id)) ? operator : undefined;
   }
 
   async materialise(guildId: string, name: string, directory: string): Promise<void> {
     if (builtinTemplate(name) !== undefined) return;
-    const template = this.stored(guildId, name);
+    const template = await this.stored(guildId, name);
     if (template === undefined) throw new TemplateNotFound(name);
     const files = this.pinnedFiles(template);
     // What is checked here is what is written: the bytes stay in memory between the two.

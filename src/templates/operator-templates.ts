@@ -30,7 +30,7 @@ function holdsConfiguration(folder: string): boolean {
  */
 export async function scanOperatorTemplates({ dir, allowHostAccess, repository, logger }: OperatorScanOptions): Promise<string[]> {
   if (dir === undefined) {
-    repository.markOperatorMissing([]);
+    await repository.markOperatorMissing([]);
     return [];
   }
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`TEMPLATES_DIR cannot be used: ${dir} is not a folder. Create it, or unset TEMPLATES_DIR.`);
@@ -46,7 +46,7 @@ export async function scanOperatorTemplates({ dir, allowHostAccess, repository, 
     try {
       const files = readModuleFolder(folder);
       const inspected = await inspectModule(files, { allowHostAccess });
-      const { template, previousRevision } = repository.upsertOperator(name, { pinnedRevision: inspected.digest, filesDigest: inspected.digest, variables: inspected.variables });
+      const { template, previousRevision } = await repository.upsertOperator(name, { pinnedRevision: inspected.digest, filesDigest: inspected.digest, variables: inspected.variables });
       if (previousRevision !== undefined && previousRevision !== template.pinnedRevision) {
         logger.info({ template: name, from: previousRevision, to: template.pinnedRevision }, 'operator template changed since the last start; pinned to its new files');
       }
@@ -57,7 +57,7 @@ export async function scanOperatorTemplates({ dir, allowHostAccess, repository, 
       logger.warn({ folder, code: error.code, problem: error.message }, 'TEMPLATES_DIR: template left out');
     }
   }
-  const gone = repository.markOperatorMissing(present);
+  const gone = await repository.markOperatorMissing(present);
   logger.info({ templates: present, hidden: gone }, 'operator templates read from TEMPLATES_DIR');
   return present;
 }

@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { UnitOfWork } from '../db/data-access.js';
 import { InvalidOptions } from '../interaction/errors.js';
 import { isUserError } from '../shared/errors.js';
 import { builtinTemplate } from './builtin-templates.js';
@@ -20,7 +21,8 @@ import type { TemplateStore } from './template-store.js';
 
 export interface TemplateServiceDeps {
   catalogue: ModuleCatalogue;
-  repository: TemplateRepository;
+  /** The repository outside a transaction, and bound to one where a change and the store's files go together. */
+  templates: UnitOfWork<TemplateRepository>;
   store: TemplateStore;
   fetcher: GitFetcher;
   transport: GitTransport;
@@ -76,25 +78,30 @@ function parseOption<T extends z.ZodType>(schema: T, option: string, value: unkn
 export class TemplateService {
   constructor(private readonly deps: TemplateServiceDeps) {}
 
-  overview(guildId: string): TemplateOverview {
-    const { repository, settings, catalogue } = this.deps;
-    const enabled = new Set(repository.enabledFor(guildId).map((template) => template.id));
+  private get repository(): TemplateRepository {
+    return this.deps.templates.outside;
+  }
+
+  async overview(guildId: string): Promise<TemplateOverview> {
+    const { repository } = this;
+    const { settings, catalogue } = this.deps;
+    const enabled = new Set((await repository.enabledFor(guildId)).map((template) => template.id));
     return {
-      deployable: catalogue.list(guildId),
-      available: repository.operatorTemplates().filter((template) => !enabled.has(template.id)),
-      dormant: settings.fromGuilds ? [] : repository.guildTemplates(guildId),
+      deployable: await catalogue.list(guildId),
+      available: (await repository.operatorTemplates()).filter((template) => !enabled.has(template.id)),
+      dormant: settings.fromGuilds ? [] : await repository.guildTemplates(guildId),
     };
   }
 
   /** Any template this guild can see: its own, the built-ins, and every operator template (enabled or not). */
-  show(guildId: string, typed: string): ShownTemplate {
+  async show(guildId: string, typed: string): Promise<ShownTemplate> {
     const name = typed.trim().toLowerCase();
     const builtin = builtinTemplate(name);
     if (builtin !== undefined) return { template: builtin };
-    const own = this.deps.repository.findGuildTemplate(guildId, name);
+    const own = await this.repository.findGuildTemplate(guildId, name);
     if (own !== undefined) return { template: own };
-    const operator = this.deps.repository.findOperator(name);
-    if (operator !== undefined) return { template: operator, enabled: this.deps.repository.isEnabled(guildId, operator.id) };
+    const operator = await this.repository.findOperator(name);
+    if (operator !== undefined) return { template: operator, enabled: await this.repository.isEnabled(guildId, operator.id) };
     throw new TemplateNotFound(name);
   }
 
@@ -109,31 +116,30 @@ export class TemplateService {
       const ref = parseOption(gitRefSchema, 'ref', input.ref ?? 'HEAD');
       const subdir = parseOption(gitSubdirSchema, 'subdir', input.subdir ?? '');
       if (!this.deps.settings.fromGuilds) throw new GitTemplatesOff();
-      this.requireFreeName(guildId, name);
+      await this.requireFreeName(guildId, name);
       const url = await this.deps.transport.checkUrl(input.url);
       const fetched = await this.deps.fetcher.fetch({ url, ref, subdir });
       const inspected = await inspectModule(fetched.files, { allowHostAccess: this.deps.settings.allowHostAccess });
       // Checked again after the fetch: another admin may have taken the name meanwhile.
-      this.requireFreeName(guildId, name);
-      // Insert and store in one synchronous step: no run can see the row before its files are there.
-      const template = this.deps.repository.insertGit({
-        guildId,
-        name,
-        description: input.description?.trim() || undefined,
-        gitUrl: url,
-        gitSubdir: subdir,
-        gitRef: ref,
-        pinnedRevision: fetched.commit,
-        filesDigest: inspected.digest,
-        variables: inspected.variables,
-        createdBy: actor.id,
+      await this.requireFreeName(guildId, name);
+      // The files are stored before the row commits: no run (in any process) sees the row before its files are
+      // there, and a store that fails rolls the row back. The store writes synchronously: nothing awaited inside.
+      const template = await this.deps.templates.transaction(async (repository) => {
+        const inserted = await repository.insertGit({
+          guildId,
+          name,
+          description: input.description?.trim() || undefined,
+          gitUrl: url,
+          gitSubdir: subdir,
+          gitRef: ref,
+          pinnedRevision: fetched.commit,
+          filesDigest: inspected.digest,
+          variables: inspected.variables,
+          createdBy: actor.id,
+        });
+        this.deps.store.save(guildId, inserted.id, fetched.commit, fetched.files);
+        return inserted;
       });
-      try {
-        this.deps.store.save(guildId, template.id, fetched.commit, fetched.files);
-      } catch (error) {
-        this.deps.repository.removeGuildTemplate(guildId, template.id);
-        throw error;
-      }
       return { result: template, details: { url, subdir, ref, commit: fetched.commit, inputs: inspected.variables.length } };
     });
   }
@@ -142,16 +148,20 @@ export class TemplateService {
   async update(input: { guildId: string; actor: Asker; name: string; ref?: string | undefined }): Promise<Repinned> {
     const { guildId, actor } = input;
     return this.audited(guildId, actor, 'template.update', input.name, async () => {
-      const before = this.ownGitTemplate(guildId, input.name, 'update');
+      const before = await this.ownGitTemplate(guildId, input.name, 'update');
       const ref = input.ref === undefined ? (before.gitRef ?? 'HEAD') : parseOption(gitRefSchema, 'ref', input.ref);
       if (!this.deps.settings.fromGuilds) throw new GitTemplatesOff();
       const url = await this.deps.transport.checkUrl(before.gitUrl ?? '');
       const fetched = await this.deps.fetcher.fetch({ url, ref, subdir: before.gitSubdir ?? '' });
       const inspected = await inspectModule(fetched.files, { allowHostAccess: this.deps.settings.allowHostAccess });
-      // Store, re-pin and prune in one synchronous step, so two updates at once cannot interleave.
-      this.deps.store.save(guildId, before.id, fetched.commit, fetched.files);
-      const after = this.deps.repository.repin(guildId, before.id, { gitRef: ref, pinnedRevision: fetched.commit, filesDigest: inspected.digest, variables: inspected.variables }, actor.id);
-      this.deps.store.prune(guildId, before.id, after?.pinnedRevision);
+      // Re-pin, store and prune in one unit of work, so two updates at once cannot interleave: the gate on SQLite,
+      // the row the re-pin holds until commit on PostgreSQL (a second update waits for it before storing).
+      const after = await this.deps.templates.transaction(async (repository) => {
+        const repinned = await repository.repin(guildId, before.id, { gitRef: ref, pinnedRevision: fetched.commit, filesDigest: inspected.digest, variables: inspected.variables }, actor.id);
+        if (repinned !== undefined) this.deps.store.save(guildId, before.id, fetched.commit, fetched.files);
+        this.deps.store.prune(guildId, before.id, repinned?.pinnedRevision);
+        return repinned;
+      });
       if (after === undefined) throw new TemplateNotFound(before.name);
       const changed = after.pinnedRevision !== before.pinnedRevision;
       return { result: { before, after, changed }, details: { ref, from: before.pinnedRevision, to: after.pinnedRevision, changed } };
@@ -160,9 +170,9 @@ export class TemplateService {
 
   async remove(input: { guildId: string; actor: Asker; name: string }): Promise<StoredTemplate> {
     const { guildId, actor } = input;
-    return this.audited(guildId, actor, 'template.remove', input.name, () => {
-      const template = this.ownGitTemplate(guildId, input.name, 'remove');
-      if (!this.deps.repository.removeGuildTemplate(guildId, template.id)) throw new TemplateNotFound(template.name);
+    return this.audited(guildId, actor, 'template.remove', input.name, async () => {
+      const template = await this.ownGitTemplate(guildId, input.name, 'remove');
+      if (!(await this.repository.removeGuildTemplate(guildId, template.id))) throw new TemplateNotFound(template.name);
       this.deps.store.prune(guildId, template.id);
       return { result: template, details: { commit: template.pinnedRevision } };
     });
@@ -171,45 +181,45 @@ export class TemplateService {
   /** @returns the template, and whether this changed anything (false: it was enabled already). */
   async enable(input: { guildId: string; actor: Asker; name: string }): Promise<{ template: StoredTemplate; changed: boolean }> {
     const { guildId, actor } = input;
-    return this.audited(guildId, actor, 'template.enable', input.name, () => {
-      const template = this.operatorTemplate(guildId, input.name);
-      if (this.deps.repository.findGuildTemplate(guildId, template.name) !== undefined) throw new TemplateNameTaken(template.name, 'git');
-      const changed = this.deps.repository.enable(guildId, template.id, actor.id);
+    return this.audited(guildId, actor, 'template.enable', input.name, async () => {
+      const template = await this.operatorTemplate(guildId, input.name);
+      if ((await this.repository.findGuildTemplate(guildId, template.name)) !== undefined) throw new TemplateNameTaken(template.name, 'git');
+      const changed = await this.repository.enable(guildId, template.id, actor.id);
       return { result: { template, changed }, details: { changed, revision: template.pinnedRevision } };
     });
   }
 
   async disable(input: { guildId: string; actor: Asker; name: string }): Promise<{ template: StoredTemplate; changed: boolean }> {
     const { guildId, actor } = input;
-    return this.audited(guildId, actor, 'template.disable', input.name, () => {
-      const template = this.operatorTemplate(guildId, input.name);
-      const changed = this.deps.repository.disable(guildId, template.id);
+    return this.audited(guildId, actor, 'template.disable', input.name, async () => {
+      const template = await this.operatorTemplate(guildId, input.name);
+      const changed = await this.repository.disable(guildId, template.id);
       return { result: { template, changed }, details: { changed } };
     });
   }
 
-  private requireFreeName(guildId: string, name: string): void {
+  private async requireFreeName(guildId: string, name: string): Promise<void> {
     if (builtinTemplate(name) !== undefined) throw new TemplateNameTaken(name, 'builtin');
-    if (this.deps.repository.findGuildTemplate(guildId, name) !== undefined) throw new TemplateNameTaken(name, 'git');
-    const operator = this.deps.repository.findOperator(name);
-    if (operator !== undefined && this.deps.repository.isEnabled(guildId, operator.id)) throw new TemplateNameTaken(name, 'operator');
+    if ((await this.repository.findGuildTemplate(guildId, name)) !== undefined) throw new TemplateNameTaken(name, 'git');
+    const operator = await this.repository.findOperator(name);
+    if (operator !== undefined && (await this.repository.isEnabled(guildId, operator.id))) throw new TemplateNameTaken(name, 'operator');
   }
 
-  private ownGitTemplate(guildId: string, typed: string, action: string): StoredTemplate {
+  private async ownGitTemplate(guildId: string, typed: string, action: string): Promise<StoredTemplate> {
     const name = typed.trim().toLowerCase();
     if (builtinTemplate(name) !== undefined) throw new TemplateNotChangeable(name, 'builtin', action);
-    const own = this.deps.repository.findGuildTemplate(guildId, name);
+    const own = await this.repository.findGuildTemplate(guildId, name);
     if (own !== undefined) return own;
-    if (this.deps.repository.findOperator(name) !== undefined) throw new TemplateNotChangeable(name, 'operator', action);
+    if ((await this.repository.findOperator(name)) !== undefined) throw new TemplateNotChangeable(name, 'operator', action);
     throw new TemplateNotFound(name);
   }
 
-  private operatorTemplate(guildId: string, typed: string): StoredTemplate {
+  private async operatorTemplate(guildId: string, typed: string): Promise<StoredTemplate> {
     const name = typed.trim().toLowerCase();
     if (builtinTemplate(name) !== undefined) throw new NotAnOperatorTemplate(name, 'builtin');
-    const operator = this.deps.repository.findOperator(name);
+    const operator = await this.repository.findOperator(name);
     if (operator !== undefined) return operator;
-    if (this.deps.repository.findGuildTemplate(guildId, name) !== undefined) throw new NotAnOperatorTemplate(name, 'git');
+    if ((await this.repository.findGuildTemplate(guildId, name)) !== undefined) throw new NotAnOperatorTemplate(name, 'git');
     throw new TemplateNotFound(name);
   }
 

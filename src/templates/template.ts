@@ -51,9 +51,9 @@ export interface Template {
 /** What the deploy pipeline needs from the catalogue. Another guild's template is TemplateNotFound, like a missing one. */
 export interface TemplateCatalogue {
   /** The templates this guild can deploy: built-ins, enabled operator templates, its own git templates. */
-  list(guildId: string): Template[];
+  list(guildId: string): Promise<Template[]>;
   /** @throws TemplateNotFound */
-  get(guildId: string, name: string): Template;
+  get(guildId: string, name: string): Promise<Template>;
   /**
    * Writes the template's module files, exactly as pinned, into `directory` (a deployment's workspace), and checks
    * them again (no forbidden blocks) before any run. Built-in templates have no files.

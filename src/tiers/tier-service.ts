@@ -3,15 +3,13 @@
  * tier does not allow, each naming the tier that would. Checked when the guild acts, so a change of tier applies at
  * once, to the next action.
  */
-import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/index.js';
-import { GuildCache } from '../db/guild-cache.js';
-import { guildTiers } from '../db/schema.js';
+import { UnitOfWork, type DataAccess } from '../db/data-access.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { UserError } from '../shared/errors.js';
 import { assertSnowflake } from '../shared/snowflake.js';
 import { money, text, type Text } from '../shared/text.js';
-import { DEFAULT_TIER, isTierName, lowestTierAllowing, TIERS, type TierLimits, type TierName } from './catalogue.js';
+import { DEFAULT_TIER, lowestTierAllowing, type TierLimits, type TierName } from './catalogue.js';
+import { tierRepositoryFor, type TierRepository } from './tier-repository.js';
 
 export interface GuildTier {
   guildId: string;
@@ -34,58 +32,39 @@ export class TierLimitReached extends UserError {
 }
 
 export class TierService {
-  // Read for every policy lookup (the tier's ceilings), so prepared once and cached per guild. The operator's CLI
-  // changes it from another process and the change must apply to the guild's next command: the cache sees other
-  // processes' commits through SQLite's data_version (src/db/guild-cache.ts), and `set` forgets the guild.
-  readonly #byGuild;
-  readonly #cache: GuildCache<GuildTier>;
+  // Read for every policy lookup (the tier's ceilings): on SQLite prepared once and cached per guild
+  // (tier-repository.ts). Read in the unit of work the caller is in, if any (DataAccess.current).
+  readonly #tiers: UnitOfWork<TierRepository>;
 
   constructor(
-    private readonly db: Db,
+    data: DataAccess,
     private readonly clock: Clock = systemClock,
   ) {
-    this.#byGuild = db.select().from(guildTiers).where(eq(guildTiers.guild_id, sql.placeholder('guildId'))).prepare();
-    this.#cache = new GuildCache(db.$client, 'guild_tiers');
+    this.#tiers = new UnitOfWork(data, tierRepositoryFor);
   }
 
   /** The guild's tier. Frozen: it may be shared with other callers. */
-  get(guildId: string): GuildTier {
+  async get(guildId: string): Promise<GuildTier> {
     assertSnowflake(guildId, 'guildId');
-    return this.#cache.get(guildId, () => this.#load(guildId));
-  }
-
-  #load(guildId: string): GuildTier {
-    const row = this.#byGuild.get({ guildId });
-    // A name no longer in the catalogue (a downgrade of the bot) falls back to the most restrictive plan, not to none.
-    const tier: TierName = row === undefined ? DEFAULT_TIER : isTierName(row.tier) ? row.tier : 'free';
-    return Object.freeze({ guildId, tier, limits: TIERS[tier], assignedAt: row?.assigned_at ?? null, assignedBy: row?.assigned_by ?? null });
+    return this.#tiers.current.find(guildId);
   }
 
   /** The operator's assignment; `standard` removes the row (the default). */
-  set(guildId: string, tier: TierName, assignedBy: string | null): GuildTier {
+  async set(guildId: string, tier: TierName, assignedBy: string | null): Promise<GuildTier> {
     assertSnowflake(guildId, 'guildId');
-    if (tier === DEFAULT_TIER) {
-      this.db.delete(guildTiers).where(eq(guildTiers.guild_id, guildId)).run();
-    } else {
-      const values = { tier, assigned_by: assignedBy, assigned_at: this.clock.now() };
-      this.db.insert(guildTiers).values({ guild_id: guildId, ...values }).onConflictDoUpdate({ target: guildTiers.guild_id, set: values }).run();
-    }
-    this.#cache.forget(guildId);
-    return this.get(guildId);
+    const tiers = this.#tiers.current;
+    await tiers.assign(guildId, tier === DEFAULT_TIER ? undefined : { tier, assignedBy, assignedAt: this.clock.now() });
+    return tiers.find(guildId);
   }
 
-  list(): GuildTier[] {
-    return this.db
-      .select({ guildId: guildTiers.guild_id })
-      .from(guildTiers)
-      .orderBy(guildTiers.guild_id)
-      .all()
-      .map((row) => this.get(row.guildId));
+  async list(): Promise<GuildTier[]> {
+    const tiers = this.#tiers.current;
+    return Promise.all((await tiers.assignedGuilds()).map((guildId) => tiers.find(guildId)));
   }
 
   /** @throws TierLimitReached when a policy value is above the tier's ceiling. */
-  requirePolicyWithin(guildId: string, change: { maxBudgetMonthly?: number; maxInstances?: number }): void {
-    const { tier, limits } = this.get(guildId);
+  async requirePolicyWithin(guildId: string, change: { maxBudgetMonthly?: number; maxInstances?: number }): Promise<void> {
+    const { tier, limits } = await this.get(guildId);
     const budget = change.maxBudgetMonthly;
     if (budget !== undefined && limits.maxBudgetMonthly !== null && budget > limits.maxBudgetMonthly) {
       const needed = lowestTierAllowing((l) => l.maxBudgetMonthly === null || l.maxBudgetMonthly >= budget);
@@ -99,8 +78,8 @@ export class TierService {
   }
 
   /** @throws TierLimitReached when the guild's tier keeps no stored credentials. */
-  requireStoredCredentials(guildId: string): void {
-    const { tier, limits } = this.get(guildId);
+  async requireStoredCredentials(guildId: string): Promise<void> {
+    const { tier, limits } = await this.get(guildId);
     if (limits.storedCredentials) return;
     throw new TierLimitReached(
       tier,
@@ -113,8 +92,8 @@ export class TierService {
    * @param active the guild's runs running or queued right now.
    * @throws TierLimitReached when another run would exceed the tier's concurrent runs.
    */
-  requireRunSlot(guildId: string, active: number): void {
-    const { tier, limits } = this.get(guildId);
+  async requireRunSlot(guildId: string, active: number): Promise<void> {
+    const { tier, limits } = await this.get(guildId);
     if (limits.maxConcurrentRuns === null || active < limits.maxConcurrentRuns) return;
     const needed = lowestTierAllowing((l) => l.maxConcurrentRuns === null || l.maxConcurrentRuns > active);
     throw new TierLimitReached(

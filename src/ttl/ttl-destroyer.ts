@@ -30,7 +30,7 @@ export interface TtlDestroyerDeps {
   ttls: TtlRepository;
   destroys: Pick<DestroyService, 'prepare' | 'destroy'>;
   projects: Pick<ProjectRepository, 'getById'>;
-  policies: { get(guildId: string): { notificationChannelId: string | null } };
+  policies: { get(guildId: string): Promise<{ notificationChannelId: string | null }> };
   audit: AppContext['audit'];
   notifier: Notifier;
   clock: Clock;
@@ -120,22 +120,22 @@ export class TtlDestroyer {
     const now = clock.now();
     const attempt = row.attempts + 1;
     const nextAttemptAt = this.nextAttemptAt(attempt, now);
-    if (!ttls.claim(row.id, now, nextAttemptAt)) return 'skipped';
+    if (!(await ttls.claim(row.id, now, nextAttemptAt))) return 'skipped';
     const found = await this.subject(row);
     if (!found) {
-      ttls.clear(row.id);
+      await ttls.clear(row.id);
       return 'gone';
     }
     const { subject, project } = found;
-    const channelId = this.deps.policies.get(row.guildId).notificationChannelId;
+    const channelId = (await this.deps.policies.get(row.guildId)).notificationChannelId;
     const readiness = await this.#prepare(row, project, by, channelId, subject, attempt);
     if (!readiness.ready && readiness.gone) {
-      ttls.clear(row.id);
+      await ttls.clear(row.id);
       return 'gone';
     }
     if (!readiness.ready && readiness.busy) {
       // Not a failure to report: whatever run holds it (most often a destroy) decides; the next try comes after it.
-      ttls.recordFailure(row.id, plain(readiness.reason));
+      await ttls.recordFailure(row.id, plain(readiness.reason));
       this.deps.logger?.info({ guildId: row.guildId, resourceId: row.id, nextAttemptAt }, 'TTL destroy waits for a run on the deployment');
       return 'skipped';
     }
@@ -147,35 +147,43 @@ export class TtlDestroyer {
       outcome = { ok: false, reason: text`An unexpected error stopped the destroy (the operator's log has it).` };
     }
     if (outcome.ok) {
-      ttls.markExpired(row.id, clock.now());
+      await ttls.markExpired(row.id, clock.now());
       await this.deliverExpiredNotice(row.id);
       return 'destroyed';
     }
-    ttls.recordFailure(row.id, plain(outcome.reason));
+    await ttls.recordFailure(row.id, plain(outcome.reason));
     this.deps.audit.record({ guildId: row.guildId, userId: by.id, action: 'deploy.ttl_destroy', target: project.name, outcome: 'failed', details: { resourceId: row.id, attempt } });
     this.deps.logger?.warn({ guildId: row.guildId, resourceId: row.id, attempt, nextAttemptAt }, 'TTL destroy failed; will try again');
     await this.#tell(subject, channelId, (viaChannel, guildName) => ttlDestroyFailedNotice(subject, guildName, viaChannel, { attempt, reason: outcome.reason, nextAttemptAt }));
     return 'failed';
   }
 
-  /** Sends the one "expired and destroyed" notice of a row, if still pending (the outbox a crash leaves is swept up). */
+  /**
+   * Sends the one "expired and destroyed" notice of a row, if still pending (the outbox a crash leaves is swept up).
+   * Not while another delivery of these notices runs (the janitor's, in this process or another): that one, or the
+   * next tick's, sends it.
+   */
   async deliverExpiredNotice(resourceId: number): Promise<boolean> {
-    const row = this.deps.ttls.findAnywhere(resourceId);
-    return row?.noticeStatus === 'pending' ? this.deliverNotice(row) : false;
+    const sent = await this.deps.ttls.deliveringNotices(async () => {
+      const row = await this.deps.ttls.findAnywhere(resourceId);
+      return row?.noticeStatus === 'pending' ? this.deliverNotice(row) : false;
+    });
+    return sent ?? false;
   }
 
+  /** Sends a pending notice read just now; the caller runs it inside TtlRepository.deliveringNotices. */
   async deliverNotice(row: TtlDeployment): Promise<boolean> {
     const found = await this.subject(row);
     if (!found) {
-      this.deps.ttls.markNotice(row.id, 'failed');
+      await this.deps.ttls.markNotice(row.id, 'failed');
       return false;
     }
-    const channelId = this.deps.policies.get(row.guildId).notificationChannelId;
+    const channelId = (await this.deps.policies.get(row.guildId)).notificationChannelId;
     const sent = await this.#tell(found.subject, channelId, (viaChannel, guildName) => ttlExpiredNotice(found.subject, guildName, viaChannel), {
       directDone: row.noticeDirectDone,
       onDirectDone: () => this.deps.ttls.markNoticeDirectDone(row.id),
     });
-    this.deps.ttls.markNotice(row.id, sent ? 'sent' : 'failed');
+    await this.deps.ttls.markNotice(row.id, sent ? 'sent' : 'failed');
     return sent;
   }
 
@@ -222,7 +230,7 @@ export class TtlDestroyer {
     subject: TtlSubject,
     channelId: string | null,
     notice: (viaChannel: boolean, guildName: string | undefined) => Notice,
-    outbox?: { directDone: boolean; onDirectDone: () => void },
+    outbox?: { directDone: boolean; onDirectDone: () => Promise<void> },
   ): Promise<boolean> {
     const { notifier, logger } = this.deps;
     const guildName = await notifier.guildName(subject.guildId).catch(() => undefined);
@@ -231,7 +239,7 @@ export class TtlDestroyer {
       try {
         await notifier.sendDirect(subject.deployerId, notice(false, guildName));
         told = true;
-        outbox?.onDirectDone();
+        await outbox?.onDirectDone();
       } catch (error) {
         // A refused DM is not recorded as done: `directDone` must mean "the deployer has it", so that after a crash a
         // failing channel post cannot count as told. Asking again after a crash delivers nothing twice.

@@ -70,12 +70,12 @@ export class DeploymentTtls {
   constructor(private readonly deps: TtlServiceDeps) {}
 
   /** Records the time to live a planned deployment asked for; the clock starts at its apply (`start`). */
-  ask(guildId: string, resourceId: number, ttlMs: number | null): void {
-    if (ttlMs !== null) this.deps.ttls.setTtl(guildId, resourceId, ttlMs);
+  async ask(guildId: string, resourceId: number, ttlMs: number | null): Promise<void> {
+    if (ttlMs !== null) await this.deps.ttls.setTtl(guildId, resourceId, ttlMs);
   }
 
   /** Starts the clock once the apply succeeded; the deployment's end, or null for none. */
-  start(guildId: string, resourceId: number): number | null {
+  start(guildId: string, resourceId: number): Promise<number | null> {
     return this.deps.ttls.start(guildId, resourceId, this.deps.clock.now());
   }
 
@@ -83,7 +83,7 @@ export class DeploymentTtls {
   async offerExtend(ref: TtlRef, presser: Member): Promise<ExtendOffer> {
     const { row, subject, provider } = await this.#open(ref, presser.id);
     await this.#requireMayExtend(ref, row, provider, presser);
-    const max = this.deps.policies.get(row.guildId).maxTtlMinutes;
+    const max = (await this.deps.policies.get(row.guildId)).maxTtlMinutes;
     return { subject, suggestedMinutes: Math.round((row.ttlMs ?? 60 * MINUTE_MS) / MINUTE_MS), maxMinutes: max };
   }
 
@@ -98,7 +98,7 @@ export class DeploymentTtls {
     const now = this.deps.clock.now();
     const was = row.expiresAt!;
     const expiresAt = Math.max(was, now) + minutes * MINUTE_MS;
-    const max = this.deps.policies.get(row.guildId).maxTtlMinutes;
+    const max = (await this.deps.policies.get(row.guildId)).maxTtlMinutes;
     const beyondMax = max !== null && expiresAt - now > max * MINUTE_MS;
     const audit = (outcome: 'success' | 'denied', details: Record<string, unknown>) =>
       this.deps.audit.record({ guildId: row.guildId, userId: presser.id, action: 'deploy.ttl_extend', target: subject.projectName, outcome, details: { resourceId: row.id, minutes, ...details } });
@@ -109,7 +109,7 @@ export class DeploymentTtls {
         text`That would leave ${duration(expiresAt - now)} before it is destroyed, beyond this server's maximum time to live of ${duration(max * MINUTE_MS)}. Extend by ${code(typedForm(Math.max(1, Math.floor((max * MINUTE_MS - (Math.max(was, now) - now)) / MINUTE_MS))))} or less, or ask a server admin to press Extend: an admin may go beyond it. Nothing was changed.`,
       );
     }
-    if (!this.deps.ttls.extend(row.guildId, row.id, was, expiresAt, now)) {
+    if (!(await this.deps.ttls.extend(row.guildId, row.id, was, expiresAt, now))) {
       throw new TtlDeploymentEnded('ttl.changed', text`Deployment #${row.id} changed while you were choosing (extended by someone else, or its time ran out). Nothing was changed; press Extend again on its latest notice.`);
     }
     audit('success', { expiresAt, beyondMax });
@@ -131,9 +131,9 @@ export class DeploymentTtls {
       throw ref.guildId === null && error instanceof PermissionDenied ? permissionsUnknownInDm('Destroy now', error) : error;
     }
     this.deps.audit.record({ guildId: row.guildId, userId: presser.id, action: 'deploy.ttl_destroy_now', target: subject.projectName, outcome: 'success', details: { resourceId: row.id } });
-    this.deps.ttls.dueNow(row.guildId, row.id, this.deps.clock.now());
+    await this.deps.ttls.dueNow(row.guildId, row.id, this.deps.clock.now());
     if (this.deps.servesGuild && !this.deps.servesGuild(row.guildId)) return { subject, outcome: 'handed_over' };
-    const due = this.deps.ttls.find(row.guildId, row.id)!;
+    const due = (await this.deps.ttls.find(row.guildId, row.id))!;
     await started(subject);
     return { subject, outcome: await this.deps.destroyer().expire(due, presser) };
   }
@@ -144,19 +144,19 @@ export class DeploymentTtls {
   }
 
   /** The guild a press in a DM is about (only the deployer's own deployments are found there). */
-  guildOf(ref: TtlRef, presserId: string): string {
-    return this.#row(ref, presserId).guildId;
+  async guildOf(ref: TtlRef, presserId: string): Promise<string> {
+    return (await this.#row(ref, presserId)).guildId;
   }
 
-  #row(ref: TtlRef, presserId: string): TtlDeployment {
-    const row = ref.guildId === null ? this.deps.ttls.findAnywhere(ref.resourceId) : this.deps.ttls.find(ref.guildId, ref.resourceId);
+  async #row(ref: TtlRef, presserId: string): Promise<TtlDeployment> {
+    const row = ref.guildId === null ? await this.deps.ttls.findAnywhere(ref.resourceId) : await this.deps.ttls.find(ref.guildId, ref.resourceId);
     if (!row || row.expiresAt === null || (ref.guildId === null && row.createdBy !== presserId)) throw new TtlDeploymentNotFound(ref.resourceId);
     return row;
   }
 
   /** The deployment, still running with a time to live. */
   async #open(ref: TtlRef, presserId: string) {
-    const row = this.#row(ref, presserId);
+    const row = await this.#row(ref, presserId);
     if (row.expiredAt !== null || !DESTROYABLE.includes(row.status)) {
       throw new TtlDeploymentEnded('ttl.ended', text`Deployment #${row.id} is ${row.expiredAt !== null || row.status === 'destroyed' ? 'already destroyed' : `${row.status} right now`}: there is nothing to extend or destroy from here.`);
     }

@@ -56,12 +56,12 @@ function sqliteUnderTest(cleanups: Array<() => unknown>): DialectUnderTest {
     dialect: 'sqlite',
     data,
     audit: (clock) => {
-      const writer = new AuditLog(database.db, clock);
+      const writer = new AuditLog(data.session, clock);
       writers.push(writer);
       return writer;
     },
     auditTrail: async (guildId) => {
-      for (const writer of writers) writer.flush();
+      for (const writer of writers) await writer.flush();
       return database.db.all<AuditRowShape>(AUDIT_QUERY(guildId)).map(toEntry);
     },
     rows: async (query) => {

@@ -6,6 +6,7 @@
  * JSON line, and keeps what it took until its stdin closes or it is killed (then nothing is released: a crash).
  */
 import { createInterface } from 'node:readline';
+import { sqliteDataAccess } from '../../src/db/data-access.js';
 import { openDatabase } from '../../src/db/index.js';
 import { BudgetReservations } from '../../src/deploy/budget-reservations.js';
 import { WorkspaceLeases } from '../../src/engine/workspace-leases.js';
@@ -44,15 +45,16 @@ async function main(): Promise<void> {
   if ((await next()) !== 'go') return;
   let outcome: unknown;
   if (mode === 'budget') {
-    const policies = new PolicyService(handle.db, PriceCatalogue.load(), clock);
-    const reservations = new BudgetReservations(handle.db, clock, owner);
-    const { decision, release } = reservations.reserveIfAllowed(guildId, Number(env.RESOURCE_ID), (reserved) =>
+    const data = sqliteDataAccess(handle);
+    const policies = new PolicyService(data, PriceCatalogue.load(), clock);
+    const reservations = new BudgetReservations(data, clock, owner);
+    const { decision, release } = await reservations.reserveIfAllowed(guildId, Number(env.RESOURCE_ID), (reserved) =>
       policies.checkPlan({ guildId, provider: 'gcp', planned: [PLANNED_VM], reserved }),
     );
     outcome = { held: release !== undefined, violations: decision.violations };
   } else {
-    const leases = new WorkspaceLeases(handle.db, clock, owner);
-    const claim = leases.claim(guildId, RACED_WORKSPACE, () => ({ runId: Number(env.RUN_ID), kind: 'apply', since: clock.now(), startedBy: env.MEMBER! }));
+    const leases = new WorkspaceLeases(sqliteDataAccess(handle), clock, owner);
+    const claim = await leases.claim(guildId, RACED_WORKSPACE, async () => ({ runId: Number(env.RUN_ID), kind: 'apply', since: clock.now(), startedBy: env.MEMBER! }));
     outcome = claim.claimed ? { claimed: true } : { claimed: false, holder: claim.holder };
   }
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
