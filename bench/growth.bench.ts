@@ -161,7 +161,9 @@ async function run(): Promise<BenchmarkResult> {
   try {
     const before = machineInfo();
     const started = performance.now();
-    const { sqlite } = core.database;
+    // It seeds and reads SQLite's file directly: a benchmark of the embedded default (DATABASE_URL unset).
+    const sqlite = core.database.sqlite?.sqlite;
+    if (!sqlite) throw new Error('npm run bench -- growth runs on SQLite: unset DATABASE_URL');
     const projectNames: Record<GuildKind, string> = {
       empty: 'project-0007',
       page: seedGuild(sqlite, GUILDS.page, SIZES.page, NOW),

@@ -6,7 +6,6 @@ import { ConfigError, loadConfig, readEnvironment, type Config } from './config/
 import { parseShardingSettings, type ShardingSettings } from './config/sharding.js';
 import type { ShardScope } from './sharding/shard-scope.js';
 import { buildCore, type Core } from './app/bootstrap.js';
-import { botDatabasePath } from './db/dialect.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { systemClock } from './shared/clock.js';
 import { allCommands, allComponentHandlers } from '../commands/index.js';
@@ -56,7 +55,18 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
   const { DiscordNotifier } = await import('./discord/discord-notifier.js');
   // In a shard, discord.js reads its shard from the variables the manager set (SHARDS, SHARD_COUNT).
   const client = createDiscordClient(config);
-  const core: Core = await buildCore({ config, clock: systemClock, logger, notifier: new DiscordNotifier(client), shard });
+  const core: Core = await buildCore({
+    config,
+    clock: systemClock,
+    logger,
+    notifier: new DiscordNotifier(client),
+    shard,
+    // Without its lock another process could start on these guilds: stop the graceful way rather than serve them twice.
+    onDatabaseLockLost: (error) => {
+      logger.error({ err: error }, 'lost the database lock (PostgreSQL connection gone): stopping');
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
   lastResort.attach(core.app);
   const dispatcher = new CommandDispatcher(allCommands, core.app, { components: allComponentHandlers });
   const bot = new DiscordBot(client, dispatcher, systemClock, logger);
@@ -93,8 +103,6 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
 
 async function runShardManager(config: Config, sharding: Extract<ShardingSettings, { role: 'manager' }>, logger: Logger): Promise<void> {
   const token = requireToken(config);
-  // Before Discord is asked anything: a DATABASE_URL the bot cannot run on yet stops the manager too.
-  botDatabasePath(config);
   const { ShardManager, fetchGatewayBot } = await import('./discord/shard-manager.js');
   const { describeConnectionError } = await import('./discord/connection-errors.js');
   let gateway;

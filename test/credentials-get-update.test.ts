@@ -65,7 +65,7 @@ describe('/cloud-credentials get and update', () => {
     const before = (await core.app.credentials.find(GUILD, 'prod'))!;
     const path = join(dir, 'db.sqlite');
     const oldCiphertext = Buffer.from(
-      (core.database.sqlite.prepare('SELECT ciphertext FROM cloud_credentials WHERE id = ?').get(before.id) as { ciphertext: Buffer }).ciphertext,
+      (core.database.sqlite!.sqlite.prepare('SELECT ciphertext FROM cloud_credentials WHERE id = ?').get(before.id) as { ciphertext: Buffer }).ciphertext,
     );
     expect(databaseHolds(path, oldCiphertext)).toBe(true);
 

@@ -1,18 +1,20 @@
 /**
- * DATABASE_URL (issue 16): validated with the rest of the configuration, and, while the repositories are still
- * synchronous (SQLite only), refused by the bot at start-up with a message that says what to do, before it touches
- * any database: never silently ignored in favour of DATABASE_PATH.
+ * DATABASE_URL (issue 16): validated with the rest of the configuration, and, when set, the database the bot runs on:
+ * never silently ignored in favour of DATABASE_PATH. A server the bot cannot reach stops it with a message that names
+ * the server, never the password, and no SQLite file is made meanwhile.
  */
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../src/config/index.js';
-import { botDatabasePath, chooseDatabase, PostgresNotYetSupported } from '../src/db/dialect.js';
+import { chooseDatabase } from '../src/db/dialect.js';
 import { REPO_ROOT } from './support/bot-process.js';
 import { makeTempDir } from './support/tmp.js';
 
 const URL_WITH_PASSWORD = 'postgres://chatops:hunter2-secret@db.example.test:5432/chatops';
+/** Port 9 (discard) on loopback: nothing listens, so the connection is refused at once, with no DNS asked. */
+const UNREACHABLE_URL = 'postgres://chatops:hunter2-secret@127.0.0.1:9/chatops';
 
 describe('DATABASE_URL in the configuration', () => {
   it('is unset by default, and an empty value counts as unset', () => {
@@ -46,31 +48,16 @@ describe('choosing the database', () => {
     expect(chooseDatabase({ DATABASE_PATH: './data/chatops.db', DATABASE_URL: undefined })).toEqual({ dialect: 'sqlite', path: './data/chatops.db' });
     expect(chooseDatabase({ DATABASE_PATH: './data/chatops.db', DATABASE_URL: URL_WITH_PASSWORD })).toEqual({ dialect: 'postgres', url: URL_WITH_PASSWORD });
   });
-
-  it('for the bot, is refused when it would be PostgreSQL, with what to do and never the URL', () => {
-    expect(botDatabasePath({ DATABASE_PATH: 'bot.db', DATABASE_URL: undefined })).toBe('bot.db');
-    let caught: unknown;
-    try {
-      botDatabasePath({ DATABASE_PATH: 'bot.db', DATABASE_URL: URL_WITH_PASSWORD });
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(PostgresNotYetSupported);
-    const message = (caught as Error).message;
-    expect(message).toMatch(/cannot run on PostgreSQL yet/);
-    expect(message).toMatch(/Unset DATABASE_URL .* to run on SQLite/);
-    expect(message).not.toContain('hunter2');
-  });
 });
 
-describe('starting the bot with DATABASE_URL set', () => {
+describe('starting the bot with DATABASE_URL set to a server that does not answer', () => {
   const tmp = makeTempDir('chatops-dialect-');
   afterAll(() => tmp.cleanup());
 
   function start(args: string[], env: Record<string, string>) {
     return execa('node', ['--import', 'tsx', 'src/main.ts', ...args], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, DEPLOYMENTS_DIR: join(tmp.dir, 'deployments'), DATABASE_URL: URL_WITH_PASSWORD, ENGINE_SANDBOX: 'off', ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: tmp.dir, DEPLOYMENTS_DIR: join(tmp.dir, 'deployments'), DATABASE_URL: UNREACHABLE_URL, ENGINE_SANDBOX: 'off', ...env },
       extendEnv: false,
       reject: false,
       input: '',
@@ -80,17 +67,14 @@ describe('starting the bot with DATABASE_URL set', () => {
 
   it.each([
     ['in the console', ['--console'], {}],
-    // A token that would never connect: the refusal comes before any connection is tried.
+    // A token that would never connect: the database is opened before Discord is asked anything.
     ['for Discord', [], { DISCORD_TOKEN: 'not-a-real-token', DISCORD_API_URL: 'http://127.0.0.1:9/api' }],
-    // The shard manager, which would otherwise ask Discord for its gateway first.
-    ['with shards', [], { DISCORD_TOKEN: 'not-a-real-token', DISCORD_API_URL: 'http://127.0.0.1:9/api', SHARDS: '2' }],
-  ])('%s: exits 1 saying what is not supported and what to do, touching no SQLite file', async (where, args, env) => {
+  ])('%s: exits 1 naming the server it could not reach, never the password, touching no SQLite file', async (where, args, env) => {
     const databasePath = join(tmp.dir, `${where.replaceAll(' ', '-')}.db`);
     const result = await start(args, { DATABASE_PATH: databasePath, ...env });
     expect(result.timedOut).toBe(false);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/Cloud ChatOps could not start: DATABASE_URL is set, but the bot cannot run on PostgreSQL yet/);
-    expect(result.stderr).toMatch(/Unset DATABASE_URL \(in the environment and in \.env\) to run on SQLite/);
+    expect(result.stderr).toMatch(/Cloud ChatOps could not start: Could not connect to PostgreSQL at 127\.0\.0\.1:9\/chatops/);
     expect(result.stderr).not.toContain('hunter2');
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(databasePath)).toBe(false);

@@ -30,7 +30,7 @@ describe('query plans of the hot paths', () => {
   let harness: Awaited<ReturnType<typeof startAppHarness>>;
   /** What each step showed the member, to check the scenario did what it says. */
   const shown = new Map<string, string>();
-  const sqlite = () => harness.core.database.sqlite;
+  const sqlite = () => harness.core.database.sqlite!.sqlite;
   const executed = () => capture.all(sqlite().name);
 
   beforeAll(async () => {

@@ -97,7 +97,7 @@ describe('two shards’ janitors racing on one database', () => {
     await raceTicks();
     for (const shard of shards) expect(dmsTitled(shard.notifier, 'JIT permission expired').sort()).toEqual(expected[shard.scope.id]!.sort());
 
-    const db = shards[0]!.app.app.db.$client;
+    const db = shards[0]!.app.core.database.sqlite!.sqlite;
     const rows = db.prepare("SELECT revoked, revoke_reason, notice_status, notice_attempts FROM jit_permissions").all() as Record<string, unknown>[];
     expect(rows).toHaveLength(GUILDS.length * 2);
     expect(rows.every((row) => row.revoked === 1 && row.revoke_reason === 'expired' && row.notice_status === 'sent' && row.notice_attempts === 1)).toBe(true);
@@ -117,7 +117,7 @@ describe('two shards’ janitors racing on one database', () => {
     clock.advance(61 * 60_000);
     await raceTicks();
     for (const shard of shards) expect(dmsTitled(shard.notifier, 'JIT request expired').sort()).toEqual(expected[shard.scope.id]!.sort());
-    const db = shards[1]!.app.app.db.$client;
+    const db = shards[1]!.app.core.database.sqlite!.sqlite;
     const rows = db.prepare("SELECT status, notice_status FROM jit_requests").all();
     expect(rows).toEqual(GUILDS.map(() => ({ status: 'expired', notice_status: 'sent' })));
     const audited = db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'jit.request.expire'").get() as { n: number };
@@ -132,7 +132,7 @@ describe('two shards’ janitors racing on one database', () => {
     clock.advance(31 * 60_000);
     await shards[0]!.app.tick();
     expect(shards[0]!.notifier.sent).toEqual([]);
-    const db = shards[0]!.app.app.db.$client;
+    const db = shards[0]!.app.core.database.sqlite!.sqlite;
     expect(db.prepare('SELECT revoked FROM jit_permissions').get()).toEqual({ revoked: 0 });
     // The access itself is over at its end whoever revokes it: the check at use compares the time.
     expect(await shards[0]!.app.app.jit.effectiveLevel({ guildId: guildOf1, userId: memberOf(0, 9), provider: 'aws', isGuildAdmin: false })).toBeNull();

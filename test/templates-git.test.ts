@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
 import { ForbiddenModule, ModuleBackendRefused, TemplateChanged, TemplateNotFound } from '../src/templates/errors.js';
 import { digestOf, type ModuleFile } from '../src/templates/module-files.js';
-import { sqliteDataAccess } from '../src/db/data-access.js';
 import { templateRepositoryFor } from '../src/templates/template-repository.js';
 import { TemplateStore, templateStoreDir } from '../src/templates/template-store.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
@@ -193,7 +192,7 @@ describe('a template from git', () => {
     // What an older version stored, written as it would have: the row and the files, its digest pinned.
     const files: ModuleFile[] = [{ path: 'main.tf.json', bytes: Buffer.from(JSON.stringify({ terraform: { backend: { gcs: { bucket: 'elsewhere' } } }, resource: { terraform_data: { x: {} } } })) }];
     const config = harness.core.app.config;
-    const repository = templateRepositoryFor(sqliteDataAccess(harness.core.database).session, harness.clock);
+    const repository = templateRepositoryFor(harness.core.app.data.session, harness.clock);
     const legacy = await repository.insertGit({ guildId: GUILD_D, name: 'legacy', gitUrl: repo.url, gitSubdir: '', gitRef: 'HEAD', pinnedRevision: 'a'.repeat(40), filesDigest: digestOf(files), variables: [], createdBy: admin.id });
     new TemplateStore(templateStoreDir(config), [config.DEPLOYMENTS_DIR]).save(GUILD_D, legacy.id, 'a'.repeat(40), files);
 

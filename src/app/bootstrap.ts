@@ -5,8 +5,7 @@
 import { join, resolve } from 'node:path';
 import { createAdvisor } from '../advisor/advisor.js';
 import type { Config } from '../config/index.js';
-import { openDatabase, type DatabaseHandle } from '../db/index.js';
-import { botDatabasePath } from '../db/dialect.js';
+import { openBotDatabase, type BotDatabase } from '../db/bot-database.js';
 import { WalCheckpointer } from '../db/wal-checkpointer.js';
 import { AuditLog } from '../audit/audit-log.js';
 import { CredentialStore } from '../credentials/credential-store.js';
@@ -40,7 +39,6 @@ import { ttlRepositoryFor } from '../ttl/ttl-repository.js';
 import { DeploymentTtls } from '../ttl/ttl-service.js';
 import { JitRequestService } from '../jit/access-requests.js';
 import { ExtensionService } from '../jit/extensions.js';
-import { sqliteDataAccess } from '../db/data-access.js';
 import { jitStore } from '../jit/jit-store.js';
 import { JitService } from '../jit/jit-service.js';
 import { reminderRepositoryFor } from '../jit/reminder-repository.js';
@@ -60,7 +58,6 @@ import { buildTemplates, type GitTransport } from '../templates/index.js';
 import { TierService } from '../tiers/tier-service.js';
 import { EphemeralVault } from '../vault/ephemeral-vault.js';
 import type { AppContext } from './context.js';
-import { acquireProcessLock } from './process-lock.js';
 
 export interface CoreOptions {
   config: Config;
@@ -83,11 +80,17 @@ export interface CoreOptions {
    * and settles, expires and notifies only its own guilds' rows. Unset: one process serves every guild.
    */
   shard?: ShardScope;
+  /**
+   * PostgreSQL: the connection holding this process's lock was lost (the server restarted, or an operator ended it),
+   * so another process could now start on the same shard. Default: logged; the front end stops the bot (src/main.ts).
+   */
+  onDatabaseLockLost?: (error: Error) => void;
 }
 
 export interface Core {
   app: AppContext;
-  database: DatabaseHandle;
+  /** The database the bot runs on (SQLite or PostgreSQL), with its process lock. */
+  database: BotDatabase;
   janitor: Janitor;
   /** The janitor's drift checks, which run in the background: `idle()` waits for those started. */
   driftChecks: DriftCheckJob;
@@ -103,35 +106,39 @@ export interface Core {
 }
 
 export async function buildCore(options: CoreOptions): Promise<Core> {
-  // First of all, before the database is touched: a second process on it stops here (DatabaseInUse); a DATABASE_URL,
-  // which the bot cannot run on yet, stops it even before (PostgresNotYetSupported).
-  const lock = acquireProcessLock(botDatabasePath(options.config), options.clock.now(), options.shard);
+  const { config, clock, logger, shard } = options;
+  // First of all: the process lock, then the migrations. A second bot on the same database, or a second process of one
+  // shard, stops here (DatabaseInUse) having changed nothing.
+  const database = await openBotDatabase(config, {
+    now: clock.now(),
+    shard,
+    onLockLost: (error) => (options.onDatabaseLockLost ?? ((lost) => logger.error({ err: lost }, 'lost the database lock')))(error),
+  });
+  logger.info({ database: database.where, dialect: database.data.dialect }, 'database ready, migrations applied');
   try {
-    return await buildLockedCore(options, lock.release);
+    return await buildOnDatabase(options, database);
   } catch (error) {
-    lock.release();
+    await database.close();
     throw error;
   }
 }
 
-async function buildLockedCore({ config, clock, logger, notifier, engineHost = {}, templateGit, shard }: CoreOptions, releaseLock: () => void): Promise<Core> {
+async function buildOnDatabase({ config, clock, logger, notifier, engineHost = {}, templateGit, shard }: CoreOptions, database: BotDatabase): Promise<Core> {
   const ownGuild = (guildId: string): boolean => servesGuild(shard, guildId);
   const deploymentsRoot = resolve(config.DEPLOYMENTS_DIR);
-  // Before the database is touched: without a working sandbox (unless turned off by name) the bot does not start.
+  // Before anything runs: without a working sandbox (unless turned off by name) the bot does not start.
   const executor = engineExecutorFor({
     sandbox: config.ENGINE_SANDBOX,
     bwrapPath: config.BWRAP_PATH,
     readOnlyPaths: config.ENGINE_SANDBOX_READ_ONLY_PATHS,
     deploymentsRoot,
-    databasePath: config.DATABASE_PATH,
+    databasePath: database.sqlite ? config.DATABASE_PATH : undefined,
     // Every guild's fetched modules: a run gets its own template copied into its workspace, never the store.
     privateFolders: [templateStoreDir(config)],
     pathEnv: engineHost.pathEnv ?? process.env.PATH ?? '',
     logger,
   });
-  const database = openDatabase(config.DATABASE_PATH);
-  logger.info({ database: config.DATABASE_PATH }, 'database ready, migrations applied');
-  const data = sqliteDataAccess(database);
+  const { data } = database;
 
   const pricing = PriceCatalogue.load(config.PRICING_OVERRIDES_FILE);
   const audit = new AuditLog(data.session, clock, {
@@ -247,7 +254,6 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
     config,
     clock,
     logger,
-    db: database.db,
     data,
     vault,
     pricing,
@@ -278,7 +284,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
   };
 
   // The janitor's bulk writes are checkpointed off the event loop (a checkpoint waits for the disk).
-  const checkpointer = WalCheckpointer.start(config.DATABASE_PATH, database);
+  const checkpointer = database.sqlite && WalCheckpointer.start(config.DATABASE_PATH, database.sqlite);
   const janitor = createJanitor({
     schedule: config.JANITOR_SCHEDULE,
     checkpoint: checkpointer && (() => checkpointer.checkpoint()),
@@ -326,8 +332,7 @@ async function buildLockedCore({ config, clock, logger, notifier, engineHost = {
       heartbeat.stop();
       vault.purgeAll();
       await audit.flush();
-      database.close();
-      releaseLock();
+      await database.close();
     },
   };
 }

@@ -5,7 +5,6 @@
 import type { Advisor } from '../advisor/advisor.js';
 import type { Config } from '../config/index.js';
 import type { DataAccess } from '../db/data-access.js';
-import type { Db } from '../db/index.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { CredentialStore } from '../credentials/credential-store.js';
 import type { ServiceDefaults } from '../credentials/service-defaults.js';
@@ -35,7 +34,6 @@ export interface AppContext {
   config: Config;
   clock: Clock;
   logger: Logger;
-  db: Db;
   /** The data-access seam (issue 16): repositories' sessions and units of work, and the dialect's own chores. */
   data: DataAccess;
   vault: EphemeralVault;

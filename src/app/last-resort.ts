@@ -14,7 +14,7 @@ import { deliverToMember, describeError } from '../jit/delivery.js';
 import type { Logger } from '../logging/logger.js';
 import type { Notice } from '../notify/notifier.js';
 
-export type LastResortApp = Pick<AppContext, 'db' | 'clock' | 'runner' | 'notifier' | 'policies' | 'projects'>;
+export type LastResortApp = Pick<AppContext, 'clock' | 'runner' | 'notifier' | 'policies' | 'projects'>;
 
 export interface LastResortOptions {
   logger: Logger;

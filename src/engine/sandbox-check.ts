@@ -37,7 +37,8 @@ export interface SandboxStartupOptions {
   /** ENGINE_SANDBOX_READ_ONLY_PATHS, absolute. */
   readOnlyPaths: readonly string[];
   deploymentsRoot: string;
-  databasePath: string;
+  /** The SQLite file, whose folder engines must not see; undefined on PostgreSQL (the data is the server's). */
+  databasePath: string | undefined;
   /** More folders engines must never see any part of (the template store, with every guild's modules). */
   privateFolders?: readonly string[];
   /** The PATH engines are found on and run with. */
@@ -107,7 +108,7 @@ function findBwrap(options: SandboxStartupOptions): string {
  * and never whole: the bot's own folder (its `.env`) and its user's home (cloud CLIs keep keys there).
  */
 function boundariesOf(options: SandboxStartupOptions): SandboxBoundaries {
-  const trees = [options.deploymentsRoot, ...(options.databasePath === ':memory:' ? [] : [dirname(resolve(options.databasePath))]), ...(options.privateFolders ?? [])];
+  const trees = [options.deploymentsRoot, ...(options.databasePath === undefined || options.databasePath === ':memory:' ? [] : [dirname(resolve(options.databasePath))]), ...(options.privateFolders ?? [])];
   const wholes = [process.cwd(), homedir()];
   const both = (paths: string[]): string[] => [...new Set(paths.flatMap((path) => [resolve(path), realOrResolved(path)]))];
   return { hiddenTrees: both(trees), hiddenWholes: both(wholes) };

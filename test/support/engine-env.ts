@@ -156,7 +156,7 @@ export async function makeRunnerFixture(options: RunnerFixtureOptions = {}): Pro
   return {
     core,
     runner,
-    db: { ...core.database, path: databasePath, dir: databaseDir },
+    db: { ...core.database.sqlite!, path: databasePath, dir: databaseDir },
     layout,
     projects,
     resources,
