@@ -48,8 +48,8 @@ function request(project: Project, userId: string, extra: Partial<RunRequest> = 
 /** A project with a planned VM whose apply is now under way (the stand-in waits until it gets SIGINT). */
 async function applyUnderWay(guildId: string, name: string, userId: string) {
   const { app } = harness.core;
-  const project = app.projects.create({ guildId, name, provider: 'gcp', region: 'us-central1', createdBy: userId });
-  const resource = app.resources.create({
+  const project = await app.projects.create({ guildId, name, provider: 'gcp', region: 'us-central1', createdBy: userId });
+  const resource = await app.resources.create({
     projectId: project.id,
     guildId,
     name: 'vm-1',
@@ -115,7 +115,7 @@ describe('the last resort after an error nothing caught', () => {
       expect(applyProcess(run.project)).toEqual({ signals: ['SIGINT'], alive: false });
       expect((await app.runner.getRun(run.project.guildId, run.planRunId))?.status).toBe('succeeded');
       expect(await run.outcome).toBeInstanceOf(Error);
-      expect(app.resources.get(run.project.guildId, run.resource.id).status).toBe('interrupted');
+      expect((await app.resources.get(run.project.guildId, run.resource.id)).status).toBe('interrupted');
     }
     const [dm] = harness.notifier.dmsTo(ALICE);
     expect(dm).toMatchObject({ tone: 'danger' });

@@ -49,14 +49,14 @@ afterEach(async () => {
  * and the engine itself still applying the plan (spawned here, in its own process group as the runner does).
  */
 async function crashedApply(knobs: Record<string, unknown>, stopsWithBot = false): Promise<{ project: Project; resourceId: number; pid: number; child: ResultPromise }> {
-  const project = fixture.project(GUILD, `Crashed ${children.length}`);
-  const resource = fixture.resource(project);
+  const project = await fixture.project(GUILD, `Crashed ${children.length}`);
+  const resource = await fixture.resource(project);
   const credentialEnv = toEngineEnv('gcp', { project_id: 'orphan-project-1' });
   const plan = await fixture.runner.plan({ guildId: GUILD, projectSlug: project.slug, userId: USER, credentialEnv, enginePreference: 'terraform', resourceId: resource.id });
   fixture.control(project, { sleepMs: 60_000, ...knobs });
   const run = await store.create({ guildId: GUILD, projectId: project.id, resourceId: resource.id, kind: 'apply', startedBy: USER, channelId: CHANNEL });
   await store.markRunning(GUILD, run.guild_run_number, 'terraform', '1.9.8');
-  fixture.resources.setStatus(GUILD, resource.id, 'applying');
+  await fixture.resources.setStatus(GUILD, resource.id, 'applying');
   const child = execa(join(FAKE_ENGINE_BIN, 'terraform'), ['apply', '-input=false', '-no-color', '-json', `.plans/run-${plan.runId}.tfplan`], {
     cwd: fixture.workspace(project),
     env: { PATH: fixture.pathEnv, ...credentialEnv },
@@ -100,7 +100,7 @@ describe('start-up after a crash', () => {
     expect(runs).toEqual([expect.objectContaining({ guildId: GUILD, runNumber: 2, kind: 'apply', resourceId, startedBy: USER, channelId: CHANNEL, engine: 'stopped' })]);
     expect(resources).toBe(1);
     expect(await store.get(GUILD, 2)).toMatchObject({ status: 'interrupted', error: expect.stringMatching(/stopped cleanly/) });
-    expect(fixture.resources.get(GUILD, resourceId).status).toBe('interrupted');
+    expect((await fixture.resources.get(GUILD, resourceId)).status).toBe('interrupted');
   });
 
   it('escalates to SIGTERM when the engine ignores SIGINT, and reports it was forced', async () => {
@@ -121,7 +121,7 @@ describe('start-up after a crash', () => {
   });
 
   it('leaves alone a process that now has the recorded pid but started at another time (a reused pid)', async () => {
-    const project = fixture.project(GUILD, 'Reused');
+    const project = await fixture.project(GUILD, 'Reused');
     const stranger = execa(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { reject: false, detached: true });
     children.push(stranger);
     const pid = stranger.pid as number;
@@ -137,10 +137,10 @@ describe('start-up after a crash', () => {
   });
 
   it('marks queued runs (never started) and resources left applying or destroying interrupted, once', async () => {
-    const project = fixture.project(GUILD, 'Queued');
-    const applying = fixture.resource(project);
-    fixture.resources.setStatus(GUILD, applying.id, 'applying');
-    const untouched = fixture.resource(project);
+    const project = await fixture.project(GUILD, 'Queued');
+    const applying = await fixture.resource(project);
+    await fixture.resources.setStatus(GUILD, applying.id, 'applying');
+    const untouched = await fixture.resource(project);
     await store.create({ guildId: GUILD, projectId: project.id, resourceId: untouched.id, kind: 'plan', startedBy: USER });
     const done = await store.create({ guildId: GUILD, projectId: project.id, resourceId: null, kind: 'plan', startedBy: USER });
     await store.finish(GUILD, done.guild_run_number, 'succeeded');
@@ -149,8 +149,8 @@ describe('start-up after a crash', () => {
     expect(first.runs.map((r) => [r.runNumber, r.engine])).toEqual([[1, 'not_started']]);
     expect(first.resources).toBe(1);
     expect(fixture.db.db.select().from(iacRuns).all().map((r) => r.status)).toEqual(['interrupted', 'succeeded']);
-    expect(fixture.resources.get(GUILD, applying.id).status).toBe('interrupted');
-    expect(fixture.resources.get(GUILD, untouched.id).status).toBe('planned');
+    expect((await fixture.resources.get(GUILD, applying.id)).status).toBe('interrupted');
+    expect((await fixture.resources.get(GUILD, untouched.id)).status).toBe('planned');
     expect(await recover()).toEqual({ runs: [], resources: 0 });
   });
 });
@@ -159,7 +159,7 @@ describe('telling members about interrupted runs', () => {
   const run: InterruptedRun = { guildId: GUILD, runNumber: 7, kind: 'apply', projectId: 0, resourceId: 12, startedBy: USER, channelId: CHANNEL, engine: 'stopped' };
 
   it('posts in the channel the run was started from, naming the run by its guild number and what to do', async () => {
-    const project = fixture.project(GUILD, 'Web Shop');
+    const project = await fixture.project(GUILD, 'Web Shop');
     const notifier = new RecordingNotifier();
     await tellInterruptedMembers([{ ...run, projectId: project.id }], { notifier, projects: fixture.projects, logger });
     const [notice] = notifier.postsIn(CHANNEL);
@@ -192,10 +192,10 @@ describe('recovery in one shard of several', () => {
     expect([shardOfGuild(MINE, 2), shardOfGuild(THEIRS, 2)]).toEqual([0, 1]);
     const left = [];
     for (const guildId of [MINE, THEIRS]) {
-      const project = fixture.project(guildId, `Left ${guildId}`);
-      const resource = fixture.resource(project);
+      const project = await fixture.project(guildId, `Left ${guildId}`);
+      const resource = await fixture.resource(project);
       const run = await store.create({ guildId, projectId: project.id, resourceId: resource.id, kind: 'apply', startedBy: USER, channelId: CHANNEL });
-      fixture.resources.setStatus(guildId, resource.id, 'applying');
+      await fixture.resources.setStatus(guildId, resource.id, 'applying');
       left.push({ guildId, run, resource });
     }
     const recovered = await recoverUnfinishedRuns({ data, resources: fixture.resources, clock: fixture.clock, logger, graceMs: 300, shard: { id: 0, count: 2 } });
@@ -205,6 +205,6 @@ describe('recovery in one shard of several', () => {
     expect(statusOf(MINE)).toBe('interrupted');
     // Shard 1's run may be running right now in its own process: shard 0 must not touch it.
     expect(statusOf(THEIRS)).toBe('queued');
-    expect(fixture.resources.get(THEIRS, left[1]!.resource.id)?.status).toBe('applying');
+    expect((await fixture.resources.get(THEIRS, left[1]!.resource.id))?.status).toBe('applying');
   });
 });

@@ -35,34 +35,34 @@ const plans = (project: Project): string[] => {
 
 describe('plan files (they hold variable values) live only while they can be applied', () => {
   it('are gone after a successful apply and after a failed one', async () => {
-    const project = fixture.project(GUILD, 'Applied');
-    const ok = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const project = await fixture.project(GUILD, 'Applied');
+    const ok = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     expect(plans(project)).toEqual([`run-${ok.runId}.tfplan`]);
     await fixture.runner.apply({ ...request(project), planRunId: ok.runId });
     expect(plans(project)).toEqual([]);
 
-    const failing = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const failing = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     fixture.control(project, { failApply: { summary: 'quota exceeded' } });
     await expect(fixture.runner.apply({ ...request(project), planRunId: failing.runId })).rejects.toThrow(RunFailed);
     expect(plans(project)).toEqual([]);
   });
 
   it('is removed when the plan run fails after the engine wrote it', async () => {
-    const project = fixture.project(GUILD, 'Show Fails');
+    const project = await fixture.project(GUILD, 'Show Fails');
     fixture.control(project, { failShow: true });
-    const error = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id }).catch((e: unknown) => e);
+    const error = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunFailed);
     expect(fixture.invocations(project).map((i) => i.argv?.[0])).toContain('show');
     expect(plans(project)).toEqual([]);
   });
 
   it('is removed when its apply is cancelled while still waiting in the queue', async () => {
-    const project = fixture.project(GUILD, 'Queued Apply');
-    const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const project = await fixture.project(GUILD, 'Queued Apply');
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     // The only engine slot is taken by another guild's slow run.
-    const busy = fixture.project('333333333333333333', 'Holder');
+    const busy = await fixture.project('333333333333333333', 'Holder');
     fixture.control(busy, { sleepMs: 300 });
-    const holder = fixture.runner.plan({ ...request(busy), resourceId: fixture.resource(busy).id });
+    const holder = fixture.runner.plan({ ...request(busy), resourceId: (await fixture.resource(busy)).id });
     const controller = new AbortController();
     const applying = fixture.runner.apply({ ...request(project), planRunId: plan.runId, signal: controller.signal });
     controller.abort();
@@ -73,24 +73,24 @@ describe('plan files (they hold variable values) live only while they can be app
   });
 
   it('is removed by the Cancel button (discardPlan), once', async () => {
-    const project = fixture.project(GUILD, 'Discarded');
-    const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const project = await fixture.project(GUILD, 'Discarded');
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     expect(await fixture.runner.discardPlan(GUILD, plan.runId)).toBe(true);
     expect(plans(project)).toEqual([]);
     expect(await fixture.runner.discardPlan(GUILD, plan.runId)).toBe(false);
   });
 
   it('at start-up, removes .applying leftovers of a crash and expired plans, keeps plans still applicable, follows no link', async () => {
-    const project = fixture.project(GUILD, 'After Crash');
-    const old = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const project = await fixture.project(GUILD, 'After Crash');
+    const old = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     fixture.clock.advanceMinutes(24 * 60 + 1);
-    const fresh = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const fresh = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     // A crash mid-apply leaves the consumed file behind; the next plan pruned the old one, so put one back.
     const dir = join(fixture.workspace(project), '.plans');
     writeFileSync(join(dir, 'run-999.tfplan.applying'), 'consumed');
     writeFileSync(join(dir, `run-${old.runId}.tfplan`), 'expired');
     // A second project whose .plans is a link elsewhere: the sweep must not reach through it.
-    const linked = fixture.project(GUILD, 'Linked');
+    const linked = await fixture.project(GUILD, 'Linked');
     const elsewhere = join(fixture.root, 'elsewhere');
     mkdirSync(elsewhere);
     writeFileSync(join(elsewhere, 'run-1.tfplan.applying'), 'not ours');

@@ -30,7 +30,7 @@ describeOnBothDialects('recovery of runs left by a stopped bot', (open) => {
     const interrupted: Array<[string, number]> = [];
     // The repository (SQLite's for now) applies its own transition rules; here only what recovery asks of it counts.
     const resources: Pick<ResourceRepository, 'setStatus'> = {
-      setStatus: (guildId, id) => {
+      setStatus: async (guildId, id) => {
         interrupted.push([guildId, id]);
         return { id, guildId } as Resource;
       },

@@ -57,9 +57,9 @@ function request(project: Project, extra: Partial<RunRequest> = {}): RunRequest 
 
 describe('what a run shows, stores and logs carries no secret', () => {
   it('blanks the project id inside a GCP instance id, in the apply result, its events and the outputs', async () => {
-    const project = fixture.project(GUILD, 'Ids');
+    const project = await fixture.project(GUILD, 'Ids');
     fixture.control(project, { googleIds: true });
-    const vm = fixture.resource(project, 'vm');
+    const vm = await fixture.resource(project, 'vm');
     const plan = await fixture.runner.plan({ ...request(project), resourceId: vm.id });
     const events: RunEvent[] = [];
     const applied = await fixture.runner.apply({ ...request(project), planRunId: plan.runId, onEvent: (e) => events.push(e) });
@@ -74,8 +74,8 @@ describe('what a run shows, stores and logs carries no secret', () => {
   });
 
   it('a failing run whose engine echoes the key file JSON-escaped, URL-encoded and upper-cased leaves no piece of it anywhere', async () => {
-    const project = fixture.project(GUILD, 'Echo');
-    const vm = fixture.resource(project, 'vm');
+    const project = await fixture.project(GUILD, 'Echo');
+    const vm = await fixture.resource(project, 'vm');
     fixture.control(project, {
       warnings: [{ summary: 'Deprecated credentials for {{env:TF_VAR_project_id:upper}}', detail: 'key {{env:GOOGLE_CREDENTIALS:url}}' }],
     });
@@ -106,9 +106,9 @@ describe('what a run shows, stores and logs carries no secret', () => {
   });
 
   it('blanks a secret echoed JSON-escaped on stderr by a failing init', async () => {
-    const project = fixture.project(GUILD, 'Init');
+    const project = await fixture.project(GUILD, 'Init');
     fixture.control(project, { failInit: `Failed to load key {{env:GOOGLE_CREDENTIALS:json}} for project {{env:TF_VAR_project_id}}` });
-    const error = (await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id }).catch((e: unknown) => e)) as RunFailed;
+    const error = (await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id }).catch((e: unknown) => e)) as RunFailed;
     expect(error).toBeInstanceOf(RunFailed);
     expect(error.summary).toMatch(/^Failed to load key .*\[redacted\].* for project \[redacted\]$/);
     expect(leaks(error.message)).toEqual([]);

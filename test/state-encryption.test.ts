@@ -116,10 +116,10 @@ describe('the per-project passphrase', () => {
 describe('runs with OpenTofu 1.8 and a master key', () => {
   it('pass TF_ENCRYPTION to every engine command, and the passphrase appears nowhere else', async () => {
     const fixture = await fixtureWith({ stateEncryptionKeys: [K1] });
-    const project = fixture.project(GUILD, 'Encrypted');
+    const project = await fixture.project(GUILD, 'Encrypted');
     // The stand-in's own invocation log records env values by design: it is left out of the search below.
     const invocationLog = join(fixture.workspace(project), '.fake-engine-invocations.jsonl');
-    const vm = fixture.resource(project);
+    const vm = await fixture.resource(project);
     const events: RunEvent[] = [];
     const plan = await fixture.runner.plan({ ...request(project), resourceId: vm.id, onEvent: (e) => events.push(e) });
     const applied = await fixture.runner.apply({ ...request(project), planRunId: plan.runId, onEvent: (e) => events.push(e) });
@@ -150,12 +150,12 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
 
   it('is the same after a restart and differs for another project and another guild', async () => {
     const first = await fixtureWith({ stateEncryptionKeys: [K1] });
-    const project = first.project(GUILD, 'Stable');
-    await first.runner.plan({ ...request(project), resourceId: first.resource(project).id });
-    const sibling = first.project(GUILD, 'Sibling');
-    await first.runner.plan({ ...request(sibling), resourceId: first.resource(sibling).id });
-    const foreign = first.project(OTHER_GUILD, 'Stable');
-    await first.runner.plan({ ...request(foreign), resourceId: first.resource(foreign).id });
+    const project = await first.project(GUILD, 'Stable');
+    await first.runner.plan({ ...request(project), resourceId: (await first.resource(project)).id });
+    const sibling = await first.project(GUILD, 'Sibling');
+    await first.runner.plan({ ...request(sibling), resourceId: (await first.resource(sibling)).id });
+    const foreign = await first.project(OTHER_GUILD, 'Stable');
+    await first.runner.plan({ ...request(foreign), resourceId: (await first.resource(foreign)).id });
     // A second runner over the same database and folders, as after a restart (the vault is empty by then).
     const logger = pino({ level: 'silent' });
     const again = new IacRunner({
@@ -175,7 +175,7 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
       stateEncryptionKeys: [{ id: 'k1', key: Buffer.alloc(32, 1) }],
       audit: first.audit,
     });
-    await again.plan({ ...request(project), resourceId: first.resource(project).id });
+    await again.plan({ ...request(project), resourceId: (await first.resource(project)).id });
     await again.shutdown();
 
     const seen = encryptionSeen(first, project);
@@ -188,8 +188,8 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
 
   it('rotates: the current key writes, the previous key is a fallback for reading', async () => {
     const fixture = await fixtureWith({ stateEncryptionKeys: [K2, K1] });
-    const project = fixture.project(GUILD, 'Rotated');
-    await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const project = await fixture.project(GUILD, 'Rotated');
+    await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     const config = encryptionSeen(fixture, project)[0] ?? '';
     expect(config).toContain(`passphrase = "${derivePassphrase(K2.key, GUILD, project.id)}"`);
     expect(config).toContain(`passphrase = "${derivePassphrase(K1.key, GUILD, project.id)}"`);
@@ -198,21 +198,21 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
 
   it('reads a plain local state once (to rewrite it encrypted); never for a project that has none', async () => {
     const fixture = await fixtureWith({ stateEncryptionKeys: [K1] });
-    const fresh = fixture.project(GUILD, 'Fresh');
-    await fixture.runner.plan({ ...request(fresh), resourceId: fixture.resource(fresh).id });
+    const fresh = await fixture.project(GUILD, 'Fresh');
+    await fixture.runner.plan({ ...request(fresh), resourceId: (await fixture.resource(fresh)).id });
     expect(encryptionSeen(fixture, fresh)[0]).not.toContain('unencrypted');
-    const migrating = fixture.project(GUILD, 'Migrating');
+    const migrating = await fixture.project(GUILD, 'Migrating');
     writeFileSync(join(fixture.workspace(migrating), 'terraform.tfstate'), JSON.stringify({ version: 4, serial: 1, lineage: 'x', resources: [], outputs: {} }));
-    await fixture.runner.plan({ ...request(migrating), resourceId: fixture.resource(migrating).id });
+    await fixture.runner.plan({ ...request(migrating), resourceId: (await fixture.resource(migrating)).id });
     expect(encryptionSeen(fixture, migrating)[0]).toContain('fallback {\n    method = method.unencrypted.chatops_migrate');
   });
 
   it('redacts the passphrase if the engine ever prints it', async () => {
     const fixture = await fixtureWith({ stateEncryptionKeys: [K1] });
-    const project = fixture.project(GUILD, 'Echo');
+    const project = await fixture.project(GUILD, 'Echo');
     const passphrase = derivePassphrase(K1.key, GUILD, project.id);
     fixture.control(project, { failPlan: { summary: 'Invalid encryption configuration', detail: `passphrase = "${passphrase}"` } });
-    const error = (await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id }).catch((e: unknown) => e)) as RunFailed;
+    const error = (await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id }).catch((e: unknown) => e)) as RunFailed;
     expect(error).toBeInstanceOf(RunFailed);
     expect(error.detail).toBe('passphrase = "[redacted]"');
     expect(JSON.stringify(await fixture.runner.recentRuns(GUILD, 1))).not.toContain(passphrase);
@@ -222,16 +222,16 @@ describe('runs with OpenTofu 1.8 and a master key', () => {
 describe('runs that cannot encrypt say so to the member', () => {
   it('Terraform with local state: no TF_ENCRYPTION, and a warning that state is unencrypted on the bot host', async () => {
     const fixture = await fixtureWith({ stateEncryptionKeys: [K1] });
-    const project = fixture.project(GUILD, 'Terraform');
-    const plan = await fixture.runner.plan({ ...request(project, { enginePreference: 'terraform' }), resourceId: fixture.resource(project).id });
+    const project = await fixture.project(GUILD, 'Terraform');
+    const plan = await fixture.runner.plan({ ...request(project, { enginePreference: 'terraform' }), resourceId: (await fixture.resource(project)).id });
     expect(encryptionSeen(fixture, project).every((value) => value === undefined)).toBe(true);
     expect(plan.warnings.map((w) => w.summary)).toEqual(['State is stored unencrypted on the bot host.']);
   });
 
   it('OpenTofu older than 1.7: no TF_ENCRYPTION, and the same warning', async () => {
     const fixture = await fixtureWith({ stateEncryptionKeys: [K1], engineVersions: { tofu: '1.6.2' } });
-    const project = fixture.project(GUILD, 'Old Tofu');
-    const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const project = await fixture.project(GUILD, 'Old Tofu');
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     expect(plan.engine).toMatchObject({ name: 'tofu', version: '1.6.2' });
     expect(encryptionSeen(fixture, project).every((value) => value === undefined)).toBe(true);
     expect(plan.warnings.map((w) => w.summary)).toEqual(['State is stored unencrypted on the bot host.']);
@@ -239,8 +239,8 @@ describe('runs that cannot encrypt say so to the member', () => {
 
   it('no master key configured: OpenTofu runs unencrypted, with a warning naming CREDENTIALS_MASTER_KEY', async () => {
     const fixture = await fixtureWith({});
-    const project = fixture.project(GUILD, 'No Key');
-    const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const project = await fixture.project(GUILD, 'No Key');
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     expect(encryptionSeen(fixture, project).every((value) => value === undefined)).toBe(true);
     expect(plan.warnings).toEqual([{ summary: 'State and plan files are not encrypted.', detail: expect.stringContaining('CREDENTIALS_MASTER_KEY') }]);
   });
@@ -258,9 +258,9 @@ describe('encrypted local state that this run could not read is refused before a
     ];
     for (const { keys, preference, message } of cases) {
       const fixture = await fixtureWith({ stateEncryptionKeys: keys });
-      const project = fixture.project(GUILD, 'Locked');
+      const project = await fixture.project(GUILD, 'Locked');
       writeFileSync(join(fixture.workspace(project), 'terraform.tfstate'), encryptedState('k1'));
-      const error = await fixture.runner.plan({ ...request(project, { enginePreference: preference }), resourceId: fixture.resource(project).id }).catch((e: unknown) => e);
+      const error = await fixture.runner.plan({ ...request(project, { enginePreference: preference }), resourceId: (await fixture.resource(project)).id }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StateUnreadable);
       expect((error as Error).message).toMatch(message);
       expect(fixture.invocations(project)).toEqual([]);

@@ -42,11 +42,11 @@ let victimDir: string;
 beforeEach(async () => {
   fixture = await makeRunnerFixture();
   // Another guild's project with real state, configuration and an applicable plan.
-  victim = fixture.project(OTHER_GUILD, 'Victim');
-  const vm = fixture.resource(victim);
+  victim = await fixture.project(OTHER_GUILD, 'Victim');
+  const vm = await fixture.resource(victim);
   const first = await fixture.runner.plan({ ...request(victim), resourceId: vm.id });
   await fixture.runner.apply({ ...request(victim), planRunId: first.runId });
-  await fixture.runner.plan({ ...request(victim), resourceId: fixture.resource(victim).id });
+  await fixture.runner.plan({ ...request(victim), resourceId: (await fixture.resource(victim)).id });
   victimDir = fixture.workspace(victim);
   expect(readdirSync(join(victimDir, '.plans'))).toHaveLength(1);
 });
@@ -60,7 +60,7 @@ describe('a workspace holding a link into another folder is refused before every
     const before = snapshot(victimDir);
     // Even with every plan expired, so that pruning would have deleted whatever it could reach.
     fixture.clock.advanceMinutes(3 * 24 * 60);
-    const error = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id }).catch((e: unknown) => e);
+    const error = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkspaceUnsafe);
     expect((error as WorkspaceUnsafe).message).toContain(`\`${entry}\``);
     expect((error as WorkspaceUnsafe).message).toContain('Nothing was run or changed');
@@ -76,38 +76,38 @@ describe('a workspace holding a link into another folder is refused before every
   }
 
   it('a .plans link to another guild’s plans: nothing behind it is pruned', async () => {
-    const project = fixture.project(GUILD, 'Attacker');
+    const project = await fixture.project(GUILD, 'Attacker');
     symlinkSync(join(victimDir, '.plans'), join(fixture.workspace(project), '.plans'));
     await expectRefused(project, '.plans');
   });
 
   it('a .home link to another guild’s folder', async () => {
-    const project = fixture.project(GUILD, 'Attacker');
+    const project = await fixture.project(GUILD, 'Attacker');
     symlinkSync(victimDir, join(fixture.workspace(project), '.home'));
     await expectRefused(project, '.home');
   });
 
   it('a terraform.tfstate link to another guild’s state', async () => {
-    const project = fixture.project(GUILD, 'Attacker');
+    const project = await fixture.project(GUILD, 'Attacker');
     symlinkSync(join(victimDir, 'terraform.tfstate'), join(fixture.workspace(project), 'terraform.tfstate'));
     await expectRefused(project, 'terraform.tfstate');
   });
 
   it('a main.tf.json link to another guild’s configuration', async () => {
-    const project = fixture.project(GUILD, 'Attacker');
+    const project = await fixture.project(GUILD, 'Attacker');
     symlinkSync(join(victimDir, 'main.tf.json'), join(fixture.workspace(project), 'main.tf.json'));
     await expectRefused(project, 'main.tf.json');
   });
 
   it('a terraform.tfstate hard link to another guild’s state', async () => {
-    const project = fixture.project(GUILD, 'Attacker');
+    const project = await fixture.project(GUILD, 'Attacker');
     linkSync(join(victimDir, 'terraform.tfstate'), join(fixture.workspace(project), 'terraform.tfstate'));
     await expectRefused(project, 'terraform.tfstate');
   });
 
   it('discarding a plan never deletes through a .plans link', async () => {
-    const project = fixture.project(GUILD, 'Discarder');
-    const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const project = await fixture.project(GUILD, 'Discarder');
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     const workspace = fixture.workspace(project);
     // Someone swaps .plans for a link to a folder holding a file of the same name.
     const elsewhere = join(fixture.root, 'elsewhere');
@@ -121,12 +121,12 @@ describe('a workspace holding a link into another folder is refused before every
   });
 
   it('runs again once the operator has removed the link', async () => {
-    const project = fixture.project(GUILD, 'Recovered');
+    const project = await fixture.project(GUILD, 'Recovered');
     const link = join(fixture.workspace(project), '.home');
     symlinkSync(victimDir, link);
-    await expect(fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id })).rejects.toThrow(WorkspaceUnsafe);
+    await expect(fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id })).rejects.toThrow(WorkspaceUnsafe);
     rmSync(link);
-    await expect(fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id })).resolves.toMatchObject({ summary: { counts: { create: 1 } } });
+    await expect(fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id })).resolves.toMatchObject({ summary: { counts: { create: 1 } } });
   });
 });
 
