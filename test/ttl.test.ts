@@ -107,7 +107,7 @@ describe('a template deployment with a time to live', () => {
 
     const applied = await bot.say(alice, 'cloud-deploy', { project: 'web', template: 'hello', ttl: '2h' }, { modal: { greeting: 'hi' }, buttons: [{ buttonId: 'apply', by: alice }] });
     expect(applied.text()).toMatch(/Deployed hello/);
-    const [row] = (await deployed(bot));
+    const [row] = await deployed(bot);
     expect(row).toMatchObject({ template: 'hello', expiresAt: clock.now() + 2 * HOUR * 60_000 });
     clock.advanceMinutes(2 * HOUR);
     await bot.tick();
