@@ -92,7 +92,12 @@ describe('reading outputs holds the workspace', () => {
   it('refuses to read outputs while a run holds the workspace, and runs no engine command for it', async () => {
     const project = await fixture.project(GUILD, 'Held');
     fixture.control(project, { sleepMs: 150 });
-    const plan = fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
+    const resource = await fixture.resource(project);
+    // The plan asks for its project and resource before it takes the workspace: outputs are asked for once it holds it.
+    let holding: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const plan = fixture.runner.plan({ ...request(project), resourceId: resource.id, onEvent: (e) => e.type === 'run_created' && holding() });
+    await Promise.race([held, plan]);
     const outputs = fixture.runner.outputs(request(project));
     const error = (await outputs.catch((e: unknown) => e)) as WorkspaceBusy;
     expect(error).toBeInstanceOf(WorkspaceBusy);
