@@ -96,7 +96,13 @@ describe('reading outputs holds the workspace', () => {
     // The plan asks for its project and resource before it takes the workspace: outputs are asked for once it holds it.
     let holding: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (holding = resolve));
-    const plan = fixture.runner.plan({ ...request(project), resourceId: resource.id, onEvent: (e) => e.type === 'run_created' && holding() });
+    const plan = fixture.runner.plan({
+      ...request(project),
+      resourceId: resource.id,
+      onEvent: (e) => {
+        if (e.type === 'run_created') holding();
+      },
+    });
     await Promise.race([held, plan]);
     const outputs = fixture.runner.outputs(request(project));
     const error = (await outputs.catch((e: unknown) => e)) as WorkspaceBusy;

@@ -288,7 +288,18 @@ describe('one run at a time per workspace, and a global limit', () => {
   it('refuses a second run on a busy workspace at once, naming the run that holds it', async () => {
     const project = await fixture.project(GUILD, 'Busy');
     fixture.control(project, { sleepMs: 150 });
-    const first = fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
+    const resource = await fixture.resource(project);
+    // The plan asks for its project and resource before it takes the workspace: the second run comes once it holds it.
+    let holding: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const first = fixture.runner.plan({
+      ...request(project),
+      resourceId: resource.id,
+      onEvent: (e) => {
+        if (e.type === 'run_created') holding();
+      },
+    });
+    await Promise.race([held, first]);
     const second = fixture.runner.destroy({ ...request(project), userId: '444444444444444444' });
     const error = (await second.catch((e: unknown) => e)) as WorkspaceBusy;
     expect(error).toBeInstanceOf(WorkspaceBusy);
