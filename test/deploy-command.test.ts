@@ -31,7 +31,7 @@ describe('/cloud-deploy, through the dispatcher with the stand-in engine', () =>
     expect(last?.kind).toBe('edit');
     expect(shownInDiscord(last)).toMatch(/Plan for web failed/);
     expect(shownInDiscord(last)).toMatch(/Invalid machine type/);
-    const resources = harness.core.app.resources.listByGuild(HARNESS_GUILD);
+    const resources = await harness.core.app.resources.listByGuild(HARNESS_GUILD);
     expect(resources.map((r) => r.status)).toEqual(['destroyed']);
     expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'deploy.plan' }))[0]?.outcome).toBe('failed');
   });
@@ -41,7 +41,7 @@ describe('/cloud-deploy, through the dispatcher with the stand-in engine', () =>
       buttons: [{ buttonId: 'cancel', by: alice }],
     });
     expect(reply.text()).toMatch(/Plan for web/);
-    expect(harness.core.app.resources.listByGuild(HARNESS_GUILD).filter((r) => r.status === 'active')).toEqual([]);
+    expect((await harness.core.app.resources.listByGuild(HARNESS_GUILD)).filter((r) => r.status === 'active')).toEqual([]);
   });
 
   it('does not let another member apply the requester’s plan', async () => {
@@ -49,7 +49,7 @@ describe('/cloud-deploy, through the dispatcher with the stand-in engine', () =>
       buttons: [{ buttonId: 'apply', by: bob }],
     });
     expect(reply.text()).not.toMatch(/Deployed/);
-    expect(harness.core.app.resources.listByGuild(HARNESS_GUILD).filter((r) => r.status === 'active')).toEqual([]);
+    expect((await harness.core.app.resources.listByGuild(HARNESS_GUILD)).filter((r) => r.status === 'active')).toEqual([]);
   });
 
   it('applies when the requester confirms, then counts the resource against the budget', async () => {
@@ -57,7 +57,7 @@ describe('/cloud-deploy, through the dispatcher with the stand-in engine', () =>
       buttons: [{ buttonId: 'apply', by: alice }],
     });
     expect(reply.text()).toMatch(/Deployed vm/);
-    const active = harness.core.app.resources.listByGuild(HARNESS_GUILD).filter((r) => r.status === 'active');
+    const active = (await harness.core.app.resources.listByGuild(HARNESS_GUILD)).filter((r) => r.status === 'active');
     expect(active).toHaveLength(1);
     const outputs = await harness.say(bob, 'cloud-outputs', { project: 'web' });
     expect(outputs.text()).toMatch(/deployer|viewer/);
@@ -78,14 +78,14 @@ describe('/cloud-init again on an existing project', () => {
     try {
       const first = { project_id: 'renew-project-111' };
       await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'renew', region: 'us-central1' }, HARNESS_GUILD, { modal: first });
-      const before = harness.core.app.projects.get(HARNESS_GUILD, 'renew').vaultSessionId;
+      const before = (await harness.core.app.projects.get(HARNESS_GUILD, 'renew')).vaultSessionId;
       harness.clock.advanceMinutes(31);
       const expired = await harness.say(alice, 'cloud-deploy', { project: 'renew', resource_type: 'bucket', disk_size: 1 });
       expect(expired.text()).toMatch(/No gcp credential is available/);
       await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'renew', region: 'us-central1' }, HARNESS_GUILD, {
         modal: { project_id: 'renew-project-222' },
       });
-      const after = harness.core.app.projects.get(HARNESS_GUILD, 'renew').vaultSessionId;
+      const after = (await harness.core.app.projects.get(HARNESS_GUILD, 'renew')).vaultSessionId;
       expect(after).not.toBe(before);
       expect(harness.core.app.vault.list(HARNESS_GUILD).map((s) => s.sessionId)).toEqual([after]);
       const deploy = await harness.say(alice, 'cloud-deploy', { project: 'renew', resource_type: 'bucket', disk_size: 1 }, HARNESS_GUILD, {
@@ -97,7 +97,7 @@ describe('/cloud-init again on an existing project', () => {
       await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'renew', region: 'us-central1' }, HARNESS_GUILD, {
         modal: { project_id: 'renew-project-333' },
       });
-      const latest = harness.core.app.projects.get(HARNESS_GUILD, 'renew').vaultSessionId;
+      const latest = (await harness.core.app.projects.get(HARNESS_GUILD, 'renew')).vaultSessionId;
       expect(harness.core.app.vault.list(HARNESS_GUILD).map((s) => s.sessionId)).toEqual([latest]);
     } finally {
       await harness.stop();
@@ -138,7 +138,7 @@ describe('two deployments racing for the last of the budget', () => {
       const replies = await Promise.all([deploy('left'), deploy('right')]);
       const outcomes = replies.map((r) => (/Deployed vm/.test(r.text()) ? 'deployed' : /over its budget limit/.test(r.text()) ? 'refused' : 'other')).sort();
       expect(outcomes).toEqual(['deployed', 'refused']);
-      expect(harness.core.app.resources.listByGuild(HARNESS_GUILD).filter((r) => r.status === 'active')).toHaveLength(1);
+      expect((await harness.core.app.resources.listByGuild(HARNESS_GUILD)).filter((r) => r.status === 'active')).toHaveLength(1);
       expect(await harness.core.app.reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
     } finally {
       await harness.stop();
@@ -164,7 +164,7 @@ describe('/cloud-destroy forget:true', () => {
       expect(denied.text()).toMatch(/admin/);
       const elsewhere = await harness.say(alice, 'cloud-destroy', { project: 'scratch', forget: true }, '222222222222222222');
       expect(elsewhere.text()).toMatch(/no project|not find|No project/i);
-      expect(harness.core.app.projects.list(HARNESS_GUILD)).toHaveLength(1);
+      expect(await harness.core.app.projects.list(HARNESS_GUILD)).toHaveLength(1);
 
       const partial = await harness.say(alice, 'cloud-destroy', { project: 'scratch', resource: 1, forget: true });
       expect(partial.text()).toMatch(/forget.*whole project/);
@@ -174,7 +174,7 @@ describe('/cloud-destroy forget:true', () => {
       });
       expect(reply.text()).toMatch(/Destroyed in scratch/);
       expect(reply.text()).toMatch(/forgotten/);
-      expect(harness.core.app.projects.list(HARNESS_GUILD)).toEqual([]);
+      expect(await harness.core.app.projects.list(HARNESS_GUILD)).toEqual([]);
       expect(harness.core.app.vault.list(HARNESS_GUILD)).toEqual([]);
       expect(existsSync(folder)).toBe(false);
 

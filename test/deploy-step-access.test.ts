@@ -43,7 +43,7 @@ describe('access re-checked at each step that acts', () => {
     expect(reply.text()).toMatch(/cloud-jit-grant.*provider: gcp, level: deployer/);
     expect(reply.text()).not.toMatch(/Deployed bucket/);
     expect(await applyRuns()).toEqual([]);
-    expect(resources().map((r) => r.status)).toEqual(['destroyed']);
+    expect((await resources()).map((r) => r.status)).toEqual(['destroyed']);
     const [entry] = await deniedAudit('deploy.apply');
     expect(entry).toMatchObject({ userId: bob.id, details: { reason: 'missing_access', step: 'apply.press', needed: 'deployer', held: null, grantEnded: 'expired' } });
   });
@@ -56,7 +56,7 @@ describe('access re-checked at each step that acts', () => {
     expect(reply.text()).toContain(`<@${bob.id}> (the requester) needs Deployer access to GCP`);
     expect(reply.text()).toMatch(new RegExp(`revoked by <@${alice.id}>`));
     expect(await applyRuns()).toEqual([]);
-    expect(resources().map((r) => r.status)).toEqual(['destroyed']);
+    expect((await resources()).map((r) => r.status)).toEqual(['destroyed']);
   });
 
   it('a grant revoked while the approval waits: the admin approves, yet nothing is applied', async () => {
@@ -70,7 +70,7 @@ describe('access re-checked at each step that acts', () => {
     expect(press.text()).toMatch(/Not applied/);
     expect(press.text()).toMatch(/JIT grant #\d+ was revoked/);
     expect(await applyRuns()).toEqual([]);
-    expect(resources().map((r) => r.status)).toEqual(['destroyed']);
+    expect((await resources()).map((r) => r.status)).toEqual(['destroyed']);
     expect((await deniedAudit('deploy.apply'))[0]?.details).toMatchObject({ step: 'apply.start', grantEnded: 'revoked' });
   });
 
@@ -88,7 +88,7 @@ describe('access re-checked at each step that acts', () => {
     expect(refusal).toMatch(/needs Admin access to GCP for this step and has no access to GCP now/);
     expect(refusal).toMatch(/expired/);
     expect(refusal).not.toMatch(/Deployed bucket/);
-    expect(resources().filter((r) => r.status === 'active')).toHaveLength(1);
+    expect((await resources()).filter((r) => r.status === 'active')).toHaveLength(1);
     expect((await deniedAudit('deploy.approval')).find((e) => e.details?.reason === 'missing_access')).toMatchObject({ userId: dave.id });
   });
 
@@ -102,7 +102,7 @@ describe('access re-checked at each step that acts', () => {
     expect(reply.text()).toMatch(/Not destroyed/);
     expect(reply.text()).toMatch(/needs Admin access to GCP for this step/);
     expect(reply.text()).toMatch(/Nothing was destroyed/);
-    expect(resources().map((r) => r.status)).toEqual(['active']);
+    expect((await resources()).map((r) => r.status)).toEqual(['active']);
     expect((await harness.core.app.runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'destroy')).toEqual([]);
     expect((await deniedAudit('deploy.destroy'))[0]).toMatchObject({ userId: dave.id, details: { step: 'destroy.press', needed: 'admin' } });
   });

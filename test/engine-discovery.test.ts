@@ -156,8 +156,8 @@ describe('a run when the preferred engine is missing', () => {
 
   it('falls back to the other engine, tells the user and logs a warning', async () => {
     fixture = await makeRunnerFixture({ engines: 'terraform' });
-    const project = fixture.project(GUILD, 'Fallback');
-    const resource = fixture.resource(project);
+    const project = await fixture.project(GUILD, 'Fallback');
+    const resource = await fixture.resource(project);
     const plan = await fixture.runner.plan({
       guildId: GUILD,
       projectSlug: project.slug,
@@ -174,8 +174,8 @@ describe('a run when the preferred engine is missing', () => {
 
   it('fails clearly, records the run as failed and leaves the resource planned when no engine is installed', async () => {
     fixture = await makeRunnerFixture({ engines: 'none' });
-    const project = fixture.project(GUILD, 'Nothing');
-    const resource = fixture.resource(project);
+    const project = await fixture.project(GUILD, 'Nothing');
+    const resource = await fixture.resource(project);
     await expect(
       fixture.runner.plan({
         guildId: GUILD,
@@ -186,6 +186,6 @@ describe('a run when the preferred engine is missing', () => {
         resourceId: resource.id,
       }),
     ).rejects.toThrow(NoEngineInstalled);
-    expect(fixture.resources.get(GUILD, resource.id).status).toBe('planned');
+    expect((await fixture.resources.get(GUILD, resource.id)).status).toBe('planned');
   });
 });

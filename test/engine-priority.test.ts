@@ -28,10 +28,10 @@ afterEach(async () => {
 describe('engine priority', () => {
   it('a sandboxed engine runs 10 steps below the bot', async () => {
     fixture = await makeRunnerFixture();
-    const project = fixture.project(GUILD, 'Nice');
+    const project = await fixture.project(GUILD, 'Nice');
     fixture.control(project, { sleepMs: 30_000 });
     const running = fixture.runner
-      .plan({ guildId: GUILD, projectSlug: project.slug, userId: '222222222222222222', credentialEnv: toEngineEnv('gcp', { project_id: 'nice-1' }), enginePreference: 'terraform', resourceId: fixture.resource(project).id })
+      .plan({ guildId: GUILD, projectSlug: project.slug, userId: '222222222222222222', credentialEnv: toEngineEnv('gcp', { project_id: 'nice-1' }), enginePreference: 'terraform', resourceId: (await fixture.resource(project)).id })
       .catch(() => undefined);
     let pid: number | undefined;
     for (let tries = 0; pid === undefined && tries < 400; tries++) {

@@ -67,8 +67,8 @@ describe('the runner and what it is given', () => {
   it('runs every engine command of a plan, apply and destroy through the executor it is given', async () => {
     const executor = new RecordingExecutor();
     const runner = runnerWith(executor);
-    const project = fixture.project(GUILD, 'Injected');
-    const vm = fixture.resource(project, 'vm');
+    const project = await fixture.project(GUILD, 'Injected');
+    const vm = await fixture.resource(project, 'vm');
     const plan = await runner.plan({ ...request(project), resourceId: vm.id });
     await runner.apply({ ...request(project), planRunId: plan.runId });
     await runner.destroy({ ...request(project), resourceId: vm.id });
@@ -78,21 +78,32 @@ describe('the runner and what it is given', () => {
   });
 
   it('moves resources through the deploy domain transitions: applying → active, destroying → destroyed', async () => {
-    const project = fixture.project(GUILD, 'Moments');
-    const vm = fixture.resource(project, 'vm');
+    const project = await fixture.project(GUILD, 'Moments');
+    const vm = await fixture.resource(project, 'vm');
     const plan = await fixture.runner.plan({ ...request(project), resourceId: vm.id });
     await fixture.runner.apply({ ...request(project), planRunId: plan.runId });
-    expect(fixture.resources.get(GUILD, vm.id).status).toBe('active');
+    expect((await fixture.resources.get(GUILD, vm.id)).status).toBe('active');
     await fixture.runner.destroy({ ...request(project), resourceId: vm.id });
-    expect(fixture.resources.get(GUILD, vm.id).status).toBe('destroyed');
+    expect((await fixture.resources.get(GUILD, vm.id)).status).toBe('destroyed');
   });
 });
 
 describe('reading outputs holds the workspace', () => {
   it('refuses to read outputs while a run holds the workspace, and runs no engine command for it', async () => {
-    const project = fixture.project(GUILD, 'Held');
+    const project = await fixture.project(GUILD, 'Held');
     fixture.control(project, { sleepMs: 150 });
-    const plan = fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const resource = await fixture.resource(project);
+    // The plan asks for its project and resource before it takes the workspace: outputs are asked for once it holds it.
+    let holding: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const plan = fixture.runner.plan({
+      ...request(project),
+      resourceId: resource.id,
+      onEvent: (e) => {
+        if (e.type === 'run_created') holding();
+      },
+    });
+    await Promise.race([held, plan]);
     const outputs = fixture.runner.outputs(request(project));
     const error = (await outputs.catch((e: unknown) => e)) as WorkspaceBusy;
     expect(error).toBeInstanceOf(WorkspaceBusy);
@@ -104,10 +115,11 @@ describe('reading outputs holds the workspace', () => {
   });
 
   it('refuses a run while outputs are being read in its workspace', async () => {
-    const project = fixture.project(GUILD, 'Reading');
+    const project = await fixture.project(GUILD, 'Reading');
     // A workspace never initialised: outputs configure and initialise it first, holding the workspace throughout.
+    const resource = await fixture.resource(project);
     const outputs = fixture.runner.outputs(request(project));
-    const plan = fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const plan = fixture.runner.plan({ ...request(project), resourceId: resource.id });
     const error = (await plan.catch((e: unknown) => e)) as WorkspaceBusy;
     expect(error).toBeInstanceOf(WorkspaceBusy);
     expect(error.holder.kind).toBe('outputs');

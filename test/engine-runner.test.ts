@@ -33,9 +33,9 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-async function waitFor<T>(probe: () => T | undefined, what: string): Promise<T> {
+async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string): Promise<T> {
   for (let i = 0; i < 400; i++) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -62,8 +62,8 @@ afterEach(async () => {
 
 describe('plan, apply and destroy', () => {
   it('plans a new resource into a summary, applies exactly that plan with live progress in order, then destroys it', async () => {
-    const project = fixture.project(GUILD, 'Web Shop');
-    const resource = fixture.resource(project, 'vm');
+    const project = await fixture.project(GUILD, 'Web Shop');
+    const resource = await fixture.resource(project, 'vm');
     const planEvents: RunEvent[] = [];
     const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id, onEvent: (e) => planEvents.push(e) });
 
@@ -73,7 +73,7 @@ describe('plan, apply and destroy', () => {
     expect(plan.engine).toEqual({ name: 'terraform', version: '1.9.8' });
     expect(planEvents.map((e) => e.type)).toEqual(['run_created', 'run_started', 'phase', 'phase', 'version', 'planned_change', 'change_summary', 'phase']);
     expect(await fixture.runner.getRun(GUILD, plan.runId)).toMatchObject({ kind: 'plan', status: 'succeeded', applicable: true, startedBy: USER });
-    expect(fixture.resources.get(GUILD, resource.id).status).toBe('planned');
+    expect((await fixture.resources.get(GUILD, resource.id)).status).toBe('planned');
 
     const applyEvents: RunEvent[] = [];
     const applied = await fixture.runner.apply({ ...request(project), planRunId: plan.runId, onEvent: (e) => applyEvents.push(e) });
@@ -93,7 +93,7 @@ describe('plan, apply and destroy', () => {
     expect(applied.changes).toEqual({ add: 1, change: 0, remove: 0 });
     expect(applied.applied).toEqual([address]);
     expect(applied.outputs[`vm_${resource.id}_ip`]).toEqual({ sensitive: false, value: expect.stringMatching(/^198\.51\.100\./) });
-    expect(fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'active', addresses: [address] });
+    expect(await fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'active', addresses: [address] });
 
     // The apply used the saved plan file, and a plan applies only once.
     const applyCall = fixture.invocations(project).find((i) => i.argv?.[0] === 'apply');
@@ -107,7 +107,7 @@ describe('plan, apply and destroy', () => {
     const destroyed = await fixture.runner.destroy({ ...request(project), resourceId: resource.id });
     expect(destroyed.destroyed).toEqual([address]);
     expect(destroyed.resourceIds).toEqual([resource.id]);
-    expect(fixture.resources.get(GUILD, resource.id).status).toBe('destroyed');
+    expect((await fixture.resources.get(GUILD, resource.id)).status).toBe('destroyed');
     const destroyCall = fixture.invocations(project).find((i) => i.argv?.[0] === 'destroy');
     expect(destroyCall?.argv).toEqual(['destroy', '-input=false', '-no-color', '-json', '-auto-approve', `-target=${address}`]);
     const state = JSON.parse(readFileSync(join(fixture.workspace(project), 'terraform.tfstate'), 'utf8')) as { version: number; resources: unknown[] };
@@ -116,10 +116,10 @@ describe('plan, apply and destroy', () => {
   });
 
   it('refuses to apply a plan of another guild or another project', async () => {
-    const project = fixture.project(GUILD, 'Mine');
-    const other = fixture.project(OTHER_GUILD, 'Mine');
-    const sibling = fixture.project(GUILD, 'Sibling');
-    const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const project = await fixture.project(GUILD, 'Mine');
+    const other = await fixture.project(OTHER_GUILD, 'Mine');
+    const sibling = await fixture.project(GUILD, 'Sibling');
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     await expect(fixture.runner.apply({ ...request(other), planRunId: plan.runId })).rejects.toThrow(PlanNotApplicable);
     await expect(fixture.runner.apply({ ...request(sibling), planRunId: plan.runId })).rejects.toThrow(PlanNotApplicable);
     expect(await fixture.runner.getRun(OTHER_GUILD, plan.runId)).toBeUndefined();
@@ -128,21 +128,21 @@ describe('plan, apply and destroy', () => {
   });
 
   it('refuses a plan older than a day and removes its file at the next plan', async () => {
-    const project = fixture.project(GUILD, 'Old Plans');
-    const first = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const project = await fixture.project(GUILD, 'Old Plans');
+    const first = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     fixture.clock.advanceMinutes(24 * 60 + 1);
     await expect(fixture.runner.apply({ ...request(project), planRunId: first.runId })).rejects.toThrow(/older than 24 hours/);
-    const second = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const second = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     expect(readdirSync(join(fixture.workspace(project), '.plans'))).toEqual([`run-${second.runId}.tfplan`]);
     expect((await fixture.runner.getRun(GUILD, first.runId))?.applicable).toBe(false);
   });
 
   it('destroys a whole project and marks every live resource destroyed', async () => {
-    const project = fixture.project(GUILD, 'Everything');
-    const vm = fixture.resource(project, 'vm');
+    const project = await fixture.project(GUILD, 'Everything');
+    const vm = await fixture.resource(project, 'vm');
     const plan = await fixture.runner.plan({ ...request(project), resourceId: vm.id });
     await fixture.runner.apply({ ...request(project), planRunId: plan.runId });
-    const bucket = fixture.resource(project, 'bucket');
+    const bucket = await fixture.resource(project, 'bucket');
     const plan2 = await fixture.runner.plan({ ...request(project), resourceId: bucket.id });
     // The existing VM is unchanged; only the bucket is new.
     expect(plan2.summary.create).toEqual([`google_storage_bucket.bucket_${bucket.id}`]);
@@ -151,12 +151,12 @@ describe('plan, apply and destroy', () => {
     const result = await fixture.runner.destroy(request(project));
     expect(result.resourceIds.sort()).toEqual([vm.id, bucket.id].sort());
     expect(result.changes.remove).toBe(2);
-    expect(fixture.resources.listByProject(GUILD, project.id).map((r) => r.status)).toEqual(['destroyed', 'destroyed']);
+    expect((await fixture.resources.listByProject(GUILD, project.id)).map((r) => r.status)).toEqual(['destroyed', 'destroyed']);
   });
 
   it('surfaces a failing apply as a readable error from its diagnostic and marks the resource failed', async () => {
-    const project = fixture.project(GUILD, 'Broken');
-    const resource = fixture.resource(project);
+    const project = await fixture.project(GUILD, 'Broken');
+    const resource = await fixture.resource(project);
     const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
     fixture.control(project, {
       failApply: { summary: 'Error creating instance: quota exceeded', detail: `Quota 'CPUS' exceeded in project ${SECRET_PROJECT_ID}.` },
@@ -170,7 +170,7 @@ describe('plan, apply and destroy', () => {
     expect(failure.detail).toBe("Quota 'CPUS' exceeded in project [redacted].");
     expect(failure.message).not.toContain(SECRET_PROJECT_ID);
     expect(events.map((e) => e.type)).toContain('apply_errored');
-    const row = fixture.resources.get(GUILD, resource.id);
+    const row = await fixture.resources.get(GUILD, resource.id);
     expect(row.status).toBe('failed');
     expect(row.lastError).toMatch(/engine reported an error/);
     const run = await fixture.runner.getRun(GUILD, failure.runId);
@@ -181,22 +181,22 @@ describe('plan, apply and destroy', () => {
   });
 
   it('reports an engine that crashes mid-apply without diagnostics as a failure, not raw output', async () => {
-    const project = fixture.project(GUILD, 'Crashy');
-    const resource = fixture.resource(project);
+    const project = await fixture.project(GUILD, 'Crashy');
+    const resource = await fixture.resource(project);
     const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
     fixture.control(project, { crashMidApply: true });
     const error = (await fixture.runner.apply({ ...request(project), planRunId: plan.runId }).catch((e: unknown) => e)) as RunFailed;
     expect(error).toBeInstanceOf(RunFailed);
     expect(error.summary).toBe('Terraform apply stopped unexpectedly (exit 2)');
     expect(error.message).not.toContain('panic');
-    expect(fixture.resources.get(GUILD, resource.id).status).toBe('failed');
+    expect((await fixture.resources.get(GUILD, resource.id)).status).toBe('failed');
   });
 
   it('ignores malformed lines and unknown message types in a real run', async () => {
-    const project = fixture.project(GUILD, 'Noisy');
+    const project = await fixture.project(GUILD, 'Noisy');
     fixture.control(project, { emitGarbage: true, warnings: [{ summary: 'Deprecated attribute', detail: 'use something else' }] });
     const events: RunEvent[] = [];
-    const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id, onEvent: (e) => events.push(e) });
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id, onEvent: (e) => events.push(e) });
     expect(plan.summary.counts.create).toBe(1);
     expect(plan.warnings).toEqual([
       { summary: 'State is stored unencrypted on the bot host.', detail: expect.stringContaining('Terraform 1.9.8 cannot encrypt') },
@@ -208,15 +208,15 @@ describe('plan, apply and destroy', () => {
   });
 
   it('plans AWS and Azure projects with their own credentials variables', async () => {
-    const aws = fixture.project(GUILD, 'On AWS', 'aws');
-    const awsVm = fixture.resource(aws, 'vm');
+    const aws = await fixture.project(GUILD, 'On AWS', 'aws');
+    const awsVm = await fixture.resource(aws, 'vm');
     const awsEnv = toEngineEnv('aws', { access_key_id: 'AKIAEXAMPLE0001', secret_access_key: 'aws-secret-value-0001' });
     const awsPlan = await fixture.runner.plan({ ...request(aws), credentialEnv: awsEnv, resourceId: awsVm.id });
     expect(awsPlan.summary.create).toEqual([`aws_instance.vm_${awsVm.id}`]);
     expect(fixture.invocations(aws).find((i) => i.argv?.[0] === 'plan')?.env).toMatchObject(awsEnv);
 
-    const azure = fixture.project(GUILD, 'On Azure', 'azure');
-    const storage = fixture.resource(azure, 'bucket');
+    const azure = await fixture.project(GUILD, 'On Azure', 'azure');
+    const storage = await fixture.resource(azure, 'bucket');
     const azureEnv = toEngineEnv('azure', { subscription_id: 'sub-1', tenant_id: 'ten-1', client_id: 'cli-1', client_secret: 'azure-secret-0001' });
     const azurePlan = await fixture.runner.plan({ ...request(azure), credentialEnv: azureEnv, enginePreference: 'tofu', resourceId: storage.id });
     expect(azurePlan.engine.name).toBe('tofu');
@@ -227,17 +227,17 @@ describe('plan, apply and destroy', () => {
   });
 
   it('refuses to plan a resource of another project or guild', async () => {
-    const project = fixture.project(GUILD, 'Here');
-    const elsewhere = fixture.project(OTHER_GUILD, 'There');
-    const foreign = fixture.resource(elsewhere);
+    const project = await fixture.project(GUILD, 'Here');
+    const elsewhere = await fixture.project(OTHER_GUILD, 'There');
+    const foreign = await fixture.resource(elsewhere);
     await expect(fixture.runner.plan({ ...request(project), resourceId: foreign.id })).rejects.toThrow(/no resource/);
   });
 });
 
 describe('what the engine process receives', () => {
   it('gets a minimal environment with the run credentials and never the bot secrets', async () => {
-    const project = fixture.project(GUILD, 'Env Check');
-    const plan = await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const project = await fixture.project(GUILD, 'Env Check');
+    const plan = await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id });
     await fixture.runner.apply({ ...request(project), planRunId: plan.runId });
     const calls = fixture.invocations(project).filter((i) => i.argv);
     expect(calls.map((c) => c.argv?.[0])).toEqual(['init', 'plan', 'show', 'apply']);
@@ -259,10 +259,10 @@ describe('what the engine process receives', () => {
   });
 
   it('writes no secret into any file: configuration, plan, state, database', async () => {
-    const project = fixture.project(GUILD, 'No Leaks');
+    const project = await fixture.project(GUILD, 'No Leaks');
     // The stand-in's own invocation log records env values by design: it is left out of the search.
     const invocationLog = join(fixture.workspace(project), '.fake-engine-invocations.jsonl');
-    const vm = fixture.resource(project, 'vm');
+    const vm = await fixture.resource(project, 'vm');
     const plan = await fixture.runner.plan({ ...request(project), resourceId: vm.id });
     await fixture.runner.apply({ ...request(project), planRunId: plan.runId });
     await fixture.runner.outputs(request(project));
@@ -286,9 +286,20 @@ describe('what the engine process receives', () => {
 
 describe('one run at a time per workspace, and a global limit', () => {
   it('refuses a second run on a busy workspace at once, naming the run that holds it', async () => {
-    const project = fixture.project(GUILD, 'Busy');
+    const project = await fixture.project(GUILD, 'Busy');
     fixture.control(project, { sleepMs: 150 });
-    const first = fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id });
+    const resource = await fixture.resource(project);
+    // The plan asks for its project and resource before it takes the workspace: the second run comes once it holds it.
+    let holding: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const first = fixture.runner.plan({
+      ...request(project),
+      resourceId: resource.id,
+      onEvent: (e) => {
+        if (e.type === 'run_created') holding();
+      },
+    });
+    await Promise.race([held, first]);
     const second = fixture.runner.destroy({ ...request(project), userId: '444444444444444444' });
     const error = (await second.catch((e: unknown) => e)) as WorkspaceBusy;
     expect(error).toBeInstanceOf(WorkspaceBusy);
@@ -301,15 +312,15 @@ describe('one run at a time per workspace, and a global limit', () => {
     // The refused run left no record: its row is written in the lease's transaction, and rolled back with it.
     expect((await fixture.runner.recentRuns(GUILD, 50)).filter((run) => run.projectId === project.id).map((run) => run.number)).toEqual([plan.runId]);
     // Free again once the first has ended.
-    await expect(fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id })).resolves.toMatchObject({ summary: { counts: { create: 1 } } });
+    await expect(fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id })).resolves.toMatchObject({ summary: { counts: { create: 1 } } });
   });
 
   it('numbers runs per guild, so a guild sees only its own count and another guild cannot address them', async () => {
-    const mine = fixture.project(GUILD, 'Mine');
-    const theirs = fixture.project(OTHER_GUILD, 'Theirs');
-    const first = await fixture.runner.plan({ ...request(mine), resourceId: fixture.resource(mine).id });
-    const second = await fixture.runner.plan({ ...request(mine), resourceId: fixture.resource(mine).id });
-    const other = await fixture.runner.plan({ ...request(theirs), resourceId: fixture.resource(theirs).id });
+    const mine = await fixture.project(GUILD, 'Mine');
+    const theirs = await fixture.project(OTHER_GUILD, 'Theirs');
+    const first = await fixture.runner.plan({ ...request(mine), resourceId: (await fixture.resource(mine)).id });
+    const second = await fixture.runner.plan({ ...request(mine), resourceId: (await fixture.resource(mine)).id });
+    const other = await fixture.runner.plan({ ...request(theirs), resourceId: (await fixture.resource(theirs)).id });
     expect([first.runId, second.runId, other.runId]).toEqual([1, 2, 1]);
     expect((await fixture.runner.recentRuns(GUILD)).map((r) => r.number)).toEqual([2, 1]);
     expect((await fixture.runner.recentRuns(OTHER_GUILD)).map((r) => r.number)).toEqual([1]);
@@ -324,22 +335,24 @@ describe('one run at a time per workspace, and a global limit', () => {
     fixture = (await fixture.cleanup(), await makeRunnerFixture({ maxConcurrentRuns: 1 }));
     const started: string[] = [];
     const positions: Record<string, number[]> = {};
-    const run = (guild: string, name: string, slow = false) => {
-      const project = fixture.project(guild, name);
+    // The projects and resources first, so the runs below are asked for one after another in the same instant.
+    const prepare = async (guild: string, name: string, slow = false) => {
+      const project = await fixture.project(guild, name);
       if (slow) fixture.control(project, { sleepMs: 200 });
+      return { name, project, resource: await fixture.resource(project) };
+    };
+    const prepared = [await prepare(GUILD, 'a1', true), await prepare(GUILD, 'a2'), await prepare(GUILD, 'a3'), await prepare(OTHER_GUILD, 'b1')];
+    const run = ({ name, project, resource }: (typeof prepared)[number]) => {
       return fixture.runner.plan({
         ...request(project),
-        resourceId: fixture.resource(project).id,
+        resourceId: resource.id,
         onEvent: (e) => {
           if (e.type === 'run_started') started.push(name);
         },
         onQueued: (p) => (positions[name] ??= []).push(p),
       });
     };
-    const a1 = run(GUILD, 'a1', true);
-    const a2 = run(GUILD, 'a2');
-    const a3 = run(GUILD, 'a3');
-    const b1 = run(OTHER_GUILD, 'b1');
+    const [a1, a2, a3, b1] = prepared.map(run);
     // Each takes its workspace's lease (a unit of work) before it joins the queue.
     await vi.waitFor(() => expect(fixture.runner.load).toEqual({ running: 1, queued: 3 }), { interval: 5 });
     // Positions count the guild's own waiting runs: b1 is first of its guild, and a3 hears nothing of b1.
@@ -357,14 +370,14 @@ describe('cancellation, timeouts and shutdown', () => {
   }
 
   it('cancels a stubborn apply with SIGINT, then SIGTERM, then SIGKILL, and the child is gone', async () => {
-    const project = fixture.project(GUILD, 'Stubborn');
-    const resource = fixture.resource(project);
+    const project = await fixture.project(GUILD, 'Stubborn');
+    const resource = await fixture.resource(project);
     const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
     fixture.control(project, { sleepMs: 30_000, ignoreSigint: true, ignoreSigterm: true });
     const controller = new AbortController();
     const applying = fixture.runner.apply({ ...request(project), planRunId: plan.runId, signal: controller.signal });
     const apply = await waitFor(() => started(project, 'apply'), 'apply to start');
-    await waitFor(() => (fixture.resources.get(GUILD, resource.id).status === 'applying' ? true : undefined), 'applying');
+    await waitFor(async () => ((await fixture.resources.get(GUILD, resource.id)).status === 'applying' ? true : undefined), 'applying');
     controller.abort();
     const error = await applying.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunCancelled);
@@ -373,14 +386,14 @@ describe('cancellation, timeouts and shutdown', () => {
     await waitFor(() => (stillRunning(apply) ? undefined : true), 'the engine to be gone after SIGKILL');
     expect(signalsReceived(fixture.invocations(project), apply)).toEqual(['SIGINT', 'SIGTERM']);
     expect((await fixture.runner.getRun(GUILD, (error as RunCancelled).runId))?.status).toBe('cancelled');
-    expect(fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'failed', lastError: 'The run was cancelled.' });
+    expect(await fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'failed', lastError: 'The run was cancelled.' });
   });
 
   it('stops a run that exceeds the timeout with SIGINT, which the engine honours, and records it timed out', async () => {
     fixture = (await fixture.cleanup(), await makeRunnerFixture({ runTimeoutMs: 1_500 }));
-    const project = fixture.project(GUILD, 'Slow');
+    const project = await fixture.project(GUILD, 'Slow');
     fixture.control(project, { sleepMs: 30_000 });
-    const error = (await fixture.runner.plan({ ...request(project), resourceId: fixture.resource(project).id }).catch((e: unknown) => e)) as RunTimedOut;
+    const error = (await fixture.runner.plan({ ...request(project), resourceId: (await fixture.resource(project)).id }).catch((e: unknown) => e)) as RunTimedOut;
     expect(error).toBeInstanceOf(RunTimedOut);
     const calls = fixture.invocations(project).filter((i) => i.argv);
     for (const call of calls) expect(stillRunning(call)).toBe(false);
@@ -392,12 +405,13 @@ describe('cancellation, timeouts and shutdown', () => {
 
   it('cancels a run still waiting in the queue without starting an engine', async () => {
     fixture = (await fixture.cleanup(), await makeRunnerFixture({ maxConcurrentRuns: 1 }));
-    const busy = fixture.project(GUILD, 'Holder');
+    const busy = await fixture.project(GUILD, 'Holder');
     fixture.control(busy, { sleepMs: 200 });
-    const waiting = fixture.project(OTHER_GUILD, 'Waiter');
-    const holder = fixture.runner.plan({ ...request(busy), resourceId: fixture.resource(busy).id });
+    const waiting = await fixture.project(OTHER_GUILD, 'Waiter');
+    const [busyResource, waitingResource] = [await fixture.resource(busy), await fixture.resource(waiting)];
+    const holder = fixture.runner.plan({ ...request(busy), resourceId: busyResource.id });
     const controller = new AbortController();
-    const queued = fixture.runner.plan({ ...request(waiting), resourceId: fixture.resource(waiting).id, signal: controller.signal });
+    const queued = fixture.runner.plan({ ...request(waiting), resourceId: waitingResource.id, signal: controller.signal });
     controller.abort();
     const error = (await queued.catch((e: unknown) => e)) as RunCancelled;
     expect(error).toBeInstanceOf(RunCancelled);
@@ -407,8 +421,8 @@ describe('cancellation, timeouts and shutdown', () => {
   });
 
   it('on shutdown stops every running engine and resolves once they have ended', async () => {
-    const project = fixture.project(GUILD, 'Shutdown');
-    const resource = fixture.resource(project);
+    const project = await fixture.project(GUILD, 'Shutdown');
+    const resource = await fixture.resource(project);
     const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
     fixture.control(project, { sleepMs: 30_000, ignoreSigint: true });
     const applying = fixture.runner.apply({ ...request(project), planRunId: plan.runId }).catch((e: unknown) => e);
@@ -416,7 +430,7 @@ describe('cancellation, timeouts and shutdown', () => {
     await fixture.runner.shutdown();
     expect(stillRunning(apply)).toBe(false);
     expect(await applying).toBeInstanceOf(Error);
-    expect(fixture.resources.get(GUILD, resource.id).status).toBe('interrupted');
+    expect((await fixture.resources.get(GUILD, resource.id)).status).toBe('interrupted');
     await expect(fixture.runner.plan({ ...request(project), resourceId: resource.id })).rejects.toThrow(/shutting down/);
   });
 });
@@ -425,8 +439,8 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
   it('records an apply whose engine exited 0 as succeeded and its resource active, though a cancel came as it exited', async () => {
     // A long grace: on a loaded machine the engine may take a while to exit after its last line.
     fixture = (await fixture.cleanup(), await makeRunnerFixture({ killGraceMs: 15_000 }));
-    const project = fixture.project(GUILD, 'Late Cancel');
-    const resource = fixture.resource(project);
+    const project = await fixture.project(GUILD, 'Late Cancel');
+    const resource = await fixture.resource(project);
     const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
     // The SIGINT may reach the engine before it exits (a loaded machine): it finishes anyway, as a real one would.
     fixture.control(project, { ignoreSigint: true });
@@ -442,14 +456,14 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
     });
     expect(applied.applied).toEqual([`google_compute_instance.vm_${resource.id}`]);
     expect(await fixture.runner.getRun(GUILD, runId)).toMatchObject({ kind: 'apply', status: 'succeeded', error: null });
-    expect(fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'active', lastError: null });
+    expect(await fixture.resources.get(GUILD, resource.id)).toMatchObject({ status: 'active', lastError: null });
     expect((await fixture.audit.recent(GUILD, { action: 'iac.apply' }))[0]).toMatchObject({ outcome: 'success' });
   });
 
   it('records an apply as succeeded when the engine finishes its work after the SIGINT of a cancel', async () => {
     fixture = (await fixture.cleanup(), await makeRunnerFixture({ killGraceMs: 15_000 }));
-    const project = fixture.project(GUILD, 'Finishes Anyway');
-    const resource = fixture.resource(project);
+    const project = await fixture.project(GUILD, 'Finishes Anyway');
+    const resource = await fixture.resource(project);
     const plan = await fixture.runner.plan({ ...request(project), resourceId: resource.id });
     // As the real engine does with resources already in flight: it finishes them, then exits 0.
     fixture.control(project, { sleepMs: 150, ignoreSigint: true });
@@ -465,14 +479,14 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
     expect(fixture.invocations(project).filter((i) => i.signal).map((i) => i.signal)).toEqual(['SIGINT']);
     expect(applied.changes).toEqual({ add: 1, change: 0, remove: 0 });
     expect((await fixture.runner.getRun(GUILD, runId))?.status).toBe('succeeded');
-    expect(fixture.resources.get(GUILD, resource.id).status).toBe('active');
+    expect((await fixture.resources.get(GUILD, resource.id)).status).toBe('active');
   });
 
   it('records a destroy whose engine exited 0 as succeeded and its resource destroyed, though a shutdown came as it exited', async () => {
     // A long grace: on a loaded machine the engine may take a while to exit after its last line.
     fixture = (await fixture.cleanup(), await makeRunnerFixture({ killGraceMs: 15_000 }));
-    const project = fixture.project(GUILD, 'Late Shutdown');
-    const resource = fixture.resource(project);
+    const project = await fixture.project(GUILD, 'Late Shutdown');
+    const resource = await fixture.resource(project);
     await fixture.runner.apply({ ...request(project), planRunId: (await fixture.runner.plan({ ...request(project), resourceId: resource.id })).runId });
     fixture.control(project, { ignoreSigint: true });
     let shutdown: Promise<void> | undefined;
@@ -487,7 +501,7 @@ describe('a run whose engine finished is recorded as finished, whatever stop cam
     expect(shutdown).toBeDefined();
     expect(destroyed.destroyed).toEqual([`google_compute_instance.vm_${resource.id}`]);
     expect((await fixture.runner.getRun(GUILD, destroyed.runId))?.status).toBe('succeeded');
-    expect(fixture.resources.get(GUILD, resource.id).status).toBe('destroyed');
+    expect((await fixture.resources.get(GUILD, resource.id)).status).toBe('destroyed');
     expect((await fixture.audit.recent(GUILD, { action: 'iac.destroy' }))[0]).toMatchObject({ outcome: 'success' });
   });
 });

@@ -11,9 +11,9 @@ import { GuildCache } from '../src/db/guild-cache.js';
 import { PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { ProjectNotFound } from '../src/projects/errors.js';
-import { ProjectRepository } from '../src/projects/project-repository.js';
+import { projectRepositoryFor } from '../src/projects/project-repository.js';
 import { runStoreFor } from '../src/engine/run-store.js';
-import { ResourceRepository } from '../src/projects/resource-repository.js';
+import { resourceRepositoryFor } from '../src/projects/resource-repository.js';
 import { SqliteResourceTotals } from '../src/projects/resource-totals.js';
 import { TierService } from '../src/tiers/tier-service.js';
 import { FakeClock } from './support/clock.js';
@@ -40,12 +40,12 @@ describe('per-guild caches', () => {
     const data = sqliteDataAccess(database);
     const tiers = new TierService(data, clock);
     const policies = new PolicyService(data, PriceCatalogue.load(), clock, async (guildId) => (await tiers.get(guildId)).limits);
-    const projects = new ProjectRepository(database.db, clock);
+    const projects = projectRepositoryFor(data.session, clock);
     // Another connection on the same file, as another process (the tier CLI) has.
     const other = new Database(database.path);
     cleanups.unshift(() => other.close());
     const newProject = (guildId: string, name: string) => projects.create({ guildId, name, provider: 'gcp', region: 'us-central1', createdBy: ALICE });
-    const names = (guildId: string, typed = '') => projects.search(guildId, typed, 25).map((p) => p.name);
+    const names = async (guildId: string, typed = '') => (await projects.search(guildId, typed, 25)).map((p) => p.name);
     return { database, data, tiers, policies, projects, other, newProject, names };
   }
 
@@ -79,65 +79,65 @@ describe('per-guild caches', () => {
 
   it('offers a project in autocomplete as soon as it is created, and no longer once it is forgotten', async () => {
     const { projects, newProject, names } = setup();
-    expect(names(GUILD_A)).toEqual([]);
-    const web = newProject(GUILD_A, 'web');
-    expect(names(GUILD_A)).toEqual(['web']);
-    newProject(GUILD_A, 'api');
-    expect(names(GUILD_A)).toEqual(['api', 'web']);
-    expect(names(GUILD_A, 'WE')).toEqual(['web']);
-    projects.archive(GUILD_A, web.id);
-    expect(names(GUILD_A)).toEqual(['api']);
+    expect(await names(GUILD_A)).toEqual([]);
+    const web = await newProject(GUILD_A, 'web');
+    expect(await names(GUILD_A)).toEqual(['web']);
+    await newProject(GUILD_A, 'api');
+    expect(await names(GUILD_A)).toEqual(['api', 'web']);
+    expect(await names(GUILD_A, 'WE')).toEqual(['web']);
+    await projects.archive(GUILD_A, web.id);
+    expect(await names(GUILD_A)).toEqual(['api']);
   });
 
   it('never answers one guild with another guild’s cached projects', async () => {
     const { newProject, names } = setup();
-    newProject(GUILD_A, 'alpha-secret');
-    expect(names(GUILD_A)).toEqual(['alpha-secret']);
-    expect(names(GUILD_B)).toEqual([]);
-    expect(names(GUILD_B, 'alpha')).toEqual([]);
-    newProject(GUILD_B, 'beta');
-    expect(names(GUILD_B)).toEqual(['beta']);
-    expect(names(GUILD_A)).toEqual(['alpha-secret']);
+    await newProject(GUILD_A, 'alpha-secret');
+    expect(await names(GUILD_A)).toEqual(['alpha-secret']);
+    expect(await names(GUILD_B)).toEqual([]);
+    expect(await names(GUILD_B, 'alpha')).toEqual([]);
+    await newProject(GUILD_B, 'beta');
+    expect(await names(GUILD_B)).toEqual(['beta']);
+    expect(await names(GUILD_A)).toEqual(['alpha-secret']);
   });
 
   it('forgets a write made through another instance of the repository on the same connection', async () => {
     const { database, tiers, names } = setup();
-    const otherProjects = new ProjectRepository(database.db);
+    const otherProjects = projectRepositoryFor(sqliteDataAccess(database).session);
     const otherTiers = new TierService(sqliteDataAccess(database));
-    expect(names(GUILD_A)).toEqual([]);
+    expect(await names(GUILD_A)).toEqual([]);
     expect((await tiers.get(GUILD_A)).tier).toBe('standard');
     // Our own connection's writes never change data_version: the instances must share what they forget.
-    otherProjects.create({ guildId: GUILD_A, name: 'web', provider: 'gcp', region: 'us-central1', createdBy: ALICE });
+    await otherProjects.create({ guildId: GUILD_A, name: 'web', provider: 'gcp', region: 'us-central1', createdBy: ALICE });
     await otherTiers.set(GUILD_A, 'team', 'ops');
-    expect(names(GUILD_A)).toEqual(['web']);
+    expect(await names(GUILD_A)).toEqual(['web']);
     expect((await tiers.get(GUILD_A)).tier).toBe('team');
   });
 
   it('sees a project another connection added or archived', async () => {
     const { other, projects, newProject, names } = setup();
-    newProject(GUILD_A, 'web');
-    expect(names(GUILD_A)).toEqual(['web']);
-    expect(projects.get(GUILD_A, 'web').name).toBe('web');
+    await newProject(GUILD_A, 'web');
+    expect(await names(GUILD_A)).toEqual(['web']);
+    expect((await projects.get(GUILD_A, 'web')).name).toBe('web');
     other
       .prepare(
         "INSERT INTO cloud_projects (guild_id, name, slug, provider, region, backend_settings, created_by, created_at, updated_at) VALUES (?, 'db', 'db', 'aws', 'us-east-1', '{}', ?, 1, 1)",
       )
       .run(GUILD_A, ALICE);
     await nextStretch();
-    expect(names(GUILD_A)).toEqual(['db', 'web']);
+    expect(await names(GUILD_A)).toEqual(['db', 'web']);
     other.prepare("UPDATE cloud_projects SET status = 'archived' WHERE guild_id = ? AND name = 'web'").run(GUILD_A);
     await nextStretch();
-    expect(names(GUILD_A)).toEqual(['db']);
+    expect(await names(GUILD_A)).toEqual(['db']);
     // The lookup by name, kept since the first one, is forgotten too.
-    expect(() => projects.get(GUILD_A, 'web')).toThrow(ProjectNotFound);
-    expect(projects.get(GUILD_A, 'db').provider).toBe('aws');
+    await expect(projects.get(GUILD_A, 'web')).rejects.toThrow(ProjectNotFound);
+    expect((await projects.get(GUILD_A, 'db')).provider).toBe('aws');
   });
 
   it('sees a commit by another process', async () => {
     const { database, tiers, projects, newProject, names } = setup();
-    newProject(GUILD_A, 'web');
-    expect(names(GUILD_A)).toEqual(['web']);
-    expect(projects.get(GUILD_A, 'web').name).toBe('web');
+    await newProject(GUILD_A, 'web');
+    expect(await names(GUILD_A)).toEqual(['web']);
+    expect((await projects.get(GUILD_A, 'web')).name).toBe('web');
     expect((await tiers.get(GUILD_A)).tier).toBe('standard');
     const script = `
       const Database = require('better-sqlite3');
@@ -147,9 +147,9 @@ describe('per-guild caches', () => {
       db.close();`;
     await execa('node', ['-e', script, database.path, GUILD_A]);
     expect(await tiers.get(GUILD_A)).toMatchObject({ tier: 'team', assignedBy: 'cli' });
-    expect(names(GUILD_A)).toEqual(['web-2']);
-    expect(() => projects.get(GUILD_A, 'web')).toThrow(ProjectNotFound);
-    expect(projects.get(GUILD_A, 'web-2').name).toBe('web-2');
+    expect(await names(GUILD_A)).toEqual(['web-2']);
+    await expect(projects.get(GUILD_A, 'web')).rejects.toThrow(ProjectNotFound);
+    expect((await projects.get(GUILD_A, 'web-2')).name).toBe('web-2');
   });
 
   it('asks data_version once per synchronous stretch: a commit made during one is seen from the next', async () => {
@@ -169,8 +169,8 @@ describe('per-guild caches', () => {
     const runs = runStoreFor(data, clock);
     // The engine's recovery builds its own store on the same connection: what one forgets, the other must too.
     const recovery = runStoreFor(data, clock);
-    const web = newProject(GUILD_A, 'web');
-    const api = newProject(GUILD_B, 'api');
+    const web = await newProject(GUILD_A, 'web');
+    const api = await newProject(GUILD_B, 'api');
     expect(await runs.activeCounts(GUILD_A)).toEqual({ running: 0, queued: 0 });
     const first = await runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
     await runs.create({ guildId: GUILD_A, projectId: web.id, resourceId: null, kind: 'plan', startedBy: ALICE });
@@ -197,23 +197,23 @@ describe('per-guild caches', () => {
   it('sums a guild\u2019s resources again after each write of cloud_resources, here or by another connection', async () => {
     const { database, other, newProject } = setup();
     const clock = new FakeClock();
-    const resources = new ResourceRepository(database.db, clock);
+    const resources = resourceRepositoryFor(sqliteDataAccess(database).session, clock);
     const totals = new SqliteResourceTotals(database);
-    const web = newProject(GUILD_A, 'web');
-    const api = newProject(GUILD_B, 'api');
+    const web = await newProject(GUILD_A, 'web');
+    const api = await newProject(GUILD_B, 'api');
     const vm = (guildId: string, projectId: number, cost: number) =>
       resources.create({ guildId, projectId, name: `vm-${cost}`, resourceType: 'vm', instanceType: 'e2-small', estimatedMonthlyCost: cost, createdBy: ALICE });
     expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
-    const first = vm(GUILD_A, web.id, 10);
-    vm(GUILD_B, api.id, 99);
+    const first = await vm(GUILD_A, web.id, 10);
+    await vm(GUILD_B, api.id, 99);
     // Planned is not in the cloud yet; applying may be.
     expect((await totals.inCloud(GUILD_A)).monthlyUsd).toBe(0);
-    resources.setStatus(GUILD_A, first.id, 'applying');
+    await resources.setStatus(GUILD_A, first.id, 'applying');
     expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 10, vms: 1, vmsLeftByStoppedRuns: 0 });
     // Another guild's resources never count for this one.
     expect((await totals.inCloud(GUILD_B)).monthlyUsd).toBe(0);
     // Through another repository instance on the same connection (the engine's recovery builds its own).
-    new ResourceRepository(database.db, clock).setStatus(GUILD_A, first.id, 'interrupted');
+    await resourceRepositoryFor(sqliteDataAccess(database).session, clock).setStatus(GUILD_A, first.id, 'interrupted');
     expect(await totals.inCloud(GUILD_A)).toMatchObject({ vms: 1, vmsLeftByStoppedRuns: 1 });
     other.prepare("UPDATE cloud_resources SET status = 'destroyed' WHERE id = ?").run(first.id);
     await nextStretch();
@@ -224,14 +224,14 @@ describe('per-guild caches', () => {
     const { data, tiers, newProject, names } = setup();
     await expect(
       data.transaction(async () => {
-        newProject(GUILD_A, 'doomed');
+        await newProject(GUILD_A, 'doomed');
         await tiers.set(GUILD_A, 'team', 'ops');
-        expect(names(GUILD_A)).toEqual(['doomed']);
+        expect(await names(GUILD_A)).toEqual(['doomed']);
         expect((await tiers.get(GUILD_A)).tier).toBe('team');
         throw new Error('a later step failed');
       }),
     ).rejects.toThrow(/later step/);
-    expect(names(GUILD_A)).toEqual([]);
+    expect(await names(GUILD_A)).toEqual([]);
     expect((await tiers.get(GUILD_A)).tier).toBe('standard');
   });
 

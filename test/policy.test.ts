@@ -4,8 +4,8 @@ import { InvalidDeploymentRequest, InvalidPolicy } from '../src/policy/errors.js
 import { DEFAULT_POLICY, PolicyService } from '../src/policy/policy-service.js';
 import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { UnknownInstanceType } from '../src/pricing/errors.js';
-import { ProjectRepository } from '../src/projects/project-repository.js';
-import { ResourceRepository } from '../src/projects/resource-repository.js';
+import { projectRepositoryFor } from '../src/projects/project-repository.js';
+import { resourceRepositoryFor } from '../src/projects/resource-repository.js';
 import type { ResourceStatus, ResourceType } from '../src/db/schema.js';
 import { FakeClock } from './support/clock.js';
 import { toMarkdown } from '../src/discord/markdown.js';
@@ -29,18 +29,19 @@ describe('guild policies', () => {
     cleanups.push(database.cleanup);
     const clock = new FakeClock();
     const pricing = PriceCatalogue.load();
-    const policies = new PolicyService(sqliteDataAccess(database), pricing, clock);
-    const projects = new ProjectRepository(database.db, clock);
-    const resources = new ResourceRepository(database.db, clock);
+    const data = sqliteDataAccess(database);
+    const policies = new PolicyService(data, pricing, clock);
+    const projects = projectRepositoryFor(data.session, clock);
+    const resources = resourceRepositoryFor(data.session, clock);
     const projectIds = new Map<string, number>();
     /** Puts a resource of `guildId` straight into `status`, as a finished run would leave it. */
-    const existing = (guildId: string, status: ResourceStatus, cost: number, resourceType: ResourceType = 'vm') => {
+    const existing = async (guildId: string, status: ResourceStatus, cost: number, resourceType: ResourceType = 'vm') => {
       let projectId = projectIds.get(guildId);
       if (projectId === undefined) {
-        projectId = projects.create({ guildId, name: 'web', provider: 'gcp', region: 'us-central1', createdBy: ADMIN }).id;
+        projectId = (await projects.create({ guildId, name: 'web', provider: 'gcp', region: 'us-central1', createdBy: ADMIN })).id;
         projectIds.set(guildId, projectId);
       }
-      const { id } = resources.create({
+      const { id } = await resources.create({
         projectId,
         guildId,
         name: 'r',
@@ -164,19 +165,19 @@ describe('guild policies', () => {
     it('budget: counts everything that may exist in the cloud (applying, active, failed, destroying, interrupted), not planned, destroyed or other guilds\'', async () => {
       const { policies, existing } = setup();
       await policies.update(GUILD_A, { maxBudgetMonthly: 500 }, ADMIN);
-      existing(GUILD_A, 'active', 100);
-      existing(GUILD_A, 'applying', 50);
+      await existing(GUILD_A, 'active', 100);
+      await existing(GUILD_A, 'applying', 50);
       // What a failed, cancelled or interrupted run left behind may still be billed.
-      existing(GUILD_A, 'failed', 60);
-      existing(GUILD_A, 'destroying', 70);
-      existing(GUILD_A, 'interrupted', 80);
-      for (const status of ['planned', 'destroyed'] as const) existing(GUILD_A, status, 10_000);
-      existing(GUILD_B, 'active', 10_000);
+      await existing(GUILD_A, 'failed', 60);
+      await existing(GUILD_A, 'destroying', 70);
+      await existing(GUILD_A, 'interrupted', 80);
+      for (const status of ['planned', 'destroyed'] as const) await existing(GUILD_A, status, 10_000);
+      await existing(GUILD_B, 'active', 10_000);
       const small = await policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-micro' });
       expect(small.allowed).toBe(true);
       expect(small.projectedMonthlyUsd).toBeCloseTo(360 + small.estimate.monthlyUsd, 2);
 
-      existing(GUILD_A, 'failed', 140);
+      await existing(GUILD_A, 'failed', 140);
       const decision = await policies.validate(GUILD_A, { provider: 'gcp', resourceType: 'vm', instanceType: 'e2-micro' });
       expect(decision.allowed).toBe(false);
       expect(decision.violations.map((v) => v.rule)).toEqual(['budget']);
@@ -186,7 +187,7 @@ describe('guild policies', () => {
     it('budget: says what the new resource costs, where it would bring the guild, and the limit', async () => {
       const { policies, existing } = setup();
       await policies.update(GUILD_A, { maxBudgetMonthly: 500 }, ADMIN);
-      existing(GUILD_A, 'active', 80.4);
+      await existing(GUILD_A, 'active', 80.4);
       // n1-standard-32 (built-in $1,109.60) + 100 GB pd-balanced ($10.00)
       expect(shownViolations((await policies.validate(GUILD_A, bigVm)).violations)).toEqual([
         {
@@ -199,7 +200,7 @@ describe('guild policies', () => {
     it('budget: exactly reaching the limit is allowed', async () => {
       const { policies, existing, pricing } = setup();
       const cost = pricing.estimate(smallVm).monthlyUsd;
-      existing(GUILD_A, 'active', 100);
+      await existing(GUILD_A, 'active', 100);
       await policies.update(GUILD_A, { maxBudgetMonthly: 100 + cost }, ADMIN);
       expect((await policies.validate(GUILD_A, smallVm)).allowed).toBe(true);
     });
@@ -207,14 +208,14 @@ describe('guild policies', () => {
     it('instances: counts VMs that may exist in the cloud, and buckets are not instances', async () => {
       const { policies, existing } = setup();
       await policies.update(GUILD_A, { maxInstances: 2 }, ADMIN);
-      existing(GUILD_A, 'active', 1);
-      existing(GUILD_A, 'destroyed', 1);
-      existing(GUILD_A, 'planned', 1);
-      existing(GUILD_A, 'active', 1, 'bucket');
-      existing(GUILD_B, 'active', 1);
-      existing(GUILD_B, 'active', 1);
+      await existing(GUILD_A, 'active', 1);
+      await existing(GUILD_A, 'destroyed', 1);
+      await existing(GUILD_A, 'planned', 1);
+      await existing(GUILD_A, 'active', 1, 'bucket');
+      await existing(GUILD_B, 'active', 1);
+      await existing(GUILD_B, 'active', 1);
       expect((await policies.validate(GUILD_A, smallVm)).allowed).toBe(true);
-      existing(GUILD_A, 'applying', 1);
+      await existing(GUILD_A, 'applying', 1);
       const decision = await policies.validate(GUILD_A, smallVm);
       expect(shownViolations(decision.violations)).toEqual([
         { rule: 'instances', message: 'The guild already runs 2 of its 2 allowed instances; destroy one first.' },
@@ -226,7 +227,7 @@ describe('guild policies', () => {
       for (const status of ['failed', 'interrupted', 'destroying'] as const) {
         const { policies, existing } = setup();
         await policies.update(GUILD_A, { maxInstances: 1 }, ADMIN);
-        existing(GUILD_A, status, 1);
+        await existing(GUILD_A, status, 1);
         expect(shownViolations((await policies.validate(GUILD_A, smallVm)).violations)).toEqual([
           {
             rule: 'instances',
@@ -270,7 +271,7 @@ describe('guild policies', () => {
         { maxBudgetMonthly: 500, maxInstances: 1, maxDiskSizeGb: 50, allowedInstanceTypes: ['e2-micro'], allowedResourceTypes: ['bucket'], requireApproval: true },
         ADMIN,
       );
-      existing(GUILD_A, 'active', 10);
+      await existing(GUILD_A, 'active', 10);
       const decision = await policies.validate(GUILD_A, bigVm);
       expect(decision.allowed).toBe(false);
       expect(decision.requiresApproval).toBe(true);

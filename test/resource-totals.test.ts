@@ -5,8 +5,9 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR, openDatabase, RESOURCE_STATUSES, type ResourceStatus } from '../src/db/index.js';
-import { ProjectRepository } from '../src/projects/project-repository.js';
-import { ResourceRepository } from '../src/projects/resource-repository.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
+import { projectRepositoryFor } from '../src/projects/project-repository.js';
+import { resourceRepositoryFor, type Resource } from '../src/projects/resource-repository.js';
 import { SqliteResourceTotals } from '../src/projects/resource-totals.js';
 import { FakeClock } from './support/clock.js';
 import { makeTempDir, makeTestDatabase } from './support/tmp.js';
@@ -55,16 +56,17 @@ describe('guild resource totals', () => {
     const database = makeTestDatabase();
     cleanups.push(database.cleanup);
     const clock = new FakeClock();
-    const projects = new ProjectRepository(database.db, clock);
-    const resources = new ResourceRepository(database.db, clock);
+    const session = sqliteDataAccess(database).session;
+    const projects = projectRepositoryFor(session, clock);
+    const resources = resourceRepositoryFor(session, clock);
     const project = (guildId: string, name: string) => projects.create({ guildId, name, provider: 'gcp', region: 'us-central1', createdBy: ALICE });
     return { database, resources, project, totals: new SqliteResourceTotals(database) };
   }
 
   it('follow every create, status change and delete, through the repository or raw SQL, in every guild', async () => {
     const { database, resources, project } = setup();
-    const a = project(GUILD_A, 'web');
-    const b = project(GUILD_B, 'web');
+    const a = await project(GUILD_A, 'web');
+    const b = await project(GUILD_B, 'web');
     // A fixed walk through the lifecycle for 40 resources over two guilds, with a few costs that do not add up
     // exactly in binary (0.1, 0.2, 7.11): each step is checked against the rows themselves.
     const moves: Record<ResourceStatus, ResourceStatus | undefined> = {
@@ -77,31 +79,35 @@ describe('guild resource totals', () => {
       interrupted: 'destroying',
     };
     // Every fifth is a template deployment, whose plan makes 0, 1 or 2 compute instances.
-    const created = Array.from({ length: 40 }, (_, i) => {
+    const created: Resource[] = [];
+    for (let i = 0; i < 40; i++) {
       const where = { projectId: i % 3 === 0 ? b.id : a.id, guildId: i % 3 === 0 ? GUILD_B : GUILD_A };
       const estimatedMonthlyCost = [0.1, 0.2, 7.11, 0][i % 4]!;
       if (i % 5 === 4) {
-        const deployment = resources.createTemplateDeployment({ ...where, template: 'app', inputs: {}, sensitiveInputs: [], estimatedMonthlyCost: 0, createdBy: ALICE });
-        return resources.setPlannedFigures(where.guildId, deployment.id, { monthlyUsd: estimatedMonthlyCost, computeInstances: i % 3 });
+        const deployment = await resources.createTemplateDeployment({ ...where, template: 'app', inputs: {}, sensitiveInputs: [], estimatedMonthlyCost: 0, createdBy: ALICE });
+        created.push(await resources.setPlannedFigures(where.guildId, deployment.id, { monthlyUsd: estimatedMonthlyCost, computeInstances: i % 3 }));
+        continue;
       }
-      return resources.create({
-        ...where,
-        name: `r${i}`,
-        resourceType: i % 2 === 0 ? 'vm' : 'bucket',
-        ...(i % 2 === 0 ? { instanceType: 'e2-micro', diskSizeGb: 10 } : {}),
-        estimatedMonthlyCost,
-        createdBy: ALICE,
-      });
-    });
+      created.push(
+        await resources.create({
+          ...where,
+          name: `r${i}`,
+          resourceType: i % 2 === 0 ? 'vm' : 'bucket',
+          ...(i % 2 === 0 ? { instanceType: 'e2-micro', diskSizeGb: 10 } : {}),
+          estimatedMonthlyCost,
+          createdBy: ALICE,
+        }),
+      );
+    }
     expectSame(kept(database.sqlite), summed(database.sqlite));
     for (let round = 0; round < 5; round++) {
-      created.forEach((resource, i) => {
-        const now = resources.get(resource.guildId, resource.id).status;
+      for (const [i, resource] of created.entries()) {
+        const now = (await resources.get(resource.guildId, resource.id)).status;
         const next = i % 7 === round ? (now === 'applying' ? 'failed' : now === 'destroying' ? 'interrupted' : moves[now]) : moves[now];
-        if (next === undefined || (i + round) % 2 === 0) return;
+        if (next === undefined || (i + round) % 2 === 0) continue;
         if (i % 5 === 0) database.sqlite.prepare('UPDATE cloud_resources SET status = ? WHERE id = ?').run(next, resource.id);
-        else resources.setStatus(resource.guildId, resource.id, next);
-      });
+        else await resources.setStatus(resource.guildId, resource.id, next);
+      }
       expectSame(kept(database.sqlite), summed(database.sqlite));
     }
     // A cost changed in place, and rows deleted by hand (the bot never deletes one, an operator might).
@@ -115,17 +121,19 @@ describe('guild resource totals', () => {
 
   it('count what may exist in the cloud for one guild only: VMs, spend, and VMs stopped runs left', async () => {
     const { resources, project, totals } = setup();
-    const a = project(GUILD_A, 'web');
-    const b = project(GUILD_B, 'api');
+    const a = await project(GUILD_A, 'web');
+    const b = await project(GUILD_B, 'api');
     const vm = (projectId: number, guildId: string, cost: number) =>
       resources.create({ projectId, guildId, name: 'vm', resourceType: 'vm', instanceType: 'e2-micro', diskSizeGb: 10, estimatedMonthlyCost: cost, createdBy: ALICE });
-    const walk = (guildId: string, id: number, ...statuses: ResourceStatus[]) => statuses.forEach((s) => resources.setStatus(guildId, id, s));
-    walk(GUILD_A, vm(a.id, GUILD_A, 10).id, 'applying', 'active');
-    walk(GUILD_A, vm(a.id, GUILD_A, 20).id, 'applying', 'failed');
-    walk(GUILD_A, vm(a.id, GUILD_A, 40).id, 'applying', 'active', 'destroying', 'destroyed');
-    vm(a.id, GUILD_A, 80); // planned: nothing in the cloud yet
-    walk(GUILD_B, vm(b.id, GUILD_B, 160).id, 'applying', 'active');
-    resources.create({ projectId: a.id, guildId: GUILD_A, name: 'b', resourceType: 'bucket', estimatedMonthlyCost: 1.5, createdBy: ALICE });
+    const walk = async (guildId: string, id: number, ...statuses: ResourceStatus[]) => {
+      for (const status of statuses) await resources.setStatus(guildId, id, status);
+    };
+    await walk(GUILD_A, (await vm(a.id, GUILD_A, 10)).id, 'applying', 'active');
+    await walk(GUILD_A, (await vm(a.id, GUILD_A, 20)).id, 'applying', 'failed');
+    await walk(GUILD_A, (await vm(a.id, GUILD_A, 40)).id, 'applying', 'active', 'destroying', 'destroyed');
+    await vm(a.id, GUILD_A, 80); // planned: nothing in the cloud yet
+    await walk(GUILD_B, (await vm(b.id, GUILD_B, 160)).id, 'applying', 'active');
+    await resources.create({ projectId: a.id, guildId: GUILD_A, name: 'b', resourceType: 'bucket', estimatedMonthlyCost: 1.5, createdBy: ALICE });
 
     expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 30, vms: 2, vmsLeftByStoppedRuns: 1 });
     expect(await totals.inCloud(GUILD_B)).toEqual({ monthlyUsd: 160, vms: 1, vmsLeftByStoppedRuns: 0 });
@@ -134,45 +142,51 @@ describe('guild resource totals', () => {
 
   it('count every compute instance a template deployment’s plan makes, with the built-in VMs, in its own guild only', async () => {
     const { resources, project, totals } = setup();
-    const a = project(GUILD_A, 'web');
-    const b = project(GUILD_B, 'api');
-    const walk = (guildId: string, id: number, ...statuses: ResourceStatus[]) => statuses.forEach((s) => resources.setStatus(guildId, id, s));
-    const deploy = (projectId: number, guildId: string, computeInstances: number) => {
-      const row = resources.createTemplateDeployment({ projectId, guildId, template: 'pair', inputs: {}, sensitiveInputs: [], estimatedMonthlyCost: 0, createdBy: ALICE });
+    const a = await project(GUILD_A, 'web');
+    const b = await project(GUILD_B, 'api');
+    const walk = async (guildId: string, id: number, ...statuses: ResourceStatus[]) => {
+      for (const status of statuses) await resources.setStatus(guildId, id, status);
+    };
+    const deploy = async (projectId: number, guildId: string, computeInstances: number) => {
+      const row = await resources.createTemplateDeployment({ projectId, guildId, template: 'pair', inputs: {}, sensitiveInputs: [], estimatedMonthlyCost: 0, createdBy: ALICE });
       return resources.setPlannedFigures(guildId, row.id, { monthlyUsd: 5 * computeInstances, computeInstances });
     };
-    const pair = deploy(a.id, GUILD_A, 2);
+    const pair = await deploy(a.id, GUILD_A, 2);
     // Planned: nothing is in the cloud yet, so nothing counts.
     expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 0, vms: 0, vmsLeftByStoppedRuns: 0 });
-    walk(GUILD_A, pair.id, 'applying');
+    await walk(GUILD_A, pair.id, 'applying');
     expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 10, vms: 2, vmsLeftByStoppedRuns: 0 });
-    walk(GUILD_A, deploy(a.id, GUILD_A, 3).id, 'applying', 'failed');
-    walk(GUILD_A, deploy(a.id, GUILD_A, 0).id, 'applying', 'active');
-    const vm = resources.create({ projectId: a.id, guildId: GUILD_A, name: 'vm', resourceType: 'vm', instanceType: 'e2-micro', diskSizeGb: 10, estimatedMonthlyCost: 1, createdBy: ALICE });
+    await walk(GUILD_A, (await deploy(a.id, GUILD_A, 3)).id, 'applying', 'failed');
+    await walk(GUILD_A, (await deploy(a.id, GUILD_A, 0)).id, 'applying', 'active');
+    const vm = await resources.create({ projectId: a.id, guildId: GUILD_A, name: 'vm', resourceType: 'vm', instanceType: 'e2-micro', diskSizeGb: 10, estimatedMonthlyCost: 1, createdBy: ALICE });
     expect(vm.computeInstances).toBe(1);
-    walk(GUILD_A, vm.id, 'applying', 'active');
-    walk(GUILD_B, deploy(b.id, GUILD_B, 4).id, 'applying', 'active');
+    await walk(GUILD_A, vm.id, 'applying', 'active');
+    await walk(GUILD_B, (await deploy(b.id, GUILD_B, 4)).id, 'applying', 'active');
 
     expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 26, vms: 6, vmsLeftByStoppedRuns: 3 });
     expect(await totals.inCloud(GUILD_B)).toEqual({ monthlyUsd: 20, vms: 4, vmsLeftByStoppedRuns: 0 });
-    walk(GUILD_A, pair.id, 'active', 'destroying', 'destroyed');
+    await walk(GUILD_A, pair.id, 'active', 'destroying', 'destroyed');
     expect(await totals.inCloud(GUILD_A)).toEqual({ monthlyUsd: 16, vms: 4, vmsLeftByStoppedRuns: 3 });
     // Once applying, the figures it was approved with stand.
-    expect(() => resources.setPlannedFigures(GUILD_A, vm.id, { monthlyUsd: 0, computeInstances: 0 })).toThrow(/active/);
+    await expect(resources.setPlannedFigures(GUILD_A, vm.id, { monthlyUsd: 0, computeInstances: 0 })).rejects.toThrow(/active/);
   });
 
   it('go back to exactly $0 when the last resource of a kind leaves a status', async () => {
     const { database, resources, project, totals } = setup();
-    const a = project(GUILD_A, 'web');
-    const ids = [0.1, 0.2, 0.3].map(
-      (cost) => resources.create({ projectId: a.id, guildId: GUILD_A, name: 'b', resourceType: 'bucket', estimatedMonthlyCost: cost, createdBy: ALICE }).id,
-    );
-    ids.forEach((id) => resources.setStatus(GUILD_A, id, 'applying'));
-    ids.forEach((id) => resources.setStatus(GUILD_A, id, 'active'));
+    const a = await project(GUILD_A, 'web');
+    const ids: number[] = [];
+    for (const cost of [0.1, 0.2, 0.3]) {
+      ids.push((await resources.create({ projectId: a.id, guildId: GUILD_A, name: 'b', resourceType: 'bucket', estimatedMonthlyCost: cost, createdBy: ALICE })).id);
+    }
+    const moveAll = async (status: ResourceStatus) => {
+      for (const id of ids) await resources.setStatus(GUILD_A, id, status);
+    };
+    await moveAll('applying');
+    await moveAll('active');
     // In binary, 0.1 + 0.2 + 0.3 - 0.1 - 0.2 - 0.3 is 5.6e-17, not 0: without the reset that remainder would stay for ever.
-    ids.forEach((id) => resources.setStatus(GUILD_A, id, 'destroying'));
+    await moveAll('destroying');
     expect((await totals.inCloud(GUILD_A)).monthlyUsd).toBeCloseTo(0.6, 12);
-    ids.forEach((id) => resources.setStatus(GUILD_A, id, 'destroyed'));
+    await moveAll('destroyed');
     expect((await totals.inCloud(GUILD_A)).monthlyUsd).toBe(0);
     expect(database.sqlite.prepare("SELECT resources, monthly_usd FROM guild_resource_totals WHERE status = 'destroying'").get()).toEqual({
       resources: 0,

@@ -158,7 +158,7 @@ describe('two shards’ janitors on one database, deployments’ jobs', () => {
     await raceTicks();
     for (const guildId of GUILDS) {
       const mine = owner(guildId);
-      expect(mine.bot.app.resources.listByGuild(guildId).map((resource) => resource.status)).toEqual(['destroyed']);
+      expect((await mine.bot.app.resources.listByGuild(guildId)).map((resource) => resource.status)).toEqual(['destroyed']);
       expect(sentBy(mine).dms(ADMIN[guildId]!.id)).toEqual(['Deployment expired and destroyed']);
     }
     for (const shard of shards) expectOnlyOwnGuild(shard);
@@ -175,7 +175,7 @@ describe('two shards’ janitors on one database, deployments’ jobs', () => {
     expect((await say(guildId, 'cloud-deploy', { ...bucket, ttl: '3h' }, { buttons: [{ buttonId: 'apply', by: deployer }] })).text()).toMatch(/Deployed bucket/);
     // In a DM there are no server permissions: the deployer's Admin grant is what allows Destroy now there.
     await owner(guildId).bot.app.jit.grant({ guildId, granteeId: deployer.id, granteeIsBot: false, grantedBy: '300000000000000099', provider: 'gcp', level: 'admin', durationMinutes: 480, reason: 'cleanup' });
-    const [resource] = owner(guildId).bot.app.resources.listByGuild(guildId);
+    const [resource] = await owner(guildId).bot.app.resources.listByGuild(guildId);
     for (const shard of shards) shard.notifier.sent.length = 0;
 
     const pressed = await shards[0]!.bot.press({ ...deployer, isGuildAdmin: false }, `ttl:destroy:${resource!.id}`, { guildId: null });
@@ -183,10 +183,10 @@ describe('two shards’ janitors on one database, deployments’ jobs', () => {
     // Shard 0 has no vault session and no workspace lock of that guild: it started nothing.
     const destroys = () => sqlite().prepare("SELECT guild_id, status FROM iac_runs WHERE kind = 'destroy'").all();
     expect(destroys()).toEqual([]);
-    expect(owner(guildId).bot.app.resources.get(guildId, resource!.id).status).toBe('active');
+    expect((await owner(guildId).bot.app.resources.get(guildId, resource!.id)).status).toBe('active');
 
     await raceTicks(1);
-    expect(owner(guildId).bot.app.resources.get(guildId, resource!.id).status).toBe('destroyed');
+    expect((await owner(guildId).bot.app.resources.get(guildId, resource!.id)).status).toBe('destroyed');
     expect(destroys()).toEqual([{ guild_id: guildId, status: 'succeeded' }]);
     expect(sentBy(owner(guildId)).dms(deployer.id)).toEqual(['Deployment expired and destroyed']);
     expect(shards[0]!.notifier.sent).toEqual([]);
@@ -198,7 +198,7 @@ describe('two shards’ janitors on one database, deployments’ jobs', () => {
       const deployed = await say(guildId, 'cloud-deploy', bucket, { buttons: [{ buttonId: 'apply', by: ADMIN[guildId]! }] });
       expect(deployed.text()).toMatch(/Deployed bucket/);
       expect((await say(guildId, 'cloud-drift', { subcommand: 'enable', project: 'web', schedule: '*/5 * * * *' })).text()).toMatch(/enabled|Drift check/i);
-      const [resource] = owner(guildId).bot.app.resources.listByGuild(guildId);
+      const [resource] = await owner(guildId).bot.app.resources.listByGuild(guildId);
       const knobs = { drift: { [resource!.addresses[0]!]: { attributes: { storage_class: 'COLDLINE' }, sensitive: [] } } };
       writeFileSync(join(dir, 'deployments', `guild_${guildId}`, 'web', 'fake-engine.json'), JSON.stringify(knobs));
     }

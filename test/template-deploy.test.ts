@@ -92,7 +92,7 @@ describe('deploying a template with typed inputs, one workspace per deployment',
     expect(forms[2]!.spec.title).toBe('typed-inputs secrets (3/3)');
     expect(forms[1]!.spec.fields.find((f) => f.id === 'zones')?.placeholder).toMatch(/list\(string\): a, b or a JSON array/);
 
-    const [resource] = harness.core.app.resources.listByGuild(HARNESS_GUILD);
+    const [resource] = await harness.core.app.resources.listByGuild(HARNESS_GUILD);
     expect(resource).toMatchObject({
       id: 1,
       template: 'typed-inputs',
@@ -137,7 +137,7 @@ describe('deploying a template with typed inputs, one workspace per deployment',
     expect(reply.text()).not.toContain(SECRET);
     expect(JSON.stringify(reply.steps)).not.toContain(SECRET);
     // It lives in the project's vault session, for the runs still to come (a destroy).
-    const session = harness.core.app.projects.get(HARNESS_GUILD, 'web').vaultSessionId!;
+    const session = (await harness.core.app.projects.get(HARNESS_GUILD, 'web')).vaultSessionId!;
     expect(harness.core.app.vault.read(HARNESS_GUILD, session)['deployment.1']).toContain(SECRET);
   });
 
@@ -171,7 +171,7 @@ describe('deploying a template with typed inputs, one workspace per deployment',
     expect(said(nullSecret.steps)).toContain('`db_password`: expected text; a secret input cannot be null');
 
     expect(await harness.core.app.runner.recentRuns(HARNESS_GUILD)).toEqual([]);
-    expect(harness.core.app.resources.listByGuild(HARNESS_GUILD)).toEqual([]);
+    expect(await harness.core.app.resources.listByGuild(HARNESS_GUILD)).toEqual([]);
   });
 
   it('gives each deployment its own state and lock: destroying one leaves the other and the project’s built-ins', async () => {
@@ -199,25 +199,25 @@ describe('deploying a template with typed inputs, one workspace per deployment',
 
     const destroyOne = await harness.say(alice, 'cloud-destroy', { project: 'web', resource: 1 }, HARNESS_GUILD, { buttons: [{ buttonId: 'destroy', by: alice }] });
     expect(destroyOne.text()).toMatch(/Destroyed in web/);
-    const statuses = () => Object.fromEntries(harness.core.app.resources.listByGuild(HARNESS_GUILD).map((r) => [r.id, r.status]));
-    expect(statuses()).toEqual({ 1: 'destroyed', 2: 'active', 3: 'active' });
+    const statuses = async () => Object.fromEntries((await harness.core.app.resources.listByGuild(HARNESS_GUILD)).map((r) => [r.id, r.status]));
+    expect(await statuses()).toEqual({ 1: 'destroyed', 2: 'active', 3: 'active' });
     expect(existsSync(join(projectDir(), 'hello-1'))).toBe(false);
     expect(state('hello-2')).toMatch(/terraform_data/);
 
     // Everything: the built-ins in the project's folder, then each deployment in its own.
     const all = await harness.say(alice, 'cloud-destroy', { project: 'web' }, HARNESS_GUILD, { buttons: [{ buttonId: 'destroy', by: alice }] });
     expect(all.text()).toMatch(/2 resources destroyed/);
-    expect(statuses()).toEqual({ 1: 'destroyed', 2: 'destroyed', 3: 'destroyed' });
+    expect(await statuses()).toEqual({ 1: 'destroyed', 2: 'destroyed', 3: 'destroyed' });
     expect(existsSync(join(projectDir(), 'hello-2'))).toBe(false);
   });
 
   it('runs one deployment while another of the same project plans: each workspace has its own lock', async () => {
     const runner = harness.core.app.runner;
-    const project = harness.core.app.projects.get(HARNESS_GUILD, 'web');
+    const project = await harness.core.app.projects.get(HARNESS_GUILD, 'web');
     const create = () =>
       harness.core.app.resources.createTemplateDeployment({ projectId: project.id, guildId: HARNESS_GUILD, template: 'hello', inputs: { greeting: 'hi' }, sensitiveInputs: [], estimatedMonthlyCost: 0, createdBy: alice.id });
-    const slow = create();
-    const quick = create();
+    const slow = await create();
+    const quick = await create();
     steerEngine(slow.workspace!, { sleepMs: 600_000 });
     const request = { guildId: HARNESS_GUILD, projectSlug: 'web', userId: alice.id, credentialEnv: { TF_VAR_project_id: 'web-project-123' }, enginePreference: 'terraform' as const };
     let slowRun = 0;
@@ -248,14 +248,14 @@ describe('deploying a template with typed inputs, one workspace per deployment',
     expect(destroy?.argv).not.toContain('-target');
     expect(destroy?.env.TF_VAR_api_token).toBe(again);
     // Destroyed: its secret is dropped from the session too.
-    const session = harness.core.app.projects.get(HARNESS_GUILD, 'web').vaultSessionId!;
+    const session = (await harness.core.app.projects.get(HARNESS_GUILD, 'web')).vaultSessionId!;
     expect(Object.keys(harness.core.app.vault.read(HARNESS_GUILD, session))).toEqual(['project_id']);
   });
 
   it('keeps a deployment’s secret in the project’s session when /cloud-init renews it', async () => {
     await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'token-app' }, HARNESS_GUILD, { modal: { api_token: SECRET }, buttons: [{ buttonId: 'apply', by: alice }] });
     await harness.say(alice, 'cloud-init', { provider: 'gcp', project_name: 'web', region: 'us-central1' }, HARNESS_GUILD, { modal: { project_id: 'web-project-456' } });
-    const session = harness.core.app.projects.get(HARNESS_GUILD, 'web').vaultSessionId!;
+    const session = (await harness.core.app.projects.get(HARNESS_GUILD, 'web')).vaultSessionId!;
     const held = harness.core.app.vault.read(HARNESS_GUILD, session);
     expect(held.project_id).toBe('web-project-456');
     expect(held['deployment.1']).toContain(SECRET);
@@ -289,7 +289,7 @@ describe('deploying a template with typed inputs, one workspace per deployment',
     expect(none.text()).toMatch(/`template`: choose a template/);
     const viaTemplate = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'bucket', disk_size: 1 }, HARNESS_GUILD, { buttons: [{ buttonId: 'apply', by: alice }] });
     expect(viaTemplate.text()).toMatch(/Deployed bucket #1/);
-    expect(harness.core.app.resources.get(HARNESS_GUILD, 1)).toMatchObject({ template: 'bucket', resourceType: 'bucket', workspace: null });
+    expect(await harness.core.app.resources.get(HARNESS_GUILD, 1)).toMatchObject({ template: 'bucket', resourceType: 'bucket', workspace: null });
   });
 });
 
@@ -308,14 +308,14 @@ describe('deploying a git template this guild added', () => {
 
       const deployed = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'site' }, HARNESS_GUILD, { modal: { domain: 'example.org' }, buttons: [{ buttonId: 'apply', by: alice }] });
       expect(deployed.text()).toMatch(/Deployed site #1 in web/);
-      expect(harness.core.app.resources.get(HARNESS_GUILD, 1)).toMatchObject({ template: 'site', templateRevision: commit, inputs: { domain: 'example.org' } });
+      expect(await harness.core.app.resources.get(HARNESS_GUILD, 1)).toMatchObject({ template: 'site', templateRevision: commit, inputs: { domain: 'example.org' } });
       const folder = join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'web', 'site-1');
       expect(JSON.parse(readFileSync(join(folder, 'main.tf.json'), 'utf8'))).toEqual(module);
 
       const elsewhere = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'site' }, OTHER_GUILD, { modal: { domain: 'x.org' } });
       expect(said(elsewhere.steps)).toMatch(/This server has no template "site"/);
       expect(modals(elsewhere.steps)).toEqual([]);
-      expect(harness.core.app.resources.listByGuild(OTHER_GUILD)).toEqual([]);
+      expect(await harness.core.app.resources.listByGuild(OTHER_GUILD)).toEqual([]);
     } finally {
       await harness.stop();
       repos.cleanup();

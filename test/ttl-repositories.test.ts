@@ -38,7 +38,7 @@ async function endingSoon(db: DialectUnderTest, guildId: string, createdBy: stri
 function reminderJob(data: DataAccess, notifier: HeldDmNotifier) {
   const ttls = ttlRepositoryFor(data.session);
   const destroyer: Pick<TtlDestroyer, 'subject' | 'cannotDestroy'> = {
-    subject: (row: TtlDeployment) => ({ subject: { resourceId: row.id, guildId: row.guildId, template: 'vm', projectName: 'web', deployerId: row.createdBy, expiresAt: row.expiresAt ?? 0 }, project: {} as never }),
+    subject: async (row: TtlDeployment) => ({ subject: { resourceId: row.id, guildId: row.guildId, template: 'vm', projectName: 'web', deployerId: row.createdBy, expiresAt: row.expiresAt ?? 0 }, project: {} as never }),
     cannotDestroy: async () => undefined,
   };
   const policies = { get: async () => ({ notificationChannelId: null }) };

@@ -38,7 +38,7 @@ async function deploy(bot: Bot, options: Record<string, string | number> = {}, b
   return bot.say(by, 'cloud-deploy', { project: 'web', resource_type: 'bucket', disk_size: 5, ...options }, { buttons: [{ buttonId: 'apply', by }] });
 }
 
-const deployed = (bot: Bot) => bot.app.resources.listByGuild(TTL_GUILD).filter((r) => r.status === 'active');
+const deployed = async (bot: Bot) => (await bot.app.resources.listByGuild(TTL_GUILD)).filter((r) => r.status === 'active');
 const titled = (notices: Notice[], title: string) => notices.filter((n) => n.title === title);
 const reminders = (notices: Notice[]) => titled(notices, 'Deployment ending soon');
 const workspace = (dir: string) => join(dir, 'deployments', `guild_${TTL_GUILD}`, 'web');
@@ -53,10 +53,10 @@ describe('the ttl option and the guild policy', () => {
     const bot = await boot();
     await project(bot);
     expect((await deploy(bot)).text()).toMatch(/Deployed bucket/);
-    expect(deployed(bot)[0]?.expiresAt).toBeNull();
+    expect((await deployed(bot))[0]?.expiresAt).toBeNull();
     clock.advanceMinutes(30 * 24 * HOUR);
     await bot.tick();
-    expect(deployed(bot)).toHaveLength(1);
+    expect(await deployed(bot)).toHaveLength(1);
     expect(reminders(notifier.sent.map((s) => s.notice))).toEqual([]);
   });
 
@@ -71,7 +71,7 @@ describe('the ttl option and the guild policy', () => {
     expect(refused.text()).toMatch(/ttl:1d/);
     expect((await deploy(bot, { ttl: 'none' })).text()).toMatch(/ttl:none.{0,10} is not allowed/);
     // Nothing was planned: no row at all.
-    expect(bot.app.resources.listByGuild(TTL_GUILD)).toEqual([]);
+    expect(await bot.app.resources.listByGuild(TTL_GUILD)).toEqual([]);
   });
 
   it('starts the clock at the apply, with the ttl asked or else the guild default; /cloud-projects shows the time left', async () => {
@@ -83,10 +83,10 @@ describe('the ttl option and the guild policy', () => {
     expect((await bot.say(alice, 'cloud-guild-policy', { action: 'view' })).text()).toMatch(/Max TTL[\s\S]*3 days/);
     const first = await deploy(bot);
     expect(first.text()).toMatch(/Time to live/);
-    expect(deployed(bot)[0]?.expiresAt).toBe(clock.now() + 4 * HOUR * 60_000);
+    expect((await deployed(bot))[0]?.expiresAt).toBe(clock.now() + 4 * HOUR * 60_000);
     clock.advanceMinutes(10);
     await deploy(bot, { ttl: '90m' });
-    expect(deployed(bot)[1]?.expiresAt).toBe(clock.now() + 90 * 60_000);
+    expect((await deployed(bot))[1]?.expiresAt).toBe(clock.now() + 90 * 60_000);
     const listing = await bot.say(bob, 'cloud-projects');
     expect(listing.text()).toMatch(/#1 bucket.*⏳ destroyed <t:\d+:R>/);
     // A default above the maximum is refused.
@@ -107,11 +107,11 @@ describe('a template deployment with a time to live', () => {
 
     const applied = await bot.say(alice, 'cloud-deploy', { project: 'web', template: 'hello', ttl: '2h' }, { modal: { greeting: 'hi' }, buttons: [{ buttonId: 'apply', by: alice }] });
     expect(applied.text()).toMatch(/Deployed hello/);
-    const [row] = deployed(bot);
+    const [row] = await deployed(bot);
     expect(row).toMatchObject({ template: 'hello', expiresAt: clock.now() + 2 * HOUR * 60_000 });
     clock.advanceMinutes(2 * HOUR);
     await bot.tick();
-    expect(bot.app.resources.get(TTL_GUILD, row!.id).status).toBe('destroyed');
+    expect((await bot.app.resources.get(TTL_GUILD, row!.id)).status).toBe('destroyed');
     expect(shownInDiscord(titled(notifier.dmsTo(alice.id), 'Deployment expired and destroyed')[0])).toMatch(/\(hello\)/);
   }, 90_000);
 });
@@ -122,7 +122,7 @@ describe('reminders before the end', () => {
     const first = await boot();
     await project(first);
     await deploy(first, { ttl: '3d' });
-    const id = deployed(first)[0]!.id;
+    const id = (await deployed(first))[0]!.id;
     clock.advanceMinutes(48 * HOUR - 1);
     await first.tick();
     expect(reminders(notifier.dmsTo(alice.id))).toEqual([]);
@@ -161,7 +161,7 @@ describe('reminders before the end', () => {
     const bot = await boot();
     await project(bot);
     await deploy(bot, { ttl: '4h' });
-    const id = deployed(bot)[0]!.id;
+    const id = (await deployed(bot))[0]!.id;
     clock.advanceMinutes(3 * HOUR);
     notifier.failNext(1);
     await bot.tick(); // queued; the DM failed, to be tried again
@@ -204,10 +204,10 @@ describe('the destroy at the end', () => {
     const bot = await boot();
     await project(bot);
     await deploy(bot, { ttl: '4h' });
-    const id = deployed(bot)[0]!.id;
+    const id = (await deployed(bot))[0]!.id;
     clock.advanceMinutes(4 * HOUR);
     await bot.tick();
-    const row = bot.app.resources.get(TTL_GUILD, id);
+    const row = await bot.app.resources.get(TTL_GUILD, id);
     expect(row.status).toBe('destroyed');
     expect(titled(notifier.postsIn(NOTICES), '🧨 Time to live over: destroying')).toHaveLength(1);
     expect(titled(notifier.dmsTo(alice.id), 'Deployment expired and destroyed')).toHaveLength(1);
@@ -248,7 +248,7 @@ describe('the destroy at the end', () => {
     const first = await crashed.boot();
     await project(first);
     await deploy(first, { ttl: '4h' });
-    const id = deployed(first)[0]!.id;
+    const id = (await deployed(first))[0]!.id;
     crashed.notifier.closeDms(alice.id);
     crashed.clock.advanceMinutes(4 * HOUR);
     const hold = crashed.notifier.holdNextPostTitled('Deployment expired and destroyed');
@@ -273,7 +273,7 @@ describe('the destroy at the end', () => {
     const bot = await boot();
     await project(bot);
     await deploy(bot, { ttl: '4h' });
-    const id = deployed(bot)[0]!.id;
+    const id = (await deployed(bot))[0]!.id;
     writeFileSync(join(workspace(dir), 'fake-engine.json'), JSON.stringify({ failApply: { summary: 'Error deleting bucket', detail: 'the bucket is not empty' } }));
     clock.advanceMinutes(4 * HOUR);
     await bot.tick();
@@ -296,7 +296,7 @@ describe('the destroy at the end', () => {
     writeFileSync(join(workspace(dir), 'fake-engine.json'), '{}');
     clock.advanceMinutes(1);
     await bot.tick();
-    expect(bot.app.resources.get(TTL_GUILD, id).status).toBe('destroyed');
+    expect((await bot.app.resources.get(TTL_GUILD, id)).status).toBe('destroyed');
     expect(titled(notifier.dmsTo(alice.id), 'Deployment expired and destroyed')).toHaveLength(1);
   });
 
@@ -305,14 +305,14 @@ describe('the destroy at the end', () => {
     const bot = await boot();
     await project(bot);
     await deploy(bot, { ttl: '4h' });
-    const id = deployed(bot)[0]!.id;
+    const id = (await deployed(bot))[0]!.id;
     clock.advanceMinutes(4 * HOUR);
     await bot.tick();
     const [failed] = titled(notifier.dmsTo(alice.id), '❌ Expired deployment not destroyed');
     expect(shownInDiscord(failed)).toMatch(new RegExp(`deployment #${id} \\(bucket\\) of project \\*\\*web\\*\\*`));
     expect(shownInDiscord(failed)).toMatch(/No gcp credential is available/);
     expect(shownInDiscord(failed)).toMatch(/still running and still costs money/);
-    expect(bot.app.resources.get(TTL_GUILD, id).status).toBe('active');
+    expect((await bot.app.resources.get(TTL_GUILD, id)).status).toBe('active');
     expect((await bot.app.audit.recent(TTL_GUILD, { action: 'deploy.ttl_destroy' }))[0]).toMatchObject({ outcome: 'failed' });
   });
 });
@@ -325,23 +325,23 @@ describe('Extend and Destroy now', () => {
     await bot.say(alice, 'cloud-guild-policy', { action: 'update', max_ttl: '8h' });
     await bot.app.jit.grant({ guildId: TTL_GUILD, granteeId: bob.id, granteeIsBot: false, grantedBy: alice.id, provider: 'gcp', level: 'deployer', durationMinutes: 480, reason: 'deploys' });
     await deploy(bot, { ttl: '4h' }, bob);
-    const row = deployed(bot)[0]!;
+    const row = (await deployed(bot))[0]!;
     const form = (await bot.press(bob, `ttl:extend:${row.id}`, { guildId: null })).form();
     expect(form?.customId).toBe(`ttl:extend-form:${row.id}`);
     const within = await bot.press(bob, form!.customId, { guildId: null, values: { more: '2h' } });
     expect(within.text()).toMatch(/extended deployment #\d+/);
-    expect(bot.app.resources.get(TTL_GUILD, row.id).expiresAt).toBe(row.expiresAt! + 2 * HOUR * 60_000);
+    expect((await bot.app.resources.get(TTL_GUILD, row.id)).expiresAt).toBe(row.expiresAt! + 2 * HOUR * 60_000);
     const beyond = await bot.press(bob, form!.customId, { guildId: null, values: { more: '3h' } });
     expect(beyond.text()).toMatch(/beyond this server's maximum time to live of 8 h/);
-    expect(bot.app.resources.get(TTL_GUILD, row.id).expiresAt).toBe(row.expiresAt! + 2 * HOUR * 60_000);
+    expect((await bot.app.resources.get(TTL_GUILD, row.id)).expiresAt).toBe(row.expiresAt! + 2 * HOUR * 60_000);
     const admin = await bot.press(alice, form!.customId, { channelId: NOTICES, values: { more: '3h' } });
     expect(admin.text()).toMatch(/beyond this server's maximum time to live, as an admin may/);
-    expect(bot.app.resources.get(TTL_GUILD, row.id).expiresAt).toBe(row.expiresAt! + 5 * HOUR * 60_000);
+    expect((await bot.app.resources.get(TTL_GUILD, row.id)).expiresAt).toBe(row.expiresAt! + 5 * HOUR * 60_000);
     expect((await bot.app.audit.recent(TTL_GUILD, { action: 'deploy.ttl_extend' })).map((e) => e.outcome)).toEqual(['success', 'denied', 'success']);
     // The new end earns new reminders; the old end none.
     clock.advanceMinutes(8 * HOUR);
     await bot.tick();
-    expect(bot.app.resources.get(TTL_GUILD, row.id).status).toBe('active');
+    expect((await bot.app.resources.get(TTL_GUILD, row.id)).status).toBe('active');
   });
 
   it('Destroy now: refused without Admin (checked at the press), then destroys at once for an admin', async () => {
@@ -350,13 +350,13 @@ describe('Extend and Destroy now', () => {
     await project(bot);
     await bot.app.jit.grant({ guildId: TTL_GUILD, granteeId: bob.id, granteeIsBot: false, grantedBy: alice.id, provider: 'gcp', level: 'deployer', durationMinutes: 480, reason: 'deploys' });
     await deploy(bot, { ttl: '4h' }, bob);
-    const id = deployed(bot)[0]!.id;
+    const id = (await deployed(bot))[0]!.id;
     const refused = await bot.press(bob, `ttl:destroy:${id}`, { guildId: null });
     expect(refused.text()).toMatch(/needs Admin access to GCP/);
-    expect(bot.app.resources.get(TTL_GUILD, id).status).toBe('active');
+    expect((await bot.app.resources.get(TTL_GUILD, id)).status).toBe('active');
     const done = await bot.press(alice, `ttl:destroy:${id}`, { channelId: NOTICES });
     expect(done.text()).toMatch(/destroyed deployment #\d+ .* with Destroy now/);
-    expect(bot.app.resources.get(TTL_GUILD, id).status).toBe('destroyed');
+    expect((await bot.app.resources.get(TTL_GUILD, id)).status).toBe('destroyed');
     expect(titled(notifier.dmsTo(bob.id), 'Deployment expired and destroyed')).toHaveLength(1);
     // A press on the old notice afterwards says it is over, and changes nothing.
     expect((await bot.press(alice, `ttl:extend:${id}`, { channelId: NOTICES })).text()).toMatch(/already destroyed/);
@@ -367,13 +367,13 @@ describe('Extend and Destroy now', () => {
     const bot = await boot();
     await project(bot);
     await deploy(bot, { ttl: '4h' });
-    const row = deployed(bot)[0]!;
+    const row = (await deployed(bot))[0]!;
     for (const id of [`ttl:extend:${row.id}`, `ttl:destroy:${row.id}`]) {
       expect((await bot.press(alice, id, { guildId: OTHER_GUILD })).text()).toMatch(/no deployment #\d+ with a time to live here/);
       expect((await bot.press(bob, id, { guildId: null })).text()).toMatch(/no deployment #\d+ with a time to live here/);
     }
     expect((await bot.press(alice, `ttl:extend-form:${row.id}`, { guildId: OTHER_GUILD, values: { more: '1d' } })).text()).toMatch(/no deployment/);
-    expect(bot.app.resources.get(TTL_GUILD, row.id)).toMatchObject({ status: 'active', expiresAt: row.expiresAt });
+    expect(await bot.app.resources.get(TTL_GUILD, row.id)).toMatchObject({ status: 'active', expiresAt: row.expiresAt });
     expect((await bot.say(alice, 'cloud-projects', {}, {}, OTHER_GUILD)).text()).not.toMatch(/⏳/);
   });
 
@@ -382,11 +382,11 @@ describe('Extend and Destroy now', () => {
     const bot = await boot();
     await project(bot);
     await deploy(bot, { ttl: '4h' });
-    const id = deployed(bot)[0]!.id;
+    const id = (await deployed(bot))[0]!.id;
     const inDm = { ...alice, isGuildAdmin: false };
     for (const button of [`ttl:extend:${id}`, `ttl:destroy:${id}`]) {
       expect((await bot.press(inDm, button, { guildId: null })).text()).toMatch(/cannot see your server permissions \(Manage Server\)\. Press (Extend|Destroy now) on the same notice/);
     }
-    expect(bot.app.resources.get(TTL_GUILD, id).status).toBe('active');
+    expect((await bot.app.resources.get(TTL_GUILD, id)).status).toBe('active');
   });
 });

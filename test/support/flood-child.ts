@@ -23,8 +23,8 @@ async function outcomeOf(run: () => Promise<unknown>): Promise<Outcome> {
 const flood = JSON.parse(process.argv[2] ?? '{}') as Record<string, number>;
 const fixture = await makeRunnerFixture({ engines: 'terraform' });
 try {
-  const project = fixture.project('111111111111111111', 'Flooded');
-  const resource = fixture.resource(project, 'bucket');
+  const project = await fixture.project('111111111111111111', 'Flooded');
+  const resource = await fixture.resource(project, 'bucket');
   fixture.control(project, { flood });
   const request = {
     guildId: project.guildId,
