@@ -141,9 +141,20 @@ describeWithPostgres('two machines, one shard each, on one PostgreSQL database',
     expect(alive(shardPid(0)) && alive(shardPid(1))).toBe(true);
   }, 120_000);
 
+  /**
+   * "Applying" is on the card before the run's row and its engine are (on PostgreSQL they take a few round trips):
+   * mid-apply means the engine is running, as the database says.
+   */
+  async function engineRunning(shard: number): Promise<void> {
+    const running = async () =>
+      (await database.query("SELECT 1 FROM iac_runs WHERE kind = 'apply' AND status = 'running' AND engine_pid IS NOT NULL AND guild_id = $1", [GUILDS[shard]])).rowCount;
+    await expect.poll(running, { timeout: 15_000 }).toBe(1);
+  }
+
   it('after kill -9 of one shard mid-apply, its manager starts it again; it settles its own run and tells the member', async () => {
     const deploy = await commands(1).applyRunning('Crash Test', deploymentsOf(1));
     expect(deploy).toBeDefined();
+    await engineRunning(1);
     const killed = shardPid(1);
     process.kill(killed, 'SIGKILL');
     await expect.poll(() => shardPid(1) !== killed, { timeout: 30_000 }).toBe(true);
@@ -163,6 +174,7 @@ describeWithPostgres('two machines, one shard each, on one PostgreSQL database',
 
   it('on SIGTERM each machine stops its shard gracefully: a running apply is stopped cleanly and its member told', async () => {
     const deploy = await commands(0).applyRunning('Shutdown Test', deploymentsOf(0));
+    await engineRunning(0);
     for (const machine of machines) expect(await machine.stop()).toBe(0);
     expect(JSON.stringify(deploy.original())).toMatch(/restarting.*stopped cleanly/s);
     const { rows } = await database.query<{ status: string }>("SELECT status FROM iac_runs WHERE kind = 'apply' AND guild_id = $1 ORDER BY id DESC LIMIT 1", [GUILDS[0]]);
