@@ -264,7 +264,7 @@ describe('the destroy at the end', () => {
     restarted.clock.advanceMinutes(4 * HOUR + 1);
     const second = await restarted.boot();
     await second.tick();
-    const stored = second.app.db.$client.prepare('SELECT ttl_notice_status AS status FROM cloud_resources WHERE id = ?').get(id);
+    const stored = second.core.database.sqlite!.sqlite.prepare('SELECT ttl_notice_status AS status FROM cloud_resources WHERE id = ?').get(id);
     expect(stored).toEqual({ status: 'failed' });
   });
 
