@@ -1,12 +1,13 @@
 /**
- * What several bot processes on one SQLite file share through it (issue 16): a budget only one deployment fits, a
+ * What several bot processes on one database share through it (issue 16), on a SQLite file and on a PostgreSQL server: a budget only one deployment fits, a
  * workspace only one run may hold, and what a process killed with SIGKILL leaves behind. Each racer is a real OS
  * process (test/support/lease-race-child.ts); they start together on a `go` sent to all of them at once.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sqliteDataAccess } from '../src/db/data-access.js';
+import { postgresDataAccess, sqliteDataAccess, type DataAccess } from '../src/db/data-access.js';
+import { openPostgres } from '../src/db/postgres.js';
 import { BudgetReservations } from '../src/deploy/budget-reservations.js';
 import { WorkspaceBusy } from '../src/engine/errors.js';
 import { WorkspaceLeases } from '../src/engine/workspace-leases.js';
@@ -15,6 +16,7 @@ import { PriceCatalogue } from '../src/pricing/catalogue.js';
 import { LEASE_MS } from '../src/shared/leases.js';
 import { FakeClock } from './support/clock.js';
 import { PLANNED_VM, RACED_WORKSPACE } from './support/lease-race-child.js';
+import { describeWithPostgres, type TestPostgresServer } from './support/postgres-server.js';
 import { makeTestDatabase } from './support/tmp.js';
 
 const GUILD = '111111111111111111';
@@ -57,21 +59,51 @@ function exited(racer: Racer): Promise<NodeJS.Signals | null> {
   return new Promise((resolve) => racer.child.once('exit', (_code, signal) => resolve(signal)));
 }
 
-describe('state shared by processes on one database', () => {
+/** A fresh, migrated database the racers reach at `where` (a file or a URL), and this process's way onto it. */
+interface SharedDatabase {
+  where: string;
+  /** Another process's view of it, as far as the database can tell. */
+  open(): Promise<DataAccess>;
+}
+type Databases = (cleanups: Array<() => void | Promise<unknown>>) => Promise<SharedDatabase>;
+
+const onSqlite: Databases = async (cleanups) => {
+  const database = makeTestDatabase();
+  cleanups.push(database.cleanup);
+  return { where: database.path, open: async () => sqliteDataAccess(database) };
+};
+
+const onPostgres =
+  (server: () => TestPostgresServer): Databases =>
+  async (cleanups) => {
+    const url = await server().createDatabase();
+    return {
+      where: url,
+      open: async () => {
+        const handle = await openPostgres(url);
+        cleanups.push(() => handle.close());
+        return postgresDataAccess(handle);
+      },
+    };
+  };
+
+describe('state shared by processes on one SQLite file', () => sharedStateSuite(onSqlite));
+describeWithPostgres('state shared by processes on one PostgreSQL database', (server) => sharedStateSuite(onPostgres(server)));
+
+function sharedStateSuite(databases: Databases): void {
   const cleanups: Array<() => void | Promise<unknown>> = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  function setup() {
-    const database = makeTestDatabase();
-    cleanups.push(database.cleanup);
+  async function setup() {
+    const database = await databases(cleanups);
     const clock = new FakeClock(Date.UTC(2026, 11, 2, 12));
-    const data = sqliteDataAccess(database);
+    const data = await database.open();
     const policies = new PolicyService(data, PriceCatalogue.load(), clock);
     const racers: Racer[] = [];
     const start = (mode: 'budget' | 'workspace', owner: string, env: Record<string, string>): Racer => {
-      const racer = startRacer(database.path, mode, owner, { NOW: String(clock.now()), GUILD, ...env });
+      const racer = startRacer(database.where, mode, owner, { NOW: String(clock.now()), GUILD, ...env });
       racers.push(racer);
       return racer;
     };
@@ -83,7 +115,7 @@ describe('state shared by processes on one database', () => {
   }
 
   it('two processes racing for a budget that fits one deployment: one holds it, the other gets the budget refusal', async () => {
-    const { database, clock, policies, start } = setup();
+    const { database, clock, policies, start } = await setup();
     const cost = (await policies.checkPlan({ guildId: GUILD, provider: 'gcp', planned: [PLANNED_VM] })).estimate.monthlyUsd;
     await policies.update(GUILD, { maxBudgetMonthly: Math.ceil(cost * 1.5) }, ADMIN);
 
@@ -95,11 +127,11 @@ describe('state shared by processes on one database', () => {
     const refused = outcomes.find((o) => !o.held)!;
     expect(refused.violations).toEqual([expect.objectContaining({ rule: 'budget', projectedUsd: Math.round(cost * 2 * 100) / 100, maxUsd: Math.ceil(cost * 1.5) })]);
     // The winner's hold is in the database for every process, this one included.
-    expect(await new BudgetReservations(sqliteDataAccess(database), clock, 'observer').reservedFor(GUILD)).toEqual({ monthlyUsd: cost, vms: 1 });
+    expect(await new BudgetReservations(await database.open(), clock, 'observer').reservedFor(GUILD)).toEqual({ monthlyUsd: cost, vms: 1 });
   });
 
   it('two processes racing for one workspace: one takes it, the other is told who holds it', async () => {
-    const { start } = setup();
+    const { start } = await setup();
     const outcomes = await race<{ claimed: boolean; holder?: { runId: number; kind: string; startedBy: string } }>([
       start('workspace', 'shard-0', { RUN_ID: '11', MEMBER: MEMBERS[0]! }),
       start('workspace', 'shard-1', { RUN_ID: '12', MEMBER: MEMBERS[1]! }),
@@ -111,7 +143,7 @@ describe('state shared by processes on one database', () => {
   });
 
   it('a holder killed with SIGKILL keeps its workspace and its budget until the lease expires, then another process takes them over', async () => {
-    const { database, data, clock, policies, start } = setup();
+    const { database, data, clock, policies, start } = await setup();
     const cost = (await policies.checkPlan({ guildId: GUILD, provider: 'gcp', planned: [PLANNED_VM] })).estimate.monthlyUsd;
     await policies.update(GUILD, { maxBudgetMonthly: Math.ceil(cost * 1.5) }, ADMIN);
     const [workspaceHolder, budgetHolder] = [start('workspace', 'crashed-a', { RUN_ID: '7', MEMBER: MEMBERS[0]! }), start('budget', 'crashed-b', { RESOURCE_ID: '1', MEMBER: MEMBERS[0]! })];
@@ -121,7 +153,7 @@ describe('state shared by processes on one database', () => {
     expect(await exited(workspaceHolder)).toBe('SIGKILL');
     expect(await exited(budgetHolder)).toBe('SIGKILL');
 
-    const leases = new WorkspaceLeases(sqliteDataAccess(database), clock, 'survivor');
+    const leases = new WorkspaceLeases(await database.open(), clock, 'survivor');
     const reservations = new BudgetReservations(data, clock, 'survivor');
     const claimNow = () => leases.claim(GUILD, RACED_WORKSPACE, async () => ({ runId: 8, kind: 'plan', since: clock.now(), startedBy: MEMBERS[2]! }));
     const check = () => reservations.reserveIfAllowed(GUILD, 2, (reserved) => policies.checkPlan({ guildId: GUILD, provider: 'gcp', planned: [PLANNED_VM], reserved }));
@@ -138,4 +170,4 @@ describe('state shared by processes on one database', () => {
     expect((await check()).release).toBeDefined();
     expect(await reservations.reservedFor(GUILD)).toEqual({ monthlyUsd: cost, vms: 1 });
   });
-});
+}

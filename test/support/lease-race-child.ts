@@ -1,13 +1,14 @@
 /**
- * One of several bot processes on one SQLite file, each making one claim the others may want:
- * `node --import tsx lease-race-child.ts <db> budget|workspace <owner>`, with NOW (epoch ms), GUILD, MEMBER, RUN_ID and for a
- * budget RESOURCE_ID and MONTHLY_USD in the environment. It opens the file (already migrated), prints `ready`, waits
+ * One of several bot processes on one database, each making one claim the others may want:
+ * `node --import tsx lease-race-child.ts <SQLite file or postgres:// URL> budget|workspace <owner>`, with NOW (epoch ms), GUILD, MEMBER, RUN_ID and for a
+ * budget RESOURCE_ID and MONTHLY_USD in the environment. It opens the database (already migrated), prints `ready`, waits
  * for `go` on stdin so that the racers start together, makes its claim as the bot does, prints the outcome as one
  * JSON line, and keeps what it took until its stdin closes or it is killed (then nothing is released: a crash).
  */
 import { createInterface } from 'node:readline';
-import { sqliteDataAccess } from '../../src/db/data-access.js';
+import { postgresDataAccess, sqliteDataAccess, type DataAccess } from '../../src/db/data-access.js';
 import { openDatabase } from '../../src/db/index.js';
+import { openPostgres } from '../../src/db/postgres.js';
 import { BudgetReservations } from '../../src/deploy/budget-reservations.js';
 import { WorkspaceLeases } from '../../src/engine/workspace-leases.js';
 import { PolicyService } from '../../src/policy/policy-service.js';
@@ -28,14 +29,24 @@ export const PLANNED_VM: PlannedResource = {
   disks: [{ role: 'boot', sizeGb: 10, source: 'plan' }],
 };
 
-const [path, mode, owner] = process.argv.slice(2) as [string, 'budget' | 'workspace', string];
+const [where, mode, owner] = process.argv.slice(2) as [string, 'budget' | 'workspace', string];
 if (process.argv[1]?.endsWith('lease-race-child.ts')) await main();
+
+/** The bot's own way onto either dialect: a SQLite file, or a PostgreSQL server at a postgres:// URL. */
+async function open(database: string): Promise<{ data: DataAccess; close(): Promise<void> }> {
+  if (database.startsWith('postgres://')) {
+    const handle = await openPostgres(database);
+    return { data: postgresDataAccess(handle), close: () => handle.close() };
+  }
+  const handle = openDatabase(database);
+  return { data: sqliteDataAccess(handle), close: async () => handle.close() };
+}
 
 async function main(): Promise<void> {
   const env = process.env;
   const clock = { now: () => Number(env.NOW) };
   const guildId = env.GUILD!;
-  const handle = openDatabase(path);
+  const { data, close } = await open(where);
   const lines = createInterface({ input: process.stdin });
   const next = (): Promise<string | undefined> => new Promise((resolve) => {
     lines.once('line', resolve);
@@ -45,7 +56,6 @@ async function main(): Promise<void> {
   if ((await next()) !== 'go') return;
   let outcome: unknown;
   if (mode === 'budget') {
-    const data = sqliteDataAccess(handle);
     const policies = new PolicyService(data, PriceCatalogue.load(), clock);
     const reservations = new BudgetReservations(data, clock, owner);
     const { decision, release } = await reservations.reserveIfAllowed(guildId, Number(env.RESOURCE_ID), (reserved) =>
@@ -53,11 +63,11 @@ async function main(): Promise<void> {
     );
     outcome = { held: release !== undefined, violations: decision.violations };
   } else {
-    const leases = new WorkspaceLeases(sqliteDataAccess(handle), clock, owner);
+    const leases = new WorkspaceLeases(data, clock, owner);
     const claim = await leases.claim(guildId, RACED_WORKSPACE, async () => ({ runId: Number(env.RUN_ID), kind: 'apply', since: clock.now(), startedBy: env.MEMBER! }));
     outcome = claim.claimed ? { claimed: true } : { claimed: false, holder: claim.holder };
   }
   process.stdout.write(`${JSON.stringify(outcome)}\n`);
   await next();
-  handle.close();
+  await close();
 }
