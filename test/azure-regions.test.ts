@@ -21,7 +21,7 @@ describe('Azure regions at /cloud-init', () => {
     harness = await startAppHarness();
     const reply = await harness.say(admin, 'cloud-init', { provider: 'azure', project_name: 'az', region: 'East US' }, HARNESS_GUILD, { modal: AZURE_SECRETS });
     expect(reply.text()).toContain('Secure cloud project initialised');
-    expect(harness.core.app.projects.get(HARNESS_GUILD, 'az').region).toBe('eastus');
+    expect((await harness.core.app.projects.get(HARNESS_GUILD, 'az')).region).toBe('eastus');
   });
 
   it('still refuses a region that is no Azure name, before the form, saying which forms are wanted', async () => {

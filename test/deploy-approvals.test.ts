@@ -54,7 +54,7 @@ async function requestDeployment(bot: Booted, notifier: { postsIn(channel: strin
   return { reply, card, approve: approve!, reject: reject! };
 }
 
-const resourceStatuses = (bot: Booted) => bot.app.resources.listByGuild(APP_GUILD).map((r) => r.status);
+const resourceStatuses = async (bot: Booted) => (await bot.app.resources.listByGuild(APP_GUILD)).map((r) => r.status);
 const applyRuns = async (bot: Booted) => (await bot.app.runner.recentRuns(APP_GUILD)).filter((r) => r.kind === 'apply');
 const planFile = (dir: string, runId: number) => join(dir, 'deployments', `guild_${APP_GUILD}`, 'web', '.plans', `run-${runId}.tfplan`);
 const approvalRow = (bot: Booted, id = 1) => bot.app.deployApprovals.records.findInGuild(APP_GUILD, id);
@@ -68,7 +68,7 @@ describe('a deployment that needs approval', () => {
     expect(approve).toBe('deployapr:approve:1');
     expect(JSON.stringify(card)).toMatch(/This server’s policy requires an admin’s approval/);
     expect(await approvalRow(first)).toMatchObject({ status: 'pending', requester: { id: alice.id }, credentialLabel: expect.stringMatching(/gcp-main/) });
-    expect(resourceStatuses(first)).toEqual(['planned']);
+    expect(await resourceStatuses(first)).toEqual(['planned']);
     expect((await first.app.audit.recent(APP_GUILD, { action: 'deploy.approval.request' }))[0]).toMatchObject({ userId: alice.id, outcome: 'success' });
   });
 
@@ -82,7 +82,7 @@ describe('a deployment that needs approval', () => {
     expect(press.text()).toMatch(/Approved by <@300000000000000003>/);
     expect(press.text()).toMatch(/Deployed bucket/);
     expect(press.steps.every((s) => s.kind === 'update')).toBe(true);
-    expect(resourceStatuses(after)).toEqual(['active']);
+    expect(await resourceStatuses(after)).toEqual(['active']);
     expect(await applyRuns(after)).toHaveLength(1);
     expect(await approvalRow(after)).toMatchObject({ status: 'approved', decidedBy: carol.id });
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approved']);
@@ -106,7 +106,7 @@ describe('a deployment that needs approval', () => {
     const renewed = await after.say(alice, 'cloud-init', web, APP_GUILD, APP_CHANNEL, { modal: { project_id: 'typed-proj' } });
     expect(renewed.text()).toMatch(/initialised|renewed/i);
     expect((await after.press(carol, approve)).text()).toMatch(/Deployed bucket/);
-    expect(resourceStatuses(after)).toEqual(['active']);
+    expect(await resourceStatuses(after)).toEqual(['active']);
   });
 
   it('after a restart, a server default credential never stands in for the plan’s ended vault session', async () => {
@@ -133,7 +133,7 @@ describe('a deployment that needs approval', () => {
     expect(press.text()).toMatch(/Rejected by <@300000000000000003>/);
     const last = press.steps.at(-1);
     expect(last?.kind === 'update' ? last.message.notices?.[0]?.buttons : 'not an update').toBeUndefined();
-    expect(resourceStatuses(first)).toEqual(['destroyed']);
+    expect(await resourceStatuses(first)).toEqual(['destroyed']);
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment rejected']);
     expect(await applyRuns(first)).toEqual([]);
@@ -148,7 +148,7 @@ describe('a deployment that needs approval', () => {
     expect(member.text()).toMatch(/Only server admins, or members with Admin access to this project’s provider, can approve/);
     expect(member.text()).toMatch(/needs Admin access to GCP for this step/);
     expect((await approvalRow(first))?.status).toBe('pending');
-    expect(resourceStatuses(first)).toEqual(['planned']);
+    expect(await resourceStatuses(first)).toEqual(['planned']);
     expect(await applyRuns(first)).toEqual([]);
     const denied = (await first.app.audit.recent(APP_GUILD, { action: 'deploy.approval' })).filter((e) => e.outcome === 'denied');
     expect(denied.map((e) => [e.userId, e.details?.reason])).toEqual([
@@ -180,7 +180,7 @@ describe('a deployment that needs approval', () => {
     await first.tick();
     expect((await approvalRow(first))?.status).toBe('expired');
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
-    expect(resourceStatuses(first)).toEqual(['destroyed']);
+    expect(await resourceStatuses(first)).toEqual(['destroyed']);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approval expired']);
     const late = await first.press(carol, approve);
     expect(late.text()).toMatch(/Deployment approval #1 expired/);
@@ -205,7 +205,7 @@ describe('a deployment that needs approval', () => {
     expect(press.text()).toMatch(/no longer meets this server’s policy/);
     expect(press.text()).toMatch(/bucket/);
     expect(await approvalRow(first)).toMatchObject({ status: 'refused', closeReason: 'policy' });
-    expect(resourceStatuses(first)).toEqual(['destroyed']);
+    expect(await resourceStatuses(first)).toEqual(['destroyed']);
     expect(existsSync(planFile(dir, planRunId))).toBe(false);
     expect(await applyRuns(first)).toEqual([]);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment not applied']);
@@ -242,7 +242,7 @@ describe('a deployment that needs approval', () => {
     expect(texts.filter((t) => /Deployed bucket/.test(t))).toHaveLength(1);
     expect(texts.filter((t) => /already approved by <@300000000000000003>/.test(t))).toHaveLength(2);
     expect(await applyRuns(first)).toHaveLength(1);
-    expect(resourceStatuses(first)).toEqual(['active']);
+    expect(await resourceStatuses(first)).toEqual(['active']);
     expect(notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment approved']);
   });
 
@@ -266,7 +266,7 @@ describe('a deployment that needs approval', () => {
     });
     expect(reply.text()).toMatch(/Waiting for an admin’s approval/);
     const { planRunId, resourceId } = (await approvalRow(first))!;
-    const folder = first.app.resources.get(APP_GUILD, resourceId).workspace!;
+    const folder = (await first.app.resources.get(APP_GUILD, resourceId)).workspace!;
     const plan = join(dir, 'deployments', `guild_${APP_GUILD}`, 'web', folder, '.plans', `run-${planRunId}.tfplan`);
     expect(existsSync(plan)).toBe(true);
     await first.stop();
@@ -274,7 +274,7 @@ describe('a deployment that needs approval', () => {
     const after = await boot();
     const approve = notifier.postsIn(APP_CHANNEL).findLast((n) => n.buttons)!.buttons![0]!.customId;
     expect((await after.press(carol, approve)).text()).toMatch(/Approved by/);
-    expect(after.app.resources.get(APP_GUILD, resourceId).status).toBe('active');
+    expect((await after.app.resources.get(APP_GUILD, resourceId)).status).toBe('active');
     expect(existsSync(plan)).toBe(false);
   });
 });

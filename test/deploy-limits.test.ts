@@ -44,7 +44,7 @@ describe('limits count resources left by failed and cancelled applies', () => {
     const cancel = await harness.say(deployer, 'cloud-runs', { subcommand: 'cancel', run: running.number });
     expect(cancel.text()).toMatch(/Cancelling run/);
     expect((await deploy).text()).toMatch(/cancelled/);
-    const [left] = harness.core.app.resources.listByGuild(HARNESS_GUILD);
+    const [left] = await harness.core.app.resources.listByGuild(HARNESS_GUILD);
     expect(left?.status).toBe('failed');
 
     control({});
@@ -59,7 +59,7 @@ describe('limits count resources left by failed and cancelled applies', () => {
     control({ failApply: { summary: 'Quota exceeded', detail: 'CPUS quota exceeded in region.' } });
     const failed = await harness.say(deployer, 'cloud-deploy', vm, HARNESS_GUILD, { buttons: [{ buttonId: 'apply', by: deployer }] });
     expect(failed.text()).toMatch(/Quota exceeded/);
-    const [left] = harness.core.app.resources.listByGuild(HARNESS_GUILD);
+    const [left] = await harness.core.app.resources.listByGuild(HARNESS_GUILD);
     expect(left?.status).toBe('failed');
 
     control({});

@@ -61,7 +61,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     expect(refused.text()).toMatch(/The boot disk of `google_compute_instance\.vm_1` \(20 GB\) exceeds the guild limit \(15 GB\)/);
     expect(refused.text()).toMatch(/No `disk_size` was given, so the VM gets the default boot disk of 20 GB/);
     expect(refused.text()).toMatch(/The plan was discarded; nothing was applied/);
-    expect(app().resources.listByGuild(HARNESS_GUILD).map((r) => r.status)).toEqual(['destroyed']);
+    expect((await app().resources.listByGuild(HARNESS_GUILD)).map((r) => r.status)).toEqual(['destroyed']);
     expect(readdirSync(join(workspace(), '.plans')).filter((f) => f.endsWith('.tfplan'))).toEqual([]);
     expect((await app().audit.recent(HARNESS_GUILD, { action: 'deploy.plan' }))[0]).toMatchObject({ outcome: 'denied', details: { step: 'plan', rules: ['disk'] } });
     expect(await runs('apply')).toEqual([]);
@@ -71,7 +71,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     expect(deployed.text()).toMatch(/Deployed vm/);
     // e2-micro ($6.11) and the 20 GB disk the options never named ($2.00).
     expect(deployed.text()).toMatch(/\$8\.11\/month/);
-    expect(app().resources.listByGuild(HARNESS_GUILD, ['active']).map((r) => r.estimatedMonthlyCost)).toEqual([8.11]);
+    expect((await app().resources.listByGuild(HARNESS_GUILD, ['active'])).map((r) => r.estimatedMonthlyCost)).toEqual([8.11]);
   });
 
   it('an AWS disk below the provider’s minimum is refused before any plan starts', async () => {
@@ -82,7 +82,7 @@ describe('the policy on the plan, in the deploy pipeline', () => {
     const refused = await harness.say(alice, 'cloud-deploy', { project: 'ec2', resource_type: 'vm', instance_type: 't3.micro', disk_size: 4 }, HARNESS_GUILD, apply);
     expect(refused.text()).toMatch(/an AWS virtual machine's boot disk must be 8 to 65536 GB \(its image needs 8 GB\), not 4 GB/);
     expect(await app().runner.recentRuns(HARNESS_GUILD)).toEqual([]);
-    expect(app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
+    expect(await app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
     expect(existsSync(join(workspace('ec2'), '.fake-engine-invocations.jsonl'))).toBe(false);
   });
 
@@ -152,14 +152,14 @@ describe('the policy on the plan, in the deploy pipeline', () => {
   it('the re-check at apply uses the plan’s figures', async () => {
     const deployment = await planned({ resourceType: 'vm', instanceType: 'e2-micro' });
     expect(deployment.decision.estimate.monthlyUsd).toBe(8.11);
-    expect(app().resources.get(HARNESS_GUILD, deployment.resource.id).estimatedMonthlyCost).toBe(8.11);
+    expect((await app().resources.get(HARNESS_GUILD, deployment.resource.id)).estimatedMonthlyCost).toBe(8.11);
     const step = await deploys.decide(deployment, alice);
     if (step.next === 'refused') throw new Error('refused');
     // Enough for the options' $6.11, not for the plan's $8.11.
     await policy({ max_budget: 7 });
     const applied = await deploys.apply(step.deployment, quietly);
     expect(applied).toMatchObject({ outcome: 'refused_by_policy', decision: { violations: [{ rule: 'budget', estimateUsd: 8.11, maxUsd: 7 }] } });
-    expect(app().resources.get(HARNESS_GUILD, deployment.resource.id).status).toBe('destroyed');
+    expect((await app().resources.get(HARNESS_GUILD, deployment.resource.id)).status).toBe('destroyed');
     expect(await runs('apply')).toEqual([]);
   });
 

@@ -31,7 +31,7 @@ describe('DeployService', () => {
   const workspace = () => join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'web');
   const control = (knobs: Record<string, unknown>) => writeFileSync(join(workspace(), 'fake-engine.json'), JSON.stringify(knobs));
   const planFileOf = (deployment: PlannedDeployment) => join(workspace(), '.plans', `run-${deployment.plan.runId}.tfplan`);
-  const statusOf = (deployment: Pick<Deployment, 'resource'>) => app().resources.get(HARNESS_GUILD, deployment.resource.id).status;
+  const statusOf = async (deployment: Pick<Deployment, 'resource'>) => (await app().resources.get(HARNESS_GUILD, deployment.resource.id)).status;
   const audit = (action: string) => app().audit.recent(HARNESS_GUILD, { action });
   const applyRuns = async () => (await app().runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'apply');
   const grant = (who: Actor, level: 'deployer' | 'admin', minutes: number) =>
@@ -58,7 +58,7 @@ describe('DeployService', () => {
 
   it('allowed: plans, lets the requester apply without approval, applies, audits, and the resource is active', async () => {
     const deployment = await planned();
-    expect(statusOf(deployment)).toBe('planned');
+    expect(await statusOf(deployment)).toBe('planned');
     expect(existsSync(planFileOf(deployment))).toBe(true);
     expect(deploys.mayConfirm(deployment, alice)).toBe(true);
     const step = await deploys.decide(deployment, alice);
@@ -76,7 +76,7 @@ describe('DeployService', () => {
     expect(prepared.allowed).toBe(false);
     if (prepared.allowed) return;
     expect(prepared.decision.violations.map((v) => v.rule)).toEqual(['disk']);
-    expect(app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
+    expect(await app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
     expect((await audit('deploy.plan'))[0]).toMatchObject({ outcome: 'denied', details: { rules: ['disk'] } });
   });
 
@@ -86,7 +86,7 @@ describe('DeployService', () => {
     await harness.say(alice, 'cloud-guild-policy', { action: 'update', max_budget: 0.01 });
     const applied = await deploys.apply(step.deployment, quietly);
     expect(applied.outcome).toBe('refused_by_policy');
-    expect(statusOf(step.deployment)).toBe('destroyed');
+    expect(await statusOf(step.deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(step.deployment))).toBe(false);
     expect(await applyRuns()).toEqual([]);
     expect((await audit('deploy.apply'))[0]).toMatchObject({ outcome: 'denied', details: { step: 'apply.start', rules: ['budget'] } });
@@ -94,12 +94,12 @@ describe('DeployService', () => {
 
   it('a member without access is refused before anything is created', async () => {
     await expect(deploys.prepare({ guildId: HARNESS_GUILD, requester: bob, ...bucket })).rejects.toThrow(/Deployer/);
-    expect(app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
+    expect(await app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
   });
 
   it('another guild cannot deploy into this guild’s project, even by its name', async () => {
     await expect(deploys.prepare({ guildId: OTHER_GUILD, requester: alice, ...bucket })).rejects.toThrow(ProjectNotFound);
-    expect(app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
+    expect(await app().resources.listByGuild(HARNESS_GUILD)).toEqual([]);
   });
 
   /** A confirmed deployment that needs approval, its request recorded and posted. */
@@ -127,7 +127,7 @@ describe('DeployService', () => {
     await expect(deploys.approvals.approve({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: alice })).rejects.toThrow(/cannot approve your own deployment/);
     await expect(deploys.approvals.reject({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: alice })).rejects.toThrow(/cannot approve your own/);
     expect((await approvalOf(approval.id))?.status).toBe('pending');
-    expect(statusOf(deployment)).toBe('planned');
+    expect(await statusOf(deployment)).toBe('planned');
     expect(existsSync(planFileOf(deployment))).toBe(true);
     expect((await audit('deploy.approval')).find((e) => e.outcome === 'denied')).toMatchObject({ userId: alice.id, details: { reason: 'own_request' } });
   });
@@ -148,7 +148,7 @@ describe('DeployService', () => {
     const { approval, deployment } = await awaitingApproval();
     const rejected = await deploys.approvals.reject({ guildId: HARNESS_GUILD, approvalId: approval.id, reviewer: carol });
     expect(rejected).toMatchObject({ status: 'rejected', decidedBy: carol.id });
-    expect(statusOf(deployment)).toBe('destroyed');
+    expect(await statusOf(deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(deployment))).toBe(false);
     await deploys.approvals.tellRequester(approval.id);
     expect(harness.notifier.dmsTo(alice.id).map((n) => n.title)).toEqual(['Deployment rejected']);
@@ -163,7 +163,7 @@ describe('DeployService', () => {
     harness.clock.advanceMinutes(11);
     const step = await deploys.decide(deployment, bob);
     expect(step).toMatchObject({ next: 'refused', refusal: { code: 'jit.access_lost', held: null } });
-    expect(statusOf(deployment)).toBe('destroyed');
+    expect(await statusOf(deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(deployment))).toBe(false);
     expect((await audit('deploy.apply'))[0]).toMatchObject({ userId: bob.id, outcome: 'denied', details: { step: 'apply.press', grantEnded: 'expired' } });
   });
@@ -175,7 +175,7 @@ describe('DeployService', () => {
     harness.clock.advanceMinutes(11);
     const applied = await deploys.apply(step.deployment, quietly);
     expect(applied).toMatchObject({ outcome: 'access_lost', refusal: { participant: { userId: bob.id, role: 'requester' } } });
-    expect(statusOf(step.deployment)).toBe('destroyed');
+    expect(await statusOf(step.deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(step.deployment))).toBe(false);
     expect(await applyRuns()).toEqual([]);
     expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
@@ -184,7 +184,7 @@ describe('DeployService', () => {
   it('Cancel (or no answer) discards the plan file and the planned row, and is audited', async () => {
     const deployment = await planned();
     await deploys.cancel(deployment, carol);
-    expect(statusOf(deployment)).toBe('destroyed');
+    expect(await statusOf(deployment)).toBe('destroyed');
     expect(existsSync(planFileOf(deployment))).toBe(false);
     expect((await audit('deploy.cancel'))[0]).toMatchObject({ userId: carol.id, outcome: 'success', details: { planRunId: deployment.plan.runId } });
     await expect(deploys.cancel(deployment, undefined)).resolves.toBeUndefined();
@@ -196,7 +196,7 @@ describe('DeployService', () => {
     if (!prepared.allowed) throw new Error('refused');
     const plan = await deploys.plan(prepared.deployment, quietly);
     expect(plan).toMatchObject({ ok: false, error: { code: 'engine.run_failed' } });
-    expect(statusOf(prepared.deployment)).toBe('destroyed');
+    expect(await statusOf(prepared.deployment)).toBe('destroyed');
     expect((await audit('deploy.plan'))[0]).toMatchObject({ outcome: 'failed' });
   });
 
@@ -210,7 +210,7 @@ describe('DeployService', () => {
     if (applied.outcome !== 'failed') return;
     expect(applied.error).toBeInstanceOf(WorkspaceBusy);
     expect(existsSync(planFileOf(step.deployment))).toBe(false);
-    expect(statusOf(step.deployment)).toBe('destroyed');
+    expect(await statusOf(step.deployment)).toBe('destroyed');
     expect(await applyRuns()).toEqual([]);
     expect(await app().reservations.reservedFor(HARNESS_GUILD)).toEqual({ monthlyUsd: 0, vms: 0 });
   });
@@ -222,7 +222,7 @@ describe('DeployService', () => {
     });
     await blocking?.release();
     expect(reply.text()).toMatch(/is busy: run #\d+ \(plan\)/);
-    const [mine] = app().resources.listByGuild(HARNESS_GUILD);
+    const [mine] = await app().resources.listByGuild(HARNESS_GUILD);
     const myPlan = (await app().runner.recentRuns(HARNESS_GUILD)).find((r) => r.kind === 'plan' && r.resourceId === mine!.id);
     expect(mine?.status).toBe('destroyed');
     expect(existsSync(join(workspace(), '.plans', `run-${myPlan!.number}.tfplan`))).toBe(false);
@@ -274,7 +274,7 @@ describe('DestroyService', () => {
     expect(await destroys.confirm(prepared.destruction, alice)).toEqual({ confirmed: true });
     const destroyed = await destroys.destroy(prepared.destruction, quietly);
     expect(destroyed.ok).toBe(true);
-    expect(app().resources.listByGuild(HARNESS_GUILD).map((r) => r.status)).toEqual(['destroyed']);
+    expect((await app().resources.listByGuild(HARNESS_GUILD)).map((r) => r.status)).toEqual(['destroyed']);
     expect((await app().audit.recent(HARNESS_GUILD, { action: 'deploy.destroy' }))[0]).toMatchObject({ userId: alice.id, outcome: 'success' });
     expect(await destroys.prepare({ guildId: HARNESS_GUILD, requester: alice, project: 'web', forget: false })).toMatchObject({ ready: false, reason: 'nothing_to_destroy' });
   });
@@ -285,7 +285,7 @@ describe('DestroyService', () => {
     if (!prepared.ready) throw new Error('nothing to destroy');
     harness.clock.advanceMinutes(11);
     expect(await destroys.confirm(prepared.destruction, dave)).toMatchObject({ confirmed: false, refusal: { code: 'jit.access_lost' } });
-    expect(app().resources.listByGuild(HARNESS_GUILD).map((r) => r.status)).toEqual(['active']);
+    expect((await app().resources.listByGuild(HARNESS_GUILD)).map((r) => r.status)).toEqual(['active']);
     await expect(destroys.prepare({ guildId: OTHER_GUILD, requester: alice, project: 'web', forget: true })).rejects.toThrow(ProjectNotFound);
     await expect(destroys.prepare({ guildId: HARNESS_GUILD, requester: bob, project: 'web', forget: false })).rejects.toThrow(/Admin/);
   });

@@ -131,7 +131,7 @@ describe('drift checks', () => {
     expect(posted()).toHaveLength(1);
     expect(shownText(posted()[0]!.notice)).toMatch(/could not run[\s\S]*403 Forbidden[\s\S]*said once/);
     // The vault session closes: no credential is a new reason, reported once too.
-    const project = app().projects.get(HARNESS_GUILD, 'web');
+    const project = await app().projects.get(HARNESS_GUILD, 'web');
     app().vault.close(HARNESS_GUILD, project.vaultSessionId!);
     for (let i = 0; i < 3; i++) await tick();
     expect(posted()).toHaveLength(2);
@@ -324,7 +324,7 @@ describe('drift checks of a template deployment', () => {
     await harness.say(alice, 'cloud-template', { subcommand: 'enable', name: 'hello' });
     const deployed = await harness.say(alice, 'cloud-deploy', { project: 'web', template: 'hello' }, HARNESS_GUILD, { modal: { greeting: 'hi' }, buttons: [{ buttonId: 'apply', by: alice }] });
     expect(deployed.text()).toMatch(/applied|Deployed|complete/i);
-    const deployment = app.resources.listByGuild(HARNESS_GUILD).find((r) => r.workspace !== null && r.status === 'active')!;
+    const deployment = (await app.resources.listByGuild(HARNESS_GUILD)).find((r) => r.workspace !== null && r.status === 'active')!;
     const folder = join(harness.dir, 'deployments', `guild_${HARNESS_GUILD}`, 'web', deployment.workspace!);
     writeFileSync(join(folder, 'fake-engine.json'), JSON.stringify({ drift: { 'terraform_data.hello': { attributes: { input: 'changed by hand' } } } }));
 
@@ -349,6 +349,6 @@ describe('drift checks of a template deployment', () => {
     await harness.dispatcher.handleComponent(accepted);
     const state = JSON.parse(readFileSync(join(folder, 'terraform.tfstate'), 'utf8')) as { resources: Array<{ instances: Array<{ attributes: { input: string } }> }> };
     expect(state.resources[0]!.instances[0]!.attributes.input).toBe('changed by hand');
-    expect(app.resources.get(HARNESS_GUILD, deployment.id).status).toBe('active');
+    expect((await app.resources.get(HARNESS_GUILD, deployment.id)).status).toBe('active');
   });
 });

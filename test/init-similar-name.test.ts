@@ -19,21 +19,21 @@ describe('/cloud-init and a name that differs only in accents', () => {
   afterEach(() => harness?.stop());
 
   it('is refused before the form, naming the existing project; nothing is renewed', async () => {
-    const before = harness.core.app.projects.get(HARNESS_GUILD, 'cafe').vaultSessionId;
+    const before = (await harness.core.app.projects.get(HARNESS_GUILD, 'cafe')).vaultSessionId;
     for (const similar of ['Café', 'café!', ' CAFÉ ']) {
       const reply = await harness.say(alice, 'cloud-init', init(similar), HARNESS_GUILD, { modal: { project_id: 'other-project-222' } });
       expect(reply.steps.some((step) => step.kind === 'modal')).toBe(false);
       expect(reply.text()).toContain('A project **Cafe** already exists here');
       expect(reply.text()).toContain('(both are `cafe`)');
     }
-    expect(harness.core.app.projects.get(HARNESS_GUILD, 'cafe').vaultSessionId).toBe(before);
+    expect((await harness.core.app.projects.get(HARNESS_GUILD, 'cafe')).vaultSessionId).toBe(before);
     expect((await harness.core.app.audit.recent(HARNESS_GUILD, { action: 'vault.renew' }))).toEqual([]);
   });
 
   it('the same name, in any letter case, still renews it', async () => {
-    const before = harness.core.app.projects.get(HARNESS_GUILD, 'cafe').vaultSessionId;
+    const before = (await harness.core.app.projects.get(HARNESS_GUILD, 'cafe')).vaultSessionId;
     const renewed = await harness.say(alice, 'cloud-init', init('cafe'), HARNESS_GUILD, { modal: { project_id: 'cafe-project-333' } });
     expect(renewed.text()).toMatch(/initialised/);
-    expect(harness.core.app.projects.get(HARNESS_GUILD, 'cafe').vaultSessionId).not.toBe(before);
+    expect((await harness.core.app.projects.get(HARNESS_GUILD, 'cafe')).vaultSessionId).not.toBe(before);
   });
 });

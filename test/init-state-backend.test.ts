@@ -38,7 +38,7 @@ describe('/cloud-init with S3 state', () => {
       secret_access_key: s3.secretAccessKey,
     });
     expect(reply.text()).toMatch(/initialised/);
-    const project = harness.core.app.projects.get(HARNESS_GUILD, 'Stateful');
+    const project = await harness.core.app.projects.get(HARNESS_GUILD, 'Stateful');
     expect(project.backendSettings).toMatchObject({ kind: 's3', bucket: 'tf-state', endpoint: s3.endpoint });
     // The runner writes backend.tf.json at the first plan; the settings it will use name this guild's key.
     expect(JSON.stringify(project.backendSettings)).not.toContain(s3.secretAccessKey);
@@ -52,7 +52,7 @@ describe('/cloud-init with S3 state', () => {
     });
     expect(reply.text()).toMatch(/does-not-exist/);
     expect(reply.text()).toMatch(/NoSuchBucket/);
-    expect(() => harness.core.app.projects.get(HARNESS_GUILD, 'No Bucket')).toThrow(ProjectNotFound);
+    await expect(harness.core.app.projects.get(HARNESS_GUILD, 'No Bucket')).rejects.toThrow(ProjectNotFound);
     expect(harness.core.app.vault.list(HARNESS_GUILD)).toHaveLength(sessionsBefore); // no vault session left for it
   });
 

@@ -127,10 +127,10 @@ describe('commands refuse bad input before the form or the plan', () => {
     ['Azure Box', 20, /AZURE virtual machine's boot disk must be 30 to 65536 GB/],
     ['Azure Box', 1, /AZURE virtual machine's boot disk must be 30/],
   ])('refuses a %s VM with a %i GB disk before any plan', async (project, diskSize, reason) => {
-    const before = harness.core.app.resources.listByGuild(HARNESS_GUILD).length;
+    const before = (await harness.core.app.resources.listByGuild(HARNESS_GUILD)).length;
     const reply = await harness.say(alice, 'cloud-deploy', { project, resource_type: 'vm', instance_type: 'e2-micro', disk_size: diskSize });
     expect(reply.text()).toMatch(reason);
     expect(reply.text()).not.toMatch(/Planning/);
-    expect(harness.core.app.resources.listByGuild(HARNESS_GUILD)).toHaveLength(before);
+    expect(await harness.core.app.resources.listByGuild(HARNESS_GUILD)).toHaveLength(before);
   });
 });

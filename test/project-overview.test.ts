@@ -4,7 +4,7 @@ import { sqliteDataAccess } from '../src/db/data-access.js';
 import { projectOverviewsFor } from '../src/projects/project-overview.js';
 import { projectRepositoryFor } from '../src/projects/project-repository.js';
 import { resourceRepositoryFor } from '../src/projects/resource-repository.js';
-import { ResourceTotals } from '../src/projects/resource-totals.js';
+import { resourceTotalsFor } from '../src/projects/resource-totals.js';
 import type { ResourceStatus } from '../src/db/schema.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
 import { FakeClock } from './support/clock.js';
@@ -26,7 +26,10 @@ const PATH: Record<ResourceStatus, ResourceStatus[]> = {
 };
 
 type TestDatabase = Pick<ReturnType<typeof makeTestDatabase>, 'db' | 'sqlite'>;
-const overviewsOf = (database: TestDatabase) => projectOverviewsFor(sqliteDataAccess(database).session, new ResourceTotals(database.db));
+const overviewsOf = (database: TestDatabase) => {
+  const session = sqliteDataAccess(database).session;
+  return projectOverviewsFor(session, resourceTotalsFor(session));
+};
 
 function seed(database: TestDatabase, clock = new FakeClock()) {
   const session = sqliteDataAccess(database).session;

@@ -61,13 +61,13 @@ describe('compute instances of template deployments, against max_instances', () 
 
   it('counts the two VMs a template made in the next template’s plan and in the built-in vm’s check, and not in another guild', async () => {
     expect((await pair('first')).text()).toMatch(/Deployed pair #1 in web/);
-    expect(app().resources.get(HARNESS_GUILD, 1)).toMatchObject({ status: 'active', computeInstances: 2 });
+    expect(await app().resources.get(HARNESS_GUILD, 1)).toMatchObject({ status: 'active', computeInstances: 2 });
 
     const second = await pair('second');
     expect(second.text()).toMatch(/Plan refused by policy/);
     expect(second.text()).toMatch(/The plan adds 2 instances, and the guild already runs 2 of its 3 allowed instances; destroy 1 first\./);
     expect(second.text()).not.toMatch(/Deployed/);
-    expect(app().resources.get(HARNESS_GUILD, 2).status).toBe('destroyed');
+    expect((await app().resources.get(HARNESS_GUILD, 2)).status).toBe('destroyed');
 
     // The one slot left takes a built-in VM; then the template's two and that VM fill the allowance.
     expect((await harness.say(alice, 'cloud-deploy', vm, HARNESS_GUILD, apply())).text()).toMatch(/Deployed vm/);
@@ -98,13 +98,13 @@ describe('compute instances of template deployments, against max_instances', () 
     const first = await planned('first');
     const second = await planned('second');
     expect([first.decision.vms, second.decision.vms]).toEqual([2, 2]);
-    expect(app().resources.get(HARNESS_GUILD, second.resource.id)).toMatchObject({ status: 'planned', computeInstances: 2 });
+    expect(await app().resources.get(HARNESS_GUILD, second.resource.id)).toMatchObject({ status: 'planned', computeInstances: 2 });
 
     const applied = await deploys.apply({ ...first, confirmedBy: alice }, quietly);
     expect(applied.outcome).toBe('applied');
     const refused = await deploys.apply({ ...second, confirmedBy: alice }, quietly);
     expect(refused).toMatchObject({ outcome: 'refused_by_policy', decision: { violations: [{ rule: 'instances', running: 2, adding: 2, max: 3 }] } });
-    expect(app().resources.get(HARNESS_GUILD, second.resource.id).status).toBe('destroyed');
+    expect((await app().resources.get(HARNESS_GUILD, second.resource.id)).status).toBe('destroyed');
     expect((await app().runner.recentRuns(HARNESS_GUILD)).filter((r) => r.kind === 'apply')).toHaveLength(1);
   });
 });

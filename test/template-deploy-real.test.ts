@@ -46,7 +46,7 @@ describe.skipIf(!hasRealTerraform())('a template deployment with the real Terraf
     // Destroying needs every variable again: the inputs file and the secret from the vault session.
     const destroyed = await harness.say(alice, 'cloud-destroy', { project: 'web', resource: 1 }, HARNESS_GUILD, { buttons: [{ buttonId: 'destroy', by: alice }] });
     expect(destroyed.text(), destroyed.text()).toMatch(/1 resource destroyed/);
-    expect(harness.core.app.resources.get(HARNESS_GUILD, 1).status).toBe('destroyed');
+    expect((await harness.core.app.resources.get(HARNESS_GUILD, 1)).status).toBe('destroyed');
     expect(existsSync(folder)).toBe(false);
   }, 120_000);
 });

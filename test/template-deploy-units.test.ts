@@ -11,7 +11,8 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR, openDatabase } from '../src/db/index.js';
 import { prunePlansEverywhere } from '../src/engine/plan-files.js';
-import { ResourceRepository } from '../src/projects/resource-repository.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
+import { resourceRepositoryFor } from '../src/projects/resource-repository.js';
 import { backendBlock } from '../src/state/backend.js';
 import { InvalidProjectName, PathEscape } from '../src/state/errors.js';
 import { StateLayout } from '../src/state/layout.js';
@@ -34,7 +35,7 @@ function tmp(): string {
 }
 
 describe('migration 0011_template_deployments', () => {
-  it('maps every existing resource to the built-in template of its type, with no inputs and the project’s folder', () => {
+  it('maps every existing resource to the built-in template of its type, with no inputs and the project’s folder', async () => {
     const dir = tmp();
     const before = join(dir, 'drizzle-before');
     mkdirSync(join(before, 'meta'), { recursive: true });
@@ -55,7 +56,7 @@ describe('migration 0011_template_deployments', () => {
     const upgraded = openDatabase(path);
     cleanups.unshift(() => upgraded.close());
     expect(upgraded.sqlite.prepare('SELECT template FROM cloud_resources ORDER BY id').all()).toEqual([{ template: 'vm' }, { template: 'bucket' }]);
-    const rows = new ResourceRepository(upgraded.db).listByGuild(GUILD);
+    const rows = await resourceRepositoryFor(sqliteDataAccess(upgraded).session).listByGuild(GUILD);
     expect(rows.map((r) => ({ type: r.resourceType, template: r.template, inputs: r.inputs, secrets: r.sensitiveInputs, workspace: r.workspace, revision: r.templateRevision }))).toEqual([
       { type: 'vm', template: 'vm', inputs: {}, secrets: [], workspace: null, revision: null },
       { type: 'bucket', template: 'bucket', inputs: {}, secrets: [], workspace: null, revision: null },

@@ -70,7 +70,7 @@ describe('destroying a template deployment checks its module files again first',
     expect(refused.text()).not.toMatch(/Destroyed in web/);
     // The engine never ran: the deployment, its state and its folder are as they were.
     expect((await destroyRuns(harness)).map((r) => r.status)).toEqual(['failed']);
-    expect(harness.core.app.resources.get(HARNESS_GUILD, 1).status).toBe('active');
+    expect((await harness.core.app.resources.get(HARNESS_GUILD, 1)).status).toBe('active');
     expect(readFileSync(join(folder, 'terraform.tfstate'), 'utf8')).toMatch(/terraform_data/);
   });
 
@@ -92,7 +92,7 @@ describe('destroying a template deployment checks its module files again first',
     expect(nested.text()).toContain('data \\"external\\" \\"env\\" uses the external provider');
 
     expect((await destroyRuns(harness)).map((r) => r.status)).toEqual(['failed', 'failed']);
-    expect(harness.core.app.resources.get(HARNESS_GUILD, 1).status).toBe('active');
+    expect((await harness.core.app.resources.get(HARNESS_GUILD, 1)).status).toBe('active');
     expect(readFileSync(join(folder, 'main.tf.json'))).toEqual(original);
 
     // Put right, the same deployment is destroyed with the files its plan wrote.
