@@ -53,7 +53,7 @@ describe('/cloud-deploy with the advisor on and a model configured', () => {
     expect(shown).toMatch(/europe-west1 is in Europe; this server's other projects are in North America \(billing\)/);
     expect(shown).toContain(`Model review: ${REVIEW}`);
     expect(shown).toMatch(/Deployed vm/);
-    expect(harness.core.app.resources.listByGuild(HARNESS_GUILD, ['active'])).toHaveLength(1);
+    expect(await harness.core.app.resources.listByGuild(HARNESS_GUILD, ['active'])).toHaveLength(1);
   });
 
   it('sends the model only the resource type, instance type, disk, region and estimate: no secret, no state', async () => {

@@ -181,7 +181,7 @@ describe('endpoints a member gives', () => {
     expect(reply.steps.map((step) => step.kind)).toContain('modal');
     expect(dnsAnswers.rebindLookups).toBeGreaterThan(1);
     expect(reply.text()).toMatch(/EndpointUnreachable/);
-    expect(() => harness.core.app.projects.get(HARNESS_GUILD, 'Rebinding')).toThrow();
+    await expect(harness.core.app.projects.get(HARNESS_GUILD, 'Rebinding')).rejects.toThrow();
   });
 
   it('never shows a made-up error code or message from the server’s XML answer', async () => {

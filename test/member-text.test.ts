@@ -98,7 +98,7 @@ describe('invisible characters in names are refused', () => {
       expect(reply.text()).toContain(code);
       expect(reply.text()).toMatch(/Type it again without it/);
       expect(reply.steps.map((s) => s.kind)).not.toContain('modal');
-      expect(harness.core.app.projects.list(HARNESS_GUILD)).toEqual([]);
+      expect(await harness.core.app.projects.list(HARNESS_GUILD)).toEqual([]);
     });
 
     it('/cloud-credentials add refuses a credential name with a zero-width space before the form', async () => {

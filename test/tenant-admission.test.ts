@@ -33,7 +33,7 @@ describe('tenant admission (ALLOWED_GUILDS)', () => {
     // Nothing ran: no form was asked for, no session opened, no project, not even an audit row in that server.
     expect(init.steps.map((step) => step.kind)).toEqual(['reply']);
     expect(core.app.vault.list(STRANGER)).toEqual([]);
-    expect(core.app.projects.list(STRANGER)).toEqual([]);
+    expect(await core.app.projects.list(STRANGER)).toEqual([]);
     expect((await core.app.audit.recent(STRANGER))).toEqual([]);
   });
 
