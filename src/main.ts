@@ -55,14 +55,17 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
   const { DiscordNotifier } = await import('./discord/discord-notifier.js');
   // In a shard, discord.js reads its shard from the variables the manager set (SHARDS, SHARD_COUNT).
   const client = createDiscordClient(config);
+  let lockLost = false;
   const core: Core = await buildCore({
     config,
     clock: systemClock,
     logger,
     notifier: new DiscordNotifier(client),
     shard,
-    // Without its lock another process could start on these guilds: stop the graceful way rather than serve them twice.
+    // Without its lock another process could start on these guilds: stop the graceful way rather than serve them twice,
+    // and exit non-zero so that a process manager (or the shard manager) starts the bot again.
     onDatabaseLockLost: (error) => {
+      lockLost = true;
       logger.error({ err: error }, 'lost the database lock (PostgreSQL connection gone): stopping');
       process.kill(process.pid, 'SIGTERM');
     },
@@ -74,7 +77,7 @@ async function runDiscord(config: Config, logger: Logger, lastResort: LastResort
   handleShutdownSignals(process, {
     logger,
     clock: { now: () => performance.now() },
-    exit: (code) => process.exit(code),
+    exit: (code) => process.exit(lockLost && code === 0 ? 1 : code),
     stop: async () => {
       stopping = true;
       bot.stopAccepting();
