@@ -15,6 +15,7 @@ import { ComponentWaiters } from './component-waiters.js';
 import { DiscordComponentPress } from './discord-component-press.js';
 import { DiscordConversation, actorOf } from './discord-conversation.js';
 import { snakeCaseJson } from './json-transformer.js';
+import { InteractionCallbacks } from './interaction-callbacks.js';
 import { flattenOptions } from './options.js';
 
 /** The discord.js client, pointed at DISCORD_API_URL when set (a self-hosted or local Discord-compatible server). */
@@ -34,6 +35,7 @@ export class DiscordBot {
   private readonly waiters = new ComponentWaiters();
   private accepting = true;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly callbacks: InteractionCallbacks;
 
   constructor(
     readonly client: Client,
@@ -41,6 +43,7 @@ export class DiscordBot {
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {
+    this.callbacks = InteractionCallbacks.of(client);
     client.on(Events.InteractionCreate, (interaction) => {
       const work = this.route(interaction).catch((error: unknown) => {
         this.logger.error({ err: error, interactionId: interaction.id }, 'interaction routing failed');
@@ -74,6 +77,7 @@ export class DiscordBot {
   }
 
   async disconnect(): Promise<void> {
+    this.callbacks.close();
     await this.client.destroy();
   }
 
@@ -106,7 +110,7 @@ export class DiscordBot {
       return;
     }
     if (interaction.isChatInputCommand()) {
-      const conversation = new DiscordConversation(interaction, interaction.commandName, this.waiters, this.clock);
+      const conversation = new DiscordConversation(interaction, interaction.commandName, this.waiters, this.clock, this.callbacks);
       await this.dispatcher.handle(conversation, flattenOptions(interaction.options.data));
       return;
     }
@@ -146,6 +150,6 @@ export class DiscordBot {
       focused: { name: focused.name, value: String(focused.value) },
       options: flattenOptions(interaction.options.data),
     });
-    await interaction.respond(choices);
+    await this.callbacks.respond(interaction, choices);
   }
 }

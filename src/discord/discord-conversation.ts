@@ -22,11 +22,16 @@ import type {
 import { toMarkdown } from './markdown.js';
 import type { Clock } from '../shared/clock.js';
 import type { ComponentWaiters } from './component-waiters.js';
+import type { InteractionCallbacks } from './interaction-callbacks.js';
 import { buildModal, modalValues } from './modals.js';
 import { ephemeralFlags, renderMessage } from './render.js';
 
 /** Interaction tokens last 15 minutes; stop using ours a little before, so a slow edit does not fail. */
 const TOKEN_LIFETIME_MS = 14 * 60_000;
+
+// Read once: each read of a discord.js export passes through three or four layers of re-export getters (the
+// bundle's CommonJS interop, discord.js's and discord-api-types' `export *`), a cost paid on every interaction.
+const MANAGE_GUILD = PermissionFlagsBits.ManageGuild;
 
 type RepliableInteraction = ChatInputCommandInteraction | ModalSubmitInteraction;
 
@@ -35,7 +40,7 @@ export function actorOf(
   member: GuildMember | APIInteractionGuildMember | null,
   permissions: Readonly<PermissionsBitField> | null,
 ): Actor {
-  const isGuildAdmin = Boolean(permissions?.has(PermissionFlagsBits.ManageGuild, true));
+  const isGuildAdmin = Boolean(permissions?.has(MANAGE_GUILD, true));
   const nick = member && 'nick' in member && typeof member.nick === 'string' ? member.nick : null;
   return { id: user.id, displayName: nick ?? user.globalName ?? user.username, isBot: user.bot, isGuildAdmin };
 }
@@ -53,6 +58,7 @@ export class DiscordConversation implements Conversation {
     readonly commandName: string,
     private readonly waiters: ComponentWaiters,
     private readonly clock: Clock,
+    private readonly callbacks: InteractionCallbacks,
   ) {
     this.guildId = interaction.guildId ?? '';
     this.channelId = interaction.channelId ?? '';
@@ -66,13 +72,16 @@ export class DiscordConversation implements Conversation {
 
   async reply(message: Message): Promise<void> {
     if (this.continuation) return this.continuation.reply(message);
-    await this.interaction.reply({ ...renderMessage(message), flags: ephemeralFlags(message) });
+    const body = renderMessage(message);
+    // Files go as multipart, which discord.js does; everything else through the lean callback.
+    if (body.files) await this.interaction.reply({ ...body, flags: ephemeralFlags(message) });
+    else await this.callbacks.reply(this.interaction, { ...toRestBody(body), flags: ephemeralFlags(message) });
     this.state = 'answered';
   }
 
   async defer(options: { ephemeral?: boolean } = {}): Promise<void> {
     if (this.continuation) return this.continuation.defer(options);
-    await this.interaction.deferReply({ flags: options.ephemeral ? MessageFlags.Ephemeral : undefined });
+    await this.callbacks.defer(this.interaction, options.ephemeral ?? false);
     this.state = 'deferred';
   }
 
@@ -171,7 +180,7 @@ export class DiscordConversation implements Conversation {
   /** From now on the submission is what is answered; returns what was typed in the form's fields. */
   private continueOn(submission: ModalSubmitInteraction, spec: ModalSpec): ModalAnswer {
     const values = modalValues(submission, spec.fields.map((field) => field.id));
-    this.continuation = new DiscordConversation(submission, this.commandName, this.waiters, this.clock);
+    this.continuation = new DiscordConversation(submission, this.commandName, this.waiters, this.clock, this.callbacks);
     return { values };
   }
 
