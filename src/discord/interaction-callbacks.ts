@@ -58,6 +58,8 @@ interface Response {
 
 export class InteractionCallbacks {
   readonly #base: URL;
+  /** Where requests go, taken apart once: a URL built per request was a tenth of the call's CPU. */
+  readonly #target: { protocol: string; hostname: string; port: string; basePath: string };
   readonly #agent: http.Agent;
   readonly #userAgent: string;
 
@@ -65,6 +67,7 @@ export class InteractionCallbacks {
   constructor(api: string, version: string, userAgent: string) {
     this.#base = new URL(`${api.replace(/\/+$/, '')}/v${version}/`);
     const secure = this.#base.protocol === 'https:';
+    this.#target = { protocol: this.#base.protocol, hostname: this.#base.hostname.replace(/^\[|\]$/g, ''), port: this.#base.port, basePath: this.#base.pathname };
     this.#agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 32 }) : new http.Agent({ keepAlive: true, maxSockets: 32 });
     this.#userAgent = userAgent;
   }
@@ -135,9 +138,13 @@ export class InteractionCallbacks {
 
   #post(path: string, json: string): Promise<Response> {
     return new Promise((resolve, reject) => {
-      const request = (this.#base.protocol === 'https:' ? https : http).request(
-        new URL(path, this.#base),
+      const { protocol, hostname, port, basePath } = this.#target;
+      const request = (protocol === 'https:' ? https : http).request(
         {
+          protocol,
+          hostname,
+          port,
+          path: basePath + path,
           method: 'POST',
           agent: this.#agent,
           timeout: TIMEOUT_MS,
