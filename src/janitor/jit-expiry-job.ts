@@ -24,9 +24,10 @@ export interface JitExpiryJobOptions {
    * How long one revoke batch (one transaction) should hold the event loop, in ms (default 20): batches are sized
    * to it from the measured cost per grant, on the thread's own time (OwnTime). Longer than a notice's slice because
    * each commit has a fixed cost, the audit index pages of every guild in the batch: about 4.5 ms of CPU for 100
-   * guilds, plus about 12 µs a grant (100,000 grants in batches of 400: 2.4 s of CPU; of 2,000: 1.5 s). At 12 ms a
-   * third of each batch was that fixed cost, and 1,000,000 grants took 31 s of CPU; 20 ms leaves room under the
-   * 50 ms stall target for a batch that runs long.
+   * guilds, plus about 12 µs a grant (100,000 grants in batches of 400: 2.4 s of CPU; of 2,000: 1.5 s). At 12 ms over
+   * a third of each batch was that fixed cost: 1,000,000 grants took 21 s of CPU in 1,484 commits, and 31 s in 2,702
+   * when other processes' load shrank the batches (wall-clock sizing). 20 ms: 16 s in 694, and room under the 50 ms
+   * stall target for a batch that runs long.
    */
   revokeSliceMs?: number;
   /** Most grants revoked per transaction (default 5000); the actual size adapts to revokeSliceMs. */
