@@ -17,6 +17,7 @@ import { parseConfig } from '../src/config/index.js';
 import type { Actor, Conversation, Message, RawOptions } from '../src/interaction/conversation.js';
 import { createLogger } from '../src/logging/logger.js';
 import type { Notifier } from '../src/notify/notifier.js';
+import { ProjectNotFound } from '../src/projects/errors.js';
 import { ADMIN, GUILDS, RARE_ACTION, RARE_MEMBER, SIZES, seedGuild, type GuildKind } from './growth-data.js';
 import { describeMachine, fmtCount, machineInfo, type Benchmark, type BenchmarkResult } from './harness.js';
 
@@ -90,10 +91,12 @@ const CASES: Array<{ label: string; work: Work }> = [
   { label: '`/cloud-audit` (newest 20)', work: command('cloud-audit') },
   {
     label: 'Project lookup by name (`ProjectRepository.get`)',
-    work: (app, guildId, name) => {
+    work: async (app, guildId, name) => {
       try {
-        return app.projects.get(guildId, name);
-      } catch {
+        // Awaited: the repository is asynchronous (issue 16), so "not found" arrives as a rejection, not a throw.
+        return await app.projects.get(guildId, name);
+      } catch (error) {
+        if (!(error instanceof ProjectNotFound)) throw error;
         return undefined; // the empty guild has no such project: the same lookup, answered "not found"
       }
     },

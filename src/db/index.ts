@@ -31,7 +31,7 @@ export function openDatabase(path: string): DatabaseHandle {
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   // Command handlers, the janitor and, with shards, other processes share the file: wait for the write lock instead
-  // of failing at once. Each holds it for milliseconds (a janitor batch is sized to about 12 ms).
+  // of failing at once. Each holds it for milliseconds (a janitor batch is sized to about 20 ms).
   sqlite.pragma('busy_timeout = 5000');
   // And take it at BEGIN, so a transaction never finds its snapshot stale at its first write (see the module).
   beginTransactionsImmediately(sqlite);
