@@ -130,6 +130,15 @@ describe('InteractionCallbacks', () => {
     expect(received.map((request) => (request.body as { data: { content: string } }).data.content)).toEqual(['first', 'second', 'second']);
   });
 
+  it('answers many interactions at once, each with its own token and body', async () => {
+    const interactions = Array.from({ length: 60 }, (_, i) => repliable(String(910000000000000000n + BigInt(i)), `token-${i}`));
+    await Promise.all(interactions.map((interaction, i) => callbacks.reply(interaction, { content: `answer ${i}` })));
+    expect(interactions.every((interaction) => interaction.replied)).toBe(true);
+    const byToken = new Map(received.map((request) => [request.url.split('/')[5], (request.body as { data: { content: string } }).data.content]));
+    expect(byToken.size).toBe(60);
+    for (let i = 0; i < 60; i++) expect(byToken.get(`token-${i}`)).toBe(`answer ${i}`);
+  });
+
   it('does not send a 4xx again', async () => {
     script.push(json(400, { message: 'Invalid Form Body', code: 50035 }));
     const error = await callbacks.reply(repliable(), { content: 'x' }).then(() => undefined, (caught: unknown) => caught);
