@@ -26,6 +26,8 @@ interface Cell extends PhaseFigures {
   scenario: string;
   /** The bot's CPU per interaction, ms. */
   cpuMs: number;
+  /** Of that, its main thread's. */
+  mainCpuMs: number;
   /** The bot's CPU over the phase, in % of one core. */
   cpuPct: number;
 }
@@ -125,6 +127,7 @@ async function measure(bot: RunningBot, kind: BotKind, server: FakeDiscordServer
   await untilIdle(() => bot.cpuMs());
   server.forgetHistory();
   const cpuBefore = bot.cpuMs();
+  const mainBefore = bot.mainThreadCpuMs();
   const result = await runOpenLoop({
     ratePerSecond: rate,
     durationMs: seconds * 1000,
@@ -136,12 +139,14 @@ async function measure(bot: RunningBot, kind: BotKind, server: FakeDiscordServer
   const tailStarted = Date.now();
   await untilIdle(() => bot.cpuMs());
   const cpuMs = bot.cpuMs() - cpuBefore;
+  const mainCpuMs = bot.mainThreadCpuMs() - mainBefore;
   const wallMs = result.wallMs + (Date.now() - tailStarted);
   return {
     ...phaseFigures(rate, result),
     bot: kind,
     scenario: scenario.id,
     cpuMs: cpuMs / result.sent,
+    mainCpuMs: mainCpuMs / result.sent,
     cpuPct: (100 * cpuMs) / wallMs,
   };
 }
@@ -168,7 +173,7 @@ async function oneRun(run: number, settings: Settings, log: (line: string) => vo
             cells.push(cell);
             log(
               `  run ${run + 1} ${kind.padEnd(6)} ${String(rate).padStart(4)}/s ${scenario.id.padEnd(14)} p50 ${cell.p50.toFixed(1)} p99 ${cell.p99.toFixed(1)} ` +
-                `max ${cell.max.toFixed(0)} ms, missed ${cell.missed}/${cell.sent}, CPU ${cell.cpuMs.toFixed(3)} ms/interaction (${cell.cpuPct.toFixed(0)}% of a core); ` +
+                `max ${cell.max.toFixed(0)} ms, missed ${cell.missed}/${cell.sent}, CPU ${cell.cpuMs.toFixed(3)} ms/interaction (main thread ${cell.mainCpuMs.toFixed(3)}; ${cell.cpuPct.toFixed(0)}% of a core); ` +
                 `bench ${cell.benchCpuPct.toFixed(0)}%, lag ${cell.senderLagMaxMs.toFixed(0)} ms`,
             );
           }
@@ -209,6 +214,7 @@ function medians(cells: Cell[]): Cell[] {
       max: m((c) => c.max),
       missed: m((c) => c.missed),
       cpuMs: m((c) => c.cpuMs),
+      mainCpuMs: m((c) => c.mainCpuMs),
       cpuPct: m((c) => c.cpuPct),
       benchCpuPct: m((c) => c.benchCpuPct),
       senderLagMaxMs: Math.max(...group.map((c) => c.senderLagMaxMs)),

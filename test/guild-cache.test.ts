@@ -258,4 +258,29 @@ describe('per-guild caches', () => {
     cache.get(GUILD_B, load(GUILD_B));
     expect(loads).toBe(5);
   });
+
+  it('forgets a guild on a watched write by this connection, for every cache watching the table, and takes only plain SQL names', () => {
+    const { database } = setup();
+    const sqlite = database.sqlite;
+    sqlite.exec('CREATE TABLE watched (id INTEGER PRIMARY KEY, guild_id TEXT NOT NULL, shown TEXT, hidden TEXT)');
+    const names = new GuildCache<string>(sqlite, 'test.names').forgetOnWrites([{ table: 'watched', columns: ['shown'] }]);
+    const counts = new GuildCache<string>(sqlite, 'test.counts').forgetOnWrites([{ table: 'watched', columns: ['shown', 'hidden'] }]);
+    let loads = 0;
+    const load = () => `load ${++loads}`;
+    const insert = sqlite.prepare('INSERT INTO watched (guild_id, shown, hidden) VALUES (?, ?, ?)');
+    const { lastInsertRowid: row } = insert.run(GUILD_A, 'a', 'x');
+    expect(names.get(GUILD_A, load)).toBe('load 1');
+    expect(counts.get(GUILD_A, load)).toBe('load 2');
+    sqlite.prepare('UPDATE watched SET hidden = ? WHERE id = ?').run('y', row);
+    expect(names.get(GUILD_A, load)).toBe('load 1'); // not a column it shows
+    expect(counts.get(GUILD_A, load)).toBe('load 3');
+    insert.run(GUILD_B, 'b', 'x');
+    expect(names.get(GUILD_A, load)).toBe('load 1'); // another guild's row
+    sqlite.prepare('DELETE FROM watched WHERE id = ?').run(row);
+    expect(names.get(GUILD_A, load)).toBe('load 4');
+    expect(() => new GuildCache(sqlite, "x'); DROP TABLE watched; --").forgetOnWrites([{ table: 'watched', columns: ['shown'] }])).toThrow(RangeError);
+    expect(() => new GuildCache(sqlite, 'test.bad').forgetOnWrites([{ table: 'watched; DROP TABLE watched', columns: ['shown'] }])).toThrow(RangeError);
+    expect(() => new GuildCache(sqlite, 'test.none').forgetOnWrites([{ table: 'watched', columns: [] }])).toThrow(RangeError);
+    expect(sqlite.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'watched'").get()).toEqual({ n: 1 });
+  });
 });

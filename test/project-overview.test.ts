@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/interaction/conversation.js';
 import { sqliteDataAccess } from '../src/db/data-access.js';
@@ -5,6 +6,7 @@ import { projectOverviewsFor } from '../src/projects/project-overview.js';
 import { projectRepositoryFor } from '../src/projects/project-repository.js';
 import { resourceRepositoryFor } from '../src/projects/resource-repository.js';
 import { resourceTotalsFor } from '../src/projects/resource-totals.js';
+import { ttlRepositoryFor } from '../src/ttl/ttl-repository.js';
 import type { ResourceStatus } from '../src/db/schema.js';
 import { HARNESS_GUILD, startAppHarness } from './support/app-harness.js';
 import { FakeClock } from './support/clock.js';
@@ -41,8 +43,11 @@ function seed(database: TestDatabase, clock = new FakeClock()) {
     for (const step of PATH[status]) await resources.setStatus(guildId, id, step);
     return id;
   };
-  return { projects, project, resource };
+  return { projects, resources, project, resource };
 }
+
+/** Lets the synchronous stretch end: another connection's commit is seen from the next one (guild-cache.ts). */
+const nextStretch = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 describe('a guild’s projects at a glance', () => {
   const cleanups: Array<() => void | Promise<void>> = [];
@@ -96,5 +101,69 @@ describe('a guild’s projects at a glance', () => {
     expect(shown).toContain('p24');
     expect(shown).not.toContain('p25');
     expect(shown).toContain('🔐 vault expired');
+  });
+
+  it('keeps a guild’s page until a row it shows changes, whoever writes it: a repository, the TTL janitor, raw SQL or another connection', async () => {
+    const database = makeTestDatabase();
+    cleanups.push(database.cleanup);
+    const clock = new FakeClock();
+    const { projects, resources, project, resource } = seed(database, clock);
+    const session = sqliteDataAccess(database).session;
+    const ttls = ttlRepositoryFor(session);
+    const other = new Database(database.path);
+    cleanups.unshift(() => void other.close());
+    const limits = { projects: 5, resourcesPerProject: 5 };
+    const overviews = overviewsOf(database);
+    const page = async (guildId = GUILD_A) => (await overviews.of(guildId, limits)).projects;
+
+    const web = await project(GUILD_A, 'web');
+    const elsewhere = await project(GUILD_B, 'other');
+    const planned = await resources.create({ projectId: web.id, guildId: GUILD_A, name: 'b', resourceType: 'bucket', estimatedMonthlyCost: 4, createdBy: ALICE });
+    await ttls.setTtl(GUILD_A, planned.id, 3_600_000);
+    await resources.setStatus(GUILD_A, planned.id, 'applying');
+    await resources.setStatus(GUILD_A, planned.id, 'active');
+    const first = await page();
+    expect(first[0]!.resources).toEqual([expect.objectContaining({ id: planned.id, status: 'active', expiresAt: null })]);
+    // Nothing changed: the very same page, not read again; and it cannot be changed by whoever reads it.
+    expect((await page())[0]).toBe(first[0]);
+    expect(() => (first[0]!.resources as unknown[]).push('x')).toThrow(TypeError);
+
+    // The TTL janitor's repository writes the expiry: seen at the next read.
+    await ttls.start(GUILD_A, planned.id, clock.now());
+    const started = await page();
+    expect(started[0]!.resources[0]!.expiresAt).toBe(clock.now() + 3_600_000);
+    // A write of a column the page does not show (a retry counter), or another guild's rows, keeps it.
+    database.sqlite.prepare('UPDATE cloud_resources SET ttl_attempts = ttl_attempts + 1 WHERE id = ?').run(planned.id);
+    await resource(GUILD_B, elsewhere.id, 'active', 7);
+    expect((await page())[0]).toBe(started[0]);
+    expect((await page(GUILD_B))[0]!.project.name).toBe('other');
+
+    // Raw SQL on the bot's own connection (which data_version does not see) is seen too.
+    database.sqlite.prepare("UPDATE cloud_resources SET status = 'destroyed' WHERE id = ?").run(planned.id);
+    expect((await page())[0]!.resources).toEqual([]);
+    // So is a commit by another connection, from the next stretch of work.
+    other.prepare("UPDATE cloud_projects SET name = 'renamed' WHERE id = ?").run(web.id);
+    await nextStretch();
+    expect((await page()).map((p) => p.project.name)).toEqual(['renamed']);
+    await projects.archive(GUILD_A, web.id);
+    expect(await page()).toEqual([]);
+    expect((await page(GUILD_B)).map((p) => p.project.name)).toEqual(['other']);
+  });
+
+  it('keeps nothing read inside a transaction, which may roll back', async () => {
+    const database = makeTestDatabase();
+    cleanups.push(database.cleanup);
+    const { project } = seed(database);
+    const data = sqliteDataAccess(database);
+    const overviews = overviewsOf(database);
+    const limits = { projects: 5, resourcesPerProject: 5 };
+    await expect(
+      data.transaction(async () => {
+        await project(GUILD_A, 'doomed');
+        expect((await overviews.of(GUILD_A, limits)).projects.map((p) => p.project.name)).toEqual(['doomed']);
+        throw new Error('a later step failed');
+      }),
+    ).rejects.toThrow(/later step/);
+    expect((await overviews.of(GUILD_A, limits)).projects).toEqual([]);
   });
 });

@@ -31,6 +31,8 @@ export interface RunningBot {
   readonly pid: number;
   /** CPU time (user + system) the bot has used so far, in ms. */
   cpuMs(): number;
+  /** Of that, its main thread's (the event loop's): the rest is V8's compiler and GC helpers, workers and libuv's pool. */
+  mainThreadCpuMs(): number;
   /** Resident memory now, in MiB. */
   rssMiB(): number;
   stop(): Promise<void>;
@@ -88,6 +90,7 @@ export function startBotProcess(name: string, script: string, env: Record<string
     name,
     pid,
     cpuMs: () => processCpuMs(pid),
+    mainThreadCpuMs: () => processCpuMs(pid, pid),
     rssMiB: () => processRssMiB(pid),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -98,8 +101,9 @@ export function startBotProcess(name: string, script: string, env: Record<string
   };
 }
 
-export function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** The process's CPU time in ms, or only its thread `thread`'s (the main thread's id is the process's). */
+export function processCpuMs(pid: number, thread?: number): number {
+  const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
   // Fields after the command name (which may hold spaces) start at the state, field 3; utime is 14, stime 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;

@@ -15,6 +15,10 @@
  *   be told apart from one that came just after that stretch. A checkpoint by another connection (the WAL worker's)
  *   counts as a change too: at worst the caches are refilled once a second.
  * Inside a transaction nothing is kept: what it reads may be uncommitted, and rolled back.
+ *
+ * A cache of rows that many code paths write (a guild's resources: the deploy, the TTL janitor, drift, recovery) need
+ * not trust each of them to forget: `forgetOnWrites` has SQLite itself tell it of this connection's writes, through
+ * TEMP triggers (this connection's alone, in no migration) that call back into the process with the row's guild.
  */
 import type Database from 'better-sqlite3';
 
@@ -54,14 +58,27 @@ interface Entries {
 interface Connection {
   version: DataVersion;
   entries: Map<string, Entries>;
+  /** Whether FORGET_FUNCTION is registered on the connection (forgetOnWrites). */
+  forgetsOnWrites: boolean;
 }
+
+/** A table whose inserts and deletes, and updates of `columns`, forget the row's guild (a `guild_id` column). */
+export interface WatchedTable {
+  table: string;
+  columns: readonly string[];
+}
+
+/** The SQL function the TEMP triggers call: (cache name, guild id). */
+const FORGET_FUNCTION = 'chatops_guild_cache_forget';
+/** Names written into the triggers' SQL: plain identifiers only. */
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
 const connections = new WeakMap<Database.Database, Connection>();
 
 function connectionOf(sqlite: Database.Database): Connection {
   let connection = connections.get(sqlite);
   if (!connection) {
-    connection = { version: new DataVersion(sqlite), entries: new Map() };
+    connection = { version: new DataVersion(sqlite), entries: new Map(), forgetsOnWrites: false };
     connections.set(sqlite, connection);
   }
   return connection;
@@ -72,6 +89,7 @@ export class GuildCache<T> {
   readonly #dataVersion: DataVersion;
   readonly #capacity: number;
   readonly #entries: Entries;
+  readonly #name: string;
 
   /**
    * @param name what is cached (the table, say): every cache of that name on the connection shares its entries, so
@@ -83,6 +101,7 @@ export class GuildCache<T> {
     const connection = connectionOf(sqlite);
     this.#dataVersion = connection.version;
     this.#capacity = Math.max(0, Math.trunc(capacity));
+    this.#name = name;
     let entries = connection.entries.get(name);
     if (!entries) connection.entries.set(name, (entries = { byGuild: new Map(), version: undefined }));
     this.#entries = entries;
@@ -113,6 +132,36 @@ export class GuildCache<T> {
   /** Call on every write of the guild's rows through this process's connection (which data_version does not see). */
   forget(guildId: string): void {
     this.#entries.byGuild.delete(guildId);
+  }
+
+  /**
+   * Has every write of `tables` through this connection forget the row's guild, whoever makes it, from the moment of
+   * the statement (a write rolled back later only costs a reload). Idempotent per name and table. Other connections'
+   * commits are seen as before, through data_version.
+   */
+  forgetOnWrites(tables: readonly WatchedTable[]): this {
+    if (!/^[\w.]+$/.test(this.#name)) throw new RangeError(`a cache watching writes needs a plain name, not ${JSON.stringify(this.#name)}`);
+    const connection = connectionOf(this.#sqlite);
+    if (!connection.forgetsOnWrites) {
+      this.#sqlite.function(FORGET_FUNCTION, { deterministic: false }, (name: unknown, guildId: unknown) => {
+        if (typeof name === 'string' && typeof guildId === 'string') connection.entries.get(name)?.byGuild.delete(guildId);
+        return null;
+      });
+      connection.forgetsOnWrites = true;
+    }
+    const cache = `'${this.#name}'`;
+    const prefix = `guild_cache_${this.#name.replace(/\W/g, '_')}`;
+    for (const { table, columns } of tables) {
+      if (columns.length === 0) throw new RangeError(`say which columns of ${table} the cache shows`);
+      for (const identifier of [table, ...columns]) if (!IDENTIFIER.test(identifier)) throw new RangeError(`not a plain SQL name: ${identifier}`);
+      const forget = (row: 'new' | 'old') => `SELECT ${FORGET_FUNCTION}(${cache}, ${row}.guild_id);`;
+      this.#sqlite.exec(`
+        CREATE TEMP TRIGGER IF NOT EXISTS ${prefix}_${table}_insert AFTER INSERT ON main.${table} BEGIN ${forget('new')} END;
+        CREATE TEMP TRIGGER IF NOT EXISTS ${prefix}_${table}_delete AFTER DELETE ON main.${table} BEGIN ${forget('old')} END;
+        CREATE TEMP TRIGGER IF NOT EXISTS ${prefix}_${table}_update AFTER UPDATE OF ${columns.join(', ')} ON main.${table}
+          BEGIN ${forget('old')} ${forget('new')} END;`);
+    }
+    return this;
   }
 
   /** For a write whose guilds are not known without reading them back (a set of rows by id): forgets every guild. */

@@ -5,9 +5,13 @@
  * project in one row: the resources shown as one JSON array, the counts and sums as subqueries on the project's
  * index) and the guild's totals (resource-totals.ts). Only the columns the page shows are read. This file holds
  * SQLite's (prepared once: /cloud-projects is benchmarked, issue 13); pg-project-overview.ts PostgreSQL's.
+ * On SQLite the page is kept per guild until a row it shows changes: the connection's TEMP triggers forget it on
+ * every write of cloud_projects or cloud_resources whoever makes it (GuildCache.forgetOnWrites), data_version on
+ * another connection's commit. PostgreSQL reads it every time (a version query would cost the page's round trip).
  */
 import type Database from 'better-sqlite3';
 import type { Session, SqliteSession } from '../db/data-access.js';
+import { GuildCache, type WatchedTable } from '../db/guild-cache.js';
 import { assertSnowflake } from '../shared/snowflake.js';
 import { assertOverviewLimits, RESOURCE_COLUMNS, sqlList, toSummary, type OverviewLimits, type PageRow, type ProjectSummary } from './overview-rows.js';
 import { PgProjectOverviews } from './pg-project-overview.js';
@@ -61,6 +65,19 @@ LIMIT ${limits.projects}`;
 
 type PageStatement = Database.Statement<{ guildId: string }, PageRow>;
 
+/** What the page reads of each table: a write of anything else there leaves the kept page as it is. */
+const PAGE_TABLES: readonly WatchedTable[] = [
+  { table: 'cloud_projects', columns: ['guild_id', 'name', 'provider', 'region', 'vault_session_id', 'credential_source', 'status'] },
+  { table: 'cloud_resources', columns: ['guild_id', 'project_id', 'status', ...RESOURCE_COLUMNS] },
+];
+
+/** A guild's page as last read, for the limits it was read with; frozen, as every interaction shares it. */
+interface KeptPage {
+  limits: string;
+  projects: readonly ProjectSummary[];
+  projectCount: number;
+}
+
 export class SqliteProjectOverviews implements ProjectOverviews {
   readonly #sqlite: Database.Database;
   readonly #totals: InCloudSource;
@@ -69,21 +86,36 @@ export class SqliteProjectOverviews implements ProjectOverviews {
    * bound LIMIT made this statement cost 3-6 times as much (SQLite plans the subqueries' LIMIT as an expression).
    */
   readonly #pages = new Map<string, PageStatement>();
+  readonly #kept: GuildCache<KeptPage>;
 
   constructor(session: SqliteSession, totals: InCloudSource) {
     this.#sqlite = session.sqlite;
     this.#totals = totals;
+    this.#kept = new GuildCache<KeptPage>(session.sqlite, 'cloud_projects.overview_page').forgetOnWrites(PAGE_TABLES);
   }
 
   async of(guild: string, limits: OverviewLimits): Promise<ProjectsOverview> {
     assertSnowflake(guild, 'guildId');
+    const key = `${limits.projects}:${limits.resourcesPerProject}`;
+    let page = this.#kept.get(guild, () => this.#read(guild, limits, key));
+    if (page.limits !== key) {
+      this.#kept.forget(guild);
+      page = this.#kept.get(guild, () => this.#read(guild, limits, key));
+    }
+    return { projects: [...page.projects], projectCount: page.projectCount, inCloud: await this.#totals.inCloud(guild) };
+  }
+
+  #read(guild: string, limits: OverviewLimits, key: string): KeptPage {
     const rows = this.#page(limits).all({ guildId: guild });
-    return {
-      projects: rows.map(toSummary),
-      // No row on the page means no live project (the page holds at least one when there is one).
-      projectCount: rows[0]?.project_count ?? 0,
-      inCloud: await this.#totals.inCloud(guild),
-    };
+    const projects = rows.map((row) => {
+      const summary = toSummary(row);
+      Object.freeze(summary.project);
+      Object.freeze(summary.resources);
+      summary.resources.forEach((line) => Object.freeze(line));
+      return Object.freeze(summary);
+    });
+    // No row on the page means no live project (the page holds at least one when there is one).
+    return Object.freeze({ limits: key, projects: Object.freeze(projects), projectCount: rows[0]?.project_count ?? 0 });
   }
 
   #page(limits: OverviewLimits): PageStatement {
