@@ -10,7 +10,7 @@ import os, { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FakeDiscordServer } from '../test/discord-server/index.js';
 import { describeMachine, flagValue, machineInfo, raisePriority, type Benchmark, type BenchmarkResult } from './harness.js';
-import { buildBareBot, buildOurBot, registerCommands, startBotProcess, untilIdle, type RunningBot } from './load/bot-processes.js';
+import { buildBareBot, buildOurBot, registerCommands, START_NODE_ARGS, startBotProcess, untilIdle, type RunningBot } from './load/bot-processes.js';
 import { startCpuHogs, type CpuHogs } from './load/cpu-hogs.js';
 import { phaseFigures, runOpenLoop, type PhaseFigures } from './load/open-loop.js';
 import { APP_ID, RATE_LIMITS, SCENARIOS, TOKEN, populateServer, seedDatabase, warmUp, type Scenario } from './load/scenarios.js';
@@ -117,7 +117,7 @@ async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, b
             DEPLOYMENTS_DIR: join(dir, 'deployments'),
           },
           join(dir, kind === 'before' ? 'chatops-before.log' : 'chatops.log'),
-          profileArgs(kind, settings),
+          [...START_NODE_ARGS, ...profileArgs(kind, settings)],
         );
   await ready;
   return bot;
@@ -302,7 +302,7 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
       `the sender fell at most ${Math.max(...summary.map((c) => c.senderLagMaxMs)).toFixed(0)} ms behind its schedule, and its event loop was held at most ` +
       `${Math.max(...summary.map((c) => c.benchLoopDelayMaxMs)).toFixed(0)} ms.`,
     '',
-    'How: each bot runs as a child process on plain node (ours: `dist/main.js`, as `npm start` runs it, with `LOG_LEVEL=info` to a file;',
+    `How: each bot runs as a child process on plain node (ours: \`node ${START_NODE_ARGS.join(' ')} dist/main.js\`, as \`npm start\` runs it, with \`LOG_LEVEL=info\` to a file;`,
     'the bare bot: `bench/bare-bot.ts` bundled the same way), against one local Discord-compatible server in the benchmark process,',
     'one bot at a time. Ten guilds of ten members, three projects each; rate limits at their configurable maximum. Each bot is',
     `warmed up with ${WARM_UP_PER_SCENARIO} of each interaction first. The sender dispatches on schedule whatever the answers (open loop).`,

@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { FakeDiscordServer } from '../test/discord-server/index.js';
 import { describeMachine, flagValue, fmtCount, fmtMs, machineInfo, raisePriority, type Benchmark, type BenchmarkResult } from './harness.js';
 import { databaseKinds, openBenchDatabase, type DatabaseKind } from './load/bench-database.js';
-import { buildOurBot, processTreeCpuMs, registerCommands, startBotProcess, untilIdle, type RunningBot } from './load/bot-processes.js';
+import { buildOurBot, processTreeCpuMs, registerCommands, START_NODE_ARGS, startBotProcess, untilIdle, type RunningBot } from './load/bot-processes.js';
 import { phaseFigures, runOpenLoop, type PhaseFigures } from './load/open-loop.js';
 import { APP_ID, RATE_LIMITS, TOKEN, benchWorld, type BenchWorld } from './load/scenarios.js';
 import { evenGuildCount, guildIdsCoveringShards } from './load/shard-guilds.js';
@@ -116,6 +116,7 @@ async function runShards(kind: DatabaseKind, shards: number, settings: Settings,
       // Every second, as in the end-to-end shard tests: the janitor figure is not a minute's wait for the next tick.
       { ...discord, ...RATE_LIMITS, ...database.botEnv, DEPLOYMENTS_DIR: join(dir, 'deployments'), SHARDS: String(shards), JANITOR_SCHEDULE: '* * * * * *' },
       logFile,
+      [...START_NODE_ARGS],
     );
     try {
       await ready;

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FakeDiscordServer } from '../test/discord-server/index.js';
 import { REPO_ROOT } from '../test/support/bot-process.js';
 import { describeMachine, flagValue, fmtMs, machineInfo, raisePriority, type Benchmark, type BenchmarkResult } from './harness.js';
-import { buildBareBot, buildOurBot, processRssMiB } from './load/bot-processes.js';
+import { buildBareBot, buildOurBot, processRssMiB, START_NODE_ARGS } from './load/bot-processes.js';
 import { quantile } from './load/open-loop.js';
 import { APP_ID, TOKEN, populateServer, seedDatabase } from './load/scenarios.js';
 
@@ -78,7 +78,7 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
     };
     const variants: Variant[] = [
       { label: '`npm start` (checks the bundle is current, then `node dist/main.js`)', command: ['npm', 'start'], measureMemory: false },
-      { label: '`node dist/main.js` (the bundle on plain node)', command: ['node', 'dist/main.js'], measureMemory: true },
+      { label: `\`node ${START_NODE_ARGS.join(' ')} dist/main.js\` (the bundle on plain node, as \`npm start\` runs it)`, command: ['node', ...START_NODE_ARGS, 'dist/main.js'], measureMemory: true },
       {
         label: '`node --import tsx src/main.ts` (the sources through tsx: `npm start` before the bundle)',
         command: ['node', '--import', 'tsx', 'src/main.ts'],

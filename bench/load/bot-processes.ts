@@ -11,6 +11,17 @@ import { build } from 'esbuild';
 import { execa } from 'execa';
 import { REPO_ROOT } from '../../test/support/bot-process.js';
 
+/**
+ * What `npm start` gives node before the bundle (package.json's `start` script: V8's young generation sized for a
+ * bot's many short-lived objects), so a benchmark runs the bot exactly as it is started.
+ */
+export const START_NODE_ARGS: readonly string[] = (() => {
+  const scripts = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const match = /\bnode((?: --\S+)*) dist\/main\.js\b/.exec(scripts.start ?? '');
+  if (!match) throw new Error(`package.json's start script no longer runs node … dist/main.js: ${scripts.start}`);
+  return (match[1] ?? '').split(' ').filter(Boolean);
+})();
+
 /** Linux's USER_HZ: /proc reports CPU time in ticks of 10 ms. */
 const TICKS_PER_SECOND = 100;
 
