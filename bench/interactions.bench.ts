@@ -45,6 +45,8 @@ interface Settings {
   scenarios: Scenario[];
   /** `--bare-work=US`: the bare bot does that many µs of made-up work before each answer (bench/bare-bot.ts). */
   bareWorkUs: string | undefined;
+  /** `--bare-node-args=FLAGS`: node flags for the bare bot too (e.g. ours, from `npm start`: START_NODE_ARGS). */
+  bareNodeArgs: string[];
   /** `--bare-replies=FILE`: the bare bot answers with these payloads (bench/own-work.ts writes them), ours' own. */
   bareReplies: string | undefined;
   /** `--keep`: leave the bots' logs and database in place. */
@@ -74,6 +76,7 @@ function settingsFrom(flags: readonly string[]): Settings {
     before: flagValue(flags, 'before'),
     bareReplies: flagValue(flags, 'bare-replies'),
     bareWorkUs: flagValue(flags, 'bare-work'),
+    bareNodeArgs: (flagValue(flags, 'bare-node-args') ?? '').split(' ').filter(Boolean),
     scenarios: scenariosFrom(flagValue(flags, 'scenarios')),
     nice: Number(flagValue(flags, 'nice') ?? 0),
     bots: [
@@ -105,7 +108,7 @@ async function startBot(kind: BotKind, server: FakeDiscordServer, dir: string, b
           bareBotScript,
           { ...discord, ...(settings.bareReplies ? { BARE_REPLIES: resolve(settings.bareReplies) } : {}), ...(settings.bareWorkUs ? { BARE_WORK_US: settings.bareWorkUs } : {}) },
           join(dir, 'bare-bot.log'),
-          profileArgs('bare', settings),
+          [...settings.bareNodeArgs, ...profileArgs('bare', settings)],
         )
       : startBotProcess(
           kind === 'before' ? 'Cloud ChatOps (before)' : 'Cloud ChatOps',
@@ -295,6 +298,7 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
       (settings.loaded ? ` Loaded: ${hogs?.description ?? ''}.` : ' No load added by the benchmark; other work on the machine may have run.') +
       (settings.nice !== 0 ? ` The benchmark and both bots ran at nice ${settings.nice}, ahead of the machine's other work.` : '') +
       (settings.bareReplies ? ' The bare bot answered with our bot\'s own payloads (`--bare-replies`, written by `bench/own-work.ts`), so both sent the same bytes.' : '') +
+      (settings.bareNodeArgs.length > 0 ? ` The bare bot ran with \`node ${settings.bareNodeArgs.join(' ')}\` (\`--bare-node-args\`).` : '') +
       (settings.bareWorkUs ? ` The bare bot did ${settings.bareWorkUs} µs of made-up work before each answer (\`--bare-work\`).` : ''),
     '',
     ...settings.rates.flatMap((rate) => [...table(summary, rate, settings.runs), '', ...(settings.before ? [...beforeTable(summary, rate), ''] : [])]),
