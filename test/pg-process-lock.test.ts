@@ -11,6 +11,9 @@ import { describeWithPostgres } from './support/postgres-server.js';
 
 const NOW = 1_780_000_000_000;
 const shard = (id: number) => ({ id, count: 4 });
+/** The advisory locks held on this test's database (pg_locks shows the whole server's). */
+const ADVISORY_LOCKS_HERE =
+  "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())";
 
 describeWithPostgres('the process lock on PostgreSQL', (server) => {
   let url = '';
@@ -22,6 +25,17 @@ describeWithPostgres('the process lock on PostgreSQL', (server) => {
   afterEach(async () => {
     for (const lock of locks.splice(0)) lock.release();
     for (const pool of pools.splice(0)) await pool.end();
+    // A released lock goes when the server's backend for its connection exits, a moment after the socket closes:
+    // the next test starts once the server holds none, or it could find the last one's lock still there.
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await expect
+        .poll(async () => Number((await admin.query<{ n: string }>(ADVISORY_LOCKS_HERE)).rows[0]?.n))
+        .toBe(0);
+    } finally {
+      await admin.end();
+    }
   });
 
   /** A process of its own as far as the server can tell: a pool of its own. */
