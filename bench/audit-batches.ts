@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditRow } from '../src/audit/audit-rows.js';
 import { SqliteAuditStore } from '../src/audit/sqlite-audit-store.js';
-import type { SqliteSession } from '../src/db/data-access.js';
+import { sqliteDataAccess } from '../src/db/data-access.js';
 import { openDatabase } from '../src/db/index.js';
 
 const guilds = Number(process.argv[2] ?? 10);
@@ -19,7 +19,8 @@ const sizes = (process.argv[3] ?? '1,10,20,100').split(',').map(Number);
 const ROUNDS = 3000;
 const dir = mkdtempSync(join(tmpdir(), 'audit-batches-'));
 const database = openDatabase(join(dir, 'chatops.db'));
-const session: SqliteSession = { dialect: 'sqlite', db: database.db, sqlite: database.sqlite };
+const { session } = sqliteDataAccess(database);
+if (session.dialect !== 'sqlite') throw new Error('a SQLite file opens a SQLite session');
 const store = new SqliteAuditStore(session);
 const details = JSON.stringify({ resourceType: 'vm', code: 'policy.type_not_allowed', violations: ['vm is not allowed here'] });
 const entry = (i: number): AuditRow => ({

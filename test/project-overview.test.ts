@@ -127,6 +127,8 @@ describe('a guild’s projects at a glance', () => {
     // Nothing changed: the very same page, not read again; and it cannot be changed by whoever reads it.
     expect((await page())[0]).toBe(first[0]);
     expect(() => (first[0]!.resources as unknown[]).push('x')).toThrow(TypeError);
+    // Down to a resource's inputs, which the next interaction would otherwise see changed.
+    expect(() => Object.assign(first[0]!.resources[0]!.inputs, { size: 'huge' })).toThrow(TypeError);
 
     // The TTL janitor's repository writes the expiry: seen at the next read.
     await ttls.start(GUILD_A, planned.id, clock.now());

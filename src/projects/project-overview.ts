@@ -107,15 +107,8 @@ export class SqliteProjectOverviews implements ProjectOverviews {
 
   #read(guild: string, limits: OverviewLimits, key: string): KeptPage {
     const rows = this.#page(limits).all({ guildId: guild });
-    const projects = rows.map((row) => {
-      const summary = toSummary(row);
-      Object.freeze(summary.project);
-      Object.freeze(summary.resources);
-      summary.resources.forEach((line) => Object.freeze(line));
-      return Object.freeze(summary);
-    });
     // No row on the page means no live project (the page holds at least one when there is one).
-    return Object.freeze({ limits: key, projects: Object.freeze(projects), projectCount: rows[0]?.project_count ?? 0 });
+    return deepFreeze({ limits: key, projects: rows.map(toSummary), projectCount: rows[0]?.project_count ?? 0 });
   }
 
   #page(limits: OverviewLimits): PageStatement {
@@ -128,4 +121,13 @@ export class SqliteProjectOverviews implements ProjectOverviews {
     }
     return statement;
   }
+}
+
+/** Frozen all the way down (a resource's inputs too): every interaction shares the kept page, none may change it. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
