@@ -71,6 +71,12 @@ const PAGE_TABLES: readonly WatchedTable[] = [
   { table: 'cloud_resources', columns: ['guild_id', 'project_id', 'status', ...RESOURCE_COLUMNS] },
 ];
 
+/**
+ * Guilds whose page is kept, the most recently shown: a full page is 25 projects of 10 resources with their inputs,
+ * some 100 KiB, so the 10,000 guilds of the other caches could hold a gigabyte.
+ */
+const PAGES_KEPT = 500;
+
 /** A guild's page as last read, for the limits it was read with; frozen, as every interaction shares it. */
 interface KeptPage {
   limits: string;
@@ -91,7 +97,7 @@ export class SqliteProjectOverviews implements ProjectOverviews {
   constructor(session: SqliteSession, totals: InCloudSource) {
     this.#sqlite = session.sqlite;
     this.#totals = totals;
-    this.#kept = new GuildCache<KeptPage>(session.sqlite, 'cloud_projects.overview_page').forgetOnWrites(PAGE_TABLES);
+    this.#kept = new GuildCache<KeptPage>(session.sqlite, 'cloud_projects.overview_page', PAGES_KEPT).forgetOnWrites(PAGE_TABLES);
   }
 
   async of(guild: string, limits: OverviewLimits): Promise<ProjectsOverview> {
