@@ -2,7 +2,10 @@
  * The first answer to an interaction (`POST /interactions/{id}/{token}/callback`), sent over a kept-alive
  * connection of our own instead of through discord.js's REST manager. That call is on every interaction's path
  * and, in the load benchmark, discord.js's queueing plus undici cost a bare discord.js bot a quarter of its CPU per
- * interaction (0.64–0.66 → 0.48–0.51 ms at 1000/s with node's own HTTP client; docs/performance.md). Interaction
+ * interaction (0.64–0.66 → 0.48–0.51 ms at 1000/s with node's own HTTP client; docs/performance.md). It is sent
+ * through undici's lowest layer (a pool's `dispatch`, the body collected by hand), the HTTP client discord.js itself
+ * ships: node's `http.request` spent ~35 µs more CPU a request than that, on agent bookkeeping and stream objects
+ * an answer of a few bytes does not need (docs/performance.md, 2026-12-04). Interaction
  * callbacks are not subject to the bot's global rate limit and carry their own token, so there is no bucket to
  * share with discord.js; a 429 is still honoured (its `retry_after`, then again).
  *
@@ -11,8 +14,6 @@
  * `DiscordAPIError` (the token left out of its url), so callers handle them as before. Replies with files still go
  * through discord.js (multipart).
  */
-import http from 'node:http';
-import https from 'node:https';
 import {
   DefaultRestOptions,
   DefaultUserAgent,
@@ -23,6 +24,7 @@ import {
   type Client,
   type RESTPostAPIInteractionCallbackJSONBody,
 } from 'discord.js';
+import { Pool, type Dispatcher } from 'undici';
 import { z } from 'zod';
 
 /** Read once: each read of a discord.js export passes through layers of re-export getters. */
@@ -59,21 +61,20 @@ interface Response {
 
 export class InteractionCallbacks {
   readonly #base: URL;
-  /** Where requests go, taken apart once: a URL built per request was a tenth of the call's CPU. */
-  readonly #target: { protocol: string; hostname: string; port: string; basePath: string };
-  readonly #agent: http.Agent;
-  readonly #userAgent: string;
+  /** The path every callback's path starts with (`/api/v10/`): a URL built per request was a tenth of its CPU. */
+  readonly #basePath: string;
+  readonly #pool: Pool;
+  /** Flat `name, value` pairs, built once: undici takes them as they are. */
+  readonly #headers: string[];
 
   /** @param api the REST base discord.js uses (`https://…/api`, or DISCORD_API_URL), without the version */
   constructor(api: string, version: string, userAgent: string) {
     this.#base = new URL(`${api.replace(/\/+$/, '')}/v${version}/`);
-    const secure = this.#base.protocol === 'https:';
-    this.#target = { protocol: this.#base.protocol, hostname: this.#base.hostname.replace(/^\[|\]$/g, ''), port: this.#base.port, basePath: this.#base.pathname };
+    this.#basePath = this.#base.pathname;
     // Connections needed = answers per second × round trip: 1,000/s at Discord's ~100 ms is 100 at once. Beyond
-    // the bound, answers wait for a free connection, inside their 3 seconds.
-    const options = { keepAlive: true, maxSockets: MAX_CONNECTIONS };
-    this.#agent = secure ? new https.Agent(options) : new http.Agent(options);
-    this.#userAgent = userAgent;
+    // the bound, answers wait for a free connection, inside their 3 seconds. Connections are kept alive.
+    this.#pool = new Pool(this.#base.origin, { connections: MAX_CONNECTIONS, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
+    this.#headers = ['content-type', 'application/json', 'user-agent', userAgent];
   }
 
   /** For the client's REST settings (its `api`, version and user agent). */
@@ -104,7 +105,7 @@ export class InteractionCallbacks {
 
   /** Closes the kept-alive connections (at shutdown). */
   close(): void {
-    this.#agent.destroy();
+    this.#pool.destroy().catch(() => undefined);
   }
 
   async #send(interaction: Answerable, body: RESTPostAPIInteractionCallbackJSONBody): Promise<void> {
@@ -142,34 +143,29 @@ export class InteractionCallbacks {
 
   #post(path: string, json: string): Promise<Response> {
     return new Promise((resolve, reject) => {
-      const { protocol, hostname, port, basePath } = this.#target;
-      const request = (protocol === 'https:' ? https : http).request(
-        {
-          protocol,
-          hostname,
-          port,
-          path: basePath + path,
-          method: 'POST',
-          agent: this.#agent,
-          timeout: TIMEOUT_MS,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), 'user-agent': this.#userAgent },
+      const chunks: Buffer[] = [];
+      let status = 0;
+      const handler: Dispatcher.DispatchHandlers = {
+        onConnect: () => undefined,
+        onError: reject,
+        onHeaders: (statusCode) => {
+          status = statusCode;
+          return true;
         },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          response.on('error', reject);
+        onData: (chunk) => {
+          chunks.push(chunk);
+          return true;
         },
-      );
-      request.on('timeout', () => request.destroy(new Error(`no answer from Discord within ${TIMEOUT_MS} ms`)));
-      request.on('error', reject);
-      request.end(json);
+        onComplete: () => resolve({ status, body: chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8') }),
+      };
+      this.#pool.dispatch({ path: this.#basePath + path, method: 'POST', body: json, headers: this.#headers }, handler);
     });
   }
 }
 
+/** undici says UND_ERR_SOCKET when the other side closed the connection; node's own codes for the rest. */
 function isConnectionReset(error: unknown): boolean {
-  return error instanceof Error && 'code' in error && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+  return error instanceof Error && 'code' in error && (error.code === 'UND_ERR_SOCKET' || error.code === 'ECONNRESET' || error.code === 'EPIPE');
 }
 
 function safeJson(text: string): unknown {
