@@ -51,6 +51,8 @@ interface Settings {
   bareReplies: string | undefined;
   /** `--keep`: leave the bots' logs and database in place. */
   keep: boolean;
+  /** `--warm-up=N`: each bot first answers N of each interaction (WARM_UP_PER_SCENARIO by default). */
+  warmUp: number;
   /** `--before=FILE`: also run our bot from this bundle (a copy of an earlier dist/main.js), for before/after figures. */
   before: string | undefined;
   /**
@@ -73,6 +75,7 @@ function settingsFrom(flags: readonly string[]): Settings {
     loaded: flags.includes('--loaded'),
     profileDir: flagValue(flags, 'profile-dir'),
     keep: flags.includes('--keep'),
+    warmUp: number('warm-up', WARM_UP_PER_SCENARIO),
     before: flagValue(flags, 'before'),
     bareReplies: flagValue(flags, 'bare-replies'),
     bareWorkUs: flagValue(flags, 'bare-work'),
@@ -169,7 +172,7 @@ async function oneRun(run: number, settings: Settings, log: (line: string) => vo
     for (const kind of order) {
       const bot = await startBot(kind, server, dir, bareBotScript, settings);
       try {
-        await warmUp(server, WARM_UP_PER_SCENARIO);
+        await warmUp(server, settings.warmUp);
         for (const rate of settings.rates) {
           for (const scenario of settings.scenarios) {
             const cell = await measure(bot, kind, server, scenario, rate, settings.seconds);
@@ -309,7 +312,7 @@ async function run(flags: readonly string[]): Promise<BenchmarkResult> {
     `How: each bot runs as a child process on plain node (ours: \`node ${START_NODE_ARGS.join(' ')} dist/main.js\`, as \`npm start\` runs it, with \`LOG_LEVEL=info\` to a file;`,
     'the bare bot: `bench/bare-bot.ts` bundled the same way), against one local Discord-compatible server in the benchmark process,',
     'one bot at a time. Ten guilds of ten members, three projects each; rate limits at their configurable maximum. Each bot is',
-    `warmed up with ${WARM_UP_PER_SCENARIO} of each interaction first. The sender dispatches on schedule whatever the answers (open loop).`,
+    `warmed up with ${settings.warmUp} of each interaction first. The sender dispatches on schedule whatever the answers (open loop).`,
     'Latency is from the dispatch of INTERACTION_CREATE to the arrival of the interaction callback; later than 3 s, or never, is missed.',
     'CPU is the bot\'s own (utime + stime from /proc/<pid>/stat) over the phase and until it is idle again, divided by the interactions sent.',
     'The bare bot answers every command with one ephemeral message and every autocomplete with no choices: one REST call each, as',

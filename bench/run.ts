@@ -2,7 +2,7 @@
  * `npm run bench [id ...] [--no-write] [--flag ...]`: runs the registered benchmarks (all, or those named), prints
  * their results, and rewrites each one's section of docs/performance.md. Text outside the sections is kept. Other
  * `--` flags go to the benchmarks (interactions: `--loaded`, `--runs=N`, `--seconds=N`, `--rates=500,1000`,
- * `--bots=ours`, `--scenarios=projects,autocomplete`, `--profile-dir=DIR`, `--bare-work=US`, `--bare-node-args=FLAGS`, `--keep`, `--before=FILE`
+ * `--bots=ours`, `--scenarios=projects,autocomplete`, `--warm-up=N`, `--profile-dir=DIR`, `--bare-work=US`, `--bare-node-args=FLAGS`, `--keep`, `--before=FILE`
  * (our bot from an earlier bundle too, in the same runs); both interactions and startup: `--nice=-10` on a shared
  * machine; shards: `--shards=1,2,4`, `--rates=...`, `--seconds=N`, `--grants=N`, `--database=sqlite`, `--nice=-10`,
  * `--keep`).
