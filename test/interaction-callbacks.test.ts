@@ -130,6 +130,17 @@ describe('InteractionCallbacks', () => {
     expect(received.map((request) => (request.body as { data: { content: string } }).data.content)).toEqual(['first', 'second', 'second']);
   });
 
+  it('gives up after three dropped connections, with an error that does not carry the token, and records nothing', async () => {
+    const drop: Script = (response) => response.socket?.destroy();
+    script.push(drop, drop, drop);
+    const interaction = repliable('900000000000000008', 'secret-token-dropped');
+    const error = await callbacks.reply(interaction, { content: 'x' }).then(() => undefined, (caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Error);
+    expect(`${String(error)} ${JSON.stringify(error)}`).not.toContain('secret-token-dropped');
+    expect(interaction.replied).toBe(false);
+    expect(received).toHaveLength(3);
+  });
+
   it('answers many interactions at once, each with its own token and body', async () => {
     const interactions = Array.from({ length: 60 }, (_, i) => repliable(String(910000000000000000n + BigInt(i)), `token-${i}`));
     await Promise.all(interactions.map((interaction, i) => callbacks.reply(interaction, { content: `answer ${i}` })));
